@@ -1,0 +1,118 @@
+# Portcullis — non-recursive build.
+#
+#   make            build/portcullisd and build/portcullis
+#   make run        install what is missing, build, create a local database, run
+#   make test       install what is missing, build, run every test
+#   make check      run the tests without the install step
+#   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
+#   make install    PREFIX=/usr/local DESTDIR=
+#   SANITIZE=1      build with AddressSanitizer and UndefinedBehaviorSanitizer
+#   WERROR=1        warnings are errors (CI sets it)
+
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    ?= build
+CC       ?= cc
+PKGS     := sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd
+
+CFLAGS   ?= -O2 -g
+WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+            -Wformat=2 -Wno-format-nonliteral
+ifeq ($(WERROR),1)
+WARN     += -Werror
+endif
+ifeq ($(SANITIZE),1)
+CFLAGS   += -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS  += -fsanitize=address,undefined
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP \
+              -Idaemon -I$(BUILD)/gen $(PKG_CFLAGS)
+LIBS       := $(PKG_LIBS) -lpthread
+
+# Every daemon module except main.c goes into one static library that the
+# daemon, the CLI, the admin server and the unit tests link against.
+LIB_SRC    := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
+LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o
+ADMIN_SRC  := $(filter-out admin/cli.c,$(wildcard admin/*.c))
+ADMIN_OBJ  := $(ADMIN_SRC:%.c=$(BUILD)/obj/%.o)
+DAEMON_OBJ := $(BUILD)/obj/daemon/main.o $(ADMIN_OBJ)
+CLI_OBJ    := $(BUILD)/obj/admin/cli.o
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
+
+.PHONY: all run test check unit e2e fuzz bench install clean deps
+all: $(BUILD)/portcullisd $(BUILD)/portcullis
+
+$(BUILD)/libportcullis.a: $(LIB_OBJ)
+	@mkdir -p $(@D)
+	$(AR) rcs $@ $^
+
+$(BUILD)/portcullisd: $(DAEMON_OBJ) $(BUILD)/libportcullis.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/portcullis: $(CLI_OBJ) $(BUILD)/libportcullis.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The numbered SQL migrations are compiled into the binaries so that the
+# daemon and the CLI always agree on the schema they apply.
+$(BUILD)/gen/migrations.c: $(MIGRATIONS) db/embed.sh
+	@mkdir -p $(@D)
+	sh db/embed.sh $(MIGRATIONS) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportcullis.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportcullis.a $(LIBS) -lcmocka
+
+# ---------------------------------------------------------------- running
+RUN_DIR ?= var
+run: deps all
+	sh tests/make-run.sh $(RUN_DIR)
+
+# ---------------------------------------------------------------- testing
+deps:
+	sh tests/install-deps.sh
+
+test: deps
+	$(MAKE) check
+
+check: all unit e2e
+
+unit: $(UNIT_BIN)
+	sh tests/run-unit.sh $(UNIT_BIN)
+
+e2e: all
+	sh tests/e2e/run.sh
+
+FUZZ_SECONDS ?= 60
+fuzz:
+	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+bench: deps all
+	sh tests/bench/run.sh
+
+# ---------------------------------------------------------------- install
+install: all
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(PREFIX)/bin
+	install -m 0755 $(BUILD)/portcullisd $(DESTDIR)$(PREFIX)/sbin/portcullisd
+	install -m 0755 $(BUILD)/portcullis $(DESTDIR)$(PREFIX)/bin/portcullis
+	install -d $(DESTDIR)$(PREFIX)/share/portcullis/web
+	cp -R web/. $(DESTDIR)$(PREFIX)/share/portcullis/web/
+	install -d $(DESTDIR)/etc/portcullis
+	[ -e $(DESTDIR)/etc/portcullis/portcullis.conf ] || \
+	  install -m 0640 etc/portcullis.conf $(DESTDIR)/etc/portcullis/portcullis.conf
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -1,0 +1,170 @@
+#include "accesslog.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cidr.h"
+#include "log.h"
+
+struct accesslog {
+	char path[512];
+	int fd;
+	int write_failed;
+	pthread_mutex_t lock;     /* guards fd across reopen */
+};
+
+static int open_log(const char *path)
+{
+	if (strcmp(path, "-") == 0)
+		return dup(STDOUT_FILENO);
+	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+struct accesslog *accesslog_open(const char *path, char *err, size_t errlen)
+{
+	struct accesslog *log;
+
+	if (!path[0])
+		return NULL;
+	log = calloc(1, sizeof(*log));
+	if (!log) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(log->path, sizeof(log->path), "%s", path);
+	pthread_mutex_init(&log->lock, NULL);
+	log->fd = open_log(path);
+	if (log->fd < 0) {
+		snprintf(err, errlen, "cannot open access log %s: %s", path, strerror(errno));
+		pthread_mutex_destroy(&log->lock);
+		free(log);
+		return NULL;
+	}
+	return log;
+}
+
+int accesslog_reopen(struct accesslog *log)
+{
+	int fd, old;
+
+	if (!log)
+		return 0;
+	fd = open_log(log->path);
+	if (fd < 0)
+		return -1;
+	pthread_mutex_lock(&log->lock);
+	old = log->fd;
+	log->fd = fd;
+	log->write_failed = 0;
+	pthread_mutex_unlock(&log->lock);
+	close(old);
+	return 0;
+}
+
+void accesslog_close(struct accesslog *log)
+{
+	if (!log)
+		return;
+	close(log->fd);
+	pthread_mutex_destroy(&log->lock);
+	free(log);
+}
+
+/*
+ * Squid writes the user name through rfc1738_escape: everything but
+ * alphanumerics and a few safe marks becomes %XX. We use the same rule for
+ * every free-text field, which also keeps spaces (field separators) out.
+ */
+static size_t put_escaped(char *dst, size_t room, const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	if (!s || len == 0) {
+		if (room > 1)
+			dst[o++] = '-';
+		return o;
+	}
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)s[i];
+		int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+			   (c >= '0' && c <= '9') || strchr("-_.~!*'();:@&=+$,/?#[]", c);
+
+		if (c == 0)
+			safe = 0;
+		if (safe) {
+			if (o + 1 >= room)
+				break;
+			dst[o++] = (char)c;
+		} else {
+			if (o + 3 >= room)
+				break;
+			dst[o++] = '%';
+			dst[o++] = hex[c >> 4];
+			dst[o++] = hex[c & 15];
+		}
+	}
+	return o;
+}
+
+int accesslog_format(char *buf, size_t len, const struct accesslog_entry *e)
+{
+	char addr[64];
+	size_t o;
+	int n;
+
+	if (len < 64)
+		return -1;
+	cidr_addr_text(e->client, addr, sizeof(addr));
+	n = snprintf(buf, len, "%lld.%03lld %6lld %s %s/%03d %llu ",
+		     (long long)(e->start_ms / 1000), (long long)(e->start_ms % 1000),
+		     (long long)e->duration_ms, addr, e->tag, e->status,
+		     (unsigned long long)e->bytes);
+	if (n < 0 || (size_t)n >= len)
+		return -1;
+	o = (size_t)n;
+	/* reserve room for the fixed parts that follow each field */
+	o += put_escaped(buf + o, len - o - 8, e->method, e->method_len);
+	buf[o++] = ' ';
+	o += put_escaped(buf + o, len - o - 8, e->url, e->url_len);
+	buf[o++] = ' ';
+	o += put_escaped(buf + o, len - o - 8, e->user, e->user ? strlen(e->user) : 0);
+	buf[o++] = ' ';
+	n = snprintf(buf + o, len - o - 4, "%s/%s ", e->hierarchy ? e->hierarchy : "HIER_NONE",
+		     e->peer && e->peer[0] ? e->peer : "-");
+	if (n < 0 || (size_t)n >= len - o - 4)
+		return -1;
+	o += (size_t)n;
+	o += put_escaped(buf + o, len - o - 2, e->content_type, e->content_type_len);
+	buf[o++] = '\n';
+	buf[o] = '\0';
+	return (int)o;
+}
+
+void accesslog_write(struct accesslog *log, const struct accesslog_entry *e)
+{
+	char line[8192];
+	int n;
+
+	if (!log)
+		return;
+	n = accesslog_format(line, sizeof(line), e);
+	if (n < 0)
+		return;
+	pthread_mutex_lock(&log->lock);
+	/* O_APPEND makes each line's write atomic with respect to the others */
+	if (write(log->fd, line, (size_t)n) < 0) {
+		/* a full disk must not stop traffic: the line is lost, and the
+		 * daemon log says so once (until the next reopen) */
+		if (!log->write_failed)
+			log_error("access log %s: write failed: %s; lines are being lost",
+				  log->path, strerror(errno));
+		log->write_failed = 1;
+	}
+	pthread_mutex_unlock(&log->lock);
+}

@@ -1,0 +1,49 @@
+/*
+ * accesslog — one line per request in Squid's native format, so the tools
+ * gateway administrators already run on Squid logs read ours:
+ *
+ *   time.ms duration client TAG/status bytes method URL user hierarchy/peer type
+ *
+ * e.g. "1732451234.567     12 10.0.0.2 TCP_MISS/200 1270 GET http://a/ alice
+ * HIER_DIRECT/192.0.2.1 text/html". Empty fields are "-". The user field is
+ * escaped as Squid escapes it (RFC 1738 %XX for anything outside a safe set),
+ * and URL and type have control bytes and spaces escaped the same way, so a
+ * client can neither forge a line nor shift a field.
+ */
+#ifndef PORTCULLIS_ACCESSLOG_H
+#define PORTCULLIS_ACCESSLOG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+struct accesslog;
+
+struct accesslog_entry {
+	int64_t start_ms;           /* wall clock */
+	int64_t duration_ms;
+	const struct sockaddr *client;
+	const char *tag;            /* "TCP_MISS", "TCP_DENIED", "TCP_TUNNEL", "NONE" */
+	int status;
+	uint64_t bytes;             /* sent to the client */
+	const char *method; size_t method_len;
+	const char *url; size_t url_len;
+	const char *user;           /* NULL or "" when none */
+	const char *hierarchy;      /* "HIER_DIRECT", "HIER_NONE" */
+	const char *peer;           /* upstream address or NULL */
+	const char *content_type; size_t content_type_len;
+};
+
+/* path "" means no log (returns NULL with *ok 1), "-" standard output. */
+struct accesslog *accesslog_open(const char *path, char *err, size_t errlen);
+/* Reopen the file (after logrotate); keeps the old one on failure. */
+int accesslog_reopen(struct accesslog *log);
+void accesslog_close(struct accesslog *log);
+
+/* Thread-safe; one write(2) per line. log may be NULL (no log). */
+void accesslog_write(struct accesslog *log, const struct accesslog_entry *e);
+
+/* Format one line into buf (for tests); returns its length or -1. */
+int accesslog_format(char *buf, size_t len, const struct accesslog_entry *e);
+
+#endif

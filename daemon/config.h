@@ -1,0 +1,103 @@
+/*
+ * config — the INI-style configuration file.
+ *
+ * The keys are a table in config.c (section, key, type, bounds, default, one
+ * line each); etc/portcullis.conf documents every one of them. Unknown
+ * sections or keys and out-of-range values are errors that name the file and
+ * line. Every key has a default, so an empty file is a valid configuration.
+ */
+#ifndef PORTCULLIS_CONFIG_H
+#define PORTCULLIS_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cidr.h"
+
+#define CONFIG_MAX_LISTEN   8
+#define CONFIG_MAX_PORTS    32
+#define CONFIG_MAX_RANGES   64
+#define CONFIG_PATH_MAX     512
+
+/* Authentication schemes, in the order they are offered (strongest first). */
+enum config_scheme {
+	CONFIG_SCHEME_DIGEST_SHA256 = 1 << 0,
+	CONFIG_SCHEME_DIGEST_MD5    = 1 << 1,
+	CONFIG_SCHEME_BASIC         = 1 << 2,
+};
+
+struct config_addr {
+	struct sockaddr_storage sa;
+	socklen_t len;
+	char text[64];                 /* as written, e.g. "127.0.0.1:3128" */
+};
+
+struct config {
+	/* [proxy] */
+	struct config_addr proxy_listen[CONFIG_MAX_LISTEN];
+	size_t n_proxy_listen;
+	unsigned workers;              /* 0: one per CPU */
+	unsigned max_connections;      /* total client connections */
+	unsigned max_connections_per_client;
+	unsigned header_timeout;       /* s: whole request head must arrive */
+	unsigned idle_timeout;         /* s: keep-alive between requests */
+	unsigned connect_timeout;      /* s: upstream connect */
+	unsigned upstream_timeout;     /* s: waiting for the origin's response / idle body */
+	unsigned tunnel_idle_timeout;  /* s: CONNECT/WebSocket with no traffic */
+	uint16_t connect_ports[CONFIG_MAX_PORTS];
+	size_t n_connect_ports;
+	struct cidr deny_ranges[CONFIG_MAX_RANGES];   /* in addition to the built-in ones */
+	size_t n_deny_ranges;
+	int via;                       /* add a Via header */
+	char access_log[CONFIG_PATH_MAX];   /* "" or "-": none / stdout */
+
+	/* [auth] */
+	unsigned schemes;              /* enum config_scheme bits */
+	char realm[128];
+	unsigned cache_ttl;            /* s: verified credentials kept in memory */
+	unsigned nonce_lifetime;       /* s: Digest nonce; older is stale */
+	unsigned lockout_threshold;    /* failures in window before lockout; 0 off */
+	unsigned lockout_window;       /* s */
+	unsigned lockout_duration;     /* s */
+
+	/* [db] */
+	char db_path[CONFIG_PATH_MAX];
+	unsigned audit_retention_days;
+	unsigned audit_queue_size;
+
+	/* [admin] */
+	struct config_addr admin_listen;
+	int admin_enabled;             /* listen = "" disables */
+	char admin_tls_cert[CONFIG_PATH_MAX];
+	char admin_tls_key[CONFIG_PATH_MAX];
+	int admin_tls;
+	char web_root[CONFIG_PATH_MAX];
+
+	/* [intercept] */
+	char intercept_interface[64];  /* "" off */
+	uint16_t intercept_http_port;
+	uint16_t intercept_https_port;
+
+	/* [portal] */
+	struct config_addr portal_listen;
+	int portal_enabled;
+
+	/* [log] */
+	char log_level[16];
+};
+
+/* Fill cfg with every default. */
+void config_defaults(struct config *cfg);
+
+/*
+ * Parse path into cfg (which config_load first sets to the defaults).
+ * On error returns -1 and writes "FILE:LINE: message" into err.
+ */
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
+
+/* Same, from a string (for tests); name is used in messages. */
+int config_parse(struct config *cfg, const char *name, const char *text,
+		 char *err, size_t errlen);
+
+#endif

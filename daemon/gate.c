@@ -1,0 +1,1032 @@
+#include "gate.h"
+
+#include <errno.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/crypto.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cidr.h"
+#include "config.h"
+#include "lockout.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "passwd.h"
+#include "store.h"
+
+#define CACHE_SLOTS        16384    /* power of two */
+#define CACHE_STRIPES      64
+#define CACHE_PROBE        8
+#define LOCKOUT_SLOTS      65536
+#define NONCE_TABLE        16384
+#define LOGIN_QUEUE        1024
+#define AUDIT_BATCH        512
+#define MAINT_PERIOD_MS    250
+
+enum cache_kind {
+	CACHE_BASIC = 'B',      /* key: user ":" password -> verdict */
+	CACHE_USER = 'U',       /* key: user -> account record for Digest */
+};
+
+/* One cached answer. Entries of an older epoch are dead: a change to any
+ * user bumps the epoch, so the change takes effect on the next request. */
+struct cache_entry {
+	uint8_t key[32];
+	uint64_t epoch;          /* 0: empty */
+	int64_t until;           /* monotonic s */
+	int64_t account_expires; /* wall s, 0 never */
+	enum metrics_reason failure;
+	int ok;                  /* BASIC: password right and account usable */
+	int exists, enabled;     /* USER */
+	char username[AUTH_USER_MAX + 1];
+	char ha1_md5[33];
+	char ha1_sha256[65];
+};
+
+struct cache {
+	struct cache_entry *slots;
+	pthread_mutex_t stripes[CACHE_STRIPES];
+};
+
+struct gate {
+	const struct config *cfg;
+	uint8_t cache_key[32];
+	struct cache cache;
+	uint64_t epoch;                   /* atomic */
+
+	struct lockout *lock_addr, *lock_user;
+	struct auth_nonces *nonces;
+	struct pool *pool;
+	char dummy_phc[PASSWD_HASH_MAX];  /* hashed for unknown users: same cost */
+
+	pthread_rwlock_t wl_lock;
+	struct cidr *whitelist;
+	size_t n_whitelist;
+
+	/* the audit queue and the logins to record, drained by maint thread */
+	pthread_mutex_t q_lock;
+	pthread_cond_t q_cond;
+	struct store_failure *audit;
+	size_t audit_head, audit_len, audit_cap;
+	struct { char name[AUTH_USER_MAX + 1]; int64_t when; } logins[LOGIN_QUEUE];
+	size_t n_logins;
+	int stopping;
+	int flush_requested;
+	pthread_t maint;
+	int maint_started;
+
+	struct store *store;              /* maint thread's own */
+	struct store_generations gens;
+	int db_down;
+};
+
+struct gate_job {
+	struct pool_job job;
+	struct gate *g;
+	enum gate_mode mode;
+	struct sockaddr_storage client;
+	char method[32];
+	char host[256];
+	char user_agent[257];
+	struct auth_credentials creds;
+	int from_form;
+	enum metrics_reason why;      /* of a failure, decided on the pool thread */
+	struct gate_result res;
+	gate_done_cb cb;
+	void *ud;
+};
+
+/* A store handle per pool thread: a struct store is single-threaded. */
+static __thread struct store *thread_store;
+
+static int64_t mono_now(void)
+{
+	return loop_mono_ms() / 1000;
+}
+
+/* ------------------------------------------------------------ the cache */
+
+static void cache_key(const struct gate *g, enum cache_kind kind, const char *a, size_t alen,
+		      const char *b, size_t blen, uint8_t out[32])
+{
+	HMAC_CTX *h;
+	unsigned int len = 32;
+	unsigned char k = (unsigned char)kind, colon = ':';
+
+	/* HMAC_CTX is deprecated in 3.0 but stays in Debian 12's OpenSSL; EVP_MAC
+	 * would need a fetch per call. A one-shot HMAC over the concatenation
+	 * would need a copy of the password; the streaming form avoids that. */
+	h = HMAC_CTX_new();
+	HMAC_Init_ex(h, g->cache_key, 32, EVP_sha256(), NULL);
+	HMAC_Update(h, &k, 1);
+	HMAC_Update(h, (const unsigned char *)a, alen);
+	if (b) {
+		HMAC_Update(h, &colon, 1);
+		HMAC_Update(h, (const unsigned char *)b, blen);
+	}
+	HMAC_Final(h, out, &len);
+	HMAC_CTX_free(h);
+}
+
+static size_t cache_index(const uint8_t key[32])
+{
+	size_t i;
+
+	memcpy(&i, key, sizeof(i));
+	return i & (CACHE_SLOTS - 1);
+}
+
+/* Copy out a live entry for key; 1 found, 0 not. */
+static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *out)
+{
+	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
+	size_t base = cache_index(key);
+	pthread_mutex_t *m = &g->cache.stripes[(base / CACHE_PROBE) % CACHE_STRIPES];
+	int64_t now = mono_now();
+	int found = 0;
+
+	if (g->cfg->cache_ttl == 0)
+		return 0;
+	pthread_mutex_lock(m);
+	for (size_t i = 0; i < CACHE_PROBE; i++) {
+		struct cache_entry *e = &g->cache.slots[(base & ~(size_t)(CACHE_PROBE - 1)) + i];
+
+		if (e->epoch == epoch && e->until > now && memcmp(e->key, key, 32) == 0) {
+			*out = *e;
+			found = 1;
+			break;
+		}
+	}
+	pthread_mutex_unlock(m);
+	return found;
+}
+
+/* Entries live in groups of CACHE_PROBE slots sharing one mutex; a new entry
+ * replaces a dead one, else the one that expires first. */
+static void cache_put(struct gate *g, const struct cache_entry *in, uint64_t epoch)
+{
+	size_t base = cache_index(in->key) & ~(size_t)(CACHE_PROBE - 1);
+	pthread_mutex_t *m = &g->cache.stripes[(base / CACHE_PROBE) % CACHE_STRIPES];
+	int64_t now = mono_now();
+	struct cache_entry *victim = NULL;
+
+	if (g->cfg->cache_ttl == 0)
+		return;
+	pthread_mutex_lock(m);
+	for (size_t i = 0; i < CACHE_PROBE; i++) {
+		struct cache_entry *e = &g->cache.slots[base + i];
+
+		if (memcmp(e->key, in->key, 32) == 0 || e->epoch != epoch || e->until <= now) {
+			victim = e;
+			break;
+		}
+		if (!victim || e->until < victim->until)
+			victim = e;
+	}
+	*victim = *in;
+	victim->epoch = epoch;
+	victim->until = now + g->cfg->cache_ttl;
+	pthread_mutex_unlock(m);
+}
+
+/* ------------------------------------------------------------ failures */
+
+static const char *mode_name(enum gate_mode m)
+{
+	switch (m) {
+	case GATE_MODE_EXPLICIT: return "explicit";
+	case GATE_MODE_INTERCEPT: return "intercept";
+	case GATE_MODE_PORTAL: return "portal";
+	case GATE_MODE_ADMIN: return "admin";
+	}
+	return "explicit";
+}
+
+static const char *scheme_name(const struct auth_credentials *c, int from_form)
+{
+	if (from_form)
+		return "form";
+	switch (c->scheme) {
+	case AUTH_SCHEME_BASIC: return "basic";
+	case AUTH_SCHEME_DIGEST: return "digest";
+	case AUTH_SCHEME_NONE: return "none";
+	default: return "other";
+	}
+}
+
+static void copy_bounded(char *dst, size_t dstlen, const char *src, size_t srclen)
+{
+	if (srclen >= dstlen)
+		srclen = dstlen - 1;
+	if (srclen)
+		memcpy(dst, src, srclen);
+	dst[srclen] = '\0';
+}
+
+/*
+ * Count, log and queue one failure. Never the password. The log line is for
+ * fail2ban: fixed words, the address first, the username escaped so that it
+ * cannot forge a line or a field.
+ */
+static void gate_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			 const char *scheme, const char *username, enum metrics_reason reason,
+			 const char *host, const char *user_agent)
+{
+	struct store_failure *f;
+	char addr[64], euser[3 * 64 + 8];
+
+	__atomic_add_fetch(&metrics.failures[reason], 1, __ATOMIC_RELAXED);
+	cidr_addr_text(client, addr, sizeof(addr));
+	log_escape(euser, sizeof(euser), username, strlen(username));
+	log_notice("auth failure: client=%s user=\"%s\" reason=%s mode=%s",
+		   addr, euser, metrics_reason_name(reason), mode_name(mode));
+
+	pthread_mutex_lock(&g->q_lock);
+	if (g->audit_len == g->audit_cap) {
+		pthread_mutex_unlock(&g->q_lock);
+		metrics_inc(audit_dropped);
+		return;
+	}
+	f = &g->audit[(g->audit_head + g->audit_len) % g->audit_cap];
+	memset(f, 0, sizeof(*f));
+	f->time_ms = loop_wall_ms();
+	snprintf(f->client_addr, sizeof(f->client_addr), "%s", addr);
+	f->client_port = cidr_addr_port(client);
+	snprintf(f->mode, sizeof(f->mode), "%s", mode_name(mode));
+	snprintf(f->scheme, sizeof(f->scheme), "%s", scheme);
+	copy_bounded(f->username, sizeof(f->username), username, strlen(username));
+	snprintf(f->reason, sizeof(f->reason), "%s", metrics_reason_name(reason));
+	copy_bounded(f->host, sizeof(f->host), host, strlen(host));
+	copy_bounded(f->user_agent, sizeof(f->user_agent), user_agent, strlen(user_agent));
+	g->audit_len++;
+	if (g->audit_len >= AUDIT_BATCH)
+		pthread_cond_signal(&g->q_cond);
+	pthread_mutex_unlock(&g->q_lock);
+}
+
+static void gate_login_ok(struct gate *g, const char *username)
+{
+	pthread_mutex_lock(&g->q_lock);
+	for (size_t i = 0; i < g->n_logins; i++) {
+		if (strcmp(g->logins[i].name, username) == 0) {
+			g->logins[i].when = loop_wall_ms() / 1000;
+			goto out;
+		}
+	}
+	/* the queue only records "last login"; losing one under a flood of
+	 * distinct users costs a slightly older timestamp, nothing more */
+	if (g->n_logins < LOGIN_QUEUE) {
+		snprintf(g->logins[g->n_logins].name, sizeof(g->logins[0].name), "%s", username);
+		g->logins[g->n_logins].when = loop_wall_ms() / 1000;
+		g->n_logins++;
+	}
+out:
+	pthread_mutex_unlock(&g->q_lock);
+}
+
+/* ------------------------------------------------------------ lockouts */
+
+static int gate_locked(struct gate *g, const struct sockaddr *client, const char *username,
+		       unsigned *retry_after)
+{
+	char addr[64];
+	unsigned ra_addr = 0, ra_user = 0;
+	int locked = 0;
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	if (lockout_check(g->lock_addr, addr, strlen(addr), mono_now(), &ra_addr))
+		locked = 1;
+	if (username[0] &&
+	    lockout_check(g->lock_user, username, strlen(username), mono_now(), &ra_user))
+		locked = 1;
+	*retry_after = ra_addr > ra_user ? ra_addr : ra_user;
+	if (*retry_after == 0)
+		*retry_after = 1;
+	return locked;
+}
+
+/* After a failure: count it against the address and the username; the
+ * failure that starts a lockout is audited as the lockout itself. */
+static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			       const char *scheme, const char *username, const char *host,
+			       const char *ua)
+{
+	char addr[64];
+	int started;
+	int64_t now = mono_now();
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	started = lockout_fail(g->lock_addr, addr, strlen(addr), now);
+	if (username[0])
+		started |= lockout_fail(g->lock_user, username, strlen(username), now);
+	if (started) {
+		metrics_inc(lockouts);
+		gate_failure(g, mode, client, scheme, username, METRICS_REASON_LOCKED_OUT, host, ua);
+	}
+}
+
+static void gate_success(struct gate *g, const struct sockaddr *client, const char *username)
+{
+	char addr[64];
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	lockout_success(g->lock_addr, addr, strlen(addr));
+	lockout_success(g->lock_user, username, strlen(username));
+	metrics_inc(auth_ok);
+	gate_login_ok(g, username);
+}
+
+/* ------------------------------------------------------------ verdicts */
+
+static int account_usable(const struct store_user *u, int64_t now_wall, enum metrics_reason *why)
+{
+	if (!u->enabled) {
+		*why = METRICS_REASON_DISABLED;
+		return 0;
+	}
+	if (u->expires_at && u->expires_at <= now_wall) {
+		*why = METRICS_REASON_EXPIRED;
+		return 0;
+	}
+	return 1;
+}
+
+static struct store *gate_thread_store(struct gate *g)
+{
+	char err[256];
+
+	if (!thread_store) {
+		thread_store = store_open(g->cfg->db_path, err, sizeof(err));
+		if (!thread_store)
+			log_error("gate: cannot open the database: %s", err);
+	}
+	return thread_store;
+}
+
+/* Digest: is creds' response right for this account record? */
+static int digest_matches(const struct cache_entry *u, const struct auth_credentials *c,
+			  const char *method)
+{
+	char expect[AUTH_HEX_MAX];
+	const char *ha1 = c->alg == AUTH_DIGEST_SHA256 ? u->ha1_sha256 : u->ha1_md5;
+
+	if (!ha1[0])
+		return 0;
+	auth_digest_response(c->alg, ha1, c, method, strlen(method), expect);
+	return auth_secret_equal(expect, c->response);
+}
+
+static void fill_user_entry(struct cache_entry *e, const struct store_user *u, int found)
+{
+	memset(e, 0, sizeof(*e));
+	e->exists = found;
+	if (!found)
+		return;
+	snprintf(e->username, sizeof(e->username), "%s", u->name);
+	e->enabled = u->enabled;
+	e->account_expires = u->expires_at;
+	snprintf(e->ha1_md5, sizeof(e->ha1_md5), "%s", u->ha1_md5);
+	snprintf(e->ha1_sha256, sizeof(e->ha1_sha256), "%s", u->ha1_sha256);
+}
+
+/*
+ * Decide a Digest request given the account record. Runs on a loop thread
+ * (cache hit) or a pool thread; both only hash a few hundred bytes.
+ */
+static enum gate_verdict digest_decide(struct gate *g, const struct cache_entry *u,
+				       const struct auth_credentials *c, const char *method,
+				       enum metrics_reason *why)
+{
+	int64_t now = mono_now();
+	enum auth_nonce_check nc;
+
+	if (!u->exists) {
+		*why = METRICS_REASON_UNKNOWN_USER;
+		return GATE_FAIL;
+	}
+	if (!digest_matches(u, c, method)) {
+		*why = METRICS_REASON_WRONG_PASSWORD;
+		return GATE_FAIL;
+	}
+	/* RFC 7616 §3.3: a right response with a nonce that is no longer (or
+	 * never was, e.g. before a restart) ours is answered stale=true so the
+	 * client retries without asking its user. */
+	nc = auth_nonce_check(g->nonces, c->nonce, c->nc, now);
+	if (nc == AUTH_NONCE_STALE || nc == AUTH_NONCE_INVALID) {
+		*why = METRICS_REASON_STALE_NONCE;
+		return GATE_STALE;
+	}
+	if (nc == AUTH_NONCE_REPLAY) {
+		*why = METRICS_REASON_REPLAYED_NONCE;
+		return GATE_FAIL;
+	}
+	if (!u->enabled) {
+		*why = METRICS_REASON_DISABLED;
+		return GATE_FAIL;
+	}
+	if (u->account_expires && u->account_expires <= loop_wall_ms() / 1000) {
+		*why = METRICS_REASON_EXPIRED;
+		return GATE_FAIL;
+	}
+	return GATE_PASS;
+}
+
+static void job_work(struct pool_job *pj)
+{
+	struct gate_job *j = (struct gate_job *)pj;
+	struct gate *g = j->g;
+	struct store *st = gate_thread_store(g);
+	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
+	struct store_user u;
+	struct cache_entry e;
+	enum metrics_reason why = METRICS_REASON_MALFORMED;
+	int rc;
+
+	j->res.verdict = GATE_UNAVAILABLE;
+	if (!st)
+		return;
+	rc = store_user_get(st, j->creds.username, &u);
+	if (rc < 0) {
+		log_warn("gate: cannot read user record; answering 503 until the database is back");
+		return;
+	}
+	snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
+	if (j->creds.scheme == AUTH_SCHEME_DIGEST) {
+		fill_user_entry(&e, &u, rc == 0);
+		cache_key(g, CACHE_USER, j->creds.username, strlen(j->creds.username), NULL, 0, e.key);
+		cache_put(g, &e, epoch);
+		j->res.verdict = digest_decide(g, &e, &j->creds, j->method, &why);
+	} else {
+		memset(&e, 0, sizeof(e));
+		if (rc == 1) {
+			/* same work as a real check: no timing oracle for names */
+			passwd_verify(j->creds.password, j->creds.password_len, g->dummy_phc);
+			why = METRICS_REASON_UNKNOWN_USER;
+		} else if (passwd_verify(j->creds.password, j->creds.password_len, u.phc) != 1) {
+			why = METRICS_REASON_WRONG_PASSWORD;
+		} else if (account_usable(&u, loop_wall_ms() / 1000, &why)) {
+			e.ok = 1;
+			e.account_expires = u.expires_at;
+		}
+		/* failures are cached too, so the same wrong password sent again and
+		 * again costs a hash lookup rather than a scrypt each time */
+		e.failure = why;
+		snprintf(e.username, sizeof(e.username), "%s", j->creds.username);
+		cache_key(g, CACHE_BASIC, j->creds.username, strlen(j->creds.username),
+			  j->creds.password, j->creds.password_len, e.key);
+		cache_put(g, &e, epoch);
+		j->res.verdict = e.ok ? GATE_PASS : GATE_FAIL;
+	}
+	j->why = why;
+	OPENSSL_cleanse(j->creds.password, sizeof(j->creds.password));
+}
+
+/* Apply a final verdict: count, audit, lockout bookkeeping. */
+static void gate_conclude(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			  const struct auth_credentials *c, int from_form, enum metrics_reason why,
+			  struct gate_result *res, const char *host, const char *ua)
+{
+	const char *scheme = scheme_name(c, from_form);
+
+	switch (res->verdict) {
+	case GATE_PASS:
+		gate_success(g, client, res->username);
+		break;
+	case GATE_STALE:
+		/* the normal renewal of a Digest nonce: audited, never counted
+		 * towards a lockout */
+		gate_failure(g, mode, client, scheme, c->username, why, host, ua);
+		break;
+	case GATE_FAIL:
+		gate_failure(g, mode, client, scheme, c->username, why, host, ua);
+		gate_count_failure(g, mode, client, scheme, c->username, host, ua);
+		break;
+	default:
+		break;
+	}
+}
+
+static void job_done(struct pool_job *pj)
+{
+	struct gate_job *j = (struct gate_job *)pj;
+
+	gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds, j->from_form, j->why,
+		      &j->res, j->host, j->user_agent);
+	j->cb(j->ud, &j->res);
+	OPENSSL_cleanse(&j->creds, sizeof(j->creds));
+	free(j);
+}
+
+static int gate_submit(struct gate *g, const struct gate_query *q,
+		       const struct auth_credentials *c, int from_form,
+		       struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud)
+{
+	struct gate_job *j = calloc(1, sizeof(*j));
+
+	if (!j) {
+		res->verdict = GATE_UNAVAILABLE;
+		return 0;
+	}
+	j->g = g;
+	j->mode = q->mode;
+	memcpy(&j->client, q->client,
+	       q->client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
+	copy_bounded(j->method, sizeof(j->method), q->method ? q->method : "", q->method_len);
+	copy_bounded(j->host, sizeof(j->host), q->host ? q->host : "", q->host_len);
+	copy_bounded(j->user_agent, sizeof(j->user_agent), q->user_agent ? q->user_agent : "",
+		     q->user_agent_len);
+	j->creds = *c;
+	j->from_form = from_form;
+	j->cb = cb;
+	j->ud = ud;
+	j->job.work = job_work;
+	j->job.done = job_done;
+	j->job.loop = loop;
+	if (pool_submit(g->pool, &j->job) < 0) {
+		log_warn("gate: verification queue full, answering 503");
+		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
+		free(j);
+		res->verdict = GATE_UNAVAILABLE;
+		return 0;
+	}
+	return 1;
+}
+
+/* Both entry points meet here with parsed credentials. */
+static int gate_check_creds(struct gate *g, const struct gate_query *q,
+			    struct auth_credentials *c, int from_form, struct gate_result *res,
+			    struct loop *loop, gate_done_cb cb, void *ud)
+{
+	char host[256], ua[257], method[32];
+	struct cache_entry e;
+	uint8_t key[32];
+	enum metrics_reason why;
+
+	copy_bounded(host, sizeof(host), q->host ? q->host : "", q->host_len);
+	copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
+	copy_bounded(method, sizeof(method), q->method ? q->method : "", q->method_len);
+	snprintf(res->username, sizeof(res->username), "%s", c->username);
+
+	if (gate_locked(g, q->client, c->username, &res->retry_after)) {
+		metrics_inc(locked_refusals);
+		res->verdict = GATE_LOCKED;
+		return 0;
+	}
+
+	if (c->scheme == AUTH_SCHEME_BASIC) {
+		if (!(g->cfg->schemes & CONFIG_SCHEME_BASIC))
+			goto malformed;
+		cache_key(g, CACHE_BASIC, c->username, strlen(c->username), c->password,
+			  c->password_len, key);
+		if (cache_get(g, key, &e)) {
+			res->from_cache = 1;
+			res->verdict = GATE_FAIL;
+			why = e.failure;
+			if (e.ok && e.account_expires && e.account_expires <= loop_wall_ms() / 1000)
+				why = METRICS_REASON_EXPIRED;
+			else if (e.ok) {
+				res->verdict = GATE_PASS;
+				metrics_inc(auth_cache_hits);
+			}
+			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua);
+			return 0;
+		}
+		return gate_submit(g, q, c, from_form, res, loop, cb, ud);
+	}
+
+	/* Digest (RFC 7616) */
+	if (!(g->cfg->schemes & (c->alg == AUTH_DIGEST_SHA256 ? CONFIG_SCHEME_DIGEST_SHA256
+							 : CONFIG_SCHEME_DIGEST_MD5)))
+		goto malformed;
+	if (strcmp(c->realm, g->cfg->realm) != 0)
+		goto malformed;
+	/* the uri parameter must name this request (§3.4.6), so a captured
+	 * header cannot be replayed against another resource */
+	if (strlen(c->uri) != q->target_len || memcmp(c->uri, q->target, q->target_len) != 0)
+		goto malformed;
+	cache_key(g, CACHE_USER, c->username, strlen(c->username), NULL, 0, key);
+	if (cache_get(g, key, &e)) {
+		res->from_cache = 1;
+		res->verdict = digest_decide(g, &e, c, method, &why);
+		if (res->verdict == GATE_PASS)
+			metrics_inc(auth_cache_hits);
+		gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua);
+		return 0;
+	}
+	return gate_submit(g, q, c, from_form, res, loop, cb, ud);
+
+malformed:
+	res->verdict = GATE_FAIL;
+	gate_conclude(g, q->mode, q->client, c, from_form, METRICS_REASON_MALFORMED, res, host, ua);
+	return 0;
+}
+
+int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *res,
+	       struct loop *loop, gate_done_cb cb, void *ud)
+{
+	struct auth_credentials *c;
+	enum auth_parse p;
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (!q->authorization) {
+		metrics_inc(challenges);
+		res->verdict = GATE_CHALLENGE;
+		return 0;
+	}
+	/* struct auth_credentials is a few KiB: keep it off small loop stacks */
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		res->verdict = GATE_UNAVAILABLE;
+		return 0;
+	}
+	p = auth_parse_credentials(q->authorization, q->authorization_len, c);
+	if (p != AUTH_PARSE_OK) {
+		char host[256], ua[257];
+
+		copy_bounded(host, sizeof(host), q->host ? q->host : "", q->host_len);
+		copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
+		snprintf(res->username, sizeof(res->username), "%s", c->username);
+		res->verdict = GATE_FAIL;
+		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua);
+		rc = 0;
+	} else {
+		rc = gate_check_creds(g, q, c, 0, res, loop, cb, ud);
+	}
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+	return rc;
+}
+
+int gate_check_password(struct gate *g, const struct gate_query *q,
+			const char *username, const char *password, size_t password_len,
+			struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud)
+{
+	struct auth_credentials *c = calloc(1, sizeof(*c));
+	int rc;
+
+	memset(res, 0, sizeof(*res));
+	if (!c) {
+		res->verdict = GATE_UNAVAILABLE;
+		return 0;
+	}
+	c->scheme = AUTH_SCHEME_BASIC;
+	snprintf(c->username, sizeof(c->username), "%s", username);
+	if (password_len > AUTH_PASS_MAX)
+		password_len = AUTH_PASS_MAX;
+	memcpy(c->password, password, password_len);
+	c->password_len = password_len;
+	if (!username[0]) {
+		res->verdict = GATE_FAIL;
+		gate_conclude(g, q->mode, q->client, c, 1, METRICS_REASON_MALFORMED, res, "", "");
+		rc = 0;
+	} else {
+		/* a form login works whatever schemes the proxy offers */
+		rc = gate_submit(g, q, c, 1, res, loop, cb, ud);
+	}
+	OPENSSL_cleanse(c, sizeof(*c));
+	free(c);
+	return rc;
+}
+
+/* ------------------------------------------------------------ whitelist */
+
+int gate_whitelisted(struct gate *g, const struct sockaddr *client)
+{
+	int hit;
+
+	pthread_rwlock_rdlock(&g->wl_lock);
+	hit = cidr_match_any(g->whitelist, g->n_whitelist, client);
+	pthread_rwlock_unlock(&g->wl_lock);
+	return hit;
+}
+
+struct wl_load {
+	struct cidr *list;
+	size_t n, cap;
+};
+
+static int wl_load_cb(const struct store_whitelist *w, void *ud)
+{
+	struct wl_load *l = ud;
+	struct cidr c;
+
+	if (cidr_parse(w->cidr, &c) < 0) {
+		log_warn("whitelist: ignoring unparsable entry '%s'", w->cidr);
+		return 0;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		struct cidr *nl = realloc(l->list, cap * sizeof(*nl));
+
+		if (!nl)
+			return -1;
+		l->list = nl;
+		l->cap = cap;
+	}
+	l->list[l->n++] = c;
+	return 0;
+}
+
+static int gate_load_whitelist(struct gate *g, struct store *st)
+{
+	struct wl_load l = { 0 };
+	struct cidr *old;
+
+	if (store_whitelist_list(st, wl_load_cb, &l) < 0) {
+		free(l.list);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&g->wl_lock);
+	old = g->whitelist;
+	g->whitelist = l.list;
+	g->n_whitelist = l.n;
+	pthread_rwlock_unlock(&g->wl_lock);
+	free(old);
+	return 0;
+}
+
+/* ------------------------------------------------------------ maintenance */
+
+static void maint_write_audit(struct gate *g)
+{
+	struct store_failure batch[64];
+
+	for (;;) {
+		size_t n = 0;
+		int rc;
+
+		pthread_mutex_lock(&g->q_lock);
+		while (n < 64 && n < g->audit_len) {
+			batch[n] = g->audit[(g->audit_head + n) % g->audit_cap];
+			n++;
+		}
+		pthread_mutex_unlock(&g->q_lock);
+		if (n == 0)
+			return;
+		rc = store_failures_insert(g->store, batch, n);
+		if (rc < 0) {
+			/* keep them queued: they are written when the database is
+			 * back, or counted as dropped if the queue overflows first */
+			metrics_inc(audit_write_errors);
+			if (!g->db_down)
+				log_error("audit: cannot write to the database (%s); %zu records wait in memory, "
+					  "authenticated traffic continues",
+					  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
+					  g->audit_len);
+			g->db_down = 1;
+			metrics_set(db_ok, 0);
+			return;
+		}
+		if (g->db_down) {
+			log_notice("audit: database writable again, queued records written");
+			g->db_down = 0;
+			metrics_set(db_ok, 1);
+		}
+		metrics_add(audit_written, n);
+		pthread_mutex_lock(&g->q_lock);
+		g->audit_head = (g->audit_head + n) % g->audit_cap;
+		g->audit_len -= n;
+		pthread_mutex_unlock(&g->q_lock);
+	}
+}
+
+static void maint_write_logins(struct gate *g)
+{
+	size_t n;
+	struct { char name[AUTH_USER_MAX + 1]; int64_t when; } *copy;
+
+	pthread_mutex_lock(&g->q_lock);
+	n = g->n_logins;
+	copy = n ? malloc(n * sizeof(*copy)) : NULL;
+	if (copy) {
+		memcpy(copy, g->logins, n * sizeof(*copy));
+		g->n_logins = 0;
+	}
+	pthread_mutex_unlock(&g->q_lock);
+	for (size_t i = 0; copy && i < n; i++)
+		store_user_touch_login(g->store, copy[i].name, copy[i].when);
+	free(copy);
+}
+
+static void maint_poll_generations(struct gate *g)
+{
+	struct store_generations now;
+
+	if (store_generations(g->store, &now) < 0)
+		return;
+	if (now.users != g->gens.users) {
+		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
+		log_info("users changed: cached credentials dropped");
+	}
+	if (now.whitelist != g->gens.whitelist) {
+		if (gate_load_whitelist(g, g->store) == 0)
+			log_info("whitelist reloaded: %zu entries", g->n_whitelist);
+	}
+	g->gens = now;
+}
+
+static void maint_prune(struct gate *g)
+{
+	int64_t cutoff = loop_wall_ms() - (int64_t)g->cfg->audit_retention_days * 86400 * 1000;
+
+	if (store_failures_prune(g->store, cutoff) < 0)
+		log_warn("audit: pruning old records failed");
+}
+
+static void *maint_thread(void *arg)
+{
+	struct gate *g = arg;
+	int64_t last_gen = 0, last_prune = 0;
+
+	for (;;) {
+		struct timespec ts;
+		int stopping, flush;
+		int64_t now;
+
+		pthread_mutex_lock(&g->q_lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += MAINT_PERIOD_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!g->stopping && !g->flush_requested && g->audit_len < AUDIT_BATCH)
+			pthread_cond_timedwait(&g->q_cond, &g->q_lock, &ts);
+		stopping = g->stopping;
+		flush = g->flush_requested;
+		g->flush_requested = 0;
+		pthread_mutex_unlock(&g->q_lock);
+
+		maint_write_audit(g);
+		maint_write_logins(g);
+		now = loop_mono_ms();
+		if (now - last_gen >= 500 || flush) {
+			maint_poll_generations(g);
+			last_gen = now;
+		}
+		if (now - last_prune >= 3600 * 1000 || last_prune == 0) {
+			maint_prune(g);
+			last_prune = now;
+		}
+		if (stopping)
+			return NULL;
+	}
+}
+
+void gate_flush(struct gate *g)
+{
+	pthread_mutex_lock(&g->q_lock);
+	g->flush_requested = 1;
+	pthread_cond_signal(&g->q_cond);
+	pthread_mutex_unlock(&g->q_lock);
+}
+
+/* ------------------------------------------------------------ life */
+
+int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale)
+{
+	return auth_challenge_headers(buf, len, "Proxy-Authenticate", g->cfg->schemes,
+				      g->cfg->realm, g->nonces, mono_now(), stale);
+}
+
+int gate_has_schemes(const struct gate *g)
+{
+	return g->cfg->schemes != 0;
+}
+
+/* Record the Digest realm for the CLI (it stores HA1 only while Digest is
+ * on); with Digest off, stored HA1 values are removed (SPEC §2). */
+static int gate_publish_realm(struct gate *g, struct store *st)
+{
+	if (g->cfg->schemes & (CONFIG_SCHEME_DIGEST_MD5 | CONFIG_SCHEME_DIGEST_SHA256)) {
+		char old[256];
+
+		if (store_meta_get(st, "digest_realm", old, sizeof(old)) == 0 &&
+		    strcmp(old, g->cfg->realm) != 0)
+			log_warn("auth: the realm changed from \"%s\"; Digest works for a user again "
+				 "once the password is set anew", old);
+		return store_meta_set(st, "digest_realm", g->cfg->realm);
+	}
+	if (store_meta_del(st, "digest_realm") < 0)
+		return -1;
+	return store_users_clear_ha1(st);
+}
+
+struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct gate *g = calloc(1, sizeof(*g));
+	uint8_t secret[32], lkey[32];
+	unsigned threads;
+
+	if (!g) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	g->cfg = cfg;
+	g->epoch = 1;
+	pthread_rwlock_init(&g->wl_lock, NULL);
+	pthread_mutex_init(&g->q_lock, NULL);
+	pthread_cond_init(&g->q_cond, NULL);
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_init(&g->cache.stripes[i], NULL);
+
+	if (getrandom(g->cache_key, sizeof(g->cache_key), 0) != sizeof(g->cache_key) ||
+	    getrandom(secret, sizeof(secret), 0) != sizeof(secret) ||
+	    getrandom(lkey, sizeof(lkey), 0) != sizeof(lkey)) {
+		snprintf(err, errlen, "cannot read the OS random generator: %s", strerror(errno));
+		goto fail;
+	}
+	g->cache.slots = calloc(CACHE_SLOTS, sizeof(*g->cache.slots));
+	g->audit_cap = cfg->audit_queue_size;
+	g->audit = calloc(g->audit_cap, sizeof(*g->audit));
+	g->nonces = auth_nonces_new(secret, cfg->nonce_lifetime, NONCE_TABLE);
+	g->lock_addr = lockout_new(LOCKOUT_SLOTS, cfg->lockout_threshold, cfg->lockout_window,
+				   cfg->lockout_duration, lkey);
+	lkey[0] ^= 0x5a;
+	g->lock_user = lockout_new(LOCKOUT_SLOTS, cfg->lockout_threshold, cfg->lockout_window,
+				   cfg->lockout_duration, lkey);
+	OPENSSL_cleanse(secret, sizeof(secret));
+	OPENSSL_cleanse(lkey, sizeof(lkey));
+	if (!g->cache.slots || !g->audit || !g->nonces || !g->lock_addr || !g->lock_user) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	{
+		char pw[24];
+
+		if (passwd_generate(pw, sizeof(pw) - 1) < 0 ||
+		    passwd_hash(pw, sizeof(pw) - 1, &passwd_default_params, g->dummy_phc,
+				sizeof(g->dummy_phc)) < 0) {
+			snprintf(err, errlen, "cannot hash with scrypt");
+			goto fail;
+		}
+		OPENSSL_cleanse(pw, sizeof(pw));
+	}
+
+	g->store = store_open(cfg->db_path, err, errlen);
+	if (!g->store)
+		goto fail;
+	if (gate_publish_realm(g, g->store) < 0 || gate_load_whitelist(g, g->store) < 0 ||
+	    store_generations(g->store, &g->gens) < 0) {
+		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
+		goto fail;
+	}
+	/* scrypt is memory-hard: one thread per core is what the machine can
+	 * hash at once; more would only queue inside the kernel */
+	{
+		long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+		threads = ncpu > 0 ? (unsigned)ncpu : 2;
+	}
+	g->pool = pool_new("verify", threads, 4096);
+	if (!g->pool) {
+		snprintf(err, errlen, "cannot start verification threads");
+		goto fail;
+	}
+	if (pthread_create(&g->maint, NULL, maint_thread, g) != 0) {
+		snprintf(err, errlen, "cannot start the audit writer thread");
+		goto fail;
+	}
+	g->maint_started = 1;
+	return g;
+fail:
+	gate_free(g);
+	return NULL;
+}
+
+void gate_free(struct gate *g)
+{
+	if (!g)
+		return;
+	pool_free(g->pool);
+	if (g->maint_started) {
+		pthread_mutex_lock(&g->q_lock);
+		g->stopping = 1;
+		pthread_cond_signal(&g->q_cond);
+		pthread_mutex_unlock(&g->q_lock);
+		pthread_join(g->maint, NULL);
+	}
+	if (g->audit_len)
+		log_error("audit: %zu records could not be written before exit", g->audit_len);
+	store_close(g->store);
+	lockout_free(g->lock_addr);
+	lockout_free(g->lock_user);
+	auth_nonces_free(g->nonces);
+	free(g->cache.slots);
+	free(g->audit);
+	free(g->whitelist);
+	for (int i = 0; i < CACHE_STRIPES; i++)
+		pthread_mutex_destroy(&g->cache.stripes[i]);
+	pthread_rwlock_destroy(&g->wl_lock);
+	pthread_mutex_destroy(&g->q_lock);
+	pthread_cond_destroy(&g->q_cond);
+	free(g);
+}

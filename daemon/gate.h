@@ -1,0 +1,101 @@
+/*
+ * gate — the one place that answers "may this client pass?".
+ *
+ * Every face (explicit proxy, intercept, portal, admin) asks the gate:
+ * is this address whitelisted, are these credentials valid, is this client
+ * locked out; and it tells the gate about failures, which the gate counts,
+ * logs (one line per failure, for fail2ban) and audits (queued, written in
+ * batches by the gate's own thread so request handling never waits on the
+ * database). Beneath it sit the store, the credential cache, the lockout
+ * counters and the Digest nonces; callers see none of them.
+ *
+ * A slow check (scrypt, or a user record not in the cache) runs on the
+ * gate's thread pool and completes on the caller's loop.
+ */
+#ifndef PORTCULLIS_GATE_H
+#define PORTCULLIS_GATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "auth.h"
+#include "pool.h"
+
+struct config;
+struct loop;
+struct gate;
+
+enum gate_mode {
+	GATE_MODE_EXPLICIT,
+	GATE_MODE_INTERCEPT,
+	GATE_MODE_PORTAL,
+	GATE_MODE_ADMIN,
+};
+
+enum gate_verdict {
+	GATE_PASS,          /* credentials valid (or whitelisted) */
+	GATE_CHALLENGE,     /* no credentials: the normal first leg, not audited */
+	GATE_FAIL,          /* bad credentials: challenge again (audited) */
+	GATE_STALE,         /* Digest nonce stale: challenge with stale=true */
+	GATE_LOCKED,        /* locked out: 429 with retry_after */
+	GATE_UNAVAILABLE,   /* cannot check now (database down, pool full): 503 */
+};
+
+/* What the gate needs to know about a request; all borrowed for the call. */
+struct gate_query {
+	enum gate_mode mode;
+	const struct sockaddr *client;
+	const char *authorization;       /* Proxy-Authorization value or NULL */
+	size_t authorization_len;
+	const char *method;              /* for Digest */
+	size_t method_len;
+	const char *target;              /* request-target, for Digest's uri */
+	size_t target_len;
+	const char *host;                /* for the audit record */
+	size_t host_len;
+	const char *user_agent;
+	size_t user_agent_len;
+};
+
+struct gate_result {
+	enum gate_verdict verdict;
+	char username[AUTH_USER_MAX + 1];   /* set for PASS (and failures) */
+	unsigned retry_after;               /* LOCKED */
+	int from_cache;
+};
+
+typedef void (*gate_done_cb)(void *ud, const struct gate_result *res);
+
+/* Opens the store, loads the whitelist, starts the gate's threads.
+ * NULL with a message in err on failure. cfg is borrowed for the gate's life. */
+struct gate *gate_new(const struct config *cfg, char *err, size_t errlen);
+void gate_free(struct gate *g);
+
+/* 1 if the address is on the whitelist. */
+int gate_whitelisted(struct gate *g, const struct sockaddr *client);
+
+/*
+ * Check the credentials in q. Returns 0 with *res filled when the answer is
+ * known at once (no credentials, cached, locked out, malformed), or 1 when
+ * the check went to the pool: cb(ud, res) will then run on loop exactly
+ * once, and the caller must keep ud alive until it has.
+ */
+int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *res,
+	       struct loop *loop, gate_done_cb cb, void *ud);
+
+/* Same for a username and password typed into a form (portal, admin). */
+int gate_check_password(struct gate *g, const struct gate_query *q,
+			const char *username, const char *password, size_t password_len,
+			struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud);
+
+/* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers). */
+int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale);
+
+/* Whether the configuration offers any scheme at all. */
+int gate_has_schemes(const struct gate *g);
+
+/* Flush the audit queue now (at shutdown). */
+void gate_flush(struct gate *g);
+
+#endif

@@ -1,0 +1,315 @@
+#include "lockout.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+/*
+ * The table is split into buckets of PROBE consecutive slots; a key lives
+ * in the bucket its hash selects, anywhere within it. Buckets share
+ * STRIPES mutexes, so threads checking different keys rarely wait on each
+ * other and each operation touches one lock and one cache-friendly bucket.
+ *
+ * When a new key arrives at a full bucket something must be forgotten.
+ * In order of preference:
+ *   1. an entry whose window and lockout have both run out (it means
+ *      nothing any more);
+ *   2. the unlocked entry with the fewest failures, the least recently
+ *      failed first among equals (a counter, not the time: thousands of
+ *      failures can arrive within one second);
+ *   3. if every entry is locked, the lockout that ends soonest.
+ * The trade-off: a spray of distinct keys (one failure each) only ever
+ * displaces other one-failure entries, so a key that is being hammered
+ * climbs above them and stays until it is locked; and locks are the last
+ * thing forgotten. A key is lost only while it has one failure and PROBE
+ * newer keys land in its bucket before its next failure: an attacker who
+ * wants its own counter forgotten must spend on the order of the table's
+ * size in other failures between two guesses, which slows its guessing
+ * more than the lockout would. To displace a key with more failures it
+ * must fill buckets with entries of as many failures, which costs more
+ * failures than the table has slots, inside one window, each one logged.
+ * Rule 3 means a table full of lockouts releases the oldest early rather
+ * than stop counting new keys: counting an attacker's next key matters
+ * more than serving out an old lockout in full.
+ */
+#define PROBE     8
+#define STRIPES   64
+
+struct slot {
+	uint64_t hash;            /* 0: empty */
+	uint32_t failures;        /* in the window that started at window_start */
+	uint32_t touched;         /* table clock at the last failure */
+	int64_t window_start;
+	int64_t locked_until;     /* locked while now < locked_until */
+};
+
+struct lockout {
+	uint8_t sipkey[16];
+	unsigned threshold;
+	unsigned window;
+	unsigned duration;
+	size_t n_buckets;         /* power of two */
+	uint32_t clock;           /* counts failures; orders entries by recency */
+	struct slot *slots;       /* n_buckets * PROBE */
+	pthread_mutex_t stripes[STRIPES];
+};
+
+/* ------------------------------------------------------------ SipHash */
+
+#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
+
+#define SIPROUND                                                        \
+	do {                                                            \
+		v0 += v1; v1 = ROTL(v1, 13); v1 ^= v0; v0 = ROTL(v0, 32); \
+		v2 += v3; v3 = ROTL(v3, 16); v3 ^= v2;                  \
+		v0 += v3; v3 = ROTL(v3, 21); v3 ^= v0;                  \
+		v2 += v1; v1 = ROTL(v1, 17); v1 ^= v2; v2 = ROTL(v2, 32); \
+	} while (0)
+
+static uint64_t load_le64(const uint8_t *p)
+{
+	uint64_t x = 0;
+
+	for (int i = 7; i >= 0; i--)
+		x = x << 8 | p[i];
+	return x;
+}
+
+uint64_t lockout_siphash(const uint8_t key[16], const void *data, size_t len)
+{
+	const uint8_t *in = data;
+	uint64_t k0 = load_le64(key), k1 = load_le64(key + 8);
+	uint64_t v0 = UINT64_C(0x736f6d6570736575) ^ k0;
+	uint64_t v1 = UINT64_C(0x646f72616e646f6d) ^ k1;
+	uint64_t v2 = UINT64_C(0x6c7967656e657261) ^ k0;
+	uint64_t v3 = UINT64_C(0x7465646279746573) ^ k1;
+	uint64_t b = (uint64_t)len << 56;
+	size_t i;
+
+	for (i = 0; i + 8 <= len; i += 8) {
+		uint64_t m = load_le64(in + i);
+
+		v3 ^= m;
+		SIPROUND;
+		SIPROUND;
+		v0 ^= m;
+	}
+	for (size_t j = 0; i + j < len; j++)
+		b |= (uint64_t)in[i + j] << (8 * j);
+	v3 ^= b;
+	SIPROUND;
+	SIPROUND;
+	v0 ^= b;
+	v2 ^= 0xff;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	SIPROUND;
+	return v0 ^ v1 ^ v2 ^ v3;
+}
+
+/* ------------------------------------------------------------ table */
+
+struct lockout *lockout_new(size_t slots, unsigned threshold, unsigned window_s,
+			    unsigned duration_s, const uint8_t key[LOCKOUT_KEY_LEN])
+{
+	struct lockout *l;
+	size_t n = PROBE;
+	int i;
+
+	if (slots > LOCKOUT_SLOTS_MAX)
+		return NULL;
+	while (n < slots)
+		n <<= 1;
+	l = calloc(1, sizeof(*l));
+	if (l == NULL)
+		return NULL;
+	/* fold the whole secret into SipHash's 128-bit key */
+	for (i = 0; i < LOCKOUT_KEY_LEN; i++)
+		l->sipkey[i % 16] ^= key[i];
+	l->threshold = threshold;
+	l->window = window_s;
+	l->duration = duration_s;
+	l->n_buckets = n / PROBE;
+	l->slots = calloc(n, sizeof(*l->slots));
+	if (l->slots == NULL)
+		goto fail;
+	for (i = 0; i < STRIPES; i++) {
+		if (pthread_mutex_init(&l->stripes[i], NULL) != 0) {
+			while (i-- > 0)
+				pthread_mutex_destroy(&l->stripes[i]);
+			goto fail;
+		}
+	}
+	return l;
+fail:
+	free(l->slots);
+	free(l);
+	return NULL;
+}
+
+void lockout_free(struct lockout *l)
+{
+	if (l == NULL)
+		return;
+	for (int i = 0; i < STRIPES; i++)
+		pthread_mutex_destroy(&l->stripes[i]);
+	free(l->slots);
+	memset(l->sipkey, 0, sizeof(l->sipkey));
+	free(l);
+}
+
+size_t lockout_memory(const struct lockout *l)
+{
+	return sizeof(*l) + l->n_buckets * PROBE * sizeof(*l->slots);
+}
+
+/* Lock the key's stripe and return its bucket; *hash is never 0. */
+static struct slot *bucket_lock(struct lockout *l, const void *key, size_t keylen,
+				uint64_t *hash)
+{
+	uint64_t h = lockout_siphash(l->sipkey, key, keylen);
+	size_t b;
+
+	if (h == 0)
+		h = 1;
+	b = (size_t)(h & (l->n_buckets - 1));
+	pthread_mutex_lock(&l->stripes[b % STRIPES]);
+	*hash = h;
+	return &l->slots[b * PROBE];
+}
+
+static void bucket_unlock(struct lockout *l, const struct slot *bucket)
+{
+	size_t b = (size_t)(bucket - l->slots) / PROBE;
+
+	pthread_mutex_unlock(&l->stripes[b % STRIPES]);
+}
+
+static struct slot *bucket_find(struct slot *bucket, uint64_t h)
+{
+	for (int i = 0; i < PROBE; i++)
+		if (bucket[i].hash == h)
+			return &bucket[i];
+	return NULL;
+}
+
+/* The slot to give a new key; see the comment at the top for the order. */
+static struct slot *bucket_victim(const struct lockout *l, struct slot *bucket,
+				  int64_t now)
+{
+	struct slot *fewest = NULL, *soonest = NULL;
+
+	for (int i = 0; i < PROBE; i++) {
+		struct slot *s = &bucket[i];
+		int locked = now < s->locked_until;
+
+		if (s->hash == 0)
+			return s;
+		if (!locked && now - s->window_start >= (int64_t)l->window)
+			return s;
+		if (locked) {
+			if (soonest == NULL || s->locked_until < soonest->locked_until)
+				soonest = s;
+		} else if (fewest == NULL || s->failures < fewest->failures ||
+			   (s->failures == fewest->failures &&
+			    (int32_t)(s->touched - fewest->touched) < 0)) {
+			fewest = s;
+		}
+	}
+	return fewest ? fewest : soonest;
+}
+
+int lockout_check(struct lockout *l, const void *key, size_t keylen, int64_t now,
+		  unsigned *retry_after)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+	int locked = 0;
+
+	if (l->threshold == 0)
+		return 0;
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = bucket_find(bucket, h);
+	if (s != NULL && now < s->locked_until) {
+		locked = 1;
+		if (retry_after != NULL) {
+			int64_t left = s->locked_until - now;
+
+			*retry_after = left > (int64_t)l->duration ? l->duration
+								   : (unsigned)left;
+		}
+	}
+	bucket_unlock(l, bucket);
+	return locked;
+}
+
+int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+	int started = 0;
+
+	if (l->threshold == 0)
+		return 0;
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = bucket_find(bucket, h);
+	if (s == NULL) {
+		s = bucket_victim(l, bucket, now);
+		memset(s, 0, sizeof(*s));
+		s->hash = h;
+		s->window_start = now;
+	}
+	if (now < s->locked_until)
+		goto out;
+	s->touched = __atomic_add_fetch(&l->clock, 1, __ATOMIC_RELAXED);
+	/* a fixed window from the first failure: failures spread wider than
+	 * window_s never add up to a lockout */
+	if (now - s->window_start >= (int64_t)l->window || now < s->window_start) {
+		s->window_start = now;
+		s->failures = 0;
+	}
+	s->failures++;
+	if (s->failures >= l->threshold) {
+		s->locked_until = now + (int64_t)l->duration;
+		s->failures = 0;
+		s->window_start = now;
+		started = l->duration > 0;
+	}
+out:
+	bucket_unlock(l, bucket);
+	return started;
+}
+
+void lockout_success(struct lockout *l, const void *key, size_t keylen)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+
+	if (l->threshold == 0)
+		return;
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = bucket_find(bucket, h);
+	/* without the time we cannot tell whether a lockout is still in
+	 * force, so an entry that was ever locked keeps locked_until (an
+	 * expired one means nothing) and only loses its count */
+	if (s != NULL) {
+		if (s->locked_until != 0)
+			s->failures = 0;
+		else
+			memset(s, 0, sizeof(*s));
+	}
+	bucket_unlock(l, bucket);
+}
+
+void lockout_clear(struct lockout *l, const void *key, size_t keylen)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = bucket_find(bucket, h);
+	if (s != NULL)
+		memset(s, 0, sizeof(*s));
+	bucket_unlock(l, bucket);
+}

@@ -1,0 +1,61 @@
+/*
+ * lockout — brute-force counters in bounded memory.
+ *
+ * Counts authentication failures per key (a client address, a username:
+ * any bytes) inside a fixed window; threshold failures within window_s
+ * seconds lock the key for duration_s seconds. The table is a fixed array
+ * allocated at creation, so whatever an attacker sends the memory stays
+ * the same: when it is full, the least useful entry is forgotten (see
+ * lockout.c for the order). Keys are hashed with SipHash-2-4 under a secret
+ * key, so an attacker cannot choose keys that crowd out a victim's counter.
+ *
+ * Use one table per kind of key (addresses, usernames). Thread-safe.
+ */
+#ifndef PORTCULLIS_LOCKOUT_H
+#define PORTCULLIS_LOCKOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define LOCKOUT_KEY_LEN   32      /* bytes of the hashing secret */
+#define LOCKOUT_SLOTS_MAX (1u << 24)
+
+struct lockout;
+
+/*
+ * slots: entries to keep, rounded up to a power of two (at least 8, at
+ * most LOCKOUT_SLOTS_MAX; each takes 32 bytes). threshold 0 disables the
+ * table: every key is always allowed. key: LOCKOUT_KEY_LEN random bytes
+ * (copied). NULL on allocation failure or slots > LOCKOUT_SLOTS_MAX.
+ */
+struct lockout *lockout_new(size_t slots, unsigned threshold, unsigned window_s,
+			    unsigned duration_s, const uint8_t key[LOCKOUT_KEY_LEN]);
+void lockout_free(struct lockout *l);
+
+/* 0 if key[0..keylen) may try; 1 if it is locked, with *retry_after set to
+ * the seconds left (at least 1). retry_after may be NULL. */
+int lockout_check(struct lockout *l, const void *key, size_t keylen, int64_t now,
+		  unsigned *retry_after);
+
+/* Count a failure at now. Returns 1 if THIS failure started a lockout (so
+ * the caller audits the lockout exactly once), else 0. A failure reported
+ * while the key is already locked changes nothing. */
+int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now);
+
+/* A success forgets the key's failures, but does not lift a lockout in
+ * force (a success racing with the failure that locked the key must not
+ * undo it). */
+void lockout_success(struct lockout *l, const void *key, size_t keylen);
+
+/* Forget the key entirely, lifting any lockout (an administrator's unlock). */
+void lockout_clear(struct lockout *l, const void *key, size_t keylen);
+
+/* Bytes the table uses; fixed at creation. */
+size_t lockout_memory(const struct lockout *l);
+
+/* SipHash-2-4 (Aumasson & Bernstein) of data under a 16-byte key, as the
+ * table uses it; exposed so that it can be checked against the reference
+ * vectors. */
+uint64_t lockout_siphash(const uint8_t key[16], const void *data, size_t len);
+
+#endif

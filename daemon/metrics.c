@@ -1,0 +1,69 @@
+#include "metrics.h"
+
+#include <stdio.h>
+
+struct metrics metrics = { .db_ok = 1 };
+
+static const char *const reason_names[METRICS_REASON_COUNT] = {
+	[METRICS_REASON_UNKNOWN_USER] = "unknown_user",
+	[METRICS_REASON_WRONG_PASSWORD] = "wrong_password",
+	[METRICS_REASON_DISABLED] = "disabled",
+	[METRICS_REASON_EXPIRED] = "expired",
+	[METRICS_REASON_MALFORMED] = "malformed",
+	[METRICS_REASON_STALE_NONCE] = "stale_nonce",
+	[METRICS_REASON_REPLAYED_NONCE] = "replayed_nonce",
+	[METRICS_REASON_LOCKED_OUT] = "locked_out",
+};
+
+const char *metrics_reason_name(enum metrics_reason r)
+{
+	return r < METRICS_REASON_COUNT ? reason_names[r] : "unknown";
+}
+
+int metrics_format(char *buf, size_t len)
+{
+	size_t off = 0;
+	int n;
+
+#define EMIT(...) do { \
+		n = snprintf(buf + off, len - off, __VA_ARGS__); \
+		if (n < 0 || (size_t)n >= len - off) \
+			return -1; \
+		off += (size_t)n; \
+	} while (0)
+#define COUNTER(name, help, field) \
+	EMIT("# HELP portcullis_" name " " help "\n# TYPE portcullis_" name " counter\n" \
+	     "portcullis_" name " %llu\n", (unsigned long long)metrics_get(field))
+#define GAUGE(name, help, field) \
+	EMIT("# HELP portcullis_" name " " help "\n# TYPE portcullis_" name " gauge\n" \
+	     "portcullis_" name " %lld\n", (long long)metrics_get(field))
+
+	COUNTER("requests_total", "Request heads received.", requests);
+	COUNTER("challenges_total", "407 challenges to requests without credentials.", challenges);
+	COUNTER("auth_success_total", "Credentials accepted.", auth_ok);
+	COUNTER("auth_cache_hits_total", "Credentials accepted from the in-memory cache.", auth_cache_hits);
+	EMIT("# HELP portcullis_auth_failures_total Failed authentications by reason.\n"
+	     "# TYPE portcullis_auth_failures_total counter\n");
+	for (int r = 0; r < METRICS_REASON_COUNT; r++)
+		EMIT("portcullis_auth_failures_total{reason=\"%s\"} %llu\n", reason_names[r],
+		     (unsigned long long)__atomic_load_n(&metrics.failures[r], __ATOMIC_RELAXED));
+	COUNTER("lockouts_total", "Brute-force lockouts started.", lockouts);
+	COUNTER("locked_refusals_total", "Attempts refused during a lockout.", locked_refusals);
+	COUNTER("audit_written_total", "Audit records written to the database.", audit_written);
+	COUNTER("audit_dropped_total", "Audit records lost because the queue overflowed.", audit_dropped);
+	COUNTER("audit_write_errors_total", "Failed attempts to write audit batches.", audit_write_errors);
+	COUNTER("connections_total", "Client connections accepted.", connections_total);
+	GAUGE("connections_open", "Client connections open now.", connections_open);
+	COUNTER("connections_refused_total", "Connections refused by a limit.", connections_refused);
+	COUNTER("bad_requests_total", "Requests answered 400.", bad_requests);
+	COUNTER("denied_total", "Requests answered 403.", denied);
+	COUNTER("upstream_errors_total", "Requests answered 502 or 504.", upstream_errors);
+	COUNTER("tunnels_total", "CONNECT tunnels and upgrades established.", tunnels);
+	COUNTER("bytes_to_clients_total", "Bytes sent to clients.", bytes_to_clients);
+	COUNTER("bytes_from_clients_total", "Bytes received from clients.", bytes_from_clients);
+	GAUGE("database_ok", "1 while the database accepts writes.", db_ok);
+#undef EMIT
+#undef COUNTER
+#undef GAUGE
+	return (int)off;
+}

@@ -1,0 +1,126 @@
+#include "pool.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "log.h"
+#include "loop.h"
+
+struct pool {
+	char name[16];
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct pool_job *head, **tail;
+	size_t queued, max_queued;
+	int stopping;
+	unsigned n_threads;
+	pthread_t *threads;
+};
+
+static void pool_done_cb(void *ud)
+{
+	struct pool_job *job = ud;
+
+	job->done(job);
+}
+
+static void *pool_thread(void *arg)
+{
+	struct pool *pool = arg;
+
+	for (;;) {
+		struct pool_job *job;
+
+		pthread_mutex_lock(&pool->lock);
+		while (!pool->head && !pool->stopping)
+			pthread_cond_wait(&pool->cond, &pool->lock);
+		if (pool->stopping) {
+			pthread_mutex_unlock(&pool->lock);
+			return NULL;
+		}
+		job = pool->head;
+		pool->head = job->next;
+		if (!pool->head)
+			pool->tail = &pool->head;
+		pool->queued--;
+		pthread_mutex_unlock(&pool->lock);
+
+		job->work(job);
+		job->call.fn = pool_done_cb;
+		job->call.ud = job;
+		job->call.allocated = 0;
+		loop_post_call(job->loop, &job->call);
+	}
+}
+
+struct pool *pool_new(const char *name, unsigned threads, size_t max_queued)
+{
+	struct pool *pool = calloc(1, sizeof(*pool));
+
+	if (!pool)
+		return NULL;
+	snprintf(pool->name, sizeof(pool->name), "%s", name);
+	pthread_mutex_init(&pool->lock, NULL);
+	pthread_cond_init(&pool->cond, NULL);
+	pool->tail = &pool->head;
+	pool->max_queued = max_queued;
+	pool->threads = calloc(threads, sizeof(*pool->threads));
+	if (!pool->threads) {
+		free(pool);
+		return NULL;
+	}
+	for (unsigned i = 0; i < threads; i++) {
+		if (pthread_create(&pool->threads[i], NULL, pool_thread, pool) != 0) {
+			log_error("pool %s: cannot start thread", name);
+			pool_free(pool);
+			return NULL;
+		}
+		pool->n_threads++;
+	}
+	return pool;
+}
+
+void pool_free(struct pool *pool)
+{
+	if (!pool)
+		return;
+	pthread_mutex_lock(&pool->lock);
+	pool->stopping = 1;
+	pthread_cond_broadcast(&pool->cond);
+	pthread_mutex_unlock(&pool->lock);
+	for (unsigned i = 0; i < pool->n_threads; i++)
+		pthread_join(pool->threads[i], NULL);
+	free(pool->threads);
+	pthread_mutex_destroy(&pool->lock);
+	pthread_cond_destroy(&pool->cond);
+	free(pool);
+}
+
+int pool_submit(struct pool *pool, struct pool_job *job)
+{
+	int rc = -1;
+
+	job->next = NULL;
+	pthread_mutex_lock(&pool->lock);
+	if (!pool->stopping && pool->queued < pool->max_queued) {
+		*pool->tail = job;
+		pool->tail = &job->next;
+		pool->queued++;
+		pthread_cond_signal(&pool->cond);
+		rc = 0;
+	}
+	pthread_mutex_unlock(&pool->lock);
+	return rc;
+}
+
+size_t pool_queued(struct pool *pool)
+{
+	size_t n;
+
+	pthread_mutex_lock(&pool->lock);
+	n = pool->queued;
+	pthread_mutex_unlock(&pool->lock);
+	return n;
+}

@@ -1,0 +1,38 @@
+/*
+ * pool — threads for work that may block: password hashing and DNS.
+ *
+ * A job's work function runs on a pool thread; its done function then runs
+ * on the loop that submitted it, so the submitter never sees concurrency.
+ * The queue is bounded: a full queue refuses the job (the caller answers
+ * 503) instead of letting a flood of slow work pile up without limit.
+ */
+#ifndef PORTCULLIS_POOL_H
+#define PORTCULLIS_POOL_H
+
+#include <stddef.h>
+
+#include "loop.h"
+
+struct pool;
+
+struct pool_job {
+	struct pool_job *next;
+	void (*work)(struct pool_job *job);   /* pool thread */
+	void (*done)(struct pool_job *job);   /* loop thread, after work */
+	struct loop *loop;
+	struct loop_call call;                /* pool's own */
+};
+
+/* threads >= 1; max_queued jobs waiting at most. name is for messages. */
+struct pool *pool_new(const char *name, unsigned threads, size_t max_queued);
+/* Waits for running jobs; queued jobs are dropped without done(). */
+void pool_free(struct pool *pool);
+
+/* Queue job (borrowed until done() has run). 0, or -1 when the queue is
+ * full or the pool is stopping. */
+int pool_submit(struct pool *pool, struct pool_job *job);
+
+/* Thread-safe length of the waiting queue. */
+size_t pool_queued(struct pool *pool);
+
+#endif

@@ -1,0 +1,1929 @@
+#include "proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "accesslog.h"
+#include "cidr.h"
+#include "config.h"
+#include "gate.h"
+#include "http.h"
+#include "log.h"
+#include "loop.h"
+#include "metrics.h"
+#include "pool.h"
+
+#define BUF_SIZE        (32 * 1024)
+#define HEAD_BUF_MAX    (HTTP_MAX_HEAD + 1024)
+#define MAX_ADDRS       8
+#define ACCEPT_BATCH    64
+#define DISCARD_MAX     (1024 * 1024)   /* body of a refused request we read past */
+#define PER_CLIENT_SLOTS 65536
+#define VIA_TEXT        "1.1 portcullis"
+
+struct buf {
+	char *data;
+	size_t cap, start, end;
+};
+
+enum conn_state {
+	CS_IDLE,        /* waiting for a request (keep-alive) */
+	CS_HEAD,        /* part of a request head has arrived */
+	CS_AUTH,        /* the gate is checking credentials */
+	CS_RESOLVE,     /* DNS lookup on the pool */
+	CS_CONNECT,     /* upstream connect in progress */
+	CS_EXCHANGE,    /* request forwarded; relaying body and response */
+	CS_TUNNEL,      /* CONNECT or protocol upgrade: bytes both ways */
+	CS_RESPOND,     /* writing a response of our own */
+	CS_DISCARD,     /* reading past the body of a refused request */
+};
+
+enum resp_state { RS_HEAD, RS_BODY, RS_DONE };
+
+/* Per-request state; exists only while a request is being handled, so an
+ * idle keep-alive connection holds no more than struct conn. */
+struct exchange {
+	int64_t start_ms;
+	enum http_method method;
+	char method_text[24];
+	char url[2048];
+	char host[256];
+	uint16_t port;
+	char user[AUTH_USER_MAX + 1];
+	char peer[64];
+	char content_type[128];
+	int status;
+	const char *tag;
+	uint64_t bytes_to_client;
+	int client_minor;
+	int client_keepalive;     /* client wants the connection kept */
+	int upgrade;              /* request asks for a protocol upgrade */
+	/* request body framing */
+	enum http_body req_body;
+	uint64_t req_remaining;
+	struct http_chunked req_chunked;
+	int req_done;
+	/* the head sent upstream, kept for one retry on a stale reused connection */
+	char *uhead;
+	size_t uhead_len, uhead_off;
+	int reused;
+	int response_started;
+	/* response framing */
+	enum resp_state rs;
+	enum http_body resp_body;
+	uint64_t resp_remaining;
+	struct http_chunked resp_chunked;
+	int dechunk;              /* HTTP/1.0 client: pass chunk data only */
+	int upstream_keep;        /* upstream connection reusable afterwards */
+	/* DNS */
+	struct sockaddr_storage addrs[MAX_ADDRS];
+	size_t n_addrs, next_addr;
+	char connect_error[160];
+};
+
+struct worker;
+
+struct conn {
+	uint64_t id;
+	struct worker *w;
+	struct conn *prev, *next;
+	struct loop_watch cw, uw;
+	struct sockaddr_storage peer;
+	enum conn_state state;
+	int64_t deadline;         /* monotonic s */
+	int client_eof, upstream_eof;
+	int close_after;          /* close once to_cl is flushed */
+	int pending;              /* a gate or DNS job holds a pointer to us */
+	int closed;
+	uint32_t limit_slot;
+	struct buf cbuf, to_up, ubuf, to_cl;
+	struct exchange *x;
+	/* a kept-alive upstream connection and what it is connected to */
+	char up_host[256];
+	uint16_t up_port;
+};
+
+struct listener {
+	struct loop_watch watch;
+	struct worker *w;
+};
+
+struct worker {
+	struct proxy *p;
+	unsigned index;
+	struct loop *loop;
+	pthread_t thread;
+	struct listener listeners[CONFIG_MAX_LISTEN];
+	size_t n_listeners;
+	int accept_paused;
+	struct conn *conns;
+	int draining;
+	/* scratch for parsing: one conn at a time runs on a worker */
+	struct http_request req;
+	struct http_response resp;
+};
+
+struct proxy {
+	const struct config *cfg;
+	struct gate *gate;
+	struct accesslog *log;
+	struct pool *dns;
+	struct worker *workers;
+	unsigned n_workers;
+	uint64_t next_id;                 /* atomic */
+	int64_t open_conns;               /* atomic */
+	uint32_t *per_client;             /* atomic counters by address hash */
+	struct sockaddr_storage *local_addrs;  /* this host's addresses */
+	size_t n_local_addrs;
+};
+
+static void conn_close(struct conn *c, const char *why);
+static void conn_process(struct conn *c);
+static void conn_update(struct conn *c);
+static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t events);
+static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t events);
+static void conn_connect_next(struct conn *c);
+
+/* ------------------------------------------------------------ buffers */
+
+static size_t buf_len(const struct buf *b)
+{
+	return b->end - b->start;
+}
+
+static void buf_free(struct buf *b)
+{
+	free(b->data);
+	memset(b, 0, sizeof(*b));
+}
+
+/* Make room for at least want bytes at the end, up to max capacity.
+ * Returns the free space (maybe less than want), or 0 if none at all. */
+static size_t buf_room(struct buf *b, size_t want, size_t max)
+{
+	if (!b->data) {
+		size_t cap = want > BUF_SIZE ? want : BUF_SIZE;
+
+		if (cap > max)
+			cap = max;
+		b->data = malloc(cap);
+		if (!b->data)
+			return 0;
+		b->cap = cap;
+		b->start = b->end = 0;
+	}
+	if (b->start == b->end)
+		b->start = b->end = 0;
+	if (b->cap - b->end < want && b->start > 0) {
+		memmove(b->data, b->data + b->start, b->end - b->start);
+		b->end -= b->start;
+		b->start = 0;
+	}
+	if (b->cap - b->end < want && b->cap < max) {
+		size_t cap = b->end + want > max ? max : b->end + want;
+		char *d = realloc(b->data, cap);
+
+		if (d) {
+			b->data = d;
+			b->cap = cap;
+		}
+	}
+	return b->cap - b->end;
+}
+
+static int buf_append(struct buf *b, const void *p, size_t n)
+{
+	if (buf_room(b, n, n + BUF_SIZE + HEAD_BUF_MAX) < n)
+		return -1;
+	memcpy(b->data + b->end, p, n);
+	b->end += n;
+	return 0;
+}
+
+/* Release an empty buffer so idle connections cost almost nothing. */
+static void buf_trim(struct buf *b)
+{
+	if (b->data && b->start == b->end)
+		buf_free(b);
+}
+
+/* ------------------------------------------------------------ helpers */
+
+static socklen_t sa_len(const struct sockaddr_storage *ss)
+{
+	return ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in);
+}
+
+static void sa_set_port(struct sockaddr_storage *ss, uint16_t port)
+{
+	if (ss->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)ss)->sin6_port = htons(port);
+	else
+		((struct sockaddr_in *)ss)->sin_port = htons(port);
+}
+
+static void span_copy(char *dst, size_t dstlen, struct http_span s)
+{
+	size_t n = s.len < dstlen - 1 ? s.len : dstlen - 1;
+
+	memcpy(dst, s.p, n);
+	dst[n] = '\0';
+}
+
+static uint32_t client_slot(const struct sockaddr_storage *ss)
+{
+	const uint8_t *p;
+	size_t n;
+	uint32_t h = 2166136261u;
+
+	if (ss->ss_family == AF_INET6) {
+		p = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
+		n = 16;
+	} else {
+		p = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
+		n = 4;
+	}
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ p[i]) * 16777619u;
+	return h % PER_CLIENT_SLOTS;
+}
+
+/* ------------------------------------------------------------ policy */
+
+static const char *const builtin_deny[] = {
+	"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
+	"::/128", "::1/128", "fe80::/10", "ff00::/8",
+};
+
+/* SPEC §7: the proxy must not be a way into the gateway itself or into
+ * what lies behind loopback and link-local (cloud metadata services). */
+static const char *dest_refused(struct proxy *p, const struct sockaddr_storage *ss, uint16_t port)
+{
+	const struct config *cfg = p->cfg;
+	struct cidr c;
+
+	for (size_t i = 0; i < sizeof(builtin_deny) / sizeof(builtin_deny[0]); i++) {
+		if (cidr_parse(builtin_deny[i], &c) == 0 && cidr_match(&c, (const struct sockaddr *)ss))
+			return "loopback, link-local, multicast or unspecified address";
+	}
+	if (cidr_match_any(cfg->deny_ranges, cfg->n_deny_ranges, (const struct sockaddr *)ss))
+		return "address in a denied range";
+	/* the gateway's own addresses on the ports it listens on */
+	for (size_t i = 0; i < p->n_local_addrs; i++) {
+		struct cidr self;
+		char text[64];
+
+		cidr_addr_text((const struct sockaddr *)&p->local_addrs[i], text, sizeof(text));
+		if (cidr_parse(text, &self) < 0 || !cidr_match(&self, (const struct sockaddr *)ss))
+			continue;
+		for (size_t j = 0; j < cfg->n_proxy_listen; j++)
+			if (cidr_addr_port((const struct sockaddr *)&cfg->proxy_listen[j].sa) == port)
+				return "the proxy itself";
+		if (cfg->admin_enabled &&
+		    cidr_addr_port((const struct sockaddr *)&cfg->admin_listen.sa) == port)
+			return "the admin panel";
+		if (cfg->portal_enabled &&
+		    cidr_addr_port((const struct sockaddr *)&cfg->portal_listen.sa) == port)
+			return "the login portal";
+		if (cfg->intercept_interface[0] &&
+		    (port == cfg->intercept_http_port || port == cfg->intercept_https_port))
+			return "the intercept listeners";
+	}
+	return NULL;
+}
+
+static int connect_port_allowed(const struct config *cfg, uint16_t port)
+{
+	for (size_t i = 0; i < cfg->n_connect_ports; i++)
+		if (cfg->connect_ports[i] == port)
+			return 1;
+	return 0;
+}
+
+static void load_local_addrs(struct proxy *p)
+{
+	struct ifaddrs *ifa, *i;
+	size_t n = 0;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
+			n++;
+	p->local_addrs = calloc(n ? n : 1, sizeof(*p->local_addrs));
+	for (i = ifa; p->local_addrs && i; i = i->ifa_next) {
+		if (!i->ifa_addr)
+			continue;
+		if (i->ifa_addr->sa_family == AF_INET)
+			memcpy(&p->local_addrs[p->n_local_addrs++], i->ifa_addr, sizeof(struct sockaddr_in));
+		else if (i->ifa_addr->sa_family == AF_INET6)
+			memcpy(&p->local_addrs[p->n_local_addrs++], i->ifa_addr, sizeof(struct sockaddr_in6));
+	}
+	freeifaddrs(ifa);
+}
+
+/* ------------------------------------------------------------ responses */
+
+static void exchange_free(struct exchange *x)
+{
+	if (!x)
+		return;
+	free(x->uhead);
+	free(x);
+}
+
+static void conn_log_exchange(struct conn *c)
+{
+	struct exchange *x = c->x;
+	struct accesslog_entry e;
+
+	if (!x || !x->tag)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.start_ms = x->start_ms;
+	e.duration_ms = loop_wall_ms() - x->start_ms;
+	e.client = (const struct sockaddr *)&c->peer;
+	e.tag = x->tag;
+	e.status = x->status;
+	e.bytes = x->bytes_to_client;
+	e.method = x->method_text;
+	e.method_len = strlen(x->method_text);
+	e.url = x->url;
+	e.url_len = strlen(x->url);
+	e.user = x->user;
+	e.hierarchy = x->peer[0] ? "HIER_DIRECT" : "HIER_NONE";
+	e.peer = x->peer;
+	e.content_type = x->content_type;
+	e.content_type_len = strlen(x->content_type);
+	accesslog_write(c->w->p->log, &e);
+}
+
+/*
+ * Queue a response of our own. extra_headers (may be NULL) is a block of
+ * complete header lines. keep: the connection may serve another request
+ * afterwards (the 407 of SPEC §2 must keep it, so that clients probing
+ * without credentials answer on the same connection).
+ */
+static void conn_respond(struct conn *c, int status, const char *tag, const char *extra_headers,
+			 const char *body, int keep)
+{
+	char head[8192];
+	size_t blen = body ? strlen(body) : 0;
+	int n;
+
+	if (!keep)
+		c->close_after = 1;
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.1 %d %s\r\n"
+		     "Server: portcullis\r\n"
+		     "Content-Type: text/plain; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\n"
+		     "Cache-Control: no-store\r\n"
+		     "%s"
+		     "%s"
+		     "\r\n",
+		     status, http_status_reason(status), blen, extra_headers ? extra_headers : "",
+		     c->close_after ? "Connection: close\r\n" : "");
+	if (n < 0 || (size_t)n >= sizeof(head)) {
+		conn_close(c, "response head too large");
+		return;
+	}
+	if (buf_append(&c->to_cl, head, (size_t)n) < 0 || (blen && buf_append(&c->to_cl, body, blen) < 0)) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	if (c->x) {
+		c->x->status = status;
+		c->x->tag = tag;
+		c->x->bytes_to_client += (size_t)n + blen;
+		snprintf(c->x->content_type, sizeof(c->x->content_type), "text/plain");
+	}
+	c->state = CS_RESPOND;
+}
+
+static void conn_error(struct conn *c, int status, const char *body)
+{
+	const char *tag = status == 400 || status == 505 || status == 431 || status == 414 ? "NONE"
+			  : status == 502 || status == 504 || status == 503 ? "TCP_MISS" : "TCP_DENIED";
+
+	switch (status) {
+	case 400: case 431: case 505: metrics_inc(bad_requests); break;
+	case 403: metrics_inc(denied); break;
+	case 502: case 504: metrics_inc(upstream_errors); break;
+	}
+	conn_respond(c, status, tag, NULL, body, 0);
+}
+
+/* ------------------------------------------------------------ connection life */
+
+static void conn_free_cb(void *ptr)
+{
+	struct conn *c = ptr;
+
+	buf_free(&c->cbuf);
+	buf_free(&c->to_up);
+	buf_free(&c->ubuf);
+	buf_free(&c->to_cl);
+	exchange_free(c->x);
+	free(c);
+}
+
+static void conn_close_upstream(struct conn *c)
+{
+	struct loop *loop = c->w->loop;
+
+	if (c->uw.added)
+		loop_watch_del(loop, &c->uw);
+	if (c->uw.fd >= 0) {
+		close(c->uw.fd);
+		c->uw.fd = -1;
+	}
+	c->upstream_eof = 0;
+	c->up_host[0] = '\0';
+	c->up_port = 0;
+	buf_free(&c->ubuf);
+	buf_free(&c->to_up);
+}
+
+static void conn_close(struct conn *c, const char *why)
+{
+	struct proxy *p = c->w->p;
+	char addr[64];
+
+	if (c->closed)
+		return;
+	c->closed = 1;
+	log_debug("conn %llu: closed (%s)", (unsigned long long)c->id,
+		  why ? why : "done");
+	if (c->x && c->x->tag)
+		conn_log_exchange(c);
+	if (c->cw.added)
+		loop_watch_del(c->w->loop, &c->cw);
+	if (c->cw.fd >= 0)
+		close(c->cw.fd);
+	c->cw.fd = -1;
+	conn_close_upstream(c);
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		c->w->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
+	__atomic_sub_fetch(&p->per_client[c->limit_slot], 1, __ATOMIC_RELAXED);
+	metrics_add(connections_open, -1);
+	(void)addr;
+	/* a gate or DNS job still points at us: its completion frees */
+	if (!c->pending)
+		loop_defer_free(c->w->loop, conn_free_cb, c);
+}
+
+/* The exchange is over: log it and get ready for the next request. */
+static void conn_finish_exchange(struct conn *c)
+{
+	struct exchange *x = c->x;
+	int keep = x && x->client_keepalive && !c->close_after;
+
+	conn_log_exchange(c);
+	if (x && x->response_started && !x->upstream_keep && c->uw.fd >= 0)
+		conn_close_upstream(c);
+	exchange_free(x);
+	c->x = NULL;
+	if (!keep) {
+		c->close_after = 1;
+		if (buf_len(&c->to_cl) == 0)
+			conn_close(c, NULL);
+		else
+			c->state = CS_RESPOND;   /* closes once the rest is written */
+		return;
+	}
+	c->state = CS_IDLE;
+	c->deadline = loop_now(c->w->loop) + c->w->p->cfg->idle_timeout;
+	buf_trim(&c->to_up);
+	buf_trim(&c->ubuf);
+}
+
+/* ------------------------------------------------------------ I/O */
+
+/* Write what is queued for the client; 0 ok (maybe partial), -1 closed. */
+static int conn_flush_client(struct conn *c)
+{
+	while (buf_len(&c->to_cl)) {
+		ssize_t n = send(c->cw.fd, c->to_cl.data + c->to_cl.start, buf_len(&c->to_cl),
+				 MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			conn_close(c, "client write failed");
+			return -1;
+		}
+		c->to_cl.start += (size_t)n;
+		metrics_add(bytes_to_clients, (uint64_t)n);
+	}
+	buf_trim(&c->to_cl);
+	return 0;
+}
+
+static int conn_flush_upstream(struct conn *c)
+{
+	struct exchange *x = c->x;
+
+	if (c->uw.fd < 0 || c->state == CS_CONNECT)
+		return 0;
+	while (x && x->uhead && x->uhead_off < x->uhead_len) {
+		ssize_t n = send(c->uw.fd, x->uhead + x->uhead_off, x->uhead_len - x->uhead_off,
+				 MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		x->uhead_off += (size_t)n;
+	}
+	while (buf_len(&c->to_up)) {
+		ssize_t n = send(c->uw.fd, c->to_up.data + c->to_up.start, buf_len(&c->to_up),
+				 MSG_NOSIGNAL);
+
+		if (n < 0) {
+			if (errno == EAGAIN || errno == EINTR)
+				return 0;
+			return -1;
+		}
+		c->to_up.start += (size_t)n;
+	}
+	buf_trim(&c->to_up);
+	return 0;
+}
+
+/* Read from fd into b; returns bytes, 0 on EOF, -1 would block, -2 error. */
+static ssize_t read_into(int fd, struct buf *b, size_t max)
+{
+	size_t room = buf_room(b, BUF_SIZE, max);
+	ssize_t n;
+
+	if (room == 0)
+		return -1;
+	n = recv(fd, b->data + b->end, room, 0);
+	if (n < 0)
+		return errno == EAGAIN || errno == EINTR ? -1 : -2;
+	b->end += (size_t)n;
+	return n;
+}
+
+/* ------------------------------------------------------------ upstream side */
+
+static int upstream_head_is_hop(const struct http_response *r, struct http_span name, int upgrade)
+{
+	if (http_span_ieq(name, "transfer-encoding"))
+		return 0;
+	if (upgrade && http_span_ieq(name, "upgrade"))
+		return 0;
+	return http_header_is_hop(r->headers, r->n_headers, name);
+}
+
+/* Rewrite the response head for the client (RFC 9110 §7.6). */
+static int conn_send_response_head(struct conn *c, const struct http_response *r)
+{
+	struct exchange *x = c->x;
+	const struct config *cfg = c->w->p->cfg;
+	char line[256];
+	int upgrade = r->status == 101;
+	int n;
+
+	n = snprintf(line, sizeof(line), "HTTP/1.1 %03d ", r->status);
+	if (buf_append(&c->to_cl, line, (size_t)n) < 0 ||
+	    buf_append(&c->to_cl, r->reason.p, r->reason.len) < 0 ||
+	    buf_append(&c->to_cl, "\r\n", 2) < 0)
+		return -1;
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const struct http_header *h = &r->headers[i];
+
+		if (upstream_head_is_hop(r, h->name, upgrade))
+			continue;
+		if (x->dechunk && http_span_ieq(h->name, "transfer-encoding"))
+			continue;
+		if (buf_append(&c->to_cl, h->name.p, h->name.len) < 0 ||
+		    buf_append(&c->to_cl, ": ", 2) < 0 ||
+		    buf_append(&c->to_cl, h->value.p, h->value.len) < 0 ||
+		    buf_append(&c->to_cl, "\r\n", 2) < 0)
+			return -1;
+	}
+	if (cfg->via && buf_append(&c->to_cl, "Via: " VIA_TEXT "\r\n", strlen("Via: " VIA_TEXT "\r\n")) < 0)
+		return -1;
+	if (upgrade) {
+		if (buf_append(&c->to_cl, "Connection: Upgrade\r\n", 21) < 0)
+			return -1;
+	} else if (r->status >= 200) {
+		if (!x->client_keepalive || r->body == HTTP_BODY_CLOSE || x->dechunk) {
+			x->client_keepalive = 0;
+			if (buf_append(&c->to_cl, "Connection: close\r\n", 19) < 0)
+				return -1;
+		} else if (x->client_minor == 0) {
+			if (buf_append(&c->to_cl, "Connection: keep-alive\r\n", 24) < 0)
+				return -1;
+		}
+	}
+	return buf_append(&c->to_cl, "\r\n", 2);
+}
+
+/* Move response bytes from ubuf to to_cl as the framing allows. */
+static void conn_relay_response(struct conn *c)
+{
+	struct worker *w = c->w;
+	struct exchange *x = c->x;
+
+	while (x && x->rs != RS_DONE && buf_len(&c->ubuf)) {
+		if (x->rs == RS_HEAD) {
+			struct http_response *r = &w->resp;
+			size_t head_len;
+			enum http_parse pr = http_response_parse(c->ubuf.data + c->ubuf.start,
+								 buf_len(&c->ubuf), x->method, r, &head_len);
+
+			if (pr == HTTP_PARSE_INCOMPLETE)
+				return;
+			if (pr != HTTP_PARSE_OK) {
+				log_info("conn %llu: bad response from %s: %s", (unsigned long long)c->id,
+					 x->peer, r->error ? r->error : "malformed");
+				x->upstream_keep = 0;
+				if (!x->response_started) {
+					conn_close_upstream(c);
+					conn_error(c, 502, "Bad gateway: the origin sent a malformed response.\n");
+				} else {
+					conn_close(c, "malformed response");
+				}
+				return;
+			}
+			x->response_started = 1;
+			x->status = r->status;
+			if (r->status >= 200 && r->status != 101)
+				x->tag = "TCP_MISS";
+			if (r->status < 200 && r->status != 101) {
+				/* interim (100 Continue, 103): forward and wait for the final one */
+				if (conn_send_response_head(c, r) < 0)
+					goto oom;
+				c->ubuf.start += head_len;
+				continue;
+			}
+			{
+				const struct http_header *ct = http_header_find(r->headers, r->n_headers,
+										"content-type");
+				if (ct)
+					span_copy(x->content_type, sizeof(x->content_type), ct->value);
+			}
+			x->resp_body = r->body;
+			x->resp_remaining = r->content_length;
+			x->dechunk = r->body == HTTP_BODY_CHUNKED && x->client_minor == 0;
+			http_chunked_init(&x->resp_chunked);
+			x->upstream_keep = !(r->flags & HTTP_F_CONN_CLOSE) && r->body != HTTP_BODY_CLOSE &&
+					   (r->version_minor >= 1 || (r->flags & HTTP_F_CONN_KEEPALIVE));
+			if (r->status == 101 && !x->upgrade) {
+				conn_close(c, "101 without an upgrade request");
+				return;
+			}
+			if (conn_send_response_head(c, r) < 0)
+				goto oom;
+			c->ubuf.start += head_len;
+			if (r->status == 101) {
+				/* RFC 9110 §7.8: from here on the connection is a tunnel */
+				x->tag = "TCP_TUNNEL";
+				x->upstream_keep = 0;
+				metrics_inc(tunnels);
+				c->state = CS_TUNNEL;
+				c->deadline = loop_now(w->loop) + w->p->cfg->tunnel_idle_timeout;
+				if (buf_append(&c->to_cl, c->ubuf.data + c->ubuf.start, buf_len(&c->ubuf)) < 0)
+					goto oom;
+				x->bytes_to_client += buf_len(&c->ubuf);
+				c->ubuf.start = c->ubuf.end;
+				return;
+			}
+			x->rs = x->resp_body == HTTP_BODY_NONE ? RS_DONE : RS_BODY;
+			if (x->resp_body == HTTP_BODY_LENGTH && x->resp_remaining == 0)
+				x->rs = RS_DONE;
+			continue;
+		}
+		/* RS_BODY: keep to_cl bounded so a slow client throttles the origin */
+		if (buf_len(&c->to_cl) >= BUF_SIZE)
+			return;
+		{
+			const char *src = c->ubuf.data + c->ubuf.start;
+			size_t avail = buf_len(&c->ubuf);
+			size_t take = avail, out_len;
+			const char *out = src;
+
+			if (x->resp_body == HTTP_BODY_LENGTH) {
+				if (take > x->resp_remaining)
+					take = (size_t)x->resp_remaining;
+				x->resp_remaining -= take;
+				out_len = take;
+				if (x->resp_remaining == 0)
+					x->rs = RS_DONE;
+			} else if (x->resp_body == HTTP_BODY_CHUNKED) {
+				const char *data;
+				size_t data_len;
+				long used = http_chunked_feed(&x->resp_chunked, src, avail, &data, &data_len);
+
+				if (used < 0) {
+					conn_close(c, "bad chunked response body");
+					return;
+				}
+				take = (size_t)used;
+				if (x->dechunk) {
+					out = data;
+					out_len = data_len;
+				} else {
+					out_len = take;
+				}
+				if (x->resp_chunked.state == HTTP_CHUNKED_DONE)
+					x->rs = RS_DONE;
+			} else {
+				out_len = take;   /* until the origin closes */
+			}
+			if (out_len && buf_append(&c->to_cl, out, out_len) < 0)
+				goto oom;
+			x->bytes_to_client += out_len;
+			c->ubuf.start += take;
+		}
+	}
+	if (x && x->rs == RS_DONE && buf_len(&c->ubuf)) {
+		/* bytes after a complete response: the origin is confused */
+		x->upstream_keep = 0;
+		c->ubuf.start = c->ubuf.end;
+	}
+	return;
+oom:
+	conn_close(c, "out of memory");
+}
+
+static void conn_upstream_eof(struct conn *c)
+{
+	struct exchange *x = c->x;
+
+	c->upstream_eof = 1;
+	if (!x) {
+		/* an idle kept-alive upstream went away */
+		conn_close_upstream(c);
+		return;
+	}
+	if (c->state == CS_TUNNEL)
+		return;
+	if (x->rs == RS_BODY && x->resp_body == HTTP_BODY_CLOSE) {
+		x->rs = RS_DONE;
+		x->upstream_keep = 0;
+		return;
+	}
+	if (x->rs == RS_DONE)
+		return;
+	if (!x->response_started && x->reused && x->req_done &&
+	    (x->method == HTTP_METHOD_GET || x->method == HTTP_METHOD_HEAD) &&
+	    x->req_body == HTTP_BODY_NONE) {
+		/* the kept-alive connection was closed by the origin just as we
+		 * reused it (RFC 9112 §9.3.1): retry once on a fresh connection */
+		conn_close_upstream(c);
+		x->reused = 0;
+		x->uhead_off = 0;
+		x->next_addr = 0;
+		conn_connect_next(c);
+		return;
+	}
+	x->upstream_keep = 0;
+	if (!x->response_started) {
+		conn_close_upstream(c);
+		conn_error(c, 502, "Bad gateway: the origin closed the connection without answering.\n");
+	} else {
+		conn_close(c, "origin closed mid-response");
+	}
+}
+
+static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t events)
+{
+	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, uw));
+
+	(void)loop;
+	if (c->closed)
+		return;
+	if (c->state == CS_CONNECT) {
+		int err = 0;
+		socklen_t len = sizeof(err);
+
+		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+			err = errno;
+		if (err) {
+			snprintf(c->x->connect_error, sizeof(c->x->connect_error), "%s", strerror(err));
+			conn_close_upstream(c);
+			conn_connect_next(c);
+			conn_update(c);
+			return;
+		}
+		c->state = CS_EXCHANGE;
+		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+		if (c->x->method == HTTP_METHOD_CONNECT) {
+			c->x->tag = "TCP_TUNNEL";
+			c->x->status = 200;
+			metrics_inc(tunnels);
+			c->state = CS_TUNNEL;
+			c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+			if (buf_append(&c->to_cl, "HTTP/1.1 200 Connection established\r\n\r\n", 39) < 0) {
+				conn_close(c, "out of memory");
+				return;
+			}
+			c->x->bytes_to_client += 39;
+		}
+	}
+	if (events & EPOLLOUT) {
+		if (conn_flush_upstream(c) < 0) {
+			if (c->x && !c->x->response_started && c->state != CS_TUNNEL) {
+				c->upstream_eof = 1;
+				conn_upstream_eof(c);
+			} else {
+				conn_close(c, "upstream write failed");
+				return;
+			}
+		}
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		ssize_t n = read_into(w->fd, &c->ubuf, BUF_SIZE * 2);
+
+		if (n == 0 || n == -2) {
+			conn_upstream_eof(c);
+		} else if (n > 0 && !c->x) {
+			/* nothing was asked: an origin talking out of turn is not reused */
+			conn_close_upstream(c);
+		} else if (n > 0 && c->state != CS_TUNNEL) {
+			c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+		}
+	}
+	conn_process(c);
+}
+
+/* ------------------------------------------------------------ connecting */
+
+static void conn_connect_next(struct conn *c)
+{
+	struct exchange *x = c->x;
+	struct proxy *p = c->w->p;
+
+	while (x->next_addr < x->n_addrs) {
+		struct sockaddr_storage *ss = &x->addrs[x->next_addr++];
+		int fd = socket(ss->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
+		int one = 1;
+
+		if (fd < 0) {
+			snprintf(x->connect_error, sizeof(x->connect_error), "socket: %s", strerror(errno));
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		cidr_addr_text((struct sockaddr *)ss, x->peer, sizeof(x->peer));
+		if (connect(fd, (struct sockaddr *)ss, sa_len(ss)) < 0 && errno != EINPROGRESS) {
+			snprintf(x->connect_error, sizeof(x->connect_error), "%s", strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (loop_watch_add(c->w->loop, &c->uw, fd, EPOLLOUT, conn_upstream_cb) < 0) {
+			close(fd);
+			conn_close(c, "epoll");
+			return;
+		}
+		snprintf(c->up_host, sizeof(c->up_host), "%s", x->host);
+		c->up_port = x->port;
+		c->state = CS_CONNECT;
+		c->deadline = loop_now(c->w->loop) + p->cfg->connect_timeout;
+		return;
+	}
+	{
+		char body[512];
+
+		snprintf(body, sizeof(body), "Bad gateway: cannot connect to %s port %u: %s\n",
+			 x->host, x->port, x->connect_error[0] ? x->connect_error : "no address");
+		log_info("conn %llu: connect to %s:%u failed: %s", (unsigned long long)c->id,
+			 x->host, x->port, x->connect_error);
+		conn_error(c, 502, body);
+	}
+}
+
+/* Filter the resolved addresses through the destination policy. */
+static void conn_have_addresses(struct conn *c)
+{
+	struct exchange *x = c->x;
+	struct proxy *p = c->w->p;
+	size_t kept = 0;
+	const char *why = NULL;
+
+	for (size_t i = 0; i < x->n_addrs; i++) {
+		const char *r = dest_refused(p, &x->addrs[i], x->port);
+
+		if (r) {
+			why = r;
+			continue;
+		}
+		x->addrs[kept++] = x->addrs[i];
+	}
+	x->n_addrs = kept;
+	if (kept == 0 && why) {
+		char body[512];
+
+		snprintf(body, sizeof(body), "Forbidden: %s:%u is %s.\n", x->host, x->port, why);
+		conn_error(c, 403, body);
+		return;
+	}
+	x->next_addr = 0;
+	conn_connect_next(c);
+}
+
+struct dns_job {
+	struct pool_job job;
+	struct conn *c;
+	char host[256];
+	uint16_t port;
+	struct sockaddr_storage addrs[MAX_ADDRS];
+	size_t n;
+	int gai_error;
+};
+
+static void dns_work(struct pool_job *pj)
+{
+	struct dns_job *j = (struct dns_job *)pj;
+	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+				  .ai_flags = AI_ADDRCONFIG };
+	struct addrinfo *res, *ai;
+
+	j->gai_error = getaddrinfo(j->host, NULL, &hints, &res);
+	if (j->gai_error)
+		return;
+	for (ai = res; ai && j->n < MAX_ADDRS; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		memcpy(&j->addrs[j->n], ai->ai_addr, ai->ai_addrlen);
+		sa_set_port(&j->addrs[j->n], j->port);
+		j->n++;
+	}
+	freeaddrinfo(res);
+}
+
+static void dns_done(struct pool_job *pj)
+{
+	struct dns_job *j = (struct dns_job *)pj;
+	struct conn *c = j->c;
+
+	c->pending = 0;
+	if (c->closed || c->state != CS_RESOLVE) {
+		/* closed, or answered 504 by the tick while we resolved */
+		if (c->closed)
+			loop_defer_free(c->w->loop, conn_free_cb, c);
+		free(j);
+		return;
+	}
+	if (j->gai_error || j->n == 0) {
+		char body[512];
+
+		snprintf(body, sizeof(body), "Bad gateway: cannot resolve %s: %s\n", c->x->host,
+			 j->gai_error ? gai_strerror(j->gai_error) : "no address");
+		conn_error(c, 502, body);
+	} else {
+		memcpy(c->x->addrs, j->addrs, sizeof(j->addrs));
+		c->x->n_addrs = j->n;
+		conn_have_addresses(c);
+	}
+	free(j);
+	conn_process(c);
+}
+
+/* Find the origin's addresses: literals at once, names on the DNS pool so
+ * that resolution never blocks the loop (SPEC §7). */
+static void conn_resolve(struct conn *c)
+{
+	struct exchange *x = c->x;
+	struct proxy *p = c->w->p;
+	struct sockaddr_in *sin = (struct sockaddr_in *)&x->addrs[0];
+	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&x->addrs[0];
+	struct dns_job *j;
+
+	memset(&x->addrs[0], 0, sizeof(x->addrs[0]));
+	if (inet_pton(AF_INET, x->host, &sin->sin_addr) == 1) {
+		sin->sin_family = AF_INET;
+	} else if (inet_pton(AF_INET6, x->host, &sin6->sin6_addr) == 1) {
+		sin6->sin6_family = AF_INET6;
+	} else {
+		j = calloc(1, sizeof(*j));
+		if (!j) {
+			conn_error(c, 503, "Service unavailable: out of memory.\n");
+			return;
+		}
+		j->c = c;
+		snprintf(j->host, sizeof(j->host), "%s", x->host);
+		j->port = x->port;
+		j->job.work = dns_work;
+		j->job.done = dns_done;
+		j->job.loop = c->w->loop;
+		if (pool_submit(p->dns, &j->job) < 0) {
+			free(j);
+			conn_error(c, 503, "Service unavailable: too many name lookups in progress.\n");
+			return;
+		}
+		c->pending = 1;
+		c->state = CS_RESOLVE;
+		c->deadline = loop_now(c->w->loop) + p->cfg->connect_timeout;
+		return;
+	}
+	sa_set_port(&x->addrs[0], x->port);
+	x->n_addrs = 1;
+	conn_have_addresses(c);
+}
+
+/* ------------------------------------------------------------ requests */
+
+/* Build the head the origin gets (RFC 9112 §3.2.2, RFC 9110 §7.6). */
+static int conn_build_upstream_head(struct conn *c, const struct http_request *r)
+{
+	struct exchange *x = c->x;
+	const struct config *cfg = c->w->p->cfg;
+	struct buf h = { 0 };
+	char line[512];
+	int n;
+
+	if (buf_append(&h, r->method_text.p, r->method_text.len) < 0 || buf_append(&h, " ", 1) < 0 ||
+	    buf_append(&h, r->path.p, r->path.len) < 0 || buf_append(&h, " HTTP/1.1\r\nHost: ", 17) < 0)
+		goto oom;
+	/* the Host the origin sees is always the target's authority */
+	if (strchr(x->host, ':'))
+		n = snprintf(line, sizeof(line), "[%s]", x->host);
+	else
+		n = snprintf(line, sizeof(line), "%s", x->host);
+	if (buf_append(&h, line, (size_t)n) < 0)
+		goto oom;
+	if (r->port && r->port != 80) {
+		n = snprintf(line, sizeof(line), ":%u", r->port);
+		if (buf_append(&h, line, (size_t)n) < 0)
+			goto oom;
+	}
+	if (buf_append(&h, "\r\n", 2) < 0)
+		goto oom;
+	for (size_t i = 0; i < r->n_headers; i++) {
+		const struct http_header *hd = &r->headers[i];
+
+		if (http_span_ieq(hd->name, "host"))
+			continue;
+		/* framing stays (we pass the body through as it came) */
+		if (!http_span_ieq(hd->name, "transfer-encoding") &&
+		    !(x->upgrade && http_span_ieq(hd->name, "upgrade")) &&
+		    http_header_is_hop(r->headers, r->n_headers, hd->name))
+			continue;
+		if (buf_append(&h, hd->name.p, hd->name.len) < 0 || buf_append(&h, ": ", 2) < 0 ||
+		    buf_append(&h, hd->value.p, hd->value.len) < 0 || buf_append(&h, "\r\n", 2) < 0)
+			goto oom;
+	}
+	if (cfg->via && buf_append(&h, "Via: " VIA_TEXT "\r\n", strlen("Via: " VIA_TEXT "\r\n")) < 0)
+		goto oom;
+	if (x->upgrade && buf_append(&h, "Connection: Upgrade\r\n", 21) < 0)
+		goto oom;
+	if (buf_append(&h, "\r\n", 2) < 0)
+		goto oom;
+	free(x->uhead);
+	x->uhead = h.data;
+	x->uhead_len = h.end;
+	x->uhead_off = 0;
+	return 0;
+oom:
+	buf_free(&h);
+	return -1;
+}
+
+/* Credentials accepted (or not needed): send the request on its way. */
+static void conn_forward(struct conn *c, const struct http_request *r, size_t head_len)
+{
+	struct exchange *x = c->x;
+	struct proxy *p = c->w->p;
+
+	c->cbuf.start += head_len;
+	x->req_body = r->body;
+	x->req_remaining = r->content_length;
+	http_chunked_init(&x->req_chunked);
+	x->req_done = r->body == HTTP_BODY_NONE ||
+		      (r->body == HTTP_BODY_LENGTH && r->content_length == 0);
+	if (r->method == HTTP_METHOD_CONNECT) {
+		x->req_done = 1;
+	} else if (conn_build_upstream_head(c, r) < 0) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	/* a kept-alive upstream connection to the same origin is reused */
+	if (c->uw.fd >= 0 && r->method != HTTP_METHOD_CONNECT && !c->upstream_eof &&
+	    c->up_port == x->port && strcmp(c->up_host, x->host) == 0) {
+		x->reused = 1;
+		{
+			struct sockaddr_storage ss;
+			socklen_t len = sizeof(ss);
+
+			if (getpeername(c->uw.fd, (struct sockaddr *)&ss, &len) == 0)
+				cidr_addr_text((struct sockaddr *)&ss, x->peer, sizeof(x->peer));
+		}
+		c->state = CS_EXCHANGE;
+		c->deadline = loop_now(c->w->loop) + p->cfg->upstream_timeout;
+		return;
+	}
+	if (c->uw.fd >= 0)
+		conn_close_upstream(c);
+	conn_resolve(c);
+}
+
+static void conn_challenge(struct conn *c, int stale, int close_after)
+{
+	char headers[2048];
+	struct proxy *p = c->w->p;
+	int n = gate_challenge_headers(p->gate, headers, sizeof(headers), stale);
+
+	if (n < 0) {
+		conn_close(c, "challenge too large");
+		return;
+	}
+	conn_respond(c, 407, "TCP_DENIED", headers,
+		     "Proxy authentication required: this gateway needs your username and password.\n",
+		     !close_after);
+}
+
+/* The body of a request we refused must still be read past before the
+ * connection can carry another request; a large or awaited one is not
+ * worth it, and the connection is closed instead. */
+static int conn_refused_keep(struct conn *c, const struct http_request *r, size_t head_len)
+{
+	struct exchange *x = c->x;
+
+	c->cbuf.start += head_len;
+	if (r->body == HTTP_BODY_NONE || (r->body == HTTP_BODY_LENGTH && r->content_length == 0))
+		return 1;
+	if ((r->flags & HTTP_F_EXPECT_CONTINUE) ||
+	    (r->body == HTTP_BODY_LENGTH && r->content_length > DISCARD_MAX))
+		return 0;
+	x->req_body = r->body;
+	x->req_remaining = r->content_length;
+	http_chunked_init(&x->req_chunked);
+	x->req_done = 0;
+	return 1;
+}
+
+static void conn_apply_verdict(struct conn *c, const struct http_request *r, size_t head_len,
+			       const struct gate_result *res)
+{
+	struct exchange *x = c->x;
+	char extra[64];
+	int keep;
+
+	switch (res->verdict) {
+	case GATE_PASS:
+		snprintf(x->user, sizeof(x->user), "%s", res->username);
+		conn_forward(c, r, head_len);
+		return;
+	case GATE_CHALLENGE:
+	case GATE_FAIL:
+	case GATE_STALE:
+		keep = conn_refused_keep(c, r, head_len);
+		if (res->verdict != GATE_CHALLENGE)
+			snprintf(x->user, sizeof(x->user), "%s", res->username);
+		conn_challenge(c, res->verdict == GATE_STALE, !keep);
+		return;
+	case GATE_LOCKED:
+		keep = conn_refused_keep(c, r, head_len);
+		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", res->retry_after);
+		snprintf(x->user, sizeof(x->user), "%s", res->username);
+		conn_respond(c, 429, "TCP_DENIED", extra,
+			     "Too many failed logins: try again later.\n", keep);
+		return;
+	case GATE_UNAVAILABLE:
+		conn_respond(c, 503, "NONE", "Retry-After: 5\r\n",
+			     "Service unavailable: credentials cannot be checked right now.\n", 0);
+		return;
+	}
+}
+
+/* Re-parse the head kept in cbuf: the worker's scratch request is shared by
+ * every connection of the worker, so it is not kept across a wait. */
+static int conn_reparse(struct conn *c, size_t *head_len)
+{
+	return http_request_parse(c->cbuf.data + c->cbuf.start, buf_len(&c->cbuf), &c->w->req,
+				  head_len) == HTTP_PARSE_OK ? 0 : -1;
+}
+
+static void conn_gate_done(void *ud, const struct gate_result *res)
+{
+	struct conn *c = ud;
+	size_t head_len;
+
+	c->pending = 0;
+	if (c->closed) {
+		loop_defer_free(c->w->loop, conn_free_cb, c);
+		return;
+	}
+	if (conn_reparse(c, &head_len) < 0) {
+		conn_close(c, "request head lost");
+		return;
+	}
+	conn_apply_verdict(c, &c->w->req, head_len, res);
+	conn_process(c);
+}
+
+static struct gate_query gate_query_for(struct conn *c, const struct http_request *r)
+{
+	struct gate_query q = { 0 };
+	const struct http_header *h;
+
+	q.mode = GATE_MODE_EXPLICIT;
+	q.client = (const struct sockaddr *)&c->peer;
+	h = http_header_find(r->headers, r->n_headers, "proxy-authorization");
+	if (h) {
+		q.authorization = h->value.p;
+		q.authorization_len = h->value.len;
+	}
+	q.method = r->method_text.p;
+	q.method_len = r->method_text.len;
+	q.target = r->target.p;
+	q.target_len = r->target.len;
+	q.host = r->host.p;
+	q.host_len = r->host.len;
+	h = http_header_find(r->headers, r->n_headers, "user-agent");
+	if (h) {
+		q.user_agent = h->value.p;
+		q.user_agent_len = h->value.len;
+	}
+	return q;
+}
+
+static void conn_handle_request(struct conn *c, const struct http_request *r, size_t head_len)
+{
+	struct proxy *p = c->w->p;
+	struct exchange *x;
+	struct gate_result res;
+	struct gate_query q;
+
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	c->x = x;
+	metrics_inc(requests);
+	x->start_ms = loop_wall_ms();
+	x->method = r->method;
+	span_copy(x->method_text, sizeof(x->method_text), r->method_text);
+	span_copy(x->url, sizeof(x->url), r->target);
+	span_copy(x->host, sizeof(x->host), r->host);
+	x->client_minor = r->version_minor;
+	x->client_keepalive = r->version_minor >= 1 ? !(r->flags & HTTP_F_CONN_CLOSE)
+						    : !!(r->flags & HTTP_F_CONN_KEEPALIVE);
+	if (r->flags & HTTP_F_PROXY_CONN_CLOSE)
+		x->client_keepalive = 0;
+	x->upgrade = (r->flags & HTTP_F_CONN_UPGRADE) && (r->flags & HTTP_F_HAS_UPGRADE);
+	x->port = r->port ? r->port : (r->method == HTTP_METHOD_CONNECT ? 443 : 80);
+
+	/* an explicit proxy serves absolute-form and CONNECT only */
+	if (r->scheme.len == 0 && r->method != HTTP_METHOD_CONNECT) {
+		conn_refused_keep(c, r, head_len);
+		conn_error(c, 400, "Bad request: this is a proxy; send absolute URLs (http://host/path).\n");
+		return;
+	}
+	if (r->method == HTTP_METHOD_CONNECT && !connect_port_allowed(p->cfg, x->port)) {
+		char body[256];
+
+		conn_refused_keep(c, r, head_len);
+		snprintf(body, sizeof(body), "Forbidden: CONNECT to port %u is not allowed.\n", x->port);
+		conn_error(c, 403, body);
+		return;
+	}
+	if (gate_whitelisted(p->gate, (const struct sockaddr *)&c->peer)) {
+		conn_forward(c, r, head_len);
+		return;
+	}
+	q = gate_query_for(c, r);
+	if (gate_check(p->gate, &q, &res, c->w->loop, conn_gate_done, c) == 1) {
+		c->pending = 1;
+		c->state = CS_AUTH;
+		return;
+	}
+	conn_apply_verdict(c, r, head_len, &res);
+}
+
+/* Parse and act on the next request head in cbuf. */
+static void conn_read_head(struct conn *c)
+{
+	struct worker *w = c->w;
+	size_t head_len;
+	enum http_parse pr;
+
+	if (buf_len(&c->cbuf) == 0)
+		return;
+	if (c->state == CS_IDLE) {
+		c->state = CS_HEAD;
+		c->deadline = loop_now(w->loop) + w->p->cfg->header_timeout;
+	}
+	pr = http_request_parse(c->cbuf.data + c->cbuf.start, buf_len(&c->cbuf), &w->req, &head_len);
+	switch (pr) {
+	case HTTP_PARSE_INCOMPLETE:
+		return;
+	case HTTP_PARSE_OK:
+		conn_handle_request(c, &w->req, head_len);
+		return;
+	case HTTP_PARSE_TOO_LARGE:
+		c->x = calloc(1, sizeof(*c->x));
+		if (c->x)
+			c->x->start_ms = loop_wall_ms();
+		conn_error(c, 431, "Request header fields too large.\n");
+		break;
+	case HTTP_PARSE_BAD_VERSION:
+		c->x = calloc(1, sizeof(*c->x));
+		if (c->x)
+			c->x->start_ms = loop_wall_ms();
+		conn_error(c, 505, "HTTP version not supported.\n");
+		break;
+	default: {
+		char body[256];
+
+		c->x = calloc(1, sizeof(*c->x));
+		if (c->x)
+			c->x->start_ms = loop_wall_ms();
+		snprintf(body, sizeof(body), "Bad request: %s.\n",
+			 w->req.error ? w->req.error : "malformed request");
+		log_info("conn %llu: bad request: %s", (unsigned long long)c->id,
+			 w->req.error ? w->req.error : "malformed");
+		conn_error(c, 400, body);
+		break;
+	}
+	}
+	/* nothing after a malformed head can be trusted (smuggling) */
+	c->cbuf.start = c->cbuf.end;
+	c->client_eof = 1;
+}
+
+/* Move request body bytes from cbuf (to to_up, or nowhere when discarding). */
+static int conn_relay_request_body(struct conn *c, int discard)
+{
+	struct exchange *x = c->x;
+
+	while (!x->req_done && buf_len(&c->cbuf)) {
+		const char *src = c->cbuf.data + c->cbuf.start;
+		size_t avail = buf_len(&c->cbuf), take = avail;
+
+		if (!discard && buf_len(&c->to_up) >= BUF_SIZE)
+			return 0;
+		if (x->req_body == HTTP_BODY_LENGTH) {
+			if (take > x->req_remaining)
+				take = (size_t)x->req_remaining;
+			x->req_remaining -= take;
+			if (x->req_remaining == 0)
+				x->req_done = 1;
+		} else {
+			const char *data;
+			size_t data_len;
+			long used = http_chunked_feed(&x->req_chunked, src, avail, &data, &data_len);
+
+			if (used < 0)
+				return -1;
+			take = (size_t)used;
+			if (x->req_chunked.state == HTTP_CHUNKED_DONE)
+				x->req_done = 1;
+		}
+		if (!discard && buf_append(&c->to_up, src, take) < 0)
+			return -1;
+		c->cbuf.start += take;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ the state machine */
+
+/* Interest in events follows from the state; computed in one place. */
+static void conn_update(struct conn *c)
+{
+	struct loop *loop = c->w->loop;
+	struct exchange *x = c->x;
+	uint32_t cev = 0, uev = 0;
+	int want_client_input = 0;
+
+	if (c->closed)
+		return;
+	switch (c->state) {
+	case CS_IDLE:
+	case CS_HEAD:
+		want_client_input = !c->close_after;
+		break;
+	case CS_EXCHANGE:
+	case CS_CONNECT:
+	case CS_RESOLVE:
+		want_client_input = x && !x->req_done && buf_len(&c->to_up) < BUF_SIZE;
+		break;
+	case CS_TUNNEL:
+		want_client_input = buf_len(&c->to_up) < BUF_SIZE;
+		break;
+	case CS_DISCARD:
+		want_client_input = 1;
+		break;
+	default:
+		break;
+	}
+	if (want_client_input && !c->client_eof && buf_len(&c->cbuf) < HEAD_BUF_MAX)
+		cev |= EPOLLIN;
+	if (buf_len(&c->to_cl))
+		cev |= EPOLLOUT;
+	loop_watch_set(loop, &c->cw, cev);
+
+	if (c->uw.added) {
+		if (c->state == CS_CONNECT)
+			uev = EPOLLOUT;
+		else {
+			if ((x && x->uhead && x->uhead_off < x->uhead_len) || buf_len(&c->to_up))
+				uev |= EPOLLOUT;
+			if (!c->upstream_eof && buf_len(&c->ubuf) < BUF_SIZE * 2 &&
+			    buf_len(&c->to_cl) < BUF_SIZE)
+				uev |= EPOLLIN;
+		}
+		loop_watch_set(loop, &c->uw, uev);
+	}
+}
+
+/* Run the connection forward as far as the data at hand allows. */
+static void conn_process(struct conn *c)
+{
+	int progress = 1;
+
+	while (!c->closed && progress) {
+		enum conn_state before = c->state;
+		size_t cbuf_before = buf_len(&c->cbuf), ubuf_before = buf_len(&c->ubuf);
+
+		progress = 0;
+		switch (c->state) {
+		case CS_IDLE:
+		case CS_HEAD:
+			if (c->close_after)
+				break;
+			conn_read_head(c);
+			break;
+		case CS_EXCHANGE:
+		case CS_CONNECT:
+		case CS_RESOLVE:
+			if (c->x && !c->x->req_done && conn_relay_request_body(c, 0) < 0) {
+				conn_close(c, "bad request body");
+				return;
+			}
+			if (c->state == CS_EXCHANGE) {
+				if (conn_flush_upstream(c) < 0) {
+					c->upstream_eof = 1;
+					conn_upstream_eof(c);
+					break;
+				}
+				conn_relay_response(c);
+				if (!c->closed && c->state == CS_EXCHANGE && c->x && c->x->rs == RS_DONE) {
+					/* a response that came before the whole request body leaves
+					 * the connection out of step: it cannot be reused */
+					if (!c->x->req_done)
+						c->x->client_keepalive = 0;
+					conn_finish_exchange(c);
+				}
+			}
+			break;
+		case CS_TUNNEL:
+			if (buf_len(&c->cbuf)) {
+				if (buf_append(&c->to_up, c->cbuf.data + c->cbuf.start, buf_len(&c->cbuf)) < 0) {
+					conn_close(c, "out of memory");
+					return;
+				}
+				c->cbuf.start = c->cbuf.end;
+			}
+			if (buf_len(&c->ubuf) && buf_len(&c->to_cl) < BUF_SIZE) {
+				if (buf_append(&c->to_cl, c->ubuf.data + c->ubuf.start, buf_len(&c->ubuf)) < 0) {
+					conn_close(c, "out of memory");
+					return;
+				}
+				c->x->bytes_to_client += buf_len(&c->ubuf);
+				c->ubuf.start = c->ubuf.end;
+			}
+			if (conn_flush_upstream(c) < 0) {
+				conn_close(c, "tunnel upstream write failed");
+				return;
+			}
+			if (c->client_eof && !buf_len(&c->to_up))
+				shutdown(c->uw.fd, SHUT_WR);
+			if (c->upstream_eof && !buf_len(&c->to_cl))
+				shutdown(c->cw.fd, SHUT_WR);
+			if (c->client_eof && c->upstream_eof && !buf_len(&c->to_cl) && !buf_len(&c->to_up)) {
+				conn_close(c, "tunnel closed");
+				return;
+			}
+			break;
+		case CS_RESPOND:
+			/* our own answer is queued: read past a refused body, then go
+			 * back for the next request (or close) */
+			if (c->x && !c->x->req_done && c->x->req_body != HTTP_BODY_NONE && !c->close_after) {
+				c->state = CS_DISCARD;
+				break;
+			}
+			if (buf_len(&c->to_cl) == 0) {
+				conn_finish_exchange(c);
+				if (c->closed)
+					return;
+			}
+			break;
+		case CS_DISCARD:
+			if (conn_relay_request_body(c, 1) < 0) {
+				conn_close(c, "bad request body");
+				return;
+			}
+			if (c->x->req_done) {
+				c->state = CS_RESPOND;
+				c->x->req_body = HTTP_BODY_NONE;
+			}
+			break;
+		case CS_AUTH:
+			break;
+		}
+		if (c->closed)
+			return;
+		if (conn_flush_client(c) < 0)
+			return;
+		if (c->state != before || buf_len(&c->cbuf) != cbuf_before ||
+		    buf_len(&c->ubuf) != ubuf_before)
+			progress = 1;
+	}
+	if (!c->closed) {
+		if (c->state == CS_IDLE && buf_len(&c->cbuf) == 0) {
+			buf_trim(&c->cbuf);
+			if (c->client_eof) {
+				conn_close(c, "client closed");
+				return;
+			}
+		}
+		conn_update(c);
+	}
+}
+
+static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t events)
+{
+	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, cw));
+
+	(void)loop;
+	if (c->closed)
+		return;
+	if (events & EPOLLOUT) {
+		if (conn_flush_client(c) < 0)
+			return;
+	}
+	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+		ssize_t n = read_into(w->fd, &c->cbuf, HEAD_BUF_MAX);
+
+		if (n == -2 || (n == 0 && c->state != CS_TUNNEL && buf_len(&c->to_cl) == 0 &&
+				(c->state == CS_IDLE || c->state == CS_HEAD))) {
+			conn_close(c, n == 0 ? "client closed" : "client read error");
+			return;
+		}
+		if (n == 0)
+			c->client_eof = 1;
+		if (n > 0) {
+			metrics_add(bytes_from_clients, (uint64_t)n);
+			if (c->state == CS_TUNNEL)
+				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+			else if (c->state == CS_EXCHANGE)
+				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+		}
+		if (n == 0 && c->state != CS_TUNNEL && c->x && !c->x->req_done) {
+			conn_close(c, "client closed mid-request");
+			return;
+		}
+	}
+	conn_process(c);
+}
+
+/* ------------------------------------------------------------ accept and timers */
+
+static void refuse_busy(int fd, const char *which)
+{
+	static const char busy[] =
+		"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\n"
+		"Content-Length: 22\r\nConnection: close\r\nRetry-After: 5\r\n\r\n"
+		"Too many connections.\n";
+
+	if (send(fd, busy, sizeof(busy) - 1, MSG_NOSIGNAL | MSG_DONTWAIT) < 0)
+		log_debug("proxy: refusal not sent: %s", strerror(errno));
+	log_debug("proxy: connection refused by the %s limit", which);
+	close(fd);
+	metrics_inc(connections_refused);
+}
+
+static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t events)
+{
+	struct listener *l = (struct listener *)lw;
+	struct worker *w = l->w;
+	struct proxy *p = w->p;
+
+	(void)events;
+	for (int i = 0; i < ACCEPT_BATCH && !w->draining; i++) {
+		struct sockaddr_storage ss;
+		socklen_t len = sizeof(ss);
+		int fd = accept4(lw->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct conn *c;
+		uint32_t slot;
+		int one = 1;
+
+		if (fd < 0) {
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+				/* out of descriptors: pause accepting instead of spinning on a
+				 * listener that stays readable; the tick resumes it */
+				log_warn("proxy: %s; accepting paused for a second", strerror(errno));
+				for (size_t k = 0; k < w->n_listeners; k++)
+					loop_watch_set(loop, &w->listeners[k].watch, 0);
+				w->accept_paused = 1;
+			}
+			return;
+		}
+		metrics_inc(connections_total);
+		slot = client_slot(&ss);
+		if (__atomic_add_fetch(&p->open_conns, 1, __ATOMIC_RELAXED) > (int64_t)p->cfg->max_connections) {
+			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
+			refuse_busy(fd, "total");
+			continue;
+		}
+		/* counters are per hash of the address: a collision can only make
+		 * two clients share a limit, never lift one */
+		if (__atomic_add_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED) >
+		    p->cfg->max_connections_per_client) {
+			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
+			refuse_busy(fd, "per-client");
+			continue;
+		}
+		c = calloc(1, sizeof(*c));
+		if (!c) {
+			close(fd);
+			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
+			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+			continue;
+		}
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		c->id = __atomic_add_fetch(&p->next_id, 1, __ATOMIC_RELAXED);
+		c->w = w;
+		c->peer = ss;
+		c->limit_slot = slot;
+		c->uw.fd = -1;
+		c->state = CS_IDLE;
+		c->deadline = loop_now(loop) + p->cfg->header_timeout;
+		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
+			close(fd);
+			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
+			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+			free(c);
+			continue;
+		}
+		metrics_add(connections_open, 1);
+		c->next = w->conns;
+		if (w->conns)
+			w->conns->prev = c;
+		w->conns = c;
+	}
+}
+
+static void conn_timeout(struct conn *c)
+{
+	switch (c->state) {
+	case CS_IDLE:
+		conn_close(c, "idle timeout");
+		break;
+	case CS_HEAD:
+		if (!c->x)
+			c->x = calloc(1, sizeof(*c->x));
+		if (c->x)
+			c->x->start_ms = loop_wall_ms();
+		conn_respond(c, 408, "NONE", NULL, "Request timeout: the request head did not arrive in time.\n", 0);
+		c->client_eof = 1;
+		conn_process(c);
+		break;
+	case CS_CONNECT:
+	case CS_RESOLVE:
+		if (c->state == CS_CONNECT && c->x->next_addr < c->x->n_addrs) {
+			snprintf(c->x->connect_error, sizeof(c->x->connect_error), "connection timed out");
+			conn_close_upstream(c);
+			conn_connect_next(c);
+			conn_process(c);
+			break;
+		}
+		if (c->state == CS_CONNECT)
+			conn_close_upstream(c);
+		metrics_inc(upstream_errors);
+		/* a DNS job may still hold c: dns_done ignores a conn no longer
+		 * resolving, and close_after keeps a new request from starting */
+		c->close_after = 1;
+		conn_respond(c, 504, "TCP_MISS", NULL,
+			     "Gateway timeout: the origin did not accept the connection in time.\n", 0);
+		conn_process(c);
+		break;
+	case CS_EXCHANGE:
+		if (c->x && !c->x->response_started) {
+			conn_close_upstream(c);
+			metrics_inc(upstream_errors);
+			conn_respond(c, 504, "TCP_MISS", NULL,
+				     "Gateway timeout: the origin did not answer in time.\n", 0);
+			conn_process(c);
+		} else {
+			conn_close(c, "upstream idle timeout");
+		}
+		break;
+	case CS_TUNNEL:
+		conn_close(c, "tunnel idle timeout");
+		break;
+	case CS_AUTH:
+		break;    /* bounded by the pool; the gate answers */
+	default:
+		conn_close(c, "timeout");
+		break;
+	}
+}
+
+static void worker_tick_cb(struct loop *loop, void *ud)
+{
+	struct worker *w = ud;
+	int64_t now = loop_now(loop);
+	struct conn *c, *next;
+
+	if (w->accept_paused && !w->draining) {
+		for (size_t k = 0; k < w->n_listeners; k++)
+			loop_watch_set(loop, &w->listeners[k].watch, EPOLLIN);
+		w->accept_paused = 0;
+	}
+	for (c = w->conns; c; c = next) {
+		next = c->next;
+		if (c->deadline && c->deadline <= now && c->state != CS_AUTH)
+			conn_timeout(c);
+		else if (w->draining && c->state == CS_IDLE)
+			conn_close(c, "shutting down");
+	}
+}
+
+/* ------------------------------------------------------------ workers */
+
+static int listen_socket(const struct config_addr *a, char *err, size_t errlen)
+{
+	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "socket for %s: %s", a->text, strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one));
+	if (a->sa.ss_family == AF_INET6) {
+		int zero = 0;
+
+		/* "*:port" is IPv6 any; it should take IPv4 clients too */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	}
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) < 0 || listen(fd, 1024) < 0) {
+		snprintf(err, errlen, "cannot listen on %s: %s", a->text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+
+	if (loop_run(w->loop) < 0)
+		log_error("proxy: worker %u stopped on an error", w->index);
+	return NULL;
+}
+
+struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
+			char *err, size_t errlen)
+{
+	struct proxy *p = calloc(1, sizeof(*p));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->cfg = cfg;
+	p->gate = gate;
+	p->log = log;
+	p->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
+	p->workers = calloc(p->n_workers, sizeof(*p->workers));
+	p->per_client = calloc(PER_CLIENT_SLOTS, sizeof(*p->per_client));
+	p->dns = pool_new("dns", 4, 1024);
+	if (!p->workers || !p->per_client || !p->dns) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	load_local_addrs(p);
+	for (unsigned i = 0; i < p->n_workers; i++) {
+		struct worker *w = &p->workers[i];
+
+		w->p = p;
+		w->index = i;
+		w->loop = loop_new();
+		if (!w->loop) {
+			snprintf(err, errlen, "cannot create an event loop");
+			goto fail;
+		}
+		loop_set_tick(w->loop, worker_tick_cb, w);
+		for (size_t k = 0; k < cfg->n_proxy_listen; k++) {
+			int fd = listen_socket(&cfg->proxy_listen[k], err, errlen);
+
+			if (fd < 0)
+				goto fail;
+			w->listeners[k].w = w;
+			if (loop_watch_add(w->loop, &w->listeners[k].watch, fd, EPOLLIN, worker_accept_cb) < 0) {
+				close(fd);
+				snprintf(err, errlen, "epoll: %s", strerror(errno));
+				goto fail;
+			}
+			w->n_listeners++;
+		}
+	}
+	return p;
+fail:
+	proxy_free(p);
+	return NULL;
+}
+
+int proxy_start(struct proxy *p)
+{
+	for (unsigned i = 0; i < p->n_workers; i++) {
+		if (pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0) {
+			log_error("proxy: cannot start worker thread %u", i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void worker_begin_drain(void *ud)
+{
+	struct worker *w = ud;
+
+	w->draining = 1;
+	for (size_t k = 0; k < w->n_listeners; k++) {
+		loop_watch_del(w->loop, &w->listeners[k].watch);
+		close(w->listeners[k].watch.fd);
+		w->listeners[k].watch.fd = -1;
+	}
+	w->n_listeners = 0;
+}
+
+static void worker_close_all(void *ud)
+{
+	struct worker *w = ud;
+
+	while (w->conns)
+		conn_close(w->conns, "shutting down");
+	loop_stop(w->loop);
+}
+
+void proxy_stop(struct proxy *p, unsigned grace)
+{
+	int64_t until = loop_mono_ms() + (int64_t)grace * 1000;
+
+	for (unsigned i = 0; i < p->n_workers; i++)
+		loop_post(p->workers[i].loop, worker_begin_drain, &p->workers[i]);
+	/* in-flight exchanges get up to grace seconds; idle ones close on the tick */
+	while (loop_mono_ms() < until && __atomic_load_n(&p->open_conns, __ATOMIC_RELAXED) > 0)
+		usleep(50 * 1000);
+	for (unsigned i = 0; i < p->n_workers; i++)
+		loop_post(p->workers[i].loop, worker_close_all, &p->workers[i]);
+	for (unsigned i = 0; i < p->n_workers; i++)
+		if (p->workers[i].thread)
+			pthread_join(p->workers[i].thread, NULL);
+}
+
+void proxy_free(struct proxy *p)
+{
+	if (!p)
+		return;
+	for (unsigned i = 0; p->workers && i < p->n_workers; i++) {
+		struct worker *w = &p->workers[i];
+
+		for (size_t k = 0; k < w->n_listeners; k++)
+			if (w->listeners[k].watch.fd >= 0)
+				close(w->listeners[k].watch.fd);
+		loop_free(w->loop);
+	}
+	pool_free(p->dns);
+	free(p->workers);
+	free(p->per_client);
+	free(p->local_addrs);
+	free(p);
+}
+
+unsigned proxy_workers(const struct proxy *p)
+{
+	return p->n_workers;
+}

@@ -1,0 +1,34 @@
+/*
+ * proxy — the explicit authenticating proxy: listeners, worker loops and the
+ * client/upstream connection pairs (RFC 9110, RFC 9112).
+ *
+ * Each worker thread runs its own loop with its own SO_REUSEPORT listeners,
+ * so the kernel spreads connections and a connection never changes thread.
+ * A connection is one object with a client half and an upstream half,
+ * freed by exactly one function (conn_close) that also fixes the counters.
+ */
+#ifndef PORTCULLIS_PROXY_H
+#define PORTCULLIS_PROXY_H
+
+#include <stddef.h>
+
+struct config;
+struct gate;
+struct accesslog;
+struct proxy;
+
+/* Binds every listener now, so a bad address stops the start with a clear
+ * message. cfg, gate and log are borrowed and must outlive the proxy. */
+struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
+			char *err, size_t errlen);
+/* Start the worker threads. 0 or -1. */
+int proxy_start(struct proxy *p);
+/* Stop accepting, let in-flight exchanges finish for up to grace seconds,
+ * then close everything and join the workers. */
+void proxy_stop(struct proxy *p, unsigned grace);
+void proxy_free(struct proxy *p);
+
+/* Number of worker threads (after proxy_new). */
+unsigned proxy_workers(const struct proxy *p);
+
+#endif

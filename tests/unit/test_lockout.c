@@ -1,0 +1,360 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lockout.h"
+
+static const uint8_t key[LOCKOUT_KEY_LEN] = "lockout test key, 32 bytes long";
+
+static int fail_s(struct lockout *l, const char *k, int64_t now)
+{
+	return lockout_fail(l, k, strlen(k), now);
+}
+
+static int locked_s(struct lockout *l, const char *k, int64_t now, unsigned *retry)
+{
+	return lockout_check(l, k, strlen(k), now, retry);
+}
+
+/* SipHash-2-4 reference vectors: key 00..0f, message 00..len-1. */
+static void test_siphash_vectors(void **state)
+{
+	static const struct {
+		size_t len;
+		uint64_t want;
+	} v[] = {
+		{ 0, UINT64_C(0x726fdb47dd0e0e31) },
+		{ 1, UINT64_C(0x74f839c593dc67fd) },
+		{ 7, UINT64_C(0xab0200f58b01d137) },
+		{ 8, UINT64_C(0x93f5f5799a932462) },
+		{ 15, UINT64_C(0xa129ca6149be45e5) },
+		{ 16, UINT64_C(0x3f2acc7f57c29bdb) },
+		{ 19, UINT64_C(0xbb6dc91da77961bd) },
+		{ 24, UINT64_C(0xb8ad50c6f649af94) },
+		{ 63, UINT64_C(0x958a324ceb064572) },
+	};
+	uint8_t k[16], msg[64];
+
+	(void)state;
+	for (int i = 0; i < 16; i++)
+		k[i] = (uint8_t)i;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		if (lockout_siphash(k, msg, v[i].len) != v[i].want)
+			fail_msg("length %zu", v[i].len);
+}
+
+static void test_lock_after_threshold(void **state)
+{
+	struct lockout *l = lockout_new(1024, 5, 60, 300, key);
+	unsigned retry = 0;
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(fail_s(l, "10.0.0.1", 1000 + i), 0);
+		assert_int_equal(locked_s(l, "10.0.0.1", 1000 + i, &retry), 0);
+	}
+	/* the fifth failure starts the lockout, and says so once */
+	assert_int_equal(fail_s(l, "10.0.0.1", 1010), 1);
+	assert_int_equal(locked_s(l, "10.0.0.1", 1010, &retry), 1);
+	assert_int_equal(retry, 300);
+	assert_int_equal(fail_s(l, "10.0.0.1", 1011), 0);
+	assert_int_equal(locked_s(l, "10.0.0.1", 1100, &retry), 1);
+	assert_int_equal(retry, 210);
+	assert_int_equal(locked_s(l, "10.0.0.1", 1309, &retry), 1);
+	assert_int_equal(retry, 1);
+	assert_int_equal(locked_s(l, "10.0.0.1", 1309, NULL), 1);
+	/* failures while locked did not extend it */
+	assert_int_equal(locked_s(l, "10.0.0.1", 1310, &retry), 0);
+
+	/* other keys were never affected */
+	assert_int_equal(locked_s(l, "10.0.0.2", 1010, &retry), 0);
+	/* after the lockout the count starts again from zero */
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(fail_s(l, "10.0.0.1", 1311), 0);
+	assert_int_equal(locked_s(l, "10.0.0.1", 1311, &retry), 0);
+	assert_int_equal(fail_s(l, "10.0.0.1", 1312), 1);
+	lockout_free(l);
+	lockout_free(NULL);
+}
+
+static void test_window(void **state)
+{
+	struct lockout *l = lockout_new(64, 3, 60, 300, key);
+
+	(void)state;
+	assert_non_null(l);
+	/* three failures 30 s apart never fall inside one 60 s window */
+	for (int64_t t = 0; t < 3000; t += 30) {
+		assert_int_equal(fail_s(l, "slow", t), 0);
+		assert_int_equal(locked_s(l, "slow", t, NULL), 0);
+	}
+	/* three within 59 s do */
+	assert_int_equal(fail_s(l, "fast", 5000), 0);
+	assert_int_equal(fail_s(l, "fast", 5030), 0);
+	assert_int_equal(fail_s(l, "fast", 5059), 1);
+	assert_int_equal(locked_s(l, "fast", 5059, NULL), 1);
+	lockout_free(l);
+}
+
+static void test_success_and_clear(void **state)
+{
+	struct lockout *l = lockout_new(64, 5, 60, 300, key);
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 4; i++)
+		fail_s(l, "alice", 100);
+	lockout_success(l, "alice", 5);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(fail_s(l, "alice", 101), 0);
+	assert_int_equal(locked_s(l, "alice", 101, NULL), 0);
+	assert_int_equal(fail_s(l, "alice", 101), 1);
+
+	/* a success does not lift a lockout in force... */
+	lockout_success(l, "alice", 5);
+	assert_int_equal(locked_s(l, "alice", 102, NULL), 1);
+	/* ...an administrator's clear does */
+	lockout_clear(l, "alice", 5);
+	assert_int_equal(locked_s(l, "alice", 102, NULL), 0);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(fail_s(l, "alice", 103), 0);
+	assert_int_equal(fail_s(l, "alice", 103), 1);
+
+	/* success or clear of an unknown key is harmless */
+	lockout_success(l, "nobody", 6);
+	lockout_clear(l, "nobody", 6);
+	assert_int_equal(locked_s(l, "alice", 103, NULL), 1);
+	lockout_free(l);
+}
+
+static void test_binary_keys(void **state)
+{
+	struct lockout *l = lockout_new(64, 2, 60, 300, key);
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(lockout_fail(l, "a\0b", 3, 1), 0);
+	assert_int_equal(lockout_fail(l, "a\0c", 3, 1), 0);
+	assert_int_equal(lockout_fail(l, "a", 1, 1), 0);
+	assert_int_equal(lockout_fail(l, "", 0, 1), 0);
+	assert_int_equal(lockout_fail(l, "a\0b", 3, 1), 1);
+	assert_int_equal(lockout_check(l, "a\0b", 3, 1, NULL), 1);
+	assert_int_equal(lockout_check(l, "a\0c", 3, 1, NULL), 0);
+	assert_int_equal(lockout_check(l, "a", 1, 1, NULL), 0);
+	assert_int_equal(lockout_fail(l, "", 0, 1), 1);
+	assert_int_equal(lockout_check(l, "", 0, 1, NULL), 1);
+	lockout_free(l);
+}
+
+static void test_disabled(void **state)
+{
+	struct lockout *l = lockout_new(8, 0, 60, 300, key);
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(fail_s(l, "x", 1), 0);
+	assert_int_equal(locked_s(l, "x", 1, NULL), 0);
+	lockout_free(l);
+
+	/* a lockout of zero seconds locks nothing */
+	l = lockout_new(8, 1, 60, 0, key);
+	assert_non_null(l);
+	assert_int_equal(fail_s(l, "x", 1), 0);
+	assert_int_equal(locked_s(l, "x", 1, NULL), 0);
+	lockout_free(l);
+}
+
+static void test_sizes(void **state)
+{
+	struct lockout *l;
+	size_t m8, m1000;
+
+	(void)state;
+	assert_null(lockout_new((size_t)LOCKOUT_SLOTS_MAX + 1, 5, 60, 300, key));
+	l = lockout_new(0, 5, 60, 300, key);
+	assert_non_null(l);
+	m8 = lockout_memory(l);
+	lockout_free(l);
+	l = lockout_new(1000, 5, 60, 300, key);    /* rounded up to 1024 */
+	assert_non_null(l);
+	m1000 = lockout_memory(l);
+	assert_true(m1000 >= m8 + (1024 - 8) * 16);
+	assert_true(m1000 <= m8 + (1024 - 8) * 64);
+	lockout_free(l);
+}
+
+static void spray_key(char *buf, size_t len, unsigned i)
+{
+	snprintf(buf, len, "203.0.%u.%u", i >> 8, i & 255);
+}
+
+/*
+ * One million distinct keys, one failure each, through a table of 1024
+ * slots: memory does not move, and a key being hammered once the table is
+ * full (one failure per 500 spray keys, about four newcomers in each
+ * bucket in between) still gets locked, once, and stays locked. It must
+ * not lose many failures on the way: while it has one failure it competes
+ * with the spray, and only being the most recent keeps it in its bucket.
+ */
+static void test_spray_hammered(void **state)
+{
+	struct lockout *l = lockout_new(1024, 10, 600, 900, key);
+	size_t mem;
+	char k[32];
+	int started = 0, spray_started = 0, tries = 0;
+
+	(void)state;
+	assert_non_null(l);
+	mem = lockout_memory(l);
+	for (unsigned i = 0; i < 1000000; i++) {
+		int64_t now = 10000 + i / 10000;      /* 100 s in all */
+
+		spray_key(k, sizeof(k), i);
+		spray_started += fail_s(l, k, now);
+		if (i >= 100000 && i % 500 == 0 && !locked_s(l, "victim", now, NULL)) {
+			started += fail_s(l, "victim", now);
+			tries++;
+		}
+	}
+	assert_int_equal(started, 1);
+	assert_in_range(tries, 10, 20);
+	assert_int_equal(spray_started, 0);
+	assert_int_equal(lockout_memory(l), mem);
+	assert_int_equal(locked_s(l, "victim", 10100, NULL), 1);
+	lockout_free(l);
+}
+
+/*
+ * A key with two failures survives any number of one-failure keys: the
+ * spray only displaces its own kind, so the count goes on where it was.
+ */
+static void test_spray_keeps_counts(void **state)
+{
+	struct lockout *l = lockout_new(1024, 10, 600, 900, key);
+	char k[32];
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(fail_s(l, "victim", 100), 0);
+	assert_int_equal(fail_s(l, "victim", 100), 0);
+	for (unsigned i = 0; i < 1000000; i++) {
+		spray_key(k, sizeof(k), i);
+		fail_s(l, k, 100 + i / 10000);
+	}
+	for (int i = 0; i < 7; i++)
+		assert_int_equal(fail_s(l, "victim", 200), 0);
+	assert_int_equal(fail_s(l, "victim", 200), 1);
+	lockout_free(l);
+}
+
+/* One bucket (8 slots) makes the eviction order visible. */
+static void test_eviction_order(void **state)
+{
+	struct lockout *l = lockout_new(8, 3, 60, 300, key);
+	char k[8];
+
+	(void)state;
+	assert_non_null(l);
+	/* a has two failures at t=0; b..h one each at t=50 */
+	fail_s(l, "a", 0);
+	fail_s(l, "a", 0);
+	for (char c = 'b'; c <= 'h'; c++) {
+		snprintf(k, sizeof(k), "%c", c);
+		fail_s(l, k, 50);
+	}
+	/* at t=61 a's window is over: the newcomer takes a's slot, not one of
+	 * the entries still counting */
+	assert_int_equal(fail_s(l, "new", 61), 0);
+	for (char c = 'b'; c <= 'h'; c++) {
+		snprintf(k, sizeof(k), "%c", c);
+		assert_int_equal(fail_s(l, k, 61), 0);
+		assert_int_equal(fail_s(l, k, 62), 1);
+	}
+	lockout_free(l);
+
+	/* every slot locked: the lockout that ends soonest makes room, so a
+	 * new key is still counted */
+	l = lockout_new(8, 1, 60, 300, key);
+	assert_non_null(l);
+	for (int i = 0; i < 8; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		assert_int_equal(fail_s(l, k, 100 + i), 1);
+	}
+	assert_int_equal(fail_s(l, "newcomer", 120), 1);
+	assert_int_equal(locked_s(l, "newcomer", 120, NULL), 1);
+	assert_int_equal(locked_s(l, "k0", 120, NULL), 0);
+	for (int i = 1; i < 8; i++) {
+		snprintf(k, sizeof(k), "k%d", i);
+		assert_int_equal(locked_s(l, k, 120, NULL), 1);
+	}
+	lockout_free(l);
+}
+
+struct race {
+	struct lockout *l;
+	int started;
+};
+
+static void *race_cb(void *arg)
+{
+	struct race *r = arg;
+	char k[32];
+
+	for (unsigned i = 0; i < 20000; i++) {
+		r->started += fail_s(r->l, "shared", 500);
+		spray_key(k, sizeof(k), i);
+		fail_s(r->l, k, 500);
+	}
+	return NULL;
+}
+
+/* Many threads failing the same key: the lockout starts exactly once. */
+static void test_threads(void **state)
+{
+	struct lockout *l = lockout_new(1 << 16, 1000, 600, 900, key);
+	struct race r[8];
+	pthread_t t[8];
+	int total = 0;
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 8; i++) {
+		r[i] = (struct race){ .l = l };
+		assert_int_equal(pthread_create(&t[i], NULL, race_cb, &r[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		total += r[i].started;
+	}
+	assert_int_equal(total, 1);
+	assert_int_equal(locked_s(l, "shared", 500, NULL), 1);
+	lockout_free(l);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_siphash_vectors),
+		cmocka_unit_test(test_lock_after_threshold),
+		cmocka_unit_test(test_window),
+		cmocka_unit_test(test_success_and_clear),
+		cmocka_unit_test(test_binary_keys),
+		cmocka_unit_test(test_disabled),
+		cmocka_unit_test(test_sizes),
+		cmocka_unit_test(test_spray_hammered),
+		cmocka_unit_test(test_spray_keeps_counts),
+		cmocka_unit_test(test_eviction_order),
+		cmocka_unit_test(test_threads),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
