@@ -792,8 +792,13 @@ static int nonce_mac(const struct auth_nonces *n, const uint8_t ts[NONCE_TS_LEN]
 
 void auth_nonce_make(struct auth_nonces *n, int64_t now, char *out)
 {
+	static uint32_t counter;
 	uint8_t raw[NONCE_RAW_LEN];
-	uint64_t t = (uint64_t)now;
+	/* seconds in the upper 40 bits, a counter in the lower 24: two nonces
+	 * made in the same second must differ, or the second client's nc=1
+	 * would look like a replay of the first's */
+	uint64_t t = (uint64_t)now << 24 |
+		     (__atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED) & 0xffffff);
 
 	for (int i = 0; i < NONCE_TS_LEN; i++)
 		raw[i] = (uint8_t)(t >> (56 - 8 * i));
@@ -821,6 +826,7 @@ static enum auth_nonce_check nonce_verify(struct auth_nonces *n, const char *non
 		return AUTH_NONCE_INVALID;
 	for (int i = 0; i < NONCE_TS_LEN; i++)
 		t = t << 8 | raw[i];
+	t >>= 24;    /* drop the counter (see auth_nonce_make) */
 	*ts = (int64_t)t;
 	/* both ways: a nonce from the future means the clock was stepped back
 	 * (unsigned arithmetic gives the exact distance between two int64) */

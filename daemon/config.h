@@ -100,4 +100,8 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 int config_parse(struct config *cfg, const char *name, const char *text,
 		 char *err, size_t errlen);
 
+/* "section.key" of the i-th known key, NULL past the end (for the test that
+ * keeps etc/portcullis.conf documenting every key). */
+const char *config_key_name(size_t i);
+
 #endif

@@ -2,7 +2,9 @@
 
 #include <errno.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/core_names.h>
+#include <openssl/params.h>
+#include <netinet/in.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -58,6 +60,7 @@ struct cache {
 struct gate {
 	const struct config *cfg;
 	uint8_t cache_key[32];
+	EVP_MAC *hmac;
 	struct cache cache;
 	uint64_t epoch;                   /* atomic */
 
@@ -116,23 +119,25 @@ static int64_t mono_now(void)
 static void cache_key(const struct gate *g, enum cache_kind kind, const char *a, size_t alen,
 		      const char *b, size_t blen, uint8_t out[32])
 {
-	HMAC_CTX *h;
-	unsigned int len = 32;
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(g->hmac);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string("digest", (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
 	unsigned char k = (unsigned char)kind, colon = ':';
+	size_t len = 32;
 
-	/* HMAC_CTX is deprecated in 3.0 but stays in Debian 12's OpenSSL; EVP_MAC
-	 * would need a fetch per call. A one-shot HMAC over the concatenation
-	 * would need a copy of the password; the streaming form avoids that. */
-	h = HMAC_CTX_new();
-	HMAC_Init_ex(h, g->cache_key, 32, EVP_sha256(), NULL);
-	HMAC_Update(h, &k, 1);
-	HMAC_Update(h, (const unsigned char *)a, alen);
-	if (b) {
-		HMAC_Update(h, &colon, 1);
-		HMAC_Update(h, (const unsigned char *)b, blen);
+	/* streamed, so the password is never copied into a concatenation */
+	if (!ctx || !EVP_MAC_init(ctx, g->cache_key, 32, params) ||
+	    !EVP_MAC_update(ctx, &k, 1) || !EVP_MAC_update(ctx, (const unsigned char *)a, alen) ||
+	    (b && (!EVP_MAC_update(ctx, &colon, 1) ||
+		   !EVP_MAC_update(ctx, (const unsigned char *)b, blen))) ||
+	    !EVP_MAC_final(ctx, out, &len, 32)) {
+		/* an all-zero key matches nothing useful: the entry is just missed */
+		memset(out, 0, 32);
+		out[0] = 1;
 	}
-	HMAC_Final(h, out, &len);
-	HMAC_CTX_free(h);
+	EVP_MAC_CTX_free(ctx);
 }
 
 static size_t cache_index(const uint8_t key[32])
@@ -240,7 +245,7 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 			 const char *host, const char *user_agent)
 {
 	struct store_failure *f;
-	char addr[64], euser[3 * 64 + 8];
+	char addr[46], euser[3 * 64 + 8];
 
 	__atomic_add_fetch(&metrics.failures[reason], 1, __ATOMIC_RELAXED);
 	cidr_addr_text(client, addr, sizeof(addr));
@@ -559,6 +564,23 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 	return 1;
 }
 
+/* The Digest uri names the request target as sent, or (as curl and
+ * browsers send it through a proxy) just its path of an absolute URL. */
+static int digest_uri_matches(const char *uri, const char *target, size_t target_len)
+{
+	size_t ulen = strlen(uri);
+	const char *sep;
+
+	if (ulen == target_len && memcmp(uri, target, ulen) == 0)
+		return 1;
+	if (ulen == 0 || uri[0] != '/' || ulen >= target_len ||
+	    memcmp(target + target_len - ulen, uri, ulen) != 0)
+		return 0;
+	/* what precedes must be exactly "scheme://authority" */
+	sep = memmem(target, target_len - ulen, "://", 3);
+	return sep && !memchr(sep + 3, '/', (size_t)(target + target_len - ulen - sep - 3));
+}
+
 /* Both entry points meet here with parsed credentials. */
 static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			    struct auth_credentials *c, int from_form, struct gate_result *res,
@@ -609,7 +631,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		goto malformed;
 	/* the uri parameter must name this request (§3.4.6), so a captured
 	 * header cannot be replayed against another resource */
-	if (strlen(c->uri) != q->target_len || memcmp(c->uri, q->target, q->target_len) != 0)
+	if (!digest_uri_matches(c->uri, q->target, q->target_len))
 		goto malformed;
 	cache_key(g, CACHE_USER, c->username, strlen(c->username), NULL, 0, key);
 	if (cache_get(g, key, &e)) {
@@ -944,6 +966,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read the OS random generator: %s", strerror(errno));
 		goto fail;
 	}
+	g->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
 	g->cache.slots = calloc(CACHE_SLOTS, sizeof(*g->cache.slots));
 	g->audit_cap = cfg->audit_queue_size;
 	g->audit = calloc(g->audit_cap, sizeof(*g->audit));
@@ -955,7 +978,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 				   cfg->lockout_duration, lkey);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(lkey, sizeof(lkey));
-	if (!g->cache.slots || !g->audit || !g->nonces || !g->lock_addr || !g->lock_user) {
+	if (!g->hmac || !g->cache.slots || !g->audit || !g->nonces || !g->lock_addr || !g->lock_user) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1020,6 +1043,7 @@ void gate_free(struct gate *g)
 	lockout_free(g->lock_addr);
 	lockout_free(g->lock_user);
 	auth_nonces_free(g->nonces);
+	EVP_MAC_free(g->hmac);
 	free(g->cache.slots);
 	free(g->audit);
 	free(g->whitelist);

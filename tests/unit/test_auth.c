@@ -706,6 +706,38 @@ static void get_opaque(const char *buf, char out[33])
 	out[32] = '\0';
 }
 
+/* The nonce of the first challenge line in buf. */
+static void get_nonce(const char *buf, char *out)
+{
+	const char *p = strstr(buf, "nonce=\"");
+	const char *q;
+
+	assert_non_null(p);
+	p += 7;
+	q = strchr(p, '"');
+	assert_non_null(q);
+	assert_true(q - p <= AUTH_NONCE_MAX);
+	memcpy(out, p, (size_t)(q - p));
+	out[q - p] = '\0';
+}
+
+/* Two clients challenged in the same second must get different nonces,
+ * or the second one's nc=00000001 is refused as a replay. */
+static void test_nonces_unique_within_a_second(void **state)
+{
+	struct auth_nonces *n = auth_nonces_new(secret, 300, 64);
+	char a[AUTH_NONCE_MAX + 1], b[AUTH_NONCE_MAX + 1];
+
+	(void)state;
+	auth_nonce_make(n, 7000, a);
+	auth_nonce_make(n, 7000, b);
+	assert_string_not_equal(a, b);
+	assert_int_equal(auth_nonce_check(n, a, 1, 7000), AUTH_NONCE_VALID);
+	assert_int_equal(auth_nonce_check(n, b, 1, 7000), AUTH_NONCE_VALID);
+	assert_int_equal(auth_nonce_check(n, a, 1, 7000), AUTH_NONCE_REPLAY);
+	auth_nonces_free(n);
+}
+
 static void test_challenge_all(void **state)
 {
 	struct auth_nonces *n = auth_nonces_new(secret, 300, 64);
@@ -716,12 +748,12 @@ static void test_challenge_all(void **state)
 
 	(void)state;
 	assert_non_null(n);
-	auth_nonce_make(n, 7000, nonce);
 	len = auth_challenge_headers(buf, sizeof(buf), "Proxy-Authenticate", all,
 				     "Portcullis", n, 7000, 0);
 	assert_true(len > 0);
 	assert_int_equal((size_t)len, strlen(buf));
 	get_opaque(buf, opaque);
+	get_nonce(buf, nonce);
 	snprintf(want, sizeof(want),
 		 "Proxy-Authenticate: Digest realm=\"Portcullis\", qop=\"auth\", "
 		 "algorithm=SHA-256, nonce=\"%s\", opaque=\"%s\"\r\n"
@@ -734,6 +766,7 @@ static void test_challenge_all(void **state)
 	/* stale=true on the Digest challenges only; another header name */
 	len = auth_challenge_headers(buf, sizeof(buf), "WWW-Authenticate", all,
 				     "Portcullis", n, 7000, 1);
+	get_nonce(buf, nonce);
 	snprintf(want, sizeof(want),
 		 "WWW-Authenticate: Digest realm=\"Portcullis\", qop=\"auth\", "
 		 "algorithm=SHA-256, nonce=\"%s\", opaque=\"%s\", stale=true\r\n"
@@ -889,6 +922,7 @@ int main(void)
 		cmocka_unit_test(test_nonce_eviction),
 		cmocka_unit_test(test_nonce_threads),
 		cmocka_unit_test(test_challenge_all),
+		cmocka_unit_test(test_nonces_unique_within_a_second),
 		cmocka_unit_test(test_challenge_subsets),
 		cmocka_unit_test(test_challenge_buffer_size),
 		cmocka_unit_test(test_digest_exchange),

@@ -1,0 +1,610 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum config_type {
+	T_LISTEN_LIST,   /* address list (proxy.listen) */
+	T_ADDR_OPT,      /* one address, "" disables */
+	T_UINT,
+	T_DURATION,      /* seconds; suffixes s m h d */
+	T_BOOL,
+	T_STRING,
+	T_PORT,
+	T_PORTS,
+	T_CIDRS,
+	T_SCHEMES,
+	T_LEVEL,
+	T_IFNAME,
+	T_REALM,
+};
+
+struct config_key {
+	const char *section, *key;
+	enum config_type type;
+	size_t offset;       /* into struct config */
+	size_t aux;          /* offset of a count or flag, or a size */
+	unsigned long min, max;
+	const char *def;
+};
+
+#define OFF(f) offsetof(struct config, f)
+#define SZ(f) sizeof(((struct config *)0)->f)
+
+/* One line per key: section, key, type, field, aux, bounds, default. */
+static const struct config_key keys[] = {
+	{ "proxy", "listen", T_LISTEN_LIST, OFF(proxy_listen), OFF(n_proxy_listen), 0, 0, "127.0.0.1:3128" },
+	{ "proxy", "workers", T_UINT, OFF(workers), 0, 0, 64, "0" },
+	{ "proxy", "max_connections", T_UINT, OFF(max_connections), 0, 16, 1000000, "10000" },
+	{ "proxy", "max_connections_per_client", T_UINT, OFF(max_connections_per_client), 0, 1, 100000, "256" },
+	{ "proxy", "header_timeout", T_DURATION, OFF(header_timeout), 0, 1, 3600, "10s" },
+	{ "proxy", "idle_timeout", T_DURATION, OFF(idle_timeout), 0, 1, 86400, "60s" },
+	{ "proxy", "connect_timeout", T_DURATION, OFF(connect_timeout), 0, 1, 600, "10s" },
+	{ "proxy", "upstream_timeout", T_DURATION, OFF(upstream_timeout), 0, 1, 86400, "60s" },
+	{ "proxy", "tunnel_idle_timeout", T_DURATION, OFF(tunnel_idle_timeout), 0, 1, 604800, "600s" },
+	{ "proxy", "connect_ports", T_PORTS, OFF(connect_ports), OFF(n_connect_ports), 0, 0, "443" },
+	{ "proxy", "deny_ranges", T_CIDRS, OFF(deny_ranges), OFF(n_deny_ranges), 0, 0, "" },
+	{ "proxy", "via", T_BOOL, OFF(via), 0, 0, 1, "yes" },
+	{ "proxy", "access_log", T_STRING, OFF(access_log), SZ(access_log), 0, 0, "" },
+	{ "auth", "schemes", T_SCHEMES, OFF(schemes), 0, 0, 0, "digest,basic" },
+	{ "auth", "realm", T_REALM, OFF(realm), SZ(realm), 0, 0, "Portcullis" },
+	{ "auth", "cache_ttl", T_DURATION, OFF(cache_ttl), 0, 0, 86400, "300s" },
+	{ "auth", "nonce_lifetime", T_DURATION, OFF(nonce_lifetime), 0, 10, 86400, "300s" },
+	{ "auth", "lockout_threshold", T_UINT, OFF(lockout_threshold), 0, 0, 1000000, "10" },
+	{ "auth", "lockout_window", T_DURATION, OFF(lockout_window), 0, 1, 86400, "300s" },
+	{ "auth", "lockout_duration", T_DURATION, OFF(lockout_duration), 0, 1, 604800, "300s" },
+	{ "db", "path", T_STRING, OFF(db_path), SZ(db_path), 1, 0, "/var/lib/portcullis/portcullis.db" },
+	{ "db", "audit_retention_days", T_UINT, OFF(audit_retention_days), 0, 1, 36500, "90" },
+	{ "db", "audit_queue_size", T_UINT, OFF(audit_queue_size), 0, 16, 10000000, "10000" },
+	{ "admin", "listen", T_ADDR_OPT, OFF(admin_listen), OFF(admin_enabled), 0, 0, "127.0.0.1:8080" },
+	{ "admin", "tls", T_BOOL, OFF(admin_tls), 0, 0, 1, "no" },
+	{ "admin", "tls_cert", T_STRING, OFF(admin_tls_cert), SZ(admin_tls_cert), 0, 0, "" },
+	{ "admin", "tls_key", T_STRING, OFF(admin_tls_key), SZ(admin_tls_key), 0, 0, "" },
+	{ "admin", "web_root", T_STRING, OFF(web_root), SZ(web_root), 0, 0, "/usr/share/portcullis/web" },
+	{ "intercept", "interface", T_IFNAME, OFF(intercept_interface), SZ(intercept_interface), 0, 0, "" },
+	{ "intercept", "http_port", T_PORT, OFF(intercept_http_port), 0, 1, 65535, "3129" },
+	{ "intercept", "https_port", T_PORT, OFF(intercept_https_port), 0, 1, 65535, "3130" },
+	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "" },
+	{ "log", "level", T_LEVEL, OFF(log_level), SZ(log_level), 0, 0, "info" },
+};
+
+#define N_KEYS (sizeof(keys) / sizeof(keys[0]))
+
+const char *config_key_name(size_t i)
+{
+	static char names[N_KEYS][64];
+
+	if (i >= N_KEYS)
+		return NULL;
+	if (!names[i][0])
+		snprintf(names[i], sizeof(names[i]), "%s.%s", keys[i].section, keys[i].key);
+	return names[i];
+}
+
+/* "1.2.3.4:80", "[::1]:80", "*:80" (all addresses, dual-stack). */
+static int parse_addr(const char *text, struct config_addr *out)
+{
+	char host[64];
+	const char *colon;
+	size_t hlen;
+	unsigned long port;
+	char *end;
+
+	memset(out, 0, sizeof(*out));
+	if (strlen(text) >= sizeof(out->text))
+		return -1;
+	snprintf(out->text, sizeof(out->text), "%s", text);
+	if (text[0] == '[') {
+		const char *close = strchr(text, ']');
+
+		if (!close || close[1] != ':')
+			return -1;
+		hlen = (size_t)(close - text - 1);
+		if (hlen >= sizeof(host))
+			return -1;
+		memcpy(host, text + 1, hlen);
+		host[hlen] = '\0';
+		colon = close + 1;
+	} else {
+		colon = strrchr(text, ':');
+		if (!colon || strchr(text, ':') != colon)
+			return -1;
+		hlen = (size_t)(colon - text);
+		if (hlen == 0 || hlen >= sizeof(host))
+			return -1;
+		memcpy(host, text, hlen);
+		host[hlen] = '\0';
+	}
+	errno = 0;
+	port = strtoul(colon + 1, &end, 10);
+	if (errno || *end || colon[1] == '\0' || port == 0 || port > 65535)
+		return -1;
+	if (strcmp(host, "*") == 0) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
+
+		s6->sin6_family = AF_INET6;
+		s6->sin6_addr = in6addr_any;
+		s6->sin6_port = htons((uint16_t)port);
+		out->len = sizeof(*s6);
+	} else if (text[0] != '[') {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&out->sa;
+
+		if (inet_pton(AF_INET, host, &s4->sin_addr) != 1)
+			return -1;
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		out->len = sizeof(*s4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out->sa;
+
+		if (inet_pton(AF_INET6, host, &s6->sin6_addr) != 1)
+			return -1;
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		out->len = sizeof(*s6);
+	}
+	return 0;
+}
+
+static int parse_uint(const char *v, unsigned long *out, int duration)
+{
+	char *end;
+	unsigned long n, mult = 1;
+
+	if (!*v || *v == '-' || *v == '+' || *v == ' ')
+		return -1;
+	errno = 0;
+	n = strtoul(v, &end, 10);
+	if (errno || end == v)
+		return -1;
+	if (duration && *end) {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return -1;
+		}
+		end++;
+	}
+	if (*end)
+		return -1;
+	if (n > 0xffffffffUL / mult)
+		return -1;
+	*out = n * mult;
+	return 0;
+}
+
+/* Split a comma-separated value into trimmed items; fn gets each. */
+static int each_item(const char *v, int (*fn)(const char *item, void *ud), void *ud)
+{
+	char item[128];
+	const char *p = v;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t len = comma ? (size_t)(comma - p) : strlen(p);
+
+		while (len && (*p == ' ' || *p == '\t')) {
+			p++;
+			len--;
+		}
+		while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+			len--;
+		if (len == 0 || len >= sizeof(item))
+			return -1;
+		memcpy(item, p, len);
+		item[len] = '\0';
+		if (fn(item, ud) < 0)
+			return -1;
+		if (!comma)
+			break;
+		p = comma + 1;
+		if (!*p)
+			return -1;     /* trailing comma */
+	}
+	return 0;
+}
+
+struct list_ctx {
+	struct config *cfg;
+	const struct config_key *k;
+	size_t n;
+};
+
+static int listen_item(const char *item, void *ud)
+{
+	struct list_ctx *l = ud;
+	struct config_addr *a = (struct config_addr *)((char *)l->cfg + l->k->offset);
+
+	if (l->n == CONFIG_MAX_LISTEN || parse_addr(item, &a[l->n]) < 0)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static int port_item(const char *item, void *ud)
+{
+	struct list_ctx *l = ud;
+	uint16_t *ports = (uint16_t *)((char *)l->cfg + l->k->offset);
+	unsigned long v;
+
+	if (l->n == CONFIG_MAX_PORTS || parse_uint(item, &v, 0) < 0 || v == 0 || v > 65535)
+		return -1;
+	ports[l->n++] = (uint16_t)v;
+	return 0;
+}
+
+static int cidr_item(const char *item, void *ud)
+{
+	struct list_ctx *l = ud;
+	struct cidr *c = (struct cidr *)((char *)l->cfg + l->k->offset);
+
+	if (l->n == CONFIG_MAX_RANGES || cidr_parse(item, &c[l->n]) < 0)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+static int scheme_item(const char *item, void *ud)
+{
+	unsigned *mask = ud;
+
+	if (strcmp(item, "digest") == 0)
+		*mask |= CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5;
+	else if (strcmp(item, "digest-sha256") == 0)
+		*mask |= CONFIG_SCHEME_DIGEST_SHA256;
+	else if (strcmp(item, "digest-md5") == 0)
+		*mask |= CONFIG_SCHEME_DIGEST_MD5;
+	else if (strcmp(item, "basic") == 0)
+		*mask |= CONFIG_SCHEME_BASIC;
+	else if (strcmp(item, "none") == 0)
+		*mask |= 0x80000000u;
+	else
+		return -1;
+	return 0;
+}
+
+/* Apply value to key k; on error a message (without file:line) in err. */
+static int set_value(struct config *cfg, const struct config_key *k, const char *v,
+		     char *err, size_t errlen)
+{
+	char *field = (char *)cfg + k->offset;
+	unsigned long n;
+
+	switch (k->type) {
+	case T_LISTEN_LIST: {
+		struct list_ctx l = { cfg, k, 0 };
+
+		if (!*v || each_item(v, listen_item, &l) < 0)
+			goto expected_addr;
+		*(size_t *)((char *)cfg + k->aux) = l.n;
+		return 0;
+	}
+	case T_ADDR_OPT:
+		if (!*v) {
+			*(int *)((char *)cfg + k->aux) = 0;
+			return 0;
+		}
+		if (parse_addr(v, (struct config_addr *)field) < 0)
+			goto expected_addr;
+		*(int *)((char *)cfg + k->aux) = 1;
+		return 0;
+	case T_UINT:
+	case T_DURATION:
+	case T_PORT:
+		if (parse_uint(v, &n, k->type == T_DURATION) < 0) {
+			snprintf(err, errlen, "%s.%s: expected %s, got '%s'", k->section, k->key,
+				 k->type == T_DURATION ? "a duration (90, 90s, 15m, 1h, 1d)" : "a number", v);
+			return -1;
+		}
+		if (n < k->min || n > k->max) {
+			snprintf(err, errlen, "%s.%s: %lu is out of range %lu..%lu", k->section, k->key,
+				 n, k->min, k->max);
+			return -1;
+		}
+		if (k->type == T_PORT)
+			*(uint16_t *)field = (uint16_t)n;
+		else
+			*(unsigned *)field = (unsigned)n;
+		return 0;
+	case T_BOOL:
+		if (!strcmp(v, "yes") || !strcmp(v, "true") || !strcmp(v, "on") || !strcmp(v, "1"))
+			*(int *)field = 1;
+		else if (!strcmp(v, "no") || !strcmp(v, "false") || !strcmp(v, "off") || !strcmp(v, "0"))
+			*(int *)field = 0;
+		else {
+			snprintf(err, errlen, "%s.%s: expected yes or no, got '%s'", k->section, k->key, v);
+			return -1;
+		}
+		return 0;
+	case T_STRING:
+	case T_REALM:
+	case T_IFNAME:
+	case T_LEVEL:
+		if (strlen(v) >= k->aux) {
+			snprintf(err, errlen, "%s.%s: longer than %zu bytes", k->section, k->key, k->aux - 1);
+			return -1;
+		}
+		if (k->min && !*v) {
+			snprintf(err, errlen, "%s.%s: must not be empty", k->section, k->key);
+			return -1;
+		}
+		if (k->type == T_REALM) {
+			if (!*v)
+				goto bad_realm;
+			for (const char *p = v; *p; p++)
+				if ((unsigned char)*p < 0x20 || *p == '"' || *p == '\\' || *p == 0x7f)
+					goto bad_realm;
+		}
+		if (k->type == T_IFNAME) {
+			if (strlen(v) > 15)
+				goto bad_ifname;
+			for (const char *p = v; *p; p++)
+				if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+				      (*p >= '0' && *p <= '9') || *p == '_' || *p == '.' || *p == '-'))
+					goto bad_ifname;
+		}
+		if (k->type == T_LEVEL && strcmp(v, "error") && strcmp(v, "warning") &&
+		    strcmp(v, "notice") && strcmp(v, "info") && strcmp(v, "debug")) {
+			snprintf(err, errlen, "%s.%s: expected error, warning, notice, info or debug, got '%s'",
+				 k->section, k->key, v);
+			return -1;
+		}
+		snprintf(field, k->aux, "%s", v);
+		return 0;
+	case T_PORTS: {
+		struct list_ctx l = { cfg, k, 0 };
+
+		if (*v && each_item(v, port_item, &l) < 0) {
+			snprintf(err, errlen, "%s.%s: expected ports 1..65535 separated by commas, got '%s'",
+				 k->section, k->key, v);
+			return -1;
+		}
+		*(size_t *)((char *)cfg + k->aux) = l.n;
+		return 0;
+	}
+	case T_CIDRS: {
+		struct list_ctx l = { cfg, k, 0 };
+
+		if (*v && each_item(v, cidr_item, &l) < 0) {
+			snprintf(err, errlen, "%s.%s: expected address/prefix ranges separated by commas "
+				 "(at most %d), got '%s'", k->section, k->key, CONFIG_MAX_RANGES, v);
+			return -1;
+		}
+		*(size_t *)((char *)cfg + k->aux) = l.n;
+		return 0;
+	}
+	case T_SCHEMES: {
+		unsigned mask = 0;
+
+		if (!*v || each_item(v, scheme_item, &mask) < 0 ||
+		    ((mask & 0x80000000u) && mask != 0x80000000u)) {
+			snprintf(err, errlen, "%s.%s: expected digest, digest-sha256, digest-md5, basic "
+				 "(comma-separated) or none, got '%s'", k->section, k->key, v);
+			return -1;
+		}
+		*(unsigned *)field = mask & ~0x80000000u;
+		return 0;
+	}
+	}
+	return -1;
+expected_addr:
+	snprintf(err, errlen, "%s.%s: expected ADDRESS:PORT (1.2.3.4:3128, [::1]:3128, *:3128), got '%s'",
+		 k->section, k->key, v);
+	return -1;
+bad_realm:
+	snprintf(err, errlen, "%s.%s: 1..127 printable characters without '\"' or '\\'", k->section, k->key);
+	return -1;
+bad_ifname:
+	snprintf(err, errlen, "%s.%s: not an interface name: '%s'", k->section, k->key, v);
+	return -1;
+}
+
+void config_defaults(struct config *cfg)
+{
+	char err[256];
+
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < N_KEYS; i++)
+		if (set_value(cfg, &keys[i], keys[i].def, err, sizeof(err)) < 0)
+			abort();    /* a bad default is a programming error */
+}
+
+static void trim(char **s)
+{
+	char *p = *s, *e;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	e = p + strlen(p);
+	while (e > p && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		e--;
+	*e = '\0';
+	*s = p;
+}
+
+/* Unquote "..." with \" and \\ escapes in place; or cut an unquoted
+ * value at an inline comment (" #" or " ;"). */
+static int value_text(char *v, char **out)
+{
+	if (*v == '"') {
+		char *w = v, *r = v + 1;
+
+		while (*r && *r != '"') {
+			if (*r == '\\') {
+				r++;
+				if (*r != '"' && *r != '\\')
+					return -1;
+			}
+			*w++ = *r++;
+		}
+		if (*r != '"')
+			return -1;
+		r++;
+		while (*r == ' ' || *r == '\t')
+			r++;
+		if (*r && *r != '#' && *r != ';')
+			return -1;
+		*w = '\0';
+		*out = v;
+		return 0;
+	}
+	for (char *p = v; *p; p++) {
+		if ((*p == '#' || *p == ';') && p > v && (p[-1] == ' ' || p[-1] == '\t')) {
+			*p = '\0';
+			break;
+		}
+	}
+	trim(&v);
+	*out = v;
+	return 0;
+}
+
+int config_parse(struct config *cfg, const char *name, const char *text, char *err, size_t errlen)
+{
+	char section[32] = "";
+	unsigned char seen[N_KEYS] = { 0 };
+	const char *p = text;
+	int lineno = 0;
+	char msg[384];
+
+	config_defaults(cfg);
+	while (*p) {
+		const char *nl = strchr(p, '\n');
+		size_t len = nl ? (size_t)(nl - p) : strlen(p);
+		char line[4097], *s, *eq, *key, *val;
+		const struct config_key *k = NULL;
+		size_t ki;
+
+		lineno++;
+		if (len >= sizeof(line)) {
+			snprintf(err, errlen, "%s:%d: line longer than 4096 bytes", name, lineno);
+			return -1;
+		}
+		memcpy(line, p, len);
+		line[len] = '\0';
+		p = nl ? nl + 1 : p + len;
+		s = line;
+		trim(&s);
+		if (!*s || *s == '#' || *s == ';')
+			continue;
+		if (*s == '[') {
+			char *close = strchr(s, ']');
+
+			if (!close || close[1] || close - s - 1 >= (long)sizeof(section)) {
+				snprintf(err, errlen, "%s:%d: malformed section header", name, lineno);
+				return -1;
+			}
+			*close = '\0';
+			snprintf(section, sizeof(section), "%s", s + 1);
+			for (ki = 0; ki < N_KEYS; ki++)
+				if (!strcmp(keys[ki].section, section))
+					break;
+			if (ki == N_KEYS) {
+				snprintf(err, errlen, "%s:%d: unknown section [%s]", name, lineno, section);
+				return -1;
+			}
+			continue;
+		}
+		eq = strchr(s, '=');
+		if (!eq) {
+			snprintf(err, errlen, "%s:%d: expected key = value", name, lineno);
+			return -1;
+		}
+		*eq = '\0';
+		key = s;
+		trim(&key);
+		val = eq + 1;
+		trim(&val);
+		if (!section[0]) {
+			snprintf(err, errlen, "%s:%d: key '%s' outside any [section]", name, lineno, key);
+			return -1;
+		}
+		for (ki = 0; ki < N_KEYS; ki++) {
+			if (!strcmp(keys[ki].section, section) && !strcmp(keys[ki].key, key)) {
+				k = &keys[ki];
+				break;
+			}
+		}
+		if (!k) {
+			snprintf(err, errlen, "%s:%d: unknown key '%s' in [%s]", name, lineno, key, section);
+			return -1;
+		}
+		if (seen[ki]) {
+			snprintf(err, errlen, "%s:%d: %s.%s set twice", name, lineno, section, key);
+			return -1;
+		}
+		seen[ki] = 1;
+		if (value_text(val, &val) < 0) {
+			snprintf(err, errlen, "%s:%d: malformed quoted value", name, lineno);
+			return -1;
+		}
+		if (set_value(cfg, k, val, msg, sizeof(msg)) < 0) {
+			snprintf(err, errlen, "%s:%d: %s", name, lineno, msg);
+			return -1;
+		}
+	}
+	if (cfg->admin_tls && (!cfg->admin_tls_cert[0]) != (!cfg->admin_tls_key[0])) {
+		snprintf(err, errlen, "%s: admin.tls_cert and admin.tls_key go together", name);
+		return -1;
+	}
+	return 0;
+}
+
+int config_load(struct config *cfg, const char *path, char *err, size_t errlen)
+{
+	FILE *f = fopen(path, "r");
+	char *text = NULL;
+	size_t len = 0, cap = 0;
+	int rc;
+
+	if (!f) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		return -1;
+	}
+	for (;;) {
+		size_t n;
+
+		if (cap - len < 4096) {
+			char *t;
+
+			if (cap > 16 * 1024 * 1024) {
+				snprintf(err, errlen, "%s: file too large", path);
+				goto fail;
+			}
+			t = realloc(text, cap ? cap * 2 : 8192);
+			if (!t) {
+				snprintf(err, errlen, "%s: out of memory", path);
+				goto fail;
+			}
+			text = t;
+			cap = cap ? cap * 2 : 8192;
+		}
+		n = fread(text + len, 1, cap - len - 1, f);
+		len += n;
+		if (n == 0)
+			break;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	text[len] = '\0';
+	if (strlen(text) != len) {
+		snprintf(err, errlen, "%s: NUL byte in the file", path);
+		goto fail;
+	}
+	fclose(f);
+	rc = config_parse(cfg, path, text, err, errlen);
+	free(text);
+	return rc;
+fail:
+	fclose(f);
+	free(text);
+	return -1;
+}
