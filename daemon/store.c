@@ -243,14 +243,20 @@ struct store *store_open(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	snprintf(st->path, sizeof(st->path), "%s", path);
-	/* create it ourselves so that the mode is 0600 whatever the umask */
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		snprintf(err, errlen, "cannot open database %s: %s", path, strerror(errno));
-		free(st);
-		return NULL;
+	/* create it ourselves so that the mode is 0600 whatever the umask; but
+	 * only when it does not exist: closing any descriptor of a file drops
+	 * every POSIX lock this process holds on it, including the locks of
+	 * the other threads' SQLite connections (a "disk I/O error" later) */
+	if (access(path, F_OK) < 0) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create database %s: %s", path, strerror(errno));
+			free(st);
+			return NULL;
+		}
+		if (fd >= 0)
+			close(fd);
 	}
-	close(fd);
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open database %s: %s", path,
 			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
@@ -323,6 +329,8 @@ int store_user_get(struct store *st, const char *name, struct store_user *out)
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		read_user(s, out);
+	else if (rc != SQLITE_DONE)
+		log_warn("store: reading user: %s", sqlite3_errmsg(st->db));
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
 		return 0;

@@ -1,0 +1,123 @@
+#!/bin/bash
+# Shared helpers for the end-to-end scenarios. The topology (set up once by
+# run.sh) is three network namespaces:
+#
+#   client 10.201.0.2 fd00:201::2  --veth--  10.201.0.1 fd00:201::1 gateway
+#   gateway 10.202.0.1 fd00:202::1 --veth--  10.202.0.2 fd00:202::2 origin
+#
+# Every address is owned by these namespaces; no test traffic leaves them.
+
+: "${E2E_NS:?run scenarios through tests/e2e/run.sh}"
+NS_C=$E2E_NS-c
+NS_G=$E2E_NS-g
+NS_O=$E2E_NS-o
+PROXY=http://10.201.0.1:3128
+ORIGIN=10.202.0.2
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+CLI=$REPO/build/portcullis
+DAEMON=$REPO/build/portcullisd
+
+in_client() { ip netns exec "$NS_C" "$@"; }
+in_gw() { ip netns exec "$NS_G" "$@"; }
+in_origin() { ip netns exec "$NS_O" "$@"; }
+
+FAILS=0
+CHECKS=0
+fail() { echo "  FAIL: $*"; FAILS=$((FAILS + 1)); CHECKS=$((CHECKS + 1)); }
+ok() { CHECKS=$((CHECKS + 1)); }
+assert_eq() { # expected actual what
+	if [ "$1" == "$2" ]; then ok; else fail "$3: expected '$1', got '$2'"; fi
+}
+assert_contains() { # haystack needle what
+	if printf '%s' "$1" | grep -qF -- "$2"; then ok; else fail "$3: '$2' not found in: $(printf '%s' "$1" | head -c 600)"; fi
+}
+assert_not_contains() {
+	if printf '%s' "$1" | grep -qiF -- "$2"; then fail "$3: '$2' must not appear in: $(printf '%s' "$1" | head -c 600)"; else ok; fi
+}
+
+# A fresh daemon for this scenario: DIR with config, database and logs.
+# Extra config lines come on stdin as "[section]\nkey = value" blocks.
+DIR=""
+DPID=""
+setup_daemon() {
+	DIR=$(mktemp -d /tmp/portcullis-e2e.XXXXXX)
+	DB=$DIR/portcullis.db
+	ACCESS=$DIR/access.log
+	DLOG=$DIR/daemon.log
+	local extra_auth=${AUTH_EXTRA:-}
+	cat > "$DIR/portcullis.conf" <<CONF
+[proxy]
+listen = 10.201.0.1:3128, [fd00:201::1]:3128
+access_log = $ACCESS
+connect_timeout = 3s
+${PROXY_EXTRA:-}
+[auth]
+${extra_auth}
+[db]
+path = $DB
+[admin]
+listen =
+[log]
+level = info
+CONF
+	"$CLI" -d "$DB" migrate >/dev/null
+}
+
+add_user() { # name password
+	printf '%s\n' "$2" | "$CLI" -d "$DB" user add "$1" >/dev/null
+}
+
+start_daemon() {
+	# not through in_gw: $! must be the daemon itself (ip netns exec execs it)
+	ip netns exec "$NS_G" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
+	DPID=$!
+	for _ in $(seq 1 50); do
+		if in_client timeout 1 bash -c 'exec 3<>/dev/tcp/10.201.0.1/3128' 2>/dev/null; then
+			return 0
+		fi
+		if ! kill -0 "$DPID" 2>/dev/null; then break; fi
+		sleep 0.1
+	done
+	echo "  daemon did not start:"; sed 's/^/    /' "$DLOG"
+	fail "daemon start"
+	return 1
+}
+
+stop_daemon() {
+	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
+		kill -TERM "$DPID"
+		for _ in $(seq 1 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+		kill -KILL "$DPID" 2>/dev/null || true
+		wait "$DPID" 2>/dev/null || true
+	fi
+	DPID=""
+}
+
+finish() {
+	stop_daemon
+	if [ "$FAILS" -ne 0 ] && [ -n "$DIR" ]; then
+		echo "  daemon log:"; tail -n 30 "$DLOG" | sed 's/^/    /'
+	fi
+	[ -n "$DIR" ] && rm -rf "$DIR"
+	echo "  $CHECKS checks, $FAILS failed"
+	[ "$FAILS" -eq 0 ]
+}
+trap 'finish; exit $?' EXIT
+
+# curl from the client namespace through the proxy, bounded in time.
+pcurl() { in_client timeout 20 curl -sS --max-time 15 -x "$PROXY" "$@"; }
+status_of() { pcurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }
+
+# The recording origin's log of what it received (one JSON object a line).
+RECORD=${E2E_RECORD:?}
+record_last() { tail -n 1 "$RECORD"; }
+
+# Wait (bounded) until the audit has at least N rows, then print them as JSON.
+audit_json() { # min_rows
+	for _ in $(seq 1 30); do
+		n=$("$CLI" -d "$DB" audit --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+		[ "$n" -ge "$1" ] && break
+		sleep 0.1
+	done
+	"$CLI" -d "$DB" audit --json
+}

@@ -1,0 +1,55 @@
+#!/usr/bin/env python3
+"""Recording origin for the end-to-end tests: appends what each request
+carried (method, target, headers as received, body length) to a JSON-lines
+file and answers 200 with a small JSON body. Reads Content-Length and
+chunked request bodies itself, so it sees exactly what the proxy sent."""
+import json
+import socketserver
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+
+class Recorder(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def read_body(self):
+        te = self.headers.get("Transfer-Encoding", "")
+        if te.lower() == "chunked":
+            body = b""
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return body
+                body += self.rfile.read(size)
+                self.rfile.readline()
+        n = int(self.headers.get("Content-Length", "0") or 0)
+        return self.rfile.read(n) if n else b""
+
+    def handle_any(self):
+        body = self.read_body()
+        rec = {"method": self.command, "path": self.path,
+               "headers": [[k, v] for k, v in self.headers.items()],
+               "body_len": len(body)}
+        with open(sys.argv[2], "a") as f:
+            f.write(json.dumps(rec) + "\n")
+        out = json.dumps({"body_len": len(body)}).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = do_HEAD = do_DELETE = handle_any
+
+
+class Server(socketserver.ThreadingMixIn, HTTPServer):
+    daemon_threads = True
+
+
+Server((sys.argv[1], 8081), Recorder).serve_forever()

@@ -1,0 +1,108 @@
+#!/bin/bash
+# End-to-end tests: a client, a gateway running portcullisd and an origin in
+# three network namespaces joined by veth pairs. Every scenario t_*.sh runs
+# in its own process with a fresh daemon and database. Everything created
+# here is removed on exit.
+set -u
+cd "$(dirname "$0")/../.."
+HERE=tests/e2e
+if [ "$(id -u)" != 0 ]; then
+	echo "e2e: needs root (network namespaces)"; exit 1
+fi
+ID=pc$(( $$ % 100000 ))
+export E2E_NS=$ID
+WORK=$(mktemp -d /tmp/portcullis-e2e-topo.XXXXXX)
+export E2E_RECORD=$WORK/record.jsonl
+touch "$E2E_RECORD"
+PIDS=""
+
+cleanup() {
+	for p in $PIDS; do kill "$p" 2>/dev/null; done
+	[ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
+	sleep 0.2
+	ip netns del "$ID-c" 2>/dev/null
+	ip netns del "$ID-g" 2>/dev/null
+	ip netns del "$ID-o" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+
+set -e
+for n in c g o; do ip netns add "$ID-$n"; ip -n "$ID-$n" link set lo up; done
+ip link add "$ID-cg" netns "$ID-c" type veth peer name "$ID-gc" netns "$ID-g"
+ip link add "$ID-go" netns "$ID-g" type veth peer name "$ID-og" netns "$ID-o"
+ip -n "$ID-c" addr add 10.201.0.2/24 dev "$ID-cg"
+ip -n "$ID-c" addr add fd00:201::2/64 dev "$ID-cg" nodad
+ip -n "$ID-g" addr add 10.201.0.1/24 dev "$ID-gc"
+ip -n "$ID-g" addr add fd00:201::1/64 dev "$ID-gc" nodad
+ip -n "$ID-g" addr add 10.202.0.1/24 dev "$ID-go"
+ip -n "$ID-g" addr add fd00:202::1/64 dev "$ID-go" nodad
+ip -n "$ID-o" addr add 10.202.0.2/24 dev "$ID-og"
+ip -n "$ID-o" addr add fd00:202::2/64 dev "$ID-og" nodad
+for l in "c $ID-cg" "g $ID-gc" "g $ID-go" "o $ID-og"; do
+	set -- $l; ip -n "$ID-$1" link set "$2" up
+done
+ip -n "$ID-c" route add default via 10.201.0.1
+ip -n "$ID-c" -6 route add default via fd00:201::1
+ip -n "$ID-o" route add default via 10.202.0.1
+ip -n "$ID-o" -6 route add default via fd00:202::1
+ip netns exec "$ID-g" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
+
+# the origin: nginx on 80/8080 (+ TLS on 443) and the recording origin on 8081
+mkdir -p "$WORK/www" "$WORK/nginx"
+chmod 755 "$WORK" "$WORK/www"   # nginx workers run as www-data
+head -c 1024 /dev/urandom | base64 -w0 | head -c 1024 > "$WORK/www/1k"
+head -c 1048576 /dev/urandom > "$WORK/www/1m"
+chmod 644 "$WORK/www/1k" "$WORK/www/1m"
+openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=origin.test \
+	-keyout "$WORK/key.pem" -out "$WORK/cert.pem" 2>/dev/null
+cat > "$WORK/nginx.conf" <<CONF
+daemon on;
+pid $WORK/nginx.pid;
+error_log $WORK/nginx/error.log;
+worker_processes 1;
+events { worker_connections 1024; }
+http {
+	access_log off;
+	client_body_temp_path $WORK/nginx;
+	proxy_temp_path $WORK/nginx;
+	fastcgi_temp_path $WORK/nginx;
+	uwsgi_temp_path $WORK/nginx;
+	scgi_temp_path $WORK/nginx;
+	default_type application/octet-stream;
+	server {
+		listen 10.202.0.2:80; listen [fd00:202::2]:80; listen 10.202.0.2:8080;
+		listen 10.202.0.2:443 ssl; listen [fd00:202::2]:443 ssl;
+		ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
+		root $WORK/www;
+		location = /private {
+			add_header WWW-Authenticate 'Basic realm="origin"' always;
+			return 401 "origin says no\n";
+		}
+	}
+}
+CONF
+ip netns exec "$ID-o" nginx -c "$WORK/nginx.conf"
+ip netns exec "$ID-o" python3 "$HERE/recorder.py" 10.202.0.2 "$E2E_RECORD" &
+PIDS="$PIDS $!"
+export E2E_WWW=$WORK/www
+for _ in $(seq 1 50); do
+	ip netns exec "$ID-o" timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/8081' 2>/dev/null && break
+	sleep 0.1
+done
+set +e
+
+passed=0; failed=0; failed_names=""
+only=${E2E_ONLY:-}
+for t in "$HERE"/t_*.sh; do
+	name=$(basename "$t" .sh)
+	[ -n "$only" ] && [ "$name" != "$only" ] && continue
+	echo "== $name"
+	if timeout 180 bash "$t"; then
+		passed=$((passed + 1))
+	else
+		failed=$((failed + 1)); failed_names="$failed_names $name"
+	fi
+done
+echo "e2e scenarios: $passed passed, $failed failed${failed_names:+ (failed:$failed_names)}"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,17 @@
+#!/bin/bash
+# Failed authentications become audit rows (never the password) and one
+# daemon log line each with address and username.
+. "$(dirname "$0")/lib.sh"
+setup_daemon; add_user alice secret; start_daemon || exit 1
+status_of -U alice:Hunter2pw -A 'agent/1.0' http://$ORIGIN/1k >/dev/null
+status_of -U nosuchuser:whatever http://$ORIGIN/1k >/dev/null
+json=$(audit_json 2)
+reasons=$(printf '%s' "$json" | python3 -c 'import json,sys; print(" ".join(sorted(r["reason"] for r in json.load(sys.stdin))))')
+assert_eq "unknown_user wrong_password" "$reasons" "audit reasons"
+assert_contains "$json" '"client_addr": "10.201.0.2"' "client address"
+assert_contains "$json" '"mode": "explicit"' "mode"
+assert_contains "$json" '"user_agent": "agent/1.0"' "user agent"
+assert_contains "$json" '"username": "nosuchuser"' "username as given"
+assert_not_contains "$json" "Hunter2pw" "password never stored"
+assert_not_contains "$(cat "$DLOG")" "Hunter2pw" "password never logged"
+assert_contains "$(cat "$DLOG")" 'auth failure: client=10.201.0.2 user="alice" reason=wrong_password' "fail2ban line"
