@@ -13,5 +13,6 @@ for t in "$@"; do
 		failed_names="$failed_names $t"
 	fi
 done
-echo "unit test binaries: $passed passed, $failed failed${failed_names:+ (failed:$failed_names)}"
+[ -n "$failed_names" ] && echo "unit failed:$failed_names"
+echo "unit: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -104,5 +104,6 @@ for t in "$HERE"/t_*.sh; do
 		failed=$((failed + 1)); failed_names="$failed_names $name"
 	fi
 done
-echo "e2e scenarios: $passed passed, $failed failed${failed_names:+ (failed:$failed_names)}"
+[ -n "$failed_names" ] && echo "e2e failed:$failed_names"
+echo "e2e: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
