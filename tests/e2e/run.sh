@@ -94,7 +94,7 @@ set +e
 
 passed=0; failed=0; failed_names=""
 only=${E2E_ONLY:-}
-for t in "$HERE"/t_*.sh; do
+for t in "${E2E_SCENARIOS:-$HERE}"/t_*.sh; do
 	name=$(basename "$t" .sh)
 	[ -n "$only" ] && [ "$name" != "$only" ] && continue
 	echo "== $name"
