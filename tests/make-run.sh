@@ -29,8 +29,8 @@ fi
 if [ ! -e "$db" ]; then
 	admin_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | cut -c1-16)
 	demo_pw=$(head -c 18 /dev/urandom | base64 | tr -d '/+=' | cut -c1-16)
-	# the daemon records the Digest realm at start; start it once so the demo
-	# user gets Digest hashes too
+	# a new database knows the default realm, so the demo user gets Digest
+	# hashes too (the daemon rewrites the realm from the configuration)
 	"$cli" -d "$db" migrate >/dev/null
 	printf '%s\n' "$admin_pw" | "$cli" -d "$db" admin add admin
 	printf '%s\n' "$demo_pw" | "$cli" -d "$db" user add demo --comment "created by make run"
