@@ -30,7 +30,26 @@ class Recorder(BaseHTTPRequestHandler):
         n = int(self.headers.get("Content-Length", "0") or 0)
         return self.rfile.read(n) if n else b""
 
+    def upgrade_echo(self):
+        # RFC 9110 §7.8: switch protocols, then echo raw bytes until EOF
+        self.send_response(101)
+        self.send_header("Upgrade", "websocket")
+        self.send_header("Connection", "Upgrade")
+        self.end_headers()
+        self.wfile.flush()
+        while True:
+            data = self.connection.recv(65536)
+            if not data:
+                break
+            self.connection.sendall(data)
+        self.close_connection = True
+
     def handle_any(self):
+        if self.headers.get("Upgrade", "").lower() == "websocket":
+            with open(sys.argv[2], "a") as f:
+                f.write(json.dumps({"method": self.command, "path": self.path, "upgrade": True,
+                                    "headers": [[k, v] for k, v in self.headers.items()]}) + "\n")
+            return self.upgrade_echo()
         body = self.read_body()
         rec = {"method": self.command, "path": self.path,
                "headers": [[k, v] for k, v in self.headers.items()],
