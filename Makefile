@@ -84,7 +84,7 @@ deps:
 	sh tests/install-deps.sh
 
 test: deps
-	$(MAKE) check
+	$(MAKE) --no-print-directory check
 
 check: all unit e2e
 

@@ -29,6 +29,7 @@
 #define LOGIN_QUEUE        1024
 #define AUDIT_BATCH        512
 #define MAINT_PERIOD_MS    250
+#define GATE_MAX_THREADS   256
 
 enum cache_kind {
 	CACHE_BASIC = 'B',      /* key: user ":" password -> verdict */
@@ -83,6 +84,8 @@ struct gate {
 	int maint_started;
 
 	struct store *store;              /* maint thread's own */
+	struct store *thread_stores[GATE_MAX_THREADS];   /* the pool threads' */
+	size_t n_thread_stores;
 	struct store_generations gens;
 	int db_down;
 };
@@ -103,7 +106,8 @@ struct gate_job {
 	void *ud;
 };
 
-/* A store handle per pool thread: a struct store is single-threaded. */
+/* A store handle per pool thread: a struct store is single-threaded. The
+ * gate remembers them to close them after the pool's threads are joined. */
 static __thread struct store *thread_store;
 
 static int64_t mono_now(void)
@@ -375,8 +379,21 @@ static struct store *gate_thread_store(struct gate *g)
 
 	if (!thread_store) {
 		thread_store = store_open(g->cfg->db_path, err, sizeof(err));
-		if (!thread_store)
+		if (!thread_store) {
 			log_error("gate: cannot open the database: %s", err);
+			return NULL;
+		}
+		pthread_mutex_lock(&g->q_lock);
+		if (g->n_thread_stores < GATE_MAX_THREADS) {
+			g->thread_stores[g->n_thread_stores++] = thread_store;
+		} else {
+			pthread_mutex_unlock(&g->q_lock);
+			store_close(thread_store);
+			thread_store = NULL;
+			log_error("gate: more verification threads than expected");
+			return NULL;
+		}
+		pthread_mutex_unlock(&g->q_lock);
 	}
 	return thread_store;
 }
@@ -1044,6 +1061,8 @@ void gate_free(struct gate *g)
 	}
 	if (g->audit_len)
 		log_error("audit: %zu records could not be written before exit", g->audit_len);
+	for (size_t i = 0; i < g->n_thread_stores; i++)
+		store_close(g->thread_stores[i]);
 	store_close(g->store);
 	lockout_free(g->lock_addr);
 	lockout_free(g->lock_user);

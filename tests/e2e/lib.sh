@@ -95,6 +95,12 @@ stop_daemon() {
 
 finish() {
 	stop_daemon
+	# a sanitizer build (make SANITIZE=1) reports into the daemon's log
+	if [ -n "$DIR" ] && grep -qE 'runtime error|Sanitizer' "$DLOG" 2>/dev/null; then
+		fail "sanitizer report in the daemon log"
+		FAILS=$((FAILS + 1))
+		grep -A 20 -E 'runtime error|Sanitizer' "$DLOG" | head -40 | sed 's/^/    /'
+	fi
 	if [ "$FAILS" -ne 0 ] && [ -n "$DIR" ]; then
 		echo "  daemon log:"; tail -n 30 "$DLOG" | sed 's/^/    /'
 	fi
