@@ -302,8 +302,10 @@ int store_schema_version(struct store *st)
 
 /* ------------------------------------------------------------ users */
 
-static void read_user(sqlite3_stmt *s, struct store_user *u)
+static void read_user(sqlite3_stmt *s, void *out)
 {
+	struct store_user *u = out;
+
 	memset(u, 0, sizeof(*u));
 	u->id = sqlite3_column_int64(s, 0);
 	col_text(s, 1, u->name, sizeof(u->name));
@@ -318,23 +320,30 @@ static void read_user(sqlite3_stmt *s, struct store_user *u)
 	u->last_login_at = sqlite3_column_int64(s, 10);
 }
 
-int store_user_get(struct store *st, const char *name, struct store_user *out)
+/* One row looked up by a text key: 0 found, 1 not found, negative error. */
+static int get_row(struct store *st, enum stmt which, const char *key,
+		   void (*read_fn)(sqlite3_stmt *s, void *out), void *out)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_GET);
+	sqlite3_stmt *s = stmt(st, which);
 	int rc;
 
 	if (!s)
 		return -1;
-	bind_text(s, 1, name);
+	bind_text(s, 1, key);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		read_user(s, out);
+		read_fn(s, out);
 	else if (rc != SQLITE_DONE)
-		log_warn("store: reading user: %s", sqlite3_errmsg(st->db));
+		log_warn("store: %s", sqlite3_errmsg(st->db));
 	sqlite3_reset(s);
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : rc_to_errno(rc);
+}
+
+int store_user_get(struct store *st, const char *name, struct store_user *out)
+{
+	return get_row(st, S_USER_GET, name, read_user, out);
 }
 
 int store_user_add(struct store *st, const struct store_user *u)
@@ -474,8 +483,10 @@ int store_user_list(struct store *st, const char *search,
 
 /* ------------------------------------------------------------ admins */
 
-static void read_admin(sqlite3_stmt *s, struct store_admin *a)
+static void read_admin(sqlite3_stmt *s, void *out)
 {
+	struct store_admin *a = out;
+
 	memset(a, 0, sizeof(*a));
 	a->id = sqlite3_column_int64(s, 0);
 	col_text(s, 1, a->name, sizeof(a->name));
@@ -487,19 +498,7 @@ static void read_admin(sqlite3_stmt *s, struct store_admin *a)
 
 int store_admin_get(struct store *st, const char *name, struct store_admin *out)
 {
-	sqlite3_stmt *s = stmt(st, S_ADMIN_GET);
-	int rc;
-
-	if (!s)
-		return -1;
-	bind_text(s, 1, name);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		read_admin(s, out);
-	sqlite3_reset(s);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : rc_to_errno(rc);
+	return get_row(st, S_ADMIN_GET, name, read_admin, out);
 }
 
 int store_admin_add(struct store *st, const char *name, const char *phc)
