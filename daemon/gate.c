@@ -466,6 +466,21 @@ static enum gate_verdict digest_decide(struct gate *g, const struct cache_entry 
 	return GATE_PASS;
 }
 
+/* The verdict a cached Basic entry gives; the account may have expired
+ * since it was cached. */
+static enum gate_verdict basic_from_cache(const struct cache_entry *e, enum metrics_reason *why)
+{
+	*why = e->failure;
+	if (e->ok && e->account_expires && e->account_expires <= loop_wall_ms() / 1000) {
+		*why = METRICS_REASON_EXPIRED;
+		return GATE_FAIL;
+	}
+	if (!e->ok)
+		return GATE_FAIL;
+	metrics_inc(auth_cache_hits);
+	return GATE_PASS;
+}
+
 static void job_work(struct pool_job *pj)
 {
 	struct gate_job *j = (struct gate_job *)pj;
@@ -480,6 +495,19 @@ static void job_work(struct pool_job *pj)
 	j->res.verdict = GATE_UNAVAILABLE;
 	if (!st)
 		return;
+	if (j->creds.scheme == AUTH_SCHEME_BASIC) {
+		/* a burst of new connections with the same credentials queues many
+		 * jobs at once: the first finished fills the cache for the rest */
+		cache_key(g, CACHE_BASIC, j->creds.username, strlen(j->creds.username),
+			  j->creds.password, j->creds.password_len, e.key);
+		if (cache_get(g, e.key, &e)) {
+			snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
+			j->res.from_cache = 1;
+			j->res.verdict = basic_from_cache(&e, &j->why);
+			OPENSSL_cleanse(j->creds.password, sizeof(j->creds.password));
+			return;
+		}
+	}
 	rc = store_user_get(st, j->creds.username, &u);
 	if (rc < 0) {
 		log_warn("gate: cannot read user record; answering 503 until the database is back");
@@ -632,14 +660,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			  c->password_len, key);
 		if (cache_get(g, key, &e)) {
 			res->from_cache = 1;
-			res->verdict = GATE_FAIL;
-			why = e.failure;
-			if (e.ok && e.account_expires && e.account_expires <= loop_wall_ms() / 1000)
-				why = METRICS_REASON_EXPIRED;
-			else if (e.ok) {
-				res->verdict = GATE_PASS;
-				metrics_inc(auth_cache_hits);
-			}
+			res->verdict = basic_from_cache(&e, &why);
 			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua);
 			return 0;
 		}
