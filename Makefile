@@ -28,7 +28,7 @@ endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP \
-              -Idaemon -I$(BUILD)/gen $(PKG_CFLAGS)
+              -Idaemon -Iadmin -I$(BUILD)/gen $(PKG_CFLAGS)
 LIBS       := $(PKG_LIBS) -lpthread
 
 # Every daemon module except main.c goes into one static library that the

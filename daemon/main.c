@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "accesslog.h"
+#include "admin.h"
 #include "config.h"
 #include "gate.h"
 #include "log.h"
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
 	struct accesslog *alog = NULL;
 	struct gate *gate = NULL;
 	struct proxy *proxy = NULL;
+	struct admin_server *admin = NULL;
 	sigset_t sigs;
 	uint64_t watchdog_usec = 0;
 
@@ -129,6 +131,14 @@ int main(int argc, char **argv)
 		log_error("cannot start: %s", err);
 		goto out;
 	}
+	if (cfg.admin_enabled) {
+		admin = admin_server_new(&cfg, err, sizeof(err));
+		if (!admin) {
+			log_error("cannot start: %s", err);
+			goto out;
+		}
+		log_notice("admin listener (metrics at /metrics) on %s", cfg.admin_listen.text);
+	}
 	if (proxy_start(proxy) < 0)
 		goto out;
 	for (size_t i = 0; i < cfg.n_proxy_listen; i++)
@@ -163,6 +173,7 @@ int main(int argc, char **argv)
 	proxy_stop(proxy, DRAIN_SECONDS);
 	rc = 0;
 out:
+	admin_server_free(admin);
 	proxy_free(proxy);
 	if (gate)
 		gate_flush(gate);

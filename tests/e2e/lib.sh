@@ -56,7 +56,7 @@ ${extra_auth}
 [db]
 path = $DB
 [admin]
-listen =
+listen = ${ADMIN_LISTEN:-}
 [log]
 level = info
 CONF
