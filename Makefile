@@ -10,6 +10,7 @@
 #   WERROR=1        warnings are errors (CI sets it)
 
 PREFIX   ?= /usr/local
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
@@ -43,7 +44,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: all run test check unit e2e fuzz bench install clean deps
+.PHONY: all run test check unit e2e install-check fuzz bench install clean deps
 all: $(BUILD)/portcullisd $(BUILD)/portcullis
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
@@ -86,13 +87,16 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory check
 
-check: all unit e2e
+check: all unit install-check e2e
 
 unit: $(UNIT_BIN)
 	sh tests/run-unit.sh $(UNIT_BIN)
 
 e2e: all
 	sh tests/e2e/run.sh
+
+install-check: all
+	sh tests/install/run.sh
 
 FUZZ_SECONDS ?= 60
 fuzz:
@@ -111,6 +115,10 @@ install: all
 	install -d $(DESTDIR)/etc/portcullis
 	[ -e $(DESTDIR)/etc/portcullis/portcullis.conf ] || \
 	  install -m 0640 etc/portcullis.conf $(DESTDIR)/etc/portcullis/portcullis.conf
+	install -d $(DESTDIR)$(UNITDIR) $(DESTDIR)$(PREFIX)/lib/sysusers.d $(DESTDIR)$(PREFIX)/lib/tmpfiles.d
+	sed 's|/usr/sbin/|$(PREFIX)/sbin/|g' systemd/portcullisd.service > $(DESTDIR)$(UNITDIR)/portcullisd.service
+	install -m 0644 systemd/portcullis.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/portcullis.conf
+	install -m 0644 systemd/portcullis.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/portcullis.conf
 
 clean:
 	rm -rf $(BUILD)
