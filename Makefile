@@ -111,7 +111,7 @@ install: all
 	install -m 0755 $(BUILD)/portcullisd $(DESTDIR)$(PREFIX)/sbin/portcullisd
 	install -m 0755 $(BUILD)/portcullis $(DESTDIR)$(PREFIX)/bin/portcullis
 	install -d $(DESTDIR)$(PREFIX)/share/portcullis/web
-	cp -R web/. $(DESTDIR)$(PREFIX)/share/portcullis/web/
+	if [ -d web ]; then cp -R web/. $(DESTDIR)$(PREFIX)/share/portcullis/web/; fi
 	install -d $(DESTDIR)/etc/portcullis
 	[ -e $(DESTDIR)/etc/portcullis/portcullis.conf ] || \
 	  install -m 0640 etc/portcullis.conf $(DESTDIR)/etc/portcullis/portcullis.conf
