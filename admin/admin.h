@@ -2,8 +2,13 @@
  * admin — the admin listener (libmicrohttpd), separate from the proxy and
  * the portal, loopback by default.
  *
- * Today it serves the Prometheus metrics at /metrics; the panel and its
- * JSON API under /api/ come with the admin panel issue.
+ * It serves the Prometheus metrics at /metrics and the JSON API under /api/:
+ * POST /api/login {"username","password"} sets an HttpOnly, SameSite=Strict
+ * session cookie and returns the CSRF token that every state change must
+ * carry in X-CSRF-Token; GET /api/me, GET /api/users[?search=],
+ * GET /api/audit[?user=&addr=&reason=&mode=&since_ms=&until_ms=&limit=
+ * &before_time_ms=&before_id=] (keyset paging: pass "next" back),
+ * POST /api/logout. Without a session every /api/ route answers 401.
  */
 #ifndef PORTCULLIS_ADMIN_H
 #define PORTCULLIS_ADMIN_H
@@ -11,11 +16,13 @@
 #include <stddef.h>
 
 struct config;
+struct gate;
 struct admin_server;
 
 /* Start listening on cfg's [admin] listen; NULL with a message on failure.
- * cfg is borrowed for the server's life. */
-struct admin_server *admin_server_new(const struct config *cfg, char *err, size_t errlen);
+ * cfg and gate are borrowed for the server's life. */
+struct admin_server *admin_server_new(const struct config *cfg, struct gate *gate, char *err,
+				      size_t errlen);
 void admin_server_free(struct admin_server *a);
 
 #endif

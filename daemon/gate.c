@@ -762,6 +762,51 @@ int gate_check_password(struct gate *g, const struct gate_query *q,
 	return rc;
 }
 
+/* ------------------------------------------------------------ admins */
+
+struct store *gate_store(struct gate *g)
+{
+	return gate_thread_store(g);
+}
+
+enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client,
+				   const char *username, const char *password, size_t password_len,
+				   const char *user_agent, unsigned *retry_after)
+{
+	struct store *st = gate_thread_store(g);
+	struct store_admin a;
+	enum metrics_reason why;
+	int rc;
+
+	*retry_after = 0;
+	if (gate_locked(g, client, username, retry_after)) {
+		metrics_inc(locked_refusals);
+		return GATE_LOCKED;
+	}
+	if (!st)
+		return GATE_UNAVAILABLE;
+	rc = store_admin_get(st, username, &a);
+	if (rc < 0)
+		return GATE_UNAVAILABLE;
+	if (rc == 1) {
+		passwd_verify(password, password_len, g->dummy_phc);
+		why = METRICS_REASON_UNKNOWN_USER;
+	} else if (passwd_verify(password, password_len, a.phc) != 1) {
+		why = METRICS_REASON_WRONG_PASSWORD;
+	} else {
+		char addr[46];
+
+		cidr_addr_text(client, addr, sizeof(addr));
+		lockout_success(g->lock_addr, addr, strlen(addr));
+		lockout_success(g->lock_user, username, strlen(username));
+		store_admin_touch_login(st, username, loop_wall_ms() / 1000);
+		return GATE_PASS;
+	}
+	gate_failure(g, GATE_MODE_ADMIN, client, "form", username, why, "", user_agent);
+	gate_count_failure(g, GATE_MODE_ADMIN, client, "form", username, "", user_agent);
+	return GATE_FAIL;
+}
+
 /* ------------------------------------------------------------ whitelist */
 
 int gate_whitelisted(struct gate *g, const struct sockaddr *client)

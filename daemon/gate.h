@@ -89,6 +89,20 @@ int gate_check_password(struct gate *g, const struct gate_query *q,
 			const char *username, const char *password, size_t password_len,
 			struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud);
 
+/*
+ * Check an administrator's name and password (admin accounts, not proxy
+ * users). Blocks for a scrypt: call it from a thread that may block (the
+ * admin server's). Failures are audited with mode admin and count towards
+ * the lockout like any other; *retry_after is set for GATE_LOCKED.
+ */
+enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client,
+				   const char *username, const char *password, size_t password_len,
+				   const char *user_agent, unsigned *retry_after);
+
+/* This thread's own database connection (opened on first use, closed by
+ * gate_free); NULL if the database cannot be opened. */
+struct store *gate_store(struct gate *g);
+
 /* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers). */
 int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale);
 

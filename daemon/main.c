@@ -132,12 +132,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (cfg.admin_enabled) {
-		admin = admin_server_new(&cfg, err, sizeof(err));
+		admin = admin_server_new(&cfg, gate, err, sizeof(err));
 		if (!admin) {
 			log_error("cannot start: %s", err);
 			goto out;
 		}
-		log_notice("admin listener (metrics at /metrics) on %s", cfg.admin_listen.text);
+		log_notice("admin listener (/api/, /metrics) on %s", cfg.admin_listen.text);
 	}
 	if (proxy_start(proxy) < 0)
 		goto out;

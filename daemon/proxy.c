@@ -1459,6 +1459,7 @@ static void conn_process(struct conn *c)
 	while (!c->closed && progress) {
 		enum conn_state before = c->state;
 		size_t cbuf_before = buf_len(&c->cbuf), ubuf_before = buf_len(&c->ubuf);
+		size_t to_cl_before = buf_len(&c->to_cl);
 
 		progress = 0;
 		switch (c->state) {
@@ -1550,8 +1551,10 @@ static void conn_process(struct conn *c)
 			return;
 		if (conn_flush_client(c) < 0)
 			return;
+		/* flushing counts: a response of our own queued before we were
+		 * called (after a gate or DNS wait) is done only once written */
 		if (c->state != before || buf_len(&c->cbuf) != cbuf_before ||
-		    buf_len(&c->ubuf) != ubuf_before)
+		    buf_len(&c->ubuf) != ubuf_before || buf_len(&c->to_cl) != to_cl_before)
 			progress = 1;
 	}
 	if (!c->closed) {
