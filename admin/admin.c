@@ -1,5 +1,6 @@
 #include "admin.h"
 
+#include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
@@ -10,6 +11,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "account.h"
 #include "cidr.h"
 #include "config.h"
 #include "gate.h"
@@ -322,6 +324,207 @@ static enum MHD_Result api_audit(struct MHD_Connection *conn, struct store *st)
 				 "before_id", json_object_get(last, "id")) : json_null()), NULL);
 }
 
+/* Parse the JSON body; NULL (and a 400 queued by the caller) when it is not
+ * a JSON object. */
+static json_t *body_json(const struct request *req)
+{
+	json_error_t jerr;
+	json_t *j = req->body ? json_loadb(req->body, req->len, 0, &jerr) : NULL;
+
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* A string field; *out NULL when absent. -1 when present but not a string. */
+static int field_str(json_t *body, const char *name, const char **out)
+{
+	json_t *v = json_object_get(body, name);
+
+	*out = NULL;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	*out = json_string_value(v);
+	return 0;
+}
+
+static enum MHD_Result bad_field(struct MHD_Connection *conn, const char *field, const char *what)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "field '%s': %s", field, what);
+	return reply_error(conn, 400, msg);
+}
+
+static enum MHD_Result done_ok(struct MHD_Connection *conn, unsigned status)
+{
+	return reply_json(conn, status, json_pack("{s:b}", "ok", 1), NULL);
+}
+
+static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connection *conn,
+				      struct store *st, const struct admin_session *s,
+				      const char *op, json_t *body)
+{
+	const char *name, *password, *comment;
+	json_t *enabled = json_object_get(body, "enabled");
+	json_t *expires = json_object_get(body, "expires_at");
+	struct account_secret sec;
+	char action[32];
+	int rc = 0;
+
+	if (field_str(body, "name", &name) < 0 || !name || !account_valid_name(name))
+		return bad_field(conn, "name", "1..256 bytes, no control characters, no ':'");
+	if (field_str(body, "password", &password) < 0 ||
+	    (password && (!password[0] || strlen(password) > AUTH_PASS_MAX)))
+		return bad_field(conn, "password", "a non-empty string of at most 1024 bytes");
+	if (field_str(body, "comment", &comment) < 0 || (comment && strlen(comment) > 256))
+		return bad_field(conn, "comment", "a string of at most 256 bytes");
+	if (enabled && !json_is_boolean(enabled))
+		return bad_field(conn, "enabled", "true or false");
+	if (expires && !json_is_null(expires) && (!json_is_integer(expires) || json_integer_value(expires) < 0))
+		return bad_field(conn, "expires_at", "unix seconds, 0 or null for never");
+	if (password && account_hash_password(st, name, password, strlen(password), &sec) < 0)
+		return reply_error(conn, 500, "hashing failed");
+	if (!strcmp(op, "create")) {
+		struct store_user u;
+
+		if (!password)
+			return bad_field(conn, "password", "required");
+		memset(&u, 0, sizeof(u));
+		snprintf(u.name, sizeof(u.name), "%s", name);
+		memcpy(u.phc, sec.phc, sizeof(u.phc));
+		memcpy(u.ha1_md5, sec.ha1_md5, sizeof(u.ha1_md5) - 1);
+		memcpy(u.ha1_sha256, sec.ha1_sha256, sizeof(u.ha1_sha256));
+		u.enabled = enabled ? json_is_true(enabled) : 1;
+		u.expires_at = expires && json_is_integer(expires) ? json_integer_value(expires) : 0;
+		snprintf(u.comment, sizeof(u.comment), "%s", comment ? comment : "");
+		rc = store_user_add(st, &u);
+		if (rc == -EEXIST)
+			return reply_error(conn, 409, "a user of that name exists");
+	} else if (!strcmp(op, "update")) {
+		if (password)
+			rc = store_user_set_password(st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256);
+		if (rc == 0 && enabled)
+			rc = store_user_set_enabled(st, name, json_is_true(enabled));
+		if (rc == 0 && expires)
+			rc = store_user_set_expiry(st, name, json_is_integer(expires) ? json_integer_value(expires) : 0);
+		if (rc == 0 && comment)
+			rc = store_user_set_comment(st, name, comment);
+	} else {
+		rc = store_user_delete(st, name);
+	}
+	OPENSSL_cleanse(&sec, sizeof(sec));
+	if (rc == 1)
+		return reply_error(conn, 404, "no such user");
+	if (rc < 0)
+		return reply_error(conn, 503, "the database refused the change");
+	snprintf(action, sizeof(action), "user.%s", op);
+	admin_audit(a, conn, s->admin, action, name, comment);
+	return done_ok(conn, !strcmp(op, "create") ? 201 : 200);
+}
+
+static int whitelist_cb(const struct store_whitelist *w, void *ud)
+{
+	json_array_append_new(ud, json_pack("{s:s, s:s, s:I}", "cidr", w->cidr, "comment", w->comment,
+					    "created_at", (json_int_t)w->created_at));
+	return 0;
+}
+
+static int sessions_cb(const struct store_session *x, void *ud)
+{
+	json_array_append_new(ud, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:i}", "addr", x->addr,
+		"mac", x->mac, "username", x->username, "created_at", (json_int_t)x->created_at,
+		"last_seen_at", (json_int_t)x->last_seen_at, "expires_at", (json_int_t)x->expires_at,
+		"idle_timeout", (int)x->idle_timeout));
+	return 0;
+}
+
+static int actions_cb(const struct store_admin_action *x, void *ud)
+{
+	json_array_append_new(ud, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)x->id,
+		"time_ms", (json_int_t)x->time_ms, "admin", x->admin, "action", x->action,
+		"target", x->target, "detail", x->detail, "client_addr", x->client_addr));
+	return 0;
+}
+
+static enum MHD_Result api_whitelist_write(struct admin_server *a, struct MHD_Connection *conn,
+					   struct store *st, const struct admin_session *s,
+					   int add, json_t *body)
+{
+	const char *text, *comment;
+	struct cidr c;
+	char canon[64];
+	int rc;
+
+	if (field_str(body, "cidr", &text) < 0 || !text || cidr_parse(text, &c) < 0 ||
+	    !cidr_format(&c, canon, sizeof(canon)))
+		return bad_field(conn, "cidr", "an address or prefix such as 192.0.2.0/24 or 2001:db8::/32");
+	if (field_str(body, "comment", &comment) < 0 || (comment && strlen(comment) > 256))
+		return bad_field(conn, "comment", "a string of at most 256 bytes");
+	rc = add ? store_whitelist_add(st, canon, comment ? comment : "") : store_whitelist_del(st, canon);
+	if (rc == -EEXIST)
+		return reply_error(conn, 409, "already on the whitelist");
+	if (rc == 1)
+		return reply_error(conn, 404, "not on the whitelist");
+	if (rc < 0)
+		return reply_error(conn, 503, "the database refused the change");
+	admin_audit(a, conn, s->admin, add ? "whitelist.add" : "whitelist.del", canon, comment);
+	return done_ok(conn, add ? 201 : 200);
+}
+
+static enum MHD_Result api_session_kick(struct admin_server *a, struct MHD_Connection *conn,
+					struct store *st, const struct admin_session *s, json_t *body)
+{
+	const char *addr;
+	struct cidr c;
+	char canon[64];
+	int rc;
+
+	if (field_str(body, "addr", &addr) < 0 || !addr || cidr_parse(addr, &c) < 0 ||
+	    !cidr_format(&c, canon, sizeof(canon)) || !strchr(canon, '/'))
+		return bad_field(conn, "addr", "a client address");
+	*strchr(canon, '/') = '\0';
+	rc = store_session_delete(st, canon);
+	if (rc == 1)
+		return reply_error(conn, 404, "no session for that address");
+	if (rc < 0)
+		return reply_error(conn, 503, "the database refused the change");
+	admin_audit(a, conn, s->admin, "session.kick", canon, "");
+	return done_ok(conn, 200);
+}
+
+/* Routes that change something: JSON body in, {"ok": true} out. */
+static enum MHD_Result api_write(struct admin_server *a, struct MHD_Connection *conn,
+				 struct store *st, const struct admin_session *s, const char *url,
+				 const struct request *req)
+{
+	json_t *body = body_json(req);
+	enum MHD_Result rc;
+
+	if (!body)
+		return reply_error(conn, 400, "expected a JSON object");
+	if (!strcmp(url, "/api/users"))
+		rc = api_user_write(a, conn, st, s, "create", body);
+	else if (!strcmp(url, "/api/users/update"))
+		rc = api_user_write(a, conn, st, s, "update", body);
+	else if (!strcmp(url, "/api/users/delete"))
+		rc = api_user_write(a, conn, st, s, "delete", body);
+	else if (!strcmp(url, "/api/whitelist"))
+		rc = api_whitelist_write(a, conn, st, s, 1, body);
+	else if (!strcmp(url, "/api/whitelist/delete"))
+		rc = api_whitelist_write(a, conn, st, s, 0, body);
+	else if (!strcmp(url, "/api/sessions/kick"))
+		rc = api_session_kick(a, conn, st, s, body);
+	else
+		rc = reply_error(conn, 404, "no such API route");
+	json_decref(body);
+	return rc;
+}
+
 static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, const char *url,
 			   const char *method, const struct request *req)
 {
@@ -362,6 +565,39 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 	}
 	if (!strcmp(url, "/api/audit") && !strcmp(method, "GET"))
 		return api_audit(conn, st);
+	if (!strcmp(url, "/api/whitelist") && !strcmp(method, "GET")) {
+		json_t *arr = json_array();
+
+		if (store_whitelist_list(st, whitelist_cb, arr) < 0) {
+			json_decref(arr);
+			return reply_error(conn, 503, "cannot list the whitelist");
+		}
+		return reply_json(conn, 200, json_pack("{s:o}", "whitelist", arr), NULL);
+	}
+	if (!strcmp(url, "/api/sessions") && !strcmp(method, "GET")) {
+		json_t *arr = json_array();
+
+		if (store_session_list(st, sessions_cb, arr) < 0) {
+			json_decref(arr);
+			return reply_error(conn, 503, "cannot list sessions");
+		}
+		return reply_json(conn, 200, json_pack("{s:o}", "sessions", arr), NULL);
+	}
+	if (!strcmp(url, "/api/actions") && !strcmp(method, "GET")) {
+		json_t *arr = json_array();
+		int64_t limit = arg_int(conn, "limit");
+
+		if (limit < 0 || limit > 1000)
+			limit = 100;
+		if (store_admin_action_list(st, arg_int(conn, "before_time_ms"), arg_int(conn, "before_id"),
+					    (size_t)limit, actions_cb, arr) < 0) {
+			json_decref(arr);
+			return reply_error(conn, 503, "cannot list admin actions");
+		}
+		return reply_json(conn, 200, json_pack("{s:o}", "actions", arr), NULL);
+	}
+	if (!strcmp(method, "POST"))
+		return api_write(a, conn, st, &s, url, req);
 	return reply_error(conn, 404, "no such API route");
 }
 

@@ -8,7 +8,11 @@
  * carry in X-CSRF-Token; GET /api/me, GET /api/users[?search=],
  * GET /api/audit[?user=&addr=&reason=&mode=&since_ms=&until_ms=&limit=
  * &before_time_ms=&before_id=] (keyset paging: pass "next" back),
- * POST /api/logout. Without a session every /api/ route answers 401.
+ * GET /api/whitelist, GET /api/sessions, GET /api/actions, and the changes
+ * (JSON bodies): POST /api/users, /api/users/update, /api/users/delete,
+ * /api/whitelist, /api/whitelist/delete, /api/sessions/kick, /api/logout.
+ * Without a session every /api/ route answers 401; a change without the
+ * CSRF token 403; a bad field 400 naming the field.
  */
 #ifndef PORTCULLIS_ADMIN_H
 #define PORTCULLIS_ADMIN_H

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "auth.h"
 #include "cidr.h"
 #include "log.h"
@@ -111,37 +112,19 @@ static int read_password(char *buf, size_t len)
 	return 0;
 }
 
-/* Hash pw and, while Digest is on (the daemon records its realm), the HA1s. */
+/* Hash pw (and the Digest HA1s while Digest is on). */
 static int hash_all(const char *name, const char *pw, char *phc, char *md5, char *sha)
 {
-	char realm[256];
+	struct account_secret sec;
 
-	md5[0] = sha[0] = '\0';
-	if (passwd_hash(pw, strlen(pw), NULL, phc, PASSWD_HASH_MAX) < 0) {
+	if (account_hash_password(st, name, pw, strlen(pw), &sec) < 0) {
 		fprintf(stderr, "portcullis: hashing failed\n");
 		return -1;
 	}
-	if (store_meta_get(st, "digest_realm", realm, sizeof(realm)) == 0) {
-		auth_digest_ha1(AUTH_DIGEST_MD5, name, realm, pw, strlen(pw), md5);
-		auth_digest_ha1(AUTH_DIGEST_SHA256, name, realm, pw, strlen(pw), sha);
-	}
+	memcpy(phc, sec.phc, sizeof(sec.phc));
+	memcpy(md5, sec.ha1_md5, sizeof(sec.ha1_md5));
+	memcpy(sha, sec.ha1_sha256, sizeof(sec.ha1_sha256));
 	return 0;
-}
-
-static int valid_name(const char *name)
-{
-	size_t n = strlen(name);
-
-	if (n == 0 || n > AUTH_USER_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)name[i];
-
-		/* Basic splits at the first colon: a name with one could never log in */
-		if (c < 0x20 || c == 0x7f || c == ':')
-			return 0;
-	}
-	return 1;
 }
 
 /* "YYYY-MM-DD[THH:MM[:SS]]" local time, or relative "30m"/"2h"/"7d" ago
@@ -262,7 +245,7 @@ static int cmd_user(int argc, char **argv)
 	}
 	if (!name)
 		return fail("user %s: NAME missing", sub), 2;
-	if (!valid_name(name))
+	if (!account_valid_name(name))
 		return fail("invalid user name '%s' (1..256 bytes, no control characters, no ':')",
 			    esc(name, buf, sizeof(buf)));
 	if (!strcmp(sub, "add")) {
@@ -388,7 +371,7 @@ static int cmd_admin(int argc, char **argv)
 	}
 	if (!name)
 		return fail("admin %s: NAME missing", sub), 2;
-	if (!valid_name(name))
+	if (!account_valid_name(name))
 		return fail("invalid admin name '%s'", esc(name, buf, sizeof(buf)));
 	if (!strcmp(sub, "add") || !strcmp(sub, "passwd")) {
 		if (read_password(pw, sizeof(pw)) < 0)

@@ -45,5 +45,30 @@ assert_contains "$(acurl -b "$jar" "$A/api/audit?mode=admin")" '"mode":"admin","
 # every proxy connection of the test has ended: none is left hanging
 assert_contains "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" "portcullis_connections_open 0" "no connection left open"
 
+# changes through the API take effect on the proxy
+post() { acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' -d "$2" "$A$1"; }
+assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -d '{"name":"dave","password":"pw"}' $A/api/users)" "create without CSRF token"
+assert_eq 201 "$(post /api/users '{"name":"dave","password":"d4ve pw","comment":"via API"}')" "create user"
+assert_eq 409 "$(post /api/users '{"name":"dave","password":"x"}')" "duplicate user"
+assert_eq 400 "$(post /api/users '{"name":"bad:name","password":"x"}')" "invalid name"
+assert_contains "$(acurl -b "$jar" -H "X-CSRF-Token: $csrf" -d '{"name":"x","password":5}' $A/api/users)" "field 'password'" "error names the field"
+assert_eq 400 "$(post /api/users '{"name":')" "malformed JSON"
+sleep 0.6
+assert_eq 200 "$(status_of -U 'dave:d4ve pw' http://$ORIGIN/1k)" "API-created user can use the proxy"
+assert_eq 200 "$(post /api/users/update '{"name":"dave","enabled":false}')" "disable user"
+sleep 0.6
+assert_eq 407 "$(status_of -U 'dave:d4ve pw' http://$ORIGIN/1k)" "disabled user refused"
+assert_eq 200 "$(post /api/users/delete '{"name":"dave"}')" "delete user"
+assert_eq 404 "$(post /api/users/delete '{"name":"dave"}')" "delete again"
+assert_eq 201 "$(post /api/whitelist '{"cidr":"10.201.0.2","comment":"test"}')" "whitelist add"
+assert_eq 400 "$(post /api/whitelist '{"cidr":"10.201.0.2/8"}')" "whitelist bad cidr"
+assert_contains "$(acurl -b "$jar" $A/api/whitelist)" '"cidr":"10.201.0.2/32"' "whitelist listed"
+sleep 0.6
+assert_eq 200 "$(status_of http://$ORIGIN/1k)" "whitelisted through the API"
+assert_eq 200 "$(post /api/whitelist/delete '{"cidr":"10.201.0.2/32"}')" "whitelist delete"
+actions=$(acurl -b "$jar" $A/api/actions)
+assert_contains "$actions" '"admin":"root","action":"user.create","target":"dave"' "admin action logged with the actor"
+assert_contains "$actions" '"action":"admin.login_failed"' "failed admin login in the action log"
+
 assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -X POST $A/api/logout)" "logout"
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" $A/api/users)" "session gone after logout"
