@@ -22,7 +22,7 @@ enum stmt {
 	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
 	S_WL_ADD, S_WL_DEL, S_WL_LIST,
 	S_SESS_UPSERT, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
-	S_FAIL_INSERT, S_FAIL_LIST, S_FAIL_PRUNE,
+	S_FAIL_INSERT, S_FAIL_PRUNE,
 	S_ACTION_INSERT, S_ACTION_LIST,
 	S_GENS, S_META_GET, S_META_SET, S_META_DEL,
 	S_BEGIN, S_COMMIT, S_ROLLBACK,
@@ -69,12 +69,6 @@ static const char *const stmt_sql[S_COUNT] = {
 			"FROM sessions ORDER BY created_at",
 	[S_FAIL_INSERT] = "INSERT INTO failures (time_ms, client_addr, client_port, mode, scheme, username, "
 			  "reason, host, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-	[S_FAIL_LIST] = "SELECT " FAIL_COLS " FROM failures WHERE "
-			"(?1 = 0 OR time_ms >= ?1) AND (?2 = 0 OR time_ms < ?2) "
-			"AND (?3 IS NULL OR username = ?3) AND (?4 IS NULL OR client_addr = ?4) "
-			"AND (?5 IS NULL OR reason = ?5) AND (?6 IS NULL OR mode = ?6) "
-			"AND (?7 = 0 OR time_ms < ?7 OR (time_ms = ?7 AND id < ?8)) "
-			"ORDER BY time_ms DESC, id DESC LIMIT ?9",
 	[S_FAIL_PRUNE] = "DELETE FROM failures WHERE time_ms < ?1",
 	[S_ACTION_INSERT] = "INSERT INTO admin_actions (time_ms, admin, action, target, detail, client_addr) "
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -91,10 +85,18 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ROLLBACK] = "ROLLBACK",
 };
 
+/* The audit listing has one statement per combination of filters, so each
+ * can use its index (an "x IS NULL OR" clause would defeat it). */
+enum {
+	FL_SINCE = 1 << 0, FL_UNTIL = 1 << 1, FL_USER = 1 << 2, FL_ADDR = 1 << 3,
+	FL_REASON = 1 << 4, FL_MODE = 1 << 5, FL_CURSOR = 1 << 6, FL_COUNT = 1 << 7,
+};
+
 struct store {
 	sqlite3 *db;
 	char path[512];
 	sqlite3_stmt *stmts[S_COUNT];
+	sqlite3_stmt *fail_list[FL_COUNT];
 };
 
 static int64_t now_s(void)
@@ -283,6 +285,8 @@ void store_close(struct store *st)
 		return;
 	for (int i = 0; i < S_COUNT; i++)
 		sqlite3_finalize(st->stmts[i]);
+	for (int i = 0; i < FL_COUNT; i++)
+		sqlite3_finalize(st->fail_list[i]);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -700,22 +704,78 @@ static void read_failure(sqlite3_stmt *s, struct store_failure *f)
 	col_text(s, 9, f->user_agent, sizeof(f->user_agent));
 }
 
+/* The statement for a combination of filters: fixed text chosen by the
+ * mask, values always bound. */
+static sqlite3_stmt *fail_list_stmt(struct store *st, unsigned mask)
+{
+	static const struct { unsigned bit; const char *sql; } clauses[] = {
+		{ FL_SINCE, " AND time_ms >= :since" },
+		{ FL_UNTIL, " AND time_ms < :until" },
+		{ FL_USER, " AND username = :user" },
+		{ FL_ADDR, " AND client_addr = :addr" },
+		{ FL_REASON, " AND reason = :reason" },
+		{ FL_MODE, " AND mode = :mode" },
+		/* a row value, so the (time_ms DESC, id DESC) order is a range scan */
+		{ FL_CURSOR, " AND (time_ms, id) < (:bt, :bid)" },
+	};
+	char sql[1024];
+	size_t off;
+
+	if (st->fail_list[mask]) {
+		sqlite3_reset(st->fail_list[mask]);
+		sqlite3_clear_bindings(st->fail_list[mask]);
+		return st->fail_list[mask];
+	}
+	off = (size_t)snprintf(sql, sizeof(sql), "SELECT " FAIL_COLS " FROM failures WHERE 1");
+	for (size_t i = 0; i < sizeof(clauses) / sizeof(clauses[0]); i++)
+		if (mask & clauses[i].bit)
+			off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s", clauses[i].sql);
+	snprintf(sql + off, sizeof(sql) - off, " ORDER BY time_ms DESC, id DESC LIMIT :limit");
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->fail_list[mask],
+			       NULL) != SQLITE_OK) {
+		log_error("store: cannot prepare the audit listing: %s", sqlite3_errmsg(st->db));
+		return NULL;
+	}
+	return st->fail_list[mask];
+}
+
+static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i)
+		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+}
+
+static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
+{
+	int i = sqlite3_bind_parameter_index(s, name);
+
+	if (i)
+		sqlite3_bind_int64(s, i, v);
+}
+
 int store_failures_list(struct store *st, const struct store_failure_filter *f,
 			int (*cb)(const struct store_failure *r, void *ud), void *ud)
 {
-	sqlite3_stmt *s = stmt(st, S_FAIL_LIST);
+	unsigned mask = (f->since_ms ? FL_SINCE : 0) | (f->until_ms ? FL_UNTIL : 0) |
+			(f->username && *f->username ? FL_USER : 0) |
+			(f->client_addr && *f->client_addr ? FL_ADDR : 0) |
+			(f->reason && *f->reason ? FL_REASON : 0) | (f->mode && *f->mode ? FL_MODE : 0) |
+			(f->before_time_ms ? FL_CURSOR : 0);
+	sqlite3_stmt *s = fail_list_stmt(st, mask);
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, f->since_ms);
-	sqlite3_bind_int64(s, 2, f->until_ms);
-	bind_opt(s, 3, f->username);
-	bind_opt(s, 4, f->client_addr);
-	bind_opt(s, 5, f->reason);
-	bind_opt(s, 6, f->mode);
-	sqlite3_bind_int64(s, 7, f->before_time_ms);
-	sqlite3_bind_int64(s, 8, f->before_id);
-	sqlite3_bind_int64(s, 9, f->limit ? (int64_t)f->limit : 100);
+	bind_named_int(s, ":since", f->since_ms);
+	bind_named_int(s, ":until", f->until_ms);
+	bind_named_text(s, ":user", f->username);
+	bind_named_text(s, ":addr", f->client_addr);
+	bind_named_text(s, ":reason", f->reason);
+	bind_named_text(s, ":mode", f->mode);
+	bind_named_int(s, ":bt", f->before_time_ms);
+	bind_named_int(s, ":bid", f->before_id ? f->before_id : INT64_MAX);
+	bind_named_int(s, ":limit", f->limit ? (int64_t)f->limit : 100);
 	STORE_ITERATE(st, s, struct store_failure, read_failure, cb, ud);
 }
 

@@ -1,6 +1,8 @@
 #!/bin/sh
-# `make bench`: throughput figures in the same three-namespace topology as
-# the end-to-end tests (not part of `make test`). Prints figures; asserts
-# nothing about speed.
+# `make bench`: figures, not part of `make test`; asserts nothing about speed.
+#  - wrk through the explicit proxy in the three-namespace topology;
+#  - audit paging through the admin API with a million rows (loopback).
 cd "$(dirname "$0")/../.." || exit 1
-E2E_SCENARIOS=tests/bench exec bash tests/e2e/run.sh
+E2E_SCENARIOS=tests/bench bash tests/e2e/run.sh
+echo "== audit paging, ${AUDIT_ROWS:-1000000} rows"
+bash tests/bench/audit_paging.sh
