@@ -525,6 +525,167 @@ static enum MHD_Result api_write(struct admin_server *a, struct MHD_Connection *
 	return rc;
 }
 
+/* ------------------------------------------------------------ CSV export */
+
+#define CSV_PAGE 500
+
+/* The export streams: one keyset page at a time is read and formatted, so
+ * a million rows never sit in memory. */
+struct csv_stream {
+	struct admin_server *a;
+	struct store_failure_filter f;
+	char user[257], addr[46], reason[24], mode[16];
+	char *buf;
+	size_t len, off, cap;
+	size_t rows_in_page;
+	int header_done, done;
+};
+
+/* RFC 4180 quoting; a cell that a spreadsheet would run as a formula
+ * (= + - @ at the start: a username is whatever a client typed) is
+ * prefixed with an apostrophe. */
+static void csv_cell(struct csv_stream *c, const char *v, int last)
+{
+	size_t need = 2 * strlen(v) + 8;
+
+	if (c->len + need > c->cap) {
+		size_t cap = (c->len + need) * 2;
+		char *b = realloc(c->buf, cap);
+
+		if (!b)
+			return;
+		c->buf = b;
+		c->cap = cap;
+	}
+	c->buf[c->len++] = '"';
+	if (strchr("=+-@\t\r", v[0]) && v[0])
+		c->buf[c->len++] = '\'';
+	for (const char *p = v; *p; p++) {
+		if (*p == '"')
+			c->buf[c->len++] = '"';
+		c->buf[c->len++] = *p;
+	}
+	c->buf[c->len++] = '"';
+	if (last) {
+		c->buf[c->len++] = '\r';
+		c->buf[c->len++] = '\n';
+	} else {
+		c->buf[c->len++] = ',';
+	}
+}
+
+static int csv_row_cb(const struct store_failure *f, void *ud)
+{
+	struct csv_stream *c = ud;
+	char t[32], port[16];
+	time_t secs = (time_t)(f->time_ms / 1000);
+	struct tm tm;
+
+	gmtime_r(&secs, &tm);
+	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03dZ", (int)(f->time_ms % 1000));
+	snprintf(port, sizeof(port), "%d", f->client_port);
+	csv_cell(c, t, 0);
+	csv_cell(c, f->client_addr, 0);
+	csv_cell(c, port, 0);
+	csv_cell(c, f->mode, 0);
+	csv_cell(c, f->scheme, 0);
+	csv_cell(c, f->username, 0);
+	csv_cell(c, f->reason, 0);
+	csv_cell(c, f->host, 0);
+	csv_cell(c, f->user_agent, 1);
+	c->f.before_time_ms = f->time_ms;
+	c->f.before_id = f->id;
+	c->rows_in_page++;
+	return 0;
+}
+
+static ssize_t csv_reader_cb(void *cls, uint64_t pos, char *out, size_t max)
+{
+	struct csv_stream *c = cls;
+	size_t n;
+
+	(void)pos;
+	while (c->off == c->len) {
+		struct store *st;
+
+		if (c->done)
+			return MHD_CONTENT_READER_END_OF_STREAM;
+		c->len = c->off = 0;
+		if (!c->header_done) {
+			static const char head[] = "time,client_addr,client_port,mode,scheme,username,"
+						   "reason,host,user_agent\r\n";
+
+			c->header_done = 1;
+			if (!(c->buf = malloc(sizeof(head))))
+				return MHD_CONTENT_READER_END_WITH_ERROR;
+			c->cap = sizeof(head);
+			memcpy(c->buf, head, sizeof(head) - 1);
+			c->len = sizeof(head) - 1;
+			break;
+		}
+		st = gate_store(c->a->gate);
+		c->rows_in_page = 0;
+		c->f.limit = CSV_PAGE;
+		if (!st || store_failures_list(st, &c->f, csv_row_cb, c) < 0)
+			return MHD_CONTENT_READER_END_WITH_ERROR;
+		if (c->rows_in_page < CSV_PAGE)
+			c->done = 1;
+	}
+	n = c->len - c->off < max ? c->len - c->off : max;
+	memcpy(out, c->buf + c->off, n);
+	c->off += n;
+	return (ssize_t)n;
+}
+
+static void csv_free_cb(void *cls)
+{
+	struct csv_stream *c = cls;
+
+	free(c->buf);
+	free(c);
+}
+
+static void copy_arg(struct MHD_Connection *conn, const char *name, char *dst, size_t len,
+		     const char **field)
+{
+	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+
+	if (v && *v) {
+		snprintf(dst, len, "%s", v);
+		*field = dst;
+	}
+}
+
+static enum MHD_Result api_audit_csv(struct admin_server *a, struct MHD_Connection *conn)
+{
+	struct csv_stream *c = calloc(1, sizeof(*c));
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+
+	if (!c)
+		return MHD_NO;
+	c->a = a;
+	c->f.since_ms = arg_int(conn, "since_ms");
+	c->f.until_ms = arg_int(conn, "until_ms");
+	copy_arg(conn, "user", c->user, sizeof(c->user), &c->f.username);
+	copy_arg(conn, "addr", c->addr, sizeof(c->addr), &c->f.client_addr);
+	copy_arg(conn, "reason", c->reason, sizeof(c->reason), &c->f.reason);
+	copy_arg(conn, "mode", c->mode, sizeof(c->mode), &c->f.mode);
+	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, csv_reader_cb, c, csv_free_cb);
+	if (!r) {
+		free(c);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/csv; charset=utf-8");
+	MHD_add_response_header(r, "Content-Disposition", "attachment; filename=\"portcullis-audit.csv\"");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	rc = MHD_queue_response(conn, 200, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
 static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, const char *url,
 			   const char *method, const struct request *req)
 {
@@ -565,6 +726,8 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 	}
 	if (!strcmp(url, "/api/audit") && !strcmp(method, "GET"))
 		return api_audit(conn, st);
+	if (!strcmp(url, "/api/audit.csv") && !strcmp(method, "GET"))
+		return api_audit_csv(a, conn);
 	if (!strcmp(url, "/api/whitelist") && !strcmp(method, "GET")) {
 		json_t *arr = json_array();
 

@@ -8,6 +8,7 @@
  * carry in X-CSRF-Token; GET /api/me, GET /api/users[?search=],
  * GET /api/audit[?user=&addr=&reason=&mode=&since_ms=&until_ms=&limit=
  * &before_time_ms=&before_id=] (keyset paging: pass "next" back),
+ * GET /api/audit.csv (same filters, streamed page by page),
  * GET /api/whitelist, GET /api/sessions, GET /api/actions, and the changes
  * (JSON bodies): POST /api/users, /api/users/update, /api/users/delete,
  * /api/whitelist, /api/whitelist/delete, /api/sessions/kick, /api/logout.

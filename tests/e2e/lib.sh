@@ -108,7 +108,9 @@ finish() {
 	echo "  $CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
-trap 'finish; exit $?' EXIT
+# a scenario that dies (a syntax error, a failed start) fails, whatever it
+# had checked before
+trap 'rc=$?; finish; r=$?; if [ "$rc" -ne 0 ]; then echo "  scenario exited with status $rc"; exit 1; fi; exit $r' EXIT
 
 # curl from the client namespace through the proxy, bounded in time.
 pcurl() { in_client timeout 20 curl -sS --max-time 15 -x "$PROXY" "$@"; }

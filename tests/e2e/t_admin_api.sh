@@ -45,6 +45,14 @@ assert_contains "$(acurl -b "$jar" "$A/api/audit?mode=admin")" '"mode":"admin","
 # every proxy connection of the test has ended: none is left hanging
 assert_contains "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" "portcullis_connections_open 0" "no connection left open"
 
+# CSV export of what is filtered, quoted, formulas defused
+status_of -U '=HYPERLINK("x"),evil:pw' http://$ORIGIN/1k >/dev/null; sleep 0.6
+csv=$(acurl -b "$jar" "$A/api/audit.csv?mode=explicit")
+assert_eq "time,client_addr,client_port,mode,scheme,username,reason,host,user_agent" "$(printf '%s' "$csv" | head -1 | tr -d '\r')" "CSV header"
+assert_eq 7 "$(printf '%s\n' "$csv" | tail -n +2 | grep -c explicit)" "CSV has the filtered rows"
+assert_contains "$csv" $'"\'=HYPERLINK(""x""),evil"' "formula cell quoted and defused"
+assert_not_contains "$csv" '"root"' "admin-mode rows filtered out"
+
 # changes through the API take effect on the proxy
 post() { acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' -d "$2" "$A$1"; }
 assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -d '{"name":"dave","password":"pw"}' $A/api/users)" "create without CSRF token"
