@@ -175,6 +175,10 @@ static int session_new(struct admin_server *a, const char *admin, struct admin_s
 		if (!slot || s->last_used < slot->last_used)
 			slot = s;     /* full: the least recently used goes */
 	}
+	if (!slot) {
+		pthread_mutex_unlock(&a->lock);
+		return -1;
+	}
 	memset(slot, 0, sizeof(*slot));
 	if (random_hex(slot->token) == 0 && random_hex(slot->csrf) == 0) {
 		snprintf(slot->admin, sizeof(slot->admin), "%s", admin);
@@ -245,8 +249,9 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 		return reply_error(conn, 503, "the database is unavailable");
 	}
 	if (v != GATE_PASS) {
-		json_decref(body);
+		/* user points into body: record before letting it go */
 		admin_audit(a, conn, user, "admin.login_failed", "", "");
+		json_decref(body);
 		return reply_error(conn, 401, "wrong username or password");
 	}
 	if (session_new(a, user, &s) < 0) {
