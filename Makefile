@@ -44,7 +44,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: all run test check unit e2e install-check fuzz bench install clean deps
+.PHONY: all run test check unit e2e install-check sanitize-check build-asan-unit fuzz bench install clean deps
 all: $(BUILD)/portcullisd $(BUILD)/portcullis
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
@@ -87,7 +87,7 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory check
 
-check: all unit install-check e2e
+check: all unit install-check e2e sanitize-check
 
 unit: $(UNIT_BIN)
 	sh tests/run-unit.sh $(UNIT_BIN)
@@ -97,6 +97,16 @@ e2e: all
 
 install-check: all
 	sh tests/install/run.sh
+
+# The unit tests and the end-to-end scenarios again, against a build with
+# AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer; any report
+# in a daemon log fails its scenario.
+sanitize-check:
+	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all build-asan-unit
+	sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	BUILD_DIR=$(CURDIR)/build-asan sh tests/e2e/run.sh
+
+build-asan-unit: $(UNIT_BIN)
 
 FUZZ_SECONDS ?= 60
 fuzz:
@@ -121,6 +131,6 @@ install: all
 	install -m 0644 systemd/portcullis.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/portcullis.conf
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) build-asan
 
 -include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)

@@ -14,8 +14,9 @@ NS_O=$E2E_NS-o
 PROXY=http://10.201.0.1:3128
 ORIGIN=10.202.0.2
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
-CLI=$REPO/build/portcullis
-DAEMON=$REPO/build/portcullisd
+BUILD_DIR=${BUILD_DIR:-$REPO/build}     # build-asan for the sanitizer run
+CLI=$BUILD_DIR/portcullis
+DAEMON=$BUILD_DIR/portcullisd
 
 in_client() { ip netns exec "$NS_C" "$@"; }
 in_gw() { ip netns exec "$NS_G" "$@"; }
