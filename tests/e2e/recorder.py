@@ -51,6 +51,16 @@ class Recorder(BaseHTTPRequestHandler):
                                     "headers": [[k, v] for k, v in self.headers.items()]}) + "\n")
             return self.upgrade_echo()
         body = self.read_body()
+        if self.path.startswith("/chunked-response"):
+            # a chunked response, for clients that cannot take one (HTTP/1.0)
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            for part in (b"first part, ", b"second part, ", b"last part\n"):
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+            return
         rec = {"method": self.command, "path": self.path,
                "headers": [[k, v] for k, v in self.headers.items()],
                "body_len": len(body)}
