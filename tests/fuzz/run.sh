@@ -10,6 +10,8 @@ cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefin
 libs="$(pkg-config --cflags --libs openssl)"
 lib_src="daemon/http.c daemon/auth.c daemon/cidr.c daemon/config.c daemon/log.c"
 status=0
+passed=0
+failed=0
 for src in tests/fuzz/fuzz_*.c; do
 	name=$(basename "$src" .c)
 	short=${name#fuzz_}
@@ -23,8 +25,11 @@ for src in tests/fuzz/fuzz_*.c; do
 		echo "$name: FAILED (see $out/$name.log)"
 		tail -n 40 "$out/$name.log"
 		status=1
+		failed=$((failed + 1))
 	else
 		grep -E 'stat::number_of_executed_units|stat::peak_rss_mb' "$out/$name.log" | sed "s/^/$name: /"
+		passed=$((passed + 1))
 	fi
 done
+echo "fuzz: $passed passed, $failed failed"
 exit $status
