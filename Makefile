@@ -129,6 +129,9 @@ install: all
 	sed 's|/usr/sbin/|$(PREFIX)/sbin/|g' systemd/portcullisd.service > $(DESTDIR)$(UNITDIR)/portcullisd.service
 	install -m 0644 systemd/portcullis.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/portcullis.conf
 	install -m 0644 systemd/portcullis.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/portcullis.conf
+	install -d $(DESTDIR)/etc/fail2ban/filter.d $(DESTDIR)$(PREFIX)/share/doc/portcullis
+	install -m 0644 etc/fail2ban/filter.d/portcullis.conf $(DESTDIR)/etc/fail2ban/filter.d/portcullis.conf
+	install -m 0644 etc/fail2ban/jail.d/portcullis.conf $(DESTDIR)$(PREFIX)/share/doc/portcullis/fail2ban-jail.conf
 
 clean:
 	rm -rf $(BUILD) build-asan

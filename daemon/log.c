@@ -89,7 +89,7 @@ char *log_escape(char *dst, size_t dstlen, const char *src, size_t srclen)
 		return dst;
 	for (size_t i = 0; i < srclen; i++) {
 		unsigned char c = (unsigned char)src[i];
-		size_t need = (c >= 0x20 && c < 0x7f && c != '\\') ? 1 : 4;
+		size_t need = (c >= 0x20 && c < 0x7f && c != '\\' && c != '"') ? 1 : 4;
 
 		if (o + need + 1 > dstlen) {
 			if (dstlen >= 4) {

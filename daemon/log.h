@@ -35,7 +35,8 @@ void log_msg(enum log_level level, const char *fmt, ...)
 
 /*
  * Copy src (srclen bytes, need not be NUL-terminated) into dst as printable
- * ASCII: bytes outside 0x20..0x7e and the backslash become \xHH. dst is
+ * ASCII: bytes outside 0x20..0x7e, the backslash and the double quote
+ * become \xHH (a quoted field stays one field). dst is
  * always NUL-terminated; a result that did not fit ends in "...".
  * Returns dst.
  */

@@ -15,3 +15,12 @@ assert_contains "$json" '"username": "nosuchuser"' "username as given"
 assert_not_contains "$json" "Hunter2pw" "password never stored"
 assert_not_contains "$(cat "$DLOG")" "Hunter2pw" "password never logged"
 assert_contains "$(cat "$DLOG")" 'auth failure: client=10.201.0.2 user="alice" reason=wrong_password' "fail2ban line"
+
+# the shipped fail2ban filter finds exactly the failures, with the right
+# address, even when the username tries to forge one
+status_of -U 'x" client=6.6.6.6 user="y:pw' http://$ORIGIN/1k >/dev/null
+sleep 0.3
+f2b=$(timeout 30 fail2ban-regex -v "$DLOG" "$REPO/etc/fail2ban/filter.d/portcullis.conf" 2>&1)
+assert_contains "$f2b" "Failregex: 3 total" "three failures matched"
+assert_contains "$f2b" "10.201.0.2" "banned address is the client's"
+assert_not_contains "$f2b" "6.6.6.6" "a forged address in a username is not taken"

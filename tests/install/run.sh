@@ -14,7 +14,8 @@ check() { # description, command...
 make --no-print-directory install PREFIX=/usr DESTDIR="$dest" >/dev/null || { echo "install: make install failed"; exit 1; }
 for f in usr/sbin/portcullisd usr/bin/portcullis etc/portcullis/portcullis.conf \
 	usr/lib/systemd/system/portcullisd.service usr/lib/sysusers.d/portcullis.conf \
-	usr/lib/tmpfiles.d/portcullis.conf; do
+	usr/lib/tmpfiles.d/portcullis.conf etc/fail2ban/filter.d/portcullis.conf \
+	usr/share/doc/portcullis/fail2ban-jail.conf; do
 	check "$f installed" test -f "$dest/$f"
 done
 check "installed daemon checks the installed configuration" \
