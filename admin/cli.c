@@ -1,668 +1,1693 @@
 /*
- * portcullis — manage a Portcullis database from a shell (SPEC §5, §10).
+ * portcullis — manage a Portcullis database from a shell (SPEC §5, §10):
+ * proxy users, admin accounts, the whitelist, sessions, the audit trail,
+ * backups and schema migrations.
  *
- * Works on the same database as a running daemon: the daemon notices a
+ * It works on the same database as a running daemon: the daemon notices a
  * change through the generation counters within half a second. Every
- * change is recorded as an admin action by "cli:<unix user>".
+ * change is written in one transaction with its admin action record, by
+ * "cli:<unix user>". Stored strings are shown escaped (a username is
+ * whatever a client sent), JSON comes from jansson. Exit status: 0 done,
+ * 1 failed, 2 usage error.
  */
 #include <errno.h>
 #include <jansson.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <pwd.h>
+#include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "account.h"
 #include "auth.h"
 #include "cidr.h"
 #include "log.h"
+#include "metrics.h"
 #include "passwd.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/portcullis/portcullis.db"
+#define AUDIT_LIMIT_MAX 1000000
 
-static struct store *st;
-static char actor[300];
-static int json_out;
+enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
-static void usage(FILE *out)
+struct cli {
+	const char *db_path;
+	struct store *st;
+	int json;
+	char actor[300];
+};
+
+/* The terminal shows UTF-8 (the locale says so): printable characters of
+ * names are shown as they are, not as \xHH. */
+static int term_utf8;
+
+static void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void errorf(const char *fmt, ...)
 {
-	fprintf(out,
-		"usage: portcullis [-d DBFILE] COMMAND ...\n"
-		"  user add NAME [--comment TEXT] [--expires YYYY-MM-DD|never]   (password on stdin)\n"
-		"  user passwd NAME | disable NAME | enable NAME | del NAME | show NAME\n"
-		"  user expiry NAME YYYY-MM-DD[THH:MM]|never\n"
-		"  user list [--json] [SEARCH]\n"
-		"  admin add NAME | passwd NAME (password on stdin) | del NAME | list [--json]\n"
-		"  whitelist add CIDR [COMMENT...] | del CIDR | list [--json]\n"
-		"  audit [--json] [--since TIME] [--until TIME] [--user NAME] [--addr ADDRESS]\n"
-		"        [--reason REASON] [--mode MODE] [--limit N]     failed authentications, newest first\n"
-		"  session list [--json] | kick ADDRESS\n"
-		"  backup FILE        consistent copy of the live database\n"
-		"  migrate            apply schema migrations, print the version\n"
-		"TIME is YYYY-MM-DD[THH:MM[:SS]] (local time) or relative: 30m, 2h, 7d.\n"
-		"The database is -d DBFILE, else $PORTCULLIS_DB, else " DEFAULT_DB ".\n");
-}
+	va_list ap;
 
-static int fail(const char *fmt, const char *arg)
-{
-	fprintf(stderr, "portcullis: ");
-	fprintf(stderr, fmt, arg);
+	fputs("portcullis: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
 	fputc('\n', stderr);
-	return 1;
 }
 
-/* Names are whatever a client may one day type; shown escaped so that a
- * hostile one cannot forge terminal output. */
-static const char *esc(const char *s, char *buf, size_t len)
+/* ------------------------------------------------------------ display */
+
+/* Format characters that reorder or hide text (RLO and friends, zero
+ * width spaces, line separators): a name could use them to look like
+ * another, so they are escaped even though they are "printable". */
+static int hidden_codepoint(wchar_t wc)
 {
-	return log_escape(buf, len, s, strlen(s));
+	return (wc >= 0x200b && wc <= 0x200f) || (wc >= 0x2028 && wc <= 0x202e) ||
+	       (wc >= 0x2060 && wc <= 0x206f) || wc == 0xfeff || wc == 0x061c;
 }
 
-static void audit_action(const char *action, const char *target, const char *detail)
+/*
+ * s as a terminal may show it, in a new string: control bytes, backslash,
+ * bytes that are not (or, outside a UTF-8 locale, not ASCII) printable
+ * characters, and hidden format characters as \xHH per byte. *width is
+ * the columns it takes. NULL when out of memory.
+ */
+static char *display(const char *s, size_t *width)
 {
-	if (store_admin_action_insert(st, (int64_t)time(NULL) * 1000, actor, action, target, detail, "") < 0)
-		fprintf(stderr, "portcullis: warning: the admin action could not be recorded\n");
+	size_t len = strlen(s), o = 0, w = 0;
+	char *out = malloc(len * 4 + 1);
+	mbstate_t ps;
+
+	if (!out)
+		return NULL;
+	memset(&ps, 0, sizeof(ps));
+	for (size_t i = 0; i < len;) {
+		unsigned char ch = (unsigned char)s[i];
+		size_t n = 1;
+
+		if (ch >= 0x20 && ch < 0x7f && ch != '\\') {
+			out[o++] = (char)ch;
+			w++;
+			i++;
+			continue;
+		}
+		if (term_utf8 && ch >= 0x80) {
+			wchar_t wc;
+			int cw;
+
+			n = mbrtowc(&wc, s + i, len - i, &ps);
+			if (n != (size_t)-1 && n != (size_t)-2 && n > 0 && !hidden_codepoint(wc) &&
+			    (cw = wcwidth(wc)) >= 0) {
+				memcpy(out + o, s + i, n);
+				o += n;
+				w += (size_t)cw;
+				i += n;
+				continue;
+			}
+			memset(&ps, 0, sizeof(ps));
+			if (n == (size_t)-1 || n == (size_t)-2 || n == 0)
+				n = 1;
+		}
+		for (size_t k = 0; k < n; k++, w += 4)
+			o += (size_t)sprintf(out + o, "\\x%02x", (unsigned char)s[i + k]);
+		i += n;
+	}
+	out[o] = '\0';
+	*width = w;
+	return out;
 }
 
-/* One line from stdin, or prompted twice without echo on a terminal. */
-static int read_password(char *buf, size_t len)
+/* One cell of an aligned table: s escaped, then the padding to width;
+ * the padding is held back (*pending) so that no line ends in spaces. */
+static void put_cell(FILE *f, const char *s, size_t width, size_t *pending)
 {
-	int tty = isatty(STDIN_FILENO);
-	struct termios old, noecho;
+	size_t w;
+	char *d = display(s, &w);
+
+	if (d && d[0])
+		for (; *pending; (*pending)--)
+			fputc(' ', f);
+	fputs(d ? d : "?", f);
+	free(d);
+	*pending += (w < width ? width - w : 0) + 2;
+}
+
+#define TABLE_COLS 9
+#define TABLE_CHUNK 500
+
+/*
+ * Rows collected and printed with every column as wide as its widest
+ * cell. Long listings are printed every TABLE_CHUNK rows so memory stays
+ * bounded; a later chunk can only widen a column.
+ */
+struct table {
+	size_t ncols;
+	const char *head[TABLE_COLS];
+	size_t width[TABLE_COLS];
+	char **cells;             /* nrows * ncols copies of the raw text */
+	size_t nrows;
+	int printed_head;
+};
+
+static void table_init(struct table *t, size_t ncols, const char *const *head)
+{
+	memset(t, 0, sizeof(*t));
+	t->ncols = ncols;
+	for (size_t i = 0; i < ncols; i++) {
+		t->head[i] = head[i];
+		t->width[i] = strlen(head[i]);
+	}
+	t->cells = calloc(TABLE_CHUNK * ncols, sizeof(char *));
+}
+
+static void table_flush(struct table *t)
+{
+	for (size_t r = 0; r < t->nrows; r++)
+		for (size_t c = 0; c < t->ncols; c++) {
+			size_t w;
+			char *d = display(t->cells[r * t->ncols + c], &w);
+
+			free(d);
+			if (w > t->width[c])
+				t->width[c] = w;
+		}
+	if (!t->printed_head) {
+		size_t pending = 0;
+
+		for (size_t c = 0; c < t->ncols; c++)
+			put_cell(stdout, t->head[c], t->width[c], &pending);
+		fputc('\n', stdout);
+		t->printed_head = 1;
+	}
+	for (size_t r = 0; r < t->nrows; r++) {
+		size_t pending = 0;
+
+		for (size_t c = 0; c < t->ncols; c++) {
+			put_cell(stdout, t->cells[r * t->ncols + c], t->width[c], &pending);
+			free(t->cells[r * t->ncols + c]);
+		}
+		fputc('\n', stdout);
+	}
+	t->nrows = 0;
+}
+
+/* Takes the ncols strings as they are stored; copies them. */
+static int table_row(struct table *t, const char *const *cells)
+{
+	if (!t->cells)
+		return -1;
+	for (size_t c = 0; c < t->ncols; c++)
+		if (!(t->cells[t->nrows * t->ncols + c] = strdup(cells[c] ? cells[c] : "")))
+			return -1;
+	if (++t->nrows == TABLE_CHUNK)
+		table_flush(t);
+	return 0;
+}
+
+static void table_fini(struct table *t)
+{
+	table_flush(t);
+	free(t->cells);
+}
+
+/* ------------------------------------------------------------ JSON */
+
+/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
+ * surrogates, nothing above U+10FFFF), 0 if there is none. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+	unsigned cp;
+	size_t len;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		len = 2, cp = s[0] & 0x1f;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef)
+		len = 3, cp = s[0] & 0x0f;
+	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
+		len = 4, cp = s[0] & 0x07;
+	else
+		return 0;
+	if (n < len)
+		return 0;
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return len;
+}
+
+/* A JSON string of s. JSON text is UTF-8 and a username in the audit is
+ * whatever bytes a client sent: each byte that is not part of valid UTF-8
+ * becomes U+FFFD, so the row is still listed rather than lost. */
+static json_t *json_text(const char *s)
+{
+	size_t n = strlen(s), o = 0;
+	json_t *j = json_string(s);
+	char *fixed;
+
+	if (j)
+		return j;
+	fixed = malloc(n * 3 + 1);
+	if (!fixed)
+		return NULL;
+	for (size_t i = 0; i < n;) {
+		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
+
+		if (k) {
+			memcpy(fixed + o, s + i, k);
+			o += k;
+			i += k;
+		} else {
+			memcpy(fixed + o, "\xef\xbf\xbd", 3);
+			o += 3;
+			i++;
+		}
+	}
+	fixed[o] = '\0';
+	j = json_string(fixed);
+	free(fixed);
+	return j;
+}
+
+/*
+ * JSON arrays are written one element at a time, each element dumped by
+ * jansson, so that an audit listing of a million rows needs no more
+ * memory than one row.
+ */
+struct json_list {
 	size_t n;
+	int failed;
+};
 
-	if (tty) {
-		char again[AUTH_PASS_MAX + 2];
-
-		tcgetattr(STDIN_FILENO, &old);
-		noecho = old;
-		noecho.c_lflag &= ~(tcflag_t)ECHO;
-		tcsetattr(STDIN_FILENO, TCSANOW, &noecho);
-		fprintf(stderr, "Password: ");
-		if (!fgets(buf, (int)len, stdin))
-			buf[0] = '\0';
-		fprintf(stderr, "\nAgain: ");
-		if (!fgets(again, sizeof(again), stdin))
-			again[0] = '\0';
-		fprintf(stderr, "\n");
-		tcsetattr(STDIN_FILENO, TCSANOW, &old);
-		if (strcmp(buf, again) != 0) {
-			fprintf(stderr, "portcullis: the passwords differ\n");
-			return -1;
-		}
-	} else if (!fgets(buf, (int)len, stdin)) {
-		fprintf(stderr, "portcullis: no password on standard input\n");
-		return -1;
-	}
-	n = strlen(buf);
-	if (n && buf[n - 1] != '\n' && !feof(stdin)) {
-		fprintf(stderr, "portcullis: password longer than %d bytes\n", AUTH_PASS_MAX);
-		return -1;
-	}
-	while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r'))
-		buf[--n] = '\0';
-	if (n == 0) {
-		fprintf(stderr, "portcullis: empty password refused\n");
-		return -1;
-	}
-	return 0;
+static void json_list_begin(struct json_list *l)
+{
+	memset(l, 0, sizeof(*l));
+	fputs("[", stdout);
 }
 
-/* Hash pw (and the Digest HA1s while Digest is on). */
-static int hash_all(const char *name, const char *pw, char *phc, char *md5, char *sha)
+/* Takes ownership of v. */
+static void json_list_add(struct json_list *l, json_t *v)
 {
-	struct account_secret sec;
+	char *s = v ? json_dumps(v, JSON_ENSURE_ASCII) : NULL;
 
-	if (account_hash_password(st, name, pw, strlen(pw), &sec) < 0) {
-		fprintf(stderr, "portcullis: hashing failed\n");
-		return -1;
+	if (!s) {
+		l->failed = 1;
+	} else {
+		fputs(l->n++ ? ",\n  " : "\n  ", stdout);
+		fputs(s, stdout);
+		free(s);
 	}
-	memcpy(phc, sec.phc, sizeof(sec.phc));
-	memcpy(md5, sec.ha1_md5, sizeof(sec.ha1_md5));
-	memcpy(sha, sec.ha1_sha256, sizeof(sec.ha1_sha256));
-	return 0;
+	json_decref(v);
 }
 
-/* "YYYY-MM-DD[THH:MM[:SS]]" local time, or relative "30m"/"2h"/"7d" ago
- * (relative=1) / from now (relative=-1). Returns unix seconds or -1. */
-static int64_t parse_time(const char *s, int direction)
+static int json_list_end(struct json_list *l)
 {
-	struct tm tm;
-	char *end;
-	long n;
-
-	n = strtol(s, &end, 10);
-	if (end != s && n >= 0 && end[0] && !end[1] && strchr("smhd", end[0])) {
-		int64_t mult = end[0] == 's' ? 1 : end[0] == 'm' ? 60 : end[0] == 'h' ? 3600 : 86400;
-
-		return (int64_t)time(NULL) + direction * n * mult;
-	}
-	memset(&tm, 0, sizeof(tm));
-	end = strptime(s, "%Y-%m-%d", &tm);
-	if (!end)
-		return -1;
-	if (*end == 'T' || *end == ' ') {
-		char *e2 = strptime(end + 1, "%H:%M", &tm);
-
-		if (!e2)
-			return -1;
-		end = e2;
-		if (*end == ':') {
-			e2 = strptime(end + 1, "%S", &tm);
-			if (!e2)
-				return -1;
-			end = e2;
-		}
-	}
-	if (*end)
-		return -1;
-	tm.tm_isdst = -1;
-	return (int64_t)mktime(&tm);
+	fputs(l->n ? "\n]\n" : "]\n", stdout);
+	if (l->failed)
+		errorf("some rows could not be written as JSON (out of memory)");
+	return l->failed ? -1 : 0;
 }
 
-static void fmt_time(int64_t t, char *buf, size_t len)
+static void json_print(json_t *v)
 {
-	struct tm tm;
-	time_t tt = (time_t)t;
-
-	if (!t) {
-		snprintf(buf, len, "-");
-		return;
-	}
-	localtime_r(&tt, &tm);
-	strftime(buf, len, "%Y-%m-%d %H:%M:%S", &tm);
-}
-
-static void print_json(json_t *j)
-{
-	char *s = json_dumps(j, JSON_INDENT(2) | JSON_ENSURE_ASCII);
+	char *s = v ? json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII) : NULL;
 
 	if (s) {
 		puts(s);
 		free(s);
+	} else {
+		errorf("cannot write JSON (out of memory)");
 	}
-	json_decref(j);
+	json_decref(v);
+}
+
+/* ------------------------------------------------------------ times */
+
+/* "YYYY-MM-DD HH:MM[:SS]" local time, or "never" for 0. */
+static const char *fmt_time(int64_t t, int seconds, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (!t || !localtime_r(&tt, &tm))
+		snprintf(buf, len, "never");
+	else
+		strftime(buf, len, seconds ? "%Y-%m-%d %H:%M:%S" : "%Y-%m-%d %H:%M", &tm);
+	return buf;
+}
+
+/*
+ * A point in time: "YYYY-MM-DD[THH:MM[:SS]]" (or a space for the T) in
+ * local time, "@UNIXSECONDS", "now", or a duration "30s", "15m", "2h",
+ * "7d", "2w" counted from now in direction (-1 ago, +1 ahead). 0 with the
+ * unix time in *out, -1 if s is none of these (or no such date).
+ */
+static int parse_time(const char *s, int direction, int64_t *out)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct tm tm, check;
+	const char *end;
+	char *e;
+
+	if (!strcmp(s, "now")) {
+		*out = now;
+		return 0;
+	}
+	if (s[0] == '@') {
+		long long v;
+
+		errno = 0;
+		v = strtoll(s + 1, &e, 10);
+		if (e == s + 1 || *e || errno || v < 0)
+			return -1;
+		*out = v;
+		return 0;
+	}
+	if (s[0] >= '0' && s[0] <= '9') {
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(s, &e, 10);
+		if (!errno && e != s && e[0] && !e[1] && strchr("smhdw", e[0]) && n <= 100ULL * 366 * 86400) {
+			int64_t unit = e[0] == 's' ? 1 : e[0] == 'm' ? 60 : e[0] == 'h' ? 3600 :
+				       e[0] == 'd' ? 86400 : 7 * 86400;
+
+			if ((int64_t)n * unit > 200LL * 366 * 86400)
+				return -1;
+			*out = now + direction * (int64_t)n * unit;
+			return 0;
+		}
+	}
+	memset(&tm, 0, sizeof(tm));
+	end = strptime(s, "%Y-%m-%d", &tm);
+	if (!end || strlen(s) < 10)
+		return -1;
+	if (*end == 'T' || *end == ' ') {
+		end = strptime(end + 1, "%H:%M", &tm);
+		if (!end)
+			return -1;
+		if (*end == ':' && !(end = strptime(end + 1, "%S", &tm)))
+			return -1;
+	}
+	if (*end)
+		return -1;
+	tm.tm_isdst = -1;
+	check = tm;
+	if (mktime(&check) == (time_t)-1)
+		return -1;
+	/* mktime quietly turns 2025-02-30 into March 2nd: no such date */
+	if (check.tm_mday != tm.tm_mday || check.tm_mon != tm.tm_mon || check.tm_year != tm.tm_year)
+		return -1;
+	*out = (int64_t)mktime(&tm);
+	return 0;
+}
+
+/* ------------------------------------------------------------ database */
+
+static int cli_open(struct cli *c, int create)
+{
+	char err[512];
+
+	if (!create && access(c->db_path, F_OK) < 0) {
+		errorf("no database at %s (%s); -d DBFILE or $PORTCULLIS_DB chooses another, "
+		       "'portcullis migrate' creates it", c->db_path, strerror(errno));
+		return -1;
+	}
+	c->st = store_open(c->db_path, err, sizeof(err));
+	if (!c->st) {
+		errorf("%s", err);
+		return -1;
+	}
+	return 0;
+}
+
+/* An error of the store, for the person at the terminal. */
+static int db_failed(const struct cli *c, int rc, const char *what)
+{
+	if (rc == -EBUSY)
+		errorf("cannot %s: the database %s is locked by another writer; try again",
+		       what, c->db_path);
+	else if (rc == -ENOSPC)
+		errorf("cannot %s: the disk holding %s is full", what, c->db_path);
+	else if (rc == -EINVAL)
+		errorf("cannot %s: a value is too long", what);
+	else
+		errorf("cannot %s: database error in %s", what, c->db_path);
+	return EXIT_FAILED;
+}
+
+/* The admin action that goes with a change, in the change's transaction,
+ * then commit: both are written or neither. 0 or a store error. */
+static int commit_with_action(struct cli *c, const char *action, const char *target,
+			      const char *detail)
+{
+	int rc = store_admin_action_insert(c->st, (int64_t)time(NULL) * 1000, c->actor, action,
+					   target, detail ? detail : "", "");
+
+	if (rc < 0) {
+		store_rollback(c->st);
+		return rc;
+	}
+	return store_commit(c->st);
+}
+
+/* ------------------------------------------------------------ passwords */
+
+static struct termios saved_termios;
+static volatile sig_atomic_t echo_off;
+
+static void restore_echo_cb(int sig)
+{
+	if (echo_off)
+		tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
+/* One line into buf (without its "\n" or "\r\n"). 0, 1 at end of input
+ * with nothing read, -1 too long or holding a NUL byte. */
+static int read_line(char *buf, size_t len, size_t *n)
+{
+	int ch, nul = 0;
+
+	*n = 0;
+	while ((ch = getchar()) != EOF && ch != '\n') {
+		if (ch == '\0')
+			nul = 1;
+		if (*n + 1 >= len)
+			return -1;
+		buf[(*n)++] = (char)ch;
+	}
+	buf[*n] = '\0';
+	if (ch == EOF && *n == 0)
+		return 1;
+	if (*n && buf[*n - 1] == '\r')
+		buf[--*n] = '\0';
+	return nul ? -1 : 0;
+}
+
+static int read_tty_line(const char *prompt, char *buf, size_t len, size_t *n)
+{
+	struct termios noecho;
+	struct sigaction sa;
+	int rc;
+
+	if (tcgetattr(STDIN_FILENO, &saved_termios) < 0)
+		return read_line(buf, len, n);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = restore_echo_cb;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGQUIT, &sa, NULL);
+	noecho = saved_termios;
+	noecho.c_lflag &= ~(tcflag_t)ECHO;
+	noecho.c_lflag |= ECHONL;
+	fputs(prompt, stderr);
+	fflush(stderr);
+	echo_off = 1;
+	tcsetattr(STDIN_FILENO, TCSAFLUSH, &noecho);
+	rc = read_line(buf, len, n);
+	tcsetattr(STDIN_FILENO, TCSANOW, &saved_termios);
+	echo_off = 0;
+	return rc;
+}
+
+/*
+ * The new password for who: one line from standard input (a script pipes
+ * it), or typed twice without echo when standard input is a terminal.
+ * Everything but the line end is the password (spaces, ':', any UTF-8).
+ * 0, or -1 with the reason printed.
+ */
+static int read_password(const char *who, char *buf, size_t len, size_t *n)
+{
+	char again[AUTH_PASS_MAX + 2];
+	size_t n2;
+	int rc;
+
+	if (isatty(STDIN_FILENO)) {
+		char prompt[600];
+		size_t w;
+		char *d = display(who, &w);
+
+		snprintf(prompt, sizeof(prompt), "New password for %s: ", d ? d : "?");
+		free(d);
+		rc = read_tty_line(prompt, buf, len, n);
+		if (rc == 0 && *n) {
+			rc = read_tty_line("Retype the password: ", again, sizeof(again), &n2);
+			if (rc == 0 && (n2 != *n || memcmp(buf, again, n2) != 0)) {
+				explicit_bzero(again, sizeof(again));
+				errorf("the passwords differ; nothing changed");
+				return -1;
+			}
+			explicit_bzero(again, sizeof(again));
+		}
+	} else {
+		rc = read_line(buf, len, n);
+	}
+	if (rc == 1) {
+		errorf("no password on standard input (give one line)");
+		return -1;
+	}
+	if (rc < 0) {
+		errorf("the password must be at most %d bytes without NUL bytes", AUTH_PASS_MAX);
+		return -1;
+	}
+	if (*n == 0) {
+		errorf("an empty password is refused");
+		return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ arguments */
+
+/* An error about a name: "before'NAME'after", the name escaped. */
+static void error_name(const char *before, const char *name, const char *after)
+{
+	size_t w;
+	char *d = display(name, &w);
+
+	errorf("%s'%s'%s", before, d ? d : "?", after);
+	free(d);
+}
+
+/* An option of a command: a flag (value NULL) or one with a value. */
+struct opt {
+	const char *name;         /* "--comment" */
+	const char **value;       /* where the value goes, NULL for a flag */
+	int *flag;
+};
+
+struct args {
+	char *pos[8];
+	int npos;
+};
+
+/*
+ * Split argv into options of spec and positional arguments (at most
+ * maxpos; "--" ends the options, so a name may start with '-').
+ * "--name VALUE" and "--name=VALUE" both work. --json is known to every
+ * listing through spec. -1 on a usage error (printed).
+ */
+static int parse_args(int argc, char **argv, const struct opt *spec, int minpos, int maxpos,
+		      struct args *a)
+{
+	int only_pos = 0;
+
+	memset(a, 0, sizeof(*a));
+	for (int i = 0; i < argc; i++) {
+		const char *arg = argv[i];
+		const struct opt *o = NULL;
+		size_t nl;
+
+		if (only_pos || arg[0] != '-' || !arg[1]) {
+			if (a->npos >= maxpos || a->npos >= 8) {
+				error_name("unexpected argument ", arg, "");
+				return -1;
+			}
+			a->pos[a->npos++] = argv[i];
+			continue;
+		}
+		if (!strcmp(arg, "--")) {
+			only_pos = 1;
+			continue;
+		}
+		nl = strcspn(arg, "=");
+		for (const struct opt *s = spec; s && s->name; s++)
+			if (strlen(s->name) == nl && !strncmp(s->name, arg, nl))
+				o = s;
+		if (!o) {
+			error_name("unknown option ", arg, "");
+			return -1;
+		}
+		if (!o->value) {
+			if (arg[nl]) {
+				errorf("%s takes no value", o->name);
+				return -1;
+			}
+			*o->flag = 1;
+		} else if (arg[nl] == '=') {
+			*o->value = arg + nl + 1;
+		} else if (i + 1 < argc) {
+			*o->value = argv[++i];
+		} else {
+			errorf("%s needs a value", o->name);
+			return -1;
+		}
+	}
+	if (a->npos < minpos) {
+		errorf("missing argument");
+		return -1;
+	}
+	return 0;
+}
+
+static int valid_name(const char *kind, const char *name)
+{
+	char *d;
+	size_t w;
+
+	if (account_valid_name(name))
+		return 1;
+	d = display(name, &w);
+	errorf("invalid %s name '%s': 1 to %d bytes, no control characters, no ':'", kind,
+	       d ? d : "?", AUTH_USER_MAX);
+	free(d);
+	return 0;
+}
+
+/* "what NAME how" on standard output, the name escaped. */
+static void done_name(const char *what, const char *name, const char *how)
+{
+	size_t w;
+	char *d = display(name, &w);
+
+	printf("%s %s %s\n", what, d ? d : "?", how);
+	free(d);
 }
 
 /* ------------------------------------------------------------ users */
 
 static json_t *user_json(const struct store_user *u)
 {
-	return json_pack("{s:s, s:b, s:I, s:s, s:I, s:I, s:I, s:b}", "name", u->name,
-			 "enabled", u->enabled, "expires_at", (json_int_t)u->expires_at,
-			 "comment", u->comment, "created_at", (json_int_t)u->created_at,
-			 "updated_at", (json_int_t)u->updated_at,
-			 "last_login_at", (json_int_t)u->last_login_at,
-			 "digest", u->ha1_sha256[0] != '\0');
+	json_t *o = json_object();
+
+	json_object_set_new(o, "name", json_text(u->name));
+	json_object_set_new(o, "enabled", json_boolean(u->enabled));
+	json_object_set_new(o, "expired", json_boolean(u->expires_at && u->expires_at <= time(NULL)));
+	json_object_set_new(o, "expires_at", json_integer(u->expires_at));
+	json_object_set_new(o, "comment", json_text(u->comment));
+	json_object_set_new(o, "created_at", json_integer(u->created_at));
+	json_object_set_new(o, "updated_at", json_integer(u->updated_at));
+	json_object_set_new(o, "last_login_at", json_integer(u->last_login_at));
+	json_object_set_new(o, "digest", json_boolean(u->ha1_sha256[0] != '\0'));
+	return o;
 }
 
-static int user_list_cb(const struct store_user *u, void *ud)
+static const char *user_state(const struct store_user *u)
 {
-	char name[1100], exp[32], last[32];
+	if (!u->enabled)
+		return "disabled";
+	if (u->expires_at && u->expires_at <= time(NULL))
+		return "expired";
+	return "enabled";
+}
 
-	if (ud) {
-		json_array_append_new(ud, user_json(u));
+struct listing {
+	struct cli *c;
+	struct table t;
+	struct json_list j;
+	size_t n;
+};
+
+static int user_row_cb(const struct store_user *u, void *ud)
+{
+	struct listing *l = ud;
+	char exp[32], last[32];
+
+	l->n++;
+	if (l->c->json) {
+		json_list_add(&l->j, user_json(u));
 		return 0;
 	}
-	fmt_time(u->expires_at, exp, sizeof(exp));
-	fmt_time(u->last_login_at, last, sizeof(last));
-	printf("%-24s %-8s %-19s %-19s %s\n", esc(u->name, name, sizeof(name)),
-	       u->enabled ? "enabled" : "disabled", u->expires_at ? exp : "never", last,
-	       esc(u->comment, name, sizeof(name)));
-	return 0;
+	return table_row(&l->t, (const char *const[]){ u->name, user_state(u),
+		fmt_time(u->expires_at, 0, exp, sizeof(exp)),
+		fmt_time(u->last_login_at, 0, last, sizeof(last)),
+		u->ha1_sha256[0] ? "yes" : "no", u->comment });
 }
 
-static int cmd_user(int argc, char **argv)
+static void listing_begin(struct listing *l, struct cli *c, size_t ncols, const char *const *head)
 {
-	const char *sub = argv[0], *name = argc > 1 ? argv[1] : NULL;
-	char pw[AUTH_PASS_MAX + 2], phc[PASSWD_HASH_MAX], md5[AUTH_HEX_MAX], sha[AUTH_HEX_MAX];
-	char buf[1100];
+	memset(l, 0, sizeof(*l));
+	l->c = c;
+	if (c->json)
+		json_list_begin(&l->j);
+	else
+		table_init(&l->t, ncols, head);
+}
+
+static int listing_end(struct listing *l, int rc, const char *what)
+{
+	if (l->c->json) {
+		if (json_list_end(&l->j) < 0 && rc >= 0)
+			rc = -1;
+	} else {
+		table_fini(&l->t);
+	}
+	if (rc < 0)
+		return db_failed(l->c, rc, what);
+	return EXIT_DONE;
+}
+
+static int cmd_user_list(struct cli *c, int argc, char **argv)
+{
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
+	static const char *const head[] = { "NAME", "STATE", "EXPIRES", "LAST LOGIN", "DIGEST",
+					    "COMMENT" };
+	struct listing l;
+	struct args a;
 	int rc;
 
-	if (!strcmp(sub, "list")) {
-		const char *search = NULL;
-		json_t *arr = NULL;
+	if (parse_args(argc, argv, spec, 0, 1, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(&l, c, 6, head);
+	rc = store_user_list(c->st, a.npos ? a.pos[0] : NULL, user_row_cb, &l);
+	return listing_end(&l, rc, "list the users");
+}
 
-		for (int i = 1; i < argc; i++) {
-			if (!strcmp(argv[i], "--json"))
-				json_out = 1;
-			else
-				search = argv[i];
-		}
-		if (json_out)
-			arr = json_array();
-		else
-			printf("%-24s %-8s %-19s %-19s %s\n", "NAME", "STATE", "EXPIRES", "LAST LOGIN", "COMMENT");
-		if (store_user_list(st, search, user_list_cb, arr) < 0)
-			return fail("%s", "cannot list users");
-		if (arr)
-			print_json(arr);
-		return 0;
-	}
-	if (!name)
-		return fail("user %s: NAME missing", sub), 2;
-	if (!account_valid_name(name))
-		return fail("invalid user name '%s' (1..256 bytes, no control characters, no ':')",
-			    esc(name, buf, sizeof(buf)));
-	if (!strcmp(sub, "add")) {
-		struct store_user u;
+static int cmd_user_show(struct cli *c, int argc, char **argv)
+{
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
+	struct store_user u;
+	struct args a;
+	char buf[32];
+	int rc;
 
-		memset(&u, 0, sizeof(u));
-		snprintf(u.name, sizeof(u.name), "%s", name);
-		u.enabled = 1;
-		for (int i = 2; i < argc; i++) {
-			if (!strcmp(argv[i], "--comment") && i + 1 < argc) {
-				snprintf(u.comment, sizeof(u.comment), "%s", argv[++i]);
-			} else if (!strcmp(argv[i], "--expires") && i + 1 < argc) {
-				i++;
-				if (strcmp(argv[i], "never")) {
-					u.expires_at = parse_time(argv[i], -1);
-					if (u.expires_at < 0)
-						return fail("bad date '%s'", argv[i]);
-				}
-			} else {
-				return fail("user add: unexpected '%s'", argv[i]), 2;
-			}
-		}
-		if (read_password(pw, sizeof(pw)) < 0 || hash_all(name, pw, phc, md5, sha) < 0)
-			return 1;
-		snprintf(u.phc, sizeof(u.phc), "%s", phc);
-		/* an MD5 hex is 32 characters: it fits, md5 is only sized for SHA-256 */
-		memcpy(u.ha1_md5, md5, sizeof(u.ha1_md5) - 1);
-		u.ha1_md5[sizeof(u.ha1_md5) - 1] = '\0';
-		snprintf(u.ha1_sha256, sizeof(u.ha1_sha256), "%s", sha);
-		rc = store_user_add(st, &u);
-		if (rc == -EEXIST)
-			return fail("user '%s' exists already", esc(name, buf, sizeof(buf)));
-		if (rc < 0)
-			return fail("cannot add user '%s'", esc(name, buf, sizeof(buf)));
-		audit_action("user.add", name, u.comment);
-		printf("user %s added\n", esc(name, buf, sizeof(buf)));
-		return 0;
+	if (parse_args(argc, argv, spec, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	rc = store_user_get(c->st, a.pos[0], &u);
+	if (rc == 1) {
+		error_name("no user ", a.pos[0], "");
+		return EXIT_FAILED;
 	}
-	if (!strcmp(sub, "show")) {
-		struct store_user u;
-
-		rc = store_user_get(st, name, &u);
-		if (rc == 1)
-			return fail("no user '%s'", esc(name, buf, sizeof(buf)));
-		if (rc < 0)
-			return fail("%s", "database error");
-		if (json_out) {
-			print_json(user_json(&u));
-			return 0;
-		}
-		printf("%-24s %-8s %-19s %-19s %s\n", "NAME", "STATE", "EXPIRES", "LAST LOGIN", "COMMENT");
-		return user_list_cb(&u, NULL);
-	}
-	if (!strcmp(sub, "passwd")) {
-		if (read_password(pw, sizeof(pw)) < 0 || hash_all(name, pw, phc, md5, sha) < 0)
-			return 1;
-		rc = store_user_set_password(st, name, phc, md5, sha);
-	} else if (!strcmp(sub, "disable") || !strcmp(sub, "enable")) {
-		rc = store_user_set_enabled(st, name, !strcmp(sub, "enable"));
-	} else if (!strcmp(sub, "del")) {
-		rc = store_user_delete(st, name);
-	} else if (!strcmp(sub, "expiry")) {
-		int64_t when = 0;
-
-		if (argc < 3)
-			return fail("%s", "user expiry NAME DATE|never"), 2;
-		if (strcmp(argv[2], "never")) {
-			when = parse_time(argv[2], -1);
-			if (when < 0)
-				return fail("bad date '%s'", argv[2]);
-		}
-		rc = store_user_set_expiry(st, name, when);
-	} else {
-		return fail("unknown user command '%s'", sub), 2;
-	}
-	if (rc == 1)
-		return fail("no user '%s'", esc(name, buf, sizeof(buf)));
 	if (rc < 0)
-		return fail("database error changing '%s'", esc(name, buf, sizeof(buf)));
-	snprintf(pw, sizeof(pw), "user.%s", sub);
-	audit_action(pw, name, argc > 2 ? argv[2] : "");
-	printf("user %s: %s done\n", esc(name, buf, sizeof(buf)), sub);
+		return db_failed(c, rc, "read the user");
+	if (c->json) {
+		json_print(user_json(&u));
+		return EXIT_DONE;
+	}
+	{
+		struct table t;
+		static const char *const head[] = { "", "" };
+
+		table_init(&t, 2, head);
+		t.printed_head = 1;     /* a list of fields, no heading */
+		table_row(&t, (const char *const[]){ "name:", u.name });
+		table_row(&t, (const char *const[]){ "state:", user_state(&u) });
+		table_row(&t, (const char *const[]){ "expires:", fmt_time(u.expires_at, 1, buf, sizeof(buf)) });
+		table_row(&t, (const char *const[]){ "last login:",
+			fmt_time(u.last_login_at, 1, buf, sizeof(buf)) });
+		table_row(&t, (const char *const[]){ "created:", fmt_time(u.created_at, 1, buf, sizeof(buf)) });
+		table_row(&t, (const char *const[]){ "updated:", fmt_time(u.updated_at, 1, buf, sizeof(buf)) });
+		table_row(&t, (const char *const[]){ "digest:",
+			u.ha1_sha256[0] ? "yes (SHA-256 and MD5 hashes stored)" : "no" });
+		table_row(&t, (const char *const[]){ "comment:", u.comment });
+		table_fini(&t);
+	}
+	return EXIT_DONE;
+}
+
+/* Hash a new password for user name; the scrypt runs before any
+ * transaction is open, so the daemon's writers never wait for it. */
+static int user_secret(struct cli *c, const char *name, struct account_secret *sec)
+{
+	char pw[AUTH_PASS_MAX + 2];
+	size_t n;
+	int rc = -1;
+
+	if (read_password(name, pw, sizeof(pw), &n) < 0)
+		goto out;
+	if (account_hash_password(c->st, name, pw, n, sec) < 0) {
+		errorf("cannot hash the password");
+		goto out;
+	}
+	rc = 0;
+out:
+	explicit_bzero(pw, sizeof(pw));
+	return rc;
+}
+
+static int parse_expiry(const char *s, int64_t *out)
+{
+	if (!strcmp(s, "never")) {
+		*out = 0;
+		return 0;
+	}
+	if (parse_time(s, +1, out) < 0 || *out <= 0) {
+		errorf("bad expiry '%s': YYYY-MM-DD[THH:MM] local time, a duration such as 30d, or never", s);
+		return -1;
+	}
 	return 0;
+}
+
+static void warn_past_expiry(int64_t when)
+{
+	if (when && when <= time(NULL))
+		fprintf(stderr, "portcullis: note: that time has passed; the user cannot log in\n");
+}
+
+static int cmd_user_add(struct cli *c, int argc, char **argv)
+{
+	const char *comment = "", *expires = NULL;
+	const struct opt spec[] = { { "--comment", &comment, NULL }, { "--expires", &expires, NULL },
+				    { NULL, NULL, NULL } };
+	struct account_secret sec;
+	struct store_user u;
+	struct args a;
+	char buf[32], detail[64];
+	int rc;
+
+	if (parse_args(argc, argv, spec, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	if (!valid_name("user", a.pos[0]))
+		return EXIT_USAGE;
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", a.pos[0]);
+	u.enabled = 1;
+	if (strlen(comment) > STORE_COMMENT_MAX) {
+		errorf("the comment is longer than %d bytes", STORE_COMMENT_MAX);
+		return EXIT_USAGE;
+	}
+	snprintf(u.comment, sizeof(u.comment), "%s", comment);
+	if (expires && parse_expiry(expires, &u.expires_at) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 1) < 0)
+		return EXIT_FAILED;
+	/* say so before asking for a password, not after */
+	rc = store_user_get(c->st, u.name, &(struct store_user){ 0 });
+	if (rc == 0) {
+		error_name("user ", u.name, " exists already");
+		return EXIT_FAILED;
+	}
+	if (user_secret(c, u.name, &sec) < 0)
+		return EXIT_FAILED;
+	memcpy(u.phc, sec.phc, sizeof(u.phc));
+	snprintf(u.ha1_md5, sizeof(u.ha1_md5), "%.32s", sec.ha1_md5);
+	memcpy(u.ha1_sha256, sec.ha1_sha256, sizeof(u.ha1_sha256));
+	explicit_bzero(&sec, sizeof(sec));
+	rc = store_begin(c->st);
+	if (rc == 0)
+		rc = store_user_add(c->st, &u);
+	if (rc == 0)
+		rc = commit_with_action(c, "user.add", u.name, u.comment);
+	else
+		store_rollback(c->st);
+	explicit_bzero(&u.phc, sizeof(u.phc));
+	if (rc == -EEXIST) {
+		error_name("user ", u.name, " exists already");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "add the user");
+	if (u.expires_at) {
+		snprintf(detail, sizeof(detail), "added, expires %s",
+			 fmt_time(u.expires_at, 0, buf, sizeof(buf)));
+		done_name("user", u.name, detail);
+	} else {
+		done_name("user", u.name, "added");
+	}
+	warn_past_expiry(u.expires_at);
+	return EXIT_DONE;
+}
+
+/* The user commands that change one user: passwd, enable, disable,
+ * expiry, comment, del. */
+static int cmd_user_change(struct cli *c, const char *sub, int argc, char **argv)
+{
+	int takes_value = !strcmp(sub, "expiry") || !strcmp(sub, "comment");
+	struct account_secret sec;
+	char action[32], detail[300] = "", buf[32];
+	const char *name;
+	int64_t when = 0;
+	struct args a;
+	int rc;
+
+	memset(&sec, 0, sizeof(sec));
+	if (parse_args(argc, argv, NULL, 1 + takes_value,
+		       !strcmp(sub, "comment") ? 8 : 1 + takes_value, &a) < 0)
+		return EXIT_USAGE;
+	name = a.pos[0];
+	if (!strcmp(sub, "expiry")) {
+		if (parse_expiry(a.pos[1], &when) < 0)
+			return EXIT_USAGE;
+		fmt_time(when, 0, detail, sizeof(detail));
+	} else if (!strcmp(sub, "comment")) {
+		size_t off = 0;
+
+		for (int i = 1; i < a.npos; i++)
+			off += (size_t)snprintf(detail + off, off < sizeof(detail) ? sizeof(detail) - off : 0,
+						"%s%s", i > 1 ? " " : "", a.pos[i]);
+		if (off > STORE_COMMENT_MAX) {
+			errorf("the comment is longer than %d bytes", STORE_COMMENT_MAX);
+			return EXIT_USAGE;
+		}
+	}
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	rc = store_user_get(c->st, name, &(struct store_user){ 0 });
+	if (rc == 1) {
+		error_name("no user ", name, "");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "read the user");
+	if (!strcmp(sub, "passwd") && user_secret(c, name, &sec) < 0)
+		return EXIT_FAILED;
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		if (!strcmp(sub, "passwd"))
+			rc = store_user_set_password(c->st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256);
+		else if (!strcmp(sub, "enable") || !strcmp(sub, "disable"))
+			rc = store_user_set_enabled(c->st, name, !strcmp(sub, "enable"));
+		else if (!strcmp(sub, "expiry"))
+			rc = store_user_set_expiry(c->st, name, when);
+		else if (!strcmp(sub, "comment"))
+			rc = store_user_set_comment(c->st, name, detail);
+		else
+			rc = store_user_delete(c->st, name);
+		snprintf(action, sizeof(action), "user.%s", sub);
+		if (rc == 0)
+			rc = commit_with_action(c, action, name, detail);
+		else
+			store_rollback(c->st);
+	}
+	explicit_bzero(&sec, sizeof(sec));
+	if (rc == 1) {
+		error_name("no user ", name, "");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "change the user");
+	if (!strcmp(sub, "passwd")) {
+		done_name("user", name, "has a new password");
+	} else if (!strcmp(sub, "enable")) {
+		done_name("user", name, "enabled");
+	} else if (!strcmp(sub, "disable")) {
+		done_name("user", name, "disabled");
+	} else if (!strcmp(sub, "del")) {
+		done_name("user", name, "deleted");
+	} else if (!strcmp(sub, "comment")) {
+		done_name("user", name, "has a new comment");
+	} else {
+		snprintf(detail, sizeof(detail), "expires %s", fmt_time(when, 0, buf, sizeof(buf)));
+		done_name("user", name, detail);
+		warn_past_expiry(when);
+	}
+	return EXIT_DONE;
 }
 
 /* ------------------------------------------------------------ admins */
 
-static int admin_list_cb(const struct store_admin *a, void *ud)
+static int admin_row_cb(const struct store_admin *a, void *ud)
 {
-	char name[1100], last[32];
+	struct listing *l = ud;
+	char created[32], last[32];
 
-	if (ud) {
-		json_array_append_new(ud, json_pack("{s:s, s:I, s:I}", "name", a->name,
-						    "created_at", (json_int_t)a->created_at,
-						    "last_login_at", (json_int_t)a->last_login_at));
+	l->n++;
+	if (l->c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "name", json_text(a->name));
+		json_object_set_new(o, "created_at", json_integer(a->created_at));
+		json_object_set_new(o, "updated_at", json_integer(a->updated_at));
+		json_object_set_new(o, "last_login_at", json_integer(a->last_login_at));
+		json_list_add(&l->j, o);
 		return 0;
 	}
-	fmt_time(a->last_login_at, last, sizeof(last));
-	printf("%-24s %s\n", esc(a->name, name, sizeof(name)), last);
-	return 0;
+	return table_row(&l->t, (const char *const[]){ a->name,
+		fmt_time(a->created_at, 0, created, sizeof(created)),
+		fmt_time(a->last_login_at, 0, last, sizeof(last)) });
 }
 
-static int cmd_admin(int argc, char **argv)
+static int cmd_admin_list(struct cli *c, int argc, char **argv)
 {
-	const char *sub = argv[0], *name = argc > 1 ? argv[1] : NULL;
-	char pw[AUTH_PASS_MAX + 2], phc[PASSWD_HASH_MAX], buf[1100], action[64];
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
+	static const char *const head[] = { "NAME", "CREATED", "LAST LOGIN" };
+	struct listing l;
+	struct args a;
 	int rc;
 
-	if (!strcmp(sub, "list")) {
-		json_t *arr = NULL;
+	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(&l, c, 3, head);
+	rc = store_admin_list(c->st, admin_row_cb, &l);
+	return listing_end(&l, rc, "list the admins");
+}
 
-		if (argc > 1 && !strcmp(argv[1], "--json"))
-			json_out = 1;
-		if (json_out)
-			arr = json_array();
-		else
-			printf("%-24s %s\n", "NAME", "LAST LOGIN");
-		if (store_admin_list(st, admin_list_cb, arr) < 0)
-			return fail("%s", "cannot list admins");
-		if (arr)
-			print_json(arr);
-		return 0;
-	}
-	if (!name)
-		return fail("admin %s: NAME missing", sub), 2;
-	if (!account_valid_name(name))
-		return fail("invalid admin name '%s'", esc(name, buf, sizeof(buf)));
-	if (!strcmp(sub, "add") || !strcmp(sub, "passwd")) {
-		if (read_password(pw, sizeof(pw)) < 0)
-			return 1;
-		if (passwd_hash(pw, strlen(pw), NULL, phc, sizeof(phc)) < 0)
-			return fail("%s", "hashing failed");
-		rc = !strcmp(sub, "add") ? store_admin_add(st, name, phc)
-					 : store_admin_set_password(st, name, phc);
-	} else if (!strcmp(sub, "del")) {
-		rc = store_admin_delete(st, name);
-	} else {
-		return fail("unknown admin command '%s'", sub), 2;
-	}
-	if (rc == -EEXIST)
-		return fail("admin '%s' exists already", esc(name, buf, sizeof(buf)));
-	if (rc == 1)
-		return fail("no admin '%s'", esc(name, buf, sizeof(buf)));
+/* admin add, passwd, del */
+static int cmd_admin_change(struct cli *c, const char *sub, int argc, char **argv)
+{
+	char pw[AUTH_PASS_MAX + 2], phc[PASSWD_HASH_MAX] = "", action[32];
+	const char *name;
+	struct args a;
+	size_t n;
+	int rc;
+
+	if (parse_args(argc, argv, NULL, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	name = a.pos[0];
+	if (!strcmp(sub, "add") && !valid_name("admin", name))
+		return EXIT_USAGE;
+	if (cli_open(c, !strcmp(sub, "add")) < 0)
+		return EXIT_FAILED;
+	rc = store_admin_get(c->st, name, &(struct store_admin){ 0 });
 	if (rc < 0)
-		return fail("%s", "database error");
-	snprintf(action, sizeof(action), "admin.%s", sub);
-	audit_action(action, name, "");
-	printf("admin %s: %s done\n", esc(name, buf, sizeof(buf)), sub);
-	return 0;
+		return db_failed(c, rc, "read the admin");
+	if (rc == 0 && !strcmp(sub, "add")) {
+		error_name("admin ", name, " exists already");
+		return EXIT_FAILED;
+	}
+	if (rc == 1 && strcmp(sub, "add")) {
+		error_name("no admin ", name, "");
+		return EXIT_FAILED;
+	}
+	if (strcmp(sub, "del")) {
+		rc = read_password(name, pw, sizeof(pw), &n);
+		if (rc == 0 && passwd_hash(pw, n, NULL, phc, sizeof(phc)) < 0) {
+			errorf("cannot hash the password");
+			rc = -1;
+		}
+		explicit_bzero(pw, sizeof(pw));
+		if (rc < 0)
+			return EXIT_FAILED;
+	}
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		if (!strcmp(sub, "add"))
+			rc = store_admin_add(c->st, name, phc);
+		else if (!strcmp(sub, "passwd"))
+			rc = store_admin_set_password(c->st, name, phc);
+		else
+			rc = store_admin_delete(c->st, name);
+		snprintf(action, sizeof(action), "admin.%s", sub);
+		if (rc == 0)
+			rc = commit_with_action(c, action, name, "");
+		else
+			store_rollback(c->st);
+	}
+	explicit_bzero(phc, sizeof(phc));
+	if (rc == -EEXIST) {
+		error_name("admin ", name, " exists already");
+		return EXIT_FAILED;
+	}
+	if (rc == 1) {
+		error_name("no admin ", name, "");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "change the admin");
+	done_name("admin", name, !strcmp(sub, "add") ? "added" :
+		  !strcmp(sub, "del") ? "deleted" : "has a new password");
+	return EXIT_DONE;
 }
 
 /* ------------------------------------------------------------ whitelist */
 
-static int wl_list_cb(const struct store_whitelist *w, void *ud)
+static int wl_row_cb(const struct store_whitelist *w, void *ud)
 {
-	char c[1100];
+	struct listing *l = ud;
+	char added[32];
 
-	if (ud) {
-		json_array_append_new(ud, json_pack("{s:s, s:s, s:I}", "cidr", w->cidr, "comment",
-						    w->comment, "created_at", (json_int_t)w->created_at));
+	l->n++;
+	if (l->c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "cidr", json_text(w->cidr));
+		json_object_set_new(o, "comment", json_text(w->comment));
+		json_object_set_new(o, "created_at", json_integer(w->created_at));
+		json_list_add(&l->j, o);
 		return 0;
 	}
-	printf("%-43s %s\n", w->cidr, esc(w->comment, c, sizeof(c)));
+	return table_row(&l->t, (const char *const[]){ w->cidr,
+		fmt_time(w->created_at, 0, added, sizeof(added)), w->comment });
+}
+
+static int cmd_whitelist_list(struct cli *c, int argc, char **argv)
+{
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
+	static const char *const head[] = { "CIDR", "ADDED", "COMMENT" };
+	struct listing l;
+	struct args a;
+	int rc;
+
+	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(&l, c, 3, head);
+	rc = store_whitelist_list(c->st, wl_row_cb, &l);
+	return listing_end(&l, rc, "list the whitelist");
+}
+
+/* Canonical text of an address or prefix; a bare address is /32 or /128. */
+static int canonical_cidr(const char *text, char *out, size_t len)
+{
+	struct cidr c;
+
+	if (cidr_parse(text, &c) < 0 || !cidr_format(&c, out, len)) {
+		error_name("", text, " is not an address or prefix (e.g. 192.0.2.0/24, "
+			   "2001:db8::/32, 192.0.2.7; host bits zero)");
+		return -1;
+	}
 	return 0;
 }
 
-static int cmd_whitelist(int argc, char **argv)
+static int cmd_whitelist_change(struct cli *c, const char *sub, int argc, char **argv)
 {
-	const char *sub = argv[0];
-	struct cidr c;
-	char canon[64], comment[257] = "";
+	int add = !strcmp(sub, "add");
+	char canon[64], comment[STORE_COMMENT_MAX + 64] = "";
+	struct args a;
+	size_t off = 0;
 	int rc;
 
-	if (!strcmp(sub, "list")) {
-		json_t *arr = NULL;
-
-		if (argc > 1 && !strcmp(argv[1], "--json"))
-			json_out = 1;
-		if (json_out)
-			arr = json_array();
-		if (store_whitelist_list(st, wl_list_cb, arr) < 0)
-			return fail("%s", "cannot list the whitelist");
-		if (arr)
-			print_json(arr);
-		return 0;
+	if (parse_args(argc, argv, NULL, 1, add ? 8 : 1, &a) < 0)
+		return EXIT_USAGE;
+	if (canonical_cidr(a.pos[0], canon, sizeof(canon)) < 0)
+		return EXIT_USAGE;
+	for (int i = 1; i < a.npos; i++)
+		off += (size_t)snprintf(comment + off, off < sizeof(comment) ? sizeof(comment) - off : 0,
+					"%s%s", i > 1 ? " " : "", a.pos[i]);
+	if (off > STORE_COMMENT_MAX) {
+		errorf("the comment is longer than %d bytes", STORE_COMMENT_MAX);
+		return EXIT_USAGE;
 	}
-	if (argc < 2)
-		return fail("whitelist %s: CIDR missing", sub), 2;
-	if (cidr_parse(argv[1], &c) < 0 || !cidr_format(&c, canon, sizeof(canon)))
-		return fail("not an address or prefix: '%s' (e.g. 192.0.2.0/24, 2001:db8::/32)", argv[1]);
-	if (!strcmp(sub, "add")) {
-		size_t off = 0;
-
-		for (int i = 2; i < argc && off < sizeof(comment) - 1; i++)
-			off += (size_t)snprintf(comment + off, sizeof(comment) - off, "%s%s",
-						i > 2 ? " " : "", argv[i]);
-		rc = store_whitelist_add(st, canon, comment);
-		if (rc == -EEXIST)
-			return fail("%s is on the whitelist already", canon);
-	} else if (!strcmp(sub, "del")) {
-		rc = store_whitelist_del(st, canon);
-		if (rc == 1)
-			return fail("%s is not on the whitelist", canon);
-	} else {
-		return fail("unknown whitelist command '%s'", sub), 2;
+	if (cli_open(c, add) < 0)
+		return EXIT_FAILED;
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		rc = add ? store_whitelist_add(c->st, canon, comment) : store_whitelist_del(c->st, canon);
+		if (rc == 0)
+			rc = commit_with_action(c, add ? "whitelist.add" : "whitelist.del", canon, comment);
+		else
+			store_rollback(c->st);
+	}
+	if (rc == -EEXIST) {
+		errorf("%s is on the whitelist already", canon);
+		return EXIT_FAILED;
+	}
+	if (rc == 1) {
+		errorf("%s is not on the whitelist%s", canon,
+		       strcmp(canon, a.pos[0]) ? " (entries are compared in canonical form)" : "");
+		return EXIT_FAILED;
 	}
 	if (rc < 0)
-		return fail("%s", "database error");
-	audit_action(!strcmp(sub, "add") ? "whitelist.add" : "whitelist.del", canon, comment);
-	printf("whitelist %s: %s done\n", canon, sub);
-	return 0;
+		return db_failed(c, rc, add ? "add to the whitelist" : "remove from the whitelist");
+	printf("whitelist: %s %s\n", canon, add ? "added" : "removed");
+	return EXIT_DONE;
 }
 
 /* ------------------------------------------------------------ audit */
 
-struct audit_out {
-	json_t *arr;
-	size_t n;
-};
-
-static int audit_cb(const struct store_failure *f, void *ud)
+static json_t *failure_json(const struct store_failure *f)
 {
-	struct audit_out *o = ud;
-	char when[32], user[1100], host[800], ua[800];
+	json_t *o = json_object();
 
-	o->n++;
-	if (o->arr) {
-		json_array_append_new(o->arr, json_pack(
-			"{s:I, s:I, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}",
-			"id", (json_int_t)f->id, "time_ms", (json_int_t)f->time_ms,
-			"client_addr", f->client_addr, "client_port", f->client_port,
-			"mode", f->mode, "scheme", f->scheme, "username", f->username,
-			"reason", f->reason, "host", f->host, "user_agent", f->user_agent));
+	json_object_set_new(o, "id", json_integer(f->id));
+	json_object_set_new(o, "time_ms", json_integer(f->time_ms));
+	json_object_set_new(o, "client_addr", json_text(f->client_addr));
+	json_object_set_new(o, "client_port", json_integer(f->client_port));
+	json_object_set_new(o, "mode", json_text(f->mode));
+	json_object_set_new(o, "scheme", json_text(f->scheme));
+	json_object_set_new(o, "username", json_text(f->username));
+	json_object_set_new(o, "reason", json_text(f->reason));
+	json_object_set_new(o, "host", json_text(f->host));
+	json_object_set_new(o, "user_agent", json_text(f->user_agent));
+	return o;
+}
+
+static int audit_row_cb(const struct store_failure *f, void *ud)
+{
+	struct listing *l = ud;
+	char when[40], client[64];
+	size_t n;
+
+	l->n++;
+	if (l->c->json) {
+		json_list_add(&l->j, failure_json(f));
 		return 0;
 	}
-	fmt_time(f->time_ms / 1000, when, sizeof(when));
-	printf("%s %-39s %-9s %-6s %-15s %-24s %s %s\n", when, f->client_addr, f->mode, f->scheme,
-	       f->reason, esc(f->username, user, sizeof(user)), esc(f->host, host, sizeof(host)),
-	       esc(f->user_agent, ua, sizeof(ua)));
+	fmt_time(f->time_ms / 1000, 1, when, sizeof(when) - 4);
+	n = strlen(when);
+	snprintf(when + n, sizeof(when) - n, ".%03d", (int)(f->time_ms % 1000));
+	snprintf(client, sizeof(client), strchr(f->client_addr, ':') ? "[%s]:%d" : "%s:%d",
+		 f->client_addr, f->client_port);
+	return table_row(&l->t, (const char *const[]){ when, client, f->mode, f->scheme, f->reason,
+						       f->username, f->host, f->user_agent });
+}
+
+static int one_of(const char *v, const char *const *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v, list[i]))
+			return 1;
 	return 0;
 }
 
-static int cmd_audit(int argc, char **argv)
+static int cmd_audit(struct cli *c, int argc, char **argv)
 {
-	struct store_failure_filter flt = { 0 };
-	struct audit_out o = { 0 };
+	const char *since = NULL, *until = NULL, *limit = NULL;
+	struct store_failure_filter f = { 0 };
+	const struct opt spec[] = {
+		{ "--json", NULL, &c->json }, { "--since", &since, NULL }, { "--until", &until, NULL },
+		{ "--user", &f.username, NULL }, { "--addr", &f.client_addr, NULL },
+		{ "--reason", &f.reason, NULL }, { "--mode", &f.mode, NULL }, { "--limit", &limit, NULL },
+		{ NULL, NULL, NULL },
+	};
+	static const char *const modes[] = { "explicit", "intercept", "portal", "admin" };
+	static const char *const head[] = { "TIME", "CLIENT", "MODE", "SCHEME", "REASON", "USER",
+					    "HOST", "USER-AGENT" };
+	const char *reasons[METRICS_REASON_COUNT];
+	char addr[64];
+	struct listing l;
+	struct args a;
+	int64_t t;
+	int rc;
 
-	flt.limit = 100;
-	for (int i = 0; i < argc; i++) {
-		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	f.limit = 100;
+	for (int k = 0; k < 2; k++) {
+		const char *v = k ? until : since;
 
-		if (!strcmp(a, "--json")) {
-			json_out = 1;
-			continue;
-		}
 		if (!v)
-			return fail("audit: %s needs a value", a), 2;
-		i++;
-		if (!strcmp(a, "--since") || !strcmp(a, "--until")) {
-			int64_t t = parse_time(v, 1);
-
-			if (t < 0)
-				return fail("bad time '%s'", v);
-			if (a[2] == 's')
-				flt.since_ms = t * 1000;
-			else
-				flt.until_ms = t * 1000;
-		} else if (!strcmp(a, "--user")) {
-			flt.username = v;
-		} else if (!strcmp(a, "--addr")) {
-			flt.client_addr = v;
-		} else if (!strcmp(a, "--reason")) {
-			flt.reason = v;
-		} else if (!strcmp(a, "--mode")) {
-			flt.mode = v;
-		} else if (!strcmp(a, "--limit")) {
-			long n = strtol(v, NULL, 10);
-
-			if (n <= 0 || n > 1000000)
-				return fail("bad limit '%s'", v);
-			flt.limit = (size_t)n;
-		} else {
-			return fail("audit: unknown option '%s'", a), 2;
+			continue;
+		if (parse_time(v, -1, &t) < 0) {
+			errorf("bad time '%s': YYYY-MM-DD[THH:MM[:SS]] local time, @UNIXTIME, or a "
+			       "time ago: 30m, 2h, 7d", v);
+			return EXIT_USAGE;
 		}
+		*(k ? &f.until_ms : &f.since_ms) = t * 1000;
 	}
-	if (json_out)
-		o.arr = json_array();
-	else
-		printf("%-19s %-39s %-9s %-6s %-15s %-24s %s\n", "TIME", "CLIENT", "MODE", "SCHEME",
-		       "REASON", "USERNAME", "HOST USER-AGENT");
-	if (store_failures_list(st, &flt, audit_cb, &o) < 0)
-		return fail("%s", "cannot read the audit trail");
-	if (o.arr)
-		print_json(o.arr);
-	return 0;
+	if (f.client_addr) {
+		/* stored the way the daemon prints a socket address */
+		if (canonical_cidr(f.client_addr, addr, sizeof(addr)) < 0)
+			return EXIT_USAGE;
+		if (strcmp(strchr(addr, '/'), strchr(addr, ':') ? "/128" : "/32")) {
+			errorf("--addr takes one address, not a prefix");
+			return EXIT_USAGE;
+		}
+		*strchr(addr, '/') = '\0';
+		f.client_addr = addr;
+	}
+	for (int r = 0; r < METRICS_REASON_COUNT; r++)
+		reasons[r] = metrics_reason_name((enum metrics_reason)r);
+	if (f.reason && !one_of(f.reason, reasons, METRICS_REASON_COUNT)) {
+		fprintf(stderr, "portcullis: unknown reason '%s'; one of:", f.reason);
+		for (int r = 0; r < METRICS_REASON_COUNT; r++)
+			fprintf(stderr, " %s", reasons[r]);
+		fputc('\n', stderr);
+		return EXIT_USAGE;
+	}
+	if (f.mode && !one_of(f.mode, modes, 4)) {
+		errorf("unknown mode '%s'; one of: explicit intercept portal admin", f.mode);
+		return EXIT_USAGE;
+	}
+	if (limit) {
+		char *e;
+		long long n = strtoll(limit, &e, 10);
+
+		if (e == limit || *e || n < 1 || n > AUDIT_LIMIT_MAX) {
+			errorf("bad --limit '%s': 1 to %d", limit, AUDIT_LIMIT_MAX);
+			return EXIT_USAGE;
+		}
+		f.limit = (size_t)n;
+	}
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(&l, c, 8, head);
+	rc = store_failures_list(c->st, &f, audit_row_cb, &l);
+	rc = listing_end(&l, rc, "read the audit trail");
+	if (rc == EXIT_DONE && !c->json && l.n == f.limit)
+		fprintf(stderr, "portcullis: the newest %zu shown; --limit N or --until TIME for more\n",
+			l.n);
+	return rc;
+}
+
+/* ------------------------------------------------------------ admin log */
+
+static int action_row_cb(const struct store_admin_action *x, void *ud)
+{
+	struct listing *l = ud;
+	char when[32];
+
+	l->n++;
+	if (l->c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "id", json_integer(x->id));
+		json_object_set_new(o, "time_ms", json_integer(x->time_ms));
+		json_object_set_new(o, "admin", json_text(x->admin));
+		json_object_set_new(o, "action", json_text(x->action));
+		json_object_set_new(o, "target", json_text(x->target));
+		json_object_set_new(o, "detail", json_text(x->detail));
+		json_object_set_new(o, "client_addr", json_text(x->client_addr));
+		json_list_add(&l->j, o);
+		return 0;
+	}
+	return table_row(&l->t, (const char *const[]){ fmt_time(x->time_ms / 1000, 1, when, sizeof(when)),
+		x->admin, x->action, x->target, x->client_addr[0] ? x->client_addr : "-", x->detail });
+}
+
+static int cmd_actions(struct cli *c, int argc, char **argv)
+{
+	const char *limit = NULL;
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { "--limit", &limit, NULL },
+				    { NULL, NULL, NULL } };
+	static const char *const head[] = { "TIME", "ADMIN", "ACTION", "TARGET", "CLIENT", "DETAIL" };
+	struct listing l;
+	struct args a;
+	size_t n = 100;
+	int rc;
+
+	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	if (limit) {
+		char *e;
+		long long v = strtoll(limit, &e, 10);
+
+		if (e == limit || *e || v < 1 || v > AUDIT_LIMIT_MAX) {
+			errorf("bad --limit '%s': 1 to %d", limit, AUDIT_LIMIT_MAX);
+			return EXIT_USAGE;
+		}
+		n = (size_t)v;
+	}
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(&l, c, 6, head);
+	rc = store_admin_action_list(c->st, 0, 0, n, action_row_cb, &l);
+	return listing_end(&l, rc, "read the admin action log");
 }
 
 /* ------------------------------------------------------------ sessions */
 
-static int session_cb(const struct store_session *s, void *ud)
+static int session_row_cb(const struct store_session *s, void *ud)
 {
-	char user[1100], start[32], seen[32];
+	struct listing *l = ud;
+	char start[32], seen[32], exp[32], idle[32];
 
-	if (ud) {
-		json_array_append_new(ud, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:i}", "addr", s->addr,
-			"mac", s->mac, "username", s->username, "created_at", (json_int_t)s->created_at,
-			"last_seen_at", (json_int_t)s->last_seen_at, "expires_at", (json_int_t)s->expires_at,
-			"idle_timeout", (int)s->idle_timeout));
+	l->n++;
+	if (l->c->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "addr", json_text(s->addr));
+		json_object_set_new(o, "mac", json_text(s->mac));
+		json_object_set_new(o, "username", json_text(s->username));
+		json_object_set_new(o, "created_at", json_integer(s->created_at));
+		json_object_set_new(o, "last_seen_at", json_integer(s->last_seen_at));
+		json_object_set_new(o, "expires_at", json_integer(s->expires_at));
+		json_object_set_new(o, "idle_timeout", json_integer(s->idle_timeout));
+		json_list_add(&l->j, o);
 		return 0;
 	}
-	fmt_time(s->created_at, start, sizeof(start));
-	fmt_time(s->last_seen_at, seen, sizeof(seen));
-	printf("%-39s %-17s %-24s %s %s\n", s->addr, s->mac[0] ? s->mac : "-",
-	       esc(s->username, user, sizeof(user)), start, seen);
+	snprintf(idle, sizeof(idle), "%us", s->idle_timeout);
+	return table_row(&l->t, (const char *const[]){ s->addr, s->mac[0] ? s->mac : "-", s->username,
+		fmt_time(s->created_at, 0, start, sizeof(start)),
+		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),
+		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle });
+}
+
+static int cmd_session_list(struct cli *c, int argc, char **argv)
+{
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
+	static const char *const head[] = { "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN",
+					    "EXPIRES", "IDLE" };
+	struct listing l;
+	struct args a;
+	int rc;
+
+	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(&l, c, 7, head);
+	rc = store_session_list(c->st, session_row_cb, &l);
+	return listing_end(&l, rc, "list the sessions");
+}
+
+static int cmd_session_kick(struct cli *c, int argc, char **argv)
+{
+	struct args a;
+	char addr[64], *slash;
+	int rc;
+
+	if (parse_args(argc, argv, NULL, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	if (canonical_cidr(a.pos[0], addr, sizeof(addr)) < 0)
+		return EXIT_USAGE;
+	/* sessions are kept by bare address */
+	slash = strchr(addr, '/');
+	if (strcmp(slash, strchr(addr, ':') ? "/128" : "/32")) {
+		errorf("session kick takes one address, not a prefix");
+		return EXIT_USAGE;
+	}
+	*slash = '\0';
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		rc = store_session_delete(c->st, addr);
+		if (rc == 0)
+			rc = commit_with_action(c, "session.kick", addr, "");
+		else
+			store_rollback(c->st);
+	}
+	if (rc == 1) {
+		errorf("no session for %s", addr);
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "end the session");
+	printf("session of %s ended; the daemon drops it within a second\n", addr);
+	return EXIT_DONE;
+}
+
+/* ------------------------------------------------------------ database */
+
+static int cmd_backup(struct cli *c, int argc, char **argv)
+{
+	char err[512];
+	struct args a;
+
+	if (parse_args(argc, argv, NULL, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	if (store_backup(c->st, a.pos[0], err, sizeof(err)) < 0) {
+		errorf("%s", err);
+		return EXIT_FAILED;
+	}
+	printf("backup of %s written to %s\n", c->db_path, a.pos[0]);
+	return EXIT_DONE;
+}
+
+static int cmd_migrate(struct cli *c, int argc, char **argv)
+{
+	struct args a;
+
+	if (parse_args(argc, argv, NULL, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 1) < 0)
+		return EXIT_FAILED;
+	printf("schema version %d\n", store_schema_version(c->st));
+	return EXIT_DONE;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+struct command {
+	const char *group, *sub;      /* sub NULL: the group is the command */
+	const char *args;
+	const char *help;
+	int (*run)(struct cli *c, int argc, char **argv);
+	int (*run_sub)(struct cli *c, const char *sub, int argc, char **argv);
+};
+
+static const struct command commands[] = {
+	{ "user", "add", "NAME [--comment TEXT] [--expires DATE|never]",
+	  "add a proxy user; the password is read from standard input", cmd_user_add, NULL },
+	{ "user", "passwd", "NAME", "set a new password, read from standard input", NULL,
+	  cmd_user_change },
+	{ "user", "disable", "NAME", "refuse the user's logins", NULL, cmd_user_change },
+	{ "user", "enable", "NAME", "allow the user's logins again", NULL, cmd_user_change },
+	{ "user", "expiry", "NAME DATE|never",
+	  "the user's logins stop at DATE (YYYY-MM-DD[THH:MM], local time, or 30d from now)",
+	  NULL, cmd_user_change },
+	{ "user", "comment", "NAME TEXT...", "set the user's comment", NULL, cmd_user_change },
+	{ "user", "del", "NAME", "delete the user", NULL, cmd_user_change },
+	{ "user", "list", "[--json] [SEARCH]", "list users, or those whose name contains SEARCH",
+	  cmd_user_list, NULL },
+	{ "user", "show", "[--json] NAME", "show one user", cmd_user_show, NULL },
+	{ "admin", "add", "NAME", "add an admin panel account; password from standard input",
+	  NULL, cmd_admin_change },
+	{ "admin", "passwd", "NAME", "set an admin's password, read from standard input", NULL,
+	  cmd_admin_change },
+	{ "admin", "del", "NAME", "delete an admin account", NULL, cmd_admin_change },
+	{ "admin", "list", "[--json]", "list admin accounts", cmd_admin_list, NULL },
+	{ "whitelist", "add", "CIDR [COMMENT...]",
+	  "let an address or prefix pass without credentials", NULL, cmd_whitelist_change },
+	{ "whitelist", "del", "CIDR", "remove a whitelist entry", NULL, cmd_whitelist_change },
+	{ "whitelist", "list", "[--json]", "list the whitelist", cmd_whitelist_list, NULL },
+	{ "audit", NULL, "[--json] [--since TIME] [--until TIME] [--user NAME] [--addr ADDRESS]\n"
+	  "                  [--reason REASON] [--mode MODE] [--limit N]",
+	  "failed authentications, newest first (100 unless --limit)", cmd_audit, NULL },
+	{ "actions", NULL, "[--json] [--limit N]", "the admin action log, newest first",
+	  cmd_actions, NULL },
+	{ "session", "list", "[--json]", "list intercept-mode sessions", cmd_session_list, NULL },
+	{ "session", "kick", "ADDRESS", "end a client's session", cmd_session_kick, NULL },
+	{ "backup", NULL, "FILE", "consistent copy of the live database (SQLite online backup)",
+	  cmd_backup, NULL },
+	{ "migrate", NULL, "", "create or upgrade the database schema, print its version",
+	  cmd_migrate, NULL },
+};
+
+#define N_COMMANDS (sizeof(commands) / sizeof(commands[0]))
+
+static void usage_line(FILE *f, const char *prefix, const struct command *cmd)
+{
+	fprintf(f, "%s%s%s%s%s%s\n", prefix, cmd->group, cmd->sub ? " " : "",
+		cmd->sub ? cmd->sub : "", cmd->args[0] ? " " : "", cmd->args);
+}
+
+/* Every command, or those of one group. */
+static void usage(FILE *f, const char *group)
+{
+	fprintf(f, "usage: portcullis [-d DBFILE] [--json] COMMAND [ARGS]\n\n");
+	for (size_t i = 0; i < N_COMMANDS; i++) {
+		if (group && strcmp(group, commands[i].group))
+			continue;
+		usage_line(f, "  ", &commands[i]);
+		fprintf(f, "        %s\n", commands[i].help);
+	}
+	if (!group || !strcmp(group, "audit") || !strcmp(group, "user")) {
+		fprintf(f, "\nTIME is YYYY-MM-DD[THH:MM[:SS]] in local time, @UNIXTIME, or a duration\n"
+			   "(30m, 2h, 7d, 2w): ago for the audit, from now for an expiry.\n");
+	}
+	if (!group) {
+		fprintf(f, "\nThe database is -d DBFILE, else $PORTCULLIS_DB, else %s.\n"
+			   "A running daemon sees changes within a second. Exit status: 0 done,\n"
+			   "1 failed, 2 usage error.\n", DEFAULT_DB);
+	}
+}
+
+static int has_help(int argc, char **argv)
+{
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--"))
+			return 0;
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+			return 1;
+	}
 	return 0;
 }
 
-static int cmd_session(int argc, char **argv)
+static void set_actor(struct cli *c)
 {
-	if (!strcmp(argv[0], "list")) {
-		json_t *arr = NULL;
+	struct passwd *pw = getpwuid(getuid());
 
-		if (argc > 1 && !strcmp(argv[1], "--json"))
-			json_out = 1;
-		if (json_out)
-			arr = json_array();
-		else
-			printf("%-39s %-17s %-24s %-19s %s\n", "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN");
-		if (store_session_list(st, session_cb, arr) < 0)
-			return fail("%s", "cannot list sessions");
-		if (arr)
-			print_json(arr);
-		return 0;
-	}
-	if (!strcmp(argv[0], "kick")) {
-		struct cidr c;
-		char canon[64];
-		int rc;
-
-		if (argc < 2)
-			return fail("%s", "session kick ADDRESS"), 2;
-		if (cidr_parse(argv[1], &c) < 0 || !cidr_format(&c, canon, sizeof(canon)))
-			return fail("not an address: '%s'", argv[1]);
-		/* sessions are stored by bare address */
-		*strchr(canon, '/') = '\0';
-		rc = store_session_delete(st, canon);
-		if (rc == 1)
-			return fail("no session for %s", canon);
-		if (rc < 0)
-			return fail("%s", "database error");
-		audit_action("session.kick", canon, "");
-		printf("session %s kicked\n", canon);
-		return 0;
-	}
-	return fail("unknown session command '%s'", argv[0]), 2;
+	if (pw)
+		snprintf(c->actor, sizeof(c->actor), "cli:%s", pw->pw_name);
+	else
+		snprintf(c->actor, sizeof(c->actor), "cli:uid %u", (unsigned)getuid());
 }
 
 int main(int argc, char **argv)
 {
-	const char *db = getenv("PORTCULLIS_DB");
-	char err[512];
-	struct passwd *pw;
-	int i = 1, rc;
+	struct cli c = { 0 };
+	const struct command *cmd = NULL;
+	const char *env = getenv("PORTCULLIS_DB");
+	int i = 1, rc, nwords;
 
-	if (!db || !*db)
-		db = DEFAULT_DB;
-	if (argc > 2 && !strcmp(argv[1], "-d")) {
-		db = argv[2];
-		i = 3;
-	}
-	if (i < argc && (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help"))) {
-		usage(stdout);
-		return 0;
-	}
-	for (int k = i; k < argc; k++)
-		if (!strcmp(argv[k], "--json"))
-			json_out = 1;
-	if (i >= argc) {
-		usage(stderr);
-		return 2;
-	}
-	pw = getpwuid(getuid());
-	snprintf(actor, sizeof(actor), "cli:%s", pw ? pw->pw_name : "unknown");
-	st = store_open(db, err, sizeof(err));
-	if (!st) {
-		fprintf(stderr, "portcullis: %s\n", err);
-		return 1;
-	}
-	if (!strcmp(argv[i], "migrate")) {
-		printf("schema version %d\n", store_schema_version(st));
-		rc = 0;
-	} else if (!strcmp(argv[i], "backup")) {
-		if (i + 1 >= argc)
-			rc = fail("%s", "backup FILE"), rc = 2;
-		else if (store_backup(st, argv[i + 1], err, sizeof(err)) < 0)
-			rc = fail("%s", err);
-		else {
-			printf("backup written to %s\n", argv[i + 1]);
-			rc = 0;
+	/* the store's warnings would repeat what the CLI says itself */
+	log_init(LOG_LEVEL_ERROR, 0);
+	setlocale(LC_CTYPE, "");
+	term_utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
+	c.db_path = env && env[0] ? env : DEFAULT_DB;
+	for (; i < argc && argv[i][0] == '-'; i++) {
+		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
+			usage(stdout, NULL);
+			return EXIT_DONE;
+		} else if (!strcmp(argv[i], "--json")) {
+			c.json = 1;
+		} else if (!strcmp(argv[i], "-d") || !strcmp(argv[i], "--db")) {
+			if (++i >= argc) {
+				errorf("%s needs a database file", argv[i - 1]);
+				return EXIT_USAGE;
+			}
+			c.db_path = argv[i];
+		} else if (!strncmp(argv[i], "--db=", 5)) {
+			c.db_path = argv[i] + 5;
+		} else if (!strncmp(argv[i], "-d", 2)) {
+			c.db_path = argv[i] + 2;
+		} else {
+			errorf("unknown option '%s'; 'portcullis --help' lists what there is", argv[i]);
+			return EXIT_USAGE;
 		}
-	} else if (!strcmp(argv[i], "audit")) {
-		rc = cmd_audit(argc - i - 1, argv + i + 1);
-	} else if (i + 1 >= argc) {
-		usage(stderr);
-		rc = 2;
-	} else if (!strcmp(argv[i], "user")) {
-		rc = cmd_user(argc - i - 1, argv + i + 1);
-	} else if (!strcmp(argv[i], "admin")) {
-		rc = cmd_admin(argc - i - 1, argv + i + 1);
-	} else if (!strcmp(argv[i], "whitelist")) {
-		rc = cmd_whitelist(argc - i - 1, argv + i + 1);
-	} else if (!strcmp(argv[i], "session")) {
-		rc = cmd_session(argc - i - 1, argv + i + 1);
-	} else {
-		usage(stderr);
-		rc = 2;
 	}
-	store_close(st);
+	if (!c.db_path[0]) {
+		errorf("empty database path");
+		return EXIT_USAGE;
+	}
+	if (i >= argc) {
+		usage(stderr, NULL);
+		return EXIT_USAGE;
+	}
+	if (!strcmp(argv[i], "help")) {
+		usage(stdout, i + 1 < argc ? argv[i + 1] : NULL);
+		return EXIT_DONE;
+	}
+	for (size_t k = 0; k < N_COMMANDS; k++) {
+		if (strcmp(commands[k].group, argv[i]))
+			continue;
+		if (!commands[k].sub || (i + 1 < argc && !strcmp(commands[k].sub, argv[i + 1]))) {
+			cmd = &commands[k];
+			break;
+		}
+	}
+	if (!cmd) {
+		int known_group = 0;
+
+		for (size_t k = 0; k < N_COMMANDS; k++)
+			known_group |= !strcmp(commands[k].group, argv[i]);
+		if (known_group && i + 1 < argc && has_help(argc - i - 1, argv + i + 1)) {
+			usage(stdout, argv[i]);
+			return EXIT_DONE;
+		}
+		if (!known_group) {
+			errorf("unknown command '%s'; 'portcullis --help' lists them", argv[i]);
+			return EXIT_USAGE;
+		}
+		if (i + 1 < argc)
+			errorf("unknown %s command '%s'", argv[i], argv[i + 1]);
+		usage(stderr, argv[i]);
+		return EXIT_USAGE;
+	}
+	nwords = cmd->sub ? 2 : 1;
+	if (has_help(argc - i - nwords, argv + i + nwords)) {
+		usage_line(stdout, "usage: portcullis [-d DBFILE] ", cmd);
+		printf("  %s\n", cmd->help);
+		return EXIT_DONE;
+	}
+	set_actor(&c);
+	if (cmd->run)
+		rc = cmd->run(&c, argc - i - nwords, argv + i + nwords);
+	else
+		rc = cmd->run_sub(&c, cmd->sub, argc - i - nwords, argv + i + nwords);
+	if (rc == EXIT_USAGE)
+		usage_line(stderr, "usage: portcullis [-d DBFILE] ", cmd);
+	store_close(c.st);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		errorf("cannot write the output: %s", strerror(errno));
+		return EXIT_FAILED;
+	}
 	return rc;
 }

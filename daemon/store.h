@@ -4,15 +4,26 @@
  *
  * The only code in the project that includes sqlite3.h. WAL, foreign keys,
  * a busy timeout and prepared statements only: no SQL is ever built from
- * data. The numbered migrations in db/ are compiled in and applied at open.
+ * data. The numbered migrations in db/migrations are compiled in (by
+ * db/embed.sh) and applied at open, one transaction each, tracked in
+ * PRAGMA user_version.
  *
- * A struct store is a connection: use it from one thread at a time (the
- * daemon opens one per thread that needs it). Strings read back are always
- * NUL-terminated and truncated to their field.
+ * A struct store is one connection: use it from ONE thread at a time (the
+ * daemon opens one per thread that needs it; the connection is opened
+ * without SQLite's own mutexes). Several processes (daemon and CLI) may
+ * work on the same file at once: a writer waits up to the busy timeout.
  *
- * Return convention: 0 ok (found), 1 not found, -1 error; -EEXIST for a
- * duplicate name; -EBUSY (database locked) and -ENOSPC (disk full) where a
- * caller may want to wait and retry.
+ * Strings: every function borrows its string arguments. Names (user, admin,
+ * cidr, address, meta key) longer than their field are refused (-EINVAL)
+ * rather than silently shortened into another name; free text (comment,
+ * host, User-Agent, detail) is cut to its field at a UTF-8 character
+ * boundary. Strings read back are always NUL-terminated and fit their field.
+ * Times are unix seconds unless the name ends in _ms; 0 means never/unset.
+ *
+ * Return convention: 0 ok (found), 1 not found (nothing changed), negative
+ * on error: -EEXIST duplicate name, -EINVAL an argument out of bounds,
+ * -EBUSY database locked past the busy timeout, -ENOSPC disk full (callers
+ * may keep the data and retry), -1 anything else.
  */
 #ifndef PORTCULLIS_STORE_H
 #define PORTCULLIS_STORE_H
@@ -20,144 +31,219 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#define STORE_BUSY_TIMEOUT_DEFAULT_MS 5000
+#define STORE_NAME_MAX    256     /* user and admin names, bytes of UTF-8 */
+#define STORE_COMMENT_MAX 256
+#define STORE_ADDR_MAX    45      /* INET6_ADDRSTRLEN - 1 */
+
 struct store;
 
 struct store_migration {
-	int version;
+	int version;              /* > 0, strictly increasing along the list */
 	const char *sql;
 };
+/* The list generated from db/migrations/NNN_*.sql. */
 extern const struct store_migration store_migrations[];
 extern const size_t store_n_migrations;
 
 struct store_user {
 	int64_t id;
-	char name[257];
-	char phc[192];
-	char ha1_md5[33];
+	char name[STORE_NAME_MAX + 1];
+	char phc[192];            /* scrypt PHC string (passwd.h) */
+	char ha1_md5[33];         /* "" unless Digest is on */
 	char ha1_sha256[65];
 	int enabled;
-	int64_t expires_at;       /* unix s; 0 never */
-	char comment[257];
-	int64_t created_at, updated_at, last_login_at;   /* unix s; 0 never */
+	int64_t expires_at;       /* 0 never */
+	char comment[STORE_COMMENT_MAX + 1];
+	int64_t created_at, updated_at, last_login_at;   /* 0 never */
 };
 
 struct store_admin {
 	int64_t id;
-	char name[257];
+	char name[STORE_NAME_MAX + 1];
 	char phc[192];
 	int64_t created_at, updated_at, last_login_at;
 };
 
 struct store_whitelist {
 	int64_t id;
-	char cidr[64];
-	char comment[257];
+	char cidr[64];            /* canonical text (cidr_format) */
+	char comment[STORE_COMMENT_MAX + 1];
 	int64_t created_at;
 };
 
+/* A logged-in intercept-mode client, keyed by address. */
 struct store_session {
 	int64_t id;
-	char addr[46];
-	char mac[18];
-	char username[257];
+	char addr[STORE_ADDR_MAX + 1];
+	char mac[18];             /* "aa:bb:cc:dd:ee:ff", "" when not on-link */
+	char username[STORE_NAME_MAX + 1];
 	int64_t created_at, last_seen_at, expires_at;
-	unsigned idle_timeout;
+	unsigned idle_timeout;    /* seconds */
 };
 
 struct store_failure {
 	int64_t id;
 	int64_t time_ms;
-	char client_addr[46];
+	char client_addr[STORE_ADDR_MAX + 1];
 	int client_port;
 	char mode[16];            /* explicit, intercept, portal, admin */
 	char scheme[16];          /* basic, digest, form, none, other */
-	char username[257];
-	char reason[24];
+	char username[STORE_NAME_MAX + 1];   /* as presented, any bytes */
+	char reason[24];          /* metrics_reason_name() */
 	char host[256];
 	char user_agent[257];
 };
 
+/*
+ * Audit listing filter. Zero/NULL/"" fields do not filter. The keyset
+ * cursor (before_time_ms, before_id) is the last row of the previous page:
+ * rows strictly older, i.e. time_ms < before_time_ms, or equal time and
+ * id < before_id; it is ignored while before_time_ms is 0.
+ */
 struct store_failure_filter {
-	int64_t since_ms, until_ms;       /* 0: unbounded */
-	const char *username, *client_addr, *reason, *mode;   /* NULL: any */
-	int64_t before_time_ms, before_id; /* keyset cursor: strictly older; 0: from the newest */
+	int64_t since_ms, until_ms;       /* since <= time_ms < until */
+	const char *username, *client_addr, *reason, *mode;   /* exact match */
+	int64_t before_time_ms, before_id;
 	size_t limit;                      /* 0: 100 */
 };
 
 struct store_admin_action {
 	int64_t id, time_ms;
-	char admin[257];
-	char action[64];
-	char target[257];
+	char admin[STORE_NAME_MAX + 1];   /* admin name, or "cli:<unix user>" */
+	char action[64];                  /* "user.add", "whitelist.del", ... */
+	char target[STORE_NAME_MAX + 1];
 	char detail[512];
-	char client_addr[46];
+	char client_addr[STORE_ADDR_MAX + 1];
 };
 
+/* Counters bumped by triggers whenever the table changes (from any
+ * process): poll them and reload what moved. A user's last_login_at and a
+ * session's last_seen_at do not count as changes; a session upsert does. */
 struct store_generations {
 	int64_t users, whitelist, sessions, admins;
 };
 
-/* Open (creating the file, mode 0600; not its directory) and migrate.
- * NULL with a message in err on failure. */
-struct store *store_open(const char *path, char *err, size_t errlen);
-void store_close(struct store *st);
-/* Schema version after migrations. */
-int store_schema_version(struct store *st);
+struct store_options {
+	unsigned busy_timeout_ms;          /* 0: STORE_BUSY_TIMEOUT_DEFAULT_MS */
+	/* NULL: store_migrations (tests pass their own list) */
+	const struct store_migration *migrations;
+	size_t n_migrations;
+};
 
+/*
+ * Open the database at path and apply pending migrations. A missing file
+ * is created with mode 0600 (when root creates it, it is given to the owner
+ * of its directory, so the daemon's user can open what root's CLI made);
+ * a missing directory is an error. NULL with a message in err on failure:
+ * cannot create or write, not a database, a schema newer than this program
+ * knows, a migration that failed (it is rolled back whole).
+ */
+struct store *store_open(const char *path, char *err, size_t errlen);
+struct store *store_open_opts(const char *path, const struct store_options *opts,
+			      char *err, size_t errlen);
+/* Finalizes every statement and closes; accepts NULL. */
+void store_close(struct store *st);
+/* Schema version (PRAGMA user_version) after migrations, -1 on error. */
+int store_schema_version(struct store *st);
+/* 0: the default. */
+void store_set_busy_timeout(struct store *st, unsigned ms);
+
+/*
+ * Group several changes into one transaction (BEGIN IMMEDIATE, so the
+ * write lock is taken up front and a busy database fails here, not half
+ * way). Do no slow work (hashing) inside. store_failures_insert opens its
+ * own transaction and must not be called inside one. store_commit rolls
+ * back when it fails; store_rollback accepts a connection with no open
+ * transaction.
+ */
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+void store_rollback(struct store *st);
+
+/* --- proxy users; names compare byte for byte (BINARY) */
 int store_user_get(struct store *st, const char *name, struct store_user *out);
+/* Sets created_at = updated_at = now; ignores u->id and the login time.
+ * -EEXIST if the name exists; -EINVAL for an empty name or phc. */
 int store_user_add(struct store *st, const struct store_user *u);
+/* ha1_* NULL or "" store no Digest hash. 0, 1 not found, negative. */
 int store_user_set_password(struct store *st, const char *name, const char *phc,
 			    const char *ha1_md5, const char *ha1_sha256);
 int store_user_set_enabled(struct store *st, const char *name, int enabled);
 int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at);
 int store_user_set_comment(struct store *st, const char *name, const char *comment);
 int store_user_delete(struct store *st, const char *name);
+/* Records a login; does not bump the users generation. */
 int store_user_touch_login(struct store *st, const char *name, int64_t when);
-/* Users ordered by name; search (NULL: all) is a substring of the name.
- * cb returns non-zero to stop. */
+/* Users ordered by name; search (NULL or "": all) is a byte substring of
+ * the name. cb returns non-zero to stop. 0 or negative. */
 int store_user_list(struct store *st, const char *search,
 		    int (*cb)(const struct store_user *u, void *ud), void *ud);
 /* Drop every stored Digest HA1 (Digest turned off). */
 int store_users_clear_ha1(struct store *st);
 
+/* --- admin accounts (the panel), separate from proxy users */
 int store_admin_get(struct store *st, const char *name, struct store_admin *out);
 int store_admin_add(struct store *st, const char *name, const char *phc);
 int store_admin_set_password(struct store *st, const char *name, const char *phc);
 int store_admin_delete(struct store *st, const char *name);
 int store_admin_touch_login(struct store *st, const char *name, int64_t when);
+/* Ordered by name. */
 int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud);
 
+/* --- whitelist; cidr is the canonical text, the caller canonicalises */
 int store_whitelist_add(struct store *st, const char *cidr, const char *comment);
 int store_whitelist_del(struct store *st, const char *cidr);
+/* Ordered by cidr text. */
 int store_whitelist_list(struct store *st,
 			 int (*cb)(const struct store_whitelist *w, void *ud), void *ud);
 
+/* --- intercept-mode sessions, keyed by addr */
+/* Insert, or replace every field of the session of that address. */
 int store_session_upsert(struct store *st, const struct store_session *s);
+int store_session_get(struct store *st, const char *addr, struct store_session *out);
 int store_session_delete(struct store *st, const char *addr);
+/* Sets last_seen_at; does not bump the sessions generation. */
 int store_session_touch(struct store *st, const char *addr, int64_t when);
+/* Oldest first. */
 int store_session_list(struct store *st, int (*cb)(const struct store_session *s, void *ud),
 		       void *ud);
 
-/* All rows in one transaction: all or none. */
+/* --- audit trail of failed authentications */
+/* All n rows in one transaction: all or none (ids are assigned, rows[].id
+ * is ignored). 0, -EBUSY, -ENOSPC or -1; on error nothing was written. */
 int store_failures_insert(struct store *st, const struct store_failure *rows, size_t n);
-/* Newest first, keyset paging (never OFFSET). */
+/* Newest first (time_ms, then id), keyset paging (never OFFSET); f NULL
+ * lists the newest 100. 0 or negative. */
 int store_failures_list(struct store *st, const struct store_failure_filter *f,
 			int (*cb)(const struct store_failure *r, void *ud), void *ud);
+/* Delete rows with time_ms < older_than_ms, in short batches so that other
+ * writers are not held up. Rows deleted (>= 0), or negative. */
 int store_failures_prune(struct store *st, int64_t older_than_ms);
 
+/* --- audit trail of admin actions */
 int store_admin_action_insert(struct store *st, int64_t time_ms, const char *admin,
 			      const char *action, const char *target, const char *detail,
 			      const char *client_addr);
+/* Newest first; (before_time_ms, before_id) a keyset cursor as above
+ * (before_time_ms 0: from the newest); limit 0: 100. */
 int store_admin_action_list(struct store *st, int64_t before_time_ms, int64_t before_id,
 			    size_t limit,
 			    int (*cb)(const struct store_admin_action *a, void *ud), void *ud);
+/* As store_failures_prune. */
+int store_admin_actions_prune(struct store *st, int64_t older_than_ms);
 
+/* --- change counters and small settings */
 int store_generations(struct store *st, struct store_generations *out);
+/* 0 with the value in out (cut to outlen - 1 bytes), 1 missing, negative. */
 int store_meta_get(struct store *st, const char *key, char *out, size_t outlen);
 int store_meta_set(struct store *st, const char *key, const char *value);
+/* 0 (also when the key was missing) or negative. */
 int store_meta_del(struct store *st, const char *key);
 
-/* Consistent copy of the live database into dest (SQLite online backup). */
+/* Consistent copy of the live database into dest_path (SQLite online
+ * backup; writers are not blocked). dest_path is created with mode 0600 or
+ * overwritten; it may not be the database itself. 0, or -1 with a message. */
 int store_backup(struct store *st, const char *dest_path, char *err, size_t errlen);
 
 #endif
