@@ -1,8 +1,11 @@
 #!/bin/sh
 # `make bench`: figures, not part of `make test`; asserts nothing about speed.
-#  - wrk through the explicit proxy in the three-namespace topology;
+#  - the comparison (t_compare.sh): direct routing, Squid, tinyproxy and
+#    Portcullis in the three-namespace topology, one table at the end;
 #  - audit paging through the admin API with a million rows (loopback).
+# BENCH_SECONDS (5) per wrk run, BENCH_RUNS (3) rounds; about 5 minutes.
 cd "$(dirname "$0")/../.." || exit 1
-E2E_SCENARIOS=tests/bench bash tests/e2e/run.sh
+sh tests/bench/install-deps.sh || exit 1
+E2E_SCENARIOS=tests/bench E2E_TIMEOUT=900 bash tests/e2e/run.sh
 echo "== audit paging, ${AUDIT_ROWS:-1000000} rows"
 bash tests/bench/audit_paging.sh

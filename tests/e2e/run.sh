@@ -98,7 +98,7 @@ for t in "${E2E_SCENARIOS:-$HERE}"/t_*.sh; do
 	name=$(basename "$t" .sh)
 	[ -n "$only" ] && [ "$name" != "$only" ] && continue
 	echo "== $name"
-	if timeout 180 bash "$t"; then
+	if timeout "${E2E_TIMEOUT:-180}" bash "$t"; then
 		passed=$((passed + 1))
 	else
 		failed=$((failed + 1)); failed_names="$failed_names $name"
