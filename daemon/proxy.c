@@ -113,6 +113,7 @@ struct conn {
 	/* a kept-alive upstream connection and what it is connected to */
 	char up_host[256];
 	uint16_t up_port;
+	char up_peer[64];         /* its address, for the access log */
 };
 
 struct listener {
@@ -453,6 +454,7 @@ static void conn_close_upstream(struct conn *c)
 	c->upstream_eof = 0;
 	c->up_host[0] = '\0';
 	c->up_port = 0;
+	c->up_peer[0] = '\0';
 	buf_free(&c->ubuf);
 	buf_free(&c->to_up);
 }
@@ -899,6 +901,7 @@ static void conn_connect_next(struct conn *c)
 		}
 		snprintf(c->up_host, sizeof(c->up_host), "%s", x->host);
 		c->up_port = x->port;
+		snprintf(c->up_peer, sizeof(c->up_peer), "%s", x->peer);
 		c->state = CS_CONNECT;
 		c->deadline = loop_now(c->w->loop) + p->cfg->connect_timeout;
 		return;
@@ -1123,13 +1126,8 @@ static void conn_forward(struct conn *c, const struct http_request *r, size_t he
 	if (c->uw.fd >= 0 && r->method != HTTP_METHOD_CONNECT && !c->upstream_eof &&
 	    c->up_port == x->port && strcmp(c->up_host, x->host) == 0) {
 		x->reused = 1;
-		{
-			struct sockaddr_storage ss;
-			socklen_t len = sizeof(ss);
-
-			if (getpeername(c->uw.fd, (struct sockaddr *)&ss, &len) == 0)
-				cidr_addr_text((struct sockaddr *)&ss, x->peer, sizeof(x->peer));
-		}
+		/* remembered at connect: a getpeername per request cost a syscall */
+		snprintf(x->peer, sizeof(x->peer), "%s", c->up_peer);
 		c->state = CS_EXCHANGE;
 		c->deadline = loop_now(c->w->loop) + p->cfg->upstream_timeout;
 		return;
@@ -1420,7 +1418,12 @@ static void conn_update(struct conn *c)
 	case CS_EXCHANGE:
 	case CS_CONNECT:
 	case CS_RESOLVE:
-		want_client_input = x && !x->req_done && buf_len(&c->to_up) < BUF_SIZE;
+		/* a request body moves as fast as the origin takes it; after a
+		 * complete request, whatever the client sends next (a pipelined
+		 * request) waits in cbuf. Watching for it keeps the client's
+		 * watch unchanged through a keep-alive exchange, where dropping
+		 * and re-adding it cost two epoll_ctl calls per request. */
+		want_client_input = x && (x->req_done || buf_len(&c->to_up) < BUF_SIZE);
 		break;
 	case CS_TUNNEL:
 		want_client_input = buf_len(&c->to_up) < BUF_SIZE;
@@ -1560,7 +1563,8 @@ static void conn_process(struct conn *c)
 	if (!c->closed) {
 		if (c->state == CS_IDLE && buf_len(&c->cbuf) == 0) {
 			buf_trim(&c->cbuf);
-			if (c->client_eof) {
+			/* a client that half-closed still reads the rest of its answer */
+			if (c->client_eof && buf_len(&c->to_cl) == 0) {
 				conn_close(c, "client closed");
 				return;
 			}
@@ -1594,7 +1598,7 @@ static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t eve
 			metrics_add(bytes_from_clients, (uint64_t)n);
 			if (c->state == CS_TUNNEL)
 				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
-			else if (c->state == CS_EXCHANGE)
+			else if (c->state == CS_EXCHANGE && c->x && !c->x->req_done)
 				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
 		}
 		if (n == 0 && c->state != CS_TUNNEL && c->x && !c->x->req_done) {
