@@ -11,6 +11,8 @@
 #include "cidr.h"
 #include "log.h"
 
+#define LINE_MAX_LEN 8192         /* a formatted line, escaping included */
+
 struct accesslog {
 	char path[512];
 	int fd;
@@ -146,19 +148,11 @@ int accesslog_format(char *buf, size_t len, const struct accesslog_entry *e)
 	return (int)o;
 }
 
-void accesslog_write(struct accesslog *log, const struct accesslog_entry *e)
+static void accesslog_put(struct accesslog *log, const char *text, size_t len)
 {
-	char line[8192];
-	int n;
-
-	if (!log)
-		return;
-	n = accesslog_format(line, sizeof(line), e);
-	if (n < 0)
-		return;
 	pthread_mutex_lock(&log->lock);
-	/* O_APPEND makes each line's write atomic with respect to the others */
-	if (write(log->fd, line, (size_t)n) < 0) {
+	/* O_APPEND makes each write atomic with respect to the others */
+	if (write(log->fd, text, len) < 0) {
 		/* a full disk must not stop traffic: the line is lost, and the
 		 * daemon log says so once (until the next reopen) */
 		if (!log->write_failed)
@@ -167,4 +161,38 @@ void accesslog_write(struct accesslog *log, const struct accesslog_entry *e)
 		log->write_failed = 1;
 	}
 	pthread_mutex_unlock(&log->lock);
+}
+
+void accesslog_write(struct accesslog *log, const struct accesslog_entry *e)
+{
+	char line[LINE_MAX_LEN];
+	int n;
+
+	if (!log)
+		return;
+	n = accesslog_format(line, sizeof(line), e);
+	if (n > 0)
+		accesslog_put(log, line, (size_t)n);
+}
+
+void accesslog_flush(struct accesslog *log, struct accesslog_batch *batch)
+{
+	if (log && batch->len)
+		accesslog_put(log, batch->buf, batch->len);
+	batch->len = 0;
+}
+
+void accesslog_queue(struct accesslog *log, struct accesslog_batch *batch,
+		     const struct accesslog_entry *e)
+{
+	int n;
+
+	if (!log)
+		return;
+	/* the longest line fits in the room that is always left */
+	if (sizeof(batch->buf) - batch->len < LINE_MAX_LEN + 1)
+		accesslog_flush(log, batch);
+	n = accesslog_format(batch->buf + batch->len, LINE_MAX_LEN, e);
+	if (n > 0)
+		batch->len += (size_t)n;
 }

@@ -43,6 +43,25 @@ void accesslog_close(struct accesslog *log);
 /* Thread-safe; one write(2) per line. log may be NULL (no log). */
 void accesslog_write(struct accesslog *log, const struct accesslog_entry *e);
 
+/*
+ * Lines that one thread collects and writes with one write(2): a proxy
+ * worker queues the lines of a batch of events and flushes at its end, so a
+ * busy worker makes one write per batch instead of one per request, and
+ * lines are never held past the batch that produced them.
+ */
+#define ACCESSLOG_BATCH_SIZE (32 * 1024)
+struct accesslog_batch {
+	size_t len;
+	char buf[ACCESSLOG_BATCH_SIZE];
+};
+
+/* Queue one line in batch (the caller's, used by one thread at a time);
+ * writes the batch out first when the line would not fit. log may be NULL. */
+void accesslog_queue(struct accesslog *log, struct accesslog_batch *batch,
+		     const struct accesslog_entry *e);
+/* Write out what batch holds and empty it. log may be NULL. */
+void accesslog_flush(struct accesslog *log, struct accesslog_batch *batch);
+
 /* Format one line into buf (for tests); returns its length or -1. */
 int accesslog_format(char *buf, size_t len, const struct accesslog_entry *e);
 

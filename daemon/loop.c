@@ -26,6 +26,8 @@ struct loop {
 	int64_t now;
 	loop_tick_cb tick_cb;
 	void *tick_ud;
+	loop_tick_cb batch_end_cb;
+	void *batch_end_ud;
 
 	pthread_mutex_t lock;        /* guards calls */
 	struct loop_call *calls, **calls_tail;
@@ -181,7 +183,11 @@ int loop_run(struct loop *loop)
 				w->cb(loop, w, ev[i].events);
 		}
 		loop_run_deferred(loop);
+		if (loop->batch_end_cb)
+			loop->batch_end_cb(loop, loop->batch_end_ud);
 	}
+	if (loop->batch_end_cb)
+		loop->batch_end_cb(loop, loop->batch_end_ud);
 	return 0;
 }
 
@@ -249,6 +255,12 @@ void loop_set_tick(struct loop *loop, loop_tick_cb cb, void *ud)
 {
 	loop->tick_cb = cb;
 	loop->tick_ud = ud;
+}
+
+void loop_set_batch_end(struct loop *loop, loop_tick_cb cb, void *ud)
+{
+	loop->batch_end_cb = cb;
+	loop->batch_end_ud = ud;
 }
 
 void loop_post_call(struct loop *loop, struct loop_call *c)

@@ -53,6 +53,11 @@ void loop_watch_del(struct loop *loop, struct loop_watch *w);
 /* Called once a second on the loop thread. */
 void loop_set_tick(struct loop *loop, loop_tick_cb cb, void *ud);
 
+/* Called after each batch of events (and its deferred frees), before the
+ * loop waits again, and once more when loop_run returns: where work
+ * gathered during a batch is written out in one go. */
+void loop_set_batch_end(struct loop *loop, loop_tick_cb cb, void *ud);
+
 /* Thread-safe: run fn(ud) on the loop thread soon. 0 or -1 (out of memory). */
 int loop_post(struct loop *loop, loop_call_cb fn, void *ud);
 

@@ -134,6 +134,8 @@ struct worker {
 	/* scratch for parsing: one conn at a time runs on a worker */
 	struct http_request req;
 	struct http_response resp;
+	/* access log lines of the current batch of events, one write at its end */
+	struct accesslog_batch log_batch;
 };
 
 struct proxy {
@@ -368,7 +370,7 @@ static void conn_log_exchange(struct conn *c)
 	e.peer = x->peer;
 	e.content_type = x->content_type;
 	e.content_type_len = strlen(x->content_type);
-	accesslog_write(c->w->p->log, &e);
+	accesslog_queue(c->w->p->log, &c->w->log_batch, &e);
 }
 
 /*
@@ -1775,6 +1777,14 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 
 /* ------------------------------------------------------------ workers */
 
+static void worker_batch_end_cb(struct loop *loop, void *ud)
+{
+	struct worker *w = ud;
+
+	(void)loop;
+	accesslog_flush(w->p->log, &w->log_batch);
+}
+
 static int listen_socket(const struct config_addr *a, char *err, size_t errlen)
 {
 	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -1842,6 +1852,7 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 			goto fail;
 		}
 		loop_set_tick(w->loop, worker_tick_cb, w);
+		loop_set_batch_end(w->loop, worker_batch_end_cb, w);
 		for (size_t k = 0; k < cfg->n_proxy_listen; k++) {
 			int fd = listen_socket(&cfg->proxy_listen[k], err, errlen);
 

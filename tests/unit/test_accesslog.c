@@ -5,7 +5,10 @@
 #include <cmocka.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "accesslog.h"
 
@@ -87,6 +90,81 @@ static void test_ipv6_client(void **state)
 	assert_non_null(strstr(line, " fd00:201::2 TCP_TUNNEL/200 0 CONNECT 10.202.0.2:443 bob HIER_DIRECT/10.202.0.2 -\n"));
 }
 
+static size_t file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return (size_t)n;
+}
+
+/* Queued lines reach the file only when flushed, whole and in order; a
+ * batch that would overflow writes itself out first, losing nothing. */
+static void test_batch_writes_whole_lines(void **state)
+{
+	char path[] = "/tmp/portcullis-accesslog-test.XXXXXX";
+	int fd = mkstemp(path);
+	struct sockaddr_in sin = client();
+	char url[4096], line[8192];
+	struct accesslog_entry e = {
+		.start_ms = 1732451234567, .duration_ms = 1,
+		.client = (struct sockaddr *)&sin, .tag = "TCP_MISS", .status = 200,
+		.bytes = 10, .method = "GET", .method_len = 3, .url = url,
+		.hierarchy = "HIER_DIRECT", .peer = "10.202.0.2",
+	};
+	struct accesslog_batch *b = calloc(1, sizeof(*b));
+	struct accesslog *log;
+	char err[256];
+	size_t one, n = 0;
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	log = accesslog_open(path, err, sizeof(err));
+	assert_non_null(log);
+	assert_non_null(b);
+	memset(url, 'a', sizeof(url) - 1);
+	memcpy(url, "http://", 7);
+	url[sizeof(url) - 1] = '\0';
+	e.url_len = strlen(url);
+	one = (size_t)accesslog_format(line, sizeof(line), &e);
+
+	accesslog_queue(log, b, &e);
+	accesslog_queue(log, b, &e);
+	assert_int_equal(file_size(path), 0);
+	accesslog_flush(log, b);
+	assert_int_equal(file_size(path), 2 * one);
+	assert_int_equal(b->len, 0);
+	/* more than a batch holds: every line arrives, each one whole */
+	for (int i = 0; i < 20; i++)
+		accesslog_queue(log, b, &e);
+	assert_true(file_size(path) > 2 * one);
+	accesslog_flush(log, b);
+	assert_int_equal(file_size(path), 22 * one);
+	{
+		FILE *f = fopen(path, "r");
+		char *got = malloc(one + 1);
+
+		assert_non_null(f);
+		assert_non_null(got);
+		while (fread(got, 1, one, f) == one) {
+			got[one] = '\0';
+			assert_string_equal(got, line);
+			n++;
+		}
+		fclose(f);
+		free(got);
+	}
+	assert_int_equal(n, 22);
+	accesslog_close(log);
+	free(b);
+	unlink(path);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -94,6 +172,7 @@ int main(void)
 		cmocka_unit_test(test_empty_fields_are_dashes),
 		cmocka_unit_test(test_hostile_user_is_escaped),
 		cmocka_unit_test(test_ipv6_client),
+		cmocka_unit_test(test_batch_writes_whole_lines),
 	};
 
 	return cmocka_run_group_tests_name("accesslog", tests, NULL, NULL);
