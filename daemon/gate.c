@@ -286,12 +286,24 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 	pthread_mutex_unlock(&g->q_lock);
 }
 
+/* The last "last login" this thread queued: a busy user's requests would
+ * otherwise each take the queue's lock, shared by every worker, to write
+ * the same second again. */
+static __thread char login_memo_name[AUTH_USER_MAX + 1];
+static __thread int64_t login_memo_when;
+
 static void gate_login_ok(struct gate *g, const char *username)
 {
+	int64_t now = loop_wall_ms() / 1000;
+
+	if (login_memo_when == now && strcmp(login_memo_name, username) == 0)
+		return;
+	login_memo_when = now;
+	snprintf(login_memo_name, sizeof(login_memo_name), "%s", username);
 	pthread_mutex_lock(&g->q_lock);
 	for (size_t i = 0; i < g->n_logins; i++) {
 		if (strcmp(g->logins[i].name, username) == 0) {
-			g->logins[i].when = loop_wall_ms() / 1000;
+			g->logins[i].when = now;
 			goto out;
 		}
 	}
@@ -299,7 +311,7 @@ static void gate_login_ok(struct gate *g, const char *username)
 	 * distinct users costs a slightly older timestamp, nothing more */
 	if (g->n_logins < LOGIN_QUEUE) {
 		snprintf(g->logins[g->n_logins].name, sizeof(g->logins[0].name), "%s", username);
-		g->logins[g->n_logins].when = loop_wall_ms() / 1000;
+		g->logins[g->n_logins].when = now;
 		g->n_logins++;
 	}
 out:
@@ -308,19 +320,24 @@ out:
 
 /* ------------------------------------------------------------ lockouts */
 
+/* *known (may be NULL): whether the address or the username has any
+ * failures or lockout on record at all. */
 static int gate_locked(struct gate *g, const struct sockaddr *client, const char *username,
-		       unsigned *retry_after)
+		       unsigned *retry_after, int *known)
 {
 	char addr[64];
 	unsigned ra_addr = 0, ra_user = 0;
-	int locked = 0;
+	int locked = 0, addr_known = 0, user_known = 0;
 
 	cidr_addr_text(client, addr, sizeof(addr));
-	if (lockout_check(g->lock_addr, addr, strlen(addr), mono_now(), &ra_addr))
+	if (lockout_check_known(g->lock_addr, addr, strlen(addr), mono_now(), &ra_addr, &addr_known))
 		locked = 1;
 	if (username[0] &&
-	    lockout_check(g->lock_user, username, strlen(username), mono_now(), &ra_user))
+	    lockout_check_known(g->lock_user, username, strlen(username), mono_now(), &ra_user,
+				&user_known))
 		locked = 1;
+	if (known)
+		*known = addr_known || user_known;
 	*retry_after = ra_addr > ra_user ? ra_addr : ra_user;
 	if (*retry_after == 0)
 		*retry_after = 1;
@@ -347,13 +364,21 @@ static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct
 	}
 }
 
-static void gate_success(struct gate *g, const struct sockaddr *client, const char *username)
+/* lockout_known 0: the check just before found no failures on record for
+ * the address or the user, so there is nothing to forget; two more hashed
+ * lookups under the counters' locks per request are saved. A failure that
+ * another thread counts in between stays counted, which errs on the safe
+ * side. */
+static void gate_success(struct gate *g, const struct sockaddr *client, const char *username,
+			 int lockout_known)
 {
 	char addr[64];
 
-	cidr_addr_text(client, addr, sizeof(addr));
-	lockout_success(g->lock_addr, addr, strlen(addr));
-	lockout_success(g->lock_user, username, strlen(username));
+	if (lockout_known) {
+		cidr_addr_text(client, addr, sizeof(addr));
+		lockout_success(g->lock_addr, addr, strlen(addr));
+		lockout_success(g->lock_user, username, strlen(username));
+	}
 	metrics_inc(auth_ok);
 	gate_login_ok(g, username);
 }
@@ -547,13 +572,13 @@ static void job_work(struct pool_job *pj)
 /* Apply a final verdict: count, audit, lockout bookkeeping. */
 static void gate_conclude(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
 			  const struct auth_credentials *c, int from_form, enum metrics_reason why,
-			  struct gate_result *res, const char *host, const char *ua)
+			  struct gate_result *res, const char *host, const char *ua, int lockout_known)
 {
 	const char *scheme = scheme_name(c, from_form);
 
 	switch (res->verdict) {
 	case GATE_PASS:
-		gate_success(g, client, res->username);
+		gate_success(g, client, res->username, lockout_known);
 		break;
 	case GATE_STALE:
 		/* the normal renewal of a Digest nonce: audited, never counted
@@ -574,7 +599,7 @@ static void job_done(struct pool_job *pj)
 	struct gate_job *j = (struct gate_job *)pj;
 
 	gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds, j->from_form, j->why,
-		      &j->res, j->host, j->user_agent);
+		      &j->res, j->host, j->user_agent, 1);
 	j->cb(j->ud, &j->res);
 	OPENSSL_cleanse(&j->creds, sizeof(j->creds));
 	free(j);
@@ -641,13 +666,14 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	struct cache_entry e;
 	uint8_t key[32];
 	enum metrics_reason why;
+	int known;
 
 	copy_bounded(host, sizeof(host), q->host ? q->host : "", q->host_len);
 	copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
 	copy_bounded(method, sizeof(method), q->method ? q->method : "", q->method_len);
 	snprintf(res->username, sizeof(res->username), "%s", c->username);
 
-	if (gate_locked(g, q->client, c->username, &res->retry_after)) {
+	if (gate_locked(g, q->client, c->username, &res->retry_after, &known)) {
 		metrics_inc(locked_refusals);
 		res->verdict = GATE_LOCKED;
 		return 0;
@@ -661,7 +687,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		if (cache_get(g, key, &e)) {
 			res->from_cache = 1;
 			res->verdict = basic_from_cache(&e, &why);
-			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua);
+			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known);
 			return 0;
 		}
 		return gate_submit(g, q, c, from_form, res, loop, cb, ud);
@@ -683,14 +709,14 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		res->verdict = digest_decide(g, &e, c, method, &why);
 		if (res->verdict == GATE_PASS)
 			metrics_inc(auth_cache_hits);
-		gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua);
+		gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known);
 		return 0;
 	}
 	return gate_submit(g, q, c, from_form, res, loop, cb, ud);
 
 malformed:
 	res->verdict = GATE_FAIL;
-	gate_conclude(g, q->mode, q->client, c, from_form, METRICS_REASON_MALFORMED, res, host, ua);
+	gate_conclude(g, q->mode, q->client, c, from_form, METRICS_REASON_MALFORMED, res, host, ua, 1);
 	return 0;
 }
 
@@ -721,7 +747,7 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 		copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
 		snprintf(res->username, sizeof(res->username), "%s", c->username);
 		res->verdict = GATE_FAIL;
-		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua);
+		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua, 1);
 		rc = 0;
 	} else {
 		rc = gate_check_creds(g, q, c, 0, res, loop, cb, ud);
@@ -751,7 +777,7 @@ int gate_check_password(struct gate *g, const struct gate_query *q,
 	c->password_len = password_len;
 	if (!username[0]) {
 		res->verdict = GATE_FAIL;
-		gate_conclude(g, q->mode, q->client, c, 1, METRICS_REASON_MALFORMED, res, "", "");
+		gate_conclude(g, q->mode, q->client, c, 1, METRICS_REASON_MALFORMED, res, "", "", 1);
 		rc = 0;
 	} else {
 		/* a form login works whatever schemes the proxy offers */
@@ -779,7 +805,7 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 	int rc;
 
 	*retry_after = 0;
-	if (gate_locked(g, client, username, retry_after)) {
+	if (gate_locked(g, client, username, retry_after, NULL)) {
 		metrics_inc(locked_refusals);
 		return GATE_LOCKED;
 	}

@@ -223,14 +223,24 @@ static struct slot *bucket_victim(const struct lockout *l, struct slot *bucket,
 int lockout_check(struct lockout *l, const void *key, size_t keylen, int64_t now,
 		  unsigned *retry_after)
 {
+	return lockout_check_known(l, key, keylen, now, retry_after, NULL);
+}
+
+int lockout_check_known(struct lockout *l, const void *key, size_t keylen, int64_t now,
+			unsigned *retry_after, int *known)
+{
 	struct slot *bucket, *s;
 	uint64_t h;
 	int locked = 0;
 
+	if (known != NULL)
+		*known = 0;
 	if (l->threshold == 0)
 		return 0;
 	bucket = bucket_lock(l, key, keylen, &h);
 	s = bucket_find(bucket, h);
+	if (known != NULL)
+		*known = s != NULL;
 	if (s != NULL && now < s->locked_until) {
 		locked = 1;
 		if (retry_after != NULL) {

@@ -36,6 +36,11 @@ void lockout_free(struct lockout *l);
  * the seconds left (at least 1). retry_after may be NULL. */
 int lockout_check(struct lockout *l, const void *key, size_t keylen, int64_t now,
 		  unsigned *retry_after);
+/* The same, and *known (when not NULL) is 1 if the key has an entry at
+ * all (failures counted, or a lockout in force or past), 0 if it has
+ * none: then lockout_success would have nothing to forget. */
+int lockout_check_known(struct lockout *l, const void *key, size_t keylen, int64_t now,
+			unsigned *retry_after, int *known);
 
 /* Count a failure at now. Returns 1 if THIS failure started a lockout (so
  * the caller audits the lockout exactly once), else 0. A failure reported

@@ -135,6 +135,41 @@ static void test_success_and_clear(void **state)
 	lockout_free(l);
 }
 
+/* known: a key with no failures on record has nothing for a success to
+ * forget; one failure, a lockout or a past lockout make it known. */
+static void test_check_reports_known_keys(void **state)
+{
+	struct lockout *l = lockout_new(64, 2, 60, 300, key);
+	int known = -1;
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(lockout_check_known(l, "bob", 3, 100, NULL, &known), 0);
+	assert_int_equal(known, 0);
+	fail_s(l, "bob", 100);
+	assert_int_equal(lockout_check_known(l, "bob", 3, 100, NULL, &known), 0);
+	assert_int_equal(known, 1);
+	lockout_success(l, "bob", 3);
+	assert_int_equal(lockout_check_known(l, "bob", 3, 100, NULL, &known), 0);
+	assert_int_equal(known, 0);
+	fail_s(l, "bob", 100);
+	fail_s(l, "bob", 100);
+	assert_int_equal(lockout_check_known(l, "bob", 3, 101, NULL, &known), 1);
+	assert_int_equal(known, 1);
+	/* long after the lockout the entry is still there (success keeps its
+	 * locked_until), so a success still goes through the table */
+	assert_int_equal(lockout_check_known(l, "bob", 3, 1000, NULL, &known), 0);
+	assert_int_equal(known, 1);
+	lockout_free(l);
+
+	/* threshold 0: the table is off and knows nothing */
+	l = lockout_new(64, 0, 60, 300, key);
+	assert_non_null(l);
+	assert_int_equal(lockout_check_known(l, "bob", 3, 100, NULL, &known), 0);
+	assert_int_equal(known, 0);
+	lockout_free(l);
+}
+
 static void test_binary_keys(void **state)
 {
 	struct lockout *l = lockout_new(64, 2, 60, 300, key);
@@ -354,6 +389,7 @@ int main(void)
 		cmocka_unit_test(test_spray_keeps_counts),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_threads),
+		cmocka_unit_test(test_check_reports_known_keys),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
