@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "pool.h"
+#include "relay.h"
 
 #define BUF_SIZE        (32 * 1024)
 #define HEAD_BUF_MAX    (HTTP_MAX_HEAD + 1024)
@@ -32,6 +33,7 @@
 #define DISCARD_MAX     (1024 * 1024)   /* body of a refused request we read past */
 #define PER_CLIENT_SLOTS 65536
 #define VIA_TEXT        "1.1 portcullis"
+#define TUNNEL_ROUNDS   16              /* pipe fills per direction per wakeup */
 
 struct buf {
 	char *data;
@@ -109,6 +111,8 @@ struct conn {
 	int closed;
 	uint32_t limit_slot;
 	struct buf cbuf, to_up, ubuf, to_cl;
+	/* a tunnel's bytes in flight in the kernel, once its buffers are empty */
+	struct relay_pipe up_pipe, cl_pipe;
 	struct exchange *x;
 	/* a kept-alive upstream connection and what it is connected to */
 	char up_host[256];
@@ -136,6 +140,7 @@ struct worker {
 	struct http_response resp;
 	/* access log lines of the current batch of events, one write at its end */
 	struct accesslog_batch log_batch;
+	struct relay_cache pipes;       /* empty pipes for tunnels */
 };
 
 struct proxy {
@@ -158,6 +163,8 @@ static void conn_update(struct conn *c);
 static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t events);
 static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t events);
 static void conn_connect_next(struct conn *c);
+static int tunnel_splices_up(const struct conn *c);
+static int tunnel_splices_down(const struct conn *c);
 
 /* ------------------------------------------------------------ buffers */
 
@@ -479,6 +486,8 @@ static void conn_close(struct conn *c, const char *why)
 		close(c->cw.fd);
 	c->cw.fd = -1;
 	conn_close_upstream(c);
+	relay_pipe_release(&c->w->pipes, &c->up_pipe);
+	relay_pipe_release(&c->w->pipes, &c->cl_pipe);
 	if (c->prev)
 		c->prev->next = c->next;
 	else
@@ -858,7 +867,7 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 			}
 		}
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !tunnel_splices_down(c)) {
 		ssize_t n = read_into(w->fd, &c->ubuf, BUF_SIZE * 2);
 
 		if (n == 0 || n == -2) {
@@ -1400,6 +1409,87 @@ static int conn_relay_request_body(struct conn *c, int discard)
 	return 0;
 }
 
+/* ------------------------------------------------------------ tunnels */
+
+/* In a tunnel a direction whose buffers are empty moves its bytes through a
+ * pipe with splice(2), never through user space; bytes that arrived before
+ * (a 101's leftovers, an early TLS ClientHello) go through the buffers
+ * first, so the order holds. */
+static int tunnel_splices_up(const struct conn *c)
+{
+	return c->state == CS_TUNNEL && !buf_len(&c->cbuf) && !buf_len(&c->to_up);
+}
+
+static int tunnel_splices_down(const struct conn *c)
+{
+	return c->state == CS_TUNNEL && !buf_len(&c->ubuf) && !buf_len(&c->to_cl);
+}
+
+/* One direction: drain the pipe into to, refill it from from, a bounded
+ * number of rounds so that one busy tunnel cannot starve the worker's
+ * other connections (epoll reports the sockets again). *moved counts the
+ * bytes written to to. 0, -1 when writing failed, -2 when reading did. */
+static int tunnel_pump(struct conn *c, struct relay_pipe *p, int from, int to, int *from_eof,
+		       uint64_t *moved)
+{
+	struct relay_cache *cache = &c->w->pipes;
+
+	for (int i = 0; i < TUNNEL_ROUNDS; i++) {
+		ssize_t n;
+
+		if (p->len) {
+			n = relay_drain(cache, p, to);
+			if (n == -2)
+				return -1;
+			if (n > 0)
+				*moved += (uint64_t)n;
+			if (p->len)
+				return 0;       /* to is full: EPOLLOUT brings us back */
+		}
+		if (*from_eof)
+			return 0;
+		n = relay_fill(cache, p, from, SIZE_MAX >> 1);
+		if (n == 0)
+			*from_eof = 1;
+		if (n == -2)
+			return -2;
+		if (n <= 0)
+			return 0;
+	}
+	return 0;
+}
+
+/* Run both directions of a tunnel that splices; -1 if c was closed. */
+static int conn_tunnel_splice(struct conn *c)
+{
+	uint64_t up = 0, down = 0;
+	int rc;
+
+	if (tunnel_splices_up(c)) {
+		rc = tunnel_pump(c, &c->up_pipe, c->cw.fd, c->uw.fd, &c->client_eof, &up);
+		if (rc < 0) {
+			conn_close(c, rc == -1 ? "tunnel upstream write failed" : "client read error");
+			return -1;
+		}
+	}
+	if (tunnel_splices_down(c)) {
+		rc = tunnel_pump(c, &c->cl_pipe, c->uw.fd, c->cw.fd, &c->upstream_eof, &down);
+		if (rc < 0) {
+			conn_close(c, rc == -1 ? "client write failed" : "tunnel upstream read error");
+			return -1;
+		}
+	}
+	if (up || down)
+		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+	if (up)
+		metrics_add(bytes_from_clients, up);
+	if (down) {
+		metrics_add(bytes_to_clients, down);
+		c->x->bytes_to_client += down;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ the state machine */
 
 /* Interest in events follows from the state; computed in one place. */
@@ -1428,7 +1518,7 @@ static void conn_update(struct conn *c)
 		want_client_input = x && (x->req_done || buf_len(&c->to_up) < BUF_SIZE);
 		break;
 	case CS_TUNNEL:
-		want_client_input = buf_len(&c->to_up) < BUF_SIZE;
+		want_client_input = buf_len(&c->to_up) < BUF_SIZE && !c->up_pipe.len;
 		break;
 	case CS_DISCARD:
 		want_client_input = 1;
@@ -1438,7 +1528,7 @@ static void conn_update(struct conn *c)
 	}
 	if (want_client_input && !c->client_eof && buf_len(&c->cbuf) < HEAD_BUF_MAX)
 		cev |= EPOLLIN;
-	if (buf_len(&c->to_cl))
+	if (buf_len(&c->to_cl) || c->cl_pipe.len)
 		cev |= EPOLLOUT;
 	loop_watch_set(loop, &c->cw, cev);
 
@@ -1446,10 +1536,11 @@ static void conn_update(struct conn *c)
 		if (c->state == CS_CONNECT)
 			uev = EPOLLOUT;
 		else {
-			if ((x && x->uhead && x->uhead_off < x->uhead_len) || buf_len(&c->to_up))
+			if ((x && x->uhead && x->uhead_off < x->uhead_len) || buf_len(&c->to_up) ||
+			    c->up_pipe.len)
 				uev |= EPOLLOUT;
 			if (!c->upstream_eof && buf_len(&c->ubuf) < BUF_SIZE * 2 &&
-			    buf_len(&c->to_cl) < BUF_SIZE)
+			    buf_len(&c->to_cl) < BUF_SIZE && !c->cl_pipe.len)
 				uev |= EPOLLIN;
 		}
 		loop_watch_set(loop, &c->uw, uev);
@@ -1517,11 +1608,16 @@ static void conn_process(struct conn *c)
 				conn_close(c, "tunnel upstream write failed");
 				return;
 			}
-			if (c->client_eof && !buf_len(&c->to_up))
+			if (buf_len(&c->to_cl) && conn_flush_client(c) < 0)
+				return;
+			if (conn_tunnel_splice(c) < 0)
+				return;
+			if (c->client_eof && !buf_len(&c->to_up) && !c->up_pipe.len)
 				shutdown(c->uw.fd, SHUT_WR);
-			if (c->upstream_eof && !buf_len(&c->to_cl))
+			if (c->upstream_eof && !buf_len(&c->to_cl) && !c->cl_pipe.len)
 				shutdown(c->cw.fd, SHUT_WR);
-			if (c->client_eof && c->upstream_eof && !buf_len(&c->to_cl) && !buf_len(&c->to_up)) {
+			if (c->client_eof && c->upstream_eof && !buf_len(&c->to_cl) && !buf_len(&c->to_up) &&
+			    !c->up_pipe.len && !c->cl_pipe.len) {
 				conn_close(c, "tunnel closed");
 				return;
 			}
@@ -1586,7 +1682,8 @@ static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t eve
 		if (conn_flush_client(c) < 0)
 			return;
 	}
-	if (events & (EPOLLIN | EPOLLHUP | EPOLLERR)) {
+	/* a splicing tunnel reads in conn_tunnel_splice */
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !tunnel_splices_up(c)) {
 		ssize_t n = read_into(w->fd, &c->cbuf, HEAD_BUF_MAX);
 
 		if (n == -2 || (n == 0 && c->state != CS_TUNNEL && buf_len(&c->to_cl) == 0 &&
@@ -1682,6 +1779,8 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		c->peer = ss;
 		c->limit_slot = slot;
 		c->uw.fd = -1;
+		relay_pipe_init(&c->up_pipe);
+		relay_pipe_init(&c->cl_pipe);
 		c->state = CS_IDLE;
 		c->deadline = loop_now(loop) + p->cfg->header_timeout;
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
@@ -1933,6 +2032,7 @@ void proxy_free(struct proxy *p)
 			if (w->listeners[k].watch.fd >= 0)
 				close(w->listeners[k].watch.fd);
 		loop_free(w->loop);
+		relay_cache_fini(&w->pipes);
 	}
 	pool_free(p->dns);
 	free(p->workers);
