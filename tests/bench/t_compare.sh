@@ -194,6 +194,46 @@ record_wrk() { # row label-row
 	printf '  %-11s %10.0f req/s   p50 %7.2f ms   p99 %7.2f ms\n' "$2" "$3" "$4" "$5"
 }
 
+# ---------------------------------------------------------------- idle connections
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+nfds() { ls "/proc/$1/fd" | wc -l; }
+wait_fds() { # pid at-least
+	for _ in $(seq 1 300); do
+		[ "$(nfds "$1")" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+idle_row() { # row
+	local row=$1 pid addr port base_rss base_fds line held
+	pid=$(row_pid "$row")
+	addr=$(row_proxy "$row"); port=${addr##*:}; addr=${addr%:*}
+	sleep 1
+	base_rss=$(rss_kb "$pid"); base_fds=$(nfds "$pid")
+	coproc HOLD { in_client python3 "$REPO/tests/bench/idle_conns.py" "$addr" "$port" 2000 10000; }
+	line=""
+	for n in 2000 10000; do
+		read -r -t 120 -u "${HOLD[0]}" line || { fail "$row: idle holder stopped"; break; }
+		set -- $line; held=$2
+		wait_fds "$pid" $((base_fds + held)) || held=$(( $(nfds "$pid") - base_fds ))
+		sleep 1
+		kib=$(echo "($(rss_kb "$pid") - $base_rss) / $held" | bc -l)
+		if [ "$n" = 2000 ]; then note "$row" mem2k "$kib"; else note "$row" mem10k "$kib"; note "$row" held10k "$held"; fi
+		printf '  %-11s %5d idle connections held: %.2f KiB each (RSS %d -> %d KiB)\n' \
+			"$row" "$held" "$kib" "$base_rss" "$(rss_kb "$pid")"
+		echo next >&"${HOLD[1]}"
+	done
+	eval "exec ${HOLD[1]}>&-"
+	wait "$HOLD_PID" 2>/dev/null
+	if kill -0 "$pid" 2>/dev/null; then ok; else fail "$row: the proxy died holding idle connections"; fi
+}
+# first, on fresh processes: memory that earlier load left free in a heap or
+# a pool would hide the cost of new connections
+echo "  idle client connections (connected, nothing sent); RSS growth per connection"
+for row in squid tinyproxy pc_auth; do
+	idle_row "$row"
+done
+
 echo "  keep-alive 1 KiB GETs: wrk -t2 -c$conns, $runs rounds of ${secs}s per row"
 # one unmeasured round first: Portcullis's first request of each
 # connection waits for one scrypt, Squid starts its helpers
@@ -251,44 +291,6 @@ for round in $(seq 1 "$runs"); do
 	done
 done
 
-# ---------------------------------------------------------------- idle connections
-rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
-nfds() { ls "/proc/$1/fd" | wc -l; }
-wait_fds() { # pid at-least
-	for _ in $(seq 1 300); do
-		[ "$(nfds "$1")" -ge "$2" ] && return 0
-		sleep 0.1
-	done
-	return 1
-}
-idle_row() { # row
-	local row=$1 pid addr port base_rss base_fds line held
-	pid=$(row_pid "$row")
-	addr=$(row_proxy "$row"); port=${addr##*:}; addr=${addr%:*}
-	sleep 1
-	base_rss=$(rss_kb "$pid"); base_fds=$(nfds "$pid")
-	coproc HOLD { in_client python3 "$REPO/tests/bench/idle_conns.py" "$addr" "$port" 2000 10000; }
-	line=""
-	for n in 2000 10000; do
-		read -r -t 120 -u "${HOLD[0]}" line || { fail "$row: idle holder stopped"; break; }
-		set -- $line; held=$2
-		wait_fds "$pid" $((base_fds + held)) || held=$(( $(nfds "$pid") - base_fds ))
-		sleep 1
-		kib=$(echo "($(rss_kb "$pid") - $base_rss) / $held" | bc -l)
-		if [ "$n" = 2000 ]; then note "$row" mem2k "$kib"; else note "$row" mem10k "$kib"; note "$row" held10k "$held"; fi
-		printf '  %-11s %5d idle connections held: %.2f KiB each (RSS %d -> %d KiB)\n' \
-			"$row" "$held" "$kib" "$base_rss" "$(rss_kb "$pid")"
-		echo next >&"${HOLD[1]}"
-	done
-	eval "exec ${HOLD[1]}>&-"
-	wait "$HOLD_PID" 2>/dev/null
-	if kill -0 "$pid" 2>/dev/null; then ok; else fail "$row: the proxy died holding idle connections"; fi
-}
-echo "  idle client connections (connected, nothing sent); RSS growth per connection"
-for row in squid tinyproxy pc_auth; do
-	idle_row "$row"
-done
-
 # ---------------------------------------------------------------- wrong-password flood
 # The attacker is the client namespace's IPv6 address (its own lockout
 # key), sending a wrong password for another user at about 2 000 req/s:
@@ -311,8 +313,9 @@ function done(summary, latency, requests)
 	io.write(string.format("status 407 %d\nstatus 429 %d\nstatus other %d\n", a, b, c))
 end
 LUA
-echo "  Portcullis Basic auth while another client floods wrong passwords"
+echo "  Portcullis Basic auth, quiet and while another client floods wrong passwords (alternating)"
 for round in $(seq 1 "$runs"); do
+	record_wrk pc_auth pc_quiet
 	in_client timeout $((secs + 20)) wrk -t1 -c24 -d"$((secs + 2))s" -s "$BDIR/flood.lua" \
 		"http://[fd00:201::1]:3128" > "$BDIR/flood.out" 2>&1 &
 	fpid=$!

@@ -94,16 +94,18 @@ def main():
             fmt(get), fmt_ratio(ratio(get, d_get)), fmt(con), fmt_ratio(ratio(con, d_get)),
             fmt(med(data, row, "cpu_s"), 2), fmt(med(data, row, "mem2k"), 2), mem10_text))
 
-    quiet, flood = med(data, "pc_auth", "rps"), med(data, "pc_flood", "rps")
+    # the quiet figure comes from runs alternating with the flooded ones
+    quiet, flood = med(data, "pc_quiet", "rps"), med(data, "pc_flood", "rps")
     if flood is not None:
         print()
         print("Portcullis Basic auth while another client sends wrong passwords at %s req/s "
-              "(answers: %s): %s req/s, %s of the quiet figure." % (
+              "(answers: %s): %s req/s, %s of the quiet figure (%s req/s in the runs between)." % (
                   fmt_range(data, "pc_flood", "flood_rate"),
                   ", ".join("%d× %s" % (sum(v), k[7:]) for k, v in sorted(
                       data["pc_flood"].items()) if k.startswith("status_") and sum(v))
                   or "answers not counted",
-                  fmt_range(data, "pc_flood", "rps"), fmt_ratio(ratio(flood, quiet))))
+                  fmt_range(data, "pc_flood", "rps"), fmt_ratio(ratio(flood, quiet)),
+                  fmt_range(data, "pc_quiet", "rps")))
 
     print()
     print("Targets (ratios of medians from this run):")
