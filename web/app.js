@@ -70,10 +70,13 @@ function showStatus(text, isError) {
 // Fill a tbody with rows (arrays of cells: a string or a node), or one row
 // saying there is nothing.
 function fillRows(tbody, rows, columns, emptyText) {
+  // each cell carries its column's name, which narrow screens show beside it
+  const labels = [...tbody.closest('table').tHead.rows[0].cells].map((th) => th.textContent);
   const trs = rows.map((cells) => {
     const tr = el('tr');
-    for (const c of cells) {
+    for (const [i, c] of cells.entries()) {
       const td = el('td');
+      td.dataset.label = labels[i] || '';
       if (c instanceof Node) td.append(c); else td.textContent = c === undefined || c === null ? '' : String(c);
       tr.append(td);
     }
