@@ -21,6 +21,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+#include "tlscert.h"
 
 #define ADMIN_MAX_CONNECTIONS 64
 #define ADMIN_PER_IP          16
@@ -45,6 +46,7 @@ struct admin_server {
 	struct gate *gate;
 	pthread_mutex_t lock;             /* guards sessions */
 	struct admin_session sessions[SESSIONS_MAX];
+	char *tls_cert, *tls_key;         /* PEM, when [admin] tls is on */
 };
 
 /* Per-request state: allocated on the first callback, freed in the
@@ -1130,10 +1132,77 @@ static void admin_completed_cb(void *cls, struct MHD_Connection *conn, void **re
 	*req_cls = NULL;
 }
 
+/* The names a generated certificate is valid for: localhost, the listen
+ * address unless it is a wildcard, and this host's name. */
+static void tls_alt_names(const struct config *cfg, char *out, size_t len)
+{
+	char addr[64] = "", host[256] = "";
+	int n = snprintf(out, len, "DNS:localhost,IP:127.0.0.1,IP:::1");
+
+	cidr_addr_text((const struct sockaddr *)&cfg->admin_listen.sa, addr, sizeof(addr));
+	if (addr[0] && strcmp(addr, "0.0.0.0") && strcmp(addr, "::") && strcmp(addr, "127.0.0.1") &&
+	    strcmp(addr, "::1") && n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - (size_t)n, ",IP:%s", addr);
+	/* a host name is only usable as a DNS name if it is one */
+	if (gethostname(host, sizeof(host) - 1) == 0 && host[0] && strcmp(host, "localhost") &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+		    strlen(host) && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, ",DNS:%s", host);
+}
+
+/* Read (and on first start generate) the certificate and key. */
+static int tls_setup(struct admin_server *a, const struct config *cfg, char *err, size_t errlen)
+{
+	char cert[CONFIG_PATH_MAX + 32], key[CONFIG_PATH_MAX + 32], names[512], fp[128];
+	int generated = 0;
+
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "admin.tls: this libmicrohttpd has no TLS support");
+		return -1;
+	}
+	if (cfg->admin_tls_cert[0]) {
+		snprintf(cert, sizeof(cert), "%s", cfg->admin_tls_cert);
+		snprintf(key, sizeof(key), "%s", cfg->admin_tls_key);
+	} else {
+		if (tlscert_default_paths(cfg->db_path, cert, sizeof(cert), key, sizeof(key)) < 0) {
+			snprintf(err, errlen, "admin.tls: the database path is too long");
+			return -1;
+		}
+		tls_alt_names(cfg, names, sizeof(names));
+		generated = tlscert_ensure(cert, key, names, err, errlen);
+		if (generated < 0)
+			return -1;
+	}
+	if (tlscert_read_pem(cert, &a->tls_cert, err, errlen) < 0 ||
+	    tlscert_read_pem(key, &a->tls_key, err, errlen) < 0)
+		return -1;
+	if (tlscert_fingerprint(a->tls_cert, fp, sizeof(fp)) < 0) {
+		snprintf(err, errlen, "%s: not a PEM certificate", cert);
+		return -1;
+	}
+	if (generated)
+		log_notice("admin: generated a self-signed certificate %s (key %s)", cert, key);
+	log_notice("admin: TLS certificate %s, SHA-256 fingerprint %s", cert, fp);
+	return 0;
+}
+
+static void tls_free(struct admin_server *a)
+{
+	if (a->tls_key) {
+		OPENSSL_cleanse(a->tls_key, strlen(a->tls_key));
+		free(a->tls_key);
+	}
+	free(a->tls_cert);
+	a->tls_key = a->tls_cert = NULL;
+}
+
 struct admin_server *admin_server_new(const struct config *cfg, struct gate *gate, char *err,
 				      size_t errlen)
 {
 	struct admin_server *a = calloc(1, sizeof(*a));
+	struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL } };
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 (cfg->admin_listen.sa.ss_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0);
 
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
@@ -1142,19 +1211,31 @@ struct admin_server *admin_server_new(const struct config *cfg, struct gate *gat
 	a->cfg = cfg;
 	a->gate = gate;
 	pthread_mutex_init(&a->lock, NULL);
+	if (cfg->admin_tls) {
+		if (tls_setup(a, cfg, err, errlen) < 0) {
+			tls_free(a);
+			pthread_mutex_destroy(&a->lock);
+			free(a);
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+		tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key };
+		tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert };
+		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	}
 	/* two threads: a login's scrypt must not stall every other admin request */
-	a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-				  (cfg->admin_listen.sa.ss_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0),
-				  0, NULL, NULL, admin_request_cb, a,
+	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, admin_request_cb, a,
 				  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->admin_listen.sa,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNECTIONS,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ADMIN_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_COMPLETED, admin_completed_cb, a,
+				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
 	if (!a->mhd) {
 		snprintf(err, errlen, "cannot listen on %s (admin)", cfg->admin_listen.text);
+		tls_free(a);
 		pthread_mutex_destroy(&a->lock);
 		free(a);
 		return NULL;
@@ -1168,6 +1249,7 @@ void admin_server_free(struct admin_server *a)
 		return;
 	MHD_stop_daemon(a->mhd);
 	OPENSSL_cleanse(a->sessions, sizeof(a->sessions));
+	tls_free(a);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }
