@@ -104,13 +104,14 @@ browser: all
 install-check: all
 	sh tests/install/run.sh
 
-# The unit tests and the end-to-end scenarios again, against a build with
+# The unit tests, the end-to-end scenarios and the browser tests again, against a build with
 # AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer; any report
 # in a daemon log fails its scenario.
 sanitize-check:
 	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all build-asan-unit
 	sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	BUILD_DIR=$(CURDIR)/build-asan sh tests/e2e/run.sh
+	BUILD_DIR=$(CURDIR)/build-asan sh tests/browser/run.sh
 
 build-asan-unit: $(UNIT_BIN)
 

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -230,6 +231,16 @@ static void admin_audit(struct admin_server *a, struct MHD_Connection *conn, con
 
 /* ------------------------------------------------------------ API */
 
+/* 1 when the request says its body is JSON (parameters such as charset
+ * allowed). */
+static int json_content_type(struct MHD_Connection *conn)
+{
+	const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	size_t n = strlen("application/json");
+
+	return t && !strncasecmp(t, "application/json", n) && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}
+
 static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *conn,
 				 const struct request *req)
 {
@@ -244,6 +255,13 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 	enum gate_verdict v;
 	enum MHD_Result rc;
 
+	/* A form on another site can POST text/plain that happens to be JSON,
+	 * but cannot send application/json without a CORS preflight, which
+	 * this listener never grants: no login CSRF. */
+	if (!json_content_type(conn)) {
+		json_decref(body);
+		return reply_error(conn, 415, "expected Content-Type: application/json");
+	}
 	if (!body || json_unpack(body, "{s:s, s:s}", "username", &user, "password", &pw) < 0) {
 		json_decref(body);
 		return reply_error(conn, 400, "expected JSON {\"username\": ..., \"password\": ...}");
@@ -915,6 +933,17 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 		return api_login(a, conn, req);
 	if (!session_find(a, conn, &s))
 		return reply_error(conn, 401, "login required");
+	/* an admin account deleted (by the CLI) ends its sessions at once */
+	st = gate_store(a->gate);
+	if (st) {
+		struct store_admin adm;
+
+		if (store_admin_get(st, s.admin, &adm) == 1) {
+			session_end(a, s.token);
+			return reply_error(conn, 401, "login required");
+		}
+		OPENSSL_cleanse(adm.phc, sizeof(adm.phc));
+	}
 	/* CSRF (SPEC §4): every state change carries the session's token */
 	if (changes) {
 		const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
@@ -930,7 +959,6 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 	}
 	if (!strcmp(url, "/api/me") && !strcmp(method, "GET"))
 		return reply_json(conn, 200, json_pack("{s:s, s:s}", "admin", s.admin, "csrf", s.csrf), NULL);
-	st = gate_store(a->gate);
 	if (!st)
 		return reply_error(conn, 503, "the database is unavailable");
 	if (!strcmp(url, "/api/users") && !strcmp(method, "GET"))
@@ -1233,6 +1261,14 @@ struct admin_server *admin_server_new(const struct config *cfg, struct gate *gat
 				  MHD_OPTION_NOTIFY_COMPLETED, admin_completed_cb, a,
 				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
+	if (a->mhd) {
+		char index[CONFIG_PATH_MAX + 16];
+
+		snprintf(index, sizeof(index), "%s/index.html", cfg->web_root);
+		if (access(index, R_OK) < 0)
+			log_warn("admin: no panel pages in %s ([admin] web_root); the API and "
+				 "/metrics still work", cfg->web_root);
+	}
 	if (!a->mhd) {
 		snprintf(err, errlen, "cannot listen on %s (admin)", cfg->admin_listen.text);
 		tls_free(a);

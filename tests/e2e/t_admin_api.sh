@@ -20,7 +20,9 @@ for r in users users/update users/delete whitelist whitelist/delete sessions/kic
 done
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 	-d '{"username":"root","password":"nope"}' $A/api/login)" "wrong admin password"
-assert_eq 400 "$(acurl -o /dev/null -w '%{http_code}' -d 'not json' $A/api/login)" "malformed login"
+assert_eq 400 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d 'not json' $A/api/login)" "malformed login"
+# what a form on another site can send (text/plain that parses as JSON) is refused
+assert_eq 415 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' -d '{"username":"root","password":"admin-pw"}' $A/api/login)" "login only as application/json"
 hdrs=$(acurl -D - -o "$DIR/login.json" -c "$jar" -H 'Content-Type: application/json' \
 	-d '{"username":"root","password":"admin-pw"}' $A/api/login)
 assert_contains "$hdrs" "HTTP/1.1 200" "login"
@@ -170,3 +172,19 @@ assert_eq 405 "$(acurl -o /dev/null -w '%{http_code}' -X POST -d x $A/index.html
 
 assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -X POST $A/api/logout)" "logout"
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" $A/api/users)" "session gone after logout"
+
+# deleting an admin (with the CLI) ends that admin's sessions at once
+printf 'other-pw\n' | "$CLI" -d "$DB" admin add other >/dev/null
+acurl -o /dev/null -c "$DIR/jar2" -H 'Content-Type: application/json' -d '{"username":"other","password":"other-pw"}' $A/api/login
+assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$DIR/jar2" $A/api/me)" "second admin logged in"
+"$CLI" -d "$DB" admin del other >/dev/null
+assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -b "$DIR/jar2" $A/api/me)" "deleted admin's session ended"
+
+# failed admin logins are rate-limited: past the lockout threshold even the
+# right password gets 429 (the lockout is per address and per name)
+codes=""
+for i in $(seq 1 12); do
+	codes="$codes $(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"username":"root","password":"guess'$i'"}' $A/api/login)"
+done
+assert_contains "$codes" "429" "repeated failed admin logins locked out ($codes)"
+assert_eq 429 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' $A/api/login)" "locked out even with the right password"
