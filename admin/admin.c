@@ -6,6 +6,7 @@
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -484,6 +485,51 @@ static enum MHD_Result done_ok(struct MHD_Connection *conn, unsigned status)
 	return reply_json(conn, status, json_pack("{s:b}", "ok", 1), NULL);
 }
 
+/* Append "; " and a formatted item to out; cut (at a byte) when full. */
+__attribute__((format(printf, 3, 4)))
+static void detail_add(char *out, size_t len, const char *fmt, ...)
+{
+	size_t off = strlen(out);
+	va_list ap;
+
+	if (off && off + 2 < len) {
+		memcpy(out + off, "; ", 3);
+		off += 2;
+	}
+	if (off + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + off, len - off, fmt, ap);
+	va_end(ap);
+}
+
+/* What an update changed, for the admin log: "disabled; password changed;
+ * expires 2027-01-01T00:00:00Z; comment: ..." (never the password). */
+static void user_change_detail(char *out, size_t len, int password, json_t *enabled,
+			       json_t *expires, const char *comment)
+{
+	out[0] = '\0';
+	if (enabled)
+		detail_add(out, len, "%s", json_is_true(enabled) ? "enabled" : "disabled");
+	if (password)
+		detail_add(out, len, "%s", "password changed");
+	if (expires) {
+		int64_t at = json_is_integer(expires) ? json_integer_value(expires) : 0;
+		time_t t = (time_t)at;
+		struct tm tm;
+		char when[32] = "";
+
+		if (at && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (when[0])
+			detail_add(out, len, "expires %s", when);
+		else
+			detail_add(out, len, "%s", "never expires");
+	}
+	if (comment)
+		detail_add(out, len, "comment: %s", comment);
+}
+
 static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connection *conn,
 				      struct store *st, const struct admin_session *s,
 				      const char *op, json_t *body)
@@ -542,7 +588,14 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 	if (rc < 0)
 		return reply_error(conn, 503, "the database refused the change");
 	snprintf(action, sizeof(action), "user.%s", op);
-	admin_audit(a, conn, s->admin, action, name, comment);
+	if (!strcmp(op, "update")) {
+		char detail[STORE_COMMENT_MAX + 128];
+
+		user_change_detail(detail, sizeof(detail), password != NULL, enabled, expires, comment);
+		admin_audit(a, conn, s->admin, action, name, detail);
+	} else {
+		admin_audit(a, conn, s->admin, action, name, comment);
+	}
 	return done_ok(conn, !strcmp(op, "create") ? 201 : 200);
 }
 

@@ -186,7 +186,10 @@ function svg(tag, attrs, text) {
 // Bars of failures per hour; each bar has a <title> (hover) and the whole
 // chart a text summary for screen readers.
 function drawChart(hourly) {
-  const W = 720, H = 220, L = 40, B = 28, T = 10, R = 8;
+  // drawn at the container's own width, so the labels keep their size on a phone
+  const W = Math.max(300, Math.round($('chart').clientWidth || 720));
+  const H = W < 500 ? 180 : 220, L = 36, B = 26, T = 10, R = 6;
+  const labelEvery = W < 500 ? 6 : 3;
   const counts = hourly.counts;
   // the axis top: a round number, even so that the middle line is whole
   const max = Math.max(4, ...counts);
@@ -207,7 +210,7 @@ function drawChart(hourly) {
     const bar = svg('rect', { x: x + 2, y: H - B - h, width: Math.max(1, bw - 4), height: h, class: 'bar', 'data-count': n });
     bar.append(svg('title', {}, `${pad(new Date(start).getHours())}:00 – ${n} failure${n === 1 ? '' : 's'}`));
     root.append(bar);
-    if (i % 3 === 0)
+    if (i % labelEvery === 0)
       root.append(svg('text', { x: x + bw / 2, y: H - 8, class: 'axis', 'text-anchor': 'middle' }, `${pad(new Date(start).getHours())}h`));
   });
   $('chart').replaceChildren(root);

@@ -154,6 +154,8 @@ import json,sys
 a=json.loads(sys.argv[1])["actions"]; b=json.loads(sys.argv[2])["actions"]
 print(len(a), len(b), len(set(x["id"] for x in a+b)))' "$a1" "$a2")" "admin log pages"
 assert_contains "$(acurl -b "$jar" $A/api/actions)" '"action":"session.kick","target":"10.201.0.9"' "kick in the admin log"
+assert_contains "$(acurl -b "$jar" $A/api/actions)" '"action":"user.update","target":"u01","detail":"password changed; never expires; comment: reset"' "admin log says what an update changed"
+assert_not_contains "$(acurl -b "$jar" $A/api/actions)" 'new pw' "never the password"
 
 # the panel's own files, with the security headers; nothing else
 page=$(acurl -D - $A/)
