@@ -76,6 +76,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportcullis.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportcullis.a $(LIBS) -lcmocka
 
+# admin/ modules with a unit test of their own link it in as well
+$(BUILD)/tests/test_tlscert: tests/unit/test_tlscert.c $(BUILD)/obj/admin/tlscert.o $(BUILD)/libportcullis.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/obj/admin/tlscert.o $(BUILD)/libportcullis.a $(LIBS) -lcmocka
+
 # ---------------------------------------------------------------- running
 RUN_DIR ?= var
 run: deps all
