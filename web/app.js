@@ -114,12 +114,15 @@ async function api(method, path, body) {
   return data;
 }
 
-// Run a change; report the result in the status line and reload the view.
+// Run a change, reload the view, then report the result in the status
+// line (so that what it says is already on the page), unless the reload
+// itself failed and said so.
 async function change(method, path, body, done) {
   try {
     await api(method, path, body);
-    showStatus(done, false);
+    showStatus('', false);
     await loadPage();
+    if ($('status').hidden) showStatus(done, false);
     return true;
   } catch (e) {
     if (e.status !== 401) showStatus(e.message, true);
