@@ -95,8 +95,10 @@ static void add_security_headers(struct MHD_Response *r)
 				"form-action 'self'; frame-ancestors 'none'");
 }
 
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-			     const char *body, size_t len, const char *cookie)
+/* One extra header (a cookie, a Retry-After) may be added; NULL for none. */
+static enum MHD_Result reply_with(struct MHD_Connection *conn, unsigned status, const char *type,
+				  const char *body, size_t len, const char *header,
+				  const char *value)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
 								 MHD_RESPMEM_MUST_COPY);
@@ -107,11 +109,17 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	add_security_headers(r);
-	if (cookie)
-		MHD_add_response_header(r, "Set-Cookie", cookie);
+	if (header && value)
+		MHD_add_response_header(r, header, value);
 	rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+			     const char *body, size_t len, const char *cookie)
+{
+	return reply_with(conn, status, type, body, len, "Set-Cookie", cookie);
 }
 
 /* Takes ownership of j. */
@@ -273,8 +281,14 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 	}
 	v = gate_check_admin(a->gate, sa, user, pw, strlen(pw), ua ? ua : "", &retry);
 	if (v == GATE_LOCKED) {
+		/* RFC 6585 §4: say when to come back */
+		static const char msg[] = "{\"error\":\"too many failed logins; try again later\"}";
+		char retry_after[16];
+
 		json_decref(body);
-		return reply_error(conn, 429, "too many failed logins; try again later");
+		snprintf(retry_after, sizeof(retry_after), "%u", retry ? retry : 1);
+		return reply_with(conn, 429, "application/json", msg, sizeof(msg) - 1, "Retry-After",
+				  retry_after);
 	}
 	if (v == GATE_UNAVAILABLE) {
 		json_decref(body);

@@ -232,6 +232,9 @@ async function loadDashboard() {
   $('c-sessions').textContent = c.sessions_active;
   $('c-connections').textContent = c.connections_open;
   $('c-dropped').textContent = c.audit_dropped;
+  const reasons = Object.entries(c.failures_by_reason).filter(([, n]) => n > 0)
+    .sort((x, y) => y[1] - x[1]).map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`);
+  $('by-reason').textContent = reasons.length ? `Failures by reason: ${reasons.join(' · ')}` : '';
   drawChart(s.hourly);
   fillRows($('top-addrs'), s.top_addrs.map((r) => [auditLink('addr', r.value), r.count]), 2, 'No failures.');
   fillRows($('top-users'), s.top_users.map((r) => [auditLink('user', r.value), r.count]), 2, 'No failures.');

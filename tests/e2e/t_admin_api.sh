@@ -189,4 +189,6 @@ for i in $(seq 1 12); do
 	codes="$codes $(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"username":"root","password":"guess'$i'"}' $A/api/login)"
 done
 assert_contains "$codes" "429" "repeated failed admin logins locked out ($codes)"
-assert_eq 429 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' $A/api/login)" "locked out even with the right password"
+locked=$(acurl -D - -o /dev/null -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' $A/api/login)
+assert_contains "$locked" "HTTP/1.1 429" "locked out even with the right password"
+assert_contains "$locked" "Retry-After: " "lockout says when to come back"
