@@ -165,6 +165,7 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 static void conn_connect_next(struct conn *c);
 static int tunnel_splices_up(const struct conn *c);
 static int tunnel_splices_down(const struct conn *c);
+static int body_splices(const struct conn *c);
 
 /* ------------------------------------------------------------ buffers */
 
@@ -867,7 +868,8 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 			}
 		}
 	}
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !tunnel_splices_down(c)) {
+	/* a splicing tunnel or body reads in conn_tunnel_splice/conn_body_splice */
+	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !tunnel_splices_down(c) && !body_splices(c)) {
 		ssize_t n = read_into(w->fd, &c->ubuf, BUF_SIZE * 2);
 
 		if (n == 0 || n == -2) {
@@ -1430,7 +1432,7 @@ static int tunnel_splices_down(const struct conn *c)
  * other connections (epoll reports the sockets again). *moved counts the
  * bytes written to to. 0, -1 when writing failed, -2 when reading did. */
 static int tunnel_pump(struct conn *c, struct relay_pipe *p, int from, int to, int *from_eof,
-		       uint64_t *moved)
+		       uint64_t *moved, int to_client)
 {
 	struct relay_cache *cache = &c->w->pipes;
 
@@ -1441,8 +1443,16 @@ static int tunnel_pump(struct conn *c, struct relay_pipe *p, int from, int to, i
 			n = relay_drain(cache, p, to);
 			if (n == -2)
 				return -1;
-			if (n > 0)
+			if (n > 0) {
 				*moved += (uint64_t)n;
+				/* counted at once: a close that follows logs the tunnel */
+				if (to_client) {
+					c->x->bytes_to_client += (uint64_t)n;
+					metrics_add(bytes_to_clients, (uint64_t)n);
+				} else {
+					metrics_add(bytes_from_clients, (uint64_t)n);
+				}
+			}
 			if (p->len)
 				return 0;       /* to is full: EPOLLOUT brings us back */
 		}
@@ -1466,14 +1476,14 @@ static int conn_tunnel_splice(struct conn *c)
 	int rc;
 
 	if (tunnel_splices_up(c)) {
-		rc = tunnel_pump(c, &c->up_pipe, c->cw.fd, c->uw.fd, &c->client_eof, &up);
+		rc = tunnel_pump(c, &c->up_pipe, c->cw.fd, c->uw.fd, &c->client_eof, &up, 0);
 		if (rc < 0) {
 			conn_close(c, rc == -1 ? "tunnel upstream write failed" : "client read error");
 			return -1;
 		}
 	}
 	if (tunnel_splices_down(c)) {
-		rc = tunnel_pump(c, &c->cl_pipe, c->uw.fd, c->cw.fd, &c->upstream_eof, &down);
+		rc = tunnel_pump(c, &c->cl_pipe, c->uw.fd, c->cw.fd, &c->upstream_eof, &down, 1);
 		if (rc < 0) {
 			conn_close(c, rc == -1 ? "client write failed" : "tunnel upstream read error");
 			return -1;
@@ -1481,11 +1491,67 @@ static int conn_tunnel_splice(struct conn *c)
 	}
 	if (up || down)
 		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
-	if (up)
-		metrics_add(bytes_from_clients, up);
-	if (down) {
-		metrics_add(bytes_to_clients, down);
-		c->x->bytes_to_client += down;
+	return 0;
+}
+
+/* A response body that needs no parsing (Content-Length, or until the
+ * origin closes; not chunked) moves through a pipe like a tunnel once the
+ * head and whatever came with it have left the buffers. */
+static int body_splices(const struct conn *c)
+{
+	const struct exchange *x = c->x;
+
+	return c->state == CS_EXCHANGE && x && x->rs != RS_HEAD && !buf_len(&c->ubuf) &&
+	       !buf_len(&c->to_cl) &&
+	       (x->resp_body == HTTP_BODY_LENGTH || x->resp_body == HTTP_BODY_CLOSE) &&
+	       (x->rs == RS_BODY || c->cl_pipe.len);
+}
+
+/* Fill the pipe from the origin (never past the body's length, so a kept-
+ * alive upstream stays in step) and drain it to the client, in bounded
+ * rounds. -1 if c was closed. */
+static int conn_body_splice(struct conn *c)
+{
+	struct relay_cache *cache = &c->w->pipes;
+	struct exchange *x = c->x;
+
+	for (int i = 0; i < TUNNEL_ROUNDS; i++) {
+		ssize_t n;
+
+		if (c->cl_pipe.len) {
+			n = relay_drain(cache, &c->cl_pipe, c->cw.fd);
+			if (n == -2) {
+				conn_close(c, "client write failed");
+				return -1;
+			}
+			if (n > 0) {
+				/* counted at once: a close below logs the exchange */
+				x->bytes_to_client += (uint64_t)n;
+				metrics_add(bytes_to_clients, (uint64_t)n);
+			}
+			if (c->cl_pipe.len)
+				break;          /* the client is full: EPOLLOUT brings us back */
+		}
+		if (x->rs != RS_BODY || c->upstream_eof)
+			break;
+		n = relay_fill(cache, &c->cl_pipe, c->uw.fd,
+			       x->resp_body == HTTP_BODY_LENGTH ? (size_t)x->resp_remaining : SIZE_MAX >> 1);
+		if (n == 0 || n == -2) {
+			/* the origin's end: complete for a close-delimited body, an
+			 * error for one whose length was promised */
+			conn_upstream_eof(c);
+			if (c->closed)
+				return -1;
+			continue;
+		}
+		if (n < 0)
+			break;
+		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+		if (x->resp_body == HTTP_BODY_LENGTH) {
+			x->resp_remaining -= (uint64_t)n;
+			if (x->resp_remaining == 0)
+				x->rs = RS_DONE;
+		}
 	}
 	return 0;
 }
@@ -1579,7 +1645,11 @@ static void conn_process(struct conn *c)
 					break;
 				}
 				conn_relay_response(c);
-				if (!c->closed && c->state == CS_EXCHANGE && c->x && c->x->rs == RS_DONE) {
+				if (!c->closed && body_splices(c) && conn_body_splice(c) < 0)
+					return;
+				/* done once the last byte has left the pipe too */
+				if (!c->closed && c->state == CS_EXCHANGE && c->x && c->x->rs == RS_DONE &&
+				    !c->cl_pipe.len) {
 					/* a response that came before the whole request body leaves
 					 * the connection out of step: it cannot be reused */
 					if (!c->x->req_done)
