@@ -19,7 +19,6 @@ SQUID_PORT=3138         # explicit, Basic auth
 SQUID_ICPT_PORT=3139    # intercept (nftables redirects origin port 8080 here)
 TINY_PORT=8888
 OPEN_PORT=3228          # a second Portcullis whose database whitelists the client
-TCK=$(getconf CLK_TCK)
 # 10 000 idle connections need more descriptors than the usual 1 024
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 in_client sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
@@ -225,6 +224,11 @@ idle_row() { # row
 	done
 	eval "exec ${HOLD[1]}>&-"
 	wait "$HOLD_PID" 2>/dev/null
+	# let the proxy finish closing them before the next measurement
+	for _ in $(seq 1 300); do
+		[ "$(nfds "$pid")" -le $((base_fds + 16)) ] && break
+		sleep 0.1
+	done
 	if kill -0 "$pid" 2>/dev/null; then ok; else fail "$row: the proxy died holding idle connections"; fi
 }
 # first, on fresh processes: memory that earlier load left free in a heap or
@@ -247,7 +251,8 @@ for round in $(seq 1 "$runs"); do
 done
 
 # ---------------------------------------------------------------- 100 MiB
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# CPU time of every thread of a process, in nanoseconds
+cpu_ns() { cat "/proc/$1/task/"*/schedstat | awk '{ s += $1 } END { printf "%.0f", s }'; }
 get_100m() { # row connect(0/1): prints bytes/s
 	local row=$1 tunnel=$2 args="" url="http://$ORIGIN/100m"
 	case $row in
@@ -265,7 +270,7 @@ echo "  100 MiB GETs (and the same through a CONNECT tunnel), $runs rounds"
 for round in $(seq 1 "$runs"); do
 	for row in $ROWS; do
 		pid=$(row_pid "$row")
-		[ -n "$pid" ] && t0=$(cpu_ticks "$pid")
+		[ -n "$pid" ] && t0=$(cpu_ns "$pid")
 		set -- $(get_100m "$row" 0)
 		if [ "${1:-0}" != $((100 * 1024 * 1024)) ]; then
 			fail "$row: 100 MiB GET got ${1:-nothing}"; continue
@@ -274,9 +279,9 @@ for round in $(seq 1 "$runs"); do
 		note "$row" get_mbs "$(mbs "$2")"
 		line=$(printf '  %-11s GET %7.0f MB/s' "$row" "$(mbs "$2")")
 		if [ -n "$pid" ]; then
-			cpu=$(echo "($(cpu_ticks "$pid") - $t0) / $TCK" | bc -l)
+			cpu=$(echo "($(cpu_ns "$pid") - $t0) / 1000000000" | bc -l)
 			note "$row" cpu_s "$cpu"
-			line="$line$(printf ' (%.2f CPU s)' "$cpu")"
+			line="$line$(printf ' (%.3f CPU s)' "$cpu")"
 		fi
 		case $row in direct|squid_icpt) ;; *)
 			set -- $(get_100m "$row" 1)
