@@ -720,6 +720,10 @@ malformed:
 	return 0;
 }
 
+/* gate_check's parsed credentials: nothing gate_check calls calls it
+ * again, so one per thread is enough */
+static __thread struct auth_credentials check_creds;
+
 int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *res,
 	       struct loop *loop, gate_done_cb cb, void *ud)
 {
@@ -733,12 +737,9 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 		res->verdict = GATE_CHALLENGE;
 		return 0;
 	}
-	/* struct auth_credentials is a few KiB: keep it off small loop stacks */
-	c = calloc(1, sizeof(*c));
-	if (!c) {
-		res->verdict = GATE_UNAVAILABLE;
-		return 0;
-	}
+	/* struct auth_credentials is a few KiB: off small loop stacks, and
+	 * not allocated per request either; a slow check takes a copy */
+	c = &check_creds;
 	p = auth_parse_credentials(q->authorization, q->authorization_len, c);
 	if (p != AUTH_PARSE_OK) {
 		char host[256], ua[257];
@@ -753,7 +754,6 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 		rc = gate_check_creds(g, q, c, 0, res, loop, cb, ud);
 	}
 	OPENSSL_cleanse(c, sizeof(*c));
-	free(c);
 	return rc;
 }
 

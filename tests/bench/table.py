@@ -92,7 +92,7 @@ def main():
             fmt_ratio(ratio(rps, s_rps)), fmt_range(data, row, "p50", 2),
             fmt_range(data, row, "p99", 2), fmt_ratio(ratio(p99, s_p99)),
             fmt(get), fmt_ratio(ratio(get, d_get)), fmt(con), fmt_ratio(ratio(con, d_get)),
-            fmt(med(data, row, "cpu_s"), 3), fmt(med(data, row, "mem2k"), 2), mem10_text))
+            fmt(med(data, row, "cpu_s"), 2), fmt(med(data, row, "mem2k"), 2), mem10_text))
 
     # the quiet figure comes from runs alternating with the flooded ones
     quiet, flood = med(data, "pc_quiet", "rps"), med(data, "pc_flood", "rps")
