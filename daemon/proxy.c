@@ -108,6 +108,7 @@ struct conn {
 	int client_eof, upstream_eof;
 	int close_after;          /* close once to_cl is flushed */
 	int pending;              /* a gate or DNS job holds a pointer to us */
+	int no_splice;            /* no pipe could be had: relay through buffers */
 	int closed;
 	uint32_t limit_slot;
 	struct buf cbuf, to_up, ubuf, to_cl;
@@ -1419,12 +1420,12 @@ static int conn_relay_request_body(struct conn *c, int discard)
  * first, so the order holds. */
 static int tunnel_splices_up(const struct conn *c)
 {
-	return c->state == CS_TUNNEL && !buf_len(&c->cbuf) && !buf_len(&c->to_up);
+	return c->state == CS_TUNNEL && !c->no_splice && !buf_len(&c->cbuf) && !buf_len(&c->to_up);
 }
 
 static int tunnel_splices_down(const struct conn *c)
 {
-	return c->state == CS_TUNNEL && !buf_len(&c->ubuf) && !buf_len(&c->to_cl);
+	return c->state == CS_TUNNEL && !c->no_splice && !buf_len(&c->ubuf) && !buf_len(&c->to_cl);
 }
 
 /* One direction: drain the pipe into to, refill it from from, a bounded
@@ -1463,6 +1464,11 @@ static int tunnel_pump(struct conn *c, struct relay_pipe *p, int from, int to, i
 			*from_eof = 1;
 		if (n == -2)
 			return -2;
+		if (n == -3) {
+			/* out of descriptors: the buffers carry on, nothing is lost */
+			c->no_splice = 1;
+			return 0;
+		}
 		if (n <= 0)
 			return 0;
 	}
@@ -1501,7 +1507,8 @@ static int body_splices(const struct conn *c)
 {
 	const struct exchange *x = c->x;
 
-	return c->state == CS_EXCHANGE && x && x->rs != RS_HEAD && !buf_len(&c->ubuf) &&
+	return c->state == CS_EXCHANGE && !c->no_splice && x && x->rs != RS_HEAD &&
+	       !buf_len(&c->ubuf) &&
 	       !buf_len(&c->to_cl) &&
 	       (x->resp_body == HTTP_BODY_LENGTH || x->resp_body == HTTP_BODY_CLOSE) &&
 	       (x->rs == RS_BODY || c->cl_pipe.len);
@@ -1536,6 +1543,11 @@ static int conn_body_splice(struct conn *c)
 			break;
 		n = relay_fill(cache, &c->cl_pipe, c->uw.fd,
 			       x->resp_body == HTTP_BODY_LENGTH ? (size_t)x->resp_remaining : SIZE_MAX >> 1);
+		if (n == -3) {
+			/* out of descriptors: the buffers carry on, nothing is lost */
+			c->no_splice = 1;
+			break;
+		}
 		if (n == 0 || n == -2) {
 			/* the origin's end: complete for a close-delimited body, an
 			 * error for one whose length was promised */

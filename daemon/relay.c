@@ -63,7 +63,7 @@ ssize_t relay_fill(struct relay_cache *cache, struct relay_pipe *p, int from, si
 	ssize_t n;
 
 	if (p->rfd < 0 && relay_pipe_take(cache, p) < 0)
-		return -2;
+		return -3;
 	/* SPLICE_F_NONBLOCK: the pipe must not block us even if the socket
 	 * was opened blocking; the sockets here are non-blocking anyway */
 	n = splice(from, NULL, p->wfd, NULL, max, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);

@@ -39,8 +39,9 @@ void relay_cache_fini(struct relay_cache *cache);
 /*
  * Move up to max bytes from socket from into the pipe, taking a pipe from
  * the cache first if p holds none. Returns the bytes moved, 0 at end of
- * input, -1 when nothing can move now (would block, pipe full) and -2 on
- * an error (errno set).
+ * input, -1 when nothing can move now (would block, pipe full), -2 on an
+ * error reading from (errno set) and -3 when no pipe could be had (out of
+ * descriptors): nothing was read, the caller relays by other means.
  */
 ssize_t relay_fill(struct relay_cache *cache, struct relay_pipe *p, int from, size_t max);
 
