@@ -60,6 +60,7 @@ path = $DB
 listen = ${ADMIN_LISTEN:-}
 [log]
 level = info
+${CONF_EXTRA:-}
 CONF
 	"$CLI" -d "$DB" migrate >/dev/null
 }
