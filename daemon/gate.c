@@ -885,6 +885,11 @@ int gate_session_user(struct gate *g, const struct sockaddr *client, char *user,
 	return g->sessions ? sessions_lookup(g->sessions, client, user, len) : 0;
 }
 
+int gate_session_alive(struct gate *g, const struct sockaddr *client)
+{
+	return g->sessions ? sessions_alive(g->sessions, client) : 0;
+}
+
 long gate_session_remaining(struct gate *g, const struct sockaddr *client)
 {
 	return g->sessions ? sessions_remaining(g->sessions, client) : -1;

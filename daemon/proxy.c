@@ -2099,6 +2099,14 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	}
 	for (c = w->conns; c; c = next) {
 		next = c->next;
+		/* a kicked or expired session takes its open intercepted
+		 * connections with it (the kernel cuts the forwarded ones) */
+		if (c->kind != CK_EXPLICIT && c->x && c->x->user[0] &&
+		    (c->state == CS_TUNNEL || c->state == CS_EXCHANGE) &&
+		    !gate_session_alive(w->p->gate, (const struct sockaddr *)&c->peer)) {
+			conn_close(c, "session ended");
+			continue;
+		}
 		if (c->deadline && c->deadline <= now && c->state != CS_AUTH)
 			conn_timeout(c);
 		else if (w->draining && c->state == CS_IDLE)

@@ -247,6 +247,20 @@ int sessions_lookup(struct sessions *s, const struct sockaddr *client, char *use
 	return found;
 }
 
+int sessions_alive(struct sessions *s, const struct sockaddr *client)
+{
+	char addr[64];
+	struct entry *e;
+	int alive;
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	pthread_rwlock_rdlock(&s->lock);
+	e = find(s, addr);
+	alive = e && e->expires_at > wall_now();
+	pthread_rwlock_unlock(&s->lock);
+	return alive;
+}
+
 long sessions_remaining(struct sessions *s, const struct sockaddr *client)
 {
 	char addr[64];

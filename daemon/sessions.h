@@ -37,6 +37,8 @@ void sessions_free(struct sessions *s);
 /* 1 with the user's name (cut to len) if client has a live session, 0 if
  * not. Counts as activity for the idle timer. */
 int sessions_lookup(struct sessions *s, const struct sockaddr *client, char *user, size_t len);
+/* The same without counting as activity (for connections already open). */
+int sessions_alive(struct sessions *s, const struct sockaddr *client);
 /* Seconds until the session ends at the latest, or -1 without one. */
 long sessions_remaining(struct sessions *s, const struct sockaddr *client);
 
