@@ -253,7 +253,8 @@ static void span_copy(char *dst, size_t dstlen, struct http_span s)
 {
 	size_t n = s.len < dstlen - 1 ? s.len : dstlen - 1;
 
-	memcpy(dst, s.p, n);
+	if (n)      /* an absent span has no pointer (origin-form Host) */
+		memcpy(dst, s.p, n);
 	dst[n] = '\0';
 }
 
