@@ -392,7 +392,7 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 		free(page);
 		return MHD_NO;
 	}
-	if (gate_session_user(p->gate, client, user, sizeof(user)))
+	if (gate_session_user(p->gate, client, NULL, user, sizeof(user)))
 		left = gate_session_remaining(p->gate, client);
 	if (left >= 0)
 		snprintf(message, sizeof(message), "You are signed in as %s; the session lasts %ld more minutes "

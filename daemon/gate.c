@@ -880,9 +880,10 @@ static void gate_whitelist_to_kernel(struct gate *g)
 
 /* ------------------------------------------------------------ sessions */
 
-int gate_session_user(struct gate *g, const struct sockaddr *client, char *user, size_t len)
+int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
+		      char *user, size_t len)
 {
-	return g->sessions ? sessions_lookup(g->sessions, client, user, len) : 0;
+	return g->sessions ? sessions_lookup(g->sessions, client, mac, user, len) : 0;
 }
 
 int gate_session_alive(struct gate *g, const struct sockaddr *client)

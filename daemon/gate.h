@@ -113,13 +113,16 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 /*
  * Intercept-mode sessions (enforced in the kernel as well; see sessions.h).
  * gate_session_user: 1 with the user's name if client has a live session
- * (this counts as activity), 0 otherwise or when intercept mode is off.
+ * (this counts as activity), 0 otherwise or when intercept mode is off;
+ * mac (6 bytes, NULL: unchecked) is the MAC the client's packets came
+ * from, and must be the session's.
  * gate_session_alive: the same answer without counting as activity.
  * gate_session_remaining: seconds left, -1 without a session.
  * gate_session_start: after a successful portal login; may block briefly
  * (database, netlink). 0 or -1.
  */
-int gate_session_user(struct gate *g, const struct sockaddr *client, char *user, size_t len);
+int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
+		      char *user, size_t len);
 int gate_session_alive(struct gate *g, const struct sockaddr *client);
 long gate_session_remaining(struct gate *g, const struct sockaddr *client);
 int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username);

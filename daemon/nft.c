@@ -1203,6 +1203,11 @@ static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+void nft_set_interface(struct nft *n, const char *ifname)
+{
+	snprintf(n->interface, sizeof(n->interface), "%s", ifname);
+}
+
 int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6])
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];

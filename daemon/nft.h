@@ -89,6 +89,10 @@ int nft_whitelist_sync(struct nft *n, const struct cidr *list, size_t count);
  * source is addr). Returns how many were removed, or -1. */
 int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr);
 
+/* The interface whose neighbour table nft_neigh_mac reads (set by
+ * nft_table_replace too; a handle that only looks up neighbours sets it
+ * here). */
+void nft_set_interface(struct nft *n, const char *ifname);
 /* The MAC address of addr from the neighbour table (on-link clients). 0
  * with mac filled, 1 when the kernel has no usable entry, -1 on error. */
 int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6]);

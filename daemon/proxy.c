@@ -26,6 +26,7 @@
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "nft.h"
 #include "pool.h"
 
 #define BUF_SIZE        (32 * 1024)
@@ -126,6 +127,7 @@ struct conn {
 	uint16_t up_port;
 	enum conn_kind kind;
 	struct sockaddr_storage orig_dst;   /* intercepted: where the client was going */
+	uint8_t mac[6];                     /* intercepted: the client's MAC, 0 unknown */
 };
 
 struct listener {
@@ -144,6 +146,7 @@ struct worker {
 	int accept_paused;
 	struct conn *conns;
 	int draining;
+	struct nft *neigh;        /* intercept mode: neighbour-table lookups */
 	/* scratch for parsing: one conn at a time runs on a worker */
 	struct http_request req;
 	struct http_response resp;
@@ -1477,7 +1480,8 @@ static void conn_handle_intercepted(struct conn *c, const struct http_request *r
 		}
 	}
 	pass = gate_whitelisted(p->gate, (const struct sockaddr *)&c->peer);
-	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, user, sizeof(user))) {
+	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
+						  sizeof(user))) {
 		pass = 1;
 		snprintf(x->user, sizeof(x->user), "%s", user);
 	}
@@ -1537,7 +1541,8 @@ static void conn_peek_hello(struct conn *c)
 	snprintf(x->url, sizeof(x->url), "%s%s%s:%u", strchr(x->host, ':') ? "[" : "", x->host,
 		 strchr(x->host, ':') ? "]" : "", dport);
 	pass = gate_whitelisted(p->gate, (const struct sockaddr *)&c->peer);
-	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, user, sizeof(user))) {
+	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
+						  sizeof(user))) {
 		pass = 1;
 		snprintf(x->user, sizeof(x->user), "%s", user);
 	}
@@ -2012,6 +2017,10 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 			}
 			if (l->kind == CK_TLS)
 				c->state = CS_PEEK;
+			/* the MAC the connection came from: a session is bound to it
+			 * (a client just answered our SYN-ACK, so the entry is there) */
+			if (w->neigh && nft_neigh_mac(w->neigh, (struct sockaddr *)&ss, c->mac) != 0)
+				memset(c->mac, 0, sizeof(c->mac));
 		}
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
 			close(fd);
@@ -2214,6 +2223,12 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 			goto fail;
 		}
 		loop_set_tick(w->loop, worker_tick_cb, w);
+		if (cfg->intercept_interface[0]) {
+			w->neigh = nft_open(err, errlen);
+			if (!w->neigh)
+				goto fail;
+			nft_set_interface(w->neigh, cfg->intercept_interface);
+		}
 		for (size_t k = 0; k < cfg->n_proxy_listen + (cfg->intercept_interface[0] ? 2 : 0); k++) {
 			struct config_addr ia;
 			const struct config_addr *a = &cfg->proxy_listen[k];
@@ -2313,6 +2328,7 @@ void proxy_free(struct proxy *p)
 			if (w->listeners[k].watch.fd >= 0)
 				close(w->listeners[k].watch.fd);
 		loop_free(w->loop);
+		nft_close(w->neigh);
 	}
 	pool_free(p->dns);
 	free(p->workers);

@@ -227,7 +227,15 @@ void sessions_free(struct sessions *s)
 	free(s);
 }
 
-int sessions_lookup(struct sessions *s, const struct sockaddr *client, char *user, size_t len)
+static int mac_known(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return memcmp(mac, zero, 6) != 0;
+}
+
+int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
+		    char *user, size_t len)
 {
 	char addr[64];
 	struct entry *e;
@@ -237,7 +245,8 @@ int sessions_lookup(struct sessions *s, const struct sockaddr *client, char *use
 	cidr_addr_text(client, addr, sizeof(addr));
 	pthread_rwlock_rdlock(&s->lock);
 	e = find(s, addr);
-	if (e && e->expires_at > now) {
+	if (e && e->expires_at > now &&
+	    (!mac || !mac_known(e->mac) || memcmp(mac, e->mac, 6) == 0)) {
 		found = 1;
 		if (user)
 			snprintf(user, len, "%s", e->user);

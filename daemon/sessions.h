@@ -35,8 +35,11 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 void sessions_free(struct sessions *s);
 
 /* 1 with the user's name (cut to len) if client has a live session, 0 if
- * not. Counts as activity for the idle timer. */
-int sessions_lookup(struct sessions *s, const struct sockaddr *client, char *user, size_t len);
+ * not. mac (NULL: not checked) is the MAC the connection came from: a
+ * session bound to another MAC does not count (an address taken over by
+ * another device is not logged in). Counts as activity for the idle timer. */
+int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
+		    char *user, size_t len);
 /* The same without counting as activity (for connections already open). */
 int sessions_alive(struct sessions *s, const struct sockaddr *client);
 /* Seconds until the session ends at the latest, or -1 without one. */
