@@ -19,6 +19,13 @@ p99=$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')
 non2xx=$(printf '%s\n' "$out" | awk '/Non-2xx/ {print $NF}')
 printf '  %-34s %10s req/s   p99 %8s   non-2xx %s\n' "intercept HTTP, logged in" "$rps" "$p99" "${non2xx:-0}"
 [ -n "$rps" ] && ok || fail "wrk produced no figure: $out"
+total=$(printf '%s\n' "$out" | awk '/requests in/ {print $1}')
+sleep 1
+logged=$(grep -c "GET http://$ORIGIN/1k bench" "$ACCESS")
+printf '  %-34s %10s of %s requests logged with the user\n' "" "$logged" "$total"
+out=$(in_client timeout $((secs + 30)) wrk -t2 -c"$conns" -d"${secs}s" --latency http://$ORIGIN:8080/1k 2>&1)
+printf '  %-34s %10s req/s   p99 %8s\n' "forwarded by the kernel (port 8080)" \
+	"$(printf '%s\n' "$out" | awk '/Requests\/sec/ {print $2}')" "$(printf '%s\n' "$out" | awk '$1 == "99%" {print $2}')"
 tls=$(in_client timeout $((secs + 60)) python3 - "$hs" "$secs" <<'PY'
 import socket, ssl, sys, time
 n, limit = int(sys.argv[1]), float(sys.argv[2])
