@@ -22,6 +22,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 
 #include "log.h"
@@ -556,10 +558,16 @@ static int nft_send_batch(struct nft *n, const void *buf, size_t len, unsigned n
 	if (mnl_socket_sendto(n->nl, buf, len) < 0)
 		return -errno;
 	while (n_acks > 0) {
-		ssize_t got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+		/* the kernel queues every answer of a batch at once, so after an
+		 * error whatever is not there yet will not come (a refusal of the
+		 * whole batch, EPERM say, is one answer) */
+		ssize_t got = recv(mnl_socket_get_fd(n->nl), rbuf, sizeof(rbuf),
+				   first_err ? MSG_DONTWAIT : 0);
 		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
 		size_t left;
 
+		if (got < 0 && first_err)
+			return first_err;
 		if (got < 0)
 			return -errno;
 		left = (size_t)got;
@@ -590,6 +598,14 @@ struct nft *nft_open(char *err, size_t errlen)
 	    mnl_socket_bind(n->rt, 0, MNL_SOCKET_AUTOPID) < 0) {
 		snprintf(err, errlen, "netlink: %s", strerror(errno));
 		goto fail;
+	}
+	{
+		/* the kernel answers at once; a wait longer than this is a bug,
+		 * and must not hang the daemon */
+		struct timeval tv = { 2, 0 };
+
+		setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(mnl_socket_get_fd(n->rt), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	}
 	n->portid = mnl_socket_get_portid(n->nl);
 	n->rt_portid = mnl_socket_get_portid(n->rt);
