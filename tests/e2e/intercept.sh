@@ -6,16 +6,15 @@ LAN_IF=$E2E_NS-gc
 PORTAL=http://10.201.0.1:8082
 TABLE="inet portcullis"
 
-# Config for intercept mode; extra lines for [intercept] in $1.
+# Config for intercept mode; extra lines for [intercept] in $1 (lib.sh
+# already points [admin] web_root, where the portal's pages are, at web/).
 intercept_conf() {
 	CONF_EXTRA="[intercept]
 interface = $LAN_IF
 ${1:-}
 [portal]
 listen = 10.201.0.1:8082
-${PORTAL_EXTRA:-}
-[admin]
-web_root = $REPO/web"
+${PORTAL_EXTRA:-}"
 	export CONF_EXTRA
 }
 
