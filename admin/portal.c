@@ -13,6 +13,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "form.h"
 #include "gate.h"
 #include "log.h"
 #include "loop.h"
@@ -219,49 +220,6 @@ static int csrf_ok(const struct portal_server *p, const struct sockaddr *client,
 
 /* ------------------------------------------------------------ form parsing */
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-/* Decode one application/x-www-form-urlencoded value into out (at most
- * outlen - 1 bytes). -1 if it does not fit or is malformed. */
-static int form_decode(const char *in, size_t len, char *out, size_t outlen, size_t *outn)
-{
-	size_t o = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		char c = in[i];
-
-		if (c == '+') {
-			c = ' ';
-		} else if (c == '%') {
-			int hi, lo;
-
-			if (len - i < 3)
-				return -1;
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
-			if (hi < 0 || lo < 0)
-				return -1;
-			c = (char)(hi << 4 | lo);
-			i += 2;
-		}
-		if (o + 1 >= outlen)
-			return -1;
-		out[o++] = c;
-	}
-	out[o] = '\0';
-	*outn = o;
-	return 0;
-}
-
 struct login_form {
 	char username[FIELD_USER_MAX + 1];
 	char password[FIELD_PASS_MAX + 1];
@@ -271,47 +229,40 @@ struct login_form {
 	int have_user, have_pass, have_csrf;
 };
 
-/* 0, or -1 naming the bad field in *bad. Fields may come in any order;
- * unknown fields are ignored. A value with a NUL byte is refused. */
+/* 0, or -1 with the bad field's name in *bad (too long or malformed). */
 static int form_parse(const char *body, size_t len, struct login_form *f, const char **bad)
 {
-	const char *p = body, *end = body + len;
+	struct {
+		const char *name;
+		char *out;
+		size_t outlen;
+		int *have;
+		size_t *n;
+	} fields[] = {
+		{ "username", f->username, sizeof(f->username), &f->have_user, NULL },
+		{ "password", f->password, sizeof(f->password), &f->have_pass, &f->password_len },
+		{ "csrf", f->csrf, sizeof(f->csrf), &f->have_csrf, NULL },
+		{ "url", f->url, sizeof(f->url), NULL, NULL },
+	};
 
 	memset(f, 0, sizeof(*f));
-	while (p < end) {
-		const char *amp = memchr(p, '&', (size_t)(end - p)), *eq;
-		const char *stop = amp ? amp : end;
-		size_t klen, n = 0;
-		char *dst = NULL;
-		size_t dstlen = 0;
-		int *flag = NULL;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t n = 0;
 
-		eq = memchr(p, '=', (size_t)(stop - p));
-		klen = (size_t)((eq ? eq : stop) - p);
-		if (klen == 8 && !memcmp(p, "username", 8)) {
-			dst = f->username, dstlen = sizeof(f->username), flag = &f->have_user;
-			*bad = "username";
-		} else if (klen == 8 && !memcmp(p, "password", 8)) {
-			dst = f->password, dstlen = sizeof(f->password), flag = &f->have_pass;
-			*bad = "password";
-		} else if (klen == 4 && !memcmp(p, "csrf", 4)) {
-			dst = f->csrf, dstlen = sizeof(f->csrf), flag = &f->have_csrf;
-			*bad = "csrf";
-		} else if (klen == 3 && !memcmp(p, "url", 3)) {
-			dst = f->url, dstlen = sizeof(f->url);
-			*bad = "url";
+		switch (form_field(body, len, fields[i].name, fields[i].out, fields[i].outlen, &n)) {
+		case FORM_FOUND:
+			if (fields[i].have)
+				*fields[i].have = 1;
+			if (fields[i].n)
+				*fields[i].n = n;
+			break;
+		case FORM_ABSENT:
+			fields[i].out[0] = '\0';
+			break;
+		default:
+			*bad = fields[i].name;
+			return -1;
 		}
-		if (dst) {
-			const char *v = eq ? eq + 1 : stop;
-
-			if (form_decode(v, (size_t)(stop - v), dst, dstlen, &n) < 0 || memchr(dst, 0, n))
-				return -1;
-			if (dst == f->password)
-				f->password_len = n;
-			if (flag)
-				*flag = 1;
-		}
-		p = stop + (amp ? 1 : 0);
 	}
 	*bad = NULL;
 	return 0;
