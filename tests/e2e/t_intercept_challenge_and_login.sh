@@ -59,9 +59,23 @@ except OSError as e: print("error", e)
 ' 2>&1)
 assert_contains "$out" "error" "UDP from an unauthenticated client rejected with ICMP"
 assert_not_contains "$out" "timeout" "UDP rejected, not silently dropped"
-# the portal itself is reachable
+# the portal itself is reachable, and so is DNS on the gateway
 st=$(direct_status "$PORTAL/")
 assert_eq 200 "$st" "portal reachable before login"
+in_gw timeout 5 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.201.0.1", 53)); s.settimeout(4)
+d, a = s.recvfrom(512); s.sendto(b"answer:" + d, a)
+' &
+dns=$!
+sleep 0.3
+out=$(in_client timeout 5 python3 -c '
+import socket
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s.sendto(b"query", ("10.201.0.1", 53)); print(s.recv(64).decode())
+' 2>&1)
+wait "$dns"
+assert_eq "answer:query" "$out" "DNS to the gateway answered before login"
 
 # 3. login
 st=$(portal_login alice 'wrong')
