@@ -27,12 +27,12 @@ BDIR=$(mktemp -d /tmp/portcullis-bench.XXXXXX)
 chmod 755 "$BDIR"
 RES=$BDIR/results
 : > "$RES"
-SQUID_PID=""; TINY_PID=""; OPEN_PID=""
+SQUID_PID=""; TINY_PID=""; OPEN_PID=""; ICPT_PID=""
 bench_cleanup() {
-	for p in $SQUID_PID $TINY_PID $OPEN_PID; do
+	for p in $SQUID_PID $TINY_PID $OPEN_PID $ICPT_PID; do
 		kill "$p" 2>/dev/null
 	done
-	for p in $SQUID_PID $TINY_PID $OPEN_PID; do
+	for p in $SQUID_PID $TINY_PID $OPEN_PID $ICPT_PID; do
 		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -142,6 +142,7 @@ row_pid() {
 	tinyproxy) echo "$TINY_PID" ;;
 	pc_auth) echo "$DPID" ;;
 	pc_open) echo "$OPEN_PID" ;;
+	pc_icpt) echo "$ICPT_PID" ;;
 	esac
 }
 row_proxy() {
@@ -150,6 +151,7 @@ row_proxy() {
 	tinyproxy) echo "$GW:$TINY_PORT" ;;
 	pc_auth) echo "$GW:3128" ;;
 	pc_open) echo "$GW:$OPEN_PORT" ;;
+	pc_icpt) echo "$ORIGIN:80" ;;     # the client's own destination, redirected
 	esac
 }
 row_needs_auth() { case $1 in squid|tinyproxy|pc_auth) return 0 ;; esac; return 1; }
@@ -169,7 +171,7 @@ wrk_figures() {
 }
 wrk_row() { # row
 	local row=$1 out
-	if [ "$row" = direct ]; then
+	if [ "$row" = direct ] || [ "$row" = pc_icpt ]; then
 		out=$(in_client timeout $((secs + 20)) wrk -t2 -c"$conns" -d"${secs}s" --latency "http://$ORIGIN/1k" 2>&1)
 	elif [ "$row" = squid_icpt ]; then
 		out=$(in_client timeout $((secs + 20)) wrk -t2 -c"$conns" -d"${secs}s" --latency "http://$ORIGIN:8080/1k" 2>&1)
@@ -258,7 +260,7 @@ cpu_s() { awk -v t="$TCK" '{ printf "%.2f", ($14 + $15) / t }' "/proc/$1/stat"; 
 get_100m() { # row connect(0/1): prints bytes/s
 	local row=$1 tunnel=$2 args="" url="http://$ORIGIN/100m"
 	case $row in
-	direct) ;;
+	direct|pc_icpt) ;;
 	squid_icpt) url="http://$ORIGIN:8080/100m" ;;
 	*) args="-x http://$(row_proxy "$row")"
 	   row_needs_auth "$row" && args="$args -U bench:bench-pass"
@@ -285,7 +287,7 @@ for round in $(seq 1 "$runs"); do
 			note "$row" cpu_s "$cpu"
 			line="$line$(printf ' (%.2f CPU s)' "$cpu")"
 		fi
-		case $row in direct|squid_icpt) ;; *)
+		case $row in direct|squid_icpt|pc_icpt) ;; *)
 			set -- $(get_100m "$row" 1)
 			if [ "${1:-0}" = $((100 * 1024 * 1024)) ]; then
 				ok; note "$row" connect_mbs "$(mbs "$2")"
@@ -334,6 +336,46 @@ for round in $(seq 1 "$runs"); do
 done
 echo "  (the flood: $(awk '/Requests\/sec/ { print $2 }' "$BDIR/flood.out") req/s in the last round;" \
 	"answers $(awk '$1 == "status" { printf "%s×%s ", $3, $2 }' "$BDIR/flood.out"))"
+
+# ---------------------------------------------------------------- intercept
+# A third Portcullis, in intercept mode, with the client logged in on its
+# portal. Its nftables redirect takes every client connection to ports 80
+# and 443, the direct row's included, so it runs alone, after the others.
+. "$REPO/tests/e2e/intercept.sh"
+mkdir "$BDIR/icpt"
+"$CLI" -d "$BDIR/icpt/p.db" migrate >/dev/null
+printf '%s\n' bench-pass | "$CLI" -d "$BDIR/icpt/p.db" user add bench >/dev/null
+intercept_conf
+sed -e "s|^listen = .*3128.*|listen = $GW:3328|" -e "s|^path = .*|path = $BDIR/icpt/p.db|" \
+	-e "s|^access_log = .*|access_log = $BDIR/icpt/access.log|" "$DIR/portcullis.conf" > "$BDIR/icpt/p.conf"
+printf '%s\n' "$CONF_EXTRA" >> "$BDIR/icpt/p.conf"
+ip netns exec "$NS_G" "$DAEMON" -c "$BDIR/icpt/p.conf" > "$BDIR/icpt/daemon.log" 2>&1 &
+ICPT_PID=$!
+if wait_port 8082 && [ "$(portal_login bench bench-pass)" = 303 ]; then
+	ok
+	echo "  Portcullis intercept mode, client logged in on the portal"
+	idle_row pc_icpt
+	wrk_row pc_icpt >/dev/null
+	for round in $(seq 1 "$runs"); do
+		record_wrk pc_icpt pc_icpt
+	done
+	for round in $(seq 1 "$runs"); do
+		t0=$(cpu_s "$ICPT_PID")
+		set -- $(get_100m pc_icpt 0)
+		if [ "${1:-0}" != $((100 * 1024 * 1024)) ]; then
+			fail "pc_icpt: 100 MiB GET got ${1:-nothing}"; continue
+		fi
+		ok
+		cpu=$(echo "$(cpu_s "$ICPT_PID") - $t0" | bc -l)
+		note pc_icpt get_mbs "$(mbs "$2")"; note pc_icpt cpu_s "$cpu"
+		printf '  %-11s GET %7.0f MB/s (%.2f CPU s)\n' pc_icpt "$(mbs "$2")" "$cpu"
+	done
+else
+	fail "intercept daemon or portal login: $(tail -5 "$BDIR/icpt/daemon.log")"
+fi
+kill "$ICPT_PID" 2>/dev/null
+wait "$ICPT_PID" 2>/dev/null
+ICPT_PID=""
 
 echo
 printf 'Figures of %s on %s (%s cores), %s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')" "$(hostname)" \
