@@ -3,7 +3,7 @@
 #  - the comparison (t_compare.sh): direct routing, Squid, tinyproxy and
 #    Portcullis in the three-namespace topology, one table at the end;
 #  - audit paging through the admin API with a million rows (loopback).
-# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (5) rounds; about 6 minutes in all.
+# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (5) rounds; about 7 minutes in all.
 cd "$(dirname "$0")/../.." || exit 1
 sh tests/bench/install-deps.sh || exit 1
 E2E_SCENARIOS=tests/bench E2E_TIMEOUT=900 bash tests/e2e/run.sh
