@@ -5,8 +5,8 @@
  *   portcullisd -t -c FILE    check the configuration and exit
  *
  * Signals are taken by the main thread alone (blocked everywhere else):
- * SIGHUP re-opens the access log and re-applies the log level, SIGTERM and
- * SIGINT drain and stop.
+ * SIGHUP reloads the configuration (see reload() for what changes without
+ * a restart) and re-opens the access log, SIGTERM and SIGINT drain and stop.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -24,6 +24,7 @@
 #include "gate.h"
 #include "log.h"
 #include "proxy.h"
+#include "snapshot.h"
 
 #define DEFAULT_CONFIG "/etc/portcullis/portcullis.conf"
 #define DRAIN_SECONDS  10
@@ -47,25 +48,57 @@ static int apply_log_level(const struct config *cfg)
 	return 0;
 }
 
-static void reload(const char *path, struct config *cfg, struct accesslog *alog)
+/*
+ * SIGHUP. A file that fails the same checks as -t is refused as a whole and
+ * the running configuration stays. Otherwise what can change without new
+ * listeners, threads or database takes effect: the gate and the proxy each
+ * get an immutable snapshot (snapshot.h), so a worker in the middle of a
+ * request never sees half a configuration; settings that need a restart
+ * keep their running values and are named in the log. The access log is
+ * re-opened either way (logrotate's postrotate sends SIGHUP).
+ */
+static void reload(const char *path, struct config *running, struct gate *gate,
+		   struct proxy *proxy, struct accesslog *alog)
 {
 	struct config *fresh = malloc(sizeof(*fresh));
-	char err[512];
+	char err[512], restart[384];
+	int reopened = 0;
 
 	sd_notify(0, "RELOADING=1");
 	if (!fresh) {
-		log_error("reload: out of memory");
-	} else if (config_load(fresh, path, err, sizeof(err)) < 0) {
-		log_error("reload refused, the running configuration stays: %s", err);
-	} else {
-		/* what can change without new listeners takes effect now; the
-		 * rest needs a restart and is said so */
-		strcpy(cfg->log_level, fresh->log_level);
-		apply_log_level(cfg);
-		log_notice("configuration reloaded from %s", path);
+		log_error("reload refused, the running configuration stays: out of memory");
+		goto reopen;
 	}
+	if (config_load(fresh, path, err, sizeof(err)) < 0) {
+		log_error("reload refused, the running configuration stays: %s", err);
+		goto reopen;
+	}
+	if (snapshot_keep_restart_keys(fresh, running, restart, sizeof(restart)) > 0)
+		log_warn("reload: %s changed; that needs a restart, the running value%s stay%s",
+			 restart, strchr(restart, ',') ? "s" : "", strchr(restart, ',') ? "" : "s");
+	if (strcmp(fresh->access_log, running->access_log) != 0) {
+		if (accesslog_set_path(alog, fresh->access_log, err, sizeof(err)) < 0) {
+			log_error("reload: %s; the access log stays %s", err,
+				  running->access_log[0] ? running->access_log : "off");
+			memcpy(fresh->access_log, running->access_log, sizeof(fresh->access_log));
+		} else {
+			log_notice("access log now %s", fresh->access_log[0] ? fresh->access_log : "off");
+			reopened = 1;
+		}
+	}
+	if (gate_reconfigure(gate, fresh) < 0 || proxy_reconfigure(proxy, fresh) < 0) {
+		/* the gate may have taken the new settings already: put the old
+		 * ones back so both halves agree */
+		gate_reconfigure(gate, running);
+		log_error("reload refused, the running configuration stays: out of memory");
+		goto reopen;
+	}
+	*running = *fresh;
+	apply_log_level(running);
+	log_notice("configuration reloaded from %s", path);
+reopen:
 	free(fresh);
-	if (accesslog_reopen(alog) < 0)
+	if (!reopened && accesslog_reopen(alog) < 0)
 		log_error("reload: cannot reopen the access log: %s", strerror(errno));
 	sd_notify(0, "READY=1");
 }
@@ -74,7 +107,10 @@ int main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG;
 	int check_only = 0, opt, rc = 1;
-	static struct config cfg;
+	/* cfg is what the daemon started with, borrowed by every module for
+	 * what only a restart changes, and never written after the start;
+	 * running follows the reloads (main thread only) */
+	static struct config cfg, running;
 	char err[512];
 	struct accesslog *alog = NULL;
 	struct gate *gate = NULL;
@@ -114,12 +150,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (cfg.access_log[0]) {
-		alog = accesslog_open(cfg.access_log, err, sizeof(err));
-		if (!alog) {
-			log_error("%s", err);
-			goto out;
-		}
+	running = cfg;
+	/* always an object, so a reload can turn the access log on */
+	alog = accesslog_open(cfg.access_log, err, sizeof(err));
+	if (!alog) {
+		log_error("%s", err);
+		goto out;
 	}
 	gate = gate_new(&cfg, err, sizeof(err));
 	if (!gate) {
@@ -163,7 +199,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		if (sig == SIGHUP) {
-			reload(path, &cfg, alog);
+			reload(path, &running, gate, proxy, alog);
 			continue;
 		}
 		log_notice("signal %d: draining connections (up to %d s)", sig, DRAIN_SECONDS);

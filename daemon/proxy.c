@@ -24,6 +24,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "pool.h"
+#include "snapshot.h"
 
 #define BUF_SIZE        (32 * 1024)
 #define HEAD_BUF_MAX    (HTTP_MAX_HEAD + 1024)
@@ -122,6 +123,11 @@ struct listener {
 
 struct worker {
 	struct proxy *p;
+	/* the configuration this worker runs with: its own reference, switched
+	 * on the tick after a reload, so requests read it without a lock */
+	struct snapshot *snap;
+	const struct config *cfg;
+	uint64_t snap_generation;
 	unsigned index;
 	struct loop *loop;
 	pthread_t thread;
@@ -136,7 +142,9 @@ struct worker {
 };
 
 struct proxy {
-	const struct config *cfg;
+	const struct config *cfg;         /* as started: listeners, workers */
+	struct snapshot_slot live;        /* reloadable settings */
+	int live_ready;
 	struct gate *gate;
 	struct accesslog *log;
 	struct pool *dns;
@@ -269,9 +277,9 @@ static const char *const builtin_deny[] = {
 
 /* SPEC §7: the proxy must not be a way into the gateway itself or into
  * what lies behind loopback and link-local (cloud metadata services). */
-static const char *dest_refused(struct proxy *p, const struct sockaddr_storage *ss, uint16_t port)
+static const char *dest_refused(struct proxy *p, const struct config *cfg,
+				const struct sockaddr_storage *ss, uint16_t port)
 {
-	const struct config *cfg = p->cfg;
 	struct cidr c;
 
 	for (size_t i = 0; i < sizeof(builtin_deny) / sizeof(builtin_deny[0]); i++) {
@@ -510,7 +518,7 @@ static void conn_finish_exchange(struct conn *c)
 		return;
 	}
 	c->state = CS_IDLE;
-	c->deadline = loop_now(c->w->loop) + c->w->p->cfg->idle_timeout;
+	c->deadline = loop_now(c->w->loop) + c->w->cfg->idle_timeout;
 	buf_trim(&c->to_up);
 	buf_trim(&c->ubuf);
 }
@@ -599,7 +607,7 @@ static int upstream_head_is_hop(const struct http_response *r, struct http_span 
 static int conn_send_response_head(struct conn *c, const struct http_response *r)
 {
 	struct exchange *x = c->x;
-	const struct config *cfg = c->w->p->cfg;
+	const struct config *cfg = c->w->cfg;
 	char line[256];
 	int upgrade = r->status == 101;
 	int n;
@@ -703,7 +711,7 @@ static void conn_relay_response(struct conn *c)
 				x->upstream_keep = 0;
 				metrics_inc(tunnels);
 				c->state = CS_TUNNEL;
-				c->deadline = loop_now(w->loop) + w->p->cfg->tunnel_idle_timeout;
+				c->deadline = loop_now(w->loop) + w->cfg->tunnel_idle_timeout;
 				if (buf_append(&c->to_cl, c->ubuf.data + c->ubuf.start, buf_len(&c->ubuf)) < 0)
 					goto oom;
 				x->bytes_to_client += buf_len(&c->ubuf);
@@ -829,13 +837,13 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 			return;
 		}
 		c->state = CS_EXCHANGE;
-		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		if (c->x->method == HTTP_METHOD_CONNECT) {
 			c->x->tag = "TCP_TUNNEL";
 			c->x->status = 200;
 			metrics_inc(tunnels);
 			c->state = CS_TUNNEL;
-			c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+			c->deadline = loop_now(c->w->loop) + c->w->cfg->tunnel_idle_timeout;
 			if (buf_append(&c->to_cl, "HTTP/1.1 200 Connection established\r\n\r\n", 39) < 0) {
 				conn_close(c, "out of memory");
 				return;
@@ -863,7 +871,7 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 			/* nothing was asked: an origin talking out of turn is not reused */
 			conn_close_upstream(c);
 		} else if (n > 0 && c->state != CS_TUNNEL) {
-			c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+			c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		}
 	}
 	conn_process(c);
@@ -874,7 +882,6 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 static void conn_connect_next(struct conn *c)
 {
 	struct exchange *x = c->x;
-	struct proxy *p = c->w->p;
 
 	while (x->next_addr < x->n_addrs) {
 		struct sockaddr_storage *ss = &x->addrs[x->next_addr++];
@@ -900,7 +907,7 @@ static void conn_connect_next(struct conn *c)
 		snprintf(c->up_host, sizeof(c->up_host), "%s", x->host);
 		c->up_port = x->port;
 		c->state = CS_CONNECT;
-		c->deadline = loop_now(c->w->loop) + p->cfg->connect_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->connect_timeout;
 		return;
 	}
 	{
@@ -923,7 +930,7 @@ static void conn_have_addresses(struct conn *c)
 	const char *why = NULL;
 
 	for (size_t i = 0; i < x->n_addrs; i++) {
-		const char *r = dest_refused(p, &x->addrs[i], x->port);
+		const char *r = dest_refused(p, c->w->cfg, &x->addrs[i], x->port);
 
 		if (r) {
 			why = r;
@@ -1035,7 +1042,7 @@ static void conn_resolve(struct conn *c)
 		}
 		c->pending = 1;
 		c->state = CS_RESOLVE;
-		c->deadline = loop_now(c->w->loop) + p->cfg->connect_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->connect_timeout;
 		return;
 	}
 	sa_set_port(&x->addrs[0], x->port);
@@ -1049,7 +1056,7 @@ static void conn_resolve(struct conn *c)
 static int conn_build_upstream_head(struct conn *c, const struct http_request *r)
 {
 	struct exchange *x = c->x;
-	const struct config *cfg = c->w->p->cfg;
+	const struct config *cfg = c->w->cfg;
 	struct buf h = { 0 };
 	char line[512];
 	int n;
@@ -1105,7 +1112,6 @@ oom:
 static void conn_forward(struct conn *c, const struct http_request *r, size_t head_len)
 {
 	struct exchange *x = c->x;
-	struct proxy *p = c->w->p;
 
 	c->cbuf.start += head_len;
 	x->req_body = r->body;
@@ -1131,7 +1137,7 @@ static void conn_forward(struct conn *c, const struct http_request *r, size_t he
 				cidr_addr_text((struct sockaddr *)&ss, x->peer, sizeof(x->peer));
 		}
 		c->state = CS_EXCHANGE;
-		c->deadline = loop_now(c->w->loop) + p->cfg->upstream_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		return;
 	}
 	if (c->uw.fd >= 0)
@@ -1293,7 +1299,7 @@ static void conn_handle_request(struct conn *c, const struct http_request *r, si
 		conn_error(c, 400, "Bad request: this is a proxy; send absolute URLs (http://host/path).\n");
 		return;
 	}
-	if (r->method == HTTP_METHOD_CONNECT && !connect_port_allowed(p->cfg, x->port)) {
+	if (r->method == HTTP_METHOD_CONNECT && !connect_port_allowed(c->w->cfg, x->port)) {
 		char body[256];
 
 		conn_refused_keep(c, r, head_len);
@@ -1325,7 +1331,7 @@ static void conn_read_head(struct conn *c)
 		return;
 	if (c->state == CS_IDLE) {
 		c->state = CS_HEAD;
-		c->deadline = loop_now(w->loop) + w->p->cfg->header_timeout;
+		c->deadline = loop_now(w->loop) + w->cfg->header_timeout;
 	}
 	pr = http_request_parse(c->cbuf.data + c->cbuf.start, buf_len(&c->cbuf), &w->req, &head_len);
 	switch (pr) {
@@ -1593,9 +1599,9 @@ static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t eve
 		if (n > 0) {
 			metrics_add(bytes_from_clients, (uint64_t)n);
 			if (c->state == CS_TUNNEL)
-				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+				c->deadline = loop_now(c->w->loop) + c->w->cfg->tunnel_idle_timeout;
 			else if (c->state == CS_EXCHANGE)
-				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+				c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		}
 		if (n == 0 && c->state != CS_TUNNEL && c->x && !c->x->req_done) {
 			conn_close(c, "client closed mid-request");
@@ -1649,7 +1655,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		}
 		metrics_inc(connections_total);
 		slot = client_slot(&ss);
-		if (__atomic_add_fetch(&p->open_conns, 1, __ATOMIC_RELAXED) > (int64_t)p->cfg->max_connections) {
+		if (__atomic_add_fetch(&p->open_conns, 1, __ATOMIC_RELAXED) > (int64_t)w->cfg->max_connections) {
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
 			refuse_busy(fd, "total");
 			continue;
@@ -1657,7 +1663,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		/* counters are per hash of the address: a collision can only make
 		 * two clients share a limit, never lift one */
 		if (__atomic_add_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED) >
-		    p->cfg->max_connections_per_client) {
+		    w->cfg->max_connections_per_client) {
 			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
 			refuse_busy(fd, "per-client");
@@ -1677,7 +1683,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		c->limit_slot = slot;
 		c->uw.fd = -1;
 		c->state = CS_IDLE;
-		c->deadline = loop_now(loop) + p->cfg->header_timeout;
+		c->deadline = loop_now(loop) + w->cfg->header_timeout;
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
 			close(fd);
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
@@ -1754,7 +1760,16 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	struct worker *w = ud;
 	int64_t now = loop_now(loop);
 	struct conn *c, *next;
+	uint64_t gen = snapshot_slot_generation(&w->p->live);
 
+	if (gen != w->snap_generation) {
+		/* connections already waiting keep their deadlines; new ones
+		 * and the next phase of each use the new values */
+		snapshot_release(w->snap);
+		w->snap = snapshot_slot_get(&w->p->live);
+		w->cfg = &w->snap->cfg;
+		w->snap_generation = gen;
+	}
 	if (w->accept_paused && !w->draining) {
 		for (size_t k = 0; k < w->n_listeners; k++)
 			loop_watch_set(loop, &w->listeners[k].watch, EPOLLIN);
@@ -1817,6 +1832,17 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 	}
 	p->cfg = cfg;
 	p->gate = gate;
+	{
+		struct snapshot *s = snapshot_new(cfg);
+
+		if (!s) {
+			snprintf(err, errlen, "out of memory");
+			free(p);
+			return NULL;
+		}
+		snapshot_slot_init(&p->live, s);
+		p->live_ready = 1;
+	}
 	p->log = log;
 	p->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
 	p->workers = calloc(p->n_workers, sizeof(*p->workers));
@@ -1832,6 +1858,9 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 
 		w->p = p;
 		w->index = i;
+		w->snap = snapshot_slot_get(&p->live);
+		w->cfg = &w->snap->cfg;
+		w->snap_generation = snapshot_slot_generation(&p->live);
 		w->loop = loop_new();
 		if (!w->loop) {
 			snprintf(err, errlen, "cannot create an event loop");
@@ -1918,12 +1947,25 @@ void proxy_free(struct proxy *p)
 			if (w->listeners[k].watch.fd >= 0)
 				close(w->listeners[k].watch.fd);
 		loop_free(w->loop);
+		snapshot_release(w->snap);
 	}
 	pool_free(p->dns);
 	free(p->workers);
 	free(p->per_client);
 	free(p->local_addrs);
+	if (p->live_ready)
+		snapshot_slot_fini(&p->live);
 	free(p);
+}
+
+int proxy_reconfigure(struct proxy *p, const struct config *cfg)
+{
+	struct snapshot *s = snapshot_new(cfg);
+
+	if (!s)
+		return -1;
+	snapshot_slot_publish(&p->live, s);
+	return 0;
 }
 
 unsigned proxy_workers(const struct proxy *p)

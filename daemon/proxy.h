@@ -28,6 +28,12 @@ int proxy_start(struct proxy *p);
 void proxy_stop(struct proxy *p, unsigned grace);
 void proxy_free(struct proxy *p);
 
+/* Apply a reloaded configuration (SIGHUP): limits, timeouts, CONNECT
+ * ports, deny ranges, Via. cfg is borrowed for the call (copied); listeners
+ * and workers stay as started. Each worker switches within a second;
+ * connections in flight are not touched. 0, or -1 out of memory. */
+int proxy_reconfigure(struct proxy *p, const struct config *cfg);
+
 /* Number of worker threads (after proxy_new). */
 unsigned proxy_workers(const struct proxy *p);
 
