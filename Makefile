@@ -11,6 +11,7 @@
 
 PREFIX   ?= /usr/local
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
@@ -132,6 +133,10 @@ install: all
 	install -d $(DESTDIR)/etc/fail2ban/filter.d $(DESTDIR)$(PREFIX)/share/doc/portcullis
 	install -m 0644 etc/fail2ban/filter.d/portcullis.conf $(DESTDIR)/etc/fail2ban/filter.d/portcullis.conf
 	install -m 0644 etc/fail2ban/jail.d/portcullis.conf $(DESTDIR)$(PREFIX)/share/doc/portcullis/fail2ban-jail.conf
+	install -d $(DESTDIR)/etc/logrotate.d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 etc/logrotate.d/portcullis $(DESTDIR)/etc/logrotate.d/portcullis
+	install -m 0644 man/portcullis.conf.5 $(DESTDIR)$(MANDIR)/man5/portcullis.conf.5
+	install -m 0644 man/portcullisd.8 man/portcullis.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf $(BUILD) build-asan
