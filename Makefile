@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, create a local database, run
 #   make test       install what is missing, build, run every test
 #   make check      run the tests without the install step
+#   make system-check  boot the installed unit in a container (systemd-nspawn)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SANITIZE=1      build with AddressSanitizer and UndefinedBehaviorSanitizer
@@ -45,7 +46,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: all run test check unit e2e install-check sanitize-check build-asan-unit fuzz bench install clean deps
+.PHONY: all run test check unit e2e install-check system-check sanitize-check build-asan-unit fuzz bench install clean deps
 all: $(BUILD)/portcullisd $(BUILD)/portcullis
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
@@ -88,7 +89,7 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory check
 
-check: all unit install-check e2e sanitize-check
+check: all unit install-check e2e system-check sanitize-check
 
 unit: $(UNIT_BIN)
 	sh tests/run-unit.sh $(UNIT_BIN)
@@ -98,6 +99,11 @@ e2e: all
 
 install-check: all
 	sh tests/install/run.sh
+
+# The installed unit started by a real systemd in a container
+# (systemd-nspawn on a debootstrapped Debian 12 tree).
+system-check: all
+	sh tests/system/run.sh
 
 # The unit tests and the end-to-end scenarios again, against a build with
 # AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer; any report

@@ -1,0 +1,94 @@
+#!/bin/sh
+# The installed unit started for real: a minimal Debian 12 tree (debootstrap
+# from Debian's mirror, kept in a cache folder between runs) booted with
+# systemd-nspawn on a private network, with the `make install` tree copied
+# in. Inside, inside.sh enables the unit and checks what an administrator
+# would: Type=notify start, the daemon's own user and capabilities, watchdog
+# pings, reload (good and broken file), a backup while it runs, stop.
+#
+# The base tree is never written: each run boots an overlay of it that is
+# thrown away. Needs root. If this machine cannot run systemd-nspawn at all
+# (some containers), the scenario says so and is skipped; every failure
+# after that is a failure.
+set -u
+cd "$(dirname "$0")/../.." || exit 1
+REPO=$(pwd)
+BASE=${SYSTEST_BASE:-/var/cache/portcullis-systest/bookworm}
+MIRROR=${SYSTEST_MIRROR:-http://deb.debian.org/debian}
+START=$(date +%s)
+if [ "$(id -u)" != 0 ]; then
+	echo "system: needs root"; exit 1
+fi
+for tool in systemd-nspawn debootstrap; do
+	command -v "$tool" >/dev/null || { echo "system: $tool missing (tests/install-deps.sh installs it)"; exit 1; }
+done
+
+if [ ! -x "$BASE/lib/systemd/systemd" ]; then
+	echo "system: building the base tree in $BASE (debootstrap, once)"
+	# a private folder first: another run may be building the same tree
+	tmp=$BASE.tmp.$$
+	mkdir -p "$(dirname "$BASE")"
+	if ! debootstrap --variant=minbase \
+		--include=systemd,systemd-sysv,dbus,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4,libnftnl11,libmnl0,libsystemd0 \
+		bookworm "$tmp" "$MIRROR" > "$tmp.log" 2>&1; then
+		echo "system: debootstrap failed:"; tail -n 20 "$tmp.log" | sed 's/^/    /'
+		rm -rf "$tmp" "$tmp.log"
+		exit 1
+	fi
+	rm -f "$tmp.log"
+	mv -T "$tmp" "$BASE" 2>/dev/null || rm -rf "$tmp"
+	echo "system: base tree ready after $(( $(date +%s) - START )) s"
+fi
+
+WORK=$(mktemp -d /tmp/portcullis-systest.XXXXXX)
+ROOT=$WORK/root
+cleanup() {
+	umount "$ROOT" 2>/dev/null
+	rm -rf "$WORK"
+}
+trap cleanup EXIT INT TERM
+mkdir -p "$WORK/upper" "$WORK/work" "$ROOT" "$WORK/out"
+if ! mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$WORK/upper,workdir=$WORK/work" "$ROOT"; then
+	echo "system: cannot mount an overlay of the base tree"; exit 1
+fi
+
+if ! probe=$(timeout 30 systemd-nspawn -q -D "$ROOT" --register=no --keep-unit --private-network \
+	--console=pipe /bin/true < /dev/null 2>&1); then
+	echo "system: SKIPPED: systemd-nspawn cannot run a container on this machine:"
+	printf '%s\n' "$probe" | sed 's/^/    /'
+	exit 0
+fi
+
+make --no-print-directory install PREFIX=/usr DESTDIR="$ROOT" >/dev/null || { echo "system: make install failed"; exit 1; }
+install -m 0755 tests/system/inside.sh "$ROOT/usr/local/sbin/portcullis-systest"
+cat > "$ROOT/etc/systemd/system/portcullis-systest.service" <<'UNIT'
+[Unit]
+Description=Portcullis system test
+After=multi-user.target
+[Service]
+Type=oneshot
+ExecStart=/usr/local/sbin/portcullis-systest /systest/out
+StandardOutput=journal+console
+UNIT
+mkdir -p "$ROOT/etc/systemd/system/default.target.wants"
+ln -sf /etc/systemd/system/portcullis-systest.service "$ROOT/etc/systemd/system/default.target.wants/"
+# the container's own name resolution and machine id, so nothing waits
+echo systest > "$ROOT/etc/hostname"
+
+booted=$(date +%s)
+timeout 240 systemd-nspawn -q -D "$ROOT" --register=no --keep-unit --private-network \
+	--bind="$WORK/out:/systest/out" --console=pipe --boot < /dev/null > "$WORK/console.log" 2>&1
+rc=$?
+if [ ! -f "$WORK/out/result" ]; then
+	echo "system: the test inside the container did not finish (nspawn status $rc)"
+	tail -n 30 "$WORK/out/log" 2>/dev/null | sed 's/^/    /'
+	tail -n 10 "$WORK/console.log" | sed 's/^/    /'
+	exit 1
+fi
+sed 's/^/  /' "$WORK/out/checks"
+echo "system: booted, tested and powered off in $(( $(date +%s) - booted )) s ($(( $(date +%s) - START )) s in all)"
+if [ "$(cat "$WORK/out/result")" != pass ]; then
+	echo "  log of the failing run:"; tail -n 40 "$WORK/out/log" | sed 's/^/    /'
+	exit 1
+fi
+echo "system: $(grep -c '^ok' "$WORK/out/checks") passed, 0 failed"
