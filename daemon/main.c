@@ -23,6 +23,7 @@
 #include "config.h"
 #include "gate.h"
 #include "log.h"
+#include "loop.h"
 #include "proxy.h"
 #include "snapshot.h"
 
@@ -103,6 +104,32 @@ reopen:
 	sd_notify(0, "READY=1");
 }
 
+/*
+ * The watchdog stands for the whole daemon, not for this thread: ping only
+ * while every worker loop still runs its once-a-second tick, so that a
+ * wedged worker gets the daemon restarted. Pings go out every half period
+ * (the loop wakes every quarter), also while signals keep arriving.
+ */
+static void watchdog_ping(struct proxy *proxy, uint64_t watchdog_usec, int64_t *last_ping_ms,
+			  int *stuck)
+{
+	int64_t now = loop_mono_ms(), period_ms = (int64_t)(watchdog_usec / 1000);
+	int64_t max_age_ms = period_ms / 2 > 3000 ? period_ms / 2 : 3000;
+
+	if (now - *last_ping_ms < period_ms / 2)
+		return;
+	if (!proxy_alive(proxy, max_age_ms)) {
+		if (!*stuck)
+			log_error("a worker loop has not run for %lld ms: no watchdog ping, "
+				  "systemd will restart the daemon", (long long)max_age_ms);
+		*stuck = 1;
+		return;
+	}
+	*stuck = 0;
+	sd_notify(0, "WATCHDOG=1");
+	*last_ping_ms = now;
+}
+
 int main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG;
@@ -118,6 +145,8 @@ int main(int argc, char **argv)
 	struct admin_server *admin = NULL;
 	sigset_t sigs;
 	uint64_t watchdog_usec = 0;
+	int64_t last_ping_ms = 0;
+	int stuck = 0;
 
 	while ((opt = getopt(argc, argv, "c:th")) != -1) {
 		switch (opt) {
@@ -189,15 +218,14 @@ int main(int argc, char **argv)
 		int sig;
 
 		if (watchdog_usec) {
-			ts.tv_sec = (time_t)(watchdog_usec / 2 / 1000000);
-			ts.tv_nsec = (long)(watchdog_usec / 2 % 1000000) * 1000;
+			ts.tv_sec = (time_t)(watchdog_usec / 4 / 1000000);
+			ts.tv_nsec = (long)(watchdog_usec / 4 % 1000000) * 1000;
 		}
 		sig = sigtimedwait(&sigs, NULL, &ts);
-		if (sig < 0) {
-			if (watchdog_usec)
-				sd_notify(0, "WATCHDOG=1");
+		if (watchdog_usec)
+			watchdog_ping(proxy, watchdog_usec, &last_ping_ms, &stuck);
+		if (sig < 0)
 			continue;
-		}
 		if (sig == SIGHUP) {
 			reload(path, &running, gate, proxy, alog);
 			continue;

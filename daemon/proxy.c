@@ -128,6 +128,7 @@ struct worker {
 	struct snapshot *snap;
 	const struct config *cfg;
 	uint64_t snap_generation;
+	int64_t heartbeat_ms;     /* atomic: monotonic time of the last tick */
 	unsigned index;
 	struct loop *loop;
 	pthread_t thread;
@@ -1762,6 +1763,8 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	struct conn *c, *next;
 	uint64_t gen = snapshot_slot_generation(&w->p->live);
 
+	__atomic_store_n(&w->heartbeat_ms, loop_mono_ms(), __ATOMIC_RELAXED);
+
 	if (gen != w->snap_generation) {
 		/* connections already waiting keep their deadlines; new ones
 		 * and the next phase of each use the new values */
@@ -1890,6 +1893,7 @@ fail:
 int proxy_start(struct proxy *p)
 {
 	for (unsigned i = 0; i < p->n_workers; i++) {
+		p->workers[i].heartbeat_ms = loop_mono_ms();
 		if (pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0) {
 			log_error("proxy: cannot start worker thread %u", i);
 			return -1;
@@ -1966,6 +1970,16 @@ int proxy_reconfigure(struct proxy *p, const struct config *cfg)
 		return -1;
 	snapshot_slot_publish(&p->live, s);
 	return 0;
+}
+
+int proxy_alive(struct proxy *p, int64_t max_age_ms)
+{
+	int64_t now = loop_mono_ms();
+
+	for (unsigned i = 0; i < p->n_workers; i++)
+		if (now - __atomic_load_n(&p->workers[i].heartbeat_ms, __ATOMIC_RELAXED) > max_age_ms)
+			return 0;
+	return 1;
 }
 
 unsigned proxy_workers(const struct proxy *p)

@@ -11,6 +11,7 @@
 #define PORTCULLIS_PROXY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct gate;
@@ -33,6 +34,10 @@ void proxy_free(struct proxy *p);
  * and workers stay as started. Each worker switches within a second;
  * connections in flight are not touched. 0, or -1 out of memory. */
 int proxy_reconfigure(struct proxy *p, const struct config *cfg);
+
+/* 1 if every worker loop has run its tick within max_age_ms, else 0 (a
+ * loop is stuck: the systemd watchdog should stop being fed). Thread-safe. */
+int proxy_alive(struct proxy *p, int64_t max_age_ms);
 
 /* Number of worker threads (after proxy_new). */
 unsigned proxy_workers(const struct proxy *p);
