@@ -588,8 +588,14 @@ static int by_key(struct store *st, enum stmt which, const char *key, size_t key
 }
 
 /* A change addressed by a key with one integer (?2) and now (?3). */
-static int key_int_now(struct store *st, enum stmt which, const char *key, size_t key_max,
-		       int64_t v, int zero_is_null)
+/* Flags of key_int. */
+enum { KEY_ZERO_IS_NULL = 1, KEY_STAMP = 2 };
+
+/* The statements that set one integer column of the row named by ?1: the
+ * value is ?2 (NULL for 0 with KEY_ZERO_IS_NULL), and with KEY_STAMP ?3 is
+ * now (updated_at). A name too long to exist is simply not found. */
+static int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
+		   int64_t v, unsigned flags)
 {
 	sqlite3_stmt *s = stmt(st, which);
 	int rc;
@@ -601,11 +607,12 @@ static int key_int_now(struct store *st, enum stmt which, const char *key, size_
 		return 1;
 	if (rc < 0)
 		return rc;
-	if (zero_is_null && v == 0)
+	if ((flags & KEY_ZERO_IS_NULL) && v == 0)
 		sqlite3_bind_null(s, 2);
 	else
 		sqlite3_bind_int64(s, 2, v);
-	sqlite3_bind_int64(s, 3, now_s());
+	if (flags & KEY_STAMP)
+		sqlite3_bind_int64(s, 3, now_s());
 	return exec_change(st, s);
 }
 
@@ -723,12 +730,13 @@ int store_user_set_password(struct store *st, const char *name, const char *phc,
 
 int store_user_set_enabled(struct store *st, const char *name, int enabled)
 {
-	return key_int_now(st, S_USER_ENABLED, name, STORE_NAME_MAX, enabled ? 1 : 0, 0);
+	return key_int(st, S_USER_ENABLED, name, STORE_NAME_MAX, enabled ? 1 : 0, KEY_STAMP);
 }
 
 int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at)
 {
-	return key_int_now(st, S_USER_EXPIRY, name, STORE_NAME_MAX, expires_at, 1);
+	return key_int(st, S_USER_EXPIRY, name, STORE_NAME_MAX, expires_at,
+		       KEY_STAMP | KEY_ZERO_IS_NULL);
 }
 
 int store_user_set_comment(struct store *st, const char *name, const char *comment)
@@ -756,18 +764,7 @@ int store_user_delete(struct store *st, const char *name)
 
 int store_user_touch_login(struct store *st, const char *name, int64_t when)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_LOGIN);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 2, when);
-	return exec_change(st, s);
+	return key_int(st, S_USER_LOGIN, name, STORE_NAME_MAX, when, 0);
 }
 
 int store_users_clear_ha1(struct store *st)
@@ -861,18 +858,7 @@ int store_admin_delete(struct store *st, const char *name)
 
 int store_admin_touch_login(struct store *st, const char *name, int64_t when)
 {
-	sqlite3_stmt *s = stmt(st, S_ADMIN_LOGIN);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 2, when);
-	return exec_change(st, s);
+	return key_int(st, S_ADMIN_LOGIN, name, STORE_NAME_MAX, when, 0);
 }
 
 int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud)
@@ -987,18 +973,7 @@ int store_session_delete(struct store *st, const char *addr)
 
 int store_session_touch(struct store *st, const char *addr, int64_t when)
 {
-	sqlite3_stmt *s = stmt(st, S_SESS_TOUCH);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, addr, STORE_ADDR_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 2, when);
-	return exec_change(st, s);
+	return key_int(st, S_SESS_TOUCH, addr, STORE_ADDR_MAX, when, 0);
 }
 
 int store_session_list(struct store *st, int (*cb)(const struct store_session *s, void *ud),
