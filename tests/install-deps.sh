@@ -4,7 +4,7 @@
 set -eu
 pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
 libmicrohttpd-dev libnftnl-dev libmnl-dev libcmocka-dev libjansson-dev
-libsystemd-dev clang libclang-rt-14-dev curl wget python3 python3-requests fail2ban
+libsystemd-dev clang libclang-rt-14-dev curl wget python3 python3-requests fail2ban python3-systemd
 nginx-light wrk iproute2 nftables procps psmisc ca-certificates bc
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap"
 missing=""

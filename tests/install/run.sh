@@ -63,6 +63,17 @@ rating=$(systemd-analyze security --offline=yes --root="$dest" portcullisd.servi
 echo "  systemd-analyze security: exposure $rating"
 check "unit exposure rating 2.0 or lower (got '$rating')" awk -v r="$rating" 'BEGIN { exit !(r != "" && r <= 2.0) }'
 
+# fail2ban reads the installed filter with the example jail in place
+f2b=$dest/fail2ban
+cp -a /etc/fail2ban "$f2b"
+rm -f "$f2b"/jail.d/*
+cp "$dest/etc/fail2ban/filter.d/portcullis.conf" "$f2b/filter.d/portcullis.conf"
+cp "$dest/usr/share/doc/portcullis/fail2ban-jail.conf" "$f2b/jail.d/portcullis.conf"
+check "fail2ban-client -t accepts the filter and the example jail" \
+	sh -c "timeout 60 fail2ban-client -c '$f2b' -t 2>&1 | grep -q 'OK: configuration test is successful'"
+check "the example jail reads the unit's journal entries with the portcullis filter" \
+	sh -c "timeout 60 fail2ban-client -c '$f2b' -d 2>/dev/null | grep -q \"'addjournalmatch', '_SYSTEMD_UNIT=portcullisd.service'\""
+
 # man pages: mandoc's lint and groff find nothing, man renders them
 for page in usr/share/man/man8/portcullisd.8 usr/share/man/man8/portcullis.8 usr/share/man/man5/portcullis.conf.5; do
 	check "mandoc -T lint $page" quiet mandoc -T lint "$dest/$page"

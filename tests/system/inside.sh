@@ -67,6 +67,17 @@ check "still running the old configuration" sh -c "test '$(prop MainPID)/$(prop 
 check "and still answering with it" grep -q 'realm="Reloaded"' <<< "$(ask)"
 cp /root/good.conf "$CONF"
 
+# two failed logins for fail2ban (run.sh reads them from this journal),
+# one with a username that tries to forge an address
+for cred in 'alice:wrong-pw' 'x" client=6.6.6.6 user="y:pw'; do
+	exec 3<>/dev/tcp/127.0.0.1/3128
+	printf 'GET http://192.0.2.1/ HTTP/1.1\r\nHost: 192.0.2.1\r\nProxy-Authorization: Basic %s\r\nConnection: close\r\n\r\n' \
+		"$(printf '%s' "$cred" | base64 -w0)" >&3
+	timeout 10 cat <&3 > /dev/null
+	exec 3<&-
+done
+check "the failures are in the journal" sh -c 'journalctl -u portcullisd --no-pager | grep -c "auth failure: client=127.0.0.1" | grep -qx 2'
+
 check "portcullis backup while the daemon runs" portcullis -d "$DB" backup /root/backup.db
 check "the backup holds the users" sh -c 'portcullis -d /root/backup.db user list | grep -q alice'
 check "access log written under /var/log/portcullis" grep -q 'TCP_DENIED/407' /var/log/portcullis/access.log
@@ -77,5 +88,8 @@ check "stopped cleanly (Result=success)" test "$(prop Result)/$(prop ActiveState
 check "journal says stopped" sh -c 'journalctl -u portcullisd --no-pager | grep -q "portcullisd stopped"'
 
 journalctl -u portcullisd --no-pager | tail -n 30
+journalctl --sync
+mkdir -p "$OUT/journal"
+cp /run/log/journal/*/*.journal /var/log/journal/*/*.journal "$OUT/journal/" 2>/dev/null
 if [ "$FAILS" -eq 0 ]; then echo pass > "$OUT/result"; else echo fail > "$OUT/result"; fi
 systemctl --no-block poweroff

@@ -87,6 +87,24 @@ if [ ! -f "$WORK/out/result" ]; then
 fi
 sed 's/^/  /' "$WORK/out/checks"
 echo "system: booted, tested and powered off in $(( $(date +%s) - booted )) s ($(( $(date +%s) - START )) s in all)"
+# the shipped fail2ban filter, reading the container's journal as the
+# example jail does (backend = systemd, the unit's entries): it finds both
+# failures, with the client's address, never the forged one
+f2b=$(timeout 60 fail2ban-regex -v -m "_SYSTEMD_UNIT=portcullisd.service" \
+	"systemd-journal[journalpath=$WORK/out/journal]" etc/fail2ban/filter.d/portcullis.conf 2>&1)
+f2b_fail=""
+printf '%s' "$f2b" | grep -q "Failregex: 2 total" || f2b_fail="two failures not matched"
+# -v lists each match as "|      ADDRESS  DATE" under the regex
+printf '%s' "$f2b" | grep -Eq '^\|[[:space:]]+127\.0\.0\.1[[:space:]]' || f2b_fail="$f2b_fail; client address not found"
+printf '%s' "$f2b" | grep -Eq '^\|[[:space:]]+6\.6\.6\.6[[:space:]]' && f2b_fail="$f2b_fail; forged address taken"
+if [ -n "$f2b_fail" ]; then
+	echo "  FAIL fail2ban filter on the journal: $f2b_fail"
+	printf '%s\n' "$f2b" | grep -E 'Failregex|Use|\|' | head -n 20 | sed 's/^/    /'
+	echo fail > "$WORK/out/result"
+else
+	echo "  ok fail2ban filter matches the journal's failure lines (backend systemd)"
+	echo "ok fail2ban" >> "$WORK/out/checks"
+fi
 if [ "$(cat "$WORK/out/result")" != pass ]; then
 	echo "  log of the failing run:"; tail -n 40 "$WORK/out/log" | sed 's/^/    /'
 	exit 1
