@@ -49,6 +49,8 @@ check "system call filter in force" grep -q '^Seccomp:[[:space:]]*2$' "/proc/$PI
 answer=$(ask)
 check "the proxy answers 407 on 127.0.0.1:3128" grep -q '^HTTP/1.1 407' <<< "$answer"
 check "with the configured realm" grep -q 'realm="Portcullis"' <<< "$answer"
+check "systemd has no complaint about the unit or its folders" \
+	sh -c '! journalctl -u portcullisd --no-pager | grep -Ei "mode is different|ignoring|unknown|deprecated"'
 check "journal says started" sh -c 'journalctl -u portcullisd --no-pager | grep -q "portcullisd started"'
 
 sleep 8   # more than two watchdog periods
