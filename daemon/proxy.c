@@ -503,7 +503,9 @@ static void conn_close(struct conn *c, const char *why)
 static void conn_finish_exchange(struct conn *c)
 {
 	struct exchange *x = c->x;
-	int keep = x && x->client_keepalive && !c->close_after;
+	/* while draining, a finished exchange ends its connection: no new
+	 * request may start on it */
+	int keep = x && x->client_keepalive && !c->close_after && !c->w->draining;
 
 	conn_log_exchange(c);
 	if (x && x->response_started && !x->upstream_keep && c->uw.fd >= 0)
@@ -1913,6 +1915,13 @@ static void worker_begin_drain(void *ud)
 		w->listeners[k].watch.fd = -1;
 	}
 	w->n_listeners = 0;
+	/* idle keep-alive connections have nothing in flight: close them now
+	 * rather than at the next tick */
+	for (struct conn *c = w->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CS_IDLE)
+			conn_close(c, "shutting down");
+	}
 }
 
 static void worker_close_all(void *ud)
