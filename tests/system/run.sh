@@ -23,19 +23,23 @@ for tool in systemd-nspawn debootstrap; do
 	command -v "$tool" >/dev/null || { echo "system: $tool missing (tests/install-deps.sh installs it)"; exit 1; }
 done
 
+PACKAGES=systemd,systemd-sysv,dbus,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4,libnftnl11,libmnl0,libsystemd0
+# a tree made for another package list is made again
+if [ -d "$BASE" ] && [ "$(cat "$BASE/.portcullis-packages" 2>/dev/null)" != "$PACKAGES" ]; then
+	rm -rf "$BASE"
+fi
 if [ ! -x "$BASE/lib/systemd/systemd" ]; then
 	echo "system: building the base tree in $BASE (debootstrap, once)"
 	# a private folder first: another run may be building the same tree
 	tmp=$BASE.tmp.$$
 	mkdir -p "$(dirname "$BASE")"
-	if ! debootstrap --variant=minbase \
-		--include=systemd,systemd-sysv,dbus,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4,libnftnl11,libmnl0,libsystemd0 \
-		bookworm "$tmp" "$MIRROR" > "$tmp.log" 2>&1; then
+	if ! debootstrap --variant=minbase --include="$PACKAGES" bookworm "$tmp" "$MIRROR" > "$tmp.log" 2>&1; then
 		echo "system: debootstrap failed:"; tail -n 20 "$tmp.log" | sed 's/^/    /'
 		rm -rf "$tmp" "$tmp.log"
 		exit 1
 	fi
 	rm -f "$tmp.log"
+	echo "$PACKAGES" > "$tmp/.portcullis-packages"
 	mv -T "$tmp" "$BASE" 2>/dev/null || rm -rf "$tmp"
 	echo "system: base tree ready after $(( $(date +%s) - START )) s"
 fi
@@ -43,13 +47,15 @@ fi
 WORK=$(mktemp -d /tmp/portcullis-systest.XXXXXX)
 ROOT=$WORK/root
 cleanup() {
-	umount "$ROOT" 2>/dev/null
+	mountpoint -q "$ROOT" && umount "$ROOT"
 	rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
 mkdir -p "$WORK/upper" "$WORK/work" "$ROOT" "$WORK/out"
-if ! mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$WORK/upper,workdir=$WORK/work" "$ROOT"; then
-	echo "system: cannot mount an overlay of the base tree"; exit 1
+# where /tmp cannot be an overlay's upper layer (itself an overlay, as in
+# some containers), a copy of the tree does the same, a few seconds slower
+if ! mount -t overlay overlay -o "lowerdir=$BASE,upperdir=$WORK/upper,workdir=$WORK/work" "$ROOT" 2>/dev/null; then
+	cp -a "$BASE/." "$ROOT/" || { echo "system: cannot copy the base tree"; exit 1; }
 fi
 
 if ! probe=$(timeout 30 systemd-nspawn -q -D "$ROOT" --register=no --keep-unit --private-network \
