@@ -64,9 +64,17 @@ cmp -s "$DIR/dl" "$E2E_WWW/1m" && ok || fail "downloaded bytes are the origin's"
 assert_contains "$(cat "$DIR/access2.log" 2>/dev/null)" "TCP_DENIED/403" "new access log path in use"
 assert_contains "$(cat "$DIR/access2.log" 2>/dev/null)" "TCP_MISS/200 1048" "the long download is logged when it ends"
 
-# back to the good file: the range is allowed again
+# back to the good file without the range, with CONNECT to 8080 allowed
+# and a lockout after two failures
+connect_status() { pcurl -p -o /dev/null -w '%{http_connect}' -U alice:secret "$@" 2>/dev/null; }
+assert_eq 403 "$(connect_status http://$ORIGIN:8080/1k)" "CONNECT to 8080 refused before"
 cp "$DIR/good.conf" "$CONF"
-sed -i '/^deny_ranges/d' "$CONF"
+sed -i -e '/^deny_ranges/d' -e 's|^connect_timeout = 3s|connect_timeout = 3s\nconnect_ports = 443, 8080|' \
+	-e 's|^\[auth\]|[auth]\nlockout_threshold = 2|' "$CONF"
 kill -HUP "$DPID"
 wait_log "configuration reloaded from" 2 && ok || fail "second reload logged"
 assert_eq 200 "$(wait_status 200 -U alice:secret http://$ORIGIN/1k)" "deny range lifted by a reload"
+assert_eq 200 "$(connect_status http://$ORIGIN:8080/1k)" "CONNECT to 8080 allowed after the reload"
+assert_eq 200 "$(status_of -p -U alice:secret http://$ORIGIN:8080/1k)" "and the page came through the tunnel"
+status_of -U alice:wrong1 http://$ORIGIN/1k >/dev/null; status_of -U alice:wrong2 http://$ORIGIN/1k >/dev/null
+assert_eq 429 "$(status_of -U alice:secret http://$ORIGIN/1k)" "the new lockout threshold applies"
