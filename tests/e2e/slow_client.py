@@ -2,7 +2,9 @@
 """A client that reads slowly, for scenarios that need a download still in
 flight (reload, drain): GET URL through the proxy with Basic credentials,
 read CHUNK bytes every PAUSE seconds, write the body to OUT, print
-"STATUS BODYLEN". Bounded: gives up after 30 s."""
+"STATUS BODYLEN". With a STARTED path, creates that file once the first
+bytes of the response have come, so a scenario knows the exchange is in
+flight. Bounded: gives up after 30 s."""
 import base64
 import socket
 import sys
@@ -10,6 +12,7 @@ import time
 
 proxy_host, proxy_port, url, cred, out = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
 chunk, pause = int(sys.argv[6]), float(sys.argv[7])
+started = sys.argv[8] if len(sys.argv) > 8 else None
 host = url.split("/")[2]
 s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 # a small receive buffer keeps most of the body on the gateway's side, so
@@ -26,6 +29,8 @@ while time.time() < deadline:
     d = s.recv(chunk)
     if not d:
         break
+    if started and not data:
+        open(started, "w").close()
     data += d
     time.sleep(pause)
 head, _, body = data.partition(b"\r\n\r\n")

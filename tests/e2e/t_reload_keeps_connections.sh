@@ -27,9 +27,9 @@ wait_status() { # expected, curl args...
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "before the reload"
 # about 4 s at 16 KiB per 60 ms: long enough to span both reloads
 in_client timeout 40 python3 "$REPO/tests/e2e/slow_client.py" 10.201.0.1 3128 \
-	http://$ORIGIN/1m alice:secret "$DIR/dl" 16384 0.06 > "$DIR/dl.out" 2>&1 &
+	http://$ORIGIN/1m alice:secret "$DIR/dl" 16384 0.06 "$DIR/dl.started" > "$DIR/dl.out" 2>&1 &
 DL=$!
-sleep 0.5
+wait_files "$DIR/dl.started" && ok || fail "the download started before the reload"
 
 sed -i -e "s|^connect_timeout = 3s|connect_timeout = 3s\ndeny_ranges = 10.202.0.0/24|" \
 	-e "s|^access_log = .*|access_log = $DIR/access2.log|" \

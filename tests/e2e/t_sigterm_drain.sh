@@ -15,16 +15,17 @@ s.sendall(("GET http://10.202.0.2/1k HTTP/1.1\r\nHost: 10.202.0.2\r\n"
 got = b""
 while len(got) < 1024 or b"\r\n\r\n" not in got:
     got += s.recv(65536)
+open(sys.argv[1], "w").close()
 while s.recv(65536):
     pass
 print("idle closed at %d" % (time.time() * 1000))
-' > "$DIR/idle.out" 2>&1 &
+' "$DIR/idle.started" > "$DIR/idle.out" 2>&1 &
 IDLE=$!
 # about 4 s at 16 KiB per 60 ms
 in_client timeout 40 python3 "$REPO/tests/e2e/slow_client.py" 10.201.0.1 3128 \
-	http://$ORIGIN/1m alice:secret "$DIR/dl" 16384 0.06 > "$DIR/dl.out" 2>&1 &
+	http://$ORIGIN/1m alice:secret "$DIR/dl" 16384 0.06 "$DIR/dl.started" > "$DIR/dl.out" 2>&1 &
 DL=$!
-sleep 0.7
+wait_files "$DIR/idle.started" "$DIR/dl.started" && ok || fail "both clients connected before SIGTERM"
 t0=$(date +%s%N)
 kill -TERM "$DPID"
 sleep 0.3
