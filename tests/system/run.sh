@@ -14,7 +14,15 @@ set -u
 cd "$(dirname "$0")/../.." || exit 1
 REPO=$(pwd)
 BASE=${SYSTEST_BASE:-/var/cache/portcullis-systest/bookworm}
-MIRROR=${SYSTEST_MIRROR:-http://deb.debian.org/debian}
+# the mirror apt already uses on this machine, else Debian's own
+apt_mirror() {
+	sed -n 's/^URIs:[[:space:]]*\([^[:space:]]*\/debian\)\/*[[:space:]]*$/\1/p' \
+		/etc/apt/sources.list.d/*.sources 2>/dev/null | head -n 1
+	sed -n 's/^deb[[:space:]]\{1,\}\(http[^[:space:]]*\/debian\)\/*[[:space:]].*/\1/p' \
+		/etc/apt/sources.list 2>/dev/null | head -n 1
+}
+MIRROR=${SYSTEST_MIRROR:-$(apt_mirror | head -n 1)}
+MIRROR=${MIRROR:-http://deb.debian.org/debian}
 START=$(date +%s)
 if [ "$(id -u)" != 0 ]; then
 	echo "system: needs root"; exit 1
@@ -29,7 +37,7 @@ if [ -d "$BASE" ] && [ "$(cat "$BASE/.portcullis-packages" 2>/dev/null)" != "$PA
 	rm -rf "$BASE"
 fi
 if [ ! -x "$BASE/lib/systemd/systemd" ]; then
-	echo "system: building the base tree in $BASE (debootstrap, once)"
+	echo "system: building the base tree in $BASE (debootstrap from $MIRROR, once)"
 	# a private folder first: another run may be building the same tree
 	tmp=$BASE.tmp.$$
 	mkdir -p "$(dirname "$BASE")"
