@@ -112,6 +112,14 @@ static int addr_differs(const struct config_addr *a, const struct config_addr *b
 		memcpy(&fresh->field, &running->field, sizeof(fresh->field)); \
 	} while (0)
 
+/* The same for a string field (bytes past the terminator are not set). */
+#define KEEP_STRING(field, name)                                            \
+	do {                                                                \
+		if (strcmp(fresh->field, running->field) != 0)              \
+			note(&ch, name);                                    \
+		memcpy(fresh->field, running->field, sizeof(fresh->field)); \
+	} while (0)
+
 int snapshot_keep_restart_keys(struct config *fresh, const struct config *running,
 			       char *changed, size_t changed_len)
 {
@@ -130,10 +138,7 @@ int snapshot_keep_restart_keys(struct config *fresh, const struct config *runnin
 	fresh->n_proxy_listen = running->n_proxy_listen;
 	KEEP(workers, "proxy.workers");
 
-	/* strings compare as strings: bytes past the terminator are not set */
-	if (strcmp(fresh->db_path, running->db_path) != 0)
-		note(&ch, "db.path");
-	memcpy(fresh->db_path, running->db_path, sizeof(fresh->db_path));
+	KEEP_STRING(db_path, "db.path");
 	KEEP(audit_queue_size, "db.audit_queue_size");
 
 	if (fresh->admin_enabled != running->admin_enabled ||
@@ -142,27 +147,27 @@ int snapshot_keep_restart_keys(struct config *fresh, const struct config *runnin
 	fresh->admin_listen = running->admin_listen;
 	fresh->admin_enabled = running->admin_enabled;
 	KEEP(admin_tls, "admin.tls");
-	if (strcmp(fresh->admin_tls_cert, running->admin_tls_cert) != 0)
-		note(&ch, "admin.tls_cert");
-	if (strcmp(fresh->admin_tls_key, running->admin_tls_key) != 0)
-		note(&ch, "admin.tls_key");
-	if (strcmp(fresh->web_root, running->web_root) != 0)
-		note(&ch, "admin.web_root");
-	memcpy(fresh->admin_tls_cert, running->admin_tls_cert, sizeof(fresh->admin_tls_cert));
-	memcpy(fresh->admin_tls_key, running->admin_tls_key, sizeof(fresh->admin_tls_key));
-	memcpy(fresh->web_root, running->web_root, sizeof(fresh->web_root));
+	KEEP_STRING(admin_tls_cert, "admin.tls_cert");
+	KEEP_STRING(admin_tls_key, "admin.tls_key");
+	KEEP_STRING(web_root, "admin.web_root");
 
-	if (strcmp(fresh->intercept_interface, running->intercept_interface) != 0)
-		note(&ch, "intercept.interface");
-	memcpy(fresh->intercept_interface, running->intercept_interface,
-	       sizeof(fresh->intercept_interface));
+	KEEP_STRING(intercept_interface, "intercept.interface");
 	KEEP(intercept_http_port, "intercept.http_port");
 	KEEP(intercept_https_port, "intercept.https_port");
+	/* the kernel's sets and rules are built at start from these */
+	KEEP(session_idle_timeout, "intercept.session_idle_timeout");
+	KEEP(session_lifetime, "intercept.session_lifetime");
+	KEEP(intercept_bypass, "intercept.bypass");
+	KEEP(intercept_mark, "intercept.mark");
 
 	if (fresh->portal_enabled != running->portal_enabled ||
 	    (fresh->portal_enabled && addr_differs(&fresh->portal_listen, &running->portal_listen)))
 		note(&ch, "portal.listen");
 	fresh->portal_listen = running->portal_listen;
 	fresh->portal_enabled = running->portal_enabled;
+	KEEP_STRING(portal_url, "portal.url");
+	KEEP_STRING(portal_tls_cert, "portal.tls_cert");
+	KEEP_STRING(portal_tls_key, "portal.tls_key");
+	KEEP_STRING(pac_proxy, "portal.pac_proxy");
 	return ch.n;
 }

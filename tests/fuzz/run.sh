@@ -8,7 +8,7 @@ out=build/fuzz
 mkdir -p "$out"
 cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Idaemon"
 libs="$(pkg-config --cflags --libs openssl)"
-lib_src="daemon/http.c daemon/auth.c daemon/cidr.c daemon/config.c daemon/log.c"
+lib_src="daemon/http.c daemon/auth.c daemon/cidr.c daemon/config.c daemon/log.c daemon/clienthello.c daemon/form.c"
 status=0
 passed=0
 failed=0
