@@ -26,7 +26,17 @@ ask() {
 systemd-sysusers
 systemd-tmpfiles --create
 systemctl daemon-reload
-sed -i -e 's|^#access_log = .*|access_log = /var/log/portcullis/access.log|' "$CONF"
+# intercept mode on a LAN interface of the container's own (one end of a
+# veth pair; not every kernel has the dummy driver), with the portal: the
+# hardened unit must let the daemon program nftables
+ip link add lan0 type veth peer name lan0peer
+ip addr add 192.168.77.1/24 dev lan0
+ip link set lan0peer up
+ip link set lan0 up
+sed -i -e 's|^#access_log = .*|access_log = /var/log/portcullis/access.log|' \
+	-e 's|^interface =$|interface = lan0|' \
+	-e '/^\[portal\]/,/^\[/ s|^listen =$|listen = 192.168.77.1:8000|' "$CONF"
+grep -E '^(interface|listen) =' "$CONF"
 printf '%s\n' 'first-admin-pw' | portcullis -d "$DB" admin add admin
 printf '%s\n' 'alice-pw' | portcullis -d "$DB" user add alice
 chown portcullis:portcullis "$DB"
@@ -46,6 +56,16 @@ check "effective capabilities: CAP_NET_ADMIN and CAP_NET_BIND_SERVICE only" \
 check "bounding set: the same two" grep -q '^CapBnd:[[:space:]]*0000000000001400$' "/proc/$PID/status"
 check "no new privileges" grep -q '^NoNewPrivs:[[:space:]]*1$' "/proc/$PID/status"
 check "system call filter in force" grep -q '^Seccomp:[[:space:]]*2$' "/proc/$PID/status"
+check "intercept mode: the daemon's nftables table is in place" nft list table inet portcullis
+pac() {
+	exec 4<>/dev/tcp/192.168.77.1/8000 || return 1
+	printf 'GET /proxy.pac HTTP/1.1\r\nHost: 192.168.77.1:8000\r\nConnection: close\r\n\r\n' >&4
+	timeout 5 cat <&4 | tr -d '\r'
+	exec 4<&-
+}
+pac_answer=$(pac)
+check "the portal serves /proxy.pac" grep -q '^HTTP/1.1 200' <<< "$pac_answer"
+check "the PAC file sends browsers to the explicit proxy" grep -q 'PROXY 127.0.0.1:3128' <<< "$pac_answer"
 answer=$(ask)
 check "the proxy answers 407 on 127.0.0.1:3128" grep -q '^HTTP/1.1 407' <<< "$answer"
 check "with the configured realm" grep -q 'realm="Portcullis"' <<< "$answer"
@@ -86,6 +106,7 @@ check "access log written under /var/log/portcullis" grep -q 'TCP_DENIED/407' /v
 
 systemd-analyze security portcullisd.service --no-pager | tail -n 1
 check "systemctl stop" systemctl stop portcullisd
+check "the daemon's nftables table is gone after the stop" sh -c '! nft list table inet portcullis 2>/dev/null'
 check "stopped cleanly (Result=success)" test "$(prop Result)/$(prop ActiveState)" = success/inactive
 check "journal says stopped" sh -c 'journalctl -u portcullisd --no-pager | grep -q "portcullisd stopped"'
 

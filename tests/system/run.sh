@@ -31,7 +31,7 @@ for tool in systemd-nspawn debootstrap; do
 	command -v "$tool" >/dev/null || { echo "system: $tool missing (tests/install-deps.sh installs it)"; exit 1; }
 done
 
-PACKAGES=systemd,systemd-sysv,dbus,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4,libnftnl11,libmnl0,libsystemd0
+PACKAGES=systemd,systemd-sysv,dbus,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4,libnftnl11,libmnl0,libsystemd0,iproute2,nftables
 # a tree made for another package list is made again
 if [ -d "$BASE" ] && [ "$(cat "$BASE/.portcullis-packages" 2>/dev/null)" != "$PACKAGES" ]; then
 	rm -rf "$BASE"
@@ -55,6 +55,7 @@ fi
 WORK=$(mktemp -d /tmp/portcullis-systest.XXXXXX)
 ROOT=$WORK/root
 cleanup() {
+	[ -n "${SYSTEST_KEEP:-}" ] && cp -r "$WORK/out" "$SYSTEST_KEEP"
 	mountpoint -q "$ROOT" && umount "$ROOT"
 	rm -rf "$WORK"
 }
