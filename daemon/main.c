@@ -169,6 +169,14 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
+		char url[512];
+
+		/* what the start would refuse across sections, -t says too */
+		if (cfg.intercept_interface[0] &&
+		    proxy_portal_url(&cfg, url, sizeof(url), err, sizeof(err)) < 0) {
+			fprintf(stderr, "portcullisd: %s: %s\n", path, err);
+			return 1;
+		}
 		printf("%s: configuration OK\n", path);
 		return 0;
 	}

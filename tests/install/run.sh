@@ -32,6 +32,10 @@ for f in usr/sbin/portcullisd usr/bin/portcullis etc/portcullis/portcullis.conf 
 done
 check "installed daemon checks the installed configuration" \
 	sh -c "'$dest/usr/sbin/portcullisd' -t -c '$dest/etc/portcullis/portcullis.conf' >/dev/null"
+printf '[intercept]\ninterface = lan0\n' > "$dest/intercept-no-portal.conf"
+check "-t refuses intercept mode without the login portal, and says why" \
+	sh -c "! '$dest/usr/sbin/portcullisd' -t -c '$dest/intercept-no-portal.conf' 2>&1 | grep -q 'configuration OK' &&
+	       '$dest/usr/sbin/portcullisd' -t -c '$dest/intercept-no-portal.conf' 2>&1 | grep -q 'set \[portal\] listen'"
 check "the example configuration is not world-readable" \
 	test "$(stat -c %a "$dest/etc/portcullis/portcullis.conf")" = 640
 echo "# local change" >> "$dest/etc/portcullis/portcullis.conf"
