@@ -169,11 +169,12 @@ static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *
 
 	if (g->cfg->cache_ttl == 0)
 		return 0;
+	/* the key is a keyed hash of a valid password: compared in constant time */
 	pthread_mutex_lock(m);
 	for (size_t i = 0; i < CACHE_PROBE; i++) {
 		struct cache_entry *e = &g->cache.slots[(base & ~(size_t)(CACHE_PROBE - 1)) + i];
 
-		if (e->epoch == epoch && e->until > now && memcmp(e->key, key, 32) == 0) {
+		if (e->epoch == epoch && e->until > now && CRYPTO_memcmp(e->key, key, 32) == 0) {
 			*out = *e;
 			found = 1;
 			break;

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "gate.h"
 #include "log.h"
+#include "process.h"
 #include "proxy.h"
 
 #define DEFAULT_CONFIG "/etc/portcullis/portcullis.conf"
@@ -82,6 +83,7 @@ int main(int argc, char **argv)
 	struct admin_server *admin = NULL;
 	sigset_t sigs;
 	uint64_t watchdog_usec = 0;
+	unsigned long max_fds = 0;
 
 	while ((opt = getopt(argc, argv, "c:th")) != -1) {
 		switch (opt) {
@@ -96,6 +98,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(LOG_LEVEL_INFO, getenv("JOURNAL_STREAM") != NULL);
+	/* before the configuration or anything secret is read */
+	if (process_harden(&max_fds, err, sizeof(err)) < 0) {
+		fprintf(stderr, "portcullisd: %s\n", err);
+		return 1;
+	}
 	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "portcullisd: %s\n", err);
 		return 1;
@@ -143,7 +150,8 @@ int main(int argc, char **argv)
 		goto out;
 	for (size_t i = 0; i < cfg.n_proxy_listen; i++)
 		log_notice("explicit proxy listening on %s", cfg.proxy_listen[i].text);
-	log_notice("portcullisd started: %u workers, database %s", proxy_workers(proxy), cfg.db_path);
+	log_notice("portcullisd started: %u workers, database %s, %lu descriptors, no core dumps",
+		   proxy_workers(proxy), cfg.db_path, max_fds);
 	sd_notify(0, "READY=1");
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
