@@ -923,8 +923,28 @@ static void maint_write_logins(struct gate *g)
 		g->n_logins = 0;
 	}
 	pthread_mutex_unlock(&g->q_lock);
-	for (size_t i = 0; copy && i < n; i++)
-		store_user_touch_login(g->store, copy[i].name, copy[i].when);
+	for (size_t i = 0; copy && i < n; i++) {
+		int rc = store_user_touch_login(g->store, copy[i].name, copy[i].when);
+
+		if (rc < 0) {
+			/* each try waits out the busy timeout: one failure ends the
+			 * batch, so a locked database cannot hold the audit writer
+			 * back for a busy timeout per user */
+			if (!g->db_down)
+				log_error("last-login times: cannot write to the database (%s); %zu dropped, "
+					  "audit records wait in memory, authenticated traffic continues",
+					  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
+					  n - i);
+			g->db_down = 1;
+			metrics_set(db_ok, 0);
+			break;
+		}
+		if (g->db_down && i == 0) {
+			log_notice("database writable again");
+			g->db_down = 0;
+			metrics_set(db_ok, 1);
+		}
+	}
 	free(copy);
 }
 
