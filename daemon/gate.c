@@ -88,6 +88,7 @@ struct gate {
 	size_t n_thread_stores;
 	struct store_generations gens;
 	int db_down;
+	uint64_t dropped_reported;        /* audit_dropped when last logged */
 };
 
 struct gate_job {
@@ -910,6 +911,20 @@ static void maint_write_audit(struct gate *g)
 	}
 }
 
+/* Say in the log when the queue overflowed, at most once a period, with
+ * the count since the last report (the total is in the metrics). */
+static void maint_report_dropped(struct gate *g)
+{
+	uint64_t dropped = metrics_get(audit_dropped);
+
+	if (dropped == g->dropped_reported)
+		return;
+	log_error("audit: queue full (%u records): %llu failure records lost, %llu in all",
+		  g->cfg->audit_queue_size, (unsigned long long)(dropped - g->dropped_reported),
+		  (unsigned long long)dropped);
+	g->dropped_reported = dropped;
+}
+
 static void maint_write_logins(struct gate *g)
 {
 	size_t n;
@@ -998,6 +1013,7 @@ static void *maint_thread(void *arg)
 		pthread_mutex_unlock(&g->q_lock);
 
 		maint_write_audit(g);
+		maint_report_dropped(g);
 		maint_write_logins(g);
 		now = loop_mono_ms();
 		if (now - last_gen >= 500 || flush) {
