@@ -4,6 +4,7 @@
 #   make run        install what is missing, build, create a local database, run
 #   make test       install what is missing, build, run every test
 #   make check      run the tests without the install step
+#   make browser    the admin panel's tests in headless chromium
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
 #   make stress     10 000 connections, slow-header attack (tests/stress)
 #   make install    PREFIX=/usr/local DESTDIR=
@@ -45,7 +46,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: all run test check unit e2e install-check sanitize-check build-asan-unit fuzz stress bench install clean deps
+.PHONY: all run test check unit e2e browser install-check sanitize-check build-asan-unit fuzz stress bench install clean deps
 all: $(BUILD)/portcullisd $(BUILD)/portcullis
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
@@ -76,6 +77,11 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportcullis.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportcullis.a $(LIBS) -lcmocka
 
+# admin/ modules with a unit test of their own link it in as well
+$(BUILD)/tests/test_tlscert: tests/unit/test_tlscert.c $(BUILD)/obj/admin/tlscert.o $(BUILD)/libportcullis.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/obj/admin/tlscert.o $(BUILD)/libportcullis.a $(LIBS) -lcmocka
+
 # ---------------------------------------------------------------- running
 RUN_DIR ?= var
 run: deps all
@@ -88,7 +94,7 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory check
 
-check: all unit install-check e2e sanitize-check
+check: all unit install-check e2e browser sanitize-check
 
 unit: $(UNIT_BIN)
 	sh tests/run-unit.sh $(UNIT_BIN)
@@ -96,16 +102,22 @@ unit: $(UNIT_BIN)
 e2e: all
 	sh tests/e2e/run.sh
 
+# The admin panel in headless chromium (playwright-core from npm, pinned in
+# tests/browser/package-lock.json); screenshots go to build/browser/.
+browser: all
+	sh tests/browser/run.sh
+
 install-check: all
 	sh tests/install/run.sh
 
-# The unit tests and the end-to-end scenarios again, against a build with
+# The unit tests, the end-to-end scenarios and the browser tests again, against a build with
 # AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer; any report
 # in a daemon log fails its scenario.
 sanitize-check:
 	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all build-asan-unit
 	sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
 	BUILD_DIR=$(CURDIR)/build-asan sh tests/e2e/run.sh
+	BUILD_DIR=$(CURDIR)/build-asan sh tests/browser/run.sh
 
 build-asan-unit: $(UNIT_BIN)
 

@@ -1,15 +1,20 @@
 #include "admin.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "account.h"
 #include "admin_input.h"
@@ -19,6 +24,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+#include "tlscert.h"
 
 #define ADMIN_MAX_CONNECTIONS 64
 #define ADMIN_PER_IP          16
@@ -43,6 +49,7 @@ struct admin_server {
 	struct gate *gate;
 	pthread_mutex_t lock;             /* guards sessions */
 	struct admin_session sessions[SESSIONS_MAX];
+	char *tls_cert, *tls_key;         /* PEM, when [admin] tls is on */
 };
 
 /* Per-request state: allocated on the first callback, freed in the
@@ -75,9 +82,24 @@ static int random_hex(char out[TOKEN_HEX + 1])
 
 /* ------------------------------------------------------------ responses */
 
-/* Every response carries the same security headers (SPEC §4). */
-static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
-			     const char *body, size_t len, const char *cookie)
+/* Every response carries the same security headers (SPEC §4): no inline
+ * script or style, no framing, no sniffing a JSON answer into a page, no
+ * Referer leaking the panel's URLs. */
+static void add_security_headers(struct MHD_Response *r)
+{
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'self'; script-src 'self'; style-src 'self'; "
+				"img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+				"form-action 'self'; frame-ancestors 'none'");
+}
+
+/* One extra header (a cookie, a Retry-After) may be added; NULL for none. */
+static enum MHD_Result reply_with(struct MHD_Connection *conn, unsigned status, const char *type,
+				  const char *body, size_t len, const char *header,
+				  const char *value)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
 								 MHD_RESPMEM_MUST_COPY);
@@ -87,17 +109,18 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; script-src 'self'; object-src 'none'; "
-				"base-uri 'none'; frame-ancestors 'none'");
-	if (cookie)
-		MHD_add_response_header(r, "Set-Cookie", cookie);
+	add_security_headers(r);
+	if (header && value)
+		MHD_add_response_header(r, header, value);
 	rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return rc;
+}
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+			     const char *body, size_t len, const char *cookie)
+{
+	return reply_with(conn, status, type, body, len, "Set-Cookie", cookie);
 }
 
 /* Takes ownership of j. */
@@ -218,6 +241,16 @@ static void admin_audit(struct admin_server *a, struct MHD_Connection *conn, con
 
 /* ------------------------------------------------------------ API */
 
+/* 1 when the request says its body is JSON (parameters such as charset
+ * allowed). */
+static int json_content_type(struct MHD_Connection *conn)
+{
+	const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	size_t n = strlen("application/json");
+
+	return t && !strncasecmp(t, "application/json", n) && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
+}
+
 static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *conn,
 				 const struct request *req)
 {
@@ -232,6 +265,13 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 	enum gate_verdict v;
 	enum MHD_Result rc;
 
+	/* A form on another site can POST text/plain that happens to be JSON,
+	 * but cannot send application/json without a CORS preflight, which
+	 * this listener never grants: no login CSRF. */
+	if (!json_content_type(conn)) {
+		json_decref(body);
+		return reply_error(conn, 415, "expected Content-Type: application/json");
+	}
 	if (!body || !sa || admin_input_login(body, &in) < 0) {
 		json_decref(body);
 		return reply_error(conn, 400, "expected JSON {\"username\": ..., \"password\": ...} "
@@ -240,8 +280,14 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 	user = in.username;
 	v = gate_check_admin(a->gate, sa, user, in.password, in.password_len, ua ? ua : "", &retry);
 	if (v == GATE_LOCKED) {
+		/* RFC 6585 §4: say when to come back */
+		static const char msg[] = "{\"error\":\"too many failed logins; try again later\"}";
+		char retry_after[16];
+
 		json_decref(body);
-		return reply_error(conn, 429, "too many failed logins; try again later");
+		snprintf(retry_after, sizeof(retry_after), "%u", retry ? retry : 1);
+		return reply_with(conn, 429, "application/json", msg, sizeof(msg) - 1, "Retry-After",
+				  retry_after);
 	}
 	if (v == GATE_UNAVAILABLE) {
 		json_decref(body);
@@ -284,11 +330,23 @@ static int audit_cb(const struct store_failure *f, void *ud)
 	return 0;
 }
 
-static int64_t arg_int(struct MHD_Connection *conn, const char *name)
+/* A query parameter that must be an integer in [min, max]; *out keeps its
+ * value when the parameter is absent or empty. -1 when it is malformed. */
+static int arg_int(struct MHD_Connection *conn, const char *name, int64_t min, int64_t max,
+		   int64_t *out)
 {
 	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
+	char *end;
+	long long n;
 
-	return v ? strtoll(v, NULL, 10) : 0;
+	if (!v || !*v)
+		return 0;
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno || *end || n < min || n > max)
+		return -1;
+	*out = n;
+	return 0;
 }
 
 static const char *arg_str(struct MHD_Connection *conn, const char *name)
@@ -298,31 +356,102 @@ static const char *arg_str(struct MHD_Connection *conn, const char *name)
 	return v && *v ? v : NULL;
 }
 
+/* A text query parameter copied into dst (which the filter then points
+ * at); -1 when it does not fit: a longer value could never match. */
+static int arg_copy(struct MHD_Connection *conn, const char *name, char *dst, size_t len,
+		    const char **field)
+{
+	const char *v = arg_str(conn, name);
+
+	if (!v)
+		return 0;
+	if (strlen(v) >= len)
+		return -1;
+	memcpy(dst, v, strlen(v) + 1);
+	*field = dst;
+	return 0;
+}
+
+static enum MHD_Result bad_param(struct MHD_Connection *conn, const char *name, const char *what)
+{
+	char msg[160];
+
+	snprintf(msg, sizeof(msg), "parameter '%s': %s", name, what);
+	return reply_error(conn, 400, msg);
+}
+
+static const char *const audit_modes[] = { "explicit", "intercept", "portal", "admin" };
+
+/* The audit filters of /api/audit and /api/audit.csv, with copies of the
+ * strings so that a streamed export outlives the request's arguments. */
+struct audit_query {
+	struct store_failure_filter f;
+	char user[STORE_NAME_MAX + 1], addr[STORE_ADDR_MAX + 1], reason[24], mode[16];
+};
+
+/* NULL when the query is good, else the name of the bad parameter; *what
+ * says what it should be. */
+static const char *audit_query_parse(struct MHD_Connection *conn, struct audit_query *q,
+				     const char **what)
+{
+	int64_t limit = 100;
+	int known = 0;
+
+	memset(q, 0, sizeof(*q));
+	*what = "milliseconds since the epoch";
+	if (arg_int(conn, "since_ms", 0, INT64_MAX, &q->f.since_ms) < 0)
+		return "since_ms";
+	if (arg_int(conn, "until_ms", 0, INT64_MAX, &q->f.until_ms) < 0)
+		return "until_ms";
+	if (arg_int(conn, "before_time_ms", 0, INT64_MAX, &q->f.before_time_ms) < 0)
+		return "before_time_ms";
+	*what = "a row id";
+	if (arg_int(conn, "before_id", 0, INT64_MAX, &q->f.before_id) < 0)
+		return "before_id";
+	*what = "1..1000";
+	if (arg_int(conn, "limit", 1, 1000, &limit) < 0)
+		return "limit";
+	q->f.limit = (size_t)limit;
+	*what = "at most 256 bytes";
+	if (arg_copy(conn, "user", q->user, sizeof(q->user), &q->f.username) < 0)
+		return "user";
+	*what = "an IPv4 or IPv6 address";
+	if (arg_copy(conn, "addr", q->addr, sizeof(q->addr), &q->f.client_addr) < 0)
+		return "addr";
+	*what = "unknown_user, wrong_password, disabled, expired, malformed, stale_nonce, "
+		"replayed_nonce or locked_out";
+	if (arg_copy(conn, "reason", q->reason, sizeof(q->reason), &q->f.reason) < 0)
+		return "reason";
+	for (int r = 0; r < METRICS_REASON_COUNT; r++)
+		known |= q->f.reason && !strcmp(q->f.reason, metrics_reason_name(r));
+	if (q->f.reason && !known)
+		return "reason";
+	*what = "explicit, intercept, portal or admin";
+	if (arg_copy(conn, "mode", q->mode, sizeof(q->mode), &q->f.mode) < 0)
+		return "mode";
+	known = 0;
+	for (size_t i = 0; i < sizeof(audit_modes) / sizeof(audit_modes[0]); i++)
+		known |= q->f.mode && !strcmp(q->f.mode, audit_modes[i]);
+	if (q->f.mode && !known)
+		return "mode";
+	return NULL;
+}
+
 static enum MHD_Result api_audit(struct MHD_Connection *conn, struct store *st)
 {
-	struct store_failure_filter f = { 0 };
-	json_t *rows = json_array(), *last;
-	int64_t limit = arg_int(conn, "limit");
+	struct audit_query q;
+	const char *what, *bad = audit_query_parse(conn, &q, &what);
+	json_t *rows, *last;
 
-	f.since_ms = arg_int(conn, "since_ms");
-	f.until_ms = arg_int(conn, "until_ms");
-	f.username = arg_str(conn, "user");
-	f.client_addr = arg_str(conn, "addr");
-	f.reason = arg_str(conn, "reason");
-	f.mode = arg_str(conn, "mode");
-	f.before_time_ms = arg_int(conn, "before_time_ms");
-	f.before_id = arg_int(conn, "before_id");
-	if (limit < 0 || limit > 1000) {
-		json_decref(rows);
-		return reply_error(conn, 400, "limit: 1..1000");
-	}
-	f.limit = limit ? (size_t)limit : 100;
-	if (store_failures_list(st, &f, audit_cb, rows) < 0) {
+	if (bad)
+		return bad_param(conn, bad, what);
+	rows = json_array();
+	if (store_failures_list(st, &q.f, audit_cb, rows) < 0) {
 		json_decref(rows);
 		return reply_error(conn, 503, "cannot read the audit trail");
 	}
 	/* keyset paging: the cursor of the next page is the last row's key */
-	last = json_array_size(rows) == f.limit ? json_array_get(rows, f.limit - 1) : NULL;
+	last = json_array_size(rows) == q.f.limit ? json_array_get(rows, q.f.limit - 1) : NULL;
 	return reply_json(conn, 200, json_pack("{s:o, s:o}", "rows", rows, "next",
 		last ? json_pack("{s:O, s:O}", "before_time_ms", json_object_get(last, "time_ms"),
 				 "before_id", json_object_get(last, "id")) : json_null()), NULL);
@@ -339,6 +468,50 @@ static enum MHD_Result bad_field(struct MHD_Connection *conn, const char *field,
 static enum MHD_Result done_ok(struct MHD_Connection *conn, unsigned status)
 {
 	return reply_json(conn, status, json_pack("{s:b}", "ok", 1), NULL);
+}
+
+/* Append "; " and a formatted item to out; cut (at a byte) when full. */
+__attribute__((format(printf, 3, 4)))
+static void detail_add(char *out, size_t len, const char *fmt, ...)
+{
+	size_t off = strlen(out);
+	va_list ap;
+
+	if (off && off + 2 < len) {
+		memcpy(out + off, "; ", 3);
+		off += 2;
+	}
+	if (off + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + off, len - off, fmt, ap);
+	va_end(ap);
+}
+
+/* What an update changed, for the admin log: "disabled; password changed;
+ * expires 2027-01-01T00:00:00Z; comment: ..." (never the password). */
+static void user_change_detail(char *out, size_t len, const struct admin_input_user *in)
+{
+	out[0] = '\0';
+	if (in->enabled >= 0)
+		detail_add(out, len, "%s", in->enabled ? "enabled" : "disabled");
+	if (in->password)
+		detail_add(out, len, "%s", "password changed");
+	if (in->has_expires) {
+		int64_t at = in->expires_at;
+		time_t t = (time_t)at;
+		struct tm tm;
+		char when[32] = "";
+
+		if (at && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (when[0])
+			detail_add(out, len, "expires %s", when);
+		else
+			detail_add(out, len, "%s", "never expires");
+	}
+	if (in->comment)
+		detail_add(out, len, "comment: %s", in->comment);
 }
 
 static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connection *conn,
@@ -392,7 +565,14 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 	if (rc < 0)
 		return reply_error(conn, 503, "the database refused the change");
 	snprintf(action, sizeof(action), "user.%s", op);
-	admin_audit(a, conn, s->admin, action, name, comment);
+	if (!strcmp(op, "update")) {
+		char detail[STORE_COMMENT_MAX + 128];
+
+		user_change_detail(detail, sizeof(detail), &in);
+		admin_audit(a, conn, s->admin, action, name, detail);
+	} else {
+		admin_audit(a, conn, s->admin, action, name, comment);
+	}
 	return done_ok(conn, !strcmp(op, "create") ? 201 : 200);
 }
 
@@ -418,6 +598,133 @@ static int actions_cb(const struct store_admin_action *x, void *ud)
 		"time_ms", (json_int_t)x->time_ms, "admin", x->admin, "action", x->action,
 		"target", x->target, "detail", x->detail, "client_addr", x->client_addr));
 	return 0;
+}
+
+/* GET /api/users[?search=&after=&limit=]: keyset pages ordered by name. */
+static enum MHD_Result api_users(struct MHD_Connection *conn, struct store *st)
+{
+	const char *search = arg_str(conn, "search"), *after = arg_str(conn, "after");
+	int64_t limit = 100;
+	json_t *arr, *last;
+
+	if (arg_int(conn, "limit", 1, 1000, &limit) < 0)
+		return bad_param(conn, "limit", "1..1000");
+	if (search && strlen(search) > STORE_NAME_MAX)
+		return bad_param(conn, "search", "at most 256 bytes");
+	if (after && strlen(after) > STORE_NAME_MAX)
+		return bad_param(conn, "after", "a user name");
+	arr = json_array();
+	if (store_user_list_page(st, search, after, (size_t)limit, users_cb, arr) < 0) {
+		json_decref(arr);
+		return reply_error(conn, 503, "cannot list users");
+	}
+	last = json_array_size(arr) == (size_t)limit ? json_array_get(arr, (size_t)limit - 1) : NULL;
+	return reply_json(conn, 200, json_pack("{s:o, s:O}", "users", arr, "next",
+		last ? json_object_get(last, "name") : json_null()), NULL);
+}
+
+/* GET /api/actions[?limit=&before_time_ms=&before_id=]: newest first. */
+static enum MHD_Result api_actions(struct MHD_Connection *conn, struct store *st)
+{
+	int64_t limit = 100, before_time_ms = 0, before_id = 0;
+	json_t *arr, *last;
+
+	if (arg_int(conn, "limit", 1, 1000, &limit) < 0)
+		return bad_param(conn, "limit", "1..1000");
+	if (arg_int(conn, "before_time_ms", 0, INT64_MAX, &before_time_ms) < 0)
+		return bad_param(conn, "before_time_ms", "milliseconds since the epoch");
+	if (arg_int(conn, "before_id", 0, INT64_MAX, &before_id) < 0)
+		return bad_param(conn, "before_id", "a row id");
+	arr = json_array();
+	if (store_admin_action_list(st, before_time_ms, before_id, (size_t)limit, actions_cb, arr) < 0) {
+		json_decref(arr);
+		return reply_error(conn, 503, "cannot list admin actions");
+	}
+	last = json_array_size(arr) == (size_t)limit ? json_array_get(arr, (size_t)limit - 1) : NULL;
+	return reply_json(conn, 200, json_pack("{s:o, s:o}", "actions", arr, "next",
+		last ? json_pack("{s:O, s:O}", "before_time_ms", json_object_get(last, "time_ms"),
+				 "before_id", json_object_get(last, "id")) : json_null()), NULL);
+}
+
+#define HOUR_MS   3600000LL
+#define STATS_TOP 10
+
+static int top_cb(const char *value, uint64_t count, void *ud)
+{
+	json_array_append_new(ud, json_pack("{s:s, s:I}", "value", value, "count", (json_int_t)count));
+	return 0;
+}
+
+struct session_count {
+	int64_t now;
+	json_int_t active;
+};
+
+static int session_count_cb(const struct store_session *x, void *ud)
+{
+	struct session_count *c = ud;
+
+	if (!x->expires_at || x->expires_at > c->now)
+		c->active++;
+	return 0;
+}
+
+static int sessions_active(struct store *st, json_int_t *out)
+{
+	struct session_count c = { .now = now_s(), .active = 0 };
+
+	if (store_session_list(st, session_count_cb, &c) < 0)
+		return -1;
+	*out = c.active;
+	return 0;
+}
+
+/* GET /api/stats: the dashboard. Counters since the daemon started, and
+ * from the audit trail the failures of the last 24 hours in hourly buckets
+ * (the last bucket is the current hour) and the worst offenders. */
+static enum MHD_Result api_stats(struct MHD_Connection *conn, struct store *st)
+{
+	uint64_t hours[24];
+	int64_t now_ms = (int64_t)time(NULL) * 1000;
+	int64_t since_ms = (now_ms / HOUR_MS + 1) * HOUR_MS - 24 * HOUR_MS;
+	json_t *by_reason = json_object(), *hourly = json_array();
+	json_t *top_addrs = json_array(), *top_users = json_array();
+	json_int_t failures = 0, sessions = 0;
+
+	for (int r = 0; r < METRICS_REASON_COUNT; r++) {
+		uint64_t n = __atomic_load_n(&metrics.failures[r], __ATOMIC_RELAXED);
+
+		json_object_set_new(by_reason, metrics_reason_name(r), json_integer((json_int_t)n));
+		failures += (json_int_t)n;
+	}
+	if (store_failures_histogram(st, since_ms, HOUR_MS, hours, 24) < 0 ||
+	    store_failures_top(st, 0, now_ms - 24 * HOUR_MS, STATS_TOP, top_cb, top_addrs) < 0 ||
+	    store_failures_top(st, 1, now_ms - 24 * HOUR_MS, STATS_TOP, top_cb, top_users) < 0 ||
+	    sessions_active(st, &sessions) < 0) {
+		json_decref(by_reason);
+		json_decref(hourly);
+		json_decref(top_addrs);
+		json_decref(top_users);
+		return reply_error(conn, 503, "cannot read the audit trail");
+	}
+	for (int h = 0; h < 24; h++)
+		json_array_append_new(hourly, json_integer((json_int_t)hours[h]));
+	return reply_json(conn, 200, json_pack(
+		"{s:I, s:{s:I, s:I, s:I, s:o, s:I, s:I, s:I, s:I, s:I}, s:{s:I, s:I, s:o}, s:o, s:o}",
+		"now_ms", (json_int_t)now_ms,
+		"counters",
+		"requests", (json_int_t)metrics_get(requests),
+		"challenges", (json_int_t)metrics_get(challenges),
+		"failures", failures,
+		"failures_by_reason", by_reason,
+		"lockouts", (json_int_t)metrics_get(lockouts),
+		"locked_refusals", (json_int_t)metrics_get(locked_refusals),
+		"sessions_active", sessions,
+		"connections_open", (json_int_t)metrics_get(connections_open),
+		"audit_dropped", (json_int_t)metrics_get(audit_dropped),
+		"hourly", "since_ms", (json_int_t)since_ms, "bucket_ms", (json_int_t)HOUR_MS,
+		"counts", hourly,
+		"top_addrs", top_addrs, "top_users", top_users), NULL);
 }
 
 static enum MHD_Result api_whitelist_write(struct admin_server *a, struct MHD_Connection *conn,
@@ -496,8 +803,7 @@ static enum MHD_Result api_write(struct admin_server *a, struct MHD_Connection *
  * a million rows never sit in memory. */
 struct csv_stream {
 	struct admin_server *a;
-	struct store_failure_filter f;
-	char user[257], addr[46], reason[24], mode[16];
+	struct audit_query q;     /* its filter points into itself: never copied */
 	char *buf;
 	size_t len, off, cap;
 	size_t rows_in_page;
@@ -557,8 +863,8 @@ static int csv_row_cb(const struct store_failure *f, void *ud)
 	csv_cell(c, f->reason, 0);
 	csv_cell(c, f->host, 0);
 	csv_cell(c, f->user_agent, 1);
-	c->f.before_time_ms = f->time_ms;
-	c->f.before_id = f->id;
+	c->q.f.before_time_ms = f->time_ms;
+	c->q.f.before_id = f->id;
 	c->rows_in_page++;
 	return 0;
 }
@@ -589,8 +895,8 @@ static ssize_t csv_reader_cb(void *cls, uint64_t pos, char *out, size_t max)
 		}
 		st = gate_store(c->a->gate);
 		c->rows_in_page = 0;
-		c->f.limit = CSV_PAGE;
-		if (!st || store_failures_list(st, &c->f, csv_row_cb, c) < 0)
+		c->q.f.limit = CSV_PAGE;
+		if (!st || store_failures_list(st, &c->q.f, csv_row_cb, c) < 0)
 			return MHD_CONTENT_READER_END_WITH_ERROR;
 		if (c->rows_in_page < CSV_PAGE)
 			c->done = 1;
@@ -609,32 +915,23 @@ static void csv_free_cb(void *cls)
 	free(c);
 }
 
-static void copy_arg(struct MHD_Connection *conn, const char *name, char *dst, size_t len,
-		     const char **field)
-{
-	const char *v = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, name);
-
-	if (v && *v) {
-		snprintf(dst, len, "%s", v);
-		*field = dst;
-	}
-}
-
 static enum MHD_Result api_audit_csv(struct admin_server *a, struct MHD_Connection *conn)
 {
 	struct csv_stream *c = calloc(1, sizeof(*c));
+	const char *what, *bad;
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 
 	if (!c)
 		return MHD_NO;
 	c->a = a;
-	c->f.since_ms = arg_int(conn, "since_ms");
-	c->f.until_ms = arg_int(conn, "until_ms");
-	copy_arg(conn, "user", c->user, sizeof(c->user), &c->f.username);
-	copy_arg(conn, "addr", c->addr, sizeof(c->addr), &c->f.client_addr);
-	copy_arg(conn, "reason", c->reason, sizeof(c->reason), &c->f.reason);
-	copy_arg(conn, "mode", c->mode, sizeof(c->mode), &c->f.mode);
+	bad = audit_query_parse(conn, &c->q, &what);
+	if (bad) {
+		free(c);
+		return bad_param(conn, bad, what);
+	}
+	/* the export starts from the newest row the filter allows, or from
+	 * the cursor the page showed */
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, csv_reader_cb, c, csv_free_cb);
 	if (!r) {
 		free(c);
@@ -643,7 +940,7 @@ static enum MHD_Result api_audit_csv(struct admin_server *a, struct MHD_Connecti
 	MHD_add_response_header(r, "Content-Type", "text/csv; charset=utf-8");
 	MHD_add_response_header(r, "Content-Disposition", "attachment; filename=\"portcullis-audit.csv\"");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	add_security_headers(r);
 	rc = MHD_queue_response(conn, 200, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -660,6 +957,17 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 		return api_login(a, conn, req);
 	if (!session_find(a, conn, &s))
 		return reply_error(conn, 401, "login required");
+	/* an admin account deleted (by the CLI) ends its sessions at once */
+	st = gate_store(a->gate);
+	if (st) {
+		struct store_admin adm;
+
+		if (store_admin_get(st, s.admin, &adm) == 1) {
+			session_end(a, s.token);
+			return reply_error(conn, 401, "login required");
+		}
+		OPENSSL_cleanse(adm.phc, sizeof(adm.phc));
+	}
 	/* CSRF (SPEC §4): every state change carries the session's token */
 	if (changes) {
 		const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
@@ -675,18 +983,12 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 	}
 	if (!strcmp(url, "/api/me") && !strcmp(method, "GET"))
 		return reply_json(conn, 200, json_pack("{s:s, s:s}", "admin", s.admin, "csrf", s.csrf), NULL);
-	st = gate_store(a->gate);
 	if (!st)
 		return reply_error(conn, 503, "the database is unavailable");
-	if (!strcmp(url, "/api/users") && !strcmp(method, "GET")) {
-		json_t *arr = json_array();
-
-		if (store_user_list(st, arg_str(conn, "search"), users_cb, arr) < 0) {
-			json_decref(arr);
-			return reply_error(conn, 503, "cannot list users");
-		}
-		return reply_json(conn, 200, json_pack("{s:o}", "users", arr), NULL);
-	}
+	if (!strcmp(url, "/api/users") && !strcmp(method, "GET"))
+		return api_users(conn, st);
+	if (!strcmp(url, "/api/stats") && !strcmp(method, "GET"))
+		return api_stats(conn, st);
 	if (!strcmp(url, "/api/audit") && !strcmp(method, "GET"))
 		return api_audit(conn, st);
 	if (!strcmp(url, "/api/audit.csv") && !strcmp(method, "GET"))
@@ -709,22 +1011,106 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 		}
 		return reply_json(conn, 200, json_pack("{s:o}", "sessions", arr), NULL);
 	}
-	if (!strcmp(url, "/api/actions") && !strcmp(method, "GET")) {
-		json_t *arr = json_array();
-		int64_t limit = arg_int(conn, "limit");
-
-		if (limit < 0 || limit > 1000)
-			limit = 100;
-		if (store_admin_action_list(st, arg_int(conn, "before_time_ms"), arg_int(conn, "before_id"),
-					    (size_t)limit, actions_cb, arr) < 0) {
-			json_decref(arr);
-			return reply_error(conn, 503, "cannot list admin actions");
-		}
-		return reply_json(conn, 200, json_pack("{s:o}", "actions", arr), NULL);
-	}
+	if (!strcmp(url, "/api/actions") && !strcmp(method, "GET"))
+		return api_actions(conn, st);
 	if (!strcmp(method, "POST"))
 		return api_write(a, conn, st, &s, url, req);
 	return reply_error(conn, 404, "no such API route");
+}
+
+/* ------------------------------------------------------------ pages */
+
+/* The process counters, and the active intercept sessions, which live in
+ * the database (the CLI and the portal change them too). */
+static enum MHD_Result serve_metrics(struct admin_server *a, struct MHD_Connection *conn)
+{
+	struct store *st = gate_store(a->gate);
+	char buf[16384];
+	json_int_t sessions;
+	int n = metrics_format(buf, sizeof(buf)), m = 0;
+
+	if (n < 0)
+		return reply(conn, 500, "text/plain", "metrics too large\n", 18, NULL);
+	if (st && sessions_active(st, &sessions) == 0)
+		m = snprintf(buf + n, sizeof(buf) - (size_t)n,
+			     "# HELP portcullis_sessions_active Intercept-mode sessions not expired.\n"
+			     "# TYPE portcullis_sessions_active gauge\n"
+			     "portcullis_sessions_active %lld\n", (long long)sessions);
+	if (m < 0 || (size_t)m >= sizeof(buf) - (size_t)n)
+		m = 0;
+	return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", buf, (size_t)(n + m), NULL);
+}
+
+static const struct {
+	const char *ext, *type;
+} static_types[] = {
+	{ ".html", "text/html; charset=utf-8" },
+	{ ".css", "text/css; charset=utf-8" },
+	{ ".js", "text/javascript; charset=utf-8" },
+	{ ".svg", "image/svg+xml" },
+	{ ".png", "image/png" },
+	{ ".ico", "image/x-icon" },
+	{ ".txt", "text/plain; charset=utf-8" },
+};
+
+/* A request path that names a file under web_root: letters, digits and
+ * "._-/" only, no empty segment and no segment starting with a dot (so no
+ * "..", no hidden files). */
+static int static_path_ok(const char *url)
+{
+	if (url[0] != '/' || strlen(url) > 200)
+		return 0;
+	for (const char *p = url; *p; p++) {
+		if (!(*p >= 'a' && *p <= 'z') && !(*p >= 'A' && *p <= 'Z') &&
+		    !(*p >= '0' && *p <= '9') && !strchr("._-/", *p))
+			return 0;
+		if (p[0] == '/' && (p[1] == '/' || p[1] == '.'))
+			return 0;
+	}
+	return 1;
+}
+
+/* GET of the panel's own files from [admin] web_root: "/" is index.html.
+ * Only known types are served, each with its Content-Type and nosniff. */
+static enum MHD_Result serve_static(struct admin_server *a, struct MHD_Connection *conn,
+				    const char *url)
+{
+	const char *type = NULL, *dot;
+	char path[CONFIG_PATH_MAX + 256];
+	struct MHD_Response *r;
+	struct stat sb;
+	enum MHD_Result rc;
+	int fd;
+
+	if (!strcmp(url, "/"))
+		url = "/index.html";
+	if (!static_path_ok(url))
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	dot = strrchr(url, '.');
+	for (size_t i = 0; dot && i < sizeof(static_types) / sizeof(static_types[0]); i++)
+		if (!strcmp(dot, static_types[i].ext))
+			type = static_types[i].type;
+	if (!type || (size_t)snprintf(path, sizeof(path), "%s%s", a->cfg->web_root, url) >= sizeof(path))
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (fd < 0)
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	if (fstat(fd, &sb) < 0 || !S_ISREG(sb.st_mode)) {
+		close(fd);
+		return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	}
+	r = MHD_create_response_from_fd((uint64_t)sb.st_size, fd);   /* takes the fd */
+	if (!r) {
+		close(fd);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", type);
+	/* revalidated on every load, so an upgrade never mixes old and new */
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	add_security_headers(r);
+	rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
+	MHD_destroy_response(r);
+	return rc;
 }
 
 /* ------------------------------------------------------------ dispatch */
@@ -736,8 +1122,6 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 {
 	struct admin_server *a = cls;
 	struct request *req = *req_cls;
-	char buf[16384];
-	int n;
 
 	(void)version;
 	if (!req) {
@@ -770,17 +1154,15 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 	}
 	if (req->too_large)
 		return reply_error(conn, 413, "request body too large");
-	if (!strcmp(url, "/metrics") && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
-		n = metrics_format(buf, sizeof(buf));
-		if (n < 0)
-			return reply(conn, 500, "text/plain", "metrics too large\n", 18, NULL);
-		return reply(conn, MHD_HTTP_OK, "text/plain; version=0.0.4", buf, (size_t)n, NULL);
-	}
+	if (!strcmp(url, "/metrics") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+		return serve_metrics(a, conn);
 	if (!strcmp(url, "/metrics"))
 		return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 	if (!strncmp(url, "/api/", 5))
 		return api(a, conn, url, method, req);
-	return reply_error(conn, MHD_HTTP_NOT_FOUND, "not found");
+	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
+		return serve_static(a, conn, url);
+	return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
 }
 
 static void admin_completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
@@ -802,10 +1184,77 @@ static void admin_completed_cb(void *cls, struct MHD_Connection *conn, void **re
 	*req_cls = NULL;
 }
 
+/* The names a generated certificate is valid for: localhost, the listen
+ * address unless it is a wildcard, and this host's name. */
+static void tls_alt_names(const struct config *cfg, char *out, size_t len)
+{
+	char addr[64] = "", host[256] = "";
+	int n = snprintf(out, len, "DNS:localhost,IP:127.0.0.1,IP:::1");
+
+	cidr_addr_text((const struct sockaddr *)&cfg->admin_listen.sa, addr, sizeof(addr));
+	if (addr[0] && strcmp(addr, "0.0.0.0") && strcmp(addr, "::") && strcmp(addr, "127.0.0.1") &&
+	    strcmp(addr, "::1") && n > 0 && (size_t)n < len)
+		n += snprintf(out + n, len - (size_t)n, ",IP:%s", addr);
+	/* a host name is only usable as a DNS name if it is one */
+	if (gethostname(host, sizeof(host) - 1) == 0 && host[0] && strcmp(host, "localhost") &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+		    strlen(host) && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, ",DNS:%s", host);
+}
+
+/* Read (and on first start generate) the certificate and key. */
+static int tls_setup(struct admin_server *a, const struct config *cfg, char *err, size_t errlen)
+{
+	char cert[CONFIG_PATH_MAX + 32], key[CONFIG_PATH_MAX + 32], names[512], fp[128];
+	int generated = 0;
+
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "admin.tls: this libmicrohttpd has no TLS support");
+		return -1;
+	}
+	if (cfg->admin_tls_cert[0]) {
+		snprintf(cert, sizeof(cert), "%s", cfg->admin_tls_cert);
+		snprintf(key, sizeof(key), "%s", cfg->admin_tls_key);
+	} else {
+		if (tlscert_default_paths(cfg->db_path, cert, sizeof(cert), key, sizeof(key)) < 0) {
+			snprintf(err, errlen, "admin.tls: the database path is too long");
+			return -1;
+		}
+		tls_alt_names(cfg, names, sizeof(names));
+		generated = tlscert_ensure(cert, key, names, err, errlen);
+		if (generated < 0)
+			return -1;
+	}
+	if (tlscert_read_pem(cert, &a->tls_cert, err, errlen) < 0 ||
+	    tlscert_read_pem(key, &a->tls_key, err, errlen) < 0)
+		return -1;
+	if (tlscert_fingerprint(a->tls_cert, fp, sizeof(fp)) < 0) {
+		snprintf(err, errlen, "%s: not a PEM certificate", cert);
+		return -1;
+	}
+	if (generated)
+		log_notice("admin: generated a self-signed certificate %s (key %s)", cert, key);
+	log_notice("admin: TLS certificate %s, SHA-256 fingerprint %s", cert, fp);
+	return 0;
+}
+
+static void tls_free(struct admin_server *a)
+{
+	if (a->tls_key) {
+		OPENSSL_cleanse(a->tls_key, strlen(a->tls_key));
+		free(a->tls_key);
+	}
+	free(a->tls_cert);
+	a->tls_key = a->tls_cert = NULL;
+}
+
 struct admin_server *admin_server_new(const struct config *cfg, struct gate *gate, char *err,
 				      size_t errlen)
 {
 	struct admin_server *a = calloc(1, sizeof(*a));
+	struct MHD_OptionItem tls_opts[3] = { { MHD_OPTION_END, 0, NULL } };
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
+			 (cfg->admin_listen.sa.ss_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0);
 
 	if (!a) {
 		snprintf(err, errlen, "out of memory");
@@ -814,19 +1263,39 @@ struct admin_server *admin_server_new(const struct config *cfg, struct gate *gat
 	a->cfg = cfg;
 	a->gate = gate;
 	pthread_mutex_init(&a->lock, NULL);
+	if (cfg->admin_tls) {
+		if (tls_setup(a, cfg, err, errlen) < 0) {
+			tls_free(a);
+			pthread_mutex_destroy(&a->lock);
+			free(a);
+			return NULL;
+		}
+		flags |= MHD_USE_TLS;
+		tls_opts[0] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_KEY, 0, a->tls_key };
+		tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert };
+		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
+	}
 	/* two threads: a login's scrypt must not stall every other admin request */
-	a->mhd = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG |
-				  (cfg->admin_listen.sa.ss_family == AF_INET6 ? MHD_USE_DUAL_STACK : 0),
-				  0, NULL, NULL, admin_request_cb, a,
+	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, admin_request_cb, a,
 				  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->admin_listen.sa,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNECTIONS,
 				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ADMIN_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S,
 				  MHD_OPTION_NOTIFY_COMPLETED, admin_completed_cb, a,
+				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
+	if (a->mhd) {
+		char index[CONFIG_PATH_MAX + 16];
+
+		snprintf(index, sizeof(index), "%s/index.html", cfg->web_root);
+		if (access(index, R_OK) < 0)
+			log_warn("admin: no panel pages in %s ([admin] web_root); the API and "
+				 "/metrics still work", cfg->web_root);
+	}
 	if (!a->mhd) {
 		snprintf(err, errlen, "cannot listen on %s (admin)", cfg->admin_listen.text);
+		tls_free(a);
 		pthread_mutex_destroy(&a->lock);
 		free(a);
 		return NULL;
@@ -840,6 +1309,7 @@ void admin_server_free(struct admin_server *a)
 		return;
 	MHD_stop_daemon(a->mhd);
 	OPENSSL_cleanse(a->sessions, sizeof(a->sessions));
+	tls_free(a);
 	pthread_mutex_destroy(&a->lock);
 	free(a);
 }

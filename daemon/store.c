@@ -22,11 +22,11 @@
  * first use and kept. Parameters are always bound, never spliced. */
 enum stmt {
 	S_USER_GET, S_USER_ADD, S_USER_PASSWD, S_USER_ENABLED, S_USER_EXPIRY, S_USER_COMMENT,
-	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_CLEAR_HA1,
+	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_PAGE, S_USER_CLEAR_HA1,
 	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
 	S_WL_ADD, S_WL_DEL, S_WL_LIST,
 	S_SESS_UPSERT, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
-	S_FAIL_INSERT, S_FAIL_PRUNE,
+	S_FAIL_INSERT, S_FAIL_PRUNE, S_FAIL_HOURLY, S_FAIL_TOP_ADDR, S_FAIL_TOP_USER,
 	S_ACTION_INSERT, S_ACTION_LIST, S_ACTION_PRUNE,
 	S_GENS, S_META_GET, S_META_SET, S_META_DEL,
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_USER_VERSION,
@@ -54,6 +54,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* instr, not LIKE: no wildcards or case folding to escape */
 	[S_USER_LIST] = "SELECT " USER_COLS " FROM users WHERE ?1 IS NULL OR instr(name, ?1) > 0 "
 			"ORDER BY name",
+	/* keyset page: name > ?2 walks the UNIQUE(name) index, never OFFSET */
+	[S_USER_PAGE] = "SELECT " USER_COLS " FROM users WHERE (?1 IS NULL OR instr(name, ?1) > 0) "
+			"AND name > ?2 ORDER BY name LIMIT ?3",
 	[S_USER_CLEAR_HA1] = "UPDATE users SET ha1_md5 = NULL, ha1_sha256 = NULL "
 			     "WHERE ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL",
 	[S_ADMIN_GET] = "SELECT " ADMIN_COLS " FROM admins WHERE name = ?1",
@@ -79,6 +82,13 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* oldest first through the (time_ms, id) index, a batch at a time */
 	[S_FAIL_PRUNE] = "DELETE FROM failures WHERE id IN (SELECT id FROM failures WHERE time_ms < ?1 "
 			 "ORDER BY time_ms LIMIT ?2)",
+	/* the (time_ms, id) index bounds these to the window asked for */
+	[S_FAIL_HOURLY] = "SELECT (time_ms - ?1) / ?2, count(*) FROM failures "
+			  "WHERE time_ms >= ?1 AND time_ms < ?1 + ?2 * ?3 GROUP BY 1",
+	[S_FAIL_TOP_ADDR] = "SELECT client_addr, count(*) AS n FROM failures WHERE time_ms >= ?1 "
+			    "GROUP BY client_addr ORDER BY n DESC, client_addr LIMIT ?2",
+	[S_FAIL_TOP_USER] = "SELECT username, count(*) AS n FROM failures WHERE time_ms >= ?1 "
+			    "GROUP BY username ORDER BY n DESC, username LIMIT ?2",
 	[S_ACTION_INSERT] = "INSERT INTO admin_actions (time_ms, admin, action, target, detail, client_addr) "
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[S_ACTION_LIST] = "SELECT id, time_ms, admin, action, target, detail, client_addr FROM admin_actions "
@@ -588,8 +598,14 @@ static int by_key(struct store *st, enum stmt which, const char *key, size_t key
 }
 
 /* A change addressed by a key with one integer (?2) and now (?3). */
-static int key_int_now(struct store *st, enum stmt which, const char *key, size_t key_max,
-		       int64_t v, int zero_is_null)
+/* Flags of key_int. */
+enum { KEY_ZERO_IS_NULL = 1, KEY_STAMP = 2 };
+
+/* The statements that set one integer column of the row named by ?1: the
+ * value is ?2 (NULL for 0 with KEY_ZERO_IS_NULL), and with KEY_STAMP ?3 is
+ * now (updated_at). A name too long to exist is simply not found. */
+static int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
+		   int64_t v, unsigned flags)
 {
 	sqlite3_stmt *s = stmt(st, which);
 	int rc;
@@ -601,11 +617,12 @@ static int key_int_now(struct store *st, enum stmt which, const char *key, size_
 		return 1;
 	if (rc < 0)
 		return rc;
-	if (zero_is_null && v == 0)
+	if ((flags & KEY_ZERO_IS_NULL) && v == 0)
 		sqlite3_bind_null(s, 2);
 	else
 		sqlite3_bind_int64(s, 2, v);
-	sqlite3_bind_int64(s, 3, now_s());
+	if (flags & KEY_STAMP)
+		sqlite3_bind_int64(s, 3, now_s());
 	return exec_change(st, s);
 }
 
@@ -723,12 +740,13 @@ int store_user_set_password(struct store *st, const char *name, const char *phc,
 
 int store_user_set_enabled(struct store *st, const char *name, int enabled)
 {
-	return key_int_now(st, S_USER_ENABLED, name, STORE_NAME_MAX, enabled ? 1 : 0, 0);
+	return key_int(st, S_USER_ENABLED, name, STORE_NAME_MAX, enabled ? 1 : 0, KEY_STAMP);
 }
 
 int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at)
 {
-	return key_int_now(st, S_USER_EXPIRY, name, STORE_NAME_MAX, expires_at, 1);
+	return key_int(st, S_USER_EXPIRY, name, STORE_NAME_MAX, expires_at,
+		       KEY_STAMP | KEY_ZERO_IS_NULL);
 }
 
 int store_user_set_comment(struct store *st, const char *name, const char *comment)
@@ -756,18 +774,7 @@ int store_user_delete(struct store *st, const char *name)
 
 int store_user_touch_login(struct store *st, const char *name, int64_t when)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_LOGIN);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 2, when);
-	return exec_change(st, s);
+	return key_int(st, S_USER_LOGIN, name, STORE_NAME_MAX, when, 0);
 }
 
 int store_users_clear_ha1(struct store *st)
@@ -791,6 +798,22 @@ int store_user_list(struct store *st, const char *search,
 	if (search && search[0] &&
 	    sqlite3_bind_text(s, 1, search, -1, SQLITE_TRANSIENT) != SQLITE_OK)
 		return -1;
+	return ITERATE(st, s, struct store_user, read_user, cb, ud);
+}
+
+int store_user_list_page(struct store *st, const char *search, const char *after, size_t limit,
+			 int (*cb)(const struct store_user *u, void *ud), void *ud)
+{
+	sqlite3_stmt *s = stmt(st, S_USER_PAGE);
+
+	if (!s)
+		return -1;
+	if (search && search[0] &&
+	    sqlite3_bind_text(s, 1, search, -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return -1;
+	if (sqlite3_bind_text(s, 2, after ? after : "", -1, SQLITE_TRANSIENT) != SQLITE_OK)
+		return -1;
+	sqlite3_bind_int64(s, 3, limit && limit < INT64_MAX ? (int64_t)limit : 100);
 	return ITERATE(st, s, struct store_user, read_user, cb, ud);
 }
 
@@ -861,18 +884,7 @@ int store_admin_delete(struct store *st, const char *name)
 
 int store_admin_touch_login(struct store *st, const char *name, int64_t when)
 {
-	sqlite3_stmt *s = stmt(st, S_ADMIN_LOGIN);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 2, when);
-	return exec_change(st, s);
+	return key_int(st, S_ADMIN_LOGIN, name, STORE_NAME_MAX, when, 0);
 }
 
 int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud)
@@ -987,18 +999,7 @@ int store_session_delete(struct store *st, const char *addr)
 
 int store_session_touch(struct store *st, const char *addr, int64_t when)
 {
-	sqlite3_stmt *s = stmt(st, S_SESS_TOUCH);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, addr, STORE_ADDR_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 2, when);
-	return exec_change(st, s);
+	return key_int(st, S_SESS_TOUCH, addr, STORE_ADDR_MAX, when, 0);
 }
 
 int store_session_list(struct store *st, int (*cb)(const struct store_session *s, void *ud),
@@ -1157,6 +1158,49 @@ int store_failures_list(struct store *st, const struct store_failure_filter *fil
 	bind_named_int(s, ":bid", f->before_id);
 	bind_named_int(s, ":limit", f->limit && f->limit < INT64_MAX ? (int64_t)f->limit : 100);
 	return ITERATE(st, s, struct store_failure, read_failure, cb, ud);
+}
+
+int store_failures_histogram(struct store *st, int64_t since_ms, int64_t bucket_ms,
+			     uint64_t *counts, size_t n_buckets)
+{
+	sqlite3_stmt *s = stmt(st, S_FAIL_HOURLY);
+	int rc;
+
+	if (!s)
+		return -1;
+	if (bucket_ms <= 0 || n_buckets == 0 || n_buckets > INT32_MAX)
+		return -EINVAL;
+	memset(counts, 0, n_buckets * sizeof(*counts));
+	sqlite3_bind_int64(s, 1, since_ms);
+	sqlite3_bind_int64(s, 2, bucket_ms);
+	sqlite3_bind_int64(s, 3, (int64_t)n_buckets);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t b = sqlite3_column_int64(s, 0);
+
+		if (b >= 0 && (uint64_t)b < n_buckets)
+			counts[b] = (uint64_t)sqlite3_column_int64(s, 1);
+	}
+	return iterate_end(st, s, rc);
+}
+
+int store_failures_top(struct store *st, int by_username, int64_t since_ms, size_t limit,
+		       int (*cb)(const char *value, uint64_t count, void *ud), void *ud)
+{
+	sqlite3_stmt *s = stmt(st, by_username ? S_FAIL_TOP_USER : S_FAIL_TOP_ADDR);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, since_ms);
+	sqlite3_bind_int64(s, 2, limit && limit < INT64_MAX ? (int64_t)limit : 10);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char value[STORE_NAME_MAX + 1];
+
+		col_text(s, 0, value, sizeof(value));
+		if (cb(value, (uint64_t)sqlite3_column_int64(s, 1), ud))
+			break;
+	}
+	return iterate_end(st, s, rc);
 }
 
 /* Delete in batches until one comes back short; rows deleted or negative. */

@@ -179,6 +179,11 @@ int store_user_touch_login(struct store *st, const char *name, int64_t when);
  * the name. cb returns non-zero to stop. 0 or negative. */
 int store_user_list(struct store *st, const char *search,
 		    int (*cb)(const struct store_user *u, void *ud), void *ud);
+/* One page of that list: names strictly after `after` (NULL or "": from
+ * the first), at most limit (0: 100) rows; pass the last name back for the
+ * next page. */
+int store_user_list_page(struct store *st, const char *search, const char *after, size_t limit,
+			 int (*cb)(const struct store_user *u, void *ud), void *ud);
 /* Drop every stored Digest HA1 (Digest turned off). */
 int store_users_clear_ha1(struct store *st);
 
@@ -217,6 +222,15 @@ int store_failures_insert(struct store *st, const struct store_failure *rows, si
  * lists the newest 100. 0 or negative. */
 int store_failures_list(struct store *st, const struct store_failure_filter *f,
 			int (*cb)(const struct store_failure *r, void *ud), void *ud);
+/* Failures counted in n_buckets consecutive buckets of bucket_ms from
+ * since_ms (counts[0] is the oldest); counts is zeroed first. 0 or negative. */
+int store_failures_histogram(struct store *st, int64_t since_ms, int64_t bucket_ms,
+			     uint64_t *counts, size_t n_buckets);
+/* The client addresses (by_username 0) or usernames (1) with the most
+ * failures since since_ms, most first, at most limit (0: 10); value is
+ * borrowed for the call. cb non-zero stops. 0 or negative. */
+int store_failures_top(struct store *st, int by_username, int64_t since_ms, size_t limit,
+		       int (*cb)(const char *value, uint64_t count, void *ud), void *ud);
 /* Delete rows with time_ms < older_than_ms, in short batches so that other
  * writers are not held up. Rows deleted (>= 0), or negative. */
 int store_failures_prune(struct store *st, int64_t older_than_ms);

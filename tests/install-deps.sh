@@ -5,13 +5,17 @@ set -eu
 pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
 libmicrohttpd-dev libnftnl-dev libmnl-dev libcmocka-dev libjansson-dev
 libsystemd-dev clang libclang-rt-14-dev curl wget python3 python3-requests fail2ban
-nginx-light wrk iproute2 nftables procps psmisc ca-certificates bc"
+nginx-light wrk iproute2 nftables procps psmisc ca-certificates bc chromium"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
 		missing="$missing $p"
 	fi
 done
+# the browser tests' node and npm: Debian's packages unless a node with its
+# own npm is already installed
+command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+command -v npm >/dev/null 2>&1 || missing="$missing npm"
 if [ -z "$missing" ]; then
 	exit 0
 fi

@@ -20,6 +20,7 @@ path = $db
 
 [admin]
 listen = 127.0.0.1:8080
+web_root = $(pwd)/web
 
 [log]
 level = info
@@ -41,6 +42,7 @@ if [ ! -e "$db" ]; then
   (printed once; change them with: $cli -d $db admin passwd admin / user passwd demo)
 
   Try:  curl -x http://127.0.0.1:3128 -U demo:$demo_pw http://example.org/
+  Admin panel: http://127.0.0.1:8080/ (log in as admin)
 
 MSG
 else

@@ -58,6 +58,8 @@ ${extra_auth}
 path = $DB
 [admin]
 listen = ${ADMIN_LISTEN:-}
+web_root = $REPO/web
+${ADMIN_EXTRA:-}
 [log]
 level = info
 CONF

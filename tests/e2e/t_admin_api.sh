@@ -12,10 +12,17 @@ acurl() { in_gw timeout 10 curl -s "$@"; }
 jar=$DIR/cookies
 
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' $A/api/users)" "users without login"
-assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' $A/api/audit)" "audit without login"
+for r in audit audit.csv me stats whitelist sessions actions; do
+	assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' $A/api/$r)" "GET /api/$r without login"
+done
+for r in users users/update users/delete whitelist whitelist/delete sessions/kick logout; do
+	assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{}' $A/api/$r)" "POST /api/$r without login"
+done
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 	-d '{"username":"root","password":"nope"}' $A/api/login)" "wrong admin password"
-assert_eq 400 "$(acurl -o /dev/null -w '%{http_code}' -d 'not json' $A/api/login)" "malformed login"
+assert_eq 400 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d 'not json' $A/api/login)" "malformed login"
+# what a form on another site can send (text/plain that parses as JSON) is refused
+assert_eq 415 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' -d '{"username":"root","password":"admin-pw"}' $A/api/login)" "login only as application/json"
 hdrs=$(acurl -D - -o "$DIR/login.json" -c "$jar" -H 'Content-Type: application/json' \
 	-d '{"username":"root","password":"admin-pw"}' $A/api/login)
 assert_contains "$hdrs" "HTTP/1.1 200" "login"
@@ -27,6 +34,8 @@ csrf=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["csrf"])'
 users=$(acurl -b "$jar" $A/api/users)
 assert_contains "$users" '"name":"alice"' "users listed"
 assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -X POST $A/api/logout)" "logout without CSRF token"
+wrong=${csrf%?}$([ "${csrf: -1}" = 0 ] && echo 1 || echo 0)
+assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $wrong" -X POST $A/api/logout)" "logout with a wrong CSRF token"
 
 # a hostile username in the audit comes back as JSON text, never markup
 status_of -U '<script>alert(1)</script>:x' http://$ORIGIN/1k >/dev/null
@@ -78,5 +87,108 @@ actions=$(acurl -b "$jar" $A/api/actions)
 assert_contains "$actions" '"admin":"root","action":"user.create","target":"dave"' "admin action logged with the actor"
 assert_contains "$actions" '"action":"admin.login_failed"' "failed admin login in the action log"
 
+# the dashboard: counters, failures per hour, worst offenders
+stats=$(acurl -b "$jar" $A/api/stats)
+assert_eq "24 True True" "$(printf '%s' "$stats" | python3 -c '
+import json,sys
+s=json.load(sys.stdin); h=s["hourly"]["counts"]
+print(len(h), h[-1] >= 8, s["counters"]["failures"] >= 7)')" "stats: 24 hourly buckets, this hour counts the failures"
+assert_contains "$stats" '{"value":"10.201.0.2","count":' "stats: top failing address"
+assert_contains "$stats" '{"value":"<script>alert(1)</script>","count":1}' "stats: top usernames as JSON text"
+assert_contains "$stats" '"sessions_active":0' "stats: active sessions"
+assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' $A/api/stats)" "stats without login"
+
+# sessions: listed and counted (a fixture row: intercept mode is another branch's)
+now=$(date +%s)
+sqlite3 "$DB" "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, expires_at)
+	VALUES ('10.201.0.9', '02:00:00:00:00:09', 'erin', $now, $now, 600, $((now + 600)));"
+assert_contains "$(acurl -b "$jar" $A/api/sessions)" '"addr":"10.201.0.9","mac":"02:00:00:00:00:09","username":"erin"' "session listed"
+assert_contains "$(acurl -b "$jar" $A/api/stats)" '"sessions_active":1' "stats count the session"
+assert_contains "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" "portcullis_sessions_active 1" "metrics count the session"
+assert_eq 400 "$(post /api/sessions/kick '{"addr":"not an address"}')" "kick: bad address"
+assert_eq 200 "$(post /api/sessions/kick '{"addr":"10.201.0.9"}')" "kick"
+assert_eq 404 "$(post /api/sessions/kick '{"addr":"10.201.0.9"}')" "kick again"
+assert_eq "" "$("$CLI" -d "$DB" session list | grep 10.201.0.9)" "kicked session gone from the store"
+
+# user pages: keyset cursor by name, every user once
+for n in u01 u02 u03 u04 u05; do post /api/users "{\"name\":\"$n\",\"password\":\"pw\",\"expires_at\":4102444800}" >/dev/null; done
+p1=$(acurl -b "$jar" "$A/api/users?limit=3")
+n1=$(printf '%s' "$p1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["next"])')
+p2=$(acurl -b "$jar" "$A/api/users?limit=3&after=$n1")
+n2=$(printf '%s' "$p2" | python3 -c 'import json,sys; print(json.load(sys.stdin)["next"])')
+p3=$(acurl -b "$jar" "$A/api/users?limit=3&after=$n2")
+assert_eq "alice u01 u02 | u03 u04 u05 | " "$(python3 -c '
+import json,sys
+print(" | ".join(" ".join(u["name"] for u in json.loads(p)["users"]) for p in sys.argv[1:]))' "$p1" "$p2" "$p3")" "user pages in name order"
+assert_contains "$p1" '"expires_at":4102444800' "expiry set at creation"
+assert_eq 200 "$(post /api/users/update '{"name":"u01","expires_at":null,"password":"new pw","comment":"reset"}')" "reset password, clear expiry"
+assert_contains "$(acurl -b "$jar" "$A/api/users?search=u01")" '"name":"u01","enabled":true,"expires_at":0,"comment":"reset"' "update visible"
+assert_eq 400 "$(post /api/users/update '{"name":"u01","expires_at":"tomorrow"}')" "bad expiry"
+assert_eq 400 "$(post /api/users/update '{"name":"u01","enabled":"yes"}')" "bad enabled"
+assert_eq 404 "$(post /api/users/update '{"name":"nobody","enabled":false}')" "update unknown user"
+assert_eq 400 "$(post /api/users '["name"]')" "body not an object"
+
+# query parameters are checked, and the error names them
+bad() { acurl -b "$jar" "$A$1"; }
+assert_contains "$(bad '/api/audit?limit=0')" "parameter 'limit'" "audit limit 0"
+assert_contains "$(bad '/api/audit?limit=12abc')" "parameter 'limit'" "audit limit not a number"
+assert_contains "$(bad '/api/audit?since_ms=-5')" "parameter 'since_ms'" "negative time"
+assert_contains "$(bad '/api/audit?reason=%3Cscript%3E')" "parameter 'reason'" "unknown reason"
+assert_contains "$(bad '/api/audit?mode=transparent')" "parameter 'mode'" "unknown mode"
+assert_contains "$(bad '/api/audit?before_id=x')" "parameter 'before_id'" "bad cursor"
+assert_contains "$(bad '/api/audit.csv?until_ms=soon')" "parameter 'until_ms'" "CSV checks its filters too"
+assert_contains "$(bad '/api/users?limit=5000')" "parameter 'limit'" "users limit"
+assert_contains "$(bad '/api/actions?before_time_ms=x')" "parameter 'before_time_ms'" "actions cursor"
+assert_eq 400 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" "$A/api/audit?mode=nope")" "bad parameter is 400"
+t1=$(acurl -b "$jar" "$A/api/audit?limit=1")
+t_ms=$(printf '%s' "$t1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["rows"][0]["time_ms"])')
+assert_eq 0 "$(acurl -b "$jar" "$A/api/audit?until_ms=$t_ms&since_ms=$((t_ms - 1))" | python3 -c 'import json,sys; print(len(json.load(sys.stdin)["rows"]))')" "time range excludes its end"
+assert_contains "$(acurl -b "$jar" "$A/api/audit?since_ms=$t_ms&until_ms=$((t_ms + 1))")" "\"time_ms\":$t_ms" "time range includes its start"
+
+# the admin log pages too
+a1=$(acurl -b "$jar" "$A/api/actions?limit=2")
+an=$(printf '%s' "$a1" | python3 -c 'import json,sys; n=json.load(sys.stdin)["next"]; print("before_time_ms=%d&before_id=%d" % (n["before_time_ms"], n["before_id"]))')
+a2=$(acurl -b "$jar" "$A/api/actions?limit=2&$an")
+assert_eq "2 2 4" "$(python3 -c '
+import json,sys
+a=json.loads(sys.argv[1])["actions"]; b=json.loads(sys.argv[2])["actions"]
+print(len(a), len(b), len(set(x["id"] for x in a+b)))' "$a1" "$a2")" "admin log pages"
+assert_contains "$(acurl -b "$jar" $A/api/actions)" '"action":"session.kick","target":"10.201.0.9"' "kick in the admin log"
+assert_contains "$(acurl -b "$jar" $A/api/actions)" '"action":"user.update","target":"u01","detail":"password changed; never expires; comment: reset"' "admin log says what an update changed"
+assert_not_contains "$(acurl -b "$jar" $A/api/actions)" 'new pw' "never the password"
+
+# the panel's own files, with the security headers; nothing else
+page=$(acurl -D - $A/)
+assert_contains "$page" "Content-Type: text/html; charset=utf-8" "index served"
+assert_contains "$page" "script-src 'self'" "index has the CSP"
+assert_contains "$page" '<script src="app.js" defer></script>' "index is the panel"
+assert_not_contains "$(acurl $A/index.html)" "<script>" "no inline script in the page"
+assert_contains "$(acurl -D - -o /dev/null $A/app.js)" "Content-Type: text/javascript" "script type"
+assert_contains "$(acurl -D - -o /dev/null $A/style.css)" "X-Content-Type-Options: nosniff" "style served with nosniff"
+assert_eq 404 "$(acurl -o /dev/null -w '%{http_code}' --path-as-is $A/../../etc/passwd)" "no path traversal"
+assert_eq 404 "$(acurl -o /dev/null -w '%{http_code}' --path-as-is $A/%2e%2e/%2e%2e/etc/passwd)" "no encoded traversal"
+assert_eq 404 "$(acurl -o /dev/null -w '%{http_code}' $A/.hidden.html)" "no hidden files"
+assert_eq 404 "$(acurl -o /dev/null -w '%{http_code}' $A/nothere.html)" "missing page"
+assert_eq 405 "$(acurl -o /dev/null -w '%{http_code}' -X PUT $A/)" "unsupported method"
+assert_eq 405 "$(acurl -o /dev/null -w '%{http_code}' -X POST -d x $A/index.html)" "POST to a page"
+
 assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -X POST $A/api/logout)" "logout"
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" $A/api/users)" "session gone after logout"
+
+# deleting an admin (with the CLI) ends that admin's sessions at once
+printf 'other-pw\n' | "$CLI" -d "$DB" admin add other >/dev/null
+acurl -o /dev/null -c "$DIR/jar2" -H 'Content-Type: application/json' -d '{"username":"other","password":"other-pw"}' $A/api/login
+assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$DIR/jar2" $A/api/me)" "second admin logged in"
+"$CLI" -d "$DB" admin del other >/dev/null
+assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -b "$DIR/jar2" $A/api/me)" "deleted admin's session ended"
+
+# failed admin logins are rate-limited: past the lockout threshold even the
+# right password gets 429 (the lockout is per address and per name)
+codes=""
+for i in $(seq 1 12); do
+	codes="$codes $(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{"username":"root","password":"guess'$i'"}' $A/api/login)"
+done
+assert_contains "$codes" "429" "repeated failed admin logins locked out ($codes)"
+locked=$(acurl -D - -o /dev/null -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' $A/api/login)
+assert_contains "$locked" "HTTP/1.1 429" "locked out even with the right password"
+assert_contains "$locked" "Retry-After: " "lockout says when to come back"

@@ -15,7 +15,8 @@ make --no-print-directory install PREFIX=/usr DESTDIR="$dest" >/dev/null || { ec
 for f in usr/sbin/portcullisd usr/bin/portcullis etc/portcullis/portcullis.conf \
 	usr/lib/systemd/system/portcullisd.service usr/lib/sysusers.d/portcullis.conf \
 	usr/lib/tmpfiles.d/portcullis.conf etc/fail2ban/filter.d/portcullis.conf \
-	usr/share/doc/portcullis/fail2ban-jail.conf; do
+	usr/share/doc/portcullis/fail2ban-jail.conf usr/share/portcullis/web/index.html \
+	usr/share/portcullis/web/app.js usr/share/portcullis/web/style.css; do
 	check "$f installed" test -f "$dest/$f"
 done
 check "installed daemon checks the installed configuration" \

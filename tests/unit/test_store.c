@@ -499,6 +499,45 @@ static void test_user_list_and_search(void **state)
 	assert_int_equal(store_user_delete(st, "bob"), 0);
 }
 
+/* Keyset pages of users: each page starts after the last name of the
+ * previous one, with and without a search. */
+static void test_user_list_pages(void **state)
+{
+	struct store *st = *state;
+	static const char *const add[] = { "carol", "alice", "bob", "alicia", "dave" };
+	struct names l;
+
+	for (size_t i = 0; i < sizeof(add) / sizeof(add[0]); i++) {
+		struct store_user u = user(add[i]);
+
+		assert_int_equal(store_user_add(st, &u), 0);
+	}
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_list_page(st, NULL, NULL, 2, names_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.got[0], "alice");
+	assert_string_equal(l.got[1], "alicia");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_list_page(st, NULL, "alicia", 2, names_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.got[0], "bob");
+	assert_string_equal(l.got[1], "carol");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_list_page(st, NULL, "carol", 2, names_cb, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.got[0], "dave");
+	/* a name that no longer exists is still a valid cursor */
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_list_page(st, NULL, "bz", 10, names_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.got[0], "carol");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_list_page(st, "a", "alice", 10, names_cb, &l), 0);
+	assert_int_equal(l.n, 3);      /* alicia, carol, dave */
+	assert_string_equal(l.got[0], "alicia");
+	assert_string_equal(l.got[2], "dave");
+}
+
 static void test_free_text_is_cut_at_a_character(void **state)
 {
 	struct store *st = *state;
@@ -905,6 +944,65 @@ static const struct store_migration *poisoned(size_t *n)
 
 /* A batch that fails part way leaves nothing behind; a batch that meets a
  * locked database fails as -EBUSY, with nothing written either. */
+struct top {
+	char value[4][STORE_NAME_MAX + 1];
+	uint64_t count[4];
+	int n;
+};
+
+static int top_cb(const char *value, uint64_t n, void *ud)
+{
+	struct top *t = ud;
+
+	snprintf(t->value[t->n], sizeof(t->value[t->n]), "%s", value);
+	t->count[t->n++] = n;
+	return t->n == 4;
+}
+
+/* The dashboard: failures per bucket inside the window only, and the most
+ * frequent addresses and usernames since a time. */
+static void test_failures_histogram_and_top(void **state)
+{
+	struct store *st = *state;
+	struct store_failure rows[7];
+	uint64_t counts[3];
+	struct top t;
+
+	rows[0] = failure(500, "early", "192.0.2.9", "wrong_password", "explicit");   /* before */
+	rows[1] = failure(1000, "alice", "192.0.2.1", "wrong_password", "explicit");  /* bucket 0 */
+	rows[2] = failure(1999, "alice", "192.0.2.1", "wrong_password", "explicit");  /* bucket 0 */
+	rows[3] = failure(3500, "<b>bob</b>", "192.0.2.2", "unknown_user", "portal"); /* bucket 2 */
+	rows[4] = failure(3999, "alice", "192.0.2.1", "disabled", "explicit");        /* bucket 2 */
+	rows[5] = failure(4000, "late", "192.0.2.9", "wrong_password", "explicit");   /* after */
+	rows[6] = failure(2500, "<b>bob</b>", "2001:db8::1", "unknown_user", "admin"); /* bucket 1 */
+	assert_int_equal(store_failures_insert(st, rows, 7), 0);
+	counts[1] = 99;
+	assert_int_equal(store_failures_histogram(st, 1000, 1000, counts, 3), 0);
+	assert_int_equal(counts[0], 2);
+	assert_int_equal(counts[1], 1);
+	assert_int_equal(counts[2], 2);
+	assert_int_equal(store_failures_histogram(st, 1000, 0, counts, 3), -EINVAL);
+
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_failures_top(st, 0, 1000, 10, top_cb, &t), 0);
+	assert_int_equal(t.n, 4);
+	assert_string_equal(t.value[0], "192.0.2.1");
+	assert_int_equal(t.count[0], 3);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_failures_top(st, 1, 1000, 2, top_cb, &t), 0);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.value[0], "alice");
+	assert_int_equal(t.count[0], 3);
+	assert_string_equal(t.value[1], "<b>bob</b>");     /* stored and returned as given */
+	assert_int_equal(t.count[1], 2);
+	/* the since bound leaves the older rows out */
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_failures_top(st, 1, 3600, 10, top_cb, &t), 0);
+	assert_int_equal(t.n, 2);
+	assert_string_equal(t.value[0], "alice");
+	assert_int_equal(t.count[0], 1);
+}
+
 static void test_failures_batch_is_atomic(void **state)
 {
 	struct store_failure rows[4];
@@ -1131,12 +1229,14 @@ int main(void)
 		T(test_user_changes_bump_generation_but_logins_do_not),
 		T(test_names_are_data),
 		T(test_user_list_and_search),
+		T(test_user_list_pages),
 		T(test_free_text_is_cut_at_a_character),
 		T(test_admins),
 		T(test_whitelist),
 		T(test_sessions),
 		T(test_failures_round_trip_and_filters),
 		T(test_failures_keyset_paging),
+		T(test_failures_histogram_and_top),
 		cmocka_unit_test(test_failures_batch_is_atomic),
 		T(test_failures_prune),
 		T(test_failure_fields_without_nul),

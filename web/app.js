@@ -1,0 +1,509 @@
+// Portcullis admin panel: one page, one view per #hash, talking to the JSON
+// API under /api/. Everything that came from the network (usernames typed by
+// clients, User-Agents, hosts, comments) is put into the page with
+// textContent or as attribute values, never parsed as markup.
+'use strict';
+
+const state = {
+  csrf: null,
+  admin: null,
+  page: null,
+  timer: null,
+  users: { after: null, stack: [], search: '' },
+  audit: { cursor: null, stack: [], filter: {} },
+  actions: { cursor: null, stack: [] },
+};
+
+const $ = (id) => document.getElementById(id);
+
+// ------------------------------------------------------------ helpers
+
+// An element with optional class and text; children appended in order.
+function el(tag, opts, ...children) {
+  const e = document.createElement(tag);
+  if (opts && opts.cls) e.className = opts.cls;
+  if (opts && opts.text !== undefined) e.textContent = String(opts.text);
+  if (opts && opts.title) e.title = opts.title;
+  for (const c of children) if (c) e.append(c);
+  return e;
+}
+
+function button(label, onclick, cls) {
+  const b = el('button', { cls: cls || 'small', text: label });
+  b.type = 'button';
+  b.addEventListener('click', onclick);
+  return b;
+}
+
+function pad(n) { return String(n).padStart(2, '0'); }
+
+// Local time as 2026-11-25 14:03:07; 0 or missing is "never".
+function fmtTime(ms) {
+  if (!ms) return 'never';
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}`;
+}
+
+function fmtDuration(s) {
+  if (s < 0) s = 0;
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+// datetime-local value <-> unix milliseconds
+function inputToMs(v) { return v ? new Date(v).getTime() : 0; }
+function msToInput(ms) {
+  if (!ms) return '';
+  const d = new Date(ms);
+  return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+}
+
+function showStatus(text, isError) {
+  const s = $('status');
+  s.textContent = text;
+  s.className = isError ? 'status error' : 'status';
+  s.hidden = !text;
+}
+
+// Fill a tbody with rows (arrays of cells: a string or a node), or one row
+// saying there is nothing.
+function fillRows(tbody, rows, columns, emptyText) {
+  // each cell carries its column's name, which narrow screens show beside it
+  const labels = [...tbody.closest('table').tHead.rows[0].cells].map((th) => th.textContent);
+  const trs = rows.map((cells) => {
+    const tr = el('tr');
+    for (const [i, c] of cells.entries()) {
+      const td = el('td');
+      td.dataset.label = labels[i] || '';
+      if (c instanceof Node) td.append(c); else td.textContent = c === undefined || c === null ? '' : String(c);
+      tr.append(td);
+    }
+    return tr;
+  });
+  if (!trs.length) {
+    const td = el('td', { cls: 'empty', text: emptyText });
+    td.colSpan = columns;
+    trs.push(el('tr', null, td));
+  }
+  tbody.replaceChildren(...trs);
+}
+
+class ApiError extends Error {
+  constructor(status, message) { super(message); this.status = status; }
+}
+
+// Call the API; JSON in and out. A 401 means the session is gone: back to
+// the login form.
+async function api(method, path, body) {
+  const opts = { method, headers: {}, credentials: 'same-origin' };
+  if (method !== 'GET') {
+    opts.headers['X-CSRF-Token'] = state.csrf || '';
+    opts.headers['Content-Type'] = 'application/json';
+    if (body !== undefined) opts.body = JSON.stringify(body);
+  }
+  const r = await fetch(path, opts);
+  let data = null;
+  try { data = await r.json(); } catch (e) { data = null; }
+  if (r.status === 401 && path !== '/api/login') {
+    loggedOut('Your session has ended; please log in again.');
+    throw new ApiError(401, 'login required');
+  }
+  if (!r.ok) throw new ApiError(r.status, (data && data.error) || `HTTP ${r.status}`);
+  return data;
+}
+
+// Run a change, reload the view, then report the result in the status
+// line (so that what it says is already on the page), unless the reload
+// itself failed and said so.
+async function change(method, path, body, done) {
+  try {
+    await api(method, path, body);
+    showStatus('', false);
+    await loadPage();
+    if ($('status').hidden) showStatus(done, false);
+    return true;
+  } catch (e) {
+    if (e.status !== 401) showStatus(e.message, true);
+    return false;
+  }
+}
+
+function query(params) {
+  const q = new URLSearchParams();
+  for (const [k, v] of Object.entries(params))
+    if (v !== undefined && v !== null && v !== '' && v !== 0) q.set(k, String(v));
+  const s = q.toString();
+  return s ? `?${s}` : '';
+}
+
+// ------------------------------------------------------------ dialog
+
+// A modal dialog (keyboard: Tab stays inside, Escape cancels). Resolves to
+// null when cancelled, else {password, dateMs}.
+function ask(title, text, opts) {
+  const d = $('dlg');
+  $('dlg-title').textContent = title;
+  $('dlg-text').textContent = text;
+  $('dlg-password-field').hidden = !opts.password;
+  $('dlg-date-field').hidden = !opts.date;
+  $('dlg-password').value = '';
+  $('dlg-password').required = !!opts.password;
+  $('dlg-date').value = opts.dateMs ? msToInput(opts.dateMs) : '';
+  $('dlg-ok').textContent = opts.ok || 'OK';
+  return new Promise((resolve) => {
+    const finish = (value) => {
+      d.removeEventListener('close', onClose);
+      $('dlg-form').removeEventListener('submit', onSubmit);
+      $('dlg-cancel').removeEventListener('click', onCancel);
+      resolve(value);
+    };
+    const onSubmit = (ev) => {
+      ev.preventDefault();
+      const v = { password: $('dlg-password').value, dateMs: inputToMs($('dlg-date').value) };
+      d.close('ok');
+      finish(v);
+    };
+    const onCancel = () => { d.close(''); };
+    const onClose = () => { if (d.returnValue !== 'ok') finish(null); };
+    d.returnValue = '';
+    d.addEventListener('close', onClose);
+    $('dlg-form').addEventListener('submit', onSubmit);
+    $('dlg-cancel').addEventListener('click', onCancel);
+    d.showModal();
+    (opts.password ? $('dlg-password') : opts.date ? $('dlg-date') : $('dlg-ok')).focus();
+  });
+}
+
+// ------------------------------------------------------------ dashboard
+
+const SVG = 'http://www.w3.org/2000/svg';
+function svg(tag, attrs, text) {
+  const e = document.createElementNS(SVG, tag);
+  for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
+  if (text !== undefined) e.textContent = String(text);
+  return e;
+}
+
+// Bars of failures per hour; each bar has a <title> (hover) and the whole
+// chart a text summary for screen readers.
+function drawChart(hourly) {
+  // drawn at the container's own width, so the labels keep their size on a phone
+  const W = Math.max(300, Math.round($('chart').clientWidth || 720));
+  const H = W < 500 ? 180 : 220, L = 36, B = 26, T = 10, R = 6;
+  const labelEvery = W < 500 ? 6 : 3;
+  const counts = hourly.counts;
+  // the axis top: a round number, even so that the middle line is whole
+  const max = Math.max(4, ...counts);
+  const step = Math.pow(10, Math.floor(Math.log10(max)));
+  let top = Math.ceil(max / step) * step;
+  if (top % 2) top += step;
+  const bw = (W - L - R) / counts.length;
+  const root = svg('svg', { viewBox: `0 0 ${W} ${H}`, role: 'img', 'aria-labelledby': 'chart-title', class: 'bars' });
+  for (const f of [0, 0.5, 1]) {
+    const y = T + (H - T - B) * (1 - f);
+    root.append(svg('line', { x1: L, x2: W - R, y1: y, y2: y, class: 'grid' }));
+    root.append(svg('text', { x: L - 6, y: y + 4, class: 'axis', 'text-anchor': 'end' }, Math.round(top * f)));
+  }
+  counts.forEach((n, i) => {
+    const start = hourly.since_ms + i * hourly.bucket_ms;
+    const h = (H - T - B) * n / top;
+    const x = L + i * bw;
+    const bar = svg('rect', { x: x + 2, y: H - B - h, width: Math.max(1, bw - 4), height: h, class: 'bar', 'data-count': n });
+    bar.append(svg('title', {}, `${pad(new Date(start).getHours())}:00 – ${n} failure${n === 1 ? '' : 's'}`));
+    root.append(bar);
+    if (i % labelEvery === 0)
+      root.append(svg('text', { x: x + bw / 2, y: H - 8, class: 'axis', 'text-anchor': 'middle' }, `${pad(new Date(start).getHours())}h`));
+  });
+  $('chart').replaceChildren(root);
+  const total = counts.reduce((a, b) => a + b, 0);
+  $('chart-total').textContent = `${total} failed authentication${total === 1 ? '' : 's'} in the last 24 hours; ` +
+    `${counts[counts.length - 1]} in the current hour.`;
+}
+
+async function loadDashboard() {
+  const s = await api('GET', '/api/stats');
+  const c = s.counters;
+  $('c-requests').textContent = c.requests;
+  $('c-challenges').textContent = c.challenges;
+  $('c-failures').textContent = c.failures;
+  $('c-lockouts').textContent = c.lockouts;
+  $('c-sessions').textContent = c.sessions_active;
+  $('c-connections').textContent = c.connections_open;
+  $('c-dropped').textContent = c.audit_dropped;
+  const reasons = Object.entries(c.failures_by_reason).filter(([, n]) => n > 0)
+    .sort((x, y) => y[1] - x[1]).map(([r, n]) => `${r.replace(/_/g, ' ')} ${n}`);
+  $('by-reason').textContent = reasons.length ? `Failures by reason: ${reasons.join(' · ')}` : '';
+  drawChart(s.hourly);
+  fillRows($('top-addrs'), s.top_addrs.map((r) => [auditLink('addr', r.value), r.count]), 2, 'No failures.');
+  fillRows($('top-users'), s.top_users.map((r) => [auditLink('user', r.value), r.count]), 2, 'No failures.');
+  for (const tb of [$('top-addrs'), $('top-users')])
+    for (const tr of tb.rows) if (tr.cells[1]) tr.cells[1].className = 'num';
+}
+
+// A link to the audit page filtered on one value (shown as text).
+function auditLink(field, value) {
+  const a = el('a', { text: value === '' ? '(empty)' : value });
+  a.href = '#audit';
+  a.addEventListener('click', () => {
+    state.audit.filter = { [field]: value };
+    state.audit.cursor = null;
+    state.audit.stack = [];
+    setAuditForm(state.audit.filter);
+  });
+  return a;
+}
+
+// ------------------------------------------------------------ users
+
+const USERS_PAGE = 25;
+
+async function loadUsers() {
+  const u = state.users;
+  const data = await api('GET', '/api/users' + query({ search: u.search, after: u.after, limit: USERS_PAGE }));
+  const now = Date.now();
+  fillRows($('users-rows'), data.users.map((x) => {
+    const expired = x.expires_at && x.expires_at * 1000 <= now;
+    const status = el('span', { cls: x.enabled && !expired ? 'ok' : 'off',
+      text: !x.enabled ? 'disabled' : expired ? 'expired' : 'enabled' });
+    const actions = el('div', { cls: 'actions' },
+      button(x.enabled ? 'Disable' : 'Enable', () => change('POST', '/api/users/update',
+        { name: x.name, enabled: !x.enabled }, `${x.enabled ? 'Disabled' : 'Enabled'} ${x.name}.`)),
+      button('Reset password', async () => {
+        const v = await ask('Reset password', `New password for ${x.name}.`, { password: true, ok: 'Set password' });
+        if (v) change('POST', '/api/users/update', { name: x.name, password: v.password }, `Password of ${x.name} changed.`);
+      }),
+      button('Set expiry', async () => {
+        const v = await ask('Set expiry', `When the account ${x.name} stops working.`, { date: true, dateMs: x.expires_at * 1000, ok: 'Set expiry' });
+        if (v) change('POST', '/api/users/update', { name: x.name, expires_at: Math.floor(v.dateMs / 1000) },
+          v.dateMs ? `${x.name} expires ${fmtTime(v.dateMs)}.` : `${x.name} never expires.`);
+      }),
+      button('Delete', async () => {
+        const v = await ask('Delete user', `Delete the user ${x.name}? This cannot be undone.`, { ok: 'Delete' });
+        if (v) change('POST', '/api/users/delete', { name: x.name }, `Deleted ${x.name}.`);
+      }, 'small danger'));
+    actions.dataset.user = x.name;
+    return [el('span', { cls: 'name', text: x.name }), status, fmtTime(x.expires_at * 1000),
+      fmtTime(x.last_login_at * 1000), x.comment, actions];
+  }), 6, u.search ? 'No user matches.' : 'No users yet.');
+  $('users-next').disabled = !data.next;
+  $('users-prev').disabled = !u.stack.length;
+  u.next = data.next;
+}
+
+// ------------------------------------------------------------ whitelist
+
+async function loadWhitelist() {
+  const data = await api('GET', '/api/whitelist');
+  fillRows($('wl-rows'), data.whitelist.map((w) => [w.cidr, w.comment, fmtTime(w.created_at * 1000),
+    button('Remove', async () => {
+      const v = await ask('Remove from whitelist', `Remove ${w.cidr}? Clients there will need to log in.`, { ok: 'Remove' });
+      if (v) change('POST', '/api/whitelist/delete', { cidr: w.cidr }, `Removed ${w.cidr}.`);
+    }, 'small danger')]), 4, 'The whitelist is empty.');
+}
+
+// ------------------------------------------------------------ sessions
+
+async function loadSessions() {
+  const data = await api('GET', '/api/sessions');
+  const now = Math.floor(Date.now() / 1000);
+  fillRows($('sessions-rows'), data.sessions.map((x) => [x.username, x.addr, x.mac || '(not on-link)',
+    fmtTime(x.created_at * 1000), fmtDuration(now - x.last_seen_at), fmtTime(x.expires_at * 1000),
+    button('Kick', async () => {
+      const v = await ask('Kick session', `End the session of ${x.username} at ${x.addr}?`, { ok: 'Kick' });
+      if (v) change('POST', '/api/sessions/kick', { addr: x.addr }, `Kicked ${x.addr}.`);
+    }, 'small danger')]), 7, 'No active sessions.');
+}
+
+// ------------------------------------------------------------ audit
+
+const AUDIT_PAGE = 50;
+
+function readAuditForm() {
+  return {
+    since_ms: inputToMs($('af-since').value), until_ms: inputToMs($('af-until').value),
+    user: $('af-user').value, addr: $('af-addr').value.trim(),
+    reason: $('af-reason').value, mode: $('af-mode').value,
+  };
+}
+
+function setAuditForm(f) {
+  $('af-since').value = msToInput(f.since_ms);
+  $('af-until').value = msToInput(f.until_ms);
+  $('af-user').value = f.user || '';
+  $('af-addr').value = f.addr || '';
+  $('af-reason').value = f.reason || '';
+  $('af-mode').value = f.mode || '';
+}
+
+async function loadAudit() {
+  const a = state.audit;
+  const params = Object.assign({ limit: AUDIT_PAGE }, a.filter, a.cursor || {});
+  $('audit-csv').href = '/api/audit.csv' + query(a.filter);
+  const data = await api('GET', '/api/audit' + query(params));
+  fillRows($('audit-rows'), data.rows.map((r) => [fmtTime(r.time_ms),
+    r.client_addr.includes(':') ? `[${r.client_addr}]:${r.client_port}` : `${r.client_addr}:${r.client_port}`,
+    r.mode, r.scheme, el('span', { cls: 'name', text: r.username }), r.reason, r.host,
+    el('span', { cls: 'ua', text: r.user_agent })]), 8, 'No failed authentication matches.');
+  a.next = data.next;
+  $('audit-next').disabled = !data.next;
+  $('audit-prev').disabled = !a.stack.length;
+}
+
+// ------------------------------------------------------------ admin log
+
+async function loadActions() {
+  const a = state.actions;
+  const data = await api('GET', '/api/actions' + query(Object.assign({ limit: 50 }, a.cursor || {})));
+  fillRows($('actions-rows'), data.actions.map((x) => [fmtTime(x.time_ms),
+    el('span', { cls: 'name', text: x.admin }), x.action, el('span', { cls: 'name', text: x.target }),
+    x.detail, x.client_addr]), 6, 'No admin actions.');
+  a.next = data.next;
+  $('actions-next').disabled = !data.next;
+  $('actions-prev').disabled = !a.stack.length;
+}
+
+// ------------------------------------------------------------ navigation
+
+const loaders = {
+  dashboard: loadDashboard, users: loadUsers, whitelist: loadWhitelist,
+  sessions: loadSessions, audit: loadAudit, actions: loadActions,
+};
+
+async function loadPage() {
+  const f = loaders[state.page];
+  if (!f) return;
+  try {
+    await f();
+  } catch (e) {
+    if (e.status !== 401) showStatus(e.message, true);
+  }
+}
+
+function showPage(name) {
+  for (const s of document.querySelectorAll('.page')) s.hidden = s.id !== `page-${name}`;
+  for (const a of document.querySelectorAll('nav a'))
+    if (a.dataset.page === name) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
+  state.page = name;
+  clearInterval(state.timer);
+  state.timer = null;
+  if (name === 'dashboard') state.timer = setInterval(loadPage, 5000);
+  document.title = name === 'login' ? 'Portcullis admin' : `${document.querySelector(`nav a[data-page="${name}"]`).textContent} – Portcullis admin`;
+}
+
+function route() {
+  if (!state.csrf) { showPage('login'); $('login-user').focus(); return; }
+  let name = location.hash.replace(/^#/, '');
+  if (!loaders[name]) name = 'dashboard';
+  showStatus('', false);
+  showPage(name);
+  $('main').focus({ preventScroll: true });
+  loadPage();
+}
+
+function loggedIn(me) {
+  state.csrf = me.csrf;
+  state.admin = me.admin;
+  $('who').textContent = me.admin;
+  $('top').hidden = false;
+  route();
+}
+
+function loggedOut(message) {
+  state.csrf = null;
+  state.admin = null;
+  clearInterval(state.timer);
+  $('top').hidden = true;
+  showStatus('', false);
+  $('login-error').textContent = message || '';
+  showPage('login');
+  $('login-password').value = '';
+  $('login-user').focus();
+}
+
+// ------------------------------------------------------------ wiring
+
+function wire() {
+  $('login-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    $('login-error').textContent = '';
+    try {
+      const me = await api('POST', '/api/login', { username: $('login-user').value, password: $('login-password').value });
+      $('login-password').value = '';
+      loggedIn(me);
+    } catch (e) {
+      $('login-error').textContent = e.status === 401 ? 'Wrong admin name or password.' : e.message;
+    }
+  });
+  $('logout').addEventListener('click', async () => {
+    try { await api('POST', '/api/logout'); } catch (e) { /* the session is gone either way */ }
+    loggedOut('You have logged out.');
+  });
+  window.addEventListener('hashchange', route);
+
+  $('user-create').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const name = $('nu-name').value;
+    const body = { name, password: $('nu-password').value, comment: $('nu-comment').value,
+      expires_at: Math.floor(inputToMs($('nu-expires').value) / 1000) };
+    if (await change('POST', '/api/users', body, `Created ${name}.`)) $('user-create').reset();
+  });
+  $('user-search').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    Object.assign(state.users, { search: $('us-text').value, after: null, stack: [] });
+    loadPage();
+  });
+  $('users-next').addEventListener('click', () => {
+    const u = state.users;
+    if (!u.next) return;
+    u.stack.push(u.after);
+    u.after = u.next;
+    loadPage();
+  });
+  $('users-prev').addEventListener('click', () => {
+    const u = state.users;
+    if (!u.stack.length) return;
+    u.after = u.stack.pop();
+    loadPage();
+  });
+
+  $('wl-add').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const cidr = $('wl-cidr').value.trim();
+    if (await change('POST', '/api/whitelist', { cidr, comment: $('wl-comment').value }, `Added ${cidr}.`))
+      $('wl-add').reset();
+  });
+
+  $('audit-filter').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    Object.assign(state.audit, { filter: readAuditForm(), cursor: null, stack: [] });
+    loadPage();
+  });
+  for (const kind of ['audit', 'actions']) {
+    $(`${kind}-next`).addEventListener('click', () => {
+      const s = state[kind];
+      if (!s.next) return;
+      s.stack.push(s.cursor);
+      s.cursor = s.next;
+      loadPage();
+    });
+    $(`${kind}-prev`).addEventListener('click', () => {
+      const s = state[kind];
+      if (!s.stack.length) return;
+      s.cursor = s.stack.pop();
+      loadPage();
+    });
+  }
+}
+
+async function start() {
+  wire();
+  try {
+    const r = await fetch('/api/me', { credentials: 'same-origin' });
+    if (r.ok) { loggedIn(await r.json()); return; }
+  } catch (e) { /* not logged in */ }
+  loggedOut('');
+}
+
+document.addEventListener('DOMContentLoaded', start);
