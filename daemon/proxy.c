@@ -1737,7 +1737,8 @@ static void conn_timeout(struct conn *c)
 		/* a DNS job may still hold c: dns_done ignores a conn no longer
 		 * resolving, and close_after keeps a new request from starting */
 		c->close_after = 1;
-		conn_respond(c, 504, "TCP_MISS", NULL,
+		conn_respond(c, 504, "TCP_MISS", NULL, c->state == CS_RESOLVE ?
+			     "Gateway timeout: the origin's name could not be resolved in time.\n" :
 			     "Gateway timeout: the origin did not accept the connection in time.\n", 0);
 		conn_process(c);
 		break;

@@ -7,12 +7,13 @@
 PROXY_EXTRA="upstream_timeout = 2s"
 # names resolve through a nameserver of the test's own (an origin address
 # with nothing on port 53), never the host's
+NETNS_DIR_MADE=""; [ -d /etc/netns ] || NETNS_DIR_MADE=1
 mkdir -p /etc/netns/"$NS_G"
 printf 'nameserver 10.202.0.2\noptions timeout:1 attempts:1\n' > /etc/netns/"$NS_G"/resolv.conf
 # not through in_origin: $! must be the server itself
 ip netns exec "$NS_O" python3 "$REPO/tests/e2e/badorigin.py" 10.202.0.2 8091 > /dev/null 2>&1 &
 BAD=$!
-trap 'rc=$?; kill $BAD 2>/dev/null; rm -rf /etc/netns/"$NS_G"; rmdir /etc/netns 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+trap 'rc=$?; kill $BAD 2>/dev/null; rm -rf /etc/netns/"$NS_G"; [ -n "$NETNS_DIR_MADE" ] && rmdir /etc/netns 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
 setup_daemon; add_user alice secret; start_daemon || exit 1
 for _ in $(seq 1 50); do in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/8091' 2>/dev/null && break; sleep 0.1; done
 # sockets only: worker threads open their database connections lazily
