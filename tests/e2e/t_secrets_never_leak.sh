@@ -2,7 +2,8 @@
 # Secrets: no password (right or wrong, Basic, Digest or an admin login)
 # reaches the daemon's log at debug level, the access log, the database or
 # its WAL; the running daemon cannot leave a core file (core limit 0, not
-# dumpable); the users' and admins' passwords are stored as scrypt hashes.
+# dumpable), nor can the CLI while it reads a password; the users'
+# passwords are stored as scrypt hashes.
 . "$(dirname "$0")/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon
@@ -28,10 +29,16 @@ audit_json 3 >/dev/null
 limits=$(cat /proc/"$DPID"/limits)
 assert_contains "$(printf '%s\n' "$limits" | grep 'Max core file size')" "0                    0" "core size limit 0"
 assert_contains "$(cat "$DLOG")" "no core dumps" "the daemon says it disables core dumps"
+# the CLI reads passwords too: while it waits for one, it cannot dump core
+(sleep 1; printf 'Carol-pw-%s\n' "$$") | "$CLI" -d "$DB" user add carol > /dev/null &
+CLIPID=$!
+sleep 0.3
+assert_contains "$(grep 'Max core file size' /proc/"$CLIPID"/limits)" "0                    0" "the CLI's core size limit is 0"
+wait "$CLIPID"
 # SIGTERM: the audit queue is flushed and the WAL is still there to search
 stop_daemon
 files="$DLOG $ACCESS $DB $(ls "$DB"-wal "$DB"-shm 2>/dev/null)"
-for secret in "$GOOD" "$WRONG" "$ADMIN_PW" "$ADMIN_WRONG" \
+for secret in "$GOOD" "$WRONG" "$ADMIN_PW" "$ADMIN_WRONG" "Carol-pw-$$" \
 	"$(printf '%s' "alice:$GOOD" | base64 -w0)" "$(printf '%s' "alice:$WRONG" | base64 -w0)"; do
 	# shellcheck disable=SC2086
 	hits=$(grep -alF -- "$secret" $files)
