@@ -68,7 +68,15 @@ static const struct config_key keys[] = {
 	{ "intercept", "interface", T_IFNAME, OFF(intercept_interface), SZ(intercept_interface), 0, 0, "" },
 	{ "intercept", "http_port", T_PORT, OFF(intercept_http_port), 0, 1, 65535, "3129" },
 	{ "intercept", "https_port", T_PORT, OFF(intercept_https_port), 0, 1, 65535, "3130" },
+	{ "intercept", "session_idle_timeout", T_DURATION, OFF(session_idle_timeout), 0, 5, 604800, "30m" },
+	{ "intercept", "session_lifetime", T_DURATION, OFF(session_lifetime), 0, 10, 31536000, "12h" },
+	{ "intercept", "bypass", T_BOOL, OFF(intercept_bypass), 0, 0, 1, "no" },
+	{ "intercept", "mark", T_UINT, OFF(intercept_mark), 0, 1, 4294967295UL, "1885536256" },
 	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "" },
+	{ "portal", "url", T_STRING, OFF(portal_url), SZ(portal_url), 0, 0, "" },
+	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "" },
+	{ "portal", "tls_key", T_STRING, OFF(portal_tls_key), SZ(portal_tls_key), 0, 0, "" },
+	{ "portal", "pac_proxy", T_STRING, OFF(pac_proxy), SZ(pac_proxy), 0, 0, "" },
 	{ "log", "level", T_LEVEL, OFF(log_level), SZ(log_level), 0, 0, "info" },
 };
 

@@ -78,10 +78,18 @@ struct config {
 	char intercept_interface[64];  /* "" off */
 	uint16_t intercept_http_port;
 	uint16_t intercept_https_port;
+	unsigned session_idle_timeout; /* s: a session without traffic ends */
+	unsigned session_lifetime;     /* s: a session ends this long after login */
+	int intercept_bypass;          /* logged-in clients skip the daemon */
+	unsigned intercept_mark;       /* SO_MARK of the daemon's upstream sockets */
 
 	/* [portal] */
 	struct config_addr portal_listen;
 	int portal_enabled;
+	char portal_url[256];          /* "": http(s)://listen-address/ */
+	char portal_tls_cert[CONFIG_PATH_MAX];
+	char portal_tls_key[CONFIG_PATH_MAX];
+	char pac_proxy[128];           /* host:port in /proxy.pac; "": first proxy listen */
 
 	/* [log] */
 	char log_level[16];

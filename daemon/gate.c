@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "metrics.h"
 #include "passwd.h"
+#include "sessions.h"
 #include "store.h"
 
 #define CACHE_SLOTS        16384    /* power of two */
@@ -89,6 +90,7 @@ struct gate {
 	struct store_generations gens;
 	int db_down;
 	uint64_t dropped_reported;        /* audit_dropped when last logged */
+	struct sessions *sessions;        /* intercept mode only */
 };
 
 struct gate_job {
@@ -866,6 +868,84 @@ static int gate_load_whitelist(struct gate *g, struct store *st)
 	return 0;
 }
 
+/* Intercept mode: whitelisted clients pass in the kernel too. */
+static void gate_whitelist_to_kernel(struct gate *g)
+{
+	if (!g->sessions)
+		return;
+	pthread_rwlock_rdlock(&g->wl_lock);
+	if (sessions_set_whitelist(g->sessions, g->whitelist, g->n_whitelist) < 0)
+		log_warn("whitelist: the kernel set was not updated; whitelisted clients still pass "
+			 "through the daemon");
+	pthread_rwlock_unlock(&g->wl_lock);
+}
+
+/* ------------------------------------------------------------ sessions */
+
+int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
+		      char *user, size_t len)
+{
+	return g->sessions ? sessions_lookup(g->sessions, client, mac, user, len) : 0;
+}
+
+int gate_session_alive(struct gate *g, const struct sockaddr *client)
+{
+	return g->sessions ? sessions_alive(g->sessions, client) : 0;
+}
+
+long gate_session_remaining(struct gate *g, const struct sockaddr *client)
+{
+	return g->sessions ? sessions_remaining(g->sessions, client) : -1;
+}
+
+int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username)
+{
+	struct store *st = gate_thread_store(g);
+
+	if (!g->sessions || !st)
+		return -1;
+	return sessions_start(g->sessions, st, client, username);
+}
+
+enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
+					const struct sockaddr *client, const char *username,
+					const char *password, size_t password_len,
+					const char *user_agent, unsigned *retry_after)
+{
+	struct store *st = gate_thread_store(g);
+	struct store_user u;
+	enum metrics_reason why;
+	int rc;
+
+	*retry_after = 0;
+	if (gate_locked(g, client, username, retry_after)) {
+		metrics_inc(locked_refusals);
+		return GATE_LOCKED;
+	}
+	if (!st)
+		return GATE_UNAVAILABLE;
+	if (!username[0] || password_len > AUTH_PASS_MAX || strlen(username) > AUTH_USER_MAX) {
+		why = METRICS_REASON_MALFORMED;
+	} else {
+		rc = store_user_get(st, username, &u);
+		if (rc < 0)
+			return GATE_UNAVAILABLE;
+		if (rc == 1) {
+			/* same work as a real check: no timing oracle for names */
+			passwd_verify(password, password_len, g->dummy_phc);
+			why = METRICS_REASON_UNKNOWN_USER;
+		} else if (passwd_verify(password, password_len, u.phc) != 1) {
+			why = METRICS_REASON_WRONG_PASSWORD;
+		} else if (account_usable(&u, loop_wall_ms() / 1000, &why)) {
+			gate_success(g, client, username);
+			return GATE_PASS;
+		}
+	}
+	gate_failure(g, mode, client, "form", username, why, "", user_agent);
+	gate_count_failure(g, mode, client, "form", username, "", user_agent);
+	return GATE_FAIL;
+}
+
 /* ------------------------------------------------------------ maintenance */
 
 static void maint_write_audit(struct gate *g)
@@ -974,9 +1054,13 @@ static void maint_poll_generations(struct gate *g)
 		log_info("users changed: cached credentials dropped");
 	}
 	if (now.whitelist != g->gens.whitelist) {
-		if (gate_load_whitelist(g, g->store) == 0)
+		if (gate_load_whitelist(g, g->store) == 0) {
 			log_info("whitelist reloaded: %zu entries", g->n_whitelist);
+			gate_whitelist_to_kernel(g);
+		}
 	}
+	if (g->sessions)
+		sessions_maintain(g->sessions, g->store, now.sessions != g->gens.sessions);
 	g->gens = now;
 }
 
@@ -1127,6 +1211,12 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
 		goto fail;
 	}
+	if (cfg->intercept_interface[0]) {
+		g->sessions = sessions_new(cfg, g->store, err, errlen);
+		if (!g->sessions)
+			goto fail;
+		gate_whitelist_to_kernel(g);
+	}
 	/* scrypt is memory-hard: one thread per core is what the machine can
 	 * hash at once; more would only queue inside the kernel */
 	{
@@ -1164,6 +1254,7 @@ void gate_free(struct gate *g)
 	}
 	if (g->audit_len)
 		log_error("audit: %zu records could not be written before exit", g->audit_len);
+	sessions_free(g->sessions);
 	for (size_t i = 0; i < g->n_thread_stores; i++)
 		store_close(g->thread_stores[i]);
 	store_close(g->store);

@@ -99,6 +99,34 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 				   const char *username, const char *password, size_t password_len,
 				   const char *user_agent, unsigned *retry_after);
 
+/*
+ * A username and password typed into a form (the portal), checked at once:
+ * blocks for a scrypt, so call it from a thread that may block. Failures
+ * are audited with mode and count towards the lockout like any other;
+ * *retry_after is set for GATE_LOCKED.
+ */
+enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
+					const struct sockaddr *client, const char *username,
+					const char *password, size_t password_len,
+					const char *user_agent, unsigned *retry_after);
+
+/*
+ * Intercept-mode sessions (enforced in the kernel as well; see sessions.h).
+ * gate_session_user: 1 with the user's name if client has a live session
+ * (this counts as activity), 0 otherwise or when intercept mode is off;
+ * mac (6 bytes, NULL: unchecked) is the MAC the client's packets came
+ * from, and must be the session's.
+ * gate_session_alive: the same answer without counting as activity.
+ * gate_session_remaining: seconds left, -1 without a session.
+ * gate_session_start: after a successful portal login; may block briefly
+ * (database, netlink). 0 or -1.
+ */
+int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
+		      char *user, size_t len);
+int gate_session_alive(struct gate *g, const struct sockaddr *client);
+long gate_session_remaining(struct gate *g, const struct sockaddr *client);
+int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username);
+
 /* This thread's own database connection (opened on first use, closed by
  * gate_free); NULL if the database cannot be opened. */
 struct store *gate_store(struct gate *g);

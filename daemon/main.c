@@ -6,7 +6,8 @@
  *
  * Signals are taken by the main thread alone (blocked everywhere else):
  * SIGHUP re-opens the access log and re-applies the log level, SIGTERM and
- * SIGINT drain and stop.
+ * SIGINT drain and stop; in intercept mode the daemon's nftables table
+ * goes with it (gate_free).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,6 +24,7 @@
 #include "config.h"
 #include "gate.h"
 #include "log.h"
+#include "portal.h"
 #include "process.h"
 #include "proxy.h"
 
@@ -81,6 +83,7 @@ int main(int argc, char **argv)
 	struct gate *gate = NULL;
 	struct proxy *proxy = NULL;
 	struct admin_server *admin = NULL;
+	struct portal_server *portal = NULL;
 	sigset_t sigs;
 	uint64_t watchdog_usec = 0;
 	unsigned long max_fds = 0;
@@ -146,8 +149,19 @@ int main(int argc, char **argv)
 		}
 		log_notice("admin listener (/api/, /metrics) on %s", cfg.admin_listen.text);
 	}
+	if (cfg.portal_enabled) {
+		portal = portal_server_new(&cfg, gate, err, sizeof(err));
+		if (!portal) {
+			log_error("cannot start: %s", err);
+			goto out;
+		}
+		log_notice("login portal on %s", cfg.portal_listen.text);
+	}
 	if (proxy_start(proxy) < 0)
 		goto out;
+	if (cfg.intercept_interface[0])
+		log_notice("intercept mode on %s: HTTP to port %u, TLS to port %u, nftables table inet portcullis",
+			   cfg.intercept_interface, cfg.intercept_http_port, cfg.intercept_https_port);
 	for (size_t i = 0; i < cfg.n_proxy_listen; i++)
 		log_notice("explicit proxy listening on %s", cfg.proxy_listen[i].text);
 	log_notice("portcullisd started: %u workers, database %s, %lu descriptors, no core dumps",
@@ -181,6 +195,7 @@ int main(int argc, char **argv)
 	proxy_stop(proxy, DRAIN_SECONDS);
 	rc = 0;
 out:
+	portal_server_free(portal);
 	admin_server_free(admin);
 	proxy_free(proxy);
 	if (gate)

@@ -12,17 +12,21 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/netfilter_ipv4.h>
+#include <linux/netfilter_ipv6/ip6_tables.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "accesslog.h"
 #include "cidr.h"
+#include "clienthello.h"
 #include "config.h"
 #include "gate.h"
 #include "http.h"
 #include "log.h"
 #include "loop.h"
 #include "metrics.h"
+#include "nft.h"
 #include "pool.h"
 
 #define BUF_SIZE        (32 * 1024)
@@ -48,6 +52,14 @@ enum conn_state {
 	CS_TUNNEL,      /* CONNECT or protocol upgrade: bytes both ways */
 	CS_RESPOND,     /* writing a response of our own */
 	CS_DISCARD,     /* reading past the body of a refused request */
+	CS_PEEK,        /* intercepted TLS: reading the ClientHello */
+};
+
+/* Which listener accepted the connection. */
+enum conn_kind {
+	CK_EXPLICIT,    /* the explicit proxy port (RFC 9110 proxying) */
+	CK_HTTP,        /* intercepted port 80 (nftables redirect) */
+	CK_TLS,         /* intercepted port 443: spliced, never decrypted */
 };
 
 enum resp_state { RS_HEAD, RS_BODY, RS_DONE };
@@ -113,11 +125,15 @@ struct conn {
 	/* a kept-alive upstream connection and what it is connected to */
 	char up_host[256];
 	uint16_t up_port;
+	enum conn_kind kind;
+	struct sockaddr_storage orig_dst;   /* intercepted: where the client was going */
+	uint8_t mac[6];                     /* intercepted: the client's MAC, 0 unknown */
 };
 
 struct listener {
 	struct loop_watch watch;
 	struct worker *w;
+	enum conn_kind kind;
 };
 
 struct worker {
@@ -125,11 +141,12 @@ struct worker {
 	unsigned index;
 	struct loop *loop;
 	pthread_t thread;
-	struct listener listeners[CONFIG_MAX_LISTEN];
+	struct listener listeners[CONFIG_MAX_LISTEN + 2];   /* + the intercept pair */
 	size_t n_listeners;
 	int accept_paused;
 	struct conn *conns;
 	int draining;
+	struct nft *neigh;        /* intercept mode: neighbour-table lookups */
 	/* scratch for parsing: one conn at a time runs on a worker */
 	struct http_request req;
 	struct http_response resp;
@@ -147,6 +164,7 @@ struct proxy {
 	uint32_t *per_client;             /* atomic counters by address hash */
 	struct sockaddr_storage *local_addrs;  /* this host's addresses */
 	size_t n_local_addrs;
+	char portal_url[300];             /* intercept: where the challenge sends clients */
 };
 
 static void conn_close(struct conn *c, const char *why);
@@ -238,7 +256,8 @@ static void span_copy(char *dst, size_t dstlen, struct http_span s)
 {
 	size_t n = s.len < dstlen - 1 ? s.len : dstlen - 1;
 
-	memcpy(dst, s.p, n);
+	if (n)      /* an absent span has no pointer (origin-form Host) */
+		memcpy(dst, s.p, n);
 	dst[n] = '\0';
 }
 
@@ -376,25 +395,35 @@ static void conn_log_exchange(struct conn *c)
  * afterwards (the 407 of SPEC §2 must keep it, so that clients probing
  * without credentials answer on the same connection).
  */
-static void conn_respond(struct conn *c, int status, const char *tag, const char *extra_headers,
-			 const char *body, int keep)
+static void conn_respond_typed(struct conn *c, int status, const char *tag, const char *ctype,
+			       const char *extra_headers, const char *body, int keep)
 {
 	char head[8192];
 	size_t blen = body ? strlen(body) : 0;
 	int n;
 
+	if (c->kind == CK_TLS) {
+		/* an intercepted TLS client cannot read HTTP text: it is logged
+		 * and the connection closed */
+		if (c->x) {
+			c->x->status = status;
+			c->x->tag = tag;
+		}
+		conn_close(c, body);
+		return;
+	}
 	if (!keep)
 		c->close_after = 1;
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.1 %d %s\r\n"
 		     "Server: portcullis\r\n"
-		     "Content-Type: text/plain; charset=utf-8\r\n"
+		     "Content-Type: %s\r\n"
 		     "Content-Length: %zu\r\n"
 		     "Cache-Control: no-store\r\n"
 		     "%s"
 		     "%s"
 		     "\r\n",
-		     status, http_status_reason(status), blen, extra_headers ? extra_headers : "",
+		     status, http_status_reason(status), ctype, blen, extra_headers ? extra_headers : "",
 		     c->close_after ? "Connection: close\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof(head)) {
 		conn_close(c, "response head too large");
@@ -408,9 +437,16 @@ static void conn_respond(struct conn *c, int status, const char *tag, const char
 		c->x->status = status;
 		c->x->tag = tag;
 		c->x->bytes_to_client += (size_t)n + blen;
-		snprintf(c->x->content_type, sizeof(c->x->content_type), "text/plain");
+		snprintf(c->x->content_type, sizeof(c->x->content_type), "%.*s",
+			 (int)strcspn(ctype, ";"), ctype);
 	}
 	c->state = CS_RESPOND;
+}
+
+static void conn_respond(struct conn *c, int status, const char *tag, const char *extra_headers,
+			 const char *body, int keep)
+{
+	conn_respond_typed(c, status, tag, "text/plain; charset=utf-8", extra_headers, body, keep);
 }
 
 static void conn_error(struct conn *c, int status, const char *body)
@@ -836,11 +872,15 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 			metrics_inc(tunnels);
 			c->state = CS_TUNNEL;
 			c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
-			if (buf_append(&c->to_cl, "HTTP/1.1 200 Connection established\r\n\r\n", 39) < 0) {
-				conn_close(c, "out of memory");
-				return;
+			/* intercepted TLS: the client thinks it talks to the origin,
+			 * and the peeked ClientHello goes first (it waits in cbuf) */
+			if (c->kind != CK_TLS) {
+				if (buf_append(&c->to_cl, "HTTP/1.1 200 Connection established\r\n\r\n", 39) < 0) {
+					conn_close(c, "out of memory");
+					return;
+				}
+				c->x->bytes_to_client += 39;
 			}
-			c->x->bytes_to_client += 39;
 		}
 	}
 	if (events & EPOLLOUT) {
@@ -886,6 +926,13 @@ static void conn_connect_next(struct conn *c)
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		/* the daemon's own rules skip this mark: it never intercepts itself */
+		if (p->cfg->intercept_interface[0]) {
+			unsigned mark = p->cfg->intercept_mark;
+
+			if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
+				log_debug("conn %llu: SO_MARK: %s", (unsigned long long)c->id, strerror(errno));
+		}
 		cidr_addr_text((struct sockaddr *)ss, x->peer, sizeof(x->peer));
 		if (connect(fd, (struct sockaddr *)ss, sa_len(ss)) < 0 && errno != EINPROGRESS) {
 			snprintf(x->connect_error, sizeof(x->connect_error), "%s", strerror(errno));
@@ -1057,7 +1104,21 @@ static int conn_build_upstream_head(struct conn *c, const struct http_request *r
 	if (buf_append(&h, r->method_text.p, r->method_text.len) < 0 || buf_append(&h, " ", 1) < 0 ||
 	    buf_append(&h, r->path.p, r->path.len) < 0 || buf_append(&h, " HTTP/1.1\r\nHost: ", 17) < 0)
 		goto oom;
-	/* the Host the origin sees is always the target's authority */
+	/* the Host the origin sees is always the target's authority (for an
+	 * intercepted origin-form request, the Host the client sent) */
+	if (c->kind == CK_HTTP) {
+		const struct http_header *hh = http_header_find(r->headers, r->n_headers, "host");
+
+		if (hh) {
+			if (buf_append(&h, hh->value.p, hh->value.len) < 0 || buf_append(&h, "\r\n", 2) < 0)
+				goto oom;
+		} else {
+			n = snprintf(line, sizeof(line), strchr(x->host, ':') ? "[%s]\r\n" : "%s\r\n", x->host);
+			if (buf_append(&h, line, (size_t)n) < 0)
+				goto oom;
+		}
+		goto headers;
+	}
 	if (strchr(x->host, ':'))
 		n = snprintf(line, sizeof(line), "[%s]", x->host);
 	else
@@ -1071,6 +1132,7 @@ static int conn_build_upstream_head(struct conn *c, const struct http_request *r
 	}
 	if (buf_append(&h, "\r\n", 2) < 0)
 		goto oom;
+headers:
 	for (size_t i = 0; i < r->n_headers; i++) {
 		const struct http_header *hd = &r->headers[i];
 
@@ -1136,6 +1198,14 @@ static void conn_forward(struct conn *c, const struct http_request *r, size_t he
 	}
 	if (c->uw.fd >= 0)
 		conn_close_upstream(c);
+	if (c->kind != CK_EXPLICIT) {
+		/* SPEC §1: intercepted traffic goes to where the client sent it,
+		 * never to what the Host header says */
+		x->addrs[0] = c->orig_dst;
+		x->n_addrs = 1;
+		conn_have_addresses(c);
+		return;
+	}
 	conn_resolve(c);
 }
 
@@ -1260,6 +1330,251 @@ static struct gate_query gate_query_for(struct conn *c, const struct http_reques
 	return q;
 }
 
+/* ------------------------------------------------------------ intercept mode */
+
+/* Percent-encode everything but RFC 3986 unreserved characters, so the
+ * result is safe in a header, a query and HTML alike. */
+static void url_encode(char *out, size_t outlen, const char *in)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 < outlen; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
+}
+
+/* The Host header's name part, checked: a host name or an address literal
+ * and nothing else (it goes into the log and into the portal link). */
+static int intercept_host(const struct http_request *r, char *out, size_t outlen)
+{
+	const struct http_header *h = http_header_find(r->headers, r->n_headers, "host");
+	const char *p, *end;
+	size_t n;
+
+	if (!h || h->value.len == 0)
+		return -1;
+	p = h->value.p;
+	end = p + h->value.len;
+	if (*p == '[') {
+		const char *close = memchr(p, ']', h->value.len);
+
+		if (!close)
+			return -1;
+		p++;
+		n = (size_t)(close - p);
+	} else {
+		const char *colon = memchr(p, ':', h->value.len);
+
+		n = (size_t)((colon ? colon : end) - p);
+	}
+	if (n == 0 || n >= outlen)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '-' || ch == '.' || ch == '_' || ch == ':'))
+			return -1;
+	}
+	memcpy(out, p, n);
+	out[n] = '\0';
+	return 0;
+}
+
+/*
+ * An intercepted client without a session (SPEC §1): browsers and the
+ * operating systems' captive-portal probes get a 302 to the portal with the
+ * original URL and no-store, so they show their "sign in" prompt; a request
+ * that cannot follow a redirect (anything but GET and HEAD) gets 511
+ * Network Authentication Required with a link (RFC 6585 §6). Never a 407:
+ * the client does not know a proxy exists.
+ */
+static void conn_intercept_challenge(struct conn *c, const struct http_request *r, size_t head_len)
+{
+	struct proxy *p = c->w->p;
+	struct exchange *x = c->x;
+	char enc[3 * sizeof(x->url) + 1], location[sizeof(enc) + sizeof(p->portal_url) + 16];
+	char headers[sizeof(location) + 64], body[sizeof(location) + 512];
+	int keep = conn_refused_keep(c, r, head_len);
+	int redirect = r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD;
+
+	metrics_inc(challenges);
+	url_encode(enc, sizeof(enc), x->url);
+	snprintf(location, sizeof(location), "%s?url=%s", p->portal_url, enc);
+	/* location holds only unreserved characters and %XX beyond the
+	 * configured portal URL: safe in a header and in HTML */
+	snprintf(body, sizeof(body),
+		 "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>Sign in to the network</title>"
+		 "</head><body><p>This network needs you to sign in first: "
+		 "<a href=\"%s\">sign in</a>.</p></body></html>\n", location);
+	if (redirect) {
+		snprintf(headers, sizeof(headers), "Location: %s\r\n", location);
+		conn_respond_typed(c, 302, "TCP_DENIED", "text/html; charset=utf-8", headers, body, keep);
+	} else {
+		conn_respond_typed(c, 511, "TCP_DENIED", "text/html; charset=utf-8", NULL, body, keep);
+	}
+}
+
+static void conn_handle_intercepted(struct conn *c, const struct http_request *r, size_t head_len)
+{
+	struct proxy *p = c->w->p;
+	struct exchange *x = c->x;
+	char dst[64], user[AUTH_USER_MAX + 1] = "";
+	uint16_t dport = cidr_addr_port((const struct sockaddr *)&c->orig_dst);
+	int pass;
+
+	cidr_addr_text((const struct sockaddr *)&c->orig_dst, dst, sizeof(dst));
+	if (intercept_host(r, x->host, sizeof(x->host)) < 0) {
+		/* HTTP/1.0 without Host, or a Host we will not repeat */
+		if (http_header_find(r->headers, r->n_headers, "host")) {
+			conn_refused_keep(c, r, head_len);
+			conn_error(c, 400, "Bad request: malformed Host header.\n");
+			return;
+		}
+		snprintf(x->host, sizeof(x->host), "%s", dst);
+	}
+	x->port = dport;
+	{
+		const char *path = r->scheme.len ? r->path.p : r->target.p;
+		size_t plen = r->scheme.len ? r->path.len : r->target.len;
+		int v6 = strchr(x->host, ':') != NULL;
+
+		if (dport == 80)
+			snprintf(x->url, sizeof(x->url), "http://%s%s%s%.*s", v6 ? "[" : "", x->host,
+				 v6 ? "]" : "", (int)plen, path);
+		else
+			snprintf(x->url, sizeof(x->url), "http://%s%s%s:%u%.*s", v6 ? "[" : "", x->host,
+				 v6 ? "]" : "", dport, (int)plen, path);
+	}
+	if (r->method == HTTP_METHOD_CONNECT) {
+		conn_refused_keep(c, r, head_len);
+		conn_error(c, 405, "Method not allowed: CONNECT to an intercepted connection.\n");
+		return;
+	}
+	{
+		struct sockaddr_storage hs;
+		struct sockaddr_in *h4 = (struct sockaddr_in *)&hs;
+		struct sockaddr_in6 *h6 = (struct sockaddr_in6 *)&hs;
+		char htext[64];
+
+		/* a literal Host that is not the destination is logged; the
+		 * request still goes only to the original destination */
+		memset(&hs, 0, sizeof(hs));
+		if ((inet_pton(AF_INET, x->host, &h4->sin_addr) == 1 && (hs.ss_family = AF_INET)) ||
+		    (inet_pton(AF_INET6, x->host, &h6->sin6_addr) == 1 && (hs.ss_family = AF_INET6))) {
+			cidr_addr_text((const struct sockaddr *)&hs, htext, sizeof(htext));
+			if (strcmp(htext, dst) != 0)
+				log_info("conn %llu: Host %s does not match the destination %s; sent to %s",
+					 (unsigned long long)c->id, htext, dst, dst);
+		}
+	}
+	pass = gate_whitelisted(p->gate, (const struct sockaddr *)&c->peer);
+	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
+						  sizeof(user))) {
+		pass = 1;
+		snprintf(x->user, sizeof(x->user), "%s", user);
+	}
+	if (!pass) {
+		conn_intercept_challenge(c, r, head_len);
+		return;
+	}
+	conn_forward(c, r, head_len);
+}
+
+/* Intercepted TLS: read the ClientHello for the server name, then refuse
+ * (no session) or splice the connection, peeked bytes first, to its
+ * original destination. Nothing is decrypted. */
+static void conn_peek_hello(struct conn *c)
+{
+	static __thread struct clienthello hello;
+	struct proxy *p = c->w->p;
+	struct exchange *x;
+	enum clienthello_parse pr;
+	char dst[64], user[AUTH_USER_MAX + 1] = "";
+	uint16_t dport = cidr_addr_port((const struct sockaddr *)&c->orig_dst);
+	int pass;
+
+	pr = clienthello_parse((const uint8_t *)c->cbuf.data + c->cbuf.start, buf_len(&c->cbuf), &hello);
+	if (pr == CLIENTHELLO_INCOMPLETE) {
+		if (buf_len(&c->cbuf) < HEAD_BUF_MAX)
+			return;
+		pr = CLIENTHELLO_TOO_LARGE;
+	}
+	cidr_addr_text((const struct sockaddr *)&c->orig_dst, dst, sizeof(dst));
+	x = calloc(1, sizeof(*x));
+	if (!x) {
+		conn_close(c, "out of memory");
+		return;
+	}
+	c->x = x;
+	metrics_inc(requests);
+	x->start_ms = loop_wall_ms();
+	x->method = HTTP_METHOD_CONNECT;
+	snprintf(x->method_text, sizeof(x->method_text), "CONNECT");
+	x->port = dport;
+	x->req_done = 1;
+	if (pr != CLIENTHELLO_OK) {
+		char why[96];
+
+		metrics_inc(bad_requests);
+		snprintf(x->url, sizeof(x->url), "%s%s%s:%u", strchr(dst, ':') ? "[" : "", dst,
+			 strchr(dst, ':') ? "]" : "", dport);
+		snprintf(why, sizeof(why), "refused: %s", clienthello_result_name(pr));
+		log_info("conn %llu: intercepted TLS to %s %s", (unsigned long long)c->id, x->url, why);
+		x->status = 400;
+		x->tag = "NONE";
+		conn_close(c, why);
+		return;
+	}
+	snprintf(x->host, sizeof(x->host), "%s", hello.sni[0] ? hello.sni : dst);
+	snprintf(x->url, sizeof(x->url), "%s%s%s:%u", strchr(x->host, ':') ? "[" : "", x->host,
+		 strchr(x->host, ':') ? "]" : "", dport);
+	pass = gate_whitelisted(p->gate, (const struct sockaddr *)&c->peer);
+	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
+						  sizeof(user))) {
+		pass = 1;
+		snprintf(x->user, sizeof(x->user), "%s", user);
+	}
+	if (!pass) {
+		struct linger lg = { 1, 0 };
+
+		/* refused quickly: a reset, not a hanging handshake (SPEC §1) */
+		metrics_inc(denied);
+		x->status = 403;
+		x->tag = "TCP_DENIED";
+		setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+		conn_close(c, "intercepted TLS without a session");
+		return;
+	}
+	x->addrs[0] = c->orig_dst;
+	x->n_addrs = 1;
+	conn_have_addresses(c);
+}
+
+/* Where a redirected connection was going (the nat table remembers it). */
+static int original_dst(int fd, const struct sockaddr_storage *local, struct sockaddr_storage *out)
+{
+	socklen_t len = sizeof(*out);
+	const struct sockaddr_in6 *l6 = (const struct sockaddr_in6 *)local;
+
+	memset(out, 0, sizeof(*out));
+	if (local->ss_family == AF_INET6 && !IN6_IS_ADDR_V4MAPPED(&l6->sin6_addr))
+		return getsockopt(fd, SOL_IPV6, IP6T_SO_ORIGINAL_DST, out, &len);
+	/* a v4 client on a dual-stack socket: the IPv4 table answers */
+	return getsockopt(fd, SOL_IP, SO_ORIGINAL_DST, out, &len);
+}
+
 static void conn_handle_request(struct conn *c, const struct http_request *r, size_t head_len)
 {
 	struct proxy *p = c->w->p;
@@ -1287,6 +1602,10 @@ static void conn_handle_request(struct conn *c, const struct http_request *r, si
 	x->upgrade = (r->flags & HTTP_F_CONN_UPGRADE) && (r->flags & HTTP_F_HAS_UPGRADE);
 	x->port = r->port ? r->port : (r->method == HTTP_METHOD_CONNECT ? 443 : 80);
 
+	if (c->kind == CK_HTTP) {
+		conn_handle_intercepted(c, r, head_len);
+		return;
+	}
 	/* an explicit proxy serves absolute-form and CONNECT only */
 	if (r->scheme.len == 0 && r->method != HTTP_METHOD_CONNECT) {
 		conn_refused_keep(c, r, head_len);
@@ -1426,6 +1745,7 @@ static void conn_update(struct conn *c)
 		want_client_input = buf_len(&c->to_up) < BUF_SIZE;
 		break;
 	case CS_DISCARD:
+	case CS_PEEK:
 		want_client_input = 1;
 		break;
 	default:
@@ -1560,6 +1880,9 @@ static void conn_process(struct conn *c)
 			break;
 		case CS_AUTH:
 			break;
+		case CS_PEEK:
+			conn_peek_hello(c);
+			break;
 		}
 		if (c->closed)
 			return;
@@ -1598,7 +1921,7 @@ static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t eve
 		ssize_t n = read_into(w->fd, &c->cbuf, HEAD_BUF_MAX);
 
 		if (n == -2 || (n == 0 && c->state != CS_TUNNEL && buf_len(&c->to_cl) == 0 &&
-				(c->state == CS_IDLE || c->state == CS_HEAD))) {
+				(c->state == CS_IDLE || c->state == CS_HEAD || c->state == CS_PEEK))) {
 			conn_close(c, n == 0 ? "client closed" : "client read error");
 			return;
 		}
@@ -1691,7 +2014,28 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		c->limit_slot = slot;
 		c->uw.fd = -1;
 		c->state = CS_IDLE;
+		c->kind = l->kind;
 		c->deadline = loop_now(loop) + p->cfg->header_timeout;
+		if (l->kind != CK_EXPLICIT) {
+			struct sockaddr_storage local;
+			socklen_t llen = sizeof(local);
+
+			if (getsockname(fd, (struct sockaddr *)&local, &llen) < 0 ||
+			    original_dst(fd, &local, &c->orig_dst) < 0) {
+				log_info("intercept: connection without an original destination refused");
+				close(fd);
+				__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
+				__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+				free(c);
+				continue;
+			}
+			if (l->kind == CK_TLS)
+				c->state = CS_PEEK;
+			/* the MAC the connection came from: a session is bound to it
+			 * (a client just answered our SYN-ACK, so the entry is there) */
+			if (w->neigh && nft_neigh_mac(w->neigh, (struct sockaddr *)&ss, c->mac) != 0)
+				memset(c->mac, 0, sizeof(c->mac));
+		}
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
 			close(fd);
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
@@ -1758,6 +2102,9 @@ static void conn_timeout(struct conn *c)
 		break;
 	case CS_AUTH:
 		break;    /* bounded by the pool; the gate answers */
+	case CS_PEEK:
+		conn_close(c, "no ClientHello in time");
+		break;
 	default:
 		conn_close(c, "timeout");
 		break;
@@ -1777,6 +2124,14 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	}
 	for (c = w->conns; c; c = next) {
 		next = c->next;
+		/* a kicked or expired session takes its open intercepted
+		 * connections with it (the kernel cuts the forwarded ones) */
+		if (c->kind != CK_EXPLICIT && c->x && c->x->user[0] &&
+		    (c->state == CS_TUNNEL || c->state == CS_EXCHANGE) &&
+		    !gate_session_alive(w->p->gate, (const struct sockaddr *)&c->peer)) {
+			conn_close(c, "session ended");
+			continue;
+		}
 		if (c->deadline && c->deadline <= now && c->state != CS_AUTH)
 			conn_timeout(c);
 		else if (w->draining && c->state == CS_IDLE)
@@ -1820,6 +2175,33 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
+int proxy_portal_url(const struct config *cfg, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&cfg->portal_listen.sa;
+	char host[64];
+	int tls = cfg->portal_tls_cert[0] != '\0';
+	int n;
+
+	if (cfg->portal_url[0]) {
+		n = snprintf(out, outlen, "%s", cfg->portal_url);
+		return n < 0 || (size_t)n >= outlen ? -1 : 0;
+	}
+	if (!cfg->portal_enabled) {
+		snprintf(err, errlen, "intercept mode needs the login portal: set [portal] listen");
+		return -1;
+	}
+	cidr_addr_text(sa, host, sizeof(host));
+	if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+		snprintf(err, errlen, "[portal] listen is a wildcard address: set [portal] url to the "
+			 "address clients reach it at");
+		return -1;
+	}
+	n = snprintf(out, outlen, "%s://%s%s%s:%u/", tls ? "https" : "http",
+		     sa->sa_family == AF_INET6 ? "[" : "", host, sa->sa_family == AF_INET6 ? "]" : "",
+		     cidr_addr_port(sa));
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}
+
 struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
 			char *err, size_t errlen)
 {
@@ -1842,6 +2224,9 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 		goto fail;
 	}
 	load_local_addrs(p);
+	if (cfg->intercept_interface[0] && proxy_portal_url(cfg, p->portal_url, sizeof(p->portal_url),
+							    err, errlen) < 0)
+		goto fail;
 	for (unsigned i = 0; i < p->n_workers; i++) {
 		struct worker *w = &p->workers[i];
 
@@ -1853,9 +2238,34 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 			goto fail;
 		}
 		loop_set_tick(w->loop, worker_tick_cb, w);
-		for (size_t k = 0; k < cfg->n_proxy_listen; k++) {
-			int fd = listen_socket(&cfg->proxy_listen[k], err, errlen);
+		if (cfg->intercept_interface[0]) {
+			w->neigh = nft_open(err, errlen);
+			if (!w->neigh)
+				goto fail;
+			nft_set_interface(w->neigh, cfg->intercept_interface);
+		}
+		for (size_t k = 0; k < cfg->n_proxy_listen + (cfg->intercept_interface[0] ? 2 : 0); k++) {
+			struct config_addr ia;
+			const struct config_addr *a = &cfg->proxy_listen[k];
+			int fd;
 
+			if (k >= cfg->n_proxy_listen) {
+				/* the intercept pair: any address, both families; the
+				 * nftables redirect brings LAN traffic here */
+				struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ia.sa;
+				int tls = k == cfg->n_proxy_listen + 1;
+
+				memset(&ia, 0, sizeof(ia));
+				s6->sin6_family = AF_INET6;
+				s6->sin6_addr = in6addr_any;
+				s6->sin6_port = htons(tls ? cfg->intercept_https_port : cfg->intercept_http_port);
+				ia.len = sizeof(*s6);
+				snprintf(ia.text, sizeof(ia.text), "*:%u",
+					 tls ? cfg->intercept_https_port : cfg->intercept_http_port);
+				a = &ia;
+				w->listeners[k].kind = tls ? CK_TLS : CK_HTTP;
+			}
+			fd = listen_socket(a, err, errlen);
 			if (fd < 0)
 				goto fail;
 			w->listeners[k].w = w;
@@ -1933,6 +2343,7 @@ void proxy_free(struct proxy *p)
 			if (w->listeners[k].watch.fd >= 0)
 				close(w->listeners[k].watch.fd);
 		loop_free(w->loop);
+		nft_close(w->neigh);
 	}
 	pool_free(p->dns);
 	free(p->workers);

@@ -28,6 +28,10 @@ int proxy_start(struct proxy *p);
 void proxy_stop(struct proxy *p, unsigned grace);
 void proxy_free(struct proxy *p);
 
+/* The portal's URL the intercept challenge sends clients to: [portal] url,
+ * or http(s)://LISTEN/ from [portal] listen. 0, or -1 with a message. */
+int proxy_portal_url(const struct config *cfg, char *out, size_t outlen, char *err, size_t errlen);
+
 /* Number of worker threads (after proxy_new). */
 unsigned proxy_workers(const struct proxy *p);
 

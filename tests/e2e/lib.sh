@@ -62,6 +62,7 @@ web_root = $REPO/web
 ${ADMIN_EXTRA:-}
 [log]
 level = info
+${CONF_EXTRA:-}
 CONF
 	"$CLI" -d "$DB" migrate >/dev/null
 }

@@ -1,0 +1,668 @@
+#include "portal.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "cidr.h"
+#include "config.h"
+#include "form.h"
+#include "gate.h"
+#include "log.h"
+#include "loop.h"
+#include "pac.h"
+#include "proxy.h"
+
+#define PORTAL_MAX_CONNECTIONS 512
+#define PORTAL_PER_IP          16
+#define PORTAL_TIMEOUT_S       15
+#define PORTAL_BODY_MAX        8192
+#define PORTAL_PAGE_MAX        (64 * 1024)
+#define CSRF_LIFETIME_S        3600
+#define CSRF_TEXT_MAX          96
+#define FIELD_USER_MAX         256
+#define FIELD_PASS_MAX         1024
+#define FIELD_URL_MAX          2048
+
+struct portal_server {
+	const struct config *cfg;
+	struct gate *gate;
+	struct MHD_Daemon *mhd;
+	uint8_t secret[32];            /* signs CSRF tokens; new at every start */
+	char url[300];                 /* the portal as clients reach it */
+	char *login_tpl, *status_tpl, *css;
+	char pac[PAC_MAX];
+	long pac_len;
+	char *tls_cert, *tls_key;
+};
+
+struct request {
+	char *body;
+	size_t len;
+	int too_large;
+};
+
+/* ------------------------------------------------------------ files and text */
+
+static char *read_file(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "rb");
+	char *buf = NULL;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (buf) {
+		n = fread(buf, 1, max + 1, f);
+		if (n > max || ferror(f)) {
+			free(buf);
+			buf = NULL;
+		} else {
+			buf[n] = '\0';
+		}
+	}
+	fclose(f);
+	return buf;
+}
+
+/* HTML text and attribute escaping: whatever a client sent is text. */
+static void html_escape(char *out, size_t outlen, const char *in)
+{
+	size_t o = 0;
+
+	for (; *in && o + 7 < outlen; in++) {
+		const char *rep = NULL;
+
+		switch (*in) {
+		case '&': rep = "&amp;"; break;
+		case '<': rep = "&lt;"; break;
+		case '>': rep = "&gt;"; break;
+		case '"': rep = "&quot;"; break;
+		case '\'': rep = "&#39;"; break;
+		}
+		if (rep) {
+			size_t n = strlen(rep);
+
+			memcpy(out + o, rep, n);
+			o += n;
+		} else {
+			out[o++] = *in;
+		}
+	}
+	out[o] = '\0';
+}
+
+/* Fill a template: each {{name}} is replaced by the escaped value given
+ * for it (names absent from vars become ""). */
+static int render(char *out, size_t outlen, const char *tpl, const char *const *vars, size_t n_vars)
+{
+	size_t o = 0;
+
+	while (*tpl) {
+		const char *open = strstr(tpl, "{{"), *close;
+		size_t lit = open ? (size_t)(open - tpl) : strlen(tpl);
+
+		if (o + lit >= outlen)
+			return -1;
+		memcpy(out + o, tpl, lit);
+		o += lit;
+		if (!open)
+			break;
+		close = strstr(open, "}}");
+		if (!close)
+			return -1;
+		for (size_t i = 0; i + 1 < n_vars * 2; i += 2) {
+			if (strlen(vars[i]) == (size_t)(close - open - 2) &&
+			    !strncmp(vars[i], open + 2, (size_t)(close - open - 2))) {
+				char esc[3 * FIELD_URL_MAX * 2];
+
+				html_escape(esc, sizeof(esc), vars[i + 1]);
+				if (o + strlen(esc) >= outlen)
+					return -1;
+				memcpy(out + o, esc, strlen(esc));
+				o += strlen(esc);
+			}
+		}
+		tpl = close + 2;
+	}
+	out[o] = '\0';
+	return (int)o;
+}
+
+/* ------------------------------------------------------------ responses */
+
+static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
+			     const char *body, size_t len, const char *extra_name,
+			     const char *extra_value)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+								 MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	/* no script at all on the portal */
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; style-src 'self'; img-src 'self'; "
+				"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+	if (extra_name)
+		MHD_add_response_header(r, extra_name, extra_value);
+	rc = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result reply_text(struct MHD_Connection *conn, unsigned status, const char *text)
+{
+	return reply(conn, status, "text/plain; charset=utf-8", text, strlen(text), NULL, NULL);
+}
+
+static const struct sockaddr *client_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+
+	return ci ? ci->client_addr : NULL;
+}
+
+/* ------------------------------------------------------------ CSRF */
+
+/* token = hex(HMAC-SHA256(secret, address "|" time))[0..32] "." time */
+static void csrf_make(const struct portal_server *p, const struct sockaddr *client, long when,
+		      char *out, size_t outlen)
+{
+	static const char hex[] = "0123456789abcdef";
+	char msg[96], addr[64], mac[33];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int n;
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	n = snprintf(msg, sizeof(msg), "%s|%ld", addr, when);
+	HMAC(EVP_sha256(), p->secret, sizeof(p->secret), (const unsigned char *)msg, (size_t)n, md,
+	     &mdlen);
+	for (int i = 0; i < 16; i++) {
+		mac[2 * i] = hex[md[i] >> 4];
+		mac[2 * i + 1] = hex[md[i] & 15];
+	}
+	mac[32] = '\0';
+	snprintf(out, outlen, "%s.%ld", mac, when);
+}
+
+static int csrf_ok(const struct portal_server *p, const struct sockaddr *client, const char *token)
+{
+	const char *dot = strchr(token, '.');
+	char expect[CSRF_TEXT_MAX], *end;
+	long when, now = (long)(loop_wall_ms() / 1000);
+
+	if (!dot || strlen(token) >= sizeof(expect))
+		return 0;
+	errno = 0;
+	when = strtol(dot + 1, &end, 10);
+	if (errno || *end || end == dot + 1 || when > now + 60 || now - when > CSRF_LIFETIME_S)
+		return 0;
+	csrf_make(p, client, when, expect, sizeof(expect));
+	return strlen(expect) == strlen(token) && CRYPTO_memcmp(expect, token, strlen(token)) == 0;
+}
+
+/* ------------------------------------------------------------ form parsing */
+
+struct login_form {
+	char username[FIELD_USER_MAX + 1];
+	char password[FIELD_PASS_MAX + 1];
+	size_t password_len;
+	char csrf[CSRF_TEXT_MAX];
+	char url[FIELD_URL_MAX + 1];
+	int have_user, have_pass, have_csrf;
+};
+
+/* 0, or -1 with the bad field's name in *bad (too long or malformed). */
+static int form_parse(const char *body, size_t len, struct login_form *f, const char **bad)
+{
+	struct {
+		const char *name;
+		char *out;
+		size_t outlen;
+		int *have;
+		size_t *n;
+	} fields[] = {
+		{ "username", f->username, sizeof(f->username), &f->have_user, NULL },
+		{ "password", f->password, sizeof(f->password), &f->have_pass, &f->password_len },
+		{ "csrf", f->csrf, sizeof(f->csrf), &f->have_csrf, NULL },
+		{ "url", f->url, sizeof(f->url), NULL, NULL },
+	};
+
+	memset(f, 0, sizeof(*f));
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		size_t n = 0;
+
+		switch (form_field(body, len, fields[i].name, fields[i].out, fields[i].outlen, &n)) {
+		case FORM_FOUND:
+			if (fields[i].have)
+				*fields[i].have = 1;
+			if (fields[i].n)
+				*fields[i].n = n;
+			break;
+		case FORM_ABSENT:
+			fields[i].out[0] = '\0';
+			break;
+		default:
+			*bad = fields[i].name;
+			return -1;
+		}
+	}
+	*bad = NULL;
+	return 0;
+}
+
+/* Where to send a client after login: its original http(s) URL, printable
+ * ASCII only; otherwise the status page. */
+static const char *safe_next(const char *url)
+{
+	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
+		return "/status";
+	for (const char *c = url; *c; c++)
+		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '"' || *c == '<' ||
+		    *c == '>' || *c == '\\')
+			return "/status";
+	return url;
+}
+
+/* ------------------------------------------------------------ pages */
+
+static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection *conn,
+				  unsigned status, const char *message, const char *url,
+				  const char *retry_after)
+{
+	const struct sockaddr *client = client_of(conn);
+	char token[CSRF_TEXT_MAX], cookie[CSRF_TEXT_MAX + 96];
+	char *page = malloc(PORTAL_PAGE_MAX);
+	const char *vars[] = { "csrf", token, "url", url ? url : "", "message", message ? message : "" };
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	int n;
+
+	if (!client || !page) {
+		free(page);
+		return MHD_NO;
+	}
+	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
+	n = render(page, PORTAL_PAGE_MAX, p->login_tpl, vars, 3);
+	if (n < 0) {
+		free(page);
+		return reply_text(conn, 500, "The login page is too large.\n");
+	}
+	snprintf(cookie, sizeof(cookie), "pc_csrf=%s; Path=/; HttpOnly; SameSite=Strict%s", token,
+		 p->tls_cert ? "; Secure" : "");
+	r = MHD_create_response_from_buffer((size_t)n, page, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(page);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
+	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
+	MHD_add_response_header(r, "X-Frame-Options", "DENY");
+	MHD_add_response_header(r, "Content-Security-Policy",
+				"default-src 'none'; style-src 'self'; img-src 'self'; "
+				"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+	MHD_add_response_header(r, "Set-Cookie", cookie);
+	if (retry_after)
+		MHD_add_response_header(r, "Retry-After", retry_after);
+	rc = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connection *conn,
+				   unsigned status, const char *next)
+{
+	const struct sockaddr *client = client_of(conn);
+	char user[AUTH_USER_MAX + 1] = "", message[512];
+	char *page = malloc(PORTAL_PAGE_MAX);
+	long left = -1;
+	const char *vars[8];
+	enum MHD_Result rc;
+	int n;
+
+	if (!client || !page) {
+		free(page);
+		return MHD_NO;
+	}
+	if (gate_session_user(p->gate, client, NULL, user, sizeof(user)))
+		left = gate_session_remaining(p->gate, client);
+	if (left >= 0)
+		snprintf(message, sizeof(message), "You are signed in as %s; the session lasts %ld more minutes "
+			 "(less if you stay idle).", user, (left + 59) / 60);
+	else
+		snprintf(message, sizeof(message), "You are not signed in.");
+	vars[0] = "title";
+	vars[1] = left >= 0 ? "Signed in" : "Not signed in";
+	vars[2] = "message";
+	vars[3] = message;
+	vars[4] = "href";
+	vars[5] = left >= 0 ? (next ? next : "/status") : "/";
+	vars[6] = "href_text";
+	vars[7] = left >= 0 ? (next && strcmp(next, "/status") ? next : "Refresh") : "Sign in";
+	n = render(page, PORTAL_PAGE_MAX, p->status_tpl, vars, 4);
+	if (n < 0) {
+		free(page);
+		return reply_text(conn, 500, "The status page is too large.\n");
+	}
+	rc = reply(conn, status, "text/html; charset=utf-8", page, (size_t)n, NULL, NULL);
+	free(page);
+	return rc;
+}
+
+/* RFC 8908 §5: the API's JSON; captive until the client has a session. */
+static enum MHD_Result api_captive(struct portal_server *p, struct MHD_Connection *conn)
+{
+	const struct sockaddr *client = client_of(conn);
+	long left = client ? gate_session_remaining(p->gate, client) : -1;
+	json_t *j = json_pack("{s:b, s:s}", "captive", left < 0, "user-portal-url", p->url);
+	char *text;
+	enum MHD_Result rc;
+
+	if (j && left >= 0) {
+		json_object_set_new(j, "seconds-remaining", json_integer(left));
+		json_object_set_new(j, "can-extend-session", json_false());
+	}
+	text = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(j);
+	if (!text)
+		return reply_text(conn, 500, "out of memory\n");
+	rc = reply(conn, 200, "application/captive+json", text, strlen(text), NULL, NULL);
+	free(text);
+	return rc;
+}
+
+static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *conn,
+				struct request *req)
+{
+	const struct sockaddr *client = client_of(conn);
+	const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "pc_csrf");
+	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
+	struct login_form *f = calloc(1, sizeof(*f));
+	const char *bad = NULL;
+	enum gate_verdict v;
+	unsigned retry_after = 0;
+	enum MHD_Result rc;
+	char msg[128];
+
+	if (!client || !f) {
+		free(f);
+		return MHD_NO;
+	}
+	if (req->too_large) {
+		rc = reply_text(conn, 413, "Request too large: the login form is a few hundred bytes.\n");
+		goto out;
+	}
+	if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0) {
+		rc = reply_text(conn, 415, "Unsupported media type: send the login form.\n");
+		goto out;
+	}
+	if (form_parse(req->body ? req->body : "", req->len, f, &bad) < 0) {
+		snprintf(msg, sizeof(msg), "Bad request: the %s field is too long or malformed.\n", bad);
+		rc = reply_text(conn, 400, msg);
+		goto out;
+	}
+	if (!f->have_csrf || !cookie || strcmp(cookie, f->csrf) != 0 || !csrf_ok(p, client, f->csrf)) {
+		log_info("portal: login form with a missing or forged CSRF token refused");
+		rc = page_login(p, conn, 403, "The form expired or did not come from this page; please sign in again.",
+				f->url, NULL);
+		goto out;
+	}
+	if (!f->have_user || !f->have_pass || !f->username[0]) {
+		rc = page_login(p, conn, 400, "Enter your username and password.", f->url, NULL);
+		goto out;
+	}
+	v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
+				  f->password_len, ua ? ua : "", &retry_after);
+	switch (v) {
+	case GATE_PASS:
+		if (gate_session_start(p->gate, client, f->username) < 0) {
+			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
+					f->url, NULL);
+			break;
+		}
+		/* RFC 9110 §15.4.4: 303 turns the POST into a GET of the next page */
+		rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
+			   safe_next(f->url));
+		break;
+	case GATE_LOCKED:
+		snprintf(msg, sizeof(msg), "%u", retry_after);
+		rc = page_login(p, conn, 429, "Too many failed sign-ins: try again later.", f->url, msg);
+		break;
+	case GATE_UNAVAILABLE:
+		rc = page_login(p, conn, 503, "Sign-in is unavailable right now; try again shortly.",
+				f->url, NULL);
+		break;
+	default:
+		rc = page_login(p, conn, 401, "Wrong username or password.", f->url, NULL);
+		break;
+	}
+out:
+	OPENSSL_cleanse(f, sizeof(*f));
+	free(f);
+	return rc;
+}
+
+/* ------------------------------------------------------------ dispatch */
+
+static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn, const char *url,
+					 const char *method, const char *version,
+					 const char *upload_data, size_t *upload_data_size,
+					 void **req_cls)
+{
+	struct portal_server *p = cls;
+	struct request *req = *req_cls;
+	int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
+
+	(void)version;
+	if (!req) {
+		/* unsupported methods and paths are refused before any body */
+		if (!get && strcmp(method, "POST"))
+			return reply_text(conn, 405, "Method not allowed.\n");
+		if (!strcmp(method, "POST") && strcmp(url, "/login"))
+			return reply_text(conn, 405, "Method not allowed.\n");
+		req = calloc(1, sizeof(*req));
+		if (!req)
+			return MHD_NO;
+		*req_cls = req;
+		return MHD_YES;
+	}
+	if (*upload_data_size) {
+		if (req->len + *upload_data_size > PORTAL_BODY_MAX) {
+			req->too_large = 1;
+		} else {
+			char *b = realloc(req->body, req->len + *upload_data_size + 1);
+
+			if (!b)
+				return MHD_NO;
+			memcpy(b + req->len, upload_data, *upload_data_size);
+			req->body = b;
+			req->len += *upload_data_size;
+			req->body[req->len] = '\0';
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	if (!strcmp(url, "/login") && !get)
+		return do_login(p, conn, req);
+	if (!get)
+		return reply_text(conn, 405, "Method not allowed.\n");
+	if (!strcmp(url, "/") || !strcmp(url, "/login")) {
+		const char *next = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "url");
+
+		if (next && strlen(next) > FIELD_URL_MAX)
+			next = NULL;
+		return page_login(p, conn, 200, "", next, NULL);
+	}
+	if (!strcmp(url, "/status"))
+		return page_status(p, conn, 200, NULL);
+	if (!strcmp(url, "/portal.css"))
+		return reply(conn, 200, "text/css; charset=utf-8", p->css, strlen(p->css), NULL, NULL);
+	if (!strcmp(url, "/api/captive"))
+		return api_captive(p, conn);
+	if (!strcmp(url, "/proxy.pac") || !strcmp(url, "/wpad.dat")) {
+		if (p->pac_len < 0)
+			return reply_text(conn, 404, "No proxy auto-config: [portal] pac_proxy is not a host:port.\n");
+		return reply(conn, 200, "application/x-ns-proxy-autoconfig", p->pac, (size_t)p->pac_len,
+			     NULL, NULL);
+	}
+	return reply_text(conn, 404, "Not found.\n");
+}
+
+static void portal_completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
+				enum MHD_RequestTerminationCode toe)
+{
+	struct request *req = *req_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (!req)
+		return;
+	if (req->body) {
+		/* a login body holds a password */
+		OPENSSL_cleanse(req->body, req->len);
+		free(req->body);
+	}
+	free(req);
+	*req_cls = NULL;
+}
+
+/* ------------------------------------------------------------ life */
+
+static int load_pages(struct portal_server *p, char *err, size_t errlen)
+{
+	char path[CONFIG_PATH_MAX + 32];
+
+	snprintf(path, sizeof(path), "%s/portal/login.html", p->cfg->web_root);
+	p->login_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
+	snprintf(path, sizeof(path), "%s/portal/status.html", p->cfg->web_root);
+	p->status_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
+	snprintf(path, sizeof(path), "%s/portal/portal.css", p->cfg->web_root);
+	p->css = read_file(path, PORTAL_PAGE_MAX);
+	if (!p->login_tpl || !p->status_tpl || !p->css) {
+		snprintf(err, errlen, "portal: cannot read its pages in %s/portal/", p->cfg->web_root);
+		return -1;
+	}
+	return 0;
+}
+
+static void build_pac(struct portal_server *p)
+{
+	const struct config *cfg = p->cfg;
+	char proxy[160];
+
+	if (cfg->pac_proxy[0]) {
+		snprintf(proxy, sizeof(proxy), "%s", cfg->pac_proxy);
+	} else {
+		const struct sockaddr *sa = (const struct sockaddr *)&cfg->proxy_listen[0].sa;
+		char host[64];
+
+		cidr_addr_text(sa, host, sizeof(host));
+		snprintf(proxy, sizeof(proxy), sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
+			 cidr_addr_port(sa));
+	}
+	p->pac_len = pac_build(p->pac, sizeof(p->pac), proxy, cfg->deny_ranges, cfg->n_deny_ranges);
+	if (p->pac_len < 0)
+		log_warn("portal: no /proxy.pac: '%s' is not a plain host:port", proxy);
+}
+
+struct portal_server *portal_server_new(const struct config *cfg, struct gate *gate, char *err,
+					size_t errlen)
+{
+	struct portal_server *p = calloc(1, sizeof(*p));
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	p->cfg = cfg;
+	p->gate = gate;
+	if (getrandom(p->secret, sizeof(p->secret), 0) != (ssize_t)sizeof(p->secret)) {
+		snprintf(err, errlen, "portal: no randomness for its CSRF secret");
+		goto fail;
+	}
+	if (proxy_portal_url(cfg, p->url, sizeof(p->url), err, errlen) < 0 ||
+	    load_pages(p, err, errlen) < 0)
+		goto fail;
+	build_pac(p);
+	if (cfg->portal_tls_cert[0] || cfg->portal_tls_key[0]) {
+		p->tls_cert = read_file(cfg->portal_tls_cert, 1 << 20);
+		p->tls_key = read_file(cfg->portal_tls_key, 1 << 20);
+		if (!p->tls_cert || !p->tls_key) {
+			snprintf(err, errlen, "portal: cannot read tls_cert %s or tls_key %s",
+				 cfg->portal_tls_cert, cfg->portal_tls_key);
+			goto fail;
+		}
+		flags |= MHD_USE_TLS;
+	}
+	if (cfg->portal_listen.sa.ss_family == AF_INET6)
+		flags |= MHD_USE_DUAL_STACK;
+	/* two threads: a login's scrypt must not stall every other client */
+	if (p->tls_cert)
+		p->mhd = MHD_start_daemon(flags, 0, NULL, NULL, portal_request_cb, p,
+					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->portal_listen.sa,
+					  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)PORTAL_MAX_CONNECTIONS,
+					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PORTAL_PER_IP,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)PORTAL_TIMEOUT_S,
+					  MHD_OPTION_NOTIFY_COMPLETED, portal_completed_cb, p,
+					  MHD_OPTION_HTTPS_MEM_CERT, p->tls_cert,
+					  MHD_OPTION_HTTPS_MEM_KEY, p->tls_key,
+					  MHD_OPTION_END);
+	else
+		p->mhd = MHD_start_daemon(flags, 0, NULL, NULL, portal_request_cb, p,
+					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->portal_listen.sa,
+					  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
+					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)PORTAL_MAX_CONNECTIONS,
+					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PORTAL_PER_IP,
+					  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)PORTAL_TIMEOUT_S,
+					  MHD_OPTION_NOTIFY_COMPLETED, portal_completed_cb, p,
+					  MHD_OPTION_END);
+	if (!p->mhd) {
+		snprintf(err, errlen, "cannot listen on %s (portal)", cfg->portal_listen.text);
+		goto fail;
+	}
+	return p;
+fail:
+	portal_server_free(p);
+	return NULL;
+}
+
+void portal_server_free(struct portal_server *p)
+{
+	if (!p)
+		return;
+	if (p->mhd)
+		MHD_stop_daemon(p->mhd);
+	OPENSSL_cleanse(p->secret, sizeof(p->secret));
+	free(p->login_tpl);
+	free(p->status_tpl);
+	free(p->css);
+	free(p->tls_cert);
+	if (p->tls_key) {
+		OPENSSL_cleanse(p->tls_key, strlen(p->tls_key));
+		free(p->tls_key);
+	}
+	free(p);
+}

@@ -1,0 +1,35 @@
+/*
+ * portal — the login portal for intercepted clients (libmicrohttpd), on its
+ * own listener, separate from the admin panel: it never serves admin routes.
+ *
+ *   GET  /                 the login page (web_root/portal/login.html)
+ *   POST /login            username, password, csrf, url (form-encoded);
+ *                          success starts the client's session and sends it
+ *                          on to url; failures are audited with mode portal
+ *                          and count towards the lockout (429 Retry-After)
+ *   GET  /status           signed in or not, and for how long
+ *   GET  /api/captive      RFC 8908 Captive Portal API (application/captive+json)
+ *   GET  /proxy.pac, /wpad.dat   proxy auto-config for the explicit proxy
+ *   GET  /portal.css
+ *
+ * The CSRF token is bound to the client's address and time, signed with a
+ * per-start secret, and must come back both in a SameSite=Strict cookie and
+ * in the form. Pages carry a CSP without any script. Served over HTTPS when
+ * [portal] tls_cert and tls_key are set.
+ */
+#ifndef PORTCULLIS_PORTAL_H
+#define PORTCULLIS_PORTAL_H
+
+#include <stddef.h>
+
+struct config;
+struct gate;
+struct portal_server;
+
+/* Start listening on [portal] listen; NULL with a message on failure.
+ * cfg and gate are borrowed for the server's life. */
+struct portal_server *portal_server_new(const struct config *cfg, struct gate *gate, char *err,
+					size_t errlen);
+void portal_server_free(struct portal_server *p);
+
+#endif

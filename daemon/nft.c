@@ -1,0 +1,1288 @@
+#include "nft.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <libmnl/libmnl.h>
+#include <libnftnl/chain.h>
+#include <libnftnl/expr.h>
+#include <libnftnl/rule.h>
+#include <libnftnl/set.h>
+#include <libnftnl/table.h>
+#include <libnftnl/udata.h>
+#include <linux/neighbour.h>
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
+#include <linux/rtnetlink.h>
+#include <net/if.h>
+#include <net/if_arp.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "log.h"
+
+/* nft's own datatype numbers, so that `nft list` shows the sets' types
+ * (a concatenation is (first << 6) | second). */
+#define TYPE_IPADDR    7
+#define TYPE_IP6ADDR   8
+#define TYPE_ETHERADDR 9
+#define CONCAT_TYPE(a, b) ((a) << 6 | (b))
+/* each field of a concatenation takes whole 32-bit registers */
+#define SESS4_KEY_LEN  (4 + 8)
+#define SESS6_KEY_LEN  (16 + 8)
+#define WL_MAX_RANGES  4096
+
+enum set_id { SET_WL4 = 1, SET_WL6, SET_SESS4, SET_SESS6 };
+
+struct range {
+	int family;
+	uint8_t lo[16];
+	uint8_t end[16];        /* exclusive */
+	int end_inf;            /* the range runs to the last address */
+};
+
+struct nft {
+	struct mnl_socket *nl;          /* NETLINK_NETFILTER */
+	struct mnl_socket *rt;          /* NETLINK_ROUTE */
+	uint32_t portid, rt_portid;
+	uint32_t seq;
+	char table[64];
+	char interface[IFNAMSIZ];
+	unsigned session_idle;
+	int have_table;
+	struct range *wl;               /* what the whitelist sets hold now */
+	size_t n_wl;
+	char *buf;                      /* NFT_BATCH_MAX */
+};
+
+/* ------------------------------------------------------------ building rules */
+
+static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
+{
+	if (!e)
+		return -1;
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+static struct nftnl_expr *expr_meta(uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_cmp(uint32_t op, uint32_t sreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("cmp");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_SREG, sreg);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_CMP_OP, op);
+		nftnl_expr_set_data(e, NFTNL_EXPR_CMP_DATA, data, len);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_payload(uint32_t base, uint32_t offset, uint32_t len, uint32_t dreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("payload");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_BASE, base);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET, offset);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_LEN, len);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_PAYLOAD_DREG, dreg);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_verdict(int verdict)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("immediate");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, NFT_REG_VERDICT);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_VERDICT, (uint32_t)verdict);
+	}
+	return e;
+}
+
+static struct nftnl_expr *expr_lookup(const char *set, uint32_t set_id, uint32_t sreg)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("lookup");
+
+	if (e) {
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SREG, sreg);
+		nftnl_expr_set_str(e, NFTNL_EXPR_LOOKUP_SET, set);
+		nftnl_expr_set_u32(e, NFTNL_EXPR_LOOKUP_SET_ID, set_id);
+	}
+	return e;
+}
+
+/* "iifname LAN": interface names compare as IFNAMSIZ bytes */
+static int rule_iifname(struct nftnl_rule *r, const char *ifname, uint32_t op)
+{
+	char name[IFNAMSIZ] = { 0 };
+
+	snprintf(name, sizeof(name), "%s", ifname);
+	if (add_expr(r, expr_meta(NFT_META_IIFNAME, NFT_REG_1)) < 0)
+		return -1;
+	return add_expr(r, expr_cmp(op, NFT_REG_1, name, sizeof(name)));
+}
+
+static int rule_nfproto(struct nftnl_rule *r, uint8_t proto)
+{
+	if (add_expr(r, expr_meta(NFT_META_NFPROTO, NFT_REG_1)) < 0)
+		return -1;
+	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &proto, 1));
+}
+
+/* "ip saddr @set" / "ip6 saddr @set" */
+static int rule_saddr_in(struct nftnl_rule *r, int v6, const char *set, uint32_t id)
+{
+	if (rule_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4) < 0 ||
+	    add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+				     NFT_REG32_00)) < 0)
+		return -1;
+	return add_expr(r, expr_lookup(set, id, NFT_REG32_00));
+}
+
+/* "ip saddr . ether saddr" into the registers from NFT_REG32_00 (which
+ * NFT_REG_1 overlaps: the interface type is checked before the loads) */
+static int rule_load_addr_mac(struct nftnl_rule *r, int v6)
+{
+	uint16_t ether = ARPHRD_ETHER;
+
+	if (rule_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4) < 0)
+		return -1;
+	/* the MAC is read only from an Ethernet header */
+	if (add_expr(r, expr_meta(NFT_META_IIFTYPE, NFT_REG_1)) < 0 ||
+	    add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &ether, sizeof(ether))) < 0)
+		return -1;
+	if (add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+				     NFT_REG32_00)) < 0)
+		return -1;
+	return add_expr(r, expr_payload(NFT_PAYLOAD_LL_HEADER, 6, 6,
+					v6 ? NFT_REG32_00 + 4 : NFT_REG32_00 + 1));
+}
+
+static int rule_tcp_dport(struct nftnl_rule *r, uint16_t port)
+{
+	uint8_t tcp = IPPROTO_TCP;
+	uint16_t p = htons(port);
+
+	if (add_expr(r, expr_meta(NFT_META_L4PROTO, NFT_REG_1)) < 0 ||
+	    add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &tcp, 1)) < 0 ||
+	    add_expr(r, expr_payload(NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, NFT_REG_1)) < 0)
+		return -1;
+	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &p, sizeof(p)));
+}
+
+static int rule_mark(struct nftnl_rule *r, uint32_t mark)
+{
+	if (add_expr(r, expr_meta(NFT_META_MARK, NFT_REG_1)) < 0)
+		return -1;
+	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &mark, sizeof(mark)));
+}
+
+/* "fib daddr type local": traffic for the gateway itself (portal, DNS) */
+static int rule_daddr_local(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("fib");
+	uint32_t local = RTN_LOCAL;
+
+	if (!e)
+		return -1;
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_FLAGS, NFTA_FIB_F_DADDR);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_RESULT, NFT_FIB_RESULT_ADDRTYPE);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_FIB_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, e);
+	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &local, sizeof(local)));
+}
+
+static int rule_redirect(struct nftnl_rule *r, uint16_t to_port)
+{
+	struct nftnl_expr *imm = nftnl_expr_alloc("immediate"), *redir;
+	uint16_t p = htons(to_port);
+
+	if (!imm)
+		return -1;
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set_data(imm, NFTNL_EXPR_IMM_DATA, &p, sizeof(p));
+	nftnl_rule_add_expr(r, imm);
+	redir = nftnl_expr_alloc("redir");
+	if (!redir)
+		return -1;
+	nftnl_expr_set_u32(redir, NFTNL_EXPR_REDIR_REG_PROTO_MIN, NFT_REG_1);
+	nftnl_rule_add_expr(r, redir);
+	return 0;
+}
+
+static int rule_ct_established(struct nftnl_rule *r)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct"), *bw;
+	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
+	uint32_t zero = 0;
+
+	if (!ct)
+		return -1;
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, ct);
+	bw = nftnl_expr_alloc("bitwise");
+	if (!bw)
+		return -1;
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_SREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_DREG, NFT_REG_1);
+	nftnl_expr_set_u32(bw, NFTNL_EXPR_BITWISE_LEN, sizeof(uint32_t));
+	nftnl_expr_set_data(bw, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
+	nftnl_expr_set_data(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	nftnl_rule_add_expr(r, bw);
+	return add_expr(r, expr_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
+}
+
+static int rule_reject(struct nftnl_rule *r, int tcp_reset)
+{
+	struct nftnl_expr *e = nftnl_expr_alloc("reject");
+
+	if (!e)
+		return -1;
+	if (tcp_reset) {
+		uint8_t tcp = IPPROTO_TCP;
+
+		nftnl_expr_free(e);
+		if (add_expr(r, expr_meta(NFT_META_L4PROTO, NFT_REG_1)) < 0 ||
+		    add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &tcp, 1)) < 0)
+			return -1;
+		e = nftnl_expr_alloc("reject");
+		if (!e)
+			return -1;
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_TCP_RST);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, 0);
+	} else {
+		/* RFC 792/4443 "administratively prohibited", per family */
+		nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, NFT_REJECT_ICMPX_UNREACH);
+		nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
+	}
+	nftnl_rule_add_expr(r, e);
+	return 0;
+}
+
+/* ------------------------------------------------------------ the batch */
+
+struct batch {
+	struct mnl_nlmsg_batch *b;
+	uint32_t seq;
+	const char *table;
+	int failed;
+	unsigned n_msgs;        /* messages that ask for an ack */
+};
+
+static struct nlmsghdr *batch_hdr(struct batch *bt, uint16_t type, uint16_t flags)
+{
+	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
+						     NFPROTO_INET, flags | NLM_F_ACK, bt->seq++);
+
+	bt->n_msgs++;
+	return nlh;
+}
+
+/* After a message is written: move on, or note that the buffer is full. */
+static void batch_next(struct batch *bt)
+{
+	if (!mnl_nlmsg_batch_next(bt->b))
+		bt->failed = 1;
+}
+
+static void batch_table(struct batch *bt, uint16_t type, uint16_t flags)
+{
+	struct nftnl_table *t = nftnl_table_alloc();
+
+	if (!t) {
+		bt->failed = 1;
+		return;
+	}
+	nftnl_table_set_str(t, NFTNL_TABLE_NAME, bt->table);
+	nftnl_table_nlmsg_build_payload(batch_hdr(bt, type, flags), t);
+	nftnl_table_free(t);
+	batch_next(bt);
+}
+
+static void batch_set(struct batch *bt, const char *name, uint32_t id, uint32_t key_type,
+		      uint32_t key_len, uint32_t flags, uint64_t timeout_ms)
+{
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
+
+	if (!s || !ud) {
+		nftnl_set_free(s);
+		nftnl_udata_buf_free(ud);
+		bt->failed = 1;
+		return;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, bt->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, name);
+	nftnl_set_set_u32(s, NFTNL_SET_FAMILY, NFPROTO_INET);
+	nftnl_set_set_u32(s, NFTNL_SET_ID, id);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, key_type);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, key_len);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
+	if (timeout_ms)
+		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
+	/* addresses are big-endian: tells `nft list` how to print the keys */
+	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 2 /* BYTEORDER_BIG_ENDIAN */);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
+			   nftnl_udata_buf_len(ud));
+	if (flags & NFT_SET_CONCAT) {
+		uint8_t fields[2] = { key_len == SESS4_KEY_LEN ? 4 : 16, 6 };
+
+		nftnl_set_set_data(s, NFTNL_SET_DESC_CONCAT, fields, sizeof(fields));
+	}
+	nftnl_set_nlmsg_build_payload(batch_hdr(bt, NFT_MSG_NEWSET, NLM_F_CREATE), s);
+	nftnl_set_free(s);
+	nftnl_udata_buf_free(ud);
+	batch_next(bt);
+}
+
+static void batch_chain(struct batch *bt, const char *name, const char *type, uint32_t hook,
+			int32_t prio)
+{
+	struct nftnl_chain *c = nftnl_chain_alloc();
+
+	if (!c) {
+		bt->failed = 1;
+		return;
+	}
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, bt->table);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	nftnl_chain_nlmsg_build_payload(batch_hdr(bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
+	nftnl_chain_free(c);
+	batch_next(bt);
+}
+
+static struct nftnl_rule *rule_new(struct batch *bt, const char *chain)
+{
+	struct nftnl_rule *r = nftnl_rule_alloc();
+
+	if (!r) {
+		bt->failed = 1;
+		return NULL;
+	}
+	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, bt->table);
+	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, chain);
+	nftnl_rule_set_u32(r, NFTNL_RULE_FAMILY, NFPROTO_INET);
+	return r;
+}
+
+/* Append r to the batch (or mark the batch failed when building failed);
+ * takes ownership of r. */
+static void batch_rule(struct batch *bt, struct nftnl_rule *r, int build_rc)
+{
+	if (!r)
+		return;
+	if (build_rc < 0) {
+		bt->failed = 1;
+	} else {
+		nftnl_rule_nlmsg_build_payload(batch_hdr(bt, NFT_MSG_NEWRULE,
+							 NLM_F_CREATE | NLM_F_APPEND), r);
+		batch_next(bt);
+	}
+	nftnl_rule_free(r);
+}
+
+static void build_prerouting(struct batch *bt, const struct nft_spec *sp)
+{
+	static const char ch[] = "prerouting";
+	struct nftnl_rule *r;
+	int rc;
+
+	/* our own upstream connections and other interfaces: not ours */
+	r = rule_new(bt, ch);
+	rc = r ? rule_mark(r, sp->mark) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	r = rule_new(bt, ch);
+	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	/* the gateway's own services (portal, DNS) are reached as they are */
+	r = rule_new(bt, ch);
+	rc = r ? rule_daddr_local(r) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	for (int v6 = 0; v6 <= 1; v6++) {
+		r = rule_new(bt, ch);
+		rc = r ? rule_saddr_in(r, v6, v6 ? "wl6" : "wl4", v6 ? SET_WL6 : SET_WL4) : -1;
+		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	}
+	if (sp->bypass) {
+		for (int v6 = 0; v6 <= 1; v6++) {
+			r = rule_new(bt, ch);
+			rc = r ? rule_load_addr_mac(r, v6) : -1;
+			if (rc == 0)
+				rc = add_expr(r, expr_lookup(v6 ? "sess6" : "sess4",
+							     v6 ? SET_SESS6 : SET_SESS4, NFT_REG32_00));
+			batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+		}
+	}
+	r = rule_new(bt, ch);
+	rc = r ? rule_tcp_dport(r, 80) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : rule_redirect(r, sp->http_port));
+	r = rule_new(bt, ch);
+	rc = r ? rule_tcp_dport(r, 443) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : rule_redirect(r, sp->https_port));
+}
+
+static void build_forward(struct batch *bt, const struct nft_spec *sp)
+{
+	static const char ch[] = "forward";
+	struct nftnl_rule *r;
+	int rc;
+
+	r = rule_new(bt, ch);
+	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	r = rule_new(bt, ch);
+	rc = r ? rule_mark(r, sp->mark) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	for (int v6 = 0; v6 <= 1; v6++) {
+		r = rule_new(bt, ch);
+		rc = r ? rule_saddr_in(r, v6, v6 ? "wl6" : "wl4", v6 ? SET_WL6 : SET_WL4) : -1;
+		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
+	}
+	/* a logged-in client's packets pass and restart its idle timer */
+	for (int v6 = 0; v6 <= 1; v6++) {
+		const char *set = v6 ? "sess6" : "sess4";
+		uint32_t id = v6 ? SET_SESS6 : SET_SESS4;
+		struct nftnl_expr *dyn;
+
+		r = rule_new(bt, ch);
+		rc = r ? rule_load_addr_mac(r, v6) : -1;
+		if (rc == 0)
+			rc = add_expr(r, expr_lookup(set, id, NFT_REG32_00));
+		if (rc == 0 && (dyn = nftnl_expr_alloc("dynset")) != NULL) {
+			nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_UPDATE);
+			nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+			nftnl_expr_set_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME, set);
+			nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SET_ID, id);
+			nftnl_expr_set_u64(dyn, NFTNL_EXPR_DYNSET_TIMEOUT,
+					   (uint64_t)sp->session_idle * 1000);
+			nftnl_rule_add_expr(r, dyn);
+		} else if (rc == 0) {
+			rc = -1;
+		}
+		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
+	}
+	r = rule_new(bt, ch);
+	rc = r ? rule_ct_established(r) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
+	/* everything else from the LAN is refused quickly, never dropped */
+	r = rule_new(bt, ch);
+	batch_rule(bt, r, r ? rule_reject(r, 1) : -1);
+	r = rule_new(bt, ch);
+	batch_rule(bt, r, r ? rule_reject(r, 0) : -1);
+}
+
+long nft_build_table_batch(const struct nft_spec *sp, uint32_t seq, void *buf, size_t buflen)
+{
+	struct batch bt = { 0 };
+	uint64_t idle_ms;
+	long len;
+
+	if (!sp->interface || !sp->interface[0] || strlen(sp->interface) >= IFNAMSIZ ||
+	    !sp->http_port || !sp->https_port || !sp->session_idle)
+		return -1;
+	bt.b = mnl_nlmsg_batch_start(buf, buflen);
+	if (!bt.b)
+		return -1;
+	bt.seq = seq;
+	bt.table = sp->table ? sp->table : NFT_TABLE_NAME;
+	idle_ms = (uint64_t)sp->session_idle * 1000;
+
+	nftnl_batch_begin(mnl_nlmsg_batch_current(bt.b), bt.seq++);
+	batch_next(&bt);
+	/* RFC-less but kernel-defined idiom: create (a no-op if it exists),
+	 * delete, create again; all in one transaction, so a table a crash
+	 * left behind is replaced and no packet ever sees a half-built one */
+	batch_table(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	batch_table(&bt, NFT_MSG_DELTABLE, 0);
+	batch_table(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	batch_set(&bt, "wl4", SET_WL4, TYPE_IPADDR, 4, NFT_SET_INTERVAL, 0);
+	batch_set(&bt, "wl6", SET_WL6, TYPE_IP6ADDR, 16, NFT_SET_INTERVAL, 0);
+	batch_set(&bt, "sess4", SET_SESS4, CONCAT_TYPE(TYPE_IPADDR, TYPE_ETHERADDR), SESS4_KEY_LEN,
+		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
+	batch_set(&bt, "sess6", SET_SESS6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR), SESS6_KEY_LEN,
+		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
+	batch_chain(&bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);   /* dstnat */
+	batch_chain(&bt, "forward", "filter", NF_INET_FORWARD, 0);
+	build_prerouting(&bt, sp);
+	build_forward(&bt, sp);
+	if (!bt.failed) {
+		nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
+		batch_next(&bt);
+	}
+	len = bt.failed ? -1 : (long)mnl_nlmsg_batch_size(bt.b);
+	mnl_nlmsg_batch_stop(bt.b);
+	return len;
+}
+
+/* ------------------------------------------------------------ talking to the kernel */
+
+static int ack_cb(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	(void)data;
+	return MNL_CB_OK;
+}
+
+/* Send len bytes of batch and read one answer per message that asked for
+ * an ack; the first error is returned as -errno. */
+static int nft_send_batch(struct nft *n, const void *buf, size_t len, unsigned n_acks)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	int first_err = 0;
+
+	if (mnl_socket_sendto(n->nl, buf, len) < 0)
+		return -errno;
+	while (n_acks > 0) {
+		/* the kernel queues every answer of a batch at once, so after an
+		 * error whatever is not there yet will not come (a refusal of the
+		 * whole batch, EPERM say, is one answer) */
+		ssize_t got = recv(mnl_socket_get_fd(n->nl), rbuf, sizeof(rbuf),
+				   first_err ? MSG_DONTWAIT : 0);
+		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
+		size_t left;
+
+		if (got < 0 && first_err)
+			return first_err;
+		if (got < 0)
+			return -errno;
+		left = (size_t)got;
+		for (; mnl_nlmsg_ok(nlh, (int)left); nlh = mnl_nlmsg_next(nlh, (int *)&left)) {
+			if (nlh->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+
+				if (e->error && !first_err)
+					first_err = e->error;
+				n_acks--;
+			}
+		}
+	}
+	return first_err;
+}
+
+struct nft *nft_open(char *err, size_t errlen)
+{
+	struct nft *n = calloc(1, sizeof(*n));
+
+	if (!n || !(n->buf = malloc(NFT_BATCH_MAX))) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	n->nl = mnl_socket_open(NETLINK_NETFILTER);
+	n->rt = mnl_socket_open(NETLINK_ROUTE);
+	if (!n->nl || !n->rt || mnl_socket_bind(n->nl, 0, MNL_SOCKET_AUTOPID) < 0 ||
+	    mnl_socket_bind(n->rt, 0, MNL_SOCKET_AUTOPID) < 0) {
+		snprintf(err, errlen, "netlink: %s", strerror(errno));
+		goto fail;
+	}
+	{
+		/* the kernel answers at once; a wait longer than this is a bug,
+		 * and must not hang the daemon */
+		struct timeval tv = { 2, 0 };
+
+		setsockopt(mnl_socket_get_fd(n->nl), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(mnl_socket_get_fd(n->rt), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	}
+	n->portid = mnl_socket_get_portid(n->nl);
+	n->rt_portid = mnl_socket_get_portid(n->rt);
+	n->seq = (uint32_t)time(NULL);
+	snprintf(n->table, sizeof(n->table), "%s", NFT_TABLE_NAME);
+	return n;
+fail:
+	nft_close(n);
+	return NULL;
+}
+
+void nft_close(struct nft *n)
+{
+	if (!n)
+		return;
+	if (n->nl)
+		mnl_socket_close(n->nl);
+	if (n->rt)
+		mnl_socket_close(n->rt);
+	free(n->wl);
+	free(n->buf);
+	free(n);
+}
+
+int nft_table_replace(struct nft *n, const struct nft_spec *spec, char *err, size_t errlen)
+{
+	long len = nft_build_table_batch(spec, n->seq, n->buf, NFT_BATCH_MAX);
+	const struct nlmsghdr *nlh;
+	unsigned acks = 0;
+	size_t left;
+	int rc;
+
+	if (len < 0) {
+		snprintf(err, errlen, "nftables: cannot build the table for interface '%s'",
+			 spec->interface ? spec->interface : "");
+		return -1;
+	}
+	/* count the messages that want an ack (all but the batch markers) */
+	left = (size_t)len;
+	for (nlh = (const struct nlmsghdr *)n->buf; mnl_nlmsg_ok(nlh, (int)left);
+	     nlh = mnl_nlmsg_next(nlh, (int *)&left)) {
+		n->seq++;
+		if (nlh->nlmsg_flags & NLM_F_ACK)
+			acks++;
+	}
+	rc = nft_send_batch(n, n->buf, (size_t)len, acks);
+	if (rc < 0) {
+		snprintf(err, errlen, "nftables: cannot install table inet %s: %s",
+			 spec->table ? spec->table : NFT_TABLE_NAME, strerror(-rc));
+		return -1;
+	}
+	snprintf(n->table, sizeof(n->table), "%s", spec->table ? spec->table : NFT_TABLE_NAME);
+	snprintf(n->interface, sizeof(n->interface), "%s", spec->interface);
+	n->session_idle = spec->session_idle;
+	n->have_table = 1;
+	free(n->wl);
+	n->wl = NULL;
+	n->n_wl = 0;
+	return 0;
+}
+
+int nft_table_delete(struct nft *n)
+{
+	struct batch bt = { 0 };
+	long len;
+	int rc;
+
+	bt.b = mnl_nlmsg_batch_start(n->buf, NFT_BATCH_MAX);
+	if (!bt.b)
+		return -1;
+	bt.seq = n->seq;
+	bt.table = n->table;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(bt.b), bt.seq++);
+	batch_next(&bt);
+	batch_table(&bt, NFT_MSG_DELTABLE, 0);
+	nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
+	batch_next(&bt);
+	len = (long)mnl_nlmsg_batch_size(bt.b);
+	mnl_nlmsg_batch_stop(bt.b);
+	n->seq = bt.seq;
+	rc = nft_send_batch(n, n->buf, (size_t)len, bt.n_msgs);
+	n->have_table = 0;
+	return rc == 0 || rc == -ENOENT ? 0 : -1;
+}
+
+/* ------------------------------------------------------------ set elements */
+
+static size_t session_key(const struct sockaddr *addr, const uint8_t mac[6], uint8_t key[24],
+			  int *v6)
+{
+	memset(key, 0, 24);
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			*v6 = 0;
+			memcpy(key, s6->sin6_addr.s6_addr + 12, 4);
+			memcpy(key + 4, mac, 6);
+			return SESS4_KEY_LEN;
+		}
+		*v6 = 1;
+		memcpy(key, &s6->sin6_addr, 16);
+		memcpy(key + 16, mac, 6);
+		return SESS6_KEY_LEN;
+	}
+	*v6 = 0;
+	memcpy(key, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	memcpy(key + 4, mac, 6);
+	return SESS4_KEY_LEN;
+}
+
+/* One batch of element changes: elems[i] goes to set[i] with type[i]. */
+struct elem_op {
+	const char *set;
+	uint16_t type;              /* NFT_MSG_NEWSETELEM / NFT_MSG_DELSETELEM */
+	uint8_t key[24];
+	size_t key_len;
+	uint32_t flags;             /* NFT_SET_ELEM_INTERVAL_END */
+	uint64_t timeout_ms;
+};
+
+static int nft_send_elems(struct nft *n, const struct elem_op *ops, size_t count)
+{
+	struct batch bt = { 0 };
+	long len;
+	int rc;
+
+	bt.b = mnl_nlmsg_batch_start(n->buf, NFT_BATCH_MAX);
+	if (!bt.b)
+		return -1;
+	bt.seq = n->seq;
+	bt.table = n->table;
+	nftnl_batch_begin(mnl_nlmsg_batch_current(bt.b), bt.seq++);
+	batch_next(&bt);
+	for (size_t i = 0; i < count && !bt.failed; i++) {
+		struct nftnl_set *s = nftnl_set_alloc();
+		struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+
+		if (!s || !e) {
+			nftnl_set_free(s);
+			nftnl_set_elem_free(e);
+			bt.failed = 1;
+			break;
+		}
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, ops[i].set);
+		nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, ops[i].key, (uint32_t)ops[i].key_len);
+		if (ops[i].flags)
+			nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, ops[i].flags);
+		if (ops[i].timeout_ms)
+			nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, ops[i].timeout_ms);
+		nftnl_set_elem_add(s, e);
+		nftnl_set_elems_nlmsg_build_payload(
+			batch_hdr(&bt, ops[i].type, ops[i].type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0), s);
+		nftnl_set_free(s);
+		batch_next(&bt);
+	}
+	if (bt.failed) {
+		mnl_nlmsg_batch_stop(bt.b);
+		return -1;
+	}
+	nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
+	batch_next(&bt);
+	len = (long)mnl_nlmsg_batch_size(bt.b);
+	mnl_nlmsg_batch_stop(bt.b);
+	n->seq = bt.seq;
+	rc = nft_send_batch(n, n->buf, (size_t)len, bt.n_msgs);
+	if (rc < 0) {
+		errno = -rc;
+		return rc;
+	}
+	return 0;
+}
+
+int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6],
+		    unsigned timeout_s)
+{
+	struct elem_op ops[2];
+	int v6, rc;
+
+	if (!n->have_table)
+		return -1;
+	memset(ops, 0, sizeof(ops));
+	ops[0].key_len = session_key(addr, mac, ops[0].key, &v6);
+	ops[0].set = v6 ? "sess6" : "sess4";
+	ops[1] = ops[0];
+	/* delete then add in one transaction: the timer restarts whether or
+	 * not the element was there (a missing one would fail the batch, so
+	 * the add alone is retried then) */
+	ops[0].type = NFT_MSG_DELSETELEM;
+	ops[1].type = NFT_MSG_NEWSETELEM;
+	ops[1].timeout_ms = (uint64_t)(timeout_s ? timeout_s : n->session_idle) * 1000;
+	rc = nft_send_elems(n, ops, 2);
+	if (rc == -ENOENT)
+		rc = nft_send_elems(n, &ops[1], 1);
+	if (rc < 0)
+		log_warn("nftables: cannot add a session element: %s", strerror(-rc));
+	return rc < 0 ? -1 : 0;
+}
+
+int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6])
+{
+	struct elem_op op;
+	int v6, rc;
+
+	if (!n->have_table)
+		return -1;
+	memset(&op, 0, sizeof(op));
+	op.key_len = session_key(addr, mac, op.key, &v6);
+	op.set = v6 ? "sess6" : "sess4";
+	op.type = NFT_MSG_DELSETELEM;
+	rc = nft_send_elems(n, &op, 1);
+	return rc == 0 || rc == -ENOENT ? 0 : -1;
+}
+
+struct list_ctx {
+	void (*cb)(const struct nft_session *s, void *ud);
+	void *ud;
+	int v6;
+};
+
+static int list_elem_cb(struct nftnl_set_elem *e, void *data)
+{
+	struct list_ctx *lc = data;
+	struct nft_session s;
+	uint32_t klen = 0;
+	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+
+	memset(&s, 0, sizeof(s));
+	if (!key)
+		return 0;
+	if (lc->v6 && klen >= SESS6_KEY_LEN) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&s.addr;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, key, 16);
+		memcpy(s.mac, key + 16, 6);
+	} else if (!lc->v6 && klen >= SESS4_KEY_LEN) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&s.addr;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, key, 4);
+		memcpy(s.mac, key + 4, 6);
+	} else {
+		return 0;
+	}
+	if (nftnl_set_elem_is_set(e, NFTNL_SET_ELEM_EXPIRATION))
+		s.expires_ms = nftnl_set_elem_get_u64(e, NFTNL_SET_ELEM_EXPIRATION);
+	lc->cb(&s, lc->ud);
+	return 0;
+}
+
+static int list_msg_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct list_ctx *lc = data;
+	struct nftnl_set *s = nftnl_set_alloc();
+
+	if (!s)
+		return MNL_CB_ERROR;
+	if (nftnl_set_elems_nlmsg_parse(nlh, s) == 0)
+		nftnl_set_elem_foreach(s, list_elem_cb, lc);
+	nftnl_set_free(s);
+	return MNL_CB_OK;
+}
+
+int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+
+	if (!n->have_table)
+		return -1;
+	for (int v6 = 0; v6 <= 1; v6++) {
+		struct list_ctx lc = { cb, ud, v6 };
+		struct nftnl_set *s = nftnl_set_alloc();
+		struct nlmsghdr *nlh;
+		uint32_t seq = n->seq++;
+		ssize_t got;
+		int rc = MNL_CB_OK;
+
+		if (!s)
+			return -1;
+		nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+		nftnl_set_set_str(s, NFTNL_SET_NAME, v6 ? "sess6" : "sess4");
+		nlh = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+					    NLM_F_DUMP | NLM_F_ACK, seq);
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+			return -1;
+		while (rc > MNL_CB_STOP) {
+			got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+			if (got < 0)
+				return -1;
+			rc = mnl_cb_run(rbuf, (size_t)got, seq, n->portid, list_msg_cb, &lc);
+		}
+		if (rc < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ whitelist intervals */
+
+static size_t addr_bytes(int family)
+{
+	return family == AF_INET ? 4 : 16;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+
+	if (x->family != y->family)
+		return x->family - y->family;
+	return memcmp(x->lo, y->lo, addr_bytes(x->family));
+}
+
+/* end <= lo of the next range, byte-wise big-endian */
+static int range_touches(const struct range *cur, const struct range *next)
+{
+	if (cur->end_inf)
+		return 1;
+	return memcmp(next->lo, cur->end, addr_bytes(cur->family)) <= 0;
+}
+
+static int range_end_after(const struct range *a, const struct range *b)
+{
+	if (a->end_inf != b->end_inf)
+		return a->end_inf;
+	return memcmp(a->end, b->end, addr_bytes(a->family)) > 0;
+}
+
+static void range_from_cidr(const struct cidr *c, struct range *r)
+{
+	size_t nb = addr_bytes(c->family);
+	int carry = 1;
+
+	memset(r, 0, sizeof(*r));
+	r->family = c->family;
+	memcpy(r->lo, c->addr, nb);
+	for (size_t i = 0; i < nb; i++) {
+		unsigned bits = c->prefix > i * 8 ? (c->prefix - i * 8 >= 8 ? 8 : c->prefix - i * 8) : 0;
+		uint8_t host = (uint8_t)(0xff >> bits);
+
+		r->end[i] = (uint8_t)(c->addr[i] | host);
+	}
+	/* exclusive end: last address + 1 */
+	for (size_t i = nb; i-- > 0 && carry;) {
+		r->end[i]++;
+		carry = r->end[i] == 0;
+	}
+	r->end_inf = carry;
+}
+
+/* Sort and merge overlapping or adjacent ranges in place; returns the count. */
+static size_t ranges_merge(struct range *r, size_t count)
+{
+	size_t out = 0;
+
+	qsort(r, count, sizeof(*r), range_cmp);
+	for (size_t i = 0; i < count; i++) {
+		if (out > 0 && r[out - 1].family == r[i].family && range_touches(&r[out - 1], &r[i])) {
+			if (range_end_after(&r[i], &r[out - 1])) {
+				memcpy(r[out - 1].end, r[i].end, sizeof(r[i].end));
+				r[out - 1].end_inf = r[i].end_inf;
+			}
+			continue;
+		}
+		r[out++] = r[i];
+	}
+	return out;
+}
+
+static int range_in(const struct range *r, const struct range *list, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (list[i].family == r->family && list[i].end_inf == r->end_inf &&
+		    memcmp(list[i].lo, r->lo, 16) == 0 && (r->end_inf || memcmp(list[i].end, r->end, 16) == 0))
+			return 1;
+	return 0;
+}
+
+/* An interval is two elements in an rbtree set: its start, and the first
+ * address past it flagged as an interval end (none when it runs to the
+ * top of the address space). */
+static size_t range_ops(const struct range *r, uint16_t type, struct elem_op *ops)
+{
+	size_t nb = addr_bytes(r->family), k = 0;
+
+	memset(ops, 0, 2 * sizeof(*ops));
+	ops[k].set = r->family == AF_INET ? "wl4" : "wl6";
+	ops[k].type = type;
+	memcpy(ops[k].key, r->lo, nb);
+	ops[k].key_len = nb;
+	k++;
+	if (!r->end_inf) {
+		ops[k] = ops[0];
+		memcpy(ops[k].key, r->end, nb);
+		ops[k].flags = NFT_SET_ELEM_INTERVAL_END;
+		k++;
+	}
+	return k;
+}
+
+int nft_whitelist_sync(struct nft *n, const struct cidr *list, size_t count)
+{
+	struct range *want = NULL;
+	struct elem_op *ops = NULL;
+	size_t n_want, n_ops = 0;
+	int rc = -1;
+
+	if (!n->have_table)
+		return -1;
+	if (count > WL_MAX_RANGES) {
+		log_warn("nftables: whitelist has %zu entries; the kernel set takes the first %d",
+			 count, WL_MAX_RANGES);
+		count = WL_MAX_RANGES;
+	}
+	want = calloc(count ? count : 1, sizeof(*want));
+	ops = calloc(2 * (count + n->n_wl) + 1, sizeof(*ops));
+	if (!want || !ops)
+		goto out;
+	for (size_t i = 0; i < count; i++)
+		range_from_cidr(&list[i], &want[i]);
+	n_want = ranges_merge(want, count);
+	/* deletions first: an end element that becomes a start (or back) must
+	 * leave before it comes again */
+	for (size_t i = 0; i < n->n_wl; i++)
+		if (!range_in(&n->wl[i], want, n_want))
+			n_ops += range_ops(&n->wl[i], NFT_MSG_DELSETELEM, ops + n_ops);
+	for (size_t i = 0; i < n_want; i++)
+		if (!range_in(&want[i], n->wl, n->n_wl))
+			n_ops += range_ops(&want[i], NFT_MSG_NEWSETELEM, ops + n_ops);
+	if (n_ops && nft_send_elems(n, ops, n_ops) < 0) {
+		log_warn("nftables: whitelist update refused: %s", strerror(errno));
+		goto out;
+	}
+	free(n->wl);
+	n->wl = want;
+	n->n_wl = n_want;
+	want = NULL;
+	rc = 0;
+out:
+	free(want);
+	free(ops);
+	return rc;
+}
+
+/* ------------------------------------------------------------ conntrack */
+
+struct ct_match {
+	int family;
+	uint8_t addr[16];
+	/* original tuples of the entries to delete, as the kernel sent them */
+	struct ct_tuple {
+		uint8_t attr[256];
+		size_t len;
+		uint16_t zone;
+		int has_zone;
+	} *tuples;
+	size_t n, cap;
+};
+
+static int ct_src_matches(const struct nlattr *orig, const struct ct_match *m)
+{
+	const struct nlattr *ip, *a;
+
+	mnl_attr_for_each_nested(ip, orig) {
+		if ((mnl_attr_get_type(ip) & NLA_TYPE_MASK) != CTA_TUPLE_IP)
+			continue;
+		mnl_attr_for_each_nested(a, ip) {
+			uint16_t t = mnl_attr_get_type(a) & NLA_TYPE_MASK;
+
+			if (m->family == AF_INET && t == CTA_IP_V4_SRC &&
+			    mnl_attr_get_payload_len(a) == 4)
+				return memcmp(mnl_attr_get_payload(a), m->addr, 4) == 0;
+			if (m->family == AF_INET6 && t == CTA_IP_V6_SRC &&
+			    mnl_attr_get_payload_len(a) == 16)
+				return memcmp(mnl_attr_get_payload(a), m->addr, 16) == 0;
+		}
+	}
+	return 0;
+}
+
+static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct ct_match *m = data;
+	const struct nlattr *a, *orig = NULL;
+	uint16_t zone = 0;
+	int has_zone = 0;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		uint16_t t = mnl_attr_get_type(a) & NLA_TYPE_MASK;
+
+		if (t == CTA_TUPLE_ORIG)
+			orig = a;
+		else if (t == CTA_ZONE && mnl_attr_get_payload_len(a) == 2) {
+			zone = mnl_attr_get_u16(a);
+			has_zone = 1;
+		}
+	}
+	if (!orig || !ct_src_matches(orig, m) || orig->nla_len > sizeof(m->tuples[0].attr))
+		return MNL_CB_OK;
+	if (m->n == m->cap) {
+		size_t cap = m->cap ? m->cap * 2 : 16;
+		struct ct_tuple *t = realloc(m->tuples, cap * sizeof(*t));
+
+		if (!t)
+			return MNL_CB_ERROR;
+		m->tuples = t;
+		m->cap = cap;
+	}
+	memcpy(m->tuples[m->n].attr, orig, orig->nla_len);
+	m->tuples[m->n].len = orig->nla_len;
+	m->tuples[m->n].zone = zone;
+	m->tuples[m->n].has_zone = has_zone;
+	m->n++;
+	return MNL_CB_OK;
+}
+
+int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	struct ct_match m = { 0 };
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	uint32_t seq;
+	ssize_t got;
+	int rc = MNL_CB_OK, cut = 0;
+
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			m.family = AF_INET;
+			memcpy(m.addr, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			m.family = AF_INET6;
+			memcpy(m.addr, &s6->sin6_addr, 16);
+		}
+	} else {
+		m.family = AF_INET;
+		memcpy(m.addr, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+	}
+	/* a dump of the family's table, then one delete per entry found:
+	 * ctnetlink has no "delete by source" of its own */
+	nlh = mnl_nlmsg_put_header(rbuf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = n->seq++;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (uint8_t)m.family;
+	nfg->version = NFNETLINK_V0;
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	while (rc > MNL_CB_STOP) {
+		got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+		if (got < 0) {
+			free(m.tuples);
+			return -1;
+		}
+		rc = mnl_cb_run(rbuf, (size_t)got, seq, n->portid, ct_dump_cb, &m);
+	}
+	for (size_t i = 0; i < m.n; i++) {
+		nlh = mnl_nlmsg_put_header(rbuf);
+		nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+		nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+		nlh->nlmsg_seq = seq = n->seq++;
+		nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+		nfg->nfgen_family = (uint8_t)m.family;
+		nfg->version = NFNETLINK_V0;
+		memcpy(mnl_nlmsg_get_payload_tail(nlh), m.tuples[i].attr, m.tuples[i].len);
+		nlh->nlmsg_len += MNL_ALIGN((uint32_t)m.tuples[i].len);
+		if (m.tuples[i].has_zone)
+			mnl_attr_put_u16(nlh, CTA_ZONE, m.tuples[i].zone);
+		if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+			continue;
+		got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+		/* an entry that ended meanwhile is not an error */
+		if (got > 0 && mnl_cb_run(rbuf, (size_t)got, seq, n->portid, ack_cb, NULL) >= 0)
+			cut++;
+	}
+	free(m.tuples);
+	return rc < 0 && m.n == 0 ? -1 : cut;
+}
+
+/* ------------------------------------------------------------ neighbours */
+
+struct neigh_ctx {
+	uint8_t mac[6];
+	int found;
+};
+
+static int neigh_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct neigh_ctx *nc = data;
+	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH)
+		return MNL_CB_OK;
+	/* an entry still being resolved or known to fail names no MAC */
+	if (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NOARP))
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*nd)) {
+		if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
+			memcpy(nc->mac, mnl_attr_get_payload(a), 6);
+			nc->found = 1;
+		}
+	}
+	return MNL_CB_OK;
+}
+
+void nft_set_interface(struct nft *n, const char *ifname)
+{
+	snprintf(n->interface, sizeof(n->interface), "%s", ifname);
+}
+
+int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6])
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	struct neigh_ctx nc = { .found = 0 };
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(rbuf);
+	struct ndmsg *nd;
+	uint32_t seq = n->seq++;
+	ssize_t got;
+	int rc;
+
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	/* the kernel answers a single lookup only within one device */
+	nd->ndm_ifindex = (int)if_nametoindex(n->interface);
+	if (nd->ndm_ifindex == 0)
+		return 1;
+	if (addr->sa_family == AF_INET6 &&
+	    !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)addr)->sin6_addr)) {
+		nd->ndm_family = AF_INET6;
+		mnl_attr_put(nlh, NDA_DST, 16, &((const struct sockaddr_in6 *)addr)->sin6_addr);
+	} else if (addr->sa_family == AF_INET6) {
+		nd->ndm_family = AF_INET;
+		mnl_attr_put(nlh, NDA_DST, 4,
+			     ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr + 12);
+	} else {
+		nd->ndm_family = AF_INET;
+		mnl_attr_put(nlh, NDA_DST, 4, &((const struct sockaddr_in *)addr)->sin_addr);
+	}
+	if (mnl_socket_sendto(n->rt, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	got = mnl_socket_recvfrom(n->rt, rbuf, sizeof(rbuf));
+	if (got < 0)
+		return -1;
+	rc = mnl_cb_run(rbuf, (size_t)got, seq, n->rt_portid, neigh_cb, &nc);
+	if (rc < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (!nc.found)
+		return 1;
+	memcpy(mac, nc.mac, 6);
+	return 0;
+}
+
+void nft_mac_format(const uint8_t mac[6], char *buf, size_t len)
+{
+	snprintf(buf, len, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+		 mac[4], mac[5]);
+}
+
+int nft_mac_parse(const char *text, uint8_t mac[6])
+{
+	unsigned v[6];
+	char end;
+
+	if (sscanf(text, "%2x:%2x:%2x:%2x:%2x:%2x%c", &v[0], &v[1], &v[2], &v[3], &v[4], &v[5],
+		   &end) != 6)
+		return -1;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)v[i];
+	return 0;
+}

@@ -1,0 +1,104 @@
+/*
+ * nft — the daemon's own nftables table, its sets, and the other kernel
+ * tables intercept mode reads or cuts (conntrack, the neighbour table).
+ *
+ * The only code in the project that includes libnftnl or libmnl. Nothing
+ * here forks nft or parses text: every change is a netlink batch, applied
+ * by the kernel as one transaction (all or nothing).
+ *
+ * The table (family inet, so one table serves IPv4 and IPv6):
+ *   set wl4/wl6      whitelisted ranges (intervals)
+ *   set sess4/sess6  logged-in clients, address . MAC, with a timeout that
+ *                    forwarded packets refresh (the idle timer)
+ *   chain prerouting (nat): LAN TCP 80/443 redirected to the intercept
+ *                    listeners, unless whitelisted, addressed to the gateway
+ *                    itself, or (bypass) logged in
+ *   chain forward (filter): from the LAN, whitelisted and logged-in clients
+ *                    pass, established flows pass, the rest is rejected
+ *                    (TCP reset, ICMP administratively prohibited)
+ * Packets carrying the daemon's mark are never touched.
+ */
+#ifndef PORTCULLIS_NFT_H
+#define PORTCULLIS_NFT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cidr.h"
+
+#define NFT_TABLE_NAME "portcullis"
+#define NFT_BATCH_MAX  (256 * 1024)
+
+struct nft;
+
+/* What the table is built from; strings borrowed for the call. */
+struct nft_spec {
+	const char *table;           /* NULL: NFT_TABLE_NAME */
+	const char *interface;       /* the LAN interface */
+	uint16_t http_port;          /* intercept listeners (local ports) */
+	uint16_t https_port;
+	uint32_t mark;               /* the daemon's own upstream sockets */
+	unsigned session_idle;       /* s: idle timeout of session elements */
+	int bypass;                  /* logged-in clients skip the daemon */
+};
+
+/* One logged-in client as the kernel holds it. */
+struct nft_session {
+	struct sockaddr_storage addr;    /* AF_INET or AF_INET6, port unused */
+	uint8_t mac[6];
+	uint64_t expires_ms;             /* time left before the element expires */
+};
+
+/*
+ * Build the batch that replaces the table (creates it, deletes whatever a
+ * previous run left, creates it again with its sets, chains and rules) into
+ * buf. Pure: no socket. Returns the batch length, or -1 if buf is too
+ * small or the spec is invalid. The unit test reads it back.
+ */
+long nft_build_table_batch(const struct nft_spec *spec, uint32_t seq, void *buf, size_t buflen);
+
+/* Open the netlink sockets. NULL with a message on failure. */
+struct nft *nft_open(char *err, size_t errlen);
+/* Accepts NULL. Leaves the table in place (see nft_table_delete). */
+void nft_close(struct nft *n);
+
+/* Replace the table as one transaction. 0, or -1 with a message. The spec
+ * is copied: later element updates use its table name and idle timeout. */
+int nft_table_replace(struct nft *n, const struct nft_spec *spec, char *err, size_t errlen);
+/* Remove the table; 0 also when it was not there. */
+int nft_table_delete(struct nft *n);
+
+/* Add (or refresh: the element's timer restarts) a session element;
+ * timeout_s 0 means the spec's idle timeout. 0 or -1. */
+int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6],
+		    unsigned timeout_s);
+/* 0, also when the element was already gone; -1 on error. */
+int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6]);
+/* Call cb for every session element in the kernel. 0 or -1. */
+int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud);
+
+/*
+ * Make the whitelist sets hold exactly the n prefixes in list: ranges are
+ * merged, compared with what the sets hold now, and only the difference is
+ * sent, in one transaction. 0 or -1.
+ */
+int nft_whitelist_sync(struct nft *n, const struct cidr *list, size_t count);
+
+/* Cut every tracked connection from addr (conntrack entries whose original
+ * source is addr). Returns how many were removed, or -1. */
+int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr);
+
+/* The interface whose neighbour table nft_neigh_mac reads (set by
+ * nft_table_replace too; a handle that only looks up neighbours sets it
+ * here). */
+void nft_set_interface(struct nft *n, const char *ifname);
+/* The MAC address of addr from the neighbour table (on-link clients). 0
+ * with mac filled, 1 when the kernel has no usable entry, -1 on error. */
+int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6]);
+
+/* "aa:bb:cc:dd:ee:ff" (buf at least 18 bytes) and back (0 or -1). */
+void nft_mac_format(const uint8_t mac[6], char *buf, size_t len);
+int nft_mac_parse(const char *text, uint8_t mac[6]);
+
+#endif

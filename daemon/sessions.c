@@ -1,0 +1,490 @@
+#include "sessions.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "log.h"
+#include "loop.h"
+#include "nft.h"
+#include "store.h"
+
+struct entry {
+	char addr[STORE_ADDR_MAX + 1];     /* canonical text (mapped v4 as v4) */
+	struct sockaddr_storage sa;
+	uint8_t mac[6];
+	char user[STORE_NAME_MAX + 1];
+	int64_t created_at, expires_at;    /* wall s */
+	unsigned idle;                     /* s */
+	int64_t last_seen;                 /* wall s, atomic: request path writes it */
+	int64_t refreshed_at;              /* wall s the kernel element was (re)set */
+};
+
+struct sessions {
+	const struct config *cfg;
+	pthread_rwlock_t lock;             /* entries */
+	struct entry *entries;
+	size_t n, cap;
+	pthread_mutex_t nft_lock;          /* the netlink sockets */
+	struct nft *nft;
+};
+
+static int64_t wall_now(void)
+{
+	return loop_wall_ms() / 1000;
+}
+
+/* The address as an AF_INET/AF_INET6 sockaddr from its text. */
+static int sa_from_text(const char *text, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* Caller holds lock. */
+static struct entry *find(struct sessions *s, const char *addr)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->entries[i].addr, addr) == 0)
+			return &s->entries[i];
+	return NULL;
+}
+
+/* Caller holds the write lock. Replaces an entry of the same address. */
+static int put(struct sessions *s, const struct entry *e)
+{
+	struct entry *old = find(s, e->addr);
+
+	if (old) {
+		*old = *e;
+		return 0;
+	}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct entry *ne = realloc(s->entries, cap * sizeof(*ne));
+
+		if (!ne)
+			return -1;
+		s->entries = ne;
+		s->cap = cap;
+	}
+	s->entries[s->n++] = *e;
+	return 0;
+}
+
+/* Caller holds the write lock. */
+static void drop(struct sessions *s, struct entry *e)
+{
+	size_t i = (size_t)(e - s->entries);
+
+	s->entries[i] = s->entries[--s->n];
+}
+
+static void kernel_add(struct sessions *s, const struct entry *e, unsigned timeout)
+{
+	pthread_mutex_lock(&s->nft_lock);
+	if (nft_session_add(s->nft, (const struct sockaddr *)&e->sa, e->mac, timeout) < 0)
+		log_warn("session %s: the kernel set refused it; forwarded traffic stays blocked",
+			 e->addr);
+	pthread_mutex_unlock(&s->nft_lock);
+}
+
+/* The session's kernel element goes and its connections are cut, so the
+ * client's next request meets the challenge again (SPEC §1). */
+static void kernel_end(struct sessions *s, const struct entry *e, const char *why)
+{
+	int cut;
+
+	pthread_mutex_lock(&s->nft_lock);
+	nft_session_del(s->nft, (const struct sockaddr *)&e->sa, e->mac);
+	cut = nft_conntrack_cut(s->nft, (const struct sockaddr *)&e->sa);
+	pthread_mutex_unlock(&s->nft_lock);
+	log_notice("session ended: client=%s user=\"%s\" reason=%s connections_cut=%d", e->addr,
+		   e->user, why, cut < 0 ? 0 : cut);
+}
+
+static int entry_from_row(const struct store_session *row, struct entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	snprintf(e->addr, sizeof(e->addr), "%s", row->addr);
+	if (sa_from_text(row->addr, &e->sa) < 0)
+		return -1;
+	if (row->mac[0] && nft_mac_parse(row->mac, e->mac) < 0)
+		return -1;
+	snprintf(e->user, sizeof(e->user), "%s", row->username);
+	e->created_at = row->created_at;
+	e->expires_at = row->expires_at;
+	e->idle = row->idle_timeout ? row->idle_timeout : 1;
+	e->last_seen = row->last_seen_at;
+	return 0;
+}
+
+struct row_list {
+	struct store_session *rows;
+	size_t n, cap;
+};
+
+static int collect_cb(const struct store_session *row, void *ud)
+{
+	struct row_list *l = ud;
+
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct store_session *nr = realloc(l->rows, cap * sizeof(*nr));
+
+		if (!nr)
+			return -1;
+		l->rows = nr;
+		l->cap = cap;
+	}
+	l->rows[l->n++] = *row;
+	return 0;
+}
+
+struct sessions *sessions_new(const struct config *cfg, struct store *st, char *err, size_t errlen)
+{
+	struct sessions *s = calloc(1, sizeof(*s));
+	struct nft_spec spec = { 0 };
+	struct row_list l = { 0 };
+	int64_t now = wall_now();
+	size_t restored = 0;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cfg = cfg;
+	pthread_rwlock_init(&s->lock, NULL);
+	pthread_mutex_init(&s->nft_lock, NULL);
+	s->nft = nft_open(err, errlen);
+	if (!s->nft)
+		goto fail;
+	spec.interface = cfg->intercept_interface;
+	spec.http_port = cfg->intercept_http_port;
+	spec.https_port = cfg->intercept_https_port;
+	spec.mark = cfg->intercept_mark;
+	spec.session_idle = cfg->session_idle_timeout;
+	spec.bypass = cfg->intercept_bypass;
+	if (nft_table_replace(s->nft, &spec, err, errlen) < 0)
+		goto fail;
+	/* sessions survive a restart: back into memory and the kernel, each
+	 * with a whole idle period (the kernel's timers died with the table) */
+	if (store_session_list(st, collect_cb, &l) < 0) {
+		snprintf(err, errlen, "cannot read the sessions from the database");
+		goto fail;
+	}
+	for (size_t i = 0; i < l.n; i++) {
+		struct entry e;
+
+		if (l.rows[i].expires_at <= now || entry_from_row(&l.rows[i], &e) < 0) {
+			store_session_delete(st, l.rows[i].addr);
+			continue;
+		}
+		e.last_seen = now;
+		e.refreshed_at = now;
+		if (put(s, &e) < 0)
+			continue;
+		kernel_add(s, &e, e.idle);
+		restored++;
+	}
+	free(l.rows);
+	if (restored)
+		log_notice("intercept: %zu sessions restored from the database", restored);
+	return s;
+fail:
+	free(l.rows);
+	sessions_free(s);
+	return NULL;
+}
+
+void sessions_free(struct sessions *s)
+{
+	if (!s)
+		return;
+	if (s->nft) {
+		if (nft_table_delete(s->nft) < 0)
+			log_error("nftables: cannot remove table inet %s", NFT_TABLE_NAME);
+		nft_close(s->nft);
+	}
+	free(s->entries);
+	pthread_rwlock_destroy(&s->lock);
+	pthread_mutex_destroy(&s->nft_lock);
+	free(s);
+}
+
+static int mac_known(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return memcmp(mac, zero, 6) != 0;
+}
+
+int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
+		    char *user, size_t len)
+{
+	char addr[64];
+	struct entry *e;
+	int found = 0;
+	int64_t now = wall_now();
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	pthread_rwlock_rdlock(&s->lock);
+	e = find(s, addr);
+	if (e && e->expires_at > now &&
+	    (!mac || !mac_known(e->mac) || memcmp(mac, e->mac, 6) == 0)) {
+		found = 1;
+		if (user)
+			snprintf(user, len, "%s", e->user);
+		__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return found;
+}
+
+int sessions_alive(struct sessions *s, const struct sockaddr *client)
+{
+	char addr[64];
+	struct entry *e;
+	int alive;
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	pthread_rwlock_rdlock(&s->lock);
+	e = find(s, addr);
+	alive = e && e->expires_at > wall_now();
+	pthread_rwlock_unlock(&s->lock);
+	return alive;
+}
+
+long sessions_remaining(struct sessions *s, const struct sockaddr *client)
+{
+	char addr[64];
+	struct entry *e;
+	long left = -1;
+	int64_t now = wall_now();
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	pthread_rwlock_rdlock(&s->lock);
+	e = find(s, addr);
+	if (e && e->expires_at > now)
+		left = (long)(e->expires_at - now);
+	pthread_rwlock_unlock(&s->lock);
+	return left;
+}
+
+int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
+		   const char *username)
+{
+	struct store_session row;
+	struct entry e, old;
+	int had_old = 0, rc;
+	int64_t now = wall_now();
+
+	memset(&row, 0, sizeof(row));
+	memset(&e, 0, sizeof(e));
+	cidr_addr_text(client, e.addr, sizeof(e.addr));
+	if (sa_from_text(e.addr, &e.sa) < 0)
+		return -1;
+	pthread_mutex_lock(&s->nft_lock);
+	rc = nft_neigh_mac(s->nft, (const struct sockaddr *)&e.sa, e.mac);
+	pthread_mutex_unlock(&s->nft_lock);
+	if (rc != 0)
+		log_warn("session %s: no MAC address in the neighbour table (not on-link?); "
+			 "only its HTTP and HTTPS will pass", e.addr);
+	snprintf(e.user, sizeof(e.user), "%s", username);
+	e.created_at = now;
+	e.expires_at = now + s->cfg->session_lifetime;
+	e.idle = s->cfg->session_idle_timeout;
+	e.last_seen = now;
+	e.refreshed_at = now;
+
+	/* the store first: it is the source of truth the CLI and panel see */
+	snprintf(row.addr, sizeof(row.addr), "%s", e.addr);
+	if (rc == 0)
+		nft_mac_format(e.mac, row.mac, sizeof(row.mac));
+	snprintf(row.username, sizeof(row.username), "%s", username);
+	row.created_at = now;
+	row.last_seen_at = now;
+	row.expires_at = e.expires_at;
+	row.idle_timeout = e.idle;
+	if (store_session_upsert(st, &row) < 0) {
+		log_error("session %s: cannot write it to the database", e.addr);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&s->lock);
+	{
+		struct entry *prev = find(s, e.addr);
+
+		if (prev) {
+			old = *prev;
+			had_old = 1;
+		}
+	}
+	rc = put(s, &e);
+	pthread_rwlock_unlock(&s->lock);
+	if (rc < 0)
+		return -1;
+	if (had_old && memcmp(old.mac, e.mac, 6) != 0) {
+		pthread_mutex_lock(&s->nft_lock);
+		nft_session_del(s->nft, (const struct sockaddr *)&old.sa, old.mac);
+		pthread_mutex_unlock(&s->nft_lock);
+	}
+	kernel_add(s, &e, e.idle);
+	log_notice("session started: client=%s user=\"%s\" lifetime=%us idle=%us", e.addr, e.user,
+		   s->cfg->session_lifetime, e.idle);
+	return 0;
+}
+
+/* --- maintenance */
+
+struct kernel_view {
+	struct nft_session *list;
+	size_t n, cap;
+};
+
+static void kernel_view_cb(const struct nft_session *ks, void *ud)
+{
+	struct kernel_view *kv = ud;
+
+	if (kv->n == kv->cap) {
+		size_t cap = kv->cap ? kv->cap * 2 : 64;
+		struct nft_session *nl = realloc(kv->list, cap * sizeof(*nl));
+
+		if (!nl)
+			return;
+		kv->list = nl;
+		kv->cap = cap;
+	}
+	kv->list[kv->n++] = *ks;
+}
+
+static int kernel_has(const struct kernel_view *kv, const struct entry *e)
+{
+	for (size_t i = 0; i < kv->n; i++) {
+		const struct sockaddr *a = (const struct sockaddr *)&kv->list[i].addr;
+		char text[64];
+
+		if (memcmp(kv->list[i].mac, e->mac, 6) == 0 &&
+		    strcmp(cidr_addr_text(a, text, sizeof(text)), e->addr) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static int row_has(const struct row_list *l, const char *addr)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->rows[i].addr, addr) == 0)
+			return 1;
+	return 0;
+}
+
+enum end_reason { END_KICKED, END_EXPIRED, END_IDLE };
+
+void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
+{
+	struct entry *ended = NULL, *refresh = NULL;
+	enum end_reason *why = NULL;
+	size_t n_ended = 0, n_refresh = 0;
+	struct kernel_view kv = { 0 };
+	struct row_list l = { 0 };
+	int64_t now = wall_now();
+	int have_rows = 0, have_kernel;
+
+	if (store_changed && store_session_list(st, collect_cb, &l) == 0)
+		have_rows = 1;
+	pthread_mutex_lock(&s->nft_lock);
+	have_kernel = nft_session_list(s->nft, kernel_view_cb, &kv) == 0;
+	pthread_mutex_unlock(&s->nft_lock);
+
+	pthread_rwlock_wrlock(&s->lock);
+	ended = calloc(s->n + 1, sizeof(*ended));
+	refresh = calloc(s->n + l.n + 1, sizeof(*refresh));
+	why = calloc(s->n + 1, sizeof(*why));
+	if (!ended || !refresh || !why) {
+		pthread_rwlock_unlock(&s->lock);
+		goto out;
+	}
+	for (size_t i = 0; i < s->n;) {
+		struct entry *e = &s->entries[i];
+		int64_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
+		int in_kernel = !have_kernel || kernel_has(&kv, e);
+		enum end_reason r;
+
+		if (have_rows && !row_has(&l, e->addr))
+			r = END_KICKED;
+		else if (e->expires_at <= now)
+			r = END_EXPIRED;
+		else if (!in_kernel && seen + (int64_t)e->idle <= now)
+			r = END_IDLE;
+		else {
+			/* the daemon saw requests the kernel did not (they were
+			 * redirected, not forwarded): carry them over to the element */
+			if (!in_kernel || (seen > e->refreshed_at &&
+					   now - e->refreshed_at >= (int64_t)(e->idle / 4 ? e->idle / 4 : 1))) {
+				e->refreshed_at = now;
+				refresh[n_refresh++] = *e;
+			}
+			i++;
+			continue;
+		}
+		why[n_ended] = r;
+		ended[n_ended++] = *e;
+		drop(s, e);
+	}
+	/* rows another process added (or this one restored) join memory */
+	for (size_t i = 0; have_rows && i < l.n; i++) {
+		struct entry e;
+
+		if (find(s, l.rows[i].addr) || l.rows[i].expires_at <= now ||
+		    entry_from_row(&l.rows[i], &e) < 0)
+			continue;
+		e.last_seen = now;
+		e.refreshed_at = now;
+		if (put(s, &e) == 0)
+			refresh[n_refresh++] = e;
+	}
+	pthread_rwlock_unlock(&s->lock);
+
+	for (size_t i = 0; i < n_ended; i++) {
+		static const char *const names[] = { "kicked", "expired", "idle" };
+
+		kernel_end(s, &ended[i], names[why[i]]);
+		if (why[i] != END_KICKED)
+			store_session_delete(st, ended[i].addr);
+	}
+	for (size_t i = 0; i < n_refresh; i++) {
+		kernel_add(s, &refresh[i], refresh[i].idle);
+		store_session_touch(st, refresh[i].addr, now);
+	}
+out:
+	free(ended);
+	free(refresh);
+	free(why);
+	free(kv.list);
+	free(l.rows);
+}
+
+int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->nft_lock);
+	rc = nft_whitelist_sync(s->nft, list, n);
+	pthread_mutex_unlock(&s->nft_lock);
+	return rc;
+}

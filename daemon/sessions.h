@@ -1,0 +1,62 @@
+/*
+ * sessions — intercept-mode sessions: who logged in on the portal, from
+ * which address and MAC, until when; held in memory for the request path,
+ * in the store as the source of truth, and in the kernel's nftables sets
+ * where the forward chain enforces them.
+ *
+ * Used by the gate only (callers ask the gate). Thread-safe: lookups take
+ * a read lock and touch nothing but the entry's activity time; changes to
+ * the kernel are serialised behind one lock.
+ *
+ * Timers: the absolute lifetime is the daemon's to enforce; the idle timer
+ * lives in the kernel element (forwarded packets refresh it) and in the
+ * daemon's own record of the client's last HTTP/TLS request. A session is
+ * idle-expired when both have run out.
+ */
+#ifndef PORTCULLIS_SESSIONS_H
+#define PORTCULLIS_SESSIONS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "cidr.h"
+
+struct config;
+struct store;
+struct sessions;
+
+/* Install the nftables table (replacing one a crash left) and restore the
+ * sessions kept in st into memory and the kernel. cfg borrowed for the
+ * object's life, st for the call. NULL with a message on failure. */
+struct sessions *sessions_new(const struct config *cfg, struct store *st, char *err,
+			      size_t errlen);
+/* Removes the nftables table; accepts NULL. */
+void sessions_free(struct sessions *s);
+
+/* 1 with the user's name (cut to len) if client has a live session, 0 if
+ * not. mac (NULL: not checked) is the MAC the connection came from: a
+ * session bound to another MAC does not count (an address taken over by
+ * another device is not logged in). Counts as activity for the idle timer. */
+int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
+		    char *user, size_t len);
+/* The same without counting as activity (for connections already open). */
+int sessions_alive(struct sessions *s, const struct sockaddr *client);
+/* Seconds until the session ends at the latest, or -1 without one. */
+long sessions_remaining(struct sessions *s, const struct sockaddr *client);
+
+/* A portal login: a session for client (its MAC looked up now) in st,
+ * memory and the kernel. 0, or -1 (nothing kept). st borrowed. */
+int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
+		   const char *username);
+
+/* Periodic work on the gate's maintenance thread: with store_changed,
+ * follow the store (rows deleted elsewhere end their sessions: kernel
+ * element removed, connections cut); end sessions past their lifetime or
+ * idle; refresh kernel elements of clients the daemon saw. */
+void sessions_maintain(struct sessions *s, struct store *st, int store_changed);
+
+/* Whitelist into the kernel set (only the difference is sent). 0 or -1. */
+int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n);
+
+#endif

@@ -1,0 +1,51 @@
+#!/bin/bash
+# Helpers for the intercept-mode scenarios (sourced after lib.sh). The
+# gateway's interface towards the client ($E2E_NS-gc) is the intercepted
+# LAN; the portal listens on the gateway's LAN address.
+LAN_IF=$E2E_NS-gc
+PORTAL=http://10.201.0.1:8082
+TABLE="inet portcullis"
+
+# Config for intercept mode; extra lines for [intercept] in $1 (lib.sh
+# already points [admin] web_root, where the portal's pages are, at web/).
+intercept_conf() {
+	CONF_EXTRA="[intercept]
+interface = $LAN_IF
+${1:-}
+[portal]
+listen = 10.201.0.1:8082
+${PORTAL_EXTRA:-}"
+	export CONF_EXTRA
+}
+
+# curl from the client with no proxy: what an unconfigured LAN client does.
+ccurl() { in_client timeout 20 curl -sS --max-time 10 "$@"; }
+
+# Log in on the portal as $1 with password $2; prints the HTTP status of
+# the form post. The page gives the CSRF token and sets its cookie.
+portal_login() {
+	local jar page csrf
+	jar=$(mktemp /tmp/portcullis-e2e-jar.XXXXXX)
+	page=$(ccurl -c "$jar" "$PORTAL/?url=http%3A%2F%2F10.202.0.2%2F1k")
+	csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
+	ccurl -b "$jar" -o /dev/null -w '%{http_code}' \
+		--data-urlencode "csrf=$csrf" --data-urlencode "username=$1" \
+		--data-urlencode "password=$2" --data-urlencode "url=http://10.202.0.2/1k" \
+		"$PORTAL/login"
+	rm -f "$jar"
+}
+
+# 0 if the daemon's table exists in the gateway.
+table_present() { in_gw nft list table $TABLE >/dev/null 2>&1; }
+
+# The status of an HTTP GET from the client straight at the origin.
+direct_status() { ccurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }
+
+# Wait (bounded, up to $2 tenths of a second) until a command succeeds.
+wait_for() { # command-string tenths
+	for _ in $(seq 1 "${2:-50}"); do
+		if eval "$1"; then return 0; fi
+		sleep 0.1
+	done
+	return 1
+}

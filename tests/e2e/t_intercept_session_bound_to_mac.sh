@@ -1,0 +1,27 @@
+#!/bin/bash
+# Intercept mode: a session belongs to the address AND the MAC it logged in
+# from. Another device that takes over the address (a new MAC) is not
+# logged in, neither for the HTTP the daemon handles nor for the traffic the
+# kernel forwards; the original device still is.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/intercept.sh"
+
+intercept_conf
+setup_daemon
+add_user frank 'pw'
+start_daemon || exit 1
+CIF=$E2E_NS-cg
+orig=$(in_client cat /sys/class/net/"$CIF"/address)
+assert_eq 303 "$(portal_login frank pw)" "login"
+assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "HTTP passes from the logged-in device"
+
+set_mac() {
+	in_client ip link set dev "$CIF" address "$1"
+	in_gw ip neigh flush dev "$E2E_NS-gc"
+}
+set_mac 02:00:00:00:be:ef
+assert_eq 302 "$(ccurl -o /dev/null -w '%{http_code}' http://10.202.0.2/1k)" "same address, other MAC: challenged"
+assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "same address, other MAC: forwarding refused"
+set_mac "$orig"
+assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "the original device is still logged in"
+assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "and still forwarded"
