@@ -5,13 +5,16 @@
 #   make test       install what is missing, build, run every test
 #   make check      run the tests without the install step
 #   make browser    the admin panel's tests in headless chromium
+#   make system-check  boot the installed unit in a container (systemd-nspawn)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
+#   make stress     10 000 connections, slow-header attack (tests/stress)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SANITIZE=1      build with AddressSanitizer and UndefinedBehaviorSanitizer
 #   WERROR=1        warnings are errors (CI sets it)
 
 PREFIX   ?= /usr/local
 UNITDIR  ?= $(PREFIX)/lib/systemd/system
+MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
@@ -45,7 +48,7 @@ UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: all run test check unit e2e browser install-check sanitize-check build-asan-unit fuzz bench install clean deps
+.PHONY: all run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
 all: $(BUILD)/portcullisd $(BUILD)/portcullis
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
@@ -93,7 +96,7 @@ deps:
 test: deps
 	$(MAKE) --no-print-directory check
 
-check: all unit install-check e2e browser sanitize-check
+check: all unit install-check e2e browser system-check sanitize-check
 
 unit: $(UNIT_BIN)
 	sh tests/run-unit.sh $(UNIT_BIN)
@@ -109,6 +112,11 @@ browser: all
 install-check: all
 	sh tests/install/run.sh
 
+# The installed unit started by a real systemd in a container
+# (systemd-nspawn on a debootstrapped Debian 12 tree).
+system-check: all
+	sh tests/system/run.sh
+
 # The unit tests, the end-to-end scenarios and the browser tests again, against a build with
 # AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer; any report
 # in a daemon log fails its scenario.
@@ -123,6 +131,10 @@ build-asan-unit: $(UNIT_BIN)
 FUZZ_SECONDS ?= 60
 fuzz:
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# the limit scenarios that take the machine for a while (CI runs them too)
+stress: all
+	sh tests/stress/run.sh
 
 bench: deps all
 	sh tests/bench/run.sh
@@ -144,6 +156,10 @@ install: all
 	install -d $(DESTDIR)/etc/fail2ban/filter.d $(DESTDIR)$(PREFIX)/share/doc/portcullis
 	install -m 0644 etc/fail2ban/filter.d/portcullis.conf $(DESTDIR)/etc/fail2ban/filter.d/portcullis.conf
 	install -m 0644 etc/fail2ban/jail.d/portcullis.conf $(DESTDIR)$(PREFIX)/share/doc/portcullis/fail2ban-jail.conf
+	install -d $(DESTDIR)/etc/logrotate.d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 etc/logrotate.d/portcullis $(DESTDIR)/etc/logrotate.d/portcullis
+	install -m 0644 man/portcullis.conf.5 $(DESTDIR)$(MANDIR)/man5/portcullis.conf.5
+	install -m 0644 man/portcullisd.8 man/portcullis.8 $(DESTDIR)$(MANDIR)/man8/
 
 clean:
 	rm -rf $(BUILD) build-asan

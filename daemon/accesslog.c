@@ -14,14 +14,19 @@
 #define LINE_MAX_LEN 8192         /* a formatted line, escaping included */
 
 struct accesslog {
-	char path[512];
-	int fd;
+	char path[512];           /* "" while there is no log */
+	int fd;                   /* -1 while there is no log */
+	int enabled;              /* atomic: fd >= 0, read without the lock */
 	int write_failed;
-	pthread_mutex_t lock;     /* guards fd across reopen */
+	pthread_mutex_t lock;     /* guards path and fd across reopen */
 };
 
+/* "" is no log: -1 with errno 0. */
 static int open_log(const char *path)
 {
+	errno = 0;
+	if (!path[0])
+		return -1;
 	if (strcmp(path, "-") == 0)
 		return dup(STDOUT_FILENO);
 	return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
@@ -29,20 +34,15 @@ static int open_log(const char *path)
 
 struct accesslog *accesslog_open(const char *path, char *err, size_t errlen)
 {
-	struct accesslog *log;
+	struct accesslog *log = calloc(1, sizeof(*log));
 
-	if (!path[0])
-		return NULL;
-	log = calloc(1, sizeof(*log));
 	if (!log) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	snprintf(log->path, sizeof(log->path), "%s", path);
+	log->fd = -1;
 	pthread_mutex_init(&log->lock, NULL);
-	log->fd = open_log(path);
-	if (log->fd < 0) {
-		snprintf(err, errlen, "cannot open access log %s: %s", path, strerror(errno));
+	if (accesslog_set_path(log, path, err, errlen) < 0) {
 		pthread_mutex_destroy(&log->lock);
 		free(log);
 		return NULL;
@@ -50,21 +50,46 @@ struct accesslog *accesslog_open(const char *path, char *err, size_t errlen)
 	return log;
 }
 
-int accesslog_reopen(struct accesslog *log)
+int accesslog_set_path(struct accesslog *log, const char *path, char *err, size_t errlen)
 {
 	int fd, old;
 
-	if (!log)
-		return 0;
-	fd = open_log(log->path);
-	if (fd < 0)
+	if (strlen(path) >= sizeof(log->path)) {
+		snprintf(err, errlen, "access log path longer than %zu bytes", sizeof(log->path) - 1);
 		return -1;
+	}
+	fd = open_log(path);
+	if (fd < 0 && errno) {
+		snprintf(err, errlen, "cannot open access log %s: %s", path, strerror(errno));
+		return -1;
+	}
 	pthread_mutex_lock(&log->lock);
 	old = log->fd;
 	log->fd = fd;
+	snprintf(log->path, sizeof(log->path), "%s", path);
 	log->write_failed = 0;
+	__atomic_store_n(&log->enabled, fd >= 0, __ATOMIC_RELAXED);
 	pthread_mutex_unlock(&log->lock);
-	close(old);
+	if (old >= 0)
+		close(old);
+	return 0;
+}
+
+int accesslog_reopen(struct accesslog *log)
+{
+	char path[sizeof(log->path)], err[256];
+
+	if (!log)
+		return 0;
+	pthread_mutex_lock(&log->lock);
+	memcpy(path, log->path, sizeof(path));
+	pthread_mutex_unlock(&log->lock);
+	if (!path[0])
+		return 0;
+	if (accesslog_set_path(log, path, err, sizeof(err)) < 0) {
+		errno = errno ? errno : EIO;
+		return -1;
+	}
 	return 0;
 }
 
@@ -72,7 +97,8 @@ void accesslog_close(struct accesslog *log)
 {
 	if (!log)
 		return;
-	close(log->fd);
+	if (log->fd >= 0)
+		close(log->fd);
 	pthread_mutex_destroy(&log->lock);
 	free(log);
 }
@@ -152,7 +178,7 @@ static void accesslog_put(struct accesslog *log, const char *text, size_t len)
 {
 	pthread_mutex_lock(&log->lock);
 	/* O_APPEND makes each write atomic with respect to the others */
-	if (write(log->fd, text, len) < 0) {
+	if (log->fd >= 0 && write(log->fd, text, len) < 0) {
 		/* a full disk must not stop traffic: the line is lost, and the
 		 * daemon log says so once (until the next reopen) */
 		if (!log->write_failed)
@@ -168,7 +194,7 @@ void accesslog_write(struct accesslog *log, const struct accesslog_entry *e)
 	char line[LINE_MAX_LEN];
 	int n;
 
-	if (!log)
+	if (!log || !__atomic_load_n(&log->enabled, __ATOMIC_RELAXED))
 		return;
 	n = accesslog_format(line, sizeof(line), e);
 	if (n > 0)
@@ -187,7 +213,7 @@ void accesslog_queue(struct accesslog *log, struct accesslog_batch *batch,
 {
 	int n;
 
-	if (!log)
+	if (!log || !__atomic_load_n(&log->enabled, __ATOMIC_RELAXED))
 		return;
 	/* the longest line fits in the room that is always left */
 	if (sizeof(batch->buf) - batch->len < LINE_MAX_LEN + 1)

@@ -34,9 +34,15 @@ struct accesslog_entry {
 	const char *content_type; size_t content_type_len;
 };
 
-/* path "" means no log (returns NULL with *ok 1), "-" standard output. */
+/* path "" means no log (an access log that writes nothing until a reload
+ * gives it a path), "-" standard output. NULL with a message in err when
+ * the file cannot be opened. */
 struct accesslog *accesslog_open(const char *path, char *err, size_t errlen);
-/* Reopen the file (after logrotate); keeps the old one on failure. */
+/* Switch to path ("" none) from the next line on (a reload). On failure
+ * keeps writing where it did, with a message in err. 0 or -1. */
+int accesslog_set_path(struct accesslog *log, const char *path, char *err, size_t errlen);
+/* Reopen the file (after logrotate); keeps the old one on failure (-1 with
+ * errno set). */
 int accesslog_reopen(struct accesslog *log);
 void accesslog_close(struct accesslog *log);
 

@@ -726,6 +726,11 @@ struct auth_nonces {
 	struct nonce_bucket *buckets;
 };
 
+void auth_nonces_set_lifetime(struct auth_nonces *n, unsigned lifetime)
+{
+	__atomic_store_n(&n->lifetime, lifetime, __ATOMIC_RELAXED);
+}
+
 struct auth_nonces *auth_nonces_new(const uint8_t secret[32], unsigned lifetime,
 				    size_t table_size)
 {
@@ -834,7 +839,7 @@ static enum auth_nonce_check nonce_verify(struct auth_nonces *n, const char *non
 		age = (uint64_t)now - t;
 	else
 		age = t - (uint64_t)now;
-	if (age > n->lifetime)
+	if (age > __atomic_load_n(&n->lifetime, __ATOMIC_RELAXED))
 		return AUTH_NONCE_STALE;
 	return AUTH_NONCE_VALID;
 }

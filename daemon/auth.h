@@ -104,6 +104,9 @@ struct auth_nonces;
 struct auth_nonces *auth_nonces_new(const uint8_t secret[32], unsigned lifetime,
 				    size_t table_size);
 void auth_nonces_free(struct auth_nonces *n);
+/* Change the lifetime (a reload); nonces already out are judged by the new
+ * one. Thread-safe. */
+void auth_nonces_set_lifetime(struct auth_nonces *n, unsigned lifetime);
 
 /* Write a fresh nonce (NUL-terminated) into out (>= AUTH_NONCE_MAX + 1). */
 void auth_nonce_make(struct auth_nonces *n, int64_t now, char *out);

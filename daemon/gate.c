@@ -20,6 +20,7 @@
 #include "metrics.h"
 #include "passwd.h"
 #include "sessions.h"
+#include "snapshot.h"
 #include "store.h"
 
 #define CACHE_SLOTS        16384    /* power of two */
@@ -58,7 +59,14 @@ struct cache {
 };
 
 struct gate {
-	const struct config *cfg;
+	const struct config *cfg;   /* as started: what only a restart changes */
+	/* what a reload changes: the realm and schemes as a snapshot (the
+	 * realm is a string), the plain numbers as atomics */
+	struct snapshot_slot live;
+	int live_ready;
+	unsigned cache_ttl;               /* atomic */
+	unsigned audit_retention_days;    /* atomic */
+	int republish_realm;              /* atomic: maint thread rewrites the realm */
 	uint8_t cache_key[32];      /* two SipHash keys */
 	struct cache cache;
 	uint64_t epoch;                   /* atomic */
@@ -89,6 +97,7 @@ struct gate {
 	size_t n_thread_stores;
 	struct store_generations gens;
 	int db_down;
+	uint64_t dropped_reported;        /* audit_dropped when last logged */
 	struct sessions *sessions;        /* intercept mode only */
 };
 
@@ -169,13 +178,14 @@ static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *
 	int64_t now = mono_now();
 	int found = 0;
 
-	if (g->cfg->cache_ttl == 0)
+	if (__atomic_load_n(&g->cache_ttl, __ATOMIC_RELAXED) == 0)
 		return 0;
+	/* the key is a keyed hash of a valid password: compared in constant time */
 	pthread_mutex_lock(m);
 	for (size_t i = 0; i < CACHE_PROBE; i++) {
 		struct cache_entry *e = &g->cache.slots[(base & ~(size_t)(CACHE_PROBE - 1)) + i];
 
-		if (e->epoch == epoch && e->until > now && memcmp(e->key, key, 32) == 0) {
+		if (e->epoch == epoch && e->until > now && CRYPTO_memcmp(e->key, key, 32) == 0) {
 			*out = *e;
 			found = 1;
 			break;
@@ -193,8 +203,9 @@ static void cache_put(struct gate *g, const struct cache_entry *in, uint64_t epo
 	pthread_mutex_t *m = &g->cache.stripes[(base / CACHE_PROBE) % CACHE_STRIPES];
 	int64_t now = mono_now();
 	struct cache_entry *victim = NULL;
+	unsigned ttl = __atomic_load_n(&g->cache_ttl, __ATOMIC_RELAXED);
 
-	if (g->cfg->cache_ttl == 0)
+	if (ttl == 0)
 		return;
 	pthread_mutex_lock(m);
 	for (size_t i = 0; i < CACHE_PROBE; i++) {
@@ -209,7 +220,7 @@ static void cache_put(struct gate *g, const struct cache_entry *in, uint64_t epo
 	}
 	*victim = *in;
 	victim->epoch = epoch;
-	victim->until = now + g->cfg->cache_ttl;
+	victim->until = now + ttl;
 	pthread_mutex_unlock(m);
 }
 
@@ -659,6 +670,24 @@ static int digest_uri_matches(const char *uri, const char *target, size_t target
 	return sep && !memchr(sep + 3, '/', (size_t)(target + target_len - ulen - sep - 3));
 }
 
+/* Whether the running configuration offers the scheme of c (and, for
+ * Digest, in its realm). */
+static int gate_scheme_offered(struct gate *g, const struct auth_credentials *c)
+{
+	struct snapshot *s = snapshot_slot_get(&g->live);
+	const struct config *cfg = &s->cfg;
+	int ok;
+
+	if (c->scheme == AUTH_SCHEME_BASIC)
+		ok = (cfg->schemes & CONFIG_SCHEME_BASIC) != 0;
+	else
+		ok = (cfg->schemes & (c->alg == AUTH_DIGEST_SHA256 ? CONFIG_SCHEME_DIGEST_SHA256
+								   : CONFIG_SCHEME_DIGEST_MD5)) &&
+		     strcmp(c->realm, cfg->realm) == 0;
+	snapshot_release(s);
+	return ok;
+}
+
 /* Both entry points meet here with parsed credentials. */
 static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			    struct auth_credentials *c, int from_form, struct gate_result *res,
@@ -682,7 +711,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	}
 
 	if (c->scheme == AUTH_SCHEME_BASIC) {
-		if (!(g->cfg->schemes & CONFIG_SCHEME_BASIC))
+		if (!gate_scheme_offered(g, c))
 			goto malformed;
 		cache_key(g, CACHE_BASIC, c->username, strlen(c->username), c->password,
 			  c->password_len, key);
@@ -696,10 +725,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	}
 
 	/* Digest (RFC 7616) */
-	if (!(g->cfg->schemes & (c->alg == AUTH_DIGEST_SHA256 ? CONFIG_SCHEME_DIGEST_SHA256
-							 : CONFIG_SCHEME_DIGEST_MD5)))
-		goto malformed;
-	if (strcmp(c->realm, g->cfg->realm) != 0)
+	if (!gate_scheme_offered(g, c))
 		goto malformed;
 	/* the uri parameter must name this request (§3.4.6), so a captured
 	 * header cannot be replayed against another resource */
@@ -1015,6 +1041,20 @@ static void maint_write_audit(struct gate *g)
 	}
 }
 
+/* Say in the log when the queue overflowed, at most once a period, with
+ * the count since the last report (the total is in the metrics). */
+static void maint_report_dropped(struct gate *g)
+{
+	uint64_t dropped = metrics_get(audit_dropped);
+
+	if (dropped == g->dropped_reported)
+		return;
+	log_error("audit: queue full (%u records): %llu failure records lost, %llu in all",
+		  g->cfg->audit_queue_size, (unsigned long long)(dropped - g->dropped_reported),
+		  (unsigned long long)dropped);
+	g->dropped_reported = dropped;
+}
+
 static void maint_write_logins(struct gate *g)
 {
 	size_t n;
@@ -1028,8 +1068,28 @@ static void maint_write_logins(struct gate *g)
 		g->n_logins = 0;
 	}
 	pthread_mutex_unlock(&g->q_lock);
-	for (size_t i = 0; copy && i < n; i++)
-		store_user_touch_login(g->store, copy[i].name, copy[i].when);
+	for (size_t i = 0; copy && i < n; i++) {
+		int rc = store_user_touch_login(g->store, copy[i].name, copy[i].when);
+
+		if (rc < 0) {
+			/* each try waits out the busy timeout: one failure ends the
+			 * batch, so a locked database cannot hold the audit writer
+			 * back for a busy timeout per user */
+			if (!g->db_down)
+				log_error("last-login times: cannot write to the database (%s); %zu dropped, "
+					  "audit records wait in memory, authenticated traffic continues",
+					  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
+					  n - i);
+			g->db_down = 1;
+			metrics_set(db_ok, 0);
+			break;
+		}
+		if (g->db_down && i == 0) {
+			log_notice("database writable again");
+			g->db_down = 0;
+			metrics_set(db_ok, 1);
+		}
+	}
 	free(copy);
 }
 
@@ -1056,10 +1116,25 @@ static void maint_poll_generations(struct gate *g)
 
 static void maint_prune(struct gate *g)
 {
-	int64_t cutoff = loop_wall_ms() - (int64_t)g->cfg->audit_retention_days * 86400 * 1000;
+	unsigned days = __atomic_load_n(&g->audit_retention_days, __ATOMIC_RELAXED);
+	int64_t cutoff = loop_wall_ms() - (int64_t)days * 86400 * 1000;
 
 	if (store_failures_prune(g->store, cutoff) < 0)
 		log_warn("audit: pruning old records failed");
+}
+
+static int gate_publish_realm(const struct config *cfg, struct store *st);
+
+/* The store is the maint thread's: a reload that changed the realm or the
+ * schemes asks this thread to record them for the CLI. */
+static void maint_republish_realm(struct gate *g)
+{
+	struct snapshot *s = snapshot_slot_get(&g->live);
+
+	if (gate_publish_realm(&s->cfg, g->store) < 0)
+		log_warn("auth: cannot record the new realm in the database; the CLI may "
+			 "store Digest hashes for the old one until the next reload");
+	snapshot_release(s);
 }
 
 static void *maint_thread(void *arg)
@@ -1087,7 +1162,10 @@ static void *maint_thread(void *arg)
 		pthread_mutex_unlock(&g->q_lock);
 
 		maint_write_audit(g);
+		maint_report_dropped(g);
 		maint_write_logins(g);
+		if (__atomic_exchange_n(&g->republish_realm, 0, __ATOMIC_ACQ_REL))
+			maint_republish_realm(g);
 		now = loop_mono_ms();
 		if (now - last_gen >= 500 || flush) {
 			maint_poll_generations(g);
@@ -1114,27 +1192,35 @@ void gate_flush(struct gate *g)
 
 int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale)
 {
-	return auth_challenge_headers(buf, len, "Proxy-Authenticate", g->cfg->schemes,
-				      g->cfg->realm, g->nonces, mono_now(), stale);
+	struct snapshot *s = snapshot_slot_get(&g->live);
+	int n = auth_challenge_headers(buf, len, "Proxy-Authenticate", s->cfg.schemes,
+				       s->cfg.realm, g->nonces, mono_now(), stale);
+
+	snapshot_release(s);
+	return n;
 }
 
-int gate_has_schemes(const struct gate *g)
+int gate_has_schemes(struct gate *g)
 {
-	return g->cfg->schemes != 0;
+	struct snapshot *s = snapshot_slot_get(&g->live);
+	int any = s->cfg.schemes != 0;
+
+	snapshot_release(s);
+	return any;
 }
 
 /* Record the Digest realm for the CLI (it stores HA1 only while Digest is
  * on); with Digest off, stored HA1 values are removed (SPEC §2). */
-static int gate_publish_realm(struct gate *g, struct store *st)
+static int gate_publish_realm(const struct config *cfg, struct store *st)
 {
-	if (g->cfg->schemes & (CONFIG_SCHEME_DIGEST_MD5 | CONFIG_SCHEME_DIGEST_SHA256)) {
+	if (cfg->schemes & (CONFIG_SCHEME_DIGEST_MD5 | CONFIG_SCHEME_DIGEST_SHA256)) {
 		char old[256];
 
 		if (store_meta_get(st, "digest_realm", old, sizeof(old)) == 0 &&
-		    strcmp(old, g->cfg->realm) != 0)
+		    strcmp(old, cfg->realm) != 0)
 			log_warn("auth: the realm changed from \"%s\"; Digest works for a user again "
 				 "once the password is set anew", old);
-		return store_meta_set(st, "digest_realm", g->cfg->realm);
+		return store_meta_set(st, "digest_realm", cfg->realm);
 	}
 	if (store_meta_del(st, "digest_realm") < 0)
 		return -1;
@@ -1153,6 +1239,19 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	g->cfg = cfg;
 	g->epoch = 1;
+	g->cache_ttl = cfg->cache_ttl;
+	g->audit_retention_days = cfg->audit_retention_days;
+	{
+		struct snapshot *s = snapshot_new(cfg);
+
+		if (!s) {
+			snprintf(err, errlen, "out of memory");
+			free(g);
+			return NULL;
+		}
+		snapshot_slot_init(&g->live, s);
+		g->live_ready = 1;
+	}
 	pthread_rwlock_init(&g->wl_lock, NULL);
 	pthread_mutex_init(&g->q_lock, NULL);
 	pthread_cond_init(&g->q_cond, NULL);
@@ -1195,7 +1294,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	g->store = store_open(cfg->db_path, err, errlen);
 	if (!g->store)
 		goto fail;
-	if (gate_publish_realm(g, g->store) < 0 || gate_load_whitelist(g, g->store) < 0 ||
+	if (gate_publish_realm(cfg, g->store) < 0 || gate_load_whitelist(g, g->store) < 0 ||
 	    store_generations(g->store, &g->gens) < 0) {
 		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
 		goto fail;
@@ -1229,6 +1328,35 @@ fail:
 	return NULL;
 }
 
+int gate_reconfigure(struct gate *g, const struct config *cfg)
+{
+	struct snapshot *fresh = snapshot_new(cfg), *old;
+	int auth_changed, ttl_changed;
+
+	if (!fresh)
+		return -1;
+	old = snapshot_slot_get(&g->live);
+	auth_changed = old->cfg.schemes != cfg->schemes || strcmp(old->cfg.realm, cfg->realm) != 0;
+	snapshot_release(old);
+	snapshot_slot_publish(&g->live, fresh);
+	ttl_changed = __atomic_exchange_n(&g->cache_ttl, cfg->cache_ttl, __ATOMIC_RELAXED) !=
+		      cfg->cache_ttl;
+	__atomic_store_n(&g->audit_retention_days, cfg->audit_retention_days, __ATOMIC_RELAXED);
+	auth_nonces_set_lifetime(g->nonces, cfg->nonce_lifetime);
+	lockout_set_limits(g->lock_addr, cfg->lockout_threshold, cfg->lockout_window,
+			   cfg->lockout_duration);
+	lockout_set_limits(g->lock_user, cfg->lockout_threshold, cfg->lockout_window,
+			   cfg->lockout_duration);
+	/* a shorter TTL must bind entries cached under the longer one too */
+	if (ttl_changed || auth_changed)
+		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
+	if (auth_changed) {
+		__atomic_store_n(&g->republish_realm, 1, __ATOMIC_RELEASE);
+		gate_flush(g);
+	}
+	return 0;
+}
+
 void gate_free(struct gate *g)
 {
 	if (!g)
@@ -1258,5 +1386,7 @@ void gate_free(struct gate *g)
 	pthread_rwlock_destroy(&g->wl_lock);
 	pthread_mutex_destroy(&g->q_lock);
 	pthread_cond_destroy(&g->q_cond);
+	if (g->live_ready)
+		snapshot_slot_fini(&g->live);
 	free(g);
 }

@@ -135,7 +135,16 @@ struct store *gate_store(struct gate *g);
 int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale);
 
 /* Whether the configuration offers any scheme at all. */
-int gate_has_schemes(const struct gate *g);
+int gate_has_schemes(struct gate *g);
+
+/*
+ * Apply a reloaded configuration (SIGHUP): schemes, realm, credential cache
+ * TTL, Digest nonce lifetime, lockout limits, audit retention. cfg is
+ * borrowed for the call (copied); its other fields are ignored, they need a
+ * restart. Checks in progress finish under the settings they started with.
+ * 0, or -1 out of memory (nothing changed).
+ */
+int gate_reconfigure(struct gate *g, const struct config *cfg);
 
 /* Flush the audit queue now (at shutdown). */
 void gate_flush(struct gate *g);

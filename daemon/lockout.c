@@ -194,6 +194,21 @@ static struct slot *bucket_find(struct slot *bucket, uint64_t h)
 	return NULL;
 }
 
+/* The limits change on a reload while other threads count: each is read
+ * whole (a check may see one old and one new limit for that one call). */
+static unsigned limit(const unsigned *field)
+{
+	return __atomic_load_n(field, __ATOMIC_RELAXED);
+}
+
+void lockout_set_limits(struct lockout *l, unsigned threshold, unsigned window_s,
+			unsigned duration_s)
+{
+	__atomic_store_n(&l->threshold, threshold, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->window, window_s, __ATOMIC_RELAXED);
+	__atomic_store_n(&l->duration, duration_s, __ATOMIC_RELAXED);
+}
+
 /* The slot to give a new key; see the comment at the top for the order. */
 static struct slot *bucket_victim(const struct lockout *l, struct slot *bucket,
 				  int64_t now)
@@ -206,7 +221,7 @@ static struct slot *bucket_victim(const struct lockout *l, struct slot *bucket,
 
 		if (s->hash == 0)
 			return s;
-		if (!locked && now - s->window_start >= (int64_t)l->window)
+		if (!locked && now - s->window_start >= (int64_t)limit(&l->window))
 			return s;
 		if (locked) {
 			if (soonest == NULL || s->locked_until < soonest->locked_until)
@@ -235,7 +250,7 @@ int lockout_check_known(struct lockout *l, const void *key, size_t keylen, int64
 
 	if (known != NULL)
 		*known = 0;
-	if (l->threshold == 0)
+	if (limit(&l->threshold) == 0)
 		return 0;
 	bucket = bucket_lock(l, key, keylen, &h);
 	s = bucket_find(bucket, h);
@@ -246,7 +261,7 @@ int lockout_check_known(struct lockout *l, const void *key, size_t keylen, int64
 		if (retry_after != NULL) {
 			int64_t left = s->locked_until - now;
 
-			*retry_after = left > (int64_t)l->duration ? l->duration
+			*retry_after = left > (int64_t)limit(&l->duration) ? limit(&l->duration)
 								   : (unsigned)left;
 		}
 	}
@@ -260,7 +275,7 @@ int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
 	uint64_t h;
 	int started = 0;
 
-	if (l->threshold == 0)
+	if (limit(&l->threshold) == 0)
 		return 0;
 	bucket = bucket_lock(l, key, keylen, &h);
 	s = bucket_find(bucket, h);
@@ -275,16 +290,16 @@ int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
 	s->touched = __atomic_add_fetch(&l->clock, 1, __ATOMIC_RELAXED);
 	/* a fixed window from the first failure: failures spread wider than
 	 * window_s never add up to a lockout */
-	if (now - s->window_start >= (int64_t)l->window || now < s->window_start) {
+	if (now - s->window_start >= (int64_t)limit(&l->window) || now < s->window_start) {
 		s->window_start = now;
 		s->failures = 0;
 	}
 	s->failures++;
-	if (s->failures >= l->threshold) {
-		s->locked_until = now + (int64_t)l->duration;
+	if (s->failures >= limit(&l->threshold)) {
+		s->locked_until = now + (int64_t)limit(&l->duration);
 		s->failures = 0;
 		s->window_start = now;
-		started = l->duration > 0;
+		started = limit(&l->duration) > 0;
 	}
 out:
 	bucket_unlock(l, bucket);
@@ -296,7 +311,7 @@ void lockout_success(struct lockout *l, const void *key, size_t keylen)
 	struct slot *bucket, *s;
 	uint64_t h;
 
-	if (l->threshold == 0)
+	if (limit(&l->threshold) == 0)
 		return;
 	bucket = bucket_lock(l, key, keylen, &h);
 	s = bucket_find(bucket, h);

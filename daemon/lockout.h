@@ -32,6 +32,11 @@ struct lockout *lockout_new(size_t slots, unsigned threshold, unsigned window_s,
 			    unsigned duration_s, const uint8_t key[LOCKOUT_KEY_LEN]);
 void lockout_free(struct lockout *l);
 
+/* Change the limits (a reload). Counts and lockouts in force are kept; a
+ * threshold of 0 turns the table off from now on. Thread-safe. */
+void lockout_set_limits(struct lockout *l, unsigned threshold, unsigned window_s,
+			unsigned duration_s);
+
 /* 0 if key[0..keylen) may try; 1 if it is locked, with *retry_after set to
  * the seconds left (at least 1). retry_after may be NULL. */
 int lockout_check(struct lockout *l, const void *key, size_t keylen, int64_t now,

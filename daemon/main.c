@@ -5,9 +5,9 @@
  *   portcullisd -t -c FILE    check the configuration and exit
  *
  * Signals are taken by the main thread alone (blocked everywhere else):
- * SIGHUP re-opens the access log and re-applies the log level, SIGTERM and
- * SIGINT drain and stop; in intercept mode the daemon's nftables table
- * goes with it (gate_free).
+ * SIGHUP reloads the configuration (see reload() for what changes without
+ * a restart) and re-opens the access log, SIGTERM and SIGINT drain and stop;
+ * in intercept mode the daemon's nftables table goes with it (gate_free).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,8 +25,11 @@
 #include "config.h"
 #include "gate.h"
 #include "log.h"
+#include "loop.h"
 #include "portal.h"
+#include "process.h"
 #include "proxy.h"
+#include "snapshot.h"
 
 #define DEFAULT_CONFIG "/etc/portcullis/portcullis.conf"
 #define DRAIN_SECONDS  10
@@ -50,34 +53,95 @@ static int apply_log_level(const struct config *cfg)
 	return 0;
 }
 
-static void reload(const char *path, struct config *cfg, struct accesslog *alog)
+/*
+ * SIGHUP. A file that fails the same checks as -t is refused as a whole and
+ * the running configuration stays. Otherwise what can change without new
+ * listeners, threads or database takes effect: the gate and the proxy each
+ * get an immutable snapshot (snapshot.h), so a worker in the middle of a
+ * request never sees half a configuration; settings that need a restart
+ * keep their running values and are named in the log. The access log is
+ * re-opened either way (logrotate's postrotate sends SIGHUP).
+ */
+static void reload(const char *path, struct config *running, struct gate *gate,
+		   struct proxy *proxy, struct accesslog *alog)
 {
 	struct config *fresh = malloc(sizeof(*fresh));
-	char err[512];
+	char err[512], restart[384];
+	int reopened = 0;
 
 	sd_notify(0, "RELOADING=1");
 	if (!fresh) {
-		log_error("reload: out of memory");
-	} else if (config_load(fresh, path, err, sizeof(err)) < 0) {
-		log_error("reload refused, the running configuration stays: %s", err);
-	} else {
-		/* what can change without new listeners takes effect now; the
-		 * rest needs a restart and is said so */
-		strcpy(cfg->log_level, fresh->log_level);
-		apply_log_level(cfg);
-		log_notice("configuration reloaded from %s", path);
+		log_error("reload refused, the running configuration stays: out of memory");
+		goto reopen;
 	}
+	if (config_load(fresh, path, err, sizeof(err)) < 0) {
+		log_error("reload refused, the running configuration stays: %s", err);
+		goto reopen;
+	}
+	if (snapshot_keep_restart_keys(fresh, running, restart, sizeof(restart)) > 0)
+		log_warn("reload: %s changed; that needs a restart, the running value%s stay%s",
+			 restart, strchr(restart, ',') ? "s" : "", strchr(restart, ',') ? "" : "s");
+	if (strcmp(fresh->access_log, running->access_log) != 0) {
+		if (accesslog_set_path(alog, fresh->access_log, err, sizeof(err)) < 0) {
+			log_error("reload: %s; the access log stays %s", err,
+				  running->access_log[0] ? running->access_log : "off");
+			memcpy(fresh->access_log, running->access_log, sizeof(fresh->access_log));
+		} else {
+			log_notice("access log now %s", fresh->access_log[0] ? fresh->access_log : "off");
+			reopened = 1;
+		}
+	}
+	if (gate_reconfigure(gate, fresh) < 0 || proxy_reconfigure(proxy, fresh) < 0) {
+		/* the gate may have taken the new settings already: put the old
+		 * ones back so both halves agree */
+		gate_reconfigure(gate, running);
+		log_error("reload refused, the running configuration stays: out of memory");
+		goto reopen;
+	}
+	*running = *fresh;
+	apply_log_level(running);
+	log_notice("configuration reloaded from %s", path);
+reopen:
 	free(fresh);
-	if (accesslog_reopen(alog) < 0)
+	if (!reopened && accesslog_reopen(alog) < 0)
 		log_error("reload: cannot reopen the access log: %s", strerror(errno));
 	sd_notify(0, "READY=1");
+}
+
+/*
+ * The watchdog stands for the whole daemon, not for this thread: ping only
+ * while every worker loop still runs its once-a-second tick, so that a
+ * wedged worker gets the daemon restarted. Pings go out every half period
+ * (the loop wakes every quarter), also while signals keep arriving.
+ */
+static void watchdog_ping(struct proxy *proxy, uint64_t watchdog_usec, int64_t *last_ping_ms,
+			  int *stuck)
+{
+	int64_t now = loop_mono_ms(), period_ms = (int64_t)(watchdog_usec / 1000);
+	int64_t max_age_ms = period_ms / 2 > 3000 ? period_ms / 2 : 3000;
+
+	if (now - *last_ping_ms < period_ms / 2)
+		return;
+	if (!proxy_alive(proxy, max_age_ms)) {
+		if (!*stuck)
+			log_error("a worker loop has not run for %lld ms: no watchdog ping, "
+				  "systemd will restart the daemon", (long long)max_age_ms);
+		*stuck = 1;
+		return;
+	}
+	*stuck = 0;
+	sd_notify(0, "WATCHDOG=1");
+	*last_ping_ms = now;
 }
 
 int main(int argc, char **argv)
 {
 	const char *path = DEFAULT_CONFIG;
 	int check_only = 0, opt, rc = 1;
-	static struct config cfg;
+	/* cfg is what the daemon started with, borrowed by every module for
+	 * what only a restart changes, and never written after the start;
+	 * running follows the reloads (main thread only) */
+	static struct config cfg, running;
 	char err[512];
 	struct accesslog *alog = NULL;
 	struct gate *gate = NULL;
@@ -86,6 +150,9 @@ int main(int argc, char **argv)
 	struct portal_server *portal = NULL;
 	sigset_t sigs;
 	uint64_t watchdog_usec = 0;
+	int64_t last_ping_ms = 0;
+	int stuck = 0;
+	unsigned long max_fds = 0;
 
 	while ((opt = getopt(argc, argv, "c:th")) != -1) {
 		switch (opt) {
@@ -100,11 +167,24 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(LOG_LEVEL_INFO, getenv("JOURNAL_STREAM") != NULL);
+	/* before the configuration or anything secret is read */
+	if (process_harden(&max_fds, err, sizeof(err)) < 0) {
+		fprintf(stderr, "portcullisd: %s\n", err);
+		return 1;
+	}
 	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "portcullisd: %s\n", err);
 		return 1;
 	}
 	if (check_only) {
+		char url[512];
+
+		/* what the start would refuse across sections, -t says too */
+		if (cfg.intercept_interface[0] &&
+		    proxy_portal_url(&cfg, url, sizeof(url), err, sizeof(err)) < 0) {
+			fprintf(stderr, "portcullisd: %s: %s\n", path, err);
+			return 1;
+		}
 		printf("%s: configuration OK\n", path);
 		return 0;
 	}
@@ -125,12 +205,12 @@ int main(int argc, char **argv)
 	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (cfg.access_log[0]) {
-		alog = accesslog_open(cfg.access_log, err, sizeof(err));
-		if (!alog) {
-			log_error("%s", err);
-			goto out;
-		}
+	running = cfg;
+	/* always an object, so a reload can turn the access log on */
+	alog = accesslog_open(cfg.access_log, err, sizeof(err));
+	if (!alog) {
+		log_error("%s", err);
+		goto out;
 	}
 	gate = gate_new(&cfg, err, sizeof(err));
 	if (!gate) {
@@ -165,7 +245,8 @@ int main(int argc, char **argv)
 			   cfg.intercept_interface, cfg.intercept_http_port, cfg.intercept_https_port);
 	for (size_t i = 0; i < cfg.n_proxy_listen; i++)
 		log_notice("explicit proxy listening on %s", cfg.proxy_listen[i].text);
-	log_notice("portcullisd started: %u workers, database %s", proxy_workers(proxy), cfg.db_path);
+	log_notice("portcullisd started: %u workers, database %s, %lu descriptors, no core dumps",
+		   proxy_workers(proxy), cfg.db_path, max_fds);
 	sd_notify(0, "READY=1");
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;
@@ -175,17 +256,16 @@ int main(int argc, char **argv)
 		int sig;
 
 		if (watchdog_usec) {
-			ts.tv_sec = (time_t)(watchdog_usec / 2 / 1000000);
-			ts.tv_nsec = (long)(watchdog_usec / 2 % 1000000) * 1000;
+			ts.tv_sec = (time_t)(watchdog_usec / 4 / 1000000);
+			ts.tv_nsec = (long)(watchdog_usec / 4 % 1000000) * 1000;
 		}
 		sig = sigtimedwait(&sigs, NULL, &ts);
-		if (sig < 0) {
-			if (watchdog_usec)
-				sd_notify(0, "WATCHDOG=1");
+		if (watchdog_usec)
+			watchdog_ping(proxy, watchdog_usec, &last_ping_ms, &stuck);
+		if (sig < 0)
 			continue;
-		}
 		if (sig == SIGHUP) {
-			reload(path, &cfg, alog);
+			reload(path, &running, gate, proxy, alog);
 			continue;
 		}
 		log_notice("signal %d: draining connections (up to %d s)", sig, DRAIN_SECONDS);

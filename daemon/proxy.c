@@ -29,6 +29,7 @@
 #include "nft.h"
 #include "pool.h"
 #include "relay.h"
+#include "snapshot.h"
 
 #define BUF_SIZE        (32 * 1024)
 #define HEAD_BUF_MAX    (HTTP_MAX_HEAD + 1024)
@@ -144,6 +145,12 @@ struct listener {
 
 struct worker {
 	struct proxy *p;
+	/* the configuration this worker runs with: its own reference, switched
+	 * on the tick after a reload, so requests read it without a lock */
+	struct snapshot *snap;
+	const struct config *cfg;
+	uint64_t snap_generation;
+	int64_t heartbeat_ms;     /* atomic: monotonic time of the last tick */
 	unsigned index;
 	struct loop *loop;
 	pthread_t thread;
@@ -162,7 +169,9 @@ struct worker {
 };
 
 struct proxy {
-	const struct config *cfg;
+	const struct config *cfg;         /* as started: listeners, workers */
+	struct snapshot_slot live;        /* reloadable settings */
+	int live_ready;
 	struct gate *gate;
 	struct accesslog *log;
 	struct pool *dns;
@@ -300,9 +309,9 @@ static const char *const builtin_deny[] = {
 
 /* SPEC §7: the proxy must not be a way into the gateway itself or into
  * what lies behind loopback and link-local (cloud metadata services). */
-static const char *dest_refused(struct proxy *p, const struct sockaddr_storage *ss, uint16_t port)
+static const char *dest_refused(struct proxy *p, const struct config *cfg,
+				const struct sockaddr_storage *ss, uint16_t port)
 {
-	const struct config *cfg = p->cfg;
 	struct cidr c;
 
 	for (size_t i = 0; i < sizeof(builtin_deny) / sizeof(builtin_deny[0]); i++) {
@@ -545,7 +554,9 @@ static void conn_close(struct conn *c, const char *why)
 static void conn_finish_exchange(struct conn *c)
 {
 	struct exchange *x = c->x;
-	int keep = x && x->client_keepalive && !c->close_after;
+	/* while draining, a finished exchange ends its connection: no new
+	 * request may start on it */
+	int keep = x && x->client_keepalive && !c->close_after && !c->w->draining;
 
 	conn_log_exchange(c);
 	if (x && x->response_started && !x->upstream_keep && c->uw.fd >= 0)
@@ -561,7 +572,7 @@ static void conn_finish_exchange(struct conn *c)
 		return;
 	}
 	c->state = CS_IDLE;
-	c->deadline = loop_now(c->w->loop) + c->w->p->cfg->idle_timeout;
+	c->deadline = loop_now(c->w->loop) + c->w->cfg->idle_timeout;
 	buf_trim(&c->to_up);
 	buf_trim(&c->ubuf);
 }
@@ -650,7 +661,7 @@ static int upstream_head_is_hop(const struct http_response *r, struct http_span 
 static int conn_send_response_head(struct conn *c, const struct http_response *r)
 {
 	struct exchange *x = c->x;
-	const struct config *cfg = c->w->p->cfg;
+	const struct config *cfg = c->w->cfg;
 	char line[256];
 	int upgrade = r->status == 101;
 	int n;
@@ -754,7 +765,7 @@ static void conn_relay_response(struct conn *c)
 				x->upstream_keep = 0;
 				metrics_inc(tunnels);
 				c->state = CS_TUNNEL;
-				c->deadline = loop_now(w->loop) + w->p->cfg->tunnel_idle_timeout;
+				c->deadline = loop_now(w->loop) + w->cfg->tunnel_idle_timeout;
 				if (buf_append(&c->to_cl, c->ubuf.data + c->ubuf.start, buf_len(&c->ubuf)) < 0)
 					goto oom;
 				x->bytes_to_client += buf_len(&c->ubuf);
@@ -880,13 +891,13 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 			return;
 		}
 		c->state = CS_EXCHANGE;
-		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		if (c->x->method == HTTP_METHOD_CONNECT) {
 			c->x->tag = "TCP_TUNNEL";
 			c->x->status = 200;
 			metrics_inc(tunnels);
 			c->state = CS_TUNNEL;
-			c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+			c->deadline = loop_now(c->w->loop) + c->w->cfg->tunnel_idle_timeout;
 			/* intercepted TLS: the client thinks it talks to the origin,
 			 * and the peeked ClientHello goes first (it waits in cbuf) */
 			if (c->kind != CK_TLS) {
@@ -919,7 +930,7 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 			/* nothing was asked: an origin talking out of turn is not reused */
 			conn_close_upstream(c);
 		} else if (n > 0 && c->state != CS_TUNNEL) {
-			c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+			c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		}
 	}
 	conn_process(c);
@@ -930,7 +941,6 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 static void conn_connect_next(struct conn *c)
 {
 	struct exchange *x = c->x;
-	struct proxy *p = c->w->p;
 
 	while (x->next_addr < x->n_addrs) {
 		struct sockaddr_storage *ss = &x->addrs[x->next_addr++];
@@ -943,8 +953,8 @@ static void conn_connect_next(struct conn *c)
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 		/* the daemon's own rules skip this mark: it never intercepts itself */
-		if (p->cfg->intercept_interface[0]) {
-			unsigned mark = p->cfg->intercept_mark;
+		if (c->w->p->cfg->intercept_interface[0]) {
+			unsigned mark = c->w->p->cfg->intercept_mark;
 
 			if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
 				log_debug("conn %llu: SO_MARK: %s", (unsigned long long)c->id, strerror(errno));
@@ -964,7 +974,7 @@ static void conn_connect_next(struct conn *c)
 		c->up_port = x->port;
 		snprintf(c->up_peer, sizeof(c->up_peer), "%s", x->peer);
 		c->state = CS_CONNECT;
-		c->deadline = loop_now(c->w->loop) + p->cfg->connect_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->connect_timeout;
 		return;
 	}
 	{
@@ -987,7 +997,7 @@ static void conn_have_addresses(struct conn *c)
 	const char *why = NULL;
 
 	for (size_t i = 0; i < x->n_addrs; i++) {
-		const char *r = dest_refused(p, &x->addrs[i], x->port);
+		const char *r = dest_refused(p, c->w->cfg, &x->addrs[i], x->port);
 
 		if (r) {
 			why = r;
@@ -1099,7 +1109,7 @@ static void conn_resolve(struct conn *c)
 		}
 		c->pending = 1;
 		c->state = CS_RESOLVE;
-		c->deadline = loop_now(c->w->loop) + p->cfg->connect_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->connect_timeout;
 		return;
 	}
 	sa_set_port(&x->addrs[0], x->port);
@@ -1113,7 +1123,7 @@ static void conn_resolve(struct conn *c)
 static int conn_build_upstream_head(struct conn *c, const struct http_request *r)
 {
 	struct exchange *x = c->x;
-	const struct config *cfg = c->w->p->cfg;
+	const struct config *cfg = c->w->cfg;
 	struct buf h = { 0 };
 	char line[512];
 	int n;
@@ -1184,7 +1194,6 @@ oom:
 static void conn_forward(struct conn *c, const struct http_request *r, size_t head_len)
 {
 	struct exchange *x = c->x;
-	struct proxy *p = c->w->p;
 
 	c->cbuf.start += head_len;
 	x->req_body = r->body;
@@ -1205,7 +1214,7 @@ static void conn_forward(struct conn *c, const struct http_request *r, size_t he
 		/* remembered at connect: a getpeername per request cost a syscall */
 		snprintf(x->peer, sizeof(x->peer), "%s", c->up_peer);
 		c->state = CS_EXCHANGE;
-		c->deadline = loop_now(c->w->loop) + p->cfg->upstream_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		return;
 	}
 	if (c->uw.fd >= 0)
@@ -1624,7 +1633,7 @@ static void conn_handle_request(struct conn *c, const struct http_request *r, si
 		conn_error(c, 400, "Bad request: this is a proxy; send absolute URLs (http://host/path).\n");
 		return;
 	}
-	if (r->method == HTTP_METHOD_CONNECT && !connect_port_allowed(p->cfg, x->port)) {
+	if (r->method == HTTP_METHOD_CONNECT && !connect_port_allowed(c->w->cfg, x->port)) {
 		char body[256];
 
 		conn_refused_keep(c, r, head_len);
@@ -1656,7 +1665,7 @@ static void conn_read_head(struct conn *c)
 		return;
 	if (c->state == CS_IDLE) {
 		c->state = CS_HEAD;
-		c->deadline = loop_now(w->loop) + w->p->cfg->header_timeout;
+		c->deadline = loop_now(w->loop) + w->cfg->header_timeout;
 	}
 	pr = http_request_parse(c->cbuf.data + c->cbuf.start, buf_len(&c->cbuf), &w->req, &head_len);
 	switch (pr) {
@@ -1815,7 +1824,7 @@ static int conn_tunnel_splice(struct conn *c)
 		}
 	}
 	if (up || down)
-		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->tunnel_idle_timeout;
 	return 0;
 }
 
@@ -1877,7 +1886,7 @@ static int conn_body_splice(struct conn *c)
 		}
 		if (n < 0)
 			break;
-		c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+		c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		if (x->resp_body == HTTP_BODY_LENGTH) {
 			x->resp_remaining -= (uint64_t)n;
 			if (x->resp_remaining == 0)
@@ -1967,8 +1976,22 @@ static void conn_process(struct conn *c)
 		case CS_CONNECT:
 		case CS_RESOLVE:
 			if (c->x && !c->x->req_done && conn_relay_request_body(c, 0) < 0) {
-				conn_close(c, "bad request body");
-				return;
+				if (c->x->response_started) {
+					conn_close(c, "bad request body");
+					return;
+				}
+				/* RFC 9112 §7.1: a broken chunked body. The origin
+				 * connection is dropped unfinished, so it never takes
+				 * what follows for a request of its own (smuggling), and
+				 * the client is told why; a DNS job that may still hold
+				 * c ignores a conn no longer resolving */
+				conn_close_upstream(c);
+				log_info("conn %llu: bad request: malformed chunked body",
+					 (unsigned long long)c->id);
+				conn_error(c, 400, "Bad request: malformed chunked body.\n");
+				c->cbuf.start = c->cbuf.end;
+				c->client_eof = 1;
+				break;
 			}
 			if (c->state == CS_EXCHANGE) {
 				if (conn_flush_upstream(c) < 0) {
@@ -2101,9 +2124,9 @@ static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t eve
 		if (n > 0) {
 			metrics_add(bytes_from_clients, (uint64_t)n);
 			if (c->state == CS_TUNNEL)
-				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->tunnel_idle_timeout;
+				c->deadline = loop_now(c->w->loop) + c->w->cfg->tunnel_idle_timeout;
 			else if (c->state == CS_EXCHANGE && c->x && !c->x->req_done)
-				c->deadline = loop_now(c->w->loop) + c->w->p->cfg->upstream_timeout;
+				c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		}
 		if (n == 0 && c->state != CS_TUNNEL && c->x && !c->x->req_done) {
 			conn_close(c, "client closed mid-request");
@@ -2157,7 +2180,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		}
 		metrics_inc(connections_total);
 		slot = client_slot(&ss);
-		if (__atomic_add_fetch(&p->open_conns, 1, __ATOMIC_RELAXED) > (int64_t)p->cfg->max_connections) {
+		if (__atomic_add_fetch(&p->open_conns, 1, __ATOMIC_RELAXED) > (int64_t)w->cfg->max_connections) {
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
 			refuse_busy(fd, "total");
 			continue;
@@ -2165,7 +2188,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		/* counters are per hash of the address: a collision can only make
 		 * two clients share a limit, never lift one */
 		if (__atomic_add_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED) >
-		    p->cfg->max_connections_per_client) {
+		    w->cfg->max_connections_per_client) {
 			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
 			refuse_busy(fd, "per-client");
@@ -2188,7 +2211,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		relay_pipe_init(&c->cl_pipe);
 		c->state = CS_IDLE;
 		c->kind = l->kind;
-		c->deadline = loop_now(loop) + p->cfg->header_timeout;
+		c->deadline = loop_now(loop) + w->cfg->header_timeout;
 		if (l->kind != CK_EXPLICIT) {
 			struct sockaddr_storage local;
 			socklen_t llen = sizeof(local);
@@ -2254,7 +2277,8 @@ static void conn_timeout(struct conn *c)
 		/* a DNS job may still hold c: dns_done ignores a conn no longer
 		 * resolving, and close_after keeps a new request from starting */
 		c->close_after = 1;
-		conn_respond(c, 504, "TCP_MISS", NULL,
+		conn_respond(c, 504, "TCP_MISS", NULL, c->state == CS_RESOLVE ?
+			     "Gateway timeout: the origin's name could not be resolved in time.\n" :
 			     "Gateway timeout: the origin did not accept the connection in time.\n", 0);
 		conn_process(c);
 		break;
@@ -2288,7 +2312,18 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	struct worker *w = ud;
 	int64_t now = loop_now(loop);
 	struct conn *c, *next;
+	uint64_t gen = snapshot_slot_generation(&w->p->live);
 
+	__atomic_store_n(&w->heartbeat_ms, loop_mono_ms(), __ATOMIC_RELAXED);
+
+	if (gen != w->snap_generation) {
+		/* connections already waiting keep their deadlines; new ones
+		 * and the next phase of each use the new values */
+		snapshot_release(w->snap);
+		w->snap = snapshot_slot_get(&w->p->live);
+		w->cfg = &w->snap->cfg;
+		w->snap_generation = gen;
+	}
 	if (w->accept_paused && !w->draining) {
 		for (size_t k = 0; k < w->n_listeners; k++)
 			loop_watch_set(loop, &w->listeners[k].watch, EPOLLIN);
@@ -2394,6 +2429,17 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 	}
 	p->cfg = cfg;
 	p->gate = gate;
+	{
+		struct snapshot *s = snapshot_new(cfg);
+
+		if (!s) {
+			snprintf(err, errlen, "out of memory");
+			free(p);
+			return NULL;
+		}
+		snapshot_slot_init(&p->live, s);
+		p->live_ready = 1;
+	}
 	p->log = log;
 	p->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
 	p->workers = calloc(p->n_workers, sizeof(*p->workers));
@@ -2412,6 +2458,9 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 
 		w->p = p;
 		w->index = i;
+		w->snap = snapshot_slot_get(&p->live);
+		w->cfg = &w->snap->cfg;
+		w->snap_generation = snapshot_slot_generation(&p->live);
 		w->loop = loop_new();
 		if (!w->loop) {
 			snprintf(err, errlen, "cannot create an event loop");
@@ -2467,6 +2516,7 @@ fail:
 int proxy_start(struct proxy *p)
 {
 	for (unsigned i = 0; i < p->n_workers; i++) {
+		p->workers[i].heartbeat_ms = loop_mono_ms();
 		if (pthread_create(&p->workers[i].thread, NULL, worker_main, &p->workers[i]) != 0) {
 			log_error("proxy: cannot start worker thread %u", i);
 			return -1;
@@ -2486,6 +2536,13 @@ static void worker_begin_drain(void *ud)
 		w->listeners[k].watch.fd = -1;
 	}
 	w->n_listeners = 0;
+	/* idle keep-alive connections have nothing in flight: close them now
+	 * rather than at the next tick */
+	for (struct conn *c = w->conns, *next; c; c = next) {
+		next = c->next;
+		if (c->state == CS_IDLE)
+			conn_close(c, "shutting down");
+	}
 }
 
 static void worker_close_all(void *ud)
@@ -2525,13 +2582,36 @@ void proxy_free(struct proxy *p)
 				close(w->listeners[k].watch.fd);
 		loop_free(w->loop);
 		relay_cache_fini(&w->pipes);
+		snapshot_release(w->snap);
 		nft_close(w->neigh);
 	}
 	pool_free(p->dns);
 	free(p->workers);
 	free(p->per_client);
 	free(p->local_addrs);
+	if (p->live_ready)
+		snapshot_slot_fini(&p->live);
 	free(p);
+}
+
+int proxy_reconfigure(struct proxy *p, const struct config *cfg)
+{
+	struct snapshot *s = snapshot_new(cfg);
+
+	if (!s)
+		return -1;
+	snapshot_slot_publish(&p->live, s);
+	return 0;
+}
+
+int proxy_alive(struct proxy *p, int64_t max_age_ms)
+{
+	int64_t now = loop_mono_ms();
+
+	for (unsigned i = 0; i < p->n_workers; i++)
+		if (now - __atomic_load_n(&p->workers[i].heartbeat_ms, __ATOMIC_RELAXED) > max_age_ms)
+			return 0;
+	return 1;
 }
 
 unsigned proxy_workers(const struct proxy *p)

@@ -11,6 +11,7 @@
 #define PORTCULLIS_PROXY_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct gate;
@@ -27,6 +28,16 @@ int proxy_start(struct proxy *p);
  * then close everything and join the workers. */
 void proxy_stop(struct proxy *p, unsigned grace);
 void proxy_free(struct proxy *p);
+
+/* Apply a reloaded configuration (SIGHUP): limits, timeouts, CONNECT
+ * ports, deny ranges, Via. cfg is borrowed for the call (copied); listeners
+ * and workers stay as started. Each worker switches within a second;
+ * connections in flight are not touched. 0, or -1 out of memory. */
+int proxy_reconfigure(struct proxy *p, const struct config *cfg);
+
+/* 1 if every worker loop has run its tick within max_age_ms, else 0 (a
+ * loop is stuck: the systemd watchdog should stop being fed). Thread-safe. */
+int proxy_alive(struct proxy *p, int64_t max_age_ms);
 
 /* The portal's URL the intercept challenge sends clients to: [portal] url,
  * or http(s)://LISTEN/ from [portal] listen. 0, or -1 with a message. */

@@ -116,6 +116,18 @@ finish() {
 # had checked before
 trap 'rc=$?; finish; r=$?; if [ "$rc" -ne 0 ]; then echo "  scenario exited with status $rc"; exit 1; fi; exit $r' EXIT
 
+# Wait (bounded, 10 s) until every file named exists: background clients
+# mark that their exchange has begun before a scenario acts on it.
+wait_files() {
+	for _ in $(seq 1 100); do
+		local all=1 f
+		for f in "$@"; do [ -e "$f" ] || all=0; done
+		[ "$all" = 1 ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # curl from the client namespace through the proxy, bounded in time.
 pcurl() { in_client timeout 20 curl -sS --max-time 15 -x "$PROXY" "$@"; }
 status_of() { pcurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }

@@ -165,6 +165,61 @@ static void test_batch_writes_whole_lines(void **state)
 	unlink(path);
 }
 
+static size_t lines_in(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	int ch;
+
+	if (!f)
+		return 0;
+	while ((ch = fgetc(f)) != EOF)
+		n += ch == '\n';
+	fclose(f);
+	return n;
+}
+
+/* A reload can turn the log on, move it, and a path that cannot be opened
+ * leaves it writing where it did. */
+static void test_set_path_on_reload(void **state)
+{
+	struct sockaddr_in sin = client();
+	struct accesslog_entry e = {
+		.start_ms = 1732451234567, .client = (struct sockaddr *)&sin, .tag = "TCP_MISS",
+		.status = 200, .method = "GET", .method_len = 3, .url = "http://a/", .url_len = 9,
+	};
+	char dir[] = "/tmp/portcullis-alog.XXXXXX", a[128], b[128], err[256];
+	struct accesslog *log;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(a, sizeof(a), "%s/a.log", dir);
+	snprintf(b, sizeof(b), "%s/b.log", dir);
+	log = accesslog_open("", err, sizeof(err));
+	assert_non_null(log);
+	accesslog_write(log, &e);              /* off: goes nowhere */
+	assert_int_equal(accesslog_set_path(log, a, err, sizeof(err)), 0);
+	accesslog_write(log, &e);
+	assert_int_equal(lines_in(a), 1);
+	assert_int_equal(accesslog_set_path(log, "/nonexistent-dir/x.log", err, sizeof(err)), -1);
+	assert_non_null(strstr(err, "cannot open access log /nonexistent-dir/x.log"));
+	accesslog_write(log, &e);
+	assert_int_equal(lines_in(a), 2);
+	assert_int_equal(accesslog_set_path(log, b, err, sizeof(err)), 0);
+	accesslog_write(log, &e);
+	assert_int_equal(lines_in(a), 2);
+	assert_int_equal(lines_in(b), 1);
+	/* logrotate moved the file away: the reopen starts a new one */
+	assert_int_equal(rename(b, a), 0);
+	assert_int_equal(accesslog_reopen(log), 0);
+	accesslog_write(log, &e);
+	assert_int_equal(lines_in(b), 1);
+	accesslog_close(log);
+	unlink(a);
+	unlink(b);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -173,6 +228,7 @@ int main(void)
 		cmocka_unit_test(test_hostile_user_is_escaped),
 		cmocka_unit_test(test_ipv6_client),
 		cmocka_unit_test(test_batch_writes_whole_lines),
+		cmocka_unit_test(test_set_path_on_reload),
 	};
 
 	return cmocka_run_group_tests_name("accesslog", tests, NULL, NULL);

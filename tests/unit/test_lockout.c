@@ -208,6 +208,35 @@ static void test_disabled(void **state)
 	lockout_free(l);
 }
 
+/* A reload changes the limits of a table in use: the new threshold and
+ * duration apply to the next failures, a lockout in force keeps its end,
+ * and threshold 0 turns the table off. */
+static void test_set_limits(void **state)
+{
+	struct lockout *l = lockout_new(64, 5, 60, 300, key);
+	unsigned retry = 0;
+
+	(void)state;
+	assert_non_null(l);
+	assert_int_equal(fail_s(l, "a", 100), 0);
+	assert_int_equal(fail_s(l, "a", 100), 0);
+	lockout_set_limits(l, 3, 60, 30);
+	assert_int_equal(fail_s(l, "a", 101), 1);       /* third failure, new threshold */
+	assert_int_equal(locked_s(l, "a", 101, &retry), 1);
+	assert_int_equal(retry, 30);                    /* new duration */
+	assert_int_equal(locked_s(l, "a", 131, NULL), 0);
+
+	lockout_set_limits(l, 1, 60, 300);
+	assert_int_equal(fail_s(l, "b", 200), 1);
+	lockout_set_limits(l, 1, 60, 10);
+	assert_int_equal(locked_s(l, "b", 250, NULL), 1);  /* locked until 500 still */
+
+	lockout_set_limits(l, 0, 60, 300);
+	assert_int_equal(locked_s(l, "b", 250, NULL), 0);
+	assert_int_equal(fail_s(l, "c", 250), 0);
+	lockout_free(l);
+}
+
 static void test_sizes(void **state)
 {
 	struct lockout *l;
@@ -384,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_success_and_clear),
 		cmocka_unit_test(test_binary_keys),
 		cmocka_unit_test(test_disabled),
+		cmocka_unit_test(test_set_limits),
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_spray_hammered),
 		cmocka_unit_test(test_spray_keeps_counts),

@@ -1,0 +1,141 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "snapshot.h"
+
+static char err[512];
+
+static void load(struct config *cfg, const char *text)
+{
+	if (config_parse(cfg, "test.conf", text, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
+/* A reader keeps the snapshot it took, whole, across a publish. */
+static void test_reader_keeps_its_snapshot(void **state)
+{
+	struct config a, b;
+	struct snapshot_slot slot;
+	struct snapshot *held;
+	uint64_t gen;
+
+	(void)state;
+	load(&a, "[auth]\nrealm = First\n");
+	load(&b, "[auth]\nrealm = Second\n");
+	snapshot_slot_init(&slot, snapshot_new(&a));
+	gen = snapshot_slot_generation(&slot);
+	held = snapshot_slot_get(&slot);
+	snapshot_slot_publish(&slot, snapshot_new(&b));
+	assert_true(snapshot_slot_generation(&slot) != gen);
+	assert_string_equal(held->cfg.realm, "First");
+	snapshot_release(held);
+	held = snapshot_slot_get(&slot);
+	assert_string_equal(held->cfg.realm, "Second");
+	snapshot_release(held);
+	snapshot_slot_fini(&slot);
+}
+
+/* What needs new listeners, threads or a database keeps its running value
+ * and is named; what a reload can apply is taken from the new file. */
+static void test_restart_keys_kept_and_named(void **state)
+{
+	struct config running, fresh;
+	char changed[256];
+
+	(void)state;
+	load(&running, "[proxy]\nlisten = 127.0.0.1:3128\nidle_timeout = 60s\n"
+		       "[db]\npath = /a.db\n[admin]\nlisten = 127.0.0.1:8080\n");
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3129\nidle_timeout = 5s\n"
+		     "[auth]\nrealm = New\n[db]\npath = /b.db\naudit_retention_days = 7\n"
+		     "[admin]\nlisten = 127.0.0.1:8080\n");
+	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 2);
+	assert_string_equal(changed, "proxy.listen, db.path");
+	assert_string_equal(fresh.proxy_listen[0].text, "127.0.0.1:3128");
+	assert_string_equal(fresh.db_path, "/a.db");
+	assert_int_equal(fresh.idle_timeout, 5);
+	assert_string_equal(fresh.realm, "New");
+	assert_int_equal(fresh.audit_retention_days, 7);
+
+	/* the same file again changes nothing that needs a restart */
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3128\n[db]\npath = /a.db\n"
+		     "[admin]\nlisten = 127.0.0.1:8080\n");
+	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 0);
+	assert_string_equal(changed, "");
+
+	/* turning the admin listener off, and a list cut short to fit */
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3129\nworkers = 3\n[db]\npath = /b.db\n"
+		     "[admin]\nlisten =\n[portal]\nlisten = 127.0.0.1:8000\n");
+	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, 24), 5);
+	assert_string_equal(changed, "proxy.listen, ...");
+	assert_true(fresh.admin_enabled);
+	assert_false(fresh.portal_enabled);
+	assert_int_equal(fresh.workers, running.workers);
+}
+
+/* Readers on several threads while the main thread publishes: every
+ * snapshot a reader sees is one of the published ones, whole (run under
+ * the sanitizer build, a use after free would be reported). */
+struct reader_ctx {
+	struct snapshot_slot *slot;
+	int bad;
+};
+
+static void *reader(void *arg)
+{
+	struct reader_ctx *r = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		struct snapshot *s = snapshot_slot_get(r->slot);
+
+		if (s->cfg.idle_timeout != s->cfg.header_timeout * 2)
+			r->bad++;
+		snapshot_release(s);
+	}
+	return NULL;
+}
+
+static void test_concurrent_publish(void **state)
+{
+	struct snapshot_slot slot;
+	struct reader_ctx ctx[3];
+	pthread_t t[3];
+	struct config c;
+
+	(void)state;
+	load(&c, "[proxy]\nheader_timeout = 1\nidle_timeout = 2\n");
+	snapshot_slot_init(&slot, snapshot_new(&c));
+	for (int i = 0; i < 3; i++) {
+		ctx[i].slot = &slot;
+		ctx[i].bad = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, reader, &ctx[i]), 0);
+	}
+	for (unsigned n = 2; n < 2000; n++) {
+		c.header_timeout = n;
+		c.idle_timeout = 2 * n;
+		snapshot_slot_publish(&slot, snapshot_new(&c));
+	}
+	for (int i = 0; i < 3; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(ctx[i].bad, 0);
+	}
+	snapshot_slot_fini(&slot);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_reader_keeps_its_snapshot),
+		cmocka_unit_test(test_restart_keys_kept_and_named),
+		cmocka_unit_test(test_concurrent_publish),
+	};
+
+	return cmocka_run_group_tests_name("snapshot", tests, NULL, NULL);
+}
