@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+#include "addrmap.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -16,6 +18,7 @@
 struct entry {
 	char addr[STORE_ADDR_MAX + 1];     /* canonical text (mapped v4 as v4) */
 	struct sockaddr_storage sa;
+	struct addrmap_addr key;           /* sa as the index knows it */
 	uint8_t mac[6];
 	char user[STORE_NAME_MAX + 1];
 	int64_t created_at, expires_at;    /* wall s */
@@ -26,9 +29,10 @@ struct entry {
 
 struct sessions {
 	const struct config *cfg;
-	pthread_rwlock_t lock;             /* entries */
+	pthread_rwlock_t lock;             /* entries and index */
 	struct entry *entries;
 	size_t n, cap;
+	struct addrmap *index;             /* address -> position in entries */
 	pthread_mutex_t nft_lock;          /* the netlink sockets */
 	struct nft *nft;
 };
@@ -56,19 +60,40 @@ static int sa_from_text(const char *text, struct sockaddr_storage *ss)
 	return -1;
 }
 
-/* Caller holds lock. */
-static struct entry *find(struct sessions *s, const char *addr)
+/* The index key of the address in text; -1 if it is not an address. */
+static int key_from_text(const char *text, struct addrmap_addr *key)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->entries[i].addr, addr) == 0)
-			return &s->entries[i];
-	return NULL;
+	struct sockaddr_storage ss;
+
+	if (sa_from_text(text, &ss) < 0)
+		return -1;
+	return addrmap_addr_from_sockaddr((const struct sockaddr *)&ss, key);
+}
+
+/* Caller holds lock. Every intercepted request asks, so this is a hash
+ * lookup on the binary address, not a scan over the sessions. */
+static struct entry *find(struct sessions *s, const struct addrmap_addr *key)
+{
+	size_t i;
+
+	if (!addrmap_get(s->index, key, &i))
+		return NULL;
+	return &s->entries[i];
+}
+
+static struct entry *find_sockaddr(struct sessions *s, const struct sockaddr *client)
+{
+	struct addrmap_addr key;
+
+	if (addrmap_addr_from_sockaddr(client, &key) < 0)
+		return NULL;
+	return find(s, &key);
 }
 
 /* Caller holds the write lock. Replaces an entry of the same address. */
 static int put(struct sessions *s, const struct entry *e)
 {
-	struct entry *old = find(s, e->addr);
+	struct entry *old = find(s, &e->key);
 
 	if (old) {
 		*old = *e;
@@ -83,16 +108,24 @@ static int put(struct sessions *s, const struct entry *e)
 		s->entries = ne;
 		s->cap = cap;
 	}
+	if (addrmap_put(s->index, &e->key, s->n) < 0)
+		return -1;
 	s->entries[s->n++] = *e;
 	return 0;
 }
 
-/* Caller holds the write lock. */
+/* Caller holds the write lock. The last entry moves into the hole, and
+ * its index entry with it (replacing a value never allocates). */
 static void drop(struct sessions *s, struct entry *e)
 {
 	size_t i = (size_t)(e - s->entries);
 
-	s->entries[i] = s->entries[--s->n];
+	addrmap_del(s->index, &e->key);
+	if (i != s->n - 1) {
+		s->entries[i] = s->entries[s->n - 1];
+		addrmap_put(s->index, &s->entries[i].key, i);
+	}
+	s->n--;
 }
 
 static void kernel_add(struct sessions *s, const struct entry *e, unsigned timeout)
@@ -122,7 +155,8 @@ static int entry_from_row(const struct store_session *row, struct entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->addr, sizeof(e->addr), "%s", row->addr);
-	if (sa_from_text(row->addr, &e->sa) < 0)
+	if (sa_from_text(row->addr, &e->sa) < 0 ||
+	    addrmap_addr_from_sockaddr((const struct sockaddr *)&e->sa, &e->key) < 0)
 		return -1;
 	if (row->mac[0] && nft_mac_parse(row->mac, e->mac) < 0)
 		return -1;
@@ -163,6 +197,7 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	struct row_list l = { 0 };
 	int64_t now = wall_now();
 	size_t restored = 0;
+	uint8_t key[ADDRMAP_KEY_LEN];
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -171,6 +206,18 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	s->cfg = cfg;
 	pthread_rwlock_init(&s->lock, NULL);
 	pthread_mutex_init(&s->nft_lock, NULL);
+	/* a secret hash key: clients choose their addresses (IPv6 hosts pick
+	 * from 2^64 per prefix) and must not be able to pile them into one
+	 * probe chain and slow every lookup down */
+	if (getrandom(key, sizeof(key), 0) != sizeof(key)) {
+		snprintf(err, errlen, "cannot read the OS random generator");
+		goto fail;
+	}
+	s->index = addrmap_new(key);
+	if (!s->index) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	s->nft = nft_open(err, errlen);
 	if (!s->nft)
 		goto fail;
@@ -222,6 +269,7 @@ void sessions_free(struct sessions *s)
 		nft_close(s->nft);
 	}
 	free(s->entries);
+	addrmap_free(s->index);
 	pthread_rwlock_destroy(&s->lock);
 	pthread_mutex_destroy(&s->nft_lock);
 	free(s);
@@ -237,14 +285,12 @@ static int mac_known(const uint8_t mac[6])
 int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
 		    char *user, size_t len)
 {
-	char addr[64];
 	struct entry *e;
 	int found = 0;
 	int64_t now = wall_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
 	pthread_rwlock_rdlock(&s->lock);
-	e = find(s, addr);
+	e = find_sockaddr(s, client);
 	if (e && e->expires_at > now &&
 	    (!mac || !mac_known(e->mac) || memcmp(mac, e->mac, 6) == 0)) {
 		found = 1;
@@ -258,13 +304,11 @@ int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uin
 
 int sessions_alive(struct sessions *s, const struct sockaddr *client)
 {
-	char addr[64];
 	struct entry *e;
 	int alive;
 
-	cidr_addr_text(client, addr, sizeof(addr));
 	pthread_rwlock_rdlock(&s->lock);
-	e = find(s, addr);
+	e = find_sockaddr(s, client);
 	alive = e && e->expires_at > wall_now();
 	pthread_rwlock_unlock(&s->lock);
 	return alive;
@@ -272,14 +316,12 @@ int sessions_alive(struct sessions *s, const struct sockaddr *client)
 
 long sessions_remaining(struct sessions *s, const struct sockaddr *client)
 {
-	char addr[64];
 	struct entry *e;
 	long left = -1;
 	int64_t now = wall_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
 	pthread_rwlock_rdlock(&s->lock);
-	e = find(s, addr);
+	e = find_sockaddr(s, client);
 	if (e && e->expires_at > now)
 		left = (long)(e->expires_at - now);
 	pthread_rwlock_unlock(&s->lock);
@@ -297,7 +339,8 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	memset(&row, 0, sizeof(row));
 	memset(&e, 0, sizeof(e));
 	cidr_addr_text(client, e.addr, sizeof(e.addr));
-	if (sa_from_text(e.addr, &e.sa) < 0)
+	if (sa_from_text(e.addr, &e.sa) < 0 ||
+	    addrmap_addr_from_sockaddr((const struct sockaddr *)&e.sa, &e.key) < 0)
 		return -1;
 	pthread_mutex_lock(&s->nft_lock);
 	rc = nft_neigh_mac(s->nft, (const struct sockaddr *)&e.sa, e.mac);
@@ -327,7 +370,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	}
 	pthread_rwlock_wrlock(&s->lock);
 	{
-		struct entry *prev = find(s, e.addr);
+		struct entry *prev = find(s, &e.key);
 
 		if (prev) {
 			old = *prev;
@@ -448,9 +491,11 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 	}
 	/* rows another process added (or this one restored) join memory */
 	for (size_t i = 0; have_rows && i < l.n; i++) {
+		struct addrmap_addr key;
 		struct entry e;
 
-		if (find(s, l.rows[i].addr) || l.rows[i].expires_at <= now ||
+		if (key_from_text(l.rows[i].addr, &key) < 0 || find(s, &key) ||
+		    l.rows[i].expires_at <= now ||
 		    entry_from_row(&l.rows[i], &e) < 0)
 			continue;
 		e.last_seen = now;
