@@ -33,6 +33,7 @@ struct sessions {
 	struct entry *entries;
 	size_t n, cap;
 	struct addrmap *index;             /* address -> position in entries */
+	uint8_t hash_key[ADDRMAP_KEY_LEN]; /* index's, and maintenance's own maps' */
 	pthread_mutex_t nft_lock;          /* the netlink sockets */
 	struct nft *nft;
 };
@@ -197,7 +198,6 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	struct row_list l = { 0 };
 	int64_t now = wall_now();
 	size_t restored = 0;
-	uint8_t key[ADDRMAP_KEY_LEN];
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
@@ -209,11 +209,11 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	/* a secret hash key: clients choose their addresses (IPv6 hosts pick
 	 * from 2^64 per prefix) and must not be able to pile them into one
 	 * probe chain and slow every lookup down */
-	if (getrandom(key, sizeof(key), 0) != sizeof(key)) {
+	if (getrandom(s->hash_key, sizeof(s->hash_key), 0) != sizeof(s->hash_key)) {
 		snprintf(err, errlen, "cannot read the OS random generator");
 		goto fail;
 	}
-	s->index = addrmap_new(key);
+	s->index = addrmap_new(s->hash_key);
 	if (!s->index) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -397,6 +397,8 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 struct kernel_view {
 	struct nft_session *list;
 	size_t n, cap;
+	struct addrmap *by_addr;           /* address -> its last element in list */
+	size_t *next;                      /* per element: the address's previous one */
 };
 
 static void kernel_view_cb(const struct nft_session *ks, void *ud)
@@ -415,25 +417,61 @@ static void kernel_view_cb(const struct nft_session *ks, void *ud)
 	kv->list[kv->n++] = *ks;
 }
 
-static int kernel_has(const struct kernel_view *kv, const struct entry *e)
+/*
+ * Maintenance holds the write lock, which stops every intercepted request,
+ * while it compares each session with the kernel's elements and the store's
+ * rows; with thousands of clients a scan of one list per session would hold
+ * it for seconds. So both lists are indexed by address first, outside the
+ * lock. An address can have more than one element (one per MAC), chained
+ * through next.
+ */
+static int kernel_view_index(struct kernel_view *kv, const uint8_t key[ADDRMAP_KEY_LEN])
 {
+	kv->by_addr = addrmap_new(key);
+	kv->next = calloc(kv->n + 1, sizeof(*kv->next));
+	if (!kv->by_addr || !kv->next)
+		return -1;
 	for (size_t i = 0; i < kv->n; i++) {
-		const struct sockaddr *a = (const struct sockaddr *)&kv->list[i].addr;
-		char text[64];
+		struct addrmap_addr a;
+		size_t prev;
 
-		if (memcmp(kv->list[i].mac, e->mac, 6) == 0 &&
-		    strcmp(cidr_addr_text(a, text, sizeof(text)), e->addr) == 0)
-			return 1;
+		kv->next[i] = SIZE_MAX;
+		if (addrmap_addr_from_sockaddr((const struct sockaddr *)&kv->list[i].addr, &a) < 0)
+			continue;
+		if (addrmap_get(kv->by_addr, &a, &prev))
+			kv->next[i] = prev;
+		if (addrmap_put(kv->by_addr, &a, i) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-static int row_has(const struct row_list *l, const char *addr)
+static int kernel_has(const struct kernel_view *kv, const struct entry *e)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->rows[i].addr, addr) == 0)
+	size_t i;
+
+	if (!addrmap_get(kv->by_addr, &e->key, &i))
+		return 0;
+	for (; i != SIZE_MAX; i = kv->next[i])
+		if (memcmp(kv->list[i].mac, e->mac, 6) == 0)
 			return 1;
 	return 0;
+}
+
+static struct addrmap *row_index(const struct row_list *l, const uint8_t key[ADDRMAP_KEY_LEN])
+{
+	struct addrmap *m = addrmap_new(key);
+
+	for (size_t i = 0; m && i < l->n; i++) {
+		struct addrmap_addr a;
+
+		/* a row that is not an address never made it into memory */
+		if (key_from_text(l->rows[i].addr, &a) == 0 && addrmap_put(m, &a, i) < 0) {
+			addrmap_free(m);
+			return NULL;
+		}
+	}
+	return m;
 }
 
 enum end_reason { END_KICKED, END_EXPIRED, END_IDLE };
@@ -445,6 +483,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 	size_t n_ended = 0, n_refresh = 0;
 	struct kernel_view kv = { 0 };
 	struct row_list l = { 0 };
+	struct addrmap *rows_by_addr = NULL;
 	int64_t now = wall_now();
 	int have_rows = 0, have_kernel;
 
@@ -453,6 +492,13 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 	pthread_mutex_lock(&s->nft_lock);
 	have_kernel = nft_session_list(s->nft, kernel_view_cb, &kv) == 0;
 	pthread_mutex_unlock(&s->nft_lock);
+	if (have_rows)
+		rows_by_addr = row_index(&l, s->hash_key);
+	if ((have_kernel && kernel_view_index(&kv, s->hash_key) < 0) ||
+	    (have_rows && !rows_by_addr)) {
+		log_warn("sessions: out of memory; maintenance skipped this round");
+		goto out;
+	}
 
 	pthread_rwlock_wrlock(&s->lock);
 	ended = calloc(s->n + 1, sizeof(*ended));
@@ -468,7 +514,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 		int in_kernel = !have_kernel || kernel_has(&kv, e);
 		enum end_reason r;
 
-		if (have_rows && !row_has(&l, e->addr))
+		if (have_rows && !addrmap_get(rows_by_addr, &e->key, NULL))
 			r = END_KICKED;
 		else if (e->expires_at <= now)
 			r = END_EXPIRED;
@@ -521,6 +567,9 @@ out:
 	free(refresh);
 	free(why);
 	free(kv.list);
+	free(kv.next);
+	addrmap_free(kv.by_addr);
+	addrmap_free(rows_by_addr);
 	free(l.rows);
 }
 
