@@ -7,6 +7,7 @@
 #   make browser    the admin panel's tests in headless chromium
 #   make system-check  boot the installed unit in a container (systemd-nspawn)
 #   make fuzz       build the libFuzzer targets (clang) and run each FUZZ_SECONDS
+#   make stress     10 000 connections, slow-header attack (tests/stress)
 #   make install    PREFIX=/usr/local DESTDIR=
 #   SANITIZE=1      build with AddressSanitizer and UndefinedBehaviorSanitizer
 #   WERROR=1        warnings are errors (CI sets it)
@@ -48,7 +49,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  := $(BUILD)/bench/sessions_lookup
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: all run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz bench install clean deps
+.PHONY: all run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
 all: $(BUILD)/portcullisd $(BUILD)/portcullis
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
@@ -137,6 +138,10 @@ build-asan-unit: $(UNIT_BIN)
 FUZZ_SECONDS ?= 60
 fuzz:
 	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+
+# the limit scenarios that take the machine for a while (CI runs them too)
+stress: all
+	sh tests/stress/run.sh
 
 bench: deps all $(BENCH_BIN)
 	sh tests/bench/run.sh

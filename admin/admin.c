@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "admin_input.h"
 #include "cidr.h"
 #include "config.h"
 #include "gate.h"
@@ -253,9 +254,9 @@ static int json_content_type(struct MHD_Connection *conn)
 static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *conn,
 				 const struct request *req)
 {
-	json_error_t jerr;
-	json_t *body = req->body ? json_loadb(req->body, req->len, 0, &jerr) : NULL;
-	const char *user = NULL, *pw = NULL;
+	json_t *body = admin_input_object(req->body, req->len);
+	struct admin_input_login in;
+	const char *user;
 	struct admin_session s;
 	const struct sockaddr *sa = client_of(conn);
 	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
@@ -271,15 +272,13 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 		json_decref(body);
 		return reply_error(conn, 415, "expected Content-Type: application/json");
 	}
-	if (!body || json_unpack(body, "{s:s, s:s}", "username", &user, "password", &pw) < 0) {
+	if (!body || !sa || admin_input_login(body, &in) < 0) {
 		json_decref(body);
-		return reply_error(conn, 400, "expected JSON {\"username\": ..., \"password\": ...}");
+		return reply_error(conn, 400, "expected JSON {\"username\": ..., \"password\": ...} "
+				   "of at most 256 and 1024 bytes");
 	}
-	if (!sa || strlen(user) > 256 || strlen(pw) > 1024) {
-		json_decref(body);
-		return reply_error(conn, 400, "username or password too long");
-	}
-	v = gate_check_admin(a->gate, sa, user, pw, strlen(pw), ua ? ua : "", &retry);
+	user = in.username;
+	v = gate_check_admin(a->gate, sa, user, in.password, in.password_len, ua ? ua : "", &retry);
 	if (v == GATE_LOCKED) {
 		/* RFC 6585 §4: say when to come back */
 		static const char msg[] = "{\"error\":\"too many failed logins; try again later\"}";
@@ -458,34 +457,6 @@ static enum MHD_Result api_audit(struct MHD_Connection *conn, struct store *st)
 				 "before_id", json_object_get(last, "id")) : json_null()), NULL);
 }
 
-/* Parse the JSON body; NULL (and a 400 queued by the caller) when it is not
- * a JSON object. */
-static json_t *body_json(const struct request *req)
-{
-	json_error_t jerr;
-	json_t *j = req->body ? json_loadb(req->body, req->len, 0, &jerr) : NULL;
-
-	if (j && !json_is_object(j)) {
-		json_decref(j);
-		return NULL;
-	}
-	return j;
-}
-
-/* A string field; *out NULL when absent. -1 when present but not a string. */
-static int field_str(json_t *body, const char *name, const char **out)
-{
-	json_t *v = json_object_get(body, name);
-
-	*out = NULL;
-	if (!v)
-		return 0;
-	if (!json_is_string(v))
-		return -1;
-	*out = json_string_value(v);
-	return 0;
-}
-
 static enum MHD_Result bad_field(struct MHD_Connection *conn, const char *field, const char *what)
 {
 	char msg[160];
@@ -519,16 +490,15 @@ static void detail_add(char *out, size_t len, const char *fmt, ...)
 
 /* What an update changed, for the admin log: "disabled; password changed;
  * expires 2027-01-01T00:00:00Z; comment: ..." (never the password). */
-static void user_change_detail(char *out, size_t len, int password, json_t *enabled,
-			       json_t *expires, const char *comment)
+static void user_change_detail(char *out, size_t len, const struct admin_input_user *in)
 {
 	out[0] = '\0';
-	if (enabled)
-		detail_add(out, len, "%s", json_is_true(enabled) ? "enabled" : "disabled");
-	if (password)
+	if (in->enabled >= 0)
+		detail_add(out, len, "%s", in->enabled ? "enabled" : "disabled");
+	if (in->password)
 		detail_add(out, len, "%s", "password changed");
-	if (expires) {
-		int64_t at = json_is_integer(expires) ? json_integer_value(expires) : 0;
+	if (in->has_expires) {
+		int64_t at = in->expires_at;
 		time_t t = (time_t)at;
 		struct tm tm;
 		char when[32] = "";
@@ -540,57 +510,50 @@ static void user_change_detail(char *out, size_t len, int password, json_t *enab
 		else
 			detail_add(out, len, "%s", "never expires");
 	}
-	if (comment)
-		detail_add(out, len, "comment: %s", comment);
+	if (in->comment)
+		detail_add(out, len, "comment: %s", in->comment);
 }
 
 static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connection *conn,
 				      struct store *st, const struct admin_session *s,
 				      const char *op, json_t *body)
 {
-	const char *name, *password, *comment;
-	json_t *enabled = json_object_get(body, "enabled");
-	json_t *expires = json_object_get(body, "expires_at");
+	struct admin_input_user in;
+	struct admin_input_error err;
+	const char *name, *comment;
 	struct account_secret sec;
 	char action[32];
 	int rc = 0;
 
-	if (field_str(body, "name", &name) < 0 || !name || !account_valid_name(name))
-		return bad_field(conn, "name", "1..256 bytes, no control characters, no ':'");
-	if (field_str(body, "password", &password) < 0 ||
-	    (password && (!password[0] || strlen(password) > AUTH_PASS_MAX)))
-		return bad_field(conn, "password", "a non-empty string of at most 1024 bytes");
-	if (field_str(body, "comment", &comment) < 0 || (comment && strlen(comment) > 256))
-		return bad_field(conn, "comment", "a string of at most 256 bytes");
-	if (enabled && !json_is_boolean(enabled))
-		return bad_field(conn, "enabled", "true or false");
-	if (expires && !json_is_null(expires) && (!json_is_integer(expires) || json_integer_value(expires) < 0))
-		return bad_field(conn, "expires_at", "unix seconds, 0 or null for never");
-	if (password && account_hash_password(st, name, password, strlen(password), &sec) < 0)
+	if (admin_input_user(body, !strcmp(op, "create") ? ADMIN_INPUT_USER_CREATE :
+			     !strcmp(op, "update") ? ADMIN_INPUT_USER_UPDATE : ADMIN_INPUT_USER_DELETE,
+			     &in, &err) < 0)
+		return bad_field(conn, err.field, err.rule);
+	name = in.name;
+	comment = in.comment;
+	if (in.password && account_hash_password(st, name, in.password, in.password_len, &sec) < 0)
 		return reply_error(conn, 500, "hashing failed");
 	if (!strcmp(op, "create")) {
 		struct store_user u;
 
-		if (!password)
-			return bad_field(conn, "password", "required");
 		memset(&u, 0, sizeof(u));
 		snprintf(u.name, sizeof(u.name), "%s", name);
 		memcpy(u.phc, sec.phc, sizeof(u.phc));
 		memcpy(u.ha1_md5, sec.ha1_md5, sizeof(u.ha1_md5) - 1);
 		memcpy(u.ha1_sha256, sec.ha1_sha256, sizeof(u.ha1_sha256));
-		u.enabled = enabled ? json_is_true(enabled) : 1;
-		u.expires_at = expires && json_is_integer(expires) ? json_integer_value(expires) : 0;
+		u.enabled = in.enabled != 0;
+		u.expires_at = in.expires_at;
 		snprintf(u.comment, sizeof(u.comment), "%s", comment ? comment : "");
 		rc = store_user_add(st, &u);
 		if (rc == -EEXIST)
 			return reply_error(conn, 409, "a user of that name exists");
 	} else if (!strcmp(op, "update")) {
-		if (password)
+		if (in.password)
 			rc = store_user_set_password(st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256);
-		if (rc == 0 && enabled)
-			rc = store_user_set_enabled(st, name, json_is_true(enabled));
-		if (rc == 0 && expires)
-			rc = store_user_set_expiry(st, name, json_is_integer(expires) ? json_integer_value(expires) : 0);
+		if (rc == 0 && in.enabled >= 0)
+			rc = store_user_set_enabled(st, name, in.enabled);
+		if (rc == 0 && in.has_expires)
+			rc = store_user_set_expiry(st, name, in.expires_at);
 		if (rc == 0 && comment)
 			rc = store_user_set_comment(st, name, comment);
 	} else {
@@ -605,7 +568,7 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 	if (!strcmp(op, "update")) {
 		char detail[STORE_COMMENT_MAX + 128];
 
-		user_change_detail(detail, sizeof(detail), password != NULL, enabled, expires, comment);
+		user_change_detail(detail, sizeof(detail), &in);
 		admin_audit(a, conn, s->admin, action, name, detail);
 	} else {
 		admin_audit(a, conn, s->admin, action, name, comment);
@@ -768,16 +731,13 @@ static enum MHD_Result api_whitelist_write(struct admin_server *a, struct MHD_Co
 					   struct store *st, const struct admin_session *s,
 					   int add, json_t *body)
 {
-	const char *text, *comment;
-	struct cidr c;
+	struct admin_input_error err;
+	const char *comment;
 	char canon[64];
 	int rc;
 
-	if (field_str(body, "cidr", &text) < 0 || !text || cidr_parse(text, &c) < 0 ||
-	    !cidr_format(&c, canon, sizeof(canon)))
-		return bad_field(conn, "cidr", "an address or prefix such as 192.0.2.0/24 or 2001:db8::/32");
-	if (field_str(body, "comment", &comment) < 0 || (comment && strlen(comment) > 256))
-		return bad_field(conn, "comment", "a string of at most 256 bytes");
+	if (admin_input_whitelist(body, canon, sizeof(canon), &comment, &err) < 0)
+		return bad_field(conn, err.field, err.rule);
 	rc = add ? store_whitelist_add(st, canon, comment ? comment : "") : store_whitelist_del(st, canon);
 	if (rc == -EEXIST)
 		return reply_error(conn, 409, "already on the whitelist");
@@ -792,15 +752,12 @@ static enum MHD_Result api_whitelist_write(struct admin_server *a, struct MHD_Co
 static enum MHD_Result api_session_kick(struct admin_server *a, struct MHD_Connection *conn,
 					struct store *st, const struct admin_session *s, json_t *body)
 {
-	const char *addr;
-	struct cidr c;
+	struct admin_input_error err;
 	char canon[64];
 	int rc;
 
-	if (field_str(body, "addr", &addr) < 0 || !addr || cidr_parse(addr, &c) < 0 ||
-	    !cidr_format(&c, canon, sizeof(canon)) || !strchr(canon, '/'))
-		return bad_field(conn, "addr", "a client address");
-	*strchr(canon, '/') = '\0';
+	if (admin_input_session_addr(body, canon, sizeof(canon), &err) < 0)
+		return bad_field(conn, err.field, err.rule);
 	rc = store_session_delete(st, canon);
 	if (rc == 1)
 		return reply_error(conn, 404, "no session for that address");
@@ -815,7 +772,7 @@ static enum MHD_Result api_write(struct admin_server *a, struct MHD_Connection *
 				 struct store *st, const struct admin_session *s, const char *url,
 				 const struct request *req)
 {
-	json_t *body = body_json(req);
+	json_t *body = admin_input_object(req->body, req->len);
 	enum MHD_Result rc;
 
 	if (!body)

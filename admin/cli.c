@@ -31,6 +31,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "passwd.h"
+#include "process.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/portcullis/portcullis.db"
@@ -1606,9 +1607,15 @@ int main(int argc, char **argv)
 	const struct command *cmd = NULL;
 	const char *env = getenv("PORTCULLIS_DB");
 	int i = 1, rc, nwords;
+	char err[256];
 
 	/* the store's warnings would repeat what the CLI says itself */
 	log_init(LOG_LEVEL_ERROR, 0);
+	/* passwords are read from standard input: no core file may hold them */
+	if (process_harden(NULL, err, sizeof(err)) < 0) {
+		errorf("%s", err);
+		return EXIT_FAILED;
+	}
 	setlocale(LC_CTYPE, "");
 	term_utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	c.db_path = env && env[0] ? env : DEFAULT_DB;

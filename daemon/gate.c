@@ -97,6 +97,7 @@ struct gate {
 	size_t n_thread_stores;
 	struct store_generations gens;
 	int db_down;
+	uint64_t dropped_reported;        /* audit_dropped when last logged */
 	struct sessions *sessions;        /* intercept mode only */
 };
 
@@ -179,11 +180,12 @@ static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *
 
 	if (__atomic_load_n(&g->cache_ttl, __ATOMIC_RELAXED) == 0)
 		return 0;
+	/* the key is a keyed hash of a valid password: compared in constant time */
 	pthread_mutex_lock(m);
 	for (size_t i = 0; i < CACHE_PROBE; i++) {
 		struct cache_entry *e = &g->cache.slots[(base & ~(size_t)(CACHE_PROBE - 1)) + i];
 
-		if (e->epoch == epoch && e->until > now && memcmp(e->key, key, 32) == 0) {
+		if (e->epoch == epoch && e->until > now && CRYPTO_memcmp(e->key, key, 32) == 0) {
 			*out = *e;
 			found = 1;
 			break;
@@ -1013,6 +1015,20 @@ static void maint_write_audit(struct gate *g)
 	}
 }
 
+/* Say in the log when the queue overflowed, at most once a period, with
+ * the count since the last report (the total is in the metrics). */
+static void maint_report_dropped(struct gate *g)
+{
+	uint64_t dropped = metrics_get(audit_dropped);
+
+	if (dropped == g->dropped_reported)
+		return;
+	log_error("audit: queue full (%u records): %llu failure records lost, %llu in all",
+		  g->cfg->audit_queue_size, (unsigned long long)(dropped - g->dropped_reported),
+		  (unsigned long long)dropped);
+	g->dropped_reported = dropped;
+}
+
 static void maint_write_logins(struct gate *g)
 {
 	size_t n;
@@ -1026,8 +1042,28 @@ static void maint_write_logins(struct gate *g)
 		g->n_logins = 0;
 	}
 	pthread_mutex_unlock(&g->q_lock);
-	for (size_t i = 0; copy && i < n; i++)
-		store_user_touch_login(g->store, copy[i].name, copy[i].when);
+	for (size_t i = 0; copy && i < n; i++) {
+		int rc = store_user_touch_login(g->store, copy[i].name, copy[i].when);
+
+		if (rc < 0) {
+			/* each try waits out the busy timeout: one failure ends the
+			 * batch, so a locked database cannot hold the audit writer
+			 * back for a busy timeout per user */
+			if (!g->db_down)
+				log_error("last-login times: cannot write to the database (%s); %zu dropped, "
+					  "audit records wait in memory, authenticated traffic continues",
+					  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
+					  n - i);
+			g->db_down = 1;
+			metrics_set(db_ok, 0);
+			break;
+		}
+		if (g->db_down && i == 0) {
+			log_notice("database writable again");
+			g->db_down = 0;
+			metrics_set(db_ok, 1);
+		}
+	}
 	free(copy);
 }
 
@@ -1100,6 +1136,7 @@ static void *maint_thread(void *arg)
 		pthread_mutex_unlock(&g->q_lock);
 
 		maint_write_audit(g);
+		maint_report_dropped(g);
 		maint_write_logins(g);
 		if (__atomic_exchange_n(&g->republish_realm, 0, __ATOMIC_ACQ_REL))
 			maint_republish_realm(g);

@@ -201,7 +201,7 @@ static enum http_parse find_head(const char *buf, size_t len, size_t *skip, size
 
 struct framing {
 	unsigned flags;
-	int n_cl, n_te;
+	int n_cl, n_te, n_host;
 	uint64_t content_length;
 	int chunked;
 	const char *error;
@@ -282,6 +282,8 @@ static enum http_parse parse_fields(const char *p, const char *end, struct http_
 				return HTTP_PARSE_BAD;
 			}
 			fr->chunked = 1;
+		} else if (http_span_ieq(h->name, "host")) {
+			fr->n_host++;
 		} else if (http_span_ieq(h->name, "connection")) {
 			list_each(h->value, conn_flags_cb, &fr->flags);
 		} else if (http_span_ieq(h->name, "proxy-connection")) {
@@ -539,6 +541,12 @@ enum http_parse http_request_parse(const char *buf, size_t len, struct http_requ
 	if (rc != HTTP_PARSE_OK) {
 		req->error = fr.error;
 		return rc;
+	}
+	if (fr.n_host > 1) {
+		/* RFC 9112 §3.2: two Host lines name two different origins to
+		 * two parsers; the proxy and the origin must not disagree */
+		req->error = "more than one Host";
+		return HTTP_PARSE_BAD;
 	}
 	if (fr.chunked && req->version_minor == 0) {
 		/* RFC 9112 §6.1: a 1.0 message with Transfer-Encoding is faulty */

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "loop.h"
 #include "portal.h"
+#include "process.h"
 #include "proxy.h"
 #include "snapshot.h"
 
@@ -150,6 +151,7 @@ int main(int argc, char **argv)
 	uint64_t watchdog_usec = 0;
 	int64_t last_ping_ms = 0;
 	int stuck = 0;
+	unsigned long max_fds = 0;
 
 	while ((opt = getopt(argc, argv, "c:th")) != -1) {
 		switch (opt) {
@@ -164,6 +166,11 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_init(LOG_LEVEL_INFO, getenv("JOURNAL_STREAM") != NULL);
+	/* before the configuration or anything secret is read */
+	if (process_harden(&max_fds, err, sizeof(err)) < 0) {
+		fprintf(stderr, "portcullisd: %s\n", err);
+		return 1;
+	}
 	if (config_load(&cfg, path, err, sizeof(err)) < 0) {
 		fprintf(stderr, "portcullisd: %s\n", err);
 		return 1;
@@ -230,7 +237,8 @@ int main(int argc, char **argv)
 			   cfg.intercept_interface, cfg.intercept_http_port, cfg.intercept_https_port);
 	for (size_t i = 0; i < cfg.n_proxy_listen; i++)
 		log_notice("explicit proxy listening on %s", cfg.proxy_listen[i].text);
-	log_notice("portcullisd started: %u workers, database %s", proxy_workers(proxy), cfg.db_path);
+	log_notice("portcullisd started: %u workers, database %s, %lu descriptors, no core dumps",
+		   proxy_workers(proxy), cfg.db_path, max_fds);
 	sd_notify(0, "READY=1");
 	if (sd_watchdog_enabled(0, &watchdog_usec) <= 0)
 		watchdog_usec = 0;

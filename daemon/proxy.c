@@ -1802,8 +1802,22 @@ static void conn_process(struct conn *c)
 		case CS_CONNECT:
 		case CS_RESOLVE:
 			if (c->x && !c->x->req_done && conn_relay_request_body(c, 0) < 0) {
-				conn_close(c, "bad request body");
-				return;
+				if (c->x->response_started) {
+					conn_close(c, "bad request body");
+					return;
+				}
+				/* RFC 9112 §7.1: a broken chunked body. The origin
+				 * connection is dropped unfinished, so it never takes
+				 * what follows for a request of its own (smuggling), and
+				 * the client is told why; a DNS job that may still hold
+				 * c ignores a conn no longer resolving */
+				conn_close_upstream(c);
+				log_info("conn %llu: bad request: malformed chunked body",
+					 (unsigned long long)c->id);
+				conn_error(c, 400, "Bad request: malformed chunked body.\n");
+				c->cbuf.start = c->cbuf.end;
+				c->client_eof = 1;
+				break;
 			}
 			if (c->state == CS_EXCHANGE) {
 				if (conn_flush_upstream(c) < 0) {
@@ -2076,7 +2090,8 @@ static void conn_timeout(struct conn *c)
 		/* a DNS job may still hold c: dns_done ignores a conn no longer
 		 * resolving, and close_after keeps a new request from starting */
 		c->close_after = 1;
-		conn_respond(c, 504, "TCP_MISS", NULL,
+		conn_respond(c, 504, "TCP_MISS", NULL, c->state == CS_RESOLVE ?
+			     "Gateway timeout: the origin's name could not be resolved in time.\n" :
 			     "Gateway timeout: the origin did not accept the connection in time.\n", 0);
 		conn_process(c);
 		break;

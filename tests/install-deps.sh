@@ -6,7 +6,7 @@ pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
 libmicrohttpd-dev libnftnl-dev libmnl-dev libcmocka-dev libjansson-dev
 libsystemd-dev clang libclang-rt-14-dev curl wget python3 python3-requests fail2ban python3-systemd
 nginx-light wrk iproute2 nftables procps psmisc ca-certificates bc chromium
-systemd man-db groff-base mandoc logrotate systemd-container debootstrap"
+systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind"
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then

@@ -2,13 +2,26 @@
 # `make fuzz`: build every libFuzzer target (tests/fuzz/fuzz_*.c) with
 # Debian's clang and run each for the given number of seconds on its seed
 # corpus (tests/fuzz/corpus/NAME/); new inputs go to build/fuzz/corpus/NAME.
+# The daemon's modules (all but main.c) are compiled once with the fuzzer's
+# coverage and sanitizers and linked into every target, so a target can call
+# any pure function without a list of sources to keep up to date.
 set -eu
 seconds=${1:-60}
 out=build/fuzz
-mkdir -p "$out"
-cflags="-g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Idaemon"
-libs="$(pkg-config --cflags --libs openssl)"
-lib_src="daemon/http.c daemon/auth.c daemon/cidr.c daemon/config.c daemon/log.c daemon/clienthello.c daemon/form.c"
+pkgs="sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd"
+mkdir -p "$out/obj"
+cflags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Idaemon -I$out $(pkg-config --cflags $pkgs)"
+libs="$(pkg-config --libs $pkgs) -lpthread"
+objs=""
+sh db/embed.sh $(ls db/migrations/*.sql | sort) > "$out/migrations.c"
+for src in $(ls daemon/*.c | grep -v '^daemon/main\.c$') "$out/migrations.c"; do
+	obj="$out/obj/$(basename "$src" .c).o"
+	if [ ! -e "$obj" ] || [ "$src" -nt "$obj" ] || [ -n "$(find daemon -name '*.h' -newer "$obj")" ]; then
+		# shellcheck disable=SC2086
+		clang $cflags -fsanitize=fuzzer-no-link -c "$src" -o "$obj"
+	fi
+	objs="$objs $obj"
+done
 status=0
 passed=0
 failed=0
@@ -17,7 +30,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	short=${name#fuzz_}
 	echo "== $name: building"
 	# shellcheck disable=SC2086
-	clang $cflags "$src" $lib_src $libs -o "$out/$name"
+	clang $cflags -fsanitize=fuzzer "$src" $objs $libs -o "$out/$name"
 	mkdir -p "$out/corpus/$short"
 	echo "== $name: running ${seconds}s"
 	if ! "$out/$name" -max_total_time="$seconds" -print_final_stats=1 \

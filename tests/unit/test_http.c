@@ -131,6 +131,10 @@ static void test_smuggling_refused(void **state)
 		"GET http://a/ HTTP/1.1 \r\n\r\n",
 		"GET http://a/ http/1.1\r\n\r\n",
 		"G@T http://a/ HTTP/1.1\r\n\r\n",
+		/* RFC 9112 §3.2: more than one Host line (found by the e2e
+		 * smuggling corpus: the second one used to pass) */
+		"GET http://a/ HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+		"GET http://a/ HTTP/1.1\r\nHost: a\r\nhost: a\r\n\r\n",
 	};
 	struct http_request r;
 	size_t hl;

@@ -1,0 +1,135 @@
+#include "admin_input.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "auth.h"
+#include "cidr.h"
+
+json_t *admin_input_object(const char *body, size_t len)
+{
+	json_error_t jerr;
+	json_t *j;
+
+	if (!body)
+		return NULL;
+	/* a repeated key would let two readers of the same body see two
+	 * different values; refuse it like the HTTP parser refuses two
+	 * Content-Length lines. Without JSON_ALLOW_NUL jansson refuses
+	 * "\u0000", so every string handed out is the C string checked. */
+	j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+	if (j && !json_is_object(j)) {
+		json_decref(j);
+		return NULL;
+	}
+	return j;
+}
+
+/* A string field: 0 with *out NULL when absent, 0 with *out set when it is
+ * a string, -1 otherwise. */
+static int field_str(json_t *body, const char *name, const char **out, size_t *len)
+{
+	json_t *v = json_object_get(body, name);
+
+	*out = NULL;
+	if (len)
+		*len = 0;
+	if (!v)
+		return 0;
+	if (!json_is_string(v))
+		return -1;
+	*out = json_string_value(v);
+	if (len)
+		*len = json_string_length(v);
+	return 0;
+}
+
+static int refuse(struct admin_input_error *err, const char *field, const char *rule)
+{
+	err->field = field;
+	err->rule = rule;
+	return -1;
+}
+
+int admin_input_login(json_t *body, struct admin_input_login *out)
+{
+	const char *user, *pw;
+	size_t user_len, pw_len;
+
+	/* any name within bounds goes on to the check, so that a failed login
+	 * with a strange name is audited and counted like any other */
+	memset(out, 0, sizeof(*out));
+	if (field_str(body, "username", &user, &user_len) < 0 || !user || user_len > AUTH_USER_MAX ||
+	    field_str(body, "password", &pw, &pw_len) < 0 || !pw || pw_len > AUTH_PASS_MAX)
+		return -1;
+	out->username = user;
+	out->password = pw;
+	out->password_len = pw_len;
+	return 0;
+}
+
+int admin_input_user(json_t *body, enum admin_input_user_op op, struct admin_input_user *out,
+		     struct admin_input_error *err)
+{
+	json_t *enabled = json_object_get(body, "enabled");
+	json_t *expires = json_object_get(body, "expires_at");
+	size_t comment_len;
+
+	memset(out, 0, sizeof(*out));
+	out->enabled = -1;
+	if (field_str(body, "name", &out->name, NULL) < 0 || !out->name ||
+	    !account_valid_name(out->name))
+		return refuse(err, "name", "1..256 bytes, no control characters, no ':'");
+	if (field_str(body, "password", &out->password, &out->password_len) < 0 ||
+	    (out->password && (out->password_len == 0 || out->password_len > AUTH_PASS_MAX)))
+		return refuse(err, "password", "a non-empty string of at most 1024 bytes");
+	if (op == ADMIN_INPUT_USER_CREATE && !out->password)
+		return refuse(err, "password", "required");
+	if (field_str(body, "comment", &out->comment, &comment_len) < 0 ||
+	    comment_len > ADMIN_INPUT_COMMENT_MAX)
+		return refuse(err, "comment", "a string of at most 256 bytes");
+	if (enabled && !json_is_boolean(enabled))
+		return refuse(err, "enabled", "true or false");
+	if (expires && !json_is_null(expires) &&
+	    (!json_is_integer(expires) || json_integer_value(expires) < 0))
+		return refuse(err, "expires_at", "unix seconds, 0 or null for never");
+	if (enabled)
+		out->enabled = json_is_true(enabled);
+	if (expires) {
+		out->has_expires = 1;
+		out->expires_at = json_is_integer(expires) ? json_integer_value(expires) : 0;
+	}
+	return 0;
+}
+
+int admin_input_whitelist(json_t *body, char *canon, size_t canon_len, const char **comment,
+			  struct admin_input_error *err)
+{
+	const char *text;
+	size_t comment_len;
+	struct cidr c;
+
+	if (field_str(body, "cidr", &text, NULL) < 0 || !text || cidr_parse(text, &c) < 0 ||
+	    !cidr_format(&c, canon, canon_len))
+		return refuse(err, "cidr", "an address or prefix such as 192.0.2.0/24 or 2001:db8::/32");
+	if (field_str(body, "comment", comment, &comment_len) < 0 ||
+	    comment_len > ADMIN_INPUT_COMMENT_MAX)
+		return refuse(err, "comment", "a string of at most 256 bytes");
+	return 0;
+}
+
+int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
+			     struct admin_input_error *err)
+{
+	const char *text;
+	struct cidr c;
+	char *slash;
+
+	if (field_str(body, "addr", &text, NULL) < 0 || !text || cidr_parse(text, &c) < 0 ||
+	    !cidr_format(&c, canon, canon_len) || !(slash = strchr(canon, '/')) ||
+	    (unsigned)atoi(slash + 1) != (c.family == AF_INET ? 32u : 128u))
+		return refuse(err, "addr", "a client address");
+	*slash = '\0';
+	return 0;
+}

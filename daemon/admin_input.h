@@ -1,0 +1,71 @@
+/*
+ * admin_input — the admin JSON API's rules for what a client may send, as
+ * pure functions: bytes in, checked fields or the name of the bad field out.
+ * No I/O and no libmicrohttpd, so the unit tests and the fuzzer reach every
+ * rule the listener applies.
+ *
+ * Strings handed out point into the json_t they came from (borrowed: valid
+ * while the caller holds the object). A body with a string holding a NUL
+ * ("\u0000") is refused whole: C code downstream would see a shorter name
+ * than the one checked.
+ */
+#ifndef PORTCULLIS_ADMIN_INPUT_H
+#define PORTCULLIS_ADMIN_INPUT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ADMIN_INPUT_COMMENT_MAX 256
+
+/* Why a field was refused: the field's name and its rule, both static. */
+struct admin_input_error {
+	const char *field;
+	const char *rule;
+};
+
+/* The body as a JSON object (the caller owns it: json_decref), or NULL when
+ * it is absent, not JSON, or JSON but not an object. */
+json_t *admin_input_object(const char *body, size_t len);
+
+/* POST /api/login: {"username": string, "password": string}. */
+struct admin_input_login {
+	const char *username;
+	const char *password;
+	size_t password_len;
+};
+int admin_input_login(json_t *body, struct admin_input_login *out);
+
+/* POST /api/users, /api/users/update, /api/users/delete. */
+enum admin_input_user_op {
+	ADMIN_INPUT_USER_CREATE,
+	ADMIN_INPUT_USER_UPDATE,
+	ADMIN_INPUT_USER_DELETE,
+};
+
+struct admin_input_user {
+	const char *name;          /* always set when valid */
+	const char *password;      /* NULL when absent */
+	size_t password_len;
+	const char *comment;       /* NULL when absent */
+	int enabled;               /* -1 absent, else 0 or 1 */
+	int has_expires;           /* expires_at given (null counts as 0) */
+	int64_t expires_at;        /* unix seconds, 0 for never */
+};
+
+/* 0 with *out filled, or -1 with *err naming the field (create needs a
+ * password; the name is 1..256 bytes without control characters or ':'). */
+int admin_input_user(json_t *body, enum admin_input_user_op op, struct admin_input_user *out,
+		     struct admin_input_error *err);
+
+/* POST /api/whitelist and /api/whitelist/delete: {"cidr", "comment"?}.
+ * canon receives the canonical prefix ("192.0.2.0/24"); at least 64 bytes. */
+int admin_input_whitelist(json_t *body, char *canon, size_t canon_len, const char **comment,
+			  struct admin_input_error *err);
+
+/* POST /api/sessions/kick: {"addr": an address}. canon receives the
+ * canonical address without a prefix; at least 64 bytes. */
+int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
+			     struct admin_input_error *err);
+
+#endif

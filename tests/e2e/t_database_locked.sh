@@ -1,0 +1,47 @@
+#!/bin/bash
+# Another writer holds the database's write lock for 10 seconds: the daemon
+# keeps answering authenticated requests (and refusing wrong passwords)
+# from memory, keeps the audit records queued, says so in its log, and
+# writes every queued record once the lock is gone.
+. "$(dirname "$0")/lib.sh"
+setup_daemon; add_user alice secret; start_daemon || exit 1
+count() { sqlite3 "$DB" 'SELECT count(*) FROM failures'; }
+assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "before the lock"
+before=$(count)
+
+python3 - "$DB" > "$DIR/locker.out" 2>&1 <<'PY' &
+import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None, timeout=5)
+db.execute("BEGIN IMMEDIATE")
+db.execute("INSERT INTO meta(key, value) VALUES ('e2e_lock', 'held') "
+           "ON CONFLICT(key) DO UPDATE SET value = 'held'")
+print("locked", flush=True)
+time.sleep(10)
+db.execute("ROLLBACK")
+print("released", flush=True)
+PY
+LOCKER=$!
+for _ in $(seq 1 50); do grep -q locked "$DIR/locker.out" && break; sleep 0.1; done
+assert_contains "$(cat "$DIR/locker.out")" "locked" "the other writer holds the lock"
+
+t0=$(date +%s)
+codes=""
+for i in 1 2 3 4 5; do
+	codes="$codes $(status_of -U alice:secret http://$ORIGIN/1k)"
+	codes="$codes $(status_of -U alice:wrong$i http://$ORIGIN/1k)"
+done
+assert_eq " 200 407 200 407 200 407 200 407 200 407" "$codes" "answers while the database is locked"
+t1=$(date +%s)
+[ $((t1 - t0)) -le 5 ] && ok || fail "ten requests took $((t1 - t0)) s while the database was locked"
+# the writer waits out the store's busy timeout (5 s) before it gives up
+for _ in $(seq 1 80); do grep -q "cannot write to the database" "$DLOG" && break; sleep 0.1; done
+assert_eq "$before" "$(count)" "nothing written while locked"
+assert_contains "$(cat "$DLOG")" "cannot write to the database (database locked)" "the daemon says so"
+assert_contains "$(cat "$DLOG")" "authenticated traffic continues" "and that traffic continues"
+
+wait "$LOCKER"
+assert_contains "$(cat "$DIR/locker.out")" "released" "lock released"
+for _ in $(seq 1 100); do [ "$(count)" -ge $((before + 5)) ] && break; sleep 0.1; done
+assert_eq $((before + 5)) "$(count)" "the queued failures written after the lock"
+assert_contains "$(cat "$DLOG")" "database writable again" "the daemon says the database is back"
+assert_contains "$(sqlite3 "$DB" "SELECT group_concat(username) FROM failures")" "alice" "the records are the failures"

@@ -1,0 +1,48 @@
+#!/bin/bash
+# The database on a full filesystem (a small tmpfs made here): the daemon
+# keeps answering authenticated requests from memory, says so in its log,
+# keeps the audit records queued and writes them once there is room again;
+# what does not fit in the queue (16 records here) is counted and reported.
+. "$(dirname "$0")/lib.sh"
+AUTH_EXTRA=$'lockout_threshold = 0'
+setup_daemon
+sed -i 's|^\[db\]$|[db]\naudit_queue_size = 16|' "$DIR/portcullis.conf"
+MNT=$DIR/full
+mkdir -p "$MNT"
+mount -t tmpfs -o size=4m,mode=0700 portcullis-e2e "$MNT" || { fail "tmpfs mount"; exit 1; }
+trap 'rc=$?; stop_daemon; umount "$MNT" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+DB=$MNT/portcullis.db
+sed -i "s|^path = .*|path = $DB|" "$DIR/portcullis.conf"
+"$CLI" -d "$DB" migrate >/dev/null
+add_user alice secret; start_daemon || exit 1
+count() { sqlite3 "$DB" 'SELECT count(*) FROM failures'; }
+assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "before the disk fills"
+sleep 0.5
+before=$(count)
+# an empty WAL, so the next write must take new space; then fill the disk
+sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
+dd if=/dev/zero of="$MNT/filler" bs=64k 2>/dev/null
+assert_eq 0 "$(df --output=avail "$MNT" | tail -1 | tr -d ' ')" "the filesystem is full"
+
+codes=""
+for i in 1 2 3 4; do
+	codes="$codes $(status_of -U alice:secret http://$ORIGIN/1k)"
+	codes="$codes $(status_of -U alice:wrong$i http://$ORIGIN/1k)"
+done
+assert_eq " 200 407 200 407 200 407 200 407" "$codes" "answers while the disk is full"
+for _ in $(seq 1 50); do grep -q "cannot write to the database (disk full)" "$DLOG" && break; sleep 0.1; done
+assert_contains "$(cat "$DLOG")" "cannot write to the database (disk full)" "the daemon says the disk is full"
+assert_contains "$(cat "$DLOG")" "authenticated traffic continues" "and that traffic continues"
+assert_eq "$before" "$(count)" "nothing written while full"
+# 16 more failures: 12 fit in the queue, 4 are lost, counted and reported
+for i in $(seq 1 16); do status_of -U alice:more$i http://$ORIGIN/1k >/dev/null; done
+for _ in $(seq 1 20); do grep -q "records lost, 4 in all" "$DLOG" && break; sleep 0.1; done
+assert_contains "$(cat "$DLOG")" "audit: queue full (16 records): " "the loss is reported"
+assert_contains "$(cat "$DLOG")" "failure records lost, 4 in all" "and counted"
+
+rm -f "$MNT/filler"
+for _ in $(seq 1 50); do [ "$(count)" -ge $((before + 16)) ] && break; sleep 0.1; done
+assert_eq $((before + 16)) "$(count)" "the queued failures written once there is room"
+assert_contains "$(cat "$DLOG")" "database writable again" "the daemon says the database is back"
+assert_eq ok "$(sqlite3 "$DB" 'PRAGMA integrity_check')" "database intact"
+assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "still serving"

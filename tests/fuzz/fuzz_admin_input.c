@@ -1,0 +1,64 @@
+/*
+ * libFuzzer target: the admin JSON API's input rules (admin_input.h), the
+ * same functions the libmicrohttpd handlers call. Any bytes are a request
+ * body; whatever is accepted must meet the rules the store relies on.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "account.h"
+#include "admin_input.h"
+#include "auth.h"
+#include "cidr.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void check(int ok)
+{
+	if (!ok)
+		abort();
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t *body = admin_input_object((const char *)data, size);
+	struct admin_input_login login;
+	struct admin_input_user user;
+	struct admin_input_error err;
+	const char *comment;
+	struct cidr c;
+	char canon[64], again[64];
+
+	if (!body)
+		return 0;
+	check(json_is_object(body));
+	if (admin_input_login(body, &login) == 0)
+		check(strlen(login.username) <= AUTH_USER_MAX && login.password_len <= AUTH_PASS_MAX &&
+		      strlen(login.password) == login.password_len);
+	for (int op = ADMIN_INPUT_USER_CREATE; op <= ADMIN_INPUT_USER_DELETE; op++) {
+		if (admin_input_user(body, op, &user, &err) < 0) {
+			check(err.field && err.rule);
+			continue;
+		}
+		check(account_valid_name(user.name));
+		check(op != ADMIN_INPUT_USER_CREATE || user.password);
+		check(!user.password || (user.password_len > 0 && user.password_len <= AUTH_PASS_MAX &&
+					 strlen(user.password) == user.password_len));
+		check(!user.comment || strlen(user.comment) <= ADMIN_INPUT_COMMENT_MAX);
+		check(user.enabled >= -1 && user.enabled <= 1 && user.expires_at >= 0);
+	}
+	if (admin_input_whitelist(body, canon, sizeof(canon), &comment, &err) == 0) {
+		/* the canonical form parses back to itself */
+		check(cidr_parse(canon, &c) == 0 && cidr_format(&c, again, sizeof(again)) &&
+		      strcmp(canon, again) == 0);
+		check(!comment || strlen(comment) <= ADMIN_INPUT_COMMENT_MAX);
+	} else {
+		check(err.field != NULL);
+	}
+	if (admin_input_session_addr(body, canon, sizeof(canon), &err) == 0)
+		check(strchr(canon, '/') == NULL && cidr_parse(canon, &c) == 0);
+	json_decref(body);
+	return 0;
+}

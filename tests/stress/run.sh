@@ -1,0 +1,6 @@
+#!/bin/sh
+# `make stress`: the limit scenarios that take the machine for a while
+# (tests/stress/t_*.sh), in the end-to-end topology of tests/e2e/run.sh.
+set -eu
+cd "$(dirname "$0")/../.."
+E2E_SCENARIOS=tests/stress exec bash tests/e2e/run.sh

@@ -1,0 +1,184 @@
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "admin_input.h"
+
+static json_t *obj(const char *text)
+{
+	return admin_input_object(text, strlen(text));
+}
+
+/* The field a user body is refused for, or "" when it is accepted. */
+static const char *user_refusal(const char *text, enum admin_input_user_op op)
+{
+	static char field[32];
+	struct admin_input_user u;
+	struct admin_input_error err;
+	json_t *j = obj(text);
+
+	assert_non_null(j);
+	field[0] = '\0';
+	if (admin_input_user(j, op, &u, &err) < 0)
+		snprintf(field, sizeof(field), "%s", err.field);
+	json_decref(j);
+	return field;
+}
+
+static void test_object(void **state)
+{
+	json_t *j;
+
+	(void)state;
+	assert_null(admin_input_object(NULL, 0));
+	assert_null(obj(""));
+	assert_null(obj("not json"));
+	assert_null(obj("[1, 2]"));
+	assert_null(obj("\"name\""));
+	assert_null(obj("{\"name\": \"a\""));
+	/* one reader taking the first "name" and another the last must not
+	 * be possible */
+	assert_null(obj("{\"name\": \"alice\", \"name\": \"admin\"}"));
+	j = obj("{\"name\": \"alice\"}");
+	assert_non_null(j);
+	json_decref(j);
+}
+
+static void test_user_fields(void **state)
+{
+	struct admin_input_user u;
+	struct admin_input_error err;
+	json_t *j;
+	char big[400];
+
+	(void)state;
+	j = obj("{\"name\": \"bob\", \"password\": \"p:w @x\", \"comment\": \"c\", "
+		"\"enabled\": false, \"expires_at\": 1700000000}");
+	assert_int_equal(admin_input_user(j, ADMIN_INPUT_USER_CREATE, &u, &err), 0);
+	assert_string_equal(u.name, "bob");
+	assert_int_equal(u.password_len, 6);
+	assert_string_equal(u.comment, "c");
+	assert_int_equal(u.enabled, 0);
+	assert_int_equal(u.has_expires, 1);
+	assert_int_equal(u.expires_at, 1700000000);
+	json_decref(j);
+
+	j = obj("{\"name\": \"bob\", \"expires_at\": null}");
+	assert_int_equal(admin_input_user(j, ADMIN_INPUT_USER_UPDATE, &u, &err), 0);
+	assert_null(u.password);
+	assert_int_equal(u.enabled, -1);
+	assert_int_equal(u.has_expires, 1);
+	assert_int_equal(u.expires_at, 0);
+	json_decref(j);
+
+	assert_string_equal(user_refusal("{\"name\": \"bob\"}", ADMIN_INPUT_USER_CREATE), "password");
+	assert_string_equal(user_refusal("{\"name\": \"bob\"}", ADMIN_INPUT_USER_DELETE), "");
+	assert_string_equal(user_refusal("{}", ADMIN_INPUT_USER_DELETE), "name");
+	assert_string_equal(user_refusal("{\"name\": 7}", ADMIN_INPUT_USER_DELETE), "name");
+	assert_string_equal(user_refusal("{\"name\": \"\"}", ADMIN_INPUT_USER_DELETE), "name");
+	assert_string_equal(user_refusal("{\"name\": \"a:b\"}", ADMIN_INPUT_USER_DELETE), "name");
+	assert_string_equal(user_refusal("{\"name\": \"a\\nb\"}", ADMIN_INPUT_USER_DELETE), "name");
+	assert_string_equal(user_refusal("{\"name\": \"a\\u007fb\"}", ADMIN_INPUT_USER_DELETE), "name");
+	assert_string_equal(user_refusal("{\"name\": \"b\", \"password\": \"\"}", ADMIN_INPUT_USER_UPDATE),
+			    "password");
+	assert_string_equal(user_refusal("{\"name\": \"b\", \"enabled\": \"no\"}", ADMIN_INPUT_USER_UPDATE),
+			    "enabled");
+	assert_string_equal(user_refusal("{\"name\": \"b\", \"expires_at\": -1}", ADMIN_INPUT_USER_UPDATE),
+			    "expires_at");
+	assert_string_equal(user_refusal("{\"name\": \"b\", \"expires_at\": 1.5}", ADMIN_INPUT_USER_UPDATE),
+			    "expires_at");
+	assert_string_equal(user_refusal("{\"name\": \"b\", \"comment\": []}", ADMIN_INPUT_USER_UPDATE),
+			    "comment");
+	memset(big, 'x', sizeof(big));
+	snprintf(big, sizeof(big), "{\"name\": \"%0257d\"}", 0);
+	assert_string_equal(user_refusal(big, ADMIN_INPUT_USER_DELETE), "name");
+	snprintf(big, sizeof(big), "{\"name\": \"%0256d\"}", 0);
+	assert_string_equal(user_refusal(big, ADMIN_INPUT_USER_DELETE), "");
+	snprintf(big, sizeof(big), "{\"name\": \"b\", \"comment\": \"%0257d\"}", 0);
+	assert_string_equal(user_refusal(big, ADMIN_INPUT_USER_UPDATE), "comment");
+}
+
+/* A JSON string may hold "\u0000"; the name the store and the gate see (a
+ * C string) must be the name that was checked, so such a body is refused
+ * whole. */
+static void test_embedded_nul_refused(void **state)
+{
+	(void)state;
+	assert_null(obj("{\"name\": \"alice\\u0000x\"}"));
+	assert_null(obj("{\"name\": \"b\", \"password\": \"pw\\u0000rest\"}"));
+	assert_null(obj("{\"username\": \"admin\\u0000\", \"password\": \"x\"}"));
+}
+
+static void test_login(void **state)
+{
+	struct admin_input_login l;
+	json_t *j;
+
+	(void)state;
+	j = obj("{\"username\": \"admin\", \"password\": \"s3cret:x\"}");
+	assert_int_equal(admin_input_login(j, &l), 0);
+	assert_string_equal(l.username, "admin");
+	assert_int_equal(l.password_len, 8);
+	json_decref(j);
+	j = obj("{\"username\": \"admin\"}");
+	assert_int_equal(admin_input_login(j, &l), -1);
+	json_decref(j);
+	j = obj("{\"username\": 1, \"password\": \"x\"}");
+	assert_int_equal(admin_input_login(j, &l), -1);
+	json_decref(j);
+}
+
+static void test_whitelist_and_session(void **state)
+{
+	struct admin_input_error err;
+	const char *comment;
+	char canon[64];
+	json_t *j;
+
+	(void)state;
+	j = obj("{\"cidr\": \"192.0.2.0/24\", \"comment\": \"printers\"}");
+	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), 0);
+	assert_string_equal(canon, "192.0.2.0/24");
+	assert_string_equal(comment, "printers");
+	json_decref(j);
+	j = obj("{\"cidr\": \"192.0.2.1/24\"}");
+	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), -1);
+	assert_string_equal(err.field, "cidr");
+	json_decref(j);
+	j = obj("{\"cidr\": \"2001:db8::/32\", \"comment\": 5}");
+	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), -1);
+	assert_string_equal(err.field, "comment");
+	json_decref(j);
+
+	j = obj("{\"addr\": \"::ffff:10.0.0.7\"}");
+	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), 0);
+	assert_string_equal(canon, "10.0.0.7");
+	json_decref(j);
+	j = obj("{\"addr\": \"fd00:201::2\"}");
+	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), 0);
+	assert_string_equal(canon, "fd00:201::2");
+	json_decref(j);
+	/* regression: a prefix used to be cut to its network address and
+	 * kick the session of "10.0.0.0" */
+	j = obj("{\"addr\": \"10.0.0.0/8\"}");
+	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), -1);
+	assert_string_equal(err.field, "addr");
+	json_decref(j);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_object),
+		cmocka_unit_test(test_user_fields),
+		cmocka_unit_test(test_embedded_nul_refused),
+		cmocka_unit_test(test_login),
+		cmocka_unit_test(test_whitelist_and_session),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
