@@ -46,6 +46,7 @@ DAEMON_OBJ := $(BUILD)/obj/daemon/main.o $(ADMIN_OBJ)
 CLI_OBJ    := $(BUILD)/obj/admin/cli.o
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_BIN  := $(BUILD)/bench/sessions_lookup
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
 .PHONY: all run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
@@ -79,6 +80,12 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libportcullis.a
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportcullis.a $(LIBS) -lcmocka
 
+# micro-benchmarks: built with the unit tests so that they keep compiling,
+# run by `make bench`
+$(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libportcullis.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportcullis.a $(LIBS)
+
 # admin/ modules with a unit test of their own link it in as well
 $(BUILD)/tests/test_tlscert: tests/unit/test_tlscert.c $(BUILD)/obj/admin/tlscert.o $(BUILD)/libportcullis.a
 	@mkdir -p $(@D)
@@ -98,7 +105,7 @@ test: deps
 
 check: all unit install-check e2e browser system-check sanitize-check
 
-unit: $(UNIT_BIN)
+unit: $(UNIT_BIN) $(BENCH_BIN)
 	sh tests/run-unit.sh $(UNIT_BIN)
 
 e2e: all
@@ -136,7 +143,7 @@ fuzz:
 stress: all
 	sh tests/stress/run.sh
 
-bench: deps all
+bench: deps all $(BENCH_BIN)
 	sh tests/bench/run.sh
 
 # ---------------------------------------------------------------- install

@@ -6,7 +6,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
+#include "addrmap.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
@@ -16,6 +18,7 @@
 struct entry {
 	char addr[STORE_ADDR_MAX + 1];     /* canonical text (mapped v4 as v4) */
 	struct sockaddr_storage sa;
+	struct addrmap_addr key;           /* sa as the index knows it */
 	uint8_t mac[6];
 	char user[STORE_NAME_MAX + 1];
 	int64_t created_at, expires_at;    /* wall s */
@@ -26,9 +29,11 @@ struct entry {
 
 struct sessions {
 	const struct config *cfg;
-	pthread_rwlock_t lock;             /* entries */
+	pthread_rwlock_t lock;             /* entries and index */
 	struct entry *entries;
 	size_t n, cap;
+	struct addrmap *index;             /* address -> position in entries */
+	uint8_t hash_key[ADDRMAP_KEY_LEN]; /* index's, and maintenance's own maps' */
 	pthread_mutex_t nft_lock;          /* the netlink sockets */
 	struct nft *nft;
 };
@@ -56,19 +61,40 @@ static int sa_from_text(const char *text, struct sockaddr_storage *ss)
 	return -1;
 }
 
-/* Caller holds lock. */
-static struct entry *find(struct sessions *s, const char *addr)
+/* The index key of the address in text; -1 if it is not an address. */
+static int key_from_text(const char *text, struct addrmap_addr *key)
 {
-	for (size_t i = 0; i < s->n; i++)
-		if (strcmp(s->entries[i].addr, addr) == 0)
-			return &s->entries[i];
-	return NULL;
+	struct sockaddr_storage ss;
+
+	if (sa_from_text(text, &ss) < 0)
+		return -1;
+	return addrmap_addr_from_sockaddr((const struct sockaddr *)&ss, key);
+}
+
+/* Caller holds lock. Every intercepted request asks, so this is a hash
+ * lookup on the binary address, not a scan over the sessions. */
+static struct entry *find(struct sessions *s, const struct addrmap_addr *key)
+{
+	size_t i;
+
+	if (!addrmap_get(s->index, key, &i))
+		return NULL;
+	return &s->entries[i];
+}
+
+static struct entry *find_sockaddr(struct sessions *s, const struct sockaddr *client)
+{
+	struct addrmap_addr key;
+
+	if (addrmap_addr_from_sockaddr(client, &key) < 0)
+		return NULL;
+	return find(s, &key);
 }
 
 /* Caller holds the write lock. Replaces an entry of the same address. */
 static int put(struct sessions *s, const struct entry *e)
 {
-	struct entry *old = find(s, e->addr);
+	struct entry *old = find(s, &e->key);
 
 	if (old) {
 		*old = *e;
@@ -83,16 +109,24 @@ static int put(struct sessions *s, const struct entry *e)
 		s->entries = ne;
 		s->cap = cap;
 	}
+	if (addrmap_put(s->index, &e->key, s->n) < 0)
+		return -1;
 	s->entries[s->n++] = *e;
 	return 0;
 }
 
-/* Caller holds the write lock. */
+/* Caller holds the write lock. The last entry moves into the hole, and
+ * its index entry with it (replacing a value never allocates). */
 static void drop(struct sessions *s, struct entry *e)
 {
 	size_t i = (size_t)(e - s->entries);
 
-	s->entries[i] = s->entries[--s->n];
+	addrmap_del(s->index, &e->key);
+	if (i != s->n - 1) {
+		s->entries[i] = s->entries[s->n - 1];
+		addrmap_put(s->index, &s->entries[i].key, i);
+	}
+	s->n--;
 }
 
 static void kernel_add(struct sessions *s, const struct entry *e, unsigned timeout)
@@ -122,7 +156,8 @@ static int entry_from_row(const struct store_session *row, struct entry *e)
 {
 	memset(e, 0, sizeof(*e));
 	snprintf(e->addr, sizeof(e->addr), "%s", row->addr);
-	if (sa_from_text(row->addr, &e->sa) < 0)
+	if (sa_from_text(row->addr, &e->sa) < 0 ||
+	    addrmap_addr_from_sockaddr((const struct sockaddr *)&e->sa, &e->key) < 0)
 		return -1;
 	if (row->mac[0] && nft_mac_parse(row->mac, e->mac) < 0)
 		return -1;
@@ -171,6 +206,18 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	s->cfg = cfg;
 	pthread_rwlock_init(&s->lock, NULL);
 	pthread_mutex_init(&s->nft_lock, NULL);
+	/* a secret hash key: clients choose their addresses (IPv6 hosts pick
+	 * from 2^64 per prefix) and must not be able to pile them into one
+	 * probe chain and slow every lookup down */
+	if (getrandom(s->hash_key, sizeof(s->hash_key), 0) != sizeof(s->hash_key)) {
+		snprintf(err, errlen, "cannot read the OS random generator");
+		goto fail;
+	}
+	s->index = addrmap_new(s->hash_key);
+	if (!s->index) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
 	s->nft = nft_open(err, errlen);
 	if (!s->nft)
 		goto fail;
@@ -222,6 +269,7 @@ void sessions_free(struct sessions *s)
 		nft_close(s->nft);
 	}
 	free(s->entries);
+	addrmap_free(s->index);
 	pthread_rwlock_destroy(&s->lock);
 	pthread_mutex_destroy(&s->nft_lock);
 	free(s);
@@ -237,14 +285,12 @@ static int mac_known(const uint8_t mac[6])
 int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
 		    char *user, size_t len)
 {
-	char addr[64];
 	struct entry *e;
 	int found = 0;
 	int64_t now = wall_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
 	pthread_rwlock_rdlock(&s->lock);
-	e = find(s, addr);
+	e = find_sockaddr(s, client);
 	if (e && e->expires_at > now &&
 	    (!mac || !mac_known(e->mac) || memcmp(mac, e->mac, 6) == 0)) {
 		found = 1;
@@ -258,13 +304,11 @@ int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uin
 
 int sessions_alive(struct sessions *s, const struct sockaddr *client)
 {
-	char addr[64];
 	struct entry *e;
 	int alive;
 
-	cidr_addr_text(client, addr, sizeof(addr));
 	pthread_rwlock_rdlock(&s->lock);
-	e = find(s, addr);
+	e = find_sockaddr(s, client);
 	alive = e && e->expires_at > wall_now();
 	pthread_rwlock_unlock(&s->lock);
 	return alive;
@@ -272,14 +316,12 @@ int sessions_alive(struct sessions *s, const struct sockaddr *client)
 
 long sessions_remaining(struct sessions *s, const struct sockaddr *client)
 {
-	char addr[64];
 	struct entry *e;
 	long left = -1;
 	int64_t now = wall_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
 	pthread_rwlock_rdlock(&s->lock);
-	e = find(s, addr);
+	e = find_sockaddr(s, client);
 	if (e && e->expires_at > now)
 		left = (long)(e->expires_at - now);
 	pthread_rwlock_unlock(&s->lock);
@@ -297,7 +339,8 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	memset(&row, 0, sizeof(row));
 	memset(&e, 0, sizeof(e));
 	cidr_addr_text(client, e.addr, sizeof(e.addr));
-	if (sa_from_text(e.addr, &e.sa) < 0)
+	if (sa_from_text(e.addr, &e.sa) < 0 ||
+	    addrmap_addr_from_sockaddr((const struct sockaddr *)&e.sa, &e.key) < 0)
 		return -1;
 	pthread_mutex_lock(&s->nft_lock);
 	rc = nft_neigh_mac(s->nft, (const struct sockaddr *)&e.sa, e.mac);
@@ -327,7 +370,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	}
 	pthread_rwlock_wrlock(&s->lock);
 	{
-		struct entry *prev = find(s, e.addr);
+		struct entry *prev = find(s, &e.key);
 
 		if (prev) {
 			old = *prev;
@@ -354,6 +397,8 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 struct kernel_view {
 	struct nft_session *list;
 	size_t n, cap;
+	struct addrmap *by_addr;           /* address -> its last element in list */
+	size_t *next;                      /* per element: the address's previous one */
 };
 
 static void kernel_view_cb(const struct nft_session *ks, void *ud)
@@ -372,25 +417,61 @@ static void kernel_view_cb(const struct nft_session *ks, void *ud)
 	kv->list[kv->n++] = *ks;
 }
 
-static int kernel_has(const struct kernel_view *kv, const struct entry *e)
+/*
+ * Maintenance holds the write lock, which stops every intercepted request,
+ * while it compares each session with the kernel's elements and the store's
+ * rows; with thousands of clients a scan of one list per session would hold
+ * it for seconds. So both lists are indexed by address first, outside the
+ * lock. An address can have more than one element (one per MAC), chained
+ * through next.
+ */
+static int kernel_view_index(struct kernel_view *kv, const uint8_t key[ADDRMAP_KEY_LEN])
 {
+	kv->by_addr = addrmap_new(key);
+	kv->next = calloc(kv->n + 1, sizeof(*kv->next));
+	if (!kv->by_addr || !kv->next)
+		return -1;
 	for (size_t i = 0; i < kv->n; i++) {
-		const struct sockaddr *a = (const struct sockaddr *)&kv->list[i].addr;
-		char text[64];
+		struct addrmap_addr a;
+		size_t prev;
 
-		if (memcmp(kv->list[i].mac, e->mac, 6) == 0 &&
-		    strcmp(cidr_addr_text(a, text, sizeof(text)), e->addr) == 0)
-			return 1;
+		kv->next[i] = SIZE_MAX;
+		if (addrmap_addr_from_sockaddr((const struct sockaddr *)&kv->list[i].addr, &a) < 0)
+			continue;
+		if (addrmap_get(kv->by_addr, &a, &prev))
+			kv->next[i] = prev;
+		if (addrmap_put(kv->by_addr, &a, i) < 0)
+			return -1;
 	}
 	return 0;
 }
 
-static int row_has(const struct row_list *l, const char *addr)
+static int kernel_has(const struct kernel_view *kv, const struct entry *e)
 {
-	for (size_t i = 0; i < l->n; i++)
-		if (strcmp(l->rows[i].addr, addr) == 0)
+	size_t i;
+
+	if (!addrmap_get(kv->by_addr, &e->key, &i))
+		return 0;
+	for (; i != SIZE_MAX; i = kv->next[i])
+		if (memcmp(kv->list[i].mac, e->mac, 6) == 0)
 			return 1;
 	return 0;
+}
+
+static struct addrmap *row_index(const struct row_list *l, const uint8_t key[ADDRMAP_KEY_LEN])
+{
+	struct addrmap *m = addrmap_new(key);
+
+	for (size_t i = 0; m && i < l->n; i++) {
+		struct addrmap_addr a;
+
+		/* a row that is not an address never made it into memory */
+		if (key_from_text(l->rows[i].addr, &a) == 0 && addrmap_put(m, &a, i) < 0) {
+			addrmap_free(m);
+			return NULL;
+		}
+	}
+	return m;
 }
 
 enum end_reason { END_KICKED, END_EXPIRED, END_IDLE };
@@ -402,6 +483,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 	size_t n_ended = 0, n_refresh = 0;
 	struct kernel_view kv = { 0 };
 	struct row_list l = { 0 };
+	struct addrmap *rows_by_addr = NULL;
 	int64_t now = wall_now();
 	int have_rows = 0, have_kernel;
 
@@ -410,6 +492,13 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 	pthread_mutex_lock(&s->nft_lock);
 	have_kernel = nft_session_list(s->nft, kernel_view_cb, &kv) == 0;
 	pthread_mutex_unlock(&s->nft_lock);
+	if (have_rows)
+		rows_by_addr = row_index(&l, s->hash_key);
+	if ((have_kernel && kernel_view_index(&kv, s->hash_key) < 0) ||
+	    (have_rows && !rows_by_addr)) {
+		log_warn("sessions: out of memory; maintenance skipped this round");
+		goto out;
+	}
 
 	pthread_rwlock_wrlock(&s->lock);
 	ended = calloc(s->n + 1, sizeof(*ended));
@@ -425,7 +514,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 		int in_kernel = !have_kernel || kernel_has(&kv, e);
 		enum end_reason r;
 
-		if (have_rows && !row_has(&l, e->addr))
+		if (have_rows && !addrmap_get(rows_by_addr, &e->key, NULL))
 			r = END_KICKED;
 		else if (e->expires_at <= now)
 			r = END_EXPIRED;
@@ -448,9 +537,11 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 	}
 	/* rows another process added (or this one restored) join memory */
 	for (size_t i = 0; have_rows && i < l.n; i++) {
+		struct addrmap_addr key;
 		struct entry e;
 
-		if (find(s, l.rows[i].addr) || l.rows[i].expires_at <= now ||
+		if (key_from_text(l.rows[i].addr, &key) < 0 || find(s, &key) ||
+		    l.rows[i].expires_at <= now ||
 		    entry_from_row(&l.rows[i], &e) < 0)
 			continue;
 		e.last_seen = now;
@@ -476,6 +567,9 @@ out:
 	free(refresh);
 	free(why);
 	free(kv.list);
+	free(kv.next);
+	addrmap_free(kv.by_addr);
+	addrmap_free(rows_by_addr);
 	free(l.rows);
 }
 

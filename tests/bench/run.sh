@@ -1,11 +1,13 @@
 #!/bin/sh
 # `make bench`: figures, not part of `make test`; asserts nothing about speed.
+#  - intercept session lookups: the address index against a text scan;
 #  - the comparison (t_compare.sh): direct routing, Squid, tinyproxy and
 #    Portcullis in the three-namespace topology, one table at the end;
 #  - audit paging through the admin API with a million rows (loopback).
 # BENCH_SECONDS (4) per wrk run, BENCH_RUNS (5) rounds; about 7 minutes in all.
 cd "$(dirname "$0")/../.." || exit 1
 sh tests/bench/install-deps.sh || exit 1
+"${BUILD:-build}/bench/sessions_lookup"
 E2E_SCENARIOS=tests/bench E2E_TIMEOUT=900 bash tests/e2e/run.sh
 echo "== audit paging, ${AUDIT_ROWS:-1000000} rows"
 bash tests/bench/audit_paging.sh
