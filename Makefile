@@ -87,9 +87,9 @@ $(BUILD)/bench/%: tests/bench/%.c $(BUILD)/libportcullis.a
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libportcullis.a $(LIBS)
 
 # admin/ modules with a unit test of their own link it in as well
-$(BUILD)/tests/test_tlscert: tests/unit/test_tlscert.c $(BUILD)/obj/admin/tlscert.o $(BUILD)/libportcullis.a
+$(BUILD)/tests/test_tlscert $(BUILD)/tests/test_upload: $(BUILD)/tests/test_%: tests/unit/test_%.c $(BUILD)/obj/admin/%.o $(BUILD)/libportcullis.a
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/obj/admin/tlscert.o $(BUILD)/libportcullis.a $(LIBS) -lcmocka
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/obj/admin/$*.o $(BUILD)/libportcullis.a $(LIBS) -lcmocka
 
 # ---------------------------------------------------------------- running
 RUN_DIR ?= var

@@ -25,6 +25,7 @@
 #include "metrics.h"
 #include "store.h"
 #include "tlscert.h"
+#include "upload.h"
 
 #define ADMIN_MAX_CONNECTIONS 64
 #define ADMIN_PER_IP          16
@@ -54,12 +55,6 @@ struct admin_server {
 
 /* Per-request state: allocated on the first callback, freed in the
  * completion callback (libmicrohttpd's model). */
-struct request {
-	char *body;
-	size_t len;
-	int too_large;
-};
-
 static int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
@@ -252,9 +247,9 @@ static int json_content_type(struct MHD_Connection *conn)
 }
 
 static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *conn,
-				 const struct request *req)
+				 const struct upload *req)
 {
-	json_t *body = admin_input_object(req->body, req->len);
+	json_t *body = admin_input_object(req->data, req->len);
 	struct admin_input_login in;
 	const char *user;
 	struct admin_session s;
@@ -770,9 +765,9 @@ static enum MHD_Result api_session_kick(struct admin_server *a, struct MHD_Conne
 /* Routes that change something: JSON body in, {"ok": true} out. */
 static enum MHD_Result api_write(struct admin_server *a, struct MHD_Connection *conn,
 				 struct store *st, const struct admin_session *s, const char *url,
-				 const struct request *req)
+				 const struct upload *req)
 {
-	json_t *body = admin_input_object(req->body, req->len);
+	json_t *body = admin_input_object(req->data, req->len);
 	enum MHD_Result rc;
 
 	if (!body)
@@ -947,7 +942,7 @@ static enum MHD_Result api_audit_csv(struct admin_server *a, struct MHD_Connecti
 }
 
 static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, const char *url,
-			   const char *method, const struct request *req)
+			   const char *method, const struct upload *req)
 {
 	struct admin_session s;
 	struct store *st;
@@ -1121,7 +1116,7 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 					void **req_cls)
 {
 	struct admin_server *a = cls;
-	struct request *req = *req_cls;
+	struct upload *req = *req_cls;
 
 	(void)version;
 	if (!req) {
@@ -1137,18 +1132,8 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (req->len + *upload_data_size > ADMIN_BODY_MAX) {
-			req->too_large = 1;
-		} else {
-			char *b = realloc(req->body, req->len + *upload_data_size + 1);
-
-			if (!b)
-				return MHD_NO;
-			memcpy(b + req->len, upload_data, *upload_data_size);
-			req->body = b;
-			req->len += *upload_data_size;
-			req->body[req->len] = '\0';
-		}
+		if (upload_append(req, upload_data, *upload_data_size, ADMIN_BODY_MAX) < 0)
+			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -1168,19 +1153,14 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 static void admin_completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 			       enum MHD_RequestTerminationCode toe)
 {
-	struct request *req = *req_cls;
+	struct upload *req = *req_cls;
 
 	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (!req)
 		return;
-	if (req->body) {
-		/* a login body holds a password */
-		OPENSSL_cleanse(req->body, req->len);
-		free(req->body);
-	}
-	free(req);
+	upload_free(req);
 	*req_cls = NULL;
 }
 

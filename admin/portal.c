@@ -19,6 +19,7 @@
 #include "loop.h"
 #include "pac.h"
 #include "proxy.h"
+#include "upload.h"
 
 #define PORTAL_MAX_CONNECTIONS 512
 #define PORTAL_PER_IP          16
@@ -41,12 +42,6 @@ struct portal_server {
 	char pac[PAC_MAX];
 	long pac_len;
 	char *tls_cert, *tls_key;
-};
-
-struct request {
-	char *body;
-	size_t len;
-	int too_large;
 };
 
 /* ------------------------------------------------------------ files and text */
@@ -391,7 +386,7 @@ static enum MHD_Result api_captive(struct portal_server *p, struct MHD_Connectio
 }
 
 static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *conn,
-				struct request *req)
+				struct upload *req)
 {
 	const struct sockaddr *client = client_of(conn);
 	const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
@@ -416,7 +411,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 		rc = reply_text(conn, 415, "Unsupported media type: send the login form.\n");
 		goto out;
 	}
-	if (form_parse(req->body ? req->body : "", req->len, f, &bad) < 0) {
+	if (form_parse(req->data ? req->data : "", req->len, f, &bad) < 0) {
 		snprintf(msg, sizeof(msg), "Bad request: the %s field is too long or malformed.\n", bad);
 		rc = reply_text(conn, 400, msg);
 		goto out;
@@ -470,7 +465,7 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 					 void **req_cls)
 {
 	struct portal_server *p = cls;
-	struct request *req = *req_cls;
+	struct upload *req = *req_cls;
 	int get = !strcmp(method, "GET") || !strcmp(method, "HEAD");
 
 	(void)version;
@@ -487,18 +482,8 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 		return MHD_YES;
 	}
 	if (*upload_data_size) {
-		if (req->len + *upload_data_size > PORTAL_BODY_MAX) {
-			req->too_large = 1;
-		} else {
-			char *b = realloc(req->body, req->len + *upload_data_size + 1);
-
-			if (!b)
-				return MHD_NO;
-			memcpy(b + req->len, upload_data, *upload_data_size);
-			req->body = b;
-			req->len += *upload_data_size;
-			req->body[req->len] = '\0';
-		}
+		if (upload_append(req, upload_data, *upload_data_size, PORTAL_BODY_MAX) < 0)
+			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -531,19 +516,14 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 static void portal_completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 				enum MHD_RequestTerminationCode toe)
 {
-	struct request *req = *req_cls;
+	struct upload *req = *req_cls;
 
 	(void)cls;
 	(void)conn;
 	(void)toe;
 	if (!req)
 		return;
-	if (req->body) {
-		/* a login body holds a password */
-		OPENSSL_cleanse(req->body, req->len);
-		free(req->body);
-	}
-	free(req);
+	upload_free(req);
 	*req_cls = NULL;
 }
 
