@@ -27,6 +27,7 @@
 #define CACHE_STRIPES      64
 #define CACHE_PROBE        8
 #define LOCKOUT_SLOTS      65536
+#define ADMIN_LOCKOUT_SLOTS 4096   /* admin names: few, and only from the admin listener */
 #define NONCE_TABLE        16384
 #define LOGIN_QUEUE        1024
 #define AUDIT_BATCH        512
@@ -71,7 +72,10 @@ struct gate {
 	struct cache cache;
 	uint64_t epoch;                   /* atomic */
 
-	struct lockout *lock_addr, *lock_user;
+	/* lock_admin counts admin account names apart from proxy usernames:
+	 * anyone who can reach the proxy could otherwise lock an
+	 * administrator out of the panel by failing proxy logins as "admin" */
+	struct lockout *lock_addr, *lock_user, *lock_admin;
 	struct auth_nonces *nonces;
 	struct pool *pool;
 	char dummy_phc[PASSWD_HASH_MAX];  /* hashed for unknown users: same cost */
@@ -335,8 +339,13 @@ out:
 
 /* *known (may be NULL): whether the address or the username has any
  * failures or lockout on record at all. */
-static int gate_locked(struct gate *g, const struct sockaddr *client, const char *username,
-		       unsigned *retry_after, int *known)
+static struct lockout *user_table(struct gate *g, enum gate_mode mode)
+{
+	return mode == GATE_MODE_ADMIN ? g->lock_admin : g->lock_user;
+}
+
+static int gate_locked(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+		       const char *username, unsigned *retry_after, int *known)
 {
 	char addr[64];
 	unsigned ra_addr = 0, ra_user = 0;
@@ -346,8 +355,8 @@ static int gate_locked(struct gate *g, const struct sockaddr *client, const char
 	if (lockout_check_known(g->lock_addr, addr, strlen(addr), mono_now(), &ra_addr, &addr_known))
 		locked = 1;
 	if (username[0] &&
-	    lockout_check_known(g->lock_user, username, strlen(username), mono_now(), &ra_user,
-				&user_known))
+	    lockout_check_known(user_table(g, mode), username, strlen(username), mono_now(),
+				&ra_user, &user_known))
 		locked = 1;
 	if (known)
 		*known = addr_known || user_known;
@@ -370,7 +379,7 @@ static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct
 	cidr_addr_text(client, addr, sizeof(addr));
 	started = lockout_fail(g->lock_addr, addr, strlen(addr), now);
 	if (username[0])
-		started |= lockout_fail(g->lock_user, username, strlen(username), now);
+		started |= lockout_fail(user_table(g, mode), username, strlen(username), now);
 	if (started) {
 		metrics_inc(lockouts);
 		gate_failure(g, mode, client, scheme, username, METRICS_REASON_LOCKED_OUT, host, ua);
@@ -704,7 +713,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	copy_bounded(method, sizeof(method), q->method ? q->method : "", q->method_len);
 	snprintf(res->username, sizeof(res->username), "%s", c->username);
 
-	if (gate_locked(g, q->client, c->username, &res->retry_after, &known)) {
+	if (gate_locked(g, q->mode, q->client, c->username, &res->retry_after, &known)) {
 		metrics_inc(locked_refusals);
 		res->verdict = GATE_LOCKED;
 		return 0;
@@ -833,7 +842,7 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 	int rc;
 
 	*retry_after = 0;
-	if (gate_locked(g, client, username, retry_after, NULL)) {
+	if (gate_locked(g, GATE_MODE_ADMIN, client, username, retry_after, NULL)) {
 		metrics_inc(locked_refusals);
 		return GATE_LOCKED;
 	}
@@ -852,7 +861,7 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 
 		cidr_addr_text(client, addr, sizeof(addr));
 		lockout_success(g->lock_addr, addr, strlen(addr));
-		lockout_success(g->lock_user, username, strlen(username));
+		lockout_success(g->lock_admin, username, strlen(username));
 		store_admin_touch_login(st, username, loop_wall_ms() / 1000);
 		return GATE_PASS;
 	}
@@ -968,7 +977,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 	int rc;
 
 	*retry_after = 0;
-	if (gate_locked(g, client, username, retry_after, NULL)) {
+	if (gate_locked(g, mode, client, username, retry_after, NULL)) {
 		metrics_inc(locked_refusals);
 		return GATE_LOCKED;
 	}
@@ -1273,9 +1282,13 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	lkey[0] ^= 0x5a;
 	g->lock_user = lockout_new(LOCKOUT_SLOTS, cfg->lockout_threshold, cfg->lockout_window,
 				   cfg->lockout_duration, lkey);
+	lkey[1] ^= 0x5a;
+	g->lock_admin = lockout_new(ADMIN_LOCKOUT_SLOTS, cfg->lockout_threshold,
+				    cfg->lockout_window, cfg->lockout_duration, lkey);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(lkey, sizeof(lkey));
-	if (!g->cache.slots || !g->audit || !g->nonces || !g->lock_addr || !g->lock_user) {
+	if (!g->cache.slots || !g->audit || !g->nonces || !g->lock_addr || !g->lock_user ||
+	    !g->lock_admin) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1347,6 +1360,8 @@ int gate_reconfigure(struct gate *g, const struct config *cfg)
 			   cfg->lockout_duration);
 	lockout_set_limits(g->lock_user, cfg->lockout_threshold, cfg->lockout_window,
 			   cfg->lockout_duration);
+	lockout_set_limits(g->lock_admin, cfg->lockout_threshold, cfg->lockout_window,
+			   cfg->lockout_duration);
 	/* a shorter TTL must bind entries cached under the longer one too */
 	if (ttl_changed || auth_changed)
 		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
@@ -1377,6 +1392,7 @@ void gate_free(struct gate *g)
 	store_close(g->store);
 	lockout_free(g->lock_addr);
 	lockout_free(g->lock_user);
+	lockout_free(g->lock_admin);
 	auth_nonces_free(g->nonces);
 	free(g->cache.slots);
 	free(g->audit);
