@@ -1280,15 +1280,15 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 	case GATE_CHALLENGE:
 	case GATE_FAIL:
 	case GATE_STALE:
+		/* the access log's user field names only verified users (Squid's
+		 * log tools credit hits to it); the name a failed attempt
+		 * presented is in the audit trail */
 		keep = conn_refused_keep(c, r, head_len);
-		if (res->verdict != GATE_CHALLENGE)
-			snprintf(x->user, sizeof(x->user), "%s", res->username);
 		conn_challenge(c, res->verdict == GATE_STALE, !keep);
 		return;
 	case GATE_LOCKED:
 		keep = conn_refused_keep(c, r, head_len);
 		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", res->retry_after);
-		snprintf(x->user, sizeof(x->user), "%s", res->username);
 		conn_respond(c, 429, "TCP_DENIED", extra,
 			     "Too many failed logins: try again later.\n", keep);
 		return;

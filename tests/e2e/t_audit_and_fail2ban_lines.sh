@@ -24,3 +24,13 @@ f2b=$(timeout 30 fail2ban-regex -v "$DLOG" "$REPO/etc/fail2ban/filter.d/portcull
 assert_contains "$f2b" "Failregex: 3 total" "three failures matched"
 assert_contains "$f2b" "10.201.0.2" "banned address is the client's"
 assert_not_contains "$f2b" "6.6.6.6" "a forged address in a username is not taken"
+
+# the access log names only verified users: a failed attempt's name (any
+# bytes an attacker chose) is in the audit trail, not credited in the log
+status_of -U alice:secret http://$ORIGIN/1k >/dev/null
+sleep 0.3
+log=$(cat "$ACCESS")
+assert_contains "$log" " TCP_MISS/200 " "the verified request is logged"
+assert_contains "$(grep ' TCP_MISS/200 ' "$ACCESS")" " alice HIER_DIRECT/" "with its user"
+assert_not_contains "$(grep ' TCP_DENIED/407 ' "$ACCESS")" "nosuchuser" "a failed name is not credited in the access log"
+assert_eq 0 "$(grep ' TCP_DENIED/407 ' "$ACCESS" | awk '$8 != "-"' | wc -l)" "every refused line has user -"
