@@ -1328,7 +1328,9 @@ static int cmd_audit(struct cli *c, int argc, char **argv)
 	listing_begin(&l, c, 8, head);
 	rc = store_failures_list(c->st, &f, audit_row_cb, &l);
 	rc = listing_end(&l, rc, "read the audit trail");
-	if (rc == EXIT_DONE && !c->json && l.n == f.limit)
+	/* on stderr with --json too: a script reading stdout gets valid JSON
+	 * and whoever runs it learns the list was cut */
+	if (rc == EXIT_DONE && l.n == f.limit)
 		fprintf(stderr, "portcullis: the newest %zu shown; --limit N or --until TIME for more\n",
 			l.n);
 	return rc;
