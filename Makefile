@@ -161,10 +161,17 @@ install: all
 	install -m 0644 systemd/portcullis.sysusers $(DESTDIR)$(PREFIX)/lib/sysusers.d/portcullis.conf
 	install -m 0644 systemd/portcullis.tmpfiles $(DESTDIR)$(PREFIX)/lib/tmpfiles.d/portcullis.conf
 	install -d $(DESTDIR)/etc/fail2ban/filter.d $(DESTDIR)$(PREFIX)/share/doc/portcullis
-	install -m 0644 etc/fail2ban/filter.d/portcullis.conf $(DESTDIR)/etc/fail2ban/filter.d/portcullis.conf
-	install -m 0644 etc/fail2ban/jail.d/portcullis.conf $(DESTDIR)$(PREFIX)/share/doc/portcullis/fail2ban-jail.conf
 	install -d $(DESTDIR)/etc/logrotate.d $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man8
-	install -m 0644 etc/logrotate.d/portcullis $(DESTDIR)/etc/logrotate.d/portcullis
+	# files under /etc are the administrator's once there: an upgrade leaves
+	# them alone; the shipped versions are always in the doc folder to compare
+	install -m 0644 etc/fail2ban/filter.d/portcullis.conf $(DESTDIR)$(PREFIX)/share/doc/portcullis/fail2ban-filter.conf
+	install -m 0644 etc/fail2ban/jail.d/portcullis.conf $(DESTDIR)$(PREFIX)/share/doc/portcullis/fail2ban-jail.conf
+	install -m 0644 etc/logrotate.d/portcullis $(DESTDIR)$(PREFIX)/share/doc/portcullis/logrotate.conf
+	install -m 0640 etc/portcullis.conf $(DESTDIR)$(PREFIX)/share/doc/portcullis/portcullis.conf.example
+	[ -e $(DESTDIR)/etc/fail2ban/filter.d/portcullis.conf ] || \
+	  install -m 0644 etc/fail2ban/filter.d/portcullis.conf $(DESTDIR)/etc/fail2ban/filter.d/portcullis.conf
+	[ -e $(DESTDIR)/etc/logrotate.d/portcullis ] || \
+	  install -m 0644 etc/logrotate.d/portcullis $(DESTDIR)/etc/logrotate.d/portcullis
 	install -m 0644 man/portcullis.conf.5 $(DESTDIR)$(MANDIR)/man5/portcullis.conf.5
 	install -m 0644 man/portcullisd.8 man/portcullis.8 $(DESTDIR)$(MANDIR)/man8/
 

@@ -38,9 +38,18 @@ check "-t refuses intercept mode without the login portal, and says why" \
 	       '$dest/usr/sbin/portcullisd' -t -c '$dest/intercept-no-portal.conf' 2>&1 | grep -q 'set \[portal\] listen'"
 check "the example configuration is not world-readable" \
 	test "$(stat -c %a "$dest/etc/portcullis/portcullis.conf")" = 640
-echo "# local change" >> "$dest/etc/portcullis/portcullis.conf"
+for f in etc/portcullis/portcullis.conf etc/fail2ban/filter.d/portcullis.conf etc/logrotate.d/portcullis; do
+	echo "# local change" >> "$dest/$f"
+done
 make --no-print-directory install PREFIX=/usr DESTDIR="$dest" >/dev/null
-check "an existing configuration is never overwritten" grep -q '^# local change' "$dest/etc/portcullis/portcullis.conf"
+for f in etc/portcullis/portcullis.conf etc/fail2ban/filter.d/portcullis.conf etc/logrotate.d/portcullis; do
+	check "an existing $f is never overwritten" grep -q '^# local change' "$dest/$f"
+done
+for f in fail2ban-filter.conf fail2ban-jail.conf logrotate.conf portcullis.conf.example; do
+	check "the shipped $f is in the doc folder" test -f "$dest/usr/share/doc/portcullis/$f"
+done
+check "the doc folder's copy is the shipped file, whatever /etc has" \
+	cmp -s etc/fail2ban/filter.d/portcullis.conf "$dest/usr/share/doc/portcullis/fail2ban-filter.conf"
 
 # the unit names the binaries where PREFIX put them
 local_dest=$dest/local
@@ -76,6 +85,8 @@ cp "$dest/etc/fail2ban/filter.d/portcullis.conf" "$f2b/filter.d/portcullis.conf"
 cp "$dest/usr/share/doc/portcullis/fail2ban-jail.conf" "$f2b/jail.d/portcullis.conf"
 check "fail2ban-client -t accepts the filter and the example jail" \
 	sh -c "timeout 60 fail2ban-client -c '$f2b' -t 2>&1 | grep -q 'OK: configuration test is successful'"
+check "the example jail bans on every port (intercepted 80/443 arrive redirected)" \
+	sh -c "timeout 60 fail2ban-client -c '$f2b' -d 2>/dev/null | grep \"'portcullis', 'action'\" | grep -q 'allports'"
 check "the example jail reads the unit's journal entries with the portcullis filter" \
 	sh -c "timeout 60 fail2ban-client -c '$f2b' -d 2>/dev/null | grep -q \"'addjournalmatch', '_SYSTEMD_UNIT=portcullisd.service'\""
 
