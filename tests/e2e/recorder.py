@@ -2,7 +2,12 @@
 """Recording origin for the end-to-end tests: appends what each request
 carried (method, target, headers as received, body length) to a JSON-lines
 file and answers 200 with a small JSON body. Reads Content-Length and
-chunked request bodies itself, so it sees exactly what the proxy sent."""
+chunked request bodies itself, so it sees exactly what the proxy sent.
+
+A request's head is recorded as it arrives ({"event": "head"}), before the
+body is read: a head whose body never completes (the proxy cut the
+connection mid-body) is then followed by {"event": "aborted"} instead of
+the full record, so the smuggling test sees every byte that reached it."""
 import json
 import socketserver
 import sys
@@ -15,12 +20,20 @@ class Recorder(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def record(self, rec):
+        with open(sys.argv[2], "a") as f:
+            f.write(json.dumps(rec) + "\n")
+
     def read_body(self):
+        """The body, or None when the connection ended before it did."""
         te = self.headers.get("Transfer-Encoding", "")
         if te.lower() == "chunked":
             body = b""
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                try:
+                    size = int(self.rfile.readline().split(b";")[0].strip(), 16)
+                except ValueError:
+                    return None
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
@@ -28,7 +41,8 @@ class Recorder(BaseHTTPRequestHandler):
                 body += self.rfile.read(size)
                 self.rfile.readline()
         n = int(self.headers.get("Content-Length", "0") or 0)
-        return self.rfile.read(n) if n else b""
+        body = self.rfile.read(n) if n else b""
+        return body if len(body) == n else None
 
     def upgrade_echo(self):
         # RFC 9110 §7.8: switch protocols, then echo raw bytes until EOF
@@ -46,11 +60,15 @@ class Recorder(BaseHTTPRequestHandler):
 
     def handle_any(self):
         if self.headers.get("Upgrade", "").lower() == "websocket":
-            with open(sys.argv[2], "a") as f:
-                f.write(json.dumps({"method": self.command, "path": self.path, "upgrade": True,
-                                    "headers": [[k, v] for k, v in self.headers.items()]}) + "\n")
+            self.record({"method": self.command, "path": self.path, "upgrade": True,
+                         "headers": [[k, v] for k, v in self.headers.items()]})
             return self.upgrade_echo()
+        self.record({"event": "head", "method": self.command, "path": self.path})
         body = self.read_body()
+        if body is None:
+            self.record({"event": "aborted", "method": self.command, "path": self.path})
+            self.close_connection = True
+            return
         if self.path.startswith("/chunked-response"):
             # a chunked response, for clients that cannot take one (HTTP/1.0)
             self.send_response(200)
@@ -64,8 +82,7 @@ class Recorder(BaseHTTPRequestHandler):
         rec = {"method": self.command, "path": self.path,
                "headers": [[k, v] for k, v in self.headers.items()],
                "body_len": len(body)}
-        with open(sys.argv[2], "a") as f:
-            f.write(json.dumps(rec) + "\n")
+        self.record(rec)
         out = json.dumps({"body_len": len(body)}).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
