@@ -1119,7 +1119,8 @@ static void maint_poll_generations(struct gate *g)
 		}
 	}
 	if (g->sessions)
-		sessions_maintain(g->sessions, g->store, now.sessions != g->gens.sessions);
+		sessions_maintain(g->sessions, g->store, now.sessions != g->gens.sessions,
+				  now.users != g->gens.users);
 	g->gens = now;
 }
 

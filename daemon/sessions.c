@@ -1,6 +1,7 @@
 #include "sessions.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,6 +26,9 @@ struct entry {
 	unsigned idle;                     /* s */
 	int64_t last_seen;                 /* wall s, atomic: request path writes it */
 	int64_t refreshed_at;              /* wall s the kernel element was (re)set */
+	int64_t account_expires;           /* wall s the user's account expires, 0 never */
+	int account_checked;               /* the account was read since the entry came
+					    * (a login, a restore, another process's row) */
 };
 
 struct sessions {
@@ -36,6 +40,8 @@ struct sessions {
 	uint8_t hash_key[ADDRMAP_KEY_LEN]; /* index's, and maintenance's own maps' */
 	pthread_mutex_t nft_lock;          /* the netlink sockets */
 	struct nft *nft;
+	int accounts_stale;                /* users changed since every account was last
+					    * read (maintenance thread only) */
 };
 
 static int64_t wall_now(void)
@@ -169,6 +175,50 @@ static int entry_from_row(const struct store_session *row, struct entry *e)
 	return 0;
 }
 
+/* Whether a session's user may still be logged in, as the store says now. */
+enum account_state {
+	ACCOUNT_USABLE,
+	ACCOUNT_GONE,
+	ACCOUNT_DISABLED,
+	ACCOUNT_EXPIRED,
+	ACCOUNT_UNREAD,          /* the store did not answer: decide next round */
+};
+
+/* The account of name; *expires its expiry time (0 never) when usable. */
+static enum account_state account_read(struct store *st, const char *name, int64_t now,
+				       int64_t *expires)
+{
+	struct store_user u;
+	int rc = store_user_get(st, name, &u);
+
+	*expires = 0;
+	/* a name the store refuses (-EINVAL) can be no user's */
+	if (rc == 1 || rc == -EINVAL)
+		return ACCOUNT_GONE;
+	if (rc < 0)
+		return ACCOUNT_UNREAD;
+	if (!u.enabled)
+		return ACCOUNT_DISABLED;
+	if (u.expires_at && u.expires_at <= now)
+		return ACCOUNT_EXPIRED;
+	*expires = u.expires_at;
+	return ACCOUNT_USABLE;
+}
+
+static const char *account_state_name(enum account_state a)
+{
+	switch (a) {
+	case ACCOUNT_GONE:
+		return "deleted";
+	case ACCOUNT_DISABLED:
+		return "disabled";
+	case ACCOUNT_EXPIRED:
+		return "expired";
+	default:
+		return "usable";
+	}
+}
+
 struct row_list {
 	struct store_session *rows;
 	size_t n, cap;
@@ -236,12 +286,23 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 		goto fail;
 	}
 	for (size_t i = 0; i < l.n; i++) {
+		enum account_state acc;
 		struct entry e;
 
 		if (l.rows[i].expires_at <= now || entry_from_row(&l.rows[i], &e) < 0) {
 			store_session_delete(st, l.rows[i].addr);
 			continue;
 		}
+		/* a user disabled or deleted while the daemon was down does not
+		 * come back logged in */
+		acc = account_read(st, e.user, now, &e.account_expires);
+		if (acc != ACCOUNT_USABLE && acc != ACCOUNT_UNREAD) {
+			log_notice("session of %s not restored: user \"%s\" %s", e.addr, e.user,
+				   account_state_name(acc));
+			store_session_delete(st, l.rows[i].addr);
+			continue;
+		}
+		e.account_checked = acc == ACCOUNT_USABLE;
 		e.last_seen = now;
 		e.refreshed_at = now;
 		if (put(s, &e) < 0)
@@ -282,6 +343,22 @@ static int mac_known(const uint8_t mac[6])
 	return memcmp(mac, zero, 6) != 0;
 }
 
+/* The session's end at the latest: its lifetime, or its user's expiry
+ * if that comes first. */
+static int64_t entry_ends_at(const struct entry *e)
+{
+	if (e->account_expires && e->account_expires < e->expires_at)
+		return e->account_expires;
+	return e->expires_at;
+}
+
+/* Between the moment a session runs out and the maintenance round that
+ * ends it, the request path already treats it as gone. */
+static int entry_live(const struct entry *e, int64_t now)
+{
+	return entry_ends_at(e) > now;
+}
+
 int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
 		    char *user, size_t len)
 {
@@ -291,7 +368,7 @@ int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uin
 
 	pthread_rwlock_rdlock(&s->lock);
 	e = find_sockaddr(s, client);
-	if (e && e->expires_at > now &&
+	if (e && entry_live(e, now) &&
 	    (!mac || !mac_known(e->mac) || memcmp(mac, e->mac, 6) == 0)) {
 		found = 1;
 		if (user)
@@ -309,7 +386,7 @@ int sessions_alive(struct sessions *s, const struct sockaddr *client)
 
 	pthread_rwlock_rdlock(&s->lock);
 	e = find_sockaddr(s, client);
-	alive = e && e->expires_at > wall_now();
+	alive = e && entry_live(e, wall_now());
 	pthread_rwlock_unlock(&s->lock);
 	return alive;
 }
@@ -322,8 +399,8 @@ long sessions_remaining(struct sessions *s, const struct sockaddr *client)
 
 	pthread_rwlock_rdlock(&s->lock);
 	e = find_sockaddr(s, client);
-	if (e && e->expires_at > now)
-		left = (long)(e->expires_at - now);
+	if (e && entry_live(e, now))
+		left = (long)(entry_ends_at(e) - now);
 	pthread_rwlock_unlock(&s->lock);
 	return left;
 }
@@ -474,19 +551,123 @@ static struct addrmap *row_index(const struct row_list *l, const uint8_t key[ADD
 	return m;
 }
 
-enum end_reason { END_KICKED, END_EXPIRED, END_IDLE };
+/*
+ * The accounts behind the sessions. After a change to the users (from any
+ * process: the CLI, the panel) every session's user is read again; between
+ * changes only the sessions that have not been read yet (a login, a row
+ * another process added). Read outside the write lock, each user once.
+ */
+struct account_check {
+	struct addrmap_addr key;          /* the session's address */
+	char user[STORE_NAME_MAX + 1];
+	enum account_state state;
+	int64_t expires;                  /* wall s, 0 never */
+};
 
-void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
+struct account_view {
+	struct account_check *list;
+	size_t n;
+	struct addrmap *by_addr;          /* address -> its check in list */
+	int complete;                     /* every session read, every read answered */
+};
+
+static int account_check_by_user(const void *a, const void *b)
 {
+	return strcmp(((const struct account_check *)a)->user,
+		      ((const struct account_check *)b)->user);
+}
+
+/* 0, also with nothing to read; -1 out of memory. */
+static int account_view_read(struct sessions *s, struct store *st, int64_t now,
+			     struct account_view *av)
+{
+	int all = s->accounts_stale;
+	size_t want = 0;
+
+	av->complete = all;
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < s->n; i++)
+		if (all || !s->entries[i].account_checked)
+			want++;
+	if (want)
+		av->list = calloc(want, sizeof(*av->list));
+	for (size_t i = 0; av->list && i < s->n; i++) {
+		const struct entry *e = &s->entries[i];
+
+		if (!all && e->account_checked)
+			continue;
+		av->list[av->n].key = e->key;
+		snprintf(av->list[av->n].user, sizeof(av->list[av->n].user), "%s", e->user);
+		av->n++;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	if (want && !av->list)
+		return -1;
+	if (!want)
+		return 0;
+	qsort(av->list, av->n, sizeof(*av->list), account_check_by_user);
+	for (size_t i = 0; i < av->n; i++) {
+		struct account_check *c = &av->list[i];
+
+		if (i > 0 && strcmp(c->user, c[-1].user) == 0) {
+			c->state = c[-1].state;
+			c->expires = c[-1].expires;
+		} else {
+			c->state = account_read(st, c->user, now, &c->expires);
+		}
+		if (c->state == ACCOUNT_UNREAD)
+			av->complete = 0;
+	}
+	av->by_addr = addrmap_new(s->hash_key);
+	if (!av->by_addr)
+		return -1;
+	for (size_t i = 0; i < av->n; i++)
+		if (addrmap_put(av->by_addr, &av->list[i].key, i) < 0)
+			return -1;
+	return 0;
+}
+
+/* Caller holds the write lock. What the view says of e's user, recorded
+ * in e; ACCOUNT_USABLE when the view does not know (e came or changed
+ * hands after it was read: the next round reads it). */
+static enum account_state account_apply(const struct account_view *av, struct entry *e)
+{
+	size_t i;
+
+	if (!av->by_addr || !addrmap_get(av->by_addr, &e->key, &i) ||
+	    strcmp(av->list[i].user, e->user) != 0 || av->list[i].state == ACCOUNT_UNREAD)
+		return ACCOUNT_USABLE;
+	e->account_checked = 1;
+	e->account_expires = av->list[i].expires;
+	return av->list[i].state;
+}
+
+enum end_reason {
+	END_KICKED,
+	END_EXPIRED,
+	END_IDLE,
+	END_USER_DELETED,
+	END_USER_DISABLED,
+	END_USER_EXPIRED,
+};
+
+void sessions_maintain(struct sessions *s, struct store *st, int store_changed, int users_changed)
+{
+	static const char *const reason_names[] = {
+		"kicked", "expired", "idle", "user_deleted", "user_disabled", "user_expired",
+	};
 	struct entry *ended = NULL, *refresh = NULL;
 	enum end_reason *why = NULL;
 	size_t n_ended = 0, n_refresh = 0;
 	struct kernel_view kv = { 0 };
+	struct account_view av = { 0 };
 	struct row_list l = { 0 };
 	struct addrmap *rows_by_addr = NULL;
 	int64_t now = wall_now();
 	int have_rows = 0, have_kernel;
 
+	if (users_changed)
+		s->accounts_stale = 1;
 	if (store_changed && store_session_list(st, collect_cb, &l) == 0)
 		have_rows = 1;
 	pthread_mutex_lock(&s->nft_lock);
@@ -495,7 +676,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 	if (have_rows)
 		rows_by_addr = row_index(&l, s->hash_key);
 	if ((have_kernel && kernel_view_index(&kv, s->hash_key) < 0) ||
-	    (have_rows && !rows_by_addr)) {
+	    (have_rows && !rows_by_addr) || account_view_read(s, st, now, &av) < 0) {
 		log_warn("sessions: out of memory; maintenance skipped this round");
 		goto out;
 	}
@@ -512,10 +693,18 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 		struct entry *e = &s->entries[i];
 		int64_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
 		int in_kernel = !have_kernel || kernel_has(&kv, e);
+		enum account_state acc = account_apply(&av, e);
 		enum end_reason r;
 
 		if (have_rows && !addrmap_get(rows_by_addr, &e->key, NULL))
 			r = END_KICKED;
+		else if (acc == ACCOUNT_GONE)
+			r = END_USER_DELETED;
+		else if (acc == ACCOUNT_DISABLED)
+			r = END_USER_DISABLED;
+		else if (acc == ACCOUNT_EXPIRED ||
+			 (e->account_expires && e->account_expires <= now))
+			r = END_USER_EXPIRED;
 		else if (e->expires_at <= now)
 			r = END_EXPIRED;
 		else if (!in_kernel && seen + (int64_t)e->idle <= now)
@@ -535,7 +724,8 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 		ended[n_ended++] = *e;
 		drop(s, e);
 	}
-	/* rows another process added (or this one restored) join memory */
+	/* rows another process added (or this one restored) join memory; their
+	 * users are read next round */
 	for (size_t i = 0; have_rows && i < l.n; i++) {
 		struct addrmap_addr key;
 		struct entry e;
@@ -550,11 +740,12 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed)
 			refresh[n_refresh++] = e;
 	}
 	pthread_rwlock_unlock(&s->lock);
+	if (av.complete)
+		s->accounts_stale = 0;
 
+	/* the same way out as a kick: element, connections, then the row */
 	for (size_t i = 0; i < n_ended; i++) {
-		static const char *const names[] = { "kicked", "expired", "idle" };
-
-		kernel_end(s, &ended[i], names[why[i]]);
+		kernel_end(s, &ended[i], reason_names[why[i]]);
 		if (why[i] != END_KICKED)
 			store_session_delete(st, ended[i].addr);
 	}
@@ -570,6 +761,8 @@ out:
 	free(kv.next);
 	addrmap_free(kv.by_addr);
 	addrmap_free(rows_by_addr);
+	addrmap_free(av.by_addr);
+	free(av.list);
 	free(l.rows);
 }
 

@@ -34,8 +34,8 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 /* Removes the nftables table; accepts NULL. */
 void sessions_free(struct sessions *s);
 
-/* 1 with the user's name (cut to len) if client has a live session, 0 if
- * not. mac (NULL: not checked) is the MAC the connection came from: a
+/* 1 with the user's name (cut to len) if client has a live session (its
+ * lifetime and its user's expiry time not reached), 0 if not. mac (NULL: not checked) is the MAC the connection came from: a
  * session bound to another MAC does not count (an address taken over by
  * another device is not logged in). Counts as activity for the idle timer. */
 int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
@@ -52,9 +52,14 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 
 /* Periodic work on the gate's maintenance thread: with store_changed,
  * follow the store (rows deleted elsewhere end their sessions: kernel
- * element removed, connections cut); end sessions past their lifetime or
- * idle; refresh kernel elements of clients the daemon saw. */
-void sessions_maintain(struct sessions *s, struct store *st, int store_changed);
+ * element removed, connections cut); with users_changed, read every
+ * session's user again, and end the sessions of users deleted, disabled
+ * or expired the same way (their rows deleted too); end sessions past
+ * their lifetime, their user's expiry time, or idle; refresh kernel
+ * elements of clients the daemon saw. New sessions' users are read in
+ * the next round; a store that does not answer is asked again. */
+void sessions_maintain(struct sessions *s, struct store *st, int store_changed,
+		       int users_changed);
 
 /* Whitelist into the kernel set (only the difference is sent). 0 or -1. */
 int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n);
