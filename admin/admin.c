@@ -246,11 +246,29 @@ static int json_content_type(struct MHD_Connection *conn)
 	return t && !strncasecmp(t, "application/json", n) && (t[n] == '\0' || t[n] == ';' || t[n] == ' ');
 }
 
+/* 400 naming the field. An unknown field is a key the client sent, any
+ * UTF-8 of any length: it is cut at 64 bytes, on a character boundary
+ * (jansson refuses to encode half a character). */
+static enum MHD_Result bad_field(struct MHD_Connection *conn, const char *field, const char *what)
+{
+	size_t len = strlen(field), n = len;
+	char msg[320];
+
+	if (n > 64) {
+		n = 64;
+		while (n && ((unsigned char)field[n] & 0xc0) == 0x80)
+			n--;
+	}
+	snprintf(msg, sizeof(msg), "field '%.*s%s': %s", (int)n, field, n < len ? "..." : "", what);
+	return reply_error(conn, 400, msg);
+}
+
 static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *conn,
 				 const struct upload *req)
 {
 	json_t *body = admin_input_object(req->data, req->len);
 	struct admin_input_login in;
+	struct admin_input_error err;
 	const char *user;
 	struct admin_session s;
 	const struct sockaddr *sa = client_of(conn);
@@ -267,10 +285,16 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 		json_decref(body);
 		return reply_error(conn, 415, "expected Content-Type: application/json");
 	}
-	if (!body || !sa || admin_input_login(body, &in) < 0) {
+	if (!body)
+		return reply_error(conn, 400, "expected a JSON object {\"username\": ..., \"password\": ...}");
+	if (admin_input_login(body, &in, &err) < 0) {
+		rc = bad_field(conn, err.field, err.rule);
 		json_decref(body);
-		return reply_error(conn, 400, "expected JSON {\"username\": ..., \"password\": ...} "
-				   "of at most 256 and 1024 bytes");
+		return rc;
+	}
+	if (!sa) {
+		json_decref(body);
+		return reply_error(conn, 500, "cannot tell the client's address");
 	}
 	user = in.username;
 	v = gate_check_admin(a->gate, sa, user, in.password, in.password_len, ua ? ua : "", &retry);
@@ -450,14 +474,6 @@ static enum MHD_Result api_audit(struct MHD_Connection *conn, struct store *st)
 	return reply_json(conn, 200, json_pack("{s:o, s:o}", "rows", rows, "next",
 		last ? json_pack("{s:O, s:O}", "before_time_ms", json_object_get(last, "time_ms"),
 				 "before_id", json_object_get(last, "id")) : json_null()), NULL);
-}
-
-static enum MHD_Result bad_field(struct MHD_Connection *conn, const char *field, const char *what)
-{
-	char msg[160];
-
-	snprintf(msg, sizeof(msg), "field '%s': %s", field, what);
-	return reply_error(conn, 400, msg);
 }
 
 static enum MHD_Result done_ok(struct MHD_Connection *conn, unsigned status)

@@ -52,7 +52,33 @@ static int refuse(struct admin_input_error *err, const char *field, const char *
 	return -1;
 }
 
-int admin_input_login(json_t *body, struct admin_input_login *out)
+/* -1 with *err naming the first key of body that is not in allowed (a
+ * NULL-terminated list); rule says what the route takes. */
+static int refuse_unknown(json_t *body, const char *const *allowed, const char *rule,
+			  struct admin_input_error *err)
+{
+	const char *key;
+	json_t *v;
+
+	json_object_foreach(body, key, v) {
+		size_t i = 0;
+
+		while (allowed[i] && strcmp(allowed[i], key))
+			i++;
+		if (!allowed[i])
+			return refuse(err, key, rule);
+	}
+	return 0;
+}
+
+static const char *const login_fields[] = { "username", "password", NULL };
+static const char *const user_fields[] = { "name", "password", "comment", "enabled", "expires_at",
+					   NULL };
+static const char *const user_delete_fields[] = { "name", "comment", NULL };
+static const char *const whitelist_fields[] = { "cidr", "comment", NULL };
+static const char *const session_fields[] = { "addr", NULL };
+
+int admin_input_login(json_t *body, struct admin_input_login *out, struct admin_input_error *err)
 {
 	const char *user, *pw;
 	size_t user_len, pw_len;
@@ -60,9 +86,12 @@ int admin_input_login(json_t *body, struct admin_input_login *out)
 	/* any name within bounds goes on to the check, so that a failed login
 	 * with a strange name is audited and counted like any other */
 	memset(out, 0, sizeof(*out));
-	if (field_str(body, "username", &user, &user_len) < 0 || !user || user_len > AUTH_USER_MAX ||
-	    field_str(body, "password", &pw, &pw_len) < 0 || !pw || pw_len > AUTH_PASS_MAX)
+	if (refuse_unknown(body, login_fields, "unknown; expected username, password", err) < 0)
 		return -1;
+	if (field_str(body, "username", &user, &user_len) < 0 || !user || user_len > AUTH_USER_MAX)
+		return refuse(err, "username", "required, a string of at most 256 bytes");
+	if (field_str(body, "password", &pw, &pw_len) < 0 || !pw || pw_len > AUTH_PASS_MAX)
+		return refuse(err, "password", "required, a string of at most 1024 bytes");
 	out->username = user;
 	out->password = pw;
 	out->password_len = pw_len;
@@ -78,6 +107,14 @@ int admin_input_user(json_t *body, enum admin_input_user_op op, struct admin_inp
 
 	memset(out, 0, sizeof(*out));
 	out->enabled = -1;
+	if (op == ADMIN_INPUT_USER_DELETE) {
+		if (refuse_unknown(body, user_delete_fields, "unknown; expected name, comment", err) < 0)
+			return -1;
+	} else if (refuse_unknown(body, user_fields,
+				  "unknown; expected name, password, comment, enabled, expires_at",
+				  err) < 0) {
+		return -1;
+	}
 	if (field_str(body, "name", &out->name, NULL) < 0 || !out->name ||
 	    !account_valid_name(out->name))
 		return refuse(err, "name", "1..256 bytes, no control characters, no ':'");
@@ -110,6 +147,8 @@ int admin_input_whitelist(json_t *body, char *canon, size_t canon_len, const cha
 	size_t comment_len;
 	struct cidr c;
 
+	if (refuse_unknown(body, whitelist_fields, "unknown; expected cidr, comment", err) < 0)
+		return -1;
 	if (field_str(body, "cidr", &text, NULL) < 0 || !text || cidr_parse(text, &c) < 0 ||
 	    !cidr_format(&c, canon, canon_len))
 		return refuse(err, "cidr", "an address or prefix such as 192.0.2.0/24 or 2001:db8::/32");
@@ -126,6 +165,8 @@ int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
 	struct cidr c;
 	char *slash;
 
+	if (refuse_unknown(body, session_fields, "unknown; expected addr", err) < 0)
+		return -1;
 	if (field_str(body, "addr", &text, NULL) < 0 || !text || cidr_parse(text, &c) < 0 ||
 	    !cidr_format(&c, canon, canon_len) || !(slash = strchr(canon, '/')) ||
 	    (unsigned)atoi(slash + 1) != (c.family == AF_INET ? 32u : 128u))
@@ -133,3 +174,4 @@ int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
 	*slash = '\0';
 	return 0;
 }
+

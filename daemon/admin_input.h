@@ -8,6 +8,10 @@
  * while the caller holds the object). A body with a string holding a NUL
  * ("\u0000") is refused whole: C code downstream would see a shorter name
  * than the one checked.
+ *
+ * Every route names the fields it takes; a body with any other key is
+ * refused, so that a misspelt field ("enable" for "enabled") is an error
+ * the caller sees rather than a change that silently did not happen.
  */
 #ifndef PORTCULLIS_ADMIN_INPUT_H
 #define PORTCULLIS_ADMIN_INPUT_H
@@ -18,7 +22,9 @@
 
 #define ADMIN_INPUT_COMMENT_MAX 256
 
-/* Why a field was refused: the field's name and its rule, both static. */
+/* Why a field was refused: the field's name and its rule. The rule is
+ * static; the field is static too, except for an unknown key, which is the
+ * key itself (borrowed from the body: any UTF-8, any length). */
 struct admin_input_error {
 	const char *field;
 	const char *rule;
@@ -28,13 +34,16 @@ struct admin_input_error {
  * it is absent, not JSON, or JSON but not an object. */
 json_t *admin_input_object(const char *body, size_t len);
 
-/* POST /api/login: {"username": string, "password": string}. */
+/* POST /api/login: {"username": string, "password": string}. 0 with *out
+ * filled, or -1 with *err naming the missing, malformed or unknown field.
+ * Any name within bounds is accepted (a strange one is a failed login to
+ * audit, not a malformed request). */
 struct admin_input_login {
 	const char *username;
 	const char *password;
 	size_t password_len;
 };
-int admin_input_login(json_t *body, struct admin_input_login *out);
+int admin_input_login(json_t *body, struct admin_input_login *out, struct admin_input_error *err);
 
 /* POST /api/users, /api/users/update, /api/users/delete. */
 enum admin_input_user_op {
@@ -54,11 +63,14 @@ struct admin_input_user {
 };
 
 /* 0 with *out filled, or -1 with *err naming the field (create needs a
- * password; the name is 1..256 bytes without control characters or ':'). */
+ * password; the name is 1..256 bytes without control characters or ':').
+ * Create and update take name, password, comment, enabled, expires_at;
+ * delete takes name and comment (recorded in the admin log). */
 int admin_input_user(json_t *body, enum admin_input_user_op op, struct admin_input_user *out,
 		     struct admin_input_error *err);
 
-/* POST /api/whitelist and /api/whitelist/delete: {"cidr", "comment"?}.
+/* POST /api/whitelist and /api/whitelist/delete: {"cidr", "comment"?}
+ * (on delete the comment goes to the admin log).
  * canon receives the canonical prefix ("192.0.2.0/24"); at least 64 bytes. */
 int admin_input_whitelist(json_t *body, char *canon, size_t canon_len, const char **comment,
 			  struct admin_input_error *err);

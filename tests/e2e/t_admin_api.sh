@@ -1,7 +1,8 @@
 #!/bin/bash
 # The admin JSON API with curl: 401 before login, login sets a hardened
-# cookie and returns a CSRF token, state changes need it, failures of
-# admin logins are audited, audit paging is keyset-based.
+# cookie and returns a CSRF token, state changes need it, a body field a
+# route does not take is refused by name, failures of admin logins are
+# audited, audit paging is keyset-based.
 . "$(dirname "$0")/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon; add_user alice secret
@@ -21,6 +22,16 @@ done
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 	-d '{"username":"root","password":"nope"}' $A/api/login)" "wrong admin password"
 assert_eq 400 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d 'not json' $A/api/login)" "malformed login"
+# a login body that cannot be checked names the field at fault (and is
+# not a failed login: nothing was tried)
+login_answer() { acurl -H 'Content-Type: application/json' -d "$1" $A/api/login; }
+assert_contains "$(login_answer '{"username":"root"}')" "field 'password': required" "login without a password"
+assert_contains "$(login_answer '{"password":"admin-pw"}')" "field 'username': required" "login without a username"
+assert_contains "$(login_answer '{"username":["root"],"password":"admin-pw"}')" "field 'username'" "login with a username not a string"
+assert_contains "$(login_answer '{"username":"root","password":"admin-pw","remember":true}')" "field 'remember': unknown" "login with an unknown field"
+hdrs=$(acurl -D - -o /dev/null -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw","remember":true}' $A/api/login)
+assert_contains "$hdrs" "HTTP/1.1 400" "unknown login field is 400"
+assert_not_contains "$hdrs" "Set-Cookie" "no session from a refused login body"
 # what a form on another site can send (text/plain that parses as JSON) is refused
 assert_eq 415 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' -d '{"username":"root","password":"admin-pw"}' $A/api/login)" "login only as application/json"
 hdrs=$(acurl -D - -o "$DIR/login.json" -c "$jar" -H 'Content-Type: application/json' \
@@ -70,6 +81,26 @@ assert_eq 409 "$(post /api/users '{"name":"dave","password":"x"}')" "duplicate u
 assert_eq 400 "$(post /api/users '{"name":"bad:name","password":"x"}')" "invalid name"
 assert_contains "$(acurl -b "$jar" -H "X-CSRF-Token: $csrf" -d '{"name":"x","password":5}' $A/api/users)" "field 'password'" "error names the field"
 assert_eq 400 "$(post /api/users '{"name":')" "malformed JSON"
+# a field the route does not take is refused by name and changes nothing
+# (a misspelt "enable" used to answer 200 and leave the user enabled)
+answer() { acurl -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' -d "$2" "$A$1"; }
+assert_eq 400 "$(post /api/users/update '{"name":"dave","enable":false}')" "misspelt field refused"
+assert_contains "$(answer /api/users/update '{"name":"dave","enable":false}')" "field 'enable': unknown" "error names the unknown field"
+assert_contains "$(acurl -b "$jar" "$A/api/users?search=dave")" '"name":"dave","enabled":true' "refused body changed nothing"
+assert_contains "$(answer /api/users '{"name":"erin","password":"pw","expires":0}')" "field 'expires': unknown" "unknown field on create"
+assert_not_contains "$(acurl -b "$jar" "$A/api/users?search=erin")" '"name":"erin"' "refused create made no user"
+assert_contains "$(answer /api/users/delete '{"name":"dave","enabled":false}')" "field 'enabled': unknown" "delete takes only name and comment"
+assert_contains "$(answer /api/whitelist '{"cidr":"192.0.2.0/24","coment":"x"}')" "field 'coment': unknown" "unknown whitelist field"
+assert_not_contains "$(acurl -b "$jar" $A/api/whitelist)" '192.0.2.0/24' "refused whitelist body added nothing"
+assert_contains "$(answer /api/whitelist/delete '{"cidr":"192.0.2.0/24","why":"x"}')" "field 'why': unknown" "unknown whitelist delete field"
+assert_contains "$(answer /api/sessions/kick '{"address":"10.201.0.9"}')" "field 'address': unknown" "unknown kick field"
+# a key of any length and bytes comes back cut, as valid JSON text
+long_key=$(python3 -c 'print("\u00e9" * 100 + "<b>")')
+assert_eq "400 True True" "$(acurl -o "$DIR/long.json" -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' \
+	-d "{\"name\":\"dave\",\"$long_key\":1}" $A/api/users/update) $(python3 -c '
+import json,sys
+e=json.load(open(sys.argv[1]))["error"]
+print(e.startswith("field \x27" + "\u00e9" * 32 + "...\x27: unknown"), "<b>" not in e)' "$DIR/long.json")" "long unknown key cut on a character"
 sleep 0.6
 assert_eq 200 "$(status_of -U 'dave:d4ve pw' http://$ORIGIN/1k)" "API-created user can use the proxy"
 assert_eq 200 "$(post /api/users/update '{"name":"dave","enabled":false}')" "disable user"

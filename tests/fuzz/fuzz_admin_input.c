@@ -34,14 +34,23 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!body)
 		return 0;
 	check(json_is_object(body));
-	if (admin_input_login(body, &login) == 0)
+	if (admin_input_login(body, &login, &err) == 0)
 		check(strlen(login.username) <= AUTH_USER_MAX && login.password_len <= AUTH_PASS_MAX &&
-		      strlen(login.password) == login.password_len);
+		      strlen(login.password) == login.password_len &&
+		      json_object_size(body) == 2);
+	else
+		check(err.field && err.rule);
 	for (int op = ADMIN_INPUT_USER_CREATE; op <= ADMIN_INPUT_USER_DELETE; op++) {
 		if (admin_input_user(body, op, &user, &err) < 0) {
 			check(err.field && err.rule);
 			continue;
 		}
+		/* nothing but the route's own fields got through */
+		check(json_object_size(body) ==
+		      !!json_object_get(body, "name") + !!json_object_get(body, "comment") +
+		      (op == ADMIN_INPUT_USER_DELETE ? 0 :
+		       !!json_object_get(body, "password") + !!json_object_get(body, "enabled") +
+		       !!json_object_get(body, "expires_at")));
 		check(account_valid_name(user.name));
 		check(op != ADMIN_INPUT_USER_CREATE || user.password);
 		check(!user.password || (user.password_len > 0 && user.password_len <= AUTH_PASS_MAX &&
@@ -54,11 +63,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(cidr_parse(canon, &c) == 0 && cidr_format(&c, again, sizeof(again)) &&
 		      strcmp(canon, again) == 0);
 		check(!comment || strlen(comment) <= ADMIN_INPUT_COMMENT_MAX);
+		check(json_object_size(body) == 1 + !!comment);
 	} else {
 		check(err.field != NULL);
 	}
 	if (admin_input_session_addr(body, canon, sizeof(canon), &err) == 0)
-		check(strchr(canon, '/') == NULL && cidr_parse(canon, &c) == 0);
+		check(strchr(canon, '/') == NULL && cidr_parse(canon, &c) == 0 &&
+		      json_object_size(body) == 1);
 	json_decref(body);
 	return 0;
 }

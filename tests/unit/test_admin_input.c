@@ -113,22 +113,98 @@ static void test_embedded_nul_refused(void **state)
 	assert_null(obj("{\"username\": \"admin\\u0000\", \"password\": \"x\"}"));
 }
 
+/* The field a login body is refused for, or "" when it is accepted. */
+static const char *login_refusal(const char *text)
+{
+	static char field[32];
+	struct admin_input_login l;
+	struct admin_input_error err;
+	json_t *j = obj(text);
+
+	assert_non_null(j);
+	field[0] = '\0';
+	if (admin_input_login(j, &l, &err) < 0) {
+		assert_non_null(err.rule);
+		snprintf(field, sizeof(field), "%s", err.field);
+	}
+	json_decref(j);
+	return field;
+}
+
 static void test_login(void **state)
 {
 	struct admin_input_login l;
+	struct admin_input_error err;
 	json_t *j;
+	char big[1200];
 
 	(void)state;
 	j = obj("{\"username\": \"admin\", \"password\": \"s3cret:x\"}");
-	assert_int_equal(admin_input_login(j, &l), 0);
+	assert_int_equal(admin_input_login(j, &l, &err), 0);
 	assert_string_equal(l.username, "admin");
 	assert_int_equal(l.password_len, 8);
 	json_decref(j);
-	j = obj("{\"username\": \"admin\"}");
-	assert_int_equal(admin_input_login(j, &l), -1);
+	/* the 400 names what is wrong */
+	assert_string_equal(login_refusal("{\"username\": \"admin\"}"), "password");
+	assert_string_equal(login_refusal("{\"password\": \"x\"}"), "username");
+	assert_string_equal(login_refusal("{}"), "username");
+	assert_string_equal(login_refusal("{\"username\": 1, \"password\": \"x\"}"), "username");
+	assert_string_equal(login_refusal("{\"username\": \"a\", \"password\": null}"), "password");
+	assert_string_equal(login_refusal("{\"username\": \"a\", \"password\": \"x\", \"remember\": true}"),
+			    "remember");
+	snprintf(big, sizeof(big), "{\"username\": \"%0257d\", \"password\": \"x\"}", 0);
+	assert_string_equal(login_refusal(big), "username");
+	snprintf(big, sizeof(big), "{\"username\": \"%0256d\", \"password\": \"x\"}", 0);
+	assert_string_equal(login_refusal(big), "");
+	snprintf(big, sizeof(big), "{\"username\": \"a\", \"password\": \"%01025d\"}", 0);
+	assert_string_equal(login_refusal(big), "password");
+	snprintf(big, sizeof(big), "{\"username\": \"a\", \"password\": \"%01024d\"}", 0);
+	assert_string_equal(login_refusal(big), "");
+	/* an empty name is a failed login to audit, not a malformed body */
+	assert_string_equal(login_refusal("{\"username\": \"\", \"password\": \"x\"}"), "");
+}
+
+/* A key the route does not take is refused by name: a misspelt "enable"
+ * used to be ignored and answer 200 with nothing changed. */
+static void test_unknown_fields(void **state)
+{
+	struct admin_input_error err;
+	const char *comment;
+	char canon[64];
+	json_t *j;
+
+	(void)state;
+	assert_string_equal(user_refusal("{\"name\": \"bob\", \"enable\": false}", ADMIN_INPUT_USER_UPDATE),
+			    "enable");
+	assert_string_equal(user_refusal("{\"name\": \"bob\", \"password\": \"pw\", \"expires\": 0}",
+					 ADMIN_INPUT_USER_CREATE), "expires");
+	/* the unknown key is named even when a known field is bad too */
+	assert_string_equal(user_refusal("{\"name\": \"a:b\", \"Enabled\": true}", ADMIN_INPUT_USER_UPDATE),
+			    "Enabled");
+	/* delete takes a name and a comment (the reason, for the admin log) */
+	assert_string_equal(user_refusal("{\"name\": \"bob\", \"comment\": \"left\"}", ADMIN_INPUT_USER_DELETE),
+			    "");
+	assert_string_equal(user_refusal("{\"name\": \"bob\", \"enabled\": false}", ADMIN_INPUT_USER_DELETE),
+			    "enabled");
+	assert_string_equal(user_refusal("{\"name\": \"bob\", \"password\": \"x\"}", ADMIN_INPUT_USER_DELETE),
+			    "password");
+	/* every field the routes document is still taken */
+	assert_string_equal(user_refusal("{\"name\": \"b\", \"password\": \"p\", \"comment\": \"c\", "
+					 "\"enabled\": true, \"expires_at\": 0}", ADMIN_INPUT_USER_UPDATE), "");
+
+	j = obj("{\"cidr\": \"192.0.2.0/24\", \"note\": \"x\"}");
+	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), -1);
+	assert_string_equal(err.field, "note");
+	assert_non_null(strstr(err.rule, "unknown"));
 	json_decref(j);
-	j = obj("{\"username\": 1, \"password\": \"x\"}");
-	assert_int_equal(admin_input_login(j, &l), -1);
+	j = obj("{\"addr\": \"10.0.0.7\", \"mac\": \"02:00:00:00:00:07\"}");
+	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), -1);
+	assert_string_equal(err.field, "mac");
+	json_decref(j);
+	/* the key handed back is the client's, whatever it holds */
+	j = obj("{\"addr\": \"10.0.0.7\", \"\\u00e9\\\"<x>\": 1}");
+	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), -1);
+	assert_string_equal(err.field, "\xc3\xa9\"<x>");
 	json_decref(j);
 }
 
@@ -177,6 +253,7 @@ int main(void)
 		cmocka_unit_test(test_user_fields),
 		cmocka_unit_test(test_embedded_nul_refused),
 		cmocka_unit_test(test_login),
+		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_whitelist_and_session),
 	};
 
