@@ -1,8 +1,8 @@
 #!/bin/bash
 # The admin JSON API with curl: 401 before login, login sets a hardened
-# cookie and returns a CSRF token, state changes need it, a body field a
-# route does not take is refused by name, failures of admin logins are
-# audited, audit paging is keyset-based.
+# cookie and returns a CSRF token, every state change needs it, a body
+# field a route does not take is refused by name, failures of admin logins
+# are audited, audit paging is keyset-based.
 . "$(dirname "$0")/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon; add_user alice secret
@@ -47,6 +47,52 @@ assert_contains "$users" '"name":"alice"' "users listed"
 assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -X POST $A/api/logout)" "logout without CSRF token"
 wrong=${csrf%?}$([ "${csrf: -1}" = 0 ] && echo 1 || echo 0)
 assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $wrong" -X POST $A/api/logout)" "logout with a wrong CSRF token"
+
+# CSRF (SPEC §4) on every route that changes something: without the
+# session's token, with a wrong one, or with the token of another session
+# of the same admin, each answers 403 and changes nothing
+add_user carol carol-pw
+"$CLI" -d "$DB" whitelist add 192.0.2.0/24 fixture >/dev/null
+now=$(date +%s)
+sqlite3 "$DB" "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, expires_at)
+	VALUES ('10.201.0.8', '02:00:00:00:00:08', 'carol', $now, $now, 600, $((now + 600)));"
+other_csrf=$(acurl -c "$DIR/jar-csrf" -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' $A/api/login |
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
+[ "$other_csrf" != "$csrf" ] && [ ${#other_csrf} = 64 ] && ok || fail "a second session has a token of its own"
+while read -r route body; do
+	for tok in "" "$wrong" "$other_csrf" "x"; do
+		assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" ${tok:+-H "X-CSRF-Token: $tok"} \
+			-H 'Content-Type: application/json' -d "$body" "$A/api/$route")" \
+			"POST /api/$route with token '${tok:0:8}'"
+	done
+done <<'ROUTES'
+users {"name":"mallory","password":"pw"}
+users/update {"name":"carol","enabled":false,"password":"taken over"}
+users/delete {"name":"carol"}
+whitelist {"cidr":"198.51.100.0/24","comment":"csrf"}
+whitelist/delete {"cidr":"192.0.2.0/24"}
+sessions/kick {"addr":"10.201.0.8"}
+logout {}
+ROUTES
+assert_contains "$(acurl -b "$jar" "$A/api/users?search=carol")" '"name":"carol","enabled":true' "refused update: carol still enabled"
+assert_not_contains "$(acurl -b "$jar" "$A/api/users?search=mallory")" '"name":"mallory"' "refused create: no mallory"
+wl=$(acurl -b "$jar" $A/api/whitelist)
+assert_contains "$wl" '"cidr":"192.0.2.0/24"' "refused delete: whitelist entry still there"
+assert_not_contains "$wl" '198.51.100.0/24' "refused add: nothing added to the whitelist"
+assert_contains "$(acurl -b "$jar" $A/api/sessions)" '"addr":"10.201.0.8"' "refused kick: session still there"
+assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" $A/api/me)" "refused logout: still logged in"
+assert_eq "" "$(acurl -b "$jar" "$A/api/actions?limit=1000" | python3 -c '
+import json,sys
+print(" ".join(a["action"] for a in json.load(sys.stdin)["actions"] if a["admin"] == "root" and a["action"] not in ("admin.login", "admin.login_failed")))')" "nothing refused reached the admin log"
+sleep 0.6
+assert_eq 200 "$(status_of -U 'carol:carol-pw' http://$ORIGIN/1k)" "refused password change: carol's password unchanged"
+# the same changes with the right token go through (and clear the fixtures)
+ch() { acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' -d "$2" "$A$1"; }
+assert_eq 200 "$(ch /api/users/update '{"name":"carol","enabled":false}')" "update with the token"
+assert_eq 200 "$(ch /api/users/delete '{"name":"carol"}')" "delete with the token"
+assert_eq 200 "$(ch /api/whitelist/delete '{"cidr":"192.0.2.0/24"}')" "whitelist delete with the token"
+assert_eq 200 "$(ch /api/sessions/kick '{"addr":"10.201.0.8"}')" "kick with the token"
+acurl -o /dev/null -b "$DIR/jar-csrf" -H "X-CSRF-Token: $other_csrf" -X POST $A/api/logout
 
 # a hostile username in the audit comes back as JSON text, never markup
 status_of -U '<script>alert(1)</script>:x' http://$ORIGIN/1k >/dev/null
