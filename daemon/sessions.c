@@ -722,6 +722,9 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 		}
 		why[n_ended] = r;
 		ended[n_ended++] = *e;
+		/* its row, about to be deleted, must not bring it back below */
+		if (have_rows)
+			addrmap_del(rows_by_addr, &e->key);
 		drop(s, e);
 	}
 	/* rows another process added (or this one restored) join memory; their
@@ -731,6 +734,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 		struct entry e;
 
 		if (key_from_text(l.rows[i].addr, &key) < 0 || find(s, &key) ||
+		    !addrmap_get(rows_by_addr, &key, NULL) ||
 		    l.rows[i].expires_at <= now ||
 		    entry_from_row(&l.rows[i], &e) < 0)
 			continue;

@@ -45,7 +45,7 @@ wait_for "[ -f $DIR/open ]" 100 || fail "forwarded connection opened"
 "$CLI" -d "$DB" user disable gina >/dev/null
 touch "$DIR/disabled"
 wait_for challenged 30 && ok || fail "disabled user's client challenged again within 3 s"
-listed && fail "session of a disabled user still listed" || ok
+wait_for "! listed" 20 && ok || fail "session of a disabled user still listed"
 assert_not_contains "$(in_gw nft list set inet portcullis sess4)" "10.201.0.2" "kernel element of a disabled user removed"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding refused after disable"
 wait "$helper"
@@ -61,9 +61,11 @@ assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "hank's HTTP passes"
 listed && ok || fail "hank's session listed"
 "$CLI" -d "$DB" user del hank >/dev/null
 wait_for challenged 30 && ok || fail "deleted user's client challenged again within 3 s"
-listed && fail "session of a deleted user still listed" || ok
+wait_for "! listed" 20 && ok || fail "session of a deleted user still listed"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding refused after delete"
 assert_contains "$(cat "$DLOG")" "user=\"hank\" reason=user_deleted" "delete logged with the reason"
+sleep 1
+assert_eq 1 "$(grep -c 'session ended: client=10.201.0.2 user="hank"' "$DLOG")" "the session ends once (its deleted row does not bring it back)"
 
 # 3. an expiry time set while logged in: the session runs until then, and
 # ends when it passes, although nothing changes in the database at that moment
@@ -72,6 +74,8 @@ assert_eq 303 "$(portal_login ivy pw-i)" "ivy logs in"
 sleep 1
 assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "session lasts until the user's expiry"
 wait_for challenged 70 && ok || fail "client challenged once the user expired"
-listed && fail "session of an expired user still listed" || ok
+wait_for "! listed" 20 && ok || fail "session of an expired user still listed"
+wait_for "! in_gw nft list set inet portcullis sess4 | grep -q 10.201.0.2" 20 \
+	&& ok || fail "kernel element of an expired user removed"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding refused after expiry"
 assert_contains "$(cat "$DLOG")" "user=\"ivy\" reason=user_expired" "expiry logged with the reason"
