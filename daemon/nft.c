@@ -12,6 +12,7 @@
 #include <linux/neighbour.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter/nfnetlink_conntrack.h>
@@ -39,7 +40,7 @@
 #define SESS6_KEY_LEN  (16 + 8)
 #define WL_MAX_RANGES  4096
 
-enum set_id { SET_WL4 = 1, SET_WL6, SET_SESS4, SET_SESS6 };
+enum set_id { SET_WL4 = 1, SET_WL6, SET_SESS4, SET_SESS6, SET_SESSADDR4, SET_SESSADDR6 };
 
 struct range {
 	int family;
@@ -131,15 +132,25 @@ static struct nftnl_expr *expr_lookup(const char *set, uint32_t set_id, uint32_t
 	return e;
 }
 
-/* "iifname LAN": interface names compare as IFNAMSIZ bytes */
-static int rule_iifname(struct nftnl_rule *r, const char *ifname, uint32_t op)
+/* "iifname LAN" / "oifname LAN": names compare as IFNAMSIZ bytes */
+static int rule_ifname(struct nftnl_rule *r, uint32_t key, const char *ifname, uint32_t op)
 {
 	char name[IFNAMSIZ] = { 0 };
 
 	snprintf(name, sizeof(name), "%s", ifname);
-	if (add_expr(r, expr_meta(NFT_META_IIFNAME, NFT_REG_1)) < 0)
+	if (add_expr(r, expr_meta(key, NFT_REG_1)) < 0)
 		return -1;
 	return add_expr(r, expr_cmp(op, NFT_REG_1, name, sizeof(name)));
+}
+
+static int rule_iifname(struct nftnl_rule *r, const char *ifname, uint32_t op)
+{
+	return rule_ifname(r, NFT_META_IIFNAME, ifname, op);
+}
+
+static int rule_oifname(struct nftnl_rule *r, const char *ifname, uint32_t op)
+{
+	return rule_ifname(r, NFT_META_OIFNAME, ifname, op);
 }
 
 static int rule_nfproto(struct nftnl_rule *r, uint8_t proto)
@@ -149,14 +160,26 @@ static int rule_nfproto(struct nftnl_rule *r, uint8_t proto)
 	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &proto, 1));
 }
 
-/* "ip saddr @set" / "ip6 saddr @set" */
-static int rule_saddr_in(struct nftnl_rule *r, int v6, const char *set, uint32_t id)
+/* "ip saddr @set" / "ip6 saddr @set", or daddr */
+static int rule_addr_in(struct nftnl_rule *r, int v6, int dst, const char *set, uint32_t id)
 {
+	uint32_t offset = v6 ? (dst ? 24 : 8) : (dst ? 16 : 12);
+
 	if (rule_nfproto(r, v6 ? NFPROTO_IPV6 : NFPROTO_IPV4) < 0 ||
-	    add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, v6 ? 8 : 12, v6 ? 16 : 4,
+	    add_expr(r, expr_payload(NFT_PAYLOAD_NETWORK_HEADER, offset, v6 ? 16 : 4,
 				     NFT_REG32_00)) < 0)
 		return -1;
 	return add_expr(r, expr_lookup(set, id, NFT_REG32_00));
+}
+
+static int rule_saddr_in(struct nftnl_rule *r, int v6, const char *set, uint32_t id)
+{
+	return rule_addr_in(r, v6, 0, set, id);
+}
+
+static int rule_daddr_in(struct nftnl_rule *r, int v6, const char *set, uint32_t id)
+{
+	return rule_addr_in(r, v6, 1, set, id);
 }
 
 /* "ip saddr . ether saddr" into the registers from NFT_REG32_00 (which
@@ -251,6 +274,21 @@ static int rule_ct_established(struct nftnl_rule *r)
 	nftnl_expr_set_data(bw, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
 	nftnl_rule_add_expr(r, bw);
 	return add_expr(r, expr_cmp(NFT_CMP_NEQ, NFT_REG_1, &zero, sizeof(zero)));
+}
+
+/* "ct direction original": the packet goes the way the connection's first
+ * packet went, i.e. its sender opened the connection */
+static int rule_ct_original(struct nftnl_rule *r)
+{
+	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
+	uint8_t dir = IP_CT_DIR_ORIGINAL;
+
+	if (!ct)
+		return -1;
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, ct);
+	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &dir, sizeof(dir)));
 }
 
 static int rule_reject(struct nftnl_rule *r, int tcp_reset)
@@ -356,6 +394,7 @@ static void batch_set(struct batch *bt, const char *name, uint32_t id, uint32_t 
 	batch_next(bt);
 }
 
+/* A base chain on hook; type NULL: a regular chain, reached by jump/goto. */
 static void batch_chain(struct batch *bt, const char *name, const char *type, uint32_t hook,
 			int32_t prio)
 {
@@ -367,10 +406,12 @@ static void batch_chain(struct batch *bt, const char *name, const char *type, ui
 	}
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, bt->table);
 	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
-	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
-	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	if (type) {
+		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, hook);
+		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
+		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
+	}
 	nftnl_chain_nlmsg_build_payload(batch_hdr(bt, NFT_MSG_NEWCHAIN, NLM_F_CREATE), c);
 	nftnl_chain_free(c);
 	batch_next(bt);
@@ -446,6 +487,58 @@ static void build_prerouting(struct batch *bt, const struct nft_spec *sp)
 	batch_rule(bt, r, rc < 0 ? rc : rule_redirect(r, sp->https_port));
 }
 
+static struct nftnl_expr *expr_goto(const char *chain)
+{
+	struct nftnl_expr *e = expr_verdict(NFT_GOTO);
+
+	if (e)
+		nftnl_expr_set_str(e, NFTNL_EXPR_IMM_CHAIN, chain);
+	return e;
+}
+
+/* the reject pair ending a chain: TCP reset, then ICMP for the rest */
+static void build_rejects(struct batch *bt, const char *ch)
+{
+	struct nftnl_rule *r;
+
+	r = rule_new(bt, ch);
+	batch_rule(bt, r, r ? rule_reject(r, 1) : -1);
+	r = rule_new(bt, ch);
+	batch_rule(bt, r, r ? rule_reject(r, 0) : -1);
+}
+
+/*
+ * Towards the LAN from elsewhere. Flows the kernel already admitted pass
+ * (answers to the LAN's own connections among them); a connection opened
+ * from the other side reaches only whitelisted and logged-in addresses.
+ * The forward hook does not know the destination's MAC yet, so this looks
+ * at the address alone (sessaddr4/6); the MAC is checked where the LAN
+ * host answers, in forward proper, and the answer of another device
+ * holding the address does not pass.
+ */
+static void build_to_lan(struct batch *bt)
+{
+	static const char ch[] = "to_lan";
+	struct nftnl_rule *r;
+	int rc;
+
+	r = rule_new(bt, ch);
+	rc = r ? rule_ct_established(r) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	for (int v6 = 0; v6 <= 1; v6++) {
+		r = rule_new(bt, ch);
+		rc = r ? rule_daddr_in(r, v6, v6 ? "wl6" : "wl4", v6 ? SET_WL6 : SET_WL4) : -1;
+		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	}
+	for (int v6 = 0; v6 <= 1; v6++) {
+		r = rule_new(bt, ch);
+		rc = r ? rule_daddr_in(r, v6, v6 ? "sessaddr6" : "sessaddr4",
+				       v6 ? SET_SESSADDR6 : SET_SESSADDR4) : -1;
+		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	}
+	build_rejects(bt, ch);
+}
+
 static void build_forward(struct batch *bt, const struct nft_spec *sp)
 {
 	static const char ch[] = "forward";
@@ -453,11 +546,18 @@ static void build_forward(struct batch *bt, const struct nft_spec *sp)
 	int rc;
 
 	r = rule_new(bt, ch);
-	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
-	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
-	r = rule_new(bt, ch);
 	rc = r ? rule_mark(r, sp->mark) : -1;
 	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	/* neither from nor to the LAN: not ours */
+	r = rule_new(bt, ch);
+	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
+	if (rc == 0)
+		rc = rule_oifname(r, sp->interface, NFT_CMP_NEQ);
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	r = rule_new(bt, ch);
+	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_goto("to_lan")));
+	/* from the LAN */
 	for (int v6 = 0; v6 <= 1; v6++) {
 		r = rule_new(bt, ch);
 		rc = r ? rule_saddr_in(r, v6, v6 ? "wl6" : "wl4", v6 ? SET_WL6 : SET_WL4) : -1;
@@ -486,14 +586,16 @@ static void build_forward(struct batch *bt, const struct nft_spec *sp)
 		}
 		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
 	}
+	/* later packets of connections the LAN host opened itself, not its
+	 * answers to connections opened towards it: an unauthenticated host
+	 * would otherwise talk through the gateway as a server */
 	r = rule_new(bt, ch);
 	rc = r ? rule_ct_established(r) : -1;
+	if (rc == 0)
+		rc = rule_ct_original(r);
 	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
 	/* everything else from the LAN is refused quickly, never dropped */
-	r = rule_new(bt, ch);
-	batch_rule(bt, r, r ? rule_reject(r, 1) : -1);
-	r = rule_new(bt, ch);
-	batch_rule(bt, r, r ? rule_reject(r, 0) : -1);
+	build_rejects(bt, ch);
 }
 
 long nft_build_table_batch(const struct nft_spec *sp, uint32_t seq, void *buf, size_t buflen)
@@ -526,9 +628,13 @@ long nft_build_table_batch(const struct nft_spec *sp, uint32_t seq, void *buf, s
 		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
 	batch_set(&bt, "sess6", SET_SESS6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR), SESS6_KEY_LEN,
 		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
+	batch_set(&bt, "sessaddr4", SET_SESSADDR4, TYPE_IPADDR, 4, 0, 0);
+	batch_set(&bt, "sessaddr6", SET_SESSADDR6, TYPE_IP6ADDR, 16, 0, 0);
 	batch_chain(&bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);   /* dstnat */
 	batch_chain(&bt, "forward", "filter", NF_INET_FORWARD, 0);
+	batch_chain(&bt, "to_lan", NULL, 0, 0);
 	build_prerouting(&bt, sp);
+	build_to_lan(&bt);
 	build_forward(&bt, sp);
 	if (!bt.failed) {
 		nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
@@ -780,10 +886,23 @@ static int nft_send_elems(struct nft *n, const struct elem_op *ops, size_t count
 	return 0;
 }
 
+/* The element of addr in sessaddr4/6 (the address alone). */
+static void session_addr_op(const struct sockaddr *addr, uint16_t type, struct elem_op *op)
+{
+	static const uint8_t no_mac[6];
+	int v6;
+
+	memset(op, 0, sizeof(*op));
+	session_key(addr, no_mac, op->key, &v6);
+	op->key_len = v6 ? 16 : 4;
+	op->set = v6 ? "sessaddr6" : "sessaddr4";
+	op->type = type;
+}
+
 int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6],
 		    unsigned timeout_s)
 {
-	struct elem_op ops[2];
+	struct elem_op ops[3];
 	int v6, rc;
 
 	if (!n->have_table)
@@ -794,13 +913,15 @@ int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t ma
 	ops[1] = ops[0];
 	/* delete then add in one transaction: the timer restarts whether or
 	 * not the element was there (a missing one would fail the batch, so
-	 * the add alone is retried then) */
+	 * the adds alone are retried then); adding the address element that
+	 * is there already is no error */
 	ops[0].type = NFT_MSG_DELSETELEM;
 	ops[1].type = NFT_MSG_NEWSETELEM;
 	ops[1].timeout_ms = (uint64_t)(timeout_s ? timeout_s : n->session_idle) * 1000;
-	rc = nft_send_elems(n, ops, 2);
+	session_addr_op(addr, NFT_MSG_NEWSETELEM, &ops[2]);
+	rc = nft_send_elems(n, ops, 3);
 	if (rc == -ENOENT)
-		rc = nft_send_elems(n, &ops[1], 1);
+		rc = nft_send_elems(n, &ops[1], 2);
 	if (rc < 0)
 		log_warn("nftables: cannot add a session element: %s", strerror(-rc));
 	return rc < 0 ? -1 : 0;
@@ -817,7 +938,13 @@ int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t ma
 	op.key_len = session_key(addr, mac, op.key, &v6);
 	op.set = v6 ? "sess6" : "sess4";
 	op.type = NFT_MSG_DELSETELEM;
+	/* one transaction each: either element may be gone already (the
+	 * kernel's idle timer ended the first), which fails its batch */
 	rc = nft_send_elems(n, &op, 1);
+	if (rc == 0 || rc == -ENOENT) {
+		session_addr_op(addr, NFT_MSG_DELSETELEM, &op);
+		rc = nft_send_elems(n, &op, 1);
+	}
 	return rc == 0 || rc == -ENOENT ? 0 : -1;
 }
 
@@ -1093,7 +1220,7 @@ static int ct_src_matches(const struct nlattr *orig, const struct ct_match *m)
 static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct ct_match *m = data;
-	const struct nlattr *a, *orig = NULL;
+	const struct nlattr *a, *orig = NULL, *reply = NULL;
 	uint16_t zone = 0;
 	int has_zone = 0;
 
@@ -1102,12 +1229,17 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 
 		if (t == CTA_TUPLE_ORIG)
 			orig = a;
+		else if (t == CTA_TUPLE_REPLY)
+			reply = a;
 		else if (t == CTA_ZONE && mnl_attr_get_payload_len(a) == 2) {
 			zone = mnl_attr_get_u16(a);
 			has_zone = 1;
 		}
 	}
-	if (!orig || !ct_src_matches(orig, m) || orig->nla_len > sizeof(m->tuples[0].attr))
+	/* the client opened it (original source), or it was opened towards
+	 * the client, which answers (reply source, also behind a DNAT) */
+	if (!orig || orig->nla_len > sizeof(m->tuples[0].attr) ||
+	    !(ct_src_matches(orig, m) || (reply && ct_src_matches(reply, m))))
 		return MNL_CB_OK;
 	if (m->n == m->cap) {
 		size_t cap = m->cap ? m->cap * 2 : 16;

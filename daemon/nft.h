@@ -10,12 +10,20 @@
  *   set wl4/wl6      whitelisted ranges (intervals)
  *   set sess4/sess6  logged-in clients, address . MAC, with a timeout that
  *                    forwarded packets refresh (the idle timer)
+ *   set sessaddr4/6  the same clients' addresses alone, for packets towards
+ *                    them (the forward hook does not know a destination MAC)
  *   chain prerouting (nat): LAN TCP 80/443 redirected to the intercept
  *                    listeners, unless whitelisted, addressed to the gateway
  *                    itself, or (bypass) logged in
  *   chain forward (filter): from the LAN, whitelisted and logged-in clients
- *                    pass, established flows pass, the rest is rejected
- *                    (TCP reset, ICMP administratively prohibited)
+ *                    pass, and so do the later packets of connections the
+ *                    LAN host opened (ct direction original); its answers to
+ *                    connections opened towards it do not. The rest is
+ *                    rejected (TCP reset, ICMP administratively prohibited).
+ *                    Towards the LAN, packets go to chain to_lan.
+ *   chain to_lan:    established and related flows pass; new connections
+ *                    reach whitelisted and logged-in addresses only, the
+ *                    rest is rejected the same way
  * Packets carrying the daemon's mark are never touched.
  */
 #ifndef PORTCULLIS_NFT_H
@@ -69,11 +77,12 @@ int nft_table_replace(struct nft *n, const struct nft_spec *spec, char *err, siz
 /* Remove the table; 0 also when it was not there. */
 int nft_table_delete(struct nft *n);
 
-/* Add (or refresh: the element's timer restarts) a session element;
- * timeout_s 0 means the spec's idle timeout. 0 or -1. */
+/* Add (or refresh: the element's timer restarts) a session element, and
+ * its address's element in sessaddr4/6; timeout_s 0 means the spec's idle
+ * timeout. 0 or -1. */
 int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6],
 		    unsigned timeout_s);
-/* 0, also when the element was already gone; -1 on error. */
+/* Both elements; 0, also when they were already gone; -1 on error. */
 int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6]);
 /* Call cb for every session element in the kernel. 0 or -1. */
 int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud);
@@ -85,8 +94,9 @@ int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void
  */
 int nft_whitelist_sync(struct nft *n, const struct cidr *list, size_t count);
 
-/* Cut every tracked connection from addr (conntrack entries whose original
- * source is addr). Returns how many were removed, or -1. */
+/* Cut every tracked connection of addr: those it opened (original source)
+ * and those opened towards it (reply source). Returns how many were
+ * removed, or -1. */
 int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr);
 
 /* The interface whose neighbour table nft_neigh_mac reads (set by

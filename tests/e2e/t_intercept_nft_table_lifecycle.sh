@@ -35,7 +35,8 @@ for item in rs:
         out.append("chain %s %s %s" % (o["name"], o.get("type"), o.get("hook")))
     elif kind == "rule" and mine(o):
         ex = json.dumps(o["expr"])
-        for word in ("redirect", "reject", "update", "@wl4", "@wl6", "@sess4", "@sess6", "established", "mark"):
+        for word in ("redirect", "reject", "update", "@wl4", "@wl6", "@sess4", "@sess6", "@sessaddr4",
+                     "@sessaddr6", "established", "direction", "mark"):
             if word in ex:
                 out.append("rule %s %s" % (o["chain"], word))
 print("\n".join(out))
@@ -44,11 +45,17 @@ for want in "table" "set wl4 ipv4_addr interval" "set wl6 ipv6_addr interval" \
 	    "set sess4 ipv4_addr.ether_addr" "set sess6 ipv6_addr.ether_addr" \
 	    "chain prerouting nat prerouting" "chain forward filter forward" \
 	    "rule prerouting redirect" "rule prerouting mark" "rule forward reject" \
-	    "rule forward update" "rule forward established" "rule forward @sess6"; do
+	    "rule forward update" "rule forward established" "rule forward @sess6" \
+	    "set sessaddr4 ipv4_addr" "set sessaddr6 ipv6_addr" "chain to_lan None None" \
+	    "rule forward direction" "rule to_lan established" "rule to_lan @wl6" \
+	    "rule to_lan @sessaddr4" "rule to_lan @sessaddr6" "rule to_lan reject"; do
 	assert_contains "$shape" "$want" "table shape: $want"
 done
 assert_contains "$(in_gw nft list set inet portcullis sess4)" "timeout" "session set has timeouts"
 assert_contains "$(in_gw nft list chain inet portcullis forward)" "reject with icmpx admin-prohibited" "forward rejects with admin-prohibited"
+# from the LAN, established flows pass only in the direction the LAN host opened them
+assert_contains "$(in_gw nft list chain inet portcullis forward)" "ct state established,related ct direction original accept" "forward: LAN's own flows only"
+assert_contains "$(in_gw nft list chain inet portcullis forward)" "goto to_lan" "forward: traffic towards the LAN goes to to_lan"
 
 # SIGTERM removes ours only
 stop_daemon

@@ -11,6 +11,7 @@
 #include <libnftnl/set.h>
 #include <libnftnl/table.h>
 #include <linux/netfilter.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <stdio.h>
@@ -29,13 +30,29 @@ struct shape {
 	char chains[4][32];
 	uint32_t hooks[4];
 	int n_chains;
-	int rules_pre, rules_fwd;
+	int rules_pre, rules_fwd, rules_to_lan;
 	int redirects, rejects, dynsets, lookups_sess, ifname_cmps;
 	uint16_t redirect_ports[4];
 	char table[64];
+	/* the direction rules */
+	int gotos_to_lan;             /* forward: "goto to_lan" */
+	int fwd_established;          /* forward: ct state established,related ... */
+	int fwd_established_original; /*   ... only with ct direction original */
+	int to_lan_established;       /* to_lan: ct state established,related return */
+	int to_lan_lookups_daddr;     /* to_lan: wl and sessaddr looked up by destination */
+	int to_lan_rejects;
+	int lookups_sessaddr;
+	char sessaddr_chain[32];      /* where sessaddr4/6 are looked up */
 };
 
 static struct shape sh;
+
+/* What one rule holds, while its expressions are walked. */
+static struct {
+	const char *chain;
+	int ct_state, ct_original;
+	uint32_t payload_offset, payload_len;
+} rule;
 
 static int expr_cb(struct nftnl_expr *e, void *data)
 {
@@ -44,14 +61,42 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 	(void)data;
 	if (strcmp(name, "redir") == 0)
 		sh.redirects++;
-	else if (strcmp(name, "reject") == 0)
+	else if (strcmp(name, "reject") == 0) {
 		sh.rejects++;
-	else if (strcmp(name, "dynset") == 0)
+		if (strcmp(rule.chain, "to_lan") == 0)
+			sh.to_lan_rejects++;
+	} else if (strcmp(name, "dynset") == 0)
 		sh.dynsets++;
-	else if (strcmp(name, "lookup") == 0 &&
-		 strncmp(nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET), "sess", 4) == 0)
-		sh.lookups_sess++;
-	else if (strcmp(name, "immediate") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) {
+	else if (strcmp(name, "payload") == 0) {
+		rule.payload_offset = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
+		rule.payload_len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
+	} else if (strcmp(name, "ct") == 0) {
+		uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
+
+		if (key == NFT_CT_STATE)
+			rule.ct_state = 1;
+		else if (key == NFT_CT_DIRECTION)
+			rule.ct_original = 1;   /* the cmp that follows is checked below */
+	} else if (strcmp(name, "lookup") == 0) {
+		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
+
+		if (strcmp(set, "sess4") == 0 || strcmp(set, "sess6") == 0)
+			sh.lookups_sess++;
+		if (strncmp(set, "sessaddr", 8) == 0) {
+			sh.lookups_sessaddr++;
+			snprintf(sh.sessaddr_chain, sizeof(sh.sessaddr_chain), "%s", rule.chain);
+		}
+		/* destination address: ip daddr at 16, ip6 daddr at 24 */
+		if (strcmp(rule.chain, "to_lan") == 0 &&
+		    ((rule.payload_len == 4 && rule.payload_offset == 16) ||
+		     (rule.payload_len == 16 && rule.payload_offset == 24)))
+			sh.to_lan_lookups_daddr++;
+	} else if (strcmp(name, "immediate") == 0 &&
+		   nftnl_expr_is_set(e, NFTNL_EXPR_IMM_CHAIN)) {
+		if (nftnl_expr_get_u32(e, NFTNL_EXPR_IMM_VERDICT) == (uint32_t)NFT_GOTO &&
+		    strcmp(nftnl_expr_get_str(e, NFTNL_EXPR_IMM_CHAIN), "to_lan") == 0)
+			sh.gotos_to_lan++;
+	} else if (strcmp(name, "immediate") == 0 && nftnl_expr_is_set(e, NFTNL_EXPR_IMM_DATA)) {
 		uint32_t len;
 		const uint16_t *p = nftnl_expr_get(e, NFTNL_EXPR_IMM_DATA, &len);
 
@@ -63,6 +108,11 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 
 		if (len == 16 && strcmp(d, "lan0") == 0)
 			sh.ifname_cmps++;
+		/* ct direction's cmp: one byte, "original" */
+		if (rule.ct_original == 1) {
+			rule.ct_original = len == 1 && d[0] == IP_CT_DIR_ORIGINAL &&
+					   nftnl_expr_get_u32(e, NFTNL_EXPR_CMP_OP) == NFT_CMP_EQ ? 2 : -1;
+		}
 	}
 	return 0;
 }
@@ -121,11 +171,22 @@ static void read_batch(const void *buf, long len)
 			struct nftnl_rule *r = nftnl_rule_alloc();
 
 			assert_int_equal(nftnl_rule_nlmsg_parse(nlh, r), 0);
-			if (strcmp(nftnl_rule_get_str(r, NFTNL_RULE_CHAIN), "prerouting") == 0)
+			memset(&rule, 0, sizeof(rule));
+			rule.chain = nftnl_rule_get_str(r, NFTNL_RULE_CHAIN);
+			if (strcmp(rule.chain, "prerouting") == 0)
 				sh.rules_pre++;
+			else if (strcmp(rule.chain, "to_lan") == 0)
+				sh.rules_to_lan++;
 			else
 				sh.rules_fwd++;
 			nftnl_expr_foreach(r, expr_cb, NULL);
+			if (rule.ct_state && strcmp(rule.chain, "forward") == 0) {
+				sh.fwd_established++;
+				if (rule.ct_original == 2)
+					sh.fwd_established_original++;
+			}
+			if (rule.ct_state && !rule.ct_original && strcmp(rule.chain, "to_lan") == 0)
+				sh.to_lan_established++;
 			nftnl_rule_free(r);
 			break;
 		}
@@ -154,25 +215,59 @@ static void test_table_shape(void **state)
 	assert_int_equal(sh.new_table, 2);
 	assert_int_equal(sh.del_table, 1);
 	assert_string_equal(sh.table, NFT_TABLE_NAME);
-	assert_int_equal(sh.n_sets, 4);
+	assert_int_equal(sh.n_sets, 6);
 	assert_string_equal(sh.sets[0], "wl4");
 	assert_true(sh.set_flags[0] & NFT_SET_INTERVAL);
 	assert_string_equal(sh.sets[2], "sess4");
 	assert_true(sh.set_flags[2] & NFT_SET_TIMEOUT);
 	assert_true(sh.set_flags[3] & NFT_SET_TIMEOUT);
-	assert_int_equal(sh.n_chains, 2);
+	/* the addresses alone: the daemon adds and removes them, no timer */
+	assert_string_equal(sh.sets[4], "sessaddr4");
+	assert_string_equal(sh.sets[5], "sessaddr6");
+	assert_false(sh.set_flags[4] & NFT_SET_TIMEOUT);
+	assert_int_equal(sh.n_chains, 3);
 	assert_int_equal(sh.hooks[0], NF_INET_PRE_ROUTING);
 	assert_int_equal(sh.hooks[1], NF_INET_FORWARD);
+	assert_string_equal(sh.chains[2], "to_lan");
 	assert_int_equal(sh.redirects, 2);
 	assert_int_equal(sh.redirect_ports[0], 3129);
 	assert_int_equal(sh.redirect_ports[1], 3130);
-	/* TCP reset, then ICMP for the rest */
-	assert_int_equal(sh.rejects, 2);
+	/* TCP reset, then ICMP for the rest: from the LAN and towards it */
+	assert_int_equal(sh.rejects, 4);
+	assert_int_equal(sh.to_lan_rejects, 2);
 	/* forwarded packets refresh the idle timer, v4 and v6 */
 	assert_int_equal(sh.dynsets, 2);
 	/* without bypass the sessions are looked up only in forward */
 	assert_int_equal(sh.lookups_sess, 2);
-	assert_int_equal(sh.ifname_cmps, 2);
+	/* prerouting's iifname, forward's iifname+oifname and iifname */
+	assert_int_equal(sh.ifname_cmps, 4);
+}
+
+/* A connection opened from the WAN side towards a LAN host: the host's
+ * answers are LAN-ingress "established" packets, and must not pass on that
+ * account alone; the connection itself reaches only whitelisted and
+ * logged-in addresses. */
+static void test_direction_of_established_flows(void **state)
+{
+	struct nft_spec sp = { .interface = "lan0", .http_port = 3129, .https_port = 3130,
+			       .mark = 0x1f, .session_idle = 600 };
+	long len;
+
+	(void)state;
+	len = nft_build_table_batch(&sp, 1, buf, sizeof(buf));
+	assert_true(len > 0);
+	read_batch(buf, len);
+	assert_int_equal(sh.gotos_to_lan, 1);
+	/* forward accepts established flows only in the LAN host's own direction */
+	assert_int_equal(sh.fwd_established, 1);
+	assert_int_equal(sh.fwd_established_original, 1);
+	/* to_lan: established flows pass, then wl4/wl6 and sessaddr4/6 by
+	 * destination, then the rejects */
+	assert_int_equal(sh.to_lan_established, 1);
+	assert_int_equal(sh.lookups_sessaddr, 2);
+	assert_string_equal(sh.sessaddr_chain, "to_lan");
+	assert_int_equal(sh.to_lan_lookups_daddr, 4);
+	assert_int_equal(sh.rules_to_lan, 1 + 4 + 2);
 }
 
 static void test_bypass_skips_redirect_for_sessions(void **state)
@@ -226,6 +321,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_shape),
+		cmocka_unit_test(test_direction_of_established_flows),
 		cmocka_unit_test(test_bypass_skips_redirect_for_sessions),
 		cmocka_unit_test(test_bad_spec_and_small_buffer),
 		cmocka_unit_test(test_mac_text),
