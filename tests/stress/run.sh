@@ -3,4 +3,4 @@
 # (tests/stress/t_*.sh), in the end-to-end topology of tests/e2e/run.sh.
 set -eu
 cd "$(dirname "$0")/../.."
-E2E_SCENARIOS=tests/stress exec bash tests/e2e/run.sh
+E2E_SCENARIOS=tests/stress E2E_TIMEOUT=${E2E_TIMEOUT:-900} exec bash tests/e2e/run.sh
