@@ -138,6 +138,15 @@ static enum MHD_Result reply_error(struct MHD_Connection *conn, unsigned status,
 	return reply_json(conn, status, json_pack("{s:s}", "error", msg), NULL);
 }
 
+/* RFC 9110 §15.5.6: a 405 lists the methods the target does support. */
+static enum MHD_Result reply_method_not_allowed(struct MHD_Connection *conn, const char *allow)
+{
+	static const char msg[] = "{\"error\":\"method not allowed\"}";
+
+	return reply_with(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "application/json", msg, sizeof(msg) - 1,
+			  "Allow", allow);
+}
+
 /* ------------------------------------------------------------ sessions */
 
 static const struct sockaddr *client_of(struct MHD_Connection *conn)
@@ -1140,7 +1149,7 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 		 * reading any body */
 		if (strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "POST") &&
 		    strcmp(method, "DELETE"))
-			return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+			return reply_method_not_allowed(conn, "GET, HEAD, POST");
 		req = calloc(1, sizeof(*req));
 		if (!req)
 			return MHD_NO;
@@ -1158,12 +1167,12 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 	if (!strcmp(url, "/metrics") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
 		return serve_metrics(a, conn);
 	if (!strcmp(url, "/metrics"))
-		return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+		return reply_method_not_allowed(conn, "GET, HEAD");
 	if (!strncmp(url, "/api/", 5))
 		return api(a, conn, url, method, req);
 	if (!strcmp(method, "GET") || !strcmp(method, "HEAD"))
 		return serve_static(a, conn, url);
-	return reply_error(conn, MHD_HTTP_METHOD_NOT_ALLOWED, "method not allowed");
+	return reply_method_not_allowed(conn, "GET, HEAD");
 }
 
 static void admin_completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,

@@ -1,8 +1,9 @@
 #!/bin/bash
 # The admin JSON API with curl: 401 before login, login sets a hardened
 # cookie and returns a CSRF token, every state change needs it, a body
-# field a route does not take is refused by name, failures of admin logins
-# are audited, audit paging is keyset-based.
+# field a route does not take is refused by name, every answer (errors
+# too) carries the security headers, failures of admin logins are audited,
+# audit paging is keyset-based.
 . "$(dirname "$0")/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon; add_user alice secret
@@ -11,6 +12,13 @@ start_daemon || exit 1
 A=http://127.0.0.1:8080
 acurl() { in_gw timeout 10 curl -s "$@"; }
 jar=$DIR/cookies
+# SPEC §4: every answer, errors included, carries the security headers
+sec_headers() { # response-headers what
+	assert_contains "$1" "Content-Security-Policy: default-src 'self'; script-src 'self'" "$2: CSP"
+	assert_contains "$1" "frame-ancestors 'none'" "$2: CSP frame-ancestors"
+	assert_contains "$1" "X-Content-Type-Options: nosniff" "$2: nosniff"
+	assert_contains "$1" "Referrer-Policy: no-referrer" "$2: Referrer-Policy"
+}
 
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' $A/api/users)" "users without login"
 for r in audit audit.csv me stats whitelist sessions actions; do
@@ -32,6 +40,13 @@ assert_contains "$(login_answer '{"username":"root","password":"admin-pw","remem
 hdrs=$(acurl -D - -o /dev/null -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw","remember":true}' $A/api/login)
 assert_contains "$hdrs" "HTTP/1.1 400" "unknown login field is 400"
 assert_not_contains "$hdrs" "Set-Cookie" "no session from a refused login body"
+sec_headers "$hdrs" "400 of the login"
+hdrs=$(acurl -D - -o /dev/null $A/api/users)
+assert_contains "$hdrs" "HTTP/1.1 401" "401 answer"
+sec_headers "$hdrs" "401"
+hdrs=$(acurl -D - -o /dev/null -H 'Content-Type: text/plain' -d '{}' $A/api/login)
+assert_contains "$hdrs" "HTTP/1.1 415" "415 answer"
+sec_headers "$hdrs" "415"
 # what a form on another site can send (text/plain that parses as JSON) is refused
 assert_eq 415 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: text/plain' -d '{"username":"root","password":"admin-pw"}' $A/api/login)" "login only as application/json"
 hdrs=$(acurl -D - -o "$DIR/login.json" -c "$jar" -H 'Content-Type: application/json' \
@@ -59,6 +74,9 @@ sqlite3 "$DB" "INSERT INTO sessions (addr, mac, username, created_at, last_seen_
 other_csrf=$(acurl -c "$DIR/jar-csrf" -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' $A/api/login |
 	python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
 [ "$other_csrf" != "$csrf" ] && [ ${#other_csrf} = 64 ] && ok || fail "a second session has a token of its own"
+hdrs=$(acurl -D - -o /dev/null -b "$jar" -H 'Content-Type: application/json' -d '{"name":"carol","enabled":false}' $A/api/users/update)
+assert_contains "$hdrs" "HTTP/1.1 403" "403 answer"
+sec_headers "$hdrs" "403"
 while read -r route body; do
 	for tok in "" "$wrong" "$other_csrf" "x"; do
 		assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" ${tok:+-H "X-CSRF-Token: $tok"} \
@@ -147,6 +165,15 @@ assert_eq "400 True True" "$(acurl -o "$DIR/long.json" -w '%{http_code}' -b "$ja
 import json,sys
 e=json.load(open(sys.argv[1]))["error"]
 print(e.startswith("field \x27" + "\u00e9" * 32 + "...\x27: unknown"), "<b>" not in e)' "$DIR/long.json")" "long unknown key cut on a character"
+hdrs=$(acurl -D - -o /dev/null -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' -d '{"name":"dave","enable":false}' $A/api/users/update)
+sec_headers "$hdrs" "400"
+hdrs=$(acurl -D - -o /dev/null -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' -d '{"name":"dave","password":"x"}' $A/api/users)
+assert_contains "$hdrs" "HTTP/1.1 409" "409 answer"
+sec_headers "$hdrs" "409"
+head -c 70000 /dev/zero | tr '\0' ' ' > "$DIR/big.json"
+hdrs=$(acurl -D - -o /dev/null -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' --data-binary @"$DIR/big.json" $A/api/users)
+assert_contains "$hdrs" "HTTP/1.1 413" "413 for a body over 64 KiB"
+sec_headers "$hdrs" "413"
 sleep 0.6
 assert_eq 200 "$(status_of -U 'dave:d4ve pw' http://$ORIGIN/1k)" "API-created user can use the proxy"
 assert_eq 200 "$(post /api/users/update '{"name":"dave","enabled":false}')" "disable user"
@@ -248,6 +275,19 @@ assert_eq 404 "$(acurl -o /dev/null -w '%{http_code}' $A/.hidden.html)" "no hidd
 assert_eq 404 "$(acurl -o /dev/null -w '%{http_code}' $A/nothere.html)" "missing page"
 assert_eq 405 "$(acurl -o /dev/null -w '%{http_code}' -X PUT $A/)" "unsupported method"
 assert_eq 405 "$(acurl -o /dev/null -w '%{http_code}' -X POST -d x $A/index.html)" "POST to a page"
+hdrs=$(acurl -D - -o /dev/null $A/nothere.html)
+assert_contains "$hdrs" "HTTP/1.1 404" "404 of a page"
+sec_headers "$hdrs" "404 of a page"
+hdrs=$(acurl -D - -o /dev/null -b "$jar" $A/api/nothere)
+assert_contains "$hdrs" "HTTP/1.1 404" "404 of the API"
+sec_headers "$hdrs" "404 of the API"
+hdrs=$(acurl -D - -o /dev/null -X PUT -H 'Content-Type: application/json' -d '{}' $A/api/users)
+assert_contains "$hdrs" "HTTP/1.1 405" "405 answer"
+assert_contains "$hdrs" "Allow: GET, HEAD, POST" "405 says what is allowed (RFC 9110 §15.5.6)"
+sec_headers "$hdrs" "405"
+hdrs=$(acurl -D - -o /dev/null -X POST -d x $A/metrics)
+assert_contains "$hdrs" "Allow: GET, HEAD" "405 of /metrics says GET and HEAD"
+sec_headers "$hdrs" "405 of /metrics"
 
 assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" -X POST $A/api/logout)" "logout"
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" $A/api/users)" "session gone after logout"
@@ -269,3 +309,4 @@ assert_contains "$codes" "429" "repeated failed admin logins locked out ($codes)
 locked=$(acurl -D - -o /dev/null -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' $A/api/login)
 assert_contains "$locked" "HTTP/1.1 429" "locked out even with the right password"
 assert_contains "$locked" "Retry-After: " "lockout says when to come back"
+sec_headers "$locked" "429"
