@@ -1135,6 +1135,30 @@ static enum MHD_Result serve_static(struct admin_server *a, struct MHD_Connectio
 
 /* ------------------------------------------------------------ dispatch */
 
+static enum MHD_Result count_host_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	unsigned *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_HOST))
+		(*n)++;
+	return MHD_YES;
+}
+
+/* Whether the request names this panel; two Host lines name nothing. */
+static enum admin_input_host request_host(struct admin_server *a, struct MHD_Connection *conn)
+{
+	unsigned n = 0;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host_cb, &n);
+	if (n != 1)
+		return ADMIN_INPUT_HOST_INVALID;
+	return admin_input_host(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+				a->cfg->admin_hostnames);
+}
+
 static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, const char *url,
 					const char *method, const char *version,
 					const char *upload_data, size_t *upload_data_size,
@@ -1146,7 +1170,19 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 	(void)version;
 	if (!req) {
 		/* first call: headers only; refuse what we never serve before
-		 * reading any body */
+		 * reading any body, and before anything else a request for
+		 * another name (DNS rebinding) */
+		switch (request_host(a, conn)) {
+		case ADMIN_INPUT_HOST_OURS:
+			break;
+		case ADMIN_INPUT_HOST_OTHER:
+			/* RFC 9110 §15.5.20 */
+			return reply_error(conn, 421, "this panel does not answer for that host name "
+					   "([admin] hostnames)");
+		case ADMIN_INPUT_HOST_INVALID:
+			/* RFC 9112 §3.2: none, more than one, or not host[:port] */
+			return reply_error(conn, 400, "expected one Host header naming this panel");
+		}
 		if (strcmp(method, "GET") && strcmp(method, "HEAD") && strcmp(method, "POST") &&
 		    strcmp(method, "DELETE"))
 			return reply_method_not_allowed(conn, "GET, HEAD, POST");

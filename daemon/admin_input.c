@@ -1,7 +1,9 @@
 #include "admin_input.h"
 
+#include <arpa/inet.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "account.h"
 #include "auth.h"
@@ -175,3 +177,71 @@ int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
 	return 0;
 }
 
+/* 1 when the len bytes at name equal one of the comma-separated names,
+ * ignoring case. */
+static int host_listed(const char *name, size_t len, const char *names)
+{
+	const char *p = names;
+
+	while (*p) {
+		const char *comma = strchr(p, ',');
+		size_t n = comma ? (size_t)(comma - p) : strlen(p);
+
+		if (n == len && !strncasecmp(p, name, len))
+			return 1;
+		if (!comma)
+			break;
+		p = comma + 1;
+	}
+	return 0;
+}
+
+enum admin_input_host admin_input_host(const char *host, const char *names)
+{
+	struct in6_addr a6;
+	struct in_addr a4;
+	char buf[256];
+	const char *rest;
+	size_t len;
+
+	if (!host || !*host)
+		return ADMIN_INPUT_HOST_INVALID;
+	if (host[0] == '[') {
+		/* IP-literal (RFC 3986 §3.2.2); no zone identifier */
+		const char *close = strchr(host, ']');
+
+		len = close ? (size_t)(close - host - 1) : 0;
+		if (!close || len == 0 || len >= sizeof(buf))
+			return ADMIN_INPUT_HOST_INVALID;
+		memcpy(buf, host + 1, len);
+		buf[len] = '\0';
+		if (inet_pton(AF_INET6, buf, &a6) != 1)
+			return ADMIN_INPUT_HOST_INVALID;
+		rest = close + 1;
+	} else {
+		rest = host + strcspn(host, ":");
+		len = (size_t)(rest - host);
+		if (len == 0 || len >= sizeof(buf))
+			return ADMIN_INPUT_HOST_INVALID;
+		memcpy(buf, host, len);
+		buf[len] = '\0';
+	}
+	/* port = *DIGIT (RFC 3986 §3.2.3); which port does not matter here */
+	if (*rest == ':') {
+		size_t digits = strspn(rest + 1, "0123456789");
+
+		if (digits > 5 || rest[1 + digits])
+			return ADMIN_INPUT_HOST_INVALID;
+	} else if (*rest) {
+		return ADMIN_INPUT_HOST_INVALID;
+	}
+	if (host[0] == '[' || inet_pton(AF_INET, buf, &a4) == 1)
+		return ADMIN_INPUT_HOST_OURS;
+	if (buf[len - 1] == '.')
+		buf[--len] = '\0';
+	if (len == 0 || strspn(buf, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._") != len)
+		return ADMIN_INPUT_HOST_INVALID;
+	if (!strcasecmp(buf, "localhost") || host_listed(buf, len, names))
+		return ADMIN_INPUT_HOST_OURS;
+	return ADMIN_INPUT_HOST_OTHER;
+}

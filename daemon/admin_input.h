@@ -80,4 +80,21 @@ int admin_input_whitelist(json_t *body, char *canon, size_t canon_len, const cha
 int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
 			     struct admin_input_error *err);
 
+/* Which listener a request's Host header (RFC 9110 §7.2) names. The panel
+ * answers only for its own names, so that a page on another site whose
+ * name is made to resolve to the panel's address (DNS rebinding) cannot
+ * read or drive it with the browser of a logged-in admin. */
+enum admin_input_host {
+	ADMIN_INPUT_HOST_OURS,     /* an IP literal, localhost, or one of names */
+	ADMIN_INPUT_HOST_OTHER,    /* a well-formed name the panel does not answer for */
+	ADMIN_INPUT_HOST_INVALID,  /* absent, empty, or not host[:port] */
+};
+
+/* host is the header's value (borrowed, NULL when absent): an IPv4
+ * address, an IPv6 address in brackets, or a DNS name, each with an
+ * optional port; names compare without case and without a trailing dot.
+ * names is [admin] hostnames as config.c stores it: lower-case DNS names
+ * separated by commas, "" for none. */
+enum admin_input_host admin_input_host(const char *host, const char *names);
+
 #endif

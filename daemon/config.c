@@ -21,6 +21,7 @@ enum config_type {
 	T_LEVEL,
 	T_IFNAME,
 	T_REALM,
+	T_HOSTNAMES,     /* DNS names, comma-separated; stored lower-case, joined by ',' */
 };
 
 struct config_key {
@@ -65,6 +66,7 @@ static const struct config_key keys[] = {
 	{ "admin", "tls_cert", T_STRING, OFF(admin_tls_cert), SZ(admin_tls_cert), 0, 0, "" },
 	{ "admin", "tls_key", T_STRING, OFF(admin_tls_key), SZ(admin_tls_key), 0, 0, "" },
 	{ "admin", "web_root", T_STRING, OFF(web_root), SZ(web_root), 0, 0, "/usr/share/portcullis/web" },
+	{ "admin", "hostnames", T_HOSTNAMES, OFF(admin_hostnames), SZ(admin_hostnames), 0, 0, "" },
 	{ "intercept", "interface", T_IFNAME, OFF(intercept_interface), SZ(intercept_interface), 0, 0, "" },
 	{ "intercept", "http_port", T_PORT, OFF(intercept_http_port), 0, 1, 65535, "3129" },
 	{ "intercept", "https_port", T_PORT, OFF(intercept_https_port), 0, 1, 65535, "3130" },
@@ -258,6 +260,41 @@ static int cidr_item(const char *item, void *ud)
 	return 0;
 }
 
+/* A DNS name (RFC 1123 §2.1: labels of letters, digits and '-', not at
+ * either end, 1..63 bytes; 253 in all; one trailing dot allowed), appended
+ * in lower case; l->n is the length used so far. */
+static int hostname_item(const char *item, void *ud)
+{
+	struct list_ctx *l = ud;
+	char *out = (char *)l->cfg + l->k->offset;
+	size_t len = strlen(item), label = 0;
+
+	if (len && item[len - 1] == '.')
+		len--;
+	if (len == 0 || len > 253 || l->n + len + 2 > l->k->aux)
+		return -1;
+	for (size_t i = 0; i <= len; i++) {
+		char ch = i < len ? item[i] : '.';
+
+		if (ch == '.') {
+			if (label == 0 || label > 63 || item[i - 1] == '-')
+				return -1;
+			label = 0;
+			continue;
+		}
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      (ch == '-' && label > 0)))
+			return -1;
+		label++;
+	}
+	if (l->n)
+		out[l->n++] = ',';
+	for (size_t i = 0; i < len; i++)
+		out[l->n++] = (item[i] >= 'A' && item[i] <= 'Z') ? (char)(item[i] - 'A' + 'a') : item[i];
+	out[l->n] = '\0';
+	return 0;
+}
+
 static int scheme_item(const char *item, void *ud)
 {
 	unsigned *mask = ud;
@@ -385,6 +422,18 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
 			return -1;
 		}
 		*(size_t *)((char *)cfg + k->aux) = l.n;
+		return 0;
+	}
+	case T_HOSTNAMES: {
+		struct list_ctx l = { cfg, k, 0 };
+
+		field[0] = '\0';
+		if (*v && each_item(v, hostname_item, &l) < 0) {
+			snprintf(err, errlen, "%s.%s: expected host names such as gw.example.org "
+				 "separated by commas (at most %zu bytes in all), got '%s'", k->section,
+				 k->key, k->aux - 1, v);
+			return -1;
+		}
 		return 0;
 	}
 	case T_SCHEMES: {

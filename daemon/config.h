@@ -73,6 +73,7 @@ struct config {
 	char admin_tls_key[CONFIG_PATH_MAX];
 	int admin_tls;
 	char web_root[CONFIG_PATH_MAX];
+	char admin_hostnames[1024];    /* lower-case DNS names, comma-separated; "" none */
 
 	/* [intercept] */
 	char intercept_interface[64];  /* "" off */

@@ -246,6 +246,84 @@ static void test_whitelist_and_session(void **state)
 	json_decref(j);
 }
 
+/* DNS rebinding: the panel answers for IP literals, localhost and its
+ * configured names only, whatever port the Host header carries. */
+static void test_host(void **state)
+{
+	static const char names[] = "gw.example.org,panel.lan";
+	static const struct {
+		const char *host;
+		enum admin_input_host want;
+	} cases[] = {
+		{ "127.0.0.1", ADMIN_INPUT_HOST_OURS },
+		{ "127.0.0.1:8080", ADMIN_INPUT_HOST_OURS },
+		{ "192.0.2.7:", ADMIN_INPUT_HOST_OURS },
+		{ "[::1]", ADMIN_INPUT_HOST_OURS },
+		{ "[::1]:8080", ADMIN_INPUT_HOST_OURS },
+		{ "[fd00:201::1]:8080", ADMIN_INPUT_HOST_OURS },
+		{ "[::ffff:127.0.0.1]", ADMIN_INPUT_HOST_OURS },
+		{ "localhost", ADMIN_INPUT_HOST_OURS },
+		{ "LocalHost:8080", ADMIN_INPUT_HOST_OURS },
+		{ "localhost.", ADMIN_INPUT_HOST_OURS },
+		{ "gw.example.org", ADMIN_INPUT_HOST_OURS },
+		{ "GW.Example.ORG.:443", ADMIN_INPUT_HOST_OURS },
+		{ "panel.lan:8080", ADMIN_INPUT_HOST_OURS },
+		/* names of other sites, and what only looks like ours */
+		{ "evil.example", ADMIN_INPUT_HOST_OTHER },
+		{ "evil.example:8080", ADMIN_INPUT_HOST_OTHER },
+		{ "gw.example.org.evil.example", ADMIN_INPUT_HOST_OTHER },
+		{ "example.org", ADMIN_INPUT_HOST_OTHER },
+		{ "w.example.org", ADMIN_INPUT_HOST_OTHER },
+		{ "panel", ADMIN_INPUT_HOST_OTHER },
+		{ "panel.la", ADMIN_INPUT_HOST_OTHER },
+		{ "localhost.evil.example", ADMIN_INPUT_HOST_OTHER },
+		{ "evil.localhost", ADMIN_INPUT_HOST_OTHER },
+		/* not an IPv4 literal to inet_pton, so a name, and not ours */
+		{ "127.1", ADMIN_INPUT_HOST_OTHER },
+		{ "0x7f000001", ADMIN_INPUT_HOST_OTHER },
+		{ "127.0.0.1.", ADMIN_INPUT_HOST_OTHER },
+		/* not host[:port] at all */
+		{ NULL, ADMIN_INPUT_HOST_INVALID },
+		{ "", ADMIN_INPUT_HOST_INVALID },
+		{ ":8080", ADMIN_INPUT_HOST_INVALID },
+		{ ".", ADMIN_INPUT_HOST_INVALID },
+		{ "localhost:80:80", ADMIN_INPUT_HOST_INVALID },
+		{ "localhost:http", ADMIN_INPUT_HOST_INVALID },
+		{ "localhost:123456", ADMIN_INPUT_HOST_INVALID },
+		{ "localhost evil", ADMIN_INPUT_HOST_INVALID },
+		{ "user@localhost", ADMIN_INPUT_HOST_INVALID },
+		{ "localhost/x", ADMIN_INPUT_HOST_INVALID },
+		{ "::1", ADMIN_INPUT_HOST_INVALID },
+		{ "[::1", ADMIN_INPUT_HOST_INVALID },
+		{ "[]", ADMIN_INPUT_HOST_INVALID },
+		{ "[evil.example]", ADMIN_INPUT_HOST_INVALID },
+		{ "[127.0.0.1]", ADMIN_INPUT_HOST_INVALID },
+		{ "[::1]x", ADMIN_INPUT_HOST_INVALID },
+		{ "[fe80::1%25eth0]", ADMIN_INPUT_HOST_INVALID },
+	};
+	char longname[400];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		enum admin_input_host got = admin_input_host(cases[i].host, names);
+
+		if (got != cases[i].want)
+			fail_msg("Host '%s': got %d, expected %d", cases[i].host ? cases[i].host : "(none)",
+				 (int)got, (int)cases[i].want);
+	}
+	/* no names configured: literals and localhost only */
+	assert_int_equal(admin_input_host("gw.example.org", ""), ADMIN_INPUT_HOST_OTHER);
+	assert_int_equal(admin_input_host("localhost:8080", ""), ADMIN_INPUT_HOST_OURS);
+	assert_int_equal(admin_input_host("10.0.0.1", ""), ADMIN_INPUT_HOST_OURS);
+	/* a name longer than any DNS name is refused, not cut to one that matches */
+	memset(longname, 'a', sizeof(longname) - 1);
+	longname[sizeof(longname) - 1] = '\0';
+	assert_int_equal(admin_input_host(longname, ""), ADMIN_INPUT_HOST_INVALID);
+	memcpy(longname + sizeof(longname) - 10, "localhost", 10);
+	assert_int_equal(admin_input_host(longname + sizeof(longname) - 10, ""), ADMIN_INPUT_HOST_OURS);
+	assert_int_equal(admin_input_host(longname, ""), ADMIN_INPUT_HOST_INVALID);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -255,6 +333,7 @@ int main(void)
 		cmocka_unit_test(test_login),
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_whitelist_and_session),
+		cmocka_unit_test(test_host),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
