@@ -5,6 +5,7 @@
 #include <jansson.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -41,6 +42,7 @@ struct admin_session {
 	char token[TOKEN_HEX + 1];
 	char csrf[TOKEN_HEX + 1];
 	char admin[257];
+	unsigned char phc_digest[32];     /* SHA-256 of the admin's hash at login */
 	int64_t created, last_used;
 };
 
@@ -187,7 +189,41 @@ static int session_find(struct admin_server *a, struct MHD_Connection *conn,
 	return found;
 }
 
-static int session_new(struct admin_server *a, const char *admin, struct admin_session *out)
+/* A session is tied to the password hash its admin had at login: a new
+ * password (portcullis admin passwd) gives a new hash, with a new salt even
+ * for the same password, and ends every session opened before. What the
+ * session keeps is a digest of the hash, not the hash itself. */
+static void phc_digest(const char *phc, unsigned char out[32])
+{
+	unsigned int n = 0;
+
+	if (EVP_Digest(phc, strlen(phc), out, &n, EVP_sha256(), NULL) != 1 || n != 32)
+		memset(out, 0, 32);     /* matches no hash: the session ends at once */
+}
+
+/* 1 when the account named by the session still exists with the hash it
+ * had at login, 0 when it is gone or has a new password, -1 when the
+ * database cannot say. */
+static int session_account_current(struct store *st, const struct admin_session *s)
+{
+	struct store_admin adm;
+	unsigned char now[32];
+	int rc = store_admin_get(st, s->admin, &adm);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 1)
+		return 0;
+	phc_digest(adm.phc, now);
+	OPENSSL_cleanse(adm.phc, sizeof(adm.phc));
+	rc = CRYPTO_memcmp(now, s->phc_digest, sizeof(now)) == 0;
+	OPENSSL_cleanse(now, sizeof(now));
+	return rc;
+}
+
+/* digest: phc_digest() of the hash read before the password was checked */
+static int session_new(struct admin_server *a, const char *admin, const unsigned char digest[32],
+		       struct admin_session *out)
 {
 	struct admin_session *slot = NULL;
 	int rc = -1;
@@ -210,6 +246,7 @@ static int session_new(struct admin_server *a, const char *admin, struct admin_s
 	memset(slot, 0, sizeof(*slot));
 	if (random_hex(slot->token) == 0 && random_hex(slot->csrf) == 0) {
 		snprintf(slot->admin, sizeof(slot->admin), "%s", admin);
+		memcpy(slot->phc_digest, digest, sizeof(slot->phc_digest));
 		slot->created = slot->last_used = now_s();
 		*out = *slot;
 		rc = 0;
@@ -278,6 +315,9 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 	json_t *body = admin_input_object(req->data, req->len);
 	struct admin_input_login in;
 	struct admin_input_error err;
+	struct store *st = gate_store(a->gate);
+	struct store_admin adm;
+	unsigned char digest[32];
 	const char *user;
 	struct admin_session s;
 	const struct sockaddr *sa = client_of(conn);
@@ -306,6 +346,14 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 		return reply_error(conn, 500, "cannot tell the client's address");
 	}
 	user = in.username;
+	/* the hash is read before the check: a password changed meanwhile
+	 * then ends the new session at its first use, never the reverse (a
+	 * session opened with the old password that outlives the change) */
+	memset(digest, 0, sizeof(digest));
+	if (st && store_admin_get(st, user, &adm) == 0) {
+		phc_digest(adm.phc, digest);
+		OPENSSL_cleanse(adm.phc, sizeof(adm.phc));
+	}
 	v = gate_check_admin(a->gate, sa, user, in.password, in.password_len, ua ? ua : "", &retry);
 	if (v == GATE_LOCKED) {
 		/* RFC 6585 §4: say when to come back */
@@ -327,7 +375,7 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 		json_decref(body);
 		return reply_error(conn, 401, "wrong username or password");
 	}
-	if (session_new(a, user, &s) < 0) {
+	if (session_new(a, user, digest, &s) < 0) {
 		json_decref(body);
 		return reply_error(conn, 500, "cannot create a session");
 	}
@@ -977,16 +1025,12 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 		return api_login(a, conn, req);
 	if (!session_find(a, conn, &s))
 		return reply_error(conn, 401, "login required");
-	/* an admin account deleted (by the CLI) ends its sessions at once */
+	/* an admin account deleted or given a new password (by the CLI) ends
+	 * its sessions at once */
 	st = gate_store(a->gate);
-	if (st) {
-		struct store_admin adm;
-
-		if (store_admin_get(st, s.admin, &adm) == 1) {
-			session_end(a, s.token);
-			return reply_error(conn, 401, "login required");
-		}
-		OPENSSL_cleanse(adm.phc, sizeof(adm.phc));
+	if (st && session_account_current(st, &s) == 0) {
+		session_end(a, s.token);
+		return reply_error(conn, 401, "login required");
 	}
 	/* CSRF (SPEC §4): every state change carries the session's token */
 	if (changes) {

@@ -3,7 +3,8 @@
 # cookie and returns a CSRF token, every state change needs it, a body
 # field a route does not take is refused by name, every answer (errors
 # too) carries the security headers, failures of admin logins are audited,
-# audit paging is keyset-based.
+# audit paging is keyset-based, a deleted admin or a new admin password
+# ends the admin's sessions.
 . "$(dirname "$0")/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon; add_user alice secret
@@ -298,6 +299,23 @@ acurl -o /dev/null -c "$DIR/jar2" -H 'Content-Type: application/json' -d '{"user
 assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$DIR/jar2" $A/api/me)" "second admin logged in"
 "$CLI" -d "$DB" admin del other >/dev/null
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -b "$DIR/jar2" $A/api/me)" "deleted admin's session ended"
+
+# so does a new password (with the CLI): every session opened before it
+# ends, other admins' sessions stay
+alogin() { acurl -o /dev/null -w '%{http_code}' -c "$1" -H 'Content-Type: application/json' -d "{\"username\":\"$2\",\"password\":\"$3\"}" $A/api/login; }
+me() { acurl -o /dev/null -w '%{http_code}' -b "$1" $A/api/me; }
+printf 'third-pw\n' | "$CLI" -d "$DB" admin add third >/dev/null
+assert_eq "200 200 200" "$(alogin "$DIR/jar3" third third-pw) $(alogin "$DIR/jar4" third third-pw) $(alogin "$DIR/jar5" root admin-pw)" "two sessions of one admin and one of another"
+assert_eq "200 200" "$(me "$DIR/jar3") $(me "$DIR/jar4")" "both sessions work"
+printf 'third-new\n' | "$CLI" -d "$DB" admin passwd third >/dev/null
+assert_eq "401 401" "$(me "$DIR/jar3") $(me "$DIR/jar4")" "new password ended both sessions"
+assert_eq 200 "$(me "$DIR/jar5")" "another admin's session stays"
+assert_eq 401 "$(alogin "$DIR/jar3" third third-pw)" "old password refused"
+assert_eq 200 "$(alogin "$DIR/jar3" third third-new)" "new password logs in"
+assert_eq 200 "$(me "$DIR/jar3")" "a session opened after the change works"
+# the same password set again is a new hash (new salt): sessions end too
+printf 'third-new\n' | "$CLI" -d "$DB" admin passwd third >/dev/null
+assert_eq 401 "$(me "$DIR/jar3")" "password set again ended the session"
 
 # failed admin logins are rate-limited: past the lockout threshold even the
 # right password gets 429 (the lockout is per address and per name)
