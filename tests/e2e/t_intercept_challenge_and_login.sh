@@ -4,8 +4,9 @@
 # too: never 204, empty 200 or 407), 511 where it cannot follow a redirect,
 # its TLS refused at once and other ports rejected by the forward chain.
 # After a portal login its HTTP reaches the original destination through
-# the daemon, its TLS is spliced untouched, other ports pass, and the access
-# log names the user for HTTP and TLS (with the server name).
+# the daemon, its TLS is spliced untouched, other ports pass, the explicit
+# proxy port still asks it for credentials (407), and the access log names
+# the user for HTTP and TLS (with the server name).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 
@@ -96,6 +97,17 @@ body=$(ccurl -k "https://10.202.0.2/1k")
 assert_eq "$(cat "$E2E_WWW/1k")" "$body" "HTTPS works through the splice"
 st=$(direct_status "http://10.202.0.2:8080/1k")
 assert_eq 200 "$st" "other ports forwarded after login"
+# the explicit port is no way around the gate (SPEC §1): a portal session
+# counts for nothing there, credentials still do
+hdr=$(in_client timeout 20 curl -sS --max-time 10 -D - -o /dev/null -x "$PROXY" "http://10.202.0.2/1k")
+assert_contains "$hdr" "HTTP/1.1 407" "logged-in client without credentials on the explicit port gets 407"
+assert_contains "$hdr" "Proxy-Authenticate: Basic" "with a challenge"
+st=$(in_client timeout 20 curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -x "$PROXY" \
+	-U 'alice:wrong' "http://10.202.0.2/1k")
+assert_eq 407 "$st" "logged-in client with a wrong password on the explicit port gets 407"
+st=$(in_client timeout 20 curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -x "$PROXY" \
+	-U 'alice:pa:ss w@rd' "http://10.202.0.2/1k")
+assert_eq 200 "$st" "and 200 with its credentials"
 sleep 0.5
 log=$(cat "$ACCESS")
 assert_contains "$log" "GET http://10.202.0.2/1k alice" "access log names the user for HTTP"
