@@ -169,6 +169,15 @@ const char *cidr_addr_text(const struct sockaddr *sa, char *buf, size_t len)
 	return buf;
 }
 
+int cidr_from_addr(const struct sockaddr *sa, struct cidr *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (sa == NULL || sockaddr_bytes(sa, &out->family, out->addr) < 0)
+		return -1;
+	out->prefix = out->family == AF_INET ? 32 : 128;
+	return 0;
+}
+
 uint16_t cidr_addr_port(const struct sockaddr *sa)
 {
 	if (sa == NULL)

@@ -39,6 +39,10 @@ int cidr_match_any(const struct cidr *list, size_t n, const struct sockaddr *sa)
  * "" for a family other than AF_INET/AF_INET6 or a buffer too small. */
 const char *cidr_addr_text(const struct sockaddr *sa, char *buf, size_t len);
 
+/* The one-address prefix of sa (/32 or /128; a v4-mapped address as
+ * IPv4). 0, or -1 for another family. */
+int cidr_from_addr(const struct sockaddr *sa, struct cidr *out);
+
 /* Port of sa in host order (0 for other families). */
 uint16_t cidr_addr_port(const struct sockaddr *sa);
 

@@ -39,6 +39,8 @@
 #define PER_CLIENT_SLOTS 65536
 #define VIA_TEXT        "1.1 portcullis"
 #define TUNNEL_ROUNDS   16              /* pipe fills per direction per wakeup */
+#define BUILTIN_DENY_COUNT 9
+#define SELF_REFRESH_S  2               /* this host's addresses re-read */
 
 struct buf {
 	char *data;
@@ -166,6 +168,12 @@ struct worker {
 	/* access log lines of the current batch of events, one write at its end */
 	struct accesslog_batch log_batch;
 	struct relay_cache pipes;       /* empty pipes for tunnels */
+	/* this host's addresses, re-read on the tick every SELF_REFRESH_S: an
+	 * address that comes later (DHCP on the uplink) must not become a way
+	 * to the gateway's own listeners */
+	struct cidr *self;
+	size_t n_self;
+	int64_t self_loaded;            /* monotonic s */
 };
 
 struct proxy {
@@ -180,8 +188,7 @@ struct proxy {
 	uint64_t next_id;                 /* atomic */
 	int64_t open_conns;               /* atomic */
 	uint32_t *per_client;             /* atomic counters by address hash */
-	struct sockaddr_storage *local_addrs;  /* this host's addresses */
-	size_t n_local_addrs;
+	struct cidr builtin_deny[BUILTIN_DENY_COUNT];   /* parsed once */
 	char portal_url[300];             /* intercept: where the challenge sends clients */
 };
 
@@ -302,32 +309,25 @@ static uint32_t client_slot(const struct sockaddr_storage *ss)
 
 /* ------------------------------------------------------------ policy */
 
-static const char *const builtin_deny[] = {
+static const char *const builtin_deny[BUILTIN_DENY_COUNT] = {
 	"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
 	"::/128", "::1/128", "fe80::/10", "ff00::/8",
 };
 
 /* SPEC §7: the proxy must not be a way into the gateway itself or into
  * what lies behind loopback and link-local (cloud metadata services). */
-static const char *dest_refused(struct proxy *p, const struct config *cfg,
-				const struct sockaddr_storage *ss, uint16_t port)
+static const char *dest_refused(struct worker *w, const struct sockaddr_storage *ss,
+				uint16_t port)
 {
-	struct cidr c;
+	const struct config *cfg = w->cfg;
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
 
-	for (size_t i = 0; i < sizeof(builtin_deny) / sizeof(builtin_deny[0]); i++) {
-		if (cidr_parse(builtin_deny[i], &c) == 0 && cidr_match(&c, (const struct sockaddr *)ss))
-			return "loopback, link-local, multicast or unspecified address";
-	}
-	if (cidr_match_any(cfg->deny_ranges, cfg->n_deny_ranges, (const struct sockaddr *)ss))
+	if (cidr_match_any(w->p->builtin_deny, BUILTIN_DENY_COUNT, sa))
+		return "loopback, link-local, multicast or unspecified address";
+	if (cidr_match_any(cfg->deny_ranges, cfg->n_deny_ranges, sa))
 		return "address in a denied range";
 	/* the gateway's own addresses on the ports it listens on */
-	for (size_t i = 0; i < p->n_local_addrs; i++) {
-		struct cidr self;
-		char text[64];
-
-		cidr_addr_text((const struct sockaddr *)&p->local_addrs[i], text, sizeof(text));
-		if (cidr_parse(text, &self) < 0 || !cidr_match(&self, (const struct sockaddr *)ss))
-			continue;
+	if (cidr_match_any(w->self, w->n_self, sa)) {
 		for (size_t j = 0; j < cfg->n_proxy_listen; j++)
 			if (cidr_addr_port((const struct sockaddr *)&cfg->proxy_listen[j].sa) == port)
 				return "the proxy itself";
@@ -352,26 +352,32 @@ static int connect_port_allowed(const struct config *cfg, uint16_t port)
 	return 0;
 }
 
-static void load_local_addrs(struct proxy *p)
+/* Re-read this host's addresses into w->self. On failure the list read
+ * before stays (an empty one only at the very start). */
+static void worker_load_self(struct worker *w)
 {
 	struct ifaddrs *ifa, *i;
+	struct cidr *list;
 	size_t n = 0;
 
+	w->self_loaded = loop_now(w->loop);
 	if (getifaddrs(&ifa) < 0)
 		return;
 	for (i = ifa; i; i = i->ifa_next)
-		if (i->ifa_addr && (i->ifa_addr->sa_family == AF_INET || i->ifa_addr->sa_family == AF_INET6))
-			n++;
-	p->local_addrs = calloc(n ? n : 1, sizeof(*p->local_addrs));
-	for (i = ifa; p->local_addrs && i; i = i->ifa_next) {
-		if (!i->ifa_addr)
-			continue;
-		if (i->ifa_addr->sa_family == AF_INET)
-			memcpy(&p->local_addrs[p->n_local_addrs++], i->ifa_addr, sizeof(struct sockaddr_in));
-		else if (i->ifa_addr->sa_family == AF_INET6)
-			memcpy(&p->local_addrs[p->n_local_addrs++], i->ifa_addr, sizeof(struct sockaddr_in6));
+		n++;
+	list = calloc(n ? n : 1, sizeof(*list));
+	if (!list) {
+		freeifaddrs(ifa);
+		return;
 	}
+	n = 0;
+	for (i = ifa; i; i = i->ifa_next)
+		if (i->ifa_addr && cidr_from_addr(i->ifa_addr, &list[n]) == 0)
+			n++;
 	freeifaddrs(ifa);
+	free(w->self);
+	w->self = list;
+	w->n_self = n;
 }
 
 /* ------------------------------------------------------------ responses */
@@ -992,12 +998,11 @@ static void conn_connect_next(struct conn *c)
 static void conn_have_addresses(struct conn *c)
 {
 	struct exchange *x = c->x;
-	struct proxy *p = c->w->p;
 	size_t kept = 0;
 	const char *why = NULL;
 
 	for (size_t i = 0; i < x->n_addrs; i++) {
-		const char *r = dest_refused(p, c->w->cfg, &x->addrs[i], x->port);
+		const char *r = dest_refused(c->w, &x->addrs[i], x->port);
 
 		if (r) {
 			why = r;
@@ -2315,6 +2320,8 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	uint64_t gen = snapshot_slot_generation(&w->p->live);
 
 	__atomic_store_n(&w->heartbeat_ms, loop_mono_ms(), __ATOMIC_RELAXED);
+	if (now - w->self_loaded >= SELF_REFRESH_S)
+		worker_load_self(w);
 
 	if (gen != w->snap_generation) {
 		/* connections already waiting keep their deadlines; new ones
@@ -2449,7 +2456,9 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	load_local_addrs(p);
+	for (size_t i = 0; i < BUILTIN_DENY_COUNT; i++)
+		if (cidr_parse(builtin_deny[i], &p->builtin_deny[i]) < 0)
+			abort();    /* a typo in the table above */
 	if (cfg->intercept_interface[0] && proxy_portal_url(cfg, p->portal_url, sizeof(p->portal_url),
 							    err, errlen) < 0)
 		goto fail;
@@ -2466,6 +2475,7 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 			snprintf(err, errlen, "cannot create an event loop");
 			goto fail;
 		}
+		worker_load_self(w);
 		loop_set_tick(w->loop, worker_tick_cb, w);
 		loop_set_batch_end(w->loop, worker_batch_end_cb, w);
 		if (cfg->intercept_interface[0]) {
@@ -2584,11 +2594,11 @@ void proxy_free(struct proxy *p)
 		relay_cache_fini(&w->pipes);
 		snapshot_release(w->snap);
 		nft_close(w->neigh);
+		free(w->self);
 	}
 	pool_free(p->dns);
 	free(p->workers);
 	free(p->per_client);
-	free(p->local_addrs);
 	if (p->live_ready)
 		snapshot_slot_fini(&p->live);
 	free(p);

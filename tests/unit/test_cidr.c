@@ -242,6 +242,34 @@ static void test_addr_text_port(void **state)
 	assert_string_equal(cidr_addr_text((struct sockaddr *)&a, tiny, sizeof(tiny)), "");
 }
 
+/* the one-address prefix of a socket address, as the destination policy
+ * keeps this host's addresses */
+static void test_from_addr(void **state)
+{
+	struct sockaddr_in v4 = { .sin_family = AF_INET };
+	struct sockaddr_in6 v6 = { .sin6_family = AF_INET6 }, mapped = { .sin6_family = AF_INET6 };
+	struct sockaddr other = { .sa_family = AF_UNIX };
+	struct cidr c;
+	char buf[64];
+
+	(void)state;
+	inet_pton(AF_INET, "192.0.2.7", &v4.sin_addr);
+	assert_int_equal(cidr_from_addr((struct sockaddr *)&v4, &c), 0);
+	assert_string_equal(cidr_format(&c, buf, sizeof(buf)), "192.0.2.7/32");
+	assert_int_equal(cidr_match(&c, (struct sockaddr *)&v4), 1);
+	inet_pton(AF_INET, "192.0.2.8", &v4.sin_addr);
+	assert_int_equal(cidr_match(&c, (struct sockaddr *)&v4), 0);
+	inet_pton(AF_INET6, "2001:db8::1", &v6.sin6_addr);
+	assert_int_equal(cidr_from_addr((struct sockaddr *)&v6, &c), 0);
+	assert_string_equal(cidr_format(&c, buf, sizeof(buf)), "2001:db8::1/128");
+	/* a v4-mapped address is kept as the IPv4 address it carries */
+	inet_pton(AF_INET6, "::ffff:192.0.2.9", &mapped.sin6_addr);
+	assert_int_equal(cidr_from_addr((struct sockaddr *)&mapped, &c), 0);
+	assert_string_equal(cidr_format(&c, buf, sizeof(buf)), "192.0.2.9/32");
+	assert_int_equal(cidr_from_addr(&other, &c), -1);
+	assert_int_equal(cidr_from_addr(NULL, &c), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -253,6 +281,7 @@ int main(void)
 		cmocka_unit_test(test_match_mapped),
 		cmocka_unit_test(test_format_roundtrip),
 		cmocka_unit_test(test_addr_text_port),
+		cmocka_unit_test(test_from_addr),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
