@@ -4,7 +4,8 @@
 # `portcullis user disable`, `user del`, and an expiry time that passes
 # each end the user's session within a couple of seconds the way a kick
 # does: the next request meets the challenge, forwarding stops, an open
-# forwarded connection is cut, and `session list` no longer shows it.
+# forwarded connection is cut, and `session list` no longer shows it. A
+# user disabled while the daemon is down does not come back logged in.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 
@@ -13,6 +14,7 @@ setup_daemon
 add_user gina 'pw-g'
 add_user hank 'pw-h'
 add_user ivy 'pw-i'
+add_user jo 'pw-j'
 start_daemon || exit 1
 
 challenged() { [ "$(ccurl -o /dev/null -w '%{http_code}' http://10.202.0.2/1k)" = 302 ]; }
@@ -79,3 +81,14 @@ wait_for "! in_gw nft list set inet portcullis sess4 | grep -q 10.201.0.2" 20 \
 	&& ok || fail "kernel element of an expired user removed"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding refused after expiry"
 assert_contains "$(cat "$DLOG")" "user=\"ivy\" reason=user_expired" "expiry logged with the reason"
+
+# 4. disabled while the daemon was stopped: not restored at the next start
+assert_eq 303 "$(portal_login jo pw-j)" "jo logs in"
+assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "jo's HTTP passes"
+stop_daemon
+"$CLI" -d "$DB" user disable jo >/dev/null
+start_daemon || exit 1
+challenged && ok || fail "session of a user disabled while the daemon was down restored"
+listed && fail "session of a user disabled while the daemon was down still listed" || ok
+assert_not_contains "$(in_gw nft list set inet portcullis sess4)" "10.201.0.2" "no kernel element restored for it"
+assert_contains "$(cat "$DLOG")" 'not restored: user "jo" disabled' "the skipped restore logged"
