@@ -1,7 +1,8 @@
 /*
  * libFuzzer target: the admin JSON API's input rules (admin_input.h), the
  * same functions the libmicrohttpd handlers call. Any bytes are a request
- * body; whatever is accepted must meet the rules the store relies on.
+ * body (and a Host header); whatever is accepted must meet the rules the
+ * store relies on.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -31,6 +32,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct cidr c;
 	char canon[64], again[64];
 
+	char host[300];
+	enum admin_input_host h, h_named;
+
+	/* the same bytes as a Host header (up to the first NUL) */
+	memcpy(host, data, size < sizeof(host) - 1 ? size : sizeof(host) - 1);
+	host[size < sizeof(host) - 1 ? size : sizeof(host) - 1] = '\0';
+	h = admin_input_host(host, "");
+	h_named = admin_input_host(host, "gw.example.org,panel.lan");
+	check(h == ADMIN_INPUT_HOST_OURS || h == ADMIN_INPUT_HOST_OTHER || h == ADMIN_INPUT_HOST_INVALID);
+	/* configuring names only ever lets more hosts in, and never changes
+	 * what is malformed */
+	check(h != ADMIN_INPUT_HOST_OURS || h_named == ADMIN_INPUT_HOST_OURS);
+	check((h == ADMIN_INPUT_HOST_INVALID) == (h_named == ADMIN_INPUT_HOST_INVALID));
 	if (!body)
 		return 0;
 	check(json_is_object(body));
