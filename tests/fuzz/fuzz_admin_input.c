@@ -30,14 +30,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct admin_input_error err;
 	const char *comment;
 	struct cidr c;
-	char canon[64], again[64];
-
-	char host[300];
+	char canon[64], again[64], host[300];
+	size_t host_len = size < sizeof(host) - 1 ? size : sizeof(host) - 1;
 	enum admin_input_host h, h_named;
 
 	/* the same bytes as a Host header (up to the first NUL) */
-	memcpy(host, data, size < sizeof(host) - 1 ? size : sizeof(host) - 1);
-	host[size < sizeof(host) - 1 ? size : sizeof(host) - 1] = '\0';
+	memcpy(host, data, host_len);
+	host[host_len] = '\0';
 	h = admin_input_host(host, "");
 	h_named = admin_input_host(host, "gw.example.org,panel.lan");
 	check(h == ADMIN_INPUT_HOST_OURS || h == ADMIN_INPUT_HOST_OTHER || h == ADMIN_INPUT_HOST_INVALID);
