@@ -150,6 +150,7 @@ int snapshot_keep_restart_keys(struct config *fresh, const struct config *runnin
 	KEEP_STRING(admin_tls_cert, "admin.tls_cert");
 	KEEP_STRING(admin_tls_key, "admin.tls_key");
 	KEEP_STRING(web_root, "admin.web_root");
+	KEEP_STRING(admin_hostnames, "admin.hostnames");
 
 	KEEP_STRING(intercept_interface, "intercept.interface");
 	KEEP(intercept_http_port, "intercept.http_port");

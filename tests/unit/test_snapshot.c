@@ -78,6 +78,13 @@ static void test_restart_keys_kept_and_named(void **state)
 	assert_true(fresh.admin_enabled);
 	assert_false(fresh.portal_enabled);
 	assert_int_equal(fresh.workers, running.workers);
+
+	/* the admin listener reads its host names at start only */
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3128\n[db]\npath = /a.db\n"
+		     "[admin]\nlisten = 127.0.0.1:8080\nhostnames = gw.lan\n");
+	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 1);
+	assert_string_equal(changed, "admin.hostnames");
+	assert_string_equal(fresh.admin_hostnames, "");
 }
 
 /* Readers on several threads while the main thread publishes: every
