@@ -49,7 +49,7 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  := $(BUILD)/bench/sessions_lookup
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: all run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
+.PHONY: FORCE all run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
 all: $(BUILD)/portcullisd $(BUILD)/portcullis
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
@@ -65,6 +65,16 @@ $(BUILD)/portcullis: $(CLI_OBJ) $(BUILD)/libportcullis.a
 $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+# The default [admin] web_root is where `make install` puts the web assets,
+# so it follows PREFIX; the stamp's content changes with PREFIX and then
+# config.o is rebuilt (make && make install PREFIX=... works either way).
+$(BUILD)/obj/daemon/config.o: ALL_CFLAGS += -DPORTCULLIS_WEB_ROOT='"$(PREFIX)/share/portcullis/web"'
+$(BUILD)/obj/daemon/config.o: $(BUILD)/prefix.stamp
+$(BUILD)/prefix.stamp: FORCE
+	@mkdir -p $(@D)
+	@echo '$(PREFIX)' | cmp -s - $@ || echo '$(PREFIX)' > $@
+FORCE:
 
 # The numbered SQL migrations are compiled into the binaries so that the
 # daemon and the CLI always agree on the schema they apply.

@@ -7,6 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* where make install puts the web assets: $(PREFIX)/share/portcullis/web,
+ * given by the Makefile so that the default follows PREFIX */
+#ifndef PORTCULLIS_WEB_ROOT
+#define PORTCULLIS_WEB_ROOT "/usr/share/portcullis/web"
+#endif
+
 enum config_type {
 	T_LISTEN_LIST,   /* address list (proxy.listen) */
 	T_ADDR_OPT,      /* one address, "" disables */
@@ -65,7 +71,7 @@ static const struct config_key keys[] = {
 	{ "admin", "tls", T_BOOL, OFF(admin_tls), 0, 0, 1, "no" },
 	{ "admin", "tls_cert", T_STRING, OFF(admin_tls_cert), SZ(admin_tls_cert), 0, 0, "" },
 	{ "admin", "tls_key", T_STRING, OFF(admin_tls_key), SZ(admin_tls_key), 0, 0, "" },
-	{ "admin", "web_root", T_STRING, OFF(web_root), SZ(web_root), 0, 0, "/usr/share/portcullis/web" },
+	{ "admin", "web_root", T_STRING, OFF(web_root), SZ(web_root), 0, 0, PORTCULLIS_WEB_ROOT },
 	{ "admin", "hostnames", T_HOSTNAMES, OFF(admin_hostnames), SZ(admin_hostnames), 0, 0, "" },
 	{ "intercept", "interface", T_IFNAME, OFF(intercept_interface), SZ(intercept_interface), 0, 0, "" },
 	{ "intercept", "http_port", T_PORT, OFF(intercept_http_port), 0, 1, 65535, "3129" },

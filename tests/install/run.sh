@@ -57,6 +57,10 @@ make --no-print-directory install PREFIX=/usr/local DESTDIR="$local_dest" >/dev/
 check "PREFIX=/usr/local: the unit runs /usr/local/sbin/portcullisd" \
 	grep -q '^ExecStart=/usr/local/sbin/portcullisd -c /etc/portcullis/portcullis.conf$' \
 	"$local_dest/usr/local/lib/systemd/system/portcullisd.service"
+check "PREFIX=/usr/local: the daemon looks for its web assets where they went" \
+	sh -c "test -f '$local_dest/usr/local/share/portcullis/web/index.html' &&
+	       grep -qa '/usr/local/share/portcullis/web' '$local_dest/usr/local/sbin/portcullisd'"
+check "PREFIX=/usr: and there for /usr" grep -qa '/usr/share/portcullis/web' "$dest/usr/sbin/portcullisd"
 check "PREFIX=/usr/local: binaries and man pages under it" \
 	test -x "$local_dest/usr/local/sbin/portcullisd" -a -f "$local_dest/usr/local/share/man/man5/portcullis.conf.5"
 
