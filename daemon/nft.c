@@ -1326,6 +1326,55 @@ int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr)
 
 /* ------------------------------------------------------------ neighbours */
 
+int nft_neigh_parse(const void *msg, size_t len, int ifindex, struct sockaddr_storage *addr,
+		    uint8_t mac[6])
+{
+	const struct nlmsghdr *nlh = msg;
+	const struct ndmsg *nd;
+	const struct nlattr *a;
+	const void *dst = NULL, *lladdr = NULL;
+	uint16_t dst_len = 0;
+
+	if (len < sizeof(*nlh) || nlh->nlmsg_len > len || nlh->nlmsg_type != RTM_NEWNEIGH ||
+	    nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*nd)))
+		return 0;
+	nd = mnl_nlmsg_get_payload(nlh);
+	if (ifindex && nd->ndm_ifindex != ifindex)
+		return 0;
+	/* an entry still being resolved or known to fail names no MAC; NOARP
+	 * ones (multicast, point-to-point) are no neighbour at all */
+	if (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NOARP))
+		return 0;
+	mnl_attr_for_each(a, nlh, sizeof(*nd)) {
+		if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6)
+			lladdr = mnl_attr_get_payload(a);
+		else if (mnl_attr_get_type(a) == NDA_DST) {
+			dst = mnl_attr_get_payload(a);
+			dst_len = mnl_attr_get_payload_len(a);
+		}
+	}
+	if (!lladdr)
+		return 0;
+	if (addr) {
+		memset(addr, 0, sizeof(*addr));
+		if (nd->ndm_family == AF_INET && dst && dst_len == 4) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)addr;
+
+			s4->sin_family = AF_INET;
+			memcpy(&s4->sin_addr, dst, 4);
+		} else if (nd->ndm_family == AF_INET6 && dst && dst_len == 16) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)addr;
+
+			s6->sin6_family = AF_INET6;
+			memcpy(&s6->sin6_addr, dst, 16);
+		} else {
+			return 0;
+		}
+	}
+	memcpy(mac, lladdr, 6);
+	return 1;
+}
+
 struct neigh_ctx {
 	uint8_t mac[6];
 	int found;
@@ -1334,23 +1383,12 @@ struct neigh_ctx {
 static int neigh_cb(const struct nlmsghdr *nlh, void *data)
 {
 	struct neigh_ctx *nc = data;
-	const struct ndmsg *nd = mnl_nlmsg_get_payload(nlh);
-	const struct nlattr *a;
 
-	if (nlh->nlmsg_type != RTM_NEWNEIGH)
-		return MNL_CB_OK;
-	/* an entry still being resolved or known to fail names no MAC */
-	if (nd->ndm_state & (NUD_INCOMPLETE | NUD_FAILED | NUD_NOARP))
-		return MNL_CB_OK;
-	mnl_attr_for_each(a, nlh, sizeof(*nd)) {
-		if (mnl_attr_get_type(a) == NDA_LLADDR && mnl_attr_get_payload_len(a) == 6) {
-			memcpy(nc->mac, mnl_attr_get_payload(a), 6);
-			nc->found = 1;
-		}
-	}
+	/* one device's answer to one address: the address is the one asked */
+	if (nft_neigh_parse(nlh, nlh->nlmsg_len, 0, NULL, nc->mac))
+		nc->found = 1;
 	return MNL_CB_OK;
 }
-
 void nft_set_interface(struct nft *n, const char *ifname)
 {
 	snprintf(n->interface, sizeof(n->interface), "%s", ifname);
@@ -1398,6 +1436,58 @@ int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6])
 		return 1;
 	memcpy(mac, nc.mac, 6);
 	return 0;
+}
+
+struct neigh_list_ctx {
+	int ifindex;
+	void (*cb)(const struct sockaddr *addr, const uint8_t mac[6], void *ud);
+	void *ud;
+};
+
+static int neigh_list_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct neigh_list_ctx *lc = data;
+	struct sockaddr_storage ss;
+	uint8_t mac[6];
+
+	if (nft_neigh_parse(nlh, nlh->nlmsg_len, lc->ifindex, &ss, mac))
+		lc->cb((const struct sockaddr *)&ss, mac, lc->ud);
+	return MNL_CB_OK;
+}
+
+int nft_neigh_list(struct nft *n, void (*cb)(const struct sockaddr *addr, const uint8_t mac[6],
+					     void *ud), void *ud)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	struct neigh_list_ctx lc = { .cb = cb, .ud = ud };
+	struct nlmsghdr *nlh;
+	struct ndmsg *nd;
+	uint32_t seq;
+	ssize_t got;
+	int rc = MNL_CB_OK;
+
+	lc.ifindex = (int)if_nametoindex(n->interface);
+	if (lc.ifindex == 0)
+		return -1;
+	nlh = mnl_nlmsg_put_header(rbuf);
+	nlh->nlmsg_type = RTM_GETNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_DUMP;
+	nlh->nlmsg_seq = seq = n->seq++;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	/* both families in one dump; the kernel filters by device when asked
+	 * (NDA_IFINDEX), older ones send every device's and the parser skips
+	 * the others */
+	nd->ndm_family = AF_UNSPEC;
+	mnl_attr_put_u32(nlh, NDA_IFINDEX, (uint32_t)lc.ifindex);
+	if (mnl_socket_sendto(n->rt, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	while (rc > MNL_CB_STOP) {
+		got = mnl_socket_recvfrom(n->rt, rbuf, sizeof(rbuf));
+		if (got < 0)
+			return -1;
+		rc = mnl_cb_run(rbuf, (size_t)got, seq, n->rt_portid, neigh_list_cb, &lc);
+	}
+	return rc < 0 ? -1 : 0;
 }
 
 void nft_mac_format(const uint8_t mac[6], char *buf, size_t len)

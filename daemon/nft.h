@@ -107,6 +107,21 @@ void nft_set_interface(struct nft *n, const char *ifname);
  * with mac filled, 1 when the kernel has no usable entry, -1 on error. */
 int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6]);
 
+/* Call cb for every usable entry (a MAC known, not being resolved, not
+ * failed) of the interface's neighbour table, IPv4 and IPv6: the
+ * addresses the LAN's devices use and the MAC of each. addr is borrowed
+ * for the call. 0 or -1. */
+int nft_neigh_list(struct nft *n, void (*cb)(const struct sockaddr *addr, const uint8_t mac[6],
+					     void *ud), void *ud);
+/*
+ * One neighbour-table message (RTM_NEWNEIGH, len bytes) as nft_neigh_list
+ * and nft_neigh_mac read it: 1 with mac (and addr, when not NULL, as
+ * AF_INET/AF_INET6) filled when it is a usable entry of ifindex (0: any
+ * interface), 0 when not. Pure: the unit test feeds it messages.
+ */
+int nft_neigh_parse(const void *msg, size_t len, int ifindex, struct sockaddr_storage *addr,
+		    uint8_t mac[6]);
+
 /* "aa:bb:cc:dd:ee:ff" (buf at least 18 bytes) and back (0 or -1). */
 void nft_mac_format(const uint8_t mac[6], char *buf, size_t len);
 int nft_mac_parse(const char *text, uint8_t mac[6]);

@@ -16,6 +16,20 @@
 #include "nft.h"
 #include "store.h"
 
+/*
+ * A device (an on-link client, known by its MAC) has one session on every
+ * address it uses: the one it logged in from, the others the neighbour
+ * table shows with the same MAC (its IPv6 addresses, a new privacy
+ * address). Each address is an entry of its own (kernel elements, a row);
+ * they share the login's user and times and end together, except that an
+ * address the device stopped using and the neighbour table forgot ends
+ * alone. An entry without a MAC is a device of its own.
+ */
+#define DEVICE_ADDRS_MAX 16       /* addresses per device */
+#define ADOPT_PER_ROUND  64       /* addresses a maintenance round adds */
+#define NEIGH_VIEW_MAX   65536    /* neighbour entries a round looks at */
+#define WRITES_PER_ROUND 256      /* rows a round writes */
+
 struct entry {
 	char addr[STORE_ADDR_MAX + 1];     /* canonical text (mapped v4 as v4) */
 	struct sockaddr_storage sa;
@@ -26,9 +40,17 @@ struct entry {
 	unsigned idle;                     /* s */
 	int64_t last_seen;                 /* wall s, atomic: request path writes it */
 	int64_t refreshed_at;              /* wall s the kernel element was (re)set */
+	int64_t kernel_added_ms;           /* wall ms of that, and the timeout given */
+	unsigned kernel_timeout;
+	int kept;                          /* that add kept a device's address in the
+					    * kernel, not backed by its own traffic */
 	int64_t account_expires;           /* wall s the user's account expires, 0 never */
 	int account_checked;               /* the account was read since the entry came
 					    * (a login, a restore, another process's row) */
+	uint64_t login;                    /* the login the device's addresses share
+					    * (0: restored from the store) */
+	uint64_t seq;                      /* s->seq when it was put or changed */
+	int unsaved;                       /* its row is still to be written */
 };
 
 struct sessions {
@@ -37,11 +59,15 @@ struct sessions {
 	struct entry *entries;
 	size_t n, cap;
 	struct addrmap *index;             /* address -> position in entries */
+	struct addrmap *by_mac;            /* MAC (mac_key) -> one of its entries */
+	uint64_t seq;                      /* bumped by every put and change */
+	uint64_t logins;                   /* atomic */
 	uint8_t hash_key[ADDRMAP_KEY_LEN]; /* index's, and maintenance's own maps' */
 	pthread_mutex_t nft_lock;          /* the netlink sockets */
 	struct nft *nft;
 	int accounts_stale;                /* users changed since every account was last
 					    * read (maintenance thread only) */
+	int64_t cap_warned;                /* atomic: wall s a device last hit DEVICE_ADDRS_MAX */
 };
 
 static int64_t wall_now(void)
@@ -97,13 +123,96 @@ static struct entry *find_sockaddr(struct sessions *s, const struct sockaddr *cl
 	return find(s, &key);
 }
 
+static int mac_known(const uint8_t mac[6])
+{
+	static const uint8_t zero[6];
+
+	return memcmp(mac, zero, 6) != 0;
+}
+
+/* A MAC as a key of a map of its own (by_mac, maintenance's device maps):
+ * six bytes where an address has sixteen. */
+static void mac_key(const uint8_t mac[6], struct addrmap_addr *key)
+{
+	memset(key, 0, sizeof(*key));
+	key->family = AF_INET6;
+	memcpy(key->bytes, mac, 6);
+}
+
+/* Caller holds lock. One live or dead entry of the device with mac. */
+static struct entry *device_anchor(struct sessions *s, const uint8_t mac[6])
+{
+	struct addrmap_addr key;
+	size_t i;
+
+	mac_key(mac, &key);
+	if (!addrmap_get(s->by_mac, &key, &i) || i >= s->n || memcmp(s->entries[i].mac, mac, 6))
+		return NULL;
+	return &s->entries[i];
+}
+
+/* Caller holds lock. The device's addresses in memory. */
+static size_t device_count(const struct sessions *s, const uint8_t mac[6])
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += memcmp(s->entries[i].mac, mac, 6) == 0;
+	return n;
+}
+
+/* Caller holds the write lock. The entry at i is its device's anchor if
+ * the device has none. Out of memory leaves the device without one: its
+ * new addresses then wait for maintenance, nothing worse. */
+static void anchor_add(struct sessions *s, size_t i)
+{
+	struct addrmap_addr key;
+
+	if (!mac_known(s->entries[i].mac))
+		return;
+	mac_key(s->entries[i].mac, &key);
+	if (!addrmap_get(s->by_mac, &key, NULL))
+		addrmap_put(s->by_mac, &key, i);
+}
+
+/* Caller holds the write lock. The entry at i leaves its device: another
+ * of the device's entries becomes the anchor if it was. */
+static void anchor_remove(struct sessions *s, size_t i)
+{
+	const uint8_t *mac = s->entries[i].mac;
+	struct addrmap_addr key;
+	size_t at;
+
+	if (!mac_known(mac))
+		return;
+	mac_key(mac, &key);
+	if (!addrmap_get(s->by_mac, &key, &at) || at != i)
+		return;
+	for (size_t j = 0; j < s->n; j++) {
+		if (j != i && memcmp(s->entries[j].mac, mac, 6) == 0) {
+			addrmap_put(s->by_mac, &key, j);
+			return;
+		}
+	}
+	addrmap_del(s->by_mac, &key);
+}
+
 /* Caller holds the write lock. Replaces an entry of the same address. */
-static int put(struct sessions *s, const struct entry *e)
+static int put(struct sessions *s, struct entry *e)
 {
 	struct entry *old = find(s, &e->key);
 
+	e->seq = ++s->seq;
 	if (old) {
-		*old = *e;
+		size_t i = (size_t)(old - s->entries);
+
+		if (memcmp(old->mac, e->mac, 6) != 0) {
+			anchor_remove(s, i);
+			*old = *e;
+			anchor_add(s, i);
+		} else {
+			*old = *e;
+		}
 		return 0;
 	}
 	if (s->n == s->cap) {
@@ -118,21 +227,71 @@ static int put(struct sessions *s, const struct entry *e)
 	if (addrmap_put(s->index, &e->key, s->n) < 0)
 		return -1;
 	s->entries[s->n++] = *e;
+	anchor_add(s, s->n - 1);
 	return 0;
 }
 
 /* Caller holds the write lock. The last entry moves into the hole, and
- * its index entry with it (replacing a value never allocates). */
+ * its index entries with it (replacing a value never allocates). */
 static void drop(struct sessions *s, struct entry *e)
 {
-	size_t i = (size_t)(e - s->entries);
+	size_t i = (size_t)(e - s->entries), last = s->n - 1;
+	struct addrmap_addr key;
+	size_t at;
 
+	anchor_remove(s, i);
 	addrmap_del(s->index, &e->key);
-	if (i != s->n - 1) {
-		s->entries[i] = s->entries[s->n - 1];
+	if (i != last) {
+		s->entries[i] = s->entries[last];
 		addrmap_put(s->index, &s->entries[i].key, i);
+		if (mac_known(s->entries[i].mac)) {
+			mac_key(s->entries[i].mac, &key);
+			if (addrmap_get(s->by_mac, &key, &at) && at == last)
+				addrmap_put(s->by_mac, &key, i);
+		}
 	}
 	s->n--;
+}
+
+/* Link-local addresses (fe80::/10) are never forwarded: no session. */
+static int address_forwarded(const struct addrmap_addr *key)
+{
+	return !(key->family == AF_INET6 && key->bytes[0] == 0xfe && (key->bytes[1] & 0xc0) == 0x80);
+}
+
+static void sa_from_key(const struct addrmap_addr *key, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (key->family == AF_INET) {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, key->bytes, 4);
+	} else {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, key->bytes, 16);
+	}
+}
+
+/* Another address of the device anchor belongs to: the same login, user,
+ * times and MAC. Its row is still to be written, its account to be read
+ * (it may come after the round that ends the login's other addresses). */
+static void entry_for_address(const struct entry *anchor, const struct addrmap_addr *key,
+			      int64_t now, struct entry *e)
+{
+	*e = *anchor;
+	e->key = *key;
+	sa_from_key(key, &e->sa);
+	cidr_addr_text((const struct sockaddr *)&e->sa, e->addr, sizeof(e->addr));
+	e->last_seen = now;
+	e->refreshed_at = 0;
+	e->kernel_added_ms = 0;
+	e->kernel_timeout = 0;
+	e->kept = 0;
+	e->account_checked = 0;
+	e->unsaved = 1;
 }
 
 static void kernel_add(struct sessions *s, const struct entry *e, unsigned timeout)
@@ -264,7 +423,8 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 		goto fail;
 	}
 	s->index = addrmap_new(s->hash_key);
-	if (!s->index) {
+	s->by_mac = addrmap_new(s->hash_key);
+	if (!s->index || !s->by_mac) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -305,6 +465,8 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 		e.account_checked = acc == ACCOUNT_USABLE;
 		e.last_seen = now;
 		e.refreshed_at = now;
+		e.kernel_added_ms = now * 1000;
+		e.kernel_timeout = e.idle;
 		if (put(s, &e) < 0)
 			continue;
 		kernel_add(s, &e, e.idle);
@@ -331,16 +493,10 @@ void sessions_free(struct sessions *s)
 	}
 	free(s->entries);
 	addrmap_free(s->index);
+	addrmap_free(s->by_mac);
 	pthread_rwlock_destroy(&s->lock);
 	pthread_mutex_destroy(&s->nft_lock);
 	free(s);
-}
-
-static int mac_known(const uint8_t mac[6])
-{
-	static const uint8_t zero[6];
-
-	return memcmp(mac, zero, 6) != 0;
 }
 
 /* The session's end at the latest: its lifetime, or its user's expiry
@@ -359,11 +515,66 @@ static int entry_live(const struct entry *e, int64_t now)
 	return entry_ends_at(e) > now;
 }
 
+/*
+ * An address the device has not used before (a new IPv6 privacy address,
+ * its IPv6 after an IPv4 login) joins the device's session on its first
+ * request: the MAC the connection came from is the device's. Its kernel
+ * elements and row follow in the next maintenance round. 1 with the user
+ * if it joined.
+ */
+static int device_join(struct sessions *s, const struct sockaddr *client, const uint8_t mac[6],
+		       char *user, size_t len)
+{
+	struct addrmap_addr key;
+	struct entry *anchor, *e, ne;
+	char mactext[18];
+	int joined = 0, full = 0;
+	int64_t now = wall_now();
+
+	memset(&ne, 0, sizeof(ne));
+	if (addrmap_addr_from_sockaddr(client, &key) < 0 || !address_forwarded(&key))
+		return 0;
+	pthread_rwlock_wrlock(&s->lock);
+	/* another request may have got here first */
+	e = find(s, &key);
+	if (e) {
+		joined = entry_live(e, now) && memcmp(e->mac, mac, 6) == 0;
+		if (joined && user)
+			snprintf(user, len, "%s", e->user);
+		goto out;
+	}
+	anchor = device_anchor(s, mac);
+	if (!anchor || !entry_live(anchor, now))
+		goto out;
+	if (device_count(s, mac) >= DEVICE_ADDRS_MAX) {
+		full = 1;
+		goto out;
+	}
+	entry_for_address(anchor, &key, now, &ne);
+	if (put(s, &ne) < 0)
+		goto out;
+	joined = 1;
+	if (user)
+		snprintf(user, len, "%s", ne.user);
+out:
+	pthread_rwlock_unlock(&s->lock);
+	nft_mac_format(mac, mactext, sizeof(mactext));
+	if (joined && !e)
+		log_notice("session of user=\"%s\": address %s of the same device (MAC %s) joins it",
+			   ne.user, ne.addr, mactext);
+	if (full && now - __atomic_load_n(&s->cap_warned, __ATOMIC_RELAXED) >= 60) {
+		__atomic_store_n(&s->cap_warned, now, __ATOMIC_RELAXED);
+		log_warn("sessions: device %s uses more than %d addresses; the others are not logged "
+			 "in until some go unused", mactext, DEVICE_ADDRS_MAX);
+	}
+	return joined;
+}
+
 int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
 		    char *user, size_t len)
 {
 	struct entry *e;
-	int found = 0;
+	int found = 0, join = 0;
 	int64_t now = wall_now();
 
 	pthread_rwlock_rdlock(&s->lock);
@@ -374,8 +585,14 @@ int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uin
 		if (user)
 			snprintf(user, len, "%s", e->user);
 		__atomic_store_n(&e->last_seen, now, __ATOMIC_RELAXED);
+	} else if (!e && mac && mac_known(mac)) {
+		struct entry *anchor = device_anchor(s, mac);
+
+		join = anchor && entry_live(anchor, now);
 	}
 	pthread_rwlock_unlock(&s->lock);
+	if (join)
+		found = device_join(s, client, mac, user, len);
 	return found;
 }
 
@@ -405,37 +622,74 @@ long sessions_remaining(struct sessions *s, const struct sockaddr *client)
 	return left;
 }
 
+/* The addresses of the device with mac in the neighbour table, but for
+ * skip (the one it logged in from) and link-local ones. */
+struct device_neigh {
+	uint8_t mac[6];
+	struct addrmap_addr skip;
+	struct addrmap_addr found[DEVICE_ADDRS_MAX];
+	size_t n;
+};
+
+static void device_neigh_cb(const struct sockaddr *addr, const uint8_t mac[6], void *ud)
+{
+	struct device_neigh *dn = ud;
+	struct addrmap_addr key;
+
+	if (dn->n == DEVICE_ADDRS_MAX || memcmp(mac, dn->mac, 6) != 0 ||
+	    addrmap_addr_from_sockaddr(addr, &key) < 0 || !address_forwarded(&key) ||
+	    (key.family == dn->skip.family && memcmp(key.bytes, dn->skip.bytes, 16) == 0))
+		return;
+	dn->found[dn->n++] = key;
+}
+
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
 		   const char *username)
 {
 	struct store_session row;
 	struct entry e, old;
+	struct entry device[DEVICE_ADDRS_MAX];
+	struct device_neigh dn;
+	size_t n_device = 0;
+	char mactext[18] = "";
 	int had_old = 0, rc;
 	int64_t now = wall_now();
 
 	memset(&row, 0, sizeof(row));
 	memset(&e, 0, sizeof(e));
+	memset(&dn, 0, sizeof(dn));
 	cidr_addr_text(client, e.addr, sizeof(e.addr));
 	if (sa_from_text(e.addr, &e.sa) < 0 ||
 	    addrmap_addr_from_sockaddr((const struct sockaddr *)&e.sa, &e.key) < 0)
 		return -1;
 	pthread_mutex_lock(&s->nft_lock);
 	rc = nft_neigh_mac(s->nft, (const struct sockaddr *)&e.sa, e.mac);
+	/* the device's other addresses the gateway knows already */
+	if (rc == 0) {
+		memcpy(dn.mac, e.mac, 6);
+		dn.skip = e.key;
+		if (nft_neigh_list(s->nft, device_neigh_cb, &dn) < 0)
+			dn.n = 0;
+	}
 	pthread_mutex_unlock(&s->nft_lock);
 	if (rc != 0)
 		log_warn("session %s: no MAC address in the neighbour table (not on-link?); "
 			 "only its HTTP and HTTPS will pass", e.addr);
+	else
+		nft_mac_format(e.mac, mactext, sizeof(mactext));
 	snprintf(e.user, sizeof(e.user), "%s", username);
 	e.created_at = now;
 	e.expires_at = now + s->cfg->session_lifetime;
 	e.idle = s->cfg->session_idle_timeout;
 	e.last_seen = now;
 	e.refreshed_at = now;
+	e.kernel_added_ms = loop_wall_ms();
+	e.kernel_timeout = e.idle;
+	e.login = __atomic_add_fetch(&s->logins, 1, __ATOMIC_RELAXED);
 
 	/* the store first: it is the source of truth the CLI and panel see */
 	snprintf(row.addr, sizeof(row.addr), "%s", e.addr);
-	if (rc == 0)
-		nft_mac_format(e.mac, row.mac, sizeof(row.mac));
+	snprintf(row.mac, sizeof(row.mac), "%s", mactext);
 	snprintf(row.username, sizeof(row.username), "%s", username);
 	row.created_at = now;
 	row.last_seen_at = now;
@@ -455,6 +709,34 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 		}
 	}
 	rc = put(s, &e);
+	/* the login is the device's: its addresses in memory (a login before,
+	 * another user's) take it over, those the neighbour table adds join */
+	for (size_t i = 0; rc == 0 && mac_known(e.mac) && i < s->n; i++) {
+		struct entry *d = &s->entries[i];
+
+		if (memcmp(d->mac, e.mac, 6) != 0 || (d->key.family == e.key.family &&
+						      memcmp(d->key.bytes, e.key.bytes, 16) == 0))
+			continue;
+		entry_for_address(&e, &d->key, now, d);
+		d->seq = ++s->seq;
+		d->refreshed_at = now;
+		d->kernel_added_ms = e.kernel_added_ms;
+		d->kernel_timeout = e.idle;
+		if (n_device < DEVICE_ADDRS_MAX)
+			device[n_device++] = *d;
+	}
+	for (size_t i = 0; rc == 0 && i < dn.n && n_device < DEVICE_ADDRS_MAX - 1; i++) {
+		struct entry ne;
+
+		if (find(s, &dn.found[i]))
+			continue;   /* the device's (done above) or another device's */
+		entry_for_address(&e, &dn.found[i], now, &ne);
+		ne.refreshed_at = now;
+		ne.kernel_added_ms = e.kernel_added_ms;
+		ne.kernel_timeout = e.idle;
+		if (put(s, &ne) == 0)
+			device[n_device++] = ne;
+	}
 	pthread_rwlock_unlock(&s->lock);
 	if (rc < 0)
 		return -1;
@@ -466,6 +748,11 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	kernel_add(s, &e, e.idle);
 	log_notice("session started: client=%s user=\"%s\" lifetime=%us idle=%us", e.addr, e.user,
 		   s->cfg->session_lifetime, e.idle);
+	for (size_t i = 0; i < n_device; i++) {
+		kernel_add(s, &device[i], e.idle);
+		log_notice("session of user=\"%s\": address %s of the same device (MAC %s) joins it",
+			   e.user, device[i].addr, mactext);
+	}
 	return 0;
 }
 
@@ -523,16 +810,73 @@ static int kernel_view_index(struct kernel_view *kv, const uint8_t key[ADDRMAP_K
 	return 0;
 }
 
-static int kernel_has(const struct kernel_view *kv, const struct entry *e)
+/* e's element in the kernel, or NULL. */
+static const struct nft_session *kernel_find(const struct kernel_view *kv, const struct entry *e)
 {
 	size_t i;
 
 	if (!addrmap_get(kv->by_addr, &e->key, &i))
-		return 0;
+		return NULL;
 	for (; i != SIZE_MAX; i = kv->next[i])
 		if (memcmp(kv->list[i].mac, e->mac, 6) == 0)
-			return 1;
+			return &kv->list[i];
+	return NULL;
+}
+
+/* The neighbour table as a round sees it: address and MAC of the LAN's
+ * devices, indexed by address. */
+struct neigh_entry {
+	struct addrmap_addr key;
+	uint8_t mac[6];
+};
+
+struct neigh_view {
+	struct neigh_entry *list;
+	size_t n, cap;
+	struct addrmap *by_addr;
+	int ok;
+};
+
+static void neigh_view_cb(const struct sockaddr *addr, const uint8_t mac[6], void *ud)
+{
+	struct neigh_view *nv = ud;
+	struct neigh_entry *ne;
+
+	if (nv->n == NEIGH_VIEW_MAX)
+		return;
+	if (nv->n == nv->cap) {
+		size_t cap = nv->cap ? nv->cap * 2 : 64;
+
+		ne = realloc(nv->list, cap * sizeof(*ne));
+		if (!ne)
+			return;
+		nv->list = ne;
+		nv->cap = cap;
+	}
+	ne = &nv->list[nv->n];
+	if (addrmap_addr_from_sockaddr(addr, &ne->key) < 0 || !address_forwarded(&ne->key))
+		return;
+	memcpy(ne->mac, mac, 6);
+	nv->n++;
+}
+
+static int neigh_view_index(struct neigh_view *nv, const uint8_t key[ADDRMAP_KEY_LEN])
+{
+	nv->by_addr = addrmap_new(key);
+	if (!nv->by_addr)
+		return -1;
+	for (size_t i = 0; i < nv->n; i++)
+		if (addrmap_put(nv->by_addr, &nv->list[i].key, i) < 0)
+			return -1;
 	return 0;
+}
+
+/* Whether the neighbour table still shows e's address at e's MAC. */
+static int neigh_has(const struct neigh_view *nv, const struct entry *e)
+{
+	size_t i;
+
+	return addrmap_get(nv->by_addr, &e->key, &i) && memcmp(nv->list[i].mac, e->mac, 6) == 0;
 }
 
 static struct addrmap *row_index(const struct row_list *l, const uint8_t key[ADDRMAP_KEY_LEN])
@@ -643,60 +987,179 @@ static enum account_state account_apply(const struct account_view *av, struct en
 }
 
 enum end_reason {
+	END_KEEP,                /* not ended */
 	END_KICKED,
 	END_EXPIRED,
 	END_IDLE,
 	END_USER_DELETED,
 	END_USER_DISABLED,
 	END_USER_EXPIRED,
+	END_ADDRESS_GONE,        /* one address of a device, unused and forgotten */
+};
+
+static const char *const reason_names[] = {
+	"", "kicked", "expired", "idle", "user_deleted", "user_disabled", "user_expired",
+	"address_gone",
+};
+
+/* What a round knows of one device: the entries with one MAC. */
+struct device_view {
+	int active;              /* one of its addresses had traffic within its idle time */
+	int kicked;              /* an address's row went (a kick) ... */
+	uint64_t kicked_login;   /* ... of this login */
+	size_t count;            /* its addresses in memory */
+};
+
+struct device_views {
+	struct addrmap *by_mac;
+	struct device_view *list;
+	size_t n;                /* list has room for as many devices as entries */
+};
+
+/* The view of mac's device, made when add; NULL when there is none (or
+ * no memory for it: the device's addresses then count alone this round). */
+static struct device_view *device_view_of(struct device_views *dv, const uint8_t mac[6], int add)
+{
+	struct addrmap_addr key;
+	size_t i;
+
+	mac_key(mac, &key);
+	if (addrmap_get(dv->by_mac, &key, &i))
+		return &dv->list[i];
+	if (!add || addrmap_put(dv->by_mac, &key, dv->n) < 0)
+		return NULL;
+	return &dv->list[dv->n++];
+}
+
+/*
+ * Whether e's address had traffic within its idle time: a request the
+ * daemon saw, or packets the kernel forwarded (its element is there). An
+ * element the daemon only kept for the device counts once packets have
+ * refreshed it: the forward chain restarts its timer at the set's timeout,
+ * which a kept element was given too, so an expiry later than the add's
+ * (beyond the clocks' rounding) means packets came since.
+ */
+static int entry_active(const struct entry *e, const struct nft_session *ks, int have_kernel,
+			int64_t now_ms)
+{
+	int64_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
+
+	if ((seen + (int64_t)e->idle) * 1000 > now_ms || !have_kernel)
+		return 1;
+	if (!ks)
+		return 0;
+	if (!e->kept)
+		return 1;
+	return (int64_t)ks->expires_ms >
+	       e->kernel_added_ms + (int64_t)e->kernel_timeout * 1000 - now_ms + 1500;
+}
+
+static void row_from_entry(const struct entry *e, struct store_session *row)
+{
+	memset(row, 0, sizeof(*row));
+	snprintf(row->addr, sizeof(row->addr), "%s", e->addr);
+	if (mac_known(e->mac))
+		nft_mac_format(e->mac, row->mac, sizeof(row->mac));
+	snprintf(row->username, sizeof(row->username), "%s", e->user);
+	row->created_at = e->created_at;
+	row->last_seen_at = e->last_seen ? e->last_seen : e->created_at;
+	row->expires_at = e->expires_at;
+	row->idle_timeout = e->idle;
+}
+
+/* Write the rows of entries copied from memory (list, n), stopping at the
+ * first failure: each try waits out the busy timeout. An entry that
+ * changed meanwhile is written again next round. */
+static void write_rows(struct sessions *s, struct store *st, const struct entry *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct store_session row;
+		struct entry *e;
+
+		row_from_entry(&list[i], &row);
+		if (store_session_upsert(st, &row) < 0)
+			return;
+		pthread_rwlock_wrlock(&s->lock);
+		e = find(s, &list[i].key);
+		if (e)
+			e->unsaved = e->seq != list[i].seq;
+		pthread_rwlock_unlock(&s->lock);
+	}
+}
+
+struct ended {
+	struct entry e;
+	enum end_reason why;
+	int delete_row;          /* a kick deleted it already */
 };
 
 void sessions_maintain(struct sessions *s, struct store *st, int store_changed, int users_changed)
 {
-	static const char *const reason_names[] = {
-		"kicked", "expired", "idle", "user_deleted", "user_disabled", "user_expired",
-	};
-	struct entry *ended = NULL, *refresh = NULL;
-	enum end_reason *why = NULL;
-	size_t n_ended = 0, n_refresh = 0;
+	struct ended *ended = NULL;
+	struct entry *refresh = NULL, *joined = NULL, *writes = NULL;
+	enum end_reason *verdict = NULL;
+	char *active = NULL;
+	size_t n_ended = 0, n_refresh = 0, n_joined = 0, n_writes = 0;
 	struct kernel_view kv = { 0 };
+	struct neigh_view nv = { 0 };
 	struct account_view av = { 0 };
+	struct device_views dvs = { 0 };
 	struct row_list l = { 0 };
 	struct addrmap *rows_by_addr = NULL;
-	int64_t now = wall_now();
-	int have_rows = 0, have_kernel;
+	int64_t now = wall_now(), now_ms = loop_wall_ms();
+	uint64_t seq_read;
+	int have_rows = 0, have_kernel, have_neigh = 0, devices = 0, cap_hit = 0;
 
 	if (users_changed)
 		s->accounts_stale = 1;
+	/* entries put or changed after this point are newer than what is read
+	 * below (rows, accounts): they are judged by it next round */
+	pthread_rwlock_rdlock(&s->lock);
+	seq_read = s->seq;
+	for (size_t i = 0; i < s->n && !devices; i++)
+		devices = mac_known(s->entries[i].mac);
+	pthread_rwlock_unlock(&s->lock);
 	if (store_changed && store_session_list(st, collect_cb, &l) == 0)
 		have_rows = 1;
 	pthread_mutex_lock(&s->nft_lock);
 	have_kernel = nft_session_list(s->nft, kernel_view_cb, &kv) == 0;
+	/* the devices' other addresses; only worth a look with one logged in */
+	if (devices)
+		have_neigh = nft_neigh_list(s->nft, neigh_view_cb, &nv) == 0;
 	pthread_mutex_unlock(&s->nft_lock);
 	if (have_rows)
 		rows_by_addr = row_index(&l, s->hash_key);
+	dvs.by_mac = addrmap_new(s->hash_key);
 	if ((have_kernel && kernel_view_index(&kv, s->hash_key) < 0) ||
+	    (have_neigh && neigh_view_index(&nv, s->hash_key) < 0) || !dvs.by_mac ||
 	    (have_rows && !rows_by_addr) || account_view_read(s, st, now, &av) < 0) {
 		log_warn("sessions: out of memory; maintenance skipped this round");
 		goto out;
 	}
 
 	pthread_rwlock_wrlock(&s->lock);
+	verdict = calloc(s->n + 1, sizeof(*verdict));
+	active = calloc(s->n + 1, 1);
+	dvs.list = calloc(s->n + 1, sizeof(*dvs.list));
 	ended = calloc(s->n + 1, sizeof(*ended));
-	refresh = calloc(s->n + l.n + 1, sizeof(*refresh));
-	why = calloc(s->n + 1, sizeof(*why));
-	if (!ended || !refresh || !why) {
+	refresh = calloc(s->n + l.n + ADOPT_PER_ROUND + 1, sizeof(*refresh));
+	joined = calloc(ADOPT_PER_ROUND, sizeof(*joined));
+	writes = calloc(WRITES_PER_ROUND, sizeof(*writes));
+	if (!verdict || !active || !dvs.list || !ended || !refresh || !joined || !writes) {
 		pthread_rwlock_unlock(&s->lock);
+		log_warn("sessions: out of memory; maintenance skipped this round");
 		goto out;
 	}
-	for (size_t i = 0; i < s->n;) {
+	/* what each address says alone, and what it says of its device */
+	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = &s->entries[i];
-		int64_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
-		int in_kernel = !have_kernel || kernel_has(&kv, e);
-		enum account_state acc = account_apply(&av, e);
-		enum end_reason r;
+		int fresh = e->seq > seq_read;
+		enum account_state acc = fresh ? ACCOUNT_USABLE : account_apply(&av, e);
+		struct device_view *dv;
+		enum end_reason r = END_KEEP;
 
-		if (have_rows && !addrmap_get(rows_by_addr, &e->key, NULL))
+		/* a row not written yet is no kick */
+		if (!fresh && !e->unsaved && have_rows && !addrmap_get(rows_by_addr, &e->key, NULL))
 			r = END_KICKED;
 		else if (acc == ACCOUNT_GONE)
 			r = END_USER_DELETED;
@@ -707,25 +1170,106 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 			r = END_USER_EXPIRED;
 		else if (e->expires_at <= now)
 			r = END_EXPIRED;
-		else if (!in_kernel && seen + (int64_t)e->idle <= now)
-			r = END_IDLE;
-		else {
+		verdict[i] = r;
+		active[i] = (char)entry_active(e, have_kernel ? kernel_find(&kv, e) : NULL, have_kernel,
+					       now_ms);
+		dv = mac_known(e->mac) ? device_view_of(&dvs, e->mac, 1) : NULL;
+		if (dv) {
+			dv->count++;
+			if (r == END_KEEP && active[i])
+				dv->active = 1;
+			if (r == END_KICKED) {
+				dv->kicked = 1;
+				dv->kicked_login = e->login;
+			}
+		}
+	}
+	for (size_t i = 0; i < s->n;) {
+		struct entry *e = &s->entries[i];
+		struct device_view *dv = mac_known(e->mac) ? device_view_of(&dvs, e->mac, 0) : NULL;
+		enum end_reason r = verdict[i];
+		size_t last = s->n - 1;
+		int device_kick = 0;
+
+		/* a kick of one address is a kick of the device (of that login:
+		 * not of one made since on the device) */
+		if (r == END_KEEP && dv && dv->kicked && e->login == dv->kicked_login) {
+			r = END_KICKED;
+			device_kick = 1;
+		}
+		if (r == END_KEEP) {
+			if (!(dv ? dv->active : active[i]))
+				r = END_IDLE;
+			else if (dv && !active[i] && have_neigh && !neigh_has(&nv, e))
+				r = END_ADDRESS_GONE;
+		}
+		if (r == END_KEEP) {
+			int64_t seen = __atomic_load_n(&e->last_seen, __ATOMIC_RELAXED);
+			int in_kernel = !have_kernel || kernel_find(&kv, e);
+
 			/* the daemon saw requests the kernel did not (they were
-			 * redirected, not forwarded): carry them over to the element */
+			 * redirected, not forwarded): carry them over to the
+			 * element; a device's address it did not see is kept in
+			 * the kernel for the device */
 			if (!in_kernel || (seen > e->refreshed_at &&
 					   now - e->refreshed_at >= (int64_t)(e->idle / 4 ? e->idle / 4 : 1))) {
+				int own = seen + (int64_t)e->idle > now;
+
 				e->refreshed_at = now;
+				e->kernel_added_ms = now_ms;
+				e->kept = !own;
+				e->kernel_timeout = own ? e->idle : s->cfg->session_idle_timeout;
 				refresh[n_refresh++] = *e;
 			}
 			i++;
 			continue;
 		}
-		why[n_ended] = r;
-		ended[n_ended++] = *e;
+		ended[n_ended].e = *e;
+		ended[n_ended].why = r;
+		/* the kicker deleted the kicked address's row, not its device's */
+		ended[n_ended].delete_row = r != END_KICKED || device_kick;
+		n_ended++;
+		if (dv)
+			dv->count--;
 		/* its row, about to be deleted, must not bring it back below */
 		if (have_rows)
 			addrmap_del(rows_by_addr, &e->key);
 		drop(s, e);
+		if (i != last) {
+			verdict[i] = verdict[last];
+			active[i] = active[last];
+		}
+	}
+	/* the devices' addresses the neighbour table shows that are not logged
+	 * in yet (a new IPv6 privacy address, one that only sends what the
+	 * kernel forwards) join their device's session */
+	for (size_t k = 0; have_neigh && k < nv.n && n_joined < ADOPT_PER_ROUND; k++) {
+		const struct neigh_entry *nb = &nv.list[k];
+		struct entry *anchor, ne;
+		struct device_view *dv;
+
+		if (find(s, &nb->key))
+			continue;
+		anchor = device_anchor(s, nb->mac);
+		dv = device_view_of(&dvs, nb->mac, 0);
+		if (!anchor || !dv || !entry_live(anchor, now))
+			continue;
+		if (dv->count >= DEVICE_ADDRS_MAX) {
+			cap_hit = 1;
+			continue;
+		}
+		entry_for_address(anchor, &nb->key, now, &ne);
+		/* not seen yet: it keeps the device alive once it has traffic */
+		ne.last_seen = 0;
+		ne.refreshed_at = now;
+		ne.kernel_added_ms = now_ms;
+		ne.kept = 1;
+		ne.kernel_timeout = s->cfg->session_idle_timeout;
+		if (put(s, &ne) < 0)
+			continue;
+		dv->count++;
+		refresh[n_refresh++] = ne;
+		joined[n_joined++] = ne;
 	}
 	/* rows another process added (or this one restored) join memory; their
 	 * users are read next round */
@@ -740,30 +1284,56 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 			continue;
 		e.last_seen = now;
 		e.refreshed_at = now;
+		e.kernel_added_ms = now_ms;
+		e.kernel_timeout = e.idle;
 		if (put(s, &e) == 0)
 			refresh[n_refresh++] = e;
 	}
+	for (size_t i = 0; i < s->n && n_writes < WRITES_PER_ROUND; i++)
+		if (s->entries[i].unsaved)
+			writes[n_writes++] = s->entries[i];
 	pthread_rwlock_unlock(&s->lock);
 	if (av.complete)
 		s->accounts_stale = 0;
 
 	/* the same way out as a kick: element, connections, then the row */
 	for (size_t i = 0; i < n_ended; i++) {
-		kernel_end(s, &ended[i], reason_names[why[i]]);
-		if (why[i] != END_KICKED)
-			store_session_delete(st, ended[i].addr);
+		kernel_end(s, &ended[i].e, reason_names[ended[i].why]);
+		if (ended[i].delete_row)
+			store_session_delete(st, ended[i].e.addr);
 	}
 	for (size_t i = 0; i < n_refresh; i++) {
-		kernel_add(s, &refresh[i], refresh[i].idle);
-		store_session_touch(st, refresh[i].addr, now);
+		kernel_add(s, &refresh[i], refresh[i].kernel_timeout);
+		if (!refresh[i].unsaved)
+			store_session_touch(st, refresh[i].addr, now);
 	}
+	for (size_t i = 0; i < n_joined; i++) {
+		char mactext[18];
+
+		nft_mac_format(joined[i].mac, mactext, sizeof(mactext));
+		log_notice("session of user=\"%s\": address %s of the same device (MAC %s) joins it",
+			   joined[i].user, joined[i].addr, mactext);
+	}
+	if (cap_hit && now - __atomic_load_n(&s->cap_warned, __ATOMIC_RELAXED) >= 60) {
+		__atomic_store_n(&s->cap_warned, now, __ATOMIC_RELAXED);
+		log_warn("sessions: a device uses more than %d addresses; the others are not logged in "
+			 "until some go unused", DEVICE_ADDRS_MAX);
+	}
+	write_rows(s, st, writes, n_writes);
 out:
+	free(verdict);
+	free(active);
+	free(dvs.list);
+	addrmap_free(dvs.by_mac);
 	free(ended);
 	free(refresh);
-	free(why);
+	free(joined);
+	free(writes);
 	free(kv.list);
 	free(kv.next);
 	addrmap_free(kv.by_addr);
+	free(nv.list);
+	addrmap_free(nv.by_addr);
 	addrmap_free(rows_by_addr);
 	addrmap_free(av.by_addr);
 	free(av.list);

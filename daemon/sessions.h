@@ -12,6 +12,17 @@
  * lives in the kernel element (forwarded packets refresh it) and in the
  * daemon's own record of the client's last HTTP/TLS request. A session is
  * idle-expired when both have run out.
+ *
+ * Devices: a login from an on-link client (its MAC known) is the device's,
+ * not only the one address's. Its other addresses on the LAN interface
+ * (the neighbour table's entries with the same MAC, IPv4 and IPv6, not
+ * link-local) get the session too, each as an element and a row of its
+ * own with the login's user and times: those known at the login, those
+ * that appear later (a new IPv6 privacy address) on their first request
+ * or at the next maintenance round, up to 16 per device. They end
+ * together: a kick of any one ends them all, and the device is idle when
+ * none of its addresses had traffic; an address the device stopped using
+ * and the neighbour table forgot ends alone. Rows survive a restart.
  */
 #ifndef PORTCULLIS_SESSIONS_H
 #define PORTCULLIS_SESSIONS_H
@@ -35,9 +46,11 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 void sessions_free(struct sessions *s);
 
 /* 1 with the user's name (cut to len) if client has a live session (its
- * lifetime and its user's expiry time not reached), 0 if not. mac (NULL: not checked) is the MAC the connection came from: a
- * session bound to another MAC does not count (an address taken over by
- * another device is not logged in). Counts as activity for the idle timer. */
+ * lifetime and its user's expiry time not reached), 0 if not. mac (NULL:
+ * not checked) is the MAC the connection came from: a session bound to
+ * another MAC does not count (an address taken over by another device is
+ * not logged in), and an address without a session joins the session of
+ * the device with that MAC. Counts as activity for the idle timer. */
 int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uint8_t *mac,
 		    char *user, size_t len);
 /* The same without counting as activity (for connections already open). */
@@ -46,18 +59,24 @@ int sessions_alive(struct sessions *s, const struct sockaddr *client);
 long sessions_remaining(struct sessions *s, const struct sockaddr *client);
 
 /* A portal login: a session for client (its MAC looked up now) in st,
- * memory and the kernel. 0, or -1 (nothing kept). st borrowed. */
+ * memory and the kernel; the device's other addresses the neighbour table
+ * shows (and those it had in memory, from an earlier login) join it, and
+ * their rows follow in the next maintenance round. 0, or -1 (nothing
+ * kept). st borrowed. */
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
 		   const char *username);
 
 /* Periodic work on the gate's maintenance thread: with store_changed,
- * follow the store (rows deleted elsewhere end their sessions: kernel
- * element removed, connections cut); with users_changed, read every
- * session's user again, and end the sessions of users deleted, disabled
- * or expired the same way (their rows deleted too); end sessions past
- * their lifetime, their user's expiry time, or idle; refresh kernel
- * elements of clients the daemon saw. New sessions' users are read in
- * the next round; a store that does not answer is asked again. */
+ * follow the store (rows deleted elsewhere end their sessions, and their
+ * devices' other addresses: kernel element removed, connections cut);
+ * with users_changed, read every session's user again, and end the
+ * sessions of users deleted, disabled or expired the same way (their rows
+ * deleted too); end sessions past their lifetime, their user's expiry
+ * time, or idle; refresh kernel elements of clients the daemon saw; give
+ * logged-in devices' new addresses in the neighbour table their session
+ * (at most 64 a round); write the rows not written yet. New sessions'
+ * users are read in the next round; a store that does not answer is
+ * asked again. */
 void sessions_maintain(struct sessions *s, struct store *st, int store_changed,
 		       int users_changed);
 

@@ -4,9 +4,9 @@
 # logged in is refused at once (TCP reset, ICMP for UDP), and the client
 # never sees it: its answers would otherwise count as "established" and an
 # unauthenticated host could talk through the gateway as a server. Once
-# the client has logged in, connections towards its address pass (its
+# the client has logged in, connections towards its addresses pass (its
 # traffic is forwarded both ways, like any logged-in client's), but only
-# for the address that logged in; a kick cuts the one opened towards it
+# for the device's addresses; a kick cuts the one opened towards it
 # and refuses the next. A whitelisted LAN address is reachable as before.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
@@ -96,11 +96,18 @@ assert_contains "$out" "error" "WAN-side UDP to an unauthenticated client reject
 # and the client itself is still refused outwards
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "client's own forwarding refused before login"
 
-# 2. logged in: connections towards its address pass, for that address only
+# 2. logged in: connections towards its addresses pass, for those only: the
+# one it logged in from, and the device's others once the gateway has
+# seen them in use (the neighbour table; it forgets the IPv6 one here)
+in_gw ip -6 neigh flush dev "$LAN_IF"
 assert_eq 303 "$(portal_login kim pw)" "client logs in"
 assert_eq "connected:hello" "$(wan_connect 10.201.0.2 | sed -n 1p)" "WAN-side connect to the logged-in address passes"
 assert_contains "$(wan_udp)" "answered:pong" "WAN-side UDP to the logged-in address answered"
-assert_eq refused "$(wan_connect fd00:201::2 | sed -n 1p)" "its IPv6 address (not logged in) still refused"
+assert_eq refused "$(wan_connect fd00:201::2 | sed -n 1p)" "its IPv6 address, unknown to the gateway, still refused"
+in_client timeout 2 bash -c 'exec 3<>/dev/tcp/fd00:201::1/3128' 2>/dev/null   # the explicit port
+wait_for "in_gw nft list set $TABLE sessaddr6 | grep -q fd00:201::2" 30 \
+	&& ok || fail "the device's IPv6 address joins its session once the gateway sees it"
+assert_eq "connected:hello" "$(wan_connect fd00:201::2 | sed -n 1p)" "WAN-side connect to the device's IPv6 address passes then"
 
 # 3. kick: the connection opened towards the client is cut, the next refused
 in_origin timeout 30 python3 - "$DIR" <<'PY' &
@@ -127,6 +134,8 @@ wait "$helper"
 assert_eq closed "$(cat "$DIR/wan_result" 2>/dev/null)" "kick cuts the connection opened towards the client"
 out=$(wan_connect 10.201.0.2)
 assert_eq refused "$(echo "$out" | sed -n 1p)" "WAN-side connect refused again after the kick"
+wait_for '[ "$(wan_connect fd00:201::2 | sed -n 1p)" = refused ]' 30 \
+	&& ok || fail "the device's IPv6 address refused again after the kick of its IPv4 one"
 
 # 4. a whitelisted LAN address (a printer, a server) is reachable as before
 "$CLI" -d "$DB" whitelist add 10.201.0.2 "lab server" >/dev/null

@@ -14,6 +14,9 @@
 #include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
+#include <linux/neighbour.h>
+#include <linux/rtnetlink.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -317,6 +320,80 @@ static void test_mac_text(void **state)
 	assert_int_equal(nft_mac_parse("", mac), -1);
 }
 
+/* A neighbour-table message as the kernel sends it. */
+static size_t neigh_msg(void *out, uint16_t type, uint8_t family, int ifindex, uint16_t state,
+			const void *dst, size_t dst_len, const void *lladdr, size_t ll_len)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(out);
+	struct ndmsg *nd;
+
+	nlh->nlmsg_type = type;
+	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
+	nd->ndm_family = family;
+	nd->ndm_ifindex = ifindex;
+	nd->ndm_state = state;
+	if (dst)
+		mnl_attr_put(nlh, NDA_DST, dst_len, dst);
+	if (lladdr)
+		mnl_attr_put(nlh, NDA_LLADDR, ll_len, lladdr);
+	return nlh->nlmsg_len;
+}
+
+static void test_neighbour_entries(void **state)
+{
+	static const uint8_t mac[6] = { 0x02, 0xaa, 0xbb, 0xcc, 0xdd, 0xee };
+	uint8_t v6[16], v4[4], got_mac[6];
+	struct sockaddr_storage ss;
+	char text[INET6_ADDRSTRLEN];
+	char msg[512];
+	size_t len;
+
+	(void)state;
+	inet_pton(AF_INET6, "fd00:201::2", v6);
+	inet_pton(AF_INET, "10.201.0.2", v4);
+
+	/* a reachable IPv6 neighbour of interface 3 */
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_REACHABLE, v6, 16, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 1);
+	assert_int_equal(ss.ss_family, AF_INET6);
+	inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, text, sizeof(text));
+	assert_string_equal(text, "fd00:201::2");
+	assert_memory_equal(got_mac, mac, 6);
+	/* any interface when asked so; another interface's entry is skipped */
+	assert_int_equal(nft_neigh_parse(msg, len, 0, &ss, got_mac), 1);
+	assert_int_equal(nft_neigh_parse(msg, len, 4, &ss, got_mac), 0);
+	/* a stale IPv4 entry still names the device */
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET, 3, NUD_STALE, v4, 4, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 1);
+	assert_int_equal(ss.ss_family, AF_INET);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, text, sizeof(text));
+	assert_string_equal(text, "10.201.0.2");
+	/* no MAC to trust: being resolved, failed, no ARP, no or a short
+	 * link-layer address */
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_INCOMPLETE, v6, 16, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_FAILED, v6, 16, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_NOARP, v6, 16, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_REACHABLE, v6, 16, NULL, 0);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_REACHABLE, v6, 16, mac, 4);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	/* an address of the wrong length, or none, when one is wanted */
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_REACHABLE, v4, 4, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET, 3, NUD_REACHABLE, NULL, 0, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, NULL, got_mac), 1);
+	/* a deleted entry, and a message cut short */
+	len = neigh_msg(msg, RTM_DELNEIGH, AF_INET6, 3, NUD_REACHABLE, v6, 16, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len, 3, &ss, got_mac), 0);
+	len = neigh_msg(msg, RTM_NEWNEIGH, AF_INET6, 3, NUD_REACHABLE, v6, 16, mac, 6);
+	assert_int_equal(nft_neigh_parse(msg, len - 8, 3, &ss, got_mac), 0);
+	assert_int_equal(nft_neigh_parse(msg, 8, 3, &ss, got_mac), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -325,6 +402,7 @@ int main(void)
 		cmocka_unit_test(test_bypass_skips_redirect_for_sessions),
 		cmocka_unit_test(test_bad_spec_and_small_buffer),
 		cmocka_unit_test(test_mac_text),
+		cmocka_unit_test(test_neighbour_entries),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
