@@ -395,6 +395,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	struct login_form *f = calloc(1, sizeof(*f));
 	const char *bad = NULL;
 	enum gate_verdict v;
+	struct gate_login login;
 	unsigned retry_after = 0;
 	enum MHD_Result rc;
 	char msg[128];
@@ -427,10 +428,10 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 		goto out;
 	}
 	v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
-				  f->password_len, ua ? ua : "", &retry_after);
+				  f->password_len, ua ? ua : "", &retry_after, &login);
 	switch (v) {
 	case GATE_PASS:
-		if (gate_session_start(p->gate, client, f->username) < 0) {
+		if (gate_session_start(p->gate, client, f->username, &login) < 0) {
 			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
 					f->url, NULL);
 			break;
@@ -444,8 +445,10 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 		rc = page_login(p, conn, 429, "Too many failed sign-ins: try again later.", f->url, msg);
 		break;
 	case GATE_UNAVAILABLE:
-		rc = page_login(p, conn, 503, "Sign-in is unavailable right now; try again shortly.",
-				f->url, NULL);
+		/* only the gateway's database is missing; it keeps serving the
+		 * users it knows from memory (SPEC §6) */
+		rc = page_login(p, conn, 503, "Sign-in cannot be checked right now: the gateway's user "
+				"database cannot be read. Try again in a few minutes.", f->url, NULL);
 		break;
 	default:
 		rc = page_login(p, conn, 401, "Wrong username or password.", f->url, NULL);

@@ -957,38 +957,88 @@ long gate_session_remaining(struct gate *g, const struct sockaddr *client)
 	return g->sessions ? sessions_remaining(g->sessions, client) : -1;
 }
 
-int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username)
+int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username,
+		       const struct gate_login *login)
 {
-	struct store *st = gate_thread_store(g);
+	struct store *st;
 
-	if (!g->sessions || !st)
+	if (!g->sessions)
 		return -1;
+	/* a login checked from memory found the database unreadable a moment
+	 * ago: the session starts in memory without waiting for it again */
+	st = login && login->from_memory ? NULL : gate_thread_store(g);
 	return sessions_start(g->sessions, st, client, username);
+}
+
+/*
+ * The database cannot be read: SPEC §6 wants authenticated traffic served
+ * from memory, and a portal login is how an intercepted client gets back
+ * to it. Credentials the gate verified before are in the cache, keyed by a
+ * keyed hash of name and password, and say the same as the store did then
+ * (the cache is dropped whenever a user changes); anything else cannot be
+ * checked without the store.
+ */
+static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode mode,
+						const struct sockaddr *client, const char *username,
+						const char *password, size_t password_len,
+						const char *user_agent, struct gate_login *login)
+{
+	char addr[64], euser[3 * 64 + 8];
+	struct cache_entry e;
+	enum metrics_reason why;
+	uint8_t key[32];
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	log_escape(euser, sizeof(euser), username, strlen(username));
+	cache_key(g, CACHE_BASIC, username, strlen(username), password, password_len, key);
+	if (!cache_get(g, key, &e)) {
+		log_warn("%s login: client=%s user=\"%s\": the database cannot be read and these "
+			 "credentials are not in the memory cache; they cannot be checked until it is back",
+			 mode_name(mode), addr, euser);
+		return GATE_UNAVAILABLE;
+	}
+	if (basic_from_cache(&e, &why) == GATE_PASS) {
+		log_notice("%s login: client=%s user=\"%s\": the database cannot be read; credentials "
+			   "checked against the memory cache", mode_name(mode), addr, euser);
+		gate_success(g, client, username, 1);
+		if (login)
+			login->from_memory = 1;
+		return GATE_PASS;
+	}
+	gate_failure(g, mode, client, "form", username, why, "", user_agent);
+	gate_count_failure(g, mode, client, "form", username, "", user_agent);
+	return GATE_FAIL;
 }
 
 enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 					const struct sockaddr *client, const char *username,
 					const char *password, size_t password_len,
-					const char *user_agent, unsigned *retry_after)
+					const char *user_agent, unsigned *retry_after,
+					struct gate_login *login)
 {
-	struct store *st = gate_thread_store(g);
+	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
+	struct store *st;
 	struct store_user u;
-	enum metrics_reason why;
+	struct cache_entry e;
+	enum metrics_reason why = METRICS_REASON_MALFORMED;
 	int rc;
 
 	*retry_after = 0;
+	if (login)
+		memset(login, 0, sizeof(*login));
 	if (gate_locked(g, mode, client, username, retry_after, NULL)) {
 		metrics_inc(locked_refusals);
 		return GATE_LOCKED;
 	}
-	if (!st)
-		return GATE_UNAVAILABLE;
 	if (!username[0] || password_len > AUTH_PASS_MAX || strlen(username) > AUTH_USER_MAX) {
 		why = METRICS_REASON_MALFORMED;
 	} else {
-		rc = store_user_get(st, username, &u);
+		st = gate_thread_store(g);
+		rc = st ? store_user_get(st, username, &u) : -1;
 		if (rc < 0)
-			return GATE_UNAVAILABLE;
+			return form_login_from_memory(g, mode, client, username, password, password_len,
+						      user_agent, login);
+		memset(&e, 0, sizeof(e));
 		if (rc == 1) {
 			/* same work as a real check: no timing oracle for names */
 			passwd_verify(password, password_len, g->dummy_phc);
@@ -996,6 +1046,18 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 		} else if (passwd_verify(password, password_len, u.phc) != 1) {
 			why = METRICS_REASON_WRONG_PASSWORD;
 		} else if (account_usable(&u, loop_wall_ms() / 1000, &why)) {
+			e.ok = 1;
+			e.account_expires = u.expires_at;
+		}
+		/* the answer is cached as a proxy check's is: the next login (or
+		 * proxy request) with these credentials is answered from memory,
+		 * also when the database cannot be read then */
+		e.failure = why;
+		snprintf(e.username, sizeof(e.username), "%s", username);
+		cache_key(g, CACHE_BASIC, username, strlen(username), password, password_len, e.key);
+		cache_put(g, &e, epoch);
+		OPENSSL_cleanse(&u, sizeof(u));
+		if (e.ok) {
 			gate_success(g, client, username, 1);
 			return GATE_PASS;
 		}

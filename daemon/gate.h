@@ -99,16 +99,27 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 				   const char *username, const char *password, size_t password_len,
 				   const char *user_agent, unsigned *retry_after);
 
+/* What a form login proved, for the session gate_session_start starts. */
+struct gate_login {
+	int from_memory;      /* checked against the credential cache: the
+			       * database could not be read */
+};
+
 /*
  * A username and password typed into a form (the portal), checked at once:
  * blocks for a scrypt, so call it from a thread that may block. Failures
  * are audited with mode and count towards the lockout like any other;
- * *retry_after is set for GATE_LOCKED.
+ * *retry_after is set for GATE_LOCKED; *login (may be NULL) is filled for
+ * GATE_PASS. When the database cannot be read, credentials the gate
+ * verified before and still holds in its cache (a proxy request, an
+ * earlier portal login, within [auth] cache_ttl) are checked against the
+ * cache; others cannot be checked and get GATE_UNAVAILABLE.
  */
 enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 					const struct sockaddr *client, const char *username,
 					const char *password, size_t password_len,
-					const char *user_agent, unsigned *retry_after);
+					const char *user_agent, unsigned *retry_after,
+					struct gate_login *login);
 
 /*
  * Intercept-mode sessions (enforced in the kernel as well; see sessions.h).
@@ -118,14 +129,17 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
  * from, and must be the session's.
  * gate_session_alive: the same answer without counting as activity.
  * gate_session_remaining: seconds left, -1 without a session.
- * gate_session_start: after a successful portal login; may block briefly
- * (database, netlink). 0 or -1.
+ * gate_session_start: after a successful portal login (login as it said,
+ * or NULL); may block briefly (database, netlink). A database that cannot
+ * be written does not stop it: the session is held in memory and the
+ * kernel until the database is back (sessions.h). 0 or -1.
  */
 int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
 		      char *user, size_t len);
 int gate_session_alive(struct gate *g, const struct sockaddr *client);
 long gate_session_remaining(struct gate *g, const struct sockaddr *client);
-int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username);
+int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username,
+		       const struct gate_login *login);
 
 /* This thread's own database connection (opened on first use, closed by
  * gate_free); NULL if the database cannot be opened. */

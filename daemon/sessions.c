@@ -29,6 +29,7 @@
 #define ADOPT_PER_ROUND  64       /* addresses a maintenance round adds */
 #define NEIGH_VIEW_MAX   65536    /* neighbour entries a round looks at */
 #define WRITES_PER_ROUND 256      /* rows a round writes */
+#define LOGIN_WRITE_BUSY_MS 1000  /* a login waits no longer for a locked database */
 
 struct entry {
 	char addr[STORE_ADDR_MAX + 1];     /* canonical text (mapped v4 as v4) */
@@ -51,6 +52,8 @@ struct entry {
 					    * (0: restored from the store) */
 	uint64_t seq;                      /* s->seq when it was put or changed */
 	int unsaved;                       /* its row is still to be written */
+	int held;                          /* and writing it failed: the log said the
+					    * session is held in memory only */
 };
 
 struct sessions {
@@ -292,6 +295,11 @@ static void entry_for_address(const struct entry *anchor, const struct addrmap_a
 	e->kept = 0;
 	e->account_checked = 0;
 	e->unsaved = 1;
+}
+
+static const char *store_error_text(int rc)
+{
+	return rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "database error";
 }
 
 static void kernel_add(struct sessions *s, const struct entry *e, unsigned timeout)
@@ -622,6 +630,19 @@ long sessions_remaining(struct sessions *s, const struct sockaddr *client)
 	return left;
 }
 
+static void row_from_entry(const struct entry *e, struct store_session *row)
+{
+	memset(row, 0, sizeof(*row));
+	snprintf(row->addr, sizeof(row->addr), "%s", e->addr);
+	if (mac_known(e->mac))
+		nft_mac_format(e->mac, row->mac, sizeof(row->mac));
+	snprintf(row->username, sizeof(row->username), "%s", e->user);
+	row->created_at = e->created_at;
+	row->last_seen_at = e->last_seen ? e->last_seen : e->created_at;
+	row->expires_at = e->expires_at;
+	row->idle_timeout = e->idle;
+}
+
 /* The addresses of the device with mac in the neighbour table, but for
  * skip (the one it logged in from) and link-local ones. */
 struct device_neigh {
@@ -687,17 +708,24 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	e.kernel_timeout = e.idle;
 	e.login = __atomic_add_fetch(&s->logins, 1, __ATOMIC_RELAXED);
 
-	/* the store first: it is the source of truth the CLI and panel see */
-	snprintf(row.addr, sizeof(row.addr), "%s", e.addr);
-	snprintf(row.mac, sizeof(row.mac), "%s", mactext);
-	snprintf(row.username, sizeof(row.username), "%s", username);
-	row.created_at = now;
-	row.last_seen_at = now;
-	row.expires_at = e.expires_at;
-	row.idle_timeout = e.idle;
-	if (store_session_upsert(st, &row) < 0) {
-		log_error("session %s: cannot write it to the database", e.addr);
-		return -1;
+	/* the store first: it is the source of truth the CLI and panel see.
+	 * A database that is locked or full must not stop authenticated
+	 * traffic (SPEC §6): the session then starts in memory and the
+	 * kernel, and maintenance writes its row when the database is back. */
+	row_from_entry(&e, &row);
+	if (st) {
+		store_set_busy_timeout(st, LOGIN_WRITE_BUSY_MS);
+		rc = store_session_upsert(st, &row);
+		store_set_busy_timeout(st, 0);
+	} else {
+		rc = -1;
+	}
+	if (rc < 0) {
+		e.unsaved = 1;
+		e.held = 1;
+		log_error("session %s: cannot write it to the database (%s); the session is held in "
+			  "memory only until the database is back, and is lost if the daemon stops first",
+			  e.addr, st ? store_error_text(rc) : "database unavailable");
 	}
 	pthread_rwlock_wrlock(&s->lock);
 	{
@@ -1054,19 +1082,6 @@ static int entry_active(const struct entry *e, const struct nft_session *ks, int
 	       e->kernel_added_ms + (int64_t)e->kernel_timeout * 1000 - now_ms + 1500;
 }
 
-static void row_from_entry(const struct entry *e, struct store_session *row)
-{
-	memset(row, 0, sizeof(*row));
-	snprintf(row->addr, sizeof(row->addr), "%s", e->addr);
-	if (mac_known(e->mac))
-		nft_mac_format(e->mac, row->mac, sizeof(row->mac));
-	snprintf(row->username, sizeof(row->username), "%s", e->user);
-	row->created_at = e->created_at;
-	row->last_seen_at = e->last_seen ? e->last_seen : e->created_at;
-	row->expires_at = e->expires_at;
-	row->idle_timeout = e->idle;
-}
-
 /* Write the rows of entries copied from memory (list, n), stopping at the
  * first failure: each try waits out the busy timeout. An entry that
  * changed meanwhile is written again next round. */
@@ -1075,15 +1090,28 @@ static void write_rows(struct sessions *s, struct store *st, const struct entry 
 	for (size_t i = 0; i < n; i++) {
 		struct store_session row;
 		struct entry *e;
+		int rc;
 
 		row_from_entry(&list[i], &row);
-		if (store_session_upsert(st, &row) < 0)
-			return;
+		rc = store_session_upsert(st, &row);
 		pthread_rwlock_wrlock(&s->lock);
 		e = find(s, &list[i].key);
-		if (e)
+		if (e && rc == 0) {
 			e->unsaved = e->seq != list[i].seq;
+			e->held = 0;
+		} else if (e && e->seq == list[i].seq) {
+			e->held = 1;
+		}
 		pthread_rwlock_unlock(&s->lock);
+		if (rc < 0) {
+			if (!list[i].held)
+				log_error("session %s: cannot write it to the database (%s); the session "
+					  "is held in memory only until the database is back", list[i].addr,
+					  store_error_text(rc));
+			return;
+		}
+		if (list[i].held)
+			log_notice("session %s: written to the database", list[i].addr);
 	}
 }
 

@@ -61,8 +61,11 @@ long sessions_remaining(struct sessions *s, const struct sockaddr *client);
 /* A portal login: a session for client (its MAC looked up now) in st,
  * memory and the kernel; the device's other addresses the neighbour table
  * shows (and those it had in memory, from an earlier login) join it, and
- * their rows follow in the next maintenance round. 0, or -1 (nothing
- * kept). st borrowed. */
+ * their rows follow in the next maintenance round. When st is NULL or
+ * cannot be written within a second (locked, disk full), the session is
+ * held in memory and the kernel, said so in the log, and its row written
+ * by maintenance once the database is back (lost if the daemon stops
+ * first). 0, or -1 (nothing kept). st borrowed. */
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
 		   const char *username);
 
