@@ -173,6 +173,16 @@ static const struct sockaddr *client_of(struct MHD_Connection *conn)
 	return ci ? ci->client_addr : NULL;
 }
 
+/* The MAC the connection came from, read as the proxy reads it for
+ * intercepted connections: a session bound to another MAC is not this
+ * client's (another device took the address over). Unknown, it is all
+ * zeros, which only a session without a MAC matches, as in the proxy. */
+static void client_mac(struct portal_server *p, const struct sockaddr *client, uint8_t mac[6])
+{
+	if (gate_client_mac(p->gate, client, mac) != 0)
+		memset(mac, 0, 6);
+}
+
 /* ------------------------------------------------------------ CSRF */
 
 /* token = hex(HMAC-SHA256(secret, address "|" time))[0..32] "." time */
@@ -329,6 +339,7 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	const struct sockaddr *client = client_of(conn);
 	char user[AUTH_USER_MAX + 1] = "", message[512];
 	char *page = malloc(PORTAL_PAGE_MAX);
+	uint8_t mac[6];
 	long left = -1;
 	const char *vars[8];
 	enum MHD_Result rc;
@@ -338,8 +349,9 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 		free(page);
 		return MHD_NO;
 	}
-	if (gate_session_user(p->gate, client, NULL, user, sizeof(user)))
-		left = gate_session_remaining(p->gate, client);
+	client_mac(p, client, mac);
+	if (gate_session_user(p->gate, client, mac, user, sizeof(user)))
+		left = gate_session_remaining(p->gate, client, mac);
 	if (left >= 0)
 		snprintf(message, sizeof(message), "You are signed in as %s; the session lasts %ld more minutes "
 			 "(less if you stay idle).", user, (left + 59) / 60);
@@ -367,10 +379,17 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 static enum MHD_Result api_captive(struct portal_server *p, struct MHD_Connection *conn)
 {
 	const struct sockaddr *client = client_of(conn);
-	long left = client ? gate_session_remaining(p->gate, client) : -1;
-	json_t *j = json_pack("{s:b, s:s}", "captive", left < 0, "user-portal-url", p->url);
+	uint8_t mac[6];
+	long left = -1;
+	json_t *j;
 	char *text;
 	enum MHD_Result rc;
+
+	if (client) {
+		client_mac(p, client, mac);
+		left = gate_session_remaining(p->gate, client, mac);
+	}
+	j = json_pack("{s:b, s:s}", "captive", left < 0, "user-portal-url", p->url);
 
 	if (j && left >= 0) {
 		json_object_set_new(j, "seconds-remaining", json_integer(left));

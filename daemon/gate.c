@@ -952,9 +952,14 @@ int gate_session_alive(struct gate *g, const struct sockaddr *client)
 	return g->sessions ? sessions_alive(g->sessions, client) : 0;
 }
 
-long gate_session_remaining(struct gate *g, const struct sockaddr *client)
+long gate_session_remaining(struct gate *g, const struct sockaddr *client, const uint8_t *mac)
 {
-	return g->sessions ? sessions_remaining(g->sessions, client) : -1;
+	return g->sessions ? sessions_remaining(g->sessions, client, mac) : -1;
+}
+
+int gate_client_mac(struct gate *g, const struct sockaddr *client, uint8_t mac[6])
+{
+	return g->sessions ? sessions_client_mac(g->sessions, client, mac) : 1;
 }
 
 int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username,

@@ -616,7 +616,7 @@ int sessions_alive(struct sessions *s, const struct sockaddr *client)
 	return alive;
 }
 
-long sessions_remaining(struct sessions *s, const struct sockaddr *client)
+long sessions_remaining(struct sessions *s, const struct sockaddr *client, const uint8_t *mac)
 {
 	struct entry *e;
 	long left = -1;
@@ -624,10 +624,22 @@ long sessions_remaining(struct sessions *s, const struct sockaddr *client)
 
 	pthread_rwlock_rdlock(&s->lock);
 	e = find_sockaddr(s, client);
-	if (e && entry_live(e, now))
+	if (!e && mac && mac_known(mac))
+		e = device_anchor(s, mac);
+	if (e && entry_live(e, now) && (!mac || !mac_known(e->mac) || memcmp(mac, e->mac, 6) == 0))
 		left = (long)(entry_ends_at(e) - now);
 	pthread_rwlock_unlock(&s->lock);
 	return left;
+}
+
+int sessions_client_mac(struct sessions *s, const struct sockaddr *client, uint8_t mac[6])
+{
+	int rc;
+
+	pthread_mutex_lock(&s->nft_lock);
+	rc = nft_neigh_mac(s->nft, client, mac);
+	pthread_mutex_unlock(&s->nft_lock);
+	return rc;
 }
 
 static void row_from_entry(const struct entry *e, struct store_session *row)

@@ -55,8 +55,13 @@ int sessions_lookup(struct sessions *s, const struct sockaddr *client, const uin
 		    char *user, size_t len);
 /* The same without counting as activity (for connections already open). */
 int sessions_alive(struct sessions *s, const struct sockaddr *client);
-/* Seconds until the session ends at the latest, or -1 without one. */
-long sessions_remaining(struct sessions *s, const struct sockaddr *client);
+/* Seconds until the session ends at the latest, or -1 without one; mac as
+ * for sessions_lookup (an address the device has not used yet answers for
+ * its device), and nothing counts as activity or joins. */
+long sessions_remaining(struct sessions *s, const struct sockaddr *client, const uint8_t *mac);
+/* The MAC of client in the LAN interface's neighbour table: 0 with mac
+ * filled, 1 when it has none (not on-link), -1 on error. */
+int sessions_client_mac(struct sessions *s, const struct sockaddr *client, uint8_t mac[6]);
 
 /* A portal login: a session for client (its MAC looked up now) in st,
  * memory and the kernel; the device's other addresses the neighbour table
