@@ -49,6 +49,7 @@ struct cache_entry {
 	enum metrics_reason failure;
 	int ok;                  /* BASIC: password right and account usable */
 	int exists, enabled;     /* USER */
+	uint64_t credential;     /* BASIC ok: sessions_credential_stamp of the hash */
 	char username[AUTH_USER_MAX + 1];
 	char ha1_md5[33];
 	char ha1_sha256[65];
@@ -577,6 +578,7 @@ static void job_work(struct pool_job *pj)
 		} else if (account_usable(&u, loop_wall_ms() / 1000, &why)) {
 			e.ok = 1;
 			e.account_expires = u.expires_at;
+			e.credential = sessions_credential_stamp(u.phc);
 		}
 		/* failures are cached too, so the same wrong password sent again and
 		 * again costs a hash lookup rather than a scrypt each time */
@@ -972,7 +974,7 @@ int gate_session_start(struct gate *g, const struct sockaddr *client, const char
 	/* a login checked from memory found the database unreadable a moment
 	 * ago: the session starts in memory without waiting for it again */
 	st = login && login->from_memory ? NULL : gate_thread_store(g);
-	return sessions_start(g->sessions, st, client, username);
+	return sessions_start(g->sessions, st, client, username, login ? login->credential : 0);
 }
 
 /*
@@ -1006,8 +1008,10 @@ static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode m
 		log_notice("%s login: client=%s user=\"%s\": the database cannot be read; credentials "
 			   "checked against the memory cache", mode_name(mode), addr, euser);
 		gate_success(g, client, username, 1);
-		if (login)
+		if (login) {
 			login->from_memory = 1;
+			login->credential = e.credential;
+		}
 		return GATE_PASS;
 	}
 	gate_failure(g, mode, client, "form", username, why, "", user_agent);
@@ -1053,6 +1057,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 		} else if (account_usable(&u, loop_wall_ms() / 1000, &why)) {
 			e.ok = 1;
 			e.account_expires = u.expires_at;
+			e.credential = sessions_credential_stamp(u.phc);
 		}
 		/* the answer is cached as a proxy check's is: the next login (or
 		 * proxy request) with these credentials is answered from memory,
@@ -1064,6 +1069,8 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 		OPENSSL_cleanse(&u, sizeof(u));
 		if (e.ok) {
 			gate_success(g, client, username, 1);
+			if (login)
+				login->credential = e.credential;
 			return GATE_PASS;
 		}
 	}

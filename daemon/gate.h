@@ -103,6 +103,8 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 struct gate_login {
 	int from_memory;      /* checked against the credential cache: the
 			       * database could not be read */
+	uint64_t credential;  /* which stored password hash it was checked
+			       * against: the session ends when it changes */
 };
 
 /*

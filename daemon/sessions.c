@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sys/random.h>
 
 #include "addrmap.h"
@@ -46,6 +48,9 @@ struct entry {
 	int kept;                          /* that add kept a device's address in the
 					    * kernel, not backed by its own traffic */
 	int64_t account_expires;           /* wall s the user's account expires, 0 never */
+	uint64_t credential;               /* sessions_credential_stamp of the password
+					    * hash the login was checked against (0:
+					    * unknown: the next read of the user sets it) */
 	int account_checked;               /* the account was read since the entry came
 					    * (a login, a restore, another process's row) */
 	uint64_t login;                    /* the login the device's addresses share
@@ -348,17 +353,19 @@ enum account_state {
 	ACCOUNT_GONE,
 	ACCOUNT_DISABLED,
 	ACCOUNT_EXPIRED,
+	ACCOUNT_NEW_PASSWORD,    /* set since the session's login was checked */
 	ACCOUNT_UNREAD,          /* the store did not answer: decide next round */
 };
 
 /* The account of name; *expires its expiry time (0 never) when usable. */
 static enum account_state account_read(struct store *st, const char *name, int64_t now,
-				       int64_t *expires)
+				       int64_t *expires, uint64_t *credential)
 {
 	struct store_user u;
 	int rc = store_user_get(st, name, &u);
 
 	*expires = 0;
+	*credential = 0;
 	/* a name the store refuses (-EINVAL) can be no user's */
 	if (rc == 1 || rc == -EINVAL)
 		return ACCOUNT_GONE;
@@ -369,6 +376,8 @@ static enum account_state account_read(struct store *st, const char *name, int64
 	if (u.expires_at && u.expires_at <= now)
 		return ACCOUNT_EXPIRED;
 	*expires = u.expires_at;
+	*credential = sessions_credential_stamp(u.phc);
+	OPENSSL_cleanse(&u, sizeof(u));
 	return ACCOUNT_USABLE;
 }
 
@@ -381,6 +390,8 @@ static const char *account_state_name(enum account_state a)
 		return "disabled";
 	case ACCOUNT_EXPIRED:
 		return "expired";
+	case ACCOUNT_NEW_PASSWORD:
+		return "given a new password";
 	default:
 		return "usable";
 	}
@@ -463,7 +474,7 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 		}
 		/* a user disabled or deleted while the daemon was down does not
 		 * come back logged in */
-		acc = account_read(st, e.user, now, &e.account_expires);
+		acc = account_read(st, e.user, now, &e.account_expires, &e.credential);
 		if (acc != ACCOUNT_USABLE && acc != ACCOUNT_UNREAD) {
 			log_notice("session of %s not restored: user \"%s\" %s", e.addr, e.user,
 				   account_state_name(acc));
@@ -677,7 +688,7 @@ static void device_neigh_cb(const struct sockaddr *addr, const uint8_t mac[6], v
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
-		   const char *username)
+		   const char *username, uint64_t credential)
 {
 	struct store_session row;
 	struct entry e, old;
@@ -719,6 +730,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	e.kernel_added_ms = loop_wall_ms();
 	e.kernel_timeout = e.idle;
 	e.login = __atomic_add_fetch(&s->logins, 1, __ATOMIC_RELAXED);
+	e.credential = credential;
 
 	/* the store first: it is the source of truth the CLI and panel see.
 	 * A database that is locked or full must not stop authenticated
@@ -946,6 +958,7 @@ struct account_check {
 	char user[STORE_NAME_MAX + 1];
 	enum account_state state;
 	int64_t expires;                  /* wall s, 0 never */
+	uint64_t credential;              /* of the password hash read */
 };
 
 struct account_view {
@@ -996,8 +1009,9 @@ static int account_view_read(struct sessions *s, struct store *st, int64_t now,
 		if (i > 0 && strcmp(c->user, c[-1].user) == 0) {
 			c->state = c[-1].state;
 			c->expires = c[-1].expires;
+			c->credential = c[-1].credential;
 		} else {
-			c->state = account_read(st, c->user, now, &c->expires);
+			c->state = account_read(st, c->user, now, &c->expires, &c->credential);
 		}
 		if (c->state == ACCOUNT_UNREAD)
 			av->complete = 0;
@@ -1016,14 +1030,23 @@ static int account_view_read(struct sessions *s, struct store *st, int64_t now,
  * hands after it was read: the next round reads it). */
 static enum account_state account_apply(const struct account_view *av, struct entry *e)
 {
+	const struct account_check *c;
 	size_t i;
 
 	if (!av->by_addr || !addrmap_get(av->by_addr, &e->key, &i) ||
 	    strcmp(av->list[i].user, e->user) != 0 || av->list[i].state == ACCOUNT_UNREAD)
 		return ACCOUNT_USABLE;
+	c = &av->list[i];
 	e->account_checked = 1;
-	e->account_expires = av->list[i].expires;
-	return av->list[i].state;
+	e->account_expires = c->expires;
+	/* a password set since the login was checked (portcullis user passwd,
+	 * the panel's reset; the same password again has a new salt) ends the
+	 * sessions started before, as an admin resetting an account expects */
+	if (c->state == ACCOUNT_USABLE && e->credential && c->credential != e->credential)
+		return ACCOUNT_NEW_PASSWORD;
+	if (c->state == ACCOUNT_USABLE && !e->credential)
+		e->credential = c->credential;
+	return c->state;
 }
 
 enum end_reason {
@@ -1035,11 +1058,12 @@ enum end_reason {
 	END_USER_DISABLED,
 	END_USER_EXPIRED,
 	END_ADDRESS_GONE,        /* one address of a device, unused and forgotten */
+	END_PASSWORD_CHANGED,
 };
 
 static const char *const reason_names[] = {
 	"", "kicked", "expired", "idle", "user_deleted", "user_disabled", "user_expired",
-	"address_gone",
+	"address_gone", "password_changed",
 };
 
 /* What a round knows of one device: the entries with one MAC. */
@@ -1205,6 +1229,8 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 			r = END_USER_DELETED;
 		else if (acc == ACCOUNT_DISABLED)
 			r = END_USER_DISABLED;
+		else if (acc == ACCOUNT_NEW_PASSWORD)
+			r = END_PASSWORD_CHANGED;
 		else if (acc == ACCOUNT_EXPIRED ||
 			 (e->account_expires && e->account_expires <= now))
 			r = END_USER_EXPIRED;
@@ -1388,4 +1414,17 @@ int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n
 	rc = nft_whitelist_sync(s->nft, list, n);
 	pthread_mutex_unlock(&s->nft_lock);
 	return rc;
+}
+
+uint64_t sessions_credential_stamp(const char *phc)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0;
+	uint64_t v = 0;
+
+	if (EVP_Digest(phc, strlen(phc), md, &len, EVP_sha256(), NULL) != 1 || len < sizeof(v))
+		return 1;
+	memcpy(&v, md, sizeof(v));
+	OPENSSL_cleanse(md, sizeof(md));
+	return v ? v : 1;
 }

@@ -72,14 +72,21 @@ int sessions_client_mac(struct sessions *s, const struct sockaddr *client, uint8
  * by maintenance once the database is back (lost if the daemon stops
  * first). 0, or -1 (nothing kept). st borrowed. */
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
-		   const char *username);
+		   const char *username, uint64_t credential);
+
+/* What a session remembers of the password its login was checked against:
+ * a digest of the stored hash (phc). When the user's stored hash no longer
+ * gives it (a new password, or the same one set again: a new salt), the
+ * user's sessions started before end. Never 0 (0: not known; the next read
+ * of the user records it). Pure. */
+uint64_t sessions_credential_stamp(const char *phc);
 
 /* Periodic work on the gate's maintenance thread: with store_changed,
  * follow the store (rows deleted elsewhere end their sessions, and their
  * devices' other addresses: kernel element removed, connections cut);
  * with users_changed, read every session's user again, and end the
- * sessions of users deleted, disabled or expired the same way (their rows
- * deleted too); end sessions past their lifetime, their user's expiry
+ * sessions of users deleted, disabled, expired or given a new password
+ * since the session's login the same way (their rows deleted too); end sessions past their lifetime, their user's expiry
  * time, or idle; refresh kernel elements of clients the daemon saw; give
  * logged-in devices' new addresses in the neighbour table their session
  * (at most 64 a round); write the rows not written yet. New sessions'
