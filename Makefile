@@ -32,6 +32,7 @@ LDFLAGS  += -fsanitize=address,undefined
 endif
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_MISSING := $(shell pkg-config --exists $(PKGS) 2>/dev/null || echo yes)
 ALL_CFLAGS := -std=gnu11 -D_GNU_SOURCE $(WARN) $(CFLAGS) -MMD -MP \
               -Idaemon -Iadmin -I$(BUILD)/gen $(PKG_CFLAGS)
 LIBS       := $(PKG_LIBS) -lpthread
@@ -49,8 +50,15 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  := $(BUILD)/bench/sessions_lookup
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: FORCE all run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
-all: $(BUILD)/portcullisd $(BUILD)/portcullis
+.PHONY: FORCE all pkgcheck run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
+all: pkgcheck $(BUILD)/portcullisd $(BUILD)/portcullis
+
+# a clear word instead of a page of undefined references
+pkgcheck:
+ifeq ($(PKG_MISSING),yes)
+	@echo "missing development packages (pkg-config $(PKGS)): run 'make deps' (or 'make run' / 'make test', which run it)" >&2
+	@exit 1
+endif
 
 $(BUILD)/libportcullis.a: $(LIB_OBJ)
 	@mkdir -p $(@D)
@@ -103,7 +111,10 @@ $(BUILD)/tests/test_tlscert $(BUILD)/tests/test_upload: $(BUILD)/tests/test_%: t
 
 # ---------------------------------------------------------------- running
 RUN_DIR ?= var
-run: deps all
+# deps first, then a new make: the pkg-config flags above are read when make
+# starts, before deps has installed the libraries on a new machine
+run: deps
+	$(MAKE) --no-print-directory all
 	sh tests/make-run.sh $(RUN_DIR)
 
 # ---------------------------------------------------------------- testing
@@ -153,7 +164,8 @@ fuzz:
 stress: all
 	sh tests/stress/run.sh
 
-bench: deps all $(BENCH_BIN)
+bench: deps
+	$(MAKE) --no-print-directory all $(BENCH_BIN)
 	sh tests/bench/run.sh
 
 # ---------------------------------------------------------------- install
