@@ -42,6 +42,10 @@ DIR=""
 DPID=""
 setup_daemon() {
 	DIR=$(mktemp -d /tmp/portcullis-e2e.XXXXXX)
+	# the namespaces outlive a scenario: forget the client addresses the
+	# gateway learnt in the last one (a portal login takes in every
+	# address of the device the neighbour table shows)
+	in_gw ip neigh flush dev "$E2E_NS-gc" 2>/dev/null
 	DB=$DIR/portcullis.db
 	ACCESS=$DIR/access.log
 	DLOG=$DIR/daemon.log
@@ -144,4 +148,24 @@ audit_json() { # min_rows
 		sleep 0.1
 	done
 	"$CLI" -d "$DB" audit --json
+}
+
+# The admin API, from the gateway's loopback (ADMIN_LISTEN=127.0.0.1:8080).
+A=http://127.0.0.1:8080
+acurl() { in_gw timeout 10 curl -s "$@"; }
+
+# Log in to the admin API as $1 with password $2: the session cookie goes
+# to $ADMIN_JAR, the CSRF token its answer gives to $CSRF.
+admin_api_login() { # name password
+	ADMIN_JAR=$DIR/cookies
+	CSRF=$(acurl -c "$ADMIN_JAR" -H 'Content-Type: application/json' \
+		-d "{\"username\":\"$1\",\"password\":\"$2\"}" "$A/api/login" |
+		python3 -c 'import json,sys; print(json.load(sys.stdin).get("csrf", ""))')
+}
+
+# POST JSON $2 to the admin API route $1 as the logged-in admin; prints the
+# HTTP status.
+admin_api_post() { # route json
+	acurl -o /dev/null -w '%{http_code}' -b "$ADMIN_JAR" -H "X-CSRF-Token: $CSRF" \
+		-H 'Content-Type: application/json' -d "$2" "$A$1"
 }

@@ -96,7 +96,10 @@ passed=0; failed=0; failed_names=""
 only=${E2E_ONLY:-}
 for t in "${E2E_SCENARIOS:-$HERE}"/t_*.sh; do
 	name=$(basename "$t" .sh)
-	[ -n "$only" ] && [ "$name" != "$only" ] && continue
+	# E2E_ONLY: one scenario's name, or several separated by spaces
+	if [ -n "$only" ]; then
+		case " $only " in *" $name "*) ;; *) continue ;; esac
+	fi
 	echo "== $name"
 	if timeout "${E2E_TIMEOUT:-180}" bash "$t"; then
 		passed=$((passed + 1))
