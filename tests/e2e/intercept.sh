@@ -49,3 +49,52 @@ wait_for() { # command-string tenths
 	done
 	return 1
 }
+
+# Hold connections from the client open while something ends its session.
+# Each kind (forwarded: port 8080, past the daemon; tls: 443, spliced by
+# it) is opened and used once; once $DIR/$1 exists, and $2 s later, each is
+# used again, and $DIR/result gets "kind:open" or "kind:closed" for each.
+# Returns when they are open (1 if they did not open); $HELD is the pid to
+# wait for.
+hold_connections() { # signal-file settle-seconds kind...
+	local sig=$1 settle=$2
+	shift 2
+	rm -f "$DIR/open" "$DIR/result" "$DIR/$sig"
+	in_client python3 - "$DIR" "$sig" "$settle" "$@" <<'PY' &
+import socket, ssl, sys, time
+d, sig, settle, kinds = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4:]
+REQ = b"GET /1k HTTP/1.1\r\nHost: o\r\n\r\n"
+def connect(kind):
+    if kind == "tls":
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("10.202.0.2", 443), timeout=5)
+        return ctx.wrap_socket(raw, server_hostname="origin.test")
+    return socket.create_connection(("10.202.0.2", 8080), timeout=5)
+held = []
+for kind in kinds:
+    s = connect(kind)
+    s.sendall(REQ)
+    s.recv(4096)
+    held.append((kind, s))
+open(d + "/open", "w").write("ok")
+for _ in range(100):
+    try:
+        open(d + "/" + sig).close()
+        break
+    except OSError:
+        time.sleep(0.1)
+time.sleep(settle)
+res = []
+for kind, s in held:
+    try:
+        s.sendall(REQ)
+        res.append(kind + (":open" if s.recv(4096) else ":closed"))
+    except (OSError, ssl.SSLError):
+        res.append(kind + ":closed")
+open(d + "/result", "w").write(" ".join(res))
+PY
+	HELD=$!
+	wait_for "[ -f $DIR/open ]" 100
+}

@@ -10,8 +10,6 @@ ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon; add_user alice secret
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 start_daemon || exit 1
-A=http://127.0.0.1:8080
-acurl() { in_gw timeout 10 curl -s "$@"; }
 jar=$DIR/cookies
 # SPEC §4: every answer, errors included, carries the security headers
 sec_headers() { # response-headers what

@@ -10,7 +10,6 @@ ADMIN_EXTRA='hostnames = panel.gw.test, Admin.Example.'
 setup_daemon
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 start_daemon || exit 1
-acurl() { in_gw timeout 10 curl -s "$@"; }
 code() { acurl -o /dev/null -w '%{http_code}' "$@"; }
 as() { # name port: curl as a browser would for http://name:port/, reaching 127.0.0.1
 	echo "--resolve $1:$2:127.0.0.1 http://$1:$2"

@@ -10,7 +10,6 @@ setup_daemon; add_user root proxy-pw; add_user ops ops-proxy-pw
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 printf 'ops-admin-pw\n' | "$CLI" -d "$DB" admin add ops >/dev/null
 start_daemon || exit 1
-A=http://127.0.0.1:8080
 login() { # name password -> status
 	in_gw timeout 10 curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
 		-d "{\"username\":\"$1\",\"password\":\"$2\"}" $A/api/login

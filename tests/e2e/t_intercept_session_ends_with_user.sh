@@ -24,34 +24,15 @@ listed() { "$CLI" -d "$DB" session list | grep -q 10.201.0.2; }
 assert_eq 303 "$(portal_login gina pw-g)" "gina logs in"
 assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "gina's HTTP passes"
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "gina's other ports are forwarded"
-in_client python3 - "$DIR" <<'PY' &
-import socket, sys, time
-d = sys.argv[1]
-fw = socket.create_connection(("10.202.0.2", 8080), timeout=5)
-fw.sendall(b"GET /1k HTTP/1.1\r\nHost: o\r\n\r\n"); fw.recv(4096)
-open(d + "/open", "w").write("ok")
-for _ in range(100):
-    try:
-        open(d + "/disabled").close(); break
-    except OSError: time.sleep(0.1)
-time.sleep(2.5)
-try:
-    fw.sendall(b"GET /1k HTTP/1.1\r\nHost: o\r\n\r\n")
-    res = "open" if fw.recv(4096) else "closed"
-except OSError:
-    res = "closed"
-open(d + "/result", "w").write(res)
-PY
-helper=$!
-wait_for "[ -f $DIR/open ]" 100 || fail "forwarded connection opened"
+hold_connections disabled 2.5 forwarded || fail "forwarded connection opened"
 "$CLI" -d "$DB" user disable gina >/dev/null
 touch "$DIR/disabled"
 wait_for challenged 30 && ok || fail "disabled user's client challenged again within 3 s"
 wait_for "! listed" 20 && ok || fail "session of a disabled user still listed"
 assert_not_contains "$(in_gw nft list set inet portcullis sess4)" "10.201.0.2" "kernel element of a disabled user removed"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding refused after disable"
-wait "$helper"
-assert_eq closed "$(cat "$DIR/result" 2>/dev/null)" "open forwarded connection cut (conntrack)"
+wait "$HELD"
+assert_eq forwarded:closed "$(cat "$DIR/result" 2>/dev/null)" "open forwarded connection cut (conntrack)"
 assert_contains "$(cat "$DLOG")" "user=\"gina\" reason=user_disabled" "end logged with the reason"
 st=$(portal_login gina pw-g)
 [ "$st" != 303 ] && ok || fail "disabled user cannot log in again (got $st)"

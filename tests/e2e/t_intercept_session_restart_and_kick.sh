@@ -31,37 +31,11 @@ assert_eq "$(cat "$E2E_WWW/1k")" "$body" "HTTP passes after restart without a ne
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding passes after restart"
 
 # open connections: one forwarded (port 8080), one TLS spliced by the daemon
-in_client python3 - "$DIR" <<'PY' &
-import socket, ssl, sys, time
-d = sys.argv[1]
-fw = socket.create_connection(("10.202.0.2", 8080), timeout=5)
-fw.sendall(b"GET /1k HTTP/1.1\r\nHost: o\r\n\r\n"); fw.recv(4096)
-ctx = ssl.create_default_context(); ctx.check_hostname = False; ctx.verify_mode = ssl.CERT_NONE
-tl = ctx.wrap_socket(socket.create_connection(("10.202.0.2", 443), timeout=5), server_hostname="origin.test")
-tl.sendall(b"GET /1k HTTP/1.1\r\nHost: o\r\n\r\n"); tl.recv(4096)
-open(d + "/open", "w").write("ok")
-# wait for the kick, then use both connections again
-for _ in range(100):
-    try:
-        open(d + "/kicked").close(); break
-    except OSError: time.sleep(0.1)
-time.sleep(1.5)
-res = []
-for name, s in (("forwarded", fw), ("tls", tl)):
-    try:
-        s.sendall(b"GET /1k HTTP/1.1\r\nHost: o\r\n\r\n")
-        data = s.recv(4096)
-        res.append(name + (":open" if data else ":closed"))
-    except (OSError, ssl.SSLError) as e:
-        res.append(name + ":closed")
-open(d + "/result", "w").write(" ".join(res))
-PY
-helper=$!
-wait_for "[ -f $DIR/open ]" 100 || fail "connections opened"
+hold_connections kicked 1.5 forwarded tls || fail "connections opened"
 out=$("$CLI" -d "$DB" session kick 10.201.0.2)
 assert_contains "$out" "ended" "kick accepted"
 touch "$DIR/kicked"
-wait "$helper"
+wait "$HELD"
 res=$(cat "$DIR/result" 2>/dev/null)
 assert_contains "$res" "forwarded:closed" "forwarded connection cut by the kick (conntrack)"
 assert_contains "$res" "tls:closed" "spliced TLS connection cut by the kick"

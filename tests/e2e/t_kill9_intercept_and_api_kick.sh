@@ -34,17 +34,12 @@ assert_eq "$(cat "$E2E_WWW/1k")" "$(ccurl http://10.202.0.2/1k)" "HTTP passes af
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "kernel forwarding passes after the restart"
 
 # the kick from the admin panel's API
-A=http://127.0.0.1:8080
-jar=$DIR/cookies
-acurl() { in_gw timeout 10 curl -s "$@"; }
-csrf=$(acurl -c "$jar" -H 'Content-Type: application/json' -d '{"username":"root","password":"admin-pw"}' \
-	$A/api/login | python3 -c 'import json,sys; print(json.load(sys.stdin)["csrf"])')
-assert_contains "$(acurl -b "$jar" $A/api/sessions)" '"addr":"10.201.0.2"' "the API lists the session"
-assert_eq 200 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $csrf" \
-	-H 'Content-Type: application/json' -d '{"addr":"10.201.0.2"}' $A/api/sessions/kick)" "kick through the API"
+admin_api_login root admin-pw
+assert_contains "$(acurl -b "$ADMIN_JAR" $A/api/sessions)" '"addr":"10.201.0.2"' "the API lists the session"
+assert_eq 200 "$(admin_api_post /api/sessions/kick '{"addr":"10.201.0.2"}')" "kick through the API"
 wait_for "! in_gw nft list set $TABLE sess4 | grep -q 10.201.0.2" 30 \
 	&& ok || fail "kernel element removed after the API kick"
 assert_eq 302 "$(ccurl -o /dev/null -w '%{http_code}' http://10.202.0.2/1k)" "next request after the kick meets the challenge"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding refused after the kick"
-assert_contains "$(acurl -b "$jar" "$A/api/actions?limit=10")" '"session.kick"' "the kick is in the admin log"
-assert_contains "$(acurl -b "$jar" "$A/api/actions?limit=10")" '"admin":"root"' "with the admin who did it"
+assert_contains "$(acurl -b "$ADMIN_JAR" "$A/api/actions?limit=10")" '"session.kick"' "the kick is in the admin log"
+assert_contains "$(acurl -b "$ADMIN_JAR" "$A/api/actions?limit=10")" '"admin":"root"' "with the admin who did it"
