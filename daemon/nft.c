@@ -73,15 +73,27 @@ static int add_expr(struct nftnl_rule *r, struct nftnl_expr *e)
 	return 0;
 }
 
-static struct nftnl_expr *expr_meta(uint32_t key, uint32_t dreg)
+/* an expression that loads a key ("meta mark", "ct state") into a register */
+static struct nftnl_expr *expr_load(const char *name, uint16_t key_attr, uint32_t key,
+				    uint16_t dreg_attr, uint32_t dreg)
 {
-	struct nftnl_expr *e = nftnl_expr_alloc("meta");
+	struct nftnl_expr *e = nftnl_expr_alloc(name);
 
 	if (e) {
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
-		nftnl_expr_set_u32(e, NFTNL_EXPR_META_DREG, dreg);
+		nftnl_expr_set_u32(e, key_attr, key);
+		nftnl_expr_set_u32(e, dreg_attr, dreg);
 	}
 	return e;
+}
+
+static struct nftnl_expr *expr_meta(uint32_t key, uint32_t dreg)
+{
+	return expr_load("meta", NFTNL_EXPR_META_KEY, key, NFTNL_EXPR_META_DREG, dreg);
+}
+
+static struct nftnl_expr *expr_ct(uint32_t key, uint32_t dreg)
+{
+	return expr_load("ct", NFTNL_EXPR_CT_KEY, key, NFTNL_EXPR_CT_DREG, dreg);
 }
 
 static struct nftnl_expr *expr_cmp(uint32_t op, uint32_t sreg, const void *data, uint32_t len)
@@ -255,15 +267,12 @@ static int rule_redirect(struct nftnl_rule *r, uint16_t to_port)
 
 static int rule_ct_established(struct nftnl_rule *r)
 {
-	struct nftnl_expr *ct = nftnl_expr_alloc("ct"), *bw;
+	struct nftnl_expr *bw;
 	uint32_t mask = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) | NF_CT_STATE_BIT(IP_CT_RELATED);
 	uint32_t zero = 0;
 
-	if (!ct)
+	if (add_expr(r, expr_ct(NFT_CT_STATE, NFT_REG_1)) < 0)
 		return -1;
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_STATE);
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, ct);
 	bw = nftnl_expr_alloc("bitwise");
 	if (!bw)
 		return -1;
@@ -280,14 +289,10 @@ static int rule_ct_established(struct nftnl_rule *r)
  * packet went, i.e. its sender opened the connection */
 static int rule_ct_original(struct nftnl_rule *r)
 {
-	struct nftnl_expr *ct = nftnl_expr_alloc("ct");
 	uint8_t dir = IP_CT_DIR_ORIGINAL;
 
-	if (!ct)
+	if (add_expr(r, expr_ct(NFT_CT_DIRECTION, NFT_REG_1)) < 0)
 		return -1;
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_DIRECTION);
-	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_DREG, NFT_REG_1);
-	nftnl_rule_add_expr(r, ct);
 	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &dir, sizeof(dir)));
 }
 

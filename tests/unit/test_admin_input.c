@@ -29,6 +29,42 @@ static const char *user_refusal(const char *text, enum admin_input_user_op op)
 	return field;
 }
 
+/* What a whitelist body gives: "CIDR|comment" when it is taken (the
+ * comment "(none)" when absent), "!field rule" when it is refused. */
+static const char *whitelist_result(const char *text)
+{
+	static char out[160];
+	struct admin_input_error err;
+	const char *comment = NULL;
+	char canon[64];
+	json_t *j = obj(text);
+
+	assert_non_null(j);
+	if (admin_input_whitelist(j, canon, sizeof(canon), &comment, &err) < 0)
+		snprintf(out, sizeof(out), "!%s %s", err.field, err.rule);
+	else
+		snprintf(out, sizeof(out), "%s|%s", canon, comment ? comment : "(none)");
+	json_decref(j);
+	return out;
+}
+
+/* What a session-kick body gives: the canonical address, or "!field". */
+static const char *session_result(const char *text)
+{
+	static char out[160];
+	struct admin_input_error err;
+	char canon[64];
+	json_t *j = obj(text);
+
+	assert_non_null(j);
+	if (admin_input_session_addr(j, canon, sizeof(canon), &err) < 0)
+		snprintf(out, sizeof(out), "!%s", err.field);
+	else
+		snprintf(out, sizeof(out), "%s", canon);
+	json_decref(j);
+	return out;
+}
+
 static void test_object(void **state)
 {
 	json_t *j;
@@ -168,11 +204,6 @@ static void test_login(void **state)
  * used to be ignored and answer 200 with nothing changed. */
 static void test_unknown_fields(void **state)
 {
-	struct admin_input_error err;
-	const char *comment;
-	char canon[64];
-	json_t *j;
-
 	(void)state;
 	assert_string_equal(user_refusal("{\"name\": \"bob\", \"enable\": false}", ADMIN_INPUT_USER_UPDATE),
 			    "enable");
@@ -192,58 +223,30 @@ static void test_unknown_fields(void **state)
 	assert_string_equal(user_refusal("{\"name\": \"b\", \"password\": \"p\", \"comment\": \"c\", "
 					 "\"enabled\": true, \"expires_at\": 0}", ADMIN_INPUT_USER_UPDATE), "");
 
-	j = obj("{\"cidr\": \"192.0.2.0/24\", \"note\": \"x\"}");
-	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), -1);
-	assert_string_equal(err.field, "note");
-	assert_non_null(strstr(err.rule, "unknown"));
-	json_decref(j);
-	j = obj("{\"addr\": \"10.0.0.7\", \"mac\": \"02:00:00:00:00:07\"}");
-	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), -1);
-	assert_string_equal(err.field, "mac");
-	json_decref(j);
+	assert_int_equal(strncmp(whitelist_result("{\"cidr\": \"192.0.2.0/24\", \"note\": \"x\"}"),
+				 "!note unknown", 13), 0);
+	assert_string_equal(session_result("{\"addr\": \"10.0.0.7\", \"mac\": \"02:00:00:00:00:07\"}"), "!mac");
 	/* the key handed back is the client's, whatever it holds */
-	j = obj("{\"addr\": \"10.0.0.7\", \"\\u00e9\\\"<x>\": 1}");
-	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), -1);
-	assert_string_equal(err.field, "\xc3\xa9\"<x>");
-	json_decref(j);
+	assert_string_equal(session_result("{\"addr\": \"10.0.0.7\", \"\\u00e9\\\"<x>\": 1}"),
+			    "!\xc3\xa9\"<x>");
 }
 
 static void test_whitelist_and_session(void **state)
 {
-	struct admin_input_error err;
-	const char *comment;
-	char canon[64];
-	json_t *j;
-
 	(void)state;
-	j = obj("{\"cidr\": \"192.0.2.0/24\", \"comment\": \"printers\"}");
-	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), 0);
-	assert_string_equal(canon, "192.0.2.0/24");
-	assert_string_equal(comment, "printers");
-	json_decref(j);
-	j = obj("{\"cidr\": \"192.0.2.1/24\"}");
-	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), -1);
-	assert_string_equal(err.field, "cidr");
-	json_decref(j);
-	j = obj("{\"cidr\": \"2001:db8::/32\", \"comment\": 5}");
-	assert_int_equal(admin_input_whitelist(j, canon, sizeof(canon), &comment, &err), -1);
-	assert_string_equal(err.field, "comment");
-	json_decref(j);
+	assert_string_equal(whitelist_result("{\"cidr\": \"192.0.2.0/24\", \"comment\": \"printers\"}"),
+			    "192.0.2.0/24|printers");
+	/* host bits set: refused, not silently cut to the network */
+	assert_int_equal(strncmp(whitelist_result("{\"cidr\": \"192.0.2.1/24\"}"), "!cidr ", 6), 0);
+	assert_int_equal(strncmp(whitelist_result("{\"cidr\": \"2001:db8::/32\", \"comment\": 5}"),
+				 "!comment ", 9), 0);
+	assert_string_equal(whitelist_result("{\"cidr\": \"2001:db8::/32\"}"), "2001:db8::/32|(none)");
 
-	j = obj("{\"addr\": \"::ffff:10.0.0.7\"}");
-	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), 0);
-	assert_string_equal(canon, "10.0.0.7");
-	json_decref(j);
-	j = obj("{\"addr\": \"fd00:201::2\"}");
-	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), 0);
-	assert_string_equal(canon, "fd00:201::2");
-	json_decref(j);
+	assert_string_equal(session_result("{\"addr\": \"::ffff:10.0.0.7\"}"), "10.0.0.7");
+	assert_string_equal(session_result("{\"addr\": \"fd00:201::2\"}"), "fd00:201::2");
 	/* regression: a prefix used to be cut to its network address and
 	 * kick the session of "10.0.0.0" */
-	j = obj("{\"addr\": \"10.0.0.0/8\"}");
-	assert_int_equal(admin_input_session_addr(j, canon, sizeof(canon), &err), -1);
-	assert_string_equal(err.field, "addr");
-	json_decref(j);
+	assert_string_equal(session_result("{\"addr\": \"10.0.0.0/8\"}"), "!addr");
 }
 
 /* DNS rebinding: the panel answers for IP literals, localhost and its

@@ -202,16 +202,30 @@ static void read_batch(const void *buf, long len)
 
 static char buf[NFT_BATCH_MAX];
 
-static void test_table_shape(void **state)
+/* the spec the tests start from: lan0, ports 3129/3130, no bypass */
+static struct nft_spec default_spec(void)
 {
 	struct nft_spec sp = { .interface = "lan0", .http_port = 3129, .https_port = 3130,
 			       .mark = 0x1f, .session_idle = 600 };
-	long len;
 
-	(void)state;
-	len = nft_build_table_batch(&sp, 1, buf, sizeof(buf));
+	return sp;
+}
+
+/* build the table batch for sp and read it into sh */
+static void build_and_read(const struct nft_spec *sp)
+{
+	long len = nft_build_table_batch(sp, 1, buf, sizeof(buf));
+
 	assert_true(len > 0);
 	read_batch(buf, len);
+}
+
+static void test_table_shape(void **state)
+{
+	struct nft_spec sp = default_spec();
+
+	(void)state;
+	build_and_read(&sp);
 	assert_int_equal(sh.begin, 1);
 	assert_int_equal(sh.end, 1);
 	/* create, delete (what a crash left), create: one transaction */
@@ -252,14 +266,10 @@ static void test_table_shape(void **state)
  * logged-in addresses. */
 static void test_direction_of_established_flows(void **state)
 {
-	struct nft_spec sp = { .interface = "lan0", .http_port = 3129, .https_port = 3130,
-			       .mark = 0x1f, .session_idle = 600 };
-	long len;
+	struct nft_spec sp = default_spec();
 
 	(void)state;
-	len = nft_build_table_batch(&sp, 1, buf, sizeof(buf));
-	assert_true(len > 0);
-	read_batch(buf, len);
+	build_and_read(&sp);
 	assert_int_equal(sh.gotos_to_lan, 1);
 	/* forward accepts established flows only in the LAN host's own direction */
 	assert_int_equal(sh.fwd_established, 1);
@@ -275,28 +285,21 @@ static void test_direction_of_established_flows(void **state)
 
 static void test_bypass_skips_redirect_for_sessions(void **state)
 {
-	struct nft_spec sp = { .interface = "lan0", .http_port = 3129, .https_port = 3130,
-			       .mark = 0x1f, .session_idle = 600, .bypass = 1 };
-	long len;
+	struct nft_spec sp = default_spec();
 	int pre_without;
 
 	(void)state;
-	sp.bypass = 0;
-	len = nft_build_table_batch(&sp, 1, buf, sizeof(buf));
-	read_batch(buf, len);
+	build_and_read(&sp);
 	pre_without = sh.rules_pre;
 	sp.bypass = 1;
-	len = nft_build_table_batch(&sp, 1, buf, sizeof(buf));
-	assert_true(len > 0);
-	read_batch(buf, len);
+	build_and_read(&sp);
 	assert_int_equal(sh.rules_pre, pre_without + 2);
 	assert_int_equal(sh.lookups_sess, 4);
 }
 
 static void test_bad_spec_and_small_buffer(void **state)
 {
-	struct nft_spec sp = { .interface = "lan0", .http_port = 3129, .https_port = 3130,
-			       .mark = 0x1f, .session_idle = 600 };
+	struct nft_spec sp = default_spec();
 
 	(void)state;
 	assert_int_equal(nft_build_table_batch(&sp, 1, buf, 512), -1);
