@@ -12,7 +12,9 @@
 # between the scenario's namespaces.
 . "$(dirname "$0")/../e2e/lib.sh"
 secs=${BENCH_SECONDS:-4}
-runs=${BENCH_RUNS:-5}
+# an even number of rounds: the order of the rows is reversed every other
+# round (A B C, C B A), so a row's place in the round favours none of them
+runs=${BENCH_RUNS:-6}
 conns=${BENCH_CONNECTIONS:-50}
 GW=10.201.0.1
 SQUID_PORT=3138         # explicit, Basic auth
@@ -246,8 +248,11 @@ echo "  keep-alive 1 KiB GETs: wrk -t2 -c$conns, $runs rounds of ${secs}s per ro
 for row in $ROWS; do
 	wrk_row "$row" >/dev/null
 done
+REVERSED=$(printf '%s\n' $ROWS | tac | tr '\n' ' ')
 for round in $(seq 1 "$runs"); do
-	for row in $ROWS; do
+	order=$ROWS
+	[ $((round % 2)) = 0 ] && order=$REVERSED
+	for row in $order; do
 		record_wrk "$row" "$row"
 	done
 done
@@ -324,13 +329,15 @@ end
 LUA
 echo "  Portcullis Basic auth, quiet and while another client floods wrong passwords (alternating)"
 for round in $(seq 1 "$runs"); do
-	record_wrk pc_auth pc_quiet
+	# quiet then flood, and flood then quiet every other round
+	[ $((round % 2)) = 1 ] && record_wrk pc_auth pc_quiet
 	in_client timeout $((secs + 20)) wrk -t1 -c24 -d"$((secs + 2))s" -s "$BDIR/flood.lua" \
 		"http://[fd00:201::1]:3128" > "$BDIR/flood.out" 2>&1 &
 	fpid=$!
 	sleep 1
 	record_wrk pc_auth pc_flood
 	wait "$fpid"
+	[ $((round % 2)) = 0 ] && record_wrk pc_auth pc_quiet
 	note pc_flood flood_rate "$(awk '/Requests\/sec/ { print $2 }' "$BDIR/flood.out")"
 	awk '$1 == "status" { print "pc_flood status_" $2, $3 }' "$BDIR/flood.out" >> "$RES"
 done
