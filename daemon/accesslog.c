@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cidr.h"
+#include "http.h"
 #include "log.h"
 
 #define LINE_MAX_LEN 8192         /* a formatted line, escaping included */
@@ -108,70 +109,110 @@ void accesslog_close(struct accesslog *log)
  * alphanumerics and a few safe marks becomes %XX. We use the same rule for
  * every free-text field, which also keeps spaces (field separators) out.
  */
-static size_t put_escaped(char *dst, size_t room, const char *s, size_t len)
+static int url_safe(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	switch (c) {
+	case '-': case '_': case '.': case '~': case '!': case '*': case '\'':
+	case '(': case ')': case ';': case ':': case '@': case '&': case '=':
+	case '+': case '$': case ',': case '/': case '?': case '#': case '[': case ']':
+		return 1;
+	}
+	return 0;
+}
+
+/* s[0..len) escaped, or "-" when empty; stops (setting over) at the end
+ * of the room, never in the middle of an escape */
+static void put_escaped(struct http_text *t, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
+	char esc[3] = { '%' };
 
 	if (!s || len == 0) {
-		if (room > 1)
-			dst[o++] = '-';
-		return o;
+		http_text_put(t, "-", 1);
+		return;
 	}
-	for (size_t i = 0; i < len; i++) {
+	for (size_t i = 0; i < len && !t->over; i++) {
 		unsigned char c = (unsigned char)s[i];
-		int safe = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			   (c >= '0' && c <= '9') || strchr("-_.~!*'();:@&=+$,/?#[]", c);
 
-		if (c == 0)
-			safe = 0;
-		if (safe) {
-			if (o + 1 >= room)
-				break;
-			dst[o++] = (char)c;
+		if (url_safe(c)) {
+			if (t->len < t->cap)
+				t->p[t->len++] = (char)c;
+			else
+				t->over = 1;
 		} else {
-			if (o + 3 >= room)
-				break;
-			dst[o++] = '%';
-			dst[o++] = hex[c >> 4];
-			dst[o++] = hex[c & 15];
+			esc[1] = hex[c >> 4];
+			esc[2] = hex[c & 15];
+			http_text_put(t, esc, 3);
 		}
 	}
-	return o;
+}
+
+/* One free-text field and its separator: escaped within t->p[0..cap), or
+ * "-" when empty or when nothing of it fits, so a line keeps its fields */
+static void put_field(struct http_text *t, size_t cap, const char *s, size_t len)
+{
+	size_t full = t->cap, at = t->len;
+
+	t->cap = cap < full ? cap : full;
+	put_escaped(t, s, len);
+	t->cap = full;
+	t->over = 0;
+	if (t->len == at)
+		http_text_put(t, "-", 1);
+	http_text_put(t, " ", 1);
 }
 
 int accesslog_format(char *buf, size_t len, const struct accesslog_entry *e)
 {
-	char addr[64];
-	size_t o;
-	int n;
+	/* room for "\n" and NUL is always left */
+	struct http_text t = { .p = buf, .cap = len - 2 };
+	char addr[64], num[24];
+	const char *client = e->client_text;
+	int64_t start = e->start_ms < 0 ? 0 : e->start_ms;
+	/* a wall clock stepped back gives 0, not a negative time */
+	int64_t dur = e->duration_ms < 0 ? 0 : e->duration_ms;
+	/* the free-text fields stop short of the end: what follows them
+	 * (hierarchy/peer, a separator) always fits */
+	size_t text_cap = len - 160, ulen, user_room = 2;
 
-	if (len < 64)
+	if (len < 512)
 		return -1;
-	cidr_addr_text(e->client, addr, sizeof(addr));
-	n = snprintf(buf, len, "%lld.%03lld %6lld %s %s/%03d %llu ",
-		     (long long)(e->start_ms / 1000), (long long)(e->start_ms % 1000),
-		     (long long)e->duration_ms, addr, e->tag, e->status,
-		     (unsigned long long)e->bytes);
-	if (n < 0 || (size_t)n >= len)
+	if (!client)
+		client = cidr_addr_text(e->client, addr, sizeof(addr));
+	http_text_uint(&t, (uint64_t)(start / 1000), 0);
+	http_text_put(&t, ".", 1);
+	http_text_uint(&t, (uint64_t)(start % 1000), 3);
+	http_text_put(&t, " ", 1);
+	http_text_put(&t, num, http_put_uint(num, (uint64_t)dur, 6, ' '));
+	http_text_put(&t, " ", 1);
+	http_text_str(&t, client);
+	http_text_put(&t, " ", 1);
+	http_text_str(&t, e->tag);
+	http_text_put(&t, "/", 1);
+	http_text_uint(&t, (uint64_t)(e->status < 0 ? 0 : e->status), 3);
+	http_text_put(&t, " ", 1);
+	http_text_uint(&t, e->bytes, 0);
+	http_text_put(&t, " ", 1);
+	put_field(&t, text_cap, e->method, e->method_len);
+	/* a long URL is cut before it takes the room of the user after it */
+	ulen = e->user ? strlen(e->user) : 0;
+	for (size_t i = 0; i < ulen; i++)
+		user_room += url_safe((unsigned char)e->user[i]) ? 1 : 3;
+	put_field(&t, user_room < text_cap / 2 ? text_cap - user_room : text_cap / 2, e->url, e->url_len);
+	put_field(&t, text_cap, e->user, ulen);
+	http_text_str(&t, e->hierarchy ? e->hierarchy : "HIER_NONE");
+	http_text_put(&t, "/", 1);
+	http_text_str(&t, e->peer && e->peer[0] ? e->peer : "-");
+	http_text_put(&t, " ", 1);
+	if (t.over)
 		return -1;
-	o = (size_t)n;
-	/* reserve room for the fixed parts that follow each field */
-	o += put_escaped(buf + o, len - o - 8, e->method, e->method_len);
-	buf[o++] = ' ';
-	o += put_escaped(buf + o, len - o - 8, e->url, e->url_len);
-	buf[o++] = ' ';
-	o += put_escaped(buf + o, len - o - 8, e->user, e->user ? strlen(e->user) : 0);
-	buf[o++] = ' ';
-	n = snprintf(buf + o, len - o - 4, "%s/%s ", e->hierarchy ? e->hierarchy : "HIER_NONE",
-		     e->peer && e->peer[0] ? e->peer : "-");
-	if (n < 0 || (size_t)n >= len - o - 4)
-		return -1;
-	o += (size_t)n;
-	o += put_escaped(buf + o, len - o - 2, e->content_type, e->content_type_len);
-	buf[o++] = '\n';
-	buf[o] = '\0';
-	return (int)o;
+	put_field(&t, t.cap, e->content_type, e->content_type_len);
+	/* the separator put_field added becomes the end of the line */
+	buf[t.len - 1] = '\n';
+	buf[t.len] = '\0';
+	return (int)t.len;
 }
 
 static void accesslog_put(struct accesslog *log, const char *text, size_t len)

@@ -23,6 +23,7 @@ struct accesslog_entry {
 	int64_t start_ms;           /* wall clock */
 	int64_t duration_ms;
 	const struct sockaddr *client;
+	const char *client_text;    /* client as text when known, else NULL */
 	const char *tag;            /* "TCP_MISS", "TCP_DENIED", "TCP_TUNNEL", "NONE" */
 	int status;
 	uint64_t bytes;             /* sent to the client */

@@ -214,7 +214,8 @@ static enum auth_parse parse_basic(const char *p, size_t len,
 	creds->password_len = passlen;
 	rc = AUTH_PARSE_OK;
 out:
-	OPENSSL_cleanse(raw, sizeof(raw));
+	/* a failed decode may have written any part of raw */
+	OPENSSL_cleanse(raw, n < 0 ? sizeof(raw) : (size_t)n);
 	return rc;
 }
 
@@ -583,6 +584,14 @@ enum auth_parse auth_parse_credentials(const char *value, size_t len,
 		creds->password_len = 0;
 	}
 	return rc;
+}
+
+void auth_credentials_wipe(struct auth_credentials *creds)
+{
+	/* password_len <= AUTH_PASS_MAX, and the terminating NUL follows */
+	OPENSSL_cleanse(creds->password, creds->password_len + 1);
+	creds->password_len = 0;
+	OPENSSL_cleanse(creds->response, sizeof(creds->response));
 }
 
 /* ------------------------------------------------------------ hashes */

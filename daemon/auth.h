@@ -71,6 +71,12 @@ enum auth_parse {
 enum auth_parse auth_parse_credentials(const char *value, size_t len,
 				       struct auth_credentials *creds);
 
+/* Cleanse what creds holds of a secret (the Basic password, the Digest
+ * response) once it is no longer needed. Only the bytes parsing wrote: the
+ * rest of the struct (a few KiB) carries nothing secret, and cleansing it
+ * all was a visible share of the cost of every request. */
+void auth_credentials_wipe(struct auth_credentials *creds);
+
 /* Lower-case hex of H(user ":" realm ":" password) for alg. out >= 65
  * (out is "" on an internal error, so that no comparison can succeed). */
 void auth_digest_ha1(enum auth_digest_alg alg, const char *user,

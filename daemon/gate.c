@@ -346,17 +346,21 @@ static struct lockout *user_table(struct gate *g, enum gate_mode mode)
 }
 
 static int gate_locked(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-		       const char *username, unsigned *retry_after, int *known)
+		       const char *client_text, const char *username, unsigned *retry_after,
+		       int *known)
 {
 	char addr[64];
 	unsigned ra_addr = 0, ra_user = 0;
 	int locked = 0, addr_known = 0, user_known = 0;
+	int64_t now = mono_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
-	if (lockout_check_known(g->lock_addr, addr, strlen(addr), mono_now(), &ra_addr, &addr_known))
+	if (!client_text)
+		client_text = cidr_addr_text(client, addr, sizeof(addr));
+	if (lockout_check_known(g->lock_addr, client_text, strlen(client_text), now, &ra_addr,
+				&addr_known))
 		locked = 1;
 	if (username[0] &&
-	    lockout_check_known(user_table(g, mode), username, strlen(username), mono_now(),
+	    lockout_check_known(user_table(g, mode), username, strlen(username), now,
 				&ra_user, &user_known))
 		locked = 1;
 	if (known)
@@ -713,9 +717,9 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	copy_bounded(host, sizeof(host), q->host ? q->host : "", q->host_len);
 	copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
 	copy_bounded(method, sizeof(method), q->method ? q->method : "", q->method_len);
-	snprintf(res->username, sizeof(res->username), "%s", c->username);
+	copy_bounded(res->username, sizeof(res->username), c->username, strlen(c->username));
 
-	if (gate_locked(g, q->mode, q->client, c->username, &res->retry_after, &known)) {
+	if (gate_locked(g, q->mode, q->client, q->client_text, c->username, &res->retry_after, &known)) {
 		metrics_inc(locked_refusals);
 		res->verdict = GATE_LOCKED;
 		return 0;
@@ -785,14 +789,14 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 
 		copy_bounded(host, sizeof(host), q->host ? q->host : "", q->host_len);
 		copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
-		snprintf(res->username, sizeof(res->username), "%s", c->username);
+		copy_bounded(res->username, sizeof(res->username), c->username, strlen(c->username));
 		res->verdict = GATE_FAIL;
 		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua, 1);
 		rc = 0;
 	} else {
 		rc = gate_check_creds(g, q, c, 0, res, loop, cb, ud);
 	}
-	OPENSSL_cleanse(c, sizeof(*c));
+	auth_credentials_wipe(c);
 	return rc;
 }
 
@@ -844,7 +848,7 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 	int rc;
 
 	*retry_after = 0;
-	if (gate_locked(g, GATE_MODE_ADMIN, client, username, retry_after, NULL)) {
+	if (gate_locked(g, GATE_MODE_ADMIN, client, NULL, username, retry_after, NULL)) {
 		metrics_inc(locked_refusals);
 		return GATE_LOCKED;
 	}
@@ -1035,7 +1039,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 	*retry_after = 0;
 	if (login)
 		memset(login, 0, sizeof(*login));
-	if (gate_locked(g, mode, client, username, retry_after, NULL)) {
+	if (gate_locked(g, mode, client, NULL, username, retry_after, NULL)) {
 		metrics_inc(locked_refusals);
 		return GATE_LOCKED;
 	}

@@ -777,6 +777,44 @@ error:
 	return -1;
 }
 
+size_t http_put_uint(char *out, uint64_t v, unsigned width, char pad)
+{
+	char d[20];
+	size_t n = 0, o = 0;
+
+	do {
+		d[n++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (o + n < width)
+		out[o++] = pad;
+	while (n)
+		out[o++] = d[--n];
+	return o;
+}
+
+void http_text_put(struct http_text *t, const char *s, size_t n)
+{
+	if (t->over || t->cap - t->len < n) {
+		t->over = 1;
+		return;
+	}
+	memcpy(t->p + t->len, s, n);
+	t->len += n;
+}
+
+void http_text_str(struct http_text *t, const char *s)
+{
+	http_text_put(t, s, strlen(s));
+}
+
+void http_text_uint(struct http_text *t, uint64_t v, unsigned width)
+{
+	char d[24];
+
+	http_text_put(t, d, http_put_uint(d, v, width > 24 ? 24 : width, '0'));
+}
+
 const char *http_status_reason(int status)
 {
 	switch (status) {

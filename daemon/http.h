@@ -169,4 +169,25 @@ long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 /* "Bad Request" etc. for a status code; "" when unknown. */
 const char *http_status_reason(int status);
 
+/* v in decimal, right-aligned in at least width characters filled with pad
+ * (' ' or '0'), into out, which has room for max(20, width) bytes; no NUL.
+ * Returns the length. */
+size_t http_put_uint(char *out, uint64_t v, unsigned width, char pad);
+
+/*
+ * Text (a response head, a log line) built in a fixed buffer p[0..cap) with
+ * memcpy: heads and log lines of every request are built this way, as
+ * snprintf was a tenth of the cost of a refused request. Once something
+ * does not fit, over is set and nothing more is written; no NUL is added.
+ */
+struct http_text {
+	char *p;
+	size_t len, cap;
+	int over;
+};
+void http_text_put(struct http_text *t, const char *s, size_t n);
+void http_text_str(struct http_text *t, const char *s);
+/* v zero-padded to at least width digits */
+void http_text_uint(struct http_text *t, uint64_t v, unsigned width);
+
 #endif

@@ -118,6 +118,7 @@ struct conn {
 	struct conn *prev, *next;
 	struct loop_watch cw, uw;
 	struct sockaddr_storage peer;
+	char peer_text[INET6_ADDRSTRLEN];   /* peer as text, made once at accept */
 	enum conn_state state;
 	int64_t deadline;         /* monotonic s */
 	int client_eof, upstream_eof;
@@ -265,6 +266,17 @@ static void buf_trim(struct buf *b)
 		buf_free(b);
 }
 
+/* ------------------------------------------------------------ text */
+
+/* s[0..n) as a string in dst[0..size), cut to fit */
+static void copy_text(char *dst, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 /* ------------------------------------------------------------ helpers */
 
 static socklen_t sa_len(const struct sockaddr_storage *ss)
@@ -401,6 +413,7 @@ static void conn_log_exchange(struct conn *c)
 	e.start_ms = x->start_ms;
 	e.duration_ms = loop_wall_ms() - x->start_ms;
 	e.client = (const struct sockaddr *)&c->peer;
+	e.client_text = c->peer_text;
 	e.tag = x->tag;
 	e.status = x->status;
 	e.bytes = x->bytes_to_client;
@@ -425,9 +438,9 @@ static void conn_log_exchange(struct conn *c)
 static void conn_respond_typed(struct conn *c, int status, const char *tag, const char *ctype,
 			       const char *extra_headers, const char *body, int keep)
 {
+	struct http_text h = { .cap = 8192 };
 	char head[8192];
 	size_t blen = body ? strlen(body) : 0;
-	int n;
 
 	if (c->kind == CK_TLS) {
 		/* an intercepted TLS client cannot read HTTP text: it is logged
@@ -441,31 +454,34 @@ static void conn_respond_typed(struct conn *c, int status, const char *tag, cons
 	}
 	if (!keep)
 		c->close_after = 1;
-	n = snprintf(head, sizeof(head),
-		     "HTTP/1.1 %d %s\r\n"
-		     "Server: portcullis\r\n"
-		     "Content-Type: %s\r\n"
-		     "Content-Length: %zu\r\n"
-		     "Cache-Control: no-store\r\n"
-		     "%s"
-		     "%s"
-		     "\r\n",
-		     status, http_status_reason(status), ctype, blen, extra_headers ? extra_headers : "",
-		     c->close_after ? "Connection: close\r\n" : "");
-	if (n < 0 || (size_t)n >= sizeof(head)) {
+	h.p = head;
+	http_text_str(&h, "HTTP/1.1 ");
+	http_text_uint(&h, (unsigned)status, 3);
+	http_text_str(&h, " ");
+	http_text_str(&h, http_status_reason(status));
+	http_text_str(&h, "\r\nServer: portcullis\r\nContent-Type: ");
+	http_text_str(&h, ctype);
+	http_text_str(&h, "\r\nContent-Length: ");
+	http_text_uint(&h, blen, 0);
+	http_text_str(&h, "\r\nCache-Control: no-store\r\n");
+	if (extra_headers)
+		http_text_str(&h, extra_headers);
+	if (c->close_after)
+		http_text_str(&h, "Connection: close\r\n");
+	http_text_str(&h, "\r\n");
+	if (h.over) {
 		conn_close(c, "response head too large");
 		return;
 	}
-	if (buf_append(&c->to_cl, head, (size_t)n) < 0 || (blen && buf_append(&c->to_cl, body, blen) < 0)) {
+	if (buf_append(&c->to_cl, head, h.len) < 0 || (blen && buf_append(&c->to_cl, body, blen) < 0)) {
 		conn_close(c, "out of memory");
 		return;
 	}
 	if (c->x) {
 		c->x->status = status;
 		c->x->tag = tag;
-		c->x->bytes_to_client += (size_t)n + blen;
-		snprintf(c->x->content_type, sizeof(c->x->content_type), "%.*s",
-			 (int)strcspn(ctype, ";"), ctype);
+		c->x->bytes_to_client += h.len + blen;
+		copy_text(c->x->content_type, sizeof(c->x->content_type), ctype, strcspn(ctype, ";"));
 	}
 	c->state = CS_RESPOND;
 }
@@ -668,12 +684,14 @@ static int conn_send_response_head(struct conn *c, const struct http_response *r
 {
 	struct exchange *x = c->x;
 	const struct config *cfg = c->w->cfg;
-	char line[256];
+	char line[32];
+	struct http_text st = { .p = line, .cap = sizeof(line) };
 	int upgrade = r->status == 101;
-	int n;
 
-	n = snprintf(line, sizeof(line), "HTTP/1.1 %03d ", r->status);
-	if (buf_append(&c->to_cl, line, (size_t)n) < 0 ||
+	http_text_str(&st, "HTTP/1.1 ");
+	http_text_uint(&st, (unsigned)r->status, 3);
+	http_text_put(&st, " ", 1);
+	if (buf_append(&c->to_cl, line, st.len) < 0 ||
 	    buf_append(&c->to_cl, r->reason.p, r->reason.len) < 0 ||
 	    buf_append(&c->to_cl, "\r\n", 2) < 0)
 		return -1;
@@ -1130,8 +1148,8 @@ static int conn_build_upstream_head(struct conn *c, const struct http_request *r
 	struct exchange *x = c->x;
 	const struct config *cfg = c->w->cfg;
 	struct buf h = { 0 };
-	char line[512];
-	int n;
+	char line[512], port[24];
+	int n, v6;
 
 	if (buf_append(&h, r->method_text.p, r->method_text.len) < 0 || buf_append(&h, " ", 1) < 0 ||
 	    buf_append(&h, r->path.p, r->path.len) < 0 || buf_append(&h, " HTTP/1.1\r\nHost: ", 17) < 0)
@@ -1151,15 +1169,13 @@ static int conn_build_upstream_head(struct conn *c, const struct http_request *r
 		}
 		goto headers;
 	}
-	if (strchr(x->host, ':'))
-		n = snprintf(line, sizeof(line), "[%s]", x->host);
-	else
-		n = snprintf(line, sizeof(line), "%s", x->host);
-	if (buf_append(&h, line, (size_t)n) < 0)
+	v6 = strchr(x->host, ':') != NULL;
+	if ((v6 && buf_append(&h, "[", 1) < 0) || buf_append(&h, x->host, strlen(x->host)) < 0 ||
+	    (v6 && buf_append(&h, "]", 1) < 0))
 		goto oom;
 	if (r->port && r->port != 80) {
-		n = snprintf(line, sizeof(line), ":%u", r->port);
-		if (buf_append(&h, line, (size_t)n) < 0)
+		port[0] = ':';
+		if (buf_append(&h, port, 1 + http_put_uint(port + 1, r->port, 0, '0')) < 0)
 			goto oom;
 	}
 	if (buf_append(&h, "\r\n", 2) < 0)
@@ -1217,7 +1233,7 @@ static void conn_forward(struct conn *c, const struct http_request *r, size_t he
 	    c->up_port == x->port && strcmp(c->up_host, x->host) == 0) {
 		x->reused = 1;
 		/* remembered at connect: a getpeername per request cost a syscall */
-		snprintf(x->peer, sizeof(x->peer), "%s", c->up_peer);
+		copy_text(x->peer, sizeof(x->peer), c->up_peer, strlen(c->up_peer));
 		c->state = CS_EXCHANGE;
 		c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		return;
@@ -1275,11 +1291,12 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 {
 	struct exchange *x = c->x;
 	char extra[64];
+	struct http_text xt = { .cap = sizeof(extra) };
 	int keep;
 
 	switch (res->verdict) {
 	case GATE_PASS:
-		snprintf(x->user, sizeof(x->user), "%s", res->username);
+		copy_text(x->user, sizeof(x->user), res->username, strlen(res->username));
 		conn_forward(c, r, head_len);
 		return;
 	case GATE_CHALLENGE:
@@ -1293,7 +1310,10 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 		return;
 	case GATE_LOCKED:
 		keep = conn_refused_keep(c, r, head_len);
-		snprintf(extra, sizeof(extra), "Retry-After: %u\r\n", res->retry_after);
+		xt.p = extra;
+		http_text_str(&xt, "Retry-After: ");
+		http_text_uint(&xt, res->retry_after, 0);
+		http_text_put(&xt, "\r\n", 3);     /* with its NUL */
 		conn_respond(c, 429, "TCP_DENIED", extra,
 			     "Too many failed logins: try again later.\n", keep);
 		return;
@@ -1337,6 +1357,7 @@ static struct gate_query gate_query_for(struct conn *c, const struct http_reques
 
 	q.mode = GATE_MODE_EXPLICIT;
 	q.client = (const struct sockaddr *)&c->peer;
+	q.client_text = c->peer_text;
 	h = http_header_find(r->headers, r->n_headers, "proxy-authorization");
 	if (h) {
 		q.authorization = h->value.p;
@@ -1509,7 +1530,7 @@ static void conn_handle_intercepted(struct conn *c, const struct http_request *r
 	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
 						  sizeof(user))) {
 		pass = 1;
-		snprintf(x->user, sizeof(x->user), "%s", user);
+		copy_text(x->user, sizeof(x->user), user, strlen(user));
 	}
 	if (!pass) {
 		conn_intercept_challenge(c, r, head_len);
@@ -1570,7 +1591,7 @@ static void conn_peek_hello(struct conn *c)
 	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
 						  sizeof(user))) {
 		pass = 1;
-		snprintf(x->user, sizeof(x->user), "%s", user);
+		copy_text(x->user, sizeof(x->user), user, strlen(user));
 	}
 	if (!pass) {
 		struct linger lg = { 1, 0 };
@@ -2210,6 +2231,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		c->id = __atomic_add_fetch(&p->next_id, 1, __ATOMIC_RELAXED);
 		c->w = w;
 		c->peer = ss;
+		cidr_addr_text((struct sockaddr *)&ss, c->peer_text, sizeof(c->peer_text));
 		c->limit_slot = slot;
 		c->uw.fd = -1;
 		relay_pipe_init(&c->up_pipe);

@@ -90,6 +90,53 @@ static void test_ipv6_client(void **state)
 	assert_non_null(strstr(line, " fd00:201::2 TCP_TUNNEL/200 0 CONNECT 10.202.0.2:443 bob HIER_DIRECT/10.202.0.2 -\n"));
 }
 
+/* The address text a connection made once at accept is used as given; a
+ * wall clock stepped back gives a duration of 0, not a negative number */
+static void test_client_text_and_clock_step(void **state)
+{
+	struct sockaddr_in sin = client();
+	struct accesslog_entry e = {
+		.start_ms = 1732451234005, .duration_ms = -40,
+		.client = (struct sockaddr *)&sin, .client_text = "fd00:201::2",
+		.tag = "TCP_DENIED", .status = 429, .bytes = 42, .method = "GET", .method_len = 3,
+		.url = "http://a/", .url_len = 9, .hierarchy = "HIER_NONE",
+		.content_type = "text/plain", .content_type_len = 10,
+	};
+	char line[1024];
+
+	(void)state;
+	assert_true(accesslog_format(line, sizeof(line), &e) > 0);
+	assert_string_equal(line, "1732451234.005      0 fd00:201::2 TCP_DENIED/429 42 GET http://a/ - "
+			    "HIER_NONE/- text/plain\n");
+}
+
+/* A URL too long for the line is cut, but every field after it is still
+ * there: the line keeps its ten fields and ends with one newline */
+static void test_long_url_keeps_fields(void **state)
+{
+	struct sockaddr_in sin = client();
+	static char url[4000];
+	struct accesslog_entry e = {
+		.start_ms = 1000, .client = (struct sockaddr *)&sin, .tag = "TCP_MISS",
+		.status = 200, .method = "GET", .method_len = 3, .url = url, .user = "alice",
+		.hierarchy = "HIER_DIRECT", .peer = "10.202.0.2",
+		.content_type = "text/html", .content_type_len = 9,
+	};
+	char line[1024];
+	int n, fields = 0;
+
+	(void)state;
+	memset(url, ' ', sizeof(url));     /* each one escaped to three bytes */
+	e.url_len = sizeof(url);
+	n = accesslog_format(line, sizeof(line), &e);
+	assert_true(n > 0 && (size_t)n < sizeof(line));
+	assert_int_equal(strchr(line, '\n') - line, n - 1);
+	for (int i = 0; i < n; i++)
+		fields += line[i] != ' ' && (i == 0 || line[i - 1] == ' ');
+	assert_int_equal(fields, 10);
+	assert_non_null(strstr(line, "%20 alice HIER_DIRECT/10.202.0.2 text/html\n"));
+}
+
 static size_t file_size(const char *path)
 {
 	FILE *f = fopen(path, "rb");
@@ -227,6 +274,8 @@ int main(void)
 		cmocka_unit_test(test_empty_fields_are_dashes),
 		cmocka_unit_test(test_hostile_user_is_escaped),
 		cmocka_unit_test(test_ipv6_client),
+		cmocka_unit_test(test_client_text_and_clock_step),
+		cmocka_unit_test(test_long_url_keeps_fields),
 		cmocka_unit_test(test_batch_writes_whole_lines),
 		cmocka_unit_test(test_set_path_on_reload),
 	};

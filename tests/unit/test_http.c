@@ -315,6 +315,37 @@ static void test_chunked_errors(void **state)
 	}
 }
 
+/* numbers and text of heads and log lines: widths, padding, and a buffer
+ * that fills up stops whole instead of writing past its end */
+static void test_text_builder(void **state)
+{
+	char out[32], small[8];
+	struct http_text t = { .p = small, .cap = sizeof(small) };
+
+	(void)state;
+	assert_int_equal(http_put_uint(out, 0, 0, '0'), 1);
+	assert_memory_equal(out, "0", 1);
+	assert_int_equal(http_put_uint(out, 7, 3, '0'), 3);
+	assert_memory_equal(out, "007", 3);
+	assert_int_equal(http_put_uint(out, 12, 6, ' '), 6);
+	assert_memory_equal(out, "    12", 6);
+	assert_int_equal(http_put_uint(out, 1234567, 3, '0'), 7);
+	assert_memory_equal(out, "1234567", 7);
+	assert_int_equal(http_put_uint(out, UINT64_MAX, 0, '0'), 20);
+	assert_memory_equal(out, "18446744073709551615", 20);
+
+	http_text_str(&t, "HTTP/");
+	http_text_uint(&t, 1, 0);
+	assert_false(t.over);
+	assert_int_equal(t.len, 6);
+	http_text_str(&t, "abc");          /* 9 > 8: refused whole */
+	assert_true(t.over);
+	assert_int_equal(t.len, 6);
+	http_text_put(&t, "x", 1);         /* nothing more once full */
+	assert_int_equal(t.len, 6);
+	assert_memory_equal(small, "HTTP/1", 6);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -331,6 +362,7 @@ int main(void)
 		cmocka_unit_test(test_response_framing),
 		cmocka_unit_test(test_chunked_any_split),
 		cmocka_unit_test(test_chunked_errors),
+		cmocka_unit_test(test_text_builder),
 	};
 
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);
