@@ -21,6 +21,7 @@ SQUID_PORT=3138         # explicit, Basic auth
 SQUID_ICPT_PORT=3139    # intercept (nftables redirects origin port 8080 here)
 TINY_PORT=8888
 OPEN_PORT=3228          # a second Portcullis whose database whitelists the client
+AUTO_PORT=3428          # a third, Basic auth, one event loop per CPU
 # 10 000 idle connections need more descriptors than the usual 1 024
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 in_client sysctl -qw net.ipv4.ip_local_port_range="10000 65000"
@@ -29,12 +30,12 @@ BDIR=$(mktemp -d /tmp/portcullis-bench.XXXXXX)
 chmod 755 "$BDIR"
 RES=$BDIR/results
 : > "$RES"
-SQUID_PID=""; TINY_PID=""; OPEN_PID=""; ICPT_PID=""
+SQUID_PID=""; TINY_PID=""; OPEN_PID=""; ICPT_PID=""; AUTO_PID=""
 bench_cleanup() {
-	for p in $SQUID_PID $TINY_PID $OPEN_PID $ICPT_PID; do
+	for p in $SQUID_PID $TINY_PID $OPEN_PID $ICPT_PID $AUTO_PID; do
 		kill "$p" 2>/dev/null
 	done
-	for p in $SQUID_PID $TINY_PID $OPEN_PID $ICPT_PID; do
+	for p in $SQUID_PID $TINY_PID $OPEN_PID $ICPT_PID $AUTO_PID; do
 		for _ in $(seq 1 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
 		kill -KILL "$p" 2>/dev/null
 		wait "$p" 2>/dev/null
@@ -57,7 +58,12 @@ head -c $((100 * 1024 * 1024)) /dev/urandom > "$E2E_WWW/100m"
 chmod 644 "$E2E_WWW/100m"
 
 # ---------------------------------------------------------------- Portcullis
-PROXY_EXTRA="connect_ports = 443, 80
+# One event loop, as Squid's default: the bench box's two cores also run
+# wrk and nginx, and on it one loop has both the higher throughput and the
+# lower tail (two loops preempt each other and the clients). The row
+# pc_auth_auto is the same daemon with one loop per CPU, the default.
+PROXY_EXTRA="workers = 1
+connect_ports = 443, 80
 max_connections = 30000
 max_connections_per_client = 30000
 header_timeout = 300s" setup_daemon
@@ -71,6 +77,14 @@ sed -e "s|^listen = .*3128.*|listen = $GW:$OPEN_PORT|" -e "s|^path = .*|path = $
 	-e "s|^access_log = .*|access_log = $BDIR/open/access.log|" "$DIR/portcullis.conf" > "$BDIR/open/p.conf"
 ip netns exec "$NS_G" "$DAEMON" -c "$BDIR/open/p.conf" > "$BDIR/open/daemon.log" 2>&1 &
 OPEN_PID=$!
+mkdir "$BDIR/auto"
+"$CLI" -d "$BDIR/auto/p.db" migrate >/dev/null
+printf '%s\n' bench-pass | "$CLI" -d "$BDIR/auto/p.db" user add bench >/dev/null
+sed -e "s|^listen = .*3128.*|listen = $GW:$AUTO_PORT|" -e "s|^path = .*|path = $BDIR/auto/p.db|" \
+	-e "s|^workers = 1|workers = 0|" \
+	-e "s|^access_log = .*|access_log = $BDIR/auto/access.log|" "$DIR/portcullis.conf" > "$BDIR/auto/p.conf"
+ip netns exec "$NS_G" "$DAEMON" -c "$BDIR/auto/p.conf" > "$BDIR/auto/daemon.log" 2>&1 &
+AUTO_PID=$!
 
 # ---------------------------------------------------------------- Squid
 htpasswd -bcm "$BDIR/squid.passwd" bench bench-pass 2>/dev/null
@@ -127,7 +141,7 @@ CONF
 ip netns exec "$NS_G" tinyproxy -d -c "$BDIR/tinyproxy.conf" > "$BDIR/tiny/stdout.log" 2>&1 &
 TINY_PID=$!
 
-for port in $OPEN_PORT $SQUID_PORT $SQUID_ICPT_PORT $TINY_PORT; do
+for port in $OPEN_PORT $AUTO_PORT $SQUID_PORT $SQUID_ICPT_PORT $TINY_PORT; do
 	if wait_port $port; then ok; else fail "nothing listens on $GW:$port"; fi
 done
 
@@ -137,13 +151,14 @@ cat > "$BDIR/abs.lua" <<LUA
 wrk.path = "http://$ORIGIN/1k"
 wrk.headers["Host"] = "$ORIGIN"
 LUA
-ROWS="direct squid squid_icpt tinyproxy pc_auth pc_open"
+ROWS="direct squid squid_icpt tinyproxy pc_auth pc_open pc_auth_auto"
 row_pid() {
 	case $1 in
 	squid|squid_icpt) echo "$SQUID_PID" ;;
 	tinyproxy) echo "$TINY_PID" ;;
 	pc_auth) echo "$DPID" ;;
 	pc_open) echo "$OPEN_PID" ;;
+	pc_auth_auto) echo "$AUTO_PID" ;;
 	pc_icpt) echo "$ICPT_PID" ;;
 	esac
 }
@@ -153,10 +168,11 @@ row_proxy() {
 	tinyproxy) echo "$GW:$TINY_PORT" ;;
 	pc_auth) echo "$GW:3128" ;;
 	pc_open) echo "$GW:$OPEN_PORT" ;;
+	pc_auth_auto) echo "$GW:$AUTO_PORT" ;;
 	pc_icpt) echo "$ORIGIN:80" ;;     # the client's own destination, redirected
 	esac
 }
-row_needs_auth() { case $1 in squid|tinyproxy|pc_auth) return 0 ;; esac; return 1; }
+row_needs_auth() { case $1 in squid|tinyproxy|pc_auth|pc_auth_auto) return 0 ;; esac; return 1; }
 
 # wrk: print "rps p50_ms p99_ms non2xx"
 wrk_figures() {
@@ -186,7 +202,27 @@ wrk_row() { # row
 	fi
 	printf '%s\n' "$out" | wrk_figures
 }
-record_wrk() { # row label-row
+# Wait (at most 5 s) until the machine is idle: what the row before left
+# running (a proxy closing 50 connections, its helpers, TIME_WAIT
+# timers) must not count against the next row. Prints nothing.
+cpu_busy_pct() { # over 0.25 s, all cores
+	local a b
+	a=$(head -1 /proc/stat); sleep 0.25; b=$(head -1 /proc/stat)
+	echo "$a
+$b" | awk '{ idle = $5 + $6; tot = 0; for (i = 2; i <= NF; i++) tot += $i
+		if (NR == 1) { i0 = idle; t0 = tot } else { printf "%d\n", 100 - 100 * (idle - i0) / (tot - t0 + 0.001) } }'
+}
+SETTLE_SAMPLES=0; SETTLE_CALLS=0
+settle() {
+	SETTLE_CALLS=$((SETTLE_CALLS + 1))
+	for _ in $(seq 1 20); do
+		SETTLE_SAMPLES=$((SETTLE_SAMPLES + 1))
+		[ "$(cpu_busy_pct)" -lt 5 ] && return 0
+	done
+	return 0
+}
+record_wrk() { # row label-row (NO_SETTLE=1: the machine is meant to be busy)
+	[ -n "${NO_SETTLE:-}" ] || settle
 	set -- "$1" "$2" $(wrk_row "$1")
 	if [ -z "${3:-}" ] || [ "${6:-1}" != 0 ]; then
 		fail "$1: wrk gave no figure or non-2xx answers (rps ${3:-none}, non-2xx ${6:-?})"
@@ -256,6 +292,9 @@ for round in $(seq 1 "$runs"); do
 		record_wrk "$row" "$row"
 	done
 done
+
+echo "  (before each run the machine was let settle below 5 % CPU: $SETTLE_CALLS runs," \
+	"$(echo "$SETTLE_SAMPLES * 0.25 / $SETTLE_CALLS" | bc -l | cut -c1-4) s on average)"
 
 # ---------------------------------------------------------------- 100 MiB
 # user + system CPU seconds of a process, its exited threads included
@@ -331,11 +370,12 @@ echo "  Portcullis Basic auth, quiet and while another client floods wrong passw
 for round in $(seq 1 "$runs"); do
 	# quiet then flood, and flood then quiet every other round
 	[ $((round % 2)) = 1 ] && record_wrk pc_auth pc_quiet
+	settle
 	in_client timeout $((secs + 20)) wrk -t1 -c24 -d"$((secs + 2))s" -s "$BDIR/flood.lua" \
 		"http://[fd00:201::1]:3128" > "$BDIR/flood.out" 2>&1 &
 	fpid=$!
 	sleep 1
-	record_wrk pc_auth pc_flood
+	NO_SETTLE=1 record_wrk pc_auth pc_flood
 	wait "$fpid"
 	[ $((round % 2)) = 0 ] && record_wrk pc_auth pc_quiet
 	note pc_flood flood_rate "$(awk '/Requests\/sec/ { print $2 }' "$BDIR/flood.out")"

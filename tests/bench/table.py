@@ -19,8 +19,9 @@ ROWS = [
     ("squid", "Squid 5 explicit, Basic auth (basic_ncsa_auth)"),
     ("squid_icpt", "Squid 5 intercept (nftables redirect)"),
     ("tinyproxy", "tinyproxy 1.11, BasicAuth"),
-    ("pc_auth", "Portcullis explicit, Basic auth"),
+    ("pc_auth", "Portcullis explicit, Basic auth (workers = 1)"),
     ("pc_open", "Portcullis explicit, whitelisted (no auth)"),
+    ("pc_auth_auto", "Portcullis explicit, Basic auth, workers = 0 (one loop per CPU, the default)"),
     ("pc_icpt", "Portcullis intercept, logged-in client"),
 ]
 
