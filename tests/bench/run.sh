@@ -4,7 +4,7 @@
 #  - the comparison (t_compare.sh): direct routing, Squid, tinyproxy and
 #    Portcullis in the three-namespace topology, one table at the end;
 #  - audit paging through the admin API with a million rows (loopback).
-# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (6) rounds; about 8 minutes in all.
+# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (10) rounds; about 11 minutes in all.
 cd "$(dirname "$0")/../.." || exit 1
 sh tests/bench/install-deps.sh || exit 1
 "${BUILD:-build}/bench/sessions_lookup"

@@ -14,7 +14,7 @@
 secs=${BENCH_SECONDS:-4}
 # an even number of rounds: the order of the rows is reversed every other
 # round (A B C, C B A), so a row's place in the round favours none of them
-runs=${BENCH_RUNS:-6}
+runs=${BENCH_RUNS:-10}
 conns=${BENCH_CONNECTIONS:-50}
 GW=10.201.0.1
 SQUID_PORT=3138         # explicit, Basic auth
