@@ -122,17 +122,13 @@ static int url_safe(unsigned char c)
 	return 0;
 }
 
-/* s[0..len) escaped, or "-" when empty; stops (setting over) at the end
- * of the room, never in the middle of an escape */
+/* s[0..len) escaped; stops (setting over) at the end of the room, never
+ * in the middle of an escape */
 static void put_escaped(struct http_text *t, const char *s, size_t len)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char esc[3] = { '%' };
 
-	if (!s || len == 0) {
-		http_text_put(t, "-", 1);
-		return;
-	}
 	for (size_t i = 0; i < len && !t->over; i++) {
 		unsigned char c = (unsigned char)s[i];
 

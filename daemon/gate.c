@@ -14,6 +14,7 @@
 
 #include "cidr.h"
 #include "config.h"
+#include "http.h"
 #include "lockout.h"
 #include "log.h"
 #include "loop.h"
@@ -254,15 +255,6 @@ static const char *scheme_name(const struct auth_credentials *c, int from_form)
 	}
 }
 
-static void copy_bounded(char *dst, size_t dstlen, const char *src, size_t srclen)
-{
-	if (srclen >= dstlen)
-		srclen = dstlen - 1;
-	if (srclen)
-		memcpy(dst, src, srclen);
-	dst[srclen] = '\0';
-}
-
 /*
  * Count, log and queue one failure. Never the password. The log line is for
  * fail2ban: fixed words, the address first, the username escaped so that it
@@ -294,10 +286,10 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 	f->client_port = cidr_addr_port(client);
 	snprintf(f->mode, sizeof(f->mode), "%s", mode_name(mode));
 	snprintf(f->scheme, sizeof(f->scheme), "%s", scheme);
-	copy_bounded(f->username, sizeof(f->username), username, strlen(username));
+	http_text_copy(f->username, sizeof(f->username), username, strlen(username));
 	snprintf(f->reason, sizeof(f->reason), "%s", metrics_reason_name(reason));
-	copy_bounded(f->host, sizeof(f->host), host, strlen(host));
-	copy_bounded(f->user_agent, sizeof(f->user_agent), user_agent, strlen(user_agent));
+	http_text_copy(f->host, sizeof(f->host), host, strlen(host));
+	http_text_copy(f->user_agent, sizeof(f->user_agent), user_agent, strlen(user_agent));
 	g->audit_len++;
 	if (g->audit_len >= AUDIT_BATCH)
 		pthread_cond_signal(&g->q_cond);
@@ -647,9 +639,9 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 	j->mode = q->mode;
 	memcpy(&j->client, q->client,
 	       q->client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6) : sizeof(struct sockaddr_in));
-	copy_bounded(j->method, sizeof(j->method), q->method ? q->method : "", q->method_len);
-	copy_bounded(j->host, sizeof(j->host), q->host ? q->host : "", q->host_len);
-	copy_bounded(j->user_agent, sizeof(j->user_agent), q->user_agent ? q->user_agent : "",
+	http_text_copy(j->method, sizeof(j->method), q->method ? q->method : "", q->method_len);
+	http_text_copy(j->host, sizeof(j->host), q->host ? q->host : "", q->host_len);
+	http_text_copy(j->user_agent, sizeof(j->user_agent), q->user_agent ? q->user_agent : "",
 		     q->user_agent_len);
 	j->creds = *c;
 	j->from_form = from_form;
@@ -714,10 +706,10 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	enum metrics_reason why;
 	int known;
 
-	copy_bounded(host, sizeof(host), q->host ? q->host : "", q->host_len);
-	copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
-	copy_bounded(method, sizeof(method), q->method ? q->method : "", q->method_len);
-	copy_bounded(res->username, sizeof(res->username), c->username, strlen(c->username));
+	http_text_copy(host, sizeof(host), q->host ? q->host : "", q->host_len);
+	http_text_copy(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
+	http_text_copy(method, sizeof(method), q->method ? q->method : "", q->method_len);
+	http_text_copy(res->username, sizeof(res->username), c->username, strlen(c->username));
 
 	if (gate_locked(g, q->mode, q->client, q->client_text, c->username, &res->retry_after, &known)) {
 		metrics_inc(locked_refusals);
@@ -787,9 +779,9 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 	if (p != AUTH_PARSE_OK) {
 		char host[256], ua[257];
 
-		copy_bounded(host, sizeof(host), q->host ? q->host : "", q->host_len);
-		copy_bounded(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
-		copy_bounded(res->username, sizeof(res->username), c->username, strlen(c->username));
+		http_text_copy(host, sizeof(host), q->host ? q->host : "", q->host_len);
+		http_text_copy(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
+		http_text_copy(res->username, sizeof(res->username), c->username, strlen(c->username));
 		res->verdict = GATE_FAIL;
 		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua, 1);
 		rc = 0;

@@ -815,6 +815,15 @@ void http_text_uint(struct http_text *t, uint64_t v, unsigned width)
 	http_text_put(t, d, http_put_uint(d, v, width > 24 ? 24 : width, '0'));
 }
 
+void http_text_copy(char *dst, size_t size, const char *s, size_t n)
+{
+	if (n >= size)
+		n = size - 1;
+	if (n)
+		memcpy(dst, s, n);
+	dst[n] = '\0';
+}
+
 const char *http_status_reason(int status)
 {
 	switch (status) {

@@ -189,5 +189,7 @@ void http_text_put(struct http_text *t, const char *s, size_t n);
 void http_text_str(struct http_text *t, const char *s);
 /* v zero-padded to at least width digits */
 void http_text_uint(struct http_text *t, uint64_t v, unsigned width);
+/* s[0..n) as a C string in dst[0..size) (size > 0), cut to fit */
+void http_text_copy(char *dst, size_t size, const char *s, size_t n);
 
 #endif

@@ -266,17 +266,6 @@ static void buf_trim(struct buf *b)
 		buf_free(b);
 }
 
-/* ------------------------------------------------------------ text */
-
-/* s[0..n) as a string in dst[0..size), cut to fit */
-static void copy_text(char *dst, size_t size, const char *s, size_t n)
-{
-	if (n >= size)
-		n = size - 1;
-	memcpy(dst, s, n);
-	dst[n] = '\0';
-}
-
 /* ------------------------------------------------------------ helpers */
 
 static socklen_t sa_len(const struct sockaddr_storage *ss)
@@ -438,8 +427,8 @@ static void conn_log_exchange(struct conn *c)
 static void conn_respond_typed(struct conn *c, int status, const char *tag, const char *ctype,
 			       const char *extra_headers, const char *body, int keep)
 {
-	struct http_text h = { .cap = 8192 };
 	char head[8192];
+	struct http_text h = { .p = head, .cap = sizeof(head) };
 	size_t blen = body ? strlen(body) : 0;
 
 	if (c->kind == CK_TLS) {
@@ -454,7 +443,6 @@ static void conn_respond_typed(struct conn *c, int status, const char *tag, cons
 	}
 	if (!keep)
 		c->close_after = 1;
-	h.p = head;
 	http_text_str(&h, "HTTP/1.1 ");
 	http_text_uint(&h, (unsigned)status, 3);
 	http_text_str(&h, " ");
@@ -481,7 +469,7 @@ static void conn_respond_typed(struct conn *c, int status, const char *tag, cons
 		c->x->status = status;
 		c->x->tag = tag;
 		c->x->bytes_to_client += h.len + blen;
-		copy_text(c->x->content_type, sizeof(c->x->content_type), ctype, strcspn(ctype, ";"));
+		http_text_copy(c->x->content_type, sizeof(c->x->content_type), ctype, strcspn(ctype, ";"));
 	}
 	c->state = CS_RESPOND;
 }
@@ -1233,7 +1221,7 @@ static void conn_forward(struct conn *c, const struct http_request *r, size_t he
 	    c->up_port == x->port && strcmp(c->up_host, x->host) == 0) {
 		x->reused = 1;
 		/* remembered at connect: a getpeername per request cost a syscall */
-		copy_text(x->peer, sizeof(x->peer), c->up_peer, strlen(c->up_peer));
+		http_text_copy(x->peer, sizeof(x->peer), c->up_peer, strlen(c->up_peer));
 		c->state = CS_EXCHANGE;
 		c->deadline = loop_now(c->w->loop) + c->w->cfg->upstream_timeout;
 		return;
@@ -1291,12 +1279,12 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 {
 	struct exchange *x = c->x;
 	char extra[64];
-	struct http_text xt = { .cap = sizeof(extra) };
+	struct http_text xt = { .p = extra, .cap = sizeof(extra) - 1 };
 	int keep;
 
 	switch (res->verdict) {
 	case GATE_PASS:
-		copy_text(x->user, sizeof(x->user), res->username, strlen(res->username));
+		http_text_copy(x->user, sizeof(x->user), res->username, strlen(res->username));
 		conn_forward(c, r, head_len);
 		return;
 	case GATE_CHALLENGE:
@@ -1310,10 +1298,10 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 		return;
 	case GATE_LOCKED:
 		keep = conn_refused_keep(c, r, head_len);
-		xt.p = extra;
 		http_text_str(&xt, "Retry-After: ");
 		http_text_uint(&xt, res->retry_after, 0);
-		http_text_put(&xt, "\r\n", 3);     /* with its NUL */
+		http_text_put(&xt, "\r\n", 2);
+		extra[xt.len] = '\0';
 		conn_respond(c, 429, "TCP_DENIED", extra,
 			     "Too many failed logins: try again later.\n", keep);
 		return;
@@ -1530,7 +1518,7 @@ static void conn_handle_intercepted(struct conn *c, const struct http_request *r
 	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
 						  sizeof(user))) {
 		pass = 1;
-		copy_text(x->user, sizeof(x->user), user, strlen(user));
+		http_text_copy(x->user, sizeof(x->user), user, strlen(user));
 	}
 	if (!pass) {
 		conn_intercept_challenge(c, r, head_len);
@@ -1591,7 +1579,7 @@ static void conn_peek_hello(struct conn *c)
 	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
 						  sizeof(user))) {
 		pass = 1;
-		copy_text(x->user, sizeof(x->user), user, strlen(user));
+		http_text_copy(x->user, sizeof(x->user), user, strlen(user));
 	}
 	if (!pass) {
 		struct linger lg = { 1, 0 };

@@ -344,6 +344,11 @@ static void test_text_builder(void **state)
 	http_text_put(&t, "x", 1);         /* nothing more once full */
 	assert_int_equal(t.len, 6);
 	assert_memory_equal(small, "HTTP/1", 6);
+
+	http_text_copy(out, 4, "alice", 5);   /* cut to fit, always terminated */
+	assert_string_equal(out, "ali");
+	http_text_copy(out, sizeof(out), "text/html; charset=utf-8", 9);
+	assert_string_equal(out, "text/html");
 }
 
 int main(void)
