@@ -32,6 +32,25 @@ assert_eq() { # expected actual what
 assert_contains() { # haystack needle what
 	if printf '%s' "$1" | grep -qF -- "$2"; then ok; else fail "$3: '$2' not found in: $(printf '%s' "$1" | head -c 600)"; fi
 }
+# One metric line NAME VALUE, matched whole: a check for "x_total 1" must
+# not pass on "x_total 12". NAME may carry its labels: 'x{reason="a"}'.
+assert_metric() { # metrics_text name value what
+	if printf '%s\n' "$1" | awk -v n="$2" -v v="$3" '$1 == n && $2 == v { f = 1 } END { exit !f }'; then ok
+	else fail "$4: expected '$2 $3', got '$(printf '%s\n' "$1" | awk -v n="$2" '$1 == n' | head -n 3)'"; fi
+}
+# Poll a command until it succeeds: every 0.1 s, for at most SECONDS
+# (decimals allowed). Returns the command's last status, so a scenario can
+# assert on it; waits on a condition instead of a fixed sleep.
+wait_until() { # seconds command...
+	local end
+	end=$(( $(date +%s%N) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1e9 }') ))
+	shift
+	while :; do
+		"$@" && return 0
+		if [ "$(date +%s%N)" -ge "$end" ]; then "$@"; return; fi
+		sleep 0.1
+	done
+}
 assert_not_contains() {
 	if printf '%s' "$1" | grep -qiF -- "$2"; then fail "$3: '$2' must not appear in: $(printf '%s' "$1" | head -c 600)"; else ok; fi
 }
@@ -113,6 +132,10 @@ finish() {
 		echo "  daemon log:"; tail -n 30 "$DLOG" | sed 's/^/    /'
 	fi
 	[ -n "$DIR" ] && rm -rf "$DIR"
+	# a scenario that checked nothing proved nothing
+	if [ "$CHECKS" -eq 0 ]; then
+		echo "  FAIL: the scenario made no check"; FAILS=1
+	fi
 	echo "  $CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }

@@ -126,7 +126,7 @@ assert_contains "$page2" '"username":"<script>alert(1)</script>"' "hostile usern
 assert_contains "$(acurl -D - -o /dev/null -b "$jar" "$A/api/audit")" "Content-Type: application/json" "API answers JSON"
 assert_contains "$(acurl -b "$jar" "$A/api/audit?mode=admin")" '"mode":"admin","scheme":"form","username":"root","reason":"wrong_password"' "failed admin login audited"
 # every proxy connection of the test has ended: none is left hanging
-assert_contains "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" "portcullis_connections_open 0" "no connection left open"
+assert_metric "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" portcullis_connections_open 0 "no connection left open"
 
 # CSV export of what is filtered, quoted, formulas defused
 status_of -U '=HYPERLINK("x"),evil:pw' http://$ORIGIN/1k >/dev/null; sleep 0.6
@@ -207,7 +207,7 @@ sqlite3 "$DB" "INSERT INTO sessions (addr, mac, username, created_at, last_seen_
 	VALUES ('10.201.0.9', '02:00:00:00:00:09', 'erin', $now, $now, 600, $((now + 600)));"
 assert_contains "$(acurl -b "$jar" $A/api/sessions)" '"addr":"10.201.0.9","mac":"02:00:00:00:00:09","username":"erin"' "session listed"
 assert_contains "$(acurl -b "$jar" $A/api/stats)" '"sessions_active":1' "stats count the session"
-assert_contains "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" "portcullis_sessions_active 1" "metrics count the session"
+assert_metric "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" portcullis_sessions_active 1 "metrics count the session"
 assert_eq 400 "$(post /api/sessions/kick '{"addr":"not an address"}')" "kick: bad address"
 assert_eq 200 "$(post /api/sessions/kick '{"addr":"10.201.0.9"}')" "kick"
 assert_eq 404 "$(post /api/sessions/kick '{"addr":"10.201.0.9"}')" "kick again"
