@@ -618,8 +618,13 @@ static void job_done(struct pool_job *pj)
 {
 	struct gate_job *j = (struct gate_job *)pj;
 
-	gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds, j->from_form, j->why,
-		      &j->res, j->host, j->user_agent, 1);
+	if (pj->cancelled) {
+		/* the gate stopped before the check ran: nothing was decided */
+		j->res.verdict = GATE_UNAVAILABLE;
+	} else {
+		gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds, j->from_form,
+			      j->why, &j->res, j->host, j->user_agent, 1);
+	}
 	j->cb(j->ud, &j->res);
 	OPENSSL_cleanse(&j->creds, sizeof(j->creds));
 	free(j);
@@ -1441,6 +1446,12 @@ int gate_reconfigure(struct gate *g, const struct config *cfg)
 		gate_flush(g);
 	}
 	return 0;
+}
+
+void gate_stop_checks(struct gate *g)
+{
+	if (g && g->pool)
+		pool_stop(g->pool);
 }
 
 void gate_free(struct gate *g)

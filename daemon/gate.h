@@ -168,6 +168,15 @@ int gate_has_schemes(struct gate *g);
  */
 int gate_reconfigure(struct gate *g, const struct config *cfg);
 
+/*
+ * Stop the slow-check threads and wait for them: a check in progress
+ * finishes, a queued one is answered GATE_UNAVAILABLE, each through its
+ * callback posted to its loop; later checks are answered GATE_UNAVAILABLE
+ * at once. Call it before the loops that checks complete on are freed.
+ * Accepts NULL.
+ */
+void gate_stop_checks(struct gate *g);
+
 /* Flush the audit queue now (at shutdown). */
 void gate_flush(struct gate *g);
 

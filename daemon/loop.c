@@ -142,6 +142,22 @@ void loop_free(struct loop *loop)
 
 	if (!loop)
 		return;
+	/* the loop's thread has ended: calls still posted (a pool job that
+	 * completed late) run here, so what they complete is released, not
+	 * leaked; the frees they defer run after them */
+	while ((c = loop->calls) != NULL) {
+		loop->calls = NULL;
+		loop->calls_tail = &loop->calls;
+		while (c) {
+			struct loop_call *next = c->next;
+			int allocated = c->allocated;
+
+			c->fn(c->ud);
+			if (allocated)
+				free(c);
+			c = next;
+		}
+	}
 	loop_run_deferred(loop);
 	if (loop->wake.added)
 		close(loop->wake.fd);
@@ -149,13 +165,6 @@ void loop_free(struct loop *loop)
 		close(loop->timer.fd);
 	if (loop->epfd >= 0)
 		close(loop->epfd);
-	for (c = loop->calls; c; ) {
-		struct loop_call *next = c->next;
-
-		if (c->allocated)
-			free(c);
-		c = next;
-	}
 	free(loop->deferred);
 	pthread_mutex_destroy(&loop->lock);
 	free(loop);

@@ -32,6 +32,9 @@ struct loop_watch {
 };
 
 struct loop *loop_new(void);
+/* After loop_run has returned (or never ran): calls still posted run here,
+ * on the calling thread, then the deferred frees. Whatever posts to the
+ * loop (a pool) must have stopped first. Accepts NULL. */
 void loop_free(struct loop *loop);
 
 /* Run until loop_stop(); returns 0, or -1 if epoll itself failed. */

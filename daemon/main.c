@@ -277,6 +277,8 @@ int main(int argc, char **argv)
 out:
 	portal_server_free(portal);
 	admin_server_free(admin);
+	/* slow checks complete on the proxy's loops: their threads end first */
+	gate_stop_checks(gate);
 	proxy_free(proxy);
 	if (gate)
 		gate_flush(gate);

@@ -15,6 +15,7 @@ struct pool {
 	struct pool_job *head, **tail;
 	size_t queued, max_queued;
 	int stopping;
+	int joined;
 	unsigned n_threads;
 	pthread_t *threads;
 };
@@ -24,6 +25,14 @@ static void pool_done_cb(void *ud)
 	struct pool_job *job = ud;
 
 	job->done(job);
+}
+
+static void pool_post_done(struct pool_job *job)
+{
+	job->call.fn = pool_done_cb;
+	job->call.ud = job;
+	job->call.allocated = 0;
+	loop_post_call(job->loop, &job->call);
 }
 
 static void *pool_thread(void *arg)
@@ -48,10 +57,7 @@ static void *pool_thread(void *arg)
 		pthread_mutex_unlock(&pool->lock);
 
 		job->work(job);
-		job->call.fn = pool_done_cb;
-		job->call.ud = job;
-		job->call.allocated = 0;
-		loop_post_call(job->loop, &job->call);
+		pool_post_done(job);
 	}
 }
 
@@ -82,16 +88,36 @@ struct pool *pool_new(const char *name, unsigned threads, size_t max_queued)
 	return pool;
 }
 
-void pool_free(struct pool *pool)
+void pool_stop(struct pool *pool)
 {
+	struct pool_job *job;
+
 	if (!pool)
 		return;
 	pthread_mutex_lock(&pool->lock);
 	pool->stopping = 1;
 	pthread_cond_broadcast(&pool->cond);
 	pthread_mutex_unlock(&pool->lock);
+	if (pool->joined)
+		return;
 	for (unsigned i = 0; i < pool->n_threads; i++)
 		pthread_join(pool->threads[i], NULL);
+	pool->joined = 1;
+	/* the threads are gone: nobody else touches the queue */
+	while ((job = pool->head) != NULL) {
+		pool->head = job->next;
+		pool->queued--;
+		job->cancelled = 1;
+		pool_post_done(job);
+	}
+	pool->tail = &pool->head;
+}
+
+void pool_free(struct pool *pool)
+{
+	if (!pool)
+		return;
+	pool_stop(pool);
 	free(pool->threads);
 	pthread_mutex_destroy(&pool->lock);
 	pthread_cond_destroy(&pool->cond);
@@ -102,9 +128,10 @@ int pool_submit(struct pool *pool, struct pool_job *job)
 {
 	int rc = -1;
 
-	job->next = NULL;
 	pthread_mutex_lock(&pool->lock);
 	if (!pool->stopping && pool->queued < pool->max_queued) {
+		job->next = NULL;
+		job->cancelled = 0;
 		*pool->tail = job;
 		pool->tail = &job->next;
 		pool->queued++;

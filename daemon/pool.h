@@ -20,12 +20,22 @@ struct pool_job {
 	void (*work)(struct pool_job *job);   /* pool thread */
 	void (*done)(struct pool_job *job);   /* loop thread, after work */
 	struct loop *loop;
+	int cancelled;                        /* the pool stopped before work ran */
 	struct loop_call call;                /* pool's own */
 };
 
 /* threads >= 1; max_queued jobs waiting at most. name is for messages. */
 struct pool *pool_new(const char *name, unsigned threads, size_t max_queued);
-/* Waits for running jobs; queued jobs are dropped without done(). */
+/*
+ * Stop the threads and wait for them (idempotent). A job whose work is
+ * running finishes it; a job still queued is not worked but completed with
+ * cancelled set. Either way its done() is posted to its loop, so whatever
+ * the job holds is released there (a loop that has stopped runs it when it
+ * is freed). Later submissions are refused. Call it before freeing anything
+ * the jobs complete on. Accepts NULL.
+ */
+void pool_stop(struct pool *pool);
+/* pool_stop, then free; accepts NULL. */
 void pool_free(struct pool *pool);
 
 /* Queue job (borrowed until done() has run). 0, or -1 when the queue is

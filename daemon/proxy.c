@@ -2594,6 +2594,9 @@ void proxy_free(struct proxy *p)
 {
 	if (!p)
 		return;
+	/* lookups complete on the worker loops: the threads end before the
+	 * loops go, and what they posted runs in loop_free */
+	pool_stop(p->dns);
 	for (unsigned i = 0; p->workers && i < p->n_workers; i++) {
 		struct worker *w = &p->workers[i];
 
