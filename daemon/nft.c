@@ -225,13 +225,6 @@ static int rule_tcp_dport(struct nftnl_rule *r, uint16_t port)
 	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &p, sizeof(p)));
 }
 
-static int rule_mark(struct nftnl_rule *r, uint32_t mark)
-{
-	if (add_expr(r, expr_meta(NFT_META_MARK, NFT_REG_1)) < 0)
-		return -1;
-	return add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &mark, sizeof(mark)));
-}
-
 /* "fib daddr type local": traffic for the gateway itself (portal, DNS) */
 static int rule_daddr_local(struct nftnl_rule *r)
 {
@@ -458,10 +451,7 @@ static void build_prerouting(struct batch *bt, const struct nft_spec *sp)
 	struct nftnl_rule *r;
 	int rc;
 
-	/* our own upstream connections and other interfaces: not ours */
-	r = rule_new(bt, ch);
-	rc = r ? rule_mark(r, sp->mark) : -1;
-	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	/* other interfaces: not ours */
 	r = rule_new(bt, ch);
 	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
 	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
@@ -550,9 +540,6 @@ static void build_forward(struct batch *bt, const struct nft_spec *sp)
 	struct nftnl_rule *r;
 	int rc;
 
-	r = rule_new(bt, ch);
-	rc = r ? rule_mark(r, sp->mark) : -1;
-	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
 	/* neither from nor to the LAN: not ours */
 	r = rule_new(bt, ch);
 	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;

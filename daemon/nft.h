@@ -24,7 +24,10 @@
  *   chain to_lan:    established and related flows pass; new connections
  *                    reach whitelisted and logged-in addresses only, the
  *                    rest is rejected the same way
- * Packets carrying the daemon's mark are never touched.
+ * No rule trusts a packet mark: the daemon's own connections never pass
+ * these chains (locally generated packets take output and postrouting; sent
+ * to one of the gateway's own addresses they come back in on lo, not on the
+ * LAN interface), and a mark is what any other rule may set.
  */
 #ifndef PORTCULLIS_NFT_H
 #define PORTCULLIS_NFT_H
@@ -46,7 +49,6 @@ struct nft_spec {
 	const char *interface;       /* the LAN interface */
 	uint16_t http_port;          /* intercept listeners (local ports) */
 	uint16_t https_port;
-	uint32_t mark;               /* the daemon's own upstream sockets */
 	unsigned session_idle;       /* s: idle timeout of session elements */
 	int bypass;                  /* logged-in clients skip the daemon */
 };

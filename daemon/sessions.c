@@ -453,7 +453,6 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	spec.interface = cfg->intercept_interface;
 	spec.http_port = cfg->intercept_http_port;
 	spec.https_port = cfg->intercept_https_port;
-	spec.mark = cfg->intercept_mark;
 	spec.session_idle = cfg->session_idle_timeout;
 	spec.bypass = cfg->intercept_bypass;
 	if (nft_table_replace(s->nft, &spec, err, errlen) < 0)

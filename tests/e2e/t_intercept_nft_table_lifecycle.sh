@@ -44,13 +44,15 @@ print("\n".join(out))
 for want in "table" "set wl4 ipv4_addr interval" "set wl6 ipv6_addr interval" \
 	    "set sess4 ipv4_addr.ether_addr" "set sess6 ipv6_addr.ether_addr" \
 	    "chain prerouting nat prerouting" "chain forward filter forward" \
-	    "rule prerouting redirect" "rule prerouting mark" "rule forward reject" \
+	    "rule prerouting redirect" "rule forward reject" \
 	    "rule forward update" "rule forward established" "rule forward @sess6" \
 	    "set sessaddr4 ipv4_addr" "set sessaddr6 ipv6_addr" "chain to_lan None None" \
 	    "rule forward direction" "rule to_lan established" "rule to_lan @wl6" \
 	    "rule to_lan @sessaddr4" "rule to_lan @sessaddr6" "rule to_lan reject"; do
 	assert_contains "$shape" "$want" "table shape: $want"
 done
+# no rule lets a packet pass on its mark: any other rule could set the same
+assert_not_contains "$shape" " mark" "no rule matches a packet mark"
 assert_contains "$(in_gw nft list set inet portcullis sess4)" "timeout" "session set has timeouts"
 assert_contains "$(in_gw nft list chain inet portcullis forward)" "reject with icmpx admin-prohibited" "forward rejects with admin-prohibited"
 # from the LAN, established flows pass only in the direction the LAN host opened them

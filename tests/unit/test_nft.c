@@ -46,6 +46,7 @@ struct shape {
 	int to_lan_rejects;
 	int lookups_sessaddr;
 	char sessaddr_chain[32];      /* where sessaddr4/6 are looked up */
+	int mark_loads;               /* "meta mark": a mark any rule can set */
 };
 
 static struct shape sh;
@@ -206,7 +207,7 @@ static char buf[NFT_BATCH_MAX];
 static struct nft_spec default_spec(void)
 {
 	struct nft_spec sp = { .interface = "lan0", .http_port = 3129, .https_port = 3130,
-			       .mark = 0x1f, .session_idle = 600 };
+			       .session_idle = 600 };
 
 	return sp;
 }
@@ -258,6 +259,8 @@ static void test_table_shape(void **state)
 	assert_int_equal(sh.lookups_sess, 2);
 	/* prerouting's iifname, forward's iifname+oifname and iifname */
 	assert_int_equal(sh.ifname_cmps, 4);
+	/* no packet passes on a mark: another table's rule could set the same */
+	assert_int_equal(sh.mark_loads, 0);
 }
 
 /* A connection opened from the WAN side towards a LAN host: the host's
