@@ -1,8 +1,10 @@
 # Portcullis — non-recursive build.
 #
 #   make            build/portcullisd and build/portcullis
+#   make deps       install the Debian packages to build and run (a gateway needs no more)
+#   make test-deps  the same and everything the tests use (nginx, chromium, clang, ...)
 #   make run        install what is missing, build, create a local database, run
-#   make test       install what is missing, build, run every test
+#   make test       install what is missing (test-deps), build, run every test
 #   make check      run the tests without the install step
 #   make browser    the admin panel's tests in headless chromium
 #   make system-check  boot the installed unit in a container (systemd-nspawn)
@@ -50,13 +52,13 @@ UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  := $(BUILD)/bench/sessions_lookup
 MIGRATIONS := $(sort $(wildcard db/migrations/*.sql))
 
-.PHONY: FORCE all pkgcheck run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps
+.PHONY: FORCE all pkgcheck run test check unit e2e browser install-check system-check sanitize-check build-asan-unit fuzz stress bench install clean deps test-deps
 all: pkgcheck $(BUILD)/portcullisd $(BUILD)/portcullis
 
 # a clear word instead of a page of undefined references
 pkgcheck:
 ifeq ($(PKG_MISSING),yes)
-	@echo "missing development packages (pkg-config $(PKGS)): run 'make deps' (or 'make run' / 'make test', which run it)" >&2
+	@echo "missing development packages (pkg-config $(PKGS)): run 'make deps' (or 'make run' / 'make test', which install them)" >&2
 	@exit 1
 endif
 
@@ -118,10 +120,15 @@ run: deps
 	sh tests/make-run.sh $(RUN_DIR)
 
 # ---------------------------------------------------------------- testing
+# build and run only: what the deployment guide installs on a gateway
 deps:
-	sh tests/install-deps.sh
+	sh tests/install-deps.sh build
 
-test: deps
+# the test toolchain as well; never on a production gateway
+test-deps:
+	sh tests/install-deps.sh test
+
+test: test-deps
 	$(MAKE) --no-print-directory check
 
 check: all unit install-check e2e browser system-check sanitize-check

@@ -1,12 +1,36 @@
 #!/bin/sh
-# Install, from Debian's packages, whatever the build and the tests need and
-# is missing. A no-op (one dpkg-query) when everything is there.
+# Install, from Debian's packages, what is missing. A no-op (one dpkg-query
+# per package) when everything is there.
+#
+#   sh tests/install-deps.sh        build and run (`make deps`, `make run`):
+#                                   what a production gateway needs, nothing more
+#   sh tests/install-deps.sh test   the same and the test toolchain (`make
+#                                   test-deps`, `make test`)
+#   sh tests/install-deps.sh build --list   print the list, install nothing
+#
+# The test list must never go onto a gateway by accident: it holds nginx
+# (whose default site listens on port 80 of every interface), a browser,
+# compilers and debuggers, none of which a gateway should carry.
 set -eu
-pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
-libmicrohttpd-dev libnftnl-dev libmnl-dev libcmocka-dev libjansson-dev
-libsystemd-dev clang libclang-rt-14-dev curl wget python3 python3-requests fail2ban python3-systemd
-nginx-light wrk iproute2 nftables procps psmisc ca-certificates bc chromium
+# build: compiler, headers, pkg-config; run: the CLI's sqlite3 for backup
+# checks, nftables for intercept mode, python3 for `make run`'s local page
+build_pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
+libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev
+nftables ca-certificates python3"
+test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
+fail2ban python3-systemd nginx-light wrk iproute2 procps psmisc bc chromium
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind"
+case "${1:-build}" in
+build) pkgs=$build_pkgs; want_node=no ;;
+test) pkgs="$build_pkgs $test_pkgs"; want_node=yes ;;
+*) echo "usage: sh tests/install-deps.sh [build|test]" >&2; exit 2 ;;
+esac
+if [ "${2:-}" = --list ]; then
+	# shellcheck disable=SC2086
+	printf '%s\n' $pkgs
+	[ "$want_node" = no ] || printf '%s\n' nodejs npm
+	exit 0
+fi
 missing=""
 for p in $pkgs; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
@@ -15,8 +39,10 @@ for p in $pkgs; do
 done
 # the browser tests' node and npm: Debian's packages unless a node with its
 # own npm is already installed
-command -v node >/dev/null 2>&1 || missing="$missing nodejs"
-command -v npm >/dev/null 2>&1 || missing="$missing npm"
+if [ "$want_node" = yes ]; then
+	command -v node >/dev/null 2>&1 || missing="$missing nodejs"
+	command -v npm >/dev/null 2>&1 || missing="$missing npm"
+fi
 if [ -z "$missing" ]; then
 	exit 0
 fi
