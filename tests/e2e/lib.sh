@@ -139,9 +139,14 @@ finish() {
 	echo "  $CHECKS checks, $FAILS failed"
 	[ "$FAILS" -eq 0 ]
 }
+# skip REASON: this scenario cannot run here; run.sh counts it as skipped,
+# neither passed nor failed
+SKIPPED=""
+skip() { echo "  skipped: $*"; SKIPPED=1; exit 0; }
+
 # a scenario that dies (a syntax error, a failed start) fails, whatever it
 # had checked before
-trap 'rc=$?; finish; r=$?; if [ "$rc" -ne 0 ]; then echo "  scenario exited with status $rc"; exit 1; fi; exit $r' EXIT
+trap 'rc=$?; finish; r=$?; if [ -n "$SKIPPED" ]; then exit 77; fi; if [ "$rc" -ne 0 ]; then echo "  scenario exited with status $rc"; exit 1; fi; exit $r' EXIT
 
 # Wait (bounded, 10 s) until every file named exists: background clients
 # mark that their exchange has begun before a scenario acts on it.

@@ -6,8 +6,11 @@
 set -u
 cd "$(dirname "$0")/../.."
 HERE=tests/e2e
+SCENARIOS=${E2E_SCENARIOS:-$HERE}
+# the stage's name in its messages: "e2e", or "browser" for tests/browser
+LABEL=$(basename "$SCENARIOS")
 if [ "$(id -u)" != 0 ]; then
-	echo "e2e: needs root (network namespaces)"; exit 1
+	echo "$LABEL: needs root (network namespaces)"; exit 1
 fi
 ID=pc$(( $$ % 100000 ))
 export E2E_NS=$ID
@@ -92,21 +95,29 @@ for _ in $(seq 1 50); do
 done
 set +e
 
-passed=0; failed=0; failed_names=""
+passed=0; failed=0; skipped=0; failed_names=""; ran=0
 only=${E2E_ONLY:-}
-for t in "${E2E_SCENARIOS:-$HERE}"/t_*.sh; do
+for t in "$SCENARIOS"/t_*.sh; do
 	name=$(basename "$t" .sh)
 	# E2E_ONLY: one scenario's name, or several separated by spaces
 	if [ -n "$only" ]; then
 		case " $only " in *" $name "*) ;; *) continue ;; esac
 	fi
 	echo "== $name"
-	if timeout "${E2E_TIMEOUT:-180}" bash "$t"; then
-		passed=$((passed + 1))
-	else
-		failed=$((failed + 1)); failed_names="$failed_names $name"
-	fi
+	ran=$((ran + 1))
+	# exit status 77: the scenario skipped itself (lib.sh's skip), which is
+	# neither a pass nor a failure
+	timeout "${E2E_TIMEOUT:-180}" bash "$t"
+	case $? in
+	0) passed=$((passed + 1)) ;;
+	77) skipped=$((skipped + 1)) ;;
+	*) failed=$((failed + 1)); failed_names="$failed_names $name" ;;
+	esac
 done
-[ -n "$failed_names" ] && echo "e2e failed:$failed_names"
-echo "e2e: $passed passed, $failed failed"
+if [ -n "$only" ] && [ "$ran" -eq 0 ]; then
+	echo "$LABEL: no scenario in $SCENARIOS matches E2E_ONLY='$only'"
+	failed=1
+fi
+[ -n "$failed_names" ] && echo "$LABEL failed:$failed_names"
+echo "$LABEL: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
