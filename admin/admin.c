@@ -1287,6 +1287,21 @@ static void tls_alt_names(const struct config *cfg, char *out, size_t len)
 		snprintf(out + n, len - (size_t)n, ",DNS:%s", host);
 }
 
+/* Read a certificate and key pair in PEM; fp gets the certificate's
+ * fingerprint. The caller frees *cert_pem and *key_pem (also on failure). */
+static int tls_read(const char *cert, const char *key, char **cert_pem, char **key_pem, char *fp,
+		    size_t fplen, char *err, size_t errlen)
+{
+	if (tlscert_read_pem(cert, cert_pem, err, errlen) < 0 ||
+	    tlscert_read_pem(key, key_pem, err, errlen) < 0)
+		return -1;
+	if (tlscert_fingerprint(*cert_pem, fp, fplen) < 0) {
+		snprintf(err, errlen, "%s: not a PEM certificate", cert);
+		return -1;
+	}
+	return 0;
+}
+
 /* Read (and on first start generate) the certificate and key. */
 static int tls_setup(struct admin_server *a, const struct config *cfg, char *err, size_t errlen)
 {
@@ -1310,13 +1325,8 @@ static int tls_setup(struct admin_server *a, const struct config *cfg, char *err
 		if (generated < 0)
 			return -1;
 	}
-	if (tlscert_read_pem(cert, &a->tls_cert, err, errlen) < 0 ||
-	    tlscert_read_pem(key, &a->tls_key, err, errlen) < 0)
+	if (tls_read(cert, key, &a->tls_cert, &a->tls_key, fp, sizeof(fp), err, errlen) < 0)
 		return -1;
-	if (tlscert_fingerprint(a->tls_cert, fp, sizeof(fp)) < 0) {
-		snprintf(err, errlen, "%s: not a PEM certificate", cert);
-		return -1;
-	}
 	if (generated)
 		log_notice("admin: generated a self-signed certificate %s (key %s)", cert, key);
 	log_notice("admin: TLS certificate %s, SHA-256 fingerprint %s", cert, fp);
@@ -1331,6 +1341,28 @@ static void tls_free(struct admin_server *a)
 	}
 	free(a->tls_cert);
 	a->tls_key = a->tls_cert = NULL;
+}
+
+int admin_check(const struct config *cfg, char *err, size_t errlen)
+{
+	char *cert_pem = NULL, *key_pem = NULL, fp[128];
+	int rc;
+
+	/* a pair that is generated on first start is not there to read yet */
+	if (!cfg->admin_enabled || !cfg->admin_tls || !cfg->admin_tls_cert[0])
+		return 0;
+	if (MHD_is_feature_supported(MHD_FEATURE_TLS) != MHD_YES) {
+		snprintf(err, errlen, "admin.tls: this libmicrohttpd has no TLS support");
+		return -1;
+	}
+	rc = tls_read(cfg->admin_tls_cert, cfg->admin_tls_key, &cert_pem, &key_pem, fp, sizeof(fp),
+		      err, errlen);
+	if (key_pem) {
+		OPENSSL_cleanse(key_pem, strlen(key_pem));
+		free(key_pem);
+	}
+	free(cert_pem);
+	return rc;
 }
 
 struct admin_server *admin_server_new(const struct config *cfg, struct gate *gate, char *err,

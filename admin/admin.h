@@ -40,4 +40,9 @@ struct admin_server *admin_server_new(const struct config *cfg, struct gate *gat
 				      size_t errlen);
 void admin_server_free(struct admin_server *a);
 
+/* What admin_server_new would refuse short of opening the listener (a
+ * configured TLS pair that cannot be read), checked without starting
+ * anything: 0, or -1 with a message (for portcullisd -t). */
+int admin_check(const struct config *cfg, char *err, size_t errlen);
+
 #endif

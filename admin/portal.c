@@ -551,9 +551,16 @@ static void portal_completed_cb(void *cls, struct MHD_Connection *conn, void **r
 
 /* ------------------------------------------------------------ life */
 
-static int load_pages(struct portal_server *p, char *err, size_t errlen)
+/* Everything the portal reads from disk and the configuration: its URL, its
+ * pages, its TLS pair. portal_check and portal_server_new both come here, so
+ * that `portcullisd -t` refuses exactly what a start would. */
+static int load_files(struct portal_server *p, char *err, size_t errlen)
 {
+	const struct config *cfg = p->cfg;
 	char path[CONFIG_PATH_MAX + 32];
+
+	if (proxy_portal_url(cfg, p->url, sizeof(p->url), err, errlen) < 0)
+		return -1;
 
 	snprintf(path, sizeof(path), "%s/portal/login.html", p->cfg->web_root);
 	p->login_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
@@ -562,10 +569,35 @@ static int load_pages(struct portal_server *p, char *err, size_t errlen)
 	snprintf(path, sizeof(path), "%s/portal/portal.css", p->cfg->web_root);
 	p->css = read_file(path, PORTAL_PAGE_MAX);
 	if (!p->login_tpl || !p->status_tpl || !p->css) {
-		snprintf(err, errlen, "portal: cannot read its pages in %s/portal/", p->cfg->web_root);
+		snprintf(err, errlen, "portal: cannot read its pages in %s/portal/ ([admin] web_root)",
+			 p->cfg->web_root);
 		return -1;
 	}
+	if (cfg->portal_tls_cert[0] || cfg->portal_tls_key[0]) {
+		p->tls_cert = read_file(cfg->portal_tls_cert, 1 << 20);
+		p->tls_key = read_file(cfg->portal_tls_key, 1 << 20);
+		if (!p->tls_cert || !p->tls_key) {
+			snprintf(err, errlen, "portal: cannot read tls_cert %s or tls_key %s",
+				 cfg->portal_tls_cert, cfg->portal_tls_key);
+			return -1;
+		}
+	}
 	return 0;
+}
+
+int portal_check(const struct config *cfg, char *err, size_t errlen)
+{
+	struct portal_server *p = calloc(1, sizeof(*p));
+	int rc;
+
+	if (!p) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	p->cfg = cfg;
+	rc = load_files(p, err, errlen);
+	portal_server_free(p);
+	return rc;
 }
 
 static void build_pac(struct portal_server *p)
@@ -604,20 +636,11 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 		snprintf(err, errlen, "portal: no randomness for its CSRF secret");
 		goto fail;
 	}
-	if (proxy_portal_url(cfg, p->url, sizeof(p->url), err, errlen) < 0 ||
-	    load_pages(p, err, errlen) < 0)
+	if (load_files(p, err, errlen) < 0)
 		goto fail;
 	build_pac(p);
-	if (cfg->portal_tls_cert[0] || cfg->portal_tls_key[0]) {
-		p->tls_cert = read_file(cfg->portal_tls_cert, 1 << 20);
-		p->tls_key = read_file(cfg->portal_tls_key, 1 << 20);
-		if (!p->tls_cert || !p->tls_key) {
-			snprintf(err, errlen, "portal: cannot read tls_cert %s or tls_key %s",
-				 cfg->portal_tls_cert, cfg->portal_tls_key);
-			goto fail;
-		}
+	if (p->tls_cert)
 		flags |= MHD_USE_TLS;
-	}
 	if (cfg->portal_listen.sa.ss_family == AF_INET6)
 		flags |= MHD_USE_DUAL_STACK;
 	/* two threads: a login's scrypt must not stall every other client */

@@ -32,4 +32,9 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 					size_t errlen);
 void portal_server_free(struct portal_server *p);
 
+/* What portal_server_new would refuse short of opening the listener (the
+ * portal's URL, its pages under web_root, its TLS pair), checked without
+ * starting anything: 0, or -1 with a message (for portcullisd -t). */
+int portal_check(const struct config *cfg, char *err, size_t errlen);
+
 #endif

@@ -2,7 +2,8 @@
  * portcullisd — the authenticating gateway daemon.
  *
  *   portcullisd -c FILE       run in the foreground (systemd Type=notify)
- *   portcullisd -t -c FILE    check the configuration and exit
+ *   portcullisd -t -c FILE    check the configuration (and the files a start
+ *                             reads) and exit
  *
  * Signals are taken by the main thread alone (blocked everywhere else):
  * SIGHUP reloads the configuration (see reload() for what changes without
@@ -38,9 +39,28 @@ static void usage(FILE *out)
 {
 	fprintf(out,
 		"usage: portcullisd [-t] [-c FILE]\n"
-		"  -c FILE   configuration file (default " DEFAULT_CONFIG ")\n"
-		"  -t        check the configuration, print \"configuration OK\" and exit\n"
-		"  -h        this help\n");
+		"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
+		"  -t, --test         check the configuration and what a start reads (the\n"
+		"                     portal's pages, TLS files), print \"configuration OK\", exit\n"
+		"  -h, --help         this help\n");
+}
+
+/*
+ * What a start refuses before it opens a socket or the database, checked by
+ * the same functions the start runs: -t calls this, so that `-t && restart`
+ * and the unit's ExecStartPre mean the start will not fail on the files.
+ */
+static int check_start(const struct config *cfg, char *err, size_t errlen)
+{
+	char url[512];
+
+	if (cfg->intercept_interface[0] && proxy_portal_url(cfg, url, sizeof(url), err, errlen) < 0)
+		return -1;
+	if (cfg->portal_enabled && portal_check(cfg, err, errlen) < 0)
+		return -1;
+	if (admin_check(cfg, err, errlen) < 0)
+		return -1;
+	return 0;
 }
 
 static int apply_log_level(const struct config *cfg)
@@ -154,7 +174,14 @@ int main(int argc, char **argv)
 	int stuck = 0;
 	unsigned long max_fds = 0;
 
-	while ((opt = getopt(argc, argv, "c:th")) != -1) {
+	static const struct option long_opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "test", no_argument, NULL, 't' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+
+	while ((opt = getopt_long(argc, argv, "c:th", long_opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 't': check_only = 1; break;
@@ -177,11 +204,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (check_only) {
-		char url[512];
-
-		/* what the start would refuse across sections, -t says too */
-		if (cfg.intercept_interface[0] &&
-		    proxy_portal_url(&cfg, url, sizeof(url), err, sizeof(err)) < 0) {
+		if (check_start(&cfg, err, sizeof(err)) < 0) {
 			fprintf(stderr, "portcullisd: %s: %s\n", path, err);
 			return 1;
 		}

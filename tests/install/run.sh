@@ -36,6 +36,29 @@ printf '[intercept]\ninterface = lan0\n' > "$dest/intercept-no-portal.conf"
 check "-t refuses intercept mode without the login portal, and says why" \
 	sh -c "! '$dest/usr/sbin/portcullisd' -t -c '$dest/intercept-no-portal.conf' 2>&1 | grep -q 'configuration OK' &&
 	       '$dest/usr/sbin/portcullisd' -t -c '$dest/intercept-no-portal.conf' 2>&1 | grep -q 'set \[portal\] listen'"
+# -t checks what a start reads: the portal's pages (a start refuses without
+# them), its TLS pair, a configured admin certificate
+mkdir -p "$dest/empty-web"
+printf '[intercept]\ninterface = lan0\n[portal]\nlisten = 192.168.10.1:8000\n[admin]\nweb_root = %s\n' \
+	"$dest/empty-web" > "$dest/portal-no-pages.conf"
+check "-t refuses a portal whose pages are missing, and names where it looked" \
+	sh -c "! '$dest/usr/sbin/portcullisd' -t -c '$dest/portal-no-pages.conf' >/dev/null 2>&1 &&
+	       '$dest/usr/sbin/portcullisd' -t -c '$dest/portal-no-pages.conf' 2>&1 | grep -q 'cannot read its pages in $dest/empty-web/portal/'"
+printf '[intercept]\ninterface = lan0\n[portal]\nlisten = 192.168.10.1:8000\n[admin]\nweb_root = %s\n' \
+	"$dest/usr/share/portcullis/web" > "$dest/portal-pages.conf"
+check "-t accepts the same with the installed pages" \
+	sh -c "'$dest/usr/sbin/portcullisd' -t -c '$dest/portal-pages.conf' | grep -q 'configuration OK'"
+printf '[portal]\ntls_cert = %s/none.crt\ntls_key = %s/none.key\n' "$dest" "$dest" >> "$dest/portal-pages.conf"
+check "-t refuses a portal TLS pair that cannot be read" \
+	sh -c "'$dest/usr/sbin/portcullisd' -t -c '$dest/portal-pages.conf' 2>&1 | grep -q 'cannot read tls_cert'"
+printf '[admin]\ntls = yes\ntls_cert = %s/none.crt\ntls_key = %s/none.key\n' "$dest" "$dest" > "$dest/admin-tls.conf"
+check "-t refuses an admin certificate that cannot be read" \
+	sh -c "! '$dest/usr/sbin/portcullisd' -t -c '$dest/admin-tls.conf' >/dev/null 2>&1"
+check "portcullisd --help and -h print the usage and succeed" \
+	sh -c "'$dest/usr/sbin/portcullisd' --help | grep -q '^usage: portcullisd' &&
+	       '$dest/usr/sbin/portcullisd' -h | grep -q -- '--test'"
+check "portcullis --help prints the usage and succeeds" \
+	sh -c "'$dest/usr/bin/portcullis' --help | grep -q '^usage: portcullis'"
 check "the example configuration is not world-readable" \
 	test "$(stat -c %a "$dest/etc/portcullis/portcullis.conf")" = 640
 for f in etc/portcullis/portcullis.conf etc/fail2ban/filter.d/portcullis.conf etc/logrotate.d/portcullis; do
