@@ -27,6 +27,7 @@
 #include "store.h"
 #include "tlscert.h"
 #include "upload.h"
+#include "web_headers.h"
 
 #define ADMIN_MAX_CONNECTIONS 64
 #define ADMIN_PER_IP          16
@@ -79,20 +80,6 @@ static int random_hex(char out[TOKEN_HEX + 1])
 
 /* ------------------------------------------------------------ responses */
 
-/* Every response carries the same security headers (SPEC §4): no inline
- * script or style, no framing, no sniffing a JSON answer into a page, no
- * Referer leaking the panel's URLs. */
-static void add_security_headers(struct MHD_Response *r)
-{
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'self'; script-src 'self'; style-src 'self'; "
-				"img-src 'self' data:; object-src 'none'; base-uri 'none'; "
-				"form-action 'self'; frame-ancestors 'none'");
-}
-
 /* One extra header (a cookie, a Retry-After) may be added; NULL for none. */
 static enum MHD_Result reply_with(struct MHD_Connection *conn, unsigned status, const char *type,
 				  const char *body, size_t len, const char *header,
@@ -106,7 +93,7 @@ static enum MHD_Result reply_with(struct MHD_Connection *conn, unsigned status, 
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	add_security_headers(r);
+	web_headers_add(r, WEB_HEADERS_PANEL);
 	if (header && value)
 		MHD_add_response_header(r, header, value);
 	rc = MHD_queue_response(conn, status, r);
@@ -1008,7 +995,7 @@ static enum MHD_Result api_audit_csv(struct admin_server *a, struct MHD_Connecti
 	MHD_add_response_header(r, "Content-Type", "text/csv; charset=utf-8");
 	MHD_add_response_header(r, "Content-Disposition", "attachment; filename=\"portcullis-audit.csv\"");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	add_security_headers(r);
+	web_headers_add(r, WEB_HEADERS_PANEL);
 	rc = MHD_queue_response(conn, 200, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -1171,7 +1158,7 @@ static enum MHD_Result serve_static(struct admin_server *a, struct MHD_Connectio
 	MHD_add_response_header(r, "Content-Type", type);
 	/* revalidated on every load, so an upgrade never mixes old and new */
 	MHD_add_response_header(r, "Cache-Control", "no-cache");
-	add_security_headers(r);
+	web_headers_add(r, WEB_HEADERS_PANEL);
 	rc = MHD_queue_response(conn, MHD_HTTP_OK, r);
 	MHD_destroy_response(r);
 	return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include "admin_input.h"
 #include "cidr.h"
 #include "config.h"
 #include "form.h"
@@ -19,7 +20,9 @@
 #include "loop.h"
 #include "pac.h"
 #include "proxy.h"
+#include "returnto.h"
 #include "upload.h"
+#include "web_headers.h"
 
 #define PORTAL_MAX_CONNECTIONS 512
 #define PORTAL_PER_IP          16
@@ -38,6 +41,10 @@ struct portal_server {
 	struct MHD_Daemon *mhd;
 	uint8_t secret[32];            /* signs CSRF tokens; new at every start */
 	char url[300];                 /* the portal as clients reach it */
+	char hostnames[256];           /* its host name when [portal] url names one: the
+					* only name (besides address literals and
+					* localhost) the portal answers for */
+	char *favicon;                 /* web_root/favicon.svg, NULL when absent */
 	char *login_tpl, *status_tpl, *css;
 	char pac[PAC_MAX];
 	long pac_len;
@@ -146,13 +153,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	/* no script at all on the portal */
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'none'; style-src 'self'; img-src 'self'; "
-				"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+	web_headers_add(r, WEB_HEADERS_PORTAL);
 	if (extra_name)
 		MHD_add_response_header(r, extra_name, extra_value);
 	rc = MHD_queue_response(conn, status, r);
@@ -231,6 +232,7 @@ struct login_form {
 	size_t password_len;
 	char csrf[CSRF_TEXT_MAX];
 	char url[FIELD_URL_MAX + 1];
+	char sig[RETURNTO_SIG_MAX];
 	int have_user, have_pass, have_csrf;
 };
 
@@ -248,6 +250,7 @@ static int form_parse(const char *body, size_t len, struct login_form *f, const 
 		{ "password", f->password, sizeof(f->password), &f->have_pass, &f->password_len },
 		{ "csrf", f->csrf, sizeof(f->csrf), &f->have_csrf, NULL },
 		{ "url", f->url, sizeof(f->url), NULL, NULL },
+		{ "sig", f->sig, sizeof(f->sig), NULL, NULL },
 	};
 
 	memset(f, 0, sizeof(*f));
@@ -273,29 +276,59 @@ static int form_parse(const char *body, size_t len, struct login_form *f, const 
 	return 0;
 }
 
-/* Where to send a client after login: its original http(s) URL, printable
- * ASCII only; otherwise the status page. */
-static const char *safe_next(const char *url)
+/* The page to send a client to after its login: the URL its intercepted
+ * request named, and only with the signature the intercept made for this
+ * client (anything else a link or a form carries would make the portal an
+ * open redirect); an http(s) URL of printable ASCII. 1 when url may be
+ * used. */
+static int return_url_ok(struct portal_server *p, const struct sockaddr *client, const char *url,
+			 const char *sig)
 {
-	if (strncmp(url, "http://", 7) && strncmp(url, "https://", 8))
-		return "/status";
+	uint8_t mac[6];
+
+	if (!url || !sig || (strncmp(url, "http://", 7) && strncmp(url, "https://", 8)))
+		return 0;
 	for (const char *c = url; *c; c++)
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '"' || *c == '<' ||
 		    *c == '>' || *c == '\\')
-			return "/status";
-	return url;
+			return 0;
+	client_mac(p, client, mac);
+	return returnto_verify(client, mac, url, sig, (long)(loop_wall_ms() / 1000));
+}
+
+/* RFC 3986 §2.1: everything but the unreserved characters as %XX. */
+static void url_encode(char *out, size_t outlen, const char *in)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 < outlen; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
 }
 
 /* ------------------------------------------------------------ pages */
 
+/* url and sig: the page to return to after the login and its signature,
+ * carried in the form only when they are good for this client. */
 static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection *conn,
 				  unsigned status, const char *message, const char *url,
-				  const char *retry_after)
+				  const char *sig, const char *retry_after)
 {
 	const struct sockaddr *client = client_of(conn);
 	char token[CSRF_TEXT_MAX], cookie[CSRF_TEXT_MAX + 96];
 	char *page = malloc(PORTAL_PAGE_MAX);
-	const char *vars[] = { "csrf", token, "url", url ? url : "", "message", message ? message : "" };
+	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message", message ? message : "" };
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 	int n;
@@ -304,8 +337,12 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 		free(page);
 		return MHD_NO;
 	}
+	if (return_url_ok(p, client, url, sig)) {
+		vars[3] = url;
+		vars[5] = sig;
+	}
 	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
-	n = render(page, PORTAL_PAGE_MAX, p->login_tpl, vars, 3);
+	n = render(page, PORTAL_PAGE_MAX, p->login_tpl, vars, 4);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The login page is too large.\n");
@@ -319,12 +356,7 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 	}
 	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	MHD_add_response_header(r, "X-Content-Type-Options", "nosniff");
-	MHD_add_response_header(r, "Referrer-Policy", "no-referrer");
-	MHD_add_response_header(r, "X-Frame-Options", "DENY");
-	MHD_add_response_header(r, "Content-Security-Policy",
-				"default-src 'none'; style-src 'self'; img-src 'self'; "
-				"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");
+	web_headers_add(r, WEB_HEADERS_PORTAL);
 	MHD_add_response_header(r, "Set-Cookie", cookie);
 	if (retry_after)
 		MHD_add_response_header(r, "Retry-After", retry_after);
@@ -333,15 +365,18 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 	return rc;
 }
 
+/* next and sig: the page the client asked for before it was sent to the
+ * portal, and its signature; a signed-in client is sent on to it (a meta
+ * refresh, with the link for a browser that does not follow one). */
 static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connection *conn,
-				   unsigned status, const char *next)
+				   unsigned status, const char *next, const char *sig)
 {
 	const struct sockaddr *client = client_of(conn);
-	char user[AUTH_USER_MAX + 1] = "", message[512];
+	char user[AUTH_USER_MAX + 1] = "", message[512], refresh[FIELD_URL_MAX + 16] = "";
 	char *page = malloc(PORTAL_PAGE_MAX);
 	uint8_t mac[6];
 	long left = -1;
-	const char *vars[8];
+	const char *vars[10];
 	enum MHD_Result rc;
 	int n;
 
@@ -349,6 +384,8 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 		free(page);
 		return MHD_NO;
 	}
+	if (!return_url_ok(p, client, next, sig))
+		next = NULL;
 	client_mac(p, client, mac);
 	if (gate_session_user(p->gate, client, mac, user, sizeof(user)))
 		left = gate_session_remaining(p->gate, client, mac);
@@ -364,8 +401,13 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	vars[4] = "href";
 	vars[5] = left >= 0 ? (next ? next : "/status") : "/";
 	vars[6] = "href_text";
-	vars[7] = left >= 0 ? (next && strcmp(next, "/status") ? next : "Refresh") : "Sign in";
-	n = render(page, PORTAL_PAGE_MAX, p->status_tpl, vars, 4);
+	vars[7] = left >= 0 ? (next ? next : "Refresh") : "Sign in";
+	/* HTML's declarative refresh: an empty content attribute is ignored */
+	if (left >= 0 && next)
+		snprintf(refresh, sizeof(refresh), "0; url=%s", next);
+	vars[8] = "refresh";
+	vars[9] = refresh;
+	n = render(page, PORTAL_PAGE_MAX, p->status_tpl, vars, 5);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The status page is too large.\n");
@@ -439,11 +481,11 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	if (!f->have_csrf || !cookie || strcmp(cookie, f->csrf) != 0 || !csrf_ok(p, client, f->csrf)) {
 		log_info("portal: login form with a missing or forged CSRF token refused");
 		rc = page_login(p, conn, 403, "The form expired or did not come from this page; please sign in again.",
-				f->url, NULL);
+				f->url, f->sig, NULL);
 		goto out;
 	}
 	if (!f->have_user || !f->have_pass || !f->username[0]) {
-		rc = page_login(p, conn, 400, "Enter your username and password.", f->url, NULL);
+		rc = page_login(p, conn, 400, "Enter your username and password.", f->url, f->sig, NULL);
 		goto out;
 	}
 	v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
@@ -452,25 +494,48 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	case GATE_PASS:
 		if (gate_session_start(p->gate, client, f->username, &login) < 0) {
 			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
-					f->url, NULL);
+					f->url, f->sig, NULL);
 			break;
 		}
-		/* RFC 9110 §15.4.4: 303 turns the POST into a GET of the next page */
-		rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
-			   safe_next(f->url));
+		/* RFC 9110 §15.4.4: 303 turns the POST into a GET of the next
+		 * page. That page is the portal's own: a form's CSP form-action
+		 * 'self' covers the redirects that follow its submission, and
+		 * Chromium aborts one to another origin (the person would stay on
+		 * the form). The status page sends the client on to the page it
+		 * had asked for. */
+		if (return_url_ok(p, client, f->url, f->sig)) {
+			char *location = malloc(3 * (FIELD_URL_MAX + RETURNTO_SIG_MAX) + 32), *o;
+
+			if (!location) {
+				rc = MHD_NO;
+				break;
+			}
+			o = location + sprintf(location, "/status?url=");
+			url_encode(o, 3 * FIELD_URL_MAX + 1, f->url);
+			o += strlen(o);
+			o += sprintf(o, "&sig=");
+			url_encode(o, 3 * RETURNTO_SIG_MAX + 1, f->sig);
+			rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
+				   location);
+			free(location);
+		} else {
+			rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
+				   "/status");
+		}
 		break;
 	case GATE_LOCKED:
 		snprintf(msg, sizeof(msg), "%u", retry_after);
-		rc = page_login(p, conn, 429, "Too many failed sign-ins: try again later.", f->url, msg);
+		rc = page_login(p, conn, 429, "Too many failed sign-ins: try again later.", f->url, f->sig,
+				msg);
 		break;
 	case GATE_UNAVAILABLE:
 		/* only the gateway's database is missing; it keeps serving the
-		 * users it knows from memory (SPEC §6) */
+		 * users it knows from memory */
 		rc = page_login(p, conn, 503, "Sign-in cannot be checked right now: the gateway's user "
-				"database cannot be read. Try again in a few minutes.", f->url, NULL);
+				"database cannot be read. Try again in a few minutes.", f->url, f->sig, NULL);
 		break;
 	default:
-		rc = page_login(p, conn, 401, "Wrong username or password.", f->url, NULL);
+		rc = page_login(p, conn, 401, "Wrong username or password.", f->url, f->sig, NULL);
 		break;
 	}
 out:
@@ -480,6 +545,30 @@ out:
 }
 
 /* ------------------------------------------------------------ dispatch */
+
+static enum MHD_Result count_host_cb(void *cls, enum MHD_ValueKind kind, const char *key,
+				     const char *value)
+{
+	unsigned *n = cls;
+
+	(void)kind;
+	(void)value;
+	if (!strcasecmp(key, MHD_HTTP_HEADER_HOST))
+		(*n)++;
+	return MHD_YES;
+}
+
+/* Whether the request names this portal; two Host lines name nothing. */
+static enum admin_input_host request_host(struct portal_server *p, struct MHD_Connection *conn)
+{
+	unsigned n = 0;
+
+	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host_cb, &n);
+	if (n != 1)
+		return ADMIN_INPUT_HOST_INVALID;
+	return admin_input_host(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
+				p->hostnames);
+}
 
 static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn, const char *url,
 					 const char *method, const char *version,
@@ -492,6 +581,24 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 
 	(void)version;
 	if (!req) {
+		/* Proxy auto-config answers for any name: WPAD fetches it as
+		 * wpad.<domain>, and it holds nothing about the client. Every
+		 * other page answers only for the portal's own names, as the
+		 * admin panel does, so that a page on another site whose name
+		 * is made to resolve here (DNS rebinding) cannot read a
+		 * client's session or drive its login. */
+		if (strcmp(url, "/proxy.pac") && strcmp(url, "/wpad.dat")) {
+			switch (request_host(p, conn)) {
+			case ADMIN_INPUT_HOST_OURS:
+				break;
+			case ADMIN_INPUT_HOST_OTHER:
+				/* RFC 9110 §15.5.20 */
+				return reply_text(conn, 421, "This portal does not answer for that host name.\n");
+			case ADMIN_INPUT_HOST_INVALID:
+				/* RFC 9112 §3.2: none, more than one, or not host[:port] */
+				return reply_text(conn, 400, "Bad request: expected one Host header naming this portal.\n");
+			}
+		}
 		/* unsupported methods and paths are refused before any body */
 		if (!get && strcmp(method, "POST"))
 			return reply_text(conn, 405, "Method not allowed.\n");
@@ -513,15 +620,21 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 		return do_login(p, conn, req);
 	if (!get)
 		return reply_text(conn, 405, "Method not allowed.\n");
-	if (!strcmp(url, "/") || !strcmp(url, "/login")) {
+	if (!strcmp(url, "/") || !strcmp(url, "/login") || !strcmp(url, "/status")) {
 		const char *next = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "url");
+		const char *sig = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sig");
 
 		if (next && strlen(next) > FIELD_URL_MAX)
 			next = NULL;
-		return page_login(p, conn, 200, "", next, NULL);
+		if (!strcmp(url, "/status"))
+			return page_status(p, conn, 200, next, sig);
+		return page_login(p, conn, 200, "", next, sig, NULL);
 	}
-	if (!strcmp(url, "/status"))
-		return page_status(p, conn, 200, NULL);
+	if (!strcmp(url, "/favicon.ico") || !strcmp(url, "/favicon.svg")) {
+		if (!p->favicon)
+			return reply_text(conn, 404, "Not found.\n");
+		return reply(conn, 200, "image/svg+xml", p->favicon, strlen(p->favicon), NULL, NULL);
+	}
 	if (!strcmp(url, "/portal.css"))
 		return reply(conn, 200, "text/css; charset=utf-8", p->css, strlen(p->css), NULL, NULL);
 	if (!strcmp(url, "/api/captive"))
@@ -573,6 +686,11 @@ static int load_files(struct portal_server *p, char *err, size_t errlen)
 			 p->cfg->web_root);
 		return -1;
 	}
+	/* the panel's icon: browsers ask every site for /favicon.ico */
+	snprintf(path, sizeof(path), "%s/favicon.svg", p->cfg->web_root);
+	p->favicon = read_file(path, PORTAL_PAGE_MAX);
+	if (!p->favicon)
+		log_warn("portal: no %s: /favicon.ico answers 404", path);
 	if (cfg->portal_tls_cert[0] || cfg->portal_tls_key[0]) {
 		p->tls_cert = read_file(cfg->portal_tls_cert, 1 << 20);
 		p->tls_key = read_file(cfg->portal_tls_key, 1 << 20);
@@ -598,6 +716,28 @@ int portal_check(const struct config *cfg, char *err, size_t errlen)
 	rc = load_files(p, err, errlen);
 	portal_server_free(p);
 	return rc;
+}
+
+/* The host name of the portal's URL ("http://portal.lan:8082/" gives
+ * "portal.lan"), lower-case, when it is a DNS name; "" for an address
+ * literal, which the Host rules accept anyway. */
+static void portal_hostname(const char *url, char *out, size_t outlen)
+{
+	const char *h = strstr(url, "://");
+	size_t n;
+
+	out[0] = '\0';
+	if (!h || h[3] == '[')
+		return;
+	h += 3;
+	n = strcspn(h, ":/?#");
+	if (n == 0 || n >= outlen)
+		return;
+	for (size_t i = 0; i < n; i++)
+		out[i] = (char)((h[i] >= 'A' && h[i] <= 'Z') ? h[i] - 'A' + 'a' : h[i]);
+	out[n] = '\0';
+	if (out[n - 1] == '.')
+		out[n - 1] = '\0';
 }
 
 static void build_pac(struct portal_server *p)
@@ -638,6 +778,7 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 	}
 	if (load_files(p, err, errlen) < 0)
 		goto fail;
+	portal_hostname(p->url, p->hostnames, sizeof(p->hostnames));
 	build_pac(p);
 	if (p->tls_cert)
 		flags |= MHD_USE_TLS;
@@ -684,6 +825,7 @@ void portal_server_free(struct portal_server *p)
 	free(p->login_tpl);
 	free(p->status_tpl);
 	free(p->css);
+	free(p->favicon);
 	free(p->tls_cert);
 	if (p->tls_key) {
 		OPENSSL_cleanse(p->tls_key, strlen(p->tls_key));

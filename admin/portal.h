@@ -2,20 +2,32 @@
  * portal — the login portal for intercepted clients (libmicrohttpd), on its
  * own listener, separate from the admin panel: it never serves admin routes.
  *
- *   GET  /                 the login page (web_root/portal/login.html)
- *   POST /login            username, password, csrf, url (form-encoded);
- *                          success starts the client's session and sends it
- *                          on to url; failures are audited with mode portal
- *                          and count towards the lockout (429 Retry-After)
- *   GET  /status           signed in or not, and for how long
+ *   GET  /[?url=&sig=]     the login page (web_root/portal/login.html); url
+ *                          and sig, the page the intercept sent the client
+ *                          away from and its signature (returnto.h), go into
+ *                          the form only when the signature is good
+ *   POST /login            username, password, csrf, url, sig (form-encoded);
+ *                          success starts the client's session and answers
+ *                          303 to /status (carrying url and sig when they are
+ *                          good: never to another origin, which the form's
+ *                          CSP would abort); failures are audited with mode
+ *                          portal and count towards the lockout (429
+ *                          Retry-After)
+ *   GET  /status[?url=&sig=]  signed in or not, and for how long; a signed-in
+ *                          client with a good url and sig is sent on to it
  *   GET  /api/captive      RFC 8908 Captive Portal API (application/captive+json)
  *   GET  /proxy.pac, /wpad.dat   proxy auto-config for the explicit proxy
- *   GET  /portal.css
+ *   GET  /portal.css, /favicon.ico (web_root/favicon.svg)
+ *
+ * Every page but the proxy auto-config (which WPAD asks for under any name)
+ * answers only for the portal's own names, with the admin panel's rules:
+ * address literals, localhost, and the host of [portal] url; 421 for
+ * another name, 400 without exactly one Host.
  *
  * The CSRF token is bound to the client's address and time, signed with a
  * per-start secret, and must come back both in a SameSite=Strict cookie and
- * in the form. Pages carry a CSP without any script. Served over HTTPS when
- * [portal] tls_cert and tls_key are set.
+ * in the form. Pages carry a CSP without any script (web_headers.h). Served
+ * over HTTPS when [portal] tls_cert and tls_key are set.
  */
 #ifndef PORTCULLIS_PORTAL_H
 #define PORTCULLIS_PORTAL_H

@@ -29,6 +29,7 @@
 #include "nft.h"
 #include "pool.h"
 #include "relay.h"
+#include "returnto.h"
 #include "snapshot.h"
 
 #define BUF_SIZE        (32 * 1024)
@@ -1440,13 +1441,18 @@ static void conn_intercept_challenge(struct conn *c, const struct http_request *
 	struct proxy *p = c->w->p;
 	struct exchange *x = c->x;
 	char enc[3 * sizeof(x->url) + 1], location[sizeof(enc) + sizeof(p->portal_url) + 16];
-	char headers[sizeof(location) + 64], body[sizeof(location) + 512];
+	char headers[sizeof(location) + 64], body[sizeof(location) + 512], sig[RETURNTO_SIG_MAX];
 	int keep = conn_refused_keep(c, r, head_len);
 	int redirect = r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD;
 
 	metrics_inc(challenges);
 	url_encode(enc, sizeof(enc), x->url);
-	snprintf(location, sizeof(location), "%s?url=%s", p->portal_url, enc);
+	/* the portal sends the client back to this URL after its login only
+	 * with this signature, made for this client (no open redirect) */
+	if (returnto_sign((const struct sockaddr *)&c->peer, c->mac, x->url,
+			  (long)(loop_wall_ms() / 1000), sig, sizeof(sig)) < 0)
+		sig[0] = '\0';
+	snprintf(location, sizeof(location), "%s?url=%s&sig=%s", p->portal_url, enc, sig);
 	/* location holds only unreserved characters and %XX beyond the
 	 * configured portal URL: safe in a header and in HTML */
 	snprintf(body, sizeof(body),
