@@ -743,7 +743,10 @@ static void portal_hostname(const char *url, char *out, size_t outlen)
 static void build_pac(struct portal_server *p)
 {
 	const struct config *cfg = p->cfg;
-	char proxy[160];
+	struct cidr direct[2 * CONFIG_MAX_RANGES];
+	struct ifaddrs *ifa;
+	char proxy[160], range[64];
+	size_t n = 0;
 
 	if (cfg->pac_proxy[0]) {
 		snprintf(proxy, sizeof(proxy), "%s", cfg->pac_proxy);
@@ -755,7 +758,34 @@ static void build_pac(struct portal_server *p)
 		snprintf(proxy, sizeof(proxy), sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
 			 cidr_addr_port(sa));
 	}
-	p->pac_len = pac_build(p->pac, sizeof(p->pac), proxy, cfg->deny_ranges, cfg->n_deny_ranges);
+	/* DIRECT: [portal] pac_direct, or else the LAN's own prefixes (those
+	 * of the addresses the proxy and the portal listen on and of the
+	 * intercept interface); and [proxy] deny_ranges, which the proxy
+	 * refuses, so direct is the only way there */
+	if (cfg->n_pac_direct) {
+		memcpy(direct, cfg->pac_direct, cfg->n_pac_direct * sizeof(direct[0]));
+		n = cfg->n_pac_direct;
+	} else if (getifaddrs(&ifa) == 0) {
+		const struct sockaddr *listen[CONFIG_MAX_LISTEN + 1];
+		size_t n_listen = 0;
+
+		for (size_t i = 0; i < cfg->n_proxy_listen; i++)
+			listen[n_listen++] = (const struct sockaddr *)&cfg->proxy_listen[i].sa;
+		listen[n_listen++] = (const struct sockaddr *)&cfg->portal_listen.sa;
+		n = pac_lan_prefixes(ifa, listen, n_listen, cfg->intercept_interface, direct,
+				     CONFIG_MAX_RANGES);
+		freeifaddrs(ifa);
+	} else {
+		log_warn("portal: cannot list the interfaces' addresses (%s): /proxy.pac sends "
+			 "only loopback, link-local and [proxy] deny_ranges direct", strerror(errno));
+	}
+	for (size_t i = 0; i < cfg->n_deny_ranges && n < sizeof(direct) / sizeof(direct[0]); i++)
+		direct[n++] = cfg->deny_ranges[i];
+	for (size_t i = 0; i < n; i++)
+		if (direct[i].family == AF_INET)
+			log_info("portal: /proxy.pac sends %s direct",
+				 cidr_format(&direct[i], range, sizeof(range)));
+	p->pac_len = pac_build(p->pac, sizeof(p->pac), proxy, direct, n);
 	if (p->pac_len < 0)
 		log_warn("portal: no /proxy.pac: '%s' is not a plain host:port", proxy);
 }

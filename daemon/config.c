@@ -85,6 +85,7 @@ static const struct config_key keys[] = {
 	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "" },
 	{ "portal", "tls_key", T_STRING, OFF(portal_tls_key), SZ(portal_tls_key), 0, 0, "" },
 	{ "portal", "pac_proxy", T_STRING, OFF(pac_proxy), SZ(pac_proxy), 0, 0, "" },
+	{ "portal", "pac_direct", T_CIDRS, OFF(pac_direct), OFF(n_pac_direct), 0, 0, "" },
 	{ "log", "level", T_LEVEL, OFF(log_level), SZ(log_level), 0, 0, "info" },
 };
 

@@ -91,6 +91,8 @@ struct config {
 	char portal_tls_cert[CONFIG_PATH_MAX];
 	char portal_tls_key[CONFIG_PATH_MAX];
 	char pac_proxy[128];           /* host:port in /proxy.pac; "": first proxy listen */
+	struct cidr pac_direct[CONFIG_MAX_RANGES];   /* DIRECT in /proxy.pac; none: the LAN's */
+	size_t n_pac_direct;
 
 	/* [log] */
 	char log_level[16];

@@ -170,5 +170,12 @@ int snapshot_keep_restart_keys(struct config *fresh, const struct config *runnin
 	KEEP_STRING(portal_tls_cert, "portal.tls_cert");
 	KEEP_STRING(portal_tls_key, "portal.tls_key");
 	KEEP_STRING(pac_proxy, "portal.pac_proxy");
+	/* the PAC file is written once, when the portal starts */
+	if (fresh->n_pac_direct != running->n_pac_direct ||
+	    memcmp(fresh->pac_direct, running->pac_direct,
+		   running->n_pac_direct * sizeof(running->pac_direct[0])) != 0)
+		note(&ch, "portal.pac_direct");
+	memcpy(fresh->pac_direct, running->pac_direct, sizeof(fresh->pac_direct));
+	fresh->n_pac_direct = running->n_pac_direct;
 	return ch.n;
 }
