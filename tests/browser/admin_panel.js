@@ -53,6 +53,19 @@ async function shot(page, name) {
   await page.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
+// The login form is on screen and nothing of a logged-in panel is.
+async function loggedOutView(page, when) {
+  check(await page.locator('#login-password').isVisible(), `${when}: the login form is visible`);
+  for (const [what, locator] of [
+    ['the navigation', page.getByRole('navigation', { name: 'Pages' })],
+    ['"Signed in as"', page.getByText('Signed in as')],
+    ['the "Log out" button', page.getByRole('button', { name: 'Log out' })],
+    ['the Users link', page.getByRole('link', { name: 'Users' })],
+  ]) {
+    check(!(await locator.isVisible()), `${when}: ${what} is not shown`);
+  }
+}
+
 async function rowTexts(page, tbody) {
   return page.$$eval(`${tbody} tr`, (trs) => trs.map((tr) => tr.innerText));
 }
@@ -83,6 +96,9 @@ async function main() {
   check(headers['x-content-type-options'] === 'nosniff', 'page served with nosniff');
   await page.waitForSelector('#page-login:not([hidden])');
   await shot(page, '01-login');
+  // what a logged-out visitor sees, not what the DOM says: the header with
+  // the navigation, "Signed in as" and "Log out" belongs to a session
+  await loggedOutView(page, 'login page');
   await page.keyboard.type(ADMIN_NAME);
   await page.keyboard.press('Tab');
   await page.keyboard.type('not-the-password');
@@ -262,6 +278,7 @@ async function main() {
   await page.click('#logout');
   await page.waitForSelector('#page-login:not([hidden])');
   check((await page.textContent('#login-error')).includes('logged out'), 'logged out');
+  await loggedOutView(page, 'after logout');
   const status = await page.evaluate(async () => (await fetch('/api/users')).status);
   check(status === 401, 'API answers 401 after logout', status);
   await shot(page, '10-logged-out');
