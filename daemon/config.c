@@ -53,7 +53,7 @@ static const struct config_key keys[] = {
 	{ "proxy", "connect_timeout", T_DURATION, OFF(connect_timeout), 0, 1, 600, "10s" },
 	{ "proxy", "upstream_timeout", T_DURATION, OFF(upstream_timeout), 0, 1, 86400, "60s" },
 	{ "proxy", "tunnel_idle_timeout", T_DURATION, OFF(tunnel_idle_timeout), 0, 1, 604800, "600s" },
-	{ "proxy", "connect_ports", T_PORTS, OFF(connect_ports), OFF(n_connect_ports), 0, 0, "443" },
+	{ "proxy", "connect_ports", T_PORTS, OFF(connect_ports), OFF(n_connect_ports), 0, 0, "443, 80" },
 	{ "proxy", "deny_ranges", T_CIDRS, OFF(deny_ranges), OFF(n_deny_ranges), 0, 0, "" },
 	{ "proxy", "via", T_BOOL, OFF(via), 0, 0, 1, "yes" },
 	{ "proxy", "access_log", T_STRING, OFF(access_log), SZ(access_log), 0, 0, "" },

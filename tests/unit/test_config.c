@@ -26,8 +26,10 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.n_proxy_listen, 1);
 	assert_string_equal(cfg.proxy_listen[0].text, "127.0.0.1:3128");
 	assert_int_equal(cfg.header_timeout, 10);
-	assert_int_equal(cfg.n_connect_ports, 1);
+	/* 80 too: Node's undici tunnels http:// URLs as CONNECT host:80 */
+	assert_int_equal(cfg.n_connect_ports, 2);
 	assert_int_equal(cfg.connect_ports[0], 443);
+	assert_int_equal(cfg.connect_ports[1], 80);
 	assert_int_equal(cfg.schemes, CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5 | CONFIG_SCHEME_BASIC);
 	assert_string_equal(cfg.realm, "Portcullis");
 	assert_string_equal(cfg.db_path, "/var/lib/portcullis/portcullis.db");
