@@ -21,6 +21,7 @@
 #include "admin_input.h"
 #include "cidr.h"
 #include "config.h"
+#include "csv.h"
 #include "gate.h"
 #include "log.h"
 #include "metrics.h"
@@ -865,12 +866,12 @@ struct csv_stream {
 	int header_done, done;
 };
 
-/* RFC 4180 quoting; a cell that a spreadsheet would run as a formula
- * (= + - @ at the start: a username is whatever a client typed) is
- * prefixed with an apostrophe. */
-static void csv_cell(struct csv_stream *c, const char *v, int last)
+/* One cell appended to the stream (csv.h: quoted, and a value a
+ * spreadsheet would run as a formula made text: a username is whatever a
+ * client typed). */
+static void csv_append(struct csv_stream *c, const char *v, int last)
 {
-	size_t need = 2 * strlen(v) + 8;
+	size_t need = CSV_CELL_MAX(strlen(v));
 
 	if (c->len + need > c->cap) {
 		size_t cap = (c->len + need) * 2;
@@ -881,21 +882,7 @@ static void csv_cell(struct csv_stream *c, const char *v, int last)
 		c->buf = b;
 		c->cap = cap;
 	}
-	c->buf[c->len++] = '"';
-	if (strchr("=+-@\t\r", v[0]) && v[0])
-		c->buf[c->len++] = '\'';
-	for (const char *p = v; *p; p++) {
-		if (*p == '"')
-			c->buf[c->len++] = '"';
-		c->buf[c->len++] = *p;
-	}
-	c->buf[c->len++] = '"';
-	if (last) {
-		c->buf[c->len++] = '\r';
-		c->buf[c->len++] = '\n';
-	} else {
-		c->buf[c->len++] = ',';
-	}
+	c->len += csv_cell(c->buf + c->len, v, last);
 }
 
 static int csv_row_cb(const struct store_failure *f, void *ud)
@@ -909,15 +896,15 @@ static int csv_row_cb(const struct store_failure *f, void *ud)
 	strftime(t, sizeof(t), "%Y-%m-%dT%H:%M:%S", &tm);
 	snprintf(t + strlen(t), sizeof(t) - strlen(t), ".%03dZ", (int)(f->time_ms % 1000));
 	snprintf(port, sizeof(port), "%d", f->client_port);
-	csv_cell(c, t, 0);
-	csv_cell(c, f->client_addr, 0);
-	csv_cell(c, port, 0);
-	csv_cell(c, f->mode, 0);
-	csv_cell(c, f->scheme, 0);
-	csv_cell(c, f->username, 0);
-	csv_cell(c, f->reason, 0);
-	csv_cell(c, f->host, 0);
-	csv_cell(c, f->user_agent, 1);
+	csv_append(c, t, 0);
+	csv_append(c, f->client_addr, 0);
+	csv_append(c, port, 0);
+	csv_append(c, f->mode, 0);
+	csv_append(c, f->scheme, 0);
+	csv_append(c, f->username, 0);
+	csv_append(c, f->reason, 0);
+	csv_append(c, f->host, 0);
+	csv_append(c, f->user_agent, 1);
 	c->q.f.before_time_ms = f->time_ms;
 	c->q.f.before_id = f->id;
 	c->rows_in_page++;
