@@ -117,7 +117,7 @@ RUN_DIR ?= var
 # starts, before deps has installed the libraries on a new machine
 run: deps
 	$(MAKE) --no-print-directory all
-	sh tests/make-run.sh $(RUN_DIR)
+	BUILD=$(BUILD) sh tests/make-run.sh $(RUN_DIR)
 
 # ---------------------------------------------------------------- testing
 # build and run only: what the deployment guide installs on a gateway
