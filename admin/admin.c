@@ -25,6 +25,7 @@
 #include "gate.h"
 #include "log.h"
 #include "metrics.h"
+#include "rowjson.h"
 #include "store.h"
 #include "tlscert.h"
 #include "upload.h"
@@ -375,23 +376,37 @@ static enum MHD_Result api_login(struct admin_server *a, struct MHD_Connection *
 	return rc;
 }
 
+/* Rows become JSON in rowjson, as for the CLI: a row whose text is not
+ * UTF-8 (a username a client sent) is listed with those bytes escaped,
+ * never dropped. */
+struct user_rows {
+	json_t *arr;
+	const char *realm;        /* the daemon's, for "digest" */
+	int64_t now;
+};
+
 static int users_cb(const struct store_user *u, void *ud)
 {
-	json_array_append_new(ud, json_pack("{s:s, s:b, s:I, s:s, s:I, s:I, s:I}", "name", u->name,
-		"enabled", u->enabled, "expires_at", (json_int_t)u->expires_at, "comment", u->comment,
-		"created_at", (json_int_t)u->created_at, "updated_at", (json_int_t)u->updated_at,
-		"last_login_at", (json_int_t)u->last_login_at));
+	struct user_rows *r = ud;
+
+	json_array_append_new(r->arr, rowjson_user(u, r->realm, r->now));
 	return 0;
 }
 
 static int audit_cb(const struct store_failure *f, void *ud)
 {
-	json_array_append_new(ud, json_pack("{s:I, s:I, s:s, s:i, s:s, s:s, s:s, s:s, s:s, s:s}",
-		"id", (json_int_t)f->id, "time_ms", (json_int_t)f->time_ms,
-		"client_addr", f->client_addr, "client_port", f->client_port, "mode", f->mode,
-		"scheme", f->scheme, "username", f->username, "reason", f->reason,
-		"host", f->host, "user_agent", f->user_agent));
+	json_array_append_new(ud, rowjson_failure(f));
 	return 0;
+}
+
+/* A name the panel got from rowjson and sends back (a filter, a paging
+ * cursor): the stored bytes it stands for, into dst. -1 when it cannot be
+ * one (too long, a NUL byte). */
+static int arg_name(const char *v, char *dst, size_t len)
+{
+	size_t n = rowjson_unescape(v, dst, len);
+
+	return n == (size_t)-1 || n >= len ? -1 : 0;
 }
 
 /* A query parameter that must be an integer in [min, max]; *out keeps its
@@ -477,7 +492,8 @@ static const char *audit_query_parse(struct MHD_Connection *conn, struct audit_q
 		return "limit";
 	q->f.limit = (size_t)limit;
 	*what = "at most 256 bytes";
-	if (arg_copy(conn, "user", q->user, sizeof(q->user), &q->f.username) < 0)
+	if (arg_copy(conn, "user", q->user, sizeof(q->user), &q->f.username) < 0 ||
+	    (q->f.username && arg_name(q->f.username, q->user, sizeof(q->user)) < 0))
 		return "user";
 	*what = "an IPv4 or IPv6 address";
 	if (arg_copy(conn, "addr", q->addr, sizeof(q->addr), &q->f.client_addr) < 0)
@@ -587,7 +603,7 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 		return bad_field(conn, err.field, err.rule);
 	name = in.name;
 	comment = in.comment;
-	if (in.password && account_hash_password(st, name, in.password, in.password_len, &sec) < 0)
+	if (in.password && account_hash_password(st, NULL, name, in.password, in.password_len, &sec) < 0)
 		return reply_error(conn, 500, "hashing failed");
 	if (!strcmp(op, "create")) {
 		struct store_user u;
@@ -597,6 +613,7 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 		memcpy(u.phc, sec.phc, sizeof(u.phc));
 		memcpy(u.ha1_md5, sec.ha1_md5, sizeof(u.ha1_md5) - 1);
 		memcpy(u.ha1_sha256, sec.ha1_sha256, sizeof(u.ha1_sha256));
+		memcpy(u.ha1_realm, sec.ha1_realm, sizeof(u.ha1_realm));
 		u.enabled = in.enabled != 0;
 		u.expires_at = in.expires_at;
 		snprintf(u.comment, sizeof(u.comment), "%s", comment ? comment : "");
@@ -605,7 +622,8 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 			return reply_error(conn, 409, "a user of that name exists");
 	} else if (!strcmp(op, "update")) {
 		if (in.password)
-			rc = store_user_set_password(st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256);
+			rc = store_user_set_password(st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256,
+						     sec.ha1_realm);
 		if (rc == 0 && in.enabled >= 0)
 			rc = store_user_set_enabled(st, name, in.enabled);
 		if (rc == 0 && in.has_expires)
@@ -634,25 +652,19 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 
 static int whitelist_cb(const struct store_whitelist *w, void *ud)
 {
-	json_array_append_new(ud, json_pack("{s:s, s:s, s:I}", "cidr", w->cidr, "comment", w->comment,
-					    "created_at", (json_int_t)w->created_at));
+	json_array_append_new(ud, rowjson_whitelist(w));
 	return 0;
 }
 
 static int sessions_cb(const struct store_session *x, void *ud)
 {
-	json_array_append_new(ud, json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:i}", "addr", x->addr,
-		"mac", x->mac, "username", x->username, "created_at", (json_int_t)x->created_at,
-		"last_seen_at", (json_int_t)x->last_seen_at, "expires_at", (json_int_t)x->expires_at,
-		"idle_timeout", (int)x->idle_timeout));
+	json_array_append_new(ud, rowjson_session(x));
 	return 0;
 }
 
 static int actions_cb(const struct store_admin_action *x, void *ud)
 {
-	json_array_append_new(ud, json_pack("{s:I, s:I, s:s, s:s, s:s, s:s, s:s}", "id", (json_int_t)x->id,
-		"time_ms", (json_int_t)x->time_ms, "admin", x->admin, "action", x->action,
-		"target", x->target, "detail", x->detail, "client_addr", x->client_addr));
+	json_array_append_new(ud, rowjson_action(x));
 	return 0;
 }
 
@@ -660,6 +672,8 @@ static int actions_cb(const struct store_admin_action *x, void *ud)
 static enum MHD_Result api_users(struct MHD_Connection *conn, struct store *st)
 {
 	const char *search = arg_str(conn, "search"), *after = arg_str(conn, "after");
+	char after_name[STORE_NAME_MAX + 1], realm[STORE_REALM_MAX + 1];
+	struct user_rows rows = { .realm = realm, .now = (int64_t)time(NULL) };
 	int64_t limit = 100;
 	json_t *arr, *last;
 
@@ -667,10 +681,14 @@ static enum MHD_Result api_users(struct MHD_Connection *conn, struct store *st)
 		return bad_param(conn, "limit", "1..1000");
 	if (search && strlen(search) > STORE_NAME_MAX)
 		return bad_param(conn, "search", "at most 256 bytes");
-	if (after && strlen(after) > STORE_NAME_MAX)
+	/* the cursor is the last name of a page as rowjson showed it */
+	if (after && arg_name(after, after_name, sizeof(after_name)) < 0)
 		return bad_param(conn, "after", "a user name");
-	arr = json_array();
-	if (store_user_list_page(st, search, after, (size_t)limit, users_cb, arr) < 0) {
+	if (account_daemon_realm(st, realm, sizeof(realm)) < 0)
+		rows.realm = NULL;
+	arr = rows.arr = json_array();
+	if (store_user_list_page(st, search, after ? after_name : NULL, (size_t)limit, users_cb,
+				 &rows) < 0) {
 		json_decref(arr);
 		return reply_error(conn, 503, "cannot list users");
 	}
@@ -707,7 +725,7 @@ static enum MHD_Result api_actions(struct MHD_Connection *conn, struct store *st
 
 static int top_cb(const char *value, uint64_t count, void *ud)
 {
-	json_array_append_new(ud, json_pack("{s:s, s:I}", "value", value, "count", (json_int_t)count));
+	json_array_append_new(ud, rowjson_top(value, count));
 	return 0;
 }
 

@@ -28,22 +28,29 @@
 #include "account.h"
 #include "auth.h"
 #include "cidr.h"
+#include "config.h"
 #include "log.h"
 #include "metrics.h"
 #include "passwd.h"
 #include "process.h"
+#include "rowjson.h"
 #include "store.h"
 
 #define DEFAULT_DB "/var/lib/portcullis/portcullis.db"
+#define DEFAULT_CONF "/etc/portcullis/portcullis.conf"
 #define AUDIT_LIMIT_MAX 1000000
 
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 struct cli {
 	const char *db_path;
+	const char *conf_path;
+	int conf_named;               /* -c or $PORTCULLIS_CONF: it must be there */
 	struct store *st;
 	int json;
 	char actor[300];
+	char realm[STORE_REALM_MAX + 1];   /* the daemon's Digest realm, once known */
+	const char *realm_from;       /* where it came from, for the person */
 };
 
 /* The terminal shows UTF-8 (the locale says so): printable characters of
@@ -220,69 +227,6 @@ static void table_fini(struct table *t)
 
 /* ------------------------------------------------------------ JSON */
 
-/* Length of the valid UTF-8 sequence at s (RFC 3629: no overlongs, no
- * surrogates, nothing above U+10FFFF), 0 if there is none. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned cp;
-	size_t len;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		len = 2, cp = s[0] & 0x1f;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		len = 3, cp = s[0] & 0x0f;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		len = 4, cp = s[0] & 0x07;
-	else
-		return 0;
-	if (n < len)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return len;
-}
-
-/* A JSON string of s. JSON text is UTF-8 and a username in the audit is
- * whatever bytes a client sent: each byte that is not part of valid UTF-8
- * becomes U+FFFD, so the row is still listed rather than lost. */
-static json_t *json_text(const char *s)
-{
-	size_t n = strlen(s), o = 0;
-	json_t *j = json_string(s);
-	char *fixed;
-
-	if (j)
-		return j;
-	fixed = malloc(n * 3 + 1);
-	if (!fixed)
-		return NULL;
-	for (size_t i = 0; i < n;) {
-		size_t k = utf8_seq((const unsigned char *)s + i, n - i);
-
-		if (k) {
-			memcpy(fixed + o, s + i, k);
-			o += k;
-			i += k;
-		} else {
-			memcpy(fixed + o, "\xef\xbf\xbd", 3);
-			o += 3;
-			i++;
-		}
-	}
-	fixed[o] = '\0';
-	j = json_string(fixed);
-	free(fixed);
-	return j;
-}
-
 /*
  * JSON arrays are written one element at a time, each element dumped by
  * jansson, so that an audit listing of a million rows needs no more
@@ -448,6 +392,51 @@ static int db_failed(const struct cli *c, int rc, const char *what)
 	else
 		errorf("cannot %s: database error in %s", what, c->db_path);
 	return EXIT_FAILED;
+}
+
+/*
+ * The Digest realm the daemon uses, which Digest secrets must be made for:
+ * [auth] realm of the daemon's configuration file (-c FILE, else
+ * $PORTCULLIS_CONF, else DEFAULT_CONF). Without a file at the default
+ * place (a database used apart from an installed daemon), the realm the
+ * daemon recorded in the database at its last start (the built-in default
+ * before the first). Needs the database open. 0, or -1 with the reason
+ * printed.
+ */
+static int cli_realm(struct cli *c)
+{
+	struct config *cfg;
+	char err[700];
+
+	if (c->realm[0])
+		return 0;
+	if (c->conf_named || access(c->conf_path, F_OK) == 0) {
+		cfg = malloc(sizeof(*cfg));
+		if (!cfg || config_load(cfg, c->conf_path, err, sizeof(err)) < 0) {
+			errorf("%s; the Digest realm is read from the daemon's configuration "
+			       "(-c FILE names it)", cfg ? err : "out of memory");
+			free(cfg);
+			return -1;
+		}
+		snprintf(c->realm, sizeof(c->realm), "%s", cfg->realm);
+		c->realm_from = c->conf_path;
+		free(cfg);
+		return 0;
+	}
+	if (account_daemon_realm(c->st, c->realm, sizeof(c->realm)) == 0) {
+		c->realm_from = "the database (recorded by the daemon)";
+		return 0;
+	}
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg) {
+		errorf("out of memory");
+		return -1;
+	}
+	config_defaults(cfg);
+	snprintf(c->realm, sizeof(c->realm), "%s", cfg->realm);
+	c->realm_from = "the built-in default";
+	free(cfg);
+	return 0;
 }
 
 /* The admin action that goes with a change, in the change's transaction,
@@ -683,20 +672,13 @@ static void done_name(const char *what, const char *name, const char *how)
 
 /* ------------------------------------------------------------ users */
 
-static json_t *user_json(const struct store_user *u)
+/* Whether u can log in by Digest with the daemon's realm: its secrets
+ * must have been made for that realm. */
+static const char *user_digest(const struct cli *c, const struct store_user *u)
 {
-	json_t *o = json_object();
-
-	json_object_set_new(o, "name", json_text(u->name));
-	json_object_set_new(o, "enabled", json_boolean(u->enabled));
-	json_object_set_new(o, "expired", json_boolean(u->expires_at && u->expires_at <= time(NULL)));
-	json_object_set_new(o, "expires_at", json_integer(u->expires_at));
-	json_object_set_new(o, "comment", json_text(u->comment));
-	json_object_set_new(o, "created_at", json_integer(u->created_at));
-	json_object_set_new(o, "updated_at", json_integer(u->updated_at));
-	json_object_set_new(o, "last_login_at", json_integer(u->last_login_at));
-	json_object_set_new(o, "digest", json_boolean(u->ha1_sha256[0] != '\0'));
-	return o;
+	if (account_digest_usable(u, c->realm))
+		return "yes";
+	return u->ha1_sha256[0] ? "other realm" : "no";
 }
 
 static const char *user_state(const struct store_user *u)
@@ -722,13 +704,13 @@ static int user_row_cb(const struct store_user *u, void *ud)
 
 	l->n++;
 	if (l->c->json) {
-		json_list_add(&l->j, user_json(u));
+		json_list_add(&l->j, rowjson_user(u, l->c->realm, time(NULL)));
 		return 0;
 	}
 	return table_row(&l->t, (const char *const[]){ u->name, user_state(u),
 		fmt_time(u->expires_at, 0, exp, sizeof(exp)),
 		fmt_time(u->last_login_at, 0, last, sizeof(last)),
-		u->ha1_sha256[0] ? "yes" : "no", u->comment });
+		user_digest(l->c, u), u->comment });
 }
 
 static void listing_begin(struct listing *l, struct cli *c, size_t ncols, const char *const *head)
@@ -765,7 +747,7 @@ static int cmd_user_list(struct cli *c, int argc, char **argv)
 
 	if (parse_args(argc, argv, spec, 0, 1, &a) < 0)
 		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
+	if (cli_open(c, 0) < 0 || cli_realm(c) < 0)
 		return EXIT_FAILED;
 	listing_begin(&l, c, 6, head);
 	rc = store_user_list(c->st, a.npos ? a.pos[0] : NULL, user_row_cb, &l);
@@ -782,7 +764,7 @@ static int cmd_user_show(struct cli *c, int argc, char **argv)
 
 	if (parse_args(argc, argv, spec, 1, 1, &a) < 0)
 		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
+	if (cli_open(c, 0) < 0 || cli_realm(c) < 0)
 		return EXIT_FAILED;
 	rc = store_user_get(c->st, a.pos[0], &u);
 	if (rc == 1) {
@@ -792,11 +774,20 @@ static int cmd_user_show(struct cli *c, int argc, char **argv)
 	if (rc < 0)
 		return db_failed(c, rc, "read the user");
 	if (c->json) {
-		json_print(user_json(&u));
+		json_print(rowjson_user(&u, c->realm, time(NULL)));
 		return EXIT_DONE;
 	}
 	{
 		struct table t;
+		char digest[STORE_REALM_MAX * 2 + 128];
+
+		if (account_digest_usable(&u, c->realm))
+			snprintf(digest, sizeof(digest), "yes (secrets for realm \"%s\")", u.ha1_realm);
+		else if (u.ha1_sha256[0])
+			snprintf(digest, sizeof(digest), "no: the secrets are for realm \"%s\", the "
+				 "daemon's is \"%s\"; set the password anew", u.ha1_realm, c->realm);
+		else
+			snprintf(digest, sizeof(digest), "no (no Digest secrets stored)");
 		static const char *const head[] = { "", "" };
 
 		table_init(&t, 2, head);
@@ -808,8 +799,7 @@ static int cmd_user_show(struct cli *c, int argc, char **argv)
 			fmt_time(u.last_login_at, 1, buf, sizeof(buf)) });
 		table_row(&t, (const char *const[]){ "created:", fmt_time(u.created_at, 1, buf, sizeof(buf)) });
 		table_row(&t, (const char *const[]){ "updated:", fmt_time(u.updated_at, 1, buf, sizeof(buf)) });
-		table_row(&t, (const char *const[]){ "digest:",
-			u.ha1_sha256[0] ? "yes (SHA-256 and MD5 hashes stored)" : "no" });
+		table_row(&t, (const char *const[]){ "digest:", digest });
 		table_row(&t, (const char *const[]){ "comment:", u.comment });
 		table_fini(&t);
 	}
@@ -824,9 +814,9 @@ static int user_secret(struct cli *c, const char *name, struct account_secret *s
 	size_t n;
 	int rc = -1;
 
-	if (read_password(name, pw, sizeof(pw), &n) < 0)
+	if (cli_realm(c) < 0 || read_password(name, pw, sizeof(pw), &n) < 0)
 		goto out;
-	if (account_hash_password(c->st, name, pw, n, sec) < 0) {
+	if (account_hash_password(c->st, c->realm, name, pw, n, sec) < 0) {
 		errorf("cannot hash the password");
 		goto out;
 	}
@@ -893,6 +883,7 @@ static int cmd_user_add(struct cli *c, int argc, char **argv)
 	memcpy(u.phc, sec.phc, sizeof(u.phc));
 	snprintf(u.ha1_md5, sizeof(u.ha1_md5), "%.32s", sec.ha1_md5);
 	memcpy(u.ha1_sha256, sec.ha1_sha256, sizeof(u.ha1_sha256));
+	memcpy(u.ha1_realm, sec.ha1_realm, sizeof(u.ha1_realm));
 	explicit_bzero(&sec, sizeof(sec));
 	rc = store_begin(c->st);
 	if (rc == 0)
@@ -965,7 +956,8 @@ static int cmd_user_change(struct cli *c, const char *sub, int argc, char **argv
 	rc = store_begin(c->st);
 	if (rc == 0) {
 		if (!strcmp(sub, "passwd"))
-			rc = store_user_set_password(c->st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256);
+			rc = store_user_set_password(c->st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256,
+						     sec.ha1_realm);
 		else if (!strcmp(sub, "enable") || !strcmp(sub, "disable"))
 			rc = store_user_set_enabled(c->st, name, !strcmp(sub, "enable"));
 		else if (!strcmp(sub, "expiry"))
@@ -1014,13 +1006,7 @@ static int admin_row_cb(const struct store_admin *a, void *ud)
 
 	l->n++;
 	if (l->c->json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "name", json_text(a->name));
-		json_object_set_new(o, "created_at", json_integer(a->created_at));
-		json_object_set_new(o, "updated_at", json_integer(a->updated_at));
-		json_object_set_new(o, "last_login_at", json_integer(a->last_login_at));
-		json_list_add(&l->j, o);
+		json_list_add(&l->j, rowjson_admin(a));
 		return 0;
 	}
 	return table_row(&l->t, (const char *const[]){ a->name,
@@ -1121,12 +1107,7 @@ static int wl_row_cb(const struct store_whitelist *w, void *ud)
 
 	l->n++;
 	if (l->c->json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "cidr", json_text(w->cidr));
-		json_object_set_new(o, "comment", json_text(w->comment));
-		json_object_set_new(o, "created_at", json_integer(w->created_at));
-		json_list_add(&l->j, o);
+		json_list_add(&l->j, rowjson_whitelist(w));
 		return 0;
 	}
 	return table_row(&l->t, (const char *const[]){ w->cidr,
@@ -1209,23 +1190,6 @@ static int cmd_whitelist_change(struct cli *c, const char *sub, int argc, char *
 
 /* ------------------------------------------------------------ audit */
 
-static json_t *failure_json(const struct store_failure *f)
-{
-	json_t *o = json_object();
-
-	json_object_set_new(o, "id", json_integer(f->id));
-	json_object_set_new(o, "time_ms", json_integer(f->time_ms));
-	json_object_set_new(o, "client_addr", json_text(f->client_addr));
-	json_object_set_new(o, "client_port", json_integer(f->client_port));
-	json_object_set_new(o, "mode", json_text(f->mode));
-	json_object_set_new(o, "scheme", json_text(f->scheme));
-	json_object_set_new(o, "username", json_text(f->username));
-	json_object_set_new(o, "reason", json_text(f->reason));
-	json_object_set_new(o, "host", json_text(f->host));
-	json_object_set_new(o, "user_agent", json_text(f->user_agent));
-	return o;
-}
-
 static int audit_row_cb(const struct store_failure *f, void *ud)
 {
 	struct listing *l = ud;
@@ -1234,7 +1198,7 @@ static int audit_row_cb(const struct store_failure *f, void *ud)
 
 	l->n++;
 	if (l->c->json) {
-		json_list_add(&l->j, failure_json(f));
+		json_list_add(&l->j, rowjson_failure(f));
 		return 0;
 	}
 	fmt_time(f->time_ms / 1000, 1, when, sizeof(when) - 4);
@@ -1345,16 +1309,7 @@ static int action_row_cb(const struct store_admin_action *x, void *ud)
 
 	l->n++;
 	if (l->c->json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "id", json_integer(x->id));
-		json_object_set_new(o, "time_ms", json_integer(x->time_ms));
-		json_object_set_new(o, "admin", json_text(x->admin));
-		json_object_set_new(o, "action", json_text(x->action));
-		json_object_set_new(o, "target", json_text(x->target));
-		json_object_set_new(o, "detail", json_text(x->detail));
-		json_object_set_new(o, "client_addr", json_text(x->client_addr));
-		json_list_add(&l->j, o);
+		json_list_add(&l->j, rowjson_action(x));
 		return 0;
 	}
 	return table_row(&l->t, (const char *const[]){ fmt_time(x->time_ms / 1000, 1, when, sizeof(when)),
@@ -1400,16 +1355,7 @@ static int session_row_cb(const struct store_session *s, void *ud)
 
 	l->n++;
 	if (l->c->json) {
-		json_t *o = json_object();
-
-		json_object_set_new(o, "addr", json_text(s->addr));
-		json_object_set_new(o, "mac", json_text(s->mac));
-		json_object_set_new(o, "username", json_text(s->username));
-		json_object_set_new(o, "created_at", json_integer(s->created_at));
-		json_object_set_new(o, "last_seen_at", json_integer(s->last_seen_at));
-		json_object_set_new(o, "expires_at", json_integer(s->expires_at));
-		json_object_set_new(o, "idle_timeout", json_integer(s->idle_timeout));
-		json_list_add(&l->j, o);
+		json_list_add(&l->j, rowjson_session(s));
 		return 0;
 	}
 	snprintf(idle, sizeof(idle), "%us", s->idle_timeout);
@@ -1471,6 +1417,84 @@ static int cmd_session_kick(struct cli *c, int argc, char **argv)
 	if (rc < 0)
 		return db_failed(c, rc, "end the session");
 	printf("session of %s ended; the daemon drops it within a second\n", addr);
+	return EXIT_DONE;
+}
+
+/* ------------------------------------------------------------ digest */
+
+struct digest_count {
+	const char *realm;
+	size_t usable, other_realm, none;
+};
+
+static int digest_count_cb(const struct store_user *u, void *ud)
+{
+	struct digest_count *n = ud;
+
+	if (account_digest_usable(u, n->realm))
+		n->usable++;
+	else if (u->ha1_sha256[0])
+		n->other_realm++;
+	else
+		n->none++;
+	return 0;
+}
+
+/*
+ * digest [status|off|on]: whether the database keeps Digest secrets. Each
+ * is as good as the password for a Digest login and costs one MD5 per
+ * guess, so a site that needs no Digest may keep none: "off" drops every
+ * one at once and stores none from then on (the daemon stops offering
+ * Digest); "on" stores them again for passwords set from then on. Only
+ * this command changes it; no configuration change or restart does.
+ */
+static int cmd_digest(struct cli *c, int argc, char **argv)
+{
+	const char *sub;
+	struct digest_count n = { 0 };
+	struct args a;
+	int rc, kept;
+
+	if (parse_args(argc, argv, NULL, 0, 1, &a) < 0)
+		return EXIT_USAGE;
+	sub = a.npos ? a.pos[0] : "status";
+	if (strcmp(sub, "status") && strcmp(sub, "off") && strcmp(sub, "on")) {
+		error_name("unknown digest command ", sub, "; status, off or on");
+		return EXIT_USAGE;
+	}
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	if (!strcmp(sub, "status")) {
+		if (cli_realm(c) < 0)
+			return EXIT_FAILED;
+		kept = store_digest_secrets_kept(c->st);
+		n.realm = c->realm;
+		rc = kept < 0 ? kept : store_user_list(c->st, NULL, digest_count_cb, &n);
+		if (rc < 0)
+			return db_failed(c, rc, "read the users");
+		printf("Digest secrets: %s\n", kept ? "stored for passwords set (portcullis digest off "
+		       "drops them)" : "none stored (portcullis digest on stores them again)");
+		printf("realm: \"%s\" (from %s)\n", c->realm, c->realm_from);
+		printf("users who can log in by Digest: %zu; with secrets for another realm: %zu; "
+		       "without: %zu\n", n.usable, n.other_realm, n.none);
+		return EXIT_DONE;
+	}
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		rc = store_digest_secrets_keep(c->st, !strcmp(sub, "on"));
+		if (rc == 0)
+			rc = commit_with_action(c, !strcmp(sub, "on") ? "digest.on" : "digest.off", "", "");
+		else
+			store_rollback(c->st);
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "change the Digest setting");
+	if (!strcmp(sub, "off"))
+		printf("Digest secrets dropped and no longer stored; the daemon stops offering "
+		       "Digest within a second (Basic and the portal work as before)\n");
+	else
+		printf("Digest secrets are stored again for passwords set from now on; a user "
+		       "can log in by Digest once the password is set anew\n");
 	return EXIT_DONE;
 }
 
@@ -1547,8 +1571,11 @@ static const struct command commands[] = {
 	  cmd_actions, NULL },
 	{ "session", "list", "[--json]", "list intercept-mode sessions", cmd_session_list, NULL },
 	{ "session", "kick", "ADDRESS", "end a client's session", cmd_session_kick, NULL },
-	{ "backup", NULL, "FILE", "consistent copy of the live database (SQLite online backup)",
-	  cmd_backup, NULL },
+	{ "digest", NULL, "[status|off|on]",
+	  "whether Digest secrets are stored (off: drop them all, store none, offer no Digest)",
+	  cmd_digest, NULL },
+	{ "backup", NULL, "FILE", "consistent copy of the live database (SQLite online backup),\n"
+	  "        readable by its owner only", cmd_backup, NULL },
 	{ "migrate", NULL, "", "create or upgrade the database schema, print its version",
 	  cmd_migrate, NULL },
 };
@@ -1564,7 +1591,7 @@ static void usage_line(FILE *f, const char *prefix, const struct command *cmd)
 /* Every command, or those of one group. */
 static void usage(FILE *f, const char *group)
 {
-	fprintf(f, "usage: portcullis [-d DBFILE] [--json] COMMAND [ARGS]\n\n");
+	fprintf(f, "usage: portcullis [-d DBFILE] [-c CONFFILE] [--json] COMMAND [ARGS]\n\n");
 	for (size_t i = 0; i < N_COMMANDS; i++) {
 		if (group && strcmp(group, commands[i].group))
 			continue;
@@ -1577,8 +1604,10 @@ static void usage(FILE *f, const char *group)
 	}
 	if (!group) {
 		fprintf(f, "\nThe database is -d DBFILE, else $PORTCULLIS_DB, else %s.\n"
+			   "The daemon's configuration (for its Digest realm) is -c CONFFILE, else\n"
+			   "$PORTCULLIS_CONF, else %s if it exists.\n"
 			   "A running daemon sees changes within a second. Exit status: 0 done,\n"
-			   "1 failed, 2 usage error.\n", DEFAULT_DB);
+			   "1 failed, 2 usage error.\n", DEFAULT_DB, DEFAULT_CONF);
 	}
 }
 
@@ -1607,7 +1636,7 @@ int main(int argc, char **argv)
 {
 	struct cli c = { 0 };
 	const struct command *cmd = NULL;
-	const char *env = getenv("PORTCULLIS_DB");
+	const char *env = getenv("PORTCULLIS_DB"), *conf_env = getenv("PORTCULLIS_CONF");
 	int i = 1, rc, nwords;
 	char err[256];
 
@@ -1621,6 +1650,8 @@ int main(int argc, char **argv)
 	setlocale(LC_CTYPE, "");
 	term_utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
 	c.db_path = env && env[0] ? env : DEFAULT_DB;
+	c.conf_named = conf_env && conf_env[0];
+	c.conf_path = c.conf_named ? conf_env : DEFAULT_CONF;
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "-h") || !strcmp(argv[i], "--help")) {
 			usage(stdout, NULL);
@@ -1635,6 +1666,16 @@ int main(int argc, char **argv)
 			c.db_path = argv[i];
 		} else if (!strncmp(argv[i], "--db=", 5)) {
 			c.db_path = argv[i] + 5;
+		} else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
+			if (++i >= argc) {
+				errorf("%s needs a configuration file", argv[i - 1]);
+				return EXIT_USAGE;
+			}
+			c.conf_path = argv[i];
+			c.conf_named = 1;
+		} else if (!strncmp(argv[i], "--config=", 9)) {
+			c.conf_path = argv[i] + 9;
+			c.conf_named = 1;
 		} else if (!strncmp(argv[i], "-d", 2)) {
 			c.db_path = argv[i] + 2;
 		} else {

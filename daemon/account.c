@@ -1,22 +1,40 @@
 #include "account.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "store.h"
 
-int account_hash_password(struct store *st, const char *name, const char *password,
-			  size_t password_len, struct account_secret *out)
+int account_daemon_realm(struct store *st, char *out, size_t len)
 {
-	char realm[256];
+	return store_meta_get(st, "digest_realm", out, len) == 0 && out[0] ? 0 : -1;
+}
+
+int account_hash_password(struct store *st, const char *realm, const char *name,
+			  const char *password, size_t password_len, struct account_secret *out)
+{
+	char recorded[STORE_REALM_MAX + 1];
+	int keep;
 
 	memset(out, 0, sizeof(*out));
+	keep = store_digest_secrets_kept(st);
+	if (keep < 0)
+		return -1;
+	if (keep && !realm)
+		realm = account_daemon_realm(st, recorded, sizeof(recorded)) == 0 ? recorded : NULL;
 	if (passwd_hash(password, password_len, NULL, out->phc, sizeof(out->phc)) < 0)
 		return -1;
-	if (store_meta_get(st, "digest_realm", realm, sizeof(realm)) == 0) {
+	if (keep && realm && realm[0] && strlen(realm) <= STORE_REALM_MAX) {
 		auth_digest_ha1(AUTH_DIGEST_MD5, name, realm, password, password_len, out->ha1_md5);
 		auth_digest_ha1(AUTH_DIGEST_SHA256, name, realm, password, password_len, out->ha1_sha256);
+		snprintf(out->ha1_realm, sizeof(out->ha1_realm), "%s", realm);
 	}
 	return 0;
+}
+
+int account_digest_usable(const struct store_user *u, const char *realm)
+{
+	return u->ha1_sha256[0] && u->ha1_md5[0] && realm && !strcmp(u->ha1_realm, realm);
 }
 
 int account_valid_name(const char *name)

@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "cidr.h"
 #include "config.h"
 #include "http.h"
@@ -70,6 +71,9 @@ struct gate {
 	unsigned cache_ttl;               /* atomic */
 	unsigned audit_retention_days;    /* atomic */
 	int republish_realm;              /* atomic: maint thread rewrites the realm */
+	int digest_kept;                  /* atomic: the database keeps Digest secrets
+					   * (store_digest_secrets_kept); Digest is
+					   * offered only then */
 	uint8_t cache_key[32];      /* two SipHash keys */
 	struct cache cache;
 	uint64_t epoch;                   /* atomic */
@@ -455,8 +459,14 @@ static int digest_matches(const struct cache_entry *u, const struct auth_credent
 	return auth_secret_equal(expect, c->response);
 }
 
-static void fill_user_entry(struct cache_entry *e, const struct store_user *u, int found)
+/* A Digest secret is a hash over the realm too: one made for another
+ * realm (the realm changed since the password was set) can never match,
+ * and is left out as if there were none. */
+static void fill_user_entry(struct gate *g, struct cache_entry *e, const struct store_user *u,
+			    int found)
 {
+	struct snapshot *s;
+
 	memset(e, 0, sizeof(*e));
 	e->exists = found;
 	if (!found)
@@ -464,8 +474,12 @@ static void fill_user_entry(struct cache_entry *e, const struct store_user *u, i
 	snprintf(e->username, sizeof(e->username), "%s", u->name);
 	e->enabled = u->enabled;
 	e->account_expires = u->expires_at;
-	snprintf(e->ha1_md5, sizeof(e->ha1_md5), "%s", u->ha1_md5);
-	snprintf(e->ha1_sha256, sizeof(e->ha1_sha256), "%s", u->ha1_sha256);
+	s = snapshot_slot_get(&g->live);
+	if (account_digest_usable(u, s->cfg.realm)) {
+		snprintf(e->ha1_md5, sizeof(e->ha1_md5), "%s", u->ha1_md5);
+		snprintf(e->ha1_sha256, sizeof(e->ha1_sha256), "%s", u->ha1_sha256);
+	}
+	snapshot_release(s);
 }
 
 /*
@@ -559,7 +573,7 @@ static void job_work(struct pool_job *pj)
 	}
 	snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
 	if (j->creds.scheme == AUTH_SCHEME_DIGEST) {
-		fill_user_entry(&e, &u, rc == 0);
+		fill_user_entry(g, &e, &u, rc == 0);
 		cache_key(g, CACHE_USER, j->creds.username, strlen(j->creds.username), NULL, 0, e.key);
 		cache_put(g, &e, epoch);
 		j->res.verdict = digest_decide(g, &e, &j->creds, j->method, &why);
@@ -682,19 +696,31 @@ static int digest_uri_matches(const char *uri, const char *target, size_t target
 	return sep && !memchr(sep + 3, '/', (size_t)(target + target_len - ulen - sep - 3));
 }
 
+/* The schemes offered: the configuration's, less Digest while the
+ * database keeps no Digest secrets (no user could answer it). */
+static unsigned gate_schemes(struct gate *g, const struct config *cfg)
+{
+	unsigned schemes = cfg->schemes;
+
+	if (!__atomic_load_n(&g->digest_kept, __ATOMIC_ACQUIRE))
+		schemes &= ~(unsigned)(CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5);
+	return schemes;
+}
+
 /* Whether the running configuration offers the scheme of c (and, for
  * Digest, in its realm). */
 static int gate_scheme_offered(struct gate *g, const struct auth_credentials *c)
 {
 	struct snapshot *s = snapshot_slot_get(&g->live);
 	const struct config *cfg = &s->cfg;
+	unsigned schemes = gate_schemes(g, cfg);
 	int ok;
 
 	if (c->scheme == AUTH_SCHEME_BASIC)
-		ok = (cfg->schemes & CONFIG_SCHEME_BASIC) != 0;
+		ok = (schemes & CONFIG_SCHEME_BASIC) != 0;
 	else
-		ok = (cfg->schemes & (c->alg == AUTH_DIGEST_SHA256 ? CONFIG_SCHEME_DIGEST_SHA256
-								   : CONFIG_SCHEME_DIGEST_MD5)) &&
+		ok = (schemes & (c->alg == AUTH_DIGEST_SHA256 ? CONFIG_SCHEME_DIGEST_SHA256
+							      : CONFIG_SCHEME_DIGEST_MD5)) &&
 		     strcmp(c->realm, cfg->realm) == 0;
 	snapshot_release(s);
 	return ok;
@@ -1177,6 +1203,29 @@ static void maint_write_logins(struct gate *g)
 	free(copy);
 }
 
+/* Whether the database keeps Digest secrets, as the administrator set it
+ * (portcullis digest on|off); read at start and whenever users change. */
+static void gate_read_digest_kept(struct gate *g)
+{
+	int kept = store_digest_secrets_kept(g->store);
+	int was;
+
+	if (kept < 0)
+		return;
+	was = __atomic_exchange_n(&g->digest_kept, kept, __ATOMIC_ACQ_REL);
+	if (was != kept || g->gens.users == 0) {
+		struct snapshot *s = snapshot_slot_get(&g->live);
+
+		if (!kept && (s->cfg.schemes & (CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5)))
+			log_notice("auth: the database keeps no Digest secrets "
+				   "(portcullis digest off): Digest is not offered");
+		else if (kept && !was && g->gens.users)
+			log_notice("auth: the database keeps Digest secrets again; Digest works "
+				   "for each user once the password is set anew");
+		snapshot_release(s);
+	}
+}
+
 static void maint_poll_generations(struct gate *g)
 {
 	struct store_generations now;
@@ -1186,6 +1235,7 @@ static void maint_poll_generations(struct gate *g)
 	if (now.users != g->gens.users) {
 		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
 		log_info("users changed: cached credentials dropped");
+		gate_read_digest_kept(g);
 	}
 	if (now.whitelist != g->gens.whitelist) {
 		if (gate_load_whitelist(g, g->store) == 0) {
@@ -1278,7 +1328,7 @@ void gate_flush(struct gate *g)
 int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale)
 {
 	struct snapshot *s = snapshot_slot_get(&g->live);
-	int n = auth_challenge_headers(buf, len, "Proxy-Authenticate", s->cfg.schemes,
+	int n = auth_challenge_headers(buf, len, "Proxy-Authenticate", gate_schemes(g, &s->cfg),
 				       s->cfg.realm, g->nonces, mono_now(), stale);
 
 	snapshot_release(s);
@@ -1294,22 +1344,23 @@ int gate_has_schemes(struct gate *g)
 	return any;
 }
 
-/* Record the Digest realm for the CLI (it stores HA1 only while Digest is
- * on); with Digest off, stored HA1 values are removed (SPEC §2). */
+/*
+ * Record the realm in the database, for the admin panel and for a CLI
+ * that cannot read the configuration. Whatever the schemes, no stored
+ * secret is touched: a configuration change never destroys credentials
+ * (Digest turned off and on again works as before; only
+ * `portcullis digest off` drops the secrets).
+ */
 static int gate_publish_realm(const struct config *cfg, struct store *st)
 {
-	if (cfg->schemes & (CONFIG_SCHEME_DIGEST_MD5 | CONFIG_SCHEME_DIGEST_SHA256)) {
-		char old[256];
+	char old[STORE_REALM_MAX + 1];
 
-		if (store_meta_get(st, "digest_realm", old, sizeof(old)) == 0 &&
-		    strcmp(old, cfg->realm) != 0)
-			log_warn("auth: the realm changed from \"%s\"; Digest works for a user again "
-				 "once the password is set anew", old);
-		return store_meta_set(st, "digest_realm", cfg->realm);
-	}
-	if (store_meta_del(st, "digest_realm") < 0)
-		return -1;
-	return store_users_clear_ha1(st);
+	if (store_meta_get(st, "digest_realm", old, sizeof(old)) == 0 &&
+	    strcmp(old, cfg->realm) != 0)
+		log_warn("auth: the realm changed from \"%s\" to \"%s\"; a user's Digest secrets "
+			 "are for the realm they were made in: Digest works for a user again once "
+			 "the password is set anew (Basic is unaffected)", old, cfg->realm);
+	return store_meta_set(st, "digest_realm", cfg->realm);
 }
 
 struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
@@ -1384,7 +1435,12 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	if (!g->store)
 		goto fail;
 	if (gate_publish_realm(cfg, g->store) < 0 || gate_load_whitelist(g, g->store) < 0 ||
-	    store_generations(g->store, &g->gens) < 0) {
+	    store_digest_secrets_kept(g->store) < 0) {
+		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
+		goto fail;
+	}
+	gate_read_digest_kept(g);
+	if (store_generations(g->store, &g->gens) < 0) {
 		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
 		goto fail;
 	}

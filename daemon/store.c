@@ -22,7 +22,7 @@
  * first use and kept. Parameters are always bound, never spliced. */
 enum stmt {
 	S_USER_GET, S_USER_ADD, S_USER_PASSWD, S_USER_ENABLED, S_USER_EXPIRY, S_USER_COMMENT,
-	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_PAGE, S_USER_CLEAR_HA1,
+	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_PAGE, S_USER_CLEAR_HA1, S_USER_BUMP,
 	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
 	S_WL_ADD, S_WL_DEL, S_WL_LIST,
 	S_SESS_UPSERT, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
@@ -34,7 +34,7 @@ enum stmt {
 };
 
 #define USER_COLS "id, name, phc, ha1_md5, ha1_sha256, enabled, expires_at, comment, " \
-		  "created_at, updated_at, last_login_at"
+		  "created_at, updated_at, last_login_at, ha1_realm"
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout"
 #define FAIL_COLS "id, time_ms, client_addr, client_port, mode, scheme, username, reason, " \
@@ -42,10 +42,10 @@ enum stmt {
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE name = ?1",
-	[S_USER_ADD] = "INSERT INTO users (name, phc, ha1_md5, ha1_sha256, enabled, expires_at, comment, "
-		       "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
-	[S_USER_PASSWD] = "UPDATE users SET phc = ?2, ha1_md5 = ?3, ha1_sha256 = ?4, updated_at = ?5 "
-			  "WHERE name = ?1",
+	[S_USER_ADD] = "INSERT INTO users (name, phc, ha1_md5, ha1_sha256, ha1_realm, enabled, expires_at, "
+		       "comment, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+	[S_USER_PASSWD] = "UPDATE users SET phc = ?2, ha1_md5 = ?3, ha1_sha256 = ?4, ha1_realm = ?5, "
+			  "updated_at = ?6 WHERE name = ?1",
 	[S_USER_ENABLED] = "UPDATE users SET enabled = ?2, updated_at = ?3 WHERE name = ?1",
 	[S_USER_EXPIRY] = "UPDATE users SET expires_at = ?2, updated_at = ?3 WHERE name = ?1",
 	[S_USER_COMMENT] = "UPDATE users SET comment = ?2, updated_at = ?3 WHERE name = ?1",
@@ -57,8 +57,9 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* keyset page: name > ?2 walks the UNIQUE(name) index, never OFFSET */
 	[S_USER_PAGE] = "SELECT " USER_COLS " FROM users WHERE (?1 IS NULL OR instr(name, ?1) > 0) "
 			"AND name > ?2 ORDER BY name LIMIT ?3",
-	[S_USER_CLEAR_HA1] = "UPDATE users SET ha1_md5 = NULL, ha1_sha256 = NULL "
-			     "WHERE ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL",
+	[S_USER_CLEAR_HA1] = "UPDATE users SET ha1_md5 = NULL, ha1_sha256 = NULL, ha1_realm = NULL "
+			     "WHERE ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL OR ha1_realm IS NOT NULL",
+	[S_USER_BUMP] = "UPDATE generations SET value = value + 1 WHERE name = 'users'",
 	[S_ADMIN_GET] = "SELECT " ADMIN_COLS " FROM admins WHERE name = ?1",
 	[S_ADMIN_ADD] = "INSERT INTO admins (name, phc, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
 	[S_ADMIN_PASSWD] = "UPDATE admins SET phc = ?2, updated_at = ?3 WHERE name = ?1",
@@ -669,6 +670,7 @@ static void read_user(sqlite3_stmt *s, void *out)
 	u->created_at = sqlite3_column_int64(s, 8);
 	u->updated_at = sqlite3_column_int64(s, 9);
 	u->last_login_at = sqlite3_column_int64(s, 10);
+	col_text(s, 11, u->ha1_realm, sizeof(u->ha1_realm));
 }
 
 int store_user_get(struct store *st, const char *name, struct store_user *out)
@@ -676,19 +678,27 @@ int store_user_get(struct store *st, const char *name, struct store_user *out)
 	return get_row(st, S_USER_GET, name, STORE_NAME_MAX, read_user, out);
 }
 
-/* Binds for a password change or a new user; negative if one is too long. */
-static int bind_secret(sqlite3_stmt *s, int i, const char *phc, const char *md5, const char *sha)
+/* Binds for a password change or a new user; negative if one is too long.
+ * The realm is stored only with a Digest secret: without one it names
+ * nothing. */
+static int bind_secret(sqlite3_stmt *s, int i, const char *phc, const char *md5, const char *sha,
+		       const char *realm)
 {
 	struct store_user u;
+	int has_ha1 = (md5 && md5[0]) || (sha && sha[0]);
 	int rc;
 
 	if (!phc || !phc[0])
+		return -EINVAL;
+	if (has_ha1 && (!realm || !realm[0]))
 		return -EINVAL;
 	rc = bind_key(s, i, phc, FIELD_MAX(u.phc));
 	if (rc == 0)
 		rc = bind_opt(s, i + 1, md5, FIELD_MAX(u.ha1_md5));
 	if (rc == 0)
 		rc = bind_opt(s, i + 2, sha, FIELD_MAX(u.ha1_sha256));
+	if (rc == 0)
+		rc = bind_opt(s, i + 3, has_ha1 ? realm : NULL, FIELD_MAX(u.ha1_realm));
 	return rc;
 }
 
@@ -703,24 +713,25 @@ int store_user_add(struct store *st, const struct store_user *u)
 	if (!memchr(u->name, '\0', sizeof(u->name)) || !u->name[0] ||
 	    !memchr(u->phc, '\0', sizeof(u->phc)) ||
 	    !memchr(u->ha1_md5, '\0', sizeof(u->ha1_md5)) ||
-	    !memchr(u->ha1_sha256, '\0', sizeof(u->ha1_sha256)))
+	    !memchr(u->ha1_sha256, '\0', sizeof(u->ha1_sha256)) ||
+	    !memchr(u->ha1_realm, '\0', sizeof(u->ha1_realm)))
 		return -EINVAL;
 	rc = bind_key(s, 1, u->name, STORE_NAME_MAX);
 	if (rc == 0)
-		rc = bind_secret(s, 2, u->phc, u->ha1_md5, u->ha1_sha256);
+		rc = bind_secret(s, 2, u->phc, u->ha1_md5, u->ha1_sha256, u->ha1_realm);
 	if (rc == 0)
-		rc = bind_free(s, 7, u->comment, STORE_COMMENT_MAX);
+		rc = bind_free(s, 8, u->comment, STORE_COMMENT_MAX);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int(s, 5, u->enabled ? 1 : 0);
+	sqlite3_bind_int(s, 6, u->enabled ? 1 : 0);
 	if (u->expires_at)
-		sqlite3_bind_int64(s, 6, u->expires_at);
-	sqlite3_bind_int64(s, 8, now_s());
+		sqlite3_bind_int64(s, 7, u->expires_at);
+	sqlite3_bind_int64(s, 9, now_s());
 	return exec_insert(st, s);
 }
 
 int store_user_set_password(struct store *st, const char *name, const char *phc,
-			    const char *ha1_md5, const char *ha1_sha256)
+			    const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm)
 {
 	sqlite3_stmt *s = stmt(st, S_USER_PASSWD);
 	int rc;
@@ -731,10 +742,10 @@ int store_user_set_password(struct store *st, const char *name, const char *phc,
 	if (rc == -EINVAL)
 		return 1;
 	if (rc == 0)
-		rc = bind_secret(s, 2, phc, ha1_md5, ha1_sha256);
+		rc = bind_secret(s, 2, phc, ha1_md5, ha1_sha256, ha1_realm);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 5, now_s());
+	sqlite3_bind_int64(s, 6, now_s());
 	return exec_change(st, s);
 }
 
@@ -782,6 +793,34 @@ int store_users_clear_ha1(struct store *st)
 	sqlite3_stmt *s = stmt(st, S_USER_CLEAR_HA1);
 	int rc;
 
+	if (!s)
+		return -1;
+	rc = exec_change(st, s);
+	return rc < 0 ? rc : 0;
+}
+
+int store_digest_secrets_kept(struct store *st)
+{
+	char v[8];
+	int rc = store_meta_get(st, "digest_secrets", v, sizeof(v));
+
+	if (rc < 0)
+		return rc;
+	return rc == 1 || strcmp(v, "off") != 0;
+}
+
+int store_digest_secrets_keep(struct store *st, int keep)
+{
+	sqlite3_stmt *s;
+	int rc = keep ? store_meta_del(st, "digest_secrets") : store_meta_set(st, "digest_secrets", "off");
+
+	if (rc == 0 && !keep)
+		rc = store_users_clear_ha1(st);
+	if (rc < 0)
+		return rc;
+	/* the users generation moves even when no row did, so a running
+	 * daemon learns of the setting within its poll */
+	s = stmt(st, S_USER_BUMP);
 	if (!s)
 		return -1;
 	rc = exec_change(st, s);
@@ -1393,6 +1432,21 @@ int store_backup(struct store *st, const char *dest_path, char *err, size_t errl
 		}
 		close(fd);
 		created = 1;
+	} else {
+		/* A copy holds the password hashes and any Digest secrets (each
+		 * as good as the password for Digest): an old file that others
+		 * may read is made the owner's alone before anything is copied
+		 * into it. */
+		int fd = open(dest_path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+
+		if (fd < 0 || fstat(fd, &dst_st) < 0 ||
+		    ((dst_st.st_mode & 077) && fchmod(fd, dst_st.st_mode & 0700) < 0)) {
+			snprintf(err, errlen, "cannot make %s private: %s", dest_path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			return -1;
+		}
+		close(fd);
 	}
 	if (sqlite3_open_v2(dest_path, &dest, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "cannot open %s: %s", dest_path,

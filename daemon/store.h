@@ -35,6 +35,7 @@
 #define STORE_NAME_MAX    256     /* user and admin names, bytes of UTF-8 */
 #define STORE_COMMENT_MAX 256
 #define STORE_ADDR_MAX    45      /* INET6_ADDRSTRLEN - 1 */
+#define STORE_REALM_MAX   127     /* the Digest realm, bytes */
 
 struct store;
 
@@ -50,8 +51,14 @@ struct store_user {
 	int64_t id;
 	char name[STORE_NAME_MAX + 1];
 	char phc[192];            /* scrypt PHC string (passwd.h) */
-	char ha1_md5[33];         /* "" unless Digest is on */
+	/* The Digest secrets, MD5 and SHA-256 of "name:realm:password": each
+	 * lets whoever reads it log in as the user by Digest without knowing
+	 * the password, and guesses against it cost one MD5. "" when none are
+	 * stored (no realm known when the password was set, or the database
+	 * keeps none: store_digest_secrets_keep). */
+	char ha1_md5[33];
 	char ha1_sha256[65];
+	char ha1_realm[STORE_REALM_MAX + 1];   /* the realm of the two, "" with none */
 	int enabled;
 	int64_t expires_at;       /* 0 never */
 	char comment[STORE_COMMENT_MAX + 1];
@@ -166,9 +173,11 @@ int store_user_get(struct store *st, const char *name, struct store_user *out);
 /* Sets created_at = updated_at = now; ignores u->id and the login time.
  * -EEXIST if the name exists; -EINVAL for an empty name or phc. */
 int store_user_add(struct store *st, const struct store_user *u);
-/* ha1_* NULL or "" store no Digest hash. 0, 1 not found, negative. */
+/* ha1_* NULL or "" store no Digest hash; with one, ha1_realm (the realm it
+ * was computed for) is required (-EINVAL). store_user_add takes the same
+ * from u. 0, 1 not found, negative. */
 int store_user_set_password(struct store *st, const char *name, const char *phc,
-			    const char *ha1_md5, const char *ha1_sha256);
+			    const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm);
 int store_user_set_enabled(struct store *st, const char *name, int enabled);
 int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at);
 int store_user_set_comment(struct store *st, const char *name, const char *comment);
@@ -184,8 +193,18 @@ int store_user_list(struct store *st, const char *search,
  * next page. */
 int store_user_list_page(struct store *st, const char *search, const char *after, size_t limit,
 			 int (*cb)(const struct store_user *u, void *ud), void *ud);
-/* Drop every stored Digest HA1 (Digest turned off). */
+/* Drop every stored Digest secret (and its realm). 0 or negative. */
 int store_users_clear_ha1(struct store *st);
+/*
+ * Whether the database keeps Digest secrets: 1 yes (the default), 0 the
+ * administrator chose that it keeps none, negative on error. Only
+ * store_digest_secrets_keep changes it; no configuration does.
+ */
+int store_digest_secrets_kept(struct store *st);
+/* keep 0: record "keep none" and drop every stored secret; 1: keep them
+ * again for passwords set from now on. Moves the users generation either
+ * way. Several statements: call it inside store_begin/store_commit. */
+int store_digest_secrets_keep(struct store *st, int keep);
 
 /* --- admin accounts (the panel), separate from proxy users */
 int store_admin_get(struct store *st, const char *name, struct store_admin *out);

@@ -302,6 +302,9 @@ static void test_user_crud(void **state)
 	snprintf(u.comment, sizeof(u.comment), "front desk");
 	snprintf(u.ha1_md5, sizeof(u.ha1_md5), "%032d", 7);
 	snprintf(u.ha1_sha256, sizeof(u.ha1_sha256), "%064d", 9);
+	/* a Digest secret names the realm it was made for */
+	assert_int_equal(store_user_add(st, &u), -EINVAL);
+	snprintf(u.ha1_realm, sizeof(u.ha1_realm), "Office");
 	assert_int_equal(store_user_add(st, &u), 0);
 	assert_int_equal(store_user_add(st, &u), -EEXIST);
 	assert_int_equal(store_user_get(st, "alice", &got), 0);
@@ -310,6 +313,7 @@ static void test_user_crud(void **state)
 	assert_string_equal(got.phc, u.phc);
 	assert_string_equal(got.ha1_md5, u.ha1_md5);
 	assert_string_equal(got.ha1_sha256, u.ha1_sha256);
+	assert_string_equal(got.ha1_realm, "Office");
 	assert_int_equal(got.enabled, 1);
 	assert_int_equal(got.expires_at, 2000000000);
 	assert_string_equal(got.comment, "front desk");
@@ -321,12 +325,17 @@ static void test_user_crud(void **state)
 
 	/* a new password without Digest drops the old HA1s */
 	assert_int_equal(store_user_set_password(st, "alice", "$scrypt$ln=15,r=8,p=1$bmV3$bmV3",
-						 NULL, ""), 0);
+						 NULL, "", "Office"), 0);
 	assert_int_equal(store_user_get(st, "alice", &got), 0);
 	assert_string_equal(got.phc, "$scrypt$ln=15,r=8,p=1$bmV3$bmV3");
 	assert_string_equal(got.ha1_md5, "");
 	assert_string_equal(got.ha1_sha256, "");
-	assert_int_equal(store_user_set_password(st, "alice", "", NULL, NULL), -EINVAL);
+	assert_string_equal(got.ha1_realm, "");
+	assert_int_equal(store_user_set_password(st, "alice", "", NULL, NULL, NULL), -EINVAL);
+	assert_int_equal(store_user_set_password(st, "alice", "$scrypt$x", "a", "b", NULL), -EINVAL);
+	assert_int_equal(store_user_set_password(st, "alice", "$scrypt$x", "a", "b", "Lab"), 0);
+	assert_int_equal(store_user_get(st, "alice", &got), 0);
+	assert_string_equal(got.ha1_realm, "Lab");
 
 	assert_int_equal(store_user_set_enabled(st, "alice", 0), 0);
 	assert_int_equal(store_user_set_expiry(st, "alice", 0), 0);
@@ -339,7 +348,7 @@ static void test_user_crud(void **state)
 	assert_int_equal(got.last_login_at, 1234);
 
 	/* changes to a user who does not exist say so */
-	assert_int_equal(store_user_set_password(st, "nobody", u.phc, NULL, NULL), 1);
+	assert_int_equal(store_user_set_password(st, "nobody", u.phc, NULL, NULL, NULL), 1);
 	assert_int_equal(store_user_set_enabled(st, "nobody", 0), 1);
 	assert_int_equal(store_user_set_expiry(st, "nobody", 5), 1);
 	assert_int_equal(store_user_set_comment(st, "nobody", "x"), 1);
@@ -388,13 +397,43 @@ static void test_user_changes_bump_generation_but_logins_do_not(void **state)
 		g = gens(other);                         \
 		assert_true(g.users > g0.users);         \
 	} while (0)
-	BUMPS(store_user_set_password(st, "alice", "$scrypt$x", "a", "b"));
+	BUMPS(store_user_set_password(st, "alice", "$scrypt$x", "a", "b", "r"));
 	BUMPS(store_user_set_enabled(st, "alice", 0));
 	BUMPS(store_user_set_expiry(st, "alice", 1));
 	BUMPS(store_users_clear_ha1(st));
+	/* the setting moves it even with no secret left to drop */
+	BUMPS(store_digest_secrets_keep(st, 0));
+	BUMPS(store_digest_secrets_keep(st, 1));
 	BUMPS(store_user_delete(st, "alice"));
 #undef BUMPS
 	store_close(other);
+}
+
+/* The choice to keep no Digest secrets drops every one and is remembered;
+ * the scrypt hashes stay. */
+static void test_digest_secrets_keep(void **state)
+{
+	struct store *st = *state;
+	struct store_user u = user("alice"), got;
+
+	snprintf(u.ha1_md5, sizeof(u.ha1_md5), "%032d", 7);
+	snprintf(u.ha1_sha256, sizeof(u.ha1_sha256), "%064d", 9);
+	snprintf(u.ha1_realm, sizeof(u.ha1_realm), "Portcullis");
+	assert_int_equal(store_user_add(st, &u), 0);
+	assert_int_equal(store_digest_secrets_kept(st), 1);
+
+	assert_int_equal(store_begin(st), 0);
+	assert_int_equal(store_digest_secrets_keep(st, 0), 0);
+	assert_int_equal(store_commit(st), 0);
+	assert_int_equal(store_digest_secrets_kept(st), 0);
+	assert_int_equal(store_user_get(st, "alice", &got), 0);
+	assert_string_equal(got.ha1_md5, "");
+	assert_string_equal(got.ha1_sha256, "");
+	assert_string_equal(got.ha1_realm, "");
+	assert_string_equal(got.phc, u.phc);
+
+	assert_int_equal(store_digest_secrets_keep(st, 1), 0);
+	assert_int_equal(store_digest_secrets_kept(st), 1);
 }
 
 static void test_names_are_data(void **state)
@@ -1204,6 +1243,11 @@ static void test_backup(void **state)
 	assert_non_null(copy);
 	assert_int_equal(store_user_get(copy, "bob", &got), 1);
 	store_close(copy);
+	/* an old copy others could read is made private before it is written */
+	assert_int_equal(chmod(b, 0644), 0);
+	assert_int_equal(store_backup(st, b, err, sizeof(err)), 0);
+	assert_int_equal(stat(b, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
 	unlink(b);
 
 	err[0] = '\0';
@@ -1227,6 +1271,7 @@ int main(void)
 		cmocka_unit_test(test_concurrent_first_open),
 		T(test_user_crud),
 		T(test_user_changes_bump_generation_but_logins_do_not),
+		T(test_digest_secrets_keep),
 		T(test_names_are_data),
 		T(test_user_list_and_search),
 		T(test_user_list_pages),
