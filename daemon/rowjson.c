@@ -136,12 +136,12 @@ json_t *rowjson_user(const struct store_user *u, const char *realm, int64_t now)
 		return NULL;
 	bad = put(o, "name", rowjson_text(u->name)) |
 	      put(o, "enabled", json_boolean(u->enabled)) |
-	      put(o, "expired", json_boolean(u->expires_at && u->expires_at <= now)) |
 	      put(o, "expires_at", json_integer(u->expires_at)) |
 	      put(o, "comment", rowjson_text(u->comment)) |
 	      put(o, "created_at", json_integer(u->created_at)) |
 	      put(o, "updated_at", json_integer(u->updated_at)) |
 	      put(o, "last_login_at", json_integer(u->last_login_at)) |
+	      put(o, "expired", json_boolean(u->expires_at && u->expires_at <= now)) |
 	      put(o, "digest", json_boolean(account_digest_usable(u, realm)));
 	return done(o, bad);
 }
