@@ -87,6 +87,9 @@ ${ADMIN_EXTRA:-}
 level = info
 ${CONF_EXTRA:-}
 CONF
+	# the CLI makes Digest secrets for the realm of this daemon's
+	# configuration, never for one a host-wide file names
+	export PORTCULLIS_CONF=$DIR/portcullis.conf
 	"$CLI" -d "$DB" migrate >/dev/null
 }
 
