@@ -80,6 +80,7 @@ static const struct config_key keys[] = {
 	{ "intercept", "session_lifetime", T_DURATION, OFF(session_lifetime), 0, 10, 31536000, "12h" },
 	{ "intercept", "bypass", T_BOOL, OFF(intercept_bypass), 0, 0, 1, "no" },
 	{ "intercept", "mark", T_UINT, OFF(intercept_mark), 0, 1, 4294967295UL, "1885536256" },
+	{ "intercept", "fail_open", T_BOOL, OFF(intercept_fail_open), 0, 0, 1, "no" },
 	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "" },
 	{ "portal", "url", T_STRING, OFF(portal_url), SZ(portal_url), 0, 0, "" },
 	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "" },

@@ -83,6 +83,7 @@ struct config {
 	unsigned session_lifetime;     /* s: a session ends this long after login */
 	int intercept_bypass;          /* logged-in clients skip the daemon */
 	unsigned intercept_mark;       /* SO_MARK of the daemon's upstream sockets */
+	int intercept_fail_open;       /* stopped or dead daemon: LAN forwarding open */
 
 	/* [portal] */
 	struct config_addr portal_listen;

@@ -62,6 +62,7 @@ int metrics_format(char *buf, size_t len)
 	COUNTER("bytes_to_clients_total", "Bytes sent to clients.", bytes_to_clients);
 	COUNTER("bytes_from_clients_total", "Bytes received from clients.", bytes_from_clients);
 	GAUGE("database_ok", "1 while the database accepts writes.", db_ok);
+	COUNTER("nft_table_restored_total", "Times the nftables table was put back after another process deleted or changed it.", nft_restores);
 #undef EMIT
 #undef COUNTER
 #undef GAUGE

@@ -41,6 +41,8 @@ struct metrics {
 	uint64_t bytes_to_clients;
 	uint64_t bytes_from_clients;
 	int64_t db_ok;                /* 1 while the last database write worked */
+	uint64_t nft_restores;        /* the nftables table put back after another process
+				       * deleted or changed it */
 };
 
 extern struct metrics metrics;

@@ -28,6 +28,15 @@
  * these chains (locally generated packets take output and postrouting; sent
  * to one of the gateway's own addresses they come back in on lo, not on the
  * LAN interface), and a mark is what any other rule may set.
+ *
+ * Failing closed. While the daemon runs it watches the ruleset (netlink
+ * notifications) and puts the table back, with its sets' elements, when
+ * another process deletes or changes it. When it stops it leaves the closed
+ * table behind instead of none: the same name, sets wl4/wl6 with the
+ * whitelist, chain forward passing whitelisted clients and the flows the
+ * LAN opened before the stop, rejecting the rest from the LAN, and chain
+ * to_lan without the session sets. The next start replaces it in one
+ * transaction. Traffic to the gateway itself (DHCP, DNS) is not touched.
  */
 #ifndef PORTCULLIS_NFT_H
 #define PORTCULLIS_NFT_H
@@ -68,6 +77,10 @@ struct nft_session {
  */
 long nft_build_table_batch(const struct nft_spec *spec, uint32_t seq, void *buf, size_t buflen);
 
+/* The closed table for spec (see above) into buf, as nft_build_table_batch
+ * does the running one: -1 if buf is too small or the spec invalid. Pure. */
+long nft_build_closed_batch(const struct nft_spec *spec, uint32_t seq, void *buf, size_t buflen);
+
 /* Open the netlink sockets. NULL with a message on failure. */
 struct nft *nft_open(char *err, size_t errlen);
 /* Accepts NULL. Leaves the table in place (see nft_table_delete). */
@@ -78,6 +91,60 @@ void nft_close(struct nft *n);
 int nft_table_replace(struct nft *n, const struct nft_spec *spec, char *err, size_t errlen);
 /* Remove the table; 0 also when it was not there. */
 int nft_table_delete(struct nft *n);
+/* Replace the table (the running one nft_table_replace installed) by the
+ * closed one, whitelist included, in one transaction. 0 or -1. */
+int nft_table_close(struct nft *n);
+/*
+ * Install the running table again from the spec nft_table_replace was
+ * given, with the whitelist it last synced and the count sessions in list
+ * (each with its own timeout, expires_ms; 0: the spec's idle timeout): one
+ * transaction when it fits in a batch, else the table with the whitelist
+ * first and the sessions after it. 0 or -1.
+ */
+int nft_table_restore(struct nft *n, const struct nft_session *list, size_t count);
+/* 1 when the table is there, 0 when not, -1 on error. */
+int nft_table_present(struct nft *n);
+/* The netlink port of n's requests: the kernel's notifications of the
+ * changes n made carry it. */
+uint32_t nft_portid(const struct nft *n);
+
+/*
+ * The ruleset as an nftables script (nft -f) that installs the closed
+ * table (replacing any table of the name), with the whitelist n last
+ * synced: for the administrator's nftables.conf to include, so that a
+ * reload of it (`flush ruleset`) while the daemon is not running leaves
+ * the LAN closed too. NUL-terminated; 0, or -1 if len is too small.
+ */
+int nft_closed_ruleset_text(struct nft *n, char *buf, size_t len);
+
+/* ---- the watch: the kernel's notifications of ruleset changes ---- */
+
+struct nft_watch;
+
+/* What a read of the notifications found. */
+struct nft_change {
+	int touched;             /* the table was deleted or changed by another process */
+	int deleted;             /* ... deleted (flushed, or replaced by another) */
+	int lost;                /* notifications were lost (a full socket buffer) */
+	char process[64];        /* who, when the kernel said: "nft (pid 123)" */
+};
+
+/* Subscribe to the nftables notifications. NULL with a message on failure. */
+struct nft_watch *nft_watch_open(char *err, size_t errlen);
+/* Accepts NULL. */
+void nft_watch_close(struct nft_watch *w);
+/* For poll(): readable when notifications wait. */
+int nft_watch_fd(const struct nft_watch *w);
+/* Read every notification waiting (never blocks) and add to *out whether
+ * table (family inet) was touched by a process other than the one behind
+ * own_portid (the caller zeroes *out when it has acted on it: a
+ * transaction's notifications may span reads). 0, or -1 on a socket
+ * error. */
+int nft_watch_read(struct nft_watch *w, const char *table, uint32_t own_portid,
+		   struct nft_change *out);
+/* The same for len bytes of notifications already read. Pure. */
+void nft_watch_parse(const void *buf, size_t len, const char *table, uint32_t own_portid,
+		     struct nft_change *out);
 
 /* Add (or refresh: the element's timer restarts) a session element, and
  * its address's element in sessaddr4/6; timeout_s 0 means the spec's idle

@@ -2,7 +2,9 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,11 +12,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <sys/random.h>
+#include <unistd.h>
 
 #include "addrmap.h"
 #include "config.h"
 #include "log.h"
 #include "loop.h"
+#include "metrics.h"
 #include "nft.h"
 #include "store.h"
 
@@ -76,7 +80,18 @@ struct sessions {
 	int accounts_stale;                /* users changed since every account was last
 					    * read (maintenance thread only) */
 	int64_t cap_warned;                /* atomic: wall s a device last hit DEVICE_ADDRS_MAX */
+	/* failing closed (see the section at the end) */
+	int table_installed;               /* the running table went in at start */
+	struct nft_watch *watch;           /* the kernel's ruleset notifications */
+	int watch_stop[2];                 /* a pipe: its write end stops the watcher */
+	pthread_t watcher;
+	int watcher_started;
+	char closed_path[CONFIG_PATH_MAX + 32]; /* the closed ruleset for nftables.conf */
 };
+
+static void watch_start(struct sessions *s);
+static void watch_stop(struct sessions *s);
+static void closed_ruleset_write(struct sessions *s);
 
 static int64_t wall_now(void)
 {
@@ -310,9 +325,15 @@ static const char *store_error_text(int rc)
 static void kernel_add(struct sessions *s, const struct entry *e, unsigned timeout)
 {
 	pthread_mutex_lock(&s->nft_lock);
-	if (nft_session_add(s->nft, (const struct sockaddr *)&e->sa, e->mac, timeout) < 0)
-		log_warn("session %s: the kernel set refused it; forwarded traffic stays blocked",
-			 e->addr);
+	if (nft_session_add(s->nft, (const struct sockaddr *)&e->sa, e->mac, timeout) < 0) {
+		/* with the table gone nothing is blocked: say what is true */
+		if (nft_table_present(s->nft) == 0)
+			log_warn("session %s: table inet %s is gone (removed by another process); "
+				 "the daemon puts it back with this session", e->addr, NFT_TABLE_NAME);
+		else
+			log_warn("session %s: the kernel set refused it; forwarded traffic stays "
+				 "blocked", e->addr);
+	}
 	pthread_mutex_unlock(&s->nft_lock);
 }
 
@@ -432,6 +453,7 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 		return NULL;
 	}
 	s->cfg = cfg;
+	s->watch_stop[0] = s->watch_stop[1] = -1;
 	pthread_rwlock_init(&s->lock, NULL);
 	pthread_mutex_init(&s->nft_lock, NULL);
 	/* a secret hash key: clients choose their addresses (IPv6 hosts pick
@@ -457,6 +479,7 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	spec.bypass = cfg->intercept_bypass;
 	if (nft_table_replace(s->nft, &spec, err, errlen) < 0)
 		goto fail;
+	s->table_installed = 1;
 	/* sessions survive a restart: back into memory and the kernel, each
 	 * with a whole idle period (the kernel's timers died with the table) */
 	if (store_session_list(st, collect_cb, &l) < 0) {
@@ -493,6 +516,7 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	free(l.rows);
 	if (restored)
 		log_notice("intercept: %zu sessions restored from the database", restored);
+	watch_start(s);
 	return s;
 fail:
 	free(l.rows);
@@ -504,11 +528,25 @@ void sessions_free(struct sessions *s)
 {
 	if (!s)
 		return;
-	if (s->nft) {
+	watch_stop(s);
+	if (s->nft && s->table_installed && s->cfg->intercept_fail_open) {
 		if (nft_table_delete(s->nft) < 0)
 			log_error("nftables: cannot remove table inet %s", NFT_TABLE_NAME);
-		nft_close(s->nft);
+		else
+			log_warn("nftables: table inet %s removed (fail_open = yes): the gateway "
+				 "forwards the LAN's traffic unfiltered until the daemon runs again",
+				 NFT_TABLE_NAME);
+	} else if (s->nft && s->table_installed) {
+		/* the stop, or a start that failed half way: the LAN stays closed */
+		if (nft_table_close(s->nft) < 0)
+			log_error("nftables: cannot leave the closed table inet %s behind; the "
+				 "running one stays", NFT_TABLE_NAME);
+		else
+			log_notice("nftables: table inet %s left closed: forwarding from %s is "
+				   "refused (whitelist excepted) until the daemon starts again",
+				   NFT_TABLE_NAME, s->cfg->intercept_interface);
 	}
+	nft_close(s->nft);
 	free(s->entries);
 	addrmap_free(s->index);
 	addrmap_free(s->by_mac);
@@ -1411,6 +1449,8 @@ int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n
 
 	pthread_mutex_lock(&s->nft_lock);
 	rc = nft_whitelist_sync(s->nft, list, n);
+	if (rc == 0)
+		closed_ruleset_write(s);
 	pthread_mutex_unlock(&s->nft_lock);
 	return rc;
 }
@@ -1426,4 +1466,199 @@ uint64_t sessions_credential_stamp(const char *phc)
 	memcpy(&v, md, sizeof(v));
 	OPENSSL_cleanse(md, sizeof(md));
 	return v ? v : 1;
+}
+
+/* ------------------------------------------------------------ failing closed */
+
+/*
+ * Nobody passes until they log in, also when the daemon's table goes: a
+ * watcher thread reads the kernel's nftables notifications and, when
+ * another process deletes or changes the table (`flush ruleset` in a reload
+ * of nftables.conf, a stray `nft delete table`), installs it again at once
+ * with the whitelist and every live session, in one transaction. A stop
+ * leaves the closed table (nft.h) rather than none; fail_open = yes removes
+ * it instead. The closed ruleset is also written as a file next to the
+ * database, for nftables.conf to include, so that a reload of the firewall
+ * while the daemon is not running closes the LAN as well.
+ */
+
+/* Caller holds s->lock (read) and nft_lock: the sessions in memory cannot
+ * end or start half way through the restore. */
+static int kernel_restore_locked(struct sessions *s, size_t *count)
+{
+	int64_t now = wall_now();
+	struct nft_session *list = calloc(s->n ? s->n : 1, sizeof(*list));
+	size_t k = 0;
+	int rc;
+
+	if (!list)
+		return -1;
+	for (size_t i = 0; i < s->n; i++) {
+		const struct entry *e = &s->entries[i];
+
+		if (!entry_live(e, now))
+			continue;
+		memcpy(&list[k].addr, &e->sa, sizeof(e->sa));
+		memcpy(list[k].mac, e->mac, 6);
+		/* the kernel's timers went with the table: a whole idle period */
+		list[k].expires_ms = (uint64_t)e->idle * 1000;
+		k++;
+	}
+	rc = nft_table_restore(s->nft, list, k);
+	free(list);
+	*count = k;
+	return rc;
+}
+
+static int kernel_restore(struct sessions *s, const struct nft_change *why)
+{
+	size_t count = 0;
+	int rc;
+
+	pthread_rwlock_rdlock(&s->lock);
+	pthread_mutex_lock(&s->nft_lock);
+	rc = kernel_restore_locked(s, &count);
+	if (rc == 0)
+		closed_ruleset_write(s);
+	pthread_mutex_unlock(&s->nft_lock);
+	pthread_rwlock_unlock(&s->lock);
+	if (rc < 0) {
+		log_error("nftables: table inet %s was %s by %s and cannot be put back yet; "
+			  "trying again every second", NFT_TABLE_NAME,
+			  why->deleted ? "deleted" : "changed", why->process[0] ? why->process : "another process");
+		return -1;
+	}
+	metrics_inc(nft_restores);
+	log_warn("nftables: table inet %s was %s by %s; put back with %zu sessions and the "
+		 "whitelist", NFT_TABLE_NAME, why->deleted ? "deleted" : "changed",
+		 why->process[0] ? why->process : "another process", count);
+	return 0;
+}
+
+/* After a notification, how long the watcher waits for the rest of the
+ * transaction's (a flush sends one per object) before it acts, once. */
+#define WATCH_SETTLE_MS 20
+
+static void *watch_thread(void *arg)
+{
+	struct sessions *s = arg;
+	struct nft_change pending = { 0 };
+	int retry = 0;
+
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = nft_watch_fd(s->watch), .events = POLLIN },
+			{ .fd = s->watch_stop[0], .events = POLLIN },
+		};
+		int n = poll(p, 2, retry ? 1000 : pending.touched || pending.lost ? WATCH_SETTLE_MS : -1);
+
+		if (n < 0 && errno != EINTR) {
+			log_error("nftables: the ruleset watch stopped: %s", strerror(errno));
+			return NULL;
+		}
+		if (n > 0 && p[1].revents)
+			return NULL;
+		if (n > 0 && p[0].revents) {
+			if (nft_watch_read(s->watch, NFT_TABLE_NAME, nft_portid(s->nft), &pending) < 0)
+				log_warn("nftables: reading the ruleset notifications: %s",
+					 strerror(errno));
+			if (!retry)
+				continue;       /* more of the same transaction may follow */
+		}
+		/* notifications lost: what matters is whether the table is still
+		 * there (a change inside it may go unseen) */
+		if (pending.lost && !pending.touched) {
+			int present;
+
+			pthread_mutex_lock(&s->nft_lock);
+			present = nft_table_present(s->nft);
+			pthread_mutex_unlock(&s->nft_lock);
+			log_warn("nftables: ruleset notifications were lost; table inet %s %s",
+				 NFT_TABLE_NAME, present == 0 ? "is gone" : "is still there");
+			pending.touched = pending.deleted = present == 0;
+			pending.lost = 0;
+		}
+		if (!pending.touched)
+			continue;
+		retry = kernel_restore(s, &pending) < 0;
+		if (!retry)
+			memset(&pending, 0, sizeof(pending));
+	}
+}
+
+static void watch_start(struct sessions *s)
+{
+	char err[256];
+
+	s->watch = nft_watch_open(err, sizeof(err));
+	if (!s->watch || pipe2(s->watch_stop, O_CLOEXEC) < 0 ||
+	    pthread_create(&s->watcher, NULL, watch_thread, s) != 0) {
+		log_error("nftables: cannot watch the ruleset (%s): a table deleted under the "
+			  "daemon is not put back", s->watch ? strerror(errno) : err);
+		return;
+	}
+	s->watcher_started = 1;
+}
+
+static void watch_stop(struct sessions *s)
+{
+	if (s->watcher_started) {
+		if (write(s->watch_stop[1], "x", 1) != 1)
+			log_error("nftables: cannot stop the ruleset watch");
+		else
+			pthread_join(s->watcher, NULL);
+		s->watcher_started = 0;
+	}
+	if (s->watch_stop[0] >= 0)
+		close(s->watch_stop[0]);
+	if (s->watch_stop[1] >= 0)
+		close(s->watch_stop[1]);
+	s->watch_stop[0] = s->watch_stop[1] = -1;
+	nft_watch_close(s->watch);
+	s->watch = NULL;
+}
+
+/* The closed ruleset, as a file next to the database (the one directory
+ * the hardened unit lets the daemon write): written whole under a
+ * temporary name and renamed, so a reload of nftables.conf never reads
+ * half of it. With fail_open = yes there is none. Caller holds nft_lock. */
+static void closed_ruleset_write(struct sessions *s)
+{
+	char text[64 * 1024], tmp[sizeof(s->closed_path) + 8];
+	const char *slash;
+	size_t len;
+	int fd, n;
+
+	if (!s->closed_path[0]) {
+		slash = strrchr(s->cfg->db_path, '/');
+		n = slash ? snprintf(s->closed_path, sizeof(s->closed_path), "%.*s/nftables-closed.nft",
+				     (int)(slash - s->cfg->db_path), s->cfg->db_path)
+			  : snprintf(s->closed_path, sizeof(s->closed_path), "nftables-closed.nft");
+		if (n < 0 || (size_t)n >= sizeof(s->closed_path)) {
+			s->closed_path[0] = '\0';
+			return;
+		}
+	}
+	if (s->cfg->intercept_fail_open) {
+		if (unlink(s->closed_path) == 0)
+			log_notice("nftables: fail_open = yes: %s removed", s->closed_path);
+		return;
+	}
+	if (nft_closed_ruleset_text(s->nft, text, sizeof(text)) < 0) {
+		log_warn("nftables: the closed ruleset does not fit in %zu bytes (or the interface "
+			 "name needs quoting): %s not written", sizeof(text), s->closed_path);
+		return;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", s->closed_path);
+	len = strlen(text);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd >= 0) {
+		int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
+
+		ok = close(fd) == 0 && ok;
+		if (ok && rename(tmp, s->closed_path) == 0)
+			return;
+	}
+	log_warn("nftables: cannot write %s: %s", s->closed_path, strerror(errno));
+	unlink(tmp);
 }

@@ -160,6 +160,7 @@ int snapshot_keep_restart_keys(struct config *fresh, const struct config *runnin
 	KEEP(session_lifetime, "intercept.session_lifetime");
 	KEEP(intercept_bypass, "intercept.bypass");
 	KEEP(intercept_mark, "intercept.mark");
+	KEEP(intercept_fail_open, "intercept.fail_open");
 
 	if (fresh->portal_enabled != running->portal_enabled ||
 	    (fresh->portal_enabled && addr_differs(&fresh->portal_listen, &running->portal_listen)))

@@ -37,6 +37,16 @@ portal_login() {
 
 # 0 if the daemon's table exists in the gateway.
 table_present() { in_gw nft list table $TABLE >/dev/null 2>&1; }
+# 0 if it is the running table (the redirect to the daemon is in it), or the
+# closed one a stop leaves (forward chain only, no session sets).
+table_running() { in_gw nft list chain $TABLE prerouting 2>/dev/null | grep -q redirect; }
+table_closed() {
+	local t
+	t=$(in_gw nft list table $TABLE 2>/dev/null) || return 1
+	printf '%s' "$t" | grep -q 'hook forward' && ! printf '%s' "$t" | grep -qE 'prerouting|sess4|redirect'
+}
+# The value of metric $1 on the admin listener (ADMIN_LISTEN=127.0.0.1:8080).
+metric() { in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics | awk -v n="$1" '$1 == n { print $2 }'; }
 
 # The status of an HTTP GET from the client straight at the origin.
 direct_status() { ccurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }

@@ -65,6 +65,8 @@ setup_daemon() {
 	# gateway learnt in the last one (a portal login takes in every
 	# address of the device the neighbour table shows)
 	in_gw ip neigh flush dev "$E2E_NS-gc" 2>/dev/null
+	# and the closed table an intercept-mode daemon leaves when it stops
+	in_gw nft delete table inet portcullis 2>/dev/null
 	DB=$DIR/portcullis.db
 	ACCESS=$DIR/access.log
 	DLOG=$DIR/daemon.log

@@ -1,8 +1,8 @@
 #!/bin/bash
 # Intercept mode, point 7: the daemon's table has the documented shape
-# (read from `nft -j list ruleset`), SIGTERM removes it, a table left by a
-# crash is replaced at the next start, and nothing else in the gateway's
-# ruleset is touched.
+# (read from `nft -j list ruleset`), SIGTERM replaces it by the closed one
+# (no redirect, no session sets), a table left by a crash is replaced at
+# the next start, and nothing else in the gateway's ruleset is touched.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 
@@ -59,21 +59,23 @@ assert_contains "$(in_gw nft list chain inet portcullis forward)" "reject with i
 assert_contains "$(in_gw nft list chain inet portcullis forward)" "ct state established,related ct direction original accept" "forward: LAN's own flows only"
 assert_contains "$(in_gw nft list chain inet portcullis forward)" "goto to_lan" "forward: traffic towards the LAN goes to to_lan"
 
-# SIGTERM removes ours only
+# SIGTERM leaves ours closed, and touches nothing else
 stop_daemon
-table_present && fail "table inet portcullis left after SIGTERM" || ok
+table_closed && ok || fail "SIGTERM leaves the closed table inet portcullis"
 in_gw nft list table inet siteadmin >/dev/null 2>&1 && ok || fail "foreign table removed"
 
 # a crash leaves the table; the next start replaces it (one table, fresh sets)
 start_daemon || exit 1
-in_gw nft add element inet portcullis wl4 '{ 192.0.2.0/24 }'
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=""
-table_present && ok || fail "table still there after a crash (expected)"
+table_running && ok || fail "table still there after a crash (expected)"
+# (changed while the daemon is dead: a running daemon would put it back)
+in_gw nft add element inet portcullis wl4 '{ 192.0.2.0/24 }'
+assert_contains "$(in_gw nft list set inet portcullis wl4)" "192.0.2.0" "leftover table changed"
 start_daemon || exit 1
 n=$(in_gw nft -j list tables | python3 -c 'import json,sys; print(sum(1 for i in json.load(sys.stdin)["nftables"] if i.get("table",{}).get("name")=="portcullis"))')
 assert_eq 1 "$n" "one table after restart"
 assert_not_contains "$(in_gw nft list set inet portcullis wl4)" "192.0.2.0" "leftover table replaced, not reused"
 assert_contains "$(in_gw nft list table inet siteadmin)" "dport 9999" "foreign rules untouched"
 stop_daemon
-table_present && fail "table left after the second SIGTERM" || ok
+table_closed && ok || fail "closed table after the second SIGTERM"
 in_gw nft delete table inet siteadmin

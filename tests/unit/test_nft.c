@@ -400,6 +400,109 @@ static void test_neighbour_entries(void **state)
 	assert_int_equal(nft_neigh_parse(msg, 8, 3, &ss, got_mac), 0);
 }
 
+/* What stays while the daemon is not running: the whitelist sets and the
+ * forward filter, no redirect, no session sets, the same rejects. */
+static void test_closed_table_shape(void **state)
+{
+	struct nft_spec sp = default_spec();
+	long len;
+
+	(void)state;
+	len = nft_build_closed_batch(&sp, 1, buf, sizeof(buf));
+	assert_true(len > 0);
+	read_batch(buf, len);
+	assert_int_equal(sh.begin, 1);
+	assert_int_equal(sh.end, 1);
+	/* replaces the running table (or what an include put there) at once */
+	assert_int_equal(sh.new_table, 2);
+	assert_int_equal(sh.del_table, 1);
+	assert_string_equal(sh.table, NFT_TABLE_NAME);
+	assert_int_equal(sh.n_sets, 2);
+	assert_string_equal(sh.sets[0], "wl4");
+	assert_string_equal(sh.sets[1], "wl6");
+	assert_int_equal(sh.n_chains, 2);
+	assert_int_equal(sh.hooks[0], NF_INET_FORWARD);
+	assert_string_equal(sh.chains[1], "to_lan");
+	assert_int_equal(sh.redirects, 0);
+	assert_int_equal(sh.lookups_sess, 0);
+	assert_int_equal(sh.lookups_sessaddr, 0);
+	assert_int_equal(sh.dynsets, 0);
+	assert_int_equal(sh.rules_pre, 0);
+	/* the LAN's own flows from before the stop, then the rejects */
+	assert_int_equal(sh.fwd_established_original, 1);
+	assert_int_equal(sh.to_lan_established, 1);
+	assert_int_equal(sh.rejects, 4);
+	assert_int_equal(sh.gotos_to_lan, 1);
+	assert_int_equal(sh.mark_loads, 0);
+	sp.interface = "";
+	assert_int_equal(nft_build_closed_batch(&sp, 1, buf, sizeof(buf)), -1);
+}
+
+/* A notification as the kernel sends it: type, sender's port, family, and
+ * the table's name as attribute 1 (NULL: none). */
+static size_t notification(char *at, uint16_t type, uint32_t portid, uint8_t family,
+			   const char *table)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(at);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (uint16_t)(NFNL_SUBSYS_NFTABLES << 8 | type);
+	nlh->nlmsg_pid = portid;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = family;
+	nfg->version = NFNETLINK_V0;
+	if (table)
+		mnl_attr_put_strz(nlh, 1, table);
+	if (type == NFT_MSG_NEWGEN) {
+		mnl_attr_put_u32(nlh, NFTA_GEN_ID, htonl(7));
+		mnl_attr_put_u32(nlh, NFTA_GEN_PROC_PID, htonl(4321));
+		mnl_attr_put_strz(nlh, NFTA_GEN_PROC_NAME, "nft\x1b[0m");
+	}
+	return nlh->nlmsg_len;
+}
+
+static void test_watch_sees_other_processes_only(void **state)
+{
+	static char m[4096];
+	struct nft_change c;
+	size_t len;
+
+	(void)state;
+	/* the daemon's own change (its port) is no news */
+	memset(&c, 0, sizeof(c));
+	len = notification(m, NFT_MSG_DELTABLE, 99, NFPROTO_INET, NFT_TABLE_NAME);
+	nft_watch_parse(m, len, NFT_TABLE_NAME, 99, &c);
+	assert_false(c.touched);
+	/* another table, or another family's table of the same name */
+	len = notification(m, NFT_MSG_DELTABLE, 5, NFPROTO_INET, "siteadmin");
+	len += notification(m + len, NFT_MSG_DELTABLE, 5, NFPROTO_IPV4, NFT_TABLE_NAME);
+	len += notification(m + len, NFT_MSG_DELRULE, 5, NFPROTO_INET, "portcullis2");
+	nft_watch_parse(m, len, NFT_TABLE_NAME, 99, &c);
+	assert_false(c.touched);
+	/* a rule added by someone else: changed, not deleted; the generation
+	 * that follows names the process, printable bytes only */
+	len = notification(m, NFT_MSG_NEWRULE, 5, NFPROTO_INET, NFT_TABLE_NAME);
+	nft_watch_parse(m, len, NFT_TABLE_NAME, 99, &c);
+	assert_true(c.touched);
+	assert_false(c.deleted);
+	assert_string_equal(c.process, "");
+	len = notification(m, NFT_MSG_NEWGEN, 5, NFPROTO_UNSPEC, NULL);
+	nft_watch_parse(m, len, NFT_TABLE_NAME, 99, &c);
+	assert_string_equal(c.process, "nft?[0m (pid 4321)");
+	/* flush ruleset: the table deleted */
+	memset(&c, 0, sizeof(c));
+	len = notification(m, NFT_MSG_DELSET, 5, NFPROTO_INET, NFT_TABLE_NAME);
+	len += notification(m + len, NFT_MSG_DELTABLE, 5, NFPROTO_INET, NFT_TABLE_NAME);
+	nft_watch_parse(m, len, NFT_TABLE_NAME, 99, &c);
+	assert_true(c.touched);
+	assert_true(c.deleted);
+	/* a truncated message is not read past its end */
+	memset(&c, 0, sizeof(c));
+	len = notification(m, NFT_MSG_DELTABLE, 5, NFPROTO_INET, NFT_TABLE_NAME);
+	nft_watch_parse(m, len - 4, NFT_TABLE_NAME, 99, &c);
+	assert_false(c.touched);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -409,6 +512,8 @@ int main(void)
 		cmocka_unit_test(test_bad_spec_and_small_buffer),
 		cmocka_unit_test(test_mac_text),
 		cmocka_unit_test(test_neighbour_entries),
+		cmocka_unit_test(test_closed_table_shape),
+		cmocka_unit_test(test_watch_sees_other_processes_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
