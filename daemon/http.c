@@ -124,6 +124,17 @@ static int conn_flags_cb(struct http_span el, void *ud)
 	return 0;
 }
 
+/* 1 when a Connection list names a header that frames or routes the
+ * message: those are never hop-by-hop (RFC 9110 §7.6.1, RFC 9112 §6.1),
+ * and a hop that dropped one would pass the body on unframed, or framed as
+ * the next hop reads it: the smuggled request's way in */
+static int conn_names_framing_cb(struct http_span el, void *ud)
+{
+	(void)ud;
+	return http_span_ieq(el, "content-length") || http_span_ieq(el, "transfer-encoding") ||
+	       http_span_ieq(el, "host");
+}
+
 /* Content-Length: 1*DIGIT, nothing else (RFC 9110 §8.6). A list, a sign,
  * spaces inside or a value past 2^62 is refused. */
 static int parse_content_length(struct http_span v, uint64_t *out)
@@ -286,6 +297,10 @@ static enum http_parse parse_fields(const char *p, const char *end, struct http_
 			fr->n_host++;
 		} else if (http_span_ieq(h->name, "connection")) {
 			list_each(h->value, conn_flags_cb, &fr->flags);
+			if (list_each(h->value, conn_names_framing_cb, NULL)) {
+				fr->error = "Connection names a framing header";
+				return HTTP_PARSE_BAD;
+			}
 		} else if (http_span_ieq(h->name, "proxy-connection")) {
 			unsigned pf = 0;
 
@@ -655,6 +670,45 @@ static int hexval(int c)
 
 #define CHUNK_LINE_MAX 4096
 
+static int is_ows(int c)
+{
+	return c == ' ' || c == '\t';
+}
+
+/* field-vchar, SP or HTAB (RFC 9110 §5.5): no control byte, no DEL */
+static int is_field_char(unsigned char c)
+{
+	return c == '\t' || (c >= 0x20 && c != 0x7f);
+}
+
+/* qdtext (RFC 9110 §5.6.4) */
+static int is_qdtext(unsigned char c)
+{
+	return c == '\t' || c == ' ' || c == 0x21 || (c >= 0x23 && c <= 0x5b) ||
+	       (c >= 0x5d && c <= 0x7e) || c >= 0x80;
+}
+
+/*
+ * Fields that frame or route the message, control the connection or carry
+ * credentials are never trailer fields (RFC 9110 §6.5.1, §6.5.2): a trailer
+ * that claims to be one is aimed at a parser that merges trailers into the
+ * head, and the body carrying it is refused.
+ */
+static int trailer_name_forbidden(const char *name, size_t len)
+{
+	static const char *const forbidden[] = {
+		"content-length", "transfer-encoding", "trailer", "host", "connection",
+		"keep-alive", "proxy-connection", "te", "upgrade", "authorization",
+		"proxy-authorization", "proxy-authenticate", "www-authenticate",
+	};
+	struct http_span s = { name, len };
+
+	for (size_t i = 0; i < sizeof(forbidden) / sizeof(forbidden[0]); i++)
+		if (http_span_ieq(s, forbidden[i]))
+			return 1;
+	return 0;
+}
+
 long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 		       const char **data, size_t *data_len)
 {
@@ -665,6 +719,11 @@ long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 	while (i < len) {
 		unsigned char ch = (unsigned char)buf[i];
 
+		/* chunk-size [ chunk-ext ] CRLF, and each trailer line: bounded */
+		if (c->state != HTTP_CHUNKED_DATA && c->state != HTTP_CHUNKED_DATA_CR &&
+		    c->state != HTTP_CHUNKED_DATA_LF && c->state != HTTP_CHUNKED_DONE &&
+		    c->state != HTTP_CHUNKED_ERROR && ++c->line_len > CHUNK_LINE_MAX)
+			goto error;
 		switch (c->state) {
 		case HTTP_CHUNKED_SIZE: {
 			int v = hexval(ch);
@@ -679,36 +738,112 @@ long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 			}
 			if (c->size_digits == 0)
 				goto error;
-			if (ch == ';' || ch == ' ' || ch == '\t') {
-				/* chunk-ext (RFC 9112 §7.1.1): skipped, bounded */
-				c->state = HTTP_CHUNKED_EXT;
-				c->line_len = 0;
-				i++;
-				break;
-			}
-			if (ch == '\r') {
+			/* chunk-size = 1*HEXDIG, then only chunk-ext or CRLF:
+			 * "5 junk" and "5 " are not a size line (RFC 9112 §7.1) */
+			if (ch == ';')
+				c->state = HTTP_CHUNKED_EXT_NAME_BWS;
+			else if (is_ows(ch))
+				c->state = HTTP_CHUNKED_EXT_BWS;
+			else if (ch == '\r')
 				c->state = HTTP_CHUNKED_SIZE_LF;
-				i++;
-				break;
-			}
-			goto error;
-		}
-		case HTTP_CHUNKED_EXT:
-			if (ch == '\r') {
-				c->state = HTTP_CHUNKED_SIZE_LF;
-			} else if ((ch < 0x20 && ch != '\t') || ch == 0x7f || ++c->line_len > CHUNK_LINE_MAX) {
+			else
 				goto error;
+			i++;
+			break;
+		}
+		/*
+		 * chunk-ext = *( BWS ";" BWS chunk-ext-name
+		 *               [ BWS "=" BWS chunk-ext-val ] )
+		 * chunk-ext-name = token; chunk-ext-val = token / quoted-string
+		 * (RFC 9112 §7.1.1). Checked, then dropped: the proxy re-encodes
+		 * the body without them.
+		 */
+		case HTTP_CHUNKED_EXT_BWS:         /* whitespace before ";" */
+			if (ch == ';')
+				c->state = HTTP_CHUNKED_EXT_NAME_BWS;
+			else if (!is_ows(ch))
+				goto error;
+			i++;
+			break;
+		case HTTP_CHUNKED_EXT_NAME_BWS:    /* after ";" */
+			if (is_tchar(ch))
+				c->state = HTTP_CHUNKED_EXT_NAME;
+			else if (!is_ows(ch))
+				goto error;
+			i++;
+			break;
+		case HTTP_CHUNKED_EXT_NAME:
+			if (ch == '=')
+				c->state = HTTP_CHUNKED_EXT_VALUE_BWS;
+			else if (ch == ';')
+				c->state = HTTP_CHUNKED_EXT_NAME_BWS;
+			else if (ch == '\r')
+				c->state = HTTP_CHUNKED_SIZE_LF;
+			else if (is_ows(ch))
+				c->state = HTTP_CHUNKED_EXT_NAME_END;
+			else if (!is_tchar(ch))
+				goto error;
+			i++;
+			break;
+		case HTTP_CHUNKED_EXT_NAME_END:    /* whitespace after a name */
+			if (ch == '=')
+				c->state = HTTP_CHUNKED_EXT_VALUE_BWS;
+			else if (ch == ';')
+				c->state = HTTP_CHUNKED_EXT_NAME_BWS;
+			else if (!is_ows(ch))
+				goto error;
+			i++;
+			break;
+		case HTTP_CHUNKED_EXT_VALUE_BWS:   /* after "=" */
+			if (ch == '"')
+				c->state = HTTP_CHUNKED_EXT_QUOTED;
+			else if (is_tchar(ch))
+				c->state = HTTP_CHUNKED_EXT_TOKEN;
+			else if (!is_ows(ch))
+				goto error;
+			i++;
+			break;
+		case HTTP_CHUNKED_EXT_TOKEN:
+			if (is_tchar(ch)) {
+				i++;
+				break;
 			}
+			/* the token ended: what may follow a value follows */
+			/* fall through */
+		case HTTP_CHUNKED_EXT_VALUE_END:
+			if (ch == ';')
+				c->state = HTTP_CHUNKED_EXT_NAME_BWS;
+			else if (ch == '\r')
+				c->state = HTTP_CHUNKED_SIZE_LF;
+			else if (is_ows(ch))
+				c->state = HTTP_CHUNKED_EXT_BWS;
+			else
+				goto error;
+			i++;
+			break;
+		case HTTP_CHUNKED_EXT_QUOTED:
+			if (ch == '"')
+				c->state = HTTP_CHUNKED_EXT_VALUE_END;
+			else if (ch == '\\')
+				c->state = HTTP_CHUNKED_EXT_QUOTED_PAIR;
+			else if (!is_qdtext(ch))
+				goto error;
+			i++;
+			break;
+		case HTTP_CHUNKED_EXT_QUOTED_PAIR: /* quoted-pair: HTAB / SP / VCHAR / obs-text */
+			if (ch != '\t' && (ch < 0x20 || ch == 0x7f))
+				goto error;
+			c->state = HTTP_CHUNKED_EXT_QUOTED;
 			i++;
 			break;
 		case HTTP_CHUNKED_SIZE_LF:
 			if (ch != '\n')
 				goto error;
 			i++;
+			c->line_len = 0;
 			if (c->remaining == 0) {
 				c->state = HTTP_CHUNKED_TRAILER;
-				c->line_len = 0;
-				c->trailer_line_empty = 1;
+				c->trailers = 0;
 			} else {
 				c->state = HTTP_CHUNKED_DATA;
 			}
@@ -739,32 +874,66 @@ long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 			c->state = HTTP_CHUNKED_SIZE;
 			c->size_digits = 0;
 			c->remaining = 0;
+			c->line_len = 0;
 			i++;
 			break;
-		case HTTP_CHUNKED_TRAILER:
+		/*
+		 * trailer-section = *( field-line CRLF ), field-line = field-name
+		 * ":" OWS field-value OWS (RFC 9112 §7.1.2, §5): a name of tchars
+		 * right up to the colon, a value of field characters, at most
+		 * HTTP_MAX_HEADERS lines. Checked, then dropped: trailers are
+		 * never passed on (RFC 9110 §6.5.1 lets a recipient discard them).
+		 */
+		case HTTP_CHUNKED_TRAILER:         /* start of a line */
 			if (ch == '\r') {
-				c->state = HTTP_CHUNKED_TRAILER_LF;
-			} else if (ch == '\n' || ch == 0 || ++c->line_len > CHUNK_LINE_MAX) {
-				goto error;
+				c->state = HTTP_CHUNKED_TRAILER_END_LF;
+			} else if (is_tchar(ch)) {
+				if (++c->trailers > HTTP_MAX_HEADERS)
+					goto error;
+				c->name_len = 0;
+				c->name[c->name_len++] = (char)ch;
+				c->state = HTTP_CHUNKED_TRAILER_NAME;
 			} else {
-				if (c->trailer_line_empty && (ch == ' ' || ch == '\t'))
-					goto error;    /* obs-fold in a trailer */
-				c->trailer_line_empty = 0;
+				goto error;    /* obs-fold, an empty name, a control byte */
 			}
+			i++;
+			break;
+		case HTTP_CHUNKED_TRAILER_NAME:
+			if (ch == ':') {
+				if (c->name_len <= sizeof(c->name) &&
+				    trailer_name_forbidden(c->name, c->name_len))
+					goto error;
+				c->state = HTTP_CHUNKED_TRAILER_VALUE;
+			} else if (is_tchar(ch)) {
+				if (c->name_len < sizeof(c->name))
+					c->name[c->name_len] = (char)ch;
+				if (c->name_len <= sizeof(c->name))
+					c->name_len++;   /* one past: too long to be forbidden */
+			} else {
+				goto error;    /* whitespace before the colon, a control byte */
+			}
+			i++;
+			break;
+		case HTTP_CHUNKED_TRAILER_VALUE:
+			if (ch == '\r')
+				c->state = HTTP_CHUNKED_TRAILER_LF;
+			else if (!is_field_char(ch))
+				goto error;
 			i++;
 			break;
 		case HTTP_CHUNKED_TRAILER_LF:
 			if (ch != '\n')
 				goto error;
-			i++;
-			if (c->trailer_line_empty) {
-				c->state = HTTP_CHUNKED_DONE;
-				return (long)i;
-			}
 			c->state = HTTP_CHUNKED_TRAILER;
 			c->line_len = 0;
-			c->trailer_line_empty = 1;
+			i++;
 			break;
+		case HTTP_CHUNKED_TRAILER_END_LF:
+			if (ch != '\n')
+				goto error;
+			i++;
+			c->state = HTTP_CHUNKED_DONE;
+			return (long)i;
 		case HTTP_CHUNKED_DONE:
 			return (long)i;
 		case HTTP_CHUNKED_ERROR:
@@ -775,6 +944,23 @@ long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 error:
 	c->state = HTTP_CHUNKED_ERROR;
 	return -1;
+}
+
+size_t http_chunk_line(char *out, uint64_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	char d[16];
+	size_t k = 0, o = 0;
+
+	do {
+		d[k++] = hex[n & 15];
+		n >>= 4;
+	} while (n);
+	while (k)
+		out[o++] = d[--k];
+	out[o++] = '\r';
+	out[o++] = '\n';
+	return o;
 }
 
 size_t http_put_uint(char *out, uint64_t v, unsigned width, char pad)

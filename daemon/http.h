@@ -5,9 +5,11 @@
  * caller-provided struct whose strings are spans into that buffer. Strict on
  * purpose (request smuggling): conflicting or malformed Content-Length,
  * Transfer-Encoding together with Content-Length, Transfer-Encoding other
- * than exactly "chunked" last, obs-fold, bare CR or bare LF, NUL and other
- * control bytes, whitespace before the colon, oversized or too many headers
- * are all errors, never repaired.
+ * than exactly "chunked" last, a Connection header naming Content-Length,
+ * Transfer-Encoding or Host (framing is never hop-by-hop), obs-fold, bare CR
+ * or bare LF, NUL and other control bytes, whitespace before the colon,
+ * oversized or too many headers are all errors, never repaired, in requests
+ * and responses alike.
  */
 #ifndef PORTCULLIS_HTTP_H
 #define PORTCULLIS_HTTP_H
@@ -133,16 +135,26 @@ int http_header_is_hop(const struct http_header *headers, size_t n,
 
 /*
  * Chunked body framing (RFC 9112 §7.1). The decoder walks the raw bytes and
- * tells the caller which of them are chunk data, so the proxy can forward
- * the raw bytes unchanged or pass only the data on. Chunk extensions are
- * skipped; trailer fields are checked for syntax and skipped. Chunk sizes
- * above 2^62 or lines longer than 4 KiB are errors.
+ * tells the caller which of them are chunk data; the proxy passes on only
+ * the data, re-encoded in chunks of its own (http_chunk_line), so nothing
+ * but the data crosses it. Strict: a size line is 1*HEXDIG, then chunk
+ * extensions exactly as §7.1.1 has them ("5 junk" is an error), then CRLF;
+ * trailer lines are field lines as §5 has them (no control bytes, no
+ * whitespace before the colon, no obs-fold), at most HTTP_MAX_HEADERS, none
+ * named after a field that frames, routes, controls the connection or
+ * authenticates (Content-Length, Transfer-Encoding, Host, ...). Extensions
+ * and trailers are checked, then dropped. Chunk sizes above 2^62 and size
+ * or trailer lines longer than 4 KiB are errors.
  */
 enum http_chunked_state {
-	HTTP_CHUNKED_SIZE, HTTP_CHUNKED_EXT, HTTP_CHUNKED_SIZE_LF,
+	HTTP_CHUNKED_SIZE, HTTP_CHUNKED_SIZE_LF,
+	HTTP_CHUNKED_EXT_BWS, HTTP_CHUNKED_EXT_NAME_BWS, HTTP_CHUNKED_EXT_NAME,
+	HTTP_CHUNKED_EXT_NAME_END, HTTP_CHUNKED_EXT_VALUE_BWS, HTTP_CHUNKED_EXT_TOKEN,
+	HTTP_CHUNKED_EXT_QUOTED, HTTP_CHUNKED_EXT_QUOTED_PAIR, HTTP_CHUNKED_EXT_VALUE_END,
 	HTTP_CHUNKED_DATA, HTTP_CHUNKED_DATA_CR, HTTP_CHUNKED_DATA_LF,
-	HTTP_CHUNKED_TRAILER, HTTP_CHUNKED_TRAILER_LF, HTTP_CHUNKED_DONE,
-	HTTP_CHUNKED_ERROR,
+	HTTP_CHUNKED_TRAILER, HTTP_CHUNKED_TRAILER_NAME, HTTP_CHUNKED_TRAILER_VALUE,
+	HTTP_CHUNKED_TRAILER_LF, HTTP_CHUNKED_TRAILER_END_LF,
+	HTTP_CHUNKED_DONE, HTTP_CHUNKED_ERROR,
 };
 
 struct http_chunked {
@@ -150,7 +162,9 @@ struct http_chunked {
 	uint64_t remaining;        /* data bytes left in the current chunk */
 	unsigned size_digits;
 	unsigned line_len;         /* bytes of the current size/trailer line */
-	int trailer_line_empty;
+	unsigned trailers;         /* trailer lines so far */
+	unsigned name_len;         /* of the current trailer name (capped) */
+	char name[24];             /* its first bytes, to match forbidden names */
 };
 
 void http_chunked_init(struct http_chunked *c);
@@ -165,6 +179,12 @@ void http_chunked_init(struct http_chunked *c);
  */
 long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 		       const char **data, size_t *data_len);
+
+/* The size line of a chunk of n data bytes ("1a\r\n") into out, which has
+ * room for HTTP_CHUNK_LINE_MAX bytes; no NUL. n = 0 gives the last-chunk
+ * line, which the empty line ending the (empty) trailer section follows. */
+#define HTTP_CHUNK_LINE_MAX 18
+size_t http_chunk_line(char *out, uint64_t n);
 
 /* "Bad Request" etc. for a status code; "" when unknown. */
 const char *http_status_reason(int status);

@@ -315,6 +315,142 @@ static void test_chunked_errors(void **state)
 	}
 }
 
+/* RFC 9112 §7.1.1: a size line is 1*HEXDIG, then extensions exactly as
+ * the grammar has them, then CRLF; anything else is not a size line */
+static void test_chunk_size_line_strict(void **state)
+{
+	static const char *const good[] = {
+		"5;a\r\nhello\r\n0\r\n\r\n",
+		"5 ; a = b\r\nhello\r\n0\r\n\r\n",
+		"5\t;a=b;c;d=\"q \\\"x\\\" ;\"\r\nhello\r\n0\r\n\r\n",
+		"5;a=\"\"\r\nhello\r\n0;last\r\n\r\n",
+		"00005\r\nhello\r\n0\r\n\r\n",
+	};
+	static const char *const bad[] = {
+		"5 junk\r\nhello\r\n0\r\n\r\n", "5 \r\nhello\r\n0\r\n\r\n", "5\t\r\nhello\r\n0\r\n\r\n",
+		"5;\r\nhello\r\n0\r\n\r\n", "5;a=\r\nhello\r\n0\r\n\r\n", "5;a b\r\nhello\r\n0\r\n\r\n",
+		"5;a=b c\r\nhello\r\n0\r\n\r\n", "5;a=\"x\r\nhello\r\n0\r\n\r\n",
+		"5;a=\"x\"y\r\nhello\r\n0\r\n\r\n", "5;a=\x01\r\nhello\r\n0\r\n\r\n",
+		"5;a=\"\x7f\"\r\nhello\r\n0\r\n\r\n", "5;a=b \r\nhello\r\n0\r\n\r\n",
+		"5;a@b\r\nhello\r\n0\r\n\r\n", "5 5\r\nhello\r\n0\r\n\r\n", "+5\r\nhello\r\n0\r\n\r\n",
+		"0 junk\r\n\r\n",
+	};
+	char out[64];
+	size_t out_len, consumed;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (dechunk(good[i], strlen(good[i]), NULL, 0, out, &out_len, &consumed) != 0)
+			fail_msg("valid chunked body %zu refused: %s", i, good[i]);
+		assert_int_equal(out_len, 5);
+		assert_memory_equal(out, "hello", 5);
+		assert_int_equal(consumed, strlen(good[i]));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t one = 1;
+
+		if (dechunk(bad[i], strlen(bad[i]), NULL, 0, out, &out_len, &consumed) != -1)
+			fail_msg("chunk size line %zu accepted: %s", i, bad[i]);
+		/* the same verdict when the bytes come one at a time */
+		if (dechunk(bad[i], strlen(bad[i]), &one, 1, out, &out_len, &consumed) != -1)
+			fail_msg("chunk size line %zu accepted byte by byte: %s", i, bad[i]);
+	}
+}
+
+/* RFC 9112 §7.1.2, RFC 9110 §6.5.1: trailer lines are field lines, and
+ * none of them frames, routes or authenticates the message */
+static void test_chunk_trailers_strict(void **state)
+{
+	static const char *const good[] = {
+		"0\r\nX-Checksum: abc def\r\n\r\n",
+		"0\r\nX-Empty:\r\nServer-Timing: db;dur=53\r\n\r\n",
+		"0\r\nContent-Length-But-Longer-Than-Any-Forbidden: 1\r\n\r\n",
+		"0\r\nX-Obs-Text: caf\xc3\xa9\r\n\r\n",
+	};
+	static const char *const bad[] = {
+		"0\r\nContent-Length: 5\r\n\r\n", "0\r\ncontent-length:5\r\n\r\n",
+		"0\r\nTransfer-Encoding: chunked\r\n\r\n", "0\r\nHost: evil.example\r\n\r\n",
+		"0\r\nConnection: close\r\n\r\n", "0\r\nTrailer: X\r\n\r\n",
+		"0\r\nProxy-Authorization: Basic eDp5\r\n\r\n",
+		"0\r\nX: a\x01b\r\n\r\n", "0\r\nX: a\x7f\r\n\r\n", "0\r\nX: a\x1b[2J\r\n\r\n",
+		"0\r\nX : a\r\n\r\n", "0\r\n: a\r\n\r\n", "0\r\nX\r\n\r\n", "0\r\nX: a\rb\r\n\r\n",
+		"0\r\n\tX: a\r\n\r\n", "0\r\nX: a\r\n b\r\n\r\n",
+	};
+	char body[4096], out[64];
+	size_t out_len, consumed, len;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++) {
+		if (dechunk(good[i], strlen(good[i]), NULL, 0, out, &out_len, &consumed) != 0)
+			fail_msg("valid trailer %zu refused: %s", i, good[i]);
+		assert_int_equal(consumed, strlen(good[i]));
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		size_t one = 1;
+
+		if (dechunk(bad[i], strlen(bad[i]), NULL, 0, out, &out_len, &consumed) != -1)
+			fail_msg("trailer %zu accepted: %s", i, bad[i]);
+		if (dechunk(bad[i], strlen(bad[i]), &one, 1, out, &out_len, &consumed) != -1)
+			fail_msg("trailer %zu accepted byte by byte: %s", i, bad[i]);
+	}
+	/* a NUL in the name or the value (strlen cannot carry it) */
+	assert_int_equal(dechunk("0\r\nX: a\0b\r\n\r\n", 13, NULL, 0, out, &out_len, &consumed), -1);
+	assert_int_equal(dechunk("0\r\nX\0: a\r\n\r\n", 12, NULL, 0, out, &out_len, &consumed), -1);
+	/* at most HTTP_MAX_HEADERS trailer lines */
+	len = (size_t)snprintf(body, sizeof(body), "0\r\n");
+	for (int i = 0; i < HTTP_MAX_HEADERS; i++)
+		len += (size_t)snprintf(body + len, sizeof(body) - len, "X%d: 1\r\n", i);
+	memcpy(body + len, "\r\n", 2);
+	assert_int_equal(dechunk(body, len + 2, NULL, 0, out, &out_len, &consumed), 0);
+	len += (size_t)snprintf(body + len, sizeof(body) - len, "Y: 1\r\n\r\n");
+	assert_int_equal(dechunk(body, len, NULL, 0, out, &out_len, &consumed), -1);
+}
+
+/* the size lines the proxy writes when it re-encodes a body */
+static void test_chunk_line(void **state)
+{
+	char out[HTTP_CHUNK_LINE_MAX];
+
+	(void)state;
+	assert_int_equal(http_chunk_line(out, 0), 3);
+	assert_memory_equal(out, "0\r\n", 3);
+	assert_int_equal(http_chunk_line(out, 26), 4);
+	assert_memory_equal(out, "1a\r\n", 4);
+	assert_int_equal(http_chunk_line(out, (uint64_t)1 << 62), 18);
+	assert_memory_equal(out, "4000000000000000\r\n", 18);
+}
+
+/* RFC 9110 §7.6.1, RFC 9112 §6.1: framing headers are never hop-by-hop; a
+ * message that names one in Connection is refused both ways, since a hop
+ * that dropped it would pass the body on unframed */
+static void test_connection_names_framing(void **state)
+{
+	static const char *const names[] = {
+		"Content-Length", "content-length", "Transfer-Encoding", "Host", "close, Content-Length",
+		"keep-alive,transfer-encoding",
+	};
+	struct http_request r;
+	struct http_response rs;
+	char text[512];
+	size_t hl;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(text, sizeof(text), "POST http://a/ HTTP/1.1\r\nHost: a\r\nConnection: %s\r\n"
+			 "Content-Length: 3\r\n\r\nabc", names[i]);
+		if (req(text, &r, &hl) != HTTP_PARSE_BAD)
+			fail_msg("request with Connection: %s accepted", names[i]);
+		assert_string_equal(r.error, "Connection names a framing header");
+		snprintf(text, sizeof(text), "HTTP/1.1 200 OK\r\nConnection: %s\r\n"
+			 "Content-Length: 3\r\n\r\nabc", names[i]);
+		if (resp(text, HTTP_METHOD_GET, &rs) != HTTP_PARSE_BAD)
+			fail_msg("response with Connection: %s accepted", names[i]);
+	}
+	/* a list that merely contains a longer name is fine */
+	assert_int_equal(req("GET http://a/ HTTP/1.1\r\nConnection: Content-Length-X, close\r\n\r\n", &r, &hl),
+			 HTTP_PARSE_OK);
+}
+
 /* numbers and text of heads and log lines: widths, padding, and a buffer
  * that fills up stops whole instead of writing past its end */
 static void test_text_builder(void **state)
@@ -367,6 +503,10 @@ int main(void)
 		cmocka_unit_test(test_response_framing),
 		cmocka_unit_test(test_chunked_any_split),
 		cmocka_unit_test(test_chunked_errors),
+		cmocka_unit_test(test_chunk_size_line_strict),
+		cmocka_unit_test(test_chunk_trailers_strict),
+		cmocka_unit_test(test_chunk_line),
+		cmocka_unit_test(test_connection_names_framing),
 		cmocka_unit_test(test_text_builder),
 	};
 
