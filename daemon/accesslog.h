@@ -26,7 +26,7 @@ struct accesslog_entry {
 	const char *client_text;    /* client as text when known, else NULL */
 	const char *tag;            /* "TCP_MISS", "TCP_DENIED", "TCP_TUNNEL", "NONE" */
 	int status;
-	uint64_t bytes;             /* sent to the client */
+	uint64_t bytes;             /* written to the client, head and body */
 	const char *method; size_t method_len;
 	const char *url; size_t url_len;
 	const char *user;           /* NULL or "" when none */

@@ -469,7 +469,6 @@ static void conn_respond_typed(struct conn *c, int status, const char *tag, cons
 	if (c->x) {
 		c->x->status = status;
 		c->x->tag = tag;
-		c->x->bytes_to_client += h.len + blen;
 		http_text_copy(c->x->content_type, sizeof(c->x->content_type), ctype, strcspn(ctype, ";"));
 	}
 	c->state = CS_RESPOND;
@@ -605,6 +604,10 @@ static int conn_flush_client(struct conn *c)
 		}
 		c->to_cl.start += (size_t)n;
 		metrics_add(bytes_to_clients, (uint64_t)n);
+		/* the access log's bytes are what the client was sent, head
+		 * and body, as Squid counts them */
+		if (c->x)
+			c->x->bytes_to_client += (uint64_t)n;
 	}
 	buf_trim(&c->to_cl);
 	return 0;
@@ -781,7 +784,6 @@ static void conn_relay_response(struct conn *c)
 				c->deadline = loop_now(w->loop) + w->cfg->tunnel_idle_timeout;
 				if (buf_append(&c->to_cl, c->ubuf.data + c->ubuf.start, buf_len(&c->ubuf)) < 0)
 					goto oom;
-				x->bytes_to_client += buf_len(&c->ubuf);
 				c->ubuf.start = c->ubuf.end;
 				return;
 			}
@@ -829,7 +831,6 @@ static void conn_relay_response(struct conn *c)
 			}
 			if (out_len && buf_append(&c->to_cl, out, out_len) < 0)
 				goto oom;
-			x->bytes_to_client += out_len;
 			c->ubuf.start += take;
 		}
 	}
@@ -918,7 +919,6 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 					conn_close(c, "out of memory");
 					return;
 				}
-				c->x->bytes_to_client += 39;
 			}
 		}
 	}
@@ -2022,9 +2022,10 @@ static void conn_process(struct conn *c)
 				conn_relay_response(c);
 				if (!c->closed && body_splices(c) && conn_body_splice(c) < 0)
 					return;
-				/* done once the last byte has left the pipe too */
+				/* done once the last byte has left the buffer and the
+				 * pipe: the log counts what the client was sent */
 				if (!c->closed && c->state == CS_EXCHANGE && c->x && c->x->rs == RS_DONE &&
-				    !c->cl_pipe.len) {
+				    !c->cl_pipe.len && !buf_len(&c->to_cl)) {
 					/* a response that came before the whole request body leaves
 					 * the connection out of step: it cannot be reused */
 					if (!c->x->req_done)
@@ -2046,7 +2047,6 @@ static void conn_process(struct conn *c)
 					conn_close(c, "out of memory");
 					return;
 				}
-				c->x->bytes_to_client += buf_len(&c->ubuf);
 				c->ubuf.start = c->ubuf.end;
 			}
 			if (conn_flush_upstream(c) < 0) {
