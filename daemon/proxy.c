@@ -267,6 +267,24 @@ static void buf_trim(struct buf *b)
 		buf_free(b);
 }
 
+/*
+ * Chunk data passed on as a chunk of our own, and at the body's end the
+ * last chunk with an empty trailer section: the next hop reads framing we
+ * wrote, never the sender's extensions, trailers or spelling of a size
+ * line (RFC 9112 §7.1; the decoder has checked and dropped those).
+ */
+static int buf_append_chunk(struct buf *b, const char *data, size_t len, int last)
+{
+	char line[HTTP_CHUNK_LINE_MAX];
+
+	if (len && (buf_append(b, line, http_chunk_line(line, len)) < 0 ||
+		    buf_append(b, data, len) < 0 || buf_append(b, "\r\n", 2) < 0))
+		return -1;
+	if (last && buf_append(b, "0\r\n\r\n", 5) < 0)
+		return -1;
+	return 0;
+}
+
 /* ------------------------------------------------------------ helpers */
 
 static socklen_t sa_len(const struct sockaddr_storage *ss)
@@ -814,18 +832,32 @@ static void conn_relay_response(struct conn *c)
 				long used = http_chunked_feed(&x->resp_chunked, src, avail, &data, &data_len);
 
 				if (used < 0) {
-					conn_close(c, "bad chunked response body");
+					log_info("conn %llu: bad chunked body from %s", (unsigned long long)c->id,
+						 x->peer);
+					x->upstream_keep = 0;
+					if (x->bytes_to_client || c->cl_pipe.len) {
+						/* the client has part of it: only a cut before the
+						 * last chunk tells it the body is incomplete */
+						conn_close(c, "bad chunked response body");
+						return;
+					}
+					/* nothing of it was written yet (what to_cl holds is
+					 * this response's head): the client gets a 502 instead */
+					c->to_cl.start = c->to_cl.end;
+					conn_close_upstream(c);
+					conn_error(c, 502, "Bad gateway: the origin sent a malformed chunked body.\n");
 					return;
 				}
 				take = (size_t)used;
-				if (x->dechunk) {
-					out = data;
-					out_len = data_len;
-				} else {
-					out_len = take;
-				}
 				if (x->resp_chunked.state == HTTP_CHUNKED_DONE)
 					x->rs = RS_DONE;
+				out = data;
+				out_len = data_len;
+				if (!x->dechunk) {
+					if (buf_append_chunk(&c->to_cl, data, data_len, x->rs == RS_DONE) < 0)
+						goto oom;
+					out_len = 0;
+				}
 			} else {
 				out_len = take;   /* until the origin closes */
 			}
@@ -1742,6 +1774,8 @@ static int conn_relay_request_body(struct conn *c, int discard)
 			x->req_remaining -= take;
 			if (x->req_remaining == 0)
 				x->req_done = 1;
+			if (!discard && buf_append(&c->to_up, src, take) < 0)
+				return -1;
 		} else {
 			const char *data;
 			size_t data_len;
@@ -1752,9 +1786,9 @@ static int conn_relay_request_body(struct conn *c, int discard)
 			take = (size_t)used;
 			if (x->req_chunked.state == HTTP_CHUNKED_DONE)
 				x->req_done = 1;
+			if (!discard && buf_append_chunk(&c->to_up, data, data_len, x->req_done) < 0)
+				return -1;
 		}
-		if (!discard && buf_append(&c->to_up, src, take) < 0)
-			return -1;
 		c->cbuf.start += take;
 	}
 	return 0;

@@ -10,6 +10,20 @@ of the request picks the fault:
   /garbage      answers bytes that are not HTTP
   /two-lengths  answers with two different Content-Length headers
   /truncated    promises 1000 bytes of body, sends 10, closes
+  /conn-content-length     a body framed by Content-Length, which its
+                           Connection header names as hop-by-hop
+  /conn-transfer-encoding  the same with Transfer-Encoding: chunked
+  /chunk-size-junk         a chunked body whose size line is "5 junk"
+  /trailer-content-length  a chunked body with a Content-Length trailer
+  /trailer-control         a chunked body with an ESC byte in a trailer
+  /chunked-ext-trailer     a valid chunked body with a chunk extension and
+                           a trailer field
+  /trailer-late            a chunk of body, a second later a Content-Length
+                           trailer
+  /echo-raw     answers with the exact bytes of the request it received
+                (head and body; a chunked body read up to its last chunk)
+The faulty responses keep their connection open afterwards, as a
+kept-alive origin does.
 
     badorigin.py ADDRESS PORT
 Every connection is bounded: 20 seconds at most."""
@@ -17,9 +31,11 @@ import socket
 import struct
 import sys
 import threading
+import time
 
 
 def read_head(c):
+    """The request's path and every byte read so far."""
     data = b""
     while b"\r\n\r\n" not in data and len(data) < 65536:
         d = c.recv(4096)
@@ -27,7 +43,31 @@ def read_head(c):
             break
         data += d
     line = data.split(b"\r\n", 1)[0].split(b" ")
-    return line[1].decode("latin-1") if len(line) > 1 else ""
+    return (line[1].decode("latin-1") if len(line) > 1 else ""), data
+
+
+def read_chunked_rest(c, data):
+    """Read on until the data ends with a last chunk and an empty trailer."""
+    while not data.endswith(b"\r\n0\r\n\r\n") and len(data) < 65536:
+        d = c.recv(4096)
+        if not d:
+            break
+        data += d
+    return data
+
+
+CHUNKED = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n"
+FAULTS = {
+    "/conn-content-length": b"HTTP/1.1 200 OK\r\nConnection: Content-Length\r\n"
+                            b"Content-Length: 5\r\n\r\nhello",
+    "/conn-transfer-encoding": b"HTTP/1.1 200 OK\r\nConnection: Transfer-Encoding\r\n"
+                               b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+    "/chunk-size-junk": CHUNKED + b"5 junk\r\nhello\r\n0\r\n\r\n",
+    "/trailer-content-length": CHUNKED + b"5\r\nhello\r\n0\r\nContent-Length: 99\r\n\r\n",
+    "/trailer-control": CHUNKED + b"5\r\nhello\r\n0\r\nX-Note: a\x1b[2Jb\r\n\r\n",
+    "/chunked-ext-trailer": CHUNKED + b"5;name=\"v\"\r\nhello\r\n6\r\n world\r\n"
+                           b"0\r\nX-Checksum: abc\r\n\r\n",
+}
 
 
 def wait_for_peer(c):
@@ -41,8 +81,21 @@ def wait_for_peer(c):
 def serve(c):
     c.settimeout(20)
     try:
-        path = read_head(c)
-        if path.startswith("/reset"):
+        path, data = read_head(c)
+        if path in FAULTS:
+            c.sendall(FAULTS[path])
+            wait_for_peer(c)
+        elif path.startswith("/trailer-late"):
+            c.sendall(CHUNKED + b"5\r\nhello\r\n")
+            time.sleep(1)
+            c.sendall(b"0\r\nContent-Length: 99\r\n\r\n")
+            wait_for_peer(c)
+        elif path.startswith("/echo-raw"):
+            if b"\r\ntransfer-encoding: chunked\r\n" in data.lower():
+                data = read_chunked_rest(c, data)
+            c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                      b"Content-Length: %d\r\nConnection: close\r\n\r\n" % len(data) + data)
+        elif path.startswith("/reset"):
             c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         elif path.startswith("/half-close"):
             c.shutdown(socket.SHUT_WR)

@@ -1,8 +1,11 @@
 #!/bin/bash
 # Request smuggling (RFC 9112 §6.1, §6.3, §7.1, §5.2): every hostile request
 # of the corpus in tests/e2e/smuggling/ (CL.TE, TE.CL, obfuscated
-# Transfer-Encoding, signed or conflicting Content-Length, obs-fold, bare CR
-# and LF, NUL, bad chunk framing, HTTP/1.0 with Transfer-Encoding) is sent
+# Transfer-Encoding, signed or conflicting Content-Length, a Connection
+# header naming Content-Length, Transfer-Encoding or Host, obs-fold, bare CR
+# and LF, NUL, bad chunk framing: a loose size line such as "5 junk", a
+# trailer with a control byte or a framing field, HTTP/1.0 with
+# Transfer-Encoding) is sent
 # with valid credentials on its own connection: each gets 400 and a closed
 # connection, the recording origin receives none of them whole, nor the
 # request hidden in their bodies. Bodies are streamed, never buffered, so
