@@ -55,6 +55,7 @@ static const struct config_key keys[] = {
 	{ "proxy", "tunnel_idle_timeout", T_DURATION, OFF(tunnel_idle_timeout), 0, 1, 604800, "600s" },
 	{ "proxy", "connect_ports", T_PORTS, OFF(connect_ports), OFF(n_connect_ports), 0, 0, "443, 80" },
 	{ "proxy", "deny_ranges", T_CIDRS, OFF(deny_ranges), OFF(n_deny_ranges), 0, 0, "" },
+	{ "proxy", "gateway_ports", T_PORTS, OFF(gateway_ports), OFF(n_gateway_ports), 0, 0, "" },
 	{ "proxy", "via", T_BOOL, OFF(via), 0, 0, 1, "yes" },
 	{ "proxy", "access_log", T_STRING, OFF(access_log), SZ(access_log), 0, 0, "" },
 	{ "auth", "schemes", T_SCHEMES, OFF(schemes), 0, 0, 0, "digest,basic" },

@@ -49,6 +49,8 @@ struct config {
 	size_t n_connect_ports;
 	struct cidr deny_ranges[CONFIG_MAX_RANGES];   /* in addition to the built-in ones */
 	size_t n_deny_ranges;
+	uint16_t gateway_ports[CONFIG_MAX_PORTS];    /* open on the gateway's own addresses */
+	size_t n_gateway_ports;
 	int via;                       /* add a Via header */
 	char access_log[CONFIG_PATH_MAX];   /* "" or "-": none / stdout */
 

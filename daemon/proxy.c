@@ -333,20 +333,40 @@ static const char *const builtin_deny[BUILTIN_DENY_COUNT] = {
 	"0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4", "240.0.0.0/4",
 	"::/128", "::1/128", "fe80::/10", "ff00::/8",
 };
+/* what each of builtin_deny is, for the 403's text */
+static const char *const builtin_deny_reason[BUILTIN_DENY_COUNT] = {
+	"an unspecified address", "a loopback address", "a link-local address",
+	"a multicast address", "a reserved address",
+	"an unspecified address", "a loopback address", "a link-local address",
+	"a multicast address",
+};
 
-/* SPEC §7: the proxy must not be a way into the gateway itself or into
- * what lies behind loopback and link-local (cloud metadata services). */
+static int port_listed(const uint16_t *ports, size_t n, uint16_t port)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ports[i] == port)
+			return 1;
+	return 0;
+}
+
+/*
+ * Why the proxy will not connect to ss:port, or NULL: the one reason that
+ * applies, said in the 403. The proxy must not be a way into the gateway
+ * itself (every address it has, any port: its SSH, its mail relay, what
+ * listens on its uplink), nor into what lies behind loopback and
+ * link-local (cloud metadata services). Only the ports listed in
+ * gateway_ports are open on the gateway's own addresses, and never its
+ * own listeners.
+ */
 static const char *dest_refused(struct worker *w, const struct sockaddr_storage *ss,
 				uint16_t port)
 {
 	const struct config *cfg = w->cfg;
 	const struct sockaddr *sa = (const struct sockaddr *)ss;
 
-	if (cidr_match_any(w->p->builtin_deny, BUILTIN_DENY_COUNT, sa))
-		return "loopback, link-local, multicast or unspecified address";
-	if (cidr_match_any(cfg->deny_ranges, cfg->n_deny_ranges, sa))
-		return "address in a denied range";
-	/* the gateway's own addresses on the ports it listens on */
+	for (size_t i = 0; i < BUILTIN_DENY_COUNT; i++)
+		if (cidr_match(&w->p->builtin_deny[i], sa))
+			return builtin_deny_reason[i];
 	if (cidr_match_any(w->self, w->n_self, sa)) {
 		for (size_t j = 0; j < cfg->n_proxy_listen; j++)
 			if (cidr_addr_port((const struct sockaddr *)&cfg->proxy_listen[j].sa) == port)
@@ -360,16 +380,17 @@ static const char *dest_refused(struct worker *w, const struct sockaddr_storage 
 		if (cfg->intercept_interface[0] &&
 		    (port == cfg->intercept_http_port || port == cfg->intercept_https_port))
 			return "the intercept listeners";
+		if (!port_listed(cfg->gateway_ports, cfg->n_gateway_ports, port))
+			return "an address of this gateway";
 	}
+	if (cidr_match_any(cfg->deny_ranges, cfg->n_deny_ranges, sa))
+		return "in a range this gateway denies (deny_ranges)";
 	return NULL;
 }
 
 static int connect_port_allowed(const struct config *cfg, uint16_t port)
 {
-	for (size_t i = 0; i < cfg->n_connect_ports; i++)
-		if (cfg->connect_ports[i] == port)
-			return 1;
-	return 0;
+	return port_listed(cfg->connect_ports, cfg->n_connect_ports, port);
 }
 
 /* Re-read this host's addresses into w->self. On failure the list read
@@ -1053,7 +1074,10 @@ static void conn_have_addresses(struct conn *c)
 	if (kept == 0 && why) {
 		char body[512];
 
-		snprintf(body, sizeof(body), "Forbidden: %s:%u is %s.\n", x->host, x->port, why);
+		int v6 = strchr(x->host, ':') != NULL;
+
+		snprintf(body, sizeof(body), "Forbidden: %s%s%s:%u is %s.\n", v6 ? "[" : "", x->host,
+			 v6 ? "]" : "", x->port, why);
 		conn_error(c, 403, body);
 		return;
 	}
