@@ -106,7 +106,9 @@ check "access log written under /var/log/portcullis" grep -q 'TCP_DENIED/407' /v
 
 systemd-analyze security portcullisd.service --no-pager | tail -n 1
 check "systemctl stop" systemctl stop portcullisd
-check "the daemon's nftables table is gone after the stop" sh -c '! nft list table inet portcullis 2>/dev/null'
+# intercept mode fails closed: the stop leaves a table that forwards nothing
+# from the LAN (no redirect, no session sets), until the next start
+check "the stop leaves the closed table" sh -c 't=$(nft list table inet portcullis) && printf "%s" "$t" | grep -q "hook forward" && ! printf "%s" "$t" | grep -qE "prerouting|sess4|redirect"'
 check "stopped cleanly (Result=success)" test "$(prop Result)/$(prop ActiveState)" = success/inactive
 check "journal says stopped" sh -c 'journalctl -u portcullisd --no-pager | grep -q "portcullisd stopped"'
 
