@@ -194,6 +194,9 @@ async function main() {
   const topUsers = await rowTexts(page, '#top-users');
   check(topUsers.some((t) => t.includes('carol')), 'carol among the top failing usernames', topUsers.join(' | '));
   check(topUsers.some((t) => t.includes(evil)), 'hostile username in the top list as text');
+  // the shell made two failed logins as the bytes m 0xfc l l e r
+  check(topUsers.some((t) => t.replace(/\s+/g, ' ').trim() === 'm\\xfcller 2'),
+    'a username that is not UTF-8 in the top list, escaped, counted twice', topUsers.join(' | '));
   const topAddrs = await rowTexts(page, '#top-addrs');
   check(topAddrs.some((t) => t.includes('10.201.0.2')), 'client address among the top failing addresses', topAddrs.join(' | '));
   check(Number(await page.textContent('#c-failures')) >= 3, 'failure counter');

@@ -3,7 +3,8 @@
 # watch that user fail a real proxy login from the client namespace on the
 # audit page and the dashboard chart, whitelist add/remove, kick a session,
 # disable and delete the user, read the admin log, log out; and usernames
-# that are markup shown as text, never run. The browser runs inside the
+# that are markup shown as text, never run, and one that is not UTF-8
+# shown escaped. The browser runs inside the
 # gateway namespace against the admin listener on its loopback; screenshots
 # of every page go to build/browser/.
 . "$(dirname "$0")/../e2e/lib.sh"
@@ -16,6 +17,11 @@ now=$(date +%s)
 sqlite3 "$DB" "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, expires_at)
 	VALUES ('10.201.0.7', '02:00:00:00:00:07', 'dora', $((now - 600)), $((now - 42)), 900, $((now + 3000)));"
 start_daemon || exit 1
+# a username that is not UTF-8 (ISO-8859-1 "müller", as some clients send
+# Basic credentials) fails twice: the panel shows it escaped, never drops it
+for _ in 1 2; do
+	assert_eq 407 "$(status_of -U $'m\xfcller:guess' http://$ORIGIN/1k)" "failed login as m\\xfcller"
+done
 
 SHOTS=$REPO/build/browser
 mkdir -p "$SHOTS"
