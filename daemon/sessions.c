@@ -300,13 +300,15 @@ static void sa_from_key(const struct addrmap_addr *key, struct sockaddr_storage 
 
 /* Another address of the device anchor belongs to: the same login, user,
  * times and MAC. Its row is still to be written, its account to be read
- * (it may come after the round that ends the login's other addresses). */
-static void entry_for_address(const struct entry *anchor, const struct addrmap_addr *key,
-			      int64_t now, struct entry *e)
+ * (it may come after the round that ends the login's other addresses).
+ * The key comes by value: e may be the entry whose key it is, and the
+ * copy of anchor into e would overwrite it before it was read. */
+static void entry_for_address(const struct entry *anchor, struct addrmap_addr key, int64_t now,
+			      struct entry *e)
 {
 	*e = *anchor;
-	e->key = *key;
-	sa_from_key(key, &e->sa);
+	e->key = key;
+	sa_from_key(&key, &e->sa);
 	cidr_addr_text((const struct sockaddr *)&e->sa, e->addr, sizeof(e->addr));
 	e->last_seen = now;
 	e->refreshed_at = 0;
@@ -606,7 +608,7 @@ static int device_join(struct sessions *s, const struct sockaddr *client, const 
 		full = 1;
 		goto out;
 	}
-	entry_for_address(anchor, &key, now, &ne);
+	entry_for_address(anchor, key, now, &ne);
 	if (put(s, &ne) < 0)
 		goto out;
 	joined = 1;
@@ -806,7 +808,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 		if (memcmp(d->mac, e.mac, 6) != 0 || (d->key.family == e.key.family &&
 						      memcmp(d->key.bytes, e.key.bytes, 16) == 0))
 			continue;
-		entry_for_address(&e, &d->key, now, d);
+		entry_for_address(&e, d->key, now, d);
 		d->seq = ++s->seq;
 		d->refreshed_at = now;
 		d->kernel_added_ms = e.kernel_added_ms;
@@ -819,7 +821,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 
 		if (find(s, &dn.found[i]))
 			continue;   /* the device's (done above) or another device's */
-		entry_for_address(&e, &dn.found[i], now, &ne);
+		entry_for_address(&e, dn.found[i], now, &ne);
 		ne.refreshed_at = now;
 		ne.kernel_added_ms = e.kernel_added_ms;
 		ne.kernel_timeout = e.idle;
@@ -1361,7 +1363,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 			cap_hit = 1;
 			continue;
 		}
-		entry_for_address(anchor, &nb->key, now, &ne);
+		entry_for_address(anchor, nb->key, now, &ne);
 		/* not seen yet: it keeps the device alive once it has traffic */
 		ne.last_seen = 0;
 		ne.refreshed_at = now;
