@@ -5,6 +5,7 @@
 # The daemon's modules (all but main.c) are compiled once with the fuzzer's
 # coverage and sanitizers and linked into every target, so a target can call
 # any pure function without a list of sources to keep up to date.
+# FUZZ_ONLY=NAME (e.g. chunked) builds and runs that one target.
 set -eu
 seconds=${1:-60}
 out=build/fuzz
@@ -25,7 +26,7 @@ done
 status=0
 passed=0
 failed=0
-for src in tests/fuzz/fuzz_*.c; do
+for src in tests/fuzz/fuzz_${FUZZ_ONLY:-*}.c; do
 	name=$(basename "$src" .c)
 	short=${name#fuzz_}
 	echo "== $name: building"
