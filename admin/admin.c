@@ -21,6 +21,7 @@
 #include "admin_input.h"
 #include "cidr.h"
 #include "config.h"
+#include "connguard.h"
 #include "csv.h"
 #include "gate.h"
 #include "log.h"
@@ -31,9 +32,10 @@
 #include "upload.h"
 #include "web_headers.h"
 
-#define ADMIN_MAX_CONNECTIONS 64
-#define ADMIN_PER_IP          16
+#define ADMIN_MAX_CONNECTIONS 128
+#define ADMIN_PER_ADDRESS     8     /* a browser opens 6 at most; 16 addresses to fill it */
 #define ADMIN_TIMEOUT_S       30
+#define ADMIN_REQUEST_DEADLINE_S 10 /* for a whole request to arrive, however it trickles */
 #define ADMIN_BODY_MAX        (64 * 1024)
 #define SESSIONS_MAX          256
 #define SESSION_IDLE_S        (30 * 60)
@@ -56,6 +58,7 @@ struct admin_server {
 	pthread_mutex_t lock;             /* guards sessions */
 	struct admin_session sessions[SESSIONS_MAX];
 	char *tls_cert, *tls_key;         /* PEM, when [admin] tls is on */
+	struct connguard *guard;          /* per-address limits, request deadlines */
 };
 
 /* Per-request state: allocated on the first callback, freed in the
@@ -1234,6 +1237,8 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	/* the request is whole: its deadline no longer runs while it is answered */
+	connguard_request_received(a->guard, conn);
 	if (req->too_large)
 		return reply_error(conn, 413, "request body too large");
 	if (!strcmp(url, "/metrics") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
@@ -1250,11 +1255,12 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 static void admin_completed_cb(void *cls, struct MHD_Connection *conn, void **req_cls,
 			       enum MHD_RequestTerminationCode toe)
 {
+	struct admin_server *a = cls;
 	struct upload *req = *req_cls;
 
-	(void)cls;
-	(void)conn;
 	(void)toe;
+	/* a kept-alive connection's next request has its own deadline */
+	connguard_request_done(a->guard, conn);
 	if (!req)
 		return;
 	upload_free(req);
@@ -1372,9 +1378,16 @@ struct admin_server *admin_server_new(const struct config *cfg, struct gate *gat
 	a->cfg = cfg;
 	a->gate = gate;
 	pthread_mutex_init(&a->lock, NULL);
+	a->guard = connguard_new("admin", ADMIN_PER_ADDRESS, ADMIN_REQUEST_DEADLINE_S, err, errlen);
+	if (!a->guard) {
+		pthread_mutex_destroy(&a->lock);
+		free(a);
+		return NULL;
+	}
 	if (cfg->admin_tls) {
 		if (tls_setup(a, cfg, err, errlen) < 0) {
 			tls_free(a);
+			connguard_free(a->guard);
 			pthread_mutex_destroy(&a->lock);
 			free(a);
 			return NULL;
@@ -1384,13 +1397,15 @@ struct admin_server *admin_server_new(const struct config *cfg, struct gate *gat
 		tls_opts[1] = (struct MHD_OptionItem){ MHD_OPTION_HTTPS_MEM_CERT, 0, a->tls_cert };
 		tls_opts[2] = (struct MHD_OptionItem){ MHD_OPTION_END, 0, NULL };
 	}
-	/* two threads: a login's scrypt must not stall every other admin request */
-	a->mhd = MHD_start_daemon(flags, 0, NULL, NULL, admin_request_cb, a,
+	/* two threads: a login's scrypt must not stall every other admin
+	 * request. The connection timeout is an idle one: a client that
+	 * trickles bytes never meets it, the guard's deadline it does. */
+	a->mhd = MHD_start_daemon(flags, 0, connguard_accept_cb, a->guard, admin_request_cb, a,
 				  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->admin_listen.sa,
 				  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
 				  MHD_OPTION_CONNECTION_LIMIT, (unsigned)ADMIN_MAX_CONNECTIONS,
-				  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)ADMIN_PER_IP,
 				  MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)ADMIN_TIMEOUT_S,
+				  MHD_OPTION_NOTIFY_CONNECTION, connguard_notify_cb, a->guard,
 				  MHD_OPTION_NOTIFY_COMPLETED, admin_completed_cb, a,
 				  MHD_OPTION_ARRAY, tls_opts,
 				  MHD_OPTION_END);
@@ -1405,6 +1420,7 @@ struct admin_server *admin_server_new(const struct config *cfg, struct gate *gat
 	if (!a->mhd) {
 		snprintf(err, errlen, "cannot listen on %s (admin)", cfg->admin_listen.text);
 		tls_free(a);
+		connguard_free(a->guard);
 		pthread_mutex_destroy(&a->lock);
 		free(a);
 		return NULL;
@@ -1417,6 +1433,7 @@ void admin_server_free(struct admin_server *a)
 	if (!a)
 		return;
 	MHD_stop_daemon(a->mhd);
+	connguard_free(a->guard);     /* after the listener: its connections are gone */
 	OPENSSL_cleanse(a->sessions, sizeof(a->sessions));
 	tls_free(a);
 	pthread_mutex_destroy(&a->lock);

@@ -19,6 +19,9 @@
  * GET /api/actions[?limit=&before_time_ms=&before_id=], and the changes
  * (JSON bodies): POST /api/users, /api/users/update, /api/users/delete,
  * /api/whitelist, /api/whitelist/delete, /api/sessions/kick, /api/logout.
+ * Each address may hold 8 connections (an IPv6 client by its /64) and each
+ * request must arrive whole within 10 s (connguard.h), so that clients
+ * trickling bytes cannot hold the listener.
  * Without a session every /api/ route answers 401; a change without the
  * CSRF token 403; a bad field or query parameter 400 naming it. Every
  * response carries the security headers (CSP without inline script,
