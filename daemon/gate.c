@@ -697,14 +697,16 @@ static int digest_uri_matches(const char *uri, const char *target, size_t target
 }
 
 /* The schemes offered: the configuration's, less Digest while the
- * database keeps no Digest secrets (no user could answer it). */
+ * database keeps no Digest secrets (no user could answer it). A 407
+ * carries at least one challenge (RFC 9110 section 11.7.1): with Digest
+ * the only scheme it stays offered, and every answer fails. */
 static unsigned gate_schemes(struct gate *g, const struct config *cfg)
 {
 	unsigned schemes = cfg->schemes;
 
 	if (!__atomic_load_n(&g->digest_kept, __ATOMIC_ACQUIRE))
 		schemes &= ~(unsigned)(CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5);
-	return schemes;
+	return schemes ? schemes : cfg->schemes;
 }
 
 /* Whether the running configuration offers the scheme of c (and, for
@@ -1216,7 +1218,12 @@ static void gate_read_digest_kept(struct gate *g)
 	if (was != kept || g->gens.users == 0) {
 		struct snapshot *s = snapshot_slot_get(&g->live);
 
-		if (!kept && (s->cfg.schemes & (CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5)))
+		if (!kept && !(s->cfg.schemes & CONFIG_SCHEME_BASIC) &&
+		    (s->cfg.schemes & (CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5)))
+			log_warn("auth: the database keeps no Digest secrets (portcullis digest "
+				 "off) and Digest is the only scheme: no proxy login can succeed; "
+				 "add basic to [auth] schemes");
+		else if (!kept && (s->cfg.schemes & (CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5)))
 			log_notice("auth: the database keeps no Digest secrets "
 				   "(portcullis digest off): Digest is not offered");
 		else if (kept && !was && g->gens.users)

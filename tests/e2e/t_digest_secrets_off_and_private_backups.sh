@@ -6,7 +6,7 @@
 # password do. Backups made by the CLI are readable by their owner only,
 # also when written over an old file that others could read.
 . "$(dirname "$0")/lib.sh"
-setup_daemon
+AUTH_EXTRA="schemes = digest,basic" setup_daemon
 add_user alice 'Circle of Life'
 secrets() { sqlite3 "$DB" "SELECT count(*) FROM users WHERE ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL OR ha1_realm IS NOT NULL"; }
 challenge() { pcurl -o /dev/null -D - http://$ORIGIN/1k 2>/dev/null | tr -d '\r' | grep -i '^Proxy-Authenticate:'; }
@@ -43,6 +43,14 @@ assert_contains "$("$CLI" -d "$DB" digest)" "none stored" "digest status"
 # a restart (or a reload) does not change the choice
 stop_daemon; start_daemon || exit 1
 assert_eq "" "$(challenge | grep Digest)" "no Digest offered after a restart"
+# with Digest the only scheme the 407 still carries a challenge (that
+# nobody can answer), and the log says why no login can succeed
+sed -i 's/^schemes = .*/schemes = digest/' "$DIR/portcullis.conf"
+stop_daemon; start_daemon || exit 1
+assert_contains "$(challenge)" "Digest" "a 407 always carries a challenge"
+assert_contains "$(cat "$DLOG")" "Digest is the only scheme: no proxy login can succeed" "the log says so"
+sed -i 's/^schemes = .*/schemes = digest,basic/' "$DIR/portcullis.conf"
+stop_daemon; start_daemon || exit 1
 
 out=$("$CLI" -d "$DB" digest on)
 assert_contains "$out" "stored again" "digest on"

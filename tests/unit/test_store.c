@@ -247,6 +247,45 @@ static void test_failed_migration_rolls_back_whole(void **state)
 	store_close(st);
 }
 
+/* Migration 3: the Digest secrets stored before it are labelled with the
+ * realm the daemon had recorded, the only one they can have been made for
+ * since its last start; users without secrets get none. */
+static void test_migration_labels_old_secrets_with_the_recorded_realm(void **state)
+{
+	const char *p = db_path("v2.db");
+	char v2[4096];
+	struct store_migration m[2];
+	struct store_user got;
+	struct store *st;
+	char err[256];
+
+	(void)state;
+	assert_true(store_n_migrations >= 3);
+	assert_int_equal(store_migrations[2].version, 3);
+	/* a version-2 database as the daemon left it: a realm, one user with
+	 * secrets, one without */
+	snprintf(v2, sizeof(v2), "%s\n"
+		 "UPDATE meta SET value = 'Office' WHERE key = 'digest_realm';\n"
+		 "INSERT INTO users (name, phc, ha1_md5, ha1_sha256, created_at, updated_at) VALUES "
+		 "('alice', '$scrypt$a', 'aa', 'bb', 1, 1), ('bob', '$scrypt$b', NULL, NULL, 1, 1);\n",
+		 store_migrations[1].sql);
+	m[0] = store_migrations[0];
+	m[1] = (struct store_migration){ 2, v2 };
+	st = open_with(p, m, 2, err, sizeof(err));
+	assert_non_null(st);
+	store_close(st);
+
+	st = store_open(p, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_schema_version(st), latest_version());
+	assert_int_equal(store_user_get(st, "alice", &got), 0);
+	assert_string_equal(got.ha1_md5, "aa");
+	assert_string_equal(got.ha1_realm, "Office");
+	assert_int_equal(store_user_get(st, "bob", &got), 0);
+	assert_string_equal(got.ha1_realm, "");
+	store_close(st);
+}
+
 struct opener {
 	char path[128];
 	int ok;
@@ -1268,6 +1307,7 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_migrations_incremental_and_versioned),
 		cmocka_unit_test(test_failed_migration_rolls_back_whole),
+		cmocka_unit_test(test_migration_labels_old_secrets_with_the_recorded_realm),
 		cmocka_unit_test(test_concurrent_first_open),
 		T(test_user_crud),
 		T(test_user_changes_bump_generation_but_logins_do_not),
