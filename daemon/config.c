@@ -58,6 +58,8 @@ static const struct config_key keys[] = {
 	{ "proxy", "gateway_ports", T_PORTS, OFF(gateway_ports), OFF(n_gateway_ports), 0, 0, "" },
 	{ "proxy", "via", T_BOOL, OFF(via), 0, 0, 1, "yes" },
 	{ "proxy", "access_log", T_STRING, OFF(access_log), SZ(access_log), 0, 0, "" },
+	{ "proxy", "dns_cache_size", T_UINT, OFF(dns_cache_size), 0, 0, 1000000, "4096" },
+	{ "proxy", "max_lookups_per_client", T_UINT, OFF(max_lookups_per_client), 0, 1, 100000, "32" },
 	{ "auth", "schemes", T_SCHEMES, OFF(schemes), 0, 0, 0, "digest,basic" },
 	{ "auth", "realm", T_REALM, OFF(realm), SZ(realm), 0, 0, "Portcullis" },
 	{ "auth", "cache_ttl", T_DURATION, OFF(cache_ttl), 0, 0, 86400, "300s" },

@@ -53,6 +53,8 @@ struct config {
 	size_t n_gateway_ports;
 	int via;                       /* add a Via header */
 	char access_log[CONFIG_PATH_MAX];   /* "" or "-": none / stdout */
+	unsigned dns_cache_size;       /* names whose addresses are kept; 0 none */
+	unsigned max_lookups_per_client;    /* name lookups in flight per address */
 
 	/* [auth] */
 	unsigned schemes;              /* enum config_scheme bits */

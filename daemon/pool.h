@@ -1,5 +1,5 @@
 /*
- * pool — threads for work that may block: password hashing and DNS.
+ * pool — threads for work that may block: password hashing.
  *
  * A job's work function runs on a pool thread; its done function then runs
  * on the loop that submitted it, so the submitter never sees concurrency.

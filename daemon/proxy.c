@@ -27,14 +27,14 @@
 #include "loop.h"
 #include "metrics.h"
 #include "nft.h"
-#include "pool.h"
 #include "relay.h"
+#include "resolve.h"
 #include "returnto.h"
 #include "snapshot.h"
 
 #define BUF_SIZE        (32 * 1024)
 #define HEAD_BUF_MAX    (HTTP_MAX_HEAD + 1024)
-#define MAX_ADDRS       8
+#define MAX_ADDRS       RESOLVE_MAX_ADDRS
 #define ACCEPT_BATCH    64
 #define DISCARD_MAX     (1024 * 1024)   /* body of a refused request we read past */
 #define PER_CLIENT_SLOTS 65536
@@ -52,7 +52,7 @@ enum conn_state {
 	CS_IDLE,        /* waiting for a request (keep-alive) */
 	CS_HEAD,        /* part of a request head has arrived */
 	CS_AUTH,        /* the gate is checking credentials */
-	CS_RESOLVE,     /* DNS lookup on the pool */
+	CS_RESOLVE,     /* name lookup in flight */
 	CS_CONNECT,     /* upstream connect in progress */
 	CS_EXCHANGE,    /* request forwarded; relaying body and response */
 	CS_TUNNEL,      /* CONNECT or protocol upgrade: bytes both ways */
@@ -124,7 +124,8 @@ struct conn {
 	int64_t deadline;         /* monotonic s */
 	int client_eof, upstream_eof;
 	int close_after;          /* close once to_cl is flushed */
-	int pending;              /* a gate or DNS job holds a pointer to us */
+	int pending;              /* a gate job holds a pointer to us */
+	struct resolve_query *lookup;       /* our name lookup in flight */
 	int no_splice;            /* no pipe could be had: relay through buffers */
 	int closed;
 	uint32_t limit_slot;
@@ -164,6 +165,7 @@ struct worker {
 	struct conn *conns;
 	int draining;
 	struct nft *neigh;        /* intercept mode: neighbour-table lookups */
+	struct resolve_channel *dns;        /* name lookups on this loop */
 	/* scratch for parsing: one conn at a time runs on a worker */
 	struct http_request req;
 	struct http_response resp;
@@ -184,7 +186,7 @@ struct proxy {
 	int live_ready;
 	struct gate *gate;
 	struct accesslog *log;
-	struct pool *dns;
+	struct resolver *resolver;        /* the lookups' cache and per-client counts */
 	struct worker *workers;
 	unsigned n_workers;
 	uint64_t next_id;                 /* atomic */
@@ -582,6 +584,8 @@ static void conn_close(struct conn *c, const char *why)
 		close(c->cw.fd);
 	c->cw.fd = -1;
 	conn_close_upstream(c);
+	resolve_cancel(c->lookup);
+	c->lookup = NULL;
 	relay_pipe_release(&c->w->pipes, &c->up_pipe);
 	relay_pipe_release(&c->w->pipes, &c->cl_pipe);
 	if (c->prev)
@@ -594,7 +598,7 @@ static void conn_close(struct conn *c, const char *why)
 	__atomic_sub_fetch(&p->per_client[c->limit_slot], 1, __ATOMIC_RELAXED);
 	metrics_add(connections_open, -1);
 	(void)addr;
-	/* a gate or DNS job still points at us: its completion frees */
+	/* a gate job still points at us: its completion frees */
 	if (!c->pending)
 		loop_defer_free(c->w->loop, conn_free_cb, c);
 }
@@ -1054,6 +1058,35 @@ static void conn_connect_next(struct conn *c)
 	}
 }
 
+static void conn_have_addresses(struct conn *c);
+
+/* What the resolver said: addresses to try, or the client is told why not. */
+static void conn_have_answer(struct conn *c, const struct resolve_answer *answer)
+{
+	char body[512];
+
+	if (answer->status == RESOLVE_OK) {
+		for (size_t i = 0; i < answer->n; i++) {
+			c->x->addrs[i] = answer->addrs[i];
+			sa_set_port(&c->x->addrs[i], c->x->port);
+		}
+		c->x->n_addrs = answer->n;
+		conn_have_addresses(c);
+		return;
+	}
+	if (answer->status == RESOLVE_REFUSED) {
+		log_info("conn %llu: lookup of %s refused: %s", (unsigned long long)c->id, c->x->host,
+			 answer->error);
+		snprintf(body, sizeof(body), "Service unavailable: %s; try again shortly.\n",
+			 answer->error);
+		conn_error(c, 503, body);
+		return;
+	}
+	snprintf(body, sizeof(body), "Bad gateway: cannot resolve %s: %s\n", c->x->host,
+		 answer->error ? answer->error : "no address");
+	conn_error(c, 502, body);
+}
+
 /* Filter the resolved addresses through the destination policy. */
 static void conn_have_addresses(struct conn *c)
 {
@@ -1085,73 +1118,25 @@ static void conn_have_addresses(struct conn *c)
 	conn_connect_next(c);
 }
 
-struct dns_job {
-	struct pool_job job;
-	struct conn *c;
-	char host[256];
-	uint16_t port;
-	struct sockaddr_storage addrs[MAX_ADDRS];
-	size_t n;
-	int gai_error;
-};
-
-static void dns_work(struct pool_job *pj)
+static void conn_lookup_done_cb(void *ud, const struct resolve_answer *answer)
 {
-	struct dns_job *j = (struct dns_job *)pj;
-	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
-				  .ai_flags = AI_ADDRCONFIG };
-	struct addrinfo *res, *ai;
+	struct conn *c = ud;
 
-	j->gai_error = getaddrinfo(j->host, NULL, &hints, &res);
-	if (j->gai_error)
-		return;
-	for (ai = res; ai && j->n < MAX_ADDRS; ai = ai->ai_next) {
-		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
-			continue;
-		memcpy(&j->addrs[j->n], ai->ai_addr, ai->ai_addrlen);
-		sa_set_port(&j->addrs[j->n], j->port);
-		j->n++;
-	}
-	freeaddrinfo(res);
-}
-
-static void dns_done(struct pool_job *pj)
-{
-	struct dns_job *j = (struct dns_job *)pj;
-	struct conn *c = j->c;
-
-	c->pending = 0;
-	if (c->closed || c->state != CS_RESOLVE) {
-		/* closed, or answered 504 by the tick while we resolved */
-		if (c->closed)
-			loop_defer_free(c->w->loop, conn_free_cb, c);
-		free(j);
-		return;
-	}
-	if (j->gai_error || j->n == 0) {
-		char body[512];
-
-		snprintf(body, sizeof(body), "Bad gateway: cannot resolve %s: %s\n", c->x->host,
-			 j->gai_error ? gai_strerror(j->gai_error) : "no address");
-		conn_error(c, 502, body);
-	} else {
-		memcpy(c->x->addrs, j->addrs, sizeof(j->addrs));
-		c->x->n_addrs = j->n;
-		conn_have_addresses(c);
-	}
-	free(j);
+	c->lookup = NULL;
+	if (c->closed || c->state != CS_RESOLVE)
+		return;    /* a lookup no longer wanted is cancelled: not reached */
+	conn_have_answer(c, answer);
 	conn_process(c);
 }
 
-/* Find the origin's addresses: literals at once, names on the DNS pool so
- * that resolution never blocks the loop (SPEC §7). */
+/* Find the origin's addresses: literals at once, names through the loop's
+ * resolver, which never blocks it. */
 static void conn_resolve(struct conn *c)
 {
 	struct exchange *x = c->x;
-	struct proxy *p = c->w->p;
 	struct sockaddr_in *sin = (struct sockaddr_in *)&x->addrs[0];
 	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&x->addrs[0];
-	struct dns_job *j;
+	struct resolve_answer answer;
 
 	memset(&x->addrs[0], 0, sizeof(x->addrs[0]));
 	if (inet_pton(AF_INET, x->host, &sin->sin_addr) == 1) {
@@ -1159,23 +1144,14 @@ static void conn_resolve(struct conn *c)
 	} else if (inet_pton(AF_INET6, x->host, &sin6->sin6_addr) == 1) {
 		sin6->sin6_family = AF_INET6;
 	} else {
-		j = calloc(1, sizeof(*j));
-		if (!j) {
-			conn_error(c, 503, "Service unavailable: out of memory.\n");
+		resolve_cancel(c->lookup);
+		c->lookup = NULL;
+		if (resolve_lookup(c->w->dns, x->host, (const struct sockaddr *)&c->peer,
+				   c->w->cfg->max_lookups_per_client, &answer, conn_lookup_done_cb, c,
+				   &c->lookup) == 0) {
+			conn_have_answer(c, &answer);
 			return;
 		}
-		j->c = c;
-		snprintf(j->host, sizeof(j->host), "%s", x->host);
-		j->port = x->port;
-		j->job.work = dns_work;
-		j->job.done = dns_done;
-		j->job.loop = c->w->loop;
-		if (pool_submit(p->dns, &j->job) < 0) {
-			free(j);
-			conn_error(c, 503, "Service unavailable: too many name lookups in progress.\n");
-			return;
-		}
-		c->pending = 1;
 		c->state = CS_RESOLVE;
 		c->deadline = loop_now(c->w->loop) + c->w->cfg->connect_timeout;
 		return;
@@ -2353,8 +2329,9 @@ static void conn_timeout(struct conn *c)
 		if (c->state == CS_CONNECT)
 			conn_close_upstream(c);
 		metrics_inc(upstream_errors);
-		/* a DNS job may still hold c: dns_done ignores a conn no longer
-		 * resolving, and close_after keeps a new request from starting */
+		/* the lookup runs on to fill the cache, without us */
+		resolve_cancel(c->lookup);
+		c->lookup = NULL;
 		c->close_after = 1;
 		conn_respond(c, 504, "TCP_MISS", NULL, c->state == CS_RESOLVE ?
 			     "Gateway timeout: the origin's name could not be resolved in time.\n" :
@@ -2396,6 +2373,7 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	__atomic_store_n(&w->heartbeat_ms, loop_mono_ms(), __ATOMIC_RELAXED);
 	if (now - w->self_loaded >= SELF_REFRESH_S)
 		worker_load_self(w);
+	resolve_channel_tick(w->dns, now);
 
 	if (gen != w->snap_generation) {
 		/* connections already waiting keep their deadlines; new ones
@@ -2525,11 +2503,13 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 	p->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
 	p->workers = calloc(p->n_workers, sizeof(*p->workers));
 	p->per_client = calloc(PER_CLIENT_SLOTS, sizeof(*p->per_client));
-	p->dns = pool_new("dns", 4, 1024);
-	if (!p->workers || !p->per_client || !p->dns) {
+	if (!p->workers || !p->per_client) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
+	p->resolver = resolver_new(cfg->dns_cache_size, err, errlen);
+	if (!p->resolver)
+		goto fail;
 	for (size_t i = 0; i < BUILTIN_DENY_COUNT; i++)
 		if (cidr_parse(builtin_deny[i], &p->builtin_deny[i]) < 0)
 			abort();    /* a typo in the table above */
@@ -2549,6 +2529,9 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 			snprintf(err, errlen, "cannot create an event loop");
 			goto fail;
 		}
+		w->dns = resolve_channel_new(p->resolver, w->loop, err, errlen);
+		if (!w->dns)
+			goto fail;
 		worker_load_self(w);
 		loop_set_tick(w->loop, worker_tick_cb, w);
 		loop_set_batch_end(w->loop, worker_batch_end_cb, w);
@@ -2658,22 +2641,21 @@ void proxy_free(struct proxy *p)
 {
 	if (!p)
 		return;
-	/* lookups complete on the worker loops: the threads end before the
-	 * loops go, and what they posted runs in loop_free */
-	pool_stop(p->dns);
 	for (unsigned i = 0; p->workers && i < p->n_workers; i++) {
 		struct worker *w = &p->workers[i];
 
 		for (size_t k = 0; k < w->n_listeners; k++)
 			if (w->listeners[k].watch.fd >= 0)
 				close(w->listeners[k].watch.fd);
+		/* lookups complete on the loop: they end before it goes */
+		resolve_channel_free(w->dns);
 		loop_free(w->loop);
 		relay_cache_fini(&w->pipes);
 		snapshot_release(w->snap);
 		nft_close(w->neigh);
 		free(w->self);
 	}
-	pool_free(p->dns);
+	resolver_free(p->resolver);
 	free(p->workers);
 	free(p->per_client);
 	if (p->live_ready)

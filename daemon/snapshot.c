@@ -137,6 +137,7 @@ int snapshot_keep_restart_keys(struct config *fresh, const struct config *runnin
 	memcpy(fresh->proxy_listen, running->proxy_listen, sizeof(fresh->proxy_listen));
 	fresh->n_proxy_listen = running->n_proxy_listen;
 	KEEP(workers, "proxy.workers");
+	KEEP(dns_cache_size, "proxy.dns_cache_size");
 
 	KEEP_STRING(db_path, "db.path");
 	KEEP(audit_queue_size, "db.audit_queue_size");

@@ -15,7 +15,7 @@ set -eu
 # build: compiler, headers, pkg-config; run: the CLI's sqlite3 for backup
 # checks, nftables for intercept mode, python3 for `make run`'s local page
 build_pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
-libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev
+libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev
 nftables ca-certificates python3"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
 fail2ban python3-systemd nginx-light wrk iproute2 procps psmisc bc chromium
