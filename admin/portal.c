@@ -9,7 +9,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/random.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "admin_input.h"
 #include "cidr.h"
@@ -790,11 +793,49 @@ static void build_pac(struct portal_server *p)
 		log_warn("portal: no /proxy.pac: '%s' is not a plain host:port", proxy);
 }
 
+/*
+ * The portal's listening socket, handed to MHD. In intercept mode it takes
+ * only connections that arrived through the LAN interface (SO_BINDTODEVICE):
+ * the portal is for the LAN's clients, and the gateway would otherwise
+ * answer on its LAN address to a WAN host that routes there (the kernel
+ * accepts a local address on any interface). -1 with a message.
+ */
+static int portal_listen_socket(const struct config *cfg, char *err, size_t errlen)
+{
+	const struct config_addr *a = &cfg->portal_listen;
+	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, zero = 0;
+
+	if (fd < 0) {
+		snprintf(err, errlen, "portal: socket: %s", strerror(errno));
+		return -1;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	/* "[::]:port" takes IPv4 clients too */
+	if (a->sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof(zero));
+	if (cfg->intercept_interface[0] &&
+	    setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, cfg->intercept_interface,
+		       (socklen_t)strlen(cfg->intercept_interface)) < 0) {
+		snprintf(err, errlen, "portal: cannot bind %s to interface %s: %s", a->text,
+			 cfg->intercept_interface, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (bind(fd, (const struct sockaddr *)&a->sa, a->len) < 0 || listen(fd, 128) < 0) {
+		snprintf(err, errlen, "cannot listen on %s (portal): %s", a->text, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 struct portal_server *portal_server_new(const struct config *cfg, struct gate *gate, char *err,
 					size_t errlen)
 {
 	struct portal_server *p = calloc(1, sizeof(*p));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
+	int fd;
 
 	if (!p) {
 		snprintf(err, errlen, "out of memory");
@@ -812,12 +853,13 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 	build_pac(p);
 	if (p->tls_cert)
 		flags |= MHD_USE_TLS;
-	if (cfg->portal_listen.sa.ss_family == AF_INET6)
-		flags |= MHD_USE_DUAL_STACK;
+	fd = portal_listen_socket(cfg, err, errlen);
+	if (fd < 0)
+		goto fail;
 	/* two threads: a login's scrypt must not stall every other client */
 	if (p->tls_cert)
 		p->mhd = MHD_start_daemon(flags, 0, NULL, NULL, portal_request_cb, p,
-					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->portal_listen.sa,
+					  MHD_OPTION_LISTEN_SOCKET, fd,
 					  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
 					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)PORTAL_MAX_CONNECTIONS,
 					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PORTAL_PER_IP,
@@ -828,7 +870,7 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 					  MHD_OPTION_END);
 	else
 		p->mhd = MHD_start_daemon(flags, 0, NULL, NULL, portal_request_cb, p,
-					  MHD_OPTION_SOCK_ADDR, (const struct sockaddr *)&cfg->portal_listen.sa,
+					  MHD_OPTION_LISTEN_SOCKET, fd,
 					  MHD_OPTION_THREAD_POOL_SIZE, (unsigned)2,
 					  MHD_OPTION_CONNECTION_LIMIT, (unsigned)PORTAL_MAX_CONNECTIONS,
 					  MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)PORTAL_PER_IP,
@@ -836,6 +878,7 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 					  MHD_OPTION_NOTIFY_COMPLETED, portal_completed_cb, p,
 					  MHD_OPTION_END);
 	if (!p->mhd) {
+		close(fd);
 		snprintf(err, errlen, "cannot listen on %s (portal)", cfg->portal_listen.text);
 		goto fail;
 	}

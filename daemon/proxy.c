@@ -2415,13 +2415,23 @@ static void worker_batch_end_cb(struct loop *loop, void *ud)
 	accesslog_flush(w->p->log, &w->log_batch);
 }
 
-static int listen_socket(const struct config_addr *a, char *err, size_t errlen)
+/* A listener on a; with device, one that takes only connections that
+ * arrived through that interface (SO_BINDTODEVICE), whatever address they
+ * were sent to. */
+static int listen_socket(const struct config_addr *a, const char *device, char *err,
+			 size_t errlen)
 {
 	int fd = socket(a->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	int one = 1;
 
 	if (fd < 0) {
 		snprintf(err, errlen, "socket for %s: %s", a->text, strerror(errno));
+		return -1;
+	}
+	if (device && setsockopt(fd, SOL_SOCKET, SO_BINDTODEVICE, device, (socklen_t)strlen(device)) < 0) {
+		snprintf(err, errlen, "cannot bind %s to interface %s: %s", a->text, device,
+			 strerror(errno));
+		close(fd);
 		return -1;
 	}
 	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
@@ -2547,8 +2557,10 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 			int fd;
 
 			if (k >= cfg->n_proxy_listen) {
-				/* the intercept pair: any address, both families; the
-				 * nftables redirect brings LAN traffic here */
+				/* the intercept pair: any address, both families, but
+				 * only what came in through the LAN interface (the
+				 * nftables redirect brings LAN traffic here): from
+				 * the WAN side these ports are closed */
 				struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ia.sa;
 				int tls = k == cfg->n_proxy_listen + 1;
 
@@ -2562,7 +2574,8 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 				a = &ia;
 				w->listeners[k].kind = tls ? CK_TLS : CK_HTTP;
 			}
-			fd = listen_socket(a, err, errlen);
+			fd = listen_socket(a, k >= cfg->n_proxy_listen ? cfg->intercept_interface : NULL,
+					   err, errlen);
 			if (fd < 0)
 				goto fail;
 			w->listeners[k].w = w;
