@@ -212,6 +212,13 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	apply_log_level(&cfg);
+	if (!cfg.intercept_interface[0]) {
+		if (process_drop_net_admin(err, sizeof(err)) < 0) {
+			log_error("cannot start: %s", err);
+			return 1;
+		}
+		log_info("explicit proxy only: CAP_NET_ADMIN given up");
+	}
 	/* The proxy's relay buffers (32 KiB) exist only while data is in
 	 * flight, so tens of thousands come and go each second. With glibc's
 	 * default 128 KiB trim threshold every few frees hand the top of a

@@ -22,4 +22,12 @@
  * *max_fds receives the descriptor limit now in force (may be NULL). */
 int process_harden(unsigned long *max_fds, char *err, size_t errlen);
 
+/* Explicit proxy mode never programs the firewall: the unit grants
+ * CAP_NET_ADMIN for intercept mode, and the daemon gives it up (effective,
+ * permitted, inheritable, ambient, and the bounding set where allowed)
+ * when intercept mode is off. Before any thread starts: capabilities are
+ * per thread, and new threads inherit the creator's. 0, or -1 with a
+ * message. */
+int process_drop_net_admin(char *err, size_t errlen);
+
 #endif
