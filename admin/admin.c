@@ -1079,6 +1079,69 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 
 /* ------------------------------------------------------------ pages */
 
+/* The bearer token in [admin] metrics_token_file, read at each scrape (so
+ * that rewriting the file changes it), without surrounding blanks; 0 with
+ * the token in out, -1 when there is none or it cannot be read. */
+static int metrics_token(const struct config *cfg, char *out, size_t outlen)
+{
+	FILE *f;
+	size_t n, start = 0;
+
+	if (!cfg->metrics_token_file[0] || !(f = fopen(cfg->metrics_token_file, "re")))
+		return -1;
+	n = fread(out, 1, outlen - 1, f);
+	fclose(f);
+	out[n] = '\0';
+	while (n && strchr(" \t\r\n", out[n - 1]))
+		out[--n] = '\0';
+	while (out[start] && strchr(" \t\r\n", out[start]))
+		start++;
+	memmove(out, out + start, n - start + 1);
+	return out[0] ? 0 : -1;
+}
+
+/* Who may read /metrics, which tells the load, the failures by reason, the
+ * sessions: an address in [admin] metrics_allow (loopback by default), or
+ * a request with "Authorization: Bearer <token>" (RFC 6750 §2.1) naming
+ * the token in [admin] metrics_token_file. 1 allowed; *token_set tells
+ * whether a token could have been given. */
+static int metrics_allowed(struct admin_server *a, struct MHD_Connection *conn, int *token_set)
+{
+	const struct sockaddr *sa = client_of(conn);
+	const char *auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+	char token[256];
+	int ok = 0;
+
+	*token_set = 0;
+	if (sa && cidr_match_any(a->cfg->metrics_allow, a->cfg->n_metrics_allow, sa))
+		return 1;
+	if (metrics_token(a->cfg, token, sizeof(token)) < 0)
+		return 0;
+	*token_set = 1;
+	if (auth && !strncasecmp(auth, "Bearer ", 7)) {
+		const char *t = auth + 7;
+
+		while (*t == ' ')
+			t++;
+		ok = strlen(t) == strlen(token) && CRYPTO_memcmp(t, token, strlen(token)) == 0;
+	}
+	OPENSSL_cleanse(token, sizeof(token));
+	return ok;
+}
+
+static enum MHD_Result metrics_refuse(struct MHD_Connection *conn, int token_set)
+{
+	static const char need_token[] =
+		"metrics: send Authorization: Bearer with the token of [admin] metrics_token_file\n";
+	static const char not_listed[] = "metrics: this address is not in [admin] metrics_allow\n";
+
+	/* RFC 6750 §3: a 401 names the scheme */
+	if (token_set)
+		return reply_with(conn, 401, "text/plain; charset=utf-8", need_token,
+				  sizeof(need_token) - 1, "WWW-Authenticate", "Bearer realm=\"portcullis metrics\"");
+	return reply(conn, 403, "text/plain; charset=utf-8", not_listed, sizeof(not_listed) - 1, NULL);
+}
+
 /* The process counters, and the active intercept sessions, which live in
  * the database (the CLI and the portal change them too). */
 static enum MHD_Result serve_metrics(struct admin_server *a, struct MHD_Connection *conn)
@@ -1241,8 +1304,13 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 	connguard_request_received(a->guard, conn);
 	if (req->too_large)
 		return reply_error(conn, 413, "request body too large");
-	if (!strcmp(url, "/metrics") && (!strcmp(method, "GET") || !strcmp(method, "HEAD")))
+	if (!strcmp(url, "/metrics") && (!strcmp(method, "GET") || !strcmp(method, "HEAD"))) {
+		int token_set;
+
+		if (!metrics_allowed(a, conn, &token_set))
+			return metrics_refuse(conn, token_set);
 		return serve_metrics(a, conn);
+	}
 	if (!strcmp(url, "/metrics"))
 		return reply_method_not_allowed(conn, "GET, HEAD");
 	if (!strncmp(url, "/api/", 5))

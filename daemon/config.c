@@ -76,6 +76,8 @@ static const struct config_key keys[] = {
 	{ "admin", "tls_key", T_STRING, OFF(admin_tls_key), SZ(admin_tls_key), 0, 0, "" },
 	{ "admin", "web_root", T_STRING, OFF(web_root), SZ(web_root), 0, 0, PORTCULLIS_WEB_ROOT },
 	{ "admin", "hostnames", T_HOSTNAMES, OFF(admin_hostnames), SZ(admin_hostnames), 0, 0, "" },
+	{ "admin", "metrics_allow", T_CIDRS, OFF(metrics_allow), OFF(n_metrics_allow), 0, 0, "127.0.0.0/8, ::1/128" },
+	{ "admin", "metrics_token_file", T_STRING, OFF(metrics_token_file), SZ(metrics_token_file), 0, 0, "" },
 	{ "intercept", "interface", T_IFNAME, OFF(intercept_interface), SZ(intercept_interface), 0, 0, "" },
 	{ "intercept", "http_port", T_PORT, OFF(intercept_http_port), 0, 1, 65535, "3129" },
 	{ "intercept", "https_port", T_PORT, OFF(intercept_https_port), 0, 1, 65535, "3130" },

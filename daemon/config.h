@@ -78,6 +78,9 @@ struct config {
 	int admin_tls;
 	char web_root[CONFIG_PATH_MAX];
 	char admin_hostnames[1024];    /* lower-case DNS names, comma-separated; "" none */
+	struct cidr metrics_allow[CONFIG_MAX_RANGES];   /* may read /metrics without a token */
+	size_t n_metrics_allow;
+	char metrics_token_file[CONFIG_PATH_MAX];       /* "": no token */
 
 	/* [intercept] */
 	char intercept_interface[64];  /* "" off */

@@ -152,6 +152,13 @@ int snapshot_keep_restart_keys(struct config *fresh, const struct config *runnin
 	KEEP_STRING(admin_tls_key, "admin.tls_key");
 	KEEP_STRING(web_root, "admin.web_root");
 	KEEP_STRING(admin_hostnames, "admin.hostnames");
+	if (fresh->n_metrics_allow != running->n_metrics_allow ||
+	    memcmp(fresh->metrics_allow, running->metrics_allow,
+		   running->n_metrics_allow * sizeof(running->metrics_allow[0])) != 0)
+		note(&ch, "admin.metrics_allow");
+	memcpy(fresh->metrics_allow, running->metrics_allow, sizeof(fresh->metrics_allow));
+	fresh->n_metrics_allow = running->n_metrics_allow;
+	KEEP_STRING(metrics_token_file, "admin.metrics_token_file");
 
 	KEEP_STRING(intercept_interface, "intercept.interface");
 	KEEP(intercept_http_port, "intercept.http_port");

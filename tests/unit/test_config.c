@@ -36,6 +36,9 @@ static void test_defaults(void **state)
 	assert_true(cfg.admin_enabled);
 	assert_false(cfg.portal_enabled);
 	assert_string_equal(cfg.intercept_interface, "");
+	/* /metrics: loopback only, no token */
+	assert_int_equal(cfg.n_metrics_allow, 2);
+	assert_string_equal(cfg.metrics_token_file, "");
 }
 
 static void test_values(void **state)
