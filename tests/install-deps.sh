@@ -13,12 +13,13 @@
 # compilers and debuggers, none of which a gateway should carry.
 set -eu
 # build: compiler, headers, pkg-config; run: the CLI's sqlite3 for backup
-# checks, nftables for intercept mode, python3 for `make run`'s local page
+# checks, nftables for intercept mode, python3 and iproute2 for `make run`'s
+# local page
 build_pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
 libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev
-nftables ca-certificates python3"
+nftables ca-certificates python3 iproute2"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
-fail2ban python3-systemd nginx-light wrk iproute2 procps psmisc bc chromium
+fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind"
 case "${1:-build}" in
 build) pkgs=$build_pkgs; want_node=no ;;

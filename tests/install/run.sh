@@ -20,6 +20,15 @@ quiet() { # command...: succeeds and prints nothing (warnings are failures)
 	[ -n "$out" ] && printf '%s\n' "$out" | sed 's/^/    /'
 	[ "$rc" -eq 0 ] && [ -z "$out" ]
 }
+# `make deps` is what the deployment guide runs on a gateway: nothing of the
+# test toolchain (nginx-light alone would listen on port 80 everywhere)
+build_list=$(sh tests/install-deps.sh build --list)
+for p in nginx-light chromium clang valgrind wrk nodejs npm debootstrap libcmocka-dev systemd-container; do
+	check "make deps does not install $p" sh -c "! printf '%s\n' \"\$1\" | grep -qx '$p'" _ "$build_list"
+done
+check "make test-deps installs what make deps does, and the tests' packages" \
+	sh -c "sh tests/install-deps.sh test --list | grep -qx nginx-light &&
+	       sh tests/install-deps.sh test --list | grep -qx libmicrohttpd-dev"
 make --no-print-directory install PREFIX=/usr DESTDIR="$dest" >/dev/null || { echo "install: make install failed"; exit 1; }
 for f in usr/sbin/portcullisd usr/bin/portcullis etc/portcullis/portcullis.conf \
 	usr/lib/systemd/system/portcullisd.service usr/lib/sysusers.d/portcullis.conf \
