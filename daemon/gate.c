@@ -1,6 +1,7 @@
 #include "gate.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <openssl/evp.h>
 #include <netinet/in.h>
 #include <openssl/crypto.h>
@@ -29,6 +30,10 @@
 #define CACHE_STRIPES      64
 #define CACHE_PROBE        8
 #define LOCKOUT_SLOTS      65536
+/* slow checks (a scrypt, a user record read) one address or one username
+ * may have queued or running at once: what one client can make the verify
+ * threads do ahead of everyone else */
+#define SLOW_CHECKS_PER_KEY 8
 #define ADMIN_LOCKOUT_SLOTS 4096   /* admin names: few, and only from the admin listener */
 #define NONCE_TABLE        16384
 #define LOGIN_QUEUE        1024
@@ -82,6 +87,9 @@ struct gate {
 	 * anyone who can reach the proxy could otherwise lock an
 	 * administrator out of the panel by failing proxy logins as "admin" */
 	struct lockout *lock_addr, *lock_user, *lock_admin;
+	/* failures per address and username together: a success forgives
+	 * only what that username failed from that address */
+	struct lockout *lock_pair;
 	struct auth_nonces *nonces;
 	struct pool *pool;
 	char dummy_phc[PASSWD_HASH_MAX];  /* hashed for unknown users: same cost */
@@ -121,6 +129,7 @@ struct gate_job {
 	char user_agent[257];
 	struct auth_credentials creds;
 	int from_form;
+	int admitted;                 /* counted in flight by gate_admit */
 	enum metrics_reason why;      /* of a failure, decided on the pool thread */
 	struct gate_result res;
 	gate_done_cb cb;
@@ -341,6 +350,21 @@ static struct lockout *user_table(struct gate *g, enum gate_mode mode)
 	return mode == GATE_MODE_ADMIN ? g->lock_admin : g->lock_user;
 }
 
+/* The pair table's key: the address and the username, and which kind of
+ * name it is (an admin account's or a proxy user's). Returns its length. */
+static size_t pair_key(char *buf, size_t len, enum gate_mode mode, const char *addr,
+		       const char *username)
+{
+	int n = snprintf(buf, len, "%c%s", mode == GATE_MODE_ADMIN ? 'A' : 'U', addr);
+	size_t ulen = strlen(username);
+
+	if (n < 0 || (size_t)n + 1 + ulen > len)
+		ulen = 0;       /* cannot happen: the buffer holds both at their longest */
+	buf[n] = '\0';
+	memcpy(buf + n + 1, username, ulen);
+	return (size_t)n + 1 + ulen;
+}
+
 static int gate_locked(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
 		       const char *client_text, const char *username, unsigned *retry_after,
 		       int *known)
@@ -367,41 +391,118 @@ static int gate_locked(struct gate *g, enum gate_mode mode, const struct sockadd
 	return locked;
 }
 
-/* After a failure: count it against the address and the username; the
- * failure that starts a lockout is audited as the lockout itself. */
-static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-			       const char *scheme, const char *username, const char *host,
-			       const char *ua)
+/*
+ * Admit an attempt that will be decided later (a slow check) or elsewhere
+ * (a blocking form login): the lockout is checked and the attempt counted
+ * as in flight in one step under the counters' locks, so concurrent
+ * attempts from one address (or at one username) get no more guesses than
+ * the threshold between them, and at most SLOW_CHECKS_PER_KEY are in
+ * flight. 0 admitted: gate_release or gate_count_failure(admitted 1) must
+ * follow. 1 refused, with *retry_after (429).
+ */
+static int gate_admit(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+		      const char *username, unsigned *retry_after)
 {
 	char addr[64];
+	int64_t now = mono_now();
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	*retry_after = 1;
+	if (lockout_admit(g->lock_addr, addr, strlen(addr), now, SLOW_CHECKS_PER_KEY,
+			  retry_after) != 0)
+		goto refused;
+	if (username[0] && lockout_admit(user_table(g, mode), username, strlen(username), now,
+					 SLOW_CHECKS_PER_KEY, retry_after) != 0) {
+		lockout_settle(g->lock_addr, addr, strlen(addr), now, 0);
+		goto refused;
+	}
+	return 0;
+refused:
+	metrics_inc(locked_refusals);
+	return 1;
+}
+
+/* End an admitted attempt that did not fail (a success, a stale nonce, no
+ * verdict). */
+static void gate_release(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			 const char *username)
+{
+	char addr[64];
+	int64_t now = mono_now();
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	lockout_settle(g->lock_addr, addr, strlen(addr), now, 0);
+	if (username[0])
+		lockout_settle(user_table(g, mode), username, strlen(username), now, 0);
+}
+
+/* After a failure: count it against the address, the username and the
+ * two together (admitted: it was counted in flight by gate_admit, and is
+ * settled as a failure); the failure that starts a lockout is audited as
+ * the lockout itself. */
+static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			       const char *scheme, const char *username, const char *host,
+			       const char *ua, int admitted)
+{
+	char addr[64], pair[1 + 64 + 1 + AUTH_USER_MAX];
 	int started;
 	int64_t now = mono_now();
 
 	cidr_addr_text(client, addr, sizeof(addr));
-	started = lockout_fail(g->lock_addr, addr, strlen(addr), now);
+	if (admitted) {
+		started = lockout_settle(g->lock_addr, addr, strlen(addr), now, 1);
+		if (username[0])
+			started |= lockout_settle(user_table(g, mode), username, strlen(username),
+						  now, 1);
+	} else {
+		started = lockout_fail(g->lock_addr, addr, strlen(addr), now);
+		if (username[0])
+			started |= lockout_fail(user_table(g, mode), username, strlen(username), now);
+	}
 	if (username[0])
-		started |= lockout_fail(user_table(g, mode), username, strlen(username), now);
+		lockout_fail(g->lock_pair, pair, pair_key(pair, sizeof(pair), mode, addr, username),
+			     now);
 	if (started) {
 		metrics_inc(lockouts);
 		gate_failure(g, mode, client, scheme, username, METRICS_REASON_LOCKED_OUT, host, ua);
 	}
 }
 
-/* lockout_known 0: the check just before found no failures on record for
- * the address or the user, so there is nothing to forget; two more hashed
- * lookups under the counters' locks per request are saved. A failure that
- * another thread counts in between stays counted, which errs on the safe
- * side. */
-static void gate_success(struct gate *g, const struct sockaddr *client, const char *username,
-			 int lockout_known)
+/*
+ * A success forgives what this username failed from this address (its
+ * typos), and nothing else: another name's failures from the address, and
+ * this name's failures from other addresses, still count. Otherwise the
+ * holder of any account could guess at others' from one address forever,
+ * resetting the address's count with a login of its own between guesses.
+ * A lockout in force stays.
+ *
+ * lockout_known 0: the check just before found no failures on record for
+ * the address or the user, so there is nothing to forgive; the hashed
+ * lookups under the counters' locks are saved. A failure that another
+ * thread counts in between stays counted, which errs on the safe side.
+ */
+static void gate_forgive(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			 const char *username, int lockout_known, int admitted)
 {
-	char addr[64];
+	char addr[64], pair[1 + 64 + 1 + AUTH_USER_MAX];
+	int64_t now = mono_now();
+	unsigned n;
 
-	if (lockout_known) {
-		cidr_addr_text(client, addr, sizeof(addr));
-		lockout_success(g->lock_addr, addr, strlen(addr));
-		lockout_success(g->lock_user, username, strlen(username));
-	}
+	if (admitted)
+		gate_release(g, mode, client, username);
+	if (!lockout_known && !admitted)
+		return;
+	cidr_addr_text(client, addr, sizeof(addr));
+	n = lockout_take(g->lock_pair, pair, pair_key(pair, sizeof(pair), mode, addr, username),
+			 now);
+	lockout_forgive(g->lock_addr, addr, strlen(addr), now, n);
+	lockout_forgive(user_table(g, mode), username, strlen(username), now, n);
+}
+
+static void gate_success(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			 const char *username, int lockout_known, int admitted)
+{
+	gate_forgive(g, mode, client, username, lockout_known, admitted);
 	metrics_inc(auth_ok);
 	gate_login_ok(g, username);
 }
@@ -606,24 +707,29 @@ static void job_work(struct pool_job *pj)
 /* Apply a final verdict: count, audit, lockout bookkeeping. */
 static void gate_conclude(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
 			  const struct auth_credentials *c, int from_form, enum metrics_reason why,
-			  struct gate_result *res, const char *host, const char *ua, int lockout_known)
+			  struct gate_result *res, const char *host, const char *ua, int lockout_known,
+			  int admitted)
 {
 	const char *scheme = scheme_name(c, from_form);
 
 	switch (res->verdict) {
 	case GATE_PASS:
-		gate_success(g, client, res->username, lockout_known);
+		gate_success(g, mode, client, res->username, lockout_known, admitted);
 		break;
 	case GATE_STALE:
 		/* the normal renewal of a Digest nonce: audited, never counted
 		 * towards a lockout */
 		gate_failure(g, mode, client, scheme, c->username, why, host, ua);
+		if (admitted)
+			gate_release(g, mode, client, c->username);
 		break;
 	case GATE_FAIL:
 		gate_failure(g, mode, client, scheme, c->username, why, host, ua);
-		gate_count_failure(g, mode, client, scheme, c->username, host, ua);
+		gate_count_failure(g, mode, client, scheme, c->username, host, ua, admitted);
 		break;
 	default:
+		if (admitted)
+			gate_release(g, mode, client, c->username);
 		break;
 	}
 }
@@ -635,9 +741,11 @@ static void job_done(struct pool_job *pj)
 	if (pj->cancelled) {
 		/* the gate stopped before the check ran: nothing was decided */
 		j->res.verdict = GATE_UNAVAILABLE;
+		if (j->admitted)
+			gate_release(j->g, j->mode, (struct sockaddr *)&j->client, j->creds.username);
 	} else {
 		gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds, j->from_form,
-			      j->why, &j->res, j->host, j->user_agent, 1);
+			      j->why, &j->res, j->host, j->user_agent, 1, j->admitted);
 	}
 	j->cb(j->ud, &j->res);
 	OPENSSL_cleanse(&j->creds, sizeof(j->creds));
@@ -669,8 +777,16 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 	j->job.work = job_work;
 	j->job.done = job_done;
 	j->job.loop = loop;
+	if (gate_admit(g, q->mode, q->client, c->username, &res->retry_after)) {
+		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
+		free(j);
+		res->verdict = GATE_LOCKED;
+		return 0;
+	}
+	j->admitted = 1;
 	if (pool_submit(g->pool, &j->job) < 0) {
 		log_warn("gate: verification queue full, answering 503");
+		gate_release(g, q->mode, q->client, c->username);
 		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
 		free(j);
 		res->verdict = GATE_UNAVAILABLE;
@@ -758,7 +874,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		if (cache_get(g, key, &e)) {
 			res->from_cache = 1;
 			res->verdict = basic_from_cache(&e, &why);
-			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known);
+			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known, 0);
 			return 0;
 		}
 		return gate_submit(g, q, c, from_form, res, loop, cb, ud);
@@ -777,14 +893,15 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		res->verdict = digest_decide(g, &e, c, method, &why);
 		if (res->verdict == GATE_PASS)
 			metrics_inc(auth_cache_hits);
-		gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known);
+		gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known, 0);
 		return 0;
 	}
 	return gate_submit(g, q, c, from_form, res, loop, cb, ud);
 
 malformed:
 	res->verdict = GATE_FAIL;
-	gate_conclude(g, q->mode, q->client, c, from_form, METRICS_REASON_MALFORMED, res, host, ua, 1);
+	gate_conclude(g, q->mode, q->client, c, from_form, METRICS_REASON_MALFORMED, res, host, ua, 1,
+		      0);
 	return 0;
 }
 
@@ -816,7 +933,7 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 		http_text_copy(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
 		http_text_copy(res->username, sizeof(res->username), c->username, strlen(c->username));
 		res->verdict = GATE_FAIL;
-		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua, 1);
+		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua, 1, 0);
 		rc = 0;
 	} else {
 		rc = gate_check_creds(g, q, c, 0, res, loop, cb, ud);
@@ -845,7 +962,7 @@ int gate_check_password(struct gate *g, const struct gate_query *q,
 	c->password_len = password_len;
 	if (!username[0]) {
 		res->verdict = GATE_FAIL;
-		gate_conclude(g, q->mode, q->client, c, 1, METRICS_REASON_MALFORMED, res, "", "", 1);
+		gate_conclude(g, q->mode, q->client, c, 1, METRICS_REASON_MALFORMED, res, "", "", 1, 0);
 		rc = 0;
 	} else {
 		/* a form login works whatever schemes the proxy offers */
@@ -873,31 +990,25 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 	int rc;
 
 	*retry_after = 0;
-	if (gate_locked(g, GATE_MODE_ADMIN, client, NULL, username, retry_after, NULL)) {
-		metrics_inc(locked_refusals);
+	if (gate_admit(g, GATE_MODE_ADMIN, client, username, retry_after))
 		return GATE_LOCKED;
+	rc = st ? store_admin_get(st, username, &a) : -1;
+	if (rc < 0) {
+		gate_release(g, GATE_MODE_ADMIN, client, username);
+		return GATE_UNAVAILABLE;
 	}
-	if (!st)
-		return GATE_UNAVAILABLE;
-	rc = store_admin_get(st, username, &a);
-	if (rc < 0)
-		return GATE_UNAVAILABLE;
 	if (rc == 1) {
 		passwd_verify(password, password_len, g->dummy_phc);
 		why = METRICS_REASON_UNKNOWN_USER;
 	} else if (passwd_verify(password, password_len, a.phc) != 1) {
 		why = METRICS_REASON_WRONG_PASSWORD;
 	} else {
-		char addr[46];
-
-		cidr_addr_text(client, addr, sizeof(addr));
-		lockout_success(g->lock_addr, addr, strlen(addr));
-		lockout_success(g->lock_admin, username, strlen(username));
+		gate_forgive(g, GATE_MODE_ADMIN, client, username, 1, 1);
 		store_admin_touch_login(st, username, loop_wall_ms() / 1000);
 		return GATE_PASS;
 	}
 	gate_failure(g, GATE_MODE_ADMIN, client, "form", username, why, "", user_agent);
-	gate_count_failure(g, GATE_MODE_ADMIN, client, "form", username, "", user_agent);
+	gate_count_failure(g, GATE_MODE_ADMIN, client, "form", username, "", user_agent, 1);
 	return GATE_FAIL;
 }
 
@@ -1031,12 +1142,13 @@ static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode m
 		log_warn("%s login: client=%s user=\"%s\": the database cannot be read and these "
 			 "credentials are not in the memory cache; they cannot be checked until it is back",
 			 mode_name(mode), addr, euser);
+		gate_release(g, mode, client, username);
 		return GATE_UNAVAILABLE;
 	}
 	if (basic_from_cache(&e, &why) == GATE_PASS) {
 		log_notice("%s login: client=%s user=\"%s\": the database cannot be read; credentials "
 			   "checked against the memory cache", mode_name(mode), addr, euser);
-		gate_success(g, client, username, 1);
+		gate_success(g, mode, client, username, 1, 1);
 		if (login) {
 			login->from_memory = 1;
 			login->credential = e.credential;
@@ -1044,7 +1156,7 @@ static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode m
 		return GATE_PASS;
 	}
 	gate_failure(g, mode, client, "form", username, why, "", user_agent);
-	gate_count_failure(g, mode, client, "form", username, "", user_agent);
+	gate_count_failure(g, mode, client, "form", username, "", user_agent, 1);
 	return GATE_FAIL;
 }
 
@@ -1064,10 +1176,8 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 	*retry_after = 0;
 	if (login)
 		memset(login, 0, sizeof(*login));
-	if (gate_locked(g, mode, client, NULL, username, retry_after, NULL)) {
-		metrics_inc(locked_refusals);
+	if (gate_admit(g, mode, client, username, retry_after))
 		return GATE_LOCKED;
-	}
 	if (!username[0] || password_len > AUTH_PASS_MAX || strlen(username) > AUTH_USER_MAX) {
 		why = METRICS_REASON_MALFORMED;
 	} else {
@@ -1097,14 +1207,14 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 		cache_put(g, &e, epoch);
 		OPENSSL_cleanse(&u, sizeof(u));
 		if (e.ok) {
-			gate_success(g, client, username, 1);
+			gate_success(g, mode, client, username, 1, 1);
 			if (login)
 				login->credential = e.credential;
 			return GATE_PASS;
 		}
 	}
 	gate_failure(g, mode, client, "form", username, why, "", user_agent);
-	gate_count_failure(g, mode, client, "form", username, "", user_agent);
+	gate_count_failure(g, mode, client, "form", username, "", user_agent, 1);
 	return GATE_FAIL;
 }
 
@@ -1370,6 +1480,13 @@ static int gate_publish_realm(const struct config *cfg, struct store *st)
 	return store_meta_set(st, "digest_realm", cfg->realm);
 }
 
+/* The pair table only counts (it is never checked): a threshold it never
+ * reaches, or 0 when lockouts are off. */
+static unsigned pair_threshold(const struct config *cfg)
+{
+	return cfg->lockout_threshold ? UINT_MAX : 0;
+}
+
 struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct gate *g = calloc(1, sizeof(*g));
@@ -1419,10 +1536,13 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	lkey[1] ^= 0x5a;
 	g->lock_admin = lockout_new(ADMIN_LOCKOUT_SLOTS, cfg->lockout_threshold,
 				    cfg->lockout_window, cfg->lockout_duration, lkey);
+	lkey[2] ^= 0x5a;
+	g->lock_pair = lockout_new(LOCKOUT_SLOTS, pair_threshold(cfg), cfg->lockout_window,
+				   cfg->lockout_duration, lkey);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(lkey, sizeof(lkey));
 	if (!g->cache.slots || !g->audit || !g->nonces || !g->lock_addr || !g->lock_user ||
-	    !g->lock_admin) {
+	    !g->lock_admin || !g->lock_pair) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -1501,6 +1621,8 @@ int gate_reconfigure(struct gate *g, const struct config *cfg)
 			   cfg->lockout_duration);
 	lockout_set_limits(g->lock_admin, cfg->lockout_threshold, cfg->lockout_window,
 			   cfg->lockout_duration);
+	lockout_set_limits(g->lock_pair, pair_threshold(cfg), cfg->lockout_window,
+			   cfg->lockout_duration);
 	/* a shorter TTL must bind entries cached under the longer one too */
 	if (ttl_changed || auth_changed)
 		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
@@ -1538,6 +1660,7 @@ void gate_free(struct gate *g)
 	lockout_free(g->lock_addr);
 	lockout_free(g->lock_user);
 	lockout_free(g->lock_admin);
+	lockout_free(g->lock_pair);
 	auth_nonces_free(g->nonces);
 	free(g->cache.slots);
 	free(g->audit);

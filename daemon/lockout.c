@@ -31,6 +31,11 @@
  * Rule 3 means a table full of lockouts releases the oldest early rather
  * than stop counting new keys: counting an attacker's next key matters
  * more than serving out an old lockout in full.
+ *
+ * An entry with attempts pending (admitted, not yet settled) is never
+ * forgotten: its pending count is what bounds the key's attempts in
+ * flight. A bucket whose PROBE entries all have attempts pending admits no
+ * new key until one settles.
  */
 #define PROBE     8
 #define STRIPES   64
@@ -41,6 +46,7 @@ struct slot {
 	uint32_t touched;         /* table clock at the last failure */
 	int64_t window_start;
 	int64_t locked_until;     /* locked while now < locked_until */
+	uint32_t pending;         /* attempts admitted and not yet settled */
 };
 
 struct lockout {
@@ -221,6 +227,8 @@ static struct slot *bucket_victim(const struct lockout *l, struct slot *bucket,
 
 		if (s->hash == 0)
 			return s;
+		if (s->pending > 0)
+			continue;
 		if (!locked && now - s->window_start >= (int64_t)limit(&l->window))
 			return s;
 		if (locked) {
@@ -241,12 +249,46 @@ int lockout_check(struct lockout *l, const void *key, size_t keylen, int64_t now
 	return lockout_check_known(l, key, keylen, now, retry_after, NULL);
 }
 
+/* Failures s holds in the window that is current at now. */
+static uint32_t window_failures(const struct lockout *l, const struct slot *s, int64_t now)
+{
+	if (now - s->window_start >= (int64_t)limit(&l->window) || now < s->window_start)
+		return 0;
+	return s->failures;
+}
+
+/* Whether s refuses an attempt at now: LOCKOUT_LOCKED with *retry_after
+ * the seconds left, LOCKOUT_BUSY when the failures counted and the
+ * attempts pending together reach the threshold (one more could be the
+ * failure that locks: it waits until those are settled), else 0. */
+static int slot_refuses(const struct lockout *l, const struct slot *s, int64_t now,
+			unsigned *retry_after)
+{
+	unsigned threshold = limit(&l->threshold);
+
+	if (now < s->locked_until) {
+		int64_t left = s->locked_until - now;
+
+		*retry_after = left > (int64_t)limit(&l->duration) ? limit(&l->duration)
+							   : (unsigned)left;
+		if (*retry_after == 0)
+			*retry_after = 1;
+		return LOCKOUT_LOCKED;
+	}
+	if (threshold != 0 && (uint64_t)window_failures(l, s, now) + s->pending >= threshold) {
+		*retry_after = 1;
+		return LOCKOUT_BUSY;
+	}
+	return 0;
+}
+
 int lockout_check_known(struct lockout *l, const void *key, size_t keylen, int64_t now,
 			unsigned *retry_after, int *known)
 {
 	struct slot *bucket, *s;
 	uint64_t h;
-	int locked = 0;
+	unsigned ra = 0;
+	int refused = 0;
 
 	if (known != NULL)
 		*known = 0;
@@ -256,37 +298,19 @@ int lockout_check_known(struct lockout *l, const void *key, size_t keylen, int64
 	s = bucket_find(bucket, h);
 	if (known != NULL)
 		*known = s != NULL;
-	if (s != NULL && now < s->locked_until) {
-		locked = 1;
-		if (retry_after != NULL) {
-			int64_t left = s->locked_until - now;
-
-			*retry_after = left > (int64_t)limit(&l->duration) ? limit(&l->duration)
-								   : (unsigned)left;
-		}
-	}
+	if (s != NULL)
+		refused = slot_refuses(l, s, now, &ra) != 0;
 	bucket_unlock(l, bucket);
-	return locked;
+	if (refused && retry_after != NULL)
+		*retry_after = ra;
+	return refused;
 }
 
-int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
+/* Count a failure on s (its stripe held); 1 if it started a lockout. */
+static int slot_fail(struct lockout *l, struct slot *s, int64_t now)
 {
-	struct slot *bucket, *s;
-	uint64_t h;
-	int started = 0;
-
-	if (limit(&l->threshold) == 0)
-		return 0;
-	bucket = bucket_lock(l, key, keylen, &h);
-	s = bucket_find(bucket, h);
-	if (s == NULL) {
-		s = bucket_victim(l, bucket, now);
-		memset(s, 0, sizeof(*s));
-		s->hash = h;
-		s->window_start = now;
-	}
 	if (now < s->locked_until)
-		goto out;
+		return 0;
 	s->touched = __atomic_add_fetch(&l->clock, 1, __ATOMIC_RELAXED);
 	/* a fixed window from the first failure: failures spread wider than
 	 * window_s never add up to a lockout */
@@ -299,9 +323,83 @@ int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
 		s->locked_until = now + (int64_t)limit(&l->duration);
 		s->failures = 0;
 		s->window_start = now;
-		started = limit(&l->duration) > 0;
+		return limit(&l->duration) > 0;
 	}
-out:
+	return 0;
+}
+
+/* The key's entry, made when it has none; NULL when its bucket has no
+ * entry to give (every one has attempts pending). */
+static struct slot *slot_get(struct lockout *l, struct slot *bucket, uint64_t h, int64_t now)
+{
+	struct slot *s = bucket_find(bucket, h);
+
+	if (s != NULL)
+		return s;
+	s = bucket_victim(l, bucket, now);
+	if (s == NULL)
+		return NULL;
+	memset(s, 0, sizeof(*s));
+	s->hash = h;
+	s->window_start = now;
+	return s;
+}
+
+int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+	int started = 0;
+
+	if (limit(&l->threshold) == 0)
+		return 0;
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = slot_get(l, bucket, h, now);
+	if (s != NULL)
+		started = slot_fail(l, s, now);
+	bucket_unlock(l, bucket);
+	return started;
+}
+
+int lockout_admit(struct lockout *l, const void *key, size_t keylen, int64_t now,
+		  unsigned max_pending, unsigned *retry_after)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+	unsigned ra = 1;
+	int verdict = LOCKOUT_BUSY;
+
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = slot_get(l, bucket, h, now);
+	if (s != NULL) {
+		verdict = slot_refuses(l, s, now, &ra);
+		if (verdict == 0 && s->pending >= max_pending) {
+			verdict = LOCKOUT_BUSY;
+			ra = 1;
+		}
+		if (verdict == 0)
+			s->pending++;
+	}
+	bucket_unlock(l, bucket);
+	if (verdict != 0 && retry_after != NULL)
+		*retry_after = ra;
+	return verdict;
+}
+
+int lockout_settle(struct lockout *l, const void *key, size_t keylen, int64_t now, int failed)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+	int started = 0;
+
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = bucket_find(bucket, h);
+	if (s != NULL) {
+		if (s->pending > 0)
+			s->pending--;
+		if (failed && limit(&l->threshold) != 0)
+			started = slot_fail(l, s, now);
+	}
 	bucket_unlock(l, bucket);
 	return started;
 }
@@ -319,12 +417,50 @@ void lockout_success(struct lockout *l, const void *key, size_t keylen)
 	 * force, so an entry that was ever locked keeps locked_until (an
 	 * expired one means nothing) and only loses its count */
 	if (s != NULL) {
-		if (s->locked_until != 0)
+		if (s->locked_until != 0 || s->pending != 0)
 			s->failures = 0;
 		else
 			memset(s, 0, sizeof(*s));
 	}
 	bucket_unlock(l, bucket);
+}
+
+void lockout_forgive(struct lockout *l, const void *key, size_t keylen, int64_t now, unsigned n)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+
+	if (n == 0 || limit(&l->threshold) == 0)
+		return;
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = bucket_find(bucket, h);
+	if (s != NULL) {
+		uint32_t have = window_failures(l, s, now);
+
+		s->failures = have > n ? have - n : 0;
+	}
+	bucket_unlock(l, bucket);
+}
+
+unsigned lockout_take(struct lockout *l, const void *key, size_t keylen, int64_t now)
+{
+	struct slot *bucket, *s;
+	uint64_t h;
+	unsigned n = 0;
+
+	if (limit(&l->threshold) == 0)
+		return 0;
+	bucket = bucket_lock(l, key, keylen, &h);
+	s = bucket_find(bucket, h);
+	if (s != NULL) {
+		n = window_failures(l, s, now);
+		if (s->pending != 0 || now < s->locked_until)
+			s->failures = 0;
+		else
+			memset(s, 0, sizeof(*s));
+	}
+	bucket_unlock(l, bucket);
+	return n;
 }
 
 void lockout_clear(struct lockout *l, const void *key, size_t keylen)
@@ -334,7 +470,16 @@ void lockout_clear(struct lockout *l, const void *key, size_t keylen)
 
 	bucket = bucket_lock(l, key, keylen, &h);
 	s = bucket_find(bucket, h);
-	if (s != NULL)
+	/* attempts still in flight settle against the entry: their count
+	 * survives an administrator's unlock */
+	if (s != NULL) {
+		uint32_t pending = s->pending;
+
 		memset(s, 0, sizeof(*s));
+		if (pending != 0) {
+			s->hash = h;
+			s->pending = pending;
+		}
+	}
 	bucket_unlock(l, bucket);
 }

@@ -9,6 +9,12 @@
  * lockout.c for the order). Keys are hashed with SipHash-2-4 under a secret
  * key, so an attacker cannot choose keys that crowd out a victim's counter.
  *
+ * An attempt can also be admitted before it is decided (lockout_admit) and
+ * settled when it is (lockout_settle): the attempts in flight count
+ * towards the threshold, so a key gets no more guesses than the threshold
+ * however many it sends at once, and no key can have more than a given
+ * number in flight (the bound on slow work one client can queue).
+ *
  * Use one table per kind of key (addresses, usernames). Thread-safe.
  */
 #ifndef PORTCULLIS_LOCKOUT_H
@@ -24,8 +30,9 @@ struct lockout;
 
 /*
  * slots: entries to keep, rounded up to a power of two (at least 8, at
- * most LOCKOUT_SLOTS_MAX; each takes 32 bytes). threshold 0 disables the
- * table: every key is always allowed. key: LOCKOUT_KEY_LEN random bytes
+ * most LOCKOUT_SLOTS_MAX; each takes 40 bytes). threshold 0 turns the
+ * counting of failures off: every key is allowed (lockout_admit still
+ * bounds the attempts in flight). key: LOCKOUT_KEY_LEN random bytes
  * (copied). NULL on allocation failure or slots > LOCKOUT_SLOTS_MAX.
  */
 struct lockout *lockout_new(size_t slots, unsigned threshold, unsigned window_s,
@@ -38,7 +45,9 @@ void lockout_set_limits(struct lockout *l, unsigned threshold, unsigned window_s
 			unsigned duration_s);
 
 /* 0 if key[0..keylen) may try; 1 if it is locked, with *retry_after set to
- * the seconds left (at least 1). retry_after may be NULL. */
+ * the seconds left (at least 1), or if its failures and its attempts in
+ * flight already reach the threshold (*retry_after 1). retry_after may be
+ * NULL. */
 int lockout_check(struct lockout *l, const void *key, size_t keylen, int64_t now,
 		  unsigned *retry_after);
 /* The same, and *known (when not NULL) is 1 if the key has an entry at
@@ -52,12 +61,38 @@ int lockout_check_known(struct lockout *l, const void *key, size_t keylen, int64
  * while the key is already locked changes nothing. */
 int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now);
 
+#define LOCKOUT_LOCKED 1   /* lockout in force */
+#define LOCKOUT_BUSY   2   /* too many attempts in flight */
+
+/*
+ * Admit one attempt whose outcome is not known yet (a password check
+ * queued for a thread): 0 if admitted, and then lockout_settle must follow
+ * exactly once; LOCKOUT_LOCKED with *retry_after the seconds left;
+ * LOCKOUT_BUSY (*retry_after 1) when the key already has max_pending
+ * attempts in flight, or its failures in the window plus its attempts in
+ * flight reach the threshold. retry_after may be NULL.
+ */
+int lockout_admit(struct lockout *l, const void *key, size_t keylen, int64_t now,
+		  unsigned max_pending, unsigned *retry_after);
+/* Settle an admitted attempt: failed 1 counts it as a failure at now (the
+ * return value as for lockout_fail), 0 just ends it (a success, or no
+ * verdict). */
+int lockout_settle(struct lockout *l, const void *key, size_t keylen, int64_t now, int failed);
+
+/* Take n failures off the key's count in the current window (a success
+ * forgiving the failures it accounts for); a lockout in force stays. */
+void lockout_forgive(struct lockout *l, const void *key, size_t keylen, int64_t now,
+		     unsigned n);
+/* The key's failures in the current window, forgotten as they are read. */
+unsigned lockout_take(struct lockout *l, const void *key, size_t keylen, int64_t now);
+
 /* A success forgets the key's failures, but does not lift a lockout in
  * force (a success racing with the failure that locked the key must not
  * undo it). */
 void lockout_success(struct lockout *l, const void *key, size_t keylen);
 
-/* Forget the key entirely, lifting any lockout (an administrator's unlock). */
+/* Forget the key's failures and any lockout (an administrator's unlock);
+ * its attempts in flight stay counted until they settle. */
 void lockout_clear(struct lockout *l, const void *key, size_t keylen);
 
 /* Bytes the table uses; fixed at creation. */

@@ -404,6 +404,154 @@ static void test_threads(void **state)
 	lockout_free(l);
 }
 
+/* Attempts admitted before they are decided count towards the threshold:
+ * sixty sent at once get five checked, whatever order they settle in. */
+static void test_admit_counts_attempts_in_flight(void **state)
+{
+	struct lockout *l = lockout_new(64, 5, 60, 300, key);
+	unsigned retry = 0;
+	int admitted = 0;
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 60; i++)
+		if (lockout_admit(l, "10.0.0.9", 8, 100, 100, &retry) == 0)
+			admitted++;
+		else
+			assert_int_equal(retry, 1);
+	assert_int_equal(admitted, 5);
+	/* a check (the cached paths) refuses too while the five are out */
+	assert_int_equal(lockout_check(l, "10.0.0.9", 8, 100, &retry), 1);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(lockout_settle(l, "10.0.0.9", 8, 101, 1), 0);
+	/* four failures and one in flight: still full */
+	assert_int_equal(lockout_admit(l, "10.0.0.9", 8, 101, 100, &retry), LOCKOUT_BUSY);
+	assert_int_equal(lockout_settle(l, "10.0.0.9", 8, 101, 1), 1);
+	assert_int_equal(lockout_admit(l, "10.0.0.9", 8, 102, 100, &retry), LOCKOUT_LOCKED);
+	assert_int_equal(retry, 299);
+
+	/* an attempt that does not fail frees its place */
+	assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL), 0);
+	assert_int_equal(lockout_settle(l, "b", 1, 100, 0), 0);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL), 0);
+	assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL), LOCKOUT_BUSY);
+	lockout_free(l);
+}
+
+/* max_pending bounds the attempts in flight below the threshold, and with
+ * failures not counted at all (threshold 0) too. */
+static void test_admit_bounds_pending(void **state)
+{
+	struct lockout *l = lockout_new(64, 0, 60, 300, key);
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL), 0);
+	assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL), LOCKOUT_BUSY);
+	assert_int_equal(lockout_admit(l, "y", 1, 100, 3, NULL), 0);
+	lockout_settle(l, "x", 1, 100, 1);
+	assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL), 0);
+	assert_int_equal(locked_s(l, "x", 100, NULL), 0);
+	lockout_free(l);
+}
+
+/* An entry with attempts in flight is never the one forgotten: a spray of
+ * new keys through a small table cannot reset a key's count in flight. */
+static void test_pending_not_evicted(void **state)
+{
+	struct lockout *l = lockout_new(8, 5, 60, 300, key);
+	char k[32];
+	int refused = 0;
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 5; i++)
+		assert_int_equal(lockout_admit(l, "victim", 6, 100, 100, NULL), 0);
+	for (unsigned i = 0; i < 1000; i++) {
+		spray_key(k, sizeof(k), i);
+		lockout_fail(l, k, strlen(k), 100);
+	}
+	assert_int_equal(lockout_admit(l, "victim", 6, 100, 100, NULL), LOCKOUT_BUSY);
+	/* a full bucket whose entries all have attempts in flight admits no
+	 * newcomer */
+	for (unsigned i = 0; i < 100; i++) {
+		spray_key(k, sizeof(k), 5000 + i);
+		if (lockout_admit(l, k, strlen(k), 100, 100, NULL) != 0)
+			refused++;
+	}
+	assert_int_equal(refused, 100 - 7);
+	lockout_free(l);
+}
+
+/* forgive takes a number of failures off; take reads and forgets. */
+static void test_forgive_and_take(void **state)
+{
+	struct lockout *l = lockout_new(64, 10, 60, 300, key);
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 9; i++)
+		fail_s(l, "addr", 100);
+	lockout_forgive(l, "addr", 4, 101, 3);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(fail_s(l, "addr", 102), 0);
+	assert_int_equal(fail_s(l, "addr", 102), 1);
+	/* forgiving never lifts a lockout */
+	lockout_forgive(l, "addr", 4, 103, 100);
+	assert_int_equal(locked_s(l, "addr", 103, NULL), 1);
+
+	fail_s(l, "pair", 100);
+	fail_s(l, "pair", 100);
+	assert_int_equal(lockout_take(l, "pair", 4, 101), 2);
+	assert_int_equal(lockout_take(l, "pair", 4, 101), 0);
+	fail_s(l, "pair", 100);
+	assert_int_equal(lockout_take(l, "pair", 4, 200), 0);   /* its window is over */
+	lockout_free(l);
+}
+
+/* Many threads admitting and failing one key: never more failures settled
+ * than the threshold before it locks. */
+struct admit_race {
+	struct lockout *l;
+	int checked;
+};
+
+static void *admit_race_cb(void *arg)
+{
+	struct admit_race *r = arg;
+
+	for (int i = 0; i < 20000; i++) {
+		if (lockout_admit(r->l, "one", 3, 100, 1000, NULL) == 0) {
+			r->checked++;
+			lockout_settle(r->l, "one", 3, 100, 1);
+		}
+	}
+	return NULL;
+}
+
+static void test_admit_threads(void **state)
+{
+	struct lockout *l = lockout_new(64, 10, 600, 900, key);
+	struct admit_race r[8];
+	pthread_t t[8];
+	int total = 0;
+
+	(void)state;
+	assert_non_null(l);
+	for (int i = 0; i < 8; i++) {
+		r[i] = (struct admit_race){ .l = l };
+		assert_int_equal(pthread_create(&t[i], NULL, admit_race_cb, &r[i]), 0);
+	}
+	for (int i = 0; i < 8; i++) {
+		pthread_join(t[i], NULL);
+		total += r[i].checked;
+	}
+	assert_int_equal(total, 10);
+	lockout_free(l);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -420,6 +568,11 @@ int main(void)
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_check_reports_known_keys),
+		cmocka_unit_test(test_admit_counts_attempts_in_flight),
+		cmocka_unit_test(test_admit_bounds_pending),
+		cmocka_unit_test(test_pending_not_evicted),
+		cmocka_unit_test(test_forgive_and_take),
+		cmocka_unit_test(test_admit_threads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
