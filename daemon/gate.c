@@ -398,10 +398,11 @@ static int gate_locked(struct gate *g, enum gate_mode mode, const struct sockadd
  * attempts from one address (or at one username) get no more guesses than
  * the threshold between them, and at most SLOW_CHECKS_PER_KEY are in
  * flight. 0 admitted: gate_release or gate_count_failure(admitted 1) must
- * follow. 1 refused, with *retry_after (429).
+ * follow, and *addr_pending (may be NULL) is the address's attempts in
+ * flight, this one included. 1 refused, with *retry_after (429).
  */
 static int gate_admit(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-		      const char *username, unsigned *retry_after)
+		      const char *username, unsigned *retry_after, unsigned *addr_pending)
 {
 	char addr[64];
 	int64_t now = mono_now();
@@ -409,10 +410,10 @@ static int gate_admit(struct gate *g, enum gate_mode mode, const struct sockaddr
 	cidr_addr_text(client, addr, sizeof(addr));
 	*retry_after = 1;
 	if (lockout_admit(g->lock_addr, addr, strlen(addr), now, SLOW_CHECKS_PER_KEY,
-			  retry_after) != 0)
+			  retry_after, addr_pending) != 0)
 		goto refused;
 	if (username[0] && lockout_admit(user_table(g, mode), username, strlen(username), now,
-					 SLOW_CHECKS_PER_KEY, retry_after) != 0) {
+					 SLOW_CHECKS_PER_KEY, retry_after, NULL) != 0) {
 		lockout_settle(g->lock_addr, addr, strlen(addr), now, 0);
 		goto refused;
 	}
@@ -757,6 +758,7 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 		       struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud)
 {
 	struct gate_job *j = calloc(1, sizeof(*j));
+	unsigned pending = 0;
 
 	if (!j) {
 		res->verdict = GATE_UNAVAILABLE;
@@ -777,14 +779,17 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 	j->job.work = job_work;
 	j->job.done = job_done;
 	j->job.loop = loop;
-	if (gate_admit(g, q->mode, q->client, c->username, &res->retry_after)) {
+	if (gate_admit(g, q->mode, q->client, c->username, &res->retry_after, &pending)) {
 		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
 		free(j);
 		res->verdict = GATE_LOCKED;
 		return 0;
 	}
 	j->admitted = 1;
-	if (pool_submit(g->pool, &j->job) < 0) {
+	/* the verify threads serve each address's first check in flight
+	 * before the others: a client with many checks queued delays another
+	 * client's login by at most the checks already running */
+	if (pool_submit_urgent(g->pool, &j->job, pending == 1) < 0) {
 		log_warn("gate: verification queue full, answering 503");
 		gate_release(g, q->mode, q->client, c->username);
 		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
@@ -990,7 +995,7 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 	int rc;
 
 	*retry_after = 0;
-	if (gate_admit(g, GATE_MODE_ADMIN, client, username, retry_after))
+	if (gate_admit(g, GATE_MODE_ADMIN, client, username, retry_after, NULL))
 		return GATE_LOCKED;
 	rc = st ? store_admin_get(st, username, &a) : -1;
 	if (rc < 0) {
@@ -1176,7 +1181,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 	*retry_after = 0;
 	if (login)
 		memset(login, 0, sizeof(*login));
-	if (gate_admit(g, mode, client, username, retry_after))
+	if (gate_admit(g, mode, client, username, retry_after, NULL))
 		return GATE_LOCKED;
 	if (!username[0] || password_len > AUTH_PASS_MAX || strlen(username) > AUTH_USER_MAX) {
 		why = METRICS_REASON_MALFORMED;

@@ -362,7 +362,7 @@ int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
 }
 
 int lockout_admit(struct lockout *l, const void *key, size_t keylen, int64_t now,
-		  unsigned max_pending, unsigned *retry_after)
+		  unsigned max_pending, unsigned *retry_after, unsigned *pending)
 {
 	struct slot *bucket, *s;
 	uint64_t h;
@@ -379,6 +379,8 @@ int lockout_admit(struct lockout *l, const void *key, size_t keylen, int64_t now
 		}
 		if (verdict == 0)
 			s->pending++;
+		if (pending != NULL)
+			*pending = s->pending;
 	}
 	bucket_unlock(l, bucket);
 	if (verdict != 0 && retry_after != NULL)

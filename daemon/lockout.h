@@ -70,10 +70,11 @@ int lockout_fail(struct lockout *l, const void *key, size_t keylen, int64_t now)
  * exactly once; LOCKOUT_LOCKED with *retry_after the seconds left;
  * LOCKOUT_BUSY (*retry_after 1) when the key already has max_pending
  * attempts in flight, or its failures in the window plus its attempts in
- * flight reach the threshold. retry_after may be NULL.
+ * flight reach the threshold. retry_after may be NULL. *pending (may be
+ * NULL) is set to the key's attempts in flight, this one included.
  */
 int lockout_admit(struct lockout *l, const void *key, size_t keylen, int64_t now,
-		  unsigned max_pending, unsigned *retry_after);
+		  unsigned max_pending, unsigned *retry_after, unsigned *pending);
 /* Settle an admitted attempt: failed 1 counts it as a failure at now (the
  * return value as for lockout_fail), 0 just ends it (a success, or no
  * verdict). */

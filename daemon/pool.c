@@ -13,6 +13,7 @@ struct pool {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	struct pool_job *head, **tail;
+	struct pool_job *urgent, **urgent_tail;   /* taken before head */
 	size_t queued, max_queued;
 	int stopping;
 	int joined;
@@ -43,16 +44,23 @@ static void *pool_thread(void *arg)
 		struct pool_job *job;
 
 		pthread_mutex_lock(&pool->lock);
-		while (!pool->head && !pool->stopping)
+		while (!pool->urgent && !pool->head && !pool->stopping)
 			pthread_cond_wait(&pool->cond, &pool->lock);
 		if (pool->stopping) {
 			pthread_mutex_unlock(&pool->lock);
 			return NULL;
 		}
-		job = pool->head;
-		pool->head = job->next;
-		if (!pool->head)
-			pool->tail = &pool->head;
+		if (pool->urgent) {
+			job = pool->urgent;
+			pool->urgent = job->next;
+			if (!pool->urgent)
+				pool->urgent_tail = &pool->urgent;
+		} else {
+			job = pool->head;
+			pool->head = job->next;
+			if (!pool->head)
+				pool->tail = &pool->head;
+		}
 		pool->queued--;
 		pthread_mutex_unlock(&pool->lock);
 
@@ -71,6 +79,7 @@ struct pool *pool_new(const char *name, unsigned threads, size_t max_queued)
 	pthread_mutex_init(&pool->lock, NULL);
 	pthread_cond_init(&pool->cond, NULL);
 	pool->tail = &pool->head;
+	pool->urgent_tail = &pool->urgent;
 	pool->max_queued = max_queued;
 	pool->threads = calloc(threads, sizeof(*pool->threads));
 	if (!pool->threads) {
@@ -103,7 +112,14 @@ void pool_stop(struct pool *pool)
 	for (unsigned i = 0; i < pool->n_threads; i++)
 		pthread_join(pool->threads[i], NULL);
 	pool->joined = 1;
-	/* the threads are gone: nobody else touches the queue */
+	/* the threads are gone: nobody else touches the queues */
+	while ((job = pool->urgent) != NULL) {
+		pool->urgent = job->next;
+		pool->queued--;
+		job->cancelled = 1;
+		pool_post_done(job);
+	}
+	pool->urgent_tail = &pool->urgent;
 	while ((job = pool->head) != NULL) {
 		pool->head = job->next;
 		pool->queued--;
@@ -126,14 +142,21 @@ void pool_free(struct pool *pool)
 
 int pool_submit(struct pool *pool, struct pool_job *job)
 {
+	return pool_submit_urgent(pool, job, 0);
+}
+
+int pool_submit_urgent(struct pool *pool, struct pool_job *job, int urgent)
+{
 	int rc = -1;
 
 	pthread_mutex_lock(&pool->lock);
 	if (!pool->stopping && pool->queued < pool->max_queued) {
+		struct pool_job ***tail = urgent ? &pool->urgent_tail : &pool->tail;
+
 		job->next = NULL;
 		job->cancelled = 0;
-		*pool->tail = job;
-		pool->tail = &job->next;
+		**tail = job;
+		*tail = &job->next;
 		pool->queued++;
 		pthread_cond_signal(&pool->cond);
 		rc = 0;

@@ -42,6 +42,10 @@ void pool_free(struct pool *pool);
  * full or the pool is stopping. */
 int pool_submit(struct pool *pool, struct pool_job *job);
 
+/* The same; urgent 1 queues the job ahead of every job queued without it
+ * (in order among themselves). */
+int pool_submit_urgent(struct pool *pool, struct pool_job *job, int urgent);
+
 /* Thread-safe length of the waiting queue. */
 size_t pool_queued(struct pool *pool);
 

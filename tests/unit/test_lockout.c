@@ -415,7 +415,7 @@ static void test_admit_counts_attempts_in_flight(void **state)
 	(void)state;
 	assert_non_null(l);
 	for (int i = 0; i < 60; i++)
-		if (lockout_admit(l, "10.0.0.9", 8, 100, 100, &retry) == 0)
+		if (lockout_admit(l, "10.0.0.9", 8, 100, 100, &retry, NULL) == 0)
 			admitted++;
 		else
 			assert_int_equal(retry, 1);
@@ -425,17 +425,22 @@ static void test_admit_counts_attempts_in_flight(void **state)
 	for (int i = 0; i < 4; i++)
 		assert_int_equal(lockout_settle(l, "10.0.0.9", 8, 101, 1), 0);
 	/* four failures and one in flight: still full */
-	assert_int_equal(lockout_admit(l, "10.0.0.9", 8, 101, 100, &retry), LOCKOUT_BUSY);
+	assert_int_equal(lockout_admit(l, "10.0.0.9", 8, 101, 100, &retry, NULL), LOCKOUT_BUSY);
 	assert_int_equal(lockout_settle(l, "10.0.0.9", 8, 101, 1), 1);
-	assert_int_equal(lockout_admit(l, "10.0.0.9", 8, 102, 100, &retry), LOCKOUT_LOCKED);
+	assert_int_equal(lockout_admit(l, "10.0.0.9", 8, 102, 100, &retry, NULL), LOCKOUT_LOCKED);
 	assert_int_equal(retry, 299);
 
 	/* an attempt that does not fail frees its place */
-	assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL), 0);
+	{
+		unsigned pending = 0;
+
+		assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL, &pending), 0);
+		assert_int_equal(pending, 1);
+	}
 	assert_int_equal(lockout_settle(l, "b", 1, 100, 0), 0);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL), 0);
-	assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL), LOCKOUT_BUSY);
+		assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL, NULL), 0);
+	assert_int_equal(lockout_admit(l, "b", 1, 100, 100, NULL, NULL), LOCKOUT_BUSY);
 	lockout_free(l);
 }
 
@@ -448,11 +453,11 @@ static void test_admit_bounds_pending(void **state)
 	(void)state;
 	assert_non_null(l);
 	for (int i = 0; i < 3; i++)
-		assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL), 0);
-	assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL), LOCKOUT_BUSY);
-	assert_int_equal(lockout_admit(l, "y", 1, 100, 3, NULL), 0);
+		assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL, NULL), 0);
+	assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL, NULL), LOCKOUT_BUSY);
+	assert_int_equal(lockout_admit(l, "y", 1, 100, 3, NULL, NULL), 0);
 	lockout_settle(l, "x", 1, 100, 1);
-	assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL), 0);
+	assert_int_equal(lockout_admit(l, "x", 1, 100, 3, NULL, NULL), 0);
 	assert_int_equal(locked_s(l, "x", 100, NULL), 0);
 	lockout_free(l);
 }
@@ -468,17 +473,17 @@ static void test_pending_not_evicted(void **state)
 	(void)state;
 	assert_non_null(l);
 	for (int i = 0; i < 5; i++)
-		assert_int_equal(lockout_admit(l, "victim", 6, 100, 100, NULL), 0);
+		assert_int_equal(lockout_admit(l, "victim", 6, 100, 100, NULL, NULL), 0);
 	for (unsigned i = 0; i < 1000; i++) {
 		spray_key(k, sizeof(k), i);
 		lockout_fail(l, k, strlen(k), 100);
 	}
-	assert_int_equal(lockout_admit(l, "victim", 6, 100, 100, NULL), LOCKOUT_BUSY);
+	assert_int_equal(lockout_admit(l, "victim", 6, 100, 100, NULL, NULL), LOCKOUT_BUSY);
 	/* a full bucket whose entries all have attempts in flight admits no
 	 * newcomer */
 	for (unsigned i = 0; i < 100; i++) {
 		spray_key(k, sizeof(k), 5000 + i);
-		if (lockout_admit(l, k, strlen(k), 100, 100, NULL) != 0)
+		if (lockout_admit(l, k, strlen(k), 100, 100, NULL, NULL) != 0)
 			refused++;
 	}
 	assert_int_equal(refused, 100 - 7);
@@ -523,7 +528,7 @@ static void *admit_race_cb(void *arg)
 	struct admit_race *r = arg;
 
 	for (int i = 0; i < 20000; i++) {
-		if (lockout_admit(r->l, "one", 3, 100, 1000, NULL) == 0) {
+		if (lockout_admit(r->l, "one", 3, 100, 1000, NULL, NULL) == 0) {
 			r->checked++;
 			lockout_settle(r->l, "one", 3, 100, 1);
 		}
