@@ -43,7 +43,7 @@ assert_metric() { # metrics_text name value what
 # assert on it; waits on a condition instead of a fixed sleep.
 wait_until() { # seconds command...
 	local end
-	end=$(( $(date +%s%N) + $(awk -v s="$1" 'BEGIN { printf "%d", s * 1e9 }') ))
+	end=$(( $(date +%s%N) + $(awk -v s="$1" 'BEGIN { printf "%.0f", s * 1e9 }') ))
 	shift
 	while :; do
 		"$@" && return 0
