@@ -47,7 +47,7 @@ static const struct config_key keys[] = {
 	{ "proxy", "listen", T_LISTEN_LIST, OFF(proxy_listen), OFF(n_proxy_listen), 0, 0, "127.0.0.1:3128" },
 	{ "proxy", "workers", T_UINT, OFF(workers), 0, 0, 64, "0" },
 	{ "proxy", "max_connections", T_UINT, OFF(max_connections), 0, 16, 1000000, "10000" },
-	{ "proxy", "max_connections_per_client", T_UINT, OFF(max_connections_per_client), 0, 1, 100000, "256" },
+	{ "proxy", "max_connections_per_client", T_UINT, OFF(max_connections_per_client), 0, 1, 1000000, "4096" },
 	{ "proxy", "header_timeout", T_DURATION, OFF(header_timeout), 0, 1, 3600, "10s" },
 	{ "proxy", "idle_timeout", T_DURATION, OFF(idle_timeout), 0, 1, 86400, "60s" },
 	{ "proxy", "connect_timeout", T_DURATION, OFF(connect_timeout), 0, 1, 600, "10s" },

@@ -55,6 +55,9 @@ int metrics_format(char *buf, size_t len)
 	COUNTER("connections_total", "Client connections accepted.", connections_total);
 	GAUGE("connections_open", "Client connections open now.", connections_open);
 	COUNTER("connections_refused_total", "Connections refused by a limit.", connections_refused);
+	COUNTER("connections_refused_per_client_total",
+		"Connections refused because their address had max_connections_per_client open.",
+		connections_refused_per_client);
 	COUNTER("bad_requests_total", "Requests answered 400.", bad_requests);
 	COUNTER("denied_total", "Requests answered 403.", denied);
 	COUNTER("upstream_errors_total", "Requests answered 502 or 504.", upstream_errors);

@@ -34,6 +34,7 @@ struct metrics {
 	uint64_t connections_total;
 	int64_t connections_open;
 	uint64_t connections_refused; /* over a limit */
+	uint64_t connections_refused_per_client;   /* of which over max_connections_per_client */
 	uint64_t bad_requests;        /* 400 */
 	uint64_t denied;              /* 403 */
 	uint64_t upstream_errors;     /* 502/504 */

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <linux/netfilter_ipv4.h>
 #include <linux/netfilter_ipv6/ip6_tables.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +22,7 @@
 #include "cidr.h"
 #include "clienthello.h"
 #include "config.h"
+#include "connlimit.h"
 #include "gate.h"
 #include "http.h"
 #include "log.h"
@@ -37,7 +39,6 @@
 #define MAX_ADDRS       RESOLVE_MAX_ADDRS
 #define ACCEPT_BATCH    64
 #define DISCARD_MAX     (1024 * 1024)   /* body of a refused request we read past */
-#define PER_CLIENT_SLOTS 65536
 #define VIA_TEXT        "1.1 portcullis"
 #define TUNNEL_ROUNDS   16              /* pipe fills per direction per wakeup */
 #define BUILTIN_DENY_COUNT 9
@@ -128,7 +129,6 @@ struct conn {
 	struct resolve_query *lookup;       /* our name lookup in flight */
 	int no_splice;            /* no pipe could be had: relay through buffers */
 	int closed;
-	uint32_t limit_slot;
 	struct buf cbuf, to_up, ubuf, to_cl;
 	/* a tunnel's bytes in flight in the kernel, once its buffers are empty */
 	struct relay_pipe up_pipe, cl_pipe;
@@ -191,7 +191,7 @@ struct proxy {
 	unsigned n_workers;
 	uint64_t next_id;                 /* atomic */
 	int64_t open_conns;               /* atomic */
-	uint32_t *per_client;             /* atomic counters by address hash */
+	struct connlimit *per_client;     /* connections open per address */
 	struct cidr builtin_deny[BUILTIN_DENY_COUNT];   /* parsed once */
 	char portal_url[300];             /* intercept: where the challenge sends clients */
 };
@@ -309,24 +309,6 @@ static void span_copy(char *dst, size_t dstlen, struct http_span s)
 	if (n)      /* an absent span has no pointer (origin-form Host) */
 		memcpy(dst, s.p, n);
 	dst[n] = '\0';
-}
-
-static uint32_t client_slot(const struct sockaddr_storage *ss)
-{
-	const uint8_t *p;
-	size_t n;
-	uint32_t h = 2166136261u;
-
-	if (ss->ss_family == AF_INET6) {
-		p = ((const struct sockaddr_in6 *)ss)->sin6_addr.s6_addr;
-		n = 16;
-	} else {
-		p = (const uint8_t *)&((const struct sockaddr_in *)ss)->sin_addr;
-		n = 4;
-	}
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 16777619u;
-	return h % PER_CLIENT_SLOTS;
 }
 
 /* ------------------------------------------------------------ policy */
@@ -595,7 +577,7 @@ static void conn_close(struct conn *c, const char *why)
 	if (c->next)
 		c->next->prev = c->prev;
 	__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
-	__atomic_sub_fetch(&p->per_client[c->limit_slot], 1, __ATOMIC_RELAXED);
+	connlimit_release(p->per_client, (struct sockaddr *)&c->peer);
 	metrics_add(connections_open, -1);
 	(void)addr;
 	/* a gate job still points at us: its completion frees */
@@ -2218,8 +2200,9 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		socklen_t len = sizeof(ss);
 		int fd = accept4(lw->fd, (struct sockaddr *)&ss, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct conn *c;
-		uint32_t slot;
-		int one = 1;
+		unsigned open;
+		uint64_t refused;
+		int one = 1, rc;
 
 		if (fd < 0) {
 			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
@@ -2233,26 +2216,35 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 			return;
 		}
 		metrics_inc(connections_total);
-		slot = client_slot(&ss);
 		if (__atomic_add_fetch(&p->open_conns, 1, __ATOMIC_RELAXED) > (int64_t)w->cfg->max_connections) {
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
 			refuse_busy(fd, "total");
 			continue;
 		}
-		/* counters are per hash of the address: a collision can only make
-		 * two clients share a limit, never lift one */
-		if (__atomic_add_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED) >
-		    w->cfg->max_connections_per_client) {
-			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+		rc = connlimit_acquire(p->per_client, (struct sockaddr *)&ss,
+				       w->cfg->max_connections_per_client, &open);
+		if (rc != 0) {
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
 			refuse_busy(fd, "per-client");
+			if (rc > 0) {
+				metrics_inc(connections_refused_per_client);
+				if (connlimit_note_refusal(p->per_client, loop_now(loop), &refused)) {
+					char addr[INET6_ADDRSTRLEN];
+
+					cidr_addr_text((struct sockaddr *)&ss, addr, sizeof(addr));
+					log_warn("proxy: connection from %s refused: %u open from that address, "
+						 "max_connections_per_client = %u (%llu such refusals since the "
+						 "last line)", addr, open, w->cfg->max_connections_per_client,
+						 (unsigned long long)refused);
+				}
+			}
 			continue;
 		}
 		c = calloc(1, sizeof(*c));
 		if (!c) {
 			close(fd);
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
-			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+			connlimit_release(p->per_client, (struct sockaddr *)&ss);
 			continue;
 		}
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -2260,7 +2252,6 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		c->w = w;
 		c->peer = ss;
 		cidr_addr_text((struct sockaddr *)&ss, c->peer_text, sizeof(c->peer_text));
-		c->limit_slot = slot;
 		c->uw.fd = -1;
 		relay_pipe_init(&c->up_pipe);
 		relay_pipe_init(&c->cl_pipe);
@@ -2276,7 +2267,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 				log_info("intercept: connection without an original destination refused");
 				close(fd);
 				__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
-				__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+				connlimit_release(p->per_client, (struct sockaddr *)&ss);
 				free(c);
 				continue;
 			}
@@ -2290,7 +2281,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
 			close(fd);
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
-			__atomic_sub_fetch(&p->per_client[slot], 1, __ATOMIC_RELAXED);
+			connlimit_release(p->per_client, (struct sockaddr *)&ss);
 			free(c);
 			continue;
 		}
@@ -2512,7 +2503,16 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 	p->log = log;
 	p->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
 	p->workers = calloc(p->n_workers, sizeof(*p->workers));
-	p->per_client = calloc(PER_CLIENT_SLOTS, sizeof(*p->per_client));
+	{
+		uint8_t key[ADDRMAP_KEY_LEN];
+
+		if (getrandom(key, sizeof(key), 0) != sizeof(key)) {
+			snprintf(err, errlen, "cannot read the OS random generator: %s", strerror(errno));
+			goto fail;
+		}
+		p->per_client = connlimit_new(key);
+		memset(key, 0, sizeof(key));
+	}
 	if (!p->workers || !p->per_client) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -2670,7 +2670,7 @@ void proxy_free(struct proxy *p)
 	}
 	resolver_free(p->resolver);
 	free(p->workers);
-	free(p->per_client);
+	connlimit_free(p->per_client);
 	if (p->live_ready)
 		snapshot_slot_fini(&p->live);
 	free(p);

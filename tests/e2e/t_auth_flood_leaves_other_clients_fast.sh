@@ -7,7 +7,7 @@
 # (with them on, the flooder is also locked out after the threshold).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/second_lan_host.sh"
-trap 'rc=$?; [ -n "${FLOOD:-}" ] && kill "$FLOOD" 2>/dev/null; wait 2>/dev/null; second_lan_host_down; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+trap 'rc=$?; [ -n "${FLOOD:-}" ] && kill "$FLOOD" 2>/dev/null; second_lan_host_down; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
 AUTH_EXTRA="lockout_threshold = 0"
 setup_daemon
 for u in base bob carol dave; do add_user "$u" "pw-$u"; done
@@ -24,8 +24,8 @@ assert_eq 200 "${base%% *}" "login on an idle gateway"
 in_second python3 "$REPO/tests/e2e/auth_flood.py" 10.201.0.1 3128 http://$ORIGIN/1k mallory \
 	200 15 200000 > "$DIR/flood.out" &
 FLOOD=$!
-flooding() { [ "$(grep -c 'auth failure: client=10.203.0.2' "$DLOG")" -ge 2 ]; }
-wait_until 10 flooding || fail "the flood did not start"
+flooding() { grep -q 'auth failure: client=10.203.0.2' "$DLOG"; }
+wait_until 20 flooding || fail "the flood did not start"
 worst=0
 for u in bob carol dave; do
 	r=$(login "$u")
@@ -33,9 +33,10 @@ for u in bob carol dave; do
 	assert_eq 200 "${r%% *}" "$u logs in during the flood"
 	worst=$(awk -v a="$worst" -v b="${r#* }" 'BEGIN { print (b > a) ? b : a }')
 done
-# the bar: five times the idle login, at least 3 s (the machine may be
-# shared); with the flood's checks queued ahead, it took minutes
-limit=$(awk -v b="${base#* }" 'BEGIN { l = 5 * b; print (l > 3) ? l : 3 }')
+# the bar: ten times the idle login, at least 5 s (the machine may be
+# shared, and the flood itself loads it); with the flood's 200 checks
+# queued ahead (as before the bound) it took 100 checks' time
+limit=$(awk -v b="${base#* }" 'BEGIN { l = 10 * b; print (l > 5) ? l : 5 }')
 awk -v t="$worst" -v l="$limit" 'BEGIN { exit !(t < l) }' && ok ||
 	fail "slowest login during the flood took ${worst}s (limit ${limit}s)"
 wait "$FLOOD"; FLOOD=""

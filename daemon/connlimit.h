@@ -1,0 +1,47 @@
+/*
+ * connlimit — client connections open per address, counted exactly.
+ *
+ * Each address has its own count (no two addresses ever share one, so no
+ * client can use up another's allowance), in a map keyed with SipHash
+ * under a random key (addrmap), split into stripes with a mutex each so
+ * that the proxy's event loops rarely wait on each other. Memory grows
+ * with the addresses that have connections open, and shrinks back as
+ * their last connection closes. Thread-safe.
+ */
+#ifndef PORTCULLIS_CONNLIMIT_H
+#define PORTCULLIS_CONNLIMIT_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "addrmap.h"
+
+struct connlimit;
+
+/* key: ADDRMAP_KEY_LEN random bytes (copied). NULL when out of memory. */
+struct connlimit *connlimit_new(const uint8_t key[ADDRMAP_KEY_LEN]);
+/* Accepts NULL. */
+void connlimit_free(struct connlimit *cl);
+
+/*
+ * Count one more connection from client's address unless it already has
+ * max open: 0 counted (connlimit_release must follow, with the same
+ * address); 1 refused, at the limit; -1 refused, out of memory or not an
+ * IP address. *open (may be NULL) is the address's count, this one
+ * included when it was counted.
+ */
+int connlimit_acquire(struct connlimit *cl, const struct sockaddr *client, unsigned max,
+		      unsigned *open);
+void connlimit_release(struct connlimit *cl, const struct sockaddr *client);
+
+/* A refusal at now (seconds, any clock): 1 when it is time for a log line
+ * (the first refusal in a second), with *refused the refusals since the
+ * last line, this one included; 0 when the line would come too soon (the
+ * refusal is counted for the next line). One line a second at most, so a
+ * client hammering the limit cannot flood the log. */
+int connlimit_note_refusal(struct connlimit *cl, int64_t now, uint64_t *refused);
+
+/* Connections open from client's address now. */
+unsigned connlimit_open(struct connlimit *cl, const struct sockaddr *client);
+
+#endif
