@@ -3,10 +3,12 @@
 # local page to fetch through the proxy without the internet, then the
 # daemon in the foreground with the explicit proxy on 127.0.0.1:3128.
 #
-# The proxy refuses loopback origins by design (a proxy user must not reach
-# the gateway's own services that way), so the page is served on this
-# machine's first global address instead, which the proxy may reach; a
-# machine with none gets the explanation and the internet check only.
+# The proxy refuses loopback origins and the gateway's own addresses by
+# design (a proxy user must not reach the gateway's own services that way),
+# so the page is served on this machine's first global address, on the one
+# port the configuration below opens there ([proxy] gateway_ports); a
+# machine with no such address gets the explanation and the internet check
+# only.
 set -eu
 dir=${1:-var}
 build=${BUILD:-build}
@@ -22,6 +24,8 @@ if [ ! -e "$conf" ]; then
 [proxy]
 listen = 127.0.0.1:3128
 access_log = $dir/access.log
+# the local page make run serves on this machine's address
+gateway_ports = $page_port
 
 [db]
 path = $db
@@ -62,6 +66,11 @@ if [ -z "$page_addr" ]; then
 	page_host="[$page_addr]"
 fi
 page_pid=""
+if [ -n "$page_addr" ] && ! grep -q "^gateway_ports = $page_port\$" "$conf"; then
+	echo "  $conf opens no port for the local page: add 'gateway_ports = $page_port' to [proxy]"
+	echo "  (a file written by an older make run), or remove the file to have it written anew."
+	page_addr=""
+fi
 if [ -n "$page_addr" ]; then
 	mkdir -p "$dir/www"
 	cat > "$dir/www/index.html" <<'HTML'
@@ -82,7 +91,7 @@ if [ -n "$page_pid" ]; then
 	cat <<MSG
   Try, offline: curl -x http://127.0.0.1:3128 -U demo:$demo_pw http://$page_host:$page_port/
                 (a small page this script serves on $page_addr, an address of this
-                machine that the proxy may reach)
+                machine, on the port [proxy] gateway_ports opens there)
 MSG
 else
 	cat <<MSG
@@ -92,7 +101,8 @@ fi
 cat <<MSG
   With internet: curl -x http://127.0.0.1:3128 -U demo:$demo_pw http://example.org/
   A loopback origin (http://127.0.0.1:.../) gets 403 by design: the proxy
-  never lets a user reach the gateway's own loopback services.
+  never lets a user reach the gateway's own services (loopback, and its own
+  addresses except on [proxy] gateway_ports).
 
 MSG
 
