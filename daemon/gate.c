@@ -98,6 +98,14 @@ struct gate {
 	struct cidr *whitelist;
 	size_t n_whitelist;
 
+	/* the accounts that may still use what they were let through for
+	 * (gate_user_usable): read by the maint thread when the users change */
+	pthread_rwlock_t usable_lock;
+	struct usable_user *usable;       /* sorted by name_hash */
+	size_t n_usable;
+	int usable_loaded;
+	uint8_t usable_key[16];           /* SipHash of the names */
+
 	/* the audit queue and the logins to record, drained by maint thread */
 	pthread_mutex_t q_lock;
 	pthread_cond_t q_cond;
@@ -117,6 +125,11 @@ struct gate {
 	int db_down;
 	uint64_t dropped_reported;        /* audit_dropped when last logged */
 	struct sessions *sessions;        /* intercept mode only */
+};
+
+struct usable_user {
+	uint64_t name_hash;
+	int64_t expires_at;               /* wall s; 0 never */
 };
 
 struct gate_job {
@@ -1086,6 +1099,135 @@ static void gate_whitelist_to_kernel(struct gate *g)
 	pthread_rwlock_unlock(&g->wl_lock);
 }
 
+/*
+ * Whitelist entries were removed: in intercept mode the kernel forwards a
+ * whitelisted client's traffic past the daemon, and the connections it
+ * tracks would outlive the entry. They are cut as a session's end cuts its
+ * own, except where the remaining whitelist or a session still lets the
+ * address pass. old (n_old) is the list before the reload.
+ */
+static void gate_cut_unlisted(struct gate *g, const struct cidr *old, size_t n_old)
+{
+	struct cidr *removed;
+	size_t n_removed = 0;
+	int cut;
+
+	if (!g->sessions || n_old == 0)
+		return;
+	removed = calloc(n_old, sizeof(*removed));
+	if (!removed) {
+		log_warn("whitelist: out of memory; connections of removed entries are not cut");
+		return;
+	}
+	/* the maint thread is the whitelist's only writer: no lock to read it */
+	for (size_t i = 0; i < n_old; i++) {
+		int kept = 0;
+
+		for (size_t k = 0; k < g->n_whitelist && !kept; k++)
+			kept = g->whitelist[k].family == old[i].family &&
+			       g->whitelist[k].prefix == old[i].prefix &&
+			       memcmp(g->whitelist[k].addr, old[i].addr, sizeof(old[i].addr)) == 0;
+		if (!kept)
+			removed[n_removed++] = old[i];
+	}
+	if (n_removed) {
+		cut = sessions_cut_unlisted(g->sessions, removed, n_removed, g->whitelist,
+					    g->n_whitelist);
+		if (cut < 0)
+			log_warn("whitelist: %zu entr%s removed, but their connections could not be cut",
+				 n_removed, n_removed == 1 ? "y" : "ies");
+		else
+			log_notice("whitelist: %zu entr%s removed: connections_cut=%d", n_removed,
+				   n_removed == 1 ? "y" : "ies", cut);
+	}
+	free(removed);
+}
+
+/* ------------------------------------------------------------ accounts */
+
+static uint64_t usable_hash(const struct gate *g, const char *name)
+{
+	return lockout_siphash(g->usable_key, name, strlen(name));
+}
+
+static int usable_cmp(const void *a, const void *b)
+{
+	uint64_t x = ((const struct usable_user *)a)->name_hash;
+	uint64_t y = ((const struct usable_user *)b)->name_hash;
+
+	return x < y ? -1 : x > y;
+}
+
+struct usable_load {
+	const struct gate *g;
+	struct usable_user *list;
+	size_t n, cap;
+	int failed;
+};
+
+static int usable_load_cb(const struct store_user *u, void *ud)
+{
+	struct usable_load *l = ud;
+
+	if (!u->enabled)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct usable_user *nl = realloc(l->list, cap * sizeof(*nl));
+
+		if (!nl) {
+			l->failed = 1;
+			return -1;
+		}
+		l->list = nl;
+		l->cap = cap;
+	}
+	l->list[l->n].name_hash = usable_hash(l->g, u->name);
+	l->list[l->n].expires_at = u->expires_at;
+	l->n++;
+	return 0;
+}
+
+/* Read the enabled accounts; on failure the last list read stays. */
+static int gate_load_usable(struct gate *g, struct store *st)
+{
+	struct usable_load l = { .g = g };
+	struct usable_user *old;
+
+	/* a partial list would end the tunnels of the accounts it misses */
+	if (store_user_list(st, NULL, usable_load_cb, &l) < 0 || l.failed) {
+		free(l.list);
+		return -1;
+	}
+	if (l.n)
+		qsort(l.list, l.n, sizeof(*l.list), usable_cmp);
+	pthread_rwlock_wrlock(&g->usable_lock);
+	old = g->usable;
+	g->usable = l.list;
+	g->n_usable = l.n;
+	g->usable_loaded = 1;
+	pthread_rwlock_unlock(&g->usable_lock);
+	free(old);
+	return 0;
+}
+
+int gate_user_usable(struct gate *g, const char *username)
+{
+	struct usable_user key = { .name_hash = usable_hash(g, username) };
+	const struct usable_user *u;
+	int usable;
+
+	pthread_rwlock_rdlock(&g->usable_lock);
+	if (!g->usable_loaded) {
+		pthread_rwlock_unlock(&g->usable_lock);
+		return 1;    /* never read: nothing is known to have ended */
+	}
+	u = g->n_usable ? bsearch(&key, g->usable, g->n_usable, sizeof(key), usable_cmp) : NULL;
+	usable = u && (u->expires_at == 0 || u->expires_at > loop_wall_ms() / 1000);
+	pthread_rwlock_unlock(&g->usable_lock);
+	return usable;
+}
+
 /* ------------------------------------------------------------ sessions */
 
 int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
@@ -1358,12 +1500,22 @@ static void maint_poll_generations(struct gate *g)
 		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
 		log_info("users changed: cached credentials dropped");
 		gate_read_digest_kept(g);
+		if (gate_load_usable(g, g->store) < 0)
+			log_warn("users changed but cannot be read: open tunnels are checked "
+				 "against the last list read");
 	}
 	if (now.whitelist != g->gens.whitelist) {
+		size_t n_old = g->n_whitelist;
+		struct cidr *old = n_old ? malloc(n_old * sizeof(*old)) : NULL;
+
+		if (old)
+			memcpy(old, g->whitelist, n_old * sizeof(*old));
 		if (gate_load_whitelist(g, g->store) == 0) {
 			log_info("whitelist reloaded: %zu entries", g->n_whitelist);
 			gate_whitelist_to_kernel(g);
+			gate_cut_unlisted(g, old, old ? n_old : 0);
 		}
+		free(old);
 	}
 	if (g->sessions)
 		sessions_maintain(g->sessions, g->store, now.sessions != g->gens.sessions,
@@ -1518,6 +1670,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 		g->live_ready = 1;
 	}
 	pthread_rwlock_init(&g->wl_lock, NULL);
+	pthread_rwlock_init(&g->usable_lock, NULL);
 	pthread_mutex_init(&g->q_lock, NULL);
 	pthread_cond_init(&g->q_cond, NULL);
 	for (int i = 0; i < CACHE_STRIPES; i++)
@@ -1572,6 +1725,12 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 		goto fail;
 	}
 	gate_read_digest_kept(g);
+	if (getrandom(g->usable_key, sizeof(g->usable_key), 0) != sizeof(g->usable_key)) {
+		snprintf(err, errlen, "cannot read the OS random generator: %s", strerror(errno));
+		goto fail;
+	}
+	if (gate_load_usable(g, g->store) < 0)
+		log_warn("cannot read the users: open tunnels are not checked until they change");
 	if (store_generations(g->store, &g->gens) < 0) {
 		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
 		goto fail;
@@ -1670,9 +1829,11 @@ void gate_free(struct gate *g)
 	free(g->cache.slots);
 	free(g->audit);
 	free(g->whitelist);
+	free(g->usable);
 	for (int i = 0; i < CACHE_STRIPES; i++)
 		pthread_mutex_destroy(&g->cache.stripes[i]);
 	pthread_rwlock_destroy(&g->wl_lock);
+	pthread_rwlock_destroy(&g->usable_lock);
 	pthread_mutex_destroy(&g->q_lock);
 	pthread_cond_destroy(&g->q_cond);
 	if (g->live_ready)

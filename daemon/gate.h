@@ -76,6 +76,12 @@ void gate_free(struct gate *g);
 /* 1 if the address is on the whitelist. */
 int gate_whitelisted(struct gate *g, const struct sockaddr *client);
 
+/* 1 while username's account may still use what it was let through for:
+ * it exists, is enabled and has not expired (as the database said at the
+ * last change the gate saw; 1 when it could never be read). In memory,
+ * cheap: for a loop's tick. */
+int gate_user_usable(struct gate *g, const char *username);
+
 /*
  * Check the credentials in q. Returns 0 with *res filled when the answer is
  * known at once (no credentials, cached, locked out, malformed), or 1 when

@@ -1750,6 +1750,10 @@ int nft_watch_read(struct nft_watch *w, const char *table, uint32_t own_portid,
 struct ct_match {
 	int family;
 	uint8_t addr[16];
+	unsigned bits;            /* leading bits of addr a source must share */
+	/* NULL, or 1 for a source whose connections stay */
+	int (*keep)(const struct sockaddr *src, void *ud);
+	void *keep_ud;
 	/* original tuples of the entries to delete, as the kernel sent them */
 	struct ct_tuple {
 		uint8_t attr[256];
@@ -1759,6 +1763,38 @@ struct ct_match {
 	} *tuples;
 	size_t n, cap;
 };
+
+static int prefix_equal(const uint8_t *a, const uint8_t *b, unsigned bits)
+{
+	size_t whole = bits / 8;
+	unsigned rest = bits % 8;
+
+	if (memcmp(a, b, whole) != 0)
+		return 0;
+	return rest == 0 || ((a[whole] ^ b[whole]) & (uint8_t)(0xff << (8 - rest))) == 0;
+}
+
+static int ct_src_selected(const struct ct_match *m, const uint8_t *src)
+{
+	struct sockaddr_storage ss = { 0 };
+
+	if (!prefix_equal(src, m->addr, m->bits))
+		return 0;
+	if (!m->keep)
+		return 1;
+	if (m->family == AF_INET) {
+		struct sockaddr_in *sin = (struct sockaddr_in *)&ss;
+
+		sin->sin_family = AF_INET;
+		memcpy(&sin->sin_addr, src, 4);
+	} else {
+		struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)&ss;
+
+		sin6->sin6_family = AF_INET6;
+		memcpy(&sin6->sin6_addr, src, 16);
+	}
+	return !m->keep((const struct sockaddr *)&ss, m->keep_ud);
+}
 
 static int ct_src_matches(const struct nlattr *orig, const struct ct_match *m)
 {
@@ -1772,10 +1808,10 @@ static int ct_src_matches(const struct nlattr *orig, const struct ct_match *m)
 
 			if (m->family == AF_INET && t == CTA_IP_V4_SRC &&
 			    mnl_attr_get_payload_len(a) == 4)
-				return memcmp(mnl_attr_get_payload(a), m->addr, 4) == 0;
+				return ct_src_selected(m, mnl_attr_get_payload(a));
 			if (m->family == AF_INET6 && t == CTA_IP_V6_SRC &&
 			    mnl_attr_get_payload_len(a) == 16)
-				return memcmp(mnl_attr_get_payload(a), m->addr, 16) == 0;
+				return ct_src_selected(m, mnl_attr_get_payload(a));
 		}
 	}
 	return 0;
@@ -1822,15 +1858,11 @@ static int ct_dump_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static int ct_cut_matching(struct nft *n, struct ct_match *m);
+
 int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr)
 {
-	char rbuf[MNL_SOCKET_BUFFER_SIZE];
 	struct ct_match m = { 0 };
-	struct nlmsghdr *nlh;
-	struct nfgenmsg *nfg;
-	uint32_t seq;
-	ssize_t got;
-	int rc = MNL_CB_OK, cut = 0;
 
 	if (addr->sa_family == AF_INET6) {
 		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
@@ -1846,6 +1878,33 @@ int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr)
 		m.family = AF_INET;
 		memcpy(m.addr, &((const struct sockaddr_in *)addr)->sin_addr, 4);
 	}
+	m.bits = m.family == AF_INET ? 32 : 128;
+	return ct_cut_matching(n, &m);
+}
+
+int nft_conntrack_cut_prefix(struct nft *n, const struct cidr *prefix,
+			     int (*keep)(const struct sockaddr *src, void *ud), void *ud)
+{
+	struct ct_match m = { 0 };
+
+	m.family = prefix->family;
+	memcpy(m.addr, prefix->addr, sizeof(m.addr));
+	m.bits = prefix->prefix;
+	m.keep = keep;
+	m.keep_ud = ud;
+	return ct_cut_matching(n, &m);
+}
+
+static int ct_cut_matching(struct nft *n, struct ct_match *mp)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	struct ct_match m = *mp;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	uint32_t seq;
+	ssize_t got;
+	int rc = MNL_CB_OK, cut = 0;
+
 	/* a dump of the family's table, then one delete per entry found:
 	 * ctnetlink has no "delete by source" of its own */
 	nlh = mnl_nlmsg_put_header(rbuf);

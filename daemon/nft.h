@@ -167,6 +167,10 @@ int nft_whitelist_sync(struct nft *n, const struct cidr *list, size_t count);
  * and those opened towards it (reply source). Returns how many were
  * removed, or -1. */
 int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr);
+/* The same for every address inside prefix, except those for which keep
+ * (NULL: none) returns 1. Returns how many were removed, or -1. */
+int nft_conntrack_cut_prefix(struct nft *n, const struct cidr *prefix,
+			     int (*keep)(const struct sockaddr *src, void *ud), void *ud);
 
 /* The interface whose neighbour table nft_neigh_mac reads (set by
  * nft_table_replace too; a handle that only looks up neighbours sets it

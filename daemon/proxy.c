@@ -2354,6 +2354,20 @@ static void conn_timeout(struct conn *c)
 	}
 }
 
+/* Whether what let c's exchange through still holds: no user named means
+ * the whitelist did (explicit and intercepted alike). */
+static int conn_authorisation_holds(struct conn *c)
+{
+	struct gate *g = c->w->p->gate;
+	const struct sockaddr *peer = (const struct sockaddr *)&c->peer;
+
+	if (!c->x->user[0])
+		return gate_whitelisted(g, peer);
+	if (c->kind != CK_EXPLICIT)
+		return gate_session_alive(g, peer);
+	return gate_user_usable(g, c->x->user);
+}
+
 static void worker_tick_cb(struct loop *loop, void *ud)
 {
 	struct worker *w = ud;
@@ -2381,12 +2395,15 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	}
 	for (c = w->conns; c; c = next) {
 		next = c->next;
-		/* a kicked or expired session takes its open intercepted
-		 * connections with it (the kernel cuts the forwarded ones) */
-		if (c->kind != CK_EXPLICIT && c->x && c->x->user[0] &&
-		    (c->state == CS_TUNNEL || c->state == CS_EXCHANGE) &&
-		    !gate_session_alive(w->p->gate, (const struct sockaddr *)&c->peer)) {
-			conn_close(c, "session ended");
+		/* an end of authorisation ends what it let through: a kicked
+		 * or expired session its intercepted connections (the kernel
+		 * cuts the forwarded ones), a disabled, deleted or expired user
+		 * its explicit tunnels and transfers, a removed whitelist entry
+		 * what it passed without credentials */
+		if (c->x && (c->state == CS_TUNNEL || c->state == CS_EXCHANGE) &&
+		    !conn_authorisation_holds(c)) {
+			conn_close(c, c->x->user[0] && c->kind != CK_EXPLICIT ? "session ended" :
+				   c->x->user[0] ? "user no longer allowed" : "no longer whitelisted");
 			continue;
 		}
 		if (c->deadline && c->deadline <= now && c->state != CS_AUTH)

@@ -1457,6 +1457,47 @@ int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n
 	return rc;
 }
 
+struct unlisted {
+	struct sessions *s;
+	const struct cidr *list;
+	size_t n;
+	int64_t now;
+};
+
+/* Caller holds s->lock (read). */
+static int still_authorised_cb(const struct sockaddr *src, void *ud)
+{
+	struct unlisted *u = ud;
+	struct entry *e;
+
+	if (cidr_match_any(u->list, u->n, src))
+		return 1;
+	e = find_sockaddr(u->s, src);
+	return e && entry_live(e, u->now);
+}
+
+int sessions_cut_unlisted(struct sessions *s, const struct cidr *removed, size_t n_removed,
+			  const struct cidr *list, size_t n)
+{
+	struct unlisted u = { s, list, n, wall_now() };
+	int total = 0, failed = 0;
+
+	/* the order kernel_restore_locked takes them in */
+	pthread_rwlock_rdlock(&s->lock);
+	pthread_mutex_lock(&s->nft_lock);
+	for (size_t i = 0; i < n_removed; i++) {
+		int cut = nft_conntrack_cut_prefix(s->nft, &removed[i], still_authorised_cb, &u);
+
+		if (cut < 0)
+			failed = 1;
+		else
+			total += cut;
+	}
+	pthread_mutex_unlock(&s->nft_lock);
+	pthread_rwlock_unlock(&s->lock);
+	return failed && total == 0 ? -1 : total;
+}
+
 uint64_t sessions_credential_stamp(const char *phc)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];

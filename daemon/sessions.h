@@ -98,4 +98,12 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed,
 /* Whitelist into the kernel set (only the difference is sent). 0 or -1. */
 int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n);
 
+/* Whitelist entries were removed (after sessions_set_whitelist): the
+ * tracked connections of every address inside them are cut, as a session's
+ * end cuts its own, except those of addresses the remaining whitelist
+ * (list) still covers or that have a live session. How many were cut, or
+ * -1. */
+int sessions_cut_unlisted(struct sessions *s, const struct cidr *removed, size_t n_removed,
+			  const struct cidr *list, size_t n);
+
 #endif
