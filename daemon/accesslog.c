@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <libgen.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,14 +52,44 @@ struct accesslog *accesslog_open(const char *path, char *err, size_t errlen)
 	return log;
 }
 
+int accesslog_check(const char *path, char *err, size_t errlen)
+{
+	char *dir;
+	int rc = 0;
+
+	if (strlen(path) >= sizeof(((struct accesslog *)0)->path)) {
+		snprintf(err, errlen, "access log path longer than %zu bytes",
+			 sizeof(((struct accesslog *)0)->path) - 1);
+		return -1;
+	}
+	if (!path[0] || strcmp(path, "-") == 0)
+		return 0;
+	/* an existing file must be writable; a new one needs a writable
+	 * directory (open_log creates it) */
+	if (access(path, F_OK) == 0) {
+		if (access(path, W_OK) < 0)
+			rc = -1;
+	} else {
+		dir = strdup(path);
+		if (!dir) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		if (access(dirname(dir), W_OK | X_OK) < 0)
+			rc = -1;
+		free(dir);
+	}
+	if (rc < 0)
+		snprintf(err, errlen, "cannot open access log %s: %s", path, strerror(errno));
+	return rc;
+}
+
 int accesslog_set_path(struct accesslog *log, const char *path, char *err, size_t errlen)
 {
 	int fd, old;
 
-	if (strlen(path) >= sizeof(log->path)) {
-		snprintf(err, errlen, "access log path longer than %zu bytes", sizeof(log->path) - 1);
+	if (accesslog_check(path, err, errlen) < 0)
 		return -1;
-	}
 	fd = open_log(path);
 	if (fd < 0 && errno) {
 		snprintf(err, errlen, "cannot open access log %s: %s", path, strerror(errno));

@@ -39,6 +39,10 @@ struct accesslog_entry {
  * gives it a path), "-" standard output. NULL with a message in err when
  * the file cannot be opened. */
 struct accesslog *accesslog_open(const char *path, char *err, size_t errlen);
+/* Whether path could be opened, without creating it: the length, an
+ * existing file writable, or else its directory (for portcullisd -t;
+ * accesslog_set_path checks the same first). 0, or -1 with a message. */
+int accesslog_check(const char *path, char *err, size_t errlen);
 /* Switch to path ("" none) from the next line on (a reload). On failure
  * keeps writing where it did, with a message in err. 0 or -1. */
 int accesslog_set_path(struct accesslog *log, const char *path, char *err, size_t errlen);

@@ -41,7 +41,8 @@ static void usage(FILE *out)
 		"usage: portcullisd [-t] [-c FILE]\n"
 		"  -c, --config FILE  configuration file (default " DEFAULT_CONFIG ")\n"
 		"  -t, --test         check the configuration and what a start reads (the\n"
-		"                     portal's pages, TLS files), print \"configuration OK\", exit\n"
+		"                     portal's pages, TLS files, the access log's place), print\n"
+		"                     \"configuration OK\" and exit\n"
 		"  -h, --help         this help\n");
 }
 
@@ -59,6 +60,8 @@ static int check_start(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->portal_enabled && portal_check(cfg, err, errlen) < 0)
 		return -1;
 	if (admin_check(cfg, err, errlen) < 0)
+		return -1;
+	if (accesslog_check(cfg->access_log, err, errlen) < 0)
 		return -1;
 	return 0;
 }

@@ -63,6 +63,12 @@ check "-t refuses a portal TLS pair that cannot be read" \
 printf '[admin]\ntls = yes\ntls_cert = %s/none.crt\ntls_key = %s/none.key\n' "$dest" "$dest" > "$dest/admin-tls.conf"
 check "-t refuses an admin certificate that cannot be read" \
 	sh -c "! '$dest/usr/sbin/portcullisd' -t -c '$dest/admin-tls.conf' >/dev/null 2>&1"
+printf '[proxy]\naccess_log = %s/no-such-dir/access.log\n' "$dest" > "$dest/bad-log.conf"
+check "-t refuses an access log in a directory that does not exist" \
+	sh -c "'$dest/usr/sbin/portcullisd' -t -c '$dest/bad-log.conf' 2>&1 | grep -q 'cannot open access log $dest/no-such-dir/access.log: No such file'"
+check "-t creates no access log" \
+	sh -c "printf '[proxy]\naccess_log = %s/new-access.log\n' '$dest' > '$dest/log.conf' &&
+	       '$dest/usr/sbin/portcullisd' -t -c '$dest/log.conf' >/dev/null && ! test -e '$dest/new-access.log'"
 check "portcullisd --help and -h print the usage and succeed" \
 	sh -c "'$dest/usr/sbin/portcullisd' --help | grep -q '^usage: portcullisd' &&
 	       '$dest/usr/sbin/portcullisd' -h | grep -q -- '--test'"
