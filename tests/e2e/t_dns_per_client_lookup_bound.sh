@@ -14,6 +14,9 @@ start_nameserver 4 1 good.portcullis-e2e.test=10.202.0.2 other.portcullis-e2e.te
 in_client ip addr add 10.201.0.3/24 dev "$E2E_NS-cg"
 trap 'rc=$?; in_client ip addr del 10.201.0.3/24 dev "$E2E_NS-cg" 2>/dev/null; stop_nameserver; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
 start_daemon || exit 1
+# the password checks are cached after these: the timings below are the lookups'
+assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "the first client's first request"
+assert_eq 200 "$(status_of --interface 10.201.0.3 -U bob:secret http://$ORIGIN/1k)" "the second client's first request"
 
 STALLED=""
 for i in 1 2 3 4; do
