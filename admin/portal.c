@@ -177,13 +177,21 @@ static const struct sockaddr *client_of(struct MHD_Connection *conn)
 	return ci ? ci->client_addr : NULL;
 }
 
-/* The MAC the connection came from, read as the proxy reads it for
- * intercepted connections: a session bound to another MAC is not this
- * client's (another device took the address over). Unknown, it is all
+/* The MAC the connection's first frame came from, read as the proxy reads
+ * it for intercepted connections (the kernel's label of the connection):
+ * a session bound to another MAC is not this client's (another device
+ * took the address over, or forged ARP to pass as it). Unknown, it is all
  * zeros, which only a session without a MAC matches, as in the proxy. */
-static void client_mac(struct portal_server *p, const struct sockaddr *client, uint8_t mac[6])
+static void client_mac(struct portal_server *p, struct MHD_Connection *conn,
+		       const struct sockaddr *client, uint8_t mac[6])
 {
-	if (gate_client_mac(p->gate, client, mac) != 0)
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+
+	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) < 0 ||
+	    gate_client_mac(p->gate, client, (const struct sockaddr *)&local, mac) != 0)
 		memset(mac, 0, 6);
 }
 
@@ -284,8 +292,8 @@ static int form_parse(const char *body, size_t len, struct login_form *f, const 
  * client (anything else a link or a form carries would make the portal an
  * open redirect); an http(s) URL of printable ASCII. 1 when url may be
  * used. */
-static int return_url_ok(struct portal_server *p, const struct sockaddr *client, const char *url,
-			 const char *sig)
+static int return_url_ok(struct portal_server *p, struct MHD_Connection *conn,
+			 const struct sockaddr *client, const char *url, const char *sig)
 {
 	uint8_t mac[6];
 
@@ -295,7 +303,7 @@ static int return_url_ok(struct portal_server *p, const struct sockaddr *client,
 		if ((unsigned char)*c <= 0x20 || (unsigned char)*c >= 0x7f || *c == '"' || *c == '<' ||
 		    *c == '>' || *c == '\\')
 			return 0;
-	client_mac(p, client, mac);
+	client_mac(p, conn, client, mac);
 	return returnto_verify(client, mac, url, sig, (long)(loop_wall_ms() / 1000));
 }
 
@@ -340,7 +348,7 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 		free(page);
 		return MHD_NO;
 	}
-	if (return_url_ok(p, client, url, sig)) {
+	if (return_url_ok(p, conn, client, url, sig)) {
 		vars[3] = url;
 		vars[5] = sig;
 	}
@@ -387,9 +395,9 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 		free(page);
 		return MHD_NO;
 	}
-	if (!return_url_ok(p, client, next, sig))
+	if (!return_url_ok(p, conn, client, next, sig))
 		next = NULL;
-	client_mac(p, client, mac);
+	client_mac(p, conn, client, mac);
 	if (gate_session_user(p->gate, client, mac, user, sizeof(user)))
 		left = gate_session_remaining(p->gate, client, mac);
 	if (left >= 0)
@@ -431,7 +439,7 @@ static enum MHD_Result api_captive(struct portal_server *p, struct MHD_Connectio
 	enum MHD_Result rc;
 
 	if (client) {
-		client_mac(p, client, mac);
+		client_mac(p, conn, client, mac);
 		left = gate_session_remaining(p->gate, client, mac);
 	}
 	j = json_pack("{s:b, s:s}", "captive", left < 0, "user-portal-url", p->url);
@@ -460,6 +468,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	const char *bad = NULL;
 	enum gate_verdict v;
 	struct gate_login login;
+	uint8_t mac[6];
 	unsigned retry_after = 0;
 	enum MHD_Result rc;
 	char msg[128];
@@ -495,7 +504,8 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				  f->password_len, ua ? ua : "", &retry_after, &login);
 	switch (v) {
 	case GATE_PASS:
-		if (gate_session_start(p->gate, client, f->username, &login) < 0) {
+		client_mac(p, conn, client, mac);
+		if (gate_session_start(p->gate, client, mac, f->username, &login) < 0) {
 			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
 					f->url, f->sig, NULL);
 			break;
@@ -506,7 +516,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 		 * Chromium aborts one to another origin (the person would stay on
 		 * the form). The status page sends the client on to the page it
 		 * had asked for. */
-		if (return_url_ok(p, client, f->url, f->sig)) {
+		if (return_url_ok(p, conn, client, f->url, f->sig)) {
 			char *location = malloc(3 * (FIELD_URL_MAX + RETURNTO_SIG_MAX) + 32), *o;
 
 			if (!location) {

@@ -1246,13 +1246,14 @@ long gate_session_remaining(struct gate *g, const struct sockaddr *client, const
 	return g->sessions ? sessions_remaining(g->sessions, client, mac) : -1;
 }
 
-int gate_client_mac(struct gate *g, const struct sockaddr *client, uint8_t mac[6])
+int gate_client_mac(struct gate *g, const struct sockaddr *client, const struct sockaddr *local,
+		    uint8_t mac[6])
 {
-	return g->sessions ? sessions_client_mac(g->sessions, client, mac) : 1;
+	return g->sessions ? sessions_client_mac(g->sessions, client, local, mac) : 1;
 }
 
-int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username,
-		       const struct gate_login *login)
+int gate_session_start(struct gate *g, const struct sockaddr *client, const uint8_t mac[6],
+		       const char *username, const struct gate_login *login)
 {
 	struct store *st;
 
@@ -1261,7 +1262,8 @@ int gate_session_start(struct gate *g, const struct sockaddr *client, const char
 	/* a login checked from memory found the database unreadable a moment
 	 * ago: the session starts in memory without waiting for it again */
 	st = login && login->from_memory ? NULL : gate_thread_store(g);
-	return sessions_start(g->sessions, st, client, username, login ? login->credential : 0);
+	return sessions_start(g->sessions, st, client, mac, username,
+			      login ? login->credential : 0);
 }
 
 /*

@@ -139,11 +139,14 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
  * gate_session_alive: the same answer without counting as activity.
  * gate_session_remaining: seconds left, -1 without a session; mac as for
  * gate_session_user, and nothing counts as activity.
- * gate_client_mac: the MAC client's packets come from (the LAN
- * interface's neighbour table), for the two above: 0 with mac filled, 1
- * when unknown (not on-link, intercept mode off), -1 on error.
+ * gate_client_mac: the MAC the first frame of client's TCP connection to
+ * local (the address and port it connected to) came from, as the kernel
+ * labelled the connection, for the two above: 0 with mac filled, 1 when
+ * unknown (not from an Ethernet interface, intercept mode off), -1 on
+ * error.
  * gate_session_start: after a successful portal login (login as it said,
- * or NULL); may block briefly (database, netlink). A database that cannot
+ * or NULL), from the connection whose MAC gate_client_mac gave (all zeros:
+ * unknown); may block briefly (database, netlink). A database that cannot
  * be written does not stop it: the session is held in memory and the
  * kernel until the database is back (sessions.h). 0 or -1.
  */
@@ -151,9 +154,10 @@ int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8
 		      char *user, size_t len);
 int gate_session_alive(struct gate *g, const struct sockaddr *client);
 long gate_session_remaining(struct gate *g, const struct sockaddr *client, const uint8_t *mac);
-int gate_client_mac(struct gate *g, const struct sockaddr *client, uint8_t mac[6]);
-int gate_session_start(struct gate *g, const struct sockaddr *client, const char *username,
-		       const struct gate_login *login);
+int gate_client_mac(struct gate *g, const struct sockaddr *client, const struct sockaddr *local,
+		    uint8_t mac[6]);
+int gate_session_start(struct gate *g, const struct sockaddr *client, const uint8_t mac[6],
+		       const char *username, const struct gate_login *login);
 
 /* This thread's own database connection (opened on first use, closed by
  * gate_free); NULL if the database cannot be opened. */

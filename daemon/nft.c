@@ -40,7 +40,19 @@
 #define SESS6_KEY_LEN  (16 + 8)
 #define WL_MAX_RANGES  4096
 
-enum set_id { SET_WL4 = 1, SET_WL6, SET_SESS4, SET_SESS6, SET_SESSADDR4, SET_SESSADDR6 };
+enum set_id {
+	SET_WL4 = 1, SET_WL6, SET_SESS4, SET_SESS6, SET_SESSADDR4, SET_SESSADDR6,
+	SET_DEVMAC, SET_SEEN4, SET_SEEN6,
+};
+
+/* How long the kernel remembers an address it saw from a logged-in
+ * device's MAC (maintenance reads it twice a second), and how many such
+ * addresses it keeps at most. */
+#define SEEN_TIMEOUT_MS  (10 * 1000)
+#define SEEN_MAX         16384
+/* The connection label's first six bytes hold the MAC its first frame came
+ * from (nft_conn_mac); the label is 128 bits */
+#define LABEL_LEN        16
 
 struct range {
 	int family;
@@ -358,8 +370,9 @@ static void batch_table(struct batch *bt, uint16_t type, uint16_t flags)
 	batch_next(bt);
 }
 
-static void batch_set(struct batch *bt, const char *name, uint32_t id, uint32_t key_type,
-		      uint32_t key_len, uint32_t flags, uint64_t timeout_ms)
+/* A set; size 0: no bound on its elements. */
+static void batch_set_sized(struct batch *bt, const char *name, uint32_t id, uint32_t key_type,
+			    uint32_t key_len, uint32_t flags, uint64_t timeout_ms, uint32_t size)
 {
 	struct nftnl_set *s = nftnl_set_alloc();
 	struct nftnl_udata_buf *ud = nftnl_udata_buf_alloc(64);
@@ -379,6 +392,8 @@ static void batch_set(struct batch *bt, const char *name, uint32_t id, uint32_t 
 	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	if (timeout_ms)
 		nftnl_set_set_u64(s, NFTNL_SET_TIMEOUT, timeout_ms);
+	if (size)
+		nftnl_set_set_u32(s, NFTNL_SET_DESC_SIZE, size);
 	/* addresses are big-endian: tells `nft list` how to print the keys */
 	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 2 /* BYTEORDER_BIG_ENDIAN */);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
@@ -392,6 +407,12 @@ static void batch_set(struct batch *bt, const char *name, uint32_t id, uint32_t 
 	nftnl_set_free(s);
 	nftnl_udata_buf_free(ud);
 	batch_next(bt);
+}
+
+static void batch_set(struct batch *bt, const char *name, uint32_t id, uint32_t key_type,
+		      uint32_t key_len, uint32_t flags, uint64_t timeout_ms)
+{
+	batch_set_sized(bt, name, id, key_type, key_len, flags, timeout_ms, 0);
 }
 
 /* A base chain on hook; type NULL: a regular chain, reached by jump/goto. */
@@ -447,6 +468,74 @@ static void batch_rule(struct batch *bt, struct nftnl_rule *r, int build_rc)
 	nftnl_rule_free(r);
 }
 
+/*
+ * "ct label set ether saddr": the connection carries the source MAC of its
+ * first frame, which no later frame and no ARP or neighbour message can
+ * change. The daemon reads it back (nft_conn_mac) for the connections it
+ * accepts, instead of the neighbour table, which any LAN host rewrites
+ * with one forged ARP request or neighbour advertisement.
+ */
+static int rule_label_mac(struct nftnl_rule *r)
+{
+	static const uint8_t zero[LABEL_LEN];
+	uint16_t ether = ARPHRD_ETHER;
+	struct nftnl_expr *imm, *ct;
+
+	if (add_expr(r, expr_meta(NFT_META_IIFTYPE, NFT_REG_1)) < 0 ||
+	    add_expr(r, expr_cmp(NFT_CMP_EQ, NFT_REG_1, &ether, sizeof(ether))) < 0)
+		return -1;
+	/* the label is written whole: the bytes after the MAC are zeros */
+	imm = nftnl_expr_alloc("immediate");
+	if (!imm)
+		return -1;
+	nftnl_expr_set_u32(imm, NFTNL_EXPR_IMM_DREG, NFT_REG_1);
+	nftnl_expr_set_data(imm, NFTNL_EXPR_IMM_DATA, zero, sizeof(zero));
+	nftnl_rule_add_expr(r, imm);
+	if (add_expr(r, expr_payload(NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG_1)) < 0)
+		return -1;
+	ct = nftnl_expr_alloc("ct");
+	if (!ct)
+		return -1;
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_KEY, NFT_CT_LABELS);
+	nftnl_expr_set_u32(ct, NFTNL_EXPR_CT_SREG, NFT_REG_1);
+	nftnl_rule_add_expr(r, ct);
+	return 0;
+}
+
+/*
+ * "ether saddr @devmac ip saddr . ether saddr != @sess4
+ *  add @seen4 { ip saddr . ether saddr }": an address a logged-in device's
+ * own frames come from that has no session yet. The daemon gives such
+ * addresses their device's session; this record, not the neighbour table,
+ * is what says the device uses the address.
+ */
+static int rule_record_seen(struct nftnl_rule *r, int v6)
+{
+	const char *sess = v6 ? "sess6" : "sess4", *seen = v6 ? "seen6" : "seen4";
+	uint32_t sess_id = v6 ? SET_SESS6 : SET_SESS4, seen_id = v6 ? SET_SEEN6 : SET_SEEN4;
+	struct nftnl_expr *miss, *dyn;
+
+	if (rule_load_addr_mac(r, v6) < 0 ||
+	    add_expr(r, expr_payload(NFT_PAYLOAD_LL_HEADER, 6, 6, NFT_REG32_08)) < 0 ||
+	    add_expr(r, expr_lookup("devmac", SET_DEVMAC, NFT_REG32_08)) < 0)
+		return -1;
+	miss = expr_lookup(sess, sess_id, NFT_REG32_00);
+	if (!miss)
+		return -1;
+	nftnl_expr_set_u32(miss, NFTNL_EXPR_LOOKUP_FLAGS, NFT_LOOKUP_F_INV);
+	nftnl_rule_add_expr(r, miss);
+	dyn = nftnl_expr_alloc("dynset");
+	if (!dyn)
+		return -1;
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_OP, NFT_DYNSET_OP_ADD);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SREG_KEY, NFT_REG32_00);
+	nftnl_expr_set_str(dyn, NFTNL_EXPR_DYNSET_SET_NAME, seen);
+	nftnl_expr_set_u32(dyn, NFTNL_EXPR_DYNSET_SET_ID, seen_id);
+	nftnl_expr_set_u64(dyn, NFTNL_EXPR_DYNSET_TIMEOUT, SEEN_TIMEOUT_MS);
+	nftnl_rule_add_expr(r, dyn);
+	return 0;
+}
+
 static void build_prerouting(struct batch *bt, const struct nft_spec *sp)
 {
 	static const char ch[] = "prerouting";
@@ -457,6 +546,15 @@ static void build_prerouting(struct batch *bt, const struct nft_spec *sp)
 	r = rule_new(bt, ch);
 	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
 	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	/* what the kernel saw of a new connection's first frame, for the
+	 * daemon (this chain sees only a connection's first packet): its
+	 * source MAC, and a logged-in device's new address */
+	r = rule_new(bt, ch);
+	batch_rule(bt, r, r ? rule_label_mac(r) : -1);
+	for (int v6 = 0; v6 <= 1; v6++) {
+		r = rule_new(bt, ch);
+		batch_rule(bt, r, r ? rule_record_seen(r, v6) : -1);
+	}
 	/* the gateway's own services (portal, DNS) are reached as they are */
 	r = rule_new(bt, ch);
 	rc = r ? rule_daddr_local(r) : -1;
@@ -624,6 +722,13 @@ long nft_build_table_batch(const struct nft_spec *sp, uint32_t seq, void *buf, s
 		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
 	batch_set(&bt, "sessaddr4", SET_SESSADDR4, TYPE_IPADDR, 4, 0, 0);
 	batch_set(&bt, "sessaddr6", SET_SESSADDR6, TYPE_IP6ADDR, 16, 0, 0);
+	batch_set(&bt, "devmac", SET_DEVMAC, TYPE_ETHERADDR, 6, 0, 0);
+	batch_set_sized(&bt, "seen4", SET_SEEN4, CONCAT_TYPE(TYPE_IPADDR, TYPE_ETHERADDR),
+			SESS4_KEY_LEN, NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT,
+			SEEN_TIMEOUT_MS, SEEN_MAX);
+	batch_set_sized(&bt, "seen6", SET_SEEN6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR),
+			SESS6_KEY_LEN, NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT,
+			SEEN_TIMEOUT_MS, SEEN_MAX);
 	batch_chain(&bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);   /* dstnat */
 	batch_chain(&bt, "forward", "filter", NF_INET_FORWARD, 0);
 	batch_chain(&bt, "to_lan", NULL, 0, 0);
@@ -901,11 +1006,28 @@ static void session_addr_op(const struct sockaddr *addr, uint16_t type, struct e
 	op->type = type;
 }
 
+/* The element of mac in devmac (the logged-in devices' MACs); 0 when the
+ * MAC is not known (a client that is not on-link: no device). */
+static int devmac_op(const uint8_t mac[6], uint16_t type, struct elem_op *op)
+{
+	static const uint8_t no_mac[6];
+
+	memset(op, 0, sizeof(*op));
+	if (memcmp(mac, no_mac, 6) == 0)
+		return 0;
+	memcpy(op->key, mac, 6);
+	op->key_len = 6;
+	op->set = "devmac";
+	op->type = type;
+	return 1;
+}
+
 int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6],
 		    unsigned timeout_s)
 {
-	struct elem_op ops[3];
+	struct elem_op ops[4];
 	int v6, rc;
+	size_t count = 3;
 
 	if (!n->have_table)
 		return -1;
@@ -921,9 +1043,10 @@ int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t ma
 	ops[1].type = NFT_MSG_NEWSETELEM;
 	ops[1].timeout_ms = (uint64_t)(timeout_s ? timeout_s : n->session_idle) * 1000;
 	session_addr_op(addr, NFT_MSG_NEWSETELEM, &ops[2]);
-	rc = nft_send_elems(n, ops, 3);
+	count += (size_t)devmac_op(mac, NFT_MSG_NEWSETELEM, &ops[3]);
+	rc = nft_send_elems(n, ops, count);
 	if (rc == -ENOENT)
-		rc = nft_send_elems(n, &ops[1], 2);
+		rc = nft_send_elems(n, &ops[1], count - 1);
 	if (rc < 0)
 		log_warn("nftables: cannot add a session element: %s", strerror(-rc));
 	return rc < 0 ? -1 : 0;
@@ -947,6 +1070,17 @@ int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t ma
 		session_addr_op(addr, NFT_MSG_DELSETELEM, &op);
 		rc = nft_send_elems(n, &op, 1);
 	}
+	return rc == 0 || rc == -ENOENT ? 0 : -1;
+}
+
+int nft_devmac_del(struct nft *n, const uint8_t mac[6])
+{
+	struct elem_op op;
+	int rc;
+
+	if (!n->have_table || !devmac_op(mac, NFT_MSG_DELSETELEM, &op))
+		return 0;
+	rc = nft_send_elems(n, &op, 1);
 	return rc == 0 || rc == -ENOENT ? 0 : -1;
 }
 
@@ -1000,7 +1134,9 @@ static int list_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud)
+/* Every element of the address . MAC sets name4 and name6. */
+static int addr_mac_list(struct nft *n, const char *name4, const char *name6,
+			 void (*cb)(const struct nft_session *s, void *ud), void *ud)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
 
@@ -1017,7 +1153,7 @@ int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void
 		if (!s)
 			return -1;
 		nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
-		nftnl_set_set_str(s, NFTNL_SET_NAME, v6 ? "sess6" : "sess4");
+		nftnl_set_set_str(s, NFTNL_SET_NAME, v6 ? name6 : name4);
 		nlh = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET,
 					    NLM_F_DUMP | NLM_F_ACK, seq);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
@@ -1034,6 +1170,16 @@ int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void
 			return -1;
 	}
 	return 0;
+}
+
+int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud)
+{
+	return addr_mac_list(n, "sess4", "sess6", cb, ud);
+}
+
+int nft_seen_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud)
+{
+	return addr_mac_list(n, "seen4", "seen6", cb, ud);
 }
 
 /* ------------------------------------------------------------ whitelist intervals */
@@ -1356,19 +1502,22 @@ int nft_table_close(struct nft *n)
 	return 0;
 }
 
-/* A session's two elements (address . MAC with its timeout, the address
- * alone) as additions; ops holds 2. */
-static void session_ops(const struct nft_session *ks, unsigned default_idle, struct elem_op *ops)
+/* A session's elements (address . MAC with its timeout, the address
+ * alone, its device's MAC when known) as additions; ops holds 3. Returns
+ * how many. */
+static size_t session_ops(const struct nft_session *ks, unsigned default_idle,
+			  struct elem_op *ops)
 {
 	int v6;
 	uint64_t timeout_ms = ks->expires_ms ? ks->expires_ms : (uint64_t)default_idle * 1000;
 
-	memset(ops, 0, 2 * sizeof(*ops));
+	memset(ops, 0, 3 * sizeof(*ops));
 	ops[0].key_len = session_key((const struct sockaddr *)&ks->addr, ks->mac, ops[0].key, &v6);
 	ops[0].set = v6 ? "sess6" : "sess4";
 	ops[0].type = NFT_MSG_NEWSETELEM;
 	ops[0].timeout_ms = timeout_ms;
 	session_addr_op((const struct sockaddr *)&ks->addr, NFT_MSG_NEWSETELEM, &ops[1]);
+	return 2 + (size_t)devmac_op(ks->mac, NFT_MSG_NEWSETELEM, &ops[2]);
 }
 
 /* Element additions in transactions of ELEMS_PER_BATCH. */
@@ -1387,7 +1536,7 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 {
 	struct batch bt = { 0 };
 	const struct nlmsghdr *nlh, *last = NULL;
-	struct elem_op ops[2], *all = NULL;
+	struct elem_op ops[3], *all = NULL;
 	struct range *wl = NULL;
 	size_t left, off, n_wl, n_all = 0;
 	unsigned acks = 0;
@@ -1423,9 +1572,10 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	bt.n_msgs = acks;
 	batch_whitelist(&bt, n);
 	for (size_t i = 0; i < count && !bt.failed; i++) {
-		session_ops(&list[i], n->session_idle, ops);
-		batch_elem(&bt, &ops[0]);
-		batch_elem(&bt, &ops[1]);
+		size_t k = session_ops(&list[i], n->session_idle, ops);
+
+		for (size_t j = 0; j < k; j++)
+			batch_elem(&bt, &ops[j]);
 	}
 	if (!bt.failed) {
 		rc = batch_finish_send(n, &bt, n->buf, off);
@@ -1442,7 +1592,7 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	 * the whitelist's clients meanwhile), then the elements in chunks */
 	n_wl = n->n_wl;
 	wl = n_wl ? malloc(n_wl * sizeof(*wl)) : NULL;
-	all = calloc(2 * (count + n_wl) + 1, sizeof(*all));
+	all = calloc(3 * (count + n_wl) + 1, sizeof(*all));
 	if ((n_wl && !wl) || !all)
 		goto fail;
 	memcpy(wl, n->wl, n_wl * sizeof(*wl));
@@ -1465,10 +1615,8 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	n->n_wl = n_wl;
 	wl = NULL;
 	n_all = 0;
-	for (size_t i = 0; i < count; i++) {
-		session_ops(&list[i], n->session_idle, all + n_all);
-		n_all += 2;
-	}
+	for (size_t i = 0; i < count; i++)
+		n_all += session_ops(&list[i], n->session_idle, all + n_all);
 	if (send_ops_chunked(n, all, n_all) < 0)
 		goto fail;
 	free(all);
@@ -1947,6 +2095,169 @@ static int ct_cut_matching(struct nft *n, struct ct_match *mp)
 	return rc < 0 && m.n == 0 ? -1 : cut;
 }
 
+/* ------------------------------------------------------------ a connection's MAC */
+
+/* addr as family, address bytes and port (host order); a v4-mapped IPv6
+ * address as the IPv4 one. */
+static void addr_parts(const struct sockaddr *addr, int *family, uint8_t bytes[16],
+		       uint16_t *port)
+{
+	memset(bytes, 0, 16);
+	if (addr->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)addr;
+
+		*port = ntohs(s6->sin6_port);
+		if (IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr)) {
+			*family = AF_INET;
+			memcpy(bytes, s6->sin6_addr.s6_addr + 12, 4);
+		} else {
+			*family = AF_INET6;
+			memcpy(bytes, &s6->sin6_addr, 16);
+		}
+		return;
+	}
+	*family = AF_INET;
+	*port = ntohs(((const struct sockaddr_in *)addr)->sin_port);
+	memcpy(bytes, &((const struct sockaddr_in *)addr)->sin_addr, 4);
+}
+
+struct label_ctx {
+	uint8_t mac[6];
+	int found;
+};
+
+static int label_cb(const struct nlmsghdr *nlh, void *data)
+{
+	static const uint8_t zero[6];
+	struct label_ctx *lc = data;
+	const struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg)) {
+		if ((mnl_attr_get_type(a) & NLA_TYPE_MASK) != CTA_LABELS ||
+		    mnl_attr_get_payload_len(a) < 6)
+			continue;
+		memcpy(lc->mac, mnl_attr_get_payload(a), 6);
+		lc->found = memcmp(lc->mac, zero, 6) != 0;
+	}
+	return MNL_CB_OK;
+}
+
+int nft_conn_mac(struct nft *n, const struct sockaddr *peer, const struct sockaddr *dst,
+		 uint8_t mac[6])
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct label_ctx lc = { .found = 0 };
+	struct nlattr *tuple, *ip, *proto;
+	struct nlmsghdr *nlh;
+	struct nfgenmsg *nfg;
+	uint8_t src_b[16], dst_b[16];
+	uint16_t sport, dport;
+	int family, dst_family;
+	uint32_t seq;
+	ssize_t got;
+
+	addr_parts(peer, &family, src_b, &sport);
+	addr_parts(dst, &dst_family, dst_b, &dport);
+	if (family != dst_family)
+		return 1;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_GET;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq = n->seq++;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = (uint8_t)family;
+	nfg->version = NFNETLINK_V0;
+	/* the connection as its first packet went: client to where it was
+	 * going (before the redirect) */
+	tuple = mnl_attr_nest_start(nlh, CTA_TUPLE_ORIG);
+	ip = mnl_attr_nest_start(nlh, CTA_TUPLE_IP);
+	if (family == AF_INET) {
+		mnl_attr_put(nlh, CTA_IP_V4_SRC, 4, src_b);
+		mnl_attr_put(nlh, CTA_IP_V4_DST, 4, dst_b);
+	} else {
+		mnl_attr_put(nlh, CTA_IP_V6_SRC, 16, src_b);
+		mnl_attr_put(nlh, CTA_IP_V6_DST, 16, dst_b);
+	}
+	mnl_attr_nest_end(nlh, ip);
+	proto = mnl_attr_nest_start(nlh, CTA_TUPLE_PROTO);
+	mnl_attr_put_u8(nlh, CTA_PROTO_NUM, IPPROTO_TCP);
+	mnl_attr_put_u16(nlh, CTA_PROTO_SRC_PORT, htons(sport));
+	mnl_attr_put_u16(nlh, CTA_PROTO_DST_PORT, htons(dport));
+	mnl_attr_nest_end(nlh, proto);
+	mnl_attr_nest_end(nlh, tuple);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	got = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
+	if (got < 0)
+		return -1;
+	if (mnl_cb_run(buf, (size_t)got, seq, n->portid, label_cb, &lc) < 0)
+		return errno == ENOENT ? 1 : -1;
+	if (!lc.found)
+		return 1;
+	memcpy(mac, lc.mac, 6);
+	return 0;
+}
+
+struct route_ctx {
+	int ifindex;
+	int on_link;
+};
+
+static int route_cb(const struct nlmsghdr *nlh, void *data)
+{
+	struct route_ctx *rc = data;
+	const struct rtmsg *rtm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *a;
+	int oif = 0, via = 0;
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_type != RTN_UNICAST)
+		return MNL_CB_OK;
+	mnl_attr_for_each(a, nlh, sizeof(*rtm)) {
+		uint16_t t = mnl_attr_get_type(a);
+
+		if (t == RTA_OIF && mnl_attr_get_payload_len(a) == 4)
+			oif = (int)mnl_attr_get_u32(a);
+		else if (t == RTA_GATEWAY || t == RTA_VIA)
+			via = 1;
+	}
+	rc->on_link = oif == rc->ifindex && !via;
+	return MNL_CB_OK;
+}
+
+int nft_addr_on_link(struct nft *n, const struct sockaddr *addr)
+{
+	char buf[MNL_SOCKET_BUFFER_SIZE];
+	struct route_ctx rc = { .on_link = 0 };
+	struct nlmsghdr *nlh;
+	struct rtmsg *rtm;
+	uint8_t bytes[16];
+	uint16_t port;
+	int family;
+	uint32_t seq;
+	ssize_t got;
+
+	rc.ifindex = (int)if_nametoindex(n->interface);
+	if (rc.ifindex == 0)
+		return -1;
+	addr_parts(addr, &family, bytes, &port);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_GETROUTE;
+	nlh->nlmsg_flags = NLM_F_REQUEST;
+	nlh->nlmsg_seq = seq = n->seq++;
+	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
+	rtm->rtm_family = (uint8_t)family;
+	rtm->rtm_dst_len = family == AF_INET ? 32 : 128;
+	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, bytes);
+	if (mnl_socket_sendto(n->rt, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	got = mnl_socket_recvfrom(n->rt, buf, sizeof(buf));
+	if (got < 0)
+		return -1;
+	if (mnl_cb_run(buf, (size_t)got, seq, n->rt_portid, route_cb, &rc) < 0)
+		return errno == ENETUNREACH || errno == EHOSTUNREACH ? 0 : -1;
+	return rc.on_link;
+}
+
 /* ------------------------------------------------------------ neighbours */
 
 int nft_neigh_parse(const void *msg, size_t len, int ifindex, struct sockaddr_storage *addr,
@@ -1998,67 +2309,9 @@ int nft_neigh_parse(const void *msg, size_t len, int ifindex, struct sockaddr_st
 	return 1;
 }
 
-struct neigh_ctx {
-	uint8_t mac[6];
-	int found;
-};
-
-static int neigh_cb(const struct nlmsghdr *nlh, void *data)
-{
-	struct neigh_ctx *nc = data;
-
-	/* one device's answer to one address: the address is the one asked */
-	if (nft_neigh_parse(nlh, nlh->nlmsg_len, 0, NULL, nc->mac))
-		nc->found = 1;
-	return MNL_CB_OK;
-}
 void nft_set_interface(struct nft *n, const char *ifname)
 {
 	snprintf(n->interface, sizeof(n->interface), "%s", ifname);
-}
-
-int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6])
-{
-	char rbuf[MNL_SOCKET_BUFFER_SIZE];
-	struct neigh_ctx nc = { .found = 0 };
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(rbuf);
-	struct ndmsg *nd;
-	uint32_t seq = n->seq++;
-	ssize_t got;
-	int rc;
-
-	nlh->nlmsg_type = RTM_GETNEIGH;
-	nlh->nlmsg_flags = NLM_F_REQUEST;
-	nlh->nlmsg_seq = seq;
-	nd = mnl_nlmsg_put_extra_header(nlh, sizeof(*nd));
-	/* the kernel answers a single lookup only within one device */
-	nd->ndm_ifindex = (int)if_nametoindex(n->interface);
-	if (nd->ndm_ifindex == 0)
-		return 1;
-	if (addr->sa_family == AF_INET6 &&
-	    !IN6_IS_ADDR_V4MAPPED(&((const struct sockaddr_in6 *)addr)->sin6_addr)) {
-		nd->ndm_family = AF_INET6;
-		mnl_attr_put(nlh, NDA_DST, 16, &((const struct sockaddr_in6 *)addr)->sin6_addr);
-	} else if (addr->sa_family == AF_INET6) {
-		nd->ndm_family = AF_INET;
-		mnl_attr_put(nlh, NDA_DST, 4,
-			     ((const struct sockaddr_in6 *)addr)->sin6_addr.s6_addr + 12);
-	} else {
-		nd->ndm_family = AF_INET;
-		mnl_attr_put(nlh, NDA_DST, 4, &((const struct sockaddr_in *)addr)->sin_addr);
-	}
-	if (mnl_socket_sendto(n->rt, nlh, nlh->nlmsg_len) < 0)
-		return -1;
-	got = mnl_socket_recvfrom(n->rt, rbuf, sizeof(rbuf));
-	if (got < 0)
-		return -1;
-	rc = mnl_cb_run(rbuf, (size_t)got, seq, n->rt_portid, neigh_cb, &nc);
-	if (rc < 0)
-		return errno == ENOENT ? 1 : -1;
-	if (!nc.found)
-		return 1;
-	memcpy(mac, nc.mac, 6);
-	return 0;
 }
 
 struct neigh_list_ctx {

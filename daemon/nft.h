@@ -12,6 +12,16 @@
  *                    forwarded packets refresh (the idle timer)
  *   set sessaddr4/6  the same clients' addresses alone, for packets towards
  *                    them (the forward hook does not know a destination MAC)
+ *   set devmac       the MACs of the logged-in devices
+ *   set seen4/seen6  address . MAC of new connections from a logged-in
+ *                    device's MAC whose address has no session (yet), each
+ *                    for 10 s: filled by the kernel from the frames, read
+ *                    by the daemon to give the device's new addresses its
+ *                    session
+ *   chain prerouting (nat) first labels every new LAN connection with the
+ *                    source MAC of its first frame (ct label, the first six
+ *                    bytes of the 128 bits) and records seen4/seen6; the
+ *                    daemon reads the label of the connections it accepts
  *   chain prerouting (nat): LAN TCP 80/443 redirected to the intercept
  *                    listeners, unless whitelisted, addressed to the gateway
  *                    itself, or (bypass) logged in
@@ -155,6 +165,27 @@ int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t ma
 int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6]);
 /* Call cb for every session element in the kernel. 0 or -1. */
 int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud);
+/* Remove mac from devmac (a device with no address logged in any more);
+ * 0, also when it was not there; -1 on error. */
+int nft_devmac_del(struct nft *n, const uint8_t mac[6]);
+/* Call cb for every address . MAC the kernel saw in seen4/6 (a logged-in
+ * device's frames from an address without a session), expires_ms the
+ * time the record has left. 0 or -1. */
+int nft_seen_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud);
+
+/* The source MAC of the first frame of the TCP connection from peer to dst
+ * (dst as the client addressed it: the original destination of a
+ * redirected connection), as the prerouting chain labelled the connection
+ * in the kernel's connection tracking. 0 with mac filled, 1 when the
+ * kernel has no such connection or no MAC for it (not from an Ethernet
+ * interface), -1 on error. Unlike the neighbour table, nothing a LAN host
+ * sends after that first frame changes it. */
+int nft_conn_mac(struct nft *n, const struct sockaddr *peer, const struct sockaddr *dst,
+		 uint8_t mac[6]);
+/* 1 when addr is on-link on the LAN interface (the route to it goes out
+ * of that interface without a router: its frames carry its own MAC), 0
+ * when not, -1 on error. */
+int nft_addr_on_link(struct nft *n, const struct sockaddr *addr);
 
 /*
  * Make the whitelist sets hold exactly the n prefixes in list: ranges are
@@ -172,13 +203,10 @@ int nft_conntrack_cut(struct nft *n, const struct sockaddr *addr);
 int nft_conntrack_cut_prefix(struct nft *n, const struct cidr *prefix,
 			     int (*keep)(const struct sockaddr *src, void *ud), void *ud);
 
-/* The interface whose neighbour table nft_neigh_mac reads (set by
- * nft_table_replace too; a handle that only looks up neighbours sets it
- * here). */
+/* The LAN interface, whose neighbour table nft_neigh_list reads and
+ * whose routes nft_addr_on_link asks (set by nft_table_replace too; a
+ * handle that only reads connections' MACs sets it here). */
 void nft_set_interface(struct nft *n, const char *ifname);
-/* The MAC address of addr from the neighbour table (on-link clients). 0
- * with mac filled, 1 when the kernel has no usable entry, -1 on error. */
-int nft_neigh_mac(struct nft *n, const struct sockaddr *addr, uint8_t mac[6]);
 
 /* Call cb for every usable entry (a MAC known, not being resolved, not
  * failed) of the interface's neighbour table, IPv4 and IPv6: the
@@ -188,7 +216,7 @@ int nft_neigh_list(struct nft *n, void (*cb)(const struct sockaddr *addr, const 
 					     void *ud), void *ud);
 /*
  * One neighbour-table message (RTM_NEWNEIGH, len bytes) as nft_neigh_list
- * and nft_neigh_mac read it: 1 with mac (and addr, when not NULL, as
+ * reads it: 1 with mac (and addr, when not NULL, as
  * AF_INET/AF_INET6) filled when it is a usable entry of ifindex (0: any
  * interface), 0 when not. Pure: the unit test feeds it messages.
  */

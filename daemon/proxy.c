@@ -164,7 +164,7 @@ struct worker {
 	int accept_paused;
 	struct conn *conns;
 	int draining;
-	struct nft *neigh;        /* intercept mode: neighbour-table lookups */
+	struct nft *neigh;        /* intercept mode: connections' MACs */
 	struct resolve_channel *dns;        /* name lookups on this loop */
 	/* scratch for parsing: one conn at a time runs on a worker */
 	struct http_request req;
@@ -2273,9 +2273,12 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 			}
 			if (l->kind == CK_TLS)
 				c->state = CS_PEEK;
-			/* the MAC the connection came from: a session is bound to it
-			 * (a client just answered our SYN-ACK, so the entry is there) */
-			if (w->neigh && nft_neigh_mac(w->neigh, (struct sockaddr *)&ss, c->mac) != 0)
+			/* the MAC the connection's first frame came from, as the
+			 * kernel labelled the connection: a session is bound to it.
+			 * Not the neighbour table, which any LAN host rewrites with
+			 * one forged ARP request for as long as a handshake takes */
+			if (w->neigh && nft_conn_mac(w->neigh, (struct sockaddr *)&ss,
+						     (struct sockaddr *)&c->orig_dst, c->mac) != 0)
 				memset(c->mac, 0, sizeof(c->mac));
 		}
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {

@@ -24,12 +24,16 @@
 
 /*
  * A device (an on-link client, known by its MAC) has one session on every
- * address it uses: the one it logged in from, the others the neighbour
- * table shows with the same MAC (its IPv6 addresses, a new privacy
- * address). Each address is an entry of its own (kernel elements, a row);
- * they share the login's user and times and end together, except that an
- * address the device stopped using and the neighbour table forgot ends
- * alone. An entry without a MAC is a device of its own.
+ * address it uses: the one it logged in from, the others its own frames
+ * come from (its IPv6 addresses, a new privacy address), as the kernel
+ * saw them: the label of a connection it opened, the kernel's record of
+ * new connections from its MAC (seen4/6). Never the neighbour table,
+ * which any LAN host fills with forged ARP requests. Each address is an
+ * entry of its own (kernel elements, a row); they share the login's user
+ * and times and end together, except that an address the device stopped
+ * using and the neighbour table forgot ends alone (a forged entry can only
+ * end such an unused address early; it comes back with its next frame).
+ * An entry without a MAC is a device of its own.
  */
 #define DEVICE_ADDRS_MAX 16       /* addresses per device */
 #define ADOPT_PER_ROUND  64       /* addresses a maintenance round adds */
@@ -573,12 +577,25 @@ static int entry_live(const struct entry *e, int64_t now)
 	return entry_ends_at(e) > now;
 }
 
+/* Whether the address is on-link on the LAN interface: only then are its
+ * frames' source MAC its own (a routed client's carry its router's), and
+ * only then does it belong to a device. */
+static int on_link(struct sessions *s, const struct sockaddr *addr)
+{
+	int rc;
+
+	pthread_mutex_lock(&s->nft_lock);
+	rc = nft_addr_on_link(s->nft, addr);
+	pthread_mutex_unlock(&s->nft_lock);
+	return rc == 1;
+}
+
 /*
  * An address the device has not used before (a new IPv6 privacy address,
  * its IPv6 after an IPv4 login) joins the device's session on its first
- * request: the MAC the connection came from is the device's. Its kernel
- * elements and row follow in the next maintenance round. 1 with the user
- * if it joined.
+ * request: the MAC the connection's first frame came from (the kernel's
+ * label of it) is the device's. Its kernel elements and row follow in the
+ * next maintenance round. 1 with the user if it joined.
  */
 static int device_join(struct sessions *s, const struct sockaddr *client, const uint8_t mac[6],
 		       char *user, size_t len)
@@ -590,7 +607,9 @@ static int device_join(struct sessions *s, const struct sockaddr *client, const 
 	int64_t now = wall_now();
 
 	memset(&ne, 0, sizeof(ne));
-	if (addrmap_addr_from_sockaddr(client, &key) < 0 || !address_forwarded(&key))
+	/* a routed client's frames carry its router's MAC: not a device's */
+	if (addrmap_addr_from_sockaddr(client, &key) < 0 || !address_forwarded(&key) ||
+	    !on_link(s, client))
 		return 0;
 	pthread_rwlock_wrlock(&s->lock);
 	/* another request may have got here first */
@@ -682,12 +701,13 @@ long sessions_remaining(struct sessions *s, const struct sockaddr *client, const
 	return left;
 }
 
-int sessions_client_mac(struct sessions *s, const struct sockaddr *client, uint8_t mac[6])
+int sessions_client_mac(struct sessions *s, const struct sockaddr *client,
+			const struct sockaddr *local, uint8_t mac[6])
 {
 	int rc;
 
 	pthread_mutex_lock(&s->nft_lock);
-	rc = nft_neigh_mac(s->nft, client, mac);
+	rc = nft_conn_mac(s->nft, client, local, mac);
 	pthread_mutex_unlock(&s->nft_lock);
 	return rc;
 }
@@ -705,34 +725,12 @@ static void row_from_entry(const struct entry *e, struct store_session *row)
 	row->idle_timeout = e->idle;
 }
 
-/* The addresses of the device with mac in the neighbour table, but for
- * skip (the one it logged in from) and link-local ones. */
-struct device_neigh {
-	uint8_t mac[6];
-	struct addrmap_addr skip;
-	struct addrmap_addr found[DEVICE_ADDRS_MAX];
-	size_t n;
-};
-
-static void device_neigh_cb(const struct sockaddr *addr, const uint8_t mac[6], void *ud)
-{
-	struct device_neigh *dn = ud;
-	struct addrmap_addr key;
-
-	if (dn->n == DEVICE_ADDRS_MAX || memcmp(mac, dn->mac, 6) != 0 ||
-	    addrmap_addr_from_sockaddr(addr, &key) < 0 || !address_forwarded(&key) ||
-	    (key.family == dn->skip.family && memcmp(key.bytes, dn->skip.bytes, 16) == 0))
-		return;
-	dn->found[dn->n++] = key;
-}
-
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
-		   const char *username, uint64_t credential)
+		   const uint8_t mac[6], const char *username, uint64_t credential)
 {
 	struct store_session row;
 	struct entry e, old;
 	struct entry device[DEVICE_ADDRS_MAX];
-	struct device_neigh dn;
 	size_t n_device = 0;
 	char mactext[18] = "";
 	int had_old = 0, rc;
@@ -740,26 +738,20 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 
 	memset(&row, 0, sizeof(row));
 	memset(&e, 0, sizeof(e));
-	memset(&dn, 0, sizeof(dn));
 	cidr_addr_text(client, e.addr, sizeof(e.addr));
 	if (sa_from_text(e.addr, &e.sa) < 0 ||
 	    addrmap_addr_from_sockaddr((const struct sockaddr *)&e.sa, &e.key) < 0)
 		return -1;
-	pthread_mutex_lock(&s->nft_lock);
-	rc = nft_neigh_mac(s->nft, (const struct sockaddr *)&e.sa, e.mac);
-	/* the device's other addresses the gateway knows already */
-	if (rc == 0) {
-		memcpy(dn.mac, e.mac, 6);
-		dn.skip = e.key;
-		if (nft_neigh_list(s->nft, device_neigh_cb, &dn) < 0)
-			dn.n = 0;
-	}
-	pthread_mutex_unlock(&s->nft_lock);
-	if (rc != 0)
-		log_warn("session %s: no MAC address in the neighbour table (not on-link?); "
-			 "only its HTTP and HTTPS will pass", e.addr);
-	else
+	/* the MAC the login's own frames came from (the kernel's label of its
+	 * connection), never the neighbour table: a forged ARP request would
+	 * bind another host's address to this device */
+	if (mac && mac_known(mac) && on_link(s, (const struct sockaddr *)&e.sa)) {
+		memcpy(e.mac, mac, 6);
 		nft_mac_format(e.mac, mactext, sizeof(mactext));
+	} else {
+		log_warn("session %s: not on-link or no MAC known for its connection; only its "
+			 "HTTP and HTTPS will pass", e.addr);
+	}
 	snprintf(e.user, sizeof(e.user), "%s", username);
 	e.created_at = now;
 	e.expires_at = now + s->cfg->session_lifetime;
@@ -801,7 +793,8 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	}
 	rc = put(s, &e);
 	/* the login is the device's: its addresses in memory (a login before,
-	 * another user's) take it over, those the neighbour table adds join */
+	 * another user's) take it over; the others join as its frames show
+	 * them (sessions_lookup, sessions_maintain) */
 	for (size_t i = 0; rc == 0 && mac_known(e.mac) && i < s->n; i++) {
 		struct entry *d = &s->entries[i];
 
@@ -815,18 +808,6 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 		d->kernel_timeout = e.idle;
 		if (n_device < DEVICE_ADDRS_MAX)
 			device[n_device++] = *d;
-	}
-	for (size_t i = 0; rc == 0 && i < dn.n && n_device < DEVICE_ADDRS_MAX - 1; i++) {
-		struct entry ne;
-
-		if (find(s, &dn.found[i]))
-			continue;   /* the device's (done above) or another device's */
-		entry_for_address(&e, dn.found[i], now, &ne);
-		ne.refreshed_at = now;
-		ne.kernel_added_ms = e.kernel_added_ms;
-		ne.kernel_timeout = e.idle;
-		if (put(s, &ne) == 0)
-			device[n_device++] = ne;
 	}
 	pthread_rwlock_unlock(&s->lock);
 	if (rc < 0)
@@ -949,6 +930,13 @@ static void neigh_view_cb(const struct sockaddr *addr, const uint8_t mac[6], voi
 		return;
 	memcpy(ne->mac, mac, 6);
 	nv->n++;
+}
+
+/* The kernel's records of a logged-in device's frames (seen4/6), in the
+ * neighbour view's shape. */
+static void seen_view_cb(const struct nft_session *ks, void *ud)
+{
+	neigh_view_cb((const struct sockaddr *)&ks->addr, ks->mac, ud);
 }
 
 static int neigh_view_index(struct neigh_view *nv, const uint8_t key[ADDRMAP_KEY_LEN])
@@ -1204,7 +1192,10 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 	char *active = NULL;
 	size_t n_ended = 0, n_refresh = 0, n_joined = 0, n_writes = 0;
 	struct kernel_view kv = { 0 };
-	struct neigh_view nv = { 0 };
+	struct neigh_view nv = { 0 }, sv = { 0 };
+	struct neigh_entry cand[ADOPT_PER_ROUND];
+	size_t n_cand = 0, n_gone_macs = 0;
+	uint8_t (*gone_macs)[6] = NULL;
 	struct account_view av = { 0 };
 	struct device_views dvs = { 0 };
 	struct row_list l = { 0 };
@@ -1227,9 +1218,29 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 	pthread_mutex_lock(&s->nft_lock);
 	have_kernel = nft_session_list(s->nft, kernel_view_cb, &kv) == 0;
 	/* the devices' other addresses; only worth a look with one logged in */
-	if (devices)
+	if (devices) {
 		have_neigh = nft_neigh_list(s->nft, neigh_view_cb, &nv) == 0;
+		if (nft_seen_list(s->nft, seen_view_cb, &sv) < 0)
+			sv.n = 0;
+	}
 	pthread_mutex_unlock(&s->nft_lock);
+	/* the addresses the kernel saw a logged-in device's frames come from,
+	 * not logged in yet, and on-link (a router's MAC is on every frame it
+	 * forwards: what it routes is no device of its) */
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t k = 0; k < sv.n && n_cand < ADOPT_PER_ROUND; k++)
+		if (!find(s, &sv.list[k].key) && device_anchor(s, sv.list[k].mac))
+			cand[n_cand++] = sv.list[k];
+	pthread_rwlock_unlock(&s->lock);
+	for (size_t k = 0; k < n_cand;) {
+		struct sockaddr_storage ss;
+
+		sa_from_key(&cand[k].key, &ss);
+		if (on_link(s, (const struct sockaddr *)&ss))
+			k++;
+		else
+			cand[k] = cand[--n_cand];
+	}
 	if (have_rows)
 		rows_by_addr = row_index(&l, s->hash_key);
 	dvs.by_mac = addrmap_new(s->hash_key);
@@ -1248,7 +1259,9 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 	refresh = calloc(s->n + l.n + ADOPT_PER_ROUND + 1, sizeof(*refresh));
 	joined = calloc(ADOPT_PER_ROUND, sizeof(*joined));
 	writes = calloc(WRITES_PER_ROUND, sizeof(*writes));
-	if (!verdict || !active || !dvs.list || !ended || !refresh || !joined || !writes) {
+	gone_macs = calloc(s->n + 1, sizeof(*gone_macs));
+	if (!verdict || !active || !dvs.list || !ended || !refresh || !joined || !writes ||
+	    !gone_macs) {
 		pthread_rwlock_unlock(&s->lock);
 		log_warn("sessions: out of memory; maintenance skipped this round");
 		goto out;
@@ -1340,16 +1353,20 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 		if (have_rows)
 			addrmap_del(rows_by_addr, &e->key);
 		drop(s, e);
+		/* the device's last address: its MAC leaves devmac, and the
+		 * kernel stops recording its frames */
+		if (mac_known(ended[n_ended - 1].e.mac) && !device_anchor(s, ended[n_ended - 1].e.mac))
+			memcpy(gone_macs[n_gone_macs++], ended[n_ended - 1].e.mac, 6);
 		if (i != last) {
 			verdict[i] = verdict[last];
 			active[i] = active[last];
 		}
 	}
-	/* the devices' addresses the neighbour table shows that are not logged
+	/* the devices' addresses their frames came from that are not logged
 	 * in yet (a new IPv6 privacy address, one that only sends what the
 	 * kernel forwards) join their device's session */
-	for (size_t k = 0; have_neigh && k < nv.n && n_joined < ADOPT_PER_ROUND; k++) {
-		const struct neigh_entry *nb = &nv.list[k];
+	for (size_t k = 0; k < n_cand && n_joined < ADOPT_PER_ROUND; k++) {
+		const struct neigh_entry *nb = &cand[k];
 		struct entry *anchor, ne;
 		struct device_view *dv;
 
@@ -1407,6 +1424,10 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 		if (ended[i].delete_row)
 			store_session_delete(st, ended[i].e.addr);
 	}
+	pthread_mutex_lock(&s->nft_lock);
+	for (size_t i = 0; i < n_gone_macs; i++)
+		nft_devmac_del(s->nft, gone_macs[i]);
+	pthread_mutex_unlock(&s->nft_lock);
 	for (size_t i = 0; i < n_refresh; i++) {
 		kernel_add(s, &refresh[i], refresh[i].kernel_timeout);
 		if (!refresh[i].unsaved)
@@ -1439,6 +1460,8 @@ out:
 	addrmap_free(kv.by_addr);
 	free(nv.list);
 	addrmap_free(nv.by_addr);
+	free(sv.list);
+	free(gone_macs);
 	addrmap_free(rows_by_addr);
 	addrmap_free(av.by_addr);
 	free(av.list);

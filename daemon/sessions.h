@@ -15,11 +15,14 @@
  *
  * Devices: a login from an on-link client (its MAC known) is the device's,
  * not only the one address's. Its other addresses on the LAN interface
- * (the neighbour table's entries with the same MAC, IPv4 and IPv6, not
- * link-local) get the session too, each as an element and a row of its
- * own with the login's user and times: those known at the login, those
- * that appear later (a new IPv6 privacy address) on their first request
- * or at the next maintenance round, up to 16 per device. They end
+ * (IPv4 and IPv6, not link-local) get the session too, each as an element
+ * and a row of its own with the login's user and times, up to 16 per
+ * device. What says an address is the device's is the device's own
+ * frames, as the kernel saw them: a connection whose first frame came
+ * from the device's MAC (its first request), or the kernel's record of
+ * new connections from that MAC (the next maintenance round). Never the
+ * neighbour table: one forged ARP request or neighbour advertisement
+ * rewrites it. They end
  * together: a kick of any one ends them all, and the device is idle when
  * none of its addresses had traffic; an address the device stopped using
  * and the neighbour table forgot ends alone. Rows survive a restart.
@@ -47,7 +50,8 @@ void sessions_free(struct sessions *s);
 
 /* 1 with the user's name (cut to len) if client has a live session (its
  * lifetime and its user's expiry time not reached), 0 if not. mac (NULL:
- * not checked) is the MAC the connection came from: a session bound to
+ * not checked) is the MAC the connection's first frame came from (the
+ * kernel's label of the connection, sessions_client_mac): a session bound to
  * another MAC does not count (an address taken over by another device is
  * not logged in), and an address without a session joins the session of
  * the device with that MAC. Counts as activity for the idle timer. */
@@ -59,20 +63,23 @@ int sessions_alive(struct sessions *s, const struct sockaddr *client);
  * for sessions_lookup (an address the device has not used yet answers for
  * its device), and nothing counts as activity or joins. */
 long sessions_remaining(struct sessions *s, const struct sockaddr *client, const uint8_t *mac);
-/* The MAC of client in the LAN interface's neighbour table: 0 with mac
- * filled, 1 when it has none (not on-link), -1 on error. */
-int sessions_client_mac(struct sessions *s, const struct sockaddr *client, uint8_t mac[6]);
+/* The MAC the first frame of client's TCP connection to local (the
+ * address and port it connected to) came from, as the kernel labelled the
+ * connection: 0 with mac filled, 1 when unknown, -1 on error. */
+int sessions_client_mac(struct sessions *s, const struct sockaddr *client,
+			const struct sockaddr *local, uint8_t mac[6]);
 
-/* A portal login: a session for client (its MAC looked up now) in st,
- * memory and the kernel; the device's other addresses the neighbour table
- * shows (and those it had in memory, from an earlier login) join it, and
- * their rows follow in the next maintenance round. When st is NULL or
+/* A portal login: a session for client in st, memory and the kernel,
+ * bound to mac (the login connection's, sessions_client_mac; NULL or all
+ * zeros: unknown) when client is on-link; the device's addresses in memory
+ * (an earlier login's) take it over, and their rows follow in the next
+ * maintenance round. When st is NULL or
  * cannot be written within a second (locked, disk full), the session is
  * held in memory and the kernel, said so in the log, and its row written
  * by maintenance once the database is back (lost if the daemon stops
  * first). 0, or -1 (nothing kept). st borrowed. */
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
-		   const char *username, uint64_t credential);
+		   const uint8_t mac[6], const char *username, uint64_t credential);
 
 /* What a session remembers of the password its login was checked against:
  * a digest of the stored hash (phc). When the user's stored hash no longer
@@ -88,8 +95,8 @@ uint64_t sessions_credential_stamp(const char *phc);
  * sessions of users deleted, disabled, expired or given a new password
  * since the session's login the same way (their rows deleted too); end sessions past their lifetime, their user's expiry
  * time, or idle; refresh kernel elements of clients the daemon saw; give
- * logged-in devices' new addresses in the neighbour table their session
- * (at most 64 a round); write the rows not written yet. New sessions'
+ * logged-in devices' new addresses the kernel saw their frames come from
+ * their session (at most 64 a round); write the rows not written yet. New sessions'
  * users are read in the next round; a store that does not answer is
  * asked again. */
 void sessions_maintain(struct sessions *s, struct store *st, int store_changed,

@@ -108,3 +108,21 @@ PY
 	HELD=$!
 	wait_for "[ -f $DIR/open ]" 100
 }
+
+# A second host on the client's LAN segment, the attacker: namespace
+# $NS_A, interface $ATTACKER_IF (a macvlan on the client's link, so its
+# frames reach the gateway's LAN interface with a MAC of its own), address
+# 10.201.0.3. attacker_remove undoes it (call it from the scenario's trap).
+NS_A=$E2E_NS-a
+ATTACKER_IF=$E2E_NS-ca
+attacker_create() {
+	ip netns add "$NS_A" || return 1
+	ip -n "$NS_A" link set lo up
+	in_client ip link add link "$E2E_NS-cg" name "$ATTACKER_IF" type macvlan mode bridge || return 1
+	in_client ip link set "$ATTACKER_IF" netns "$NS_A" || return 1
+	ip -n "$NS_A" addr add 10.201.0.3/24 dev "$ATTACKER_IF"
+	ip -n "$NS_A" link set "$ATTACKER_IF" up
+	ip -n "$NS_A" route add default via 10.201.0.1
+}
+attacker_remove() { ip netns del "$NS_A" 2>/dev/null; }
+in_attacker() { ip netns exec "$NS_A" "$@"; }

@@ -62,8 +62,7 @@ DPID=""
 setup_daemon() {
 	DIR=$(mktemp -d /tmp/portcullis-e2e.XXXXXX)
 	# the namespaces outlive a scenario: forget the client addresses the
-	# gateway learnt in the last one (a portal login takes in every
-	# address of the device the neighbour table shows)
+	# gateway learnt in the last one (forged entries an attacker left)
 	in_gw ip neigh flush dev "$E2E_NS-gc" 2>/dev/null
 	# and the closed table an intercept-mode daemon leaves when it stops
 	in_gw nft delete table inet portcullis 2>/dev/null

@@ -27,8 +27,8 @@
 struct shape {
 	int begin, end;
 	int new_table, del_table;
-	char sets[8][32];
-	uint32_t set_flags[8];
+	char sets[12][32];
+	uint32_t set_flags[12];
 	int n_sets;
 	char chains[4][32];
 	uint32_t hooks[4];
@@ -47,6 +47,13 @@ struct shape {
 	int lookups_sessaddr;
 	char sessaddr_chain[32];      /* where sessaddr4/6 are looked up */
 	int mark_loads;               /* "meta mark": a mark any rule can set */
+	/* what prerouting records of a new connection's first frame */
+	int label_sets;               /* ct label set <register> ... */
+	int label_from_ll_saddr;      /*   ... the register holding ether saddr */
+	int lookups_devmac;           /* ether saddr @devmac */
+	int lookups_sess_inv;         /* ip saddr . ether saddr != @sess4/6 */
+	int seen_adds;                /* add @seen4/6 { ... } */
+	char seen_chain[32];
 };
 
 static struct shape sh;
@@ -55,7 +62,7 @@ static struct shape sh;
 static struct {
 	const char *chain;
 	int ct_state, ct_original;
-	uint32_t payload_offset, payload_len;
+	uint32_t payload_base, payload_offset, payload_len;
 } rule;
 
 static int expr_cb(struct nftnl_expr *e, void *data)
@@ -69,23 +76,44 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		sh.rejects++;
 		if (strcmp(rule.chain, "to_lan") == 0)
 			sh.to_lan_rejects++;
-	} else if (strcmp(name, "dynset") == 0)
+	} else if (strcmp(name, "dynset") == 0) {
+		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
+
 		sh.dynsets++;
-	else if (strcmp(name, "payload") == 0) {
+		if (nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_ADD &&
+		    strncmp(set, "seen", 4) == 0) {
+			sh.seen_adds++;
+			snprintf(sh.seen_chain, sizeof(sh.seen_chain), "%s", rule.chain);
+		}
+	} else if (strcmp(name, "payload") == 0) {
+		rule.payload_base = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_BASE);
 		rule.payload_offset = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_OFFSET);
 		rule.payload_len = nftnl_expr_get_u32(e, NFTNL_EXPR_PAYLOAD_LEN);
 	} else if (strcmp(name, "ct") == 0) {
 		uint32_t key = nftnl_expr_get_u32(e, NFTNL_EXPR_CT_KEY);
 
-		if (key == NFT_CT_STATE)
+		if (key == NFT_CT_LABELS && nftnl_expr_is_set(e, NFTNL_EXPR_CT_SREG)) {
+			sh.label_sets++;
+			/* the source MAC: six bytes at 6 of the link-layer header */
+			if (rule.payload_base == NFT_PAYLOAD_LL_HEADER && rule.payload_offset == 6 &&
+			    rule.payload_len == 6 && strcmp(rule.chain, "prerouting") == 0)
+				sh.label_from_ll_saddr++;
+		} else if (key == NFT_CT_STATE)
 			rule.ct_state = 1;
 		else if (key == NFT_CT_DIRECTION)
 			rule.ct_original = 1;   /* the cmp that follows is checked below */
 	} else if (strcmp(name, "lookup") == 0) {
 		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_LOOKUP_SET);
 
-		if (strcmp(set, "sess4") == 0 || strcmp(set, "sess6") == 0)
+		int inv = nftnl_expr_is_set(e, NFTNL_EXPR_LOOKUP_FLAGS) &&
+			  (nftnl_expr_get_u32(e, NFTNL_EXPR_LOOKUP_FLAGS) & NFT_LOOKUP_F_INV);
+
+		if ((strcmp(set, "sess4") == 0 || strcmp(set, "sess6") == 0) && inv)
+			sh.lookups_sess_inv++;
+		else if (strcmp(set, "sess4") == 0 || strcmp(set, "sess6") == 0)
 			sh.lookups_sess++;
+		if (strcmp(set, "devmac") == 0)
+			sh.lookups_devmac++;
 		if (strncmp(set, "sessaddr", 8) == 0) {
 			sh.lookups_sessaddr++;
 			snprintf(sh.sessaddr_chain, sizeof(sh.sessaddr_chain), "%s", rule.chain);
@@ -233,7 +261,7 @@ static void test_table_shape(void **state)
 	assert_int_equal(sh.new_table, 2);
 	assert_int_equal(sh.del_table, 1);
 	assert_string_equal(sh.table, NFT_TABLE_NAME);
-	assert_int_equal(sh.n_sets, 6);
+	assert_int_equal(sh.n_sets, 9);
 	assert_string_equal(sh.sets[0], "wl4");
 	assert_true(sh.set_flags[0] & NFT_SET_INTERVAL);
 	assert_string_equal(sh.sets[2], "sess4");
@@ -243,6 +271,13 @@ static void test_table_shape(void **state)
 	assert_string_equal(sh.sets[4], "sessaddr4");
 	assert_string_equal(sh.sets[5], "sessaddr6");
 	assert_false(sh.set_flags[4] & NFT_SET_TIMEOUT);
+	/* the logged-in devices' MACs, and the addresses the kernel saw their
+	 * frames come from: filled from the packet path, with a timer */
+	assert_string_equal(sh.sets[6], "devmac");
+	assert_string_equal(sh.sets[7], "seen4");
+	assert_string_equal(sh.sets[8], "seen6");
+	assert_true(sh.set_flags[7] & NFT_SET_EVAL);
+	assert_true(sh.set_flags[8] & NFT_SET_TIMEOUT);
 	assert_int_equal(sh.n_chains, 3);
 	assert_int_equal(sh.hooks[0], NF_INET_PRE_ROUTING);
 	assert_int_equal(sh.hooks[1], NF_INET_FORWARD);
@@ -253,8 +288,9 @@ static void test_table_shape(void **state)
 	/* TCP reset, then ICMP for the rest: from the LAN and towards it */
 	assert_int_equal(sh.rejects, 4);
 	assert_int_equal(sh.to_lan_rejects, 2);
-	/* forwarded packets refresh the idle timer, v4 and v6 */
-	assert_int_equal(sh.dynsets, 2);
+	/* forwarded packets refresh the idle timer, v4 and v6; prerouting
+	 * records a device's new addresses */
+	assert_int_equal(sh.dynsets, 4);
 	/* without bypass the sessions are looked up only in forward */
 	assert_int_equal(sh.lookups_sess, 2);
 	/* prerouting's iifname, forward's iifname+oifname and iifname */
@@ -284,6 +320,24 @@ static void test_direction_of_established_flows(void **state)
 	assert_string_equal(sh.sessaddr_chain, "to_lan");
 	assert_int_equal(sh.to_lan_lookups_daddr, 4);
 	assert_int_equal(sh.rules_to_lan, 1 + 4 + 2);
+}
+
+/* The kernel, not the neighbour table, says which MAC a connection came
+ * from and which addresses a logged-in device uses: the first frame's
+ * ether saddr goes into the connection's label, and a new address of a
+ * logged-in MAC into seen4/6, both in prerouting (first packets only). */
+static void test_prerouting_records_frames(void **state)
+{
+	struct nft_spec sp = default_spec();
+
+	(void)state;
+	build_and_read(&sp);
+	assert_int_equal(sh.label_sets, 1);
+	assert_int_equal(sh.label_from_ll_saddr, 1);
+	assert_int_equal(sh.seen_adds, 2);
+	assert_string_equal(sh.seen_chain, "prerouting");
+	assert_int_equal(sh.lookups_devmac, 2);
+	assert_int_equal(sh.lookups_sess_inv, 2);
 }
 
 static void test_bypass_skips_redirect_for_sessions(void **state)
@@ -508,6 +562,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_shape),
 		cmocka_unit_test(test_direction_of_established_flows),
+		cmocka_unit_test(test_prerouting_records_frames),
 		cmocka_unit_test(test_bypass_skips_redirect_for_sessions),
 		cmocka_unit_test(test_bad_spec_and_small_buffer),
 		cmocka_unit_test(test_mac_text),
