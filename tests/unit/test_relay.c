@@ -100,6 +100,52 @@ static void test_relay_respects_max_and_full_destination(void **state)
 	relay_cache_fini(&cache);
 }
 
+/* What relay_drain reports is what reached the destination, byte for
+ * byte, through a destination that fills up again and again: the access
+ * log counts a spliced body by these returns. */
+static void test_relay_drain_counts_what_was_written(void **state)
+{
+	struct relay_cache cache = { .n = 0 };
+	struct relay_pipe p;
+	int in[2], out[2], small = 4096;
+	static char chunk[16384], sink[65536];
+	uint64_t sent = 0, counted = 0, received = 0;
+	ssize_t n;
+
+	(void)state;
+	pairs(in, out);
+	relay_pipe_init(&p);
+	setsockopt(out[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof(small));
+	memset(chunk, 'y', sizeof(chunk));
+	for (int round = 0; round < 200; round++) {
+		if (sent < 1000000 && (n = write(in[1], chunk, sizeof(chunk))) > 0)
+			sent += (uint64_t)n;
+		n = relay_fill(&cache, &p, in[0], 1 << 20);
+		assert_true(n >= -1);
+		n = relay_drain(&cache, &p, out[0]);
+		assert_true(n >= -1);
+		if (n > 0)
+			counted += (uint64_t)n;
+		/* the reader takes only some of it, so the writer keeps hitting a
+		 * full socket */
+		if (round % 3 == 0 && (n = read(out[1], sink, 1000 + round * 37)) > 0)
+			received += (uint64_t)n;
+	}
+	/* let the rest through */
+	for (int round = 0; round < 10000 && (p.len || received < counted); round++) {
+		n = relay_drain(&cache, &p, out[0]);
+		if (n > 0)
+			counted += (uint64_t)n;
+		while ((n = read(out[1], sink, sizeof(sink))) > 0)
+			received += (uint64_t)n;
+	}
+	assert_int_equal(p.len, 0);
+	assert_true(counted > 100000);
+	assert_int_equal(counted, received);
+	close_all(in, out);
+	relay_cache_fini(&cache);
+}
+
 /* Out of descriptors: no pipe, -3, and nothing has been read from the
  * socket, so the caller can relay through its buffers instead. */
 static void test_relay_without_descriptors_reads_nothing(void **state)
@@ -135,6 +181,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_relay_moves_bytes_and_reuses_pipes),
 		cmocka_unit_test(test_relay_respects_max_and_full_destination),
+		cmocka_unit_test(test_relay_drain_counts_what_was_written),
 		cmocka_unit_test(test_relay_without_descriptors_reads_nothing),
 	};
 
