@@ -1232,7 +1232,7 @@ static int cmd_audit(struct cli *c, int argc, char **argv)
 	static const char *const head[] = { "TIME", "CLIENT", "MODE", "SCHEME", "REASON", "USER",
 					    "HOST", "USER-AGENT" };
 	const char *reasons[METRICS_REASON_COUNT];
-	char addr[64];
+	char addr[64], user[STORE_NAME_MAX + 1];
 	struct listing l;
 	struct args a;
 	int64_t t;
@@ -1252,6 +1252,16 @@ static int cmd_audit(struct cli *c, int argc, char **argv)
 			return EXIT_USAGE;
 		}
 		*(k ? &f.until_ms : &f.since_ms) = t * 1000;
+	}
+	if (f.username) {
+		/* the name as a listing showed it: \xHH stands for the byte */
+		size_t n = rowjson_unescape(f.username, user, sizeof(user));
+
+		if (n == (size_t)-1 || n >= sizeof(user)) {
+			errorf("--user: a name of at most %d bytes, without \\x00", STORE_NAME_MAX);
+			return EXIT_USAGE;
+		}
+		f.username = user;
 	}
 	if (f.client_addr) {
 		/* stored the way the daemon prints a socket address */

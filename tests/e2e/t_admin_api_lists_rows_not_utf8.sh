@@ -31,6 +31,8 @@ assert_eq 407 "$(status_of -U '<img src=x onerror=alert(1)>:guess' http://$ORIGI
 audit_json 3 >/dev/null
 assert_eq 2 "$("$CLI" -d "$DB" audit --json | values "" username | grep -cxF 'm\xfcller')" \
 	"portcullis audit --json lists both, escaped"
+assert_eq 2 "$("$CLI" -d "$DB" audit --user 'm\xfcller' | grep -cF 'm\xfcller')" \
+	"portcullis audit --user takes the name as the table shows it"
 
 assert_eq 2 "$(api /api/audit | values rows username | grep -cxF 'm\xfcller')" "/api/audit lists both failures"
 assert_eq 1 "$(api /api/audit | values rows username | grep -cxF '<img src=x onerror=alert(1)>')" \
