@@ -909,7 +909,7 @@ static void csv_append(struct csv_stream *c, const char *v, int last)
 static int csv_row_cb(const struct store_failure *f, void *ud)
 {
 	struct csv_stream *c = ud;
-	char t[32], port[16];
+	char t[32], port[16], count[24];
 	time_t secs = (time_t)(f->time_ms / 1000);
 	struct tm tm;
 
@@ -925,7 +925,9 @@ static int csv_row_cb(const struct store_failure *f, void *ud)
 	csv_append(c, f->username, 0);
 	csv_append(c, f->reason, 0);
 	csv_append(c, f->host, 0);
-	csv_append(c, f->user_agent, 1);
+	csv_append(c, f->user_agent, 0);
+	snprintf(count, sizeof(count), "%lld", (long long)f->count);
+	csv_append(c, count, 1);
 	c->q.f.before_time_ms = f->time_ms;
 	c->q.f.before_id = f->id;
 	c->rows_in_page++;
@@ -946,7 +948,7 @@ static ssize_t csv_reader_cb(void *cls, uint64_t pos, char *out, size_t max)
 		c->len = c->off = 0;
 		if (!c->header_done) {
 			static const char head[] = "time,client_addr,client_port,mode,scheme,username,"
-						   "reason,host,user_agent\r\n";
+						   "reason,host,user_agent,count\r\n";
 
 			c->header_done = 1;
 			if (!(c->buf = malloc(sizeof(head))))

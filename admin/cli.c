@@ -1193,7 +1193,7 @@ static int cmd_whitelist_change(struct cli *c, const char *sub, int argc, char *
 static int audit_row_cb(const struct store_failure *f, void *ud)
 {
 	struct listing *l = ud;
-	char when[40], client[64];
+	char when[40], client[64], count[24];
 	size_t n;
 
 	l->n++;
@@ -1206,8 +1206,10 @@ static int audit_row_cb(const struct store_failure *f, void *ud)
 	snprintf(when + n, sizeof(when) - n, ".%03d", (int)(f->time_ms % 1000));
 	snprintf(client, sizeof(client), strchr(f->client_addr, ':') ? "[%s]:%d" : "%s:%d",
 		 f->client_addr, f->client_port);
+	/* one row stands for count identical failures, the first at when */
+	snprintf(count, sizeof(count), "%lld", (long long)f->count);
 	return table_row(&l->t, (const char *const[]){ when, client, f->mode, f->scheme, f->reason,
-						       f->username, f->host, f->user_agent });
+						       f->username, count, f->host, f->user_agent });
 }
 
 static int one_of(const char *v, const char *const *list, size_t n)
@@ -1230,7 +1232,7 @@ static int cmd_audit(struct cli *c, int argc, char **argv)
 	};
 	static const char *const modes[] = { "explicit", "intercept", "portal", "admin" };
 	static const char *const head[] = { "TIME", "CLIENT", "MODE", "SCHEME", "REASON", "USER",
-					    "HOST", "USER-AGENT" };
+					    "COUNT", "HOST", "USER-AGENT" };
 	const char *reasons[METRICS_REASON_COUNT];
 	char addr[64], user[STORE_NAME_MAX + 1];
 	struct listing l;
@@ -1299,7 +1301,7 @@ static int cmd_audit(struct cli *c, int argc, char **argv)
 	}
 	if (cli_open(c, 0) < 0)
 		return EXIT_FAILED;
-	listing_begin(&l, c, 8, head);
+	listing_begin(&l, c, 9, head);
 	rc = store_failures_list(c->st, &f, audit_row_cb, &l);
 	rc = listing_end(&l, rc, "read the audit trail");
 	/* on stderr with --json too: a script reading stdout gets valid JSON

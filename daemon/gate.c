@@ -38,6 +38,20 @@
 #define NONCE_TABLE        16384
 #define LOGIN_QUEUE        1024
 #define AUDIT_BATCH        512
+/*
+ * The audit trail is bounded per source: identical failures (address,
+ * mode, scheme, username, reason) within AUDIT_RUN_MS of the first are one
+ * row with a count; and one address opens at most AUDIT_ROWS_PER_SOURCE
+ * new rows a minute: past that, its failures in the minute fold into one
+ * row per mode, scheme and reason, with no username. What a failure says
+ * is still counted and logged (the fail2ban line) each time.
+ */
+#define AUDIT_RUN_MS          60000
+#define AUDIT_ROWS_PER_SOURCE 10
+#define AUDIT_RUN_SLOTS       4096     /* power of two */
+#define AUDIT_RUN_PROBE       4
+#define AUDIT_SOURCE_SLOTS    4096     /* power of two */
+#define AUDIT_ADDS_MAX        256      /* count updates written a round */
 #define MAINT_PERIOD_MS    250
 #define GATE_MAX_THREADS   256
 
@@ -65,6 +79,28 @@ struct cache_entry {
 struct cache {
 	struct cache_entry *slots;
 	pthread_mutex_t stripes[CACHE_STRIPES];
+};
+
+/* A run of identical failures: one audit row, counted on. */
+struct audit_run {
+	uint64_t hash;            /* of the identity; 0: free */
+	int64_t first_ms, last_ms;
+	int64_t row_id;           /* 0 while its row is queued */
+	uint32_t extra;           /* failures joined and not yet written */
+	uint32_t gen;             /* bumped whenever the slot is given out */
+};
+
+/* The new rows an address opened in the current minute. */
+struct audit_source {
+	uint64_t hash;
+	int64_t minute_ms;
+	uint32_t rows;
+};
+
+/* Which run a queued row starts (slot + 1, 0: none). */
+struct audit_ref {
+	uint32_t slot;
+	uint32_t gen;
 };
 
 struct gate {
@@ -110,7 +146,11 @@ struct gate {
 	pthread_mutex_t q_lock;
 	pthread_cond_t q_cond;
 	struct store_failure *audit;
+	struct audit_ref *audit_refs;     /* beside audit[] */
 	size_t audit_head, audit_len, audit_cap;
+	uint8_t audit_key[16];            /* SipHash key of runs and sources */
+	struct audit_run *runs;           /* AUDIT_RUN_SLOTS */
+	struct audit_source *sources;     /* AUDIT_SOURCE_SLOTS */
 	struct { char name[AUTH_USER_MAX + 1]; int64_t when; } logins[LOGIN_QUEUE];
 	size_t n_logins;
 	int stopping;
@@ -281,41 +321,144 @@ static const char *scheme_name(const struct auth_credentials *c, int from_form)
 	}
 }
 
+/* The identity of a failure, hashed under the gate's audit key. */
+static uint64_t audit_hash(const struct gate *g, const char *addr, const char *mode,
+			   const char *scheme, const char *username, const char *reason)
+{
+	const char *parts[5] = { addr, mode, scheme, username, reason };
+	char buf[46 + 16 + 16 + AUTH_USER_MAX + 24 + 5];
+	size_t n = 0;
+	uint64_t h;
+
+	for (int i = 0; i < 5; i++) {
+		size_t len = strnlen(parts[i], AUTH_USER_MAX);
+
+		memcpy(buf + n, parts[i], len);
+		n += len;
+		buf[n++] = '\0';
+	}
+	h = lockout_siphash(g->audit_key, buf, n);
+	return h ? h : 1;
+}
+
+/* The run still open for hash at now, or NULL. q_lock held. */
+static struct audit_run *audit_run_find(struct gate *g, uint64_t hash, int64_t now)
+{
+	size_t base = (size_t)hash & (AUDIT_RUN_SLOTS - AUDIT_RUN_PROBE);
+
+	for (size_t i = 0; i < AUDIT_RUN_PROBE; i++) {
+		struct audit_run *r = &g->runs[base + i];
+
+		if (r->hash == hash && now - r->first_ms < AUDIT_RUN_MS && now >= r->first_ms)
+			return r;
+	}
+	return NULL;
+}
+
+/* A slot for a new run: a free one, or one whose run is over and fully
+ * written; none (the row is then written alone) if every slot of its
+ * group still has something to write. q_lock held. */
+static struct audit_run *audit_run_new(struct gate *g, uint64_t hash, int64_t now)
+{
+	size_t base = (size_t)hash & (AUDIT_RUN_SLOTS - AUDIT_RUN_PROBE);
+
+	for (size_t i = 0; i < AUDIT_RUN_PROBE; i++) {
+		struct audit_run *r = &g->runs[base + i];
+
+		if (r->hash == 0 || (r->row_id != 0 && r->extra == 0 &&
+				     (now - r->first_ms >= AUDIT_RUN_MS || now < r->first_ms))) {
+			uint32_t gen = r->gen + 1;
+
+			memset(r, 0, sizeof(*r));
+			r->hash = hash;
+			r->first_ms = r->last_ms = now;
+			r->gen = gen;
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Whether the address may open another row this minute (and count it). */
+static int audit_source_take(struct gate *g, const char *addr, int64_t now)
+{
+	uint64_t h = lockout_siphash(g->audit_key, addr, strlen(addr));
+	struct audit_source *src = &g->sources[h & (AUDIT_SOURCE_SLOTS - 1)];
+
+	if (src->hash != h || now - src->minute_ms >= 60000 || now < src->minute_ms) {
+		src->hash = h;
+		src->minute_ms = now;
+		src->rows = 0;
+	}
+	if (src->rows >= AUDIT_ROWS_PER_SOURCE)
+		return 0;
+	src->rows++;
+	return 1;
+}
+
 /*
  * Count, log and queue one failure. Never the password. The log line is for
  * fail2ban: fixed words, the address first, the username escaped so that it
- * cannot forge a line or a field.
+ * cannot forge a line or a field; one line per failure. The audit row is
+ * shared by a run of identical failures (see AUDIT_RUN_MS).
  */
 static void gate_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
 			 const char *scheme, const char *username, enum metrics_reason reason,
 			 const char *host, const char *user_agent)
 {
 	struct store_failure *f;
+	struct audit_run *run;
 	char addr[46], euser[3 * 64 + 8];
+	const char *reason_text = metrics_reason_name(reason), *mode_text = mode_name(mode);
+	int64_t now = loop_wall_ms();
+	uint64_t hash;
+	size_t at;
 
 	__atomic_add_fetch(&metrics.failures[reason], 1, __ATOMIC_RELAXED);
 	cidr_addr_text(client, addr, sizeof(addr));
 	log_escape(euser, sizeof(euser), username, strlen(username));
 	log_notice("auth failure: client=%s user=\"%s\" reason=%s mode=%s",
-		   addr, euser, metrics_reason_name(reason), mode_name(mode));
+		   addr, euser, reason_text, mode_text);
 
 	pthread_mutex_lock(&g->q_lock);
+	hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
+	run = audit_run_find(g, hash, now);
+	if (run == NULL && !audit_source_take(g, addr, now)) {
+		/* past the address's rows for the minute: into its run with no
+		 * username */
+		username = "";
+		hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
+		run = audit_run_find(g, hash, now);
+	}
+	if (run != NULL) {
+		run->extra++;
+		if (now > run->last_ms)
+			run->last_ms = now;
+		pthread_mutex_unlock(&g->q_lock);
+		return;
+	}
 	if (g->audit_len == g->audit_cap) {
 		pthread_mutex_unlock(&g->q_lock);
 		metrics_inc(audit_dropped);
 		return;
 	}
-	f = &g->audit[(g->audit_head + g->audit_len) % g->audit_cap];
+	at = (g->audit_head + g->audit_len) % g->audit_cap;
+	f = &g->audit[at];
 	memset(f, 0, sizeof(*f));
-	f->time_ms = loop_wall_ms();
+	f->time_ms = now;
+	f->last_ms = now;
+	f->count = 1;
 	snprintf(f->client_addr, sizeof(f->client_addr), "%s", addr);
 	f->client_port = cidr_addr_port(client);
-	snprintf(f->mode, sizeof(f->mode), "%s", mode_name(mode));
+	snprintf(f->mode, sizeof(f->mode), "%s", mode_text);
 	snprintf(f->scheme, sizeof(f->scheme), "%s", scheme);
 	http_text_copy(f->username, sizeof(f->username), username, strlen(username));
-	snprintf(f->reason, sizeof(f->reason), "%s", metrics_reason_name(reason));
+	snprintf(f->reason, sizeof(f->reason), "%s", reason_text);
 	http_text_copy(f->host, sizeof(f->host), host, strlen(host));
 	http_text_copy(f->user_agent, sizeof(f->user_agent), user_agent, strlen(user_agent));
+	run = audit_run_new(g, hash, now);
+	g->audit_refs[at].slot = run ? (uint32_t)(run - g->runs) + 1 : 0;
+	g->audit_refs[at].gen = run ? run->gen : 0;
 	g->audit_len++;
 	if (g->audit_len >= AUDIT_BATCH)
 		pthread_cond_signal(&g->q_cond);
@@ -1369,9 +1512,92 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 
 /* ------------------------------------------------------------ maintenance */
 
+/* The run a queued row starts, if its slot still holds it. q_lock held. */
+static struct audit_run *audit_ref_run(struct gate *g, struct audit_ref ref)
+{
+	struct audit_run *r;
+
+	if (ref.slot == 0)
+		return NULL;
+	r = &g->runs[ref.slot - 1];
+	return r->gen == ref.gen && r->hash != 0 ? r : NULL;
+}
+
+static void maint_db_error(struct gate *g, int rc)
+{
+	/* the records stay queued (and the counts in their runs): they are
+	 * written when the database is back, or counted as dropped if the
+	 * queue overflows first */
+	metrics_inc(audit_write_errors);
+	if (!g->db_down)
+		log_error("audit: cannot write to the database (%s); %zu records wait in memory, "
+			  "authenticated traffic continues",
+			  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
+			  g->audit_len);
+	g->db_down = 1;
+	metrics_set(db_ok, 0);
+}
+
+static void maint_db_ok(struct gate *g)
+{
+	if (g->db_down) {
+		log_notice("audit: database writable again, queued records written");
+		g->db_down = 0;
+		metrics_set(db_ok, 1);
+	}
+}
+
+/* Write the counts runs gathered since their rows were written, and free
+ * the runs that are over. 0, or -1 (the database refused). */
+static int maint_write_runs(struct gate *g)
+{
+	struct store_failure_add adds[AUDIT_ADDS_MAX];
+	struct audit_ref refs[AUDIT_ADDS_MAX];
+	int64_t now = loop_wall_ms();
+	size_t n = 0;
+	int rc;
+
+	pthread_mutex_lock(&g->q_lock);
+	for (size_t i = 0; i < AUDIT_RUN_SLOTS && n < AUDIT_ADDS_MAX; i++) {
+		struct audit_run *r = &g->runs[i];
+
+		if (r->hash == 0 || r->row_id == 0)
+			continue;
+		if (r->extra != 0) {
+			adds[n] = (struct store_failure_add){ r->row_id, r->extra, r->last_ms };
+			refs[n] = (struct audit_ref){ (uint32_t)i + 1, r->gen };
+			n++;
+		} else if (now - r->first_ms >= AUDIT_RUN_MS || now < r->first_ms) {
+			r->hash = 0;
+		}
+	}
+	pthread_mutex_unlock(&g->q_lock);
+	if (n == 0)
+		return 0;
+	rc = store_failures_write(g->store, NULL, 0, NULL, adds, n);
+	if (rc < 0) {
+		maint_db_error(g, rc);
+		return -1;
+	}
+	maint_db_ok(g);
+	/* failures that joined meanwhile stay for the next round */
+	pthread_mutex_lock(&g->q_lock);
+	for (size_t i = 0; i < n; i++) {
+		struct audit_run *r = audit_ref_run(g, refs[i]);
+
+		if (r != NULL)
+			r->extra -= (uint32_t)adds[i].count;
+	}
+	pthread_mutex_unlock(&g->q_lock);
+	return 0;
+}
+
 static void maint_write_audit(struct gate *g)
 {
 	struct store_failure batch[64];
+	struct audit_ref refs[64];
+	uint32_t taken[64];
+	int64_t ids[64];
 
 	for (;;) {
 		size_t n = 0;
@@ -1379,37 +1605,46 @@ static void maint_write_audit(struct gate *g)
 
 		pthread_mutex_lock(&g->q_lock);
 		while (n < 64 && n < g->audit_len) {
-			batch[n] = g->audit[(g->audit_head + n) % g->audit_cap];
+			size_t at = (g->audit_head + n) % g->audit_cap;
+			struct audit_run *r;
+
+			batch[n] = g->audit[at];
+			refs[n] = g->audit_refs[at];
+			taken[n] = 0;
+			/* the failures that joined the run before its row is written
+			 * are written with it */
+			r = audit_ref_run(g, refs[n]);
+			if (r != NULL) {
+				taken[n] = r->extra;
+				batch[n].count = 1 + (int64_t)r->extra;
+				batch[n].last_ms = r->last_ms;
+			}
 			n++;
 		}
 		pthread_mutex_unlock(&g->q_lock);
 		if (n == 0)
-			return;
-		rc = store_failures_insert(g->store, batch, n);
+			break;
+		rc = store_failures_write(g->store, batch, n, ids, NULL, 0);
 		if (rc < 0) {
-			/* keep them queued: they are written when the database is
-			 * back, or counted as dropped if the queue overflows first */
-			metrics_inc(audit_write_errors);
-			if (!g->db_down)
-				log_error("audit: cannot write to the database (%s); %zu records wait in memory, "
-					  "authenticated traffic continues",
-					  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
-					  g->audit_len);
-			g->db_down = 1;
-			metrics_set(db_ok, 0);
+			maint_db_error(g, rc);
 			return;
 		}
-		if (g->db_down) {
-			log_notice("audit: database writable again, queued records written");
-			g->db_down = 0;
-			metrics_set(db_ok, 1);
-		}
+		maint_db_ok(g);
 		metrics_add(audit_written, n);
 		pthread_mutex_lock(&g->q_lock);
+		for (size_t i = 0; i < n; i++) {
+			struct audit_run *r = audit_ref_run(g, refs[i]);
+
+			if (r != NULL) {
+				r->extra -= taken[i];
+				r->row_id = ids[i];
+			}
+		}
 		g->audit_head = (g->audit_head + n) % g->audit_cap;
 		g->audit_len -= n;
 		pthread_mutex_unlock(&g->q_lock);
 	}
+	maint_write_runs(g);
 }
 
 /* Say in the log when the queue overflowed, at most once a period, with
@@ -1680,13 +1915,17 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 
 	if (getrandom(g->cache_key, sizeof(g->cache_key), 0) != sizeof(g->cache_key) ||
 	    getrandom(secret, sizeof(secret), 0) != sizeof(secret) ||
-	    getrandom(lkey, sizeof(lkey), 0) != sizeof(lkey)) {
+	    getrandom(lkey, sizeof(lkey), 0) != sizeof(lkey) ||
+	    getrandom(g->audit_key, sizeof(g->audit_key), 0) != sizeof(g->audit_key)) {
 		snprintf(err, errlen, "cannot read the OS random generator: %s", strerror(errno));
 		goto fail;
 	}
 	g->cache.slots = calloc(CACHE_SLOTS, sizeof(*g->cache.slots));
 	g->audit_cap = cfg->audit_queue_size;
 	g->audit = calloc(g->audit_cap, sizeof(*g->audit));
+	g->audit_refs = calloc(g->audit_cap, sizeof(*g->audit_refs));
+	g->runs = calloc(AUDIT_RUN_SLOTS, sizeof(*g->runs));
+	g->sources = calloc(AUDIT_SOURCE_SLOTS, sizeof(*g->sources));
 	g->nonces = auth_nonces_new(secret, cfg->nonce_lifetime, NONCE_TABLE);
 	g->lock_addr = lockout_new(LOCKOUT_SLOTS, cfg->lockout_threshold, cfg->lockout_window,
 				   cfg->lockout_duration, lkey);
@@ -1701,7 +1940,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 				   cfg->lockout_duration, lkey);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(lkey, sizeof(lkey));
-	if (!g->cache.slots || !g->audit || !g->nonces || !g->lock_addr || !g->lock_user ||
+	if (!g->cache.slots || !g->audit || !g->audit_refs || !g->runs || !g->sources || !g->nonces || !g->lock_addr || !g->lock_user ||
 	    !g->lock_admin || !g->lock_pair) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -1830,6 +2069,9 @@ void gate_free(struct gate *g)
 	auth_nonces_free(g->nonces);
 	free(g->cache.slots);
 	free(g->audit);
+	free(g->audit_refs);
+	free(g->runs);
+	free(g->sources);
 	free(g->whitelist);
 	free(g->usable);
 	for (int i = 0; i < CACHE_STRIPES; i++)

@@ -206,7 +206,9 @@ json_t *rowjson_failure(const struct store_failure *f)
 	      put(o, "username", rowjson_text(f->username)) |
 	      put(o, "reason", rowjson_text(f->reason)) |
 	      put(o, "host", rowjson_text(f->host)) |
-	      put(o, "user_agent", rowjson_text(f->user_agent));
+	      put(o, "user_agent", rowjson_text(f->user_agent)) |
+	      put(o, "count", json_integer(f->count)) |
+	      put(o, "last_ms", json_integer(f->last_ms));
 	return done(o, bad);
 }
 

@@ -26,7 +26,7 @@ enum stmt {
 	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
 	S_WL_ADD, S_WL_DEL, S_WL_LIST,
 	S_SESS_UPSERT, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
-	S_FAIL_INSERT, S_FAIL_PRUNE, S_FAIL_HOURLY, S_FAIL_TOP_ADDR, S_FAIL_TOP_USER,
+	S_FAIL_INSERT, S_FAIL_ADD, S_FAIL_PRUNE, S_FAIL_HOURLY, S_FAIL_TOP_ADDR, S_FAIL_TOP_USER,
 	S_ACTION_INSERT, S_ACTION_LIST, S_ACTION_PRUNE,
 	S_GENS, S_META_GET, S_META_SET, S_META_DEL,
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_USER_VERSION,
@@ -38,7 +38,7 @@ enum stmt {
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout"
 #define FAIL_COLS "id, time_ms, client_addr, client_port, mode, scheme, username, reason, " \
-		  "host, user_agent"
+		  "host, user_agent, count, last_ms"
 
 static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE name = ?1",
@@ -79,16 +79,19 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SESS_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE addr = ?1",
 	[S_SESS_LIST] = "SELECT " SESS_COLS " FROM sessions ORDER BY created_at, id",
 	[S_FAIL_INSERT] = "INSERT INTO failures (time_ms, client_addr, client_port, mode, scheme, username, "
-			  "reason, host, user_agent) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			  "reason, host, user_agent, count, last_ms) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[S_FAIL_ADD] = "UPDATE failures SET count = count + ?2, last_ms = max(coalesce(last_ms, time_ms), ?3) "
+		       "WHERE id = ?1",
 	/* oldest first through the (time_ms, id) index, a batch at a time */
 	[S_FAIL_PRUNE] = "DELETE FROM failures WHERE id IN (SELECT id FROM failures WHERE time_ms < ?1 "
 			 "ORDER BY time_ms LIMIT ?2)",
 	/* the (time_ms, id) index bounds these to the window asked for */
-	[S_FAIL_HOURLY] = "SELECT (time_ms - ?1) / ?2, count(*) FROM failures "
+	[S_FAIL_HOURLY] = "SELECT (time_ms - ?1) / ?2, sum(count) FROM failures "
 			  "WHERE time_ms >= ?1 AND time_ms < ?1 + ?2 * ?3 GROUP BY 1",
-	[S_FAIL_TOP_ADDR] = "SELECT client_addr, count(*) AS n FROM failures WHERE time_ms >= ?1 "
+	[S_FAIL_TOP_ADDR] = "SELECT client_addr, sum(count) AS n FROM failures WHERE time_ms >= ?1 "
 			    "GROUP BY client_addr ORDER BY n DESC, client_addr LIMIT ?2",
-	[S_FAIL_TOP_USER] = "SELECT username, count(*) AS n FROM failures WHERE time_ms >= ?1 "
+	[S_FAIL_TOP_USER] = "SELECT username, sum(count) AS n FROM failures WHERE time_ms >= ?1 "
 			    "GROUP BY username ORDER BY n DESC, username LIMIT ?2",
 	[S_ACTION_INSERT] = "INSERT INTO admin_actions (time_ms, admin, action, target, detail, client_addr) "
 			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
@@ -1074,14 +1077,23 @@ static int bind_failure(sqlite3_stmt *s, const struct store_failure *f)
 		rc = bind_free(s, 8, f->host, FIELD_MAX(f->host));
 	if (rc == 0)
 		rc = bind_free(s, 9, f->user_agent, FIELD_MAX(f->user_agent));
+	/* a row stands for at least the one failure that made it */
+	sqlite3_bind_int64(s, 10, f->count > 1 ? f->count : 1);
+	sqlite3_bind_int64(s, 11, f->last_ms > f->time_ms ? f->last_ms : f->time_ms);
 	return rc;
 }
 
 int store_failures_insert(struct store *st, const struct store_failure *rows, size_t n)
 {
+	return store_failures_write(st, rows, n, NULL, NULL, 0);
+}
+
+int store_failures_write(struct store *st, const struct store_failure *rows, size_t n,
+			 int64_t *ids, const struct store_failure_add *adds, size_t n_adds)
+{
 	int rc;
 
-	if (n == 0)
+	if (n == 0 && n_adds == 0)
 		return 0;
 	rc = store_begin(st);
 	if (rc < 0)
@@ -1093,6 +1105,23 @@ int store_failures_insert(struct store *st, const struct store_failure *rows, si
 			rc = -1;
 		else if ((rc = bind_failure(s, &rows[i])) == 0)
 			rc = exec_insert(st, s);
+		if (rc == 0 && ids)
+			ids[i] = sqlite3_last_insert_rowid(st->db);
+	}
+	for (size_t i = 0; i < n_adds && rc == 0; i++) {
+		sqlite3_stmt *s = stmt(st, S_FAIL_ADD);
+
+		if (!s) {
+			rc = -1;
+		} else {
+			sqlite3_bind_int64(s, 1, adds[i].id);
+			sqlite3_bind_int64(s, 2, adds[i].count);
+			sqlite3_bind_int64(s, 3, adds[i].last_ms);
+			rc = exec_change(st, s);
+			/* a row pruned meanwhile has nothing to add to */
+			if (rc == 1)
+				rc = 0;
+		}
 	}
 	if (rc == 0)
 		return store_commit(st);
@@ -1115,6 +1144,9 @@ static void read_failure(sqlite3_stmt *s, void *out)
 	col_text(s, 7, f->reason, sizeof(f->reason));
 	col_text(s, 8, f->host, sizeof(f->host));
 	col_text(s, 9, f->user_agent, sizeof(f->user_agent));
+	f->count = sqlite3_column_int64(s, 10);
+	f->last_ms = sqlite3_column_type(s, 11) == SQLITE_NULL ? f->time_ms
+							       : sqlite3_column_int64(s, 11);
 }
 
 /* The statement for a combination of filters: fixed text chosen by the

@@ -100,6 +100,16 @@ struct store_failure {
 	char reason[24];          /* metrics_reason_name() */
 	char host[256];
 	char user_agent[257];
+	int64_t count;            /* identical failures the row stands for (>= 1) */
+	int64_t last_ms;          /* the last of them; time_ms is the first */
+};
+
+/* More failures for a row already written: count added, last_ms the
+ * newest of them. */
+struct store_failure_add {
+	int64_t id;
+	int64_t count;
+	int64_t last_ms;
 };
 
 /*
@@ -237,6 +247,11 @@ int store_session_list(struct store *st, int (*cb)(const struct store_session *s
 /* All n rows in one transaction: all or none (ids are assigned, rows[].id
  * is ignored). 0, -EBUSY, -ENOSPC or -1; on error nothing was written. */
 int store_failures_insert(struct store *st, const struct store_failure *rows, size_t n);
+/* The same, with each new row's id in ids[i] (ids may be NULL), and the
+ * counts in adds added to their rows (a row no longer there is skipped),
+ * all in one transaction. A count below 1 is written as 1. */
+int store_failures_write(struct store *st, const struct store_failure *rows, size_t n,
+			 int64_t *ids, const struct store_failure_add *adds, size_t n_adds);
 /* Newest first (time_ms, then id), keyset paging (never OFFSET); f NULL
  * lists the newest 100. 0 or negative. */
 int store_failures_list(struct store *st, const struct store_failure_filter *f,

@@ -344,8 +344,8 @@ async function loadAudit() {
   const data = await api('GET', '/api/audit' + query(params));
   fillRows($('audit-rows'), data.rows.map((r) => [fmtTime(r.time_ms),
     r.client_addr.includes(':') ? `[${r.client_addr}]:${r.client_port}` : `${r.client_addr}:${r.client_port}`,
-    r.mode, r.scheme, el('span', { cls: 'name', text: r.username }), r.reason, r.host,
-    el('span', { cls: 'ua', text: r.user_agent })]), 8, 'No failed authentication matches.');
+    r.mode, r.scheme, el('span', { cls: 'name', text: r.username }), r.reason, r.count, r.host,
+    el('span', { cls: 'ua', text: r.user_agent })]), 9, 'No failed authentication matches.');
   a.next = data.next;
   $('audit-next').disabled = !data.next;
   $('audit-prev').disabled = !a.stack.length;

@@ -12,6 +12,7 @@ It keeps one connection. Each STEP is one request, printed as one line
   replay       credentials with the previous nonce count again
   sleep:N      wait N seconds (no request)
   renew        take the nonce of the last 407 (after a stale answer)
+  user:NAME    send NAME as the username from now on
 """
 import hashlib
 import socket
@@ -78,6 +79,9 @@ def main():
         if step == "renew":
             nonce = last[0]["nonce"]
             nc = 0
+            continue
+        if step.startswith("user:"):
+            user = step[5:]
             continue
         req = "GET %s HTTP/1.1\r\nHost: %s\r\n" % (url, target_host)
         if step in ("ok", "replay"):

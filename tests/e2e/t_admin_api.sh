@@ -131,7 +131,7 @@ assert_metric "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" portcul
 # CSV export of what is filtered, quoted, formulas defused
 status_of -U '=HYPERLINK("x"),evil:pw' http://$ORIGIN/1k >/dev/null; sleep 0.6
 csv=$(acurl -b "$jar" "$A/api/audit.csv?mode=explicit")
-assert_eq "time,client_addr,client_port,mode,scheme,username,reason,host,user_agent" "$(printf '%s' "$csv" | head -1 | tr -d '\r')" "CSV header"
+assert_eq "time,client_addr,client_port,mode,scheme,username,reason,host,user_agent,count" "$(printf '%s' "$csv" | head -1 | tr -d '\r')" "CSV header"
 assert_eq 7 "$(printf '%s\n' "$csv" | tail -n +2 | grep -c explicit)" "CSV has the filtered rows"
 assert_contains "$csv" $'"\'=HYPERLINK(""x""),evil"' "formula cell quoted and defused"
 assert_not_contains "$csv" '"root"' "admin-mode rows filtered out"

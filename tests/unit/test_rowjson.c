@@ -119,6 +119,8 @@ static void test_failure_row_listed_whatever_its_bytes(void **state)
 	snprintf(f.reason, sizeof(f.reason), "unknown_user");
 	snprintf(f.host, sizeof(f.host), "example.org");
 	snprintf(f.user_agent, sizeof(f.user_agent), "curl\xff");
+	f.count = 3;
+	f.last_ms = 1700000000999;
 	o = rowjson_failure(&f);
 	assert_non_null(o);
 	assert_int_equal(json_integer_value(json_object_get(o, "id")), 7);
@@ -127,7 +129,9 @@ static void test_failure_row_listed_whatever_its_bytes(void **state)
 	assert_string_equal(json_string_value(json_object_get(o, "username")), "m\\xfcller");
 	assert_string_equal(json_string_value(json_object_get(o, "user_agent")), "curl\\xff");
 	assert_string_equal(json_string_value(json_object_get(o, "reason")), "unknown_user");
-	assert_int_equal(json_object_size(o), 10);
+	assert_int_equal(json_integer_value(json_object_get(o, "count")), 3);
+	assert_int_equal(json_integer_value(json_object_get(o, "last_ms")), 1700000000999);
+	assert_int_equal(json_object_size(o), 12);
 	json_decref(o);
 
 	o = rowjson_top("m\xfcller", 2);

@@ -1081,6 +1081,42 @@ static void test_failures_histogram_and_top(void **state)
 	assert_int_equal(t.count[0], 1);
 }
 
+/* A row stands for count identical failures: written with its count, added
+ * to afterwards by id, listed with it, and summed by the dashboard. */
+static void test_failures_counts(void **state)
+{
+	struct store *st = *state;
+	struct store_failure rows[2];
+	struct store_failure_add add[2];
+	int64_t ids[2] = { 0, 0 };
+	uint64_t counts[1];
+	struct page *p = calloc(1, sizeof(*p));
+	struct top t;
+
+	assert_non_null(p);
+	rows[0] = failure(1000, "alice", "192.0.2.1", "wrong_password", "explicit");
+	rows[0].count = 5;
+	rows[0].last_ms = 1400;
+	rows[1] = failure(1100, "bob", "192.0.2.1", "unknown_user", "explicit");  /* count 0: 1 */
+	assert_int_equal(store_failures_write(st, rows, 2, ids, NULL, 0), 0);
+	assert_true(ids[0] > 0 && ids[1] > ids[0]);
+	add[0] = (struct store_failure_add){ ids[0], 7, 1900 };
+	add[1] = (struct store_failure_add){ ids[1] + 1000, 3, 2000 };    /* gone: skipped */
+	assert_int_equal(store_failures_write(st, NULL, 0, NULL, add, 2), 0);
+	assert_int_equal(store_failures_list(st, NULL, page_cb, p), 0);
+	assert_int_equal(p->n, 2);
+	assert_int_equal(p->last.id, ids[0]);
+	assert_int_equal(p->last.count, 12);
+	assert_int_equal(p->last.last_ms, 1900);
+	assert_int_equal(store_failures_histogram(st, 1000, 10000, counts, 1), 0);
+	assert_int_equal(counts[0], 13);
+	memset(&t, 0, sizeof(t));
+	assert_int_equal(store_failures_top(st, 0, 0, 10, top_cb, &t), 0);
+	assert_int_equal(t.n, 1);
+	assert_int_equal(t.count[0], 13);
+	free(p);
+}
+
 static void test_failures_batch_is_atomic(void **state)
 {
 	struct store_failure rows[4];
@@ -1322,6 +1358,7 @@ int main(void)
 		T(test_failures_round_trip_and_filters),
 		T(test_failures_keyset_paging),
 		T(test_failures_histogram_and_top),
+		T(test_failures_counts),
 		cmocka_unit_test(test_failures_batch_is_atomic),
 		T(test_failures_prune),
 		T(test_failure_fields_without_nul),
