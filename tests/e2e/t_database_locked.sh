@@ -5,7 +5,7 @@
 # writes every queued record once the lock is gone.
 . "$(dirname "$0")/lib.sh"
 setup_daemon; add_user alice secret; start_daemon || exit 1
-count() { sqlite3 "$DB" 'SELECT count(*) FROM failures'; }
+count() { sqlite3 "$DB" 'SELECT coalesce(sum(count), 0) FROM failures'; }   # failures recorded
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "before the lock"
 before=$(count)
 

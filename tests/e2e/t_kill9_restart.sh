@@ -21,8 +21,9 @@ def worker(n):
     for i in range(150):
         try:
             s = socket.create_connection(("10.201.0.1", 3128), timeout=3)
-            pw = b"secret" if i % 2 else b"wrong-%d-%d" % (n, i)
-            cred = base64.b64encode(b"alice:" + pw).decode()
+            # the failures under names of their own: identical ones
+            # would share one audit row
+            cred = base64.b64encode(b"alice:secret" if i % 2 else b"user-%d-%d:x" % (n, i)).decode()
             s.sendall(("GET http://10.202.0.2/1k HTTP/1.1\r\nHost: 10.202.0.2\r\n"
                        "Proxy-Authorization: Basic %s\r\nConnection: close\r\n\r\n" % cred).encode())
             while s.recv(65536):
@@ -40,12 +41,12 @@ TRAFFIC=$!
 # once some records are written, note them and kill the daemon mid-traffic
 for _ in $(seq 1 100); do
 	n=$(sqlite3 "$DB" 'SELECT count(*) FROM failures' 2>/dev/null)
-	[ "${n:-0}" -ge 20 ] && break
+	[ "${n:-0}" -ge 8 ] && break
 	sleep 0.1
 done
 maxid=$(sqlite3 "$DB" 'SELECT max(id) FROM failures')
 written=$(snapshot "$maxid")
-[ "$(printf '%s\n' "$written" | wc -l)" -ge 20 ] && ok || fail "only $(printf '%s\n' "$written" | wc -l) records before the kill"
+[ "$(printf '%s\n' "$written" | wc -l)" -ge 8 ] && ok || fail "only $(printf '%s\n' "$written" | wc -l) records before the kill"
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=""
 wait "$TRAFFIC"
 assert_contains "$(cat "$DIR/traffic.out")" "worker 3 completed" "the traffic ran through the kill"

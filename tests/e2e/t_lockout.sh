@@ -8,4 +8,4 @@ for i in 1 2 3 4 5; do status_of -U alice:wrong$i http://$ORIGIN/1k >/dev/null; 
 out=$(pcurl -s -D - -o /dev/null -U alice:secret http://$ORIGIN/1k)
 assert_contains "$out" "HTTP/1.1 429" "locked out"
 assert_contains "$out" "Retry-After:" "Retry-After given"
-assert_contains "$(audit_json 6)" '"reason": "locked_out"' "lockout audited"
+assert_contains "$(audit_json 2)" '"reason": "locked_out"' "lockout audited"

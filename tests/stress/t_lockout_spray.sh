@@ -78,7 +78,7 @@ assert_eq "407:$half" "$second" "every spray attempt refused (second half)"
 # the lockout table is fixed; what moves is malloc's arenas: 2 MiB slack
 [ "$rss2" -le $((rss1 + 2048)) ] && ok || fail "RSS grew from $rss1 to $rss2 KiB in the second half"
 assert_eq 429 "$(from_addr "$SPRAY::f:101" alice:secret)" "victim still locked after the spray"
-audited() { sqlite3 "$DB" "SELECT count(*) FROM failures WHERE username LIKE 'spray%'"; }
+audited() { sqlite3 "$DB" "SELECT coalesce(sum(count), 0) FROM failures WHERE username LIKE 'spray%'"; }
 dropped() { in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics | awk '$1 == "portcullis_audit_dropped_total" { print $2 }'; }
 for _ in $(seq 1 120); do
 	n=$(audited); d=$(dropped)
