@@ -424,7 +424,7 @@ static int cli_realm(struct cli *c)
 		return 0;
 	}
 	if (account_daemon_realm(c->st, c->realm, sizeof(c->realm)) == 0) {
-		c->realm_from = "the database (recorded by the daemon)";
+		c->realm_from = "the database: the daemon's at its last start, the default before";
 		return 0;
 	}
 	cfg = malloc(sizeof(*cfg));
