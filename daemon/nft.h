@@ -115,7 +115,9 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 /* 1 when the table is there, 0 when not, -1 on error. */
 int nft_table_present(struct nft *n);
 /* The netlink port of n's requests: the kernel's notifications of the
- * changes n made carry it. */
+ * changes n made carry it. The watch below ignores one port: whatever
+ * changes the table must go through that one handle, or the watch takes
+ * the change for another process's and puts the table back. */
 uint32_t nft_portid(const struct nft *n);
 
 /*

@@ -1548,8 +1548,9 @@ uint64_t sessions_credential_stamp(const char *phc)
  * while the daemon is not running closes the LAN as well.
  */
 
-/* Caller holds s->lock (read) and nft_lock: the sessions in memory cannot
- * end or start half way through the restore. */
+/* Caller holds s->lock (read) and nft_lock, taken in that order (nothing
+ * takes them the other way round): the sessions in memory cannot end or
+ * start half way through the restore. */
 static int kernel_restore_locked(struct sessions *s, size_t *count)
 {
 	int64_t now = wall_now();
@@ -1690,9 +1691,9 @@ static void watch_stop(struct sessions *s)
  * half of it. With fail_open = yes there is none. Caller holds nft_lock. */
 static void closed_ruleset_write(struct sessions *s)
 {
-	char text[64 * 1024], tmp[sizeof(s->closed_path) + 8];
+	char tmp[sizeof(s->closed_path) + 8], *text = NULL;
 	const char *slash;
-	size_t len;
+	size_t len, cap;
 	int fd, n;
 
 	if (!s->closed_path[0]) {
@@ -1710,9 +1711,20 @@ static void closed_ruleset_write(struct sessions *s)
 			log_notice("nftables: fail_open = yes: %s removed", s->closed_path);
 		return;
 	}
-	if (nft_closed_ruleset_text(s->nft, text, sizeof(text)) < 0) {
-		log_warn("nftables: the closed ruleset does not fit in %zu bytes (or the interface "
-			 "name needs quoting): %s not written", sizeof(text), s->closed_path);
+	/* about 100 bytes a whitelist range: grow until it fits */
+	for (cap = 64 * 1024; cap <= 16 * 1024 * 1024; cap *= 4) {
+		char *t = realloc(text, cap);
+
+		if (!t)
+			break;
+		text = t;
+		if (nft_closed_ruleset_text(s->nft, text, cap) == 0)
+			break;
+	}
+	if (!text || cap > 16 * 1024 * 1024 || nft_closed_ruleset_text(s->nft, text, cap) < 0) {
+		log_warn("nftables: cannot write the closed ruleset (out of memory, or an "
+			 "interface name nft would need quoted): %s not written", s->closed_path);
+		free(text);
 		return;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", s->closed_path);
@@ -1722,9 +1734,12 @@ static void closed_ruleset_write(struct sessions *s)
 		int ok = write(fd, text, len) == (ssize_t)len && fsync(fd) == 0;
 
 		ok = close(fd) == 0 && ok;
-		if (ok && rename(tmp, s->closed_path) == 0)
+		if (ok && rename(tmp, s->closed_path) == 0) {
+			free(text);
 			return;
+		}
 	}
 	log_warn("nftables: cannot write %s: %s", s->closed_path, strerror(errno));
 	unlink(tmp);
+	free(text);
 }

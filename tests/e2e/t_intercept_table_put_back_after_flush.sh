@@ -17,15 +17,19 @@ wait_until 3 table_running || fail "running table installed"
 assert_eq 0 "$(metric portcullis_nft_table_restored_total)" "nothing restored yet"
 
 # 1. flush ruleset before anyone logged in
-in_gw nft flush ruleset
 t0=$(date +%s%N)
+in_gw nft flush ruleset
 wait_until 2 table_running && ok || fail "table put back within 2 s of the flush"
-echo "  table back after $(( ($(date +%s%N) - t0) / 1000000 )) ms"
+echo "  table seen back after $(( ($(date +%s%N) - t0) / 1000000 )) ms (polling included)"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "unauthenticated client: other ports still rejected"
 assert_eq 302 "$(direct_status http://10.202.0.2/1k)" "unauthenticated client: HTTP still sent to the portal"
 wait_until 2 grep -q 'table inet portcullis was deleted by nft (pid [0-9]*); put back with 0 sessions' "$DLOG" \
 	&& ok || fail "the log says who deleted it and that it was put back"
 assert_eq 1 "$(metric portcullis_nft_table_restored_total)" "metric counts the restore"
+# the daemon's own clock: the flush started at t0, the log line says when it
+# was put back
+back=$(sed -n 's/^\([0-9T:.-]*\) .*put back with 0 sessions.*/\1/p' "$DLOG" | head -n 1)
+[ -n "$back" ] && echo "  put back $(( $(date -d "${back/T/ }" +%s%N) / 1000000 - t0 / 1000000 )) ms after the flush began (daemon's log)"
 
 # 2. a logged-in client keeps passing through a flush
 assert_eq 303 "$(portal_login alice secret)" "portal login"
@@ -45,4 +49,15 @@ wait_until 2 sh -c "! ip netns exec $NS_G nft list chain $TABLE forward | grep -
 	&& ok || fail "foreign rule in the forward chain removed"
 wait_until 2 grep -q 'table inet portcullis was changed by nft' "$DLOG" && ok || fail "the change is logged"
 assert_eq 3 "$(metric portcullis_nft_table_restored_total)" "metric counts the third restore"
+
+# 4. the reload the deployment guide sets up: flush ruleset and the include
+# of the closed table, while the daemon runs: the running table comes back
+in_gw nft -f - <<NFT
+flush ruleset
+include "$DIR/nftables-closed*.nft"
+NFT
+wait_until 2 table_running && ok || fail "the running table replaces the include's closed one"
+wait_until 2 sh -c "ip netns exec $NS_G nft list set $TABLE sess4 | grep -q 10.201.0.2" \
+	&& ok || fail "with the session"
+assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "logged in: still forwarded after the reload"
 assert_not_contains "$(cat "$DLOG")" "stays blocked" "no false 'stays blocked' in the log"
