@@ -1585,8 +1585,6 @@ static int kernel_restore(struct sessions *s, const struct nft_change *why)
 	pthread_rwlock_rdlock(&s->lock);
 	pthread_mutex_lock(&s->nft_lock);
 	rc = kernel_restore_locked(s, &count);
-	if (rc == 0)
-		closed_ruleset_write(s);
 	pthread_mutex_unlock(&s->nft_lock);
 	pthread_rwlock_unlock(&s->lock);
 	if (rc < 0) {
