@@ -34,10 +34,16 @@ back=$(sed -n 's/^\([0-9T:.-]*\) .*put back with 0 sessions.*/\1/p' "$DLOG" | he
 # 2. a logged-in client keeps passing through a flush
 assert_eq 303 "$(portal_login alice secret)" "portal login"
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "logged in: forwarded"
+# the device's IPv6 address joins on its first request: two addresses, one MAC
+assert_eq "$(cat "$E2E_WWW/1k")" "$(ccurl 'http://[fd00:202::2]/1k')" "the device's IPv6 address joins"
+wait_until 3 sh -c "ip netns exec $NS_G nft list set $TABLE sess6 | grep -q fd00:201::2" \
+	|| fail "the IPv6 address has its element"
 in_gw nft flush ruleset
 wait_until 2 table_running && ok || fail "table put back after the second flush"
 wait_until 2 sh -c "ip netns exec $NS_G nft list set $TABLE sess4 | grep -q 10.201.0.2" \
 	&& ok || fail "the session is back in the kernel set"
+wait_until 2 sh -c "ip netns exec $NS_G nft list set $TABLE sess6 | grep -q fd00:201::2" \
+	&& ok || fail "and the device's IPv6 address with it"
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "logged in: still forwarded, no new login"
 assert_eq "$(cat "$E2E_WWW/1k")" "$(ccurl http://10.202.0.2/1k)" "logged in: HTTP through the daemon"
 wait_until 2 sh -c "[ \"\$(ip netns exec $NS_G timeout 5 curl -s http://127.0.0.1:8080/metrics | awk '\$1 == \"portcullis_nft_table_restored_total\" { print \$2 }')\" = 2 ]" \
