@@ -66,9 +66,11 @@ while time.time() - start < RUN_S and any(c[3] is None for c in conns):
                 c[4] += 1
             except OSError:
                 c[3] = now
-# held: still open two seconds after it was opened (a refused connection
-# is closed by the listener at once)
-held = [c for c in conns if c[3] is None or c[3] - c[2] > 2]
+# held: still open five seconds after it was opened. A refused connection
+# is closed by the listener as soon as it is accepted (on a loaded machine
+# that can take a second or two: 2 s counted one as held), a held one
+# lives until the 10 s request deadline.
+held = [c for c in conns if c[3] is None or c[3] - c[2] > 5]
 per_addr = {}
 for c in held:
     per_addr[c[0]] = per_addr.get(c[0], 0) + 1
