@@ -2019,9 +2019,11 @@ static void conn_process(struct conn *c)
 				/* RFC 9112 §7.1: a broken chunked body. The origin
 				 * connection is dropped unfinished, so it never takes
 				 * what follows for a request of its own (smuggling), and
-				 * the client is told why; a DNS job that may still hold
-				 * c ignores a conn no longer resolving */
+				 * the client is told why; a name lookup still in flight
+				 * is no longer wanted */
 				conn_close_upstream(c);
+				resolve_cancel(c->lookup);
+				c->lookup = NULL;
 				log_info("conn %llu: bad request: malformed chunked body",
 					 (unsigned long long)c->id);
 				conn_error(c, 400, "Bad request: malformed chunked body.\n");
@@ -2358,14 +2360,16 @@ static void conn_timeout(struct conn *c)
 }
 
 /* Whether what let c's exchange through still holds: no user named means
- * the whitelist did (explicit and intercepted alike). */
+ * the whitelist did (explicit and intercepted alike); an intercepted
+ * client that has logged in since may keep it on its session. */
 static int conn_authorisation_holds(struct conn *c)
 {
 	struct gate *g = c->w->p->gate;
 	const struct sockaddr *peer = (const struct sockaddr *)&c->peer;
 
 	if (!c->x->user[0])
-		return gate_whitelisted(g, peer);
+		return gate_whitelisted(g, peer) ||
+		       (c->kind != CK_EXPLICIT && gate_session_alive(g, peer));
 	if (c->kind != CK_EXPLICIT)
 		return gate_session_alive(g, peer);
 	return gate_user_usable(g, c->x->user);
