@@ -1029,7 +1029,8 @@ static enum MHD_Result api(struct admin_server *a, struct MHD_Connection *conn, 
 		session_end(a, s.token);
 		return reply_error(conn, 401, "login required");
 	}
-	/* CSRF (SPEC §4): every state change carries the session's token */
+	/* CSRF: every state change carries the session's token (a cross-site
+	 * form cannot read it), checked before the route runs */
 	if (changes) {
 		const char *t = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-CSRF-Token");
 

@@ -1,5 +1,5 @@
 /*
- * portcullis — manage a Portcullis database from a shell (SPEC §5, §10):
+ * portcullis — manage a Portcullis database from a shell (portcullis(8)):
  * proxy users, admin accounts, the whitelist, sessions, the audit trail,
  * backups and schema migrations.
  *

@@ -445,7 +445,7 @@ static void conn_log_exchange(struct conn *c)
 /*
  * Queue a response of our own. extra_headers (may be NULL) is a block of
  * complete header lines. keep: the connection may serve another request
- * afterwards (the 407 of SPEC §2 must keep it, so that clients probing
+ * afterwards (a 407 must keep it, so that clients probing
  * without credentials answer on the same connection).
  */
 static void conn_respond_typed(struct conn *c, int status, const char *tag, const char *ctype,
@@ -1244,8 +1244,9 @@ static void conn_forward(struct conn *c, const struct http_request *r, size_t he
 	if (c->uw.fd >= 0)
 		conn_close_upstream(c);
 	if (c->kind != CK_EXPLICIT) {
-		/* SPEC §1: intercepted traffic goes to where the client sent it,
-		 * never to what the Host header says */
+		/* intercepted traffic goes to where the client sent it, never
+		 * to what the Host header says: a Host of the client's choosing
+		 * must not steer the gateway to another destination */
 		x->addrs[0] = c->orig_dst;
 		x->n_addrs = 1;
 		conn_have_addresses(c);
@@ -1443,7 +1444,7 @@ static int intercept_host(const struct http_request *r, char *out, size_t outlen
 }
 
 /*
- * An intercepted client without a session (SPEC §1): browsers and the
+ * An intercepted client without a session: browsers and the
  * operating systems' captive-portal probes get a 302 to the portal with the
  * original URL and no-store, so they show their "sign in" prompt; a request
  * that cannot follow a redirect (anything but GET and HEAD) gets 511
@@ -1604,7 +1605,8 @@ static void conn_peek_hello(struct conn *c)
 	if (!pass) {
 		struct linger lg = { 1, 0 };
 
-		/* refused quickly: a reset, not a hanging handshake (SPEC §1) */
+		/* refused quickly: a reset, not a hanging handshake, so the
+		 * browser shows its error at once instead of timing out */
 		metrics_inc(denied);
 		x->status = 403;
 		x->tag = "TCP_DENIED";

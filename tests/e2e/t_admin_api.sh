@@ -11,7 +11,7 @@ setup_daemon; add_user alice secret
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 start_daemon || exit 1
 jar=$DIR/cookies
-# SPEC §4: every answer, errors included, carries the security headers
+# every answer, errors included, carries the security headers
 sec_headers() { # response-headers what
 	assert_contains "$1" "Content-Security-Policy: default-src 'self'; script-src 'self'" "$2: CSP"
 	assert_contains "$1" "frame-ancestors 'none'" "$2: CSP frame-ancestors"
@@ -62,7 +62,7 @@ assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -X POST $A/api/l
 wrong=${csrf%?}$([ "${csrf: -1}" = 0 ] && echo 1 || echo 0)
 assert_eq 403 "$(acurl -o /dev/null -w '%{http_code}' -b "$jar" -H "X-CSRF-Token: $wrong" -X POST $A/api/logout)" "logout with a wrong CSRF token"
 
-# CSRF (SPEC §4) on every route that changes something: without the
+# CSRF on every route that changes something: without the
 # session's token, with a wrong one, or with the token of another session
 # of the same admin, each answers 403 and changes nothing
 add_user carol carol-pw

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Intercept mode with bypass = yes (SPEC §1): after the portal login the
+# Intercept mode with bypass = yes: after the portal login the
 # client's HTTP and HTTPS go around the daemon entirely (the kernel passes
 # them; the access log sees nothing), while before it they are challenged.
 . "$(dirname "$0")/lib.sh"

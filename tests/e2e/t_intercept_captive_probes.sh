@@ -1,5 +1,5 @@
 #!/bin/bash
-# Intercept mode: the operating systems' captive-portal probes (SPEC §1).
+# Intercept mode: the operating systems' captive-portal probes.
 # Before login each probe (Android generate_204, Apple hotspot-detect.html,
 # Windows connecttest.txt, Firefox success.txt, sent with the probe's own
 # Host) gets a redirect with a Location to the portal carrying the probe's

@@ -97,7 +97,7 @@ body=$(ccurl -k "https://10.202.0.2/1k")
 assert_eq "$(cat "$E2E_WWW/1k")" "$body" "HTTPS works through the splice"
 st=$(direct_status "http://10.202.0.2:8080/1k")
 assert_eq 200 "$st" "other ports forwarded after login"
-# the explicit port is no way around the gate (SPEC §1): a portal session
+# the explicit port is no way around the gate: a portal session
 # counts for nothing there, credentials still do
 hdr=$(in_client timeout 20 curl -sS --max-time 10 -D - -o /dev/null -x "$PROXY" "http://10.202.0.2/1k")
 assert_contains "$hdr" "HTTP/1.1 407" "logged-in client without credentials on the explicit port gets 407"

@@ -1,5 +1,5 @@
 #!/bin/bash
-# Intercept mode, SPEC §6: a database that cannot be read or written does
+# Intercept mode: a database that cannot be read or written does
 # not stop a portal login.
 # 1. The database cannot be opened (its path taken by a directory, as if
 #    removed): a user whose credentials the daemon verified before (here

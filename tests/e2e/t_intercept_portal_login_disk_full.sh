@@ -1,5 +1,5 @@
 #!/bin/bash
-# Intercept mode, SPEC §6: the database on a full filesystem (a small tmpfs
+# Intercept mode: the database on a full filesystem (a small tmpfs
 # made here) does not stop a portal login. The password is checked (the
 # store can still be read), the session starts in memory and the kernel,
 # the daemon says it is held in memory only until the database is back,

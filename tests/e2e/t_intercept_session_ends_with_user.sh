@@ -1,6 +1,6 @@
 #!/bin/bash
 # Intercept mode: a portal session lives no longer than its user's account
-# (SPEC §2: a change to a user takes effect on that user's next request).
+# (a change to a user takes effect on that user's next request).
 # `portcullis user disable`, `user del`, and an expiry time that passes
 # each end the user's session within a couple of seconds the way a kick
 # does: the next request meets the challenge, forwarding stops, an open

@@ -99,7 +99,9 @@ static void test_incremental(void **state)
 	assert_int_equal(r.content_length, 3);
 }
 
-/* SPEC §7 strictness: each of these is refused, never repaired. */
+/* Strictness (RFC 9112 §6.3, §11.2): each of these is refused, never
+ * repaired: a proxy that repairs a message reads it otherwise than the next
+ * hop does, which is how requests are smuggled. */
 static void test_smuggling_refused(void **state)
 {
 	static const char *const bad[] = {
