@@ -1410,8 +1410,8 @@ int gate_session_start(struct gate *g, const struct sockaddr *client, const uint
 }
 
 /*
- * The database cannot be read: SPEC §6 wants authenticated traffic served
- * from memory, and a portal login is how an intercepted client gets back
+ * The database cannot be read: authenticated traffic is still served
+ * from memory (a broken disk must not lock the LAN out), and a portal login is how an intercepted client gets back
  * to it. Credentials the gate verified before are in the cache, keyed by a
  * keyed hash of name and password, and say the same as the store did then
  * (the cache is dropped whenever a user changes); anything else cannot be

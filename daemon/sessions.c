@@ -344,7 +344,7 @@ static void kernel_add(struct sessions *s, const struct entry *e, unsigned timeo
 }
 
 /* The session's kernel element goes and its connections are cut, so the
- * client's next request meets the challenge again (SPEC §1). */
+ * client's next request meets the challenge again. */
 static void kernel_end(struct sessions *s, const struct entry *e, const char *why)
 {
 	int cut;
@@ -765,7 +765,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 
 	/* the store first: it is the source of truth the CLI and panel see.
 	 * A database that is locked or full must not stop authenticated
-	 * traffic (SPEC §6): the session then starts in memory and the
+	 * traffic: the session then starts in memory and the
 	 * kernel, and maintenance writes its row when the database is back. */
 	row_from_entry(&e, &row);
 	if (st) {
