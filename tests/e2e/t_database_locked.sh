@@ -24,15 +24,20 @@ LOCKER=$!
 for _ in $(seq 1 50); do grep -q locked "$DIR/locker.out" && break; sleep 0.1; done
 assert_contains "$(cat "$DIR/locker.out")" "locked" "the other writer holds the lock"
 
-t0=$(date +%s)
+# the answers come from memory: no request waits out the store's 5 s busy
+# timeout (each one is timed; a slow check on a loaded machine takes a
+# second or two, a request stuck on the lock would take five)
 codes=""
+slowest=0
 for i in 1 2 3 4 5; do
-	codes="$codes $(status_of -U alice:secret http://$ORIGIN/1k)"
-	codes="$codes $(status_of -U alice:wrong$i http://$ORIGIN/1k)"
+	for cred in alice:secret alice:wrong$i; do
+		r=$(pcurl -U "$cred" -o /dev/null -w '%{http_code} %{time_total}' http://$ORIGIN/1k 2>/dev/null)
+		codes="$codes ${r% *}"
+		slowest=$(awk -v a="$slowest" -v b="${r#* }" 'BEGIN { print (b > a) ? b : a }')
+	done
 done
 assert_eq " 200 407 200 407 200 407 200 407 200 407" "$codes" "answers while the database is locked"
-t1=$(date +%s)
-[ $((t1 - t0)) -le 5 ] && ok || fail "ten requests took $((t1 - t0)) s while the database was locked"
+awk -v s="$slowest" 'BEGIN { exit !(s < 4) }' && ok || fail "a request waited on the lock: the slowest of ten took $slowest s"
 # the writer waits out the store's busy timeout (5 s) before it gives up
 for _ in $(seq 1 80); do grep -q "cannot write to the database" "$DLOG" && break; sleep 0.1; done
 assert_eq "$before" "$(count)" "nothing written while locked"
