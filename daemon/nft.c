@@ -611,7 +611,7 @@ static void build_rejects(struct batch *bt, const char *ch)
  * host answers, in forward proper, and the answer of another device
  * holding the address does not pass.
  */
-static void build_to_lan(struct batch *bt)
+static void build_to_lan(struct batch *bt, int sessions)
 {
 	static const char ch[] = "to_lan";
 	struct nftnl_rule *r;
@@ -625,7 +625,7 @@ static void build_to_lan(struct batch *bt)
 		rc = r ? rule_daddr_in(r, v6, v6 ? "wl6" : "wl4", v6 ? SET_WL6 : SET_WL4) : -1;
 		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
 	}
-	for (int v6 = 0; v6 <= 1; v6++) {
+	for (int v6 = 0; sessions && v6 <= 1; v6++) {
 		r = rule_new(bt, ch);
 		rc = r ? rule_daddr_in(r, v6, v6 ? "sessaddr6" : "sessaddr4",
 				       v6 ? SET_SESSADDR6 : SET_SESSADDR4) : -1;
@@ -634,7 +634,12 @@ static void build_to_lan(struct batch *bt)
 	build_rejects(bt, ch);
 }
 
-static void build_forward(struct batch *bt, const struct nft_spec *sp)
+/* From the LAN (and the jump to to_lan for the other way). sessions = 0
+ * builds the closed table's forward chain: the same rules without the
+ * logged-in clients, so while the daemon is not running only whitelisted
+ * clients and connections the LAN opened while it ran (a restart does not
+ * cut them; nobody opens a new one) pass. */
+static void build_forward(struct batch *bt, const struct nft_spec *sp, int sessions)
 {
 	static const char ch[] = "forward";
 	struct nftnl_rule *r;
@@ -656,7 +661,7 @@ static void build_forward(struct batch *bt, const struct nft_spec *sp)
 		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
 	}
 	/* a logged-in client's packets pass and restart its idle timer */
-	for (int v6 = 0; v6 <= 1; v6++) {
+	for (int v6 = 0; sessions && v6 <= 1; v6++) {
 		const char *set = v6 ? "sess6" : "sess4";
 		uint32_t id = v6 ? SET_SESS6 : SET_SESS4;
 		struct nftnl_expr *dyn;
@@ -690,51 +695,71 @@ static void build_forward(struct batch *bt, const struct nft_spec *sp)
 	build_rejects(bt, ch);
 }
 
-long nft_build_table_batch(const struct nft_spec *sp, uint32_t seq, void *buf, size_t buflen)
+/* The table, replacing whatever table of the name is there, with its
+ * whitelist sets. Create (a no-op if it exists), delete, create again: all
+ * in one transaction, so a table a crash left behind is replaced and no
+ * packet ever sees a half-built one. */
+static void build_table_head(struct batch *bt)
+{
+	batch_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	batch_table(bt, NFT_MSG_DELTABLE, 0);
+	batch_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
+	batch_set(bt, "wl4", SET_WL4, TYPE_IPADDR, 4, NFT_SET_INTERVAL, 0);
+	batch_set(bt, "wl6", SET_WL6, TYPE_IP6ADDR, 16, NFT_SET_INTERVAL, 0);
+}
+
+/* The running table's messages. */
+static void build_running(struct batch *bt, const struct nft_spec *sp)
+{
+	uint64_t idle_ms = (uint64_t)sp->session_idle * 1000;
+
+	build_table_head(bt);
+	batch_set(bt, "sess4", SET_SESS4, CONCAT_TYPE(TYPE_IPADDR, TYPE_ETHERADDR), SESS4_KEY_LEN,
+		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
+	batch_set(bt, "sess6", SET_SESS6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR), SESS6_KEY_LEN,
+		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
+	batch_set(bt, "sessaddr4", SET_SESSADDR4, TYPE_IPADDR, 4, 0, 0);
+	batch_set(bt, "sessaddr6", SET_SESSADDR6, TYPE_IP6ADDR, 16, 0, 0);
+	batch_set(bt, "devmac", SET_DEVMAC, TYPE_ETHERADDR, 6, 0, 0);
+	batch_set_sized(bt, "seen4", SET_SEEN4, CONCAT_TYPE(TYPE_IPADDR, TYPE_ETHERADDR),
+			SESS4_KEY_LEN, NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT,
+			SEEN_TIMEOUT_MS, SEEN_MAX);
+	batch_set_sized(bt, "seen6", SET_SEEN6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR),
+			SESS6_KEY_LEN, NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT,
+			SEEN_TIMEOUT_MS, SEEN_MAX);
+	batch_chain(bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);   /* dstnat */
+	batch_chain(bt, "forward", "filter", NF_INET_FORWARD, 0);
+	batch_chain(bt, "to_lan", NULL, 0, 0);
+	build_prerouting(bt, sp);
+	build_to_lan(bt, 1);
+	build_forward(bt, sp, 1);
+}
+
+/* The closed table's messages: no redirect, no sessions (see build_forward). */
+static void build_closed(struct batch *bt, const struct nft_spec *sp)
+{
+	build_table_head(bt);
+	batch_chain(bt, "forward", "filter", NF_INET_FORWARD, 0);
+	batch_chain(bt, "to_lan", NULL, 0, 0);
+	build_to_lan(bt, 0);
+	build_forward(bt, sp, 0);
+}
+
+/* One transaction of build's messages into buf; its length, or -1. */
+static long build_batch(const struct nft_spec *sp, uint32_t seq, void *buf, size_t buflen,
+			void (*build)(struct batch *, const struct nft_spec *))
 {
 	struct batch bt = { 0 };
-	uint64_t idle_ms;
 	long len;
 
-	if (!sp->interface || !sp->interface[0] || strlen(sp->interface) >= IFNAMSIZ ||
-	    !sp->http_port || !sp->https_port || !sp->session_idle)
-		return -1;
 	bt.b = mnl_nlmsg_batch_start(buf, buflen);
 	if (!bt.b)
 		return -1;
 	bt.seq = seq;
 	bt.table = sp->table ? sp->table : NFT_TABLE_NAME;
-	idle_ms = (uint64_t)sp->session_idle * 1000;
-
 	nftnl_batch_begin(mnl_nlmsg_batch_current(bt.b), bt.seq++);
 	batch_next(&bt);
-	/* RFC-less but kernel-defined idiom: create (a no-op if it exists),
-	 * delete, create again; all in one transaction, so a table a crash
-	 * left behind is replaced and no packet ever sees a half-built one */
-	batch_table(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	batch_table(&bt, NFT_MSG_DELTABLE, 0);
-	batch_table(&bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	batch_set(&bt, "wl4", SET_WL4, TYPE_IPADDR, 4, NFT_SET_INTERVAL, 0);
-	batch_set(&bt, "wl6", SET_WL6, TYPE_IP6ADDR, 16, NFT_SET_INTERVAL, 0);
-	batch_set(&bt, "sess4", SET_SESS4, CONCAT_TYPE(TYPE_IPADDR, TYPE_ETHERADDR), SESS4_KEY_LEN,
-		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
-	batch_set(&bt, "sess6", SET_SESS6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR), SESS6_KEY_LEN,
-		  NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT, idle_ms);
-	batch_set(&bt, "sessaddr4", SET_SESSADDR4, TYPE_IPADDR, 4, 0, 0);
-	batch_set(&bt, "sessaddr6", SET_SESSADDR6, TYPE_IP6ADDR, 16, 0, 0);
-	batch_set(&bt, "devmac", SET_DEVMAC, TYPE_ETHERADDR, 6, 0, 0);
-	batch_set_sized(&bt, "seen4", SET_SEEN4, CONCAT_TYPE(TYPE_IPADDR, TYPE_ETHERADDR),
-			SESS4_KEY_LEN, NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT,
-			SEEN_TIMEOUT_MS, SEEN_MAX);
-	batch_set_sized(&bt, "seen6", SET_SEEN6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR),
-			SESS6_KEY_LEN, NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT,
-			SEEN_TIMEOUT_MS, SEEN_MAX);
-	batch_chain(&bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);   /* dstnat */
-	batch_chain(&bt, "forward", "filter", NF_INET_FORWARD, 0);
-	batch_chain(&bt, "to_lan", NULL, 0, 0);
-	build_prerouting(&bt, sp);
-	build_to_lan(&bt);
-	build_forward(&bt, sp);
+	build(&bt, sp);
 	if (!bt.failed) {
 		nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
 		batch_next(&bt);
@@ -742,6 +767,25 @@ long nft_build_table_batch(const struct nft_spec *sp, uint32_t seq, void *buf, s
 	len = bt.failed ? -1 : (long)mnl_nlmsg_batch_size(bt.b);
 	mnl_nlmsg_batch_stop(bt.b);
 	return len;
+}
+
+static int spec_valid(const struct nft_spec *sp)
+{
+	return sp->interface && sp->interface[0] && strlen(sp->interface) < IFNAMSIZ;
+}
+
+long nft_build_table_batch(const struct nft_spec *sp, uint32_t seq, void *buf, size_t buflen)
+{
+	if (!spec_valid(sp) || !sp->http_port || !sp->https_port || !sp->session_idle)
+		return -1;
+	return build_batch(sp, seq, buf, buflen, build_running);
+}
+
+long nft_build_closed_batch(const struct nft_spec *sp, uint32_t seq, void *buf, size_t buflen)
+{
+	if (!spec_valid(sp))
+		return -1;
+	return build_batch(sp, seq, buf, buflen, build_closed);
 }
 
 /* ------------------------------------------------------------ talking to the kernel */
@@ -1336,98 +1380,6 @@ out:
  * with room in NFT_BATCH_MAX for the message that overflows it. */
 #define RESTORE_BATCH_MAX (160 * 1024)
 #define ELEMS_PER_BATCH   512
-
-/* Towards the LAN while the daemon is not running: flows already admitted
- * and whitelisted addresses, no sessions. */
-static void build_closed_to_lan(struct batch *bt)
-{
-	static const char ch[] = "to_lan";
-	struct nftnl_rule *r;
-	int rc;
-
-	r = rule_new(bt, ch);
-	rc = r ? rule_ct_established(r) : -1;
-	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
-	for (int v6 = 0; v6 <= 1; v6++) {
-		r = rule_new(bt, ch);
-		rc = r ? rule_daddr_in(r, v6, v6 ? "wl6" : "wl4", v6 ? SET_WL6 : SET_WL4) : -1;
-		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
-	}
-	build_rejects(bt, ch);
-}
-
-/* From the LAN while the daemon is not running: whitelisted clients, and
- * the later packets of connections the LAN opened while it ran (a restart
- * does not cut them; nobody opens a new one). The rest is rejected. */
-static void build_closed_forward(struct batch *bt, const struct nft_spec *sp)
-{
-	static const char ch[] = "forward";
-	struct nftnl_rule *r;
-	int rc;
-
-	r = rule_new(bt, ch);
-	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
-	if (rc == 0)
-		rc = rule_oifname(r, sp->interface, NFT_CMP_NEQ);
-	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
-	r = rule_new(bt, ch);
-	rc = r ? rule_iifname(r, sp->interface, NFT_CMP_NEQ) : -1;
-	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_goto("to_lan")));
-	for (int v6 = 0; v6 <= 1; v6++) {
-		r = rule_new(bt, ch);
-		rc = r ? rule_saddr_in(r, v6, v6 ? "wl6" : "wl4", v6 ? SET_WL6 : SET_WL4) : -1;
-		batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
-	}
-	r = rule_new(bt, ch);
-	rc = r ? rule_ct_established(r) : -1;
-	if (rc == 0)
-		rc = rule_ct_original(r);
-	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NF_ACCEPT)));
-	build_rejects(bt, ch);
-}
-
-/* The closed table's messages, replacing whatever table of the name is there. */
-static void build_closed(struct batch *bt, const struct nft_spec *sp)
-{
-	batch_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	batch_table(bt, NFT_MSG_DELTABLE, 0);
-	batch_table(bt, NFT_MSG_NEWTABLE, NLM_F_CREATE);
-	batch_set(bt, "wl4", SET_WL4, TYPE_IPADDR, 4, NFT_SET_INTERVAL, 0);
-	batch_set(bt, "wl6", SET_WL6, TYPE_IP6ADDR, 16, NFT_SET_INTERVAL, 0);
-	batch_chain(bt, "forward", "filter", NF_INET_FORWARD, 0);
-	batch_chain(bt, "to_lan", NULL, 0, 0);
-	build_closed_to_lan(bt);
-	build_closed_forward(bt, sp);
-}
-
-static int spec_valid(const struct nft_spec *sp)
-{
-	return sp->interface && sp->interface[0] && strlen(sp->interface) < IFNAMSIZ;
-}
-
-long nft_build_closed_batch(const struct nft_spec *sp, uint32_t seq, void *buf, size_t buflen)
-{
-	struct batch bt = { 0 };
-	long len;
-
-	if (!spec_valid(sp))
-		return -1;
-	bt.b = mnl_nlmsg_batch_start(buf, buflen);
-	if (!bt.b)
-		return -1;
-	bt.seq = seq;
-	bt.table = sp->table ? sp->table : NFT_TABLE_NAME;
-	nftnl_batch_begin(mnl_nlmsg_batch_current(bt.b), bt.seq++);
-	batch_next(&bt);
-	build_closed(&bt, sp);
-	if (!bt.failed) {
-		nftnl_batch_end(mnl_nlmsg_batch_current(bt.b), bt.seq++);
-		batch_next(&bt);
-	}
-	len = bt.failed ? -1 : (long)mnl_nlmsg_batch_size(bt.b);
-	mnl_nlmsg_batch_stop(bt.b);
-	return len;
-}
 
 /* Send what bt holds (its begin written, its end not yet), after the
  * before bytes at start that belong to the same transaction; n->seq
