@@ -1240,29 +1240,6 @@ static enum MHD_Result serve_static(struct admin_server *a, struct MHD_Connectio
 
 /* ------------------------------------------------------------ dispatch */
 
-static enum MHD_Result count_host_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	unsigned *n = cls;
-
-	(void)kind;
-	(void)value;
-	if (!strcasecmp(key, MHD_HTTP_HEADER_HOST))
-		(*n)++;
-	return MHD_YES;
-}
-
-/* Whether the request names this panel; two Host lines name nothing. */
-static enum admin_input_host request_host(struct admin_server *a, struct MHD_Connection *conn)
-{
-	unsigned n = 0;
-
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host_cb, &n);
-	if (n != 1)
-		return ADMIN_INPUT_HOST_INVALID;
-	return admin_input_host(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-				a->cfg->admin_hostnames);
-}
 
 static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, const char *url,
 					const char *method, const char *version,
@@ -1277,7 +1254,7 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 		/* first call: headers only; refuse what we never serve before
 		 * reading any body, and before anything else a request for
 		 * another name (DNS rebinding) */
-		switch (request_host(a, conn)) {
+		switch (web_request_host(conn, a->cfg->admin_hostnames)) {
 		case ADMIN_INPUT_HOST_OURS:
 			break;
 		case ADMIN_INPUT_HOST_OTHER:

@@ -559,29 +559,6 @@ out:
 
 /* ------------------------------------------------------------ dispatch */
 
-static enum MHD_Result count_host_cb(void *cls, enum MHD_ValueKind kind, const char *key,
-				     const char *value)
-{
-	unsigned *n = cls;
-
-	(void)kind;
-	(void)value;
-	if (!strcasecmp(key, MHD_HTTP_HEADER_HOST))
-		(*n)++;
-	return MHD_YES;
-}
-
-/* Whether the request names this portal; two Host lines name nothing. */
-static enum admin_input_host request_host(struct portal_server *p, struct MHD_Connection *conn)
-{
-	unsigned n = 0;
-
-	MHD_get_connection_values(conn, MHD_HEADER_KIND, count_host_cb, &n);
-	if (n != 1)
-		return ADMIN_INPUT_HOST_INVALID;
-	return admin_input_host(MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST),
-				p->hostnames);
-}
 
 static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn, const char *url,
 					 const char *method, const char *version,
@@ -601,7 +578,7 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 		 * is made to resolve here (DNS rebinding) cannot read a
 		 * client's session or drive its login. */
 		if (strcmp(url, "/proxy.pac") && strcmp(url, "/wpad.dat")) {
-			switch (request_host(p, conn)) {
+			switch (web_request_host(conn, p->hostnames)) {
 			case ADMIN_INPUT_HOST_OURS:
 				break;
 			case ADMIN_INPUT_HOST_OTHER:
