@@ -307,27 +307,6 @@ static int return_url_ok(struct portal_server *p, struct MHD_Connection *conn,
 	return returnto_verify(client, mac, url, sig, (long)(loop_wall_ms() / 1000));
 }
 
-/* RFC 3986 §2.1: everything but the unreserved characters as %XX. */
-static void url_encode(char *out, size_t outlen, const char *in)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 < outlen; in++) {
-		unsigned char ch = (unsigned char)*in;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-			out[o++] = (char)ch;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
 /* ------------------------------------------------------------ pages */
 
 /* url and sig: the page to return to after the login and its signature,
@@ -524,10 +503,10 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				break;
 			}
 			o = location + sprintf(location, "/status?url=");
-			url_encode(o, 3 * FIELD_URL_MAX + 1, f->url);
+			form_percent_encode(o, 3 * FIELD_URL_MAX + 1, f->url);
 			o += strlen(o);
 			o += sprintf(o, "&sig=");
-			url_encode(o, 3 * RETURNTO_SIG_MAX + 1, f->sig);
+			form_percent_encode(o, 3 * RETURNTO_SIG_MAX + 1, f->sig);
 			rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
 				   location);
 			free(location);

@@ -1,4 +1,5 @@
 #include "auth.h"
+#include "hex.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -147,17 +148,6 @@ static int span_ieq(const char *s, size_t len, const char *lit)
 		if (lower((unsigned char)s[i]) != lower((unsigned char)lit[i]))
 			return 0;
 	return 1;
-}
-
-static int hex_value(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* Usernames may hold any byte but control characters: NUL cannot be carried

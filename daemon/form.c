@@ -1,17 +1,7 @@
 #include "form.h"
+#include "hex.h"
 
 #include <string.h>
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 static enum form_result decode(const char *in, size_t len, char *out, size_t outlen,
 			       size_t *out_len)
@@ -30,8 +20,8 @@ static enum form_result decode(const char *in, size_t len, char *out, size_t out
 
 			if (len - i < 3)
 				return FORM_MALFORMED;
-			hi = hexval(in[i + 1]);
-			lo = hexval(in[i + 2]);
+			hi = hex_value((unsigned char)in[i + 1]);
+			lo = hex_value((unsigned char)in[i + 2]);
 			if (hi < 0 || lo < 0)
 				return FORM_MALFORMED;
 			c = (char)(hi << 4 | lo);
@@ -69,4 +59,24 @@ enum form_result form_field(const char *body, size_t len, const char *name, char
 		p = amp ? amp + 1 : end;
 	}
 	return FORM_ABSENT;
+}
+
+void form_percent_encode(char *out, size_t outlen, const char *in)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+
+	for (; *in && o + 4 < outlen; in++) {
+		unsigned char ch = (unsigned char)*in;
+
+		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 15];
+		}
+	}
+	out[o] = '\0';
 }

@@ -1,7 +1,8 @@
 /*
  * form — application/x-www-form-urlencoded bodies (the HTML form encoding
  * of the WHATWG URL standard; percent-decoding as RFC 3986 §2.1), for the
- * portal's login form.
+ * portal's login form, and percent-encoding for the URLs the intercept and
+ * the portal write.
  *
  * A pure parser: no I/O, no allocation; it reads the caller's bytes and
  * writes into the caller's buffers.
@@ -26,5 +27,13 @@ enum form_result {
  */
 enum form_result form_field(const char *body, size_t len, const char *name, char *out,
 			    size_t outlen, size_t *out_len);
+
+/*
+ * Percent-encode in (NUL-terminated) into out: everything but RFC 3986's
+ * unreserved characters as %XX, so the result is safe in a header, a query
+ * and HTML alike. Stops before out would overflow (outlen >= 1); always
+ * NUL-terminates.
+ */
+void form_percent_encode(char *out, size_t outlen, const char *in);
 
 #endif

@@ -1,4 +1,5 @@
 #include "http.h"
+#include "hex.h"
 
 #include <string.h>
 
@@ -658,16 +659,6 @@ void http_chunked_init(struct http_chunked *c)
 	c->state = HTTP_CHUNKED_SIZE;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 #define CHUNK_LINE_MAX 4096
 
 static int is_ows(int c)
@@ -726,7 +717,7 @@ long http_chunked_feed(struct http_chunked *c, const char *buf, size_t len,
 			goto error;
 		switch (c->state) {
 		case HTTP_CHUNKED_SIZE: {
-			int v = hexval(ch);
+			int v = hex_value((unsigned char)ch);
 
 			if (v >= 0) {
 				if (c->size_digits == 16 || (c->remaining >> 58) != 0)

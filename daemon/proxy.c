@@ -1,4 +1,5 @@
 #include "proxy.h"
+#include "form.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -1383,28 +1384,6 @@ static struct gate_query gate_query_for(struct conn *c, const struct http_reques
 
 /* ------------------------------------------------------------ intercept mode */
 
-/* Percent-encode everything but RFC 3986 unreserved characters, so the
- * result is safe in a header, a query and HTML alike. */
-static void url_encode(char *out, size_t outlen, const char *in)
-{
-	static const char hex[] = "0123456789ABCDEF";
-	size_t o = 0;
-
-	for (; *in && o + 4 < outlen; in++) {
-		unsigned char ch = (unsigned char)*in;
-
-		if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-		    ch == '-' || ch == '.' || ch == '_' || ch == '~') {
-			out[o++] = (char)ch;
-		} else {
-			out[o++] = '%';
-			out[o++] = hex[ch >> 4];
-			out[o++] = hex[ch & 15];
-		}
-	}
-	out[o] = '\0';
-}
-
 /* The Host header's name part, checked: a host name or an address literal
  * and nothing else (it goes into the log and into the portal link). */
 static int intercept_host(const struct http_request *r, char *out, size_t outlen)
@@ -1461,7 +1440,7 @@ static void conn_intercept_challenge(struct conn *c, const struct http_request *
 	int redirect = r->method == HTTP_METHOD_GET || r->method == HTTP_METHOD_HEAD;
 
 	metrics_inc(challenges);
-	url_encode(enc, sizeof(enc), x->url);
+	form_percent_encode(enc, sizeof(enc), x->url);
 	/* the portal sends the client back to this URL after its login only
 	 * with this signature, made for this client (no open redirect) */
 	if (returnto_sign((const struct sockaddr *)&c->peer, c->mac, x->url,

@@ -1,4 +1,5 @@
 #include "rowjson.h"
+#include "hex.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -33,17 +34,6 @@ static size_t utf8_seq(const unsigned char *s, size_t n)
 	    (len == 4 && (cp < 0x10000 || cp > 0x10ffff)))
 		return 0;
 	return len;
-}
-
-static int hex_value(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 /* s points at a backslash: does "\xHH" start here? */

@@ -3,6 +3,7 @@
 #include <setjmp.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "form.h"
@@ -62,6 +63,28 @@ static void test_malformed(void **state)
 	assert_int_equal(form_field("a=%", 3, "a", out, sizeof(out), &n), FORM_MALFORMED);
 }
 
+/* What the intercept and the portal put in a Location or a page: only the
+ * unreserved characters stay, a URL that does not fit is cut, never
+ * overflowing, and what comes out decodes back to what went in. */
+static void test_percent_encode(void **state)
+{
+	char out[64], back[64];
+	size_t n;
+
+	(void)state;
+	form_percent_encode(out, sizeof(out), "http://a.test/x y?q=\"<b>\"&z=~_.-");
+	assert_string_equal(out, "http%3A%2F%2Fa.test%2Fx%20y%3Fq%3D%22%3Cb%3E%22%26z%3D~_.-");
+	form_percent_encode(out, sizeof(out), "\xc3\xbc\r\n");
+	assert_string_equal(out, "%C3%BC%0D%0A");
+	form_percent_encode(out, 8, "abcdefghij");
+	assert_string_equal(out, "abcd");   /* room kept for one more %XX */
+	form_percent_encode(out, sizeof(out), "/x?a=1&b=%");
+	char field[80];
+	snprintf(field, sizeof(field), "u=%s", out);
+	assert_int_equal(form_field(field, strlen(field), "u", back, sizeof(back), &n), FORM_FOUND);
+	assert_string_equal(back, "/x?a=1&b=%");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -69,6 +92,7 @@ int main(void)
 		cmocka_unit_test(test_absent_and_prefixes),
 		cmocka_unit_test(test_too_long),
 		cmocka_unit_test(test_malformed),
+		cmocka_unit_test(test_percent_encode),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
