@@ -30,10 +30,15 @@
 #define CACHE_STRIPES      64
 #define CACHE_PROBE        8
 #define LOCKOUT_SLOTS      65536
-/* slow checks (a scrypt, a user record read) one address or one username
- * may have queued or running at once: what one client can make the verify
- * threads do ahead of everyone else */
-#define SLOW_CHECKS_PER_KEY 8
+/* slow checks (a scrypt, a user record read) one address, and one address
+ * for one username, may have queued or running at once: what one client
+ * can make the verify threads do ahead of everyone else. A bare username
+ * has no such bound: any LAN host can send checks for any name, and a
+ * bound shared by all of them would let one host refuse another user's
+ * own logins (the username's lockout by failures is another matter: it
+ * is the documented price of counting guesses per account). */
+#define SLOW_CHECKS_PER_ADDRESS 8
+#define SLOW_CHECKS_PER_PAIR    8
 #define ADMIN_LOCKOUT_SLOTS 4096   /* admin names: few, and only from the admin listener */
 #define NONCE_TABLE        16384
 #define LOGIN_QUEUE        1024
@@ -552,24 +557,38 @@ static int gate_locked(struct gate *g, enum gate_mode mode, const struct sockadd
  * (a blocking form login): the lockout is checked and the attempt counted
  * as in flight in one step under the counters' locks, so concurrent
  * attempts from one address (or at one username) get no more guesses than
- * the threshold between them, and at most SLOW_CHECKS_PER_KEY are in
- * flight. 0 admitted: gate_release or gate_count_failure(admitted 1) must
- * follow, and *addr_pending (may be NULL) is the address's attempts in
- * flight, this one included. 1 refused, with *retry_after (429).
+ * the threshold between them; at most SLOW_CHECKS_PER_ADDRESS are in
+ * flight from the address and SLOW_CHECKS_PER_PAIR from it for the
+ * username, however many other hosts send for that username. 0 admitted:
+ * gate_release or gate_count_failure(admitted 1) must follow, and
+ * *addr_pending (may be NULL) is the address's attempts in flight, this
+ * one included. 1 refused, with *retry_after (429).
  */
 static int gate_admit(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
 		      const char *username, unsigned *retry_after, unsigned *addr_pending)
 {
-	char addr[64];
+	char addr[64], pair[1 + 64 + 1 + AUTH_USER_MAX];
+	size_t pair_len = 0;
 	int64_t now = mono_now();
 
 	cidr_addr_text(client, addr, sizeof(addr));
 	*retry_after = 1;
-	if (lockout_admit(g->lock_addr, addr, strlen(addr), now, SLOW_CHECKS_PER_KEY,
+	if (lockout_admit(g->lock_addr, addr, strlen(addr), now, SLOW_CHECKS_PER_ADDRESS,
 			  retry_after, addr_pending) != 0)
 		goto refused;
-	if (username[0] && lockout_admit(user_table(g, mode), username, strlen(username), now,
-					 SLOW_CHECKS_PER_KEY, retry_after, NULL) != 0) {
+	if (!username[0])
+		return 0;
+	pair_len = pair_key(pair, sizeof(pair), mode, addr, username);
+	if (lockout_admit(g->lock_pair, pair, pair_len, now, SLOW_CHECKS_PER_PAIR, retry_after,
+			  NULL) != 0) {
+		lockout_settle(g->lock_addr, addr, strlen(addr), now, 0);
+		goto refused;
+	}
+	/* the username's failures and attempts in flight are held against
+	 * its threshold; their number in flight is not bounded here */
+	if (lockout_admit(user_table(g, mode), username, strlen(username), now, UINT_MAX,
+			  retry_after, NULL) != 0) {
+		lockout_settle(g->lock_pair, pair, pair_len, now, 0);
 		lockout_settle(g->lock_addr, addr, strlen(addr), now, 0);
 		goto refused;
 	}
@@ -584,13 +603,16 @@ refused:
 static void gate_release(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
 			 const char *username)
 {
-	char addr[64];
+	char addr[64], pair[1 + 64 + 1 + AUTH_USER_MAX];
 	int64_t now = mono_now();
 
 	cidr_addr_text(client, addr, sizeof(addr));
 	lockout_settle(g->lock_addr, addr, strlen(addr), now, 0);
-	if (username[0])
+	if (username[0]) {
+		lockout_settle(g->lock_pair, pair, pair_key(pair, sizeof(pair), mode, addr, username),
+			       now, 0);
 		lockout_settle(user_table(g, mode), username, strlen(username), now, 0);
+	}
 }
 
 /* After a failure: count it against the address, the username and the
@@ -616,7 +638,10 @@ static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct
 		if (username[0])
 			started |= lockout_fail(user_table(g, mode), username, strlen(username), now);
 	}
-	if (username[0])
+	if (username[0] && admitted)
+		lockout_settle(g->lock_pair, pair, pair_key(pair, sizeof(pair), mode, addr, username),
+			       now, 1);
+	else if (username[0])
 		lockout_fail(g->lock_pair, pair, pair_key(pair, sizeof(pair), mode, addr, username),
 			     now);
 	if (started) {
