@@ -42,29 +42,18 @@ static int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* What counts as one address: IPv4 (or IPv4-mapped) whole, IPv6 by /64. */
+/* One client: its per-address key (cidr_client_key) as family byte and the
+ * IPv4 address or the IPv6 /64. */
 static int address_key(const struct sockaddr *sa, uint8_t key[17])
 {
-	memset(key, 0, 17);
-	if (sa->sa_family == AF_INET) {
-		key[0] = 4;
-		memcpy(key + 1, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6) {
-		const uint8_t *a = ((const struct sockaddr_in6 *)sa)->sin6_addr.s6_addr;
-		static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct cidr c;
 
-		if (!memcmp(a, mapped, 12)) {
-			key[0] = 4;
-			memcpy(key + 1, a + 12, 4);
-		} else {
-			key[0] = 6;
-			memcpy(key + 1, a, 8);
-		}
-		return 0;
-	}
-	return -1;
+	memset(key, 0, 17);
+	if (cidr_client_key(sa, &c) < 0)
+		return -1;
+	key[0] = c.family == AF_INET ? 4 : 6;
+	memcpy(key + 1, c.addr, c.family == AF_INET ? 4 : 8);
+	return 0;
 }
 
 static void *watchdog_main(void *arg)

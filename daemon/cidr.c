@@ -178,6 +178,35 @@ int cidr_from_addr(const struct sockaddr *sa, struct cidr *out)
 	return 0;
 }
 
+int cidr_client_key(const struct sockaddr *sa, struct cidr *out)
+{
+	if (cidr_from_addr(sa, out) < 0)
+		return -1;
+	if (out->family == AF_INET6) {
+		memset(out->addr + 8, 0, 8);
+		out->prefix = 64;
+	}
+	return 0;
+}
+
+const char *cidr_client_key_text(const struct sockaddr *sa, char *buf, size_t len)
+{
+	struct cidr key;
+
+	if (len == 0)
+		return buf;
+	buf[0] = '\0';
+	if (cidr_client_key(sa, &key) < 0)
+		return buf;
+	if (key.family == AF_INET) {
+		if (inet_ntop(AF_INET, key.addr, buf, (socklen_t)len) == NULL)
+			buf[0] = '\0';
+		return buf;
+	}
+	cidr_format(&key, buf, len);   /* leaves "" when buf is too small */
+	return buf;
+}
+
 uint16_t cidr_addr_port(const struct sockaddr *sa)
 {
 	if (sa == NULL)

@@ -43,6 +43,18 @@ const char *cidr_addr_text(const struct sockaddr *sa, char *buf, size_t len);
  * IPv4). 0, or -1 for another family. */
 int cidr_from_addr(const struct sockaddr *sa, struct cidr *out);
 
+/* The key under which every per-address limit (lockout, slow checks in
+ * flight, audit rows per source, connection caps) counts a client: an
+ * IPv4 address (or an IPv4-mapped IPv6 one) whole, as a /32; an IPv6
+ * address by its /64, because a host on a SLAAC LAN owns a whole /64 and
+ * can take a new address in it for every attempt (RFC 4862, RFC 8981).
+ * 0, or -1 for another family. */
+int cidr_client_key(const struct sockaddr *sa, struct cidr *out);
+
+/* That key as text: "192.0.2.1" for IPv4, "2001:db8:1:2::/64" for IPv6.
+ * buf at least 64 bytes. Always returns buf, "" for another family. */
+const char *cidr_client_key_text(const struct sockaddr *sa, char *buf, size_t len);
+
 /* Port of sa in host order (0 for other families). */
 uint16_t cidr_addr_port(const struct sockaddr *sa);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "lockout.h"
 
 #define STRIPES 16
@@ -50,6 +51,20 @@ void connlimit_free(struct connlimit *cl)
 	free(cl);
 }
 
+/* Connections are counted per client key (cidr_client_key): an IPv4
+ * address, or an IPv6 /64, which one SLAAC host can fill with addresses. */
+static int client_key(const struct sockaddr *client, struct addrmap_addr *a)
+{
+	struct cidr c;
+
+	if (cidr_client_key(client, &c) < 0)
+		return -1;
+	memset(a, 0, sizeof(*a));
+	a->family = c.family;
+	memcpy(a->bytes, c.addr, sizeof(a->bytes));
+	return 0;
+}
+
 /* The stripe by a keyed hash too: which addresses share a mutex is no
  * more predictable than which share a probe chain. */
 static struct stripe *stripe_of(struct connlimit *cl, const struct addrmap_addr *a)
@@ -69,7 +84,7 @@ int connlimit_acquire(struct connlimit *cl, const struct sockaddr *client, unsig
 
 	if (open != NULL)
 		*open = 0;
-	if (addrmap_addr_from_sockaddr(client, &a) < 0)
+	if (client_key(client, &a) < 0)
 		return -1;
 	s = stripe_of(cl, &a);
 	pthread_mutex_lock(&s->lock);
@@ -92,7 +107,7 @@ void connlimit_release(struct connlimit *cl, const struct sockaddr *client)
 	struct stripe *s;
 	size_t n;
 
-	if (addrmap_addr_from_sockaddr(client, &a) < 0)
+	if (client_key(client, &a) < 0)
 		return;
 	s = stripe_of(cl, &a);
 	pthread_mutex_lock(&s->lock);
@@ -111,7 +126,7 @@ unsigned connlimit_open(struct connlimit *cl, const struct sockaddr *client)
 	struct stripe *s;
 	size_t n = 0;
 
-	if (addrmap_addr_from_sockaddr(client, &a) < 0)
+	if (client_key(client, &a) < 0)
 		return 0;
 	s = stripe_of(cl, &a);
 	pthread_mutex_lock(&s->lock);

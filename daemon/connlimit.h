@@ -1,6 +1,8 @@
 /*
  * connlimit — client connections open per address, counted exactly.
  *
+ * "Address" is the client's key (cidr_client_key): an IPv4 address, or an
+ * IPv6 /64, since one host on a SLAAC LAN owns the whole /64.
  * Each address has its own count (no two addresses ever share one, so no
  * client can use up another's allowance), in a map keyed with SipHash
  * under a random key (addrmap), split into stripes with a mutex each so

@@ -384,10 +384,13 @@ static struct audit_run *audit_run_new(struct gate *g, uint64_t hash, int64_t no
 	return NULL;
 }
 
-/* Whether the address may open another row this minute (and count it). */
-static int audit_source_take(struct gate *g, const char *addr, int64_t now)
+/* Whether the client may open another row this minute (and count it);
+ * counted per client key, so an IPv6 host counts once for its /64. */
+static int audit_source_take(struct gate *g, const struct sockaddr *client, int64_t now)
 {
-	uint64_t h = lockout_siphash(g->audit_key, addr, strlen(addr));
+	char key[64];
+	uint64_t h = lockout_siphash(g->audit_key, key,
+				     strlen(cidr_client_key_text(client, key, sizeof(key))));
 	struct audit_source *src = &g->sources[h & (AUDIT_SOURCE_SLOTS - 1)];
 
 	if (src->hash != h || now - src->minute_ms >= 60000 || now < src->minute_ms) {
@@ -428,7 +431,7 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 	pthread_mutex_lock(&g->q_lock);
 	hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
 	run = audit_run_find(g, hash, now);
-	if (run == NULL && !audit_source_take(g, addr, now)) {
+	if (run == NULL && !audit_source_take(g, client, now)) {
 		/* past the address's rows for the minute: into its run with no
 		 * username */
 		username = "";
@@ -527,17 +530,15 @@ static size_t pair_key(char *buf, size_t len, enum gate_mode mode, const char *a
 }
 
 static int gate_locked(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-		       const char *client_text, const char *username, unsigned *retry_after,
-		       int *known)
+		       const char *username, unsigned *retry_after, int *known)
 {
 	char addr[64];
 	unsigned ra_addr = 0, ra_user = 0;
 	int locked = 0, addr_known = 0, user_known = 0;
 	int64_t now = mono_now();
 
-	if (!client_text)
-		client_text = cidr_addr_text(client, addr, sizeof(addr));
-	if (lockout_check_known(g->lock_addr, client_text, strlen(client_text), now, &ra_addr,
+	cidr_client_key_text(client, addr, sizeof(addr));
+	if (lockout_check_known(g->lock_addr, addr, strlen(addr), now, &ra_addr,
 				&addr_known))
 		locked = 1;
 	if (username[0] &&
@@ -571,7 +572,7 @@ static int gate_admit(struct gate *g, enum gate_mode mode, const struct sockaddr
 	size_t pair_len = 0;
 	int64_t now = mono_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
+	cidr_client_key_text(client, addr, sizeof(addr));
 	*retry_after = 1;
 	if (lockout_admit(g->lock_addr, addr, strlen(addr), now, SLOW_CHECKS_PER_ADDRESS,
 			  retry_after, addr_pending) != 0)
@@ -606,7 +607,7 @@ static void gate_release(struct gate *g, enum gate_mode mode, const struct socka
 	char addr[64], pair[1 + 64 + 1 + AUTH_USER_MAX];
 	int64_t now = mono_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
+	cidr_client_key_text(client, addr, sizeof(addr));
 	lockout_settle(g->lock_addr, addr, strlen(addr), now, 0);
 	if (username[0]) {
 		lockout_settle(g->lock_pair, pair, pair_key(pair, sizeof(pair), mode, addr, username),
@@ -627,7 +628,7 @@ static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct
 	int started;
 	int64_t now = mono_now();
 
-	cidr_addr_text(client, addr, sizeof(addr));
+	cidr_client_key_text(client, addr, sizeof(addr));
 	if (admitted) {
 		started = lockout_settle(g->lock_addr, addr, strlen(addr), now, 1);
 		if (username[0])
@@ -674,7 +675,7 @@ static void gate_forgive(struct gate *g, enum gate_mode mode, const struct socka
 		gate_release(g, mode, client, username);
 	if (!lockout_known && !admitted)
 		return;
-	cidr_addr_text(client, addr, sizeof(addr));
+	cidr_client_key_text(client, addr, sizeof(addr));
 	n = lockout_take(g->lock_pair, pair, pair_key(pair, sizeof(pair), mode, addr, username),
 			 now);
 	lockout_forgive(g->lock_addr, addr, strlen(addr), now, n);
@@ -1046,7 +1047,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	http_text_copy(method, sizeof(method), q->method ? q->method : "", q->method_len);
 	http_text_copy(res->username, sizeof(res->username), c->username, strlen(c->username));
 
-	if (gate_locked(g, q->mode, q->client, q->client_text, c->username, &res->retry_after, &known)) {
+	if (gate_locked(g, q->mode, q->client, c->username, &res->retry_after, &known)) {
 		metrics_inc(locked_refusals);
 		res->verdict = GATE_LOCKED;
 		return 0;

@@ -46,7 +46,6 @@ enum gate_verdict {
 struct gate_query {
 	enum gate_mode mode;
 	const struct sockaddr *client;
-	const char *client_text;         /* client as text when known, or NULL */
 	const char *authorization;       /* Proxy-Authorization value or NULL */
 	size_t authorization_len;
 	const char *method;              /* for Digest */

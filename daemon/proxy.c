@@ -1362,7 +1362,6 @@ static struct gate_query gate_query_for(struct conn *c, const struct http_reques
 
 	q.mode = GATE_MODE_EXPLICIT;
 	q.client = (const struct sockaddr *)&c->peer;
-	q.client_text = c->peer_text;
 	h = http_header_find(r->headers, r->n_headers, "proxy-authorization");
 	if (h) {
 		q.authorization = h->value.p;
@@ -2212,12 +2211,13 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 			if (rc > 0) {
 				metrics_inc(connections_refused_per_client);
 				if (connlimit_note_refusal(p->per_client, loop_now(loop), &refused)) {
-					char addr[INET6_ADDRSTRLEN];
+					char addr[INET6_ADDRSTRLEN], key[64];
 
 					cidr_addr_text((struct sockaddr *)&ss, addr, sizeof(addr));
-					log_warn("proxy: connection from %s refused: %u open from that address, "
+					cidr_client_key_text((struct sockaddr *)&ss, key, sizeof(key));
+					log_warn("proxy: connection from %s refused: %u open from %s, "
 						 "max_connections_per_client = %u (%llu such refusals since the "
-						 "last line)", addr, open, w->cfg->max_connections_per_client,
+						 "last line)", addr, open, key, w->cfg->max_connections_per_client,
 						 (unsigned long long)refused);
 				}
 			}

@@ -242,6 +242,50 @@ static void test_addr_text_port(void **state)
 	assert_string_equal(cidr_addr_text((struct sockaddr *)&a, tiny, sizeof(tiny)), "");
 }
 
+/* the key per-address limits count a client under: an IPv6 host that
+ * takes a new address in its /64 for every attempt is still one client */
+static void test_client_key(void **state)
+{
+	struct sockaddr_storage a = v4("192.0.2.1", 1), a2 = v4("192.0.2.2", 1);
+	struct sockaddr_storage b = v6("fd00:201::101", 1), b2 = v6("fd00:201::1e:ffff:1", 2);
+	struct sockaddr_storage other64 = v6("fd00:201:0:1::101", 1);
+	struct sockaddr_storage m = v6("::ffff:192.0.2.9", 3128);
+	struct sockaddr_storage u;
+	struct cidr k, k2;
+	char buf[64], tiny[8];
+
+	(void)state;
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&a, buf, sizeof(buf)),
+			    "192.0.2.1");
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&a2, buf, sizeof(buf)),
+			    "192.0.2.2");
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&b, buf, sizeof(buf)),
+			    "fd00:201::/64");
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&b2, buf, sizeof(buf)),
+			    "fd00:201::/64");
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&other64, buf, sizeof(buf)),
+			    "fd00:201:0:1::/64");
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&m, buf, sizeof(buf)),
+			    "192.0.2.9");
+
+	assert_int_equal(cidr_client_key((struct sockaddr *)&b, &k), 0);
+	assert_int_equal(cidr_client_key((struct sockaddr *)&b2, &k2), 0);
+	assert_int_equal(k.family, AF_INET6);
+	assert_int_equal(k.prefix, 64);
+	assert_memory_equal(k.addr, k2.addr, 16);
+	assert_int_equal(cidr_match(&k, (struct sockaddr *)&b2), 1);
+	assert_int_equal(cidr_match(&k, (struct sockaddr *)&other64), 0);
+	assert_int_equal(cidr_client_key((struct sockaddr *)&m, &k), 0);
+	assert_int_equal(k.family, AF_INET);
+	assert_int_equal(k.prefix, 32);
+
+	memset(&u, 0, sizeof(u));
+	u.ss_family = AF_UNIX;
+	assert_int_equal(cidr_client_key((struct sockaddr *)&u, &k), -1);
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&u, buf, sizeof(buf)), "");
+	assert_string_equal(cidr_client_key_text((struct sockaddr *)&b, tiny, sizeof(tiny)), "");
+}
+
 /* the one-address prefix of a socket address, as the destination policy
  * keeps this host's addresses */
 static void test_from_addr(void **state)
@@ -281,6 +325,7 @@ int main(void)
 		cmocka_unit_test(test_match_mapped),
 		cmocka_unit_test(test_format_roundtrip),
 		cmocka_unit_test(test_addr_text_port),
+		cmocka_unit_test(test_client_key),
 		cmocka_unit_test(test_from_addr),
 	};
 

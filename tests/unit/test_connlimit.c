@@ -80,6 +80,26 @@ static void test_v4_mapped_is_the_v4_client(void **state)
 	connlimit_free(cl);
 }
 
+/* An IPv6 client is counted by its /64: a SLAAC host can take a new
+ * address in it for every connection. Another /64 has its own count. */
+static void test_v6_counted_by_64(void **state)
+{
+	struct connlimit *cl = connlimit_new(key);
+	struct sockaddr_storage a = sa("fd00:201::101"), b = sa("fd00:201::1e:ffff:2"),
+				c = sa("fd00:201::3"), other = sa("fd00:201:0:1::101");
+
+	(void)state;
+	assert_non_null(cl);
+	assert_int_equal(connlimit_acquire(cl, SA(a), 2, NULL), 0);
+	assert_int_equal(connlimit_acquire(cl, SA(b), 2, NULL), 0);
+	assert_int_equal(connlimit_acquire(cl, SA(c), 2, NULL), 1);
+	assert_int_equal(connlimit_open(cl, SA(c)), 2);
+	assert_int_equal(connlimit_acquire(cl, SA(other), 2, NULL), 0);
+	connlimit_release(cl, SA(b));
+	assert_int_equal(connlimit_acquire(cl, SA(c), 2, NULL), 0);
+	connlimit_free(cl);
+}
+
 /* No other address can use up a client's allowance, however many there
  * are (the old counters were shared by every address whose unkeyed hash
  * fell in the same slot). */
@@ -159,6 +179,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_counts_exactly),
 		cmocka_unit_test(test_v4_mapped_is_the_v4_client),
+		cmocka_unit_test(test_v6_counted_by_64),
 		cmocka_unit_test(test_many_addresses_never_share),
 		cmocka_unit_test(test_refusal_lines_rate_limited),
 		cmocka_unit_test(test_threads),
