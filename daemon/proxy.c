@@ -2215,9 +2215,12 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 
 					cidr_addr_text((struct sockaddr *)&ss, addr, sizeof(addr));
 					cidr_client_key_text((struct sockaddr *)&ss, key, sizeof(key));
+					/* an IPv6 client is counted by its /64: say which */
 					log_warn("proxy: connection from %s refused: %u open from %s, "
 						 "max_connections_per_client = %u (%llu such refusals since the "
-						 "last line)", addr, open, key, w->cfg->max_connections_per_client,
+						 "last line)", addr, open,
+						 strcmp(addr, key) ? key : "that address",
+						 w->cfg->max_connections_per_client,
 						 (unsigned long long)refused);
 				}
 			}
