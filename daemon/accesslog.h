@@ -24,7 +24,7 @@ struct accesslog_entry {
 	int64_t duration_ms;
 	const struct sockaddr *client;
 	const char *client_text;    /* client as text when known, else NULL */
-	const char *tag;            /* "TCP_MISS", "TCP_DENIED", "TCP_TUNNEL", "NONE" */
+	const char *tag;            /* "TCP_MISS", "TCP_MISS_ABORTED", "TCP_DENIED", ... */
 	int status;
 	uint64_t bytes;             /* written to the client, head and body */
 	const char *method; size_t method_len;

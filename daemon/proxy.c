@@ -107,6 +107,7 @@ struct exchange {
 	struct http_chunked resp_chunked;
 	int dechunk;              /* HTTP/1.0 client: pass chunk data only */
 	int upstream_keep;        /* upstream connection reusable afterwards */
+	int cut;                  /* the response ends short: logged and told so */
 	/* DNS */
 	struct sockaddr_storage addrs[MAX_ADDRS];
 	size_t n_addrs, next_addr;
@@ -549,6 +550,40 @@ static void conn_close_upstream(struct conn *c)
 	buf_free(&c->to_up);
 }
 
+/* Whether closing c now leaves a response short: its head has gone (or is
+ * queued) and not all of its body has reached the client. */
+static int conn_cuts_response(const struct conn *c)
+{
+	const struct exchange *x = c->x;
+
+	return x && c->state == CS_EXCHANGE && x->rs != RS_HEAD &&
+	       (x->rs == RS_BODY || buf_len(&c->to_cl) || c->cl_pipe.len);
+}
+
+/*
+ * c's response ends short of its end. The access log says so as Squid
+ * does: TCP_MISS_ABORTED/200 or TCP_MISS_TIMEDOUT/200, the status the
+ * client was sent and a tag saying it did not get all of it. A client that
+ * reads the body until the connection closes (an HTTP/1.0 client's
+ * dechunked body, an origin's close-delimited one) would take a plain
+ * close for the end of a complete body: it gets a reset instead, the error
+ * on the connection that marks such a response incomplete (RFC 9112 §8).
+ */
+static void conn_cut_response(struct conn *c, const char *tag)
+{
+	struct exchange *x = c->x;
+
+	if (x->cut)
+		return;
+	x->cut = 1;
+	x->tag = tag;
+	if (x->dechunk || x->resp_body == HTTP_BODY_CLOSE) {
+		struct linger lg = { 1, 0 };
+
+		setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+	}
+}
+
 static void conn_close(struct conn *c, const char *why)
 {
 	struct proxy *p = c->w->p;
@@ -559,6 +594,8 @@ static void conn_close(struct conn *c, const char *why)
 	c->closed = 1;
 	log_debug("conn %llu: closed (%s)", (unsigned long long)c->id,
 		  why ? why : "done");
+	if (conn_cuts_response(c))
+		conn_cut_response(c, "TCP_MISS_ABORTED");
 	if (c->x && c->x->tag)
 		conn_log_exchange(c);
 	if (c->cw.added)
@@ -2326,6 +2363,8 @@ static void conn_timeout(struct conn *c)
 				     "Gateway timeout: the origin did not answer in time.\n", 0);
 			conn_process(c);
 		} else {
+			if (conn_cuts_response(c))
+				conn_cut_response(c, "TCP_MISS_TIMEDOUT");
 			conn_close(c, "upstream idle timeout");
 		}
 		break;

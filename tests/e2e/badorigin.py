@@ -20,6 +20,10 @@ of the request picks the fault:
                            a trailer field
   /trailer-late            a chunk of body, a second later a Content-Length
                            trailer
+  /chunked-close           a chunk of body, then a close before the last
+                           chunk
+  /body-stall   a body delimited by the close of the connection: its
+                first bytes, then nothing (until the peer goes)
   /echo-raw     answers with the exact bytes of the request it received
                 (head and body; a chunked body read up to its last chunk)
 The faulty responses keep their connection open afterwards, as a
@@ -89,6 +93,12 @@ def serve(c):
             c.sendall(CHUNKED + b"5\r\nhello\r\n")
             time.sleep(1)
             c.sendall(b"0\r\nContent-Length: 99\r\n\r\n")
+            wait_for_peer(c)
+        elif path.startswith("/chunked-close"):
+            c.sendall(CHUNKED + b"5\r\nhello\r\n")
+            time.sleep(0.5)
+        elif path.startswith("/body-stall"):
+            c.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
             wait_for_peer(c)
         elif path.startswith("/echo-raw"):
             if b"\r\ntransfer-encoding: chunked\r\n" in data.lower():
