@@ -921,7 +921,9 @@ oom:
 	conn_close(c, "out of memory");
 }
 
-static void conn_upstream_eof(struct conn *c)
+/* The origin's side ended: with failed set, in an error (a reset, a
+ * failed write) rather than a close. */
+static void conn_upstream_eof(struct conn *c, int failed)
 {
 	struct exchange *x = c->x;
 
@@ -933,7 +935,9 @@ static void conn_upstream_eof(struct conn *c)
 	}
 	if (c->state == CS_TUNNEL)
 		return;
-	if (x->rs == RS_BODY && x->resp_body == HTTP_BODY_CLOSE) {
+	/* only a close ends a close-delimited body; after an error on the
+	 * connection it is incomplete (RFC 9112 §8) */
+	if (x->rs == RS_BODY && x->resp_body == HTTP_BODY_CLOSE && !failed) {
 		x->rs = RS_DONE;
 		x->upstream_keep = 0;
 		return;
@@ -957,7 +961,8 @@ static void conn_upstream_eof(struct conn *c)
 		conn_close_upstream(c);
 		conn_error(c, 502, "Bad gateway: the origin closed the connection without answering.\n");
 	} else {
-		conn_close(c, "origin closed mid-response");
+		conn_close(c, failed ? "origin connection failed mid-response" :
+			   "origin closed mid-response");
 	}
 }
 
@@ -1003,7 +1008,7 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 		if (conn_flush_upstream(c) < 0) {
 			if (c->x && !c->x->response_started && c->state != CS_TUNNEL) {
 				c->upstream_eof = 1;
-				conn_upstream_eof(c);
+				conn_upstream_eof(c, 1);
 			} else {
 				conn_close(c, "upstream write failed");
 				return;
@@ -1015,7 +1020,7 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 		ssize_t n = read_into(w->fd, &c->ubuf, BUF_SIZE * 2);
 
 		if (n == 0 || n == -2) {
-			conn_upstream_eof(c);
+			conn_upstream_eof(c, n == -2);
 		} else if (n > 0 && !c->x) {
 			/* nothing was asked: an origin talking out of turn is not reused */
 			conn_close_upstream(c);
@@ -1930,9 +1935,10 @@ static int conn_body_splice(struct conn *c)
 			break;
 		}
 		if (n == 0 || n == -2) {
-			/* the origin's end: complete for a close-delimited body, an
-			 * error for one whose length was promised */
-			conn_upstream_eof(c);
+			/* the origin's end: complete for a close-delimited body
+			 * that ends in a close, an error for one whose length was
+			 * promised or that ends in a reset */
+			conn_upstream_eof(c, n == -2);
 			if (c->closed)
 				return -1;
 			continue;
@@ -2051,7 +2057,7 @@ static void conn_process(struct conn *c)
 			if (c->state == CS_EXCHANGE) {
 				if (conn_flush_upstream(c) < 0) {
 					c->upstream_eof = 1;
-					conn_upstream_eof(c);
+					conn_upstream_eof(c, 1);
 					break;
 				}
 				conn_relay_response(c);

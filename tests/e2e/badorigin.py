@@ -22,8 +22,10 @@ of the request picks the fault:
                            trailer
   /chunked-close           a chunk of body, then a close before the last
                            chunk
-  /body-stall   a body delimited by the close of the connection: its
-                first bytes, then nothing (until the peer goes)
+  /body-reset   a body delimited by the close of the connection: its
+                first bytes, then a reset (RST) instead of the close
+  /body-stall   the same body's first bytes, then nothing (until the peer
+                goes)
   /echo-raw     answers with the exact bytes of the request it received
                 (head and body; a chunked body read up to its last chunk)
 The faulty responses keep their connection open afterwards, as a
@@ -97,6 +99,10 @@ def serve(c):
         elif path.startswith("/chunked-close"):
             c.sendall(CHUNKED + b"5\r\nhello\r\n")
             time.sleep(0.5)
+        elif path.startswith("/body-reset"):
+            c.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
+            time.sleep(0.5)
+            c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         elif path.startswith("/body-stall"):
             c.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nhello")
             wait_for_peer(c)

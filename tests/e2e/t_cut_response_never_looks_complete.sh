@@ -5,9 +5,10 @@
 # delimited by its close), a plain close would look like the end: the
 # proxy resets the connection instead, so the client reports an error, when
 # a bad trailer comes after the data, when the origin closes before the
-# last chunk and when the origin stalls in the middle of a body. The access
-# log says the transfer was cut (TCP_MISS_ABORTED/200, TCP_MISS_TIMEDOUT/200),
-# not TCP_MISS/200.
+# last chunk, when the origin resets (RST) its close-delimited body (only a
+# close ends such a body) and when the origin stalls in the middle of a
+# body. The access log says the transfer was cut (TCP_MISS_ABORTED/200,
+# TCP_MISS_TIMEDOUT/200), not TCP_MISS/200.
 # A complete body still ends cleanly and is logged TCP_MISS/200.
 . "$(dirname "$0")/lib.sh"
 PROXY_EXTRA="upstream_timeout = 2s"
@@ -53,6 +54,10 @@ assert_eq TCP_MISS_ABORTED/200 "$(logged /trailer-late)" "the cut body is logged
 out=$(get /chunked-close --http1.0)
 assert_eq "56 hello" "$out" "HTTP/1.0 client: the origin closing before the last chunk is an error"
 assert_eq TCP_MISS_ABORTED/200 "$(logged /chunked-close)" "logged aborted"
+
+out=$(get /body-reset)
+assert_eq "56 hello" "$out" "an origin's reset in a close-delimited body is an error, not the end"
+assert_eq TCP_MISS_ABORTED/200 "$(logged /body-reset)" "logged aborted"
 
 out=$(get /body-stall)
 assert_eq "56 hello" "$out" "an origin stalling in a close-delimited body: an error at the timeout"
