@@ -48,14 +48,21 @@
  * mode, scheme, username, reason) within AUDIT_RUN_MS of the first are one
  * row with a count; and one address opens at most AUDIT_ROWS_PER_SOURCE
  * new rows a minute: past that, its failures in the minute fold into one
- * row per mode, scheme and reason, with no username. What a failure says
- * is still counted and logged (the fail2ban line) each time.
+ * row per mode, scheme, reason and username, the username dropped unless
+ * the failure names a real account (a wrong password, a disabled or
+ * expired account, a nonce answered with the right password): junk names
+ * cannot crowd out the name of the account under attack, and the named
+ * rows past the allowance are bounded by the number of accounts. A folded
+ * row needs a run to fold into: when none is free (the run table is full)
+ * the failure gets no row and is counted in audit_unrecorded. What a
+ * failure says is still counted and logged (the fail2ban line) each time.
  */
 #define AUDIT_RUN_MS          60000
 #define AUDIT_ROWS_PER_SOURCE 10
 #define AUDIT_RUN_SLOTS       4096     /* power of two */
 #define AUDIT_RUN_PROBE       4
 #define AUDIT_SOURCE_SLOTS    4096     /* power of two */
+#define AUDIT_SOURCE_PROBE    8
 #define AUDIT_ADDS_MAX        256      /* count updates written a round */
 #define MAINT_PERIOD_MS    250
 #define GATE_MAX_THREADS   256
@@ -385,16 +392,40 @@ static struct audit_run *audit_run_new(struct gate *g, uint64_t hash, int64_t no
 }
 
 /* Whether the client may open another row this minute (and count it);
- * counted per client key, so an IPv6 host counts once for its /64. */
+ * counted per client key, so an IPv6 host counts once for its /64. Each
+ * key has a slot of its own within its group of AUDIT_SOURCE_PROBE: a
+ * slot is reused only once its minute is over, so two clients never share
+ * (and reset) one count; a client that finds its group full of live
+ * minutes may open no row (its failures fold). */
 static int audit_source_take(struct gate *g, const struct sockaddr *client, int64_t now)
 {
 	char key[64];
 	uint64_t h = lockout_siphash(g->audit_key, key,
 				     strlen(cidr_client_key_text(client, key, sizeof(key))));
-	struct audit_source *src = &g->sources[h & (AUDIT_SOURCE_SLOTS - 1)];
+	size_t base = (size_t)h & (AUDIT_SOURCE_SLOTS - AUDIT_SOURCE_PROBE);
+	struct audit_source *src = NULL, *spare = NULL;
 
-	if (src->hash != h || now - src->minute_ms >= 60000 || now < src->minute_ms) {
+	if (h == 0)
+		h = 1;
+	for (size_t i = 0; i < AUDIT_SOURCE_PROBE; i++) {
+		struct audit_source *s = &g->sources[base + i];
+		int over = s->hash == 0 || now - s->minute_ms >= 60000 || now < s->minute_ms;
+
+		if (s->hash == h) {
+			src = s;
+			break;
+		}
+		if (over && spare == NULL)
+			spare = s;
+	}
+	if (src == NULL && spare == NULL)
+		return 0;
+	if (src == NULL) {
+		src = spare;
 		src->hash = h;
+		src->minute_ms = now;
+		src->rows = 0;
+	} else if (now - src->minute_ms >= 60000 || now < src->minute_ms) {
 		src->minute_ms = now;
 		src->rows = 0;
 	}
@@ -404,15 +435,32 @@ static int audit_source_take(struct gate *g, const struct sockaddr *client, int6
 	return 1;
 }
 
+/* Whether a failure for this reason can only come from a real account
+ * (the password, or a Digest response, was checked against its record). */
+static int reason_names_account(enum metrics_reason reason)
+{
+	switch (reason) {
+	case METRICS_REASON_WRONG_PASSWORD:
+	case METRICS_REASON_DISABLED:
+	case METRICS_REASON_EXPIRED:
+	case METRICS_REASON_STALE_NONCE:
+	case METRICS_REASON_REPLAYED_NONCE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 /*
  * Count, log and queue one failure. Never the password. The log line is for
  * fail2ban: fixed words, the address first, the username escaped so that it
  * cannot forge a line or a field; one line per failure. The audit row is
- * shared by a run of identical failures (see AUDIT_RUN_MS).
+ * shared by a run of identical failures (see AUDIT_RUN_MS). named: the
+ * username is a real account's (kept in a folded row).
  */
-static void gate_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-			 const char *scheme, const char *username, enum metrics_reason reason,
-			 const char *host, const char *user_agent)
+static void gate_failure_named(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			       const char *scheme, const char *username, enum metrics_reason reason,
+			       const char *host, const char *user_agent, int named)
 {
 	struct store_failure *f;
 	struct audit_run *run;
@@ -421,6 +469,7 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 	int64_t now = loop_wall_ms();
 	uint64_t hash;
 	size_t at;
+	int folded = 0;
 
 	__atomic_add_fetch(&metrics.failures[reason], 1, __ATOMIC_RELAXED);
 	cidr_addr_text(client, addr, sizeof(addr));
@@ -432,11 +481,14 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 	hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
 	run = audit_run_find(g, hash, now);
 	if (run == NULL && !audit_source_take(g, client, now)) {
-		/* past the address's rows for the minute: into its run with no
-		 * username */
-		username = "";
-		hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
-		run = audit_run_find(g, hash, now);
+		/* past the address's rows for the minute: into its folded run,
+		 * with no username unless it names a real account */
+		folded = 1;
+		if (!named) {
+			username = "";
+			hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
+			run = audit_run_find(g, hash, now);
+		}
 	}
 	if (run != NULL) {
 		run->extra++;
@@ -448,6 +500,15 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 	if (g->audit_len == g->audit_cap) {
 		pthread_mutex_unlock(&g->q_lock);
 		metrics_inc(audit_dropped);
+		return;
+	}
+	/* a folded row is what bounds the address's rows past its allowance:
+	 * without a run to count the next ones in it would be the first of
+	 * as many rows as failures */
+	run = audit_run_new(g, hash, now);
+	if (run == NULL && folded) {
+		pthread_mutex_unlock(&g->q_lock);
+		metrics_inc(audit_unrecorded);
 		return;
 	}
 	at = (g->audit_head + g->audit_len) % g->audit_cap;
@@ -464,13 +525,20 @@ static void gate_failure(struct gate *g, enum gate_mode mode, const struct socka
 	snprintf(f->reason, sizeof(f->reason), "%s", reason_text);
 	http_text_copy(f->host, sizeof(f->host), host, strlen(host));
 	http_text_copy(f->user_agent, sizeof(f->user_agent), user_agent, strlen(user_agent));
-	run = audit_run_new(g, hash, now);
 	g->audit_refs[at].slot = run ? (uint32_t)(run - g->runs) + 1 : 0;
 	g->audit_refs[at].gen = run ? run->gen : 0;
 	g->audit_len++;
 	if (g->audit_len >= AUDIT_BATCH)
 		pthread_cond_signal(&g->q_cond);
 	pthread_mutex_unlock(&g->q_lock);
+}
+
+static void gate_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
+			 const char *scheme, const char *username, enum metrics_reason reason,
+			 const char *host, const char *user_agent)
+{
+	gate_failure_named(g, mode, client, scheme, username, reason, host, user_agent,
+			   reason_names_account(reason));
 }
 
 /* The last "last login" this thread queued: a busy user's requests would
@@ -621,8 +689,8 @@ static void gate_release(struct gate *g, enum gate_mode mode, const struct socka
  * settled as a failure); the failure that starts a lockout is audited as
  * the lockout itself. */
 static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-			       const char *scheme, const char *username, const char *host,
-			       const char *ua, int admitted)
+			       const char *scheme, const char *username, enum metrics_reason cause,
+			       const char *host, const char *ua, int admitted)
 {
 	char addr[64], pair[1 + 64 + 1 + AUTH_USER_MAX];
 	int started;
@@ -647,7 +715,8 @@ static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct
 			     now);
 	if (started) {
 		metrics_inc(lockouts);
-		gate_failure(g, mode, client, scheme, username, METRICS_REASON_LOCKED_OUT, host, ua);
+		gate_failure_named(g, mode, client, scheme, username, METRICS_REASON_LOCKED_OUT, host,
+				   ua, reason_names_account(cause));
 	}
 }
 
@@ -908,7 +977,7 @@ static void gate_conclude(struct gate *g, enum gate_mode mode, const struct sock
 		break;
 	case GATE_FAIL:
 		gate_failure(g, mode, client, scheme, c->username, why, host, ua);
-		gate_count_failure(g, mode, client, scheme, c->username, host, ua, admitted);
+		gate_count_failure(g, mode, client, scheme, c->username, why, host, ua, admitted);
 		break;
 	default:
 		if (admitted)
@@ -1195,7 +1264,8 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 		return GATE_PASS;
 	}
 	gate_failure(g, GATE_MODE_ADMIN, client, "form", username, why, "", user_agent);
-	gate_count_failure(g, GATE_MODE_ADMIN, client, "form", username, "", user_agent, 1);
+	gate_count_failure(g, GATE_MODE_ADMIN, client, "form", username, why, "", user_agent,
+			   1);
 	return GATE_FAIL;
 }
 
@@ -1474,7 +1544,7 @@ static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode m
 		return GATE_PASS;
 	}
 	gate_failure(g, mode, client, "form", username, why, "", user_agent);
-	gate_count_failure(g, mode, client, "form", username, "", user_agent, 1);
+	gate_count_failure(g, mode, client, "form", username, why, "", user_agent, 1);
 	return GATE_FAIL;
 }
 
@@ -1532,7 +1602,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 		}
 	}
 	gate_failure(g, mode, client, "form", username, why, "", user_agent);
-	gate_count_failure(g, mode, client, "form", username, "", user_agent, 1);
+	gate_count_failure(g, mode, client, "form", username, why, "", user_agent, 1);
 	return GATE_FAIL;
 }
 

@@ -51,6 +51,9 @@ int metrics_format(char *buf, size_t len)
 	COUNTER("locked_refusals_total", "Attempts refused during a lockout.", locked_refusals);
 	COUNTER("audit_written_total", "Audit records written to the database.", audit_written);
 	COUNTER("audit_dropped_total", "Audit records lost because the queue overflowed.", audit_dropped);
+	COUNTER("audit_unrecorded_total",
+		"Failures given no audit row: past their address's rows for the minute, with no "
+		"run free to fold them into (still logged and counted by reason).", audit_unrecorded);
 	COUNTER("audit_write_errors_total", "Failed attempts to write audit batches.", audit_write_errors);
 	COUNTER("connections_total", "Client connections accepted.", connections_total);
 	GAUGE("connections_open", "Client connections open now.", connections_open);

@@ -30,6 +30,7 @@ struct metrics {
 	uint64_t locked_refusals;     /* requests refused while locked */
 	uint64_t audit_written;
 	uint64_t audit_dropped;       /* queue overflow: the loss is counted */
+	uint64_t audit_unrecorded;    /* past a source's rows with no run free to fold into */
 	uint64_t audit_write_errors;
 	uint64_t connections_total;
 	int64_t connections_open;
