@@ -337,18 +337,21 @@ struct batch {
 	uint32_t seq;
 	const char *table;
 	int failed;
-	unsigned n_msgs;        /* messages that ask for an ack */
 };
 
 static struct nlmsghdr *batch_hdr(struct batch *bt, uint16_t type, uint16_t flags)
 {
 	struct nlmsghdr *nlh = nftnl_nlmsg_build_hdr(mnl_nlmsg_batch_current(bt->b), type,
-						     NFPROTO_INET, flags | NLM_F_ACK, bt->seq++);
+						     NFPROTO_INET, flags, bt->seq++);
 
-	bt->n_msgs++;
 	return nlh;
 }
 
+/* No message of a batch asks for an ack: a transaction of a few hundred
+ * elements would queue more acks than the socket's receive buffer holds,
+ * and the kernel drops the rest (ENOBUFS) though it applied the change.
+ * The kernel still answers every message it refuses, with its sequence
+ * number (nfnetlink batches). */
 /* After a message is written: move on, or note that the buffer is full. */
 static void batch_next(struct batch *bt)
 {
@@ -797,40 +800,60 @@ static int ack_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Send len bytes of batch and read one answer per message that asked for
- * an ack; the first error is returned as -errno. */
-static int nft_send_batch(struct nft *n, const void *buf, size_t len, unsigned n_acks)
+/* One answer to the request seq on sock. A datagram that answers an
+ * earlier request (one whose caller stopped reading early, or gave up
+ * waiting) is skipped, so one stale answer cannot fail every later
+ * request on the handle. */
+static ssize_t recv_answer(struct mnl_socket *sock, void *buf, size_t len, uint32_t seq)
+{
+	for (;;) {
+		ssize_t got = mnl_socket_recvfrom(sock, buf, len);
+		const struct nlmsghdr *nlh = buf;
+
+		if (got < 0 || !mnl_nlmsg_ok(nlh, (int)got) || nlh->nlmsg_seq == seq)
+			return got;
+	}
+}
+
+/* Send len bytes of batch; the first error the kernel answers for one of
+ * its messages is returned as -errno. nfnetlink handles a batch within
+ * the send, so every answer it has is queued when sendto returns: they
+ * are read without waiting, and no answer means the batch was applied. */
+static int nft_send_batch(struct nft *n, const void *buf, size_t len)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	const struct nlmsghdr *first = buf, *nlh;
+	uint32_t seq_lo, seq_hi;
+	size_t left = len;
 	int first_err = 0;
 
+	if (!mnl_nlmsg_ok(first, (int)len))
+		return -EINVAL;
+	seq_lo = seq_hi = first->nlmsg_seq;
+	for (nlh = first; mnl_nlmsg_ok(nlh, (int)left); nlh = mnl_nlmsg_next(nlh, (int *)&left))
+		seq_hi = nlh->nlmsg_seq;
 	if (mnl_socket_sendto(n->nl, buf, len) < 0)
 		return -errno;
-	while (n_acks > 0) {
-		/* the kernel queues every answer of a batch at once, so after an
-		 * error whatever is not there yet will not come (a refusal of the
-		 * whole batch, EPERM say, is one answer) */
-		ssize_t got = recv(mnl_socket_get_fd(n->nl), rbuf, sizeof(rbuf),
-				   first_err ? MSG_DONTWAIT : 0);
-		const struct nlmsghdr *nlh = (const struct nlmsghdr *)rbuf;
-		size_t left;
+	for (;;) {
+		ssize_t got = recv(mnl_socket_get_fd(n->nl), rbuf, sizeof(rbuf), MSG_DONTWAIT);
 
-		if (got < 0 && first_err)
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
 			return first_err;
 		if (got < 0)
-			return -errno;
+			return first_err ? first_err : -errno;
 		left = (size_t)got;
-		for (; mnl_nlmsg_ok(nlh, (int)left); nlh = mnl_nlmsg_next(nlh, (int *)&left)) {
-			if (nlh->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+		for (nlh = (const struct nlmsghdr *)rbuf; mnl_nlmsg_ok(nlh, (int)left);
+		     nlh = mnl_nlmsg_next(nlh, (int *)&left)) {
+			const struct nlmsgerr *e;
 
-				if (e->error && !first_err)
-					first_err = e->error;
-				n_acks--;
-			}
+			if (nlh->nlmsg_type != NLMSG_ERROR || nlh->nlmsg_seq < seq_lo ||
+			    nlh->nlmsg_seq > seq_hi)
+				continue;
+			e = mnl_nlmsg_get_payload(nlh);
+			if (e->error && !first_err)
+				first_err = e->error;
 		}
 	}
-	return first_err;
 }
 
 struct nft *nft_open(char *err, size_t errlen)
@@ -883,7 +906,6 @@ int nft_table_replace(struct nft *n, const struct nft_spec *spec, char *err, siz
 {
 	long len = nft_build_table_batch(spec, n->seq, n->buf, NFT_BATCH_MAX);
 	const struct nlmsghdr *nlh;
-	unsigned acks = 0;
 	size_t left;
 	int rc;
 
@@ -892,15 +914,12 @@ int nft_table_replace(struct nft *n, const struct nft_spec *spec, char *err, siz
 			 spec->interface ? spec->interface : "");
 		return -1;
 	}
-	/* count the messages that want an ack (all but the batch markers) */
+	/* n->seq follows the batch's messages */
 	left = (size_t)len;
 	for (nlh = (const struct nlmsghdr *)n->buf; mnl_nlmsg_ok(nlh, (int)left);
-	     nlh = mnl_nlmsg_next(nlh, (int *)&left)) {
+	     nlh = mnl_nlmsg_next(nlh, (int *)&left))
 		n->seq++;
-		if (nlh->nlmsg_flags & NLM_F_ACK)
-			acks++;
-	}
-	rc = nft_send_batch(n, n->buf, (size_t)len, acks);
+	rc = nft_send_batch(n, n->buf, (size_t)len);
 	if (rc < 0) {
 		snprintf(err, errlen, "nftables: cannot install table inet %s: %s",
 			 spec->table ? spec->table : NFT_TABLE_NAME, strerror(-rc));
@@ -938,7 +957,7 @@ int nft_table_delete(struct nft *n)
 	len = (long)mnl_nlmsg_batch_size(bt.b);
 	mnl_nlmsg_batch_stop(bt.b);
 	n->seq = bt.seq;
-	rc = nft_send_batch(n, n->buf, (size_t)len, bt.n_msgs);
+	rc = nft_send_batch(n, n->buf, (size_t)len);
 	n->have_table = 0;
 	return rc == 0 || rc == -ENOENT ? 0 : -1;
 }
@@ -1005,13 +1024,21 @@ static void batch_elem(struct batch *bt, const struct elem_op *op)
 	batch_next(bt);
 }
 
-static int nft_send_elems(struct nft *n, const struct elem_op *ops, size_t count)
+/* Batches of elements: below the kernel's default socket send buffer
+ * (net.core.wmem_default, 208 KiB), which bounds one netlink message, and
+ * with room in NFT_BATCH_MAX for the message libmnl writes past the limit
+ * before it finds the batch full. */
+#define RESTORE_BATCH_MAX (160 * 1024)
+#define ELEMS_PER_BATCH   512
+
+/* One transaction of count (at most ELEMS_PER_BATCH) element changes. */
+static int send_elems_batch(struct nft *n, const struct elem_op *ops, size_t count)
 {
 	struct batch bt = { 0 };
 	long len;
 	int rc;
 
-	bt.b = mnl_nlmsg_batch_start(n->buf, NFT_BATCH_MAX);
+	bt.b = mnl_nlmsg_batch_start(n->buf, RESTORE_BATCH_MAX);
 	if (!bt.b)
 		return -1;
 	bt.seq = n->seq;
@@ -1029,10 +1056,25 @@ static int nft_send_elems(struct nft *n, const struct elem_op *ops, size_t count
 	len = (long)mnl_nlmsg_batch_size(bt.b);
 	mnl_nlmsg_batch_stop(bt.b);
 	n->seq = bt.seq;
-	rc = nft_send_batch(n, n->buf, (size_t)len, bt.n_msgs);
+	rc = nft_send_batch(n, n->buf, (size_t)len);
 	if (rc < 0) {
 		errno = -rc;
 		return rc;
+	}
+	return 0;
+}
+
+/* Element changes in transactions of ELEMS_PER_BATCH: a whitelist of
+ * thousands of ranges does not fit in one netlink message. */
+static int nft_send_elems(struct nft *n, const struct elem_op *ops, size_t count)
+{
+	for (size_t i = 0; i < count; i += ELEMS_PER_BATCH) {
+		size_t k = count - i < ELEMS_PER_BATCH ? count - i : ELEMS_PER_BATCH;
+
+		int rc = send_elems_batch(n, ops + i, k);
+
+		if (rc < 0)
+			return rc;
 	}
 	return 0;
 }
@@ -1205,7 +1247,7 @@ static int addr_mac_list(struct nft *n, const char *name4, const char *name6,
 		if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 			return -1;
 		while (rc > MNL_CB_STOP) {
-			got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+			got = recv_answer(n->nl, rbuf, sizeof(rbuf), seq);
 			if (got < 0)
 				return -1;
 			rc = mnl_cb_run(rbuf, (size_t)got, seq, n->portid, list_msg_cb, &lc);
@@ -1375,12 +1417,6 @@ out:
 
 /* ------------------------------------------------------------ failing closed */
 
-/* Batches a restore sends: below the kernel's default socket send buffer
- * (net.core.wmem_default, 208 KiB), which bounds one netlink message, and
- * with room in NFT_BATCH_MAX for the message that overflows it. */
-#define RESTORE_BATCH_MAX (160 * 1024)
-#define ELEMS_PER_BATCH   512
-
 /* Send what bt holds (its begin written, its end not yet), after the
  * before bytes at start that belong to the same transaction; n->seq
  * follows. */
@@ -1397,7 +1433,7 @@ static int batch_finish_send(struct nft *n, struct batch *bt, void *start, size_
 	len = (long)mnl_nlmsg_batch_size(bt->b);
 	mnl_nlmsg_batch_stop(bt->b);
 	n->seq = bt->seq;
-	return nft_send_batch(n, start, before + (size_t)len, bt->n_msgs);
+	return nft_send_batch(n, start, before + (size_t)len);
 }
 
 /* The whitelist n holds, as element additions into bt. */
@@ -1472,18 +1508,6 @@ static size_t session_ops(const struct nft_session *ks, unsigned default_idle,
 	return 2 + (size_t)devmac_op(ks->mac, NFT_MSG_NEWSETELEM, &ops[2]);
 }
 
-/* Element additions in transactions of ELEMS_PER_BATCH. */
-static int send_ops_chunked(struct nft *n, const struct elem_op *ops, size_t count)
-{
-	for (size_t i = 0; i < count; i += ELEMS_PER_BATCH) {
-		size_t k = count - i < ELEMS_PER_BATCH ? count - i : ELEMS_PER_BATCH;
-
-		if (nft_send_elems(n, ops + i, k) < 0)
-			return -1;
-	}
-	return 0;
-}
-
 int nft_table_restore(struct nft *n, const struct nft_session *list, size_t count)
 {
 	struct batch bt = { 0 };
@@ -1491,7 +1515,6 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	struct elem_op ops[3], *all = NULL;
 	struct range *wl = NULL;
 	size_t left, off, n_wl, n_all = 0;
-	unsigned acks = 0;
 	struct nft_spec sp;
 	long len;
 	int rc;
@@ -1506,11 +1529,8 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	 * last message) is overwritten by the elements and written again */
 	left = (size_t)len;
 	for (nlh = (const struct nlmsghdr *)n->buf; mnl_nlmsg_ok(nlh, (int)left);
-	     nlh = mnl_nlmsg_next(nlh, (int *)&left)) {
-		if (nlh->nlmsg_flags & NLM_F_ACK)
-			acks++;
+	     nlh = mnl_nlmsg_next(nlh, (int *)&left))
 		last = nlh;
-	}
 	if (!last)
 		return -1;
 	/* a second batch object from the end marker on: the kernel reads the
@@ -1521,7 +1541,6 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 		return -1;
 	bt.seq = last->nlmsg_seq;
 	bt.table = n->table;
-	bt.n_msgs = acks;
 	batch_whitelist(&bt, n);
 	for (size_t i = 0; i < count && !bt.failed; i++) {
 		size_t k = session_ops(&list[i], n->session_idle, ops);
@@ -1560,7 +1579,7 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	}
 	for (size_t i = 0; i < n_wl; i++)
 		n_all += range_ops(&wl[i], NFT_MSG_NEWSETELEM, all + n_all);
-	if (send_ops_chunked(n, all, n_all) < 0)
+	if (nft_send_elems(n, all, n_all) < 0)
 		goto fail;
 	free(n->wl);
 	n->wl = wl;
@@ -1569,7 +1588,7 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	n_all = 0;
 	for (size_t i = 0; i < count; i++)
 		n_all += session_ops(&list[i], n->session_idle, all + n_all);
-	if (send_ops_chunked(n, all, n_all) < 0)
+	if (nft_send_elems(n, all, n_all) < 0)
 		goto fail;
 	free(all);
 	return 0;
@@ -1590,13 +1609,14 @@ int nft_table_present(struct nft *n)
 
 	if (!t)
 		return -1;
-	nlh = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETTABLE, NFPROTO_INET, NLM_F_ACK, seq);
+	/* no ack asked: the table (or the error) is the one answer */
+	nlh = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETTABLE, NFPROTO_INET, 0, seq);
 	nftnl_table_set_str(t, NFTNL_TABLE_NAME, n->table);
 	nftnl_table_nlmsg_build_payload(nlh, t);
 	nftnl_table_free(t);
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+	got = recv_answer(n->nl, rbuf, sizeof(rbuf), seq);
 	if (got < 0)
 		return -1;
 	rc = mnl_cb_run(rbuf, (size_t)got, seq, n->portid, ack_cb, NULL);
@@ -2017,7 +2037,7 @@ static int ct_cut_matching(struct nft *n, struct ct_match *mp)
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	while (rc > MNL_CB_STOP) {
-		got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+		got = recv_answer(n->nl, rbuf, sizeof(rbuf), seq);
 		if (got < 0) {
 			free(m.tuples);
 			return -1;
@@ -2038,7 +2058,7 @@ static int ct_cut_matching(struct nft *n, struct ct_match *mp)
 			mnl_attr_put_u16(nlh, CTA_ZONE, m.tuples[i].zone);
 		if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 			continue;
-		got = mnl_socket_recvfrom(n->nl, rbuf, sizeof(rbuf));
+		got = recv_answer(n->nl, rbuf, sizeof(rbuf), seq);
 		/* an entry that ended meanwhile is not an error */
 		if (got > 0 && mnl_cb_run(rbuf, (size_t)got, seq, n->portid, ack_cb, NULL) >= 0)
 			cut++;
@@ -2139,7 +2159,7 @@ int nft_conn_mac(struct nft *n, const struct sockaddr *peer, const struct sockad
 	mnl_attr_nest_end(nlh, tuple);
 	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	got = mnl_socket_recvfrom(n->nl, buf, sizeof(buf));
+	got = recv_answer(n->nl, buf, sizeof(buf), seq);
 	if (got < 0)
 		return -1;
 	if (mnl_cb_run(buf, (size_t)got, seq, n->portid, label_cb, &lc) < 0)
@@ -2202,7 +2222,7 @@ int nft_addr_on_link(struct nft *n, const struct sockaddr *addr)
 	mnl_attr_put(nlh, RTA_DST, family == AF_INET ? 4 : 16, bytes);
 	if (mnl_socket_sendto(n->rt, nlh, nlh->nlmsg_len) < 0)
 		return -1;
-	got = mnl_socket_recvfrom(n->rt, buf, sizeof(buf));
+	got = recv_answer(n->rt, buf, sizeof(buf), seq);
 	if (got < 0)
 		return -1;
 	if (mnl_cb_run(buf, (size_t)got, seq, n->rt_portid, route_cb, &rc) < 0)
@@ -2310,7 +2330,7 @@ int nft_neigh_list(struct nft *n, void (*cb)(const struct sockaddr *addr, const 
 	if (mnl_socket_sendto(n->rt, nlh, nlh->nlmsg_len) < 0)
 		return -1;
 	while (rc > MNL_CB_STOP) {
-		got = mnl_socket_recvfrom(n->rt, rbuf, sizeof(rbuf));
+		got = recv_answer(n->rt, rbuf, sizeof(rbuf), seq);
 		if (got < 0)
 			return -1;
 		rc = mnl_cb_run(rbuf, (size_t)got, seq, n->rt_portid, neigh_list_cb, &lc);

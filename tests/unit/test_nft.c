@@ -4,6 +4,7 @@
 #include <cmocka.h>
 
 #include <arpa/inet.h>
+#include <errno.h>
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
 #include <libnftnl/expr.h>
@@ -17,10 +18,12 @@
 #include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <netinet/in.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cidr.h"
 #include "nft.h"
 
 /* What the batch says, read back with libnftnl's own parsers. */
@@ -557,6 +560,70 @@ static void test_watch_sees_other_processes_only(void **state)
 	assert_false(c.touched);
 }
 
+static void count_session_cb(const struct nft_session *s, void *ud)
+{
+	(void)s;
+	(*(size_t *)ud)++;
+}
+
+/*
+ * The handle against a real kernel, in a network namespace of the test's
+ * own (root only; skipped otherwise): a request whose answer was left in
+ * the socket does not fail the next ones, a whitelist of thousands of
+ * ranges goes in, and a restore puts back every one of 1000 sessions
+ * (each element's ack once overflowed the socket's receive buffer).
+ */
+static void test_kernel_handle(void **state)
+{
+	struct nft_spec sp = { .interface = "lo", .http_port = 8080, .https_port = 8443,
+			       .session_idle = 600 };
+	static struct nft_session list[1000];
+	static struct cidr wl[4000];
+	char err[256];
+	struct nft *n;
+	size_t count = 0;
+
+	(void)state;
+	if (unshare(CLONE_NEWNET) < 0) {
+		print_message("no network namespace of its own (%s): skipped\n", strerror(errno));
+		skip();
+	}
+	n = nft_open(err, sizeof(err));
+	assert_non_null(n);
+	assert_int_equal(nft_table_replace(n, &sp, err, sizeof(err)), 0);
+	/* every request reads its own answer, not the one before */
+	assert_int_equal(nft_table_present(n), 1);
+	assert_int_equal(nft_table_present(n), 1);
+	assert_int_equal(nft_session_list(n, count_session_cb, &count), 0);
+	assert_int_equal(count, 0);
+	for (size_t i = 0; i < 4000; i++) {
+		char text[32];
+
+		snprintf(text, sizeof(text), "10.%zu.%zu.1", 100 + i / 250, i % 250);
+		assert_int_equal(cidr_parse(text, &wl[i]), 0);
+	}
+	assert_int_equal(nft_whitelist_sync(n, wl, 4000), 0);
+	for (size_t i = 0; i < 1000; i++) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&list[i].addr;
+
+		s6->sin6_family = AF_INET6;
+		inet_pton(AF_INET6, "fd00:201::1:0", &s6->sin6_addr);
+		s6->sin6_addr.s6_addr[14] = (uint8_t)(i >> 8);
+		s6->sin6_addr.s6_addr[15] = (uint8_t)i;
+		list[i].mac[0] = 2;
+		list[i].mac[4] = (uint8_t)(i >> 8);
+		list[i].mac[5] = (uint8_t)i;
+	}
+	assert_int_equal(nft_table_delete(n), 0);
+	assert_int_equal(nft_table_present(n), 0);
+	assert_int_equal(nft_table_restore(n, list, 1000), 0);
+	count = 0;
+	assert_int_equal(nft_session_list(n, count_session_cb, &count), 0);
+	assert_int_equal(count, 1000);
+	assert_int_equal(nft_table_present(n), 1);
+	nft_close(n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -569,6 +636,7 @@ int main(void)
 		cmocka_unit_test(test_neighbour_entries),
 		cmocka_unit_test(test_closed_table_shape),
 		cmocka_unit_test(test_watch_sees_other_processes_only),
+		cmocka_unit_test(test_kernel_handle),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
