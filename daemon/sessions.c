@@ -580,14 +580,20 @@ static int entry_live(const struct entry *e, int64_t now)
 /* Whether the address is on-link on the LAN interface: only then are its
  * frames' source MAC its own (a routed client's carry its router's), and
  * only then does it belong to a device. */
-static int on_link(struct sessions *s, const struct sockaddr *addr)
+/* nft_addr_on_link under the handle's lock: 1, 0, or -1 when unknown. */
+static int on_link_state(struct sessions *s, const struct sockaddr *addr)
 {
 	int rc;
 
 	pthread_mutex_lock(&s->nft_lock);
 	rc = nft_addr_on_link(s->nft, addr);
 	pthread_mutex_unlock(&s->nft_lock);
-	return rc == 1;
+	return rc;
+}
+
+static int on_link(struct sessions *s, const struct sockaddr *addr)
+{
+	return on_link_state(s, addr) == 1;
 }
 
 /*
@@ -733,7 +739,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	struct entry device[DEVICE_ADDRS_MAX];
 	size_t n_device = 0;
 	char mactext[18] = "";
-	int had_old = 0, rc;
+	int had_old = 0, rc, link;
 	int64_t now = wall_now();
 
 	memset(&row, 0, sizeof(row));
@@ -744,13 +750,19 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 		return -1;
 	/* the MAC the login's own frames came from (the kernel's label of its
 	 * connection), never the neighbour table: a forged ARP request would
-	 * bind another host's address to this device */
-	if (mac && mac_known(mac) && on_link(s, (const struct sockaddr *)&e.sa)) {
+	 * bind another host's address to this device. An on-link client whose
+	 * MAC cannot be read gets no session: one without a MAC would let any
+	 * LAN host that takes the address through as this user. */
+	link = s->nft ? on_link_state(s, (const struct sockaddr *)&e.sa) : 0;
+	if (mac && mac_known(mac) && link == 1) {
 		memcpy(e.mac, mac, 6);
 		nft_mac_format(e.mac, mactext, sizeof(mactext));
+	} else if (link != 0) {
+		log_warn("session %s: the MAC of its connection cannot be read; no session started, "
+			 "the client is asked to try again", e.addr);
+		return -1;
 	} else {
-		log_warn("session %s: not on-link or no MAC known for its connection; only its "
-			 "HTTP and HTTPS will pass", e.addr);
+		log_warn("session %s: not on-link; only its HTTP and HTTPS will pass", e.addr);
 	}
 	snprintf(e.user, sizeof(e.user), "%s", username);
 	e.created_at = now;
