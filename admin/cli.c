@@ -676,9 +676,7 @@ static void done_name(const char *what, const char *name, const char *how)
  * must have been made for that realm. */
 static const char *user_digest(const struct cli *c, const struct store_user *u)
 {
-	if (account_digest_usable(u, c->realm))
-		return "yes";
-	return u->ha1_sha256[0] ? "other realm" : "no";
+	return account_digest_name(account_digest_state(u, c->realm));
 }
 
 static const char *user_state(const struct store_user *u)
@@ -783,6 +781,10 @@ static int cmd_user_show(struct cli *c, int argc, char **argv)
 
 		if (account_digest_usable(&u, c->realm))
 			snprintf(digest, sizeof(digest), "yes (secrets for realm \"%s\")", u.ha1_realm);
+		else if (account_digest_state(&u, c->realm) == ACCOUNT_DIGEST_UNKNOWN_REALM)
+			snprintf(digest, sizeof(digest), "no: secrets of unknown realm (stored before "
+				 "the realm was recorded); made anew at the user's next Basic or portal "
+				 "login, or set the password anew");
 		else if (u.ha1_sha256[0])
 			snprintf(digest, sizeof(digest), "no: the secrets are for realm \"%s\", the "
 				 "daemon's is \"%s\"; set the password anew", u.ha1_realm, c->realm);
@@ -1436,19 +1438,19 @@ static int cmd_session_kick(struct cli *c, int argc, char **argv)
 
 struct digest_count {
 	const char *realm;
-	size_t usable, other_realm, none;
+	size_t usable, other_realm, unknown_realm, none;
 };
 
 static int digest_count_cb(const struct store_user *u, void *ud)
 {
 	struct digest_count *n = ud;
 
-	if (account_digest_usable(u, n->realm))
-		n->usable++;
-	else if (u->ha1_sha256[0])
-		n->other_realm++;
-	else
-		n->none++;
+	switch (account_digest_state(u, n->realm)) {
+	case ACCOUNT_DIGEST_USABLE: n->usable++; break;
+	case ACCOUNT_DIGEST_OTHER_REALM: n->other_realm++; break;
+	case ACCOUNT_DIGEST_UNKNOWN_REALM: n->unknown_realm++; break;
+	case ACCOUNT_DIGEST_NONE: n->none++; break;
+	}
 	return 0;
 }
 
@@ -1488,7 +1490,8 @@ static int cmd_digest(struct cli *c, int argc, char **argv)
 		       "drops them)" : "none stored (portcullis digest on stores them again)");
 		printf("realm: \"%s\" (from %s)\n", c->realm, c->realm_from);
 		printf("users who can log in by Digest: %zu; with secrets for another realm: %zu; "
-		       "without: %zu\n", n.usable, n.other_realm, n.none);
+		       "of unknown realm: %zu; without: %zu\n", n.usable, n.other_realm,
+		       n.unknown_realm, n.none);
 		return EXIT_DONE;
 	}
 	rc = store_begin(c->st);

@@ -34,7 +34,28 @@ int account_hash_password(struct store *st, const char *realm, const char *name,
 
 int account_digest_usable(const struct store_user *u, const char *realm)
 {
-	return u->ha1_sha256[0] && u->ha1_md5[0] && realm && !strcmp(u->ha1_realm, realm);
+	return u->ha1_sha256[0] && u->ha1_md5[0] && u->ha1_realm[0] && realm &&
+	       !strcmp(u->ha1_realm, realm);
+}
+
+enum account_digest account_digest_state(const struct store_user *u, const char *realm)
+{
+	if (!u->ha1_sha256[0] && !u->ha1_md5[0])
+		return ACCOUNT_DIGEST_NONE;
+	if (!u->ha1_realm[0])
+		return ACCOUNT_DIGEST_UNKNOWN_REALM;
+	return account_digest_usable(u, realm) ? ACCOUNT_DIGEST_USABLE : ACCOUNT_DIGEST_OTHER_REALM;
+}
+
+const char *account_digest_name(enum account_digest d)
+{
+	switch (d) {
+	case ACCOUNT_DIGEST_USABLE: return "yes";
+	case ACCOUNT_DIGEST_OTHER_REALM: return "other realm";
+	case ACCOUNT_DIGEST_UNKNOWN_REALM: return "unknown realm";
+	case ACCOUNT_DIGEST_NONE: break;
+	}
+	return "no";
 }
 
 int account_valid_name(const char *name)

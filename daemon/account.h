@@ -40,6 +40,19 @@ int account_daemon_realm(struct store *st, char *out, size_t len);
 /* 1 if u has Digest secrets for realm, i.e. can log in by Digest there. */
 int account_digest_usable(const struct store_user *u, const char *realm);
 
+/* What a user's Digest secrets are worth in realm, for listings. */
+enum account_digest {
+	ACCOUNT_DIGEST_USABLE,          /* made for realm */
+	ACCOUNT_DIGEST_NONE,            /* none stored */
+	ACCOUNT_DIGEST_OTHER_REALM,     /* made for another realm (u->ha1_realm) */
+	ACCOUNT_DIGEST_UNKNOWN_REALM,   /* stored before their realm was recorded:
+					 * never used, made anew at the next Basic
+					 * or portal login */
+};
+enum account_digest account_digest_state(const struct store_user *u, const char *realm);
+/* "yes", "no", "other realm", "unknown realm". */
+const char *account_digest_name(enum account_digest d);
+
 /* 1 if name can be a proxy user or admin name: 1..256 bytes, no control
  * characters, no ':' (Basic splits at the first colon). */
 int account_valid_name(const char *name);

@@ -836,6 +836,40 @@ static void fill_user_entry(struct gate *g, struct cache_entry *e, const struct 
 }
 
 /*
+ * The password of u (a user of the thread's store st) was just found
+ * right: if its Digest secrets are of unknown realm (stored before the
+ * database recorded realms), make them anew for the daemon's realm, while
+ * the database keeps secrets. Best effort: a failure leaves them unused.
+ */
+static void remake_unknown_realm_secrets(struct gate *g, struct store *st,
+					 const struct store_user *u, const char *password,
+					 size_t password_len)
+{
+	char md5[AUTH_HEX_MAX], sha[AUTH_HEX_MAX], realm[STORE_REALM_MAX + 1], euser[3 * 64 + 8];
+	struct snapshot *s;
+	int rc;
+
+	if (account_digest_state(u, NULL) != ACCOUNT_DIGEST_UNKNOWN_REALM ||
+	    store_digest_secrets_kept(st) != 1)
+		return;
+	s = snapshot_slot_get(&g->live);
+	snprintf(realm, sizeof(realm), "%s", s->cfg.realm);
+	snapshot_release(s);
+	auth_digest_ha1(AUTH_DIGEST_MD5, u->name, realm, password, password_len, md5);
+	auth_digest_ha1(AUTH_DIGEST_SHA256, u->name, realm, password, password_len, sha);
+	rc = store_user_remake_digest(st, u->name, u->phc, md5, sha, realm);
+	OPENSSL_cleanse(md5, sizeof(md5));
+	OPENSSL_cleanse(sha, sizeof(sha));
+	log_escape(euser, sizeof(euser), u->name, strlen(u->name));
+	if (rc == 0)
+		log_notice("user \"%s\": Digest secrets of unknown realm made anew for realm "
+			   "\"%s\" at a login", euser, realm);
+	else if (rc < 0)
+		log_warn("user \"%s\": cannot store Digest secrets for realm \"%s\" (%d); the old "
+			 "ones of unknown realm stay unused", euser, realm, rc);
+}
+
+/*
  * Decide a Digest request given the account record. Runs on a loop thread
  * (cache hit) or a pool thread; both only hash a few hundred bytes.
  */
@@ -849,6 +883,19 @@ static enum gate_verdict digest_decide(struct gate *g, const struct cache_entry 
 	if (!u->exists) {
 		*why = METRICS_REASON_UNKNOWN_USER;
 		return GATE_FAIL;
+	}
+	if (!u->ha1_md5[0] && !u->ha1_sha256[0]) {
+		/* No secret for this realm (none kept, made for another realm, or
+		 * of unknown realm): no response can match, so nothing is being
+		 * guessed. The client is challenged again and nothing counts
+		 * against the user, whose own client may well prefer Digest. */
+		char euser[3 * 64 + 8];
+
+		log_escape(euser, sizeof(euser), c->username, strlen(c->username));
+		log_notice("digest login: user=\"%s\" has no Digest secret for this realm; "
+			   "challenged again (a Basic or portal login, or a new password, makes one)",
+			   euser);
+		return GATE_CHALLENGE;
 	}
 	if (!digest_matches(u, c, method)) {
 		*why = METRICS_REASON_WRONG_PASSWORD;
@@ -942,6 +989,8 @@ static void job_work(struct pool_job *pj)
 			e.ok = 1;
 			e.account_expires = u.expires_at;
 			e.credential = sessions_credential_stamp(u.phc);
+			remake_unknown_realm_secrets(g, st, &u, j->creds.password,
+						     j->creds.password_len);
 		}
 		/* failures are cached too, so the same wrong password sent again and
 		 * again costs a hash lookup rather than a scrypt each time */
@@ -1585,6 +1634,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 			e.ok = 1;
 			e.account_expires = u.expires_at;
 			e.credential = sessions_credential_stamp(u.phc);
+			remake_unknown_realm_secrets(g, st, &u, password, password_len);
 		}
 		/* the answer is cached as a proxy check's is: the next login (or
 		 * proxy request) with these credentials is answered from memory,

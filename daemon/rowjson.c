@@ -132,7 +132,9 @@ json_t *rowjson_user(const struct store_user *u, const char *realm, int64_t now)
 	      put(o, "updated_at", json_integer(u->updated_at)) |
 	      put(o, "last_login_at", json_integer(u->last_login_at)) |
 	      put(o, "expired", json_boolean(u->expires_at && u->expires_at <= now)) |
-	      put(o, "digest", json_boolean(account_digest_usable(u, realm)));
+	      put(o, "digest", json_boolean(account_digest_usable(u, realm))) |
+	      put(o, "digest_secrets",
+		  json_string(account_digest_name(account_digest_state(u, realm))));
 	return done(o, bad);
 }
 

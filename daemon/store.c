@@ -23,6 +23,7 @@
 enum stmt {
 	S_USER_GET, S_USER_ADD, S_USER_PASSWD, S_USER_ENABLED, S_USER_EXPIRY, S_USER_COMMENT,
 	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_PAGE, S_USER_CLEAR_HA1, S_USER_BUMP,
+	S_USER_REMAKE_HA1,
 	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
 	S_WL_ADD, S_WL_DEL, S_WL_LIST,
 	S_SESS_UPSERT, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
@@ -60,6 +61,11 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_CLEAR_HA1] = "UPDATE users SET ha1_md5 = NULL, ha1_sha256 = NULL, ha1_realm = NULL "
 			     "WHERE ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL OR ha1_realm IS NOT NULL",
 	[S_USER_BUMP] = "UPDATE generations SET value = value + 1 WHERE name = 'users'",
+	/* only over secrets of unknown realm, and only while the password is
+	 * the one just checked */
+	[S_USER_REMAKE_HA1] = "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4, ha1_realm = ?5 "
+			      "WHERE name = ?1 AND phc = ?2 AND ha1_realm IS NULL "
+			      "AND (ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL)",
 	[S_ADMIN_GET] = "SELECT " ADMIN_COLS " FROM admins WHERE name = ?1",
 	[S_ADMIN_ADD] = "INSERT INTO admins (name, phc, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
 	[S_ADMIN_PASSWD] = "UPDATE admins SET phc = ?2, updated_at = ?3 WHERE name = ?1",
@@ -749,6 +755,26 @@ int store_user_set_password(struct store *st, const char *name, const char *phc,
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 6, now_s());
+	return exec_change(st, s);
+}
+
+int store_user_remake_digest(struct store *st, const char *name, const char *phc,
+			     const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm)
+{
+	sqlite3_stmt *s = stmt(st, S_USER_REMAKE_HA1);
+	int rc;
+
+	if (!s)
+		return -1;
+	if (!ha1_md5 || !ha1_md5[0] || !ha1_sha256 || !ha1_sha256[0])
+		return -EINVAL;
+	rc = bind_key(s, 1, name, STORE_NAME_MAX);
+	if (rc == -EINVAL)
+		return 1;
+	if (rc == 0)
+		rc = bind_secret(s, 2, phc, ha1_md5, ha1_sha256, ha1_realm);
+	if (rc < 0)
+		return rc;
 	return exec_change(st, s);
 }
 

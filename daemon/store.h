@@ -58,7 +58,9 @@ struct store_user {
 	 * keeps none: store_digest_secrets_keep). */
 	char ha1_md5[33];
 	char ha1_sha256[65];
-	char ha1_realm[STORE_REALM_MAX + 1];   /* the realm of the two, "" with none */
+	char ha1_realm[STORE_REALM_MAX + 1];   /* the realm of the two, "" with none or
+						* not known (secrets stored before
+						* migration 3) */
 	int enabled;
 	int64_t expires_at;       /* 0 never */
 	char comment[STORE_COMMENT_MAX + 1];
@@ -188,6 +190,14 @@ int store_user_add(struct store *st, const struct store_user *u);
  * from u. 0, 1 not found, negative. */
 int store_user_set_password(struct store *st, const char *name, const char *phc,
 			    const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm);
+/* Store the Digest secrets made for ha1_realm (required, as both hashes
+ * are) over a user's secrets of unknown realm (ha1_realm NULL, as
+ * migration 3 leaves the secrets stored before it), only while the user's
+ * password is still phc: a password set meanwhile wins. Leaves updated_at
+ * alone. 0 stored, 1 nothing to replace (no such user, another password,
+ * the realm known or no secrets), negative on error. */
+int store_user_remake_digest(struct store *st, const char *name, const char *phc,
+			     const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm);
 int store_user_set_enabled(struct store *st, const char *name, int enabled);
 int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at);
 int store_user_set_comment(struct store *st, const char *name, const char *comment);

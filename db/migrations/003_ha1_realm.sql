@@ -5,6 +5,8 @@
 -- secret is only good in its own realm. The daemon uses a user's secrets
 -- only in that realm, and `portcullis user list` says "yes" only then.
 ALTER TABLE users ADD COLUMN ha1_realm TEXT;
--- secrets stored before were for the realm the daemon last recorded
-UPDATE users SET ha1_realm = (SELECT value FROM meta WHERE key = 'digest_realm')
-	WHERE ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL;
+-- Secrets stored before keep ha1_realm NULL: their realm is not known. The
+-- CLI hashed with the default realm whatever the daemon's was, and the
+-- realm may have changed since, so the last realm the daemon recorded is
+-- no proof. A secret of unknown realm is never used for a Digest check;
+-- the daemon makes it anew at the user's next Basic or portal login.

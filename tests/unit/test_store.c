@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "account.h"
 #include "store.h"
 
 static char dir[64];
@@ -247,10 +248,13 @@ static void test_failed_migration_rolls_back_whole(void **state)
 	store_close(st);
 }
 
-/* Migration 3: the Digest secrets stored before it are labelled with the
- * realm the daemon had recorded, the only one they can have been made for
- * since its last start; users without secrets get none. */
-static void test_migration_labels_old_secrets_with_the_recorded_realm(void **state)
+/* Migration 3: the Digest secrets stored before it have no realm recorded
+ * (unknown), whatever realm the daemon last recorded: the old CLI hashed
+ * with the default realm "Portcullis" while the daemon's was "Office".
+ * They are listed as "unknown realm", never usable, and a login that knows
+ * the password makes them anew for the realm, once, and only while the
+ * password is the one checked. */
+static void test_migration_leaves_old_secrets_of_unknown_realm(void **state)
 {
 	const char *p = db_path("v2.db");
 	char v2[4096];
@@ -280,9 +284,34 @@ static void test_migration_labels_old_secrets_with_the_recorded_realm(void **sta
 	assert_int_equal(store_schema_version(st), latest_version());
 	assert_int_equal(store_user_get(st, "alice", &got), 0);
 	assert_string_equal(got.ha1_md5, "aa");
-	assert_string_equal(got.ha1_realm, "Office");
+	assert_string_equal(got.ha1_realm, "");
+	assert_int_equal(account_digest_state(&got, "Office"), ACCOUNT_DIGEST_UNKNOWN_REALM);
+	assert_string_equal(account_digest_name(account_digest_state(&got, "Office")),
+			    "unknown realm");
+	assert_false(account_digest_usable(&got, "Office"));
+	assert_false(account_digest_usable(&got, ""));
 	assert_int_equal(store_user_get(st, "bob", &got), 0);
 	assert_string_equal(got.ha1_realm, "");
+	assert_int_equal(account_digest_state(&got, "Office"), ACCOUNT_DIGEST_NONE);
+
+	/* made anew only over the old password's secrets of unknown realm */
+	assert_int_equal(store_user_remake_digest(st, "alice", "$scrypt$other", "cc", "dd",
+						  "Office"), 1);
+	assert_int_equal(store_user_remake_digest(st, "bob", "$scrypt$b", "cc", "dd", "Office"), 1);
+	assert_int_equal(store_user_remake_digest(st, "nobody", "$scrypt$a", "cc", "dd", "Office"),
+			 1);
+	assert_true(store_user_remake_digest(st, "alice", "$scrypt$a", "cc", "dd", "") < 0);
+	assert_int_equal(store_user_remake_digest(st, "alice", "$scrypt$a", "cc", "dd", "Office"), 0);
+	assert_int_equal(store_user_get(st, "alice", &got), 0);
+	assert_string_equal(got.ha1_md5, "cc");
+	assert_string_equal(got.ha1_sha256, "dd");
+	assert_string_equal(got.ha1_realm, "Office");
+	assert_string_equal(got.phc, "$scrypt$a");
+	assert_true(account_digest_usable(&got, "Office"));
+	/* a known realm is never overwritten this way */
+	assert_int_equal(store_user_remake_digest(st, "alice", "$scrypt$a", "ee", "ff", "Lab"), 1);
+	assert_int_equal(store_user_get(st, "bob", &got), 0);
+	assert_string_equal(got.ha1_md5, "");
 	store_close(st);
 }
 
@@ -1343,7 +1372,7 @@ int main(void)
 		cmocka_unit_test(test_open_errors),
 		cmocka_unit_test(test_migrations_incremental_and_versioned),
 		cmocka_unit_test(test_failed_migration_rolls_back_whole),
-		cmocka_unit_test(test_migration_labels_old_secrets_with_the_recorded_realm),
+		cmocka_unit_test(test_migration_leaves_old_secrets_of_unknown_realm),
 		cmocka_unit_test(test_concurrent_first_open),
 		T(test_user_crud),
 		T(test_user_changes_bump_generation_but_logins_do_not),
