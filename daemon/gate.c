@@ -82,7 +82,7 @@ struct cache_entry {
 	enum metrics_reason failure;
 	int ok;                  /* BASIC: password right and account usable */
 	int exists, enabled;     /* USER */
-	uint64_t credential;     /* BASIC ok: sessions_credential_stamp of the hash */
+	uint64_t credential;     /* BASIC ok, USER: sessions_credential_stamp of the hash */
 	char username[AUTH_USER_MAX + 1];
 	char ha1_md5[33];
 	char ha1_sha256[65];
@@ -182,6 +182,7 @@ struct gate {
 struct usable_user {
 	uint64_t name_hash;
 	int64_t expires_at;               /* wall s; 0 never */
+	uint64_t credential;              /* sessions_credential_stamp of the hash */
 };
 
 struct gate_job {
@@ -827,6 +828,7 @@ static void fill_user_entry(struct gate *g, struct cache_entry *e, const struct 
 	snprintf(e->username, sizeof(e->username), "%s", u->name);
 	e->enabled = u->enabled;
 	e->account_expires = u->expires_at;
+	e->credential = sessions_credential_stamp(u->phc);
 	s = snapshot_slot_get(&g->live);
 	if (account_digest_usable(u, s->cfg.realm)) {
 		snprintf(e->ha1_md5, sizeof(e->ha1_md5), "%s", u->ha1_md5);
@@ -962,6 +964,7 @@ static void job_work(struct pool_job *pj)
 			snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
 			j->res.from_cache = 1;
 			j->res.verdict = basic_from_cache(&e, &j->why);
+			j->res.credential = e.credential;
 			OPENSSL_cleanse(j->creds.password, sizeof(j->creds.password));
 			return;
 		}
@@ -977,6 +980,7 @@ static void job_work(struct pool_job *pj)
 		cache_key(g, CACHE_USER, j->creds.username, strlen(j->creds.username), NULL, 0, e.key);
 		cache_put(g, &e, epoch);
 		j->res.verdict = digest_decide(g, &e, &j->creds, j->method, &why);
+		j->res.credential = e.credential;
 	} else {
 		memset(&e, 0, sizeof(e));
 		if (rc == 1) {
@@ -1000,6 +1004,7 @@ static void job_work(struct pool_job *pj)
 			  j->creds.password, j->creds.password_len, e.key);
 		cache_put(g, &e, epoch);
 		j->res.verdict = e.ok ? GATE_PASS : GATE_FAIL;
+		j->res.credential = e.credential;
 	}
 	j->why = why;
 	OPENSSL_cleanse(j->creds.password, sizeof(j->creds.password));
@@ -1179,6 +1184,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		if (cache_get(g, key, &e)) {
 			res->from_cache = 1;
 			res->verdict = basic_from_cache(&e, &why);
+			res->credential = e.credential;
 			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known, 0);
 			return 0;
 		}
@@ -1196,6 +1202,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	if (cache_get(g, key, &e)) {
 		res->from_cache = 1;
 		res->verdict = digest_decide(g, &e, c, method, &why);
+		res->credential = e.credential;
 		if (res->verdict == GATE_PASS)
 			metrics_inc(auth_cache_hits);
 		gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known, 0);
@@ -1472,6 +1479,7 @@ static int usable_load_cb(const struct store_user *u, void *ud)
 	}
 	l->list[l->n].name_hash = usable_hash(l->g, u->name);
 	l->list[l->n].expires_at = u->expires_at;
+	l->list[l->n].credential = sessions_credential_stamp(u->phc);
 	l->n++;
 	return 0;
 }
@@ -1499,7 +1507,7 @@ static int gate_load_usable(struct gate *g, struct store *st)
 	return 0;
 }
 
-int gate_user_usable(struct gate *g, const char *username)
+int gate_user_usable(struct gate *g, const char *username, uint64_t credential)
 {
 	struct usable_user key = { .name_hash = usable_hash(g, username) };
 	const struct usable_user *u;
@@ -1511,7 +1519,10 @@ int gate_user_usable(struct gate *g, const char *username)
 		return 1;    /* never read: nothing is known to have ended */
 	}
 	u = g->n_usable ? bsearch(&key, g->usable, g->n_usable, sizeof(key), usable_cmp) : NULL;
-	usable = u && (u->expires_at == 0 || u->expires_at > loop_wall_ms() / 1000);
+	/* a new password (set by the administrator, or a reset) ends what
+	 * the old one let through, as it ends an intercept session */
+	usable = u && (u->expires_at == 0 || u->expires_at > loop_wall_ms() / 1000) &&
+		 (credential == 0 || credential == u->credential);
 	pthread_rwlock_unlock(&g->usable_lock);
 	return usable;
 }

@@ -63,6 +63,9 @@ struct gate_result {
 	char username[AUTH_USER_MAX + 1];   /* set for PASS (and failures) */
 	unsigned retry_after;               /* LOCKED */
 	int from_cache;
+	uint64_t credential;                /* PASS: which stored password hash the
+					     * credentials were checked against (0:
+					     * unknown), for gate_user_usable */
 };
 
 typedef void (*gate_done_cb)(void *ud, const struct gate_result *res);
@@ -76,10 +79,12 @@ void gate_free(struct gate *g);
 int gate_whitelisted(struct gate *g, const struct sockaddr *client);
 
 /* 1 while username's account may still use what it was let through for:
- * it exists, is enabled and has not expired (as the database said at the
- * last change the gate saw; 1 when it could never be read). In memory,
- * cheap: for a loop's tick. */
-int gate_user_usable(struct gate *g, const char *username);
+ * it exists, is enabled, has not expired and, when credential is not 0
+ * (gate_result.credential of the check that let it through), still has
+ * the password it was checked against (as the database said at the last
+ * change the gate saw; 1 when it could never be read). In memory, cheap:
+ * for a loop's tick. */
+int gate_user_usable(struct gate *g, const char *username, uint64_t credential);
 
 /*
  * Check the credentials in q. Returns 0 with *res filled when the answer is

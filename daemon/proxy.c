@@ -82,6 +82,7 @@ struct exchange {
 	char host[256];
 	uint16_t port;
 	char user[AUTH_USER_MAX + 1];
+	uint64_t credential;          /* of the password user was checked against */
 	char peer[64];
 	char content_type[128];
 	int status;
@@ -1344,6 +1345,7 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 	switch (res->verdict) {
 	case GATE_PASS:
 		http_text_copy(x->user, sizeof(x->user), res->username, strlen(res->username));
+		x->credential = res->credential;
 		conn_forward(c, r, head_len);
 		return;
 	case GATE_CHALLENGE:
@@ -2401,7 +2403,7 @@ static int conn_authorisation_holds(struct conn *c)
 		       (c->kind != CK_EXPLICIT && gate_session_alive(g, peer));
 	if (c->kind != CK_EXPLICIT)
 		return gate_session_alive(g, peer);
-	return gate_user_usable(g, c->x->user);
+	return gate_user_usable(g, c->x->user, c->x->credential);
 }
 
 static void worker_tick_cb(struct loop *loop, void *ud)
