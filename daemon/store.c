@@ -41,11 +41,23 @@ enum stmt {
 #define FAIL_COLS "id, time_ms, client_addr, client_port, mode, scheme, username, reason, " \
 		  "host, user_agent, count, last_ms"
 
+/*
+ * Whether the database keeps Digest secrets, evaluated inside the statement
+ * that would store one: the CLI and the panel hash a password (and read
+ * the setting) before they write, and a `portcullis digest off` committed
+ * in between must not be followed by a new secret stored. One statement
+ * is atomic, so the setting and the write cannot be split.
+ */
+#define HA1_KEPT "NOT EXISTS (SELECT 1 FROM meta WHERE key = 'digest_secrets' AND value = 'off')"
+#define IF_HA1_KEPT(p) "CASE WHEN " HA1_KEPT " THEN " p " END"
+
 static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_GET] = "SELECT " USER_COLS " FROM users WHERE name = ?1",
 	[S_USER_ADD] = "INSERT INTO users (name, phc, ha1_md5, ha1_sha256, ha1_realm, enabled, expires_at, "
-		       "comment, created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-	[S_USER_PASSWD] = "UPDATE users SET phc = ?2, ha1_md5 = ?3, ha1_sha256 = ?4, ha1_realm = ?5, "
+		       "comment, created_at, updated_at) VALUES (?1, ?2, " IF_HA1_KEPT("?3") ", "
+		       IF_HA1_KEPT("?4") ", " IF_HA1_KEPT("?5") ", ?6, ?7, ?8, ?9, ?9)",
+	[S_USER_PASSWD] = "UPDATE users SET phc = ?2, ha1_md5 = " IF_HA1_KEPT("?3") ", "
+			  "ha1_sha256 = " IF_HA1_KEPT("?4") ", ha1_realm = " IF_HA1_KEPT("?5") ", "
 			  "updated_at = ?6 WHERE name = ?1",
 	[S_USER_ENABLED] = "UPDATE users SET enabled = ?2, updated_at = ?3 WHERE name = ?1",
 	[S_USER_EXPIRY] = "UPDATE users SET expires_at = ?2, updated_at = ?3 WHERE name = ?1",
@@ -65,7 +77,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	 * the one just checked */
 	[S_USER_REMAKE_HA1] = "UPDATE users SET ha1_md5 = ?3, ha1_sha256 = ?4, ha1_realm = ?5 "
 			      "WHERE name = ?1 AND phc = ?2 AND ha1_realm IS NULL "
-			      "AND (ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL)",
+			      "AND (ha1_md5 IS NOT NULL OR ha1_sha256 IS NOT NULL) AND " HA1_KEPT,
 	[S_ADMIN_GET] = "SELECT " ADMIN_COLS " FROM admins WHERE name = ?1",
 	[S_ADMIN_ADD] = "INSERT INTO admins (name, phc, created_at, updated_at) VALUES (?1, ?2, ?3, ?3)",
 	[S_ADMIN_PASSWD] = "UPDATE admins SET phc = ?2, updated_at = ?3 WHERE name = ?1",

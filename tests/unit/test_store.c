@@ -504,6 +504,47 @@ static void test_digest_secrets_keep(void **state)
 	assert_int_equal(store_digest_secrets_kept(st), 1);
 }
 
+/* A password set with Digest secrets hashed before `digest off` was
+ * committed (the CLI and the panel hash first, then write) stores none:
+ * the setting is read by the statement that writes. */
+static void test_digest_off_wins_over_secrets_hashed_before(void **state)
+{
+	struct store *st = *state;
+	struct store_user u = user("alice"), got;
+	char md5[33], sha[65];
+
+	snprintf(md5, sizeof(md5), "%032d", 7);
+	snprintf(sha, sizeof(sha), "%064d", 9);
+	assert_int_equal(store_digest_secrets_keep(st, 0), 0);
+
+	memcpy(u.ha1_md5, md5, sizeof(md5));
+	memcpy(u.ha1_sha256, sha, sizeof(sha));
+	snprintf(u.ha1_realm, sizeof(u.ha1_realm), "Portcullis");
+	assert_int_equal(store_user_add(st, &u), 0);
+	assert_int_equal(store_user_get(st, "alice", &got), 0);
+	assert_string_equal(got.ha1_md5, "");
+	assert_string_equal(got.ha1_sha256, "");
+	assert_string_equal(got.ha1_realm, "");
+	assert_string_equal(got.phc, u.phc);
+
+	assert_int_equal(store_user_set_password(st, "alice", "$scrypt$new", md5, sha, "Portcullis"),
+			 0);
+	assert_int_equal(store_user_get(st, "alice", &got), 0);
+	assert_string_equal(got.phc, "$scrypt$new");
+	assert_string_equal(got.ha1_md5, "");
+	assert_string_equal(got.ha1_sha256, "");
+	assert_string_equal(got.ha1_realm, "");
+
+	/* kept again: the next password set stores them */
+	assert_int_equal(store_digest_secrets_keep(st, 1), 0);
+	assert_int_equal(store_user_set_password(st, "alice", "$scrypt$third", md5, sha, "Portcullis"),
+			 0);
+	assert_int_equal(store_user_get(st, "alice", &got), 0);
+	assert_string_equal(got.ha1_md5, md5);
+	assert_string_equal(got.ha1_sha256, sha);
+	assert_string_equal(got.ha1_realm, "Portcullis");
+}
+
 static void test_names_are_data(void **state)
 {
 	struct store *st = *state;
@@ -1377,6 +1418,7 @@ int main(void)
 		T(test_user_crud),
 		T(test_user_changes_bump_generation_but_logins_do_not),
 		T(test_digest_secrets_keep),
+		T(test_digest_off_wins_over_secrets_hashed_before),
 		T(test_names_are_data),
 		T(test_user_list_and_search),
 		T(test_user_list_pages),
