@@ -205,6 +205,7 @@ static void conn_update(struct conn *c);
 static void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t events);
 static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t events);
 static void conn_connect_next(struct conn *c);
+static void conn_refuse_destination(struct conn *c, const char *why);
 static int tunnel_splices_up(const struct conn *c);
 static int tunnel_splices_down(const struct conn *c);
 static int body_splices(const struct conn *c);
@@ -336,6 +337,28 @@ static int port_listed(const uint16_t *ports, size_t n, uint16_t port)
 	return 0;
 }
 
+/* Why the proxy will not connect to port on one of this gateway's own
+ * addresses, or NULL: only the ports listed in gateway_ports are open
+ * there, and never the daemon's own listeners. */
+static const char *self_port_refused(const struct config *cfg, uint16_t port)
+{
+	for (size_t j = 0; j < cfg->n_proxy_listen; j++)
+		if (cidr_addr_port((const struct sockaddr *)&cfg->proxy_listen[j].sa) == port)
+			return "the proxy itself";
+	if (cfg->admin_enabled &&
+	    cidr_addr_port((const struct sockaddr *)&cfg->admin_listen.sa) == port)
+		return "the admin panel";
+	if (cfg->portal_enabled &&
+	    cidr_addr_port((const struct sockaddr *)&cfg->portal_listen.sa) == port)
+		return "the login portal";
+	if (cfg->intercept_interface[0] &&
+	    (port == cfg->intercept_http_port || port == cfg->intercept_https_port))
+		return "the intercept listeners";
+	if (!port_listed(cfg->gateway_ports, cfg->n_gateway_ports, port))
+		return "an address of this gateway";
+	return NULL;
+}
+
 /*
  * Why the proxy will not connect to ss:port, or NULL: the one reason that
  * applies, said in the 403. The proxy must not be a way into the gateway
@@ -355,20 +378,10 @@ static const char *dest_refused(struct worker *w, const struct sockaddr_storage 
 		if (cidr_match(&w->p->builtin_deny[i], sa))
 			return builtin_deny_reason[i];
 	if (cidr_match_any(w->self, w->n_self, sa)) {
-		for (size_t j = 0; j < cfg->n_proxy_listen; j++)
-			if (cidr_addr_port((const struct sockaddr *)&cfg->proxy_listen[j].sa) == port)
-				return "the proxy itself";
-		if (cfg->admin_enabled &&
-		    cidr_addr_port((const struct sockaddr *)&cfg->admin_listen.sa) == port)
-			return "the admin panel";
-		if (cfg->portal_enabled &&
-		    cidr_addr_port((const struct sockaddr *)&cfg->portal_listen.sa) == port)
-			return "the login portal";
-		if (cfg->intercept_interface[0] &&
-		    (port == cfg->intercept_http_port || port == cfg->intercept_https_port))
-			return "the intercept listeners";
-		if (!port_listed(cfg->gateway_ports, cfg->n_gateway_ports, port))
-			return "an address of this gateway";
+		const char *why = self_port_refused(cfg, port);
+
+		if (why)
+			return why;
 	}
 	if (cidr_match_any(cfg->deny_ranges, cfg->n_deny_ranges, sa))
 		return "in a range this gateway denies (deny_ranges)";
@@ -967,6 +980,40 @@ static void conn_upstream_eof(struct conn *c, int failed)
 	}
 }
 
+/*
+ * Whether the upstream connection c has just made reaches this gateway
+ * itself: *why is the reason it is refused, or NULL (not this gateway, or
+ * a port open there). The kernel delivers a connection to one of its own
+ * addresses locally, with that address as the source, so the local end
+ * equals the destination: this finds an address that came after the last
+ * re-read of the worker's list (DHCP on the uplink) without a window, at
+ * one syscall per upstream connection (a kept-alive one is not checked
+ * again). Returns 0, or an errno when the local end cannot be had.
+ */
+static int upstream_reaches_self(struct conn *c, const char **why)
+{
+	struct exchange *x = c->x;
+	const struct sockaddr_storage *dst = &x->addrs[x->next_addr - 1];
+	struct sockaddr_storage local;
+	socklen_t len = sizeof(local);
+	int same;
+
+	*why = NULL;
+	if (getsockname(c->uw.fd, (struct sockaddr *)&local, &len) < 0)
+		return errno;
+	if (local.ss_family != dst->ss_family)
+		return 0;
+	if (local.ss_family == AF_INET6)
+		same = memcmp(&((struct sockaddr_in6 *)&local)->sin6_addr,
+			      &((const struct sockaddr_in6 *)dst)->sin6_addr, 16) == 0;
+	else
+		same = ((struct sockaddr_in *)&local)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)dst)->sin_addr.s_addr;
+	if (same)
+		*why = self_port_refused(c->w->cfg, x->port);
+	return 0;
+}
+
 static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t events)
 {
 	struct conn *c = (struct conn *)((char *)w - offsetof(struct conn, uw));
@@ -977,14 +1024,25 @@ static void conn_upstream_cb(struct loop *loop, struct loop_watch *w, uint32_t e
 	if (c->state == CS_CONNECT) {
 		int err = 0;
 		socklen_t len = sizeof(err);
+		const char *self = NULL;
 
 		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 			err = errno;
+		if (!err)
+			err = upstream_reaches_self(c, &self);
 		if (err) {
 			snprintf(c->x->connect_error, sizeof(c->x->connect_error), "%s", strerror(err));
 			conn_close_upstream(c);
 			conn_connect_next(c);
 			conn_update(c);
+			return;
+		}
+		if (self) {
+			log_info("conn %llu: %s port %u is %s (found at connect)",
+				 (unsigned long long)c->id, c->x->peer, c->x->port, self);
+			conn_close_upstream(c);
+			conn_refuse_destination(c, self);
+			conn_process(c);
 			return;
 		}
 		c->state = CS_EXCHANGE;
@@ -1113,6 +1171,18 @@ static void conn_have_answer(struct conn *c, const struct resolve_answer *answer
 	conn_error(c, 502, body);
 }
 
+/* The client is told why its destination is refused (403). */
+static void conn_refuse_destination(struct conn *c, const char *why)
+{
+	struct exchange *x = c->x;
+	char body[512];
+	int v6 = strchr(x->host, ':') != NULL;
+
+	snprintf(body, sizeof(body), "Forbidden: %s%s%s:%u is %s.\n", v6 ? "[" : "", x->host,
+		 v6 ? "]" : "", x->port, why);
+	conn_error(c, 403, body);
+}
+
 /* Filter the resolved addresses through the destination policy. */
 static void conn_have_addresses(struct conn *c)
 {
@@ -1131,13 +1201,7 @@ static void conn_have_addresses(struct conn *c)
 	}
 	x->n_addrs = kept;
 	if (kept == 0 && why) {
-		char body[512];
-
-		int v6 = strchr(x->host, ':') != NULL;
-
-		snprintf(body, sizeof(body), "Forbidden: %s%s%s:%u is %s.\n", v6 ? "[" : "", x->host,
-			 v6 ? "]" : "", x->port, why);
-		conn_error(c, 403, body);
+		conn_refuse_destination(c, why);
 		return;
 	}
 	x->next_addr = 0;
