@@ -91,6 +91,9 @@ struct sessions {
 	pthread_t watcher;
 	int watcher_started;
 	char closed_path[CONFIG_PATH_MAX + 32]; /* the closed ruleset for nftables.conf */
+	struct cidr *wl;                   /* under nft_lock: the whitelist the kernel has */
+	size_t n_wl;
+	int lan_checked;                   /* the LAN's connections were checked after start */
 };
 
 static void watch_start(struct sessions *s);
@@ -554,6 +557,7 @@ void sessions_free(struct sessions *s)
 	}
 	nft_close(s->nft);
 	free(s->entries);
+	free(s->wl);
 	addrmap_free(s->index);
 	addrmap_free(s->by_mac);
 	pthread_rwlock_destroy(&s->lock);
@@ -1480,24 +1484,46 @@ out:
 	free(l.rows);
 }
 
-int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n)
-{
-	int rc;
-
-	pthread_mutex_lock(&s->nft_lock);
-	rc = nft_whitelist_sync(s->nft, list, n);
-	if (rc == 0)
-		closed_ruleset_write(s);
-	pthread_mutex_unlock(&s->nft_lock);
-	return rc;
-}
-
 struct unlisted {
 	struct sessions *s;
 	const struct cidr *list;
 	size_t n;
 	int64_t now;
 };
+
+static int cut_unauthorised_lan_locked(struct sessions *s);
+
+int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n)
+{
+	struct cidr *copy = malloc((n ? n : 1) * sizeof(*copy));
+	int rc;
+
+	if (!copy)
+		return -1;
+	memcpy(copy, list, n * sizeof(*copy));
+	/* the order kernel_restore_locked takes them in */
+	pthread_rwlock_rdlock(&s->lock);
+	pthread_mutex_lock(&s->nft_lock);
+	rc = nft_whitelist_sync(s->nft, list, n);
+	if (rc == 0) {
+		closed_ruleset_write(s);
+		free(s->wl);
+		s->wl = copy;
+		s->n_wl = n;
+		copy = NULL;
+		/* the first whitelist completes the table of a start: what the
+		 * LAN opened before it (the daemon stopped, or not yet
+		 * running) is cut now unless its client may pass */
+		if (!s->lan_checked) {
+			s->lan_checked = 1;
+			cut_unauthorised_lan_locked(s);
+		}
+	}
+	pthread_mutex_unlock(&s->nft_lock);
+	pthread_rwlock_unlock(&s->lock);
+	free(copy);
+	return rc;
+}
 
 /* Caller holds s->lock (read). */
 static int still_authorised_cb(const struct sockaddr *src, void *ud)
@@ -1509,6 +1535,49 @@ static int still_authorised_cb(const struct sockaddr *src, void *ud)
 		return 1;
 	e = find_sockaddr(u->s, src);
 	return e && entry_live(e, u->now);
+}
+
+/* Caller holds s->lock (read) and nft_lock. A source on the LAN (on-link
+ * to the intercepted interface) is kept only when it may pass; any other
+ * source is not the LAN's and is none of this check's business. */
+static int lan_source_authorised_cb(const struct sockaddr *src, void *ud)
+{
+	struct unlisted *u = ud;
+
+	return nft_addr_on_link(u->s->nft, src) != 1 || still_authorised_cb(src, ud);
+}
+
+/*
+ * Caller holds s->lock (read) and nft_lock. The table's 'established,
+ * original direction' rule passes any connection conntrack already knows:
+ * one a LAN host opened while the table was gone (between a flush and the
+ * restore) or before the daemon started would stay forwarded. Those whose
+ * LAN source has no live session and is not whitelisted are cut. How
+ * many, or -1.
+ */
+static int cut_unauthorised_lan_locked(struct sessions *s)
+{
+	static const struct cidr everything[2] = { { .family = AF_INET, .prefix = 0 },
+						   { .family = AF_INET6, .prefix = 0 } };
+	struct unlisted u = { s, s->wl, s->n_wl, wall_now() };
+	int total = 0, failed = 0;
+
+	for (size_t i = 0; i < 2; i++) {
+		int cut = nft_conntrack_cut_prefix(s->nft, &everything[i], lan_source_authorised_cb,
+						   &u);
+
+		if (cut < 0)
+			failed = 1;
+		else
+			total += cut;
+	}
+	if (failed)
+		log_warn("nftables: the LAN's connections could not be checked; one opened while "
+			 "the table was not there may stay forwarded");
+	else if (total)
+		log_notice("nftables: %d connection%s of LAN clients that may not pass cut", total,
+			   total == 1 ? "" : "s");
+	return failed && total == 0 ? -1 : total;
 }
 
 int sessions_cut_unlisted(struct sessions *s, const struct cidr *removed, size_t n_removed,
@@ -1597,6 +1666,8 @@ static int kernel_restore(struct sessions *s, const struct nft_change *why)
 	pthread_rwlock_rdlock(&s->lock);
 	pthread_mutex_lock(&s->nft_lock);
 	rc = kernel_restore_locked(s, &count);
+	if (rc == 0)
+		cut_unauthorised_lan_locked(s);
 	pthread_mutex_unlock(&s->nft_lock);
 	pthread_rwlock_unlock(&s->lock);
 	if (rc < 0) {
