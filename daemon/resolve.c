@@ -15,6 +15,7 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include "cidr.h"
 #include "lockout.h"
 #include "log.h"
 
@@ -218,19 +219,17 @@ static void cache_put(struct resolver *r, const char *name, const struct resolve
 
 /* ------------------------------------------------------------ per-client counts */
 
+/* Lookups are counted per client key (cidr_client_key): an IPv4 address,
+ * or an IPv6 /64, which one SLAAC host can fill with addresses. */
 static int client_key(const struct sockaddr *sa, uint8_t *family, uint8_t bytes[16])
 {
-	memset(bytes, 0, 16);
-	*family = (uint8_t)sa->sa_family;
-	if (sa->sa_family == AF_INET) {
-		memcpy(bytes, &((const struct sockaddr_in *)sa)->sin_addr, 4);
-		return 0;
-	}
-	if (sa->sa_family == AF_INET6) {
-		memcpy(bytes, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
-		return 0;
-	}
-	return -1;
+	struct cidr key;
+
+	if (cidr_client_key(sa, &key) < 0)
+		return -1;
+	*family = (uint8_t)key.family;
+	memcpy(bytes, key.addr, 16);
+	return 0;
 }
 
 /* Count one more lookup for client; NULL (nothing counted) when it has
@@ -504,7 +503,8 @@ int resolve_lookup(struct resolve_channel *ch, const char *host, const struct so
 	q->client = client_take(ch->r, client, per_client, &over);
 	if (over) {
 		free(q);
-		answer_refused(answer, "too many name lookups in progress from this address");
+		answer_refused(answer, "too many name lookups in progress from this address "
+			       "(its /64 for IPv6)");
 		return 0;
 	}
 	q->ra = ch->current;
