@@ -14,7 +14,8 @@
 
 struct guarded {
 	struct guarded *prev, *next;
-	int fd;
+	int fd;                 /* -1: admitted by the accept check, not started yet */
+	int64_t pending_until_ms;   /* while fd is -1: forgotten after this */
 	uint8_t key[17];        /* family byte, then the IPv4 address or the IPv6 /64 */
 	int64_t deadline_ms;    /* 0 while a complete request is being answered */
 	char addr[46];
@@ -56,6 +57,23 @@ static int address_key(const struct sockaddr *sa, uint8_t key[17])
 	return 0;
 }
 
+/* Take c out of g's list; g->lock held. */
+static void unlink_guarded(struct connguard *g, struct guarded *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		g->head = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->prev = c->next = NULL;
+}
+
+/* How long an admitted connection may take to be started by
+ * libmicrohttpd before its place is given back (it may refuse a connection
+ * after the accept check, for its own limits, without telling us). */
+#define PENDING_MS 2000
+
 static void *watchdog_main(void *arg)
 {
 	struct connguard *g = arg;
@@ -65,7 +83,15 @@ static void *watchdog_main(void *arg)
 		struct timespec until;
 		int64_t now = mono_ms();
 
-		for (struct guarded *c = g->head; c; c = c->next) {
+		for (struct guarded *c = g->head, *next; c; c = next) {
+			next = c->next;
+			if (c->fd < 0) {
+				if (now >= c->pending_until_ms) {
+					unlink_guarded(g, c);
+					free(c);
+				}
+				continue;
+			}
 			if (c->deadline_ms && now >= c->deadline_ms) {
 				/* the entry leaves the list (under this lock) before
 				 * libmicrohttpd closes the descriptor: it is still this
@@ -148,7 +174,24 @@ enum MHD_Result connguard_accept_cb(void *cls, const struct sockaddr *addr, sock
 	for (struct guarded *c = g->head; c; c = c->next)
 		if (!memcmp(c->key, key, sizeof(key)))
 			n++;
-	if (n >= g->per_address) {
+	if (n < g->per_address) {
+		/* the place is taken now, not when the connection starts: the
+		 * listener's threads accept in parallel, and counting only
+		 * started connections let two of them admit one too many */
+		struct guarded *p = calloc(1, sizeof(*p));
+
+		if (!p) {
+			pthread_mutex_unlock(&g->lock);
+			return MHD_NO;
+		}
+		p->fd = -1;
+		p->pending_until_ms = now + PENDING_MS;
+		memcpy(p->key, key, sizeof(key));
+		p->next = g->head;
+		if (g->head)
+			g->head->prev = p;
+		g->head = p;
+	} else {
 		g->refusals++;
 		/* one line in ten seconds at most: refusals come as fast as a
 		 * client can connect */
@@ -181,21 +224,31 @@ void connguard_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_c
 		const union MHD_ConnectionInfo *fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
 		const union MHD_ConnectionInfo *ca = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 
-		c = calloc(1, sizeof(*c));
-		if (!c || !fd || !ca || address_key(ca->client_addr, c->key) < 0) {
-			/* unguarded: counted nowhere, never cut */
-			free(c);
+		uint8_t key[17];
+
+		if (!fd || !ca || address_key(ca->client_addr, key) < 0) {
+			/* unguarded: counted nowhere, never cut (its pending place
+			 * is given back by the watchdog) */
 			*socket_context = NULL;
 			return;
 		}
-		c->fd = fd->connect_fd;
-		cidr_addr_text(ca->client_addr, c->addr, sizeof(c->addr));
 		pthread_mutex_lock(&g->lock);
-		c->deadline_ms = mono_ms() + g->deadline_ms;
-		c->next = g->head;
-		if (g->head)
-			g->head->prev = c;
-		g->head = c;
+		/* the place its accept check took, if it is still there */
+		for (c = g->head; c; c = c->next)
+			if (c->fd < 0 && !memcmp(c->key, key, sizeof(key)))
+				break;
+		if (!c && (c = calloc(1, sizeof(*c))) != NULL) {
+			memcpy(c->key, key, sizeof(key));
+			c->next = g->head;
+			if (g->head)
+				g->head->prev = c;
+			g->head = c;
+		}
+		if (c) {
+			c->fd = fd->connect_fd;
+			cidr_addr_text(ca->client_addr, c->addr, sizeof(c->addr));
+			c->deadline_ms = mono_ms() + g->deadline_ms;
+		}
 		pthread_mutex_unlock(&g->lock);
 		*socket_context = c;
 		return;
@@ -203,12 +256,7 @@ void connguard_notify_cb(void *cls, struct MHD_Connection *conn, void **socket_c
 	if (!c)
 		return;
 	pthread_mutex_lock(&g->lock);
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		g->head = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
+	unlink_guarded(g, c);
 	pthread_mutex_unlock(&g->lock);
 	free(c);
 	*socket_context = NULL;
