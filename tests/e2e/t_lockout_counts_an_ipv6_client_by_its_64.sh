@@ -9,11 +9,17 @@ AUTH_EXTRA=$'lockout_threshold = 5\nlockout_window = 300s\nlockout_duration = 30
 setup_daemon; add_user alice secret; start_daemon || exit 1
 
 dev=$(in_client ip -o -6 addr show | awk '/fd00:201::2\// {print $2; exit}')
-[ -n "$dev" ] || { fail "no LAN interface with fd00:201::2 in the client"; finish; exit; }
+[ -n "$dev" ] || { fail "no LAN interface with fd00:201::2 in the client"; exit 1; }
+# the namespaces outlive the scenario: the extra addresses must go, or the
+# next scenarios' IPv6 traffic leaves from one of them
+ADDED=""
+del_added() { for a in $ADDED; do in_client ip -6 addr del "$a/64" dev "$dev" 2>/dev/null; done; ADDED=""; }
+eval "lib_$(declare -f finish)"
+finish() { del_added; lib_finish; }
 codes=""
 for i in $(seq 1 30); do
 	a=fd00:201::$(printf '%x' $((0x100 + i)))
-	in_client ip -6 addr add $a/64 dev "$dev" nodad
+	in_client ip -6 addr add $a/64 dev "$dev" nodad && ADDED="$ADDED $a"
 	codes="$codes $(in_client timeout 20 curl -sS --max-time 15 -x '[fd00:201::1]:3128' \
 		--interface $a -o /dev/null -w '%{http_code}' -U user$i:guess http://$ORIGIN/1k 2>/dev/null)"
 done
