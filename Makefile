@@ -165,7 +165,7 @@ build-asan-unit: $(UNIT_BIN)
 
 FUZZ_SECONDS ?= 60
 fuzz:
-	sh tests/fuzz/run.sh $(FUZZ_SECONDS)
+	PKGS="$(PKGS)" sh tests/fuzz/run.sh $(FUZZ_SECONDS)
 
 # the limit scenarios that take the machine for a while (CI runs them too)
 stress: all

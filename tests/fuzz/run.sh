@@ -9,7 +9,8 @@
 set -eu
 seconds=${1:-60}
 out=build/fuzz
-pkgs="sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd"
+# the libraries the daemon links (the Makefile passes its PKGS)
+pkgs=${PKGS:-"sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd libcares"}
 mkdir -p "$out/obj"
 cflags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Idaemon -I$out $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lpthread"
