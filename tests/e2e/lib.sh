@@ -124,7 +124,15 @@ stop_daemon() {
 	DPID=""
 }
 
+# Commands finish runs first, however the scenario ends: a scenario that
+# adds addresses or routes to the namespaces (which outlive it) takes them
+# away again with on_finish "COMMAND ...".
+FINISH_HOOKS=""
+on_finish() { FINISH_HOOKS="$FINISH_HOOKS$*
+"; }
+
 finish() {
+	eval "$FINISH_HOOKS"
 	stop_daemon
 	# a sanitizer build (make SANITIZE=1) reports into the daemon's log
 	if [ -n "$DIR" ] && grep -qE 'runtime error|Sanitizer' "$DLOG" 2>/dev/null; then

@@ -12,9 +12,15 @@ setup_daemon; add_user alice secret; start_daemon || exit 1
 dev=$(in_client ip -o -6 addr show | awk '/fd00:201::2/ {print $2; exit}')
 # an IPv6 client counts once for its /64: 600 sources need 600 prefixes,
 # which the gateway reaches on its LAN link
-for a in $(seq 0 599); do echo "addr add fd00:201:0:$(printf %x $((0x1000 + a)))::2/64 dev $dev nodad"; done |
-	in_client ip -6 -batch -
+# (all taken away again at the end: the namespaces outlive the scenario,
+# and later scenarios' IPv6 traffic would leave from these addresses)
+v6_addrs() { # add|del
+	for a in $(seq 0 599); do echo "addr $1 fd00:201:0:$(printf %x $((0x1000 + a)))::2/64 dev $dev nodad"; done |
+		in_client ip -6 -force -batch - 2>/dev/null
+}
 gwdev=$(in_gw ip -o -6 addr show | awk '/fd00:201::1/ {print $2; exit}')
+on_finish 'v6_addrs del; in_gw ip -6 route del fd00:201::/48 dev "$gwdev" 2>/dev/null; in_client ip addr del 10.201.0.77/24 dev "$dev" 2>/dev/null'
+v6_addrs add
 in_gw ip -6 route add fd00:201::/48 dev "$gwdev"
 in_client ip addr add 10.201.0.77/24 dev "$dev"
 
