@@ -166,6 +166,12 @@ for _ in $(seq 1 100); do
 done
 check "25 failures from one address: fail2ban bans it" \
 	sh -c "ip netns exec '$f2b_ns' timeout 10 fail2ban-client -c '$f2b' -s '$dest/f2b-run/sock' status portcullis | grep -q 'Banned IP list:.*192.0.2.77'"
+# fail2ban lists the address as banned before its action has run: wait
+# (bounded) for the rule itself
+for _ in $(seq 1 100); do
+	ip netns exec "$f2b_ns" nft list ruleset 2>/dev/null | grep -q '192.0.2.77' && break
+	sleep 0.1
+done
 check "the ban is an nftables rule on every port (no iptables needed)" \
 	sh -c "ip netns exec '$f2b_ns' nft list ruleset | grep -q '192.0.2.77'"
 f2b stop >/dev/null 2>&1
