@@ -1566,7 +1566,8 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	all = calloc(3 * (count + n_wl) + 1, sizeof(*all));
 	if ((n_wl && !wl) || !all)
 		goto fail;
-	memcpy(wl, n->wl, n_wl * sizeof(*wl));
+	if (n_wl)
+		memcpy(wl, n->wl, n_wl * sizeof(*wl));
 	/* the spec's strings are n's own buffers, which the replace rewrites */
 	snprintf(table, sizeof(table), "%s", n->table);
 	snprintf(ifname, sizeof(ifname), "%s", n->interface);

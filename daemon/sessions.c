@@ -1500,7 +1500,8 @@ int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n
 
 	if (!copy)
 		return -1;
-	memcpy(copy, list, n * sizeof(*copy));
+	if (n)   /* an empty whitelist may come as NULL */
+		memcpy(copy, list, n * sizeof(*copy));
 	/* the order kernel_restore_locked takes them in */
 	pthread_rwlock_rdlock(&s->lock);
 	pthread_mutex_lock(&s->nft_lock);

@@ -1,7 +1,8 @@
 #!/bin/bash
 # 10 000 concurrent client connections with the default limits: they come
-# from 50 IPv6 addresses of the client namespace (200 each, under the
-# per-client limit of 256), every one is accepted and answered (a 407 from
+# from 50 IPv6 addresses of the client namespace, each in a /64 of its own
+# (the per-client cap counts an IPv6 client by its /64; 200 each, far under
+# the default 4096), every one is accepted and answered (a 407 from
 # the proxy, then an authenticated 200 through to the origin on every 50th),
 # all stay open together, and the daemon's memory with 10 000 idle
 # connections stays bounded. Prints the figures.
@@ -11,8 +12,10 @@ ulimit -Hn 65536 2>/dev/null || true
 ulimit -Sn "$(ulimit -Hn)"
 [ "$(ulimit -Hn)" -ge 10400 ] && ok || fail "descriptor limit $(ulimit -Hn) is too low for this test"
 ADDRS=50
-for i in $(seq 1 $ADDRS); do ip -n "$NS_C" addr add "fd00:201::1:$i/64" dev "$NS_C"g nodad; done
-trap 'rc=$?; for i in $(seq 1 $ADDRS); do ip -n "$NS_C" addr del "fd00:201::1:$i/64" dev "$NS_C"g 2>/dev/null; done; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+for i in $(seq 1 $ADDRS); do ip -n "$NS_C" addr add "fd00:201:1:$i::2/64" dev "$NS_C"g nodad; done
+# the gateway reaches those /64s on its LAN link
+ip -n "$NS_G" -6 route add fd00:201:1::/48 dev "$E2E_NS-gc"
+trap 'rc=$?; for i in $(seq 1 $ADDRS); do ip -n "$NS_C" addr del "fd00:201:1:$i::2/64" dev "$NS_C"g 2>/dev/null; done; ip -n "$NS_G" -6 route del fd00:201:1::/48 dev "$E2E_NS-gc" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
 setup_daemon; add_user alice secret; start_daemon || exit 1
 rss() { awk '/^VmRSS/ { print $2 }' /proc/"$DPID"/status; }
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "warm-up"
@@ -26,7 +29,7 @@ t0 = time.time()
 socks = []
 for i in range(N):
     s = socket.socket(socket.AF_INET6, socket.SOCK_STREAM)
-    s.bind(("fd00:201::1:%d" % (i % addrs + 1), 0))
+    s.bind(("fd00:201:1:%d::2" % (i % addrs + 1), 0))
     s.settimeout(30)
     s.connect(("fd00:201::1", 3128))
     socks.append(s)
