@@ -2,9 +2,11 @@
  * nft — the daemon's own nftables table, its sets, and the other kernel
  * tables intercept mode reads or cuts (conntrack, the neighbour table).
  *
- * The only code in the project that includes libnftnl or libmnl. Nothing
- * here forks nft or parses text: every change is a netlink batch, applied
- * by the kernel as one transaction (all or nothing).
+ * nft.c and its siblings (nft_kernel.c, nft_closed.c, nft_conn.c, sharing
+ * the private nft_int.h) are the only code in the project that includes
+ * libnftnl or libmnl. Nothing here forks nft or parses text: every change
+ * is a netlink batch, applied by the kernel as one transaction (all or
+ * nothing).
  *
  * The table (family inet, so one table serves IPv4 and IPv6):
  *   set wl4/wl6      whitelisted ranges (intervals)
