@@ -1,0 +1,368 @@
+#include "radius.h"
+
+#include <netinet/in.h>
+#include <string.h>
+
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#define MA_LEN 16        /* Message-Authenticator value: HMAC-MD5 */
+
+/* A piece of the bytes a digest runs over. */
+struct span {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* MD5 over the pieces into out[16]. 0 or -1. */
+static int md5_spans(const struct span *s, size_t n, uint8_t out[16])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned len = 0;
+	int ok;
+
+	if (!ctx)
+		return -1;
+	ok = EVP_DigestInit_ex(ctx, EVP_md5(), NULL);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_DigestUpdate(ctx, s[i].p, s[i].len);
+	if (ok)
+		ok = EVP_DigestFinal_ex(ctx, out, &len);
+	EVP_MD_CTX_free(ctx);
+	return ok && len == 16 ? 0 : -1;
+}
+
+/* HMAC-MD5 keyed with the secret over the pieces into out[16]. 0 or -1. */
+static int hmac_md5_spans(const uint8_t *key, size_t keylen, const struct span *s, size_t n,
+			  uint8_t out[MA_LEN])
+{
+	EVP_MAC *mac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	EVP_MAC_CTX *ctx = mac ? EVP_MAC_CTX_new(mac) : NULL;
+	OSSL_PARAM params[2];
+	size_t len = 0;
+	int ok = 0;
+
+	if (!ctx)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"MD5", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	/* a zero-length key is still a key: pass a valid pointer */
+	ok = EVP_MAC_init(ctx, keylen ? key : (const uint8_t *)"", keylen, params);
+	for (size_t i = 0; ok && i < n; i++)
+		ok = EVP_MAC_update(ctx, s[i].p, s[i].len);
+	if (ok)
+		ok = EVP_MAC_final(ctx, out, &len, MA_LEN);
+out:
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return ok && len == MA_LEN ? 0 : -1;
+}
+
+/* Appends attributes to a packet being built; pos runs on, fail sticks. */
+struct writer {
+	uint8_t *buf;
+	size_t cap, pos;
+	int fail;
+};
+
+/* Reserve an attribute of type with a value of len bytes; its value's
+ * address, or NULL (and w->fail) when it does not fit. */
+static uint8_t *put_attr(struct writer *w, uint8_t type, size_t len)
+{
+	uint8_t *v;
+
+	if (w->fail || len > RADIUS_STRING_MAX || w->pos + 2 + len > w->cap) {
+		w->fail = 1;
+		return NULL;
+	}
+	w->buf[w->pos] = type;
+	w->buf[w->pos + 1] = (uint8_t)(2 + len);
+	v = w->buf + w->pos + 2;
+	w->pos += 2 + len;
+	return v;
+}
+
+static void put_bytes(struct writer *w, uint8_t type, const void *p, size_t len)
+{
+	uint8_t *v = put_attr(w, type, len);
+
+	if (v && len)
+		memcpy(v, p, len);
+}
+
+static void put_u32(struct writer *w, uint8_t type, uint32_t n)
+{
+	uint8_t *v = put_attr(w, type, 4);
+
+	if (v) {
+		v[0] = (uint8_t)(n >> 24);
+		v[1] = (uint8_t)(n >> 16);
+		v[2] = (uint8_t)(n >> 8);
+		v[3] = (uint8_t)n;
+	}
+}
+
+/* An address as NAS-IP-Address / Framed-IP-Address (4 bytes) or, for IPv6,
+ * NAS-IPv6-Address (RFC 3162 §2.1, 16 bytes) / Framed-IPv6-Address
+ * (RFC 6911 §3.1, 16 bytes). An IPv4-mapped IPv6 address is the IPv4 one. */
+static void put_address(struct writer *w, const struct sockaddr *sa, uint8_t type4, uint8_t type6)
+{
+	if (sa->sa_family == AF_INET) {
+		put_bytes(w, type4, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	} else if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			put_bytes(w, type4, a->s6_addr + 12, 4);
+		else
+			put_bytes(w, type6, a->s6_addr, 16);
+	}
+}
+
+/*
+ * User-Password (RFC 2865 §5.2): the password padded with NULs to a multiple
+ * of 16 (at least 16), each 16-byte block XORed with MD5(secret + the
+ * previous block of ciphertext), the first with MD5(secret + the Request
+ * Authenticator).
+ */
+static void put_password(struct writer *w, const struct radius_request *rq,
+			 const uint8_t *authenticator, const uint8_t *secret, size_t secret_len)
+{
+	size_t padded = rq->password_len ? (rq->password_len + 15) / 16 * 16 : 16;
+	uint8_t *v = put_attr(w, RADIUS_USER_PASSWORD, padded);
+	const uint8_t *prev = authenticator;
+
+	if (!v)
+		return;
+	memset(v, 0, padded);
+	if (rq->password_len)
+		memcpy(v, rq->password, rq->password_len);
+	for (size_t off = 0; off < padded; off += 16) {
+		struct span s[2] = { { secret, secret_len }, { prev, 16 } };
+		uint8_t b[16];
+
+		if (md5_spans(s, 2, b) < 0) {
+			w->fail = 1;
+			OPENSSL_cleanse(v, padded);
+			return;
+		}
+		for (size_t i = 0; i < 16; i++)
+			v[off + i] ^= b[i];
+		prev = v + off;
+	}
+}
+
+void radius_format_mac(char out[18], const uint8_t mac[6])
+{
+	static const char hex[] = "0123456789ABCDEF";
+
+	for (size_t i = 0; i < 6; i++) {
+		out[i * 3] = hex[mac[i] >> 4];
+		out[i * 3 + 1] = hex[mac[i] & 15];
+		out[i * 3 + 2] = i < 5 ? '-' : '\0';
+	}
+}
+
+int radius_build_access_request(uint8_t *out, size_t outlen, uint8_t id,
+				const uint8_t authenticator[RADIUS_AUTH_LEN],
+				const struct radius_request *rq,
+				const uint8_t *secret, size_t secret_len)
+{
+	struct writer w = { out, outlen < RADIUS_PACKET_MAX ? outlen : RADIUS_PACKET_MAX,
+			    RADIUS_HEADER_LEN, 0 };
+	uint8_t *ma;
+	char mac[18];
+
+	if (w.cap < RADIUS_HEADER_LEN || !rq->user || rq->user_len == 0 ||
+	    rq->user_len > RADIUS_STRING_MAX || rq->password_len > RADIUS_PASSWORD_MAX ||
+	    (rq->password_len && !rq->password))
+		return -1;
+	out[0] = RADIUS_ACCESS_REQUEST;
+	out[1] = id;
+	memcpy(out + 4, authenticator, RADIUS_AUTH_LEN);
+	/* Message-Authenticator first, so that no attribute an attacker can
+	 * choose comes before it (the BlastRADIUS advice); zero while the
+	 * HMAC runs over the packet (RFC 3579 §3.2) */
+	ma = put_attr(&w, RADIUS_MESSAGE_AUTHENTICATOR, MA_LEN);
+	if (ma)
+		memset(ma, 0, MA_LEN);
+	put_bytes(&w, RADIUS_USER_NAME, rq->user, rq->user_len);
+	put_password(&w, rq, authenticator, secret, secret_len);
+	if (rq->nas_identifier && rq->nas_identifier[0])
+		put_bytes(&w, RADIUS_NAS_IDENTIFIER, rq->nas_identifier, strlen(rq->nas_identifier));
+	if (rq->nas_address)
+		put_address(&w, rq->nas_address, RADIUS_NAS_IP_ADDRESS, RADIUS_NAS_IPV6_ADDRESS);
+	if (rq->nas_mac) {
+		radius_format_mac(mac, rq->nas_mac);
+		put_bytes(&w, RADIUS_CALLED_STATION_ID, mac, 17);
+	}
+	if (rq->client_mac) {
+		radius_format_mac(mac, rq->client_mac);
+		put_bytes(&w, RADIUS_CALLING_STATION_ID, mac, 17);
+	}
+	if (rq->client)
+		put_address(&w, rq->client, RADIUS_FRAMED_IP_ADDRESS, RADIUS_FRAMED_IPV6_ADDRESS);
+	if (rq->nas_port_type)
+		put_u32(&w, RADIUS_NAS_PORT_TYPE, rq->nas_port_type);
+	if (rq->service_type)
+		put_u32(&w, RADIUS_SERVICE_TYPE, rq->service_type);
+	if (w.fail)
+		goto fail;
+	out[2] = (uint8_t)(w.pos >> 8);
+	out[3] = (uint8_t)w.pos;
+	{
+		struct span s = { out, w.pos };
+
+		if (hmac_md5_spans(secret, secret_len, &s, 1, ma) < 0)
+			goto fail;
+	}
+	return (int)w.pos;
+fail:
+	OPENSSL_cleanse(out, w.cap);
+	return -1;
+}
+
+const char *radius_check_str(enum radius_check c)
+{
+	switch (c) {
+	case RADIUS_OK: return "valid";
+	case RADIUS_MALFORMED: return "malformed packet";
+	case RADIUS_NOT_AN_ANSWER: return "not an answer to an Access-Request";
+	case RADIUS_WRONG_ID: return "identifier of another request";
+	case RADIUS_BAD_AUTHENTICATOR: return "wrong Response Authenticator";
+	case RADIUS_NO_MESSAGE_AUTHENTICATOR: return "no Message-Authenticator";
+	case RADIUS_BAD_MESSAGE_AUTHENTICATOR: return "wrong Message-Authenticator";
+	}
+	return "unknown";
+}
+
+/*
+ * The packet's length from its header, once it is known to frame whole
+ * attributes (RFC 2865 §3, §5): 20..4096, no more than was received, every
+ * attribute at least 2 bytes and none running past the end. 0 if not.
+ */
+static size_t framed_length(const uint8_t *pkt, size_t len)
+{
+	size_t n, pos;
+
+	if (len < RADIUS_HEADER_LEN)
+		return 0;
+	n = (size_t)pkt[2] << 8 | pkt[3];
+	if (n < RADIUS_HEADER_LEN || n > RADIUS_PACKET_MAX || n > len)
+		return 0;
+	for (pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1])
+		if (n - pos < 2 || pkt[pos + 1] < 2 || pkt[pos + 1] > n - pos)
+			return 0;
+	return n;
+}
+
+enum radius_check radius_verify_answer(const uint8_t *pkt, size_t len, uint8_t id,
+				       const uint8_t request_auth[RADIUS_AUTH_LEN],
+				       const uint8_t *secret, size_t secret_len)
+{
+	static const uint8_t zero[MA_LEN];
+	uint8_t expect[16];
+	size_t n = framed_length(pkt, len), ma = 0;
+
+	if (!n)
+		return RADIUS_MALFORMED;
+	if (pkt[0] != RADIUS_ACCESS_ACCEPT && pkt[0] != RADIUS_ACCESS_REJECT &&
+	    pkt[0] != RADIUS_ACCESS_CHALLENGE)
+		return RADIUS_NOT_AN_ANSWER;
+	if (pkt[1] != id)
+		return RADIUS_WRONG_ID;
+	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
+		if (pkt[pos] != RADIUS_MESSAGE_AUTHENTICATOR)
+			continue;
+		/* at most one, of exactly 16 bytes (RFC 3579 §3.2, §3.3) */
+		if (ma || pkt[pos + 1] != 2 + MA_LEN)
+			return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
+		ma = pos + 2;
+	}
+	/* Response Authenticator = MD5(Code + ID + Length + Request
+	 * Authenticator + Attributes + Secret) (RFC 2865 §3) */
+	{
+		struct span s[4] = { { pkt, 4 }, { request_auth, RADIUS_AUTH_LEN },
+				     { pkt + RADIUS_HEADER_LEN, n - RADIUS_HEADER_LEN },
+				     { secret, secret_len } };
+
+		if (md5_spans(s, 4, expect) < 0 ||
+		    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
+			return RADIUS_BAD_AUTHENTICATOR;
+	}
+	if (!ma)
+		return RADIUS_NO_MESSAGE_AUTHENTICATOR;
+	/* HMAC-MD5 over the answer with the Request Authenticator in place of
+	 * its own and the Message-Authenticator's value zeroed (RFC 3579 §3.2) */
+	{
+		struct span s[5] = { { pkt, 4 }, { request_auth, RADIUS_AUTH_LEN },
+				     { pkt + RADIUS_HEADER_LEN, ma - RADIUS_HEADER_LEN },
+				     { zero, MA_LEN }, { pkt + ma + MA_LEN, n - ma - MA_LEN } };
+
+		if (hmac_md5_spans(secret, secret_len, s, 5, expect) < 0 ||
+		    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
+			return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
+	}
+	return RADIUS_OK;
+}
+
+static long get_u32(const uint8_t *v, size_t len)
+{
+	if (len != 4)
+		return -1;
+	return (long)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
+}
+
+/* Append a Reply-Message to what is kept: '\n' between messages (RFC 2865
+ * §5.18: several are displayed in order), control characters as spaces so
+ * the text cannot break a log line or a terminal. */
+static void add_reply_message(struct radius_reply *r, const uint8_t *v, size_t len)
+{
+	size_t pos = strlen(r->reply_message);
+
+	if (pos && pos < RADIUS_REPLY_MESSAGE_MAX)
+		r->reply_message[pos++] = '\n';
+	for (size_t i = 0; i < len && pos < RADIUS_REPLY_MESSAGE_MAX; i++)
+		r->reply_message[pos++] = (v[i] < 0x20 || v[i] == 0x7f) ? ' ' : (char)v[i];
+	r->reply_message[pos] = '\0';
+}
+
+int radius_parse_reply(const uint8_t *pkt, size_t len, struct radius_reply *reply)
+{
+	size_t n = framed_length(pkt, len);
+
+	memset(reply, 0, sizeof(*reply));
+	reply->session_timeout = reply->idle_timeout = reply->acct_interim_interval = -1;
+	if (!n)
+		return -1;
+	reply->code = pkt[0];
+	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
+		const uint8_t *v = pkt + pos + 2;
+		size_t vlen = pkt[pos + 1] - 2u;
+
+		switch (pkt[pos]) {
+		case RADIUS_SESSION_TIMEOUT:
+			reply->session_timeout = get_u32(v, vlen);
+			break;
+		case RADIUS_IDLE_TIMEOUT:
+			reply->idle_timeout = get_u32(v, vlen);
+			break;
+		case RADIUS_ACCT_INTERIM_INTERVAL:
+			reply->acct_interim_interval = get_u32(v, vlen);
+			break;
+		case RADIUS_CLASS:
+			if (!reply->class_len && vlen) {
+				memcpy(reply->class_value, v, vlen);
+				reply->class_len = vlen;
+			}
+			break;
+		case RADIUS_REPLY_MESSAGE:
+			add_reply_message(reply, v, vlen);
+			break;
+		default:
+			break;
+		}
+	}
+	return 0;
+}
