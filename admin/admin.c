@@ -597,7 +597,7 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 	struct admin_input_error err;
 	const char *name, *comment;
 	struct account_secret sec;
-	char action[32];
+	char action[32], stored[STORE_NAME_MAX + 1];
 	int rc = 0;
 
 	if (admin_input_user(body, !strcmp(op, "create") ? ADMIN_INPUT_USER_CREATE :
@@ -605,6 +605,15 @@ static enum MHD_Result api_user_write(struct admin_server *a, struct MHD_Connect
 			     &in, &err) < 0)
 		return bad_field(conn, err.field, err.rule);
 	name = in.name;
+	/* An existing user is named as /api/users shows it: bytes that are
+	 * not UTF-8 come back as \xHH (JSON cannot carry them), so the name
+	 * is unescaped to the stored bytes. A new user's name is taken as
+	 * typed. */
+	if (strcmp(op, "create")) {
+		if (arg_name(name, stored, sizeof(stored)) < 0)
+			return reply_error(conn, 404, "no such user");
+		name = stored;
+	}
 	comment = in.comment;
 	if (in.password && account_hash_password(st, NULL, name, in.password, in.password_len, &sec) < 0)
 		return reply_error(conn, 500, "hashing failed");

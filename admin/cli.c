@@ -43,9 +43,11 @@
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2 };
 
 struct cli {
-	const char *db_path;
+	const char *db_path;          /* -d or $PORTCULLIS_DB; NULL: see cli_db_path */
+	const char *db_from;          /* where db_path came from, for the person */
 	const char *conf_path;
 	int conf_named;               /* -c or $PORTCULLIS_CONF: it must be there */
+	struct config *cfg;           /* conf_path once loaded (cli_config) */
 	struct store *st;
 	int json;
 	char actor[300];
@@ -362,13 +364,65 @@ static int parse_time(const char *s, int direction, int64_t *out)
 
 /* ------------------------------------------------------------ database */
 
+/* The daemon's configuration: -c FILE, else $PORTCULLIS_CONF, else
+ * DEFAULT_CONF when there is a file there. Loaded once into c->cfg. 1
+ * loaded, 0 there is none (nothing at the default place), -1 it cannot be
+ * read (printed, with why it was needed). */
+static int cli_config(struct cli *c, const char *why)
+{
+	char err[700];
+
+	if (c->cfg)
+		return 1;
+	if (!c->conf_named && access(c->conf_path, F_OK) < 0)
+		return 0;
+	c->cfg = malloc(sizeof(*c->cfg));
+	if (!c->cfg || config_load(c->cfg, c->conf_path, err, sizeof(err)) < 0) {
+		errorf("%s; %s", c->cfg ? err : "out of memory", why);
+		free(c->cfg);
+		c->cfg = NULL;
+		return -1;
+	}
+	return 1;
+}
+
+/* The database file: -d DBFILE, else $PORTCULLIS_DB, else [db] path of
+ * the daemon's configuration (so that the CLI works on the daemon's
+ * database wherever the administrator moved it), else DEFAULT_DB when
+ * there is no configuration. 0, or -1 with the reason printed. */
+static int cli_db_path(struct cli *c)
+{
+	int rc;
+
+	if (c->db_path)
+		return 0;
+	rc = cli_config(c, "the database is [db] path of the daemon's configuration "
+			   "(-c FILE names it) unless -d DBFILE names one");
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		c->db_path = c->cfg->db_path;
+		c->db_from = "[db] path in the configuration";
+	} else {
+		c->db_path = DEFAULT_DB;
+		c->db_from = "the default";
+	}
+	if (!c->db_path[0]) {
+		errorf("empty database path");
+		return -1;
+	}
+	return 0;
+}
+
 static int cli_open(struct cli *c, int create)
 {
 	char err[512];
 
+	if (cli_db_path(c) < 0)
+		return -1;
 	if (!create && access(c->db_path, F_OK) < 0) {
-		errorf("no database at %s (%s); -d DBFILE or $PORTCULLIS_DB chooses another, "
-		       "'portcullis migrate' creates it", c->db_path, strerror(errno));
+		errorf("no database at %s (%s, %s); -d DBFILE or $PORTCULLIS_DB chooses another, "
+		       "'portcullis migrate' creates it", c->db_path, c->db_from, strerror(errno));
 		return -1;
 	}
 	c->st = store_open(c->db_path, err, sizeof(err));
@@ -406,21 +460,18 @@ static int db_failed(const struct cli *c, int rc, const char *what)
 static int cli_realm(struct cli *c)
 {
 	struct config *cfg;
-	char err[700];
+
+	int rc;
 
 	if (c->realm[0])
 		return 0;
-	if (c->conf_named || access(c->conf_path, F_OK) == 0) {
-		cfg = malloc(sizeof(*cfg));
-		if (!cfg || config_load(cfg, c->conf_path, err, sizeof(err)) < 0) {
-			errorf("%s; the Digest realm is read from the daemon's configuration "
-			       "(-c FILE names it)", cfg ? err : "out of memory");
-			free(cfg);
-			return -1;
-		}
-		snprintf(c->realm, sizeof(c->realm), "%s", cfg->realm);
+	rc = cli_config(c, "the Digest realm is read from the daemon's configuration "
+			   "(-c FILE names it)");
+	if (rc < 0)
+		return -1;
+	if (rc == 1) {
+		snprintf(c->realm, sizeof(c->realm), "%s", c->cfg->realm);
 		c->realm_from = c->conf_path;
-		free(cfg);
 		return 0;
 	}
 	if (account_daemon_realm(c->st, c->realm, sizeof(c->realm)) == 0) {
@@ -1618,9 +1669,10 @@ static void usage(FILE *f, const char *group)
 			   "(30m, 2h, 7d, 2w): ago for the audit, from now for an expiry.\n");
 	}
 	if (!group) {
-		fprintf(f, "\nThe database is -d DBFILE, else $PORTCULLIS_DB, else %s.\n"
-			   "The daemon's configuration (for its Digest realm) is -c CONFFILE, else\n"
-			   "$PORTCULLIS_CONF, else %s if it exists.\n"
+		fprintf(f, "\nThe database is -d DBFILE, else $PORTCULLIS_DB, else [db] path of the\n"
+			   "daemon's configuration, else %s. The daemon's configuration\n"
+			   "(its database and Digest realm) is -c CONFFILE, else $PORTCULLIS_CONF,\n"
+			   "else %s if it exists.\n"
 			   "A running daemon sees changes within a second. Exit status: 0 done,\n"
 			   "1 failed, 2 usage error.\n", DEFAULT_DB, DEFAULT_CONF);
 	}
@@ -1664,7 +1716,10 @@ int main(int argc, char **argv)
 	}
 	setlocale(LC_CTYPE, "");
 	term_utf8 = !strcmp(nl_langinfo(CODESET), "UTF-8");
-	c.db_path = env && env[0] ? env : DEFAULT_DB;
+	if (env && env[0]) {
+		c.db_path = env;
+		c.db_from = "$PORTCULLIS_DB";
+	}
 	c.conf_named = conf_env && conf_env[0];
 	c.conf_path = c.conf_named ? conf_env : DEFAULT_CONF;
 	for (; i < argc && argv[i][0] == '-'; i++) {
@@ -1679,8 +1734,10 @@ int main(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			c.db_path = argv[i];
+			c.db_from = "-d";
 		} else if (!strncmp(argv[i], "--db=", 5)) {
 			c.db_path = argv[i] + 5;
+			c.db_from = "-d";
 		} else if (!strcmp(argv[i], "-c") || !strcmp(argv[i], "--config")) {
 			if (++i >= argc) {
 				errorf("%s needs a configuration file", argv[i - 1]);
@@ -1693,12 +1750,13 @@ int main(int argc, char **argv)
 			c.conf_named = 1;
 		} else if (!strncmp(argv[i], "-d", 2)) {
 			c.db_path = argv[i] + 2;
+			c.db_from = "-d";
 		} else {
 			errorf("unknown option '%s'; 'portcullis --help' lists what there is", argv[i]);
 			return EXIT_USAGE;
 		}
 	}
-	if (!c.db_path[0]) {
+	if (c.db_path && !c.db_path[0]) {
 		errorf("empty database path");
 		return EXIT_USAGE;
 	}
@@ -1750,6 +1808,7 @@ int main(int argc, char **argv)
 	if (rc == EXIT_USAGE)
 		usage_line(stderr, "usage: portcullis [-d DBFILE] ", cmd);
 	store_close(c.st);
+	free(c.cfg);
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		errorf("cannot write the output: %s", strerror(errno));
 		return EXIT_FAILED;
