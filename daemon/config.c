@@ -30,6 +30,15 @@ enum config_type {
 	T_HOSTNAMES,     /* DNS names, comma-separated; stored lower-case, joined by ',' */
 };
 
+/* When a changed value takes effect. RESTART: what the daemon reads once at
+ * start (listeners, threads, the database, the admin panel, the intercept
+ * table, the portal); a reload keeps the running value and names the key.
+ * RELOAD: a reload applies it. A new key says which, on its own line. */
+enum config_apply {
+	RELOAD,
+	RESTART,
+};
+
 struct config_key {
 	const char *section, *key;
 	enum config_type type;
@@ -37,62 +46,64 @@ struct config_key {
 	size_t aux;          /* offset of a count or flag, or a size */
 	unsigned long min, max;
 	const char *def;
+	enum config_apply apply;
 };
 
 #define OFF(f) offsetof(struct config, f)
 #define SZ(f) sizeof(((struct config *)0)->f)
 
-/* One line per key: section, key, type, field, aux, bounds, default. */
+/* One line per key: section, key, type, field, aux, bounds, default, when a
+ * change takes effect. */
 static const struct config_key keys[] = {
-	{ "proxy", "listen", T_LISTEN_LIST, OFF(proxy_listen), OFF(n_proxy_listen), 0, 0, "127.0.0.1:3128" },
-	{ "proxy", "workers", T_UINT, OFF(workers), 0, 0, 64, "0" },
-	{ "proxy", "max_connections", T_UINT, OFF(max_connections), 0, 16, 1000000, "10000" },
-	{ "proxy", "max_connections_per_client", T_UINT, OFF(max_connections_per_client), 0, 1, 1000000, "4096" },
-	{ "proxy", "header_timeout", T_DURATION, OFF(header_timeout), 0, 1, 3600, "10s" },
-	{ "proxy", "idle_timeout", T_DURATION, OFF(idle_timeout), 0, 1, 86400, "60s" },
-	{ "proxy", "connect_timeout", T_DURATION, OFF(connect_timeout), 0, 1, 600, "10s" },
-	{ "proxy", "upstream_timeout", T_DURATION, OFF(upstream_timeout), 0, 1, 86400, "60s" },
-	{ "proxy", "tunnel_idle_timeout", T_DURATION, OFF(tunnel_idle_timeout), 0, 1, 604800, "600s" },
-	{ "proxy", "connect_ports", T_PORTS, OFF(connect_ports), OFF(n_connect_ports), 0, 0, "443, 80" },
-	{ "proxy", "deny_ranges", T_CIDRS, OFF(deny_ranges), OFF(n_deny_ranges), 0, 0, "" },
-	{ "proxy", "gateway_ports", T_PORTS, OFF(gateway_ports), OFF(n_gateway_ports), 0, 0, "" },
-	{ "proxy", "via", T_BOOL, OFF(via), 0, 0, 1, "yes" },
-	{ "proxy", "access_log", T_STRING, OFF(access_log), SZ(access_log), 0, 0, "" },
-	{ "proxy", "dns_cache_size", T_UINT, OFF(dns_cache_size), 0, 0, 1000000, "4096" },
-	{ "proxy", "max_lookups_per_client", T_UINT, OFF(max_lookups_per_client), 0, 1, 100000, "32" },
-	{ "auth", "schemes", T_SCHEMES, OFF(schemes), 0, 0, 0, "digest,basic" },
-	{ "auth", "realm", T_REALM, OFF(realm), SZ(realm), 0, 0, "Portcullis" },
-	{ "auth", "cache_ttl", T_DURATION, OFF(cache_ttl), 0, 0, 86400, "300s" },
-	{ "auth", "nonce_lifetime", T_DURATION, OFF(nonce_lifetime), 0, 10, 86400, "300s" },
-	{ "auth", "lockout_threshold", T_UINT, OFF(lockout_threshold), 0, 0, 1000000, "10" },
-	{ "auth", "lockout_window", T_DURATION, OFF(lockout_window), 0, 1, 86400, "300s" },
-	{ "auth", "lockout_duration", T_DURATION, OFF(lockout_duration), 0, 1, 604800, "300s" },
-	{ "db", "path", T_STRING, OFF(db_path), SZ(db_path), 1, 0, "/var/lib/portcullis/portcullis.db" },
-	{ "db", "audit_retention_days", T_UINT, OFF(audit_retention_days), 0, 1, 36500, "90" },
-	{ "db", "audit_queue_size", T_UINT, OFF(audit_queue_size), 0, 16, 10000000, "10000" },
-	{ "admin", "listen", T_ADDR_OPT, OFF(admin_listen), OFF(admin_enabled), 0, 0, "127.0.0.1:8080" },
-	{ "admin", "tls", T_BOOL, OFF(admin_tls), 0, 0, 1, "no" },
-	{ "admin", "tls_cert", T_STRING, OFF(admin_tls_cert), SZ(admin_tls_cert), 0, 0, "" },
-	{ "admin", "tls_key", T_STRING, OFF(admin_tls_key), SZ(admin_tls_key), 0, 0, "" },
-	{ "admin", "web_root", T_STRING, OFF(web_root), SZ(web_root), 0, 0, PORTCULLIS_WEB_ROOT },
-	{ "admin", "hostnames", T_HOSTNAMES, OFF(admin_hostnames), SZ(admin_hostnames), 0, 0, "" },
-	{ "admin", "metrics_allow", T_CIDRS, OFF(metrics_allow), OFF(n_metrics_allow), 0, 0, "127.0.0.0/8, ::1/128" },
-	{ "admin", "metrics_token_file", T_STRING, OFF(metrics_token_file), SZ(metrics_token_file), 0, 0, "" },
-	{ "intercept", "interface", T_IFNAME, OFF(intercept_interface), SZ(intercept_interface), 0, 0, "" },
-	{ "intercept", "http_port", T_PORT, OFF(intercept_http_port), 0, 1, 65535, "3129" },
-	{ "intercept", "https_port", T_PORT, OFF(intercept_https_port), 0, 1, 65535, "3130" },
-	{ "intercept", "session_idle_timeout", T_DURATION, OFF(session_idle_timeout), 0, 5, 604800, "30m" },
-	{ "intercept", "session_lifetime", T_DURATION, OFF(session_lifetime), 0, 10, 31536000, "12h" },
-	{ "intercept", "bypass", T_BOOL, OFF(intercept_bypass), 0, 0, 1, "no" },
-	{ "intercept", "mark", T_UINT, OFF(intercept_mark), 0, 1, 4294967295UL, "1885536256" },
-	{ "intercept", "fail_open", T_BOOL, OFF(intercept_fail_open), 0, 0, 1, "no" },
-	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "" },
-	{ "portal", "url", T_STRING, OFF(portal_url), SZ(portal_url), 0, 0, "" },
-	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "" },
-	{ "portal", "tls_key", T_STRING, OFF(portal_tls_key), SZ(portal_tls_key), 0, 0, "" },
-	{ "portal", "pac_proxy", T_STRING, OFF(pac_proxy), SZ(pac_proxy), 0, 0, "" },
-	{ "portal", "pac_direct", T_CIDRS, OFF(pac_direct), OFF(n_pac_direct), 0, 0, "" },
-	{ "log", "level", T_LEVEL, OFF(log_level), SZ(log_level), 0, 0, "info" },
+	{ "proxy", "listen", T_LISTEN_LIST, OFF(proxy_listen), OFF(n_proxy_listen), 0, 0, "127.0.0.1:3128", RESTART },
+	{ "proxy", "workers", T_UINT, OFF(workers), 0, 0, 64, "0", RESTART },
+	{ "proxy", "max_connections", T_UINT, OFF(max_connections), 0, 16, 1000000, "10000", RELOAD },
+	{ "proxy", "max_connections_per_client", T_UINT, OFF(max_connections_per_client), 0, 1, 1000000, "4096", RELOAD },
+	{ "proxy", "header_timeout", T_DURATION, OFF(header_timeout), 0, 1, 3600, "10s", RELOAD },
+	{ "proxy", "idle_timeout", T_DURATION, OFF(idle_timeout), 0, 1, 86400, "60s", RELOAD },
+	{ "proxy", "connect_timeout", T_DURATION, OFF(connect_timeout), 0, 1, 600, "10s", RELOAD },
+	{ "proxy", "upstream_timeout", T_DURATION, OFF(upstream_timeout), 0, 1, 86400, "60s", RELOAD },
+	{ "proxy", "tunnel_idle_timeout", T_DURATION, OFF(tunnel_idle_timeout), 0, 1, 604800, "600s", RELOAD },
+	{ "proxy", "connect_ports", T_PORTS, OFF(connect_ports), OFF(n_connect_ports), 0, 0, "443, 80", RELOAD },
+	{ "proxy", "deny_ranges", T_CIDRS, OFF(deny_ranges), OFF(n_deny_ranges), 0, 0, "", RELOAD },
+	{ "proxy", "gateway_ports", T_PORTS, OFF(gateway_ports), OFF(n_gateway_ports), 0, 0, "", RELOAD },
+	{ "proxy", "via", T_BOOL, OFF(via), 0, 0, 1, "yes", RELOAD },
+	{ "proxy", "access_log", T_STRING, OFF(access_log), SZ(access_log), 0, 0, "", RELOAD },
+	{ "proxy", "dns_cache_size", T_UINT, OFF(dns_cache_size), 0, 0, 1000000, "4096", RESTART },
+	{ "proxy", "max_lookups_per_client", T_UINT, OFF(max_lookups_per_client), 0, 1, 100000, "32", RELOAD },
+	{ "auth", "schemes", T_SCHEMES, OFF(schemes), 0, 0, 0, "digest,basic", RELOAD },
+	{ "auth", "realm", T_REALM, OFF(realm), SZ(realm), 0, 0, "Portcullis", RELOAD },
+	{ "auth", "cache_ttl", T_DURATION, OFF(cache_ttl), 0, 0, 86400, "300s", RELOAD },
+	{ "auth", "nonce_lifetime", T_DURATION, OFF(nonce_lifetime), 0, 10, 86400, "300s", RELOAD },
+	{ "auth", "lockout_threshold", T_UINT, OFF(lockout_threshold), 0, 0, 1000000, "10", RELOAD },
+	{ "auth", "lockout_window", T_DURATION, OFF(lockout_window), 0, 1, 86400, "300s", RELOAD },
+	{ "auth", "lockout_duration", T_DURATION, OFF(lockout_duration), 0, 1, 604800, "300s", RELOAD },
+	{ "db", "path", T_STRING, OFF(db_path), SZ(db_path), 1, 0, "/var/lib/portcullis/portcullis.db", RESTART },
+	{ "db", "audit_retention_days", T_UINT, OFF(audit_retention_days), 0, 1, 36500, "90", RELOAD },
+	{ "db", "audit_queue_size", T_UINT, OFF(audit_queue_size), 0, 16, 10000000, "10000", RESTART },
+	{ "admin", "listen", T_ADDR_OPT, OFF(admin_listen), OFF(admin_enabled), 0, 0, "127.0.0.1:8080", RESTART },
+	{ "admin", "tls", T_BOOL, OFF(admin_tls), 0, 0, 1, "no", RESTART },
+	{ "admin", "tls_cert", T_STRING, OFF(admin_tls_cert), SZ(admin_tls_cert), 0, 0, "", RESTART },
+	{ "admin", "tls_key", T_STRING, OFF(admin_tls_key), SZ(admin_tls_key), 0, 0, "", RESTART },
+	{ "admin", "web_root", T_STRING, OFF(web_root), SZ(web_root), 0, 0, PORTCULLIS_WEB_ROOT, RESTART },
+	{ "admin", "hostnames", T_HOSTNAMES, OFF(admin_hostnames), SZ(admin_hostnames), 0, 0, "", RESTART },
+	{ "admin", "metrics_allow", T_CIDRS, OFF(metrics_allow), OFF(n_metrics_allow), 0, 0, "127.0.0.0/8, ::1/128", RESTART },
+	{ "admin", "metrics_token_file", T_STRING, OFF(metrics_token_file), SZ(metrics_token_file), 0, 0, "", RESTART },
+	{ "intercept", "interface", T_IFNAME, OFF(intercept_interface), SZ(intercept_interface), 0, 0, "", RESTART },
+	{ "intercept", "http_port", T_PORT, OFF(intercept_http_port), 0, 1, 65535, "3129", RESTART },
+	{ "intercept", "https_port", T_PORT, OFF(intercept_https_port), 0, 1, 65535, "3130", RESTART },
+	{ "intercept", "session_idle_timeout", T_DURATION, OFF(session_idle_timeout), 0, 5, 604800, "30m", RESTART },
+	{ "intercept", "session_lifetime", T_DURATION, OFF(session_lifetime), 0, 10, 31536000, "12h", RESTART },
+	{ "intercept", "bypass", T_BOOL, OFF(intercept_bypass), 0, 0, 1, "no", RESTART },
+	{ "intercept", "mark", T_UINT, OFF(intercept_mark), 0, 1, 4294967295UL, "1885536256", RESTART },
+	{ "intercept", "fail_open", T_BOOL, OFF(intercept_fail_open), 0, 0, 1, "no", RESTART },
+	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "", RESTART },
+	{ "portal", "url", T_STRING, OFF(portal_url), SZ(portal_url), 0, 0, "", RESTART },
+	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "", RESTART },
+	{ "portal", "tls_key", T_STRING, OFF(portal_tls_key), SZ(portal_tls_key), 0, 0, "", RESTART },
+	{ "portal", "pac_proxy", T_STRING, OFF(pac_proxy), SZ(pac_proxy), 0, 0, "", RESTART },
+	{ "portal", "pac_direct", T_CIDRS, OFF(pac_direct), OFF(n_pac_direct), 0, 0, "", RESTART },
+	{ "log", "level", T_LEVEL, OFF(log_level), SZ(log_level), 0, 0, "info", RELOAD },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -619,8 +630,8 @@ int config_parse(struct config *cfg, const char *name, const char *text, char *e
 			return -1;
 		}
 	}
-	if (cfg->admin_tls && (!cfg->admin_tls_cert[0]) != (!cfg->admin_tls_key[0])) {
-		snprintf(err, errlen, "%s: admin.tls_cert and admin.tls_key go together", name);
+	if (config_validate(cfg, msg, sizeof(msg)) < 0) {
+		snprintf(err, errlen, "%s: %s", name, msg);
 		return -1;
 	}
 	return 0;
@@ -677,4 +688,246 @@ fail:
 	fclose(f);
 	free(text);
 	return -1;
+}
+
+/* ------------------------------------------------------------ cross-section rules */
+
+/* 0.0.0.0 or ::, as cidr_from_addr gives them (unused bytes zero). */
+static int addr_is_any(const struct cidr *c)
+{
+	static const uint8_t zero[sizeof(((struct cidr *)0)->addr)];
+
+	return memcmp(c->addr, zero, sizeof(zero)) == 0;
+}
+
+/* Two listening addresses that one socket bind would both take: the same
+ * port, and the same address or either a wildcard ("*:PORT" listens on
+ * both families). */
+static int listeners_overlap(const struct config_addr *a, const struct config_addr *b)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&a->sa;
+	const struct sockaddr *sb = (const struct sockaddr *)&b->sa;
+	struct cidr ca, cb;
+
+	if (cidr_addr_port(sa) != cidr_addr_port(sb))
+		return 0;
+	if (cidr_from_addr(sa, &ca) < 0 || cidr_from_addr(sb, &cb) < 0)
+		return 0;
+	if (addr_is_any(&ca) || addr_is_any(&cb))
+		return 1;
+	return ca.family == cb.family && memcmp(ca.addr, cb.addr, sizeof(ca.addr)) == 0;
+}
+
+/* Every socket the daemon listens on, named by its key; the intercept
+ * pair listens on every address (only LAN traffic is let in). */
+struct listener {
+	const char *key;
+	struct config_addr addr;
+};
+
+static size_t listeners(const struct config *cfg, struct listener *out)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < cfg->n_proxy_listen; i++)
+		out[n++] = (struct listener){ "proxy.listen", cfg->proxy_listen[i] };
+	if (cfg->admin_enabled)
+		out[n++] = (struct listener){ "admin.listen", cfg->admin_listen };
+	if (cfg->portal_enabled)
+		out[n++] = (struct listener){ "portal.listen", cfg->portal_listen };
+	if (cfg->intercept_interface[0]) {
+		const char *names[2] = { "intercept.http_port", "intercept.https_port" };
+		uint16_t ports[2] = { cfg->intercept_http_port, cfg->intercept_https_port };
+
+		for (int i = 0; i < 2; i++) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out[n].addr.sa;
+
+			memset(&out[n].addr, 0, sizeof(out[n].addr));
+			s6->sin6_family = AF_INET6;
+			s6->sin6_addr = in6addr_any;
+			s6->sin6_port = htons(ports[i]);
+			out[n].addr.len = sizeof(*s6);
+			snprintf(out[n].addr.text, sizeof(out[n].addr.text), "*:%u", ports[i]);
+			out[n++].key = names[i];
+		}
+	}
+	return n;
+}
+
+int config_validate(const struct config *cfg, char *err, size_t errlen)
+{
+	struct listener l[CONFIG_MAX_LISTEN + 4];
+	size_t n;
+
+	if (cfg->admin_tls && (!cfg->admin_tls_cert[0]) != (!cfg->admin_tls_key[0])) {
+		snprintf(err, errlen, "admin.tls_cert and admin.tls_key go together");
+		return -1;
+	}
+	if (cfg->portal_enabled && (!cfg->portal_tls_cert[0]) != (!cfg->portal_tls_key[0])) {
+		snprintf(err, errlen, "portal.tls_cert and portal.tls_key go together");
+		return -1;
+	}
+	/* an intercepted client is sent to the portal to log in */
+	if (cfg->intercept_interface[0] && !cfg->portal_enabled && !cfg->portal_url[0]) {
+		snprintf(err, errlen, "intercept mode needs the login portal: set [portal] listen");
+		return -1;
+	}
+	/* the portal's URL is derived from its address unless given */
+	if (cfg->portal_enabled && !cfg->portal_url[0]) {
+		struct cidr c;
+
+		if (cidr_from_addr((const struct sockaddr *)&cfg->portal_listen.sa, &c) == 0 &&
+		    addr_is_any(&c)) {
+			snprintf(err, errlen, "[portal] listen is a wildcard address: set [portal] url "
+				 "to the address clients reach it at");
+			return -1;
+		}
+	}
+	/* The proxy's sockets share their port between workers (SO_REUSEPORT):
+	 * the kernel would spread connections across two listeners on one
+	 * port, plain HTTP to the TLS one and the other way round. */
+	n = listeners(cfg, l);
+	for (size_t i = 0; i < n; i++) {
+		for (size_t j = i + 1; j < n; j++) {
+			if (!listeners_overlap(&l[i].addr, &l[j].addr))
+				continue;
+			if (l[i].key == l[j].key)
+				snprintf(err, errlen, "%s: %s and %s take the same port", l[i].key,
+					 l[i].addr.text, l[j].addr.text);
+			else
+				snprintf(err, errlen, "%s (%s) and %s (%s) take the same port", l[i].key,
+					 l[i].addr.text, l[j].key, l[j].addr.text);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ reload */
+
+/* Whether key k has another value in a than in b. Addresses compare as
+ * addresses, not as written; lists by their entries in use. */
+static int key_differs(const struct config_key *k, const struct config *a, const struct config *b)
+{
+	const char *fa = (const char *)a + k->offset, *fb = (const char *)b + k->offset;
+	size_t na, nb;
+
+	switch (k->type) {
+	case T_LISTEN_LIST:
+		na = *(const size_t *)((const char *)a + k->aux);
+		nb = *(const size_t *)((const char *)b + k->aux);
+		if (na != nb)
+			return 1;
+		for (size_t i = 0; i < na; i++) {
+			const struct config_addr *x = (const struct config_addr *)fa + i;
+			const struct config_addr *y = (const struct config_addr *)fb + i;
+
+			if (x->len != y->len || memcmp(&x->sa, &y->sa, x->len) != 0)
+				return 1;
+		}
+		return 0;
+	case T_ADDR_OPT: {
+		const struct config_addr *x = (const struct config_addr *)fa;
+		const struct config_addr *y = (const struct config_addr *)fb;
+		int on = *(const int *)((const char *)a + k->aux);
+
+		if (on != *(const int *)((const char *)b + k->aux))
+			return 1;
+		return on && (x->len != y->len || memcmp(&x->sa, &y->sa, x->len) != 0);
+	}
+	case T_UINT:
+	case T_DURATION:
+	case T_SCHEMES:
+		return *(const unsigned *)fa != *(const unsigned *)fb;
+	case T_BOOL:
+		return *(const int *)fa != *(const int *)fb;
+	case T_PORT:
+		return *(const uint16_t *)fa != *(const uint16_t *)fb;
+	case T_STRING:
+	case T_REALM:
+	case T_IFNAME:
+	case T_LEVEL:
+	case T_HOSTNAMES:
+		return strcmp(fa, fb) != 0;
+	case T_PORTS:
+	case T_CIDRS:
+		na = *(const size_t *)((const char *)a + k->aux);
+		nb = *(const size_t *)((const char *)b + k->aux);
+		return na != nb ||
+		       memcmp(fa, fb, na * (k->type == T_PORTS ? sizeof(uint16_t) : sizeof(struct cidr))) != 0;
+	}
+	abort();    /* a type without a comparison is a programming error */
+}
+
+/* Copy key k's value (and its count or on/off flag) from src into dst. */
+static void key_copy(const struct config_key *k, struct config *dst, const struct config *src)
+{
+	size_t size;
+
+	switch (k->type) {
+	case T_LISTEN_LIST: size = CONFIG_MAX_LISTEN * sizeof(struct config_addr); break;
+	case T_ADDR_OPT:    size = sizeof(struct config_addr); break;
+	case T_UINT:
+	case T_DURATION:
+	case T_SCHEMES:     size = sizeof(unsigned); break;
+	case T_BOOL:        size = sizeof(int); break;
+	case T_PORT:        size = sizeof(uint16_t); break;
+	case T_STRING:
+	case T_REALM:
+	case T_IFNAME:
+	case T_LEVEL:
+	case T_HOSTNAMES:   size = k->aux; break;
+	case T_PORTS:       size = CONFIG_MAX_PORTS * sizeof(uint16_t); break;
+	case T_CIDRS:       size = CONFIG_MAX_RANGES * sizeof(struct cidr); break;
+	default:            abort();
+	}
+	memcpy((char *)dst + k->offset, (const char *)src + k->offset, size);
+	if (k->type == T_LISTEN_LIST || k->type == T_PORTS || k->type == T_CIDRS)
+		memcpy((char *)dst + k->aux, (const char *)src + k->aux, sizeof(size_t));
+	else if (k->type == T_ADDR_OPT)
+		memcpy((char *)dst + k->aux, (const char *)src + k->aux, sizeof(int));
+}
+
+/* Append name to the comma-separated list in buf (len bytes), or "..."
+ * once the next name would not fit. */
+static void note_changed(char *buf, size_t len, const char *name)
+{
+	size_t used;
+
+	if (len == 0)
+		return;
+	used = strlen(buf);
+	if (used >= 3 && strcmp(buf + used - 3, "...") == 0)
+		return;
+	/* room for ", ", the name, a later ", ..." and the terminator */
+	if (used + 2 + strlen(name) + 6 > len) {
+		if (used + 6 <= len)
+			snprintf(buf + used, len - used, "%s...", used ? ", " : "");
+		return;
+	}
+	snprintf(buf + used, len - used, "%s%s", used ? ", " : "", name);
+}
+
+int config_keep_restart_keys(struct config *fresh, const struct config *running,
+			     char *changed, size_t changed_len)
+{
+	int n = 0;
+
+	if (changed_len)
+		changed[0] = '\0';
+	for (size_t i = 0; i < N_KEYS; i++) {
+		if (keys[i].apply != RESTART)
+			continue;
+		if (key_differs(&keys[i], fresh, running)) {
+			note_changed(changed, changed_len, config_key_name(i));
+			n++;
+		}
+		key_copy(&keys[i], fresh, running);
+	}
+	return n;
+}
+
+int config_key_needs_restart(size_t i)
+{
+	return i < N_KEYS && keys[i].apply == RESTART;
 }

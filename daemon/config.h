@@ -1,10 +1,12 @@
 /*
  * config — the INI-style configuration file.
  *
- * The keys are a table in config.c (section, key, type, bounds, default, one
- * line each); etc/portcullis.conf documents every one of them. Unknown
- * sections or keys and out-of-range values are errors that name the file and
- * line. Every key has a default, so an empty file is a valid configuration.
+ * The keys are a table in config.c (section, key, type, bounds, default and
+ * whether a change needs a restart, one line each); etc/portcullis.conf
+ * documents every one of them. Unknown sections or keys and out-of-range
+ * values are errors that name the file and line; settings of different keys
+ * that do not go together are errors of config_validate. Every key has a
+ * default, so an empty file is a valid configuration.
  */
 #ifndef PORTCULLIS_CONFIG_H
 #define PORTCULLIS_CONFIG_H
@@ -110,8 +112,9 @@ struct config {
 void config_defaults(struct config *cfg);
 
 /*
- * Parse path into cfg (which config_load first sets to the defaults).
- * On error returns -1 and writes "FILE:LINE: message" into err.
+ * Parse path into cfg (which config_load first sets to the defaults), then
+ * config_validate it. On error returns -1 and writes "FILE:LINE: message"
+ * (or "FILE: message" from config_validate) into err.
  */
 int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 
@@ -119,8 +122,32 @@ int config_load(struct config *cfg, const char *path, char *err, size_t errlen);
 int config_parse(struct config *cfg, const char *name, const char *text,
 		 char *err, size_t errlen);
 
+/*
+ * The rules between keys, which no one key's bounds can say: a TLS
+ * certificate goes with its key; intercept mode needs the login portal,
+ * whose URL must be known (portal.url, or a portal.listen that is not a
+ * wildcard); no two listeners (proxy.listen, admin.listen, portal.listen,
+ * the intercept ports, which take every address) share an address and
+ * port. 0, or -1 with the rule broken in err.
+ */
+int config_validate(const struct config *cfg, char *err, size_t errlen);
+
+/*
+ * A reload applies what can change without new listeners, threads or
+ * database: copy into fresh, from running, every key the table marks as
+ * needing a restart, and write the names ("section.key") of those the new
+ * file changed, comma-separated in table order, into changed ("" when none;
+ * cut short with "..." when it does not fit). Returns how many there were.
+ */
+int config_keep_restart_keys(struct config *fresh, const struct config *running,
+			     char *changed, size_t changed_len);
+
 /* "section.key" of the i-th known key, NULL past the end (for the test that
  * keeps etc/portcullis.conf documenting every key). */
 const char *config_key_name(size_t i);
+
+/* 1 if a change of the i-th key waits for a restart (for the test that
+ * keeps the manual's "(restart)" marks true), 0 if a reload applies it. */
+int config_key_needs_restart(size_t i);
 
 #endif

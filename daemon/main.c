@@ -30,7 +30,6 @@
 #include "portal.h"
 #include "process.h"
 #include "proxy.h"
-#include "snapshot.h"
 
 #define DEFAULT_CONFIG "/etc/portcullis/portcullis.conf"
 #define DRAIN_SECONDS  10
@@ -101,7 +100,7 @@ static void reload(const char *path, struct config *running, struct gate *gate,
 		log_error("reload refused, the running configuration stays: %s", err);
 		goto reopen;
 	}
-	if (snapshot_keep_restart_keys(fresh, running, restart, sizeof(restart)) > 0)
+	if (config_keep_restart_keys(fresh, running, restart, sizeof(restart)) > 0)
 		log_warn("reload: %s changed; that needs a restart, the running value%s stay%s",
 			 restart, strchr(restart, ',') ? "s" : "", strchr(restart, ',') ? "" : "s");
 	if (strcmp(fresh->access_log, running->access_log) != 0) {

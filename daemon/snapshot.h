@@ -52,15 +52,4 @@ struct snapshot *snapshot_slot_get(struct snapshot_slot *slot);
  * whether a held snapshot is still the current one. */
 uint64_t snapshot_slot_generation(struct snapshot_slot *slot);
 
-/*
- * A reload applies what can change without new listeners, threads or
- * database: copy into fresh, from running, every setting that needs a
- * restart (listeners, workers, database, admin, intercept, portal), and
- * write the names of those the new file changed, comma-separated, into
- * changed ("" when none; cut short with "..." when it does not fit).
- * Returns how many there were.
- */
-int snapshot_keep_restart_keys(struct config *fresh, const struct config *running,
-			       char *changed, size_t changed_len);
-
 #endif

@@ -44,7 +44,7 @@ static void test_defaults(void **state)
 static void test_values(void **state)
 {
 	(void)state;
-	assert_int_equal(parse("[proxy]\nlisten = 10.0.0.1:3128, [::1]:8080 , *:3129\n"
+	assert_int_equal(parse("[proxy]\nlisten = 10.0.0.1:3128, [::1]:8080 , *:3139\n"
 			       "idle_timeout = 15m\ntunnel_idle_timeout = 1h\nconnect_ports = 443, 8443\n"
 			       "deny_ranges = 10.0.0.0/8, fd00::/8\nvia = off\n"
 			       "[auth]\nschemes = basic\nrealm = \"Corp # net\"  # comment\n"
@@ -103,6 +103,124 @@ static void test_errors(void **state)
 	}
 }
 
+static void load(struct config *c, const char *text)
+{
+	if (config_parse(c, "test.conf", text, err, sizeof(err)) != 0)
+		fail_msg("%s", err);
+}
+
+/* What needs new listeners, threads or a database keeps its running value
+ * and is named; what a reload can apply is taken from the new file. */
+static void test_restart_keys_kept_and_named(void **state)
+{
+	static struct config running, fresh;
+	char changed[256];
+
+	(void)state;
+	load(&running, "[proxy]\nlisten = 127.0.0.1:3128\nidle_timeout = 60s\n"
+		       "[db]\npath = /a.db\n[admin]\nlisten = 127.0.0.1:8080\n");
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3129\nidle_timeout = 5s\n"
+		     "[auth]\nrealm = New\n[db]\npath = /b.db\naudit_retention_days = 7\n"
+		     "[admin]\nlisten = 127.0.0.1:8080\n[log]\nlevel = debug\n");
+	assert_int_equal(config_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 2);
+	assert_string_equal(changed, "proxy.listen, db.path");
+	assert_string_equal(fresh.proxy_listen[0].text, "127.0.0.1:3128");
+	assert_string_equal(fresh.db_path, "/a.db");
+	/* reloadable keys apply */
+	assert_int_equal(fresh.idle_timeout, 5);
+	assert_string_equal(fresh.realm, "New");
+	assert_int_equal(fresh.audit_retention_days, 7);
+	assert_string_equal(fresh.log_level, "debug");
+
+	/* the same file again changes nothing that needs a restart */
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3128\n[db]\npath = /a.db\n"
+		     "[admin]\nlisten = 127.0.0.1:8080\n");
+	assert_int_equal(config_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 0);
+	assert_string_equal(changed, "");
+
+	/* turning the admin listener off, and a list cut short to fit */
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3129\nworkers = 3\n[db]\npath = /b.db\n"
+		     "[admin]\nlisten =\n[portal]\nlisten = 127.0.0.1:8000\n");
+	assert_int_equal(config_keep_restart_keys(&fresh, &running, changed, 24), 5);
+	assert_string_equal(changed, "proxy.listen, ...");
+	assert_true(fresh.admin_enabled);
+	assert_string_equal(fresh.admin_listen.text, "127.0.0.1:8080");
+	assert_false(fresh.portal_enabled);
+	assert_int_equal(fresh.workers, running.workers);
+
+	/* the admin listener reads its host names at start only */
+	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3128\n[db]\npath = /a.db\n"
+		     "[admin]\nlisten = 127.0.0.1:8080\nhostnames = gw.lan\n");
+	assert_int_equal(config_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 1);
+	assert_string_equal(changed, "admin.hostnames");
+	assert_string_equal(fresh.admin_hostnames, "");
+
+	/* lists compare by their entries; the intercept table is built at
+	 * start, so its timeouts too wait for a restart */
+	load(&running, "[intercept]\ninterface = lan0\nsession_lifetime = 1h\n"
+		       "[portal]\nlisten = 10.0.0.1:8000\npac_direct = 10.0.0.0/8\n");
+	load(&fresh, "[intercept]\ninterface = lan0\nsession_lifetime = 2h\n"
+		     "[portal]\nlisten = 10.0.0.1:8000\npac_direct = 10.0.0.0/8, 10.1.0.0/16\n"
+		     "[proxy]\nconnect_ports = 443\n");
+	assert_int_equal(config_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 2);
+	assert_string_equal(changed, "intercept.session_lifetime, portal.pac_direct");
+	assert_int_equal(fresh.session_lifetime, 3600);
+	assert_int_equal(fresh.n_pac_direct, 1);
+	assert_int_equal(fresh.n_connect_ports, 1);
+}
+
+/* Each rule between keys refuses a combination that cannot work, and says
+ * which keys and why. */
+static void test_cross_section_rules(void **state)
+{
+	static const struct { const char *text, *msg; } cases[] = {
+		{ "[admin]\ntls = yes\ntls_cert = /c.pem\n",
+		  "test.conf: admin.tls_cert and admin.tls_key go together" },
+		{ "[portal]\nlisten = 10.0.0.1:8000\ntls_key = /k.pem\n",
+		  "test.conf: portal.tls_cert and portal.tls_key go together" },
+		{ "[intercept]\ninterface = lan0\n",
+		  "test.conf: intercept mode needs the login portal: set [portal] listen" },
+		{ "[portal]\nlisten = *:8000\n",
+		  "test.conf: [portal] listen is a wildcard address: set [portal] url" },
+		{ "[portal]\nlisten = 0.0.0.0:8000\n", "[portal] listen is a wildcard address" },
+		{ "[proxy]\nlisten = 127.0.0.1:3128, 127.0.0.1:3128\n",
+		  "test.conf: proxy.listen: 127.0.0.1:3128 and 127.0.0.1:3128 take the same port" },
+		{ "[proxy]\nlisten = *:8080\n",
+		  "test.conf: proxy.listen (*:8080) and admin.listen (127.0.0.1:8080) take the same port" },
+		{ "[admin]\nlisten = 10.0.0.1:8000\n[portal]\nlisten = 10.0.0.1:8000\n",
+		  "admin.listen (10.0.0.1:8000) and portal.listen (10.0.0.1:8000) take the same port" },
+		{ "[intercept]\ninterface = lan0\nhttp_port = 3128\n[portal]\nlisten = 10.0.0.1:8000\n",
+		  "proxy.listen (127.0.0.1:3128) and intercept.http_port (*:3128) take the same port" },
+		{ "[intercept]\ninterface = lan0\nhttp_port = 3130\n[portal]\nlisten = 10.0.0.1:8000\n",
+		  "intercept.http_port (*:3130) and intercept.https_port (*:3130) take the same port" },
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		if (parse(cases[i].text) != -1)
+			fail_msg("case %zu accepted: %s", i, cases[i].text);
+		if (!strstr(err, cases[i].msg))
+			fail_msg("case %zu: '%s' does not contain '%s'", i, err, cases[i].msg);
+	}
+	/* and what does go together passes */
+	assert_int_equal(parse("[admin]\ntls = yes\n"), 0);
+	assert_int_equal(parse("[admin]\ntls = yes\ntls_cert = /c.pem\ntls_key = /k.pem\n"), 0);
+	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"), 0);
+	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nurl = https://gw.lan/\n"), 0);
+	assert_int_equal(parse("[portal]\nlisten = *:8000\nurl = http://gw.lan:8000/\n"), 0);
+	/* the same port on two different addresses */
+	assert_int_equal(parse("[proxy]\nlisten = 127.0.0.1:8080, [::1]:3128\n"
+			       "[admin]\nlisten = 127.0.0.2:8080\n"), 0);
+	/* the intercept ports are not listened on without an interface */
+	assert_int_equal(parse("[proxy]\nlisten = *:3129\n"), 0);
+	/* config_validate alone, as the loader runs it */
+	config_defaults(&cfg);
+	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);
+	snprintf(cfg.intercept_interface, sizeof(cfg.intercept_interface), "lan0");
+	assert_int_equal(config_validate(&cfg, err, sizeof(err)), -1);
+	assert_string_equal(err, "intercept mode needs the login portal: set [portal] listen");
+}
+
 static void test_missing_file(void **state)
 {
 	(void)state;
@@ -152,14 +270,60 @@ static void test_example_documents_every_key(void **state)
 	}
 }
 
+/* portcullis.conf(5) marks "(restart)" exactly the keys a reload keeps. */
+static void test_manual_marks_restart_keys(void **state)
+{
+	FILE *f = fopen("man/portcullis.conf.5", "r");
+	char line[1024], section[64] = "", key[160] = "", prev[1024] = "";
+	char marked[128][160];
+	size_t n_marked = 0, n_keys = 0;
+
+	(void)state;
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (sscanf(line, ".SS [%63[^]]]", section) == 1) {
+			key[0] = '\0';
+		} else if (!strncmp(line, ".SH", 3)) {
+			section[0] = key[0] = '\0';
+		} else if (section[0] && !strcmp(prev, ".TP\n") &&
+			   (sscanf(line, ".BR %63[a-z_]", name) == 1 ||
+			    sscanf(line, ".B %63[a-z_]", name) == 1)) {
+			snprintf(key, sizeof(key), "%s.%s", section, name);
+			n_keys++;
+		} else if (key[0] && strstr(line, "(restart")) {
+			assert_true(n_marked < sizeof(marked) / sizeof(marked[0]));
+			snprintf(marked[n_marked++], sizeof(marked[0]), "%s", key);
+			key[0] = '\0';
+		}
+		snprintf(prev, sizeof(prev), "%s", line);
+	}
+	fclose(f);
+	assert_true(n_keys > 40);
+	for (size_t i = 0; config_key_name(i); i++) {
+		int found = 0;
+
+		for (size_t j = 0; j < n_marked; j++)
+			found |= !strcmp(marked[j], config_key_name(i));
+		if (found != config_key_needs_restart(i))
+			fail_msg("%s: the manual %s (restart), the key table says it %s", config_key_name(i),
+				 found ? "marks it" : "does not mark it",
+				 config_key_needs_restart(i) ? "waits for a restart" : "changes on a reload");
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_defaults),
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_restart_keys_kept_and_named),
+		cmocka_unit_test(test_cross_section_rules),
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_example_documents_every_key),
+		cmocka_unit_test(test_manual_marks_restart_keys),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);

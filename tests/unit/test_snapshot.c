@@ -43,50 +43,6 @@ static void test_reader_keeps_its_snapshot(void **state)
 	snapshot_slot_fini(&slot);
 }
 
-/* What needs new listeners, threads or a database keeps its running value
- * and is named; what a reload can apply is taken from the new file. */
-static void test_restart_keys_kept_and_named(void **state)
-{
-	struct config running, fresh;
-	char changed[256];
-
-	(void)state;
-	load(&running, "[proxy]\nlisten = 127.0.0.1:3128\nidle_timeout = 60s\n"
-		       "[db]\npath = /a.db\n[admin]\nlisten = 127.0.0.1:8080\n");
-	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3129\nidle_timeout = 5s\n"
-		     "[auth]\nrealm = New\n[db]\npath = /b.db\naudit_retention_days = 7\n"
-		     "[admin]\nlisten = 127.0.0.1:8080\n");
-	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 2);
-	assert_string_equal(changed, "proxy.listen, db.path");
-	assert_string_equal(fresh.proxy_listen[0].text, "127.0.0.1:3128");
-	assert_string_equal(fresh.db_path, "/a.db");
-	assert_int_equal(fresh.idle_timeout, 5);
-	assert_string_equal(fresh.realm, "New");
-	assert_int_equal(fresh.audit_retention_days, 7);
-
-	/* the same file again changes nothing that needs a restart */
-	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3128\n[db]\npath = /a.db\n"
-		     "[admin]\nlisten = 127.0.0.1:8080\n");
-	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 0);
-	assert_string_equal(changed, "");
-
-	/* turning the admin listener off, and a list cut short to fit */
-	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3129\nworkers = 3\n[db]\npath = /b.db\n"
-		     "[admin]\nlisten =\n[portal]\nlisten = 127.0.0.1:8000\n");
-	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, 24), 5);
-	assert_string_equal(changed, "proxy.listen, ...");
-	assert_true(fresh.admin_enabled);
-	assert_false(fresh.portal_enabled);
-	assert_int_equal(fresh.workers, running.workers);
-
-	/* the admin listener reads its host names at start only */
-	load(&fresh, "[proxy]\nlisten = 127.0.0.1:3128\n[db]\npath = /a.db\n"
-		     "[admin]\nlisten = 127.0.0.1:8080\nhostnames = gw.lan\n");
-	assert_int_equal(snapshot_keep_restart_keys(&fresh, &running, changed, sizeof(changed)), 1);
-	assert_string_equal(changed, "admin.hostnames");
-	assert_string_equal(fresh.admin_hostnames, "");
-}
-
 /* Readers on several threads while the main thread publishes: every
  * snapshot a reader sees is one of the published ones, whole (run under
  * the sanitizer build, a use after free would be reported). */
@@ -140,7 +96,6 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_reader_keeps_its_snapshot),
-		cmocka_unit_test(test_restart_keys_kept_and_named),
 		cmocka_unit_test(test_concurrent_publish),
 	};
 
