@@ -51,13 +51,10 @@ metric() { in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics | awk -v n="$1"
 # The status of an HTTP GET from the client straight at the origin.
 direct_status() { ccurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }
 
-# Wait (bounded, up to $2 tenths of a second) until a command succeeds.
+# wait_until with a command string and tenths of a second (5 s by default),
+# as the older intercept scenarios call it.
 wait_for() { # command-string tenths
-	for _ in $(seq 1 "${2:-50}"); do
-		if eval "$1"; then return 0; fi
-		sleep 0.1
-	done
-	return 1
+	wait_until "$(awk -v t="${2:-50}" 'BEGIN { print t / 10 }')" eval "$1"
 }
 
 # Hold connections from the client open while something ends its session.
@@ -106,23 +103,5 @@ for kind, s in held:
 open(d + "/result", "w").write(" ".join(res))
 PY
 	HELD=$!
-	wait_for "[ -f $DIR/open ]" 100
+	wait_until 10 files_exist "$DIR/open"
 }
-
-# A second host on the client's LAN segment, the attacker: namespace
-# $NS_A, interface $ATTACKER_IF (a macvlan on the client's link, so its
-# frames reach the gateway's LAN interface with a MAC of its own), address
-# 10.201.0.3. attacker_remove undoes it (call it from the scenario's trap).
-NS_A=$E2E_NS-a
-ATTACKER_IF=$E2E_NS-ca
-attacker_create() {
-	ip netns add "$NS_A" || return 1
-	ip -n "$NS_A" link set lo up
-	in_client ip link add link "$E2E_NS-cg" name "$ATTACKER_IF" type macvlan mode bridge || return 1
-	in_client ip link set "$ATTACKER_IF" netns "$NS_A" || return 1
-	ip -n "$NS_A" addr add 10.201.0.3/24 dev "$ATTACKER_IF"
-	ip -n "$NS_A" link set "$ATTACKER_IF" up
-	ip -n "$NS_A" route add default via 10.201.0.1
-}
-attacker_remove() { ip netns del "$NS_A" 2>/dev/null; }
-in_attacker() { ip netns exec "$NS_A" "$@"; }

@@ -38,19 +38,8 @@ assert_metric() { # metrics_text name value what
 	if printf '%s\n' "$1" | awk -v n="$2" -v v="$3" '$1 == n && $2 == v { f = 1 } END { exit !f }'; then ok
 	else fail "$4: expected '$2 $3', got '$(printf '%s\n' "$1" | awk -v n="$2" '$1 == n' | head -n 3)'"; fi
 }
-# Poll a command until it succeeds: every 0.1 s, for at most SECONDS
-# (decimals allowed). Returns the command's last status, so a scenario can
-# assert on it; waits on a condition instead of a fixed sleep.
-wait_until() { # seconds command...
-	local end
-	end=$(( $(date +%s%N) + $(awk -v s="$1" 'BEGIN { printf "%.0f", s * 1e9 }') ))
-	shift
-	while :; do
-		"$@" && return 0
-		if [ "$(date +%s%N)" -ge "$end" ]; then "$@"; return; fi
-		sleep 0.1
-	done
-}
+# wait_until SECONDS COMMAND..., and the conditions listening, logged, gone
+. "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 assert_not_contains() {
 	if printf '%s' "$1" | grep -qiF -- "$2"; then fail "$3: '$2' must not appear in: $(printf '%s' "$1" | head -c 600)"; else ok; fi
 }
@@ -102,22 +91,46 @@ start_daemon() {
 	# not through in_gw: $! must be the daemon itself (ip netns exec execs it)
 	ip netns exec "$NS_G" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
 	DPID=$!
-	for _ in $(seq 1 50); do
-		if in_client timeout 1 bash -c 'exec 3<>/dev/tcp/10.201.0.1/3128' 2>/dev/null; then
-			return 0
-		fi
-		if ! kill -0 "$DPID" 2>/dev/null; then break; fi
-		sleep 0.1
-	done
+	# up once a client can connect, or given up on once it has exited
+	wait_until 10 daemon_up_or_gone
+	daemon_up && return 0
 	echo "  daemon did not start:"; sed 's/^/    /' "$DLOG"
 	fail "daemon start"
 	return 1
 }
+# The daemon under valgrind's memcheck (an error, or a definite or indirect
+# leak, makes it exit 99 and is reported in $VLOG); a sanitizer build
+# (BUILD_DIR other than build/) runs as it is and reports into the daemon's
+# log, where finish looks. Returns once the daemon has logged its start
+# (30 s at most: memcheck is slow).
+start_daemon_memcheck() {
+	VLOG=$DIR/valgrind.log
+	if [ "$BUILD_DIR" = "$REPO/build" ]; then
+		ip netns exec "$NS_G" valgrind --quiet --error-exitcode=99 --leak-check=full \
+			--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
+			--log-file="$VLOG" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
+	else
+		ip netns exec "$NS_G" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
+	fi
+	DPID=$!
+	wait_until 30 started_or_gone
+}
+started_or_gone() { logged "portcullisd started" || gone "$DPID"; }
+# valgrind's report is empty
+assert_memcheck_clean() {
+	if [ -s "$VLOG" ]; then
+		fail "valgrind reported:"; head -60 "$VLOG" | sed 's/^/    /'
+	else
+		ok
+	fi
+}
+daemon_up() { in_client timeout 1 bash -c 'exec 3<>/dev/tcp/10.201.0.1/3128' 2>/dev/null; }
+daemon_up_or_gone() { daemon_up || gone "$DPID"; }
 
 stop_daemon() {
 	if [ -n "$DPID" ] && kill -0 "$DPID" 2>/dev/null; then
 		kill -TERM "$DPID"
-		for _ in $(seq 1 100); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+		wait_until 10 gone "$DPID"
 		kill -KILL "$DPID" 2>/dev/null || true
 		wait "$DPID" 2>/dev/null || true
 	fi
@@ -163,13 +176,11 @@ trap 'rc=$?; finish; r=$?; if [ -n "$SKIPPED" ]; then exit 77; fi; if [ "$rc" -n
 # Wait (bounded, 10 s) until every file named exists: background clients
 # mark that their exchange has begun before a scenario acts on it.
 wait_files() {
-	for _ in $(seq 1 100); do
-		local all=1 f
-		for f in "$@"; do [ -e "$f" ] || all=0; done
-		[ "$all" = 1 ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until 10 files_exist "$@"
+}
+files_exist() {
+	local f
+	for f in "$@"; do [ -e "$f" ] || return 1; done
 }
 
 # curl from the client namespace through the proxy, bounded in time.
@@ -182,12 +193,12 @@ record_last() { tail -n 1 "$RECORD"; }
 
 # Wait (bounded) until the audit has at least N rows, then print them as JSON.
 audit_json() { # min_rows
-	for _ in $(seq 1 30); do
-		n=$("$CLI" -d "$DB" audit --json | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-		[ "$n" -ge "$1" ] && break
-		sleep 0.1
-	done
+	wait_until 5 audit_has "$1"
 	"$CLI" -d "$DB" audit --json
+}
+audit_has() { # min_rows
+	[ "$("$CLI" -d "$DB" audit --json 2>/dev/null |
+		python3 -c 'import json,sys; print(len(json.load(sys.stdin)))' 2>/dev/null)" -ge "$1" ] 2>/dev/null
 }
 
 # The admin API, from the gateway's loopback (ADMIN_LISTEN=127.0.0.1:8080).

@@ -12,6 +12,7 @@ LABEL=$(basename "$SCENARIOS")
 if [ "$(id -u)" != 0 ]; then
 	echo "$LABEL: needs root (network namespaces)"; exit 1
 fi
+. "$HERE/wait.sh"
 ID=pc$(( $$ % 100000 ))
 export E2E_NS=$ID
 WORK=$(mktemp -d /tmp/portcullis-e2e-topo.XXXXXX)
@@ -20,12 +21,13 @@ touch "$E2E_RECORD"
 PIDS=""
 
 cleanup() {
+	local p
+	[ -f "$WORK/nginx.pid" ] && PIDS="$PIDS $(cat "$WORK/nginx.pid")"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
-	[ -f "$WORK/nginx.pid" ] && kill "$(cat "$WORK/nginx.pid")" 2>/dev/null
-	sleep 0.2
-	ip netns del "$ID-c" 2>/dev/null
-	ip netns del "$ID-g" 2>/dev/null
-	ip netns del "$ID-o" 2>/dev/null
+	for p in $PIDS; do wait_until 2 gone "$p"; done
+	# with the namespace of a second LAN host (second_lan_host.sh), should a
+	# scenario have left it behind
+	for n in c g o a; do ip netns del "$ID-$n" 2>/dev/null; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
@@ -89,10 +91,8 @@ ip netns exec "$ID-o" nginx -c "$WORK/nginx.conf"
 ip netns exec "$ID-o" python3 "$HERE/recorder.py" 10.202.0.2 "$E2E_RECORD" &
 PIDS="$PIDS $!"
 export E2E_WWW=$WORK/www
-for _ in $(seq 1 50); do
-	ip netns exec "$ID-o" timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/8081' 2>/dev/null && break
-	sleep 0.1
-done
+in_origin() { ip netns exec "$ID-o" "$@"; }
+wait_until 5 listening in_origin 10.202.0.2:8081 || echo "$LABEL: the recording origin did not start"
 set +e
 
 passed=0; failed=0; skipped=0; failed_names=""; ran=0

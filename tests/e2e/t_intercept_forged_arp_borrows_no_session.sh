@@ -12,20 +12,20 @@
 # to the victim's user, and no session of the attacker's address appears.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
+. "$(dirname "$0")/second_lan_host.sh"
 
 intercept_conf
 setup_daemon
 add_user alice 'pw'
-trap 'rc=$?; attacker_remove; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
-attacker_create || { fail "attacker namespace"; exit 1; }
+second_lan_host_up same-link || { fail "attacker namespace"; exit 1; }
 start_daemon || exit 1
 VICTIM_MAC=$(in_client cat /sys/class/net/"$E2E_NS"-cg/address)
-ATTACKER_MAC=$(in_attacker cat /sys/class/net/"$ATTACKER_IF"/address)
+ATTACKER_MAC=$(in_second cat /sys/class/net/"$A_IF"/address)
 [ "$VICTIM_MAC" != "$ATTACKER_MAC" ] && ok || fail "the attacker has a MAC of its own"
 
 assert_eq 303 "$(portal_login alice pw)" "the victim logs in"
 assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "the victim's HTTP passes"
-assert_eq 302 "$(in_attacker curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://10.202.0.2/1k)" \
+assert_eq 302 "$(in_second curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://10.202.0.2/1k)" \
 	"the attacker, honest, is sent to the portal"
 
 # One race per kind: the attacker's connection is judged once its request
@@ -34,7 +34,7 @@ assert_eq 302 "$(in_attacker curl -s -o /dev/null -w '%{http_code}' --max-time 5
 race() { # kind port
 	rm -f "$DIR/judged" "$DIR/race"
 	: > "$ACCESS"
-	in_attacker timeout 60 python3 "$REPO/tests/e2e/forge_arp.py" race "$ATTACKER_IF" "$VICTIM_MAC" \
+	in_second timeout 60 python3 "$REPO/tests/e2e/forge_arp.py" race "$A_IF" "$VICTIM_MAC" \
 		10.201.0.1 10.202.0.2 "$2" "$1" "$DIR/judged" "$DIR/race" &
 	local racer=$!
 	wait_for "grep -q '10.201.0.3' '$ACCESS'" 150 || fail "$1: the daemon judged the attacker's connection"

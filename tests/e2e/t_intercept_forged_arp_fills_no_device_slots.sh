@@ -9,15 +9,16 @@
 # session once its frames show it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
+. "$(dirname "$0")/second_lan_host.sh"
 
 intercept_conf
 setup_daemon
 add_user alice 'pw'
 CIF=$E2E_NS-cg
-trap 'rc=$?; attacker_remove; in_client ip addr del 10.201.0.50/24 dev "$CIF" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
-attacker_create || { fail "attacker namespace"; exit 1; }
+on_finish 'in_client ip addr del 10.201.0.50/24 dev "$CIF" 2>/dev/null'
+second_lan_host_up same-link || { fail "attacker namespace"; exit 1; }
 # an address the attacker holds, with a service the WAN side will try
-in_attacker ip addr add 10.201.0.100/24 dev "$ATTACKER_IF"
+in_second ip addr add 10.201.0.100/24 dev "$A_IF"
 timeout 120 ip netns exec "$NS_A" python3 -m http.server --bind 10.201.0.100 --directory "$E2E_WWW" \
 	8099 >/dev/null 2>&1 &
 start_daemon || exit 1
@@ -27,7 +28,7 @@ assert_eq 303 "$(portal_login alice pw)" "the victim logs in"
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "the victim's forwarded traffic passes"
 
 forged=$(seq 100 123 | sed 's/^/10.201.0./')
-in_attacker python3 "$REPO/tests/e2e/forge_arp.py" claim "$ATTACKER_IF" "$VICTIM_MAC" 10.201.0.1 $forged
+in_second python3 "$REPO/tests/e2e/forge_arp.py" claim "$A_IF" "$VICTIM_MAC" 10.201.0.1 $forged
 wait_for "[ \$(in_gw ip neigh show dev $LAN_IF | grep -c '$VICTIM_MAC') -ge 25 ]" 50 \
 	&& ok || fail "the gateway's neighbour table holds the forged entries"
 
@@ -51,7 +52,7 @@ assert_not_contains "$(cat "$DLOG")" "address 10.201.0.1" "no forged address joi
 
 # the attacker puts its own MAC back for the address it holds: the WAN
 # still cannot open a connection to it
-in_attacker python3 "$REPO/tests/e2e/forge_arp.py" claim "$ATTACKER_IF" \
-	"$(in_attacker cat /sys/class/net/"$ATTACKER_IF"/address)" 10.201.0.1 10.201.0.100
+in_second python3 "$REPO/tests/e2e/forge_arp.py" claim "$A_IF" \
+	"$(in_second cat /sys/class/net/"$A_IF"/address)" 10.201.0.1 10.201.0.100
 assert_eq 000 "$(in_origin timeout 10 curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
 	http://10.201.0.100:8099/1k)" "the WAN cannot reach the attacker's address"

@@ -5,7 +5,7 @@
 # never per bare username.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/second_lan_host.sh"
-trap 'rc=$?; [ -n "${FLOOD:-}" ] && kill "$FLOOD" 2>/dev/null; second_lan_host_down; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+on_finish '[ -n "${FLOOD:-}" ] && kill "$FLOOD" 2>/dev/null'
 AUTH_EXTRA="lockout_threshold = 0"
 setup_daemon
 add_user bob pw-bob
