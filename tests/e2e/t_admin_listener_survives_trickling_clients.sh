@@ -15,8 +15,7 @@ printf 'admin pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 # removed again however the scenario ends
 ATTACKERS="10.201.0.100 10.201.0.101 10.201.0.102 10.201.0.103 10.201.0.104 10.201.0.105 10.201.0.106 10.201.0.107"
 del_attackers() { for a in $ATTACKERS; do ip -n "$NS_C" addr del "$a/24" dev "$E2E_NS-cg" 2>/dev/null; done; }
-eval "lib_$(declare -f finish)"
-finish() { del_attackers; lib_finish; }
+on_finish del_attackers
 del_attackers
 for a in $ATTACKERS; do ip -n "$NS_C" addr add "$a/24" dev "$E2E_NS-cg" || fail "address $a"; done
 start_daemon || exit 1

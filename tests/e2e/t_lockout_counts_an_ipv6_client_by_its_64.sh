@@ -14,8 +14,7 @@ dev=$(in_client ip -o -6 addr show | awk '/fd00:201::2\// {print $2; exit}')
 # next scenarios' IPv6 traffic leaves from one of them
 ADDED=""
 del_added() { for a in $ADDED; do in_client ip -6 addr del "$a/64" dev "$dev" 2>/dev/null; done; ADDED=""; }
-eval "lib_$(declare -f finish)"
-finish() { del_added; lib_finish; }
+on_finish del_added
 codes=""
 for i in $(seq 1 30); do
 	a=fd00:201::$(printf '%x' $((0x100 + i)))

@@ -18,8 +18,7 @@ table ip wpad {
 	}
 }
 NFT
-eval "$(declare -f finish | sed '1s/^finish/lib_finish/')"
-finish() { in_gw nft delete table ip wpad 2>/dev/null; lib_finish; }
+on_finish 'in_gw nft delete table ip wpad 2>/dev/null'
 
 CONF_EXTRA="[portal]
 listen = 10.201.0.1:8000"
