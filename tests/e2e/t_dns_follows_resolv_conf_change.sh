@@ -9,7 +9,7 @@
 setup_daemon; add_user alice secret
 start_nameserver 2 1 good.portcullis-e2e.test=10.202.0.2 || exit 1
 # nothing answers DNS on the gateway's own address: refused at once
-printf 'nameserver 10.202.0.1\noptions timeout:2 attempts:1\n' > /etc/netns/"$NS_G"/resolv.conf
+gateway_resolv_conf 2 1 10.202.0.1
 start_daemon || exit 1
 
 assert_eq 502 "$(pcurl -U alice:secret -o "$DIR/body" -w '%{http_code}' http://good.portcullis-e2e.test/1k 2>/dev/null)" \
@@ -18,12 +18,8 @@ assert_contains "$(cat "$DIR/body")" "cannot resolve good.portcullis-e2e.test" "
 assert_eq 0 "$(queries_for good.portcullis-e2e.test 1)" "the test's nameserver was not asked yet"
 
 # rewritten in place, as resolvconf and dhclient do
-printf 'nameserver 10.202.0.2\noptions timeout:2 attempts:1\n' > /etc/netns/"$NS_G"/resolv.conf
-st=""
-for _ in $(seq 1 40); do
-	st=$(status_of -U alice:secret http://good.portcullis-e2e.test/1k)
-	[ "$st" = 200 ] && break
-	sleep 0.25
-done
+gateway_resolv_conf 2 1
+served() { st=$(status_of -U alice:secret http://good.portcullis-e2e.test/1k); [ "$st" = 200 ]; }
+wait_until 10 served
 assert_eq 200 "$st" "served through the new nameserver within 10 s"
 [ "$(queries_for good.portcullis-e2e.test 1)" -ge 1 ] && ok || fail "the new nameserver was asked"

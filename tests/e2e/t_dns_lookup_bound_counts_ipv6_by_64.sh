@@ -12,7 +12,7 @@ PROXY6=http://[fd00:201::1]:3128
 setup_daemon; add_user alice secret
 start_nameserver 4 1 good.portcullis-e2e.test=10.202.0.2 || exit 1
 CG=$E2E_NS-cg
-trap 'rc=$?; for i in 10 11 12 13 14; do in_client ip addr del fd00:201::$i/64 dev "$CG" 2>/dev/null; done; stop_nameserver; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+on_finish 'for i in 10 11 12 13 14; do in_client ip addr del fd00:201::$i/64 dev "$CG" 2>/dev/null; done'
 for i in 10 11 12 13 14; do in_client ip addr add fd00:201::$i/64 dev "$CG" nodad; done
 start_daemon || exit 1
 # p6 ADDRESS CURL_ARGS...: through the proxy's IPv6 listener from ADDRESS
@@ -20,17 +20,10 @@ p6() { local a=$1; shift; in_client timeout 20 curl -sS --max-time 15 --interfac
 # the password check is cached after this: the timings below are the lookups'
 assert_eq 200 "$(p6 fd00:201::10 -o /dev/null -w '%{http_code}' http://$ORIGIN/1k 2>/dev/null)" "a first request"
 
-STALLED=""
-for i in 10 11 12 13; do
-	p6 fd00:201::$i -o /dev/null -w '%{http_code}' http://stall$i.portcullis-e2e.test/ \
-		> "$DIR/stalled$i.out" 2>/dev/null &
-	STALLED="$STALLED $!"
-done
-for _ in $(seq 1 100); do
-	[ "$(grep -c '^stall.* 1$' "$DIR/queries")" -ge 4 ] && break
-	sleep 0.05
-done
-assert_eq 4 "$(grep -c '^stall.* 1$' "$DIR/queries")" "four stalled lookups from four addresses of one /64 in flight"
+# stalled lookup I (1 to 4) from fd00:201::10 to fd00:201::13
+from_64() { p6 fd00:201::1$((STALL_I - 1)) "$@"; }
+stall_lookups 4 from_64
+assert_eq 4 "$(stalled_queries)" "four stalled lookups from four addresses of one /64 in flight"
 
 out=$(p6 fd00:201::14 -o "$DIR/refused" -w '%{http_code} %{time_total}' http://stall14.portcullis-e2e.test/ 2>/dev/null)
 assert_eq 503 "${out%% *}" "a fifth lookup from another address of the same /64 is refused"

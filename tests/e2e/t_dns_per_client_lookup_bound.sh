@@ -12,23 +12,14 @@ setup_daemon; add_user alice secret; add_user bob secret
 start_nameserver 4 1 good.portcullis-e2e.test=10.202.0.2 other.portcullis-e2e.test=10.202.0.2 || exit 1
 # the second client: another address of the client namespace
 in_client ip addr add 10.201.0.3/24 dev "$E2E_NS-cg"
-trap 'rc=$?; in_client ip addr del 10.201.0.3/24 dev "$E2E_NS-cg" 2>/dev/null; stop_nameserver; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+on_finish 'in_client ip addr del 10.201.0.3/24 dev "$E2E_NS-cg" 2>/dev/null'
 start_daemon || exit 1
 # the password checks are cached after these: the timings below are the lookups'
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "the first client's first request"
 assert_eq 200 "$(status_of --interface 10.201.0.3 -U bob:secret http://$ORIGIN/1k)" "the second client's first request"
 
-STALLED=""
-for i in 1 2 3 4; do
-	pcurl -U alice:secret -o /dev/null -w '%{http_code}' http://stall$i.portcullis-e2e.test/ \
-		> "$DIR/stalled$i.out" 2>/dev/null &
-	STALLED="$STALLED $!"
-done
-for _ in $(seq 1 100); do
-	[ "$(grep -c '^stall.* 1$' "$DIR/queries")" -ge 4 ] && break
-	sleep 0.05
-done
-assert_eq 4 "$(grep -c '^stall.* 1$' "$DIR/queries")" "four stalled lookups of the first client in flight"
+stall_lookups 4 pcurl -U alice:secret
+assert_eq 4 "$(stalled_queries)" "four stalled lookups of the first client in flight"
 
 out=$(pcurl -U alice:secret -o "$DIR/refused" -w '%{http_code} %{time_total}' \
 	http://stall5.portcullis-e2e.test/ 2>/dev/null)
@@ -46,21 +37,16 @@ secs=${out#* }
 pcurl --interface 10.201.0.3 -U bob:secret -o /dev/null -w '%{http_code}' \
 	http://stall-b.portcullis-e2e.test/ > "$DIR/stalled-b.out" 2>/dev/null &
 STALLED_B=$!
-for _ in $(seq 1 100); do
-	[ "$(queries_for stall-b.portcullis-e2e.test 1)" -ge 1 ] && break
-	sleep 0.05
-done
+stall_b_asked() { [ "$(queries_for stall-b.portcullis-e2e.test 1)" -ge 1 ]; }
+wait_until 5 stall_b_asked
 assert_eq 1 "$(queries_for stall-b.portcullis-e2e.test 1)" "the second client's own stalled lookup is started"
 
 wait $STALLED $STALLED_B
 for i in 1 2 3 4; do
-	assert_eq 504 "$(cat "$DIR/stalled$i.out")" "stalled lookup $i: 504"
+	assert_eq 504 "$(stalled_status $i)" "stalled lookup $i: 504"
 done
 # the nameserver's timeout is 4 s: after it the first client's lookups are over
-for _ in $(seq 1 60); do
-	st=$(status_of -U alice:secret http://other.portcullis-e2e.test/1k)
-	[ "$st" = 200 ] && break
-	sleep 0.2
-done
+resolves_again() { st=$(status_of -U alice:secret http://other.portcullis-e2e.test/1k); [ "$st" = 200 ]; }
+wait_until 12 resolves_again
 assert_eq 200 "$st" "the first client resolves again once its lookups are over"
 assert_contains "$(cat "$DLOG")" "too many name lookups in progress from this address" "the refusal is logged"

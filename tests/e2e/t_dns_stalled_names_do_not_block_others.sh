@@ -11,17 +11,8 @@ start_daemon || exit 1
 
 # the password check is cached after this: the timings below are the lookups'
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "a first request"
-STALLED=""
-for i in 1 2 3 4 5 6 7 8; do
-	pcurl -U alice:secret -o /dev/null -w '%{http_code} %{time_total}' \
-		http://stall$i.portcullis-e2e.test/1k > "$DIR/stalled$i.out" 2>/dev/null &
-	STALLED="$STALLED $!"
-done
-for _ in $(seq 1 100); do
-	[ "$(grep -c '^stall.* 1$' "$DIR/queries")" -ge 8 ] && break
-	sleep 0.05
-done
-assert_eq 8 "$(grep -c '^stall.* 1$' "$DIR/queries")" "eight stalled lookups in flight"
+stall_lookups 8 pcurl -U alice:secret
+assert_eq 8 "$(stalled_queries)" "eight stalled lookups in flight"
 
 out=$(pcurl -U alice:secret -o "$DIR/good" -w '%{http_code} %{time_total}' \
 	http://good.portcullis-e2e.test/1k 2>/dev/null)
@@ -33,8 +24,7 @@ cmp -s "$DIR/good" "$E2E_WWW/1k" && ok || fail "the page is the origin's"
 
 wait $STALLED
 for i in 1 2 3 4 5 6 7 8; do
-	out=$(cat "$DIR/stalled$i.out")
-	assert_eq 504 "${out%% *}" "stalled lookup $i answered 504"
+	assert_eq 504 "$(stalled_status $i)" "stalled lookup $i answered 504"
 done
 secs=$(cut -d' ' -f2 "$DIR/stalled1.out")
 [ "${secs%%.*}" -ge 2 ] && [ "${secs%%.*}" -le 4 ] && ok || fail "504 after ${secs}s, connect_timeout is 3 s"

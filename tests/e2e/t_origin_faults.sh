@@ -4,18 +4,17 @@
 # response has started, a closed connection), within the timeouts, and no
 # connection is left behind in the daemon.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/dns.sh"
 PROXY_EXTRA="upstream_timeout = 2s"
 # names resolve through a nameserver of the test's own (an origin address
 # with nothing on port 53), never the host's
-NETNS_DIR_MADE=""; [ -d /etc/netns ] || NETNS_DIR_MADE=1
-mkdir -p /etc/netns/"$NS_G"
-printf 'nameserver 10.202.0.2\noptions timeout:1 attempts:1\n' > /etc/netns/"$NS_G"/resolv.conf
+gateway_resolv_conf 1 1
 # not through in_origin: $! must be the server itself
 ip netns exec "$NS_O" python3 "$REPO/tests/e2e/badorigin.py" 10.202.0.2 8091 > /dev/null 2>&1 &
 BAD=$!
-trap 'rc=$?; kill $BAD 2>/dev/null; rm -rf /etc/netns/"$NS_G"; [ -n "$NETNS_DIR_MADE" ] && rmdir /etc/netns 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+on_finish 'kill $BAD 2>/dev/null'
 setup_daemon; add_user alice secret; start_daemon || exit 1
-for _ in $(seq 1 50); do in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/8091' 2>/dev/null && break; sleep 0.1; done
+wait_until 5 listening in_origin 10.202.0.2:8091
 # sockets only: worker threads open their database connections lazily
 sockets() { ls -l /proc/"$DPID"/fd | grep -c 'socket:'; }
 fds_before=$(sockets)
@@ -43,9 +42,7 @@ assert_contains "$body" "cannot resolve no-such-host.portcullis-e2e.test" "502 f
 assert_eq 502 "$(status_of -U alice:secret http://no-such-host.portcullis-e2e.test/)" "DNS failure status"
 
 # nothing stuck: the daemon holds no more descriptors than before
-for _ in $(seq 1 30); do
-	[ "$(sockets)" -le "$fds_before" ] && break
-	sleep 0.1
-done
+sockets_back() { [ "$(sockets)" -le "$fds_before" ]; }
+wait_until 3 sockets_back
 assert_eq "$fds_before" "$(sockets)" "sockets held after the faults"
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "the daemon still serves"

@@ -10,45 +10,20 @@
 setup_daemon; add_user alice secret
 start_nameserver 8 1 || exit 1
 
-VLOG=$DIR/valgrind.log
-if [ "$BUILD_DIR" = "$REPO/build" ]; then
-	ip netns exec "$NS_G" valgrind --quiet --error-exitcode=99 --leak-check=full \
-		--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-		--log-file="$VLOG" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
-else
-	# a sanitizer build reports into the daemon's log; finish looks there
-	ip netns exec "$NS_G" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
-fi
-DPID=$!
-for _ in $(seq 1 300); do
-	grep -q "portcullisd started" "$DLOG" 2>/dev/null && break
-	kill -0 "$DPID" 2>/dev/null || break
-	sleep 0.1
-done
+start_daemon_memcheck
 assert_contains "$(cat "$DLOG")" "portcullisd started" "daemon started"
 
 # the password check is cached after this, so the lookups start at once
 # even under memcheck
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "a first request"
-CLIENTS=""
-for i in 1 2 3 4; do
-	pcurl -U alice:secret -o /dev/null -w '%{http_code}' http://stall$i.portcullis-e2e.test/ \
-		> "$DIR/stalled$i.out" 2>/dev/null &
-	CLIENTS="$CLIENTS $!"
-done
 # every lookup has reached the nameserver (and stays unanswered)
-for _ in $(seq 1 100); do
-	[ "$(grep -c '^stall.* 1$' "$DIR/queries")" -ge 4 ] && break
-	sleep 0.1
-done
-[ "$(grep -c '^stall.* 1$' "$DIR/queries")" -ge 4 ] && ok || fail "four lookups in flight"
+stall_lookups 4 pcurl -U alice:secret && ok || fail "four lookups in flight"
 kill -TERM "$DPID"
-wait $CLIENTS
+wait $STALLED
 for i in 1 2 3 4; do
-	assert_eq 504 "$(cat "$DIR/stalled$i.out")" "stalled lookup $i answered 504 while draining"
+	assert_eq 504 "$(stalled_status $i)" "stalled lookup $i answered 504 while draining"
 done
-for _ in $(seq 1 300); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
-if kill -0 "$DPID" 2>/dev/null; then
+if ! wait_until 30 gone "$DPID"; then
 	fail "daemon still running 30 s after SIGTERM"
 else
 	wait "$DPID"; rc=$?
@@ -57,8 +32,4 @@ fi
 DPID=""
 assert_not_contains "$(cat "$DLOG")" "Bad file descriptor" "no write to a closed descriptor"
 assert_contains "$(cat "$DLOG")" "portcullisd stopped" "stop logged"
-if [ -s "$VLOG" ]; then
-	fail "valgrind reported:"; head -60 "$VLOG" | sed 's/^/    /'
-else
-	ok
-fi
+assert_memcheck_clean

@@ -12,16 +12,7 @@ fi
 ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon; add_user alice secret
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
-VLOG=$DIR/valgrind.log
-ip netns exec "$NS_G" valgrind --quiet --error-exitcode=99 --leak-check=full \
-	--show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect \
-	--log-file="$VLOG" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
-DPID=$!
-for _ in $(seq 1 300); do
-	grep -q "portcullisd started" "$DLOG" 2>/dev/null && break
-	kill -0 "$DPID" 2>/dev/null || break
-	sleep 0.1
-done
+start_daemon_memcheck
 assert_contains "$(cat "$DLOG")" "portcullisd started" "daemon started under valgrind"
 
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "Basic"
@@ -40,12 +31,8 @@ assert_eq 200 "$(in_gw timeout 20 curl -s -o /dev/null -w '%{http_code}' -H 'Con
 audit_json 1 >/dev/null
 
 kill -TERM "$DPID"
-for _ in $(seq 1 300); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
+wait_until 30 gone "$DPID"
 wait "$DPID"; rc=$?
 DPID=""
 assert_eq 0 "$rc" "valgrind exit status (99: errors or leaks)"
-if [ -s "$VLOG" ]; then
-	fail "valgrind reported:"; head -60 "$VLOG" | sed 's/^/    /'
-else
-	ok
-fi
+assert_memcheck_clean
