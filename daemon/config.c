@@ -7,6 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "idsource.h"
+
 /* where make install puts the web assets: $(PREFIX)/share/portcullis/web,
  * given by the Makefile so that the default follows PREFIX */
 #ifndef PORTCULLIS_WEB_ROOT
@@ -28,6 +30,7 @@ enum config_type {
 	T_IFNAME,
 	T_REALM,
 	T_HOSTNAMES,     /* DNS names, comma-separated; stored lower-case, joined by ',' */
+	T_SOURCES,       /* identity source names, comma-separated, each once */
 };
 
 /* When a changed value takes effect. RESTART: what the daemon reads once at
@@ -78,6 +81,7 @@ static const struct config_key keys[] = {
 	{ "auth", "lockout_threshold", T_UINT, OFF(lockout_threshold), 0, 0, 1000000, "10", RELOAD },
 	{ "auth", "lockout_window", T_DURATION, OFF(lockout_window), 0, 1, 86400, "300s", RELOAD },
 	{ "auth", "lockout_duration", T_DURATION, OFF(lockout_duration), 0, 1, 604800, "300s", RELOAD },
+	{ "auth", "sources", T_SOURCES, OFF(auth_sources), SZ(auth_sources), 0, 0, "local", RESTART },
 	{ "db", "path", T_STRING, OFF(db_path), SZ(db_path), 1, 0, "/var/lib/portcullis/portcullis.db", RESTART },
 	{ "db", "audit_retention_days", T_UINT, OFF(audit_retention_days), 0, 1, 36500, "90", RELOAD },
 	{ "db", "audit_queue_size", T_UINT, OFF(audit_queue_size), 0, 16, 10000000, "10000", RESTART },
@@ -338,6 +342,32 @@ static int scheme_item(const char *item, void *ud)
 	return 0;
 }
 
+/* An identity source this build knows, not named before; appended to the
+ * list joined by ','; l->n is the length used so far. */
+static int source_item(const char *item, void *ud)
+{
+	struct list_ctx *l = ud;
+	char *out = (char *)l->cfg + l->k->offset;
+	size_t len = strlen(item);
+
+	if (!idsource_known(item) || len > CONFIG_SOURCE_NAME_MAX || l->n + len + 2 > l->k->aux)
+		return -1;
+	for (const char *p = out; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n == len && memcmp(p, item, len) == 0)
+			return -1;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	if (l->n)
+		out[l->n++] = ',';
+	memcpy(out + l->n, item, len + 1);
+	l->n += len;
+	return 0;
+}
+
 /* Apply value to key k; on error a message (without file:line) in err. */
 static int set_value(struct config *cfg, const struct config_key *k, const char *v,
 		     char *err, size_t errlen)
@@ -456,6 +486,17 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
 			snprintf(err, errlen, "%s.%s: expected host names such as gw.example.org "
 				 "separated by commas (at most %zu bytes in all), got '%s'", k->section,
 				 k->key, k->aux - 1, v);
+			return -1;
+		}
+		return 0;
+	}
+	case T_SOURCES: {
+		struct list_ctx l = { cfg, k, 0 };
+
+		field[0] = '\0';
+		if (!*v || each_item(v, source_item, &l) < 0) {
+			snprintf(err, errlen, "%s.%s: expected identity source names (such as local), "
+				 "each once, separated by commas, got '%s'", k->section, k->key, v);
 			return -1;
 		}
 		return 0;
@@ -848,6 +889,7 @@ static int key_differs(const struct config_key *k, const struct config *a, const
 	case T_IFNAME:
 	case T_LEVEL:
 	case T_HOSTNAMES:
+	case T_SOURCES:
 		return strcmp(fa, fb) != 0;
 	case T_PORTS:
 	case T_CIDRS:
@@ -876,7 +918,8 @@ static void key_copy(const struct config_key *k, struct config *dst, const struc
 	case T_REALM:
 	case T_IFNAME:
 	case T_LEVEL:
-	case T_HOSTNAMES:   size = k->aux; break;
+	case T_HOSTNAMES:
+	case T_SOURCES:     size = k->aux; break;
 	case T_PORTS:       size = CONFIG_MAX_PORTS * sizeof(uint16_t); break;
 	case T_CIDRS:       size = CONFIG_MAX_RANGES * sizeof(struct cidr); break;
 	default:            abort();

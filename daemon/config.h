@@ -21,6 +21,7 @@
 #define CONFIG_MAX_PORTS    32
 #define CONFIG_MAX_RANGES   64
 #define CONFIG_PATH_MAX     512
+#define CONFIG_SOURCE_NAME_MAX 31   /* an identity source's name */
 
 /* Authentication schemes, in the order they are offered (strongest first). */
 enum config_scheme {
@@ -66,6 +67,8 @@ struct config {
 	unsigned lockout_threshold;    /* failures in window before lockout; 0 off */
 	unsigned lockout_window;       /* s */
 	unsigned lockout_duration;     /* s */
+	char auth_sources[128];        /* identity source names (idsource.h),
+					* comma-separated, in the order asked */
 
 	/* [db] */
 	char db_path[CONFIG_PATH_MAX];

@@ -17,6 +17,7 @@
 #include "cidr.h"
 #include "config.h"
 #include "http.h"
+#include "idsource.h"
 #include "lockout.h"
 #include "log.h"
 #include "loop.h"
@@ -66,6 +67,7 @@
 #define AUDIT_ADDS_MAX        256      /* count updates written a round */
 #define MAINT_PERIOD_MS    250
 #define GATE_MAX_THREADS   256
+#define GATE_MAX_SOURCES   8
 
 enum cache_kind {
 	CACHE_BASIC = 'B',      /* key: user ":" password -> verdict */
@@ -83,6 +85,9 @@ struct cache_entry {
 	int ok;                  /* BASIC: password right and account usable */
 	int exists, enabled;     /* USER */
 	uint64_t credential;     /* BASIC ok, USER: sessions_credential_stamp of the hash */
+	struct idsource_attrs *attrs;  /* BASIC ok: what the source said beside
+					* "accept"; NULL: nothing. A slot owns
+					* its copy; cache_get never hands it out */
 	char username[AUTH_USER_MAX + 1];
 	char ha1_md5[33];
 	char ha1_sha256[65];
@@ -140,7 +145,11 @@ struct gate {
 	struct lockout *lock_pair;
 	struct auth_nonces *nonces;
 	struct pool *pool;
-	char dummy_phc[PASSWD_HASH_MAX];  /* hashed for unknown users: same cost */
+	/* asked in this order ([auth] sources); digest_source: the first
+	 * that keeps Digest secrets, NULL: Digest is not offered */
+	struct idsource *idsources[GATE_MAX_SOURCES];
+	size_t n_idsources;
+	struct idsource *digest_source;
 
 	pthread_rwlock_t wl_lock;
 	struct cidr *whitelist;
@@ -254,8 +263,10 @@ static size_t cache_index(const uint8_t key[32])
 	return i & (CACHE_SLOTS - 1);
 }
 
-/* Copy out a live entry for key; 1 found, 0 not. */
-static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *out)
+/* Copy out a live entry for key (its attributes into *attrs, which may be
+ * NULL; out->attrs is NULL); 1 found, 0 not. */
+static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *out,
+		     struct idsource_attrs *attrs)
 {
 	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
 	size_t base = cache_index(key);
@@ -272,6 +283,9 @@ static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *
 
 		if (e->epoch == epoch && e->until > now && CRYPTO_memcmp(e->key, key, 32) == 0) {
 			*out = *e;
+			out->attrs = NULL;
+			if (attrs && e->attrs)
+				*attrs = *e->attrs;
 			found = 1;
 			break;
 		}
@@ -280,18 +294,34 @@ static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *
 	return found;
 }
 
+static int attrs_empty(const struct idsource_attrs *a)
+{
+	return !a->session_timeout && !a->idle_timeout && !a->accounting_interval &&
+	       !a->reply_message[0] && !a->class_len && !a->n_groups;
+}
+
 /* Entries live in groups of CACHE_PROBE slots sharing one mutex; a new entry
- * replaces a dead one, else the one that expires first. */
-static void cache_put(struct gate *g, const struct cache_entry *in, uint64_t epoch)
+ * replaces a dead one, else the one that expires first. attrs (may be
+ * NULL) is copied. */
+static void cache_put(struct gate *g, const struct cache_entry *in, uint64_t epoch,
+		      const struct idsource_attrs *attrs)
 {
 	size_t base = cache_index(in->key) & ~(size_t)(CACHE_PROBE - 1);
 	pthread_mutex_t *m = &g->cache.stripes[(base / CACHE_PROBE) % CACHE_STRIPES];
 	int64_t now = mono_now();
 	struct cache_entry *victim = NULL;
+	struct idsource_attrs *copy = NULL, *old;
 	unsigned ttl = __atomic_load_n(&g->cache_ttl, __ATOMIC_RELAXED);
 
 	if (ttl == 0)
 		return;
+	if (attrs && !attrs_empty(attrs)) {
+		/* without its attributes the answer is not worth keeping */
+		copy = malloc(sizeof(*copy));
+		if (!copy)
+			return;
+		*copy = *attrs;
+	}
 	pthread_mutex_lock(m);
 	for (size_t i = 0; i < CACHE_PROBE; i++) {
 		struct cache_entry *e = &g->cache.slots[base + i];
@@ -303,10 +333,13 @@ static void cache_put(struct gate *g, const struct cache_entry *in, uint64_t epo
 		if (!victim || e->until < victim->until)
 			victim = e;
 	}
+	old = victim->attrs;
 	*victim = *in;
+	victim->attrs = copy;
 	victim->epoch = epoch;
 	victim->until = now + ttl;
 	pthread_mutex_unlock(m);
+	free(old);
 }
 
 /* ------------------------------------------------------------ failures */
@@ -762,19 +795,6 @@ static void gate_success(struct gate *g, enum gate_mode mode, const struct socka
 
 /* ------------------------------------------------------------ verdicts */
 
-static int account_usable(const struct store_user *u, int64_t now_wall, enum metrics_reason *why)
-{
-	if (!u->enabled) {
-		*why = METRICS_REASON_DISABLED;
-		return 0;
-	}
-	if (u->expires_at && u->expires_at <= now_wall) {
-		*why = METRICS_REASON_EXPIRED;
-		return 0;
-	}
-	return 1;
-}
-
 static struct store *gate_thread_store(struct gate *g)
 {
 	char err[256];
@@ -813,62 +833,86 @@ static int digest_matches(const struct cache_entry *u, const struct auth_credent
 	return auth_secret_equal(expect, c->response);
 }
 
-/* A Digest secret is a hash over the realm too: one made for another
- * realm (the realm changed since the password was set) can never match,
- * and is left out as if there were none. */
-static void fill_user_entry(struct gate *g, struct cache_entry *e, const struct store_user *u,
-			    int found)
+/* The realm in force, for the sources (idsource_env.realm). */
+static void gate_realm_cb(void *ud, char *buf, size_t len)
 {
-	struct snapshot *s;
+	struct gate *g = ud;
+	struct snapshot *s = snapshot_slot_get(&g->live);
 
-	memset(e, 0, sizeof(*e));
-	e->exists = found;
-	if (!found)
-		return;
-	snprintf(e->username, sizeof(e->username), "%s", u->name);
-	e->enabled = u->enabled;
-	e->account_expires = u->expires_at;
-	e->credential = sessions_credential_stamp(u->phc);
-	s = snapshot_slot_get(&g->live);
-	if (account_digest_usable(u, s->cfg.realm)) {
-		snprintf(e->ha1_md5, sizeof(e->ha1_md5), "%s", u->ha1_md5);
-		snprintf(e->ha1_sha256, sizeof(e->ha1_sha256), "%s", u->ha1_sha256);
-	}
+	snprintf(buf, len, "%s", s->cfg.realm);
 	snapshot_release(s);
 }
 
-/*
- * The password of u (a user of the thread's store st) was just found
- * right: if its Digest secrets are of unknown realm (stored before the
- * database recorded realms), make them anew for the daemon's realm, while
- * the database keeps secrets. Best effort: a failure leaves them unused.
- */
-static void remake_unknown_realm_secrets(struct gate *g, struct store *st,
-					 const struct store_user *u, const char *password,
-					 size_t password_len)
+static struct store *gate_thread_store_cb(void *ud)
 {
-	char md5[AUTH_HEX_MAX], sha[AUTH_HEX_MAX], realm[STORE_REALM_MAX + 1], euser[3 * 64 + 8];
-	struct snapshot *s;
-	int rc;
+	return gate_thread_store(ud);
+}
 
-	if (account_digest_state(u, NULL) != ACCOUNT_DIGEST_UNKNOWN_REALM ||
-	    store_digest_secrets_kept(st) != 1)
-		return;
-	s = snapshot_slot_get(&g->live);
-	snprintf(realm, sizeof(realm), "%s", s->cfg.realm);
-	snapshot_release(s);
-	auth_digest_ha1(AUTH_DIGEST_MD5, u->name, realm, password, password_len, md5);
-	auth_digest_ha1(AUTH_DIGEST_SHA256, u->name, realm, password, password_len, sha);
-	rc = store_user_remake_digest(st, u->name, u->phc, md5, sha, realm);
-	OPENSSL_cleanse(md5, sizeof(md5));
-	OPENSSL_cleanse(sha, sizeof(sha));
-	log_escape(euser, sizeof(euser), u->name, strlen(u->name));
-	if (rc == 0)
-		log_notice("user \"%s\": Digest secrets of unknown realm made anew for realm "
-			   "\"%s\" at a login", euser, realm);
-	else if (rc < 0)
-		log_warn("user \"%s\": cannot store Digest secrets for realm \"%s\" (%d); the old "
-			 "ones of unknown realm stay unused", euser, realm, rc);
+/*
+ * The one password check: ask the sources in their order (idsource.h
+ * says what several answers make), fill *e (its key already set) with
+ * the verdict and cache it, and *attrs (may be NULL) with what the source
+ * that accepted said. A refusal is cached too, so the same wrong password
+ * sent again and again costs a hash lookup rather than a scrypt each
+ * time; but not when a source could not answer: it might have accepted.
+ * 0, or -1 when the answer hangs on a source that cannot answer now
+ * (nothing cached).
+ */
+static int gate_verify_password(struct gate *g, const char *username, const char *password,
+				size_t password_len, struct cache_entry *e,
+				struct idsource_attrs *attrs)
+{
+	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
+	struct idsource_answer ans;
+	enum metrics_reason wrong = METRICS_REASON_COUNT;    /* none yet */
+	int unreachable = 0, decided = 0;
+	uint8_t key[32];
+
+	memcpy(key, e->key, sizeof(key));
+	memset(e, 0, sizeof(*e));
+	memcpy(e->key, key, sizeof(key));
+	snprintf(e->username, sizeof(e->username), "%s", username);
+	e->failure = METRICS_REASON_UNKNOWN_USER;
+	if (attrs)
+		memset(attrs, 0, sizeof(*attrs));
+	for (size_t i = 0; i < g->n_idsources && !decided; i++) {
+		g->idsources[i]->check(g->idsources[i], username, password, password_len, &ans);
+		switch (ans.verdict) {
+		case IDSOURCE_ACCEPT:
+			e->ok = 1;
+			e->account_expires = ans.expires_at;
+			e->credential = ans.credential;
+			if (attrs)
+				*attrs = ans.attrs;
+			decided = 1;
+			break;
+		case IDSOURCE_REFUSED:
+			e->failure = ans.reason;
+			decided = 1;
+			break;
+		case IDSOURCE_WRONG_PASSWORD:
+			if (ans.final) {
+				e->failure = ans.reason;
+				decided = 1;
+			} else if (wrong == METRICS_REASON_COUNT) {
+				wrong = ans.reason;
+			}
+			break;
+		case IDSOURCE_UNREACHABLE:
+			unreachable = 1;
+			break;
+		case IDSOURCE_NO_SUCH_USER:
+			break;
+		}
+	}
+	OPENSSL_cleanse(&ans, sizeof(ans));
+	if (!decided && wrong != METRICS_REASON_COUNT)
+		e->failure = wrong;
+	else if (!decided && unreachable)
+		return -1;
+	if (e->ok || !unreachable)
+		cache_put(g, e, epoch, e->ok ? attrs : NULL);
+	return 0;
 }
 
 /*
@@ -941,72 +985,70 @@ static enum gate_verdict basic_from_cache(const struct cache_entry *e, enum metr
 	return GATE_PASS;
 }
 
+/* A Digest record as a cache entry (exists 0: no such user). */
+static void digest_entry(struct cache_entry *e, const char *username,
+			 const struct idsource_digest *d, int found)
+{
+	memset(e, 0, sizeof(*e));
+	e->exists = found;
+	if (!found)
+		return;
+	snprintf(e->username, sizeof(e->username), "%s", username);
+	e->enabled = d->enabled;
+	e->account_expires = d->expires_at;
+	e->credential = d->credential;
+	snprintf(e->ha1_md5, sizeof(e->ha1_md5), "%s", d->ha1_md5);
+	snprintf(e->ha1_sha256, sizeof(e->ha1_sha256), "%s", d->ha1_sha256);
+}
+
 static void job_work(struct pool_job *pj)
 {
 	struct gate_job *j = (struct gate_job *)pj;
 	struct gate *g = j->g;
-	struct store *st = gate_thread_store(g);
 	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
-	struct store_user u;
 	struct cache_entry e;
 	enum metrics_reason why = METRICS_REASON_MALFORMED;
-	int rc;
 
 	j->res.verdict = GATE_UNAVAILABLE;
-	if (!st)
-		return;
+	snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
 	if (j->creds.scheme == AUTH_SCHEME_BASIC) {
 		/* a burst of new connections with the same credentials queues many
 		 * jobs at once: the first finished fills the cache for the rest */
 		cache_key(g, CACHE_BASIC, j->creds.username, strlen(j->creds.username),
 			  j->creds.password, j->creds.password_len, e.key);
-		if (cache_get(g, e.key, &e)) {
-			snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
+		if (cache_get(g, e.key, &e, &j->res.attrs)) {
 			j->res.from_cache = 1;
 			j->res.verdict = basic_from_cache(&e, &j->why);
+		} else if (gate_verify_password(g, j->creds.username, j->creds.password,
+						j->creds.password_len, &e, &j->res.attrs) < 0) {
+			log_warn("gate: cannot check credentials (an identity source cannot "
+				 "answer); answering 503 until it is back");
+		} else {
+			j->res.verdict = e.ok ? GATE_PASS : GATE_FAIL;
+			j->why = e.failure;
+		}
+		j->res.credential = e.credential;
+	} else if (g->digest_source) {
+		struct idsource_digest d;
+		char realm[STORE_REALM_MAX + 1];
+		int rc;
+
+		gate_realm_cb(g, realm, sizeof(realm));
+		rc = g->digest_source->digest_record(g->digest_source, j->creds.username, realm, &d);
+		if (rc < 0) {
+			log_warn("gate: cannot read user record; answering 503 until the database is back");
+		} else {
+			digest_entry(&e, j->creds.username, &d, rc == 0);
+			OPENSSL_cleanse(&d, sizeof(d));
+			cache_key(g, CACHE_USER, j->creds.username, strlen(j->creds.username), NULL, 0,
+				  e.key);
+			cache_put(g, &e, epoch, NULL);
+			j->res.verdict = digest_decide(g, &e, &j->creds, j->method, &why);
 			j->res.credential = e.credential;
-			OPENSSL_cleanse(j->creds.password, sizeof(j->creds.password));
-			return;
+			j->why = why;
 		}
 	}
-	rc = store_user_get(st, j->creds.username, &u);
-	if (rc < 0) {
-		log_warn("gate: cannot read user record; answering 503 until the database is back");
-		return;
-	}
-	snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
-	if (j->creds.scheme == AUTH_SCHEME_DIGEST) {
-		fill_user_entry(g, &e, &u, rc == 0);
-		cache_key(g, CACHE_USER, j->creds.username, strlen(j->creds.username), NULL, 0, e.key);
-		cache_put(g, &e, epoch);
-		j->res.verdict = digest_decide(g, &e, &j->creds, j->method, &why);
-		j->res.credential = e.credential;
-	} else {
-		memset(&e, 0, sizeof(e));
-		if (rc == 1) {
-			/* same work as a real check: no timing oracle for names */
-			passwd_verify(j->creds.password, j->creds.password_len, g->dummy_phc);
-			why = METRICS_REASON_UNKNOWN_USER;
-		} else if (passwd_verify(j->creds.password, j->creds.password_len, u.phc) != 1) {
-			why = METRICS_REASON_WRONG_PASSWORD;
-		} else if (account_usable(&u, loop_wall_ms() / 1000, &why)) {
-			e.ok = 1;
-			e.account_expires = u.expires_at;
-			e.credential = sessions_credential_stamp(u.phc);
-			remake_unknown_realm_secrets(g, st, &u, j->creds.password,
-						     j->creds.password_len);
-		}
-		/* failures are cached too, so the same wrong password sent again and
-		 * again costs a hash lookup rather than a scrypt each time */
-		e.failure = why;
-		snprintf(e.username, sizeof(e.username), "%s", j->creds.username);
-		cache_key(g, CACHE_BASIC, j->creds.username, strlen(j->creds.username),
-			  j->creds.password, j->creds.password_len, e.key);
-		cache_put(g, &e, epoch);
-		j->res.verdict = e.ok ? GATE_PASS : GATE_FAIL;
-		j->res.credential = e.credential;
-	}
-	j->why = why;
+	OPENSSL_cleanse(&e, sizeof(e));
 	OPENSSL_cleanse(j->creds.password, sizeof(j->creds.password));
 }
 
@@ -1130,7 +1172,7 @@ static unsigned gate_schemes(struct gate *g, const struct config *cfg)
 {
 	unsigned schemes = cfg->schemes;
 
-	if (!__atomic_load_n(&g->digest_kept, __ATOMIC_ACQUIRE))
+	if (!__atomic_load_n(&g->digest_kept, __ATOMIC_ACQUIRE) || !g->digest_source)
 		schemes &= ~(unsigned)(CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5);
 	return schemes ? schemes : cfg->schemes;
 }
@@ -1149,7 +1191,7 @@ static int gate_scheme_offered(struct gate *g, const struct auth_credentials *c)
 	else
 		ok = (schemes & (c->alg == AUTH_DIGEST_SHA256 ? CONFIG_SCHEME_DIGEST_SHA256
 							      : CONFIG_SCHEME_DIGEST_MD5)) &&
-		     strcmp(c->realm, cfg->realm) == 0;
+		     strcmp(c->realm, cfg->realm) == 0 && g->digest_source;
 	snapshot_release(s);
 	return ok;
 }
@@ -1181,7 +1223,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			goto malformed;
 		cache_key(g, CACHE_BASIC, c->username, strlen(c->username), c->password,
 			  c->password_len, key);
-		if (cache_get(g, key, &e)) {
+		if (cache_get(g, key, &e, &res->attrs)) {
 			res->from_cache = 1;
 			res->verdict = basic_from_cache(&e, &why);
 			res->credential = e.credential;
@@ -1199,7 +1241,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	if (!digest_uri_matches(c->uri, q->target, q->target_len))
 		goto malformed;
 	cache_key(g, CACHE_USER, c->username, strlen(c->username), NULL, 0, key);
-	if (cache_get(g, key, &e)) {
+	if (cache_get(g, key, &e, NULL)) {
 		res->from_cache = 1;
 		res->verdict = digest_decide(g, &e, c, method, &why);
 		res->credential = e.credential;
@@ -1309,11 +1351,8 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 		gate_release(g, GATE_MODE_ADMIN, client, username);
 		return GATE_UNAVAILABLE;
 	}
-	if (rc == 1) {
-		passwd_verify(password, password_len, g->dummy_phc);
-		why = METRICS_REASON_UNKNOWN_USER;
-	} else if (passwd_verify(password, password_len, a.phc) != 1) {
-		why = METRICS_REASON_WRONG_PASSWORD;
+	if (!idsource_verify_password(rc == 0 ? a.phc : NULL, password, password_len)) {
+		why = rc == 1 ? METRICS_REASON_UNKNOWN_USER : METRICS_REASON_WRONG_PASSWORD;
 	} else {
 		gate_forgive(g, GATE_MODE_ADMIN, client, username, 1, 1);
 		store_admin_touch_login(st, username, loop_wall_ms() / 1000);
@@ -1586,7 +1625,7 @@ static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode m
 	cidr_addr_text(client, addr, sizeof(addr));
 	log_escape(euser, sizeof(euser), username, strlen(username));
 	cache_key(g, CACHE_BASIC, username, strlen(username), password, password_len, key);
-	if (!cache_get(g, key, &e)) {
+	if (!cache_get(g, key, &e, login ? &login->attrs : NULL)) {
 		log_warn("%s login: client=%s user=\"%s\": the database cannot be read and these "
 			 "credentials are not in the memory cache; they cannot be checked until it is back",
 			 mode_name(mode), addr, euser);
@@ -1614,51 +1653,28 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 					const char *user_agent, unsigned *retry_after,
 					struct gate_login *login)
 {
-	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
-	struct store *st;
-	struct store_user u;
+	struct gate_login scratch;
 	struct cache_entry e;
 	enum metrics_reason why = METRICS_REASON_MALFORMED;
-	int rc;
 
 	*retry_after = 0;
-	if (login)
-		memset(login, 0, sizeof(*login));
+	if (!login)
+		login = &scratch;
+	memset(login, 0, sizeof(*login));
 	if (gate_admit(g, mode, client, username, retry_after, NULL))
 		return GATE_LOCKED;
-	if (!username[0] || password_len > AUTH_PASS_MAX || strlen(username) > AUTH_USER_MAX) {
-		why = METRICS_REASON_MALFORMED;
-	} else {
-		st = gate_thread_store(g);
-		rc = st ? store_user_get(st, username, &u) : -1;
-		if (rc < 0)
-			return form_login_from_memory(g, mode, client, username, password, password_len,
-						      user_agent, login);
-		memset(&e, 0, sizeof(e));
-		if (rc == 1) {
-			/* same work as a real check: no timing oracle for names */
-			passwd_verify(password, password_len, g->dummy_phc);
-			why = METRICS_REASON_UNKNOWN_USER;
-		} else if (passwd_verify(password, password_len, u.phc) != 1) {
-			why = METRICS_REASON_WRONG_PASSWORD;
-		} else if (account_usable(&u, loop_wall_ms() / 1000, &why)) {
-			e.ok = 1;
-			e.account_expires = u.expires_at;
-			e.credential = sessions_credential_stamp(u.phc);
-			remake_unknown_realm_secrets(g, st, &u, password, password_len);
-		}
+	if (username[0] && password_len <= AUTH_PASS_MAX && strlen(username) <= AUTH_USER_MAX) {
 		/* the answer is cached as a proxy check's is: the next login (or
 		 * proxy request) with these credentials is answered from memory,
 		 * also when the database cannot be read then */
-		e.failure = why;
-		snprintf(e.username, sizeof(e.username), "%s", username);
 		cache_key(g, CACHE_BASIC, username, strlen(username), password, password_len, e.key);
-		cache_put(g, &e, epoch);
-		OPENSSL_cleanse(&u, sizeof(u));
+		if (gate_verify_password(g, username, password, password_len, &e, &login->attrs) < 0)
+			return form_login_from_memory(g, mode, client, username, password, password_len,
+						      user_agent, login);
+		why = e.failure;
 		if (e.ok) {
 			gate_success(g, mode, client, username, 1, 1);
-			if (login)
-				login->credential = e.credential;
+			login->credential = e.credential;
 			return GATE_PASS;
 		}
 	}
@@ -2038,6 +2054,42 @@ static unsigned pair_threshold(const struct config *cfg)
 	return cfg->lockout_threshold ? UINT_MAX : 0;
 }
 
+/* Create the identity sources [auth] sources names, in its order. */
+static int gate_open_sources(struct gate *g, const struct config *cfg, char *err, size_t errlen)
+{
+	struct idsource_env env = {
+		.cfg = cfg, .thread_store = gate_thread_store_cb, .realm = gate_realm_cb, .ud = g,
+	};
+	const char *p = cfg->auth_sources;
+
+	while (*p) {
+		char name[CONFIG_SOURCE_NAME_MAX + 1];
+		size_t len = strcspn(p, ",");
+		struct idsource *src;
+
+		if (len > CONFIG_SOURCE_NAME_MAX || g->n_idsources == GATE_MAX_SOURCES) {
+			snprintf(err, errlen, "auth.sources: too many or too long names");
+			return -1;
+		}
+		memcpy(name, p, len);
+		name[len] = '\0';
+		src = idsource_new(name, &env, err, errlen);
+		if (!src)
+			return -1;
+		g->idsources[g->n_idsources++] = src;
+		if (!g->digest_source && (src->caps & IDSOURCE_CAN_DIGEST))
+			g->digest_source = src;
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	if (g->n_idsources == 0) {
+		snprintf(err, errlen, "auth.sources: no identity source");
+		return -1;
+	}
+	return 0;
+}
+
 struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct gate *g = calloc(1, sizeof(*g));
@@ -2102,17 +2154,12 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
-	{
-		char pw[24];
-
-		if (passwd_generate(pw, sizeof(pw) - 1) < 0 ||
-		    passwd_hash(pw, sizeof(pw) - 1, &passwd_default_params, g->dummy_phc,
-				sizeof(g->dummy_phc)) < 0) {
-			snprintf(err, errlen, "cannot hash with scrypt");
-			goto fail;
-		}
-		OPENSSL_cleanse(pw, sizeof(pw));
+	if (idsource_verify_init() < 0) {
+		snprintf(err, errlen, "cannot hash with scrypt");
+		goto fail;
 	}
+	if (gate_open_sources(g, cfg, err, errlen) < 0)
+		goto fail;
 
 	g->store = store_open(cfg->db_path, err, errlen);
 	if (!g->store)
@@ -2216,6 +2263,8 @@ void gate_free(struct gate *g)
 	if (g->audit_len)
 		log_error("audit: %zu records could not be written before exit", g->audit_len);
 	sessions_free(g->sessions);
+	for (size_t i = 0; i < g->n_idsources; i++)
+		g->idsources[i]->free(g->idsources[i]);
 	for (size_t i = 0; i < g->n_thread_stores; i++)
 		store_close(g->thread_stores[i]);
 	store_close(g->store);
@@ -2224,6 +2273,8 @@ void gate_free(struct gate *g)
 	lockout_free(g->lock_admin);
 	lockout_free(g->lock_pair);
 	auth_nonces_free(g->nonces);
+	for (size_t i = 0; g->cache.slots && i < CACHE_SLOTS; i++)
+		free(g->cache.slots[i].attrs);
 	free(g->cache.slots);
 	free(g->audit);
 	free(g->audit_refs);

@@ -6,8 +6,10 @@
  * locked out; and it tells the gate about failures, which the gate counts,
  * logs (one line per failure, for fail2ban) and audits (queued, written in
  * batches by the gate's own thread so request handling never waits on the
- * database). Beneath it sit the store, the credential cache, the lockout
- * counters and the Digest nonces; callers see none of them.
+ * database). Beneath it sit the identity sources (idsource.h: the local
+ * store first, asked in the order of [auth] sources), the credential
+ * cache, the lockout counters and the Digest nonces; callers see none of
+ * them.
  *
  * A slow check (scrypt, or a user record not in the cache) runs on the
  * gate's thread pool and completes on the caller's loop.
@@ -20,6 +22,7 @@
 #include <sys/socket.h>
 
 #include "auth.h"
+#include "idsource.h"
 #include "pool.h"
 
 struct config;
@@ -66,6 +69,10 @@ struct gate_result {
 	uint64_t credential;                /* PASS: which stored password hash the
 					     * credentials were checked against (0:
 					     * unknown), for gate_user_usable */
+	struct idsource_attrs attrs;        /* PASS: what the identity source said
+					     * beside "accept" (session and idle
+					     * timeouts, Reply-Message, Class,
+					     * groups); zero: nothing */
 };
 
 typedef void (*gate_done_cb)(void *ud, const struct gate_result *res);
@@ -116,6 +123,7 @@ struct gate_login {
 			       * database could not be read */
 	uint64_t credential;  /* which stored password hash it was checked
 			       * against: the session ends when it changes */
+	struct idsource_attrs attrs;   /* as in gate_result */
 };
 
 /*
@@ -123,10 +131,11 @@ struct gate_login {
  * blocks for a scrypt, so call it from a thread that may block. Failures
  * are audited with mode and count towards the lockout like any other;
  * *retry_after is set for GATE_LOCKED; *login (may be NULL) is filled for
- * GATE_PASS. When the database cannot be read, credentials the gate
- * verified before and still holds in its cache (a proxy request, an
- * earlier portal login, within [auth] cache_ttl) are checked against the
- * cache; others cannot be checked and get GATE_UNAVAILABLE.
+ * GATE_PASS. When an identity source cannot answer (the database cannot
+ * be read), credentials the gate verified before and still holds in its
+ * cache (a proxy request, an earlier portal login, within [auth]
+ * cache_ttl) are checked against the cache; others cannot be checked and
+ * get GATE_UNAVAILABLE.
  */
 enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 					const struct sockaddr *client, const char *username,

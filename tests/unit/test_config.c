@@ -32,6 +32,7 @@ static void test_defaults(void **state)
 	assert_int_equal(cfg.connect_ports[1], 80);
 	assert_int_equal(cfg.schemes, CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5 | CONFIG_SCHEME_BASIC);
 	assert_string_equal(cfg.realm, "Portcullis");
+	assert_string_equal(cfg.auth_sources, "local");
 	assert_string_equal(cfg.db_path, "/var/lib/portcullis/portcullis.db");
 	assert_true(cfg.admin_enabled);
 	assert_false(cfg.portal_enabled);
@@ -65,6 +66,8 @@ static void test_values(void **state)
 	assert_string_equal(cfg.log_level, "debug");
 	assert_int_equal(parse("[auth]\nschemes = none\n"), 0);
 	assert_int_equal(cfg.schemes, 0);
+	assert_int_equal(parse("[auth]\nsources =  local \n"), 0);
+	assert_string_equal(cfg.auth_sources, "local");
 }
 
 /* Errors say file, line and what was expected. */
@@ -88,6 +91,9 @@ static void test_errors(void **state)
 		{ "[auth]\nschemes = none, basic\n", "auth.schemes" },
 		{ "[auth]\nschemes =\n", "auth.schemes" },
 		{ "[auth]\nrealm = a\"b\n", "auth.realm" },
+		{ "[auth]\nsources = ntlm\n", "auth.sources: expected identity source names" },
+		{ "[auth]\nsources = local, local\n", "auth.sources" },
+		{ "[auth]\nsources =\n", "auth.sources" },
 		{ "[intercept]\ninterface = eth0;rm\n", "intercept.interface" },
 		{ "[log]\nlevel = loud\n", "log.level" },
 		{ "[db]\npath =\n", "db.path: must not be empty" },

@@ -1,0 +1,149 @@
+/*
+ * idsource — where the gate asks whether a username and password are valid.
+ *
+ * An identity source is one small vtable: a name, what it can do, a
+ * blocking check, and its destructor. The gate creates the sources named
+ * in [auth] sources, in that order, and asks them on its verification
+ * threads (never on an event loop): a check may block on the disk or the
+ * network. The gate owns them and frees them after those threads are
+ * joined.
+ *
+ * Adding a source: one file that implements this header (its constructor
+ * takes a const struct idsource_env *), and one line in the table in
+ * idsource.c that names it.
+ *
+ * The order of the answers (what the gate makes of several):
+ * - ACCEPT ends the search: the user is in;
+ * - REFUSED (account disabled, expired, locked) ends it too, and so does
+ *   any answer with final set: that source knows the account and forbids
+ *   it whatever a later source would say (the local store sets final for a
+ *   disabled or expired account whether or not the password was right);
+ * - NO_SUCH_USER, WRONG_PASSWORD and UNREACHABLE go on to the next source.
+ * When no source accepts, the answer is the first WRONG_PASSWORD, else the
+ * first UNREACHABLE (the gate answers 503: the user may be that source's),
+ * else NO_SUCH_USER. A wrong password outranks an unreachable source so
+ * that guesses at a local account keep counting towards the lockout while
+ * a remote source is down.
+ */
+#ifndef PORTCULLIS_IDSOURCE_H
+#define PORTCULLIS_IDSOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "auth.h"
+#include "metrics.h"
+
+struct config;
+struct store;
+
+enum idsource_verdict {
+	IDSOURCE_ACCEPT,
+	IDSOURCE_WRONG_PASSWORD,
+	IDSOURCE_NO_SUCH_USER,
+	IDSOURCE_REFUSED,          /* account disabled, expired or locked */
+	IDSOURCE_UNREACHABLE,      /* cannot answer now (database, server down) */
+};
+
+/* capability flags */
+#define IDSOURCE_CAN_DIGEST 0x1u   /* keeps Digest secrets (digest_record) */
+
+#define IDSOURCE_REPLY_MAX  253    /* a RADIUS attribute's value at most */
+#define IDSOURCE_CLASS_MAX  253
+#define IDSOURCE_GROUPS_MAX 512    /* bytes of group names, NUL-separated */
+
+/*
+ * What a remote source may say about a session beside "accept", handed
+ * back in gate_result for the portal, the proxy and the sessions to use.
+ * All zero / empty: nothing said (the local store says nothing).
+ */
+struct idsource_attrs {
+	unsigned session_timeout;      /* s; 0: not given */
+	unsigned idle_timeout;         /* s; 0: not given */
+	unsigned accounting_interval;  /* s; 0: not given */
+	char reply_message[IDSOURCE_REPLY_MAX + 1];   /* text, NUL-terminated */
+	uint8_t class_blob[IDSOURCE_CLASS_MAX];       /* opaque, to be sent back */
+	size_t class_len;
+	char groups[IDSOURCE_GROUPS_MAX];  /* names, each NUL-terminated, back to back */
+	size_t groups_len;                 /* bytes used in groups */
+	unsigned n_groups;
+};
+
+/* Append a group name to a; 0, or -1 when it does not fit (a unchanged). */
+int idsource_attrs_add_group(struct idsource_attrs *a, const char *name);
+
+struct idsource_answer {
+	enum idsource_verdict verdict;
+	int final;                     /* see the top of this file */
+	enum metrics_reason reason;    /* of a refusal: for metrics and the audit */
+	uint64_t credential;           /* ACCEPT: which stored password it was
+					* (sessions_credential_stamp), 0: not
+					* a stored one */
+	int64_t expires_at;            /* ACCEPT: account expiry, wall s; 0 never */
+	struct idsource_attrs attrs;   /* ACCEPT */
+};
+
+/* A Digest record (RFC 7616): the secrets kept for the gate's realm. */
+struct idsource_digest {
+	int enabled;
+	int64_t expires_at;            /* wall s; 0 never */
+	uint64_t credential;
+	char ha1_md5[33];              /* "": none for this realm */
+	char ha1_sha256[65];
+};
+
+struct idsource {
+	const char *name;
+	unsigned caps;                 /* IDSOURCE_CAN_* */
+	/*
+	 * Check username's password (password_len bytes, not NUL-terminated),
+	 * filling *ans. Blocking; called on the gate's verification threads,
+	 * several at once. Must take the same time for a name it does not
+	 * know as for one it knows, so that the answer's time tells nothing.
+	 * Never keeps the password.
+	 */
+	void (*check)(struct idsource *src, const char *username, const char *password,
+		      size_t password_len, struct idsource_answer *ans);
+	/*
+	 * IDSOURCE_CAN_DIGEST only: username's Digest record for realm. 0
+	 * found, 1 no such user, -1 cannot answer now. Blocking, like check.
+	 */
+	int (*digest_record)(struct idsource *src, const char *username, const char *realm,
+			     struct idsource_digest *out);
+	void (*free)(struct idsource *src);   /* accepts NULL */
+};
+
+/* What the gate lends the sources it creates; borrowed for their life. */
+struct idsource_env {
+	const struct config *cfg;
+	/* the calling thread's own database connection (a struct store is
+	 * single-threaded), NULL when it cannot be opened */
+	struct store *(*thread_store)(void *ud);
+	/* the realm now in force (it changes on a reload) into buf */
+	void (*realm)(void *ud, char *buf, size_t len);
+	void *ud;
+};
+
+/* Whether name is a source this build knows (for the configuration). */
+int idsource_known(const char *name);
+
+/* Create the source called name; NULL with a message in err. */
+struct idsource *idsource_new(const char *name, const struct idsource_env *env, char *err,
+			      size_t errlen);
+
+/* The local SQLite store (idsource_local.c). */
+struct idsource *idsource_local_new(const struct idsource_env *env, char *err, size_t errlen);
+
+/*
+ * The check every password goes through, known user or not: verify
+ * password against phc, or, with phc NULL (no such user), against a hash
+ * of the same cost made at start, so that both take the same time. 1
+ * right, 0 wrong (always 0 with phc NULL).
+ */
+int idsource_verify_password(const char *phc, const char *password, size_t password_len);
+
+/* Make the stand-in hash (once; later calls do nothing). 0 or -1. Call it
+ * before the first idsource_verify_password. */
+int idsource_verify_init(void);
+
+#endif
