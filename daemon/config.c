@@ -30,6 +30,8 @@ enum config_type {
 	T_IFNAME,
 	T_REALM,
 	T_HOSTNAMES,     /* DNS names, comma-separated; stored lower-case, joined by ',' */
+	T_SERVERS,       /* ADDRESS:PORT list of servers to send to; "" none */
+	T_UNREACHABLE,   /* refuse | local */
 	T_SOURCES,       /* identity source names, comma-separated, each once */
 };
 
@@ -108,6 +110,12 @@ static const struct config_key keys[] = {
 	{ "portal", "pac_proxy", T_STRING, OFF(pac_proxy), SZ(pac_proxy), 0, 0, "", RESTART },
 	{ "portal", "pac_direct", T_CIDRS, OFF(pac_direct), OFF(n_pac_direct), 0, 0, "", RESTART },
 	{ "log", "level", T_LEVEL, OFF(log_level), SZ(log_level), 0, 0, "info", RELOAD },
+	{ "radius", "servers", T_SERVERS, OFF(radius_servers), OFF(n_radius_servers), 0, 0, "", RESTART },
+	{ "radius", "secret_file", T_STRING, OFF(radius_secret_file), SZ(radius_secret_file), 0, 0, "", RESTART },
+	{ "radius", "nas_identifier", T_STRING, OFF(radius_nas_identifier), SZ(radius_nas_identifier), 0, 0, "", RESTART },
+	{ "radius", "timeout", T_DURATION, OFF(radius_timeout), 0, 1, 60, "3s", RESTART },
+	{ "radius", "retries", T_UINT, OFF(radius_retries), 0, 0, 10, "2", RESTART },
+	{ "radius", "unreachable", T_UNREACHABLE, OFF(radius_unreachable_local), 0, 0, 0, "refuse", RESTART },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -260,6 +268,18 @@ static int listen_item(const char *item, void *ud)
 	struct config_addr *a = (struct config_addr *)((char *)l->cfg + l->k->offset);
 
 	if (l->n == CONFIG_MAX_LISTEN || parse_addr(item, &a[l->n]) < 0)
+		return -1;
+	l->n++;
+	return 0;
+}
+
+/* A server's address: a listen address that names one host (not "*"). */
+static int server_item(const char *item, void *ud)
+{
+	struct list_ctx *l = ud;
+	struct config_addr *a = (struct config_addr *)((char *)l->cfg + l->k->offset);
+
+	if (l->n == CONFIG_MAX_RADIUS || item[0] == '*' || parse_addr(item, &a[l->n]) < 0)
 		return -1;
 	l->n++;
 	return 0;
@@ -501,6 +521,25 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
 		}
 		return 0;
 	}
+	case T_SERVERS: {
+		struct list_ctx l = { cfg, k, 0 };
+
+		if (*v && each_item(v, server_item, &l) < 0) {
+			snprintf(err, errlen, "%s.%s: expected ADDRESS:PORT (192.0.2.1:1812, "
+				 "[2001:db8::1]:1812) separated by commas (at most %d), got '%s'",
+				 k->section, k->key, CONFIG_MAX_RADIUS, v);
+			return -1;
+		}
+		*(size_t *)((char *)cfg + k->aux) = l.n;
+		return 0;
+	}
+	case T_UNREACHABLE:
+		if (!strcmp(v, "refuse") || !strcmp(v, "local")) {
+			*(int *)field = !strcmp(v, "local");
+			return 0;
+		}
+		snprintf(err, errlen, "%s.%s: expected refuse or local, got '%s'", k->section, k->key, v);
+		return -1;
 	case T_SCHEMES: {
 		unsigned mask = 0;
 
@@ -855,6 +894,7 @@ static int key_differs(const struct config_key *k, const struct config *a, const
 
 	switch (k->type) {
 	case T_LISTEN_LIST:
+	case T_SERVERS:
 		na = *(const size_t *)((const char *)a + k->aux);
 		nb = *(const size_t *)((const char *)b + k->aux);
 		if (na != nb)
@@ -881,6 +921,7 @@ static int key_differs(const struct config_key *k, const struct config *a, const
 	case T_SCHEMES:
 		return *(const unsigned *)fa != *(const unsigned *)fb;
 	case T_BOOL:
+	case T_UNREACHABLE:
 		return *(const int *)fa != *(const int *)fb;
 	case T_PORT:
 		return *(const uint16_t *)fa != *(const uint16_t *)fb;
@@ -908,11 +949,13 @@ static void key_copy(const struct config_key *k, struct config *dst, const struc
 
 	switch (k->type) {
 	case T_LISTEN_LIST: size = CONFIG_MAX_LISTEN * sizeof(struct config_addr); break;
+	case T_SERVERS:     size = CONFIG_MAX_RADIUS * sizeof(struct config_addr); break;
 	case T_ADDR_OPT:    size = sizeof(struct config_addr); break;
 	case T_UINT:
 	case T_DURATION:
 	case T_SCHEMES:     size = sizeof(unsigned); break;
-	case T_BOOL:        size = sizeof(int); break;
+	case T_BOOL:
+	case T_UNREACHABLE: size = sizeof(int); break;
 	case T_PORT:        size = sizeof(uint16_t); break;
 	case T_STRING:
 	case T_REALM:
@@ -925,7 +968,8 @@ static void key_copy(const struct config_key *k, struct config *dst, const struc
 	default:            abort();
 	}
 	memcpy((char *)dst + k->offset, (const char *)src + k->offset, size);
-	if (k->type == T_LISTEN_LIST || k->type == T_PORTS || k->type == T_CIDRS)
+	if (k->type == T_LISTEN_LIST || k->type == T_SERVERS || k->type == T_PORTS ||
+	    k->type == T_CIDRS)
 		memcpy((char *)dst + k->aux, (const char *)src + k->aux, sizeof(size_t));
 	else if (k->type == T_ADDR_OPT)
 		memcpy((char *)dst + k->aux, (const char *)src + k->aux, sizeof(int));

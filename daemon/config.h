@@ -22,6 +22,7 @@
 #define CONFIG_MAX_RANGES   64
 #define CONFIG_PATH_MAX     512
 #define CONFIG_SOURCE_NAME_MAX 31   /* an identity source's name */
+#define CONFIG_MAX_RADIUS   8
 
 /* Authentication schemes, in the order they are offered (strongest first). */
 enum config_scheme {
@@ -109,6 +110,16 @@ struct config {
 
 	/* [log] */
 	char log_level[16];
+
+	/* [radius] */
+	struct config_addr radius_servers[CONFIG_MAX_RADIUS];   /* asked in order */
+	size_t n_radius_servers;
+	char radius_secret_file[CONFIG_PATH_MAX];   /* the shared secret, one line */
+	char radius_nas_identifier[64];             /* NAS-Identifier; "": the host name */
+	unsigned radius_timeout;       /* s: waiting for one answer */
+	unsigned radius_retries;       /* sends after the first, per server */
+	int radius_unreachable_local;  /* no server answers: ask the local database
+					* (1) or refuse with 503 (0) */
 };
 
 /* Fill cfg with every default. */

@@ -319,6 +319,35 @@ static void test_manual_marks_restart_keys(void **state)
 	}
 }
 
+static void test_radius_keys(void **state)
+{
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_int_equal(cfg.n_radius_servers, 0);
+	assert_int_equal(cfg.radius_timeout, 3);
+	assert_int_equal(cfg.radius_retries, 2);
+	assert_false(cfg.radius_unreachable_local);
+	assert_int_equal(parse("[radius]\nservers = 192.0.2.1:1812, [2001:db8::2]:11812\n"
+			       "secret_file = /etc/portcullis/radius.secret\nnas_identifier = gw-east\n"
+			       "timeout = 2s\nretries = 0\nunreachable = local\n"), 0);
+	assert_int_equal(cfg.n_radius_servers, 2);
+	assert_string_equal(cfg.radius_servers[1].text, "[2001:db8::2]:11812");
+	assert_int_equal(cfg.radius_servers[1].sa.ss_family, AF_INET6);
+	assert_string_equal(cfg.radius_nas_identifier, "gw-east");
+	assert_int_equal(cfg.radius_timeout, 2);
+	assert_int_equal(cfg.radius_retries, 0);
+	assert_true(cfg.radius_unreachable_local);
+	/* a server is one host: no "*", no missing port, no name */
+	assert_int_equal(parse("[radius]\nservers = *:1812\n"), -1);
+	assert_non_null(strstr(err, "radius.servers: expected ADDRESS:PORT"));
+	assert_int_equal(parse("[radius]\nservers = 192.0.2.1\n"), -1);
+	assert_int_equal(parse("[radius]\nservers = radius.example.org:1812\n"), -1);
+	assert_int_equal(parse("[radius]\nservers = 192.0.2.1:1812,\n"), -1);
+	assert_int_equal(parse("[radius]\nunreachable = open\n"), -1);
+	assert_non_null(strstr(err, "expected refuse or local"));
+	assert_int_equal(parse("[radius]\ntimeout = 0\n"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -330,6 +359,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_example_documents_every_key),
 		cmocka_unit_test(test_manual_marks_restart_keys),
+		cmocka_unit_test(test_radius_keys),
 	};
 
 	return cmocka_run_group_tests_name("config", tests, NULL, NULL);
