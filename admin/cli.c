@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "passwd.h"
 #include "process.h"
+#include "radius_client.h"
 #include "rowjson.h"
 #include "store.h"
 
@@ -1595,6 +1596,116 @@ static int cmd_migrate(struct cli *c, int argc, char **argv)
 	return EXIT_DONE;
 }
 
+/* ------------------------------------------------------------ RADIUS */
+
+/* Each Reply-Message line (radius_reply joins them with '\n'), escaped. */
+static void print_reply_message(const char *text)
+{
+	char line[RADIUS_REPLY_MESSAGE_MAX + 1];
+
+	while (*text) {
+		size_t len = strcspn(text, "\n"), w;
+		char *d;
+
+		memcpy(line, text, len);
+		line[len] = '\0';
+		d = display(line, &w);
+		printf("Reply-Message: %s\n", d ? d : "?");
+		free(d);
+		text += len + (text[len] == '\n');
+	}
+}
+
+/*
+ * portcullis radius test USER: the password from standard input (one
+ * line; asked without echo on a terminal) checked against the servers of
+ * the daemon's [radius] section, as the daemon would, and what the answer
+ * said. Exit 0 on Access-Accept.
+ */
+static int cmd_radius_test(struct cli *c, int argc, char **argv)
+{
+	char err[700], pw[AUTH_PASS_MAX + 2];
+	struct radius_client_query q = { 0 };
+	struct radius_client *rc = NULL;
+	struct radius_result res;
+	struct config *cfg = NULL;
+	struct args a;
+	size_t n = 0;
+	int ret = EXIT_FAILED, r;
+
+	if (parse_args(argc, argv, NULL, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	if (!a.pos[0][0] || strlen(a.pos[0]) > RADIUS_STRING_MAX) {
+		errorf("a RADIUS user name is 1 to %d bytes", RADIUS_STRING_MAX);
+		return EXIT_USAGE;
+	}
+	cfg = malloc(sizeof(*cfg));
+	if (!cfg || config_load(cfg, c->conf_path, err, sizeof(err)) < 0) {
+		errorf("%s; the RADIUS servers are read from the daemon's configuration "
+		       "(-c FILE names it)", cfg ? err : "out of memory");
+		goto out;
+	}
+	rc = radius_client_new(cfg, err, sizeof(err));
+	if (!rc) {
+		errorf("%s", err);
+		goto out;
+	}
+	r = isatty(STDIN_FILENO) ? read_tty_line("Password: ", pw, sizeof(pw), &n)
+				 : read_line(pw, sizeof(pw), &n);
+	if (r == 1) {
+		errorf("no password on standard input (give one line)");
+		goto out;
+	}
+	if (r < 0 || n > RADIUS_PASSWORD_MAX) {
+		errorf("a RADIUS password is at most %d bytes, without NUL bytes", RADIUS_PASSWORD_MAX);
+		goto out;
+	}
+	q.user = a.pos[0];
+	q.user_len = strlen(a.pos[0]);
+	q.password = pw;
+	q.password_len = n;
+	radius_client_authenticate(rc, &q, &res);
+	if (res.refused)
+		printf("refused %u answer%s that were not the server's (last from %s: %s)\n",
+		       res.refused, res.refused == 1 ? "" : "s", res.refused_from,
+		       radius_check_str(res.refusal));
+	switch (res.outcome) {
+	case RADIUS_OUTCOME_ACCEPT:
+	case RADIUS_OUTCOME_REJECT:
+		printf("%s from %s\n", res.outcome == RADIUS_OUTCOME_ACCEPT ? "Access-Accept" :
+		       res.reply.code == RADIUS_ACCESS_CHALLENGE ? "Access-Challenge (not supported: "
+		       "a reject)" : "Access-Reject", res.server);
+		if (res.reply.session_timeout >= 0)
+			printf("Session-Timeout: %ld\n", res.reply.session_timeout);
+		if (res.reply.idle_timeout >= 0)
+			printf("Idle-Timeout: %ld\n", res.reply.idle_timeout);
+		if (res.reply.acct_interim_interval >= 0)
+			printf("Acct-Interim-Interval: %ld\n", res.reply.acct_interim_interval);
+		if (res.reply.class_len) {
+			printf("Class: 0x");
+			for (size_t i = 0; i < res.reply.class_len; i++)
+				printf("%02x", res.reply.class_value[i]);
+			printf("\n");
+		}
+		print_reply_message(res.reply.reply_message);
+		if (res.outcome == RADIUS_OUTCOME_ACCEPT)
+			ret = EXIT_DONE;
+		break;
+	case RADIUS_OUTCOME_UNREACHABLE:
+		errorf("no RADIUS server answered (%zu asked, %u s timeout, %u retries each)",
+		       cfg->n_radius_servers, cfg->radius_timeout, cfg->radius_retries);
+		break;
+	case RADIUS_OUTCOME_INVALID:
+		errorf("the request could not be built");
+		break;
+	}
+out:
+	explicit_bzero(pw, sizeof(pw));
+	radius_client_free(rc);
+	free(cfg);
+	return ret;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 struct command {
@@ -1640,6 +1751,9 @@ static const struct command commands[] = {
 	{ "digest", NULL, "[status|off|on]",
 	  "whether Digest secrets are stored (off: drop them all, store none, offer no Digest)",
 	  cmd_digest, NULL },
+	{ "radius", "test", "USER", "check USER's password (one line from standard input) against\n"
+	  "        the [radius] servers; exit 0 on Access-Accept, print the attributes",
+	  cmd_radius_test, NULL },
 	{ "backup", NULL, "FILE", "consistent copy of the live database (SQLite online backup),\n"
 	  "        readable by its owner only", cmd_backup, NULL },
 	{ "migrate", NULL, "", "create or upgrade the database schema, print its version",

@@ -1,0 +1,156 @@
+#!/bin/bash
+# RADIUS servers for the scenarios that authenticate through RADIUS
+# (sourced after lib.sh). A namespace of their own, joined to the gateway
+# by a veth pair:
+#
+#   gateway 10.204.0.1  --veth--  10.204.0.2 (first server), 10.204.0.3
+#                                 (second server), 10.204.0.4 (a
+#                                 scenario's own responder: an attacker)
+#
+# radius_up writes a FreeRADIUS configuration (Debian's freeradius, the
+# real server) into $RDIR: this gateway as its one client, with
+# require_message_authenticator = yes, and the users file the scenario
+# gives on stdin (FreeRADIUS "users" syntax). radius_start N starts server
+# N (1 or 2) on port 1812 of its address; radius_stop N stops it. Both,
+# the namespace and $RDIR are removed when the scenario exits.
+NS_R=$E2E_NS-r
+RADIUS1=10.204.0.2
+RADIUS2=10.204.0.3
+RADIUS_ROGUE=10.204.0.4
+RADIUS_SECRET="e2e-shared-$$-secret"
+RDIR=""
+in_radius() { ip netns exec "$NS_R" "$@"; }
+
+radius_up() {
+	command -v freeradius >/dev/null || skip "freeradius is not installed (tests/install-deps.sh test)"
+	RDIR=$(mktemp -d /tmp/portcullis-radius.XXXXXX)
+	on_finish radius_down
+	ip netns add "$NS_R" || return 1
+	ip -n "$NS_R" link set lo up
+	ip link add "$E2E_NS-rg" netns "$NS_R" type veth peer name "$E2E_NS-gr" netns "$NS_G"
+	for a in $RADIUS1 $RADIUS2 $RADIUS_ROGUE; do
+		ip -n "$NS_R" addr add "$a/24" dev "$E2E_NS-rg"
+	done
+	ip -n "$NS_G" addr add 10.204.0.1/24 dev "$E2E_NS-gr"
+	ip -n "$NS_R" link set "$E2E_NS-rg" up
+	ip -n "$NS_G" link set "$E2E_NS-gr" up
+	cat > "$RDIR/users"
+	# the daemon's copy of the secret: its owner only may read it
+	printf '%s\n' "$RADIUS_SECRET" > "$RDIR/secret"
+	chmod 600 "$RDIR/secret"
+	for n in 1 2; do
+		local addr d=$RDIR/s$n
+		if [ "$n" = 1 ]; then addr=$RADIUS1; else addr=$RADIUS2; fi
+		mkdir -p "$d/run" "$d/log"
+		cat > "$d/radiusd.conf" <<CONF
+prefix = /usr
+exec_prefix = /usr
+sysconfdir = /etc
+localstatedir = /var
+sbindir = /usr/sbin
+logdir = $d/log
+raddbdir = $d
+radacctdir = $d/log
+name = freeradius
+confdir = $d
+modconfdir = $d
+run_dir = $d/run
+db_dir = $d
+libdir = /usr/lib/freeradius
+pidfile = $d/run/radiusd.pid
+max_request_time = 10
+cleanup_delay = 2
+max_requests = 4096
+hostname_lookups = no
+log {
+	destination = files
+	file = $d/log/radius.log
+	auth = yes
+}
+security {
+	allow_core_dumps = no
+	max_attributes = 200
+	reject_delay = 0
+	status_server = no
+}
+thread pool {
+	start_servers = 2
+	max_servers = 4
+	min_spare_servers = 1
+	max_spare_servers = 3
+	max_requests_per_server = 0
+}
+client gateway {
+	ipaddr = 10.204.0.1
+	secret = $RADIUS_SECRET
+	require_message_authenticator = yes
+}
+modules {
+	pap {
+		normalise = yes
+	}
+	files {
+		filename = $RDIR/users
+	}
+}
+server default {
+	listen {
+		type = auth
+		ipaddr = $addr
+		port = 1812
+	}
+	authorize {
+		files
+		pap
+	}
+	authenticate {
+		Auth-Type PAP {
+			pap
+		}
+	}
+	# FreeRADIUS before 3.2.5 signs an answer with a Message-Authenticator
+	# only when the reply holds one (the BlastRADIUS fix made it the
+	# default): what an administrator of Debian 12's 3.2.1 adds
+	post-auth {
+		update reply {
+			&Message-Authenticator := 0x00
+		}
+		Post-Auth-Type REJECT {
+			update reply {
+				&Message-Authenticator := 0x00
+			}
+		}
+	}
+}
+CONF
+	done
+}
+
+radius_start() { # N
+	local d=$RDIR/s$1
+	in_radius freeradius -d "$d" -n radiusd -l "$d/log/radius.log" || {
+		fail "FreeRADIUS $1 did not start"; sed 's/^/    /' "$d/log/radius.log" | tail -20; return 1; }
+	wait_until 5 test -s "$d/run/radiusd.pid"
+}
+
+radius_stop() { # N
+	local f=$RDIR/s$1/run/radiusd.pid p
+	[ -s "$f" ] || return 0
+	p=$(cat "$f")
+	kill "$p" 2>/dev/null
+	wait_until 5 sh -c "! kill -0 $p 2>/dev/null"
+	rm -f "$f"
+}
+
+radius_down() {
+	radius_stop 1
+	radius_stop 2
+	ip netns del "$NS_R" 2>/dev/null   # takes the veth pair with it
+	[ -n "$RDIR" ] && rm -rf "$RDIR"
+}
+
+# The daemon's [radius] section for the servers given (default: the first).
+radius_conf() { # [ADDRESS:PORT,...]
+	printf '[radius]\nservers = %s\nsecret_file = %s\nnas_identifier = e2e-gateway\ntimeout = 1s\nretries = 1\n' \
+		"${1:-$RADIUS1:1812}" "$RDIR/secret"
+}
