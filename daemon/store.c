@@ -1,9 +1,8 @@
-#include "store.h"
+#include "store_int.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,33 +12,10 @@
 
 #include "log.h"
 
-/* Rows a prune deletes per statement: each batch is its own short write
- * transaction, so the daemon's audit writer and the CLI get the lock in
- * between instead of waiting for millions of rows to go. */
-#define PRUNE_BATCH 5000
-
-/* Every fixed statement the store runs, prepared once per connection on
- * first use and kept. Parameters are always bound, never spliced. */
-enum stmt {
-	S_USER_GET, S_USER_ADD, S_USER_PASSWD, S_USER_ENABLED, S_USER_EXPIRY, S_USER_COMMENT,
-	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_PAGE, S_USER_CLEAR_HA1, S_USER_BUMP,
-	S_USER_REMAKE_HA1,
-	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
-	S_WL_ADD, S_WL_DEL, S_WL_LIST,
-	S_SESS_UPSERT, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
-	S_FAIL_INSERT, S_FAIL_ADD, S_FAIL_PRUNE, S_FAIL_HOURLY, S_FAIL_TOP_ADDR, S_FAIL_TOP_USER,
-	S_ACTION_INSERT, S_ACTION_LIST, S_ACTION_PRUNE,
-	S_GENS, S_META_GET, S_META_SET, S_META_DEL,
-	S_BEGIN, S_COMMIT, S_ROLLBACK, S_USER_VERSION,
-	S_COUNT,
-};
-
 #define USER_COLS "id, name, phc, ha1_md5, ha1_sha256, enabled, expires_at, comment, " \
 		  "created_at, updated_at, last_login_at, ha1_realm"
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout"
-#define FAIL_COLS "id, time_ms, client_addr, client_port, mode, scheme, username, reason, " \
-		  "host, user_agent, count, last_ms"
 
 /*
  * Whether the database keeps Digest secrets, evaluated inside the statement
@@ -131,23 +107,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_VERSION] = "PRAGMA user_version",
 };
 
-/* The audit listing has one statement per combination of filters, so that
- * each can use its index (an "?x IS NULL OR" clause would defeat it). The
- * SQL text comes only from the fixed clauses below. */
-enum {
-	FL_SINCE = 1 << 0, FL_UNTIL = 1 << 1, FL_USER = 1 << 2, FL_ADDR = 1 << 3,
-	FL_REASON = 1 << 4, FL_MODE = 1 << 5, FL_CURSOR = 1 << 6, FL_COUNT = 1 << 7,
-};
-
-struct store {
-	sqlite3 *db;
-	char *path;
-	unsigned busy_ms;
-	sqlite3_stmt *stmts[S_COUNT];
-	sqlite3_stmt *fail_list[FL_COUNT];
-};
-
-static int64_t now_s(void)
+int64_t now_s(void)
 {
 	return (int64_t)time(NULL);
 }
@@ -178,7 +138,7 @@ static void log_step_error(struct store *st, int rc)
 }
 
 /* The statement, reset and with its bindings cleared; NULL on error. */
-static sqlite3_stmt *stmt(struct store *st, enum stmt which)
+sqlite3_stmt *stmt(struct store *st, enum stmt which)
 {
 	sqlite3_stmt *s = st->stmts[which];
 
@@ -212,7 +172,7 @@ static size_t utf8_cut(const char *s, size_t len, size_t max)
 }
 
 /* Bind a name-like key: NULL binds NULL, longer than max is refused. */
-static int bind_key(sqlite3_stmt *s, int i, const char *v, size_t max)
+int bind_key(sqlite3_stmt *s, int i, const char *v, size_t max)
 {
 	size_t n;
 
@@ -226,7 +186,7 @@ static int bind_key(sqlite3_stmt *s, int i, const char *v, size_t max)
 
 /* Bind free text cut to max bytes (NULL as ""): what is stored is what
  * will be read back into a field of max + 1 bytes. */
-static int bind_free(sqlite3_stmt *s, int i, const char *v, size_t max)
+int bind_free(sqlite3_stmt *s, int i, const char *v, size_t max)
 {
 	size_t n;
 
@@ -237,16 +197,14 @@ static int bind_free(sqlite3_stmt *s, int i, const char *v, size_t max)
 }
 
 /* Optional column: NULL or "" binds NULL. */
-static int bind_opt(sqlite3_stmt *s, int i, const char *v, size_t max)
+int bind_opt(sqlite3_stmt *s, int i, const char *v, size_t max)
 {
 	if (!v || !v[0])
 		return sqlite3_bind_null(s, i) == SQLITE_OK ? 0 : -1;
 	return bind_key(s, i, v, max);
 }
 
-#define FIELD_MAX(arr) (sizeof(arr) - 1)
-
-static void col_text(sqlite3_stmt *s, int i, char *dst, size_t len)
+void col_text(sqlite3_stmt *s, int i, char *dst, size_t len)
 {
 	const char *t = (const char *)sqlite3_column_text(s, i);
 	size_t n;
@@ -264,7 +222,7 @@ static void col_text(sqlite3_stmt *s, int i, char *dst, size_t len)
 
 /* Run a statement that returns no rows: 0, 1 when it changed nothing (a
  * name that does not exist), or negative. Leaves it reset. */
-static int exec_change(struct store *st, sqlite3_stmt *s)
+int exec_change(struct store *st, sqlite3_stmt *s)
 {
 	int rc = sqlite3_step(s);
 
@@ -277,7 +235,7 @@ static int exec_change(struct store *st, sqlite3_stmt *s)
 }
 
 /* An insert: exec_change, where "no row changed" cannot mean anything. */
-static int exec_insert(struct store *st, sqlite3_stmt *s)
+int exec_insert(struct store *st, sqlite3_stmt *s)
 {
 	int rc = exec_change(st, s);
 
@@ -582,8 +540,8 @@ void store_set_busy_timeout(struct store *st, unsigned ms)
 /* ------------------------------------------------------------ helpers */
 
 /* One row looked up by a text key: 0 found, 1 not found, negative. */
-static int get_row(struct store *st, enum stmt which, const char *key, size_t key_max,
-		   void (*read_fn)(sqlite3_stmt *s, void *out), void *out)
+int get_row(struct store *st, enum stmt which, const char *key, size_t key_max,
+	    void (*read_fn)(sqlite3_stmt *s, void *out), void *out)
 {
 	sqlite3_stmt *s = stmt(st, which);
 	int rc;
@@ -606,7 +564,7 @@ static int get_row(struct store *st, enum stmt which, const char *key, size_t ke
 }
 
 /* A change addressed by a key alone (deletes). */
-static int by_key(struct store *st, enum stmt which, const char *key, size_t key_max)
+int by_key(struct store *st, enum stmt which, const char *key, size_t key_max)
 {
 	sqlite3_stmt *s = stmt(st, which);
 	int rc;
@@ -619,15 +577,11 @@ static int by_key(struct store *st, enum stmt which, const char *key, size_t key
 	return rc < 0 ? rc : exec_change(st, s);
 }
 
-/* A change addressed by a key with one integer (?2) and now (?3). */
-/* Flags of key_int. */
-enum { KEY_ZERO_IS_NULL = 1, KEY_STAMP = 2 };
-
 /* The statements that set one integer column of the row named by ?1: the
  * value is ?2 (NULL for 0 with KEY_ZERO_IS_NULL), and with KEY_STAMP ?3 is
  * now (updated_at). A name too long to exist is simply not found. */
-static int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
-		   int64_t v, unsigned flags)
+int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
+	    int64_t v, unsigned flags)
 {
 	sqlite3_stmt *s = stmt(st, which);
 	int rc;
@@ -651,7 +605,7 @@ static int key_int(struct store *st, enum stmt which, const char *key, size_t ke
 /* After stepping through rows: reset at once (a statement left stepping
  * holds a read snapshot, and the WAL cannot be checkpointed past it) and
  * map the last step's result. */
-static int iterate_end(struct store *st, sqlite3_stmt *s, int rc)
+int iterate_end(struct store *st, sqlite3_stmt *s, int rc)
 {
 	sqlite3_reset(s);
 	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
@@ -659,744 +613,6 @@ static int iterate_end(struct store *st, sqlite3_stmt *s, int rc)
 		return rc_to_errno(rc);
 	}
 	return 0;
-}
-
-/* Hand each row to read_fn then cb (typed, no cast); cb non-zero stops. */
-#define ITERATE(st, s, type, read_fn, cb, ud) ({                \
-	type row_;                                              \
-	int rc_;                                                \
-	while ((rc_ = sqlite3_step(s)) == SQLITE_ROW) {         \
-		read_fn((s), &row_);                            \
-		if ((cb)(&row_, (ud)))                          \
-			break;                                  \
-	}                                                       \
-	iterate_end((st), (s), rc_);                            \
-})
-
-/* ------------------------------------------------------------ users */
-
-static void read_user(sqlite3_stmt *s, void *out)
-{
-	struct store_user *u = out;
-
-	memset(u, 0, sizeof(*u));
-	u->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, u->name, sizeof(u->name));
-	col_text(s, 2, u->phc, sizeof(u->phc));
-	col_text(s, 3, u->ha1_md5, sizeof(u->ha1_md5));
-	col_text(s, 4, u->ha1_sha256, sizeof(u->ha1_sha256));
-	u->enabled = sqlite3_column_int(s, 5);
-	u->expires_at = sqlite3_column_int64(s, 6);
-	col_text(s, 7, u->comment, sizeof(u->comment));
-	u->created_at = sqlite3_column_int64(s, 8);
-	u->updated_at = sqlite3_column_int64(s, 9);
-	u->last_login_at = sqlite3_column_int64(s, 10);
-	col_text(s, 11, u->ha1_realm, sizeof(u->ha1_realm));
-}
-
-int store_user_get(struct store *st, const char *name, struct store_user *out)
-{
-	return get_row(st, S_USER_GET, name, STORE_NAME_MAX, read_user, out);
-}
-
-/* Binds for a password change or a new user; negative if one is too long.
- * The realm is stored only with a Digest secret: without one it names
- * nothing. */
-static int bind_secret(sqlite3_stmt *s, int i, const char *phc, const char *md5, const char *sha,
-		       const char *realm)
-{
-	struct store_user u;
-	int has_ha1 = (md5 && md5[0]) || (sha && sha[0]);
-	int rc;
-
-	if (!phc || !phc[0])
-		return -EINVAL;
-	if (has_ha1 && (!realm || !realm[0]))
-		return -EINVAL;
-	rc = bind_key(s, i, phc, FIELD_MAX(u.phc));
-	if (rc == 0)
-		rc = bind_opt(s, i + 1, md5, FIELD_MAX(u.ha1_md5));
-	if (rc == 0)
-		rc = bind_opt(s, i + 2, sha, FIELD_MAX(u.ha1_sha256));
-	if (rc == 0)
-		rc = bind_opt(s, i + 3, has_ha1 ? realm : NULL, FIELD_MAX(u.ha1_realm));
-	return rc;
-}
-
-int store_user_add(struct store *st, const struct store_user *u)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_ADD);
-	int rc;
-
-	if (!s)
-		return -1;
-	/* the struct's arrays need not be NUL-terminated: bound by size */
-	if (!memchr(u->name, '\0', sizeof(u->name)) || !u->name[0] ||
-	    !memchr(u->phc, '\0', sizeof(u->phc)) ||
-	    !memchr(u->ha1_md5, '\0', sizeof(u->ha1_md5)) ||
-	    !memchr(u->ha1_sha256, '\0', sizeof(u->ha1_sha256)) ||
-	    !memchr(u->ha1_realm, '\0', sizeof(u->ha1_realm)))
-		return -EINVAL;
-	rc = bind_key(s, 1, u->name, STORE_NAME_MAX);
-	if (rc == 0)
-		rc = bind_secret(s, 2, u->phc, u->ha1_md5, u->ha1_sha256, u->ha1_realm);
-	if (rc == 0)
-		rc = bind_free(s, 8, u->comment, STORE_COMMENT_MAX);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int(s, 6, u->enabled ? 1 : 0);
-	if (u->expires_at)
-		sqlite3_bind_int64(s, 7, u->expires_at);
-	sqlite3_bind_int64(s, 9, now_s());
-	return exec_insert(st, s);
-}
-
-int store_user_set_password(struct store *st, const char *name, const char *phc,
-			    const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_PASSWD);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_secret(s, 2, phc, ha1_md5, ha1_sha256, ha1_realm);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 6, now_s());
-	return exec_change(st, s);
-}
-
-int store_user_remake_digest(struct store *st, const char *name, const char *phc,
-			     const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_REMAKE_HA1);
-	int rc;
-
-	if (!s)
-		return -1;
-	if (!ha1_md5 || !ha1_md5[0] || !ha1_sha256 || !ha1_sha256[0])
-		return -EINVAL;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_secret(s, 2, phc, ha1_md5, ha1_sha256, ha1_realm);
-	if (rc < 0)
-		return rc;
-	return exec_change(st, s);
-}
-
-int store_user_set_enabled(struct store *st, const char *name, int enabled)
-{
-	return key_int(st, S_USER_ENABLED, name, STORE_NAME_MAX, enabled ? 1 : 0, KEY_STAMP);
-}
-
-int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at)
-{
-	return key_int(st, S_USER_EXPIRY, name, STORE_NAME_MAX, expires_at,
-		       KEY_STAMP | KEY_ZERO_IS_NULL);
-}
-
-int store_user_set_comment(struct store *st, const char *name, const char *comment)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_COMMENT);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_free(s, 2, comment, STORE_COMMENT_MAX);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_change(st, s);
-}
-
-int store_user_delete(struct store *st, const char *name)
-{
-	return by_key(st, S_USER_DEL, name, STORE_NAME_MAX);
-}
-
-int store_user_touch_login(struct store *st, const char *name, int64_t when)
-{
-	return key_int(st, S_USER_LOGIN, name, STORE_NAME_MAX, when, 0);
-}
-
-int store_users_clear_ha1(struct store *st)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_CLEAR_HA1);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = exec_change(st, s);
-	return rc < 0 ? rc : 0;
-}
-
-int store_digest_secrets_kept(struct store *st)
-{
-	char v[8];
-	int rc = store_meta_get(st, "digest_secrets", v, sizeof(v));
-
-	if (rc < 0)
-		return rc;
-	return rc == 1 || strcmp(v, "off") != 0;
-}
-
-int store_digest_secrets_keep(struct store *st, int keep)
-{
-	sqlite3_stmt *s;
-	int rc = keep ? store_meta_del(st, "digest_secrets") : store_meta_set(st, "digest_secrets", "off");
-
-	if (rc == 0 && !keep)
-		rc = store_users_clear_ha1(st);
-	if (rc < 0)
-		return rc;
-	/* the users generation moves even when no row did, so a running
-	 * daemon learns of the setting within its poll */
-	s = stmt(st, S_USER_BUMP);
-	if (!s)
-		return -1;
-	rc = exec_change(st, s);
-	return rc < 0 ? rc : 0;
-}
-
-int store_user_list(struct store *st, const char *search,
-		    int (*cb)(const struct store_user *u, void *ud), void *ud)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_LIST);
-
-	if (!s)
-		return -1;
-	if (search && search[0] &&
-	    sqlite3_bind_text(s, 1, search, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return -1;
-	return ITERATE(st, s, struct store_user, read_user, cb, ud);
-}
-
-int store_user_list_page(struct store *st, const char *search, const char *after, size_t limit,
-			 int (*cb)(const struct store_user *u, void *ud), void *ud)
-{
-	sqlite3_stmt *s = stmt(st, S_USER_PAGE);
-
-	if (!s)
-		return -1;
-	if (search && search[0] &&
-	    sqlite3_bind_text(s, 1, search, -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return -1;
-	if (sqlite3_bind_text(s, 2, after ? after : "", -1, SQLITE_TRANSIENT) != SQLITE_OK)
-		return -1;
-	sqlite3_bind_int64(s, 3, limit && limit < INT64_MAX ? (int64_t)limit : 100);
-	return ITERATE(st, s, struct store_user, read_user, cb, ud);
-}
-
-/* ------------------------------------------------------------ admins */
-
-static void read_admin(sqlite3_stmt *s, void *out)
-{
-	struct store_admin *a = out;
-
-	memset(a, 0, sizeof(*a));
-	a->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, a->name, sizeof(a->name));
-	col_text(s, 2, a->phc, sizeof(a->phc));
-	a->created_at = sqlite3_column_int64(s, 3);
-	a->updated_at = sqlite3_column_int64(s, 4);
-	a->last_login_at = sqlite3_column_int64(s, 5);
-}
-
-int store_admin_get(struct store *st, const char *name, struct store_admin *out)
-{
-	return get_row(st, S_ADMIN_GET, name, STORE_NAME_MAX, read_admin, out);
-}
-
-int store_admin_add(struct store *st, const char *name, const char *phc)
-{
-	sqlite3_stmt *s = stmt(st, S_ADMIN_ADD);
-	struct store_admin a;
-	int rc;
-
-	if (!s)
-		return -1;
-	if (!name || !name[0] || !phc || !phc[0])
-		return -EINVAL;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == 0)
-		rc = bind_key(s, 2, phc, FIELD_MAX(a.phc));
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_insert(st, s);
-}
-
-int store_admin_set_password(struct store *st, const char *name, const char *phc)
-{
-	sqlite3_stmt *s = stmt(st, S_ADMIN_PASSWD);
-	struct store_admin a;
-	int rc;
-
-	if (!s)
-		return -1;
-	if (!phc || !phc[0])
-		return -EINVAL;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_key(s, 2, phc, FIELD_MAX(a.phc));
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_change(st, s);
-}
-
-int store_admin_delete(struct store *st, const char *name)
-{
-	return by_key(st, S_ADMIN_DEL, name, STORE_NAME_MAX);
-}
-
-int store_admin_touch_login(struct store *st, const char *name, int64_t when)
-{
-	return key_int(st, S_ADMIN_LOGIN, name, STORE_NAME_MAX, when, 0);
-}
-
-int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud)
-{
-	sqlite3_stmt *s = stmt(st, S_ADMIN_LIST);
-
-	if (!s)
-		return -1;
-	return ITERATE(st, s, struct store_admin, read_admin, cb, ud);
-}
-
-/* ------------------------------------------------------------ whitelist */
-
-static void read_whitelist(sqlite3_stmt *s, void *out)
-{
-	struct store_whitelist *w = out;
-
-	memset(w, 0, sizeof(*w));
-	w->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, w->cidr, sizeof(w->cidr));
-	col_text(s, 2, w->comment, sizeof(w->comment));
-	w->created_at = sqlite3_column_int64(s, 3);
-}
-
-int store_whitelist_add(struct store *st, const char *cidr, const char *comment)
-{
-	sqlite3_stmt *s = stmt(st, S_WL_ADD);
-	struct store_whitelist w;
-	int rc;
-
-	if (!s)
-		return -1;
-	if (!cidr || !cidr[0])
-		return -EINVAL;
-	rc = bind_key(s, 1, cidr, FIELD_MAX(w.cidr));
-	if (rc == 0)
-		rc = bind_free(s, 2, comment, STORE_COMMENT_MAX);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_insert(st, s);
-}
-
-int store_whitelist_del(struct store *st, const char *cidr)
-{
-	struct store_whitelist w;
-
-	return by_key(st, S_WL_DEL, cidr, FIELD_MAX(w.cidr));
-}
-
-int store_whitelist_list(struct store *st,
-			 int (*cb)(const struct store_whitelist *w, void *ud), void *ud)
-{
-	sqlite3_stmt *s = stmt(st, S_WL_LIST);
-
-	if (!s)
-		return -1;
-	return ITERATE(st, s, struct store_whitelist, read_whitelist, cb, ud);
-}
-
-/* ------------------------------------------------------------ sessions */
-
-static void read_session(sqlite3_stmt *s, void *out)
-{
-	struct store_session *x = out;
-
-	memset(x, 0, sizeof(*x));
-	x->id = sqlite3_column_int64(s, 0);
-	col_text(s, 1, x->addr, sizeof(x->addr));
-	col_text(s, 2, x->mac, sizeof(x->mac));
-	col_text(s, 3, x->username, sizeof(x->username));
-	x->created_at = sqlite3_column_int64(s, 4);
-	x->last_seen_at = sqlite3_column_int64(s, 5);
-	x->expires_at = sqlite3_column_int64(s, 6);
-	x->idle_timeout = (unsigned)sqlite3_column_int64(s, 7);
-}
-
-int store_session_upsert(struct store *st, const struct store_session *x)
-{
-	sqlite3_stmt *s = stmt(st, S_SESS_UPSERT);
-	int rc;
-
-	if (!s)
-		return -1;
-	if (!memchr(x->addr, '\0', sizeof(x->addr)) || !x->addr[0] ||
-	    !memchr(x->mac, '\0', sizeof(x->mac)) ||
-	    !memchr(x->username, '\0', sizeof(x->username)))
-		return -EINVAL;
-	rc = bind_key(s, 1, x->addr, FIELD_MAX(x->addr));
-	if (rc == 0)
-		rc = bind_key(s, 2, x->mac, FIELD_MAX(x->mac));
-	if (rc == 0)
-		rc = bind_key(s, 3, x->username, FIELD_MAX(x->username));
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 4, x->created_at);
-	sqlite3_bind_int64(s, 5, x->last_seen_at);
-	sqlite3_bind_int64(s, 6, x->idle_timeout);
-	sqlite3_bind_int64(s, 7, x->expires_at);
-	return exec_insert(st, s);
-}
-
-int store_session_get(struct store *st, const char *addr, struct store_session *out)
-{
-	return get_row(st, S_SESS_GET, addr, STORE_ADDR_MAX, read_session, out);
-}
-
-int store_session_delete(struct store *st, const char *addr)
-{
-	return by_key(st, S_SESS_DEL, addr, STORE_ADDR_MAX);
-}
-
-int store_session_touch(struct store *st, const char *addr, int64_t when)
-{
-	return key_int(st, S_SESS_TOUCH, addr, STORE_ADDR_MAX, when, 0);
-}
-
-int store_session_list(struct store *st, int (*cb)(const struct store_session *s, void *ud),
-		       void *ud)
-{
-	sqlite3_stmt *s = stmt(st, S_SESS_LIST);
-
-	if (!s)
-		return -1;
-	return ITERATE(st, s, struct store_session, read_session, cb, ud);
-}
-
-/* ------------------------------------------------------------ audit */
-
-static int bind_failure(sqlite3_stmt *s, const struct store_failure *f)
-{
-	int rc;
-
-	/* fixed arrays filled by the daemon: bound by their size, so one
-	 * without its NUL cannot be read past */
-	sqlite3_bind_int64(s, 1, f->time_ms);
-	sqlite3_bind_int(s, 3, f->client_port);
-	rc = bind_free(s, 2, f->client_addr, FIELD_MAX(f->client_addr));
-	if (rc == 0)
-		rc = bind_free(s, 4, f->mode, FIELD_MAX(f->mode));
-	if (rc == 0)
-		rc = bind_free(s, 5, f->scheme, FIELD_MAX(f->scheme));
-	if (rc == 0)
-		rc = bind_free(s, 6, f->username, FIELD_MAX(f->username));
-	if (rc == 0)
-		rc = bind_free(s, 7, f->reason, FIELD_MAX(f->reason));
-	if (rc == 0)
-		rc = bind_free(s, 8, f->host, FIELD_MAX(f->host));
-	if (rc == 0)
-		rc = bind_free(s, 9, f->user_agent, FIELD_MAX(f->user_agent));
-	/* a row stands for at least the one failure that made it */
-	sqlite3_bind_int64(s, 10, f->count > 1 ? f->count : 1);
-	sqlite3_bind_int64(s, 11, f->last_ms > f->time_ms ? f->last_ms : f->time_ms);
-	return rc;
-}
-
-int store_failures_insert(struct store *st, const struct store_failure *rows, size_t n)
-{
-	return store_failures_write(st, rows, n, NULL, NULL, 0);
-}
-
-int store_failures_write(struct store *st, const struct store_failure *rows, size_t n,
-			 int64_t *ids, const struct store_failure_add *adds, size_t n_adds)
-{
-	int rc;
-
-	if (n == 0 && n_adds == 0)
-		return 0;
-	rc = store_begin(st);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < n && rc == 0; i++) {
-		sqlite3_stmt *s = stmt(st, S_FAIL_INSERT);
-
-		if (!s)
-			rc = -1;
-		else if ((rc = bind_failure(s, &rows[i])) == 0)
-			rc = exec_insert(st, s);
-		if (rc == 0 && ids)
-			ids[i] = sqlite3_last_insert_rowid(st->db);
-	}
-	for (size_t i = 0; i < n_adds && rc == 0; i++) {
-		sqlite3_stmt *s = stmt(st, S_FAIL_ADD);
-
-		if (!s) {
-			rc = -1;
-		} else {
-			sqlite3_bind_int64(s, 1, adds[i].id);
-			sqlite3_bind_int64(s, 2, adds[i].count);
-			sqlite3_bind_int64(s, 3, adds[i].last_ms);
-			rc = exec_change(st, s);
-			/* a row pruned meanwhile has nothing to add to */
-			if (rc == 1)
-				rc = 0;
-		}
-	}
-	if (rc == 0)
-		return store_commit(st);
-	store_rollback(st);
-	return rc;
-}
-
-static void read_failure(sqlite3_stmt *s, void *out)
-{
-	struct store_failure *f = out;
-
-	memset(f, 0, sizeof(*f));
-	f->id = sqlite3_column_int64(s, 0);
-	f->time_ms = sqlite3_column_int64(s, 1);
-	col_text(s, 2, f->client_addr, sizeof(f->client_addr));
-	f->client_port = sqlite3_column_int(s, 3);
-	col_text(s, 4, f->mode, sizeof(f->mode));
-	col_text(s, 5, f->scheme, sizeof(f->scheme));
-	col_text(s, 6, f->username, sizeof(f->username));
-	col_text(s, 7, f->reason, sizeof(f->reason));
-	col_text(s, 8, f->host, sizeof(f->host));
-	col_text(s, 9, f->user_agent, sizeof(f->user_agent));
-	f->count = sqlite3_column_int64(s, 10);
-	f->last_ms = sqlite3_column_type(s, 11) == SQLITE_NULL ? f->time_ms
-							       : sqlite3_column_int64(s, 11);
-}
-
-/* The statement for a combination of filters: fixed text chosen by the
- * mask, values always bound. */
-static sqlite3_stmt *fail_list_stmt(struct store *st, unsigned mask)
-{
-	static const struct { unsigned bit; const char *sql; } clauses[] = {
-		{ FL_SINCE, " AND time_ms >= :since" },
-		{ FL_UNTIL, " AND time_ms < :until" },
-		{ FL_USER, " AND username = :user" },
-		{ FL_ADDR, " AND client_addr = :addr" },
-		{ FL_REASON, " AND reason = :reason" },
-		{ FL_MODE, " AND mode = :mode" },
-		/* a row value, so the (time_ms DESC, id DESC) order is one
-		 * range scan of the index wherever the last page ended */
-		{ FL_CURSOR, " AND (time_ms, id) < (:bt, :bid)" },
-	};
-	char sql[1024];
-	size_t off;
-
-	if (st->fail_list[mask]) {
-		sqlite3_reset(st->fail_list[mask]);
-		sqlite3_clear_bindings(st->fail_list[mask]);
-		return st->fail_list[mask];
-	}
-	off = (size_t)snprintf(sql, sizeof(sql), "SELECT " FAIL_COLS " FROM failures WHERE 1");
-	for (size_t i = 0; i < sizeof(clauses) / sizeof(clauses[0]); i++)
-		if (mask & clauses[i].bit)
-			off += (size_t)snprintf(sql + off, sizeof(sql) - off, "%s", clauses[i].sql);
-	snprintf(sql + off, sizeof(sql) - off, " ORDER BY time_ms DESC, id DESC LIMIT :limit");
-	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st->fail_list[mask],
-			       NULL) != SQLITE_OK) {
-		log_error("store: cannot prepare the audit listing: %s", sqlite3_errmsg(st->db));
-		return NULL;
-	}
-	return st->fail_list[mask];
-}
-
-static void bind_named_text(sqlite3_stmt *s, const char *name, const char *v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i)
-		sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-}
-
-static void bind_named_int(sqlite3_stmt *s, const char *name, int64_t v)
-{
-	int i = sqlite3_bind_parameter_index(s, name);
-
-	if (i)
-		sqlite3_bind_int64(s, i, v);
-}
-
-static int set(const char *v)
-{
-	return v && v[0];
-}
-
-int store_failures_list(struct store *st, const struct store_failure_filter *filter,
-			int (*cb)(const struct store_failure *r, void *ud), void *ud)
-{
-	static const struct store_failure_filter none;
-	const struct store_failure_filter *f = filter ? filter : &none;
-	unsigned mask = (f->since_ms ? FL_SINCE : 0) | (f->until_ms ? FL_UNTIL : 0) |
-			(set(f->username) ? FL_USER : 0) | (set(f->client_addr) ? FL_ADDR : 0) |
-			(set(f->reason) ? FL_REASON : 0) | (set(f->mode) ? FL_MODE : 0) |
-			(f->before_time_ms ? FL_CURSOR : 0);
-	sqlite3_stmt *s = fail_list_stmt(st, mask);
-
-	if (!s)
-		return -1;
-	bind_named_int(s, ":since", f->since_ms);
-	bind_named_int(s, ":until", f->until_ms);
-	bind_named_text(s, ":user", f->username);
-	bind_named_text(s, ":addr", f->client_addr);
-	bind_named_text(s, ":reason", f->reason);
-	bind_named_text(s, ":mode", f->mode);
-	bind_named_int(s, ":bt", f->before_time_ms);
-	bind_named_int(s, ":bid", f->before_id);
-	bind_named_int(s, ":limit", f->limit && f->limit < INT64_MAX ? (int64_t)f->limit : 100);
-	return ITERATE(st, s, struct store_failure, read_failure, cb, ud);
-}
-
-int store_failures_histogram(struct store *st, int64_t since_ms, int64_t bucket_ms,
-			     uint64_t *counts, size_t n_buckets)
-{
-	sqlite3_stmt *s = stmt(st, S_FAIL_HOURLY);
-	int rc;
-
-	if (!s)
-		return -1;
-	if (bucket_ms <= 0 || n_buckets == 0 || n_buckets > INT32_MAX)
-		return -EINVAL;
-	memset(counts, 0, n_buckets * sizeof(*counts));
-	sqlite3_bind_int64(s, 1, since_ms);
-	sqlite3_bind_int64(s, 2, bucket_ms);
-	sqlite3_bind_int64(s, 3, (int64_t)n_buckets);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		int64_t b = sqlite3_column_int64(s, 0);
-
-		if (b >= 0 && (uint64_t)b < n_buckets)
-			counts[b] = (uint64_t)sqlite3_column_int64(s, 1);
-	}
-	return iterate_end(st, s, rc);
-}
-
-int store_failures_top(struct store *st, int by_username, int64_t since_ms, size_t limit,
-		       int (*cb)(const char *value, uint64_t count, void *ud), void *ud)
-{
-	sqlite3_stmt *s = stmt(st, by_username ? S_FAIL_TOP_USER : S_FAIL_TOP_ADDR);
-	int rc;
-
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, since_ms);
-	sqlite3_bind_int64(s, 2, limit && limit < INT64_MAX ? (int64_t)limit : 10);
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		char value[STORE_NAME_MAX + 1];
-
-		col_text(s, 0, value, sizeof(value));
-		if (cb(value, (uint64_t)sqlite3_column_int64(s, 1), ud))
-			break;
-	}
-	return iterate_end(st, s, rc);
-}
-
-/* Delete in batches until one comes back short; rows deleted or negative. */
-static int prune(struct store *st, enum stmt which, int64_t older_than_ms)
-{
-	int64_t total = 0;
-
-	for (;;) {
-		sqlite3_stmt *s = stmt(st, which);
-		int rc, n;
-
-		if (!s)
-			return -1;
-		sqlite3_bind_int64(s, 1, older_than_ms);
-		sqlite3_bind_int(s, 2, PRUNE_BATCH);
-		rc = exec_change(st, s);
-		if (rc < 0)
-			return rc;
-		n = rc == 1 ? 0 : sqlite3_changes(st->db);
-		total += n;
-		if (n < PRUNE_BATCH)
-			break;
-	}
-	return total > INT32_MAX ? INT32_MAX : (int)total;
-}
-
-int store_failures_prune(struct store *st, int64_t older_than_ms)
-{
-	return prune(st, S_FAIL_PRUNE, older_than_ms);
-}
-
-int store_admin_action_insert(struct store *st, int64_t time_ms, const char *admin,
-			      const char *action, const char *target, const char *detail,
-			      const char *client_addr)
-{
-	sqlite3_stmt *s = stmt(st, S_ACTION_INSERT);
-	struct store_admin_action a;
-	int rc;
-
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, time_ms);
-	rc = bind_free(s, 2, admin, FIELD_MAX(a.admin));
-	if (rc == 0)
-		rc = bind_free(s, 3, action, FIELD_MAX(a.action));
-	if (rc == 0)
-		rc = bind_free(s, 4, target, FIELD_MAX(a.target));
-	if (rc == 0)
-		rc = bind_free(s, 5, detail, FIELD_MAX(a.detail));
-	if (rc == 0)
-		rc = bind_free(s, 6, client_addr, FIELD_MAX(a.client_addr));
-	if (rc < 0)
-		return rc;
-	return exec_insert(st, s);
-}
-
-static void read_action(sqlite3_stmt *s, void *out)
-{
-	struct store_admin_action *a = out;
-
-	memset(a, 0, sizeof(*a));
-	a->id = sqlite3_column_int64(s, 0);
-	a->time_ms = sqlite3_column_int64(s, 1);
-	col_text(s, 2, a->admin, sizeof(a->admin));
-	col_text(s, 3, a->action, sizeof(a->action));
-	col_text(s, 4, a->target, sizeof(a->target));
-	col_text(s, 5, a->detail, sizeof(a->detail));
-	col_text(s, 6, a->client_addr, sizeof(a->client_addr));
-}
-
-int store_admin_action_list(struct store *st, int64_t before_time_ms, int64_t before_id,
-			    size_t limit,
-			    int (*cb)(const struct store_admin_action *a, void *ud), void *ud)
-{
-	sqlite3_stmt *s = stmt(st, S_ACTION_LIST);
-
-	if (!s)
-		return -1;
-	sqlite3_bind_int64(s, 1, before_time_ms);
-	sqlite3_bind_int64(s, 2, before_id);
-	sqlite3_bind_int64(s, 3, limit && limit < INT64_MAX ? (int64_t)limit : 100);
-	return ITERATE(st, s, struct store_admin_action, read_action, cb, ud);
-}
-
-int store_admin_actions_prune(struct store *st, int64_t older_than_ms)
-{
-	return prune(st, S_ACTION_PRUNE, older_than_ms);
 }
 
 /* ------------------------------------------------------------ meta */

@@ -2,7 +2,8 @@
  * store — the SQLite database: users, admins, whitelist, sessions, the audit
  * trail of failed authentications and of admin actions.
  *
- * The only code in the project that includes sqlite3.h. WAL, foreign keys,
+ * Its files (store*.c, sharing the private store_int.h) are the only code
+ * in the project that includes sqlite3.h. WAL, foreign keys,
  * a busy timeout and prepared statements only: no SQL is ever built from
  * data. The numbered migrations in db/migrations are compiled in (by
  * db/embed.sh) and applied at open, one transaction each, tracked in

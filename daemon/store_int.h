@@ -1,0 +1,102 @@
+/*
+ * store_int — what the store's files (store*.c) share, and nothing else
+ * includes: the connection, its prepared statements and the helpers that
+ * bind, step and read them. The public interface is store.h.
+ *
+ *   store.c           the statement table, opening and migrations,
+ *                     transactions, the shared helpers, meta, backup
+ *   store_users.c     users and admin accounts
+ *   store_sessions.c  the whitelist and intercept sessions
+ *   store_audit.c     failed authentications and admin actions
+ *
+ * A new kind of row gets its statements in enum stmt and store.c's table,
+ * and its functions in a store_KIND.c of its own.
+ */
+#ifndef PORTCULLIS_STORE_INT_H
+#define PORTCULLIS_STORE_INT_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store.h"
+
+/* Every fixed statement the store runs, prepared once per connection on
+ * first use and kept. Parameters are always bound, never spliced. */
+enum stmt {
+	S_USER_GET, S_USER_ADD, S_USER_PASSWD, S_USER_ENABLED, S_USER_EXPIRY, S_USER_COMMENT,
+	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_PAGE, S_USER_CLEAR_HA1, S_USER_BUMP,
+	S_USER_REMAKE_HA1,
+	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
+	S_WL_ADD, S_WL_DEL, S_WL_LIST,
+	S_SESS_UPSERT, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
+	S_FAIL_INSERT, S_FAIL_ADD, S_FAIL_PRUNE, S_FAIL_HOURLY, S_FAIL_TOP_ADDR, S_FAIL_TOP_USER,
+	S_ACTION_INSERT, S_ACTION_LIST, S_ACTION_PRUNE,
+	S_GENS, S_META_GET, S_META_SET, S_META_DEL,
+	S_BEGIN, S_COMMIT, S_ROLLBACK, S_USER_VERSION,
+	S_COUNT,
+};
+
+/* The audit listing has one statement per combination of filters, so that
+ * each can use its index (an "?x IS NULL OR" clause would defeat it). The
+ * SQL text comes only from the fixed clauses in store_audit.c. */
+enum {
+	FL_SINCE = 1 << 0, FL_UNTIL = 1 << 1, FL_USER = 1 << 2, FL_ADDR = 1 << 3,
+	FL_REASON = 1 << 4, FL_MODE = 1 << 5, FL_CURSOR = 1 << 6, FL_COUNT = 1 << 7,
+};
+
+struct store {
+	sqlite3 *db;
+	char *path;
+	unsigned busy_ms;
+	sqlite3_stmt *stmts[S_COUNT];
+	sqlite3_stmt *fail_list[FL_COUNT];
+};
+
+/* The largest string a fixed char array field holds. */
+#define FIELD_MAX(arr) (sizeof(arr) - 1)
+
+/* Now, in unix seconds. */
+int64_t now_s(void);
+/* The statement, reset and with its bindings cleared; NULL on error. */
+sqlite3_stmt *stmt(struct store *st, enum stmt which);
+/* Bind a name-like key: NULL binds NULL, longer than max is -EINVAL. */
+int bind_key(sqlite3_stmt *s, int i, const char *v, size_t max);
+/* Bind free text cut to max bytes (NULL as ""). */
+int bind_free(sqlite3_stmt *s, int i, const char *v, size_t max);
+/* Optional column: NULL or "" binds NULL, else as bind_key. */
+int bind_opt(sqlite3_stmt *s, int i, const char *v, size_t max);
+/* Column i as text into dst (len bytes), cut at a UTF-8 boundary. */
+void col_text(sqlite3_stmt *s, int i, char *dst, size_t len);
+/* Run a statement that returns no rows: 0, 1 when it changed nothing, or
+ * negative. Leaves it reset. */
+int exec_change(struct store *st, sqlite3_stmt *s);
+/* An insert: exec_change, where "no row changed" is an error. */
+int exec_insert(struct store *st, sqlite3_stmt *s);
+/* One row looked up by a text key: 0 found, 1 not found, negative. */
+int get_row(struct store *st, enum stmt which, const char *key, size_t key_max,
+	    void (*read_fn)(sqlite3_stmt *s, void *out), void *out);
+/* A change addressed by a key alone (deletes). */
+int by_key(struct store *st, enum stmt which, const char *key, size_t key_max);
+
+/* Flags of key_int. */
+enum { KEY_ZERO_IS_NULL = 1, KEY_STAMP = 2 };
+/* Set one integer column of the row named by ?1 (see store.c). */
+int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
+	    int64_t v, unsigned flags);
+/* After stepping through rows: reset, and map the last step's result. */
+int iterate_end(struct store *st, sqlite3_stmt *s, int rc);
+
+/* Hand each row to read_fn then cb (typed, no cast); cb non-zero stops. */
+#define ITERATE(st, s, type, read_fn, cb, ud) ({                \
+	type row_;                                              \
+	int rc_;                                                \
+	while ((rc_ = sqlite3_step(s)) == SQLITE_ROW) {         \
+		read_fn((s), &row_);                            \
+		if ((cb)(&row_, (ud)))                          \
+			break;                                  \
+	}                                                       \
+	iterate_end((st), (s), rc_);                            \
+})
+
+#endif
