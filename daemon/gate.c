@@ -203,7 +203,6 @@ struct gate_job {
 	char host[256];
 	char user_agent[257];
 	struct auth_credentials creds;
-	int from_form;
 	int admitted;                 /* counted in flight by gate_admit */
 	enum metrics_reason why;      /* of a failure, decided on the pool thread */
 	struct gate_result res;
@@ -355,10 +354,8 @@ static const char *mode_name(enum gate_mode m)
 	return "explicit";
 }
 
-static const char *scheme_name(const struct auth_credentials *c, int from_form)
+static const char *scheme_name(const struct auth_credentials *c)
 {
-	if (from_form)
-		return "form";
 	switch (c->scheme) {
 	case AUTH_SCHEME_BASIC: return "basic";
 	case AUTH_SCHEME_DIGEST: return "digest";
@@ -1054,11 +1051,11 @@ static void job_work(struct pool_job *pj)
 
 /* Apply a final verdict: count, audit, lockout bookkeeping. */
 static void gate_conclude(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-			  const struct auth_credentials *c, int from_form, enum metrics_reason why,
+			  const struct auth_credentials *c, enum metrics_reason why,
 			  struct gate_result *res, const char *host, const char *ua, int lockout_known,
 			  int admitted)
 {
-	const char *scheme = scheme_name(c, from_form);
+	const char *scheme = scheme_name(c);
 
 	switch (res->verdict) {
 	case GATE_PASS:
@@ -1092,7 +1089,7 @@ static void job_done(struct pool_job *pj)
 		if (j->admitted)
 			gate_release(j->g, j->mode, (struct sockaddr *)&j->client, j->creds.username);
 	} else {
-		gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds, j->from_form,
+		gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds,
 			      j->why, &j->res, j->host, j->user_agent, 1, j->admitted);
 	}
 	j->cb(j->ud, &j->res);
@@ -1101,7 +1098,7 @@ static void job_done(struct pool_job *pj)
 }
 
 static int gate_submit(struct gate *g, const struct gate_query *q,
-		       const struct auth_credentials *c, int from_form,
+		       const struct auth_credentials *c,
 		       struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud)
 {
 	struct gate_job *j = calloc(1, sizeof(*j));
@@ -1120,7 +1117,6 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 	http_text_copy(j->user_agent, sizeof(j->user_agent), q->user_agent ? q->user_agent : "",
 		     q->user_agent_len);
 	j->creds = *c;
-	j->from_form = from_form;
 	j->cb = cb;
 	j->ud = ud;
 	j->job.work = job_work;
@@ -1196,9 +1192,9 @@ static int gate_scheme_offered(struct gate *g, const struct auth_credentials *c)
 	return ok;
 }
 
-/* Both entry points meet here with parsed credentials. */
+/* gate_check with the credentials parsed. */
 static int gate_check_creds(struct gate *g, const struct gate_query *q,
-			    struct auth_credentials *c, int from_form, struct gate_result *res,
+			    struct auth_credentials *c, struct gate_result *res,
 			    struct loop *loop, gate_done_cb cb, void *ud)
 {
 	char host[256], ua[257], method[32];
@@ -1227,10 +1223,10 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			res->from_cache = 1;
 			res->verdict = basic_from_cache(&e, &why);
 			res->credential = e.credential;
-			gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known, 0);
+			gate_conclude(g, q->mode, q->client, c, why, res, host, ua, known, 0);
 			return 0;
 		}
-		return gate_submit(g, q, c, from_form, res, loop, cb, ud);
+		return gate_submit(g, q, c, res, loop, cb, ud);
 	}
 
 	/* Digest (RFC 7616) */
@@ -1247,14 +1243,14 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		res->credential = e.credential;
 		if (res->verdict == GATE_PASS)
 			metrics_inc(auth_cache_hits);
-		gate_conclude(g, q->mode, q->client, c, from_form, why, res, host, ua, known, 0);
+		gate_conclude(g, q->mode, q->client, c, why, res, host, ua, known, 0);
 		return 0;
 	}
-	return gate_submit(g, q, c, from_form, res, loop, cb, ud);
+	return gate_submit(g, q, c, res, loop, cb, ud);
 
 malformed:
 	res->verdict = GATE_FAIL;
-	gate_conclude(g, q->mode, q->client, c, from_form, METRICS_REASON_MALFORMED, res, host, ua, 1,
+	gate_conclude(g, q->mode, q->client, c, METRICS_REASON_MALFORMED, res, host, ua, 1,
 		      0);
 	return 0;
 }
@@ -1287,43 +1283,12 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 		http_text_copy(ua, sizeof(ua), q->user_agent ? q->user_agent : "", q->user_agent_len);
 		http_text_copy(res->username, sizeof(res->username), c->username, strlen(c->username));
 		res->verdict = GATE_FAIL;
-		gate_conclude(g, q->mode, q->client, c, 0, METRICS_REASON_MALFORMED, res, host, ua, 1, 0);
+		gate_conclude(g, q->mode, q->client, c, METRICS_REASON_MALFORMED, res, host, ua, 1, 0);
 		rc = 0;
 	} else {
-		rc = gate_check_creds(g, q, c, 0, res, loop, cb, ud);
+		rc = gate_check_creds(g, q, c, res, loop, cb, ud);
 	}
 	auth_credentials_wipe(c);
-	return rc;
-}
-
-int gate_check_password(struct gate *g, const struct gate_query *q,
-			const char *username, const char *password, size_t password_len,
-			struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud)
-{
-	struct auth_credentials *c = calloc(1, sizeof(*c));
-	int rc;
-
-	memset(res, 0, sizeof(*res));
-	if (!c) {
-		res->verdict = GATE_UNAVAILABLE;
-		return 0;
-	}
-	c->scheme = AUTH_SCHEME_BASIC;
-	snprintf(c->username, sizeof(c->username), "%s", username);
-	if (password_len > AUTH_PASS_MAX)
-		password_len = AUTH_PASS_MAX;
-	memcpy(c->password, password, password_len);
-	c->password_len = password_len;
-	if (!username[0]) {
-		res->verdict = GATE_FAIL;
-		gate_conclude(g, q->mode, q->client, c, 1, METRICS_REASON_MALFORMED, res, "", "", 1, 0);
-		rc = 0;
-	} else {
-		/* a form login works whatever schemes the proxy offers */
-		rc = gate_submit(g, q, c, 1, res, loop, cb, ud);
-	}
-	OPENSSL_cleanse(c, sizeof(*c));
-	free(c);
 	return rc;
 }
 
@@ -2017,15 +1982,6 @@ int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale)
 
 	snapshot_release(s);
 	return n;
-}
-
-int gate_has_schemes(struct gate *g)
-{
-	struct snapshot *s = snapshot_slot_get(&g->live);
-	int any = s->cfg.schemes != 0;
-
-	snapshot_release(s);
-	return any;
 }
 
 /*

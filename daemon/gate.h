@@ -102,11 +102,6 @@ int gate_user_usable(struct gate *g, const char *username, uint64_t credential);
 int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *res,
 	       struct loop *loop, gate_done_cb cb, void *ud);
 
-/* Same for a username and password typed into a form (portal, admin). */
-int gate_check_password(struct gate *g, const struct gate_query *q,
-			const char *username, const char *password, size_t password_len,
-			struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud);
-
 /*
  * Check an administrator's name and password (admin accounts, not proxy
  * users). Blocks for a scrypt: call it from a thread that may block (the
@@ -178,9 +173,6 @@ struct store *gate_store(struct gate *g);
 
 /* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers). */
 int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale);
-
-/* Whether the configuration offers any scheme at all. */
-int gate_has_schemes(struct gate *g);
 
 /*
  * Apply a reloaded configuration (SIGHUP): schemes, realm, credential cache

@@ -164,13 +164,3 @@ int pool_submit_urgent(struct pool *pool, struct pool_job *job, int urgent)
 	pthread_mutex_unlock(&pool->lock);
 	return rc;
 }
-
-size_t pool_queued(struct pool *pool)
-{
-	size_t n;
-
-	pthread_mutex_lock(&pool->lock);
-	n = pool->queued;
-	pthread_mutex_unlock(&pool->lock);
-	return n;
-}

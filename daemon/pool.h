@@ -46,7 +46,4 @@ int pool_submit(struct pool *pool, struct pool_job *job);
  * (in order among themselves). */
 int pool_submit_urgent(struct pool *pool, struct pool_job *job, int urgent);
 
-/* Thread-safe length of the waiting queue. */
-size_t pool_queued(struct pool *pool);
-
 #endif

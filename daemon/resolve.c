@@ -537,11 +537,6 @@ void resolve_cancel(struct resolve_query *q)
 	q->ud = NULL;
 }
 
-size_t resolve_channel_in_flight(const struct resolve_channel *ch)
-{
-	return ch->n_queries;
-}
-
 /* ------------------------------------------------------------ life */
 
 struct resolver *resolver_new(size_t cache_entries, char *err, size_t errlen)

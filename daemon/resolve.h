@@ -87,7 +87,4 @@ void resolve_cancel(struct resolve_query *q);
  * and frees what is no longer needed. */
 void resolve_channel_tick(struct resolve_channel *ch, int64_t now);
 
-/* Lookups the channel has in flight, cancelled ones included. */
-size_t resolve_channel_in_flight(const struct resolve_channel *ch);
-
 #endif
