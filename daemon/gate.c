@@ -186,6 +186,7 @@ struct gate {
 	int db_down;
 	uint64_t dropped_reported;        /* audit_dropped when last logged */
 	struct sessions *sessions;        /* intercept mode only */
+	uint64_t serial;                  /* for thread_store_gate */
 };
 
 struct usable_user {
@@ -211,8 +212,13 @@ struct gate_job {
 };
 
 /* A store handle per pool thread: a struct store is single-threaded. The
- * gate remembers them to close them after the pool's threads are joined. */
+ * gate remembers them to close them after the pool's threads are joined.
+ * thread_store_gate: the serial of the gate that opened it: a thread that
+ * outlives a gate (the one that freed it) must not use the handle that
+ * gate closed. */
 static __thread struct store *thread_store;
+static __thread uint64_t thread_store_gate;
+static uint64_t gate_serials;             /* atomic */
 
 static int64_t mono_now(void)
 {
@@ -796,7 +802,10 @@ static struct store *gate_thread_store(struct gate *g)
 {
 	char err[256];
 
+	if (thread_store_gate != g->serial)
+		thread_store = NULL;    /* another gate's, closed with it */
 	if (!thread_store) {
+		thread_store_gate = g->serial;
 		thread_store = store_open(g->cfg->db_path, err, sizeof(err));
 		if (!thread_store) {
 			log_error("gate: cannot open the database: %s", err);
@@ -2057,6 +2066,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 		return NULL;
 	}
 	g->cfg = cfg;
+	g->serial = __atomic_add_fetch(&gate_serials, 1, __ATOMIC_RELAXED);
 	g->epoch = 1;
 	g->cache_ttl = cfg->cache_ttl;
 	g->audit_retention_days = cfg->audit_retention_days;
