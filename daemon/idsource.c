@@ -10,27 +10,53 @@
 /* The identity sources this build knows: one line each. */
 static const struct {
 	const char *name;
-	struct idsource *(*create)(const struct idsource_env *env, char *err, size_t errlen);
+	idsource_create_fn create;
 } sources[] = {
 	{ "local", idsource_local_new },
 };
 
-int idsource_known(const char *name)
+static struct {
+	const char *name;
+	idsource_create_fn create;
+} extra[IDSOURCE_EXTRA_MAX];
+static size_t n_extra;
+
+static idsource_create_fn idsource_find(const char *name)
 {
 	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
 		if (strcmp(sources[i].name, name) == 0)
-			return 1;
+			return sources[i].create;
+	for (size_t i = 0; i < n_extra; i++)
+		if (strcmp(extra[i].name, name) == 0)
+			return extra[i].create;
+	return NULL;
+}
+
+int idsource_known(const char *name)
+{
+	return idsource_find(name) != NULL;
+}
+
+int idsource_register(const char *name, idsource_create_fn create)
+{
+	if (idsource_find(name) || n_extra == IDSOURCE_EXTRA_MAX)
+		return -1;
+	extra[n_extra].name = name;
+	extra[n_extra].create = create;
+	n_extra++;
 	return 0;
 }
 
 struct idsource *idsource_new(const char *name, const struct idsource_env *env, char *err,
 			      size_t errlen)
 {
-	for (size_t i = 0; i < sizeof(sources) / sizeof(sources[0]); i++)
-		if (strcmp(sources[i].name, name) == 0)
-			return sources[i].create(env, err, errlen);
-	snprintf(err, errlen, "unknown identity source '%s'", name);
-	return NULL;
+	idsource_create_fn create = idsource_find(name);
+
+	if (!create) {
+		snprintf(err, errlen, "unknown identity source '%s'", name);
+		return NULL;
+	}
+	return create(env, err, errlen);
 }
 
 int idsource_attrs_add_group(struct idsource_attrs *a, const char *name)

@@ -124,8 +124,20 @@ struct idsource_env {
 	void *ud;
 };
 
+typedef struct idsource *(*idsource_create_fn)(const struct idsource_env *env, char *err,
+					       size_t errlen);
+
 /* Whether name is a source this build knows (for the configuration). */
 int idsource_known(const char *name);
+
+/*
+ * Make a source that is not in the table known under name (the unit
+ * tests register their own to test the gate's ordering). Call it before
+ * the configuration is read, from one thread. 0, or -1 when name is taken
+ * or IDSOURCE_EXTRA_MAX are registered.
+ */
+#define IDSOURCE_EXTRA_MAX 4
+int idsource_register(const char *name, idsource_create_fn create);
 
 /* Create the source called name; NULL with a message in err. */
 struct idsource *idsource_new(const char *name, const struct idsource_env *env, char *err,
