@@ -111,6 +111,12 @@ $(BUILD)/tests/test_tlscert $(BUILD)/tests/test_upload: $(BUILD)/tests/test_%: t
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/obj/admin/$*.o $(BUILD)/libportcullis.a $(LIBS) -lcmocka
 
+# the admin listener's route table names its handlers: the test links the
+# listener (never started)
+$(BUILD)/tests/test_admin_routes: tests/unit/test_admin_routes.c $(ADMIN_OBJ) $(BUILD)/libportcullis.a
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< $(ADMIN_OBJ) $(BUILD)/libportcullis.a $(LIBS) -lcmocka
+
 # ---------------------------------------------------------------- running
 RUN_DIR ?= var
 # deps first, then a new make: the pkg-config flags above are read when make

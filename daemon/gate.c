@@ -1303,11 +1303,6 @@ int gate_check(struct gate *g, const struct gate_query *q, struct gate_result *r
 
 /* ------------------------------------------------------------ admins */
 
-struct store *gate_store(struct gate *g)
-{
-	return gate_thread_store(g);
-}
-
 enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client,
 				   const char *username, const char *password, size_t password_len,
 				   const char *user_agent, unsigned *retry_after)

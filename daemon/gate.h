@@ -167,10 +167,6 @@ int gate_client_mac(struct gate *g, const struct sockaddr *client, const struct 
 int gate_session_start(struct gate *g, const struct sockaddr *client, const uint8_t mac[6],
 		       const char *username, const struct gate_login *login);
 
-/* This thread's own database connection (opened on first use, closed by
- * gate_free); NULL if the database cannot be opened. */
-struct store *gate_store(struct gate *g);
-
 /* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers). */
 int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale);
 

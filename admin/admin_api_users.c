@@ -1,0 +1,216 @@
+/*
+ * The admin API's proxy users: the list (GET /api/users) and the changes
+ * (create, update, delete), each recorded in the admin log.
+ */
+#include "admin_api.h"
+
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "account.h"
+#include "admin_input.h"
+#include "rowjson.h"
+
+/* Rows become JSON in rowjson, as for the CLI: a row whose text is not
+ * UTF-8 (a username a client sent) is listed with those bytes escaped,
+ * never dropped. */
+struct user_rows {
+	json_t *arr;
+	const char *realm;        /* the daemon's, for "digest" */
+	int64_t now;
+};
+
+static int users_cb(const struct store_user *u, void *ud)
+{
+	struct user_rows *r = ud;
+
+	json_array_append_new(r->arr, rowjson_user(u, r->realm, r->now));
+	return 0;
+}
+
+/* Append "; " and a formatted item to out; cut (at a byte) when full. */
+__attribute__((format(printf, 3, 4)))
+static void detail_add(char *out, size_t len, const char *fmt, ...)
+{
+	size_t off = strlen(out);
+	va_list ap;
+
+	if (off && off + 2 < len) {
+		memcpy(out + off, "; ", 3);
+		off += 2;
+	}
+	if (off + 1 >= len)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(out + off, len - off, fmt, ap);
+	va_end(ap);
+}
+
+/* What an update changed, for the admin log: "disabled; password changed;
+ * expires 2027-01-01T00:00:00Z; comment: ..." (never the password). */
+static void user_change_detail(char *out, size_t len, const struct admin_input_user *in)
+{
+	out[0] = '\0';
+	if (in->enabled >= 0)
+		detail_add(out, len, "%s", in->enabled ? "enabled" : "disabled");
+	if (in->password)
+		detail_add(out, len, "%s", "password changed");
+	if (in->has_expires) {
+		int64_t at = in->expires_at;
+		time_t t = (time_t)at;
+		struct tm tm;
+		char when[32] = "";
+
+		if (at && gmtime_r(&t, &tm))
+			strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+		if (when[0])
+			detail_add(out, len, "expires %s", when);
+		else
+			detail_add(out, len, "%s", "never expires");
+	}
+	if (in->comment)
+		detail_add(out, len, "comment: %s", in->comment);
+}
+
+/* POST /api/users, /api/users/update, /api/users/delete (op "create",
+ * "update", "delete"); the body is a JSON object. */
+static enum MHD_Result user_write(struct admin_call *c, const char *op, json_t *body)
+{
+	struct MHD_Connection *conn = c->conn;
+	struct store *st = c->st;
+	const struct admin_session *s = c->session;
+	struct admin_input_user in;
+	struct admin_input_error err;
+	const char *name, *comment;
+	struct account_secret sec;
+	char action[32], stored[STORE_NAME_MAX + 1];
+	int rc = 0;
+
+	if (admin_input_user(body, !strcmp(op, "create") ? ADMIN_INPUT_USER_CREATE :
+			     !strcmp(op, "update") ? ADMIN_INPUT_USER_UPDATE : ADMIN_INPUT_USER_DELETE,
+			     &in, &err) < 0)
+		return admin_bad_field(conn, err.field, err.rule);
+	name = in.name;
+	/* An existing user is named as /api/users shows it: bytes that are
+	 * not UTF-8 come back as \xHH (JSON cannot carry them), so the name
+	 * is unescaped to the stored bytes. A new user's name is taken as
+	 * typed. */
+	if (strcmp(op, "create")) {
+		if (admin_arg_name(name, stored, sizeof(stored)) < 0)
+			return admin_reply_error(conn, 404, "no such user");
+		name = stored;
+	}
+	comment = in.comment;
+	if (in.password && account_hash_password(st, NULL, name, in.password, in.password_len, &sec) < 0)
+		return admin_reply_error(conn, 500, "hashing failed");
+	if (!strcmp(op, "create")) {
+		struct store_user u;
+
+		memset(&u, 0, sizeof(u));
+		snprintf(u.name, sizeof(u.name), "%s", name);
+		memcpy(u.phc, sec.phc, sizeof(u.phc));
+		memcpy(u.ha1_md5, sec.ha1_md5, sizeof(u.ha1_md5) - 1);
+		memcpy(u.ha1_sha256, sec.ha1_sha256, sizeof(u.ha1_sha256));
+		memcpy(u.ha1_realm, sec.ha1_realm, sizeof(u.ha1_realm));
+		u.enabled = in.enabled != 0;
+		u.expires_at = in.expires_at;
+		snprintf(u.comment, sizeof(u.comment), "%s", comment ? comment : "");
+		rc = store_user_add(st, &u);
+		if (rc == -EEXIST)
+			return admin_reply_error(conn, 409, "a user of that name exists");
+	} else if (!strcmp(op, "update")) {
+		if (in.password)
+			rc = store_user_set_password(st, name, sec.phc, sec.ha1_md5, sec.ha1_sha256,
+						     sec.ha1_realm);
+		if (rc == 0 && in.enabled >= 0)
+			rc = store_user_set_enabled(st, name, in.enabled);
+		if (rc == 0 && in.has_expires)
+			rc = store_user_set_expiry(st, name, in.expires_at);
+		if (rc == 0 && comment)
+			rc = store_user_set_comment(st, name, comment);
+	} else {
+		rc = store_user_delete(st, name);
+	}
+	OPENSSL_cleanse(&sec, sizeof(sec));
+	if (rc == 1)
+		return admin_reply_error(conn, 404, "no such user");
+	if (rc < 0)
+		return admin_reply_error(conn, 503, "the database refused the change");
+	snprintf(action, sizeof(action), "user.%s", op);
+	if (!strcmp(op, "update")) {
+		char detail[STORE_COMMENT_MAX + 128];
+
+		user_change_detail(detail, sizeof(detail), &in);
+		admin_record(c, s->admin, action, name, detail);
+	} else {
+		admin_record(c, s->admin, action, name, comment);
+	}
+	return admin_done_ok(conn, !strcmp(op, "create") ? 201 : 200);
+}
+
+static int user_write_body(struct admin_call *c, const char *op)
+{
+	enum MHD_Result rc;
+	json_t *body;
+
+	if (!c->st)
+		return admin_reply_unavailable(c->conn);
+	if (!admin_body_object(c, &body, &rc))
+		return rc;
+	rc = user_write(c, op, body);
+	json_decref(body);
+	return rc;
+}
+
+int admin_api_user_create(struct admin_call *c)
+{
+	return user_write_body(c, "create");
+}
+
+int admin_api_user_update(struct admin_call *c)
+{
+	return user_write_body(c, "update");
+}
+
+int admin_api_user_delete(struct admin_call *c)
+{
+	return user_write_body(c, "delete");
+}
+
+/* GET /api/users[?search=&after=&limit=]: keyset pages ordered by name. */
+int admin_api_users(struct admin_call *c)
+{
+	struct MHD_Connection *conn = c->conn;
+	struct store *st = c->st;
+	const char *search = admin_arg_str(conn, "search"), *after = admin_arg_str(conn, "after");
+	char after_name[STORE_NAME_MAX + 1], realm[STORE_REALM_MAX + 1];
+	struct user_rows rows = { .realm = realm, .now = (int64_t)time(NULL) };
+	int64_t limit = 100;
+	json_t *arr, *last;
+
+	if (!st)
+		return admin_reply_unavailable(conn);
+	if (admin_arg_int(conn, "limit", 1, 1000, &limit) < 0)
+		return admin_bad_param(conn, "limit", "1..1000");
+	if (search && strlen(search) > STORE_NAME_MAX)
+		return admin_bad_param(conn, "search", "at most 256 bytes");
+	/* the cursor is the last name of a page as rowjson showed it */
+	if (after && admin_arg_name(after, after_name, sizeof(after_name)) < 0)
+		return admin_bad_param(conn, "after", "a user name");
+	if (account_daemon_realm(st, realm, sizeof(realm)) < 0)
+		rows.realm = NULL;
+	arr = rows.arr = json_array();
+	if (store_user_list_page(st, search, after ? after_name : NULL, (size_t)limit, users_cb,
+				 &rows) < 0) {
+		json_decref(arr);
+		return admin_reply_error(conn, 503, "cannot list users");
+	}
+	last = json_array_size(arr) == (size_t)limit ? json_array_get(arr, (size_t)limit - 1) : NULL;
+	return admin_reply_json(conn, 200, json_pack("{s:o, s:O}", "users", arr, "next",
+		last ? json_object_get(last, "name") : json_null()), NULL);
+}
+
