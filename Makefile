@@ -43,10 +43,11 @@ LIBS       := $(PKG_LIBS) -lpthread
 # daemon, the CLI, the admin server and the unit tests link against.
 LIB_SRC    := $(filter-out daemon/main.c,$(wildcard daemon/*.c))
 LIB_OBJ    := $(LIB_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o
-ADMIN_SRC  := $(filter-out admin/cli.c,$(wildcard admin/*.c))
+CLI_SRC    := $(wildcard admin/cli*.c)
+ADMIN_SRC  := $(filter-out $(CLI_SRC),$(wildcard admin/*.c))
 ADMIN_OBJ  := $(ADMIN_SRC:%.c=$(BUILD)/obj/%.o)
 DAEMON_OBJ := $(BUILD)/obj/daemon/main.o $(ADMIN_OBJ)
-CLI_OBJ    := $(BUILD)/obj/admin/cli.o
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/obj/%.o)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BIN   := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_BIN  := $(BUILD)/bench/sessions_lookup

@@ -22,10 +22,18 @@
  * Each address may hold 8 connections (an IPv6 client by its /64) and each
  * request must arrive whole within 10 s (connguard.h), so that clients
  * trickling bytes cannot hold the listener.
- * Without a session every /api/ route answers 401; a change without the
- * CSRF token 403; a bad field or query parameter 400 naming it. Every
- * response carries the security headers (CSP without inline script,
- * frame-ancestors 'none', nosniff, no-referrer).
+ * The routes are one table (admin_routes.c): an unknown path answers 404
+ * and a method its path does not serve 405 with Allow, before the body is
+ * read. Without a session every other /api/ route answers 401; a change
+ * without the CSRF token 403 (admin_session.h), and so does a route the
+ * account's role does not allow; a bad field or query parameter 400 naming
+ * it. Every response carries the security headers (CSP without inline
+ * script, frame-ancestors 'none', nosniff, no-referrer).
+ *
+ * The listener opens its own database connections from [db] path, one per
+ * listener thread (a store connection serves one thread at a time), and
+ * closes them in admin_server_free; the gate is asked only for verdicts on
+ * admin logins (gate_check_admin).
  */
 #ifndef PORTCULLIS_ADMIN_H
 #define PORTCULLIS_ADMIN_H
