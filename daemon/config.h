@@ -108,6 +108,20 @@ struct config {
 	struct cidr pac_direct[CONFIG_MAX_RANGES];   /* DIRECT in /proxy.pac; none: the LAN's */
 	size_t n_pac_direct;
 
+	/* [ldap] */
+	char ldap_uri[1024];           /* URIs, comma- or space-separated; "": no directory */
+	int ldap_allow_plaintext;      /* ldap:// without StartTLS */
+	char ldap_ca_file[CONFIG_PATH_MAX];
+	char ldap_base[512];
+	char ldap_user_filter[512];    /* "%s": the escaped login name */
+	char ldap_bind_dn[512];        /* "": anonymous search */
+	char ldap_bind_password_file[CONFIG_PATH_MAX];
+	unsigned ldap_timeout;         /* s: connect, TLS, each operation */
+	unsigned ldap_connections;     /* pool size */
+	char ldap_group_attribute[64]; /* e.g. memberOf; "" none */
+	char ldap_group_base[512];     /* "": base */
+	char ldap_group_filter[512];   /* "": no group search; %s login, %d entry DN */
+
 	/* [log] */
 	char log_level[16];
 

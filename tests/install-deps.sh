@@ -16,12 +16,12 @@ set -eu
 # checks, nftables for intercept mode, python3 and iproute2 for `make run`'s
 # local page
 build_pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
-libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev
+libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev libldap-dev
 nftables ca-certificates python3 iproute2"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
 fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind
-freeradius freeradius-utils"
+freeradius freeradius-utils slapd ldap-utils"
 case "${1:-build}" in
 build) pkgs=$build_pkgs; want_node=no ;;
 test) pkgs="$build_pkgs $test_pkgs"; want_node=yes ;;
@@ -54,6 +54,11 @@ if [ "$(id -u)" != 0 ]; then
 fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
+# the e2e scenarios start slapd themselves, each with a configuration of its
+# own: the package must not set up (and start) a directory of its own
+case " $missing " in
+*" slapd "*) echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections ;;
+esac
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null

@@ -10,7 +10,7 @@ set -eu
 seconds=${1:-60}
 out=build/fuzz
 # the libraries the daemon links (the Makefile passes its PKGS)
-pkgs=${PKGS:-"sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd libcares"}
+pkgs=${PKGS:-"sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd libcares ldap"}
 mkdir -p "$out/obj"
 cflags="-g -O1 -fsanitize=address,undefined -fno-sanitize-recover=undefined -std=gnu11 -D_GNU_SOURCE -Idaemon -I$out $(pkg-config --cflags $pkgs)"
 libs="$(pkg-config --libs $pkgs) -lpthread"
