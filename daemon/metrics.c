@@ -13,6 +13,7 @@ static const char *const reason_names[METRICS_REASON_COUNT] = {
 	[METRICS_REASON_STALE_NONCE] = "stale_nonce",
 	[METRICS_REASON_REPLAYED_NONCE] = "replayed_nonce",
 	[METRICS_REASON_LOCKED_OUT] = "locked_out",
+	[METRICS_REASON_ACCOUNT_LOCKED] = "account_locked",
 };
 
 const char *metrics_reason_name(enum metrics_reason r)
