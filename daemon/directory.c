@@ -26,7 +26,8 @@
 struct directory_conn {
 	LDAP *search;
 	LDAP *bind;
-	unsigned uri;        /* index of the URI both are connected to */
+	unsigned uri;        /* index of the URI both are (or were last) connected to */
+	int opened;          /* uri is set: the connection was open once */
 	int busy;
 };
 
@@ -343,11 +344,14 @@ static int conn_open(struct directory *d, struct directory_conn *c)
 			conn_close(c);
 			continue;
 		}
-		c->uri = i;
-		if (i != start) {
+		if (i != start)
 			__atomic_store_n(&d->preferred, i, __ATOMIC_RELAXED);
+		if (c->opened && i != c->uri)
 			log_notice("ldap: now using %s", d->uris[i]);
-		}
+		else if (!c->opened && i != 0)
+			log_notice("ldap: now using %s (%s did not answer)", d->uris[i], d->uris[0]);
+		c->uri = i;
+		c->opened = 1;
 		return 0;
 	}
 	return -1;

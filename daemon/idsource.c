@@ -13,6 +13,7 @@ static const struct {
 	idsource_create_fn create;
 } sources[] = {
 	{ "local", idsource_local_new },
+	{ "ldap", idsource_ldap_new },
 };
 
 static struct {

@@ -146,6 +146,9 @@ struct idsource *idsource_new(const char *name, const struct idsource_env *env, 
 /* The local SQLite store (idsource_local.c). */
 struct idsource *idsource_local_new(const struct idsource_env *env, char *err, size_t errlen);
 
+/* An LDAP directory, the [ldap] section (idsource_ldap.c, directory.h). */
+struct idsource *idsource_ldap_new(const struct idsource_env *env, char *err, size_t errlen);
+
 /*
  * The check every password goes through, known user or not: verify
  * password against phc, or, with phc NULL (no such user), against a hash
