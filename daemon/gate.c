@@ -16,6 +16,7 @@
 #include "account.h"
 #include "cidr.h"
 #include "config.h"
+#include "credcache.h"
 #include "http.h"
 #include "idsource.h"
 #include "lockout.h"
@@ -27,9 +28,6 @@
 #include "snapshot.h"
 #include "store.h"
 
-#define CACHE_SLOTS        16384    /* power of two */
-#define CACHE_STRIPES      64
-#define CACHE_PROBE        8
 #define LOCKOUT_SLOTS      65536
 /* slow checks (a scrypt, a user record read) one address, and one address
  * for one username, may have queued or running at once: what one client
@@ -69,35 +67,6 @@
 #define GATE_MAX_THREADS   256
 #define GATE_MAX_SOURCES   8
 
-enum cache_kind {
-	CACHE_BASIC = 'B',      /* key: user ":" password -> verdict */
-	CACHE_USER = 'U',       /* key: user -> account record for Digest */
-};
-
-/* One cached answer. Entries of an older epoch are dead: a change to any
- * user bumps the epoch, so the change takes effect on the next request. */
-struct cache_entry {
-	uint8_t key[32];
-	uint64_t epoch;          /* 0: empty */
-	int64_t until;           /* monotonic s */
-	int64_t account_expires; /* wall s, 0 never */
-	enum metrics_reason failure;
-	int ok;                  /* BASIC: password right and account usable */
-	int exists, enabled;     /* USER */
-	uint64_t credential;     /* BASIC ok, USER: sessions_credential_stamp of the hash */
-	struct idsource_attrs *attrs;  /* BASIC ok: what the source said beside
-					* "accept"; NULL: nothing. A slot owns
-					* its copy; cache_get never hands it out */
-	char username[AUTH_USER_MAX + 1];
-	char ha1_md5[33];
-	char ha1_sha256[65];
-};
-
-struct cache {
-	struct cache_entry *slots;
-	pthread_mutex_t stripes[CACHE_STRIPES];
-};
-
 /* A run of identical failures: one audit row, counted on. */
 struct audit_run {
 	uint64_t hash;            /* of the identity; 0: free */
@@ -126,15 +95,12 @@ struct gate {
 	 * realm is a string), the plain numbers as atomics */
 	struct snapshot_slot live;
 	int live_ready;
-	unsigned cache_ttl;               /* atomic */
 	unsigned audit_retention_days;    /* atomic */
 	int republish_realm;              /* atomic: maint thread rewrites the realm */
 	int digest_kept;                  /* atomic: the database keeps Digest secrets
 					   * (store_digest_secrets_kept); Digest is
 					   * offered only then */
-	uint8_t cache_key[32];      /* two SipHash keys */
-	struct cache cache;
-	uint64_t epoch;                   /* atomic */
+	struct credcache *cache;
 
 	/* lock_admin counts admin account names apart from proxy usernames:
 	 * anyone who can reach the proxy could otherwise lock an
@@ -223,128 +189,6 @@ static uint64_t gate_serials;             /* atomic */
 static int64_t mono_now(void)
 {
 	return loop_mono_ms() / 1000;
-}
-
-/* ------------------------------------------------------------ the cache */
-
-/*
- * The cache key: 128 bits of keyed hash (two SipHash-2-4 under independent
- * secret keys) of kind, username and password. Finding another password
- * with the same key means guessing against a secret online, 2^64 tries at
- * the least; and it is ten times cheaper than an HMAC on the hot path.
- */
-static void cache_key(const struct gate *g, enum cache_kind kind, const char *a, size_t alen,
-		      const char *b, size_t blen, uint8_t out[32])
-{
-	char buf[1 + AUTH_USER_MAX + 1 + AUTH_PASS_MAX];
-	size_t n = 0;
-	uint64_t h1, h2;
-
-	if (alen > AUTH_USER_MAX)
-		alen = AUTH_USER_MAX;
-	if (blen > AUTH_PASS_MAX)
-		blen = AUTH_PASS_MAX;
-	buf[n++] = (char)kind;
-	memcpy(buf + n, a, alen);
-	n += alen;
-	if (b) {
-		buf[n++] = ':';
-		memcpy(buf + n, b, blen);
-		n += blen;
-	}
-	h1 = lockout_siphash(g->cache_key, buf, n);
-	h2 = lockout_siphash(g->cache_key + 16, buf, n);
-	OPENSSL_cleanse(buf, n);
-	memset(out, 0, 32);
-	memcpy(out, &h1, 8);
-	memcpy(out + 8, &h2, 8);
-}
-
-static size_t cache_index(const uint8_t key[32])
-{
-	size_t i;
-
-	memcpy(&i, key, sizeof(i));
-	return i & (CACHE_SLOTS - 1);
-}
-
-/* Copy out a live entry for key (its attributes into *attrs, which may be
- * NULL; out->attrs is NULL); 1 found, 0 not. */
-static int cache_get(struct gate *g, const uint8_t key[32], struct cache_entry *out,
-		     struct idsource_attrs *attrs)
-{
-	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
-	size_t base = cache_index(key);
-	pthread_mutex_t *m = &g->cache.stripes[(base / CACHE_PROBE) % CACHE_STRIPES];
-	int64_t now = mono_now();
-	int found = 0;
-
-	if (__atomic_load_n(&g->cache_ttl, __ATOMIC_RELAXED) == 0)
-		return 0;
-	/* the key is a keyed hash of a valid password: compared in constant time */
-	pthread_mutex_lock(m);
-	for (size_t i = 0; i < CACHE_PROBE; i++) {
-		struct cache_entry *e = &g->cache.slots[(base & ~(size_t)(CACHE_PROBE - 1)) + i];
-
-		if (e->epoch == epoch && e->until > now && CRYPTO_memcmp(e->key, key, 32) == 0) {
-			*out = *e;
-			out->attrs = NULL;
-			if (attrs && e->attrs)
-				*attrs = *e->attrs;
-			found = 1;
-			break;
-		}
-	}
-	pthread_mutex_unlock(m);
-	return found;
-}
-
-static int attrs_empty(const struct idsource_attrs *a)
-{
-	return !a->session_timeout && !a->idle_timeout && !a->accounting_interval &&
-	       !a->reply_message[0] && !a->class_len && !a->n_groups;
-}
-
-/* Entries live in groups of CACHE_PROBE slots sharing one mutex; a new entry
- * replaces a dead one, else the one that expires first. attrs (may be
- * NULL) is copied. */
-static void cache_put(struct gate *g, const struct cache_entry *in, uint64_t epoch,
-		      const struct idsource_attrs *attrs)
-{
-	size_t base = cache_index(in->key) & ~(size_t)(CACHE_PROBE - 1);
-	pthread_mutex_t *m = &g->cache.stripes[(base / CACHE_PROBE) % CACHE_STRIPES];
-	int64_t now = mono_now();
-	struct cache_entry *victim = NULL;
-	struct idsource_attrs *copy = NULL, *old;
-	unsigned ttl = __atomic_load_n(&g->cache_ttl, __ATOMIC_RELAXED);
-
-	if (ttl == 0)
-		return;
-	if (attrs && !attrs_empty(attrs)) {
-		/* without its attributes the answer is not worth keeping */
-		copy = malloc(sizeof(*copy));
-		if (!copy)
-			return;
-		*copy = *attrs;
-	}
-	pthread_mutex_lock(m);
-	for (size_t i = 0; i < CACHE_PROBE; i++) {
-		struct cache_entry *e = &g->cache.slots[base + i];
-
-		if (memcmp(e->key, in->key, 32) == 0 || e->epoch != epoch || e->until <= now) {
-			victim = e;
-			break;
-		}
-		if (!victim || e->until < victim->until)
-			victim = e;
-	}
-	old = victim->attrs;
-	*victim = *in;
-	victim->attrs = copy;
-	victim->epoch = epoch;
-	victim->until = now + ttl;
-	pthread_mutex_unlock(m);
-	free(old);
 }
 
 /* ------------------------------------------------------------ failures */
@@ -827,7 +671,7 @@ static struct store *gate_thread_store(struct gate *g)
 }
 
 /* Digest: is creds' response right for this account record? */
-static int digest_matches(const struct cache_entry *u, const struct auth_credentials *c,
+static int digest_matches(const struct credcache_entry *u, const struct auth_credentials *c,
 			  const char *method)
 {
 	char expect[AUTH_HEX_MAX];
@@ -865,10 +709,10 @@ static struct store *gate_thread_store_cb(void *ud)
  * (nothing cached).
  */
 static int gate_verify_password(struct gate *g, const char *username, const char *password,
-				size_t password_len, struct cache_entry *e,
+				size_t password_len, struct credcache_entry *e,
 				struct idsource_attrs *attrs)
 {
-	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
+	uint64_t epoch = credcache_epoch(g->cache);
 	struct idsource_answer ans;
 	enum metrics_reason wrong = METRICS_REASON_COUNT;    /* none yet */
 	int unreachable = 0, decided = 0;
@@ -917,7 +761,7 @@ static int gate_verify_password(struct gate *g, const char *username, const char
 	else if (!decided && unreachable)
 		return -1;
 	if (e->ok || !unreachable)
-		cache_put(g, e, epoch, e->ok ? attrs : NULL);
+		credcache_put(g->cache, e, epoch, e->ok ? attrs : NULL);
 	return 0;
 }
 
@@ -925,7 +769,7 @@ static int gate_verify_password(struct gate *g, const char *username, const char
  * Decide a Digest request given the account record. Runs on a loop thread
  * (cache hit) or a pool thread; both only hash a few hundred bytes.
  */
-static enum gate_verdict digest_decide(struct gate *g, const struct cache_entry *u,
+static enum gate_verdict digest_decide(struct gate *g, const struct credcache_entry *u,
 				       const struct auth_credentials *c, const char *method,
 				       enum metrics_reason *why)
 {
@@ -978,7 +822,7 @@ static enum gate_verdict digest_decide(struct gate *g, const struct cache_entry 
 
 /* The verdict a cached Basic entry gives; the account may have expired
  * since it was cached. */
-static enum gate_verdict basic_from_cache(const struct cache_entry *e, enum metrics_reason *why)
+static enum gate_verdict basic_from_cache(const struct credcache_entry *e, enum metrics_reason *why)
 {
 	*why = e->failure;
 	if (e->ok && e->account_expires && e->account_expires <= loop_wall_ms() / 1000) {
@@ -992,7 +836,7 @@ static enum gate_verdict basic_from_cache(const struct cache_entry *e, enum metr
 }
 
 /* A Digest record as a cache entry (exists 0: no such user). */
-static void digest_entry(struct cache_entry *e, const char *username,
+static void digest_entry(struct credcache_entry *e, const char *username,
 			 const struct idsource_digest *d, int found)
 {
 	memset(e, 0, sizeof(*e));
@@ -1011,8 +855,8 @@ static void job_work(struct pool_job *pj)
 {
 	struct gate_job *j = (struct gate_job *)pj;
 	struct gate *g = j->g;
-	uint64_t epoch = __atomic_load_n(&g->epoch, __ATOMIC_ACQUIRE);
-	struct cache_entry e;
+	uint64_t epoch = credcache_epoch(g->cache);
+	struct credcache_entry e;
 	enum metrics_reason why = METRICS_REASON_MALFORMED;
 
 	j->res.verdict = GATE_UNAVAILABLE;
@@ -1020,9 +864,9 @@ static void job_work(struct pool_job *pj)
 	if (j->creds.scheme == AUTH_SCHEME_BASIC) {
 		/* a burst of new connections with the same credentials queues many
 		 * jobs at once: the first finished fills the cache for the rest */
-		cache_key(g, CACHE_BASIC, j->creds.username, strlen(j->creds.username),
+		credcache_key(g->cache, CREDCACHE_BASIC, j->creds.username, strlen(j->creds.username),
 			  j->creds.password, j->creds.password_len, e.key);
-		if (cache_get(g, e.key, &e, &j->res.attrs)) {
+		if (credcache_get(g->cache, e.key, &e, &j->res.attrs)) {
 			j->res.from_cache = 1;
 			j->res.verdict = basic_from_cache(&e, &j->why);
 		} else if (gate_verify_password(g, j->creds.username, j->creds.password,
@@ -1046,9 +890,9 @@ static void job_work(struct pool_job *pj)
 		} else {
 			digest_entry(&e, j->creds.username, &d, rc == 0);
 			OPENSSL_cleanse(&d, sizeof(d));
-			cache_key(g, CACHE_USER, j->creds.username, strlen(j->creds.username), NULL, 0,
+			credcache_key(g->cache, CREDCACHE_USER, j->creds.username, strlen(j->creds.username), NULL, 0,
 				  e.key);
-			cache_put(g, &e, epoch, NULL);
+			credcache_put(g->cache, &e, epoch, NULL);
 			j->res.verdict = digest_decide(g, &e, &j->creds, j->method, &why);
 			j->res.credential = e.credential;
 			j->why = why;
@@ -1207,7 +1051,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			    struct loop *loop, gate_done_cb cb, void *ud)
 {
 	char host[256], ua[257], method[32];
-	struct cache_entry e;
+	struct credcache_entry e;
 	uint8_t key[32];
 	enum metrics_reason why;
 	int known;
@@ -1226,9 +1070,9 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	if (c->scheme == AUTH_SCHEME_BASIC) {
 		if (!gate_scheme_offered(g, c))
 			goto malformed;
-		cache_key(g, CACHE_BASIC, c->username, strlen(c->username), c->password,
+		credcache_key(g->cache, CREDCACHE_BASIC, c->username, strlen(c->username), c->password,
 			  c->password_len, key);
-		if (cache_get(g, key, &e, &res->attrs)) {
+		if (credcache_get(g->cache, key, &e, &res->attrs)) {
 			res->from_cache = 1;
 			res->verdict = basic_from_cache(&e, &why);
 			res->credential = e.credential;
@@ -1245,8 +1089,8 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	 * header cannot be replayed against another resource */
 	if (!digest_uri_matches(c->uri, q->target, q->target_len))
 		goto malformed;
-	cache_key(g, CACHE_USER, c->username, strlen(c->username), NULL, 0, key);
-	if (cache_get(g, key, &e, NULL)) {
+	credcache_key(g->cache, CREDCACHE_USER, c->username, strlen(c->username), NULL, 0, key);
+	if (credcache_get(g->cache, key, &e, NULL)) {
 		res->from_cache = 1;
 		res->verdict = digest_decide(g, &e, c, method, &why);
 		res->credential = e.credential;
@@ -1591,14 +1435,14 @@ static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode m
 						const char *user_agent, struct gate_login *login)
 {
 	char addr[64], euser[3 * 64 + 8];
-	struct cache_entry e;
+	struct credcache_entry e;
 	enum metrics_reason why;
 	uint8_t key[32];
 
 	cidr_addr_text(client, addr, sizeof(addr));
 	log_escape(euser, sizeof(euser), username, strlen(username));
-	cache_key(g, CACHE_BASIC, username, strlen(username), password, password_len, key);
-	if (!cache_get(g, key, &e, login ? &login->attrs : NULL)) {
+	credcache_key(g->cache, CREDCACHE_BASIC, username, strlen(username), password, password_len, key);
+	if (!credcache_get(g->cache, key, &e, login ? &login->attrs : NULL)) {
 		log_warn("%s login: client=%s user=\"%s\": the database cannot be read and these "
 			 "credentials are not in the memory cache; they cannot be checked until it is back",
 			 mode_name(mode), addr, euser);
@@ -1627,7 +1471,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 					struct gate_login *login)
 {
 	struct gate_login scratch;
-	struct cache_entry e;
+	struct credcache_entry e;
 	enum metrics_reason why = METRICS_REASON_MALFORMED;
 
 	*retry_after = 0;
@@ -1640,7 +1484,7 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 		/* the answer is cached as a proxy check's is: the next login (or
 		 * proxy request) with these credentials is answered from memory,
 		 * also when the database cannot be read then */
-		cache_key(g, CACHE_BASIC, username, strlen(username), password, password_len, e.key);
+		credcache_key(g->cache, CREDCACHE_BASIC, username, strlen(username), password, password_len, e.key);
 		if (gate_verify_password(g, username, password, password_len, &e, &login->attrs) < 0)
 			return form_login_from_memory(g, mode, client, username, password, password_len,
 						      user_agent, login);
@@ -1880,7 +1724,7 @@ static void maint_poll_generations(struct gate *g)
 	if (store_generations(g->store, &now) < 0)
 		return;
 	if (now.users != g->gens.users) {
-		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
+		credcache_drop(g->cache);
 		log_info("users changed: cached credentials dropped");
 		gate_read_digest_kept(g);
 		if (gate_load_usable(g, g->store) < 0)
@@ -2066,8 +1910,6 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	g->cfg = cfg;
 	g->serial = __atomic_add_fetch(&gate_serials, 1, __ATOMIC_RELAXED);
-	g->epoch = 1;
-	g->cache_ttl = cfg->cache_ttl;
 	g->audit_retention_days = cfg->audit_retention_days;
 	{
 		struct snapshot *s = snapshot_new(cfg);
@@ -2084,17 +1926,16 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	pthread_rwlock_init(&g->usable_lock, NULL);
 	pthread_mutex_init(&g->q_lock, NULL);
 	pthread_cond_init(&g->q_cond, NULL);
-	for (int i = 0; i < CACHE_STRIPES; i++)
-		pthread_mutex_init(&g->cache.stripes[i], NULL);
 
-	if (getrandom(g->cache_key, sizeof(g->cache_key), 0) != sizeof(g->cache_key) ||
-	    getrandom(secret, sizeof(secret), 0) != sizeof(secret) ||
+	g->cache = credcache_new(cfg->cache_ttl, err, errlen);
+	if (!g->cache)
+		goto fail;
+	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret) ||
 	    getrandom(lkey, sizeof(lkey), 0) != sizeof(lkey) ||
 	    getrandom(g->audit_key, sizeof(g->audit_key), 0) != sizeof(g->audit_key)) {
 		snprintf(err, errlen, "cannot read the OS random generator: %s", strerror(errno));
 		goto fail;
 	}
-	g->cache.slots = calloc(CACHE_SLOTS, sizeof(*g->cache.slots));
 	g->audit_cap = cfg->audit_queue_size;
 	g->audit = calloc(g->audit_cap, sizeof(*g->audit));
 	g->audit_refs = calloc(g->audit_cap, sizeof(*g->audit_refs));
@@ -2114,7 +1955,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 				   cfg->lockout_duration, lkey);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(lkey, sizeof(lkey));
-	if (!g->cache.slots || !g->audit || !g->audit_refs || !g->runs || !g->sources || !g->nonces || !g->lock_addr || !g->lock_user ||
+	if (!g->audit || !g->audit_refs || !g->runs || !g->sources || !g->nonces || !g->lock_addr || !g->lock_user ||
 	    !g->lock_admin || !g->lock_pair) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -2185,8 +2026,7 @@ int gate_reconfigure(struct gate *g, const struct config *cfg)
 	auth_changed = old->cfg.schemes != cfg->schemes || strcmp(old->cfg.realm, cfg->realm) != 0;
 	snapshot_release(old);
 	snapshot_slot_publish(&g->live, fresh);
-	ttl_changed = __atomic_exchange_n(&g->cache_ttl, cfg->cache_ttl, __ATOMIC_RELAXED) !=
-		      cfg->cache_ttl;
+	ttl_changed = credcache_set_ttl(g->cache, cfg->cache_ttl);
 	__atomic_store_n(&g->audit_retention_days, cfg->audit_retention_days, __ATOMIC_RELAXED);
 	auth_nonces_set_lifetime(g->nonces, cfg->nonce_lifetime);
 	lockout_set_limits(g->lock_addr, cfg->lockout_threshold, cfg->lockout_window,
@@ -2199,7 +2039,7 @@ int gate_reconfigure(struct gate *g, const struct config *cfg)
 			   cfg->lockout_duration);
 	/* a shorter TTL must bind entries cached under the longer one too */
 	if (ttl_changed || auth_changed)
-		__atomic_add_fetch(&g->epoch, 1, __ATOMIC_RELEASE);
+		credcache_drop(g->cache);
 	if (auth_changed) {
 		__atomic_store_n(&g->republish_realm, 1, __ATOMIC_RELEASE);
 		gate_flush(g);
@@ -2238,17 +2078,13 @@ void gate_free(struct gate *g)
 	lockout_free(g->lock_admin);
 	lockout_free(g->lock_pair);
 	auth_nonces_free(g->nonces);
-	for (size_t i = 0; g->cache.slots && i < CACHE_SLOTS; i++)
-		free(g->cache.slots[i].attrs);
-	free(g->cache.slots);
+	credcache_free(g->cache);
 	free(g->audit);
 	free(g->audit_refs);
 	free(g->runs);
 	free(g->sources);
 	free(g->whitelist);
 	free(g->usable);
-	for (int i = 0; i < CACHE_STRIPES; i++)
-		pthread_mutex_destroy(&g->cache.stripes[i]);
 	pthread_rwlock_destroy(&g->wl_lock);
 	pthread_rwlock_destroy(&g->usable_lock);
 	pthread_mutex_destroy(&g->q_lock);
