@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "account.h"
+#include "audit.h"
 #include "cidr.h"
 #include "config.h"
 #include "credcache.h"
@@ -40,54 +41,9 @@
 #define SLOW_CHECKS_PER_PAIR    8
 #define ADMIN_LOCKOUT_SLOTS 4096   /* admin names: few, and only from the admin listener */
 #define NONCE_TABLE        16384
-#define LOGIN_QUEUE        1024
-#define AUDIT_BATCH        512
-/*
- * The audit trail is bounded per source: identical failures (address,
- * mode, scheme, username, reason) within AUDIT_RUN_MS of the first are one
- * row with a count; and one address opens at most AUDIT_ROWS_PER_SOURCE
- * new rows a minute: past that, its failures in the minute fold into one
- * row per mode, scheme, reason and username, the username dropped unless
- * the failure names a real account (a wrong password, a disabled or
- * expired account, a nonce answered with the right password): junk names
- * cannot crowd out the name of the account under attack, and the named
- * rows past the allowance are bounded by the number of accounts. A folded
- * row needs a run to fold into: when none is free (the run table is full)
- * the failure gets no row and is counted in audit_unrecorded. What a
- * failure says is still counted and logged (the fail2ban line) each time.
- */
-#define AUDIT_RUN_MS          60000
-#define AUDIT_ROWS_PER_SOURCE 10
-#define AUDIT_RUN_SLOTS       4096     /* power of two */
-#define AUDIT_RUN_PROBE       4
-#define AUDIT_SOURCE_SLOTS    4096     /* power of two */
-#define AUDIT_SOURCE_PROBE    8
-#define AUDIT_ADDS_MAX        256      /* count updates written a round */
 #define MAINT_PERIOD_MS    250
 #define GATE_MAX_THREADS   256
 #define GATE_MAX_SOURCES   8
-
-/* A run of identical failures: one audit row, counted on. */
-struct audit_run {
-	uint64_t hash;            /* of the identity; 0: free */
-	int64_t first_ms, last_ms;
-	int64_t row_id;           /* 0 while its row is queued */
-	uint32_t extra;           /* failures joined and not yet written */
-	uint32_t gen;             /* bumped whenever the slot is given out */
-};
-
-/* The new rows an address opened in the current minute. */
-struct audit_source {
-	uint64_t hash;
-	int64_t minute_ms;
-	uint32_t rows;
-};
-
-/* Which run a queued row starts (slot + 1, 0: none). */
-struct audit_ref {
-	uint32_t slot;
-	uint32_t gen;
-};
 
 struct gate {
 	const struct config *cfg;   /* as started: what only a restart changes */
@@ -95,7 +51,6 @@ struct gate {
 	 * realm is a string), the plain numbers as atomics */
 	struct snapshot_slot live;
 	int live_ready;
-	unsigned audit_retention_days;    /* atomic */
 	int republish_realm;              /* atomic: maint thread rewrites the realm */
 	int digest_kept;                  /* atomic: the database keeps Digest secrets
 					   * (store_digest_secrets_kept); Digest is
@@ -129,19 +84,7 @@ struct gate {
 	int usable_loaded;
 	uint8_t usable_key[16];           /* SipHash of the names */
 
-	/* the audit queue and the logins to record, drained by maint thread */
-	pthread_mutex_t q_lock;
-	pthread_cond_t q_cond;
-	struct store_failure *audit;
-	struct audit_ref *audit_refs;     /* beside audit[] */
-	size_t audit_head, audit_len, audit_cap;
-	uint8_t audit_key[16];            /* SipHash key of runs and sources */
-	struct audit_run *runs;           /* AUDIT_RUN_SLOTS */
-	struct audit_source *sources;     /* AUDIT_SOURCE_SLOTS */
-	struct { char name[AUTH_USER_MAX + 1]; int64_t when; } logins[LOGIN_QUEUE];
-	size_t n_logins;
-	int stopping;
-	int flush_requested;
+	struct audit *audit;              /* written by the maint thread */
 	pthread_t maint;
 	int maint_started;
 
@@ -149,8 +92,7 @@ struct gate {
 	struct store *thread_stores[GATE_MAX_THREADS];   /* the pool threads' */
 	size_t n_thread_stores;
 	struct store_generations gens;
-	int db_down;
-	uint64_t dropped_reported;        /* audit_dropped when last logged */
+	pthread_mutex_t stores_lock;      /* thread_stores */
 	struct sessions *sessions;        /* intercept mode only */
 	uint64_t serial;                  /* for thread_store_gate */
 };
@@ -214,244 +156,14 @@ static const char *scheme_name(const struct auth_credentials *c)
 	}
 }
 
-/* The identity of a failure, hashed under the gate's audit key. */
-static uint64_t audit_hash(const struct gate *g, const char *addr, const char *mode,
-			   const char *scheme, const char *username, const char *reason)
-{
-	const char *parts[5] = { addr, mode, scheme, username, reason };
-	char buf[46 + 16 + 16 + AUTH_USER_MAX + 24 + 5];
-	size_t n = 0;
-	uint64_t h;
-
-	for (int i = 0; i < 5; i++) {
-		size_t len = strnlen(parts[i], AUTH_USER_MAX);
-
-		memcpy(buf + n, parts[i], len);
-		n += len;
-		buf[n++] = '\0';
-	}
-	h = lockout_siphash(g->audit_key, buf, n);
-	return h ? h : 1;
-}
-
-/* The run still open for hash at now, or NULL. q_lock held. */
-static struct audit_run *audit_run_find(struct gate *g, uint64_t hash, int64_t now)
-{
-	size_t base = (size_t)hash & (AUDIT_RUN_SLOTS - AUDIT_RUN_PROBE);
-
-	for (size_t i = 0; i < AUDIT_RUN_PROBE; i++) {
-		struct audit_run *r = &g->runs[base + i];
-
-		if (r->hash == hash && now - r->first_ms < AUDIT_RUN_MS && now >= r->first_ms)
-			return r;
-	}
-	return NULL;
-}
-
-/* A slot for a new run: a free one, or one whose run is over and fully
- * written; none (the row is then written alone) if every slot of its
- * group still has something to write. q_lock held. */
-static struct audit_run *audit_run_new(struct gate *g, uint64_t hash, int64_t now)
-{
-	size_t base = (size_t)hash & (AUDIT_RUN_SLOTS - AUDIT_RUN_PROBE);
-
-	for (size_t i = 0; i < AUDIT_RUN_PROBE; i++) {
-		struct audit_run *r = &g->runs[base + i];
-
-		if (r->hash == 0 || (r->row_id != 0 && r->extra == 0 &&
-				     (now - r->first_ms >= AUDIT_RUN_MS || now < r->first_ms))) {
-			uint32_t gen = r->gen + 1;
-
-			memset(r, 0, sizeof(*r));
-			r->hash = hash;
-			r->first_ms = r->last_ms = now;
-			r->gen = gen;
-			return r;
-		}
-	}
-	return NULL;
-}
-
-/* Whether the client may open another row this minute (and count it);
- * counted per client key, so an IPv6 host counts once for its /64. Each
- * key has a slot of its own within its group of AUDIT_SOURCE_PROBE: a
- * slot is reused only once its minute is over, so two clients never share
- * (and reset) one count; a client that finds its group full of live
- * minutes may open no row (its failures fold). */
-static int audit_source_take(struct gate *g, const struct sockaddr *client, int64_t now)
-{
-	char key[64];
-	uint64_t h = lockout_siphash(g->audit_key, key,
-				     strlen(cidr_client_key_text(client, key, sizeof(key))));
-	size_t base = (size_t)h & (AUDIT_SOURCE_SLOTS - AUDIT_SOURCE_PROBE);
-	struct audit_source *src = NULL, *spare = NULL;
-
-	if (h == 0)
-		h = 1;
-	for (size_t i = 0; i < AUDIT_SOURCE_PROBE; i++) {
-		struct audit_source *s = &g->sources[base + i];
-		int over = s->hash == 0 || now - s->minute_ms >= 60000 || now < s->minute_ms;
-
-		if (s->hash == h) {
-			src = s;
-			break;
-		}
-		if (over && spare == NULL)
-			spare = s;
-	}
-	if (src == NULL && spare == NULL)
-		return 0;
-	if (src == NULL) {
-		src = spare;
-		src->hash = h;
-		src->minute_ms = now;
-		src->rows = 0;
-	} else if (now - src->minute_ms >= 60000 || now < src->minute_ms) {
-		src->minute_ms = now;
-		src->rows = 0;
-	}
-	if (src->rows >= AUDIT_ROWS_PER_SOURCE)
-		return 0;
-	src->rows++;
-	return 1;
-}
-
-/* Whether a failure for this reason can only come from a real account
- * (the password, or a Digest response, was checked against its record). */
-static int reason_names_account(enum metrics_reason reason)
-{
-	switch (reason) {
-	case METRICS_REASON_WRONG_PASSWORD:
-	case METRICS_REASON_DISABLED:
-	case METRICS_REASON_EXPIRED:
-	case METRICS_REASON_STALE_NONCE:
-	case METRICS_REASON_REPLAYED_NONCE:
-		return 1;
-	default:
-		return 0;
-	}
-}
-
-/*
- * Count, log and queue one failure. Never the password. The log line is for
- * fail2ban: fixed words, the address first, the username escaped so that it
- * cannot forge a line or a field; one line per failure. The audit row is
- * shared by a run of identical failures (see AUDIT_RUN_MS). named: the
- * username is a real account's (kept in a folded row).
- */
-static void gate_failure_named(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
-			       const char *scheme, const char *username, enum metrics_reason reason,
-			       const char *host, const char *user_agent, int named)
-{
-	struct store_failure *f;
-	struct audit_run *run;
-	char addr[46], euser[3 * 64 + 8];
-	const char *reason_text = metrics_reason_name(reason), *mode_text = mode_name(mode);
-	int64_t now = loop_wall_ms();
-	uint64_t hash;
-	size_t at;
-	int folded = 0;
-
-	__atomic_add_fetch(&metrics.failures[reason], 1, __ATOMIC_RELAXED);
-	cidr_addr_text(client, addr, sizeof(addr));
-	log_escape(euser, sizeof(euser), username, strlen(username));
-	log_notice("auth failure: client=%s user=\"%s\" reason=%s mode=%s",
-		   addr, euser, reason_text, mode_text);
-
-	pthread_mutex_lock(&g->q_lock);
-	hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
-	run = audit_run_find(g, hash, now);
-	if (run == NULL && !audit_source_take(g, client, now)) {
-		/* past the address's rows for the minute: into its folded run,
-		 * with no username unless it names a real account */
-		folded = 1;
-		if (!named) {
-			username = "";
-			hash = audit_hash(g, addr, mode_text, scheme, username, reason_text);
-			run = audit_run_find(g, hash, now);
-		}
-	}
-	if (run != NULL) {
-		run->extra++;
-		if (now > run->last_ms)
-			run->last_ms = now;
-		pthread_mutex_unlock(&g->q_lock);
-		return;
-	}
-	if (g->audit_len == g->audit_cap) {
-		pthread_mutex_unlock(&g->q_lock);
-		metrics_inc(audit_dropped);
-		return;
-	}
-	/* a folded row is what bounds the address's rows past its allowance:
-	 * without a run to count the next ones in it would be the first of
-	 * as many rows as failures */
-	run = audit_run_new(g, hash, now);
-	if (run == NULL && folded) {
-		pthread_mutex_unlock(&g->q_lock);
-		metrics_inc(audit_unrecorded);
-		return;
-	}
-	at = (g->audit_head + g->audit_len) % g->audit_cap;
-	f = &g->audit[at];
-	memset(f, 0, sizeof(*f));
-	f->time_ms = now;
-	f->last_ms = now;
-	f->count = 1;
-	snprintf(f->client_addr, sizeof(f->client_addr), "%s", addr);
-	f->client_port = cidr_addr_port(client);
-	snprintf(f->mode, sizeof(f->mode), "%s", mode_text);
-	snprintf(f->scheme, sizeof(f->scheme), "%s", scheme);
-	http_text_copy(f->username, sizeof(f->username), username, strlen(username));
-	snprintf(f->reason, sizeof(f->reason), "%s", reason_text);
-	http_text_copy(f->host, sizeof(f->host), host, strlen(host));
-	http_text_copy(f->user_agent, sizeof(f->user_agent), user_agent, strlen(user_agent));
-	g->audit_refs[at].slot = run ? (uint32_t)(run - g->runs) + 1 : 0;
-	g->audit_refs[at].gen = run ? run->gen : 0;
-	g->audit_len++;
-	if (g->audit_len >= AUDIT_BATCH)
-		pthread_cond_signal(&g->q_cond);
-	pthread_mutex_unlock(&g->q_lock);
-}
+static const char *mode_name(enum gate_mode m);
 
 static void gate_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
 			 const char *scheme, const char *username, enum metrics_reason reason,
 			 const char *host, const char *user_agent)
 {
-	gate_failure_named(g, mode, client, scheme, username, reason, host, user_agent,
-			   reason_names_account(reason));
-}
-
-/* The last "last login" this thread queued: a busy user's requests would
- * otherwise each take the queue's lock, shared by every worker, to write
- * the same second again. */
-static __thread char login_memo_name[AUTH_USER_MAX + 1];
-static __thread int64_t login_memo_when;
-
-static void gate_login_ok(struct gate *g, const char *username)
-{
-	int64_t now = loop_wall_ms() / 1000;
-
-	if (login_memo_when == now && strcmp(login_memo_name, username) == 0)
-		return;
-	login_memo_when = now;
-	snprintf(login_memo_name, sizeof(login_memo_name), "%s", username);
-	pthread_mutex_lock(&g->q_lock);
-	for (size_t i = 0; i < g->n_logins; i++) {
-		if (strcmp(g->logins[i].name, username) == 0) {
-			g->logins[i].when = now;
-			goto out;
-		}
-	}
-	/* the queue only records "last login"; losing one under a flood of
-	 * distinct users costs a slightly older timestamp, nothing more */
-	if (g->n_logins < LOGIN_QUEUE) {
-		snprintf(g->logins[g->n_logins].name, sizeof(g->logins[0].name), "%s", username);
-		g->logins[g->n_logins].when = now;
-		g->n_logins++;
-	}
-out:
-	pthread_mutex_unlock(&g->q_lock);
+	audit_failure(g->audit, mode_name(mode), client, scheme, username, reason, host,
+		      user_agent, audit_reason_names_account(reason));
 }
 
 /* ------------------------------------------------------------ lockouts */
@@ -596,8 +308,8 @@ static void gate_count_failure(struct gate *g, enum gate_mode mode, const struct
 			     now);
 	if (started) {
 		metrics_inc(lockouts);
-		gate_failure_named(g, mode, client, scheme, username, METRICS_REASON_LOCKED_OUT, host,
-				   ua, reason_names_account(cause));
+		audit_failure(g->audit, mode_name(mode), client, scheme, username,
+			      METRICS_REASON_LOCKED_OUT, host, ua, audit_reason_names_account(cause));
 	}
 }
 
@@ -637,7 +349,7 @@ static void gate_success(struct gate *g, enum gate_mode mode, const struct socka
 {
 	gate_forgive(g, mode, client, username, lockout_known, admitted);
 	metrics_inc(auth_ok);
-	gate_login_ok(g, username);
+	audit_login(g->audit, username);
 }
 
 /* ------------------------------------------------------------ verdicts */
@@ -655,17 +367,17 @@ static struct store *gate_thread_store(struct gate *g)
 			log_error("gate: cannot open the database: %s", err);
 			return NULL;
 		}
-		pthread_mutex_lock(&g->q_lock);
+		pthread_mutex_lock(&g->stores_lock);
 		if (g->n_thread_stores < GATE_MAX_THREADS) {
 			g->thread_stores[g->n_thread_stores++] = thread_store;
 		} else {
-			pthread_mutex_unlock(&g->q_lock);
+			pthread_mutex_unlock(&g->stores_lock);
 			store_close(thread_store);
 			thread_store = NULL;
 			log_error("gate: more verification threads than expected");
 			return NULL;
 		}
-		pthread_mutex_unlock(&g->q_lock);
+		pthread_mutex_unlock(&g->stores_lock);
 	}
 	return thread_store;
 }
@@ -1502,193 +1214,6 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 
 /* ------------------------------------------------------------ maintenance */
 
-/* The run a queued row starts, if its slot still holds it. q_lock held. */
-static struct audit_run *audit_ref_run(struct gate *g, struct audit_ref ref)
-{
-	struct audit_run *r;
-
-	if (ref.slot == 0)
-		return NULL;
-	r = &g->runs[ref.slot - 1];
-	return r->gen == ref.gen && r->hash != 0 ? r : NULL;
-}
-
-static void maint_db_error(struct gate *g, int rc)
-{
-	/* the records stay queued (and the counts in their runs): they are
-	 * written when the database is back, or counted as dropped if the
-	 * queue overflows first */
-	metrics_inc(audit_write_errors);
-	if (!g->db_down)
-		log_error("audit: cannot write to the database (%s); %zu records wait in memory, "
-			  "authenticated traffic continues",
-			  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
-			  g->audit_len);
-	g->db_down = 1;
-	metrics_set(db_ok, 0);
-}
-
-static void maint_db_ok(struct gate *g)
-{
-	if (g->db_down) {
-		log_notice("audit: database writable again, queued records written");
-		g->db_down = 0;
-		metrics_set(db_ok, 1);
-	}
-}
-
-/* Write the counts runs gathered since their rows were written, and free
- * the runs that are over. 0, or -1 (the database refused). */
-static int maint_write_runs(struct gate *g)
-{
-	struct store_failure_add adds[AUDIT_ADDS_MAX];
-	struct audit_ref refs[AUDIT_ADDS_MAX];
-	int64_t now = loop_wall_ms();
-	size_t n = 0;
-	int rc;
-
-	pthread_mutex_lock(&g->q_lock);
-	for (size_t i = 0; i < AUDIT_RUN_SLOTS && n < AUDIT_ADDS_MAX; i++) {
-		struct audit_run *r = &g->runs[i];
-
-		if (r->hash == 0 || r->row_id == 0)
-			continue;
-		if (r->extra != 0) {
-			adds[n] = (struct store_failure_add){ r->row_id, r->extra, r->last_ms };
-			refs[n] = (struct audit_ref){ (uint32_t)i + 1, r->gen };
-			n++;
-		} else if (now - r->first_ms >= AUDIT_RUN_MS || now < r->first_ms) {
-			r->hash = 0;
-		}
-	}
-	pthread_mutex_unlock(&g->q_lock);
-	if (n == 0)
-		return 0;
-	rc = store_failures_write(g->store, NULL, 0, NULL, adds, n);
-	if (rc < 0) {
-		maint_db_error(g, rc);
-		return -1;
-	}
-	maint_db_ok(g);
-	/* failures that joined meanwhile stay for the next round */
-	pthread_mutex_lock(&g->q_lock);
-	for (size_t i = 0; i < n; i++) {
-		struct audit_run *r = audit_ref_run(g, refs[i]);
-
-		if (r != NULL)
-			r->extra -= (uint32_t)adds[i].count;
-	}
-	pthread_mutex_unlock(&g->q_lock);
-	return 0;
-}
-
-static void maint_write_audit(struct gate *g)
-{
-	struct store_failure batch[64];
-	struct audit_ref refs[64];
-	uint32_t taken[64];
-	int64_t ids[64];
-
-	for (;;) {
-		size_t n = 0;
-		int rc;
-
-		pthread_mutex_lock(&g->q_lock);
-		while (n < 64 && n < g->audit_len) {
-			size_t at = (g->audit_head + n) % g->audit_cap;
-			struct audit_run *r;
-
-			batch[n] = g->audit[at];
-			refs[n] = g->audit_refs[at];
-			taken[n] = 0;
-			/* the failures that joined the run before its row is written
-			 * are written with it */
-			r = audit_ref_run(g, refs[n]);
-			if (r != NULL) {
-				taken[n] = r->extra;
-				batch[n].count = 1 + (int64_t)r->extra;
-				batch[n].last_ms = r->last_ms;
-			}
-			n++;
-		}
-		pthread_mutex_unlock(&g->q_lock);
-		if (n == 0)
-			break;
-		rc = store_failures_write(g->store, batch, n, ids, NULL, 0);
-		if (rc < 0) {
-			maint_db_error(g, rc);
-			return;
-		}
-		maint_db_ok(g);
-		metrics_add(audit_written, n);
-		pthread_mutex_lock(&g->q_lock);
-		for (size_t i = 0; i < n; i++) {
-			struct audit_run *r = audit_ref_run(g, refs[i]);
-
-			if (r != NULL) {
-				r->extra -= taken[i];
-				r->row_id = ids[i];
-			}
-		}
-		g->audit_head = (g->audit_head + n) % g->audit_cap;
-		g->audit_len -= n;
-		pthread_mutex_unlock(&g->q_lock);
-	}
-	maint_write_runs(g);
-}
-
-/* Say in the log when the queue overflowed, at most once a period, with
- * the count since the last report (the total is in the metrics). */
-static void maint_report_dropped(struct gate *g)
-{
-	uint64_t dropped = metrics_get(audit_dropped);
-
-	if (dropped == g->dropped_reported)
-		return;
-	log_error("audit: queue full (%u records): %llu failure records lost, %llu in all",
-		  g->cfg->audit_queue_size, (unsigned long long)(dropped - g->dropped_reported),
-		  (unsigned long long)dropped);
-	g->dropped_reported = dropped;
-}
-
-static void maint_write_logins(struct gate *g)
-{
-	size_t n;
-	struct { char name[AUTH_USER_MAX + 1]; int64_t when; } *copy;
-
-	pthread_mutex_lock(&g->q_lock);
-	n = g->n_logins;
-	copy = n ? malloc(n * sizeof(*copy)) : NULL;
-	if (copy) {
-		memcpy(copy, g->logins, n * sizeof(*copy));
-		g->n_logins = 0;
-	}
-	pthread_mutex_unlock(&g->q_lock);
-	for (size_t i = 0; copy && i < n; i++) {
-		int rc = store_user_touch_login(g->store, copy[i].name, copy[i].when);
-
-		if (rc < 0) {
-			/* each try waits out the busy timeout: one failure ends the
-			 * batch, so a locked database cannot hold the audit writer
-			 * back for a busy timeout per user */
-			if (!g->db_down)
-				log_error("last-login times: cannot write to the database (%s); %zu dropped, "
-					  "audit records wait in memory, authenticated traffic continues",
-					  rc == -ENOSPC ? "disk full" : rc == -EBUSY ? "database locked" : "error",
-					  n - i);
-			g->db_down = 1;
-			metrics_set(db_ok, 0);
-			break;
-		}
-		if (g->db_down && i == 0) {
-			log_notice("database writable again");
-			g->db_down = 0;
-			metrics_set(db_ok, 1);
-		}
-	}
-	free(copy);
-}
-
 /* Whether the database keeps Digest secrets, as the administrator set it
  * (portcullis digest on|off); read at start and whenever users change. */
 static void gate_read_digest_kept(struct gate *g)
@@ -1750,15 +1275,6 @@ static void maint_poll_generations(struct gate *g)
 	g->gens = now;
 }
 
-static void maint_prune(struct gate *g)
-{
-	unsigned days = __atomic_load_n(&g->audit_retention_days, __ATOMIC_RELAXED);
-	int64_t cutoff = loop_wall_ms() - (int64_t)days * 86400 * 1000;
-
-	if (store_failures_prune(g->store, cutoff) < 0)
-		log_warn("audit: pruning old records failed");
-}
-
 static int gate_publish_realm(const struct config *cfg, struct store *st);
 
 /* The store is the maint thread's: a reload that changed the realm or the
@@ -1779,27 +1295,10 @@ static void *maint_thread(void *arg)
 	int64_t last_gen = 0, last_prune = 0;
 
 	for (;;) {
-		struct timespec ts;
-		int stopping, flush;
+		int flush, stopping = audit_wait(g->audit, MAINT_PERIOD_MS, &flush);
 		int64_t now;
 
-		pthread_mutex_lock(&g->q_lock);
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += MAINT_PERIOD_MS * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		if (!g->stopping && !g->flush_requested && g->audit_len < AUDIT_BATCH)
-			pthread_cond_timedwait(&g->q_cond, &g->q_lock, &ts);
-		stopping = g->stopping;
-		flush = g->flush_requested;
-		g->flush_requested = 0;
-		pthread_mutex_unlock(&g->q_lock);
-
-		maint_write_audit(g);
-		maint_report_dropped(g);
-		maint_write_logins(g);
+		audit_write(g->audit, g->store);
 		if (__atomic_exchange_n(&g->republish_realm, 0, __ATOMIC_ACQ_REL))
 			maint_republish_realm(g);
 		now = loop_mono_ms();
@@ -1808,7 +1307,7 @@ static void *maint_thread(void *arg)
 			last_gen = now;
 		}
 		if (now - last_prune >= 3600 * 1000 || last_prune == 0) {
-			maint_prune(g);
+			audit_prune(g->audit, g->store);
 			last_prune = now;
 		}
 		if (stopping)
@@ -1818,10 +1317,7 @@ static void *maint_thread(void *arg)
 
 void gate_flush(struct gate *g)
 {
-	pthread_mutex_lock(&g->q_lock);
-	g->flush_requested = 1;
-	pthread_cond_signal(&g->q_cond);
-	pthread_mutex_unlock(&g->q_lock);
+	audit_request_flush(g->audit);
 }
 
 /* ------------------------------------------------------------ life */
@@ -1910,7 +1406,6 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	g->cfg = cfg;
 	g->serial = __atomic_add_fetch(&gate_serials, 1, __ATOMIC_RELAXED);
-	g->audit_retention_days = cfg->audit_retention_days;
 	{
 		struct snapshot *s = snapshot_new(cfg);
 
@@ -1924,23 +1419,19 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	pthread_rwlock_init(&g->wl_lock, NULL);
 	pthread_rwlock_init(&g->usable_lock, NULL);
-	pthread_mutex_init(&g->q_lock, NULL);
-	pthread_cond_init(&g->q_cond, NULL);
+	pthread_mutex_init(&g->stores_lock, NULL);
 
 	g->cache = credcache_new(cfg->cache_ttl, err, errlen);
 	if (!g->cache)
 		goto fail;
+	g->audit = audit_new(cfg->audit_queue_size, cfg->audit_retention_days, err, errlen);
+	if (!g->audit)
+		goto fail;
 	if (getrandom(secret, sizeof(secret), 0) != sizeof(secret) ||
-	    getrandom(lkey, sizeof(lkey), 0) != sizeof(lkey) ||
-	    getrandom(g->audit_key, sizeof(g->audit_key), 0) != sizeof(g->audit_key)) {
+	    getrandom(lkey, sizeof(lkey), 0) != sizeof(lkey)) {
 		snprintf(err, errlen, "cannot read the OS random generator: %s", strerror(errno));
 		goto fail;
 	}
-	g->audit_cap = cfg->audit_queue_size;
-	g->audit = calloc(g->audit_cap, sizeof(*g->audit));
-	g->audit_refs = calloc(g->audit_cap, sizeof(*g->audit_refs));
-	g->runs = calloc(AUDIT_RUN_SLOTS, sizeof(*g->runs));
-	g->sources = calloc(AUDIT_SOURCE_SLOTS, sizeof(*g->sources));
 	g->nonces = auth_nonces_new(secret, cfg->nonce_lifetime, NONCE_TABLE);
 	g->lock_addr = lockout_new(LOCKOUT_SLOTS, cfg->lockout_threshold, cfg->lockout_window,
 				   cfg->lockout_duration, lkey);
@@ -1955,7 +1446,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 				   cfg->lockout_duration, lkey);
 	OPENSSL_cleanse(secret, sizeof(secret));
 	OPENSSL_cleanse(lkey, sizeof(lkey));
-	if (!g->audit || !g->audit_refs || !g->runs || !g->sources || !g->nonces || !g->lock_addr || !g->lock_user ||
+	if (!g->nonces || !g->lock_addr || !g->lock_user ||
 	    !g->lock_admin || !g->lock_pair) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
@@ -2027,7 +1518,7 @@ int gate_reconfigure(struct gate *g, const struct config *cfg)
 	snapshot_release(old);
 	snapshot_slot_publish(&g->live, fresh);
 	ttl_changed = credcache_set_ttl(g->cache, cfg->cache_ttl);
-	__atomic_store_n(&g->audit_retention_days, cfg->audit_retention_days, __ATOMIC_RELAXED);
+	audit_set_retention(g->audit, cfg->audit_retention_days);
 	auth_nonces_set_lifetime(g->nonces, cfg->nonce_lifetime);
 	lockout_set_limits(g->lock_addr, cfg->lockout_threshold, cfg->lockout_window,
 			   cfg->lockout_duration);
@@ -2059,14 +1550,10 @@ void gate_free(struct gate *g)
 		return;
 	pool_free(g->pool);
 	if (g->maint_started) {
-		pthread_mutex_lock(&g->q_lock);
-		g->stopping = 1;
-		pthread_cond_signal(&g->q_cond);
-		pthread_mutex_unlock(&g->q_lock);
+		audit_stop(g->audit);
 		pthread_join(g->maint, NULL);
 	}
-	if (g->audit_len)
-		log_error("audit: %zu records could not be written before exit", g->audit_len);
+	audit_free(g->audit);
 	sessions_free(g->sessions);
 	for (size_t i = 0; i < g->n_idsources; i++)
 		g->idsources[i]->free(g->idsources[i]);
@@ -2079,16 +1566,11 @@ void gate_free(struct gate *g)
 	lockout_free(g->lock_pair);
 	auth_nonces_free(g->nonces);
 	credcache_free(g->cache);
-	free(g->audit);
-	free(g->audit_refs);
-	free(g->runs);
-	free(g->sources);
 	free(g->whitelist);
 	free(g->usable);
 	pthread_rwlock_destroy(&g->wl_lock);
 	pthread_rwlock_destroy(&g->usable_lock);
-	pthread_mutex_destroy(&g->q_lock);
-	pthread_cond_destroy(&g->q_cond);
+	pthread_mutex_destroy(&g->stores_lock);
 	if (g->live_ready)
 		snapshot_slot_fini(&g->live);
 	free(g);
