@@ -51,7 +51,7 @@ void errorf(const char *fmt, ...)
  * DEFAULT_CONF when there is a file there. Loaded once into c->cfg. 1
  * loaded, 0 there is none (nothing at the default place), -1 it cannot be
  * read (printed, with why it was needed). */
-static int cli_config(struct cli *c, const char *why)
+int cli_config(struct cli *c, const char *why)
 {
 	char err[700];
 
@@ -213,6 +213,15 @@ static const struct command commands[] = {
 	{ "user", "list", "[--json] [SEARCH]", "list users, or those whose name contains SEARCH",
 	  cmd_user_list, NULL },
 	{ "user", "show", "[--json] NAME", "show one user", cmd_user_show, NULL },
+	{ "user", "explain", "[--json] NAME", "where NAME's password is checked (the first of\n"
+	  "        [auth] sources that knows the name), the groups and the policy that apply",
+	  cmd_user_explain, NULL },
+	{ "group", "add", "NAME", "add a local group (of local users)", NULL, cmd_group_change },
+	{ "group", "del", "NAME", "delete a local group and its memberships", NULL,
+	  cmd_group_change },
+	{ "group", "list", "[--json]", "list the local groups", cmd_group_list, NULL },
+	{ "group", "member", "add|del GROUP USER", "put a local user in a group, or take it out",
+	  cmd_group_member, NULL },
 	{ "admin", "add", "NAME", "add an admin panel account; password from standard input",
 	  NULL, cmd_admin_change },
 	{ "admin", "passwd", "NAME", "set an admin's password, read from standard input", NULL,

@@ -2,8 +2,8 @@
  * cli — private to the portcullis command (admin/cli*.c): the state of one
  * run, what every command shares, and the commands the dispatcher (cli.c)
  * names. cli_output.c shows and reads things for the person at the
- * terminal; cli_users.c holds the user and admin commands, cli_lists.c
- * the others.
+ * terminal; cli_users.c holds the user and admin commands, cli_groups.c
+ * the group commands and user explain, cli_lists.c the others.
  */
 #ifndef PORTCULLIS_CLI_H
 #define PORTCULLIS_CLI_H
@@ -51,6 +51,9 @@ void errorf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_open(struct cli *c, int create);
 /* An error of the store, for the person at the terminal; EXIT_FAILED. */
 int db_failed(const struct cli *c, int rc, const char *what);
+/* Load the daemon's configuration into c->cfg once: 1 loaded, 0 there is
+ * none (and none was named), -1 printed (why says what it is needed for). */
+int cli_config(struct cli *c, const char *why);
 /* The Digest realm the daemon uses into c->realm; 0, or -1 printed. */
 int cli_realm(struct cli *c);
 /* The admin action that goes with a change, in the change's transaction,
@@ -170,5 +173,9 @@ int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_migrate(struct cli *c, int argc, char **argv);
 int cmd_radius_test(struct cli *c, int argc, char **argv);
+int cmd_group_list(struct cli *c, int argc, char **argv);         /* cli_groups.c */
+int cmd_group_change(struct cli *c, const char *sub, int argc, char **argv);
+int cmd_group_member(struct cli *c, int argc, char **argv);
+int cmd_user_explain(struct cli *c, int argc, char **argv);
 
 #endif

@@ -63,6 +63,23 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_WL_ADD] = "INSERT INTO whitelist (cidr, comment, created_at) VALUES (?1, ?2, ?3)",
 	[S_WL_DEL] = "DELETE FROM whitelist WHERE cidr = ?1",
 	[S_WL_LIST] = "SELECT id, cidr, comment, created_at FROM whitelist ORDER BY cidr",
+	[S_GROUP_ADD] = "INSERT INTO local_groups (name, created_at) VALUES (?1, ?2)",
+	[S_GROUP_DEL] = "DELETE FROM local_groups WHERE name = ?1",
+	[S_GROUP_GET] = "SELECT id FROM local_groups WHERE name = ?1",
+	[S_GROUP_LIST] = "SELECT g.id, g.name, g.created_at, "
+		"(SELECT count(*) FROM local_group_members m WHERE m.group_id = g.id) "
+		"FROM local_groups g ORDER BY g.name",
+	[S_GROUP_MEMBER_ADD] = "INSERT INTO local_group_members (group_id, user_id) "
+		"SELECT g.id, u.id FROM local_groups g, users u WHERE g.name = ?1 AND u.name = ?2",
+	[S_GROUP_MEMBER_DEL] = "DELETE FROM local_group_members WHERE "
+		"group_id = (SELECT id FROM local_groups WHERE name = ?1) AND "
+		"user_id = (SELECT id FROM users WHERE name = ?2)",
+	[S_USER_GROUPS] = "SELECT g.name FROM local_groups g JOIN local_group_members m "
+		"ON m.group_id = g.id JOIN users u ON u.id = m.user_id WHERE u.name = ?1 "
+		"ORDER BY g.name",
+	[S_GROUP_MEMBERS] = "SELECT u.name FROM users u JOIN local_group_members m "
+		"ON m.user_id = u.id JOIN local_groups g ON g.id = m.group_id WHERE g.name = ?1 "
+		"ORDER BY u.name",
 	[S_SESS_UPSERT] = "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, "
 			  "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(addr) DO UPDATE SET "
 			  "mac = excluded.mac, username = excluded.username, created_at = excluded.created_at, "

@@ -1,6 +1,6 @@
 /*
- * store — the SQLite database: users, admins, whitelist, sessions, the audit
- * trail of failed authentications and of admin actions.
+ * store — the SQLite database: users, admins, local groups, whitelist,
+ * sessions, the audit trail of failed authentications and of admin actions.
  *
  * Its files (store*.c, sharing the private store_int.h) are the only code
  * in the project that includes sqlite3.h. WAL, foreign keys,
@@ -235,6 +235,32 @@ int store_admin_delete(struct store *st, const char *name);
 int store_admin_touch_login(struct store *st, const char *name, int64_t when);
 /* Ordered by name. */
 int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud);
+
+/* --- local groups of local users; a group's name is a key like a user's */
+struct store_group {
+	int64_t id;
+	char name[STORE_NAME_MAX + 1];
+	int64_t created_at;
+	int64_t members;
+};
+
+int store_group_add(struct store *st, const char *name);
+/* Its memberships go with it. */
+int store_group_delete(struct store *st, const char *name);
+/* Ordered by name. */
+int store_group_list(struct store *st, int (*cb)(const struct store_group *g, void *ud),
+		     void *ud);
+/* 0 added; -EEXIST a member already; -ENOENT no such group; -ESRCH no
+ * such user. */
+int store_group_member_add(struct store *st, const char *group, const char *user);
+/* 0, or 1 when user was no member of group (or either does not exist). */
+int store_group_member_delete(struct store *st, const char *group, const char *user);
+/* The names of user's groups, ordered; cb non-zero stops. */
+int store_user_groups(struct store *st, const char *user,
+		      int (*cb)(const char *group, void *ud), void *ud);
+/* The names of group's members, ordered. */
+int store_group_members(struct store *st, const char *group,
+			int (*cb)(const char *user, void *ud), void *ud);
 
 /* --- whitelist; cidr is the canonical text, the caller canonicalises */
 int store_whitelist_add(struct store *st, const char *cidr, const char *comment);

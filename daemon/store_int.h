@@ -8,6 +8,7 @@
  *   store_users.c     users and admin accounts
  *   store_sessions.c  the whitelist and intercept sessions
  *   store_audit.c     failed authentications and admin actions
+ *   store_groups.c    local groups and their members
  *
  * A new kind of row gets its statements in enum stmt and store.c's table,
  * and its functions in a store_KIND.c of its own.
@@ -29,6 +30,8 @@ enum stmt {
 	S_USER_REMAKE_HA1,
 	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
 	S_WL_ADD, S_WL_DEL, S_WL_LIST,
+	S_GROUP_ADD, S_GROUP_DEL, S_GROUP_GET, S_GROUP_LIST, S_GROUP_MEMBER_ADD,
+	S_GROUP_MEMBER_DEL, S_USER_GROUPS, S_GROUP_MEMBERS,
 	S_SESS_UPSERT, S_SESS_GET, S_SESS_DEL, S_SESS_TOUCH, S_SESS_LIST,
 	S_FAIL_INSERT, S_FAIL_ADD, S_FAIL_PRUNE, S_FAIL_HOURLY, S_FAIL_TOP_ADDR, S_FAIL_TOP_USER,
 	S_ACTION_INSERT, S_ACTION_LIST, S_ACTION_PRUNE,

@@ -1,0 +1,167 @@
+/*
+ * store: local groups and their members, against a real database file.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "store.h"
+
+static char dir[] = "/tmp/portcullis-test-groups-XXXXXX";
+static char path[128];
+
+static int group_setup(void **state)
+{
+	(void)state;
+	return mkdtemp(dir) ? 0 : -1;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	return rmdir(dir);
+}
+
+static int setup(void **state)
+{
+	static int n;
+	char err[256];
+
+	snprintf(path, sizeof(path), "%s/t%d.db", dir, n++);
+	*state = store_open(path, err, sizeof(err));
+	return *state ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+	char p[160];
+
+	store_close(*state);
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+	return 0;
+}
+
+static void add_user(struct store *st, const char *name)
+{
+	struct store_user u;
+
+	memset(&u, 0, sizeof(u));
+	snprintf(u.name, sizeof(u.name), "%s", name);
+	snprintf(u.phc, sizeof(u.phc), "$scrypt$ln=1,r=1,p=1$c2FsdA$aGFzaA");
+	u.enabled = 1;
+	assert_int_equal(store_user_add(st, &u), 0);
+}
+
+struct names {
+	char v[8][300];
+	size_t n;
+};
+
+static int name_cb(const char *name, void *ud)
+{
+	struct names *l = ud;
+
+	if (l->n < 8)
+		snprintf(l->v[l->n++], sizeof(l->v[0]), "%s", name);
+	return 0;
+}
+
+static int group_cb(const struct store_group *g, void *ud)
+{
+	struct names *l = ud;
+
+	if (l->n < 8)
+		snprintf(l->v[l->n++], sizeof(l->v[0]), "%s:%lld", g->name, (long long)g->members);
+	return 0;
+}
+
+static void test_groups_and_members(void **state)
+{
+	struct store *st = *state;
+	struct names l;
+
+	add_user(st, "alice");
+	add_user(st, "bob");
+	assert_int_equal(store_group_add(st, "staff"), 0);
+	assert_int_equal(store_group_add(st, "staff"), -EEXIST);
+	assert_int_equal(store_group_add(st, "guests"), 0);
+	assert_int_equal(store_group_add(st, ""), -EINVAL);
+	assert_int_equal(store_group_member_add(st, "staff", "alice"), 0);
+	assert_int_equal(store_group_member_add(st, "staff", "alice"), -EEXIST);
+	assert_int_equal(store_group_member_add(st, "staff", "bob"), 0);
+	assert_int_equal(store_group_member_add(st, "guests", "alice"), 0);
+	assert_int_equal(store_group_member_add(st, "nosuch", "alice"), -ENOENT);
+	assert_int_equal(store_group_member_add(st, "staff", "nobody"), -ESRCH);
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_group_list(st, group_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "guests:1");
+	assert_string_equal(l.v[1], "staff:2");
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_groups(st, "alice", name_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "guests");
+	assert_string_equal(l.v[1], "staff");
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_group_members(st, "staff", name_cb, &l), 0);
+	assert_int_equal(l.n, 2);
+	assert_string_equal(l.v[0], "alice");
+	assert_string_equal(l.v[1], "bob");
+
+	assert_int_equal(store_group_member_delete(st, "staff", "bob"), 0);
+	assert_int_equal(store_group_member_delete(st, "staff", "bob"), 1);
+	/* a deleted user's memberships go with it, and a deleted group's */
+	assert_int_equal(store_user_delete(st, "alice"), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_group_members(st, "staff", name_cb, &l), 0);
+	assert_int_equal(l.n, 0);
+	add_user(st, "alice");
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_groups(st, "alice", name_cb, &l), 0);
+	assert_int_equal(l.n, 0);
+	assert_int_equal(store_group_member_add(st, "guests", "bob"), 0);
+	assert_int_equal(store_group_delete(st, "guests"), 0);
+	assert_int_equal(store_group_delete(st, "guests"), 1);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_groups(st, "bob", name_cb, &l), 0);
+	assert_int_equal(l.n, 0);
+}
+
+/* names are data: quotes and SQL in a name are stored as written */
+static void test_group_names_are_data(void **state)
+{
+	struct store *st = *state;
+	struct names l;
+
+	add_user(st, "o'brien");
+	assert_int_equal(store_group_add(st, "x'); DROP TABLE users; --"), 0);
+	assert_int_equal(store_group_member_add(st, "x'); DROP TABLE users; --", "o'brien"), 0);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_user_groups(st, "o'brien", name_cb, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0], "x'); DROP TABLE users; --");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_groups_and_members, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_group_names_are_data, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("store_groups", tests, group_setup, group_teardown);
+}
