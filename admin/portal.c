@@ -521,10 +521,11 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				msg);
 		break;
 	case GATE_UNAVAILABLE:
-		/* only the gateway's database is missing; it keeps serving the
-		 * users it knows from memory */
+		/* the gateway's database cannot be read (it keeps serving the
+		 * users it knows from memory) or no RADIUS server answers */
 		rc = page_login(p, conn, 503, "Sign-in cannot be checked right now: the gateway's user "
-				"database cannot be read. Try again in a few minutes.", f->url, f->sig, NULL);
+				"database cannot be read or its authentication server does not answer. "
+				"Try again in a few minutes.", f->url, f->sig, NULL);
 		break;
 	default:
 		rc = page_login(p, conn, 401, "Wrong username or password.", f->url, f->sig, NULL);

@@ -67,7 +67,8 @@ struct gate {
 	struct auth_nonces *nonces;
 	struct pool *pool;
 	/* asked in this order ([auth] sources); digest_source: the first
-	 * that keeps Digest secrets, NULL: Digest is not offered */
+	 * that keeps Digest secrets when every source keeps them, NULL:
+	 * Digest is not offered */
 	struct idsource *idsources[GATE_MAX_SOURCES];
 	size_t n_idsources;
 	struct idsource *digest_source;
@@ -1077,6 +1078,8 @@ int gate_user_usable(struct gate *g, const char *username, uint64_t credential)
 	const struct usable_user *u;
 	int usable;
 
+	if (credential == SESSIONS_CREDENTIAL_REMOTE)
+		return 1;    /* a remote source's user: no local account to follow */
 	pthread_rwlock_rdlock(&g->usable_lock);
 	if (!g->usable_loaded) {
 		pthread_rwlock_unlock(&g->usable_lock);
@@ -1391,6 +1394,12 @@ static int gate_open_sources(struct gate *g, const struct config *cfg, char *err
 		snprintf(err, errlen, "auth.sources: no identity source");
 		return -1;
 	}
+	/* Digest is offered only when every source can answer it: a client
+	 * picks the strongest scheme offered, and the users of a source that
+	 * keeps no Digest secrets (RADIUS) could then never log in */
+	for (size_t i = 0; i < g->n_idsources; i++)
+		if (!(g->idsources[i]->caps & IDSOURCE_CAN_DIGEST))
+			g->digest_source = NULL;
 	return 0;
 }
 

@@ -14,6 +14,7 @@ static const struct {
 } sources[] = {
 	{ "local", idsource_local_new },
 	{ "ldap", idsource_ldap_new },
+	{ "radius", idsource_radius_new },
 };
 
 static struct {

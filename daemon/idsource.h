@@ -78,7 +78,9 @@ struct idsource_answer {
 	enum metrics_reason reason;    /* of a refusal: for metrics and the audit */
 	uint64_t credential;           /* ACCEPT: which stored password it was
 					* (sessions_credential_stamp), 0: not
-					* a stored one */
+					* a stored one, SESSIONS_CREDENTIAL_REMOTE:
+					* a remote source's user, no local
+					* account to follow */
 	int64_t expires_at;            /* ACCEPT: account expiry, wall s; 0 never */
 	struct idsource_attrs attrs;   /* ACCEPT */
 };
@@ -148,6 +150,16 @@ struct idsource *idsource_local_new(const struct idsource_env *env, char *err, s
 
 /* An LDAP directory, the [ldap] section (idsource_ldap.c, directory.h). */
 struct idsource *idsource_ldap_new(const struct idsource_env *env, char *err, size_t errlen);
+
+/*
+ * RADIUS servers (idsource_radius.c, the [radius] section): Access-Request
+ * with the password (PAP); Access-Accept is ACCEPT with the attributes it
+ * carried, Access-Reject WRONG_PASSWORD (RADIUS does not say whether the
+ * name exists), no valid answer UNREACHABLE, or with [radius] unreachable
+ * = local the local store's answer, final. Answers that were not the
+ * server's and no valid one: REFUSED, reason forged_answer. Never Digest.
+ */
+struct idsource *idsource_radius_new(const struct idsource_env *env, char *err, size_t errlen);
 
 /*
  * The check every password goes through, known user or not: verify

@@ -14,6 +14,7 @@ static const char *const reason_names[METRICS_REASON_COUNT] = {
 	[METRICS_REASON_REPLAYED_NONCE] = "replayed_nonce",
 	[METRICS_REASON_LOCKED_OUT] = "locked_out",
 	[METRICS_REASON_ACCOUNT_LOCKED] = "account_locked",
+	[METRICS_REASON_FORGED_ANSWER] = "forged_answer",
 };
 
 const char *metrics_reason_name(enum metrics_reason r)

@@ -18,6 +18,7 @@ enum metrics_reason {
 	METRICS_REASON_REPLAYED_NONCE,
 	METRICS_REASON_LOCKED_OUT,
 	METRICS_REASON_ACCOUNT_LOCKED,   /* by a directory (its password policy) */
+	METRICS_REASON_FORGED_ANSWER,   /* a RADIUS answer that was not the server's */
 	METRICS_REASON_COUNT,
 };
 

@@ -700,5 +700,5 @@ uint64_t sessions_credential_stamp(const char *phc)
 		return 1;
 	memcpy(&v, md, sizeof(v));
 	OPENSSL_cleanse(md, sizeof(md));
-	return v ? v : 1;
+	return v && v != SESSIONS_CREDENTIAL_REMOTE ? v : 1;
 }

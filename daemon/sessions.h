@@ -82,11 +82,16 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 		   const uint8_t mac[6], const char *username, uint64_t credential);
 
 /* What a session remembers of the password its login was checked against:
- * a digest of the stored hash (phc). When the user's stored hash no longer
+ * a digest of the stored hash (phc), or SESSIONS_CREDENTIAL_REMOTE. When the user's stored hash no longer
  * gives it (a new password, or the same one set again: a new salt), the
  * user's sessions started before end. Never 0 (0: not known; the next read
  * of the user records it). Pure. */
 uint64_t sessions_credential_stamp(const char *phc);
+
+/* The credential of a login a remote identity source (RADIUS) checked:
+ * there is no local account whose changes end the session; it lasts its
+ * lifetime and idle limit. sessions_credential_stamp never gives it. */
+#define SESSIONS_CREDENTIAL_REMOTE UINT64_MAX
 
 /* Periodic work on the gate's maintenance thread: with store_changed,
  * follow the store (rows deleted elsewhere end their sessions, and their

@@ -214,6 +214,8 @@ static enum account_state account_apply(const struct account_view *av, struct en
 	const struct account_check *c;
 	size_t i;
 
+	if (e->credential == SESSIONS_CREDENTIAL_REMOTE)
+		return ACCOUNT_USABLE;     /* no local account to follow */
 	if (!av->by_addr || !addrmap_get(av->by_addr, &e->key, &i) ||
 	    strcmp(av->list[i].user, e->user) != 0 || av->list[i].state == ACCOUNT_UNREAD)
 		return ACCOUNT_USABLE;
