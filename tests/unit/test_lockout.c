@@ -320,6 +320,42 @@ static void test_spray_keeps_counts(void **state)
 	lockout_free(l);
 }
 
+/*
+ * The spray the gate meets from a host that takes a new /64 for each guess
+ * (the address tables count an IPv6 client by its /64): half a million
+ * distinct keys through a table of 1024 slots. The table holds at most its
+ * slots, whatever arrived; its memory does not move; and it keeps counting
+ * newcomers (most of the last 1024 keys have their entry).
+ */
+static void test_spray_of_distinct_64s_stays_in_its_slots(void **state)
+{
+	struct lockout *l = lockout_new(1024, 5, 600, 600, key);
+	size_t mem, known_all = 0, known_recent = 0;
+	const unsigned n = 500000;
+	char k[48];
+
+	(void)state;
+	assert_non_null(l);
+	mem = lockout_memory(l);
+	for (unsigned i = 0; i < n; i++) {
+		snprintf(k, sizeof(k), "fd01:0:%x:%x::/64", i >> 16, i & 0xffff);
+		fail_s(l, k, 1000 + i / 10000);
+	}
+	for (unsigned i = 0; i < n; i++) {
+		int known = 0;
+
+		snprintf(k, sizeof(k), "fd01:0:%x:%x::/64", i >> 16, i & 0xffff);
+		lockout_check_known(l, k, strlen(k), 1050, NULL, &known);
+		known_all += (size_t)known;
+		if (i >= n - 1024)
+			known_recent += (size_t)known;
+	}
+	assert_true(known_all <= 1024);
+	assert_true(known_recent >= 512);
+	assert_int_equal(lockout_memory(l), mem);
+	lockout_free(l);
+}
+
 /* One bucket (8 slots) makes the eviction order visible. */
 static void test_eviction_order(void **state)
 {
@@ -570,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_sizes),
 		cmocka_unit_test(test_spray_hammered),
 		cmocka_unit_test(test_spray_keeps_counts),
+		cmocka_unit_test(test_spray_of_distinct_64s_stays_in_its_slots),
 		cmocka_unit_test(test_eviction_order),
 		cmocka_unit_test(test_threads),
 		cmocka_unit_test(test_check_reports_known_keys),
