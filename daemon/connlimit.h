@@ -6,9 +6,12 @@
  * Each address has its own count (no two addresses ever share one, so no
  * client can use up another's allowance), in a map keyed with SipHash
  * under a random key (addrmap), split into stripes with a mutex each so
- * that the proxy's event loops rarely wait on each other. Memory grows
- * with the addresses that have connections open, and shrinks back as
- * their last connection closes. Thread-safe.
+ * that the proxy's event loops rarely wait on each other. An address has
+ * an entry only while it has connections open (its last close removes
+ * it), so the entries are bounded by the connections open at once
+ * (proxy.max_connections), never by the addresses seen; a stripe's table
+ * keeps the size of its busiest moment (addrmap does not shrink).
+ * Thread-safe.
  */
 #ifndef PORTCULLIS_CONNLIMIT_H
 #define PORTCULLIS_CONNLIMIT_H
