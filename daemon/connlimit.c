@@ -135,6 +135,17 @@ unsigned connlimit_open(struct connlimit *cl, const struct sockaddr *client)
 	return (unsigned)n;
 }
 
+void connlimit_size(struct connlimit *cl, size_t *addresses, size_t *slots)
+{
+	*addresses = *slots = 0;
+	for (int i = 0; i < STRIPES; i++) {
+		pthread_mutex_lock(&cl->stripes[i].lock);
+		*addresses += addrmap_count(cl->stripes[i].open);
+		*slots += addrmap_slots(cl->stripes[i].open);
+		pthread_mutex_unlock(&cl->stripes[i].lock);
+	}
+}
+
 int connlimit_note_refusal(struct connlimit *cl, int64_t now, uint64_t *refused)
 {
 	int64_t last = __atomic_load_n(&cl->last_line, __ATOMIC_RELAXED);

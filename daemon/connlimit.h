@@ -49,4 +49,8 @@ int connlimit_note_refusal(struct connlimit *cl, int64_t now, uint64_t *refused)
 /* Connections open from client's address now. */
 unsigned connlimit_open(struct connlimit *cl, const struct sockaddr *client);
 
+/* Addresses with an entry now, and the slots the stripes' tables hold (for
+ * the test that measures the bound). */
+void connlimit_size(struct connlimit *cl, size_t *addresses, size_t *slots);
+
 #endif

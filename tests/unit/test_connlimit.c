@@ -125,6 +125,44 @@ static void test_many_addresses_never_share(void **state)
 	connlimit_free(cl);
 }
 
+/*
+ * Half a million clients, each from a /64 of its own, at most 8 connected
+ * at once (the spray a host that takes a new prefix per guess sends): an
+ * address's entry goes with its last connection, so the table holds the
+ * clients connected now, not the clients seen, and stays the size of the
+ * busiest moment.
+ */
+static void test_entries_bounded_by_open_not_by_seen(void **state)
+{
+	struct connlimit *cl = connlimit_new(key);
+	struct sockaddr_storage open[8];
+	size_t addresses, slots, slots_early = 0;
+
+	(void)state;
+	assert_non_null(cl);
+	for (unsigned i = 0; i < 500000; i++) {
+		char text[48];
+
+		if (i >= 8)
+			connlimit_release(cl, SA(open[i % 8]));
+		snprintf(text, sizeof(text), "fd01:0:%x:%x::1", i >> 16, i & 0xffff);
+		open[i % 8] = sa(text);
+		assert_int_equal(connlimit_acquire(cl, SA(open[i % 8]), 4, NULL), 0);
+		if (i == 1000) {
+			connlimit_size(cl, &addresses, &slots_early);
+			assert_int_equal(addresses, 8);
+		}
+	}
+	connlimit_size(cl, &addresses, &slots);
+	assert_int_equal(addresses, 8);
+	assert_int_equal(slots, slots_early);
+	for (unsigned i = 0; i < 8; i++)
+		connlimit_release(cl, SA(open[i]));
+	connlimit_size(cl, &addresses, &slots);
+	assert_int_equal(addresses, 0);
+	connlimit_free(cl);
+}
+
 static void test_refusal_lines_rate_limited(void **state)
 {
 	struct connlimit *cl = connlimit_new(key);
@@ -181,6 +219,7 @@ int main(void)
 		cmocka_unit_test(test_v4_mapped_is_the_v4_client),
 		cmocka_unit_test(test_v6_counted_by_64),
 		cmocka_unit_test(test_many_addresses_never_share),
+		cmocka_unit_test(test_entries_bounded_by_open_not_by_seen),
 		cmocka_unit_test(test_refusal_lines_rate_limited),
 		cmocka_unit_test(test_threads),
 	};
