@@ -69,6 +69,7 @@ ${PROXY_EXTRA:-}
 ${extra_auth}
 [db]
 path = $DB
+${DB_EXTRA:-}
 [admin]
 listen = ${ADMIN_LISTEN:-}
 web_root = $REPO/web
