@@ -22,7 +22,6 @@
 #include "log.h"
 #include "loop.h"
 #include "pac.h"
-#include "proxy.h"
 #include "returnto.h"
 #include "upload.h"
 #include "web_headers.h"
@@ -642,7 +641,7 @@ static int load_files(struct portal_server *p, char *err, size_t errlen)
 	const struct config *cfg = p->cfg;
 	char path[CONFIG_PATH_MAX + 32];
 
-	if (proxy_portal_url(cfg, p->url, sizeof(p->url), err, errlen) < 0)
+	if (config_portal_url(cfg, p->url, sizeof(p->url), err, errlen) < 0)
 		return -1;
 
 	snprintf(path, sizeof(path), "%s/portal/login.html", p->cfg->web_root);

@@ -1030,3 +1030,30 @@ int config_key_needs_restart(size_t i)
 {
 	return i < N_KEYS && keys[i].apply == RESTART;
 }
+
+int config_portal_url(const struct config *cfg, char *out, size_t outlen, char *err, size_t errlen)
+{
+	const struct sockaddr *sa = (const struct sockaddr *)&cfg->portal_listen.sa;
+	char host[64];
+	int tls = cfg->portal_tls_cert[0] != '\0';
+	int n;
+
+	if (cfg->portal_url[0]) {
+		n = snprintf(out, outlen, "%s", cfg->portal_url);
+		return n < 0 || (size_t)n >= outlen ? -1 : 0;
+	}
+	if (!cfg->portal_enabled) {
+		snprintf(err, errlen, "intercept mode needs the login portal: set [portal] listen");
+		return -1;
+	}
+	cidr_addr_text(sa, host, sizeof(host));
+	if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
+		snprintf(err, errlen, "[portal] listen is a wildcard address: set [portal] url to the "
+			 "address clients reach it at");
+		return -1;
+	}
+	n = snprintf(out, outlen, "%s://%s%s%s:%u/", tls ? "https" : "http",
+		     sa->sa_family == AF_INET6 ? "[" : "", host, sa->sa_family == AF_INET6 ? "]" : "",
+		     cidr_addr_port(sa));
+	return n < 0 || (size_t)n >= outlen ? -1 : 0;
+}

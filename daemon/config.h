@@ -178,4 +178,8 @@ const char *config_key_name(size_t i);
  * keeps the manual's "(restart)" marks true), 0 if a reload applies it. */
 int config_key_needs_restart(size_t i);
 
+/* The portal's URL the intercept challenge sends clients to: [portal] url,
+ * or http(s)://LISTEN/ from [portal] listen. 0, or -1 with a message. */
+int config_portal_url(const struct config *cfg, char *out, size_t outlen, char *err, size_t errlen);
+
 #endif

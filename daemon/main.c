@@ -54,7 +54,7 @@ static int check_start(const struct config *cfg, char *err, size_t errlen)
 {
 	char url[512];
 
-	if (cfg->intercept_interface[0] && proxy_portal_url(cfg, url, sizeof(url), err, errlen) < 0)
+	if (cfg->intercept_interface[0] && config_portal_url(cfg, url, sizeof(url), err, errlen) < 0)
 		return -1;
 	if (cfg->portal_enabled && portal_check(cfg, err, errlen) < 0)
 		return -1;

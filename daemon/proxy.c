@@ -2569,33 +2569,6 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-int proxy_portal_url(const struct config *cfg, char *out, size_t outlen, char *err, size_t errlen)
-{
-	const struct sockaddr *sa = (const struct sockaddr *)&cfg->portal_listen.sa;
-	char host[64];
-	int tls = cfg->portal_tls_cert[0] != '\0';
-	int n;
-
-	if (cfg->portal_url[0]) {
-		n = snprintf(out, outlen, "%s", cfg->portal_url);
-		return n < 0 || (size_t)n >= outlen ? -1 : 0;
-	}
-	if (!cfg->portal_enabled) {
-		snprintf(err, errlen, "intercept mode needs the login portal: set [portal] listen");
-		return -1;
-	}
-	cidr_addr_text(sa, host, sizeof(host));
-	if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0) {
-		snprintf(err, errlen, "[portal] listen is a wildcard address: set [portal] url to the "
-			 "address clients reach it at");
-		return -1;
-	}
-	n = snprintf(out, outlen, "%s://%s%s%s:%u/", tls ? "https" : "http",
-		     sa->sa_family == AF_INET6 ? "[" : "", host, sa->sa_family == AF_INET6 ? "]" : "",
-		     cidr_addr_port(sa));
-	return n < 0 || (size_t)n >= outlen ? -1 : 0;
-}
-
 struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
 			char *err, size_t errlen)
 {
@@ -2642,7 +2615,7 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 	for (size_t i = 0; i < BUILTIN_DENY_COUNT; i++)
 		if (cidr_parse(builtin_deny[i], &p->builtin_deny[i]) < 0)
 			abort();    /* a typo in the table above */
-	if (cfg->intercept_interface[0] && proxy_portal_url(cfg, p->portal_url, sizeof(p->portal_url),
+	if (cfg->intercept_interface[0] && config_portal_url(cfg, p->portal_url, sizeof(p->portal_url),
 							    err, errlen) < 0)
 		goto fail;
 	for (unsigned i = 0; i < p->n_workers; i++) {

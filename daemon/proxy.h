@@ -39,10 +39,6 @@ int proxy_reconfigure(struct proxy *p, const struct config *cfg);
  * loop is stuck: the systemd watchdog should stop being fed). Thread-safe. */
 int proxy_alive(struct proxy *p, int64_t max_age_ms);
 
-/* The portal's URL the intercept challenge sends clients to: [portal] url,
- * or http(s)://LISTEN/ from [portal] listen. 0, or -1 with a message. */
-int proxy_portal_url(const struct config *cfg, char *out, size_t outlen, char *err, size_t errlen);
-
 /* Number of worker threads (after proxy_new). */
 unsigned proxy_workers(const struct proxy *p);
 
