@@ -38,7 +38,8 @@ assert_metric() { # metrics_text name value what
 	if printf '%s\n' "$1" | awk -v n="$2" -v v="$3" '$1 == n && $2 == v { f = 1 } END { exit !f }'; then ok
 	else fail "$4: expected '$2 $3', got '$(printf '%s\n' "$1" | awk -v n="$2" '$1 == n' | head -n 3)'"; fi
 }
-# wait_until SECONDS COMMAND..., and the conditions listening, logged, gone
+# wait_until SECONDS COMMAND..., and the conditions listening, log_has,
+# lines_at_least, gone
 . "$(dirname "${BASH_SOURCE[0]}")/wait.sh"
 assert_not_contains() {
 	if printf '%s' "$1" | grep -qiF -- "$2"; then fail "$3: '$2' must not appear in: $(printf '%s' "$1" | head -c 600)"; else ok; fi
@@ -116,7 +117,7 @@ start_daemon_memcheck() {
 	DPID=$!
 	wait_until 30 started_or_gone
 }
-started_or_gone() { logged "portcullisd started" || gone "$DPID"; }
+started_or_gone() { log_has "portcullisd started" || gone "$DPID"; }
 # valgrind's report is empty
 assert_memcheck_clean() {
 	if [ -s "$VLOG" ]; then
@@ -191,6 +192,50 @@ status_of() { pcurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }
 # The recording origin's log of what it received (one JSON object a line).
 RECORD=${E2E_RECORD:?}
 record_last() { tail -n 1 "$RECORD"; }
+
+# The misbehaving origin (badorigin.py) on 10.202.0.2:PORT, stopped when
+# the scenario ends; returns once it listens.
+start_bad_origin() { # port
+	# not through in_origin: $! must be the server itself
+	ip netns exec "$NS_O" python3 "$REPO/tests/e2e/badorigin.py" 10.202.0.2 "$1" > /dev/null 2>&1 &
+	on_finish "kill $! 2>/dev/null"
+	wait_until 5 listening in_origin "10.202.0.2:$1"
+}
+
+# A service of the gateway's own on port 2222 of every address
+# (gateway_service.py): each connection it accepts, and what came on it, is
+# a line in $E2E_RECORD.gw. Stopped when the scenario ends; returns once it
+# listens.
+start_gateway_service() {
+	: > "$E2E_RECORD.gw"
+	# not through in_gw: $! must be timeout itself, which passes the kill on
+	ip netns exec "$NS_G" timeout 60 python3 "$REPO/tests/e2e/gateway_service.py" "$E2E_RECORD.gw" &
+	on_finish "kill $! 2>/dev/null; rm -f \"\$E2E_RECORD.gw\""
+	wait_until 5 listening in_gw 0.0.0.0:2222 && wait_until 5 listening in_gw '[::]:2222'
+}
+
+# After setup_daemon: the database moves to a 4 MiB tmpfs of its own,
+# mounted on $MNT (unmounted when the scenario ends, once the daemon has
+# stopped), which a scenario can fill.
+db_on_small_disk() {
+	MNT=$DIR/full
+	mkdir -p "$MNT"
+	mount -t tmpfs -o size=4m,mode=0700 portcullis-e2e "$MNT" || return 1
+	on_finish 'stop_daemon; umount "$MNT" 2>/dev/null'
+	DB=$MNT/portcullis.db
+	sed -i "s|^path = .*|path = $DB|" "$DIR/portcullis.conf"
+	"$CLI" -d "$DB" migrate >/dev/null
+}
+
+# The daemon looks at the database every half second for changes the CLI
+# or the admin API made, and logs "users changed" or "whitelist reloaded"
+# when it has taken one in: log_mark before the change, then
+# wait_until 3 logged_since_mark 'users changed'.
+LOG_MARK=0
+log_mark() { LOG_MARK=$(wc -l < "$DLOG"); }
+logged_since_mark() { # regex
+	tail -n +"$((LOG_MARK + 1))" "$DLOG" | grep -qE -- "$1"
+}
 
 # Wait (bounded) until the audit has at least N rows, then print them as JSON.
 audit_json() { # min_rows

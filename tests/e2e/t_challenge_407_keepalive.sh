@@ -13,6 +13,8 @@ assert_contains "$second" "algorithm=MD5" "second challenge"
 assert_contains "$third" "Basic realm=\"Portcullis\", charset=\"UTF-8\"" "third challenge"
 assert_contains "$out" "< Content-Length:" "407 has a Content-Length body"
 assert_contains "$out" "Re-using existing connection" "connection kept alive after the 407"
+# no audit row proves itself by its absence: wait past two of the audit
+# writer's quarter-second rounds, in which a row would have been written
 sleep 0.6
 assert_eq "[]" "$("$CLI" -d "$DB" audit --json | tr -d ' \n')" "a bare request is not an audited failure"
 assert_contains "$(cat "$ACCESS")" "TCP_DENIED/407" "access log challenge line"

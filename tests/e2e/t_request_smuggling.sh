@@ -24,7 +24,14 @@ assert_eq "$n" "$(printf '%s\n' "$out" | grep -c .)" "every case answered or tim
 bad=$(printf '%s\n' "$out" | grep -v ': HTTP/1.1 400 Bad Request CLOSED$')
 assert_eq "" "$bad" "cases not answered 400 and closed"
 echo "  $(printf '%s\n' "$out" | grep -c ': HTTP/1.1 400 Bad Request CLOSED$') of $n smuggling cases got 400 and a closed connection"
-sleep 0.5
+# each head the origin got has ended, aborted (or, wrongly, complete)
+heads_ended() {
+	local lines heads
+	lines=$(tail -n +"$((before + 1))" "$RECORD" | grep -c .)
+	heads=$(tail -n +"$((before + 1))" "$RECORD" | grep -c '"event": "head"')
+	[ "$lines" -eq $((2 * heads)) ]
+}
+wait_until 5 heads_ended
 new=$(tail -n +"$((before + 1))" "$RECORD")
 summary=$(printf '%s\n' "$new" | python3 -c '
 import collections, json, sys

@@ -29,11 +29,17 @@ audit_json 3 >/dev/null
 limits=$(cat /proc/"$DPID"/limits)
 assert_contains "$(printf '%s\n' "$limits" | grep 'Max core file size')" "0                    0" "core size limit 0"
 assert_contains "$(cat "$DLOG")" "no core dumps" "the daemon says it disables core dumps"
-# the CLI reads passwords too: while it waits for one, it cannot dump core
-(sleep 1; printf 'Carol-pw-%s\n' "$$") | "$CLI" -d "$DB" user add carol > /dev/null &
+# the CLI reads passwords too: while it waits for one (on a FIFO the test
+# writes only after the check), it cannot dump core
+mkfifo "$DIR/pw"
+exec 7<>"$DIR/pw"
+"$CLI" -d "$DB" user add carol < "$DIR/pw" > /dev/null 7>&- &
 CLIPID=$!
-sleep 0.3
+cli_core_limit_zero() { grep 'Max core file size' /proc/"$CLIPID"/limits | grep -qF '0                    0'; }
+wait_until 5 cli_core_limit_zero
 assert_contains "$(grep 'Max core file size' /proc/"$CLIPID"/limits)" "0                    0" "the CLI's core size limit is 0"
+printf 'Carol-pw-%s\n' "$$" >&7
+exec 7>&-
 wait "$CLIPID"
 # SIGTERM: the audit queue is flushed and the WAL is still there to search
 stop_daemon

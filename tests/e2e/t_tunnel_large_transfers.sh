@@ -11,8 +11,10 @@ assert_eq "" "$(cmp "$DIR/1m-tls" "$E2E_WWW/1m" 2>&1)" "1 MiB of TLS through a C
 head -c 3000000 /dev/urandom > "$DIR/up"
 out=$(pcurl -p -U alice:secret --data-binary @"$DIR/up" http://$ORIGIN:8081/upload)
 assert_eq '{"body_len": 3000000}' "$out" "3 MB upload through a CONNECT tunnel"
-sleep 0.3
 # field 5 of Squid's format is the bytes sent to the client: the whole 1 MiB
 # body, its response head and the 200 Connection established
-bytes=$(awk '$4 == "TCP_TUNNEL/200" && $7 == "'"$ORIGIN"':80" { print $5; exit }' "$ACCESS")
+tunnel_bytes() { awk '$4 == "TCP_TUNNEL/200" && $7 == "'"$ORIGIN"':80" { print $5; exit }' "$ACCESS"; }
+tunnel_logged() { [ -n "$(tunnel_bytes)" ]; }
+wait_until 3 tunnel_logged
+bytes=$(tunnel_bytes)
 if [ -n "$bytes" ] && [ "$bytes" -gt 1048576 ]; then ok; else fail "tunnel bytes in the access log: '$bytes'"; fi

@@ -17,15 +17,22 @@ wait_until() { # seconds command...
 }
 
 # Conditions to wait on (wait_until 5 listening in_origin 10.202.0.2:8091):
-# a TCP listener on ADDRESS:PORT as bound (0.0.0.0:PORT for a wildcard)
+# a TCP (UDP) listener on ADDRESS:PORT as bound (0.0.0.0:PORT for a wildcard)
 # in the namespace that IN runs commands in (in_gw, in_origin, in_client,
 # or env for this one); a line matching the extended regular expression in
-# a file (the daemon's log by default); a process that has exited.
+# a file (the daemon's log by default), or at least N such lines; a process
+# that has exited.
 listening() { # in address:port
 	[ -n "$("$1" ss -Hltn src "$2" 2>/dev/null)" ]
 }
-logged() { # regex [file]
+listening_udp() { # in address:port
+	[ -n "$("$1" ss -Hlun src "$2" 2>/dev/null)" ]
+}
+log_has() { # regex [file]
 	grep -qE -- "$1" "${2:-$DLOG}" 2>/dev/null
+}
+lines_at_least() { # n regex [file]
+	[ "$(grep -cE -- "$2" "${3:-$DLOG}" 2>/dev/null)" -ge "$1" ]
 }
 gone() { # pid
 	! kill -0 "$1" 2>/dev/null
