@@ -6,6 +6,7 @@
 # tests/install-deps.sh installs every tool used here: none is optional.
 set -u
 cd "$(dirname "$0")/../.." || exit 1
+. tests/e2e/wait.sh
 dest=$(mktemp -d /tmp/portcullis-install.XXXXXX)
 trap 'rm -rf "$dest"' EXIT
 chmod 755 "$dest"    # logrotate, run as the daemon's user below, must get in
@@ -152,7 +153,8 @@ printf '[portcullis]\nbackend = polling\nlogpath = %s\njournalmatch =\n' "$dest/
 ip netns add "$f2b_ns"
 ip netns exec "$f2b_ns" fail2ban-server -b -c "$f2b" -s "$dest/f2b-run/sock" -p "$dest/f2b-run/pid" >/dev/null 2>&1
 f2b() { ip netns exec "$f2b_ns" timeout 10 fail2ban-client -c "$f2b" -s "$dest/f2b-run/sock" "$@"; }
-for _ in $(seq 1 100); do f2b status portcullis >/dev/null 2>&1 && break; sleep 0.1; done
+f2b_up() { f2b status portcullis >/dev/null 2>&1; }
+wait_until 10 f2b_up
 check "fail2ban starts with the stock configuration and the shipped jail (sshd jail too)" \
 	sh -c "f2b_out=\$(ip netns exec '$f2b_ns' timeout 10 fail2ban-client -c '$f2b' -s '$dest/f2b-run/sock' status) &&
 	       printf '%s' \"\$f2b_out\" | grep -q 'portcullis' && printf '%s' \"\$f2b_out\" | grep -q 'sshd'"
@@ -160,22 +162,18 @@ for i in $(seq 1 25); do
 	printf '%s.%03d notice: auth failure: client=192.0.2.77 user="mallory" reason=wrong_password mode=explicit\n' \
 		"$(date '+%Y-%m-%dT%H:%M:%S')" "$i" >> "$dest/f2b-run/daemon.log"
 done
-for _ in $(seq 1 100); do
-	f2b status portcullis 2>/dev/null | grep -q '192.0.2.77' && break
-	sleep 0.1
-done
+f2b_lists_ban() { f2b status portcullis 2>/dev/null | grep -q '192.0.2.77'; }
+wait_until 10 f2b_lists_ban
 check "25 failures from one address: fail2ban bans it" \
 	sh -c "ip netns exec '$f2b_ns' timeout 10 fail2ban-client -c '$f2b' -s '$dest/f2b-run/sock' status portcullis | grep -q 'Banned IP list:.*192.0.2.77'"
 # fail2ban lists the address as banned before its action has run: wait
 # (bounded) for the rule itself
-for _ in $(seq 1 100); do
-	ip netns exec "$f2b_ns" nft list ruleset 2>/dev/null | grep -q '192.0.2.77' && break
-	sleep 0.1
-done
+ban_rule_in_place() { ip netns exec "$f2b_ns" nft list ruleset 2>/dev/null | grep -q '192.0.2.77'; }
+wait_until 10 ban_rule_in_place
 check "the ban is an nftables rule on every port (no iptables needed)" \
 	sh -c "ip netns exec '$f2b_ns' nft list ruleset | grep -q '192.0.2.77'"
 f2b stop >/dev/null 2>&1
-for _ in $(seq 1 100); do [ -e "$dest/f2b-run/pid" ] || break; sleep 0.1; done
+wait_until 10 test ! -e "$dest/f2b-run/pid"
 ip netns del "$f2b_ns"
 [ "$failed" -eq 0 ] || tail -n 20 "$dest/f2b-run/fail2ban.log" | sed 's/^/    /'
 
