@@ -30,7 +30,7 @@ start_nameserver() { # timeout_s attempts [NAME=IP[/TTL] ...]
 		> "$DIR/nameserver.log" 2>&1 &
 	NAMESERVER_PID=$!
 	# ready once it answers a probe from the gateway (NXDOMAIN)
-	wait_until 5 nameserver_answers && return 0
+	wait_until 30 nameserver_answers && return 0
 	fail "the test's nameserver did not start"
 	return 1
 }

@@ -48,6 +48,16 @@ table_closed() {
 # The value of metric $1 on the admin listener (ADMIN_LISTEN=127.0.0.1:8080).
 metric() { in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics | awk -v n="$1" '$1 == n { print $2 }'; }
 
+# An IPv6 web server on the origin, [fd00:202::2]:8086, a port the daemon
+# does not intercept, so only the forward chain decides; stopped when the
+# scenario ends. Returns once it listens.
+start_origin6_service() {
+	timeout 170 ip netns exec "$NS_O" python3 -m http.server --bind fd00:202::2 --directory "$E2E_WWW" \
+		8086 >/dev/null 2>&1 &
+	on_finish "kill $! 2>/dev/null"
+	wait_until 30 listening in_origin '[fd00:202::2]:8086'
+}
+
 # The status of an HTTP GET from the client straight at the origin.
 direct_status() { ccurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }
 

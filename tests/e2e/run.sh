@@ -92,7 +92,7 @@ ip netns exec "$ID-o" python3 "$HERE/recorder.py" 10.202.0.2 "$E2E_RECORD" &
 PIDS="$PIDS $!"
 export E2E_WWW=$WORK/www
 in_origin() { ip netns exec "$ID-o" "$@"; }
-wait_until 5 listening in_origin 10.202.0.2:8081 || echo "$LABEL: the recording origin did not start"
+wait_until 30 listening in_origin 10.202.0.2:8081 || echo "$LABEL: the recording origin did not start"
 set +e
 
 passed=0; failed=0; skipped=0; failed_names=""; ran=0

@@ -16,7 +16,7 @@ wait_until() { # seconds command...
 	done
 }
 
-# Conditions to wait on (wait_until 5 listening in_origin 10.202.0.2:8091):
+# Conditions to wait on (wait_until 30 listening in_origin 10.202.0.2:8091):
 # a TCP (UDP) listener on ADDRESS:PORT as bound (0.0.0.0:PORT for a wildcard)
 # in the namespace that IN runs commands in (in_gw, in_origin, in_client,
 # or env for this one); a line matching the extended regular expression in
