@@ -47,7 +47,7 @@ while read -r host path body; do
 	assert_eq 200 "$out" "probe $host/$path after login reaches the origin"
 	assert_eq "$body" "$(cat "$DIR/body")" "probe $host: the origin's own answer"
 done <<< "$PROBES"
-sleep 0.3
+wait_until 10 log_has "GET http://captive.apple.com/hotspot-detect.html mona" "$ACCESS"
 assert_contains "$(cat "$ACCESS")" "GET http://captive.apple.com/hotspot-detect.html mona" \
 	"probe after login logged with the user"
 

@@ -63,16 +63,16 @@ assert_not_contains "$out" "timeout" "UDP rejected, not silently dropped"
 # the portal itself is reachable, and so is DNS on the gateway
 st=$(direct_status "$PORTAL/")
 assert_eq 200 "$st" "portal reachable before login"
-in_gw timeout 5 python3 -c '
+in_gw timeout 20 python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.201.0.1", 53)); s.settimeout(4)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("10.201.0.1", 53)); s.settimeout(15)
 d, a = s.recvfrom(512); s.sendto(b"answer:" + d, a)
 ' &
 dns=$!
-sleep 0.3
-out=$(in_client timeout 5 python3 -c '
+wait_until 30 listening_udp in_gw 10.201.0.1:53
+out=$(in_client timeout 15 python3 -c '
 import socket
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(3)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.settimeout(10)
 s.sendto(b"query", ("10.201.0.1", 53)); print(s.recv(64).decode())
 ' 2>&1)
 wait "$dns"
@@ -108,7 +108,8 @@ assert_eq 407 "$st" "logged-in client with a wrong password on the explicit port
 st=$(in_client timeout 20 curl -sS --max-time 10 -o /dev/null -w '%{http_code}' -x "$PROXY" \
 	-U 'alice:pa:ss w@rd' "http://10.202.0.2/1k")
 assert_eq 200 "$st" "and 200 with its credentials"
-sleep 0.5
+both_logged() { log_has "GET http://10.202.0.2/1k alice" "$ACCESS" && log_has "CONNECT origin.test:443 alice" "$ACCESS"; }
+wait_until 10 both_logged
 log=$(cat "$ACCESS")
 assert_contains "$log" "GET http://10.202.0.2/1k alice" "access log names the user for HTTP"
 assert_contains "$log" "CONNECT origin.test:443 alice" "access log names the user and server name for TLS"

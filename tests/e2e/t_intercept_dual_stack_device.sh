@@ -21,12 +21,8 @@ mac=$(in_client cat /sys/class/net/"$CIF"/address)
 # an IPv6 service on a port the daemon does not intercept, so only the
 # forward chain decides; and a second IPv6 address on the client's
 # interface, added later in the scenario (both removed at the end)
-timeout 170 ip netns exec "$NS_O" python3 -m http.server --bind fd00:202::2 --directory "$E2E_WWW" \
-	8086 >/dev/null 2>&1 &
-ORIGIN6=$!
-trap 'rc=$?; kill "$ORIGIN6" 2>/dev/null; in_client ip -6 addr del "$NEW6/64" dev "$CIF" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
-wait_for "in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/fd00:202::2/8086' 2>/dev/null" 50 \
-	|| fail "IPv6 service on the origin started"
+on_finish 'in_client ip -6 addr del "$NEW6/64" dev "$CIF" 2>/dev/null'
+start_origin6_service || fail "IPv6 service on the origin started"
 start_daemon || exit 1
 
 v6_status() { direct_status "$@" "http://[fd00:202::2]:8086/1k"; }
@@ -54,7 +50,7 @@ list=$(listed)
 assert_contains "$(echo "$list" | grep 'fd00:201::2')" "nora" "listed with the user"
 assert_contains "$(echo "$list" | grep 'fd00:201::2')" "$mac" "and the device's MAC"
 assert_not_contains "$list" "fe80:" "link-local addresses are not sessions"
-sleep 0.5
+wait_until 10 log_has "GET http://\[fd00:202::2\]/1k nora" "$ACCESS"
 assert_contains "$(cat "$ACCESS")" "GET http://[fd00:202::2]/1k nora" "IPv6 HTTP attributed to the user"
 
 # an address that appears later and only sends traffic the kernel forwards

@@ -16,7 +16,8 @@ for _ in 1 2 3; do
 	sleep 3
 	assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "active session kept past the idle timeout"
 done
-# then idle: it ends
+# then idle: it ends. Waiting past the idle timeout (6 s) is what is
+# tested, and a request to see whether it ended would be traffic
 sleep 9
 st=$(ccurl -o /dev/null -w '%{http_code}' "http://10.202.0.2/1k")
 assert_eq 302 "$st" "idle session ended: challenged again"

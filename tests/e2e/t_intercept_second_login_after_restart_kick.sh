@@ -10,12 +10,7 @@
 intercept_conf
 setup_daemon
 add_user nora 'pw'
-timeout 170 ip netns exec "$NS_O" python3 -m http.server --bind fd00:202::2 --directory "$E2E_WWW" \
-	8086 >/dev/null 2>&1 &
-ORIGIN6=$!
-trap 'rc=$?; kill "$ORIGIN6" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
-wait_for "in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/fd00:202::2/8086' 2>/dev/null" 50 \
-	|| fail "IPv6 service on the origin started"
+start_origin6_service || fail "IPv6 service on the origin started"
 start_daemon || exit 1
 
 v6_fwd() { direct_status "http://[fd00:202::2]:8086/1k"; }

@@ -19,12 +19,8 @@ mac=$(in_client cat /sys/class/net/"$CIF"/address)
 
 # an IPv6 service the daemon does not intercept (only the forward chain
 # decides), and the device's second IPv6 address (both removed at the end)
-timeout 170 ip netns exec "$NS_O" python3 -m http.server --bind fd00:202::2 --directory "$E2E_WWW" \
-	8086 >/dev/null 2>&1 &
-ORIGIN6=$!
-trap 'rc=$?; kill "$ORIGIN6" 2>/dev/null; in_client ip -6 addr del "$NEW6/64" dev "$CIF" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
-wait_for "in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/fd00:202::2/8086' 2>/dev/null" 50 \
-	|| fail "IPv6 service on the origin started"
+on_finish 'in_client ip -6 addr del "$NEW6/64" dev "$CIF" 2>/dev/null'
+start_origin6_service || fail "IPv6 service on the origin started"
 # deprecated at once: the device never picks it as a source by itself
 in_client ip -6 addr add "$NEW6/64" dev "$CIF" nodad preferred_lft 0
 start_daemon || exit 1

@@ -26,10 +26,14 @@ ended_count() { grep -c 'client=10.201.0.2 user="pia" reason=password_changed' "
 # 1. changes that are no password change of this user
 assert_eq 303 "$(portal_login pia pw-1)" "pia logs in"
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "forwarded"
+log_mark
 printf 'pw-q2\n' | "$CLI" -d "$DB" user passwd quinn >/dev/null
 "$CLI" -d "$DB" user comment pia "front desk" >/dev/null
 "$CLI" -d "$DB" user expiry pia never >/dev/null
-sleep 2
+wait_until 5 logged_since_mark 'users changed' || fail "the daemon took the changes in"
+# a session end that does not happen proves itself by its absence: wait
+# past the daemon's rounds over the sessions (every half second)
+sleep 1
 assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "another user's password, a comment, the expiry: still logged in"
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "and still forwarded"
 listed && ok || fail "and still listed"
@@ -47,6 +51,8 @@ assert_eq forwarded:closed "$(cat "$DIR/result" 2>/dev/null)" "open forwarded co
 assert_eq 1 "$(ended_count)" "the end logged with the reason"
 assert_eq 401 "$(portal_login pia pw-1)" "the old password no longer signs in"
 assert_eq 303 "$(portal_login pia pw-2)" "the new one does"
+# a session end that does not happen proves itself by its absence: wait
+# past the daemon's rounds over the sessions (every half second)
 sleep 2
 assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "a session started with the new password stays"
 assert_eq 1 "$(ended_count)" "and is not ended"
@@ -59,5 +65,7 @@ wait_for challenged 30 && ok || fail "challenged again after the reset"
 wait_for "! listed" 20 && ok || fail "session no longer listed after the reset"
 assert_eq 2 "$(ended_count)" "the end logged"
 assert_eq 303 "$(portal_login pia pw-2)" "the password set signs in"
+# a session end that does not happen proves itself by its absence: wait
+# past the daemon's rounds over the sessions (every half second)
 sleep 2
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "and its session stays"

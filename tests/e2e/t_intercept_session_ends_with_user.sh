@@ -47,6 +47,8 @@ wait_for challenged 30 && ok || fail "deleted user's client challenged again wit
 wait_for "! listed" 20 && ok || fail "session of a deleted user still listed"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "forwarding refused after delete"
 assert_contains "$(cat "$DLOG")" "user=\"hank\" reason=user_deleted" "delete logged with the reason"
+# a second end that does not happen proves itself by its absence: wait
+# past the daemon's rounds over the sessions (every half second)
 sleep 1
 assert_eq 1 "$(grep -c 'session ended: client=10.201.0.2 user="hank"' "$DLOG")" "the session ends once (its deleted row does not bring it back)"
 
@@ -54,6 +56,8 @@ assert_eq 1 "$(grep -c 'session ended: client=10.201.0.2 user="hank"' "$DLOG")" 
 # ends when it passes, although nothing changes in the database at that moment
 assert_eq 303 "$(portal_login ivy pw-i)" "ivy logs in"
 "$CLI" -d "$DB" user expiry ivy 4s >/dev/null
+# the session not ending at the change proves itself by its absence: wait
+# past the daemon's rounds (every half second), well before the expiry
 sleep 1
 assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "session lasts until the user's expiry"
 wait_for challenged 70 && ok || fail "client challenged once the user expired"

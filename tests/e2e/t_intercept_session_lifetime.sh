@@ -45,12 +45,8 @@ while [ $(( $(date +%s) - start )) -lt 7 ]; do
 done
 # still busy: the session ends at 10 s all the same
 ended=""
-while [ $(( $(date +%s) - start )) -lt 14 ]; do
-	if [ "$(ccurl -o /dev/null -w '%{http_code}' http://10.202.0.2/1k)" = 302 ]; then
-		ended=$(( $(date +%s) - start )); break
-	fi
-	sleep 0.3
-done
+challenged_now() { [ "$(ccurl -o /dev/null -w '%{http_code}' http://10.202.0.2/1k)" = 302 ]; }
+wait_until $(( 14 - ($(date +%s) - start) )) challenged_now && ended=$(( $(date +%s) - start ))
 touch "$DIR/ended"
 [ -n "$ended" ] && ok || fail "an active session outlived its lifetime of 10 s"
 [ -n "$ended" ] && [ "$ended" -ge 9 ] && ok || fail "session ended early, after ${ended:-?} s"

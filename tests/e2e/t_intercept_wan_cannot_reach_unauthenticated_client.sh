@@ -53,7 +53,12 @@ while not os.path.exists(os.path.join(d, "stop")):
 PY
 listener=$!
 wait_files "$DIR/listening" || fail "client's listener started"
-sleep 0.3
+# its threads have bound their sockets
+client_bound() {
+	listening in_client 10.201.0.2:9000 && listening in_client '[fd00:201::2]:9000' &&
+		listening_udp in_client 10.201.0.2:9001
+}
+wait_until 10 client_bound || fail "the client's sockets are bound"
 
 # from the origin: "connected:<greeting>", "refused", "timeout" or
 # "error:<errno>", then the milliseconds it took

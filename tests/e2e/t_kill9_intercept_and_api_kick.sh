@@ -21,7 +21,8 @@ assert_eq "$(cat "$E2E_WWW/1k")" "$(ccurl http://10.202.0.2/1k)" "HTTP passes af
 # traffic in flight while the daemon is killed
 in_client timeout 30 bash -c 'for i in $(seq 1 200); do curl -s -o /dev/null --max-time 2 http://10.202.0.2/1k; done' &
 TRAFFIC=$!
-sleep 0.5
+# in flight once the daemon has logged one of its requests
+wait_until 10 lines_at_least $(( $(grep -c . "$ACCESS") + 1 )) . "$ACCESS"
 kill -KILL "$DPID"; wait "$DPID" 2>/dev/null; DPID=""
 table_present && ok || fail "the crash left the daemon's table behind (as a crash does)"
 wait "$TRAFFIC"
