@@ -21,11 +21,8 @@ check() {
 	case " $* " in *" --raw "*) body=$(stat -c %s "$DIR/body") ;; esac
 	got=$(( ${got% *} + body ))
 	# the line is written at the end of the exchange: wait for it (bounded)
-	for _ in $(seq 1 50); do
-		logged=$(awk -v u="$url" '$7 == u { b = $5 } END { print b }' "$ACCESS")
-		[ -n "$logged" ] && break
-		sleep 0.1
-	done
+	url_logged() { logged=$(awk -v u="$url" '$7 == u { b = $5 } END { print b }' "$ACCESS"); [ -n "$logged" ]; }
+	wait_until 10 url_logged
 	assert_eq "$got" "$logged" "bytes logged for $what (curl received $got)"
 }
 check "a forwarded 1 KiB body" "http://$ORIGIN/1k" -U alice:secret "http://$ORIGIN/1k"

@@ -116,7 +116,7 @@ acurl -o /dev/null -b "$DIR/jar-csrf" -H "X-CSRF-Token: $other_csrf" -X POST $A/
 # a hostile username in the audit comes back as JSON text, never markup
 status_of -U '<script>alert(1)</script>:x' http://$ORIGIN/1k >/dev/null
 for i in 1 2 3 4 5; do status_of -U "u$i:x" http://$ORIGIN/1k >/dev/null; done
-wait_until 5 audit_has 7
+wait_until 10 audit_has 7
 page1=$(acurl -b "$jar" "$A/api/audit?limit=4")
 next=$(printf '%s' "$page1" | python3 -c 'import json,sys; n=json.load(sys.stdin)["next"]; print("before_time_ms=%d&before_id=%d" % (n["before_time_ms"], n["before_id"]))')
 page2=$(acurl -b "$jar" "$A/api/audit?limit=4&$next")
@@ -131,7 +131,7 @@ assert_contains "$(acurl -b "$jar" "$A/api/audit?mode=admin")" '"mode":"admin","
 assert_metric "$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)" portcullis_connections_open 0 "no connection left open"
 
 # CSV export of what is filtered, quoted, formulas defused
-status_of -U '=HYPERLINK("x"),evil:pw' http://$ORIGIN/1k >/dev/null; wait_until 5 audit_has 8
+status_of -U '=HYPERLINK("x"),evil:pw' http://$ORIGIN/1k >/dev/null; wait_until 10 audit_has 8
 csv=$(acurl -b "$jar" "$A/api/audit.csv?mode=explicit")
 assert_eq "time,client_addr,client_port,mode,scheme,username,reason,host,user_agent,count" "$(printf '%s' "$csv" | head -1 | tr -d '\r')" "CSV header"
 assert_eq 7 "$(printf '%s\n' "$csv" | tail -n +2 | grep -c explicit)" "CSV has the filtered rows"
@@ -176,11 +176,11 @@ head -c 70000 /dev/zero | tr '\0' ' ' > "$DIR/big.json"
 hdrs=$(acurl -D - -o /dev/null -b "$jar" -H "X-CSRF-Token: $csrf" -H 'Content-Type: application/json' --data-binary @"$DIR/big.json" $A/api/users)
 assert_contains "$hdrs" "HTTP/1.1 413" "413 for a body over 64 KiB"
 sec_headers "$hdrs" "413"
-wait_until 3 logged_since_mark 'users changed'
+wait_until 5 logged_since_mark 'users changed'
 assert_eq 200 "$(status_of -U 'dave:d4ve pw' http://$ORIGIN/1k)" "API-created user can use the proxy"
 log_mark
 assert_eq 200 "$(post /api/users/update '{"name":"dave","enabled":false}')" "disable user"
-wait_until 3 logged_since_mark 'users changed'
+wait_until 5 logged_since_mark 'users changed'
 assert_eq 407 "$(status_of -U 'dave:d4ve pw' http://$ORIGIN/1k)" "disabled user refused"
 assert_eq 200 "$(post /api/users/delete '{"name":"dave"}')" "delete user"
 assert_eq 404 "$(post /api/users/delete '{"name":"dave"}')" "delete again"
@@ -188,7 +188,7 @@ log_mark
 assert_eq 201 "$(post /api/whitelist '{"cidr":"10.201.0.2","comment":"test"}')" "whitelist add"
 assert_eq 400 "$(post /api/whitelist '{"cidr":"10.201.0.2/8"}')" "whitelist bad cidr"
 assert_contains "$(acurl -b "$jar" $A/api/whitelist)" '"cidr":"10.201.0.2/32"' "whitelist listed"
-wait_until 3 logged_since_mark 'whitelist reloaded'
+wait_until 5 logged_since_mark 'whitelist reloaded'
 assert_eq 200 "$(status_of http://$ORIGIN/1k)" "whitelisted through the API"
 assert_eq 200 "$(post /api/whitelist/delete '{"cidr":"10.201.0.2/32"}')" "whitelist delete"
 actions=$(acurl -b "$jar" $A/api/actions)

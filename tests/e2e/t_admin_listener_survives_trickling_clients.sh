@@ -84,7 +84,10 @@ ATTACK=$!
 wait_files "$DIR/opened" || fail "the attacker opened its connections"
 
 # meanwhile, an admin on another address (the gateway's own)
-sleep 1   # the listener has taken the attack's connections in
+# the listener has taken the attack's connections in: none waits in its
+# accept queue (Recv-Q of a listening socket)
+accept_queue_empty() { [ "$(in_gw ss -Hltn src 10.201.0.1:8080 | awk '{ print $2 }')" = 0 ]; }
+wait_until 10 accept_queue_empty
 start=$(date +%s%N)
 st=$(in_gw timeout 10 curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$A/")
 ms=$(( ($(date +%s%N) - start) / 1000000 ))

@@ -10,7 +10,7 @@ setup_daemon
 printf 'tls admin pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 start_daemon || exit 1
 A=https://127.0.0.1:8080
-wait_until 5 test -s "$DIR/admin-tls.crt"
+wait_until 10 test -s "$DIR/admin-tls.crt"
 
 assert_eq 600 "$(stat -c %a "$DIR/admin-tls.key")" "generated key is private"
 assert_contains "$(openssl x509 -in "$DIR/admin-tls.crt" -noout -ext subjectAltName)" "IP Address:127.0.0.1" "certificate names the loopback address"
@@ -28,7 +28,7 @@ assert_eq 000 "$(in_gw timeout 10 curl -s -o /dev/null -w '%{http_code}' http://
 # the pair is kept: same certificate after a restart
 stop_daemon
 start_daemon || exit 1
-wait_until 5 tcurl -o /dev/null $A/
+wait_until 10 tcurl -o /dev/null $A/
 fp2=$(openssl x509 -in "$DIR/admin-tls.crt" -noout -fingerprint -sha256 | cut -d= -f2)
 assert_eq "$fp1" "$fp2" "certificate kept across restarts"
 assert_eq 200 "$(tcurl -o /dev/null -w '%{http_code}' $A/)" "still verifies after the restart"

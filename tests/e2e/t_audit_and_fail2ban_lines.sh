@@ -19,7 +19,7 @@ assert_contains "$(cat "$DLOG")" 'auth failure: client=10.201.0.2 user="alice" r
 # the shipped fail2ban filter finds exactly the failures, with the right
 # address, even when the username tries to forge one
 status_of -U 'x" client=6.6.6.6 user="y:pw' http://$ORIGIN/1k >/dev/null
-wait_until 3 lines_at_least 3 'auth failure: client='
+wait_until 10 lines_at_least 3 'auth failure: client='
 f2b=$(timeout 30 fail2ban-regex -v "$DLOG" "$REPO/etc/fail2ban/filter.d/portcullis.conf" 2>&1)
 assert_contains "$f2b" "Failregex: 3 total" "three failures matched"
 assert_contains "$f2b" "10.201.0.2" "banned address is the client's"
@@ -28,7 +28,7 @@ assert_not_contains "$f2b" "6.6.6.6" "a forged address in a username is not take
 # the access log names only verified users: a failed attempt's name (any
 # bytes an attacker chose) is in the audit trail, not credited in the log
 status_of -U alice:secret http://$ORIGIN/1k >/dev/null
-wait_until 3 log_has ' TCP_MISS/200 ' "$ACCESS"
+wait_until 10 log_has ' TCP_MISS/200 ' "$ACCESS"
 log=$(cat "$ACCESS")
 assert_contains "$log" " TCP_MISS/200 " "the verified request is logged"
 assert_contains "$(grep ' TCP_MISS/200 ' "$ACCESS")" " alice HIER_DIRECT/" "with its user"

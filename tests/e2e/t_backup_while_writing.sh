@@ -31,8 +31,10 @@ WRITER=$!
 # failures recorded: identical ones share a row and its count
 count() { sqlite3 "$1" 'SELECT coalesce(sum(count), 0) FROM failures' 2>/dev/null || echo error; }
 prev=0; taken=0
+# each backup once the daemon has written more than the one before held
+more_than() { [ "$(count "$DB")" -gt "$1" ] 2>/dev/null; }
 for k in 1 2 3 4 5; do
-	sleep 0.2
+	wait_until 5 more_than "$prev"
 	if "$CLI" -d "$DB" backup "$DIR/backup$k.db" >/dev/null 2>"$DIR/backup$k.err"; then
 		taken=$((taken + 1))
 	else
@@ -49,9 +51,8 @@ kill -0 "$WRITER" 2>/dev/null && ok || fail "the daemon was still writing when t
 wait "$WRITER"
 assert_eq "sent $N" "$(cat "$DIR/writer.out")" "writer finished"
 [ "$prev" -gt 0 ] && [ "$prev" -lt "$N" ] && ok || fail "backups caught the writes in progress (last had $prev of $N)"
-for _ in $(seq 1 50); do   # the writer thread flushes in batches
-	[ "$(count "$DB")" = "$N" ] && break; sleep 0.1
-done
+all_written() { [ "$(count "$DB")" = "$N" ]; }
+wait_until 10 all_written   # the writer thread flushes in batches
 "$CLI" -d "$DB" backup "$DIR/final.db" >/dev/null
 assert_eq "$N" "$(count "$DIR/final.db")" "a backup after the writes holds every record"
 assert_eq "$N" "$("$CLI" -d "$DIR/final.db" audit --json --limit 100000 | python3 -c 'import json,sys; print(sum(r["count"] for r in json.load(sys.stdin)))')" \

@@ -5,7 +5,7 @@
 . "$(dirname "$0")/lib.sh"
 setup_daemon; add_user alice secret; start_daemon || exit 1
 # the CLI command, then wait until the daemon has taken the change in
-cli_change() { log_mark; "$CLI" -d "$DB" "$@" >/dev/null; wait_until 3 logged_since_mark 'users changed'; }
+cli_change() { log_mark; "$CLI" -d "$DB" "$@" >/dev/null; wait_until 5 logged_since_mark 'users changed'; }
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "before"
 cli_change user disable alice
 assert_eq 407 "$(status_of -U alice:secret http://$ORIGIN/1k)" "disabled"

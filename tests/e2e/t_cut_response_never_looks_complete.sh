@@ -12,12 +12,8 @@
 # A complete body still ends cleanly and is logged TCP_MISS/200.
 . "$(dirname "$0")/lib.sh"
 PROXY_EXTRA="upstream_timeout = 2s"
-# not through in_origin: $! must be the server itself
-ip netns exec "$NS_O" python3 "$REPO/tests/e2e/badorigin.py" 10.202.0.2 8092 > /dev/null 2>&1 &
-BAD=$!
-trap 'rc=$?; kill $BAD 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
 setup_daemon; add_user alice secret; start_daemon || exit 1
-for _ in $(seq 1 50); do in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/8092' 2>/dev/null && break; sleep 0.1; done
+start_bad_origin 8092 || fail "the bad origin did not start"
 B=http://10.202.0.2:8092
 
 # get PATH CURL_ARGS...: curl's exit status and the body it was given
@@ -33,11 +29,8 @@ get() {
 # its line is written at the end of the exchange (bounded wait)
 logged() {
 	local f=""
-	for _ in $(seq 1 50); do
-		f=$(awk -v u="$B$1" '$7 == u { f = $4 } END { print f }' "$ACCESS")
-		[ -n "$f" ] && break
-		sleep 0.1
-	done
+	path_logged() { f=$(awk -v u="$B$1" '$7 == u { f = $4 } END { print f }' "$ACCESS"); [ -n "$f" ]; }
+	wait_until 10 path_logged "$1"
 	echo "$f"
 }
 

@@ -21,7 +21,7 @@ db.execute("ROLLBACK")
 print("released", flush=True)
 PY
 LOCKER=$!
-for _ in $(seq 1 50); do grep -q locked "$DIR/locker.out" && break; sleep 0.1; done
+wait_until 10 log_has locked "$DIR/locker.out"
 assert_contains "$(cat "$DIR/locker.out")" "locked" "the other writer holds the lock"
 
 # the answers come from memory: no request waits out the store's 5 s busy
@@ -39,14 +39,15 @@ done
 assert_eq " 200 407 200 407 200 407 200 407 200 407" "$codes" "answers while the database is locked"
 awk -v s="$slowest" 'BEGIN { exit !(s < 4) }' && ok || fail "a request waited on the lock: the slowest of ten took $slowest s"
 # the writer waits out the store's busy timeout (5 s) before it gives up
-for _ in $(seq 1 80); do grep -q "cannot write to the database" "$DLOG" && break; sleep 0.1; done
+wait_until 10 log_has "cannot write to the database"
 assert_eq "$before" "$(count)" "nothing written while locked"
 assert_contains "$(cat "$DLOG")" "cannot write to the database (database locked)" "the daemon says so"
 assert_contains "$(cat "$DLOG")" "authenticated traffic continues" "and that traffic continues"
 
 wait "$LOCKER"
 assert_contains "$(cat "$DIR/locker.out")" "released" "lock released"
-for _ in $(seq 1 100); do [ "$(count)" -ge $((before + 5)) ] && break; sleep 0.1; done
+all_written() { [ "$(count)" -ge $((before + 5)) ]; }
+wait_until 10 all_written
 assert_eq $((before + 5)) "$(count)" "the queued failures written after the lock"
 assert_contains "$(cat "$DLOG")" "database writable again" "the daemon says the database is back"
 assert_contains "$(sqlite3 "$DB" "SELECT group_concat(username) FROM failures")" "alice" "the records are the failures"

@@ -34,7 +34,11 @@ assert_contains "$body" "cannot connect to $ORIGIN port 9" "502 names the reason
 assert_eq 502 "$(status_of -U alice:secret http://$ORIGIN:9/)" "502 status"
 assert_eq 403 "$(status_of -U alice:secret http://10.202.0.1:8080/)" "403 for the admin panel on the uplink address"
 in_gw ip addr add 10.202.0.50/24 dev "$E2E_NS-go"
-sleep 3   # the workers re-read the host's addresses every 2 s
-body=$(pcurl -U alice:secret http://10.202.0.50:8080/api/me)
+# the workers re-read the host's addresses every 2 s
+refused_as_admin() {
+	body=$(pcurl -U alice:secret http://10.202.0.50:8080/api/me)
+	printf '%s' "$body" | grep -qF "10.202.0.50:8080 is the admin panel"
+}
+wait_until 5 refused_as_admin
 in_gw ip addr del 10.202.0.50/24 dev "$E2E_NS-go"
 assert_contains "$body" "10.202.0.50:8080 is the admin panel" "403 for the admin panel on an address added after the start"

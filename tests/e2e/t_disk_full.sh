@@ -7,17 +7,13 @@
 AUTH_EXTRA=$'lockout_threshold = 0'
 setup_daemon
 sed -i 's|^\[db\]$|[db]\naudit_queue_size = 16|' "$DIR/portcullis.conf"
-MNT=$DIR/full
-mkdir -p "$MNT"
-mount -t tmpfs -o size=4m,mode=0700 portcullis-e2e "$MNT" || { fail "tmpfs mount"; exit 1; }
-trap 'rc=$?; stop_daemon; umount "$MNT" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
-DB=$MNT/portcullis.db
-sed -i "s|^path = .*|path = $DB|" "$DIR/portcullis.conf"
-"$CLI" -d "$DB" migrate >/dev/null
+db_on_small_disk || { fail "tmpfs mount"; exit 1; }
 add_user alice secret; start_daemon || exit 1
 count() { sqlite3 "$DB" 'SELECT coalesce(sum(count), 0) FROM failures'; }   # failures recorded
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "before the disk fills"
-sleep 0.5
+# its last-login time is written before the disk fills
+login_written() { [ -n "$(sqlite3 "$DB" "SELECT last_login_at FROM users WHERE name = 'alice'")" ]; }
+wait_until 10 login_written
 before=$(count)
 # an empty WAL, so the next write must take new space; then fill the disk
 sqlite3 "$DB" 'PRAGMA wal_checkpoint(TRUNCATE)' >/dev/null
@@ -30,7 +26,7 @@ for i in 1 2 3 4; do
 	codes="$codes $(status_of -U alice:wrong$i http://$ORIGIN/1k)"
 done
 assert_eq " 200 407 200 407 200 407 200 407" "$codes" "answers while the disk is full"
-for _ in $(seq 1 50); do grep -q "cannot write to the database (disk full)" "$DLOG" && break; sleep 0.1; done
+wait_until 10 log_has "cannot write to the database \(disk full\)"
 assert_contains "$(cat "$DLOG")" "cannot write to the database (disk full)" "the daemon says the disk is full"
 assert_contains "$(cat "$DLOG")" "authenticated traffic continues" "and that traffic continues"
 assert_eq "$before" "$(count)" "nothing written while full"
@@ -43,12 +39,13 @@ for i in $(seq 1 9); do status_of --proxy-digest -U "more$i:x" http://$ORIGIN/1k
 for i in $(seq 1 10); do
 	pcurl -o /dev/null -x 'http://[fd00:201::1]:3128' --proxy-digest -U "six$i:x" http://$ORIGIN/1k 2>/dev/null
 done
-for _ in $(seq 1 20); do grep -q "records lost, 4 in all" "$DLOG" && break; sleep 0.1; done
+wait_until 10 log_has "records lost, 4 in all"
 assert_contains "$(cat "$DLOG")" "audit: queue full (16 records): " "the loss is reported"
 assert_contains "$(cat "$DLOG")" "failure records lost, 4 in all" "and counted"
 
 rm -f "$MNT/filler"
-for _ in $(seq 1 50); do [ "$(count)" -ge $((before + 19)) ] && break; sleep 0.1; done
+all_written() { [ "$(count)" -ge $((before + 19)) ]; }
+wait_until 10 all_written
 assert_eq $((before + 19)) "$(count)" "the queued failures written once there is room (alice's 4 in one row)"
 assert_contains "$(cat "$DLOG")" "database writable again" "the daemon says the database is back"
 assert_eq ok "$(sqlite3 "$DB" 'PRAGMA integrity_check')" "database intact"

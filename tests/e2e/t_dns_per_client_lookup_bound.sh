@@ -38,7 +38,7 @@ pcurl --interface 10.201.0.3 -U bob:secret -o /dev/null -w '%{http_code}' \
 	http://stall-b.portcullis-e2e.test/ > "$DIR/stalled-b.out" 2>/dev/null &
 STALLED_B=$!
 stall_b_asked() { [ "$(queries_for stall-b.portcullis-e2e.test 1)" -ge 1 ]; }
-wait_until 5 stall_b_asked
+wait_until 10 stall_b_asked
 assert_eq 1 "$(queries_for stall-b.portcullis-e2e.test 1)" "the second client's own stalled lookup is started"
 
 wait $STALLED $STALLED_B

@@ -14,7 +14,7 @@ before=$(sockets)
 pcurl -U alice:secret -o "$DIR/body" -w '%{http_code} %{time_total}' http://stalled-name.portcullis-e2e.test/ \
 	> "$DIR/stalled.out" 2>/dev/null &
 STALLED=$!
-wait_until 5 stalled_at_least 1
+wait_until 10 stalled_at_least 1
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "an address is served during the stalled lookup"
 wait "$STALLED"
 out=$(cat "$DIR/stalled.out")
@@ -23,5 +23,5 @@ secs=${out#* }
 [ "${secs%%.*}" -ge 2 ] && [ "${secs%%.*}" -le 5 ] && ok || fail "answered after ${secs}s, connect_timeout is 3 s"
 assert_contains "$(cat "$DIR/body")" "could not be resolved in time" "the 504 says why"
 sockets_back() { [ "$(sockets)" -le "$before" ]; }
-wait_until 5 sockets_back
+wait_until 10 sockets_back
 assert_eq "$before" "$(sockets)" "sockets held afterwards"

@@ -7,7 +7,7 @@
 setup_daemon; add_user alice secret
 (ulimit -Sn 64; ulimit -Hn 64; exec ip netns exec "$NS_G" "$DAEMON" -c "$DIR/portcullis.conf") > "$DLOG" 2>&1 &
 DPID=$!
-for _ in $(seq 1 50); do grep -q "portcullisd started" "$DLOG" && break; sleep 0.1; done
+wait_until 10 log_has "portcullisd started"
 assert_contains "$(cat "$DLOG")" "64 descriptors" "daemon started with 64 descriptors"
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "serves before"
 cpu() { awk '{ print $14 + $15 }' /proc/"$DPID"/stat; }
@@ -39,8 +39,9 @@ for s in socks[60:]:
 print("answered after the pause", answered, flush=True)
 PY
 CLIENTS=$!
-for _ in $(seq 1 50); do grep -q opened "$DIR/clients.out" && break; sleep 0.1; done
-sleep 1
+wait_until 10 log_has opened "$DIR/clients.out"
+wait_until 10 log_has "accepting paused"
+# the CPU the daemon uses in 2 s while out of descriptors is what is measured
 c0=$(cpu); sleep 2; c1=$(cpu)
 assert_contains "$(cat "$DLOG")" "accepting paused" "the daemon says it pauses accepting"
 # 2 s at 100 ticks/s: a spinning accept loop would burn close to 200

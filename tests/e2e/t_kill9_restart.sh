@@ -39,11 +39,8 @@ for t in ts: t.join()
 PY
 TRAFFIC=$!
 # once some records are written, note them and kill the daemon mid-traffic
-for _ in $(seq 1 100); do
-	n=$(sqlite3 "$DB" 'SELECT count(*) FROM failures' 2>/dev/null)
-	[ "${n:-0}" -ge 8 ] && break
-	sleep 0.1
-done
+some_written() { [ "$(sqlite3 "$DB" 'SELECT count(*) FROM failures' 2>/dev/null || echo 0)" -ge 8 ]; }
+wait_until 15 some_written
 maxid=$(sqlite3 "$DB" 'SELECT max(id) FROM failures')
 written=$(snapshot "$maxid")
 [ "$(printf '%s\n' "$written" | wc -l)" -ge 8 ] && ok || fail "only $(printf '%s\n' "$written" | wc -l) records before the kill"
@@ -59,9 +56,7 @@ assert_contains "$sessions" "10.201.0.77" "IPv4 session survived"
 assert_contains "$sessions" "fd00:201::77" "IPv6 session survived"
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k)" "restarted daemon serves"
 assert_eq 407 "$(status_of -U alice:after-restart http://$ORIGIN/1k)" "and refuses"
-for _ in $(seq 1 30); do
-	[ "$(sqlite3 "$DB" "SELECT count(*) FROM failures WHERE id > $maxid AND username = 'alice'")" -ge 1 ] && break
-	sleep 0.1
-done
+new_written() { [ "$(sqlite3 "$DB" "SELECT count(*) FROM failures WHERE id > $maxid AND username = 'alice'")" -ge 1 ]; }
+wait_until 10 new_written
 assert_contains "$("$CLI" -d "$DB" audit --json | head -c 2000)" '"reason": "wrong_password"' "new failures recorded"
 [ "$(sqlite3 "$DB" "SELECT count(*) FROM failures WHERE id > $maxid")" -ge 1 ] && ok || fail "no record after the restart"

@@ -34,10 +34,7 @@ while served < 2:
     conn.close()
 PY
 opid=$!
-for _ in $(seq 1 50); do
-	in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/8082' 2>/dev/null && break
-	sleep 0.1
-done
+wait_until 30 listening in_origin 10.202.0.2:8082
 pcurl -U alice:secret -o "$DIR/c" http://$ORIGIN:8082/close-delimited
 assert_eq "" "$(cmp "$DIR/c" "$E2E_WWW/1m" 2>&1)" "close-delimited 1 MiB body intact"
 # an origin that closes short of its Content-Length: the client's
@@ -46,9 +43,11 @@ pcurl -U alice:secret -o "$DIR/d" http://$ORIGIN:8082/short 2>/dev/null
 assert_eq 18 "$?" "a body cut short by the origin is cut short for the client"
 assert_eq 1048576 "$(stat -c %s "$DIR/d")" "the bytes that came were passed on"
 wait "$opid" 2>/dev/null
-sleep 0.3
 # a head of a few hundred bytes, then the body
-n=$(awk '$4 == "TCP_MISS/200" && $5 > 1048576 && $5 < 1048576 + 1024 { n++ } END { print n + 0 }' "$ACCESS")
+big_lines() { awk '$4 == "TCP_MISS/200" && $5 > 1048576 && $5 < 1048576 + 1024 { n++ } END { print n + 0 }' "$ACCESS"; }
+three_logged() { [ "$(big_lines)" -ge 3 ]; }
+wait_until 10 three_logged
+n=$(big_lines)
 assert_eq 3 "$n" "three access log lines count the 1 MiB bodies and their heads"
 n=$(awk '$4 == "TCP_MISS_ABORTED/200" && $5 > 1048576 && $5 < 1048576 + 1024 { n++ } END { print n + 0 }' "$ACCESS")
 assert_eq 1 "$n" "the cut one is counted too, and logged as aborted"

@@ -17,6 +17,7 @@ FLOOD=$!
 flooding() { grep -q 'auth failure: client=10.203.0.2' "$DLOG"; }
 wait_until 20 flooding || fail "the flood did not start"
 codes=""
+# ten logins spread over the flood's run (the pause paces them)
 for i in 1 2 3 4 5 6 7 8 9 10; do
 	codes="$codes $(pcurl -o /dev/null -w '%{http_code}' -U bob:pw-bob http://$ORIGIN/1k)"
 	sleep 0.3

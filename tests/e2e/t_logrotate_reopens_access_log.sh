@@ -12,7 +12,7 @@ sed -e "s|^/var/log/portcullis/\*.log {|$ACCESS {|" -e "s|^\tsu portcullis portc
 	"$REPO/etc/logrotate.d/portcullis" > "$DIR/logrotate.conf"
 grep -q "kill -HUP $DPID" "$DIR/logrotate.conf" && ok || fail "logrotate file adapted (its postrotate line changed?)"
 out=$(logrotate -v -f -s "$DIR/logrotate.state" "$DIR/logrotate.conf" 2>&1) && ok || fail "logrotate failed: $out"
-for _ in $(seq 1 30); do grep -q 'configuration reloaded' "$DLOG" && break; sleep 0.1; done
+wait_until 10 log_has 'configuration reloaded'
 assert_eq 200 "$(status_of -U alice:secret http://$ORIGIN/1k?after)" "after rotation"
 assert_contains "$(cat "$ACCESS.1" 2>/dev/null)" "1k?before" "the old lines moved to access.log.1"
 assert_not_contains "$(cat "$ACCESS.1" 2>/dev/null)" "1k?after" "no new line in the rotated file"

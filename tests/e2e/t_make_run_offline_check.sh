@@ -9,15 +9,10 @@ DIR=$(mktemp -d /tmp/portcullis-e2e.XXXXXX)
 DLOG=$DIR/out
 (cd "$REPO" && BUILD=$BUILD_DIR exec ip netns exec "$NS_G" sh tests/make-run.sh "$DIR/run") > "$DLOG" 2>&1 &
 RUN_PID=$!
-wait_port() { # port
-	for _ in $(seq 1 100); do
-		in_gw timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null && return 0
-		kill -0 "$RUN_PID" 2>/dev/null || return 1
-		sleep 0.1
-	done
-	return 1
-}
-wait_port 3128 && ok || fail "make-run started the proxy on 127.0.0.1:3128"
+port_open() { in_gw timeout 1 bash -c "exec 3<>/dev/tcp/127.0.0.1/$1" 2>/dev/null; }
+open_or_gone() { port_open "$1" || gone "$RUN_PID"; }
+wait_until 30 open_or_gone 3128
+port_open 3128 && ok || fail "make-run started the proxy on 127.0.0.1:3128"
 try=$(sed -n 's/^ *Try, offline: //p' "$DLOG")
 assert_contains "$try" "curl -x http://127.0.0.1:3128 -U demo:" "an offline check is printed"
 page_url=${try##* }
@@ -27,7 +22,7 @@ case $page_url in
 	*) fail "unexpected page URL '$page_url'" ;;
 esac
 # the page server may start a moment after the banner
-for _ in $(seq 1 50); do grep -q 'Serving HTTP' "$DIR/run/page.log" 2>/dev/null && break; sleep 0.1; done
+wait_until 10 log_has 'Serving HTTP' "$DIR/run/page.log"
 # shellcheck disable=SC2086
 body=$(in_gw timeout 20 $try -sS --max-time 10 2>&1)
 assert_contains "$body" "This page came through the Portcullis proxy" "the printed check works as printed"
@@ -39,7 +34,7 @@ assert_contains "$(cat "$DLOG")" "A loopback origin (http://127.0.0.1:.../) gets
 assert_contains "$(cat "$DLOG")" "With internet: curl -x http://127.0.0.1:3128 -U demo:" "the internet check is there too"
 
 kill -TERM "$RUN_PID"
-for _ in $(seq 1 100); do kill -0 "$RUN_PID" 2>/dev/null || break; sleep 0.1; done
+wait_until 10 gone "$RUN_PID"
 kill -0 "$RUN_PID" 2>/dev/null && { fail "make-run ends on SIGTERM"; kill -KILL "$RUN_PID"; }
 wait "$RUN_PID" 2>/dev/null
 assert_contains "$(cat "$DLOG")" "portcullisd stopped" "the daemon stopped with it"

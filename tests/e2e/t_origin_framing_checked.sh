@@ -9,11 +9,8 @@
 # re-encoded, without its chunk extensions and trailers. A chunked request
 # body reaches the origin re-encoded the same way.
 . "$(dirname "$0")/lib.sh"
-ip netns exec "$NS_O" python3 "$REPO/tests/e2e/badorigin.py" 10.202.0.2 8092 > /dev/null 2>&1 &
-BAD=$!
-trap 'rc=$?; kill $BAD 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
 setup_daemon; add_user alice secret; start_daemon || exit 1
-for _ in $(seq 1 50); do in_origin timeout 1 bash -c 'exec 3<>/dev/tcp/10.202.0.2/8092' 2>/dev/null && break; sleep 0.1; done
+start_bad_origin 8092 || fail "the bad origin did not start"
 B=http://10.202.0.2:8092
 
 # raw PATH [BODY_FILE]: one request through the proxy on a raw socket; the

@@ -9,18 +9,13 @@ setup_daemon; add_user alice secret; start_daemon || exit 1
 CONF=$DIR/portcullis.conf
 
 wait_log() { # text, n-th occurrence
-	for _ in $(seq 1 50); do
-		[ "$(grep -cF -- "$1" "$DLOG")" -ge "${2:-1}" ] && return 0
-		sleep 0.1
-	done
-	return 1
+	wait_until 10 lines_at_least "${2:-1}" "$1"
 }
 # the workers take a new configuration on their next tick (within a second)
 wait_status() { # expected, curl args...
 	local want=$1 got=""; shift
-	for _ in $(seq 1 30); do
-		got=$(status_of "$@"); [ "$got" = "$want" ] && break; sleep 0.1
-	done
+	status_is() { got=$(status_of "$@"); [ "$got" = "$want" ]; }
+	wait_until 5 status_is "$@"
 	echo "$got"
 }
 

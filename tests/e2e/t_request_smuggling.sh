@@ -31,7 +31,7 @@ heads_ended() {
 	heads=$(tail -n +"$((before + 1))" "$RECORD" | grep -c '"event": "head"')
 	[ "$lines" -eq $((2 * heads)) ]
 }
-wait_until 5 heads_ended
+wait_until 10 heads_ended
 new=$(tail -n +"$((before + 1))" "$RECORD")
 summary=$(printf '%s\n' "$new" | python3 -c '
 import collections, json, sys

@@ -36,7 +36,7 @@ exec 7<>"$DIR/pw"
 "$CLI" -d "$DB" user add carol < "$DIR/pw" > /dev/null 7>&- &
 CLIPID=$!
 cli_core_limit_zero() { grep 'Max core file size' /proc/"$CLIPID"/limits | grep -qF '0                    0'; }
-wait_until 5 cli_core_limit_zero
+wait_until 10 cli_core_limit_zero
 assert_contains "$(grep 'Max core file size' /proc/"$CLIPID"/limits)" "0                    0" "the CLI's core size limit is 0"
 printf 'Carol-pw-%s\n' "$$" >&7
 exec 7>&-

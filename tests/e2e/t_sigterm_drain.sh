@@ -28,7 +28,8 @@ DL=$!
 wait_files "$DIR/idle.started" "$DIR/dl.started" && ok || fail "both clients connected before SIGTERM"
 t0=$(date +%s%N)
 kill -TERM "$DPID"
-sleep 0.3
+listener_closed() { ! listening in_gw 10.201.0.1:3128; }
+wait_until 10 listener_closed
 in_client timeout 2 bash -c 'exec 3<>/dev/tcp/10.201.0.1/3128' 2>/dev/null &&
 	fail "a new connection was accepted while draining" || ok
 kill -0 "$DPID" 2>/dev/null && ok || fail "the daemon waits for the download in flight"
@@ -42,10 +43,7 @@ ms=$(( ${closed:-0} - t0 / 1000000 ))
 echo "  idle connection closed $ms ms after SIGTERM"
 [ "$ms" -ge 0 ] && [ "$ms" -le 250 ] && ok || fail "idle connection closed $ms ms after SIGTERM, not at once"
 rc=""
-for _ in $(seq 1 120); do
-	kill -0 "$DPID" 2>/dev/null || break
-	sleep 0.1
-done
+wait_until 12 gone "$DPID"
 if kill -0 "$DPID" 2>/dev/null; then
 	fail "daemon still running 12 s after SIGTERM"
 else

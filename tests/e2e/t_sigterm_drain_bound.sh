@@ -14,10 +14,7 @@ DL=$!
 wait_files "$DIR/dl.started" && ok || fail "the download began before SIGTERM"
 t0=$(date +%s%N)
 kill -TERM "$DPID"
-for _ in $(seq 1 150); do
-	kill -0 "$DPID" 2>/dev/null || break
-	sleep 0.1
-done
+wait_until 15 gone "$DPID"
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "  the daemon exited ${ms} ms after SIGTERM"
 if kill -0 "$DPID" 2>/dev/null; then

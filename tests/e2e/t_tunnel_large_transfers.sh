@@ -15,6 +15,6 @@ assert_eq '{"body_len": 3000000}' "$out" "3 MB upload through a CONNECT tunnel"
 # body, its response head and the 200 Connection established
 tunnel_bytes() { awk '$4 == "TCP_TUNNEL/200" && $7 == "'"$ORIGIN"':80" { print $5; exit }' "$ACCESS"; }
 tunnel_logged() { [ -n "$(tunnel_bytes)" ]; }
-wait_until 3 tunnel_logged
+wait_until 10 tunnel_logged
 bytes=$(tunnel_bytes)
 if [ -n "$bytes" ] && [ "$bytes" -gt 1048576 ]; then ok; else fail "tunnel bytes in the access log: '$bytes'"; fi
