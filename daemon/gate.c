@@ -44,6 +44,11 @@
 #define MAINT_PERIOD_MS    250
 #define GATE_MAX_THREADS   256
 #define GATE_MAX_SOURCES   8
+/* the bounds of [intercept] session_lifetime and session_idle_timeout,
+ * for the limits an identity source gives a session */
+#define GATE_SESSION_LIFETIME_MAX 31536000u
+#define GATE_SESSION_IDLE_MIN     5u
+#define GATE_SESSION_IDLE_MAX     604800u
 
 struct gate {
 	const struct config *cfg;   /* as started: what only a restart changes */
@@ -1125,6 +1130,7 @@ int gate_client_mac(struct gate *g, const struct sockaddr *client, const struct 
 int gate_session_start(struct gate *g, const struct sockaddr *client, const uint8_t mac[6],
 		       const char *username, const struct gate_login *login)
 {
+	unsigned lifetime = 0, idle = 0;
 	struct store *st;
 
 	if (!g->sessions)
@@ -1132,8 +1138,20 @@ int gate_session_start(struct gate *g, const struct sockaddr *client, const uint
 	/* a login checked from memory found the database unreadable a moment
 	 * ago: the session starts in memory without waiting for it again */
 	st = login && login->from_memory ? NULL : gate_thread_store(g);
+	if (login) {
+		/* what the identity source said (RFC 2865 §5.27, §5.28), within
+		 * the bounds the configuration allows for its own values */
+		lifetime = login->attrs.session_timeout;
+		if (lifetime > GATE_SESSION_LIFETIME_MAX)
+			lifetime = GATE_SESSION_LIFETIME_MAX;
+		idle = login->attrs.idle_timeout;
+		if (idle && idle < GATE_SESSION_IDLE_MIN)
+			idle = GATE_SESSION_IDLE_MIN;
+		if (idle > GATE_SESSION_IDLE_MAX)
+			idle = GATE_SESSION_IDLE_MAX;
+	}
 	return sessions_start(g->sessions, st, client, mac, username,
-			      login ? login->credential : 0);
+			      login ? login->credential : 0, lifetime, idle);
 }
 
 /*

@@ -582,7 +582,8 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
-		   const uint8_t mac[6], const char *username, uint64_t credential)
+		   const uint8_t mac[6], const char *username, uint64_t credential,
+		   unsigned lifetime, unsigned idle)
 {
 	struct store_session row;
 	struct entry e, old;
@@ -616,8 +617,8 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	}
 	snprintf(e.user, sizeof(e.user), "%s", username);
 	e.created_at = now;
-	e.expires_at = now + s->cfg->session_lifetime;
-	e.idle = s->cfg->session_idle_timeout;
+	e.expires_at = now + (lifetime ? lifetime : s->cfg->session_lifetime);
+	e.idle = idle ? idle : s->cfg->session_idle_timeout;
 	e.last_seen = now;
 	e.refreshed_at = now;
 	e.kernel_added_ms = loop_wall_ms();
@@ -680,8 +681,8 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 		pthread_mutex_unlock(&s->nft_lock);
 	}
 	sessions_kernel_add(s, &e, e.idle);
-	log_notice("session started: client=%s user=\"%s\" lifetime=%us idle=%us", e.addr, e.user,
-		   s->cfg->session_lifetime, e.idle);
+	log_notice("session started: client=%s user=\"%s\" lifetime=%llds idle=%us", e.addr, e.user,
+		   (long long)(e.expires_at - now), e.idle);
 	for (size_t i = 0; i < n_device; i++) {
 		sessions_kernel_add(s, &device[i], e.idle);
 		log_notice("session of user=\"%s\": address %s of the same device (MAC %s) joins it",

@@ -77,9 +77,13 @@ int sessions_client_mac(struct sessions *s, const struct sockaddr *client,
  * cannot be written within a second (locked, disk full), the session is
  * held in memory and the kernel, said so in the log, and its row written
  * by maintenance once the database is back (lost if the daemon stops
- * first). 0, or -1 (nothing kept). st borrowed. */
+ * first). lifetime and idle (s) are the session's own limits (what the
+ * identity source said: RADIUS Session-Timeout, Idle-Timeout); 0: the
+ * configured session_lifetime, session_idle_timeout. 0, or -1 (nothing
+ * kept). st borrowed. */
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
-		   const uint8_t mac[6], const char *username, uint64_t credential);
+		   const uint8_t mac[6], const char *username, uint64_t credential,
+		   unsigned lifetime, unsigned idle);
 
 /* What a session remembers of the password its login was checked against:
  * a digest of the stored hash (phc), or SESSIONS_CREDENTIAL_REMOTE. When the user's stored hash no longer

@@ -127,10 +127,18 @@ CONF
 }
 
 radius_start() { # N
-	local d=$RDIR/s$1
-	in_radius freeradius -d "$d" -n radiusd -l "$d/log/radius.log" || {
-		fail "FreeRADIUS $1 did not start"; sed 's/^/    /' "$d/log/radius.log" | tail -20; return 1; }
-	wait_until 5 test -s "$d/run/radiusd.pid"
+	local d=$RDIR/s$1 try
+	# a server just stopped may hold its port a moment longer: three tries
+	for try in 1 2 3; do
+		if in_radius freeradius -d "$d" -n radiusd -l "$d/log/radius.log"; then
+			wait_until 5 test -s "$d/run/radiusd.pid"
+			return
+		fi
+		sleep 0.5
+	done
+	fail "FreeRADIUS $1 did not start"
+	tail -n 20 "$d/log/radius.log" | sed 's/^/    /'
+	return 1
 }
 
 radius_stop() { # N
