@@ -49,6 +49,10 @@
 #define GATE_SESSION_LIFETIME_MAX 31536000u
 #define GATE_SESSION_IDLE_MIN     5u
 #define GATE_SESSION_IDLE_MAX     604800u
+/* Basic checks in flight, found by their credentials so that the same
+ * credentials sent again before the answer wait for it (gate_join) */
+#define INFLIGHT_BUCKETS   256
+#define INFLIGHT_WAITERS   256     /* per check; more are checked apart */
 
 struct gate {
 	const struct config *cfg;   /* as started: what only a restart changes */
@@ -101,6 +105,9 @@ struct gate {
 	pthread_mutex_t stores_lock;      /* thread_stores */
 	struct sessions *sessions;        /* intercept mode only */
 	uint64_t serial;                  /* for thread_store_gate */
+
+	pthread_mutex_t inflight_lock;    /* inflight and the jobs' waiters */
+	struct gate_job *inflight[INFLIGHT_BUCKETS];
 };
 
 struct usable_user {
@@ -123,6 +130,30 @@ struct gate_job {
 	struct gate_result res;
 	gate_done_cb cb;
 	void *ud;
+	/* a Basic check is in g->inflight under its credentials' cache key
+	 * and its client's address key until job_done */
+	int in_flight_table;
+	uint8_t key[32];
+	char client_key[64];
+	struct gate_job *inflight_next;
+	struct gate_waiter *waiters;
+	unsigned n_waiters;
+};
+
+/* A request that sent the same credentials from the same client as a
+ * check in flight: it takes that check's verdict instead of a check (and
+ * an admission slot) of its own. */
+struct gate_waiter {
+	struct loop_call call;
+	struct gate_waiter *next;
+	struct loop *loop;
+	gate_done_cb cb;
+	void *ud;
+	struct sockaddr_storage client;
+	char host[256];
+	char user_agent[257];
+	int lockout_known;
+	struct gate_result res;
 };
 
 /* A store handle per pool thread: a struct store is single-threaded. The
@@ -650,6 +681,89 @@ static void gate_conclude(struct gate *g, enum gate_mode mode, const struct sock
 	}
 }
 
+static void waiter_call_cb(void *ud)
+{
+	struct gate_waiter *w = ud;
+
+	w->cb(w->ud, &w->res);
+	free(w);
+}
+
+/* Take j out of the table of checks in flight and give each request that
+ * waited for it the verdict, counted and audited as its own attempt, on
+ * the waiter's own loop. */
+static void inflight_finish(struct gate_job *j)
+{
+	struct gate *g = j->g;
+	struct gate_waiter *w, *next;
+	struct gate_job **pp;
+
+	if (!j->in_flight_table)
+		return;
+	pthread_mutex_lock(&g->inflight_lock);
+	for (pp = &g->inflight[j->key[0] % INFLIGHT_BUCKETS]; *pp; pp = &(*pp)->inflight_next)
+		if (*pp == j) {
+			*pp = j->inflight_next;
+			break;
+		}
+	w = j->waiters;
+	j->waiters = NULL;
+	pthread_mutex_unlock(&g->inflight_lock);
+	for (; w; w = next) {
+		next = w->next;
+		w->res = j->res;
+		if (!j->job.cancelled)
+			gate_conclude(g, j->mode, (struct sockaddr *)&w->client, &j->creds, j->why,
+				      &w->res, w->host, w->user_agent, w->lockout_known, 0);
+		w->call.fn = waiter_call_cb;
+		w->call.ud = w;
+		loop_post_call(w->loop, &w->call);
+	}
+}
+
+/* 1 when a Basic check of the same credentials from the same client is in
+ * flight and the request now waits for its verdict: cb(ud, res) runs on
+ * loop exactly once, as for a check of its own. Without this, a client
+ * that opens many connections at once (a browser, or an office behind one
+ * address) met the bound on its checks in flight with the same right
+ * password at every start and every cache expiry, and got 429s. */
+static int gate_join(struct gate *g, const struct gate_query *q, const uint8_t key[32],
+		     int lockout_known, struct loop *loop, gate_done_cb cb, void *ud)
+{
+	char client_key[64];
+	struct gate_waiter *w;
+	struct gate_job *j;
+
+	cidr_client_key_text(q->client, client_key, sizeof(client_key));
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return 0;
+	pthread_mutex_lock(&g->inflight_lock);
+	for (j = g->inflight[key[0] % INFLIGHT_BUCKETS]; j; j = j->inflight_next)
+		if (j->mode == q->mode && memcmp(j->key, key, 32) == 0 &&
+		    strcmp(j->client_key, client_key) == 0 && j->n_waiters < INFLIGHT_WAITERS)
+			break;
+	if (j) {
+		w->loop = loop;
+		w->cb = cb;
+		w->ud = ud;
+		memcpy(&w->client, q->client,
+		       q->client->sa_family == AF_INET6 ? sizeof(struct sockaddr_in6)
+							 : sizeof(struct sockaddr_in));
+		http_text_copy(w->host, sizeof(w->host), q->host ? q->host : "", q->host_len);
+		http_text_copy(w->user_agent, sizeof(w->user_agent),
+			       q->user_agent ? q->user_agent : "", q->user_agent_len);
+		w->lockout_known = lockout_known;
+		w->next = j->waiters;
+		j->waiters = w;
+		j->n_waiters++;
+	}
+	pthread_mutex_unlock(&g->inflight_lock);
+	if (!j)
+		free(w);
+	return j != NULL;
+}
+
 static void job_done(struct pool_job *pj)
 {
 	struct gate_job *j = (struct gate_job *)pj;
@@ -663,13 +777,14 @@ static void job_done(struct pool_job *pj)
 		gate_conclude(j->g, j->mode, (struct sockaddr *)&j->client, &j->creds,
 			      j->why, &j->res, j->host, j->user_agent, 1, j->admitted);
 	}
+	inflight_finish(j);
 	j->cb(j->ud, &j->res);
 	OPENSSL_cleanse(&j->creds, sizeof(j->creds));
 	free(j);
 }
 
 static int gate_submit(struct gate *g, const struct gate_query *q,
-		       const struct auth_credentials *c,
+		       const struct auth_credentials *c, const uint8_t *key,
 		       struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud)
 {
 	struct gate_job *j = calloc(1, sizeof(*j));
@@ -700,11 +815,24 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 		return 0;
 	}
 	j->admitted = 1;
+	if (key) {
+		/* before the pool can run it, so a request that follows finds it */
+		memcpy(j->key, key, sizeof(j->key));
+		cidr_client_key_text(q->client, j->client_key, sizeof(j->client_key));
+		j->in_flight_table = 1;
+		pthread_mutex_lock(&g->inflight_lock);
+		j->inflight_next = g->inflight[key[0] % INFLIGHT_BUCKETS];
+		g->inflight[key[0] % INFLIGHT_BUCKETS] = j;
+		pthread_mutex_unlock(&g->inflight_lock);
+	}
 	/* the verify threads serve each address's first check in flight
 	 * before the others: a client with many checks queued delays another
 	 * client's login by at most the checks already running */
 	if (pool_submit_urgent(g->pool, &j->job, pending == 1) < 0) {
 		log_warn("gate: verification queue full, answering 503");
+		j->job.cancelled = 1;
+		j->res.verdict = GATE_UNAVAILABLE;
+		inflight_finish(j);
 		gate_release(g, q->mode, q->client, c->username);
 		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
 		free(j);
@@ -797,7 +925,9 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			gate_conclude(g, q->mode, q->client, c, why, res, host, ua, known, 0);
 			return 0;
 		}
-		return gate_submit(g, q, c, res, loop, cb, ud);
+		if (gate_join(g, q, key, known, loop, cb, ud))
+			return 1;
+		return gate_submit(g, q, c, key, res, loop, cb, ud);
 	}
 
 	/* Digest (RFC 7616) */
@@ -817,7 +947,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		gate_conclude(g, q->mode, q->client, c, why, res, host, ua, known, 0);
 		return 0;
 	}
-	return gate_submit(g, q, c, res, loop, cb, ud);
+	return gate_submit(g, q, c, NULL, res, loop, cb, ud);
 
 malformed:
 	res->verdict = GATE_FAIL;
@@ -1447,6 +1577,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	pthread_rwlock_init(&g->wl_lock, NULL);
 	pthread_rwlock_init(&g->usable_lock, NULL);
 	pthread_mutex_init(&g->stores_lock, NULL);
+	pthread_mutex_init(&g->inflight_lock, NULL);
 
 	g->cache = credcache_new(cfg->cache_ttl, err, errlen);
 	if (!g->cache)
@@ -1598,6 +1729,7 @@ void gate_free(struct gate *g)
 	pthread_rwlock_destroy(&g->wl_lock);
 	pthread_rwlock_destroy(&g->usable_lock);
 	pthread_mutex_destroy(&g->stores_lock);
+	pthread_mutex_destroy(&g->inflight_lock);
 	if (g->live_ready)
 		snapshot_slot_fini(&g->live);
 	free(g);

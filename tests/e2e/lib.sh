@@ -149,6 +149,9 @@ on_finish() { FINISH_HOOKS="$FINISH_HOOKS$*
 "; }
 
 finish() {
+	# once: a scenario may end with finish, and the EXIT trap calls it too
+	[ -n "${FINISHED:-}" ] && return "$FINISH_RC"
+	FINISHED=1; FINISH_RC=1
 	eval "$FINISH_HOOKS"
 	stop_daemon
 	# a sanitizer build (make SANITIZE=1) reports into the daemon's log
@@ -166,7 +169,8 @@ finish() {
 		echo "  FAIL: the scenario made no check"; FAILS=1
 	fi
 	echo "  $CHECKS checks, $FAILS failed"
-	[ "$FAILS" -eq 0 ]
+	[ "$FAILS" -eq 0 ] && FINISH_RC=0
+	return "$FINISH_RC"
 }
 # skip REASON: this scenario cannot run here; run.sh counts it as skipped,
 # neither passed nor failed
