@@ -239,6 +239,10 @@ int sessions_entry_from_row(const struct store_session *row, struct entry *e)
 	e->expires_at = row->expires_at;
 	e->idle = row->idle_timeout ? row->idle_timeout : 1;
 	e->last_seen = row->last_seen_at;
+	/* a remote source's session has no local account to follow, after a
+	 * restart too */
+	if (row->remote)
+		e->credential = SESSIONS_CREDENTIAL_REMOTE;
 	return 0;
 }
 
@@ -367,7 +371,9 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 		}
 		/* a user disabled or deleted while the daemon was down does not
 		 * come back logged in */
-		acc = sessions_account_read(st, e.user, now, &e.account_expires, &e.credential);
+		acc = e.credential == SESSIONS_CREDENTIAL_REMOTE ? ACCOUNT_USABLE
+			       : sessions_account_read(st, e.user, now, &e.account_expires,
+						       &e.credential);
 		if (acc != ACCOUNT_USABLE && acc != ACCOUNT_UNREAD) {
 			log_notice("session of %s not restored: user \"%s\" %s", e.addr, e.user,
 				   account_state_name(acc));
@@ -579,6 +585,7 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 	row->last_seen_at = e->last_seen ? e->last_seen : e->created_at;
 	row->expires_at = e->expires_at;
 	row->idle_timeout = e->idle;
+	row->remote = e->credential == SESSIONS_CREDENTIAL_REMOTE;
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,

@@ -92,9 +92,11 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
  * of the user records it). Pure. */
 uint64_t sessions_credential_stamp(const char *phc);
 
-/* The credential of a login a remote identity source (RADIUS) checked:
- * there is no local account whose changes end the session; it lasts its
- * lifetime and idle limit. sessions_credential_stamp never gives it. */
+/* The credential of a login a remote identity source (RADIUS, a
+ * directory) checked: there is no local account whose changes end the
+ * session; it lasts its lifetime and idle limit, across a restart too
+ * (its database row says remote). sessions_credential_stamp never gives
+ * it. */
 #define SESSIONS_CREDENTIAL_REMOTE UINT64_MAX
 
 /* Periodic work on the gate's maintenance thread: with store_changed,

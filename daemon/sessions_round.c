@@ -165,14 +165,15 @@ static int account_view_read(struct sessions *s, struct store *st, int64_t now,
 	av->complete = all;
 	pthread_rwlock_rdlock(&s->lock);
 	for (size_t i = 0; i < s->n; i++)
-		if (all || !s->entries[i].account_checked)
+		if ((all || !s->entries[i].account_checked) &&
+		    s->entries[i].credential != SESSIONS_CREDENTIAL_REMOTE)
 			want++;
 	if (want)
 		av->list = calloc(want, sizeof(*av->list));
 	for (size_t i = 0; av->list && i < s->n; i++) {
 		const struct entry *e = &s->entries[i];
 
-		if (!all && e->account_checked)
+		if ((!all && e->account_checked) || e->credential == SESSIONS_CREDENTIAL_REMOTE)
 			continue;
 		av->list[av->n].key = e->key;
 		snprintf(av->list[av->n].user, sizeof(av->list[av->n].user), "%s", e->user);

@@ -15,7 +15,7 @@
 #define USER_COLS "id, name, phc, ha1_md5, ha1_sha256, enabled, expires_at, comment, " \
 		  "created_at, updated_at, last_login_at, ha1_realm"
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at"
-#define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout"
+#define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote"
 
 /*
  * Whether the database keeps Digest secrets, evaluated inside the statement
@@ -81,10 +81,10 @@ static const char *const stmt_sql[S_COUNT] = {
 		"ON m.user_id = u.id JOIN local_groups g ON g.id = m.group_id WHERE g.name = ?1 "
 		"ORDER BY u.name",
 	[S_SESS_UPSERT] = "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, "
-			  "expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) ON CONFLICT(addr) DO UPDATE SET "
+			  "expires_at, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(addr) DO UPDATE SET "
 			  "mac = excluded.mac, username = excluded.username, created_at = excluded.created_at, "
 			  "last_seen_at = excluded.last_seen_at, idle_timeout = excluded.idle_timeout, "
-			  "expires_at = excluded.expires_at",
+			  "expires_at = excluded.expires_at, remote = excluded.remote",
 	[S_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE addr = ?1",
 	[S_SESS_DEL] = "DELETE FROM sessions WHERE addr = ?1",
 	[S_SESS_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE addr = ?1",

@@ -90,6 +90,8 @@ struct store_session {
 	char username[STORE_NAME_MAX + 1];
 	int64_t created_at, last_seen_at, expires_at;
 	unsigned idle_timeout;    /* seconds */
+	int remote;               /* the login was checked by a remote identity
+				   * source (a directory): no users row */
 };
 
 struct store_failure {

@@ -67,6 +67,7 @@ static void read_session(sqlite3_stmt *s, void *out)
 	x->last_seen_at = sqlite3_column_int64(s, 5);
 	x->expires_at = sqlite3_column_int64(s, 6);
 	x->idle_timeout = (unsigned)sqlite3_column_int64(s, 7);
+	x->remote = sqlite3_column_int(s, 8) != 0;
 }
 
 int store_session_upsert(struct store *st, const struct store_session *x)
@@ -91,6 +92,7 @@ int store_session_upsert(struct store *st, const struct store_session *x)
 	sqlite3_bind_int64(s, 5, x->last_seen_at);
 	sqlite3_bind_int64(s, 6, x->idle_timeout);
 	sqlite3_bind_int64(s, 7, x->expires_at);
+	sqlite3_bind_int(s, 8, x->remote ? 1 : 0);
 	return exec_insert(st, s);
 }
 
