@@ -1225,10 +1225,6 @@ int gate_user_usable(struct gate *g, const char *username, uint64_t credential)
 	 * the old one let through, as it ends an intercept session */
 	usable = u && (u->expires_at == 0 || u->expires_at > loop_wall_ms() / 1000) &&
 		 (credential == 0 || credential == u->credential);
-	/* a local check always names the stored password it was (never 0):
-	 * 0 for a name the store does not hold is a remote source's user */
-	if (!u && credential == 0)
-		usable = 1;
 	pthread_rwlock_unlock(&g->usable_lock);
 	return usable;
 }

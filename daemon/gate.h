@@ -89,11 +89,10 @@ int gate_whitelisted(struct gate *g, const struct sockaddr *client);
  * it exists, is enabled, has not expired and, when credential is not 0
  * (gate_result.credential of the check that let it through), still has
  * the password it was checked against (as the database said at the last
- * change the gate saw; 1 when it could never be read). A name with no
- * local account and credential 0 was let through by a remote source (a
- * directory), which is asked again only at the next check: 1; so is any
- * name with SESSIONS_CREDENTIAL_REMOTE (a RADIUS user). In memory,
- * cheap: for a loop's tick. */
+ * change the gate saw; 1 when it could never be read). A name checked
+ * with SESSIONS_CREDENTIAL_REMOTE (a RADIUS or directory user, asked
+ * again only at the next check): 1. In memory, cheap: for a loop's
+ * tick. */
 int gate_user_usable(struct gate *g, const char *username, uint64_t credential);
 
 /*

@@ -12,6 +12,7 @@
 
 #include "directory.h"
 #include "log.h"
+#include "sessions.h"
 
 struct ldap_source {
 	struct idsource base;
@@ -36,6 +37,9 @@ static void ldap_check(struct idsource *src, const char *username, const char *p
 	switch (a) {
 	case DIRECTORY_ACCEPT:
 		ans->verdict = IDSOURCE_ACCEPT;
+		/* no local account whose changes end what this login lets
+		 * through: it lasts until the next check asks the directory */
+		ans->credential = SESSIONS_CREDENTIAL_REMOTE;
 		for (size_t i = 0; i < r->n_groups; i++) {
 			if (idsource_attrs_add_group(&ans->attrs, r->groups[i]) < 0) {
 				log_warn("ldap: user \"%s\": more groups than fit; the first %zu kept",
