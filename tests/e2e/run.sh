@@ -27,7 +27,7 @@ cleanup() {
 	for p in $PIDS; do wait_until 2 gone "$p"; done
 	# with the namespace of a second LAN host (second_lan_host.sh), should a
 	# scenario have left it behind
-	for n in c g o a; do ip netns del "$ID-$n" 2>/dev/null; done
+	for n in c g o a l; do ip netns del "$ID-$n" 2>/dev/null; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
