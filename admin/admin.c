@@ -194,24 +194,6 @@ static void admin_completed_cb(void *cls, struct MHD_Connection *conn, void **re
 	*req_cls = NULL;
 }
 
-/* The names a generated certificate is valid for: localhost, the listen
- * address unless it is a wildcard, and this host's name. */
-static void tls_alt_names(const struct config *cfg, char *out, size_t len)
-{
-	char addr[64] = "", host[256] = "";
-	int n = snprintf(out, len, "DNS:localhost,IP:127.0.0.1,IP:::1");
-
-	cidr_addr_text((const struct sockaddr *)&cfg->admin_listen.sa, addr, sizeof(addr));
-	if (addr[0] && strcmp(addr, "0.0.0.0") && strcmp(addr, "::") && strcmp(addr, "127.0.0.1") &&
-	    strcmp(addr, "::1") && n > 0 && (size_t)n < len)
-		n += snprintf(out + n, len - (size_t)n, ",IP:%s", addr);
-	/* a host name is only usable as a DNS name if it is one */
-	if (gethostname(host, sizeof(host) - 1) == 0 && host[0] && strcmp(host, "localhost") &&
-	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
-		    strlen(host) && n > 0 && (size_t)n < len)
-		snprintf(out + n, len - (size_t)n, ",DNS:%s", host);
-}
-
 /* Read a certificate and key pair in PEM; fp gets the certificate's
  * fingerprint. The caller frees *cert_pem and *key_pem (also on failure). */
 static int tls_read(const char *cert, const char *key, char **cert_pem, char **key_pem, char *fp,
@@ -241,12 +223,14 @@ static int tls_setup(struct admin_server *a, const struct config *cfg, char *err
 		snprintf(cert, sizeof(cert), "%s", cfg->admin_tls_cert);
 		snprintf(key, sizeof(key), "%s", cfg->admin_tls_key);
 	} else {
-		if (tlscert_default_paths(cfg->db_path, cert, sizeof(cert), key, sizeof(key)) < 0) {
+		const struct sockaddr *listen = (const struct sockaddr *)&cfg->admin_listen.sa;
+
+		if (tlscert_default_paths(cfg->db_path, "admin", cert, sizeof(cert), key, sizeof(key)) < 0) {
 			snprintf(err, errlen, "admin.tls: the database path is too long");
 			return -1;
 		}
-		tls_alt_names(cfg, names, sizeof(names));
-		generated = tlscert_ensure(cert, key, names, err, errlen);
+		tlscert_alt_names(&listen, 1, names, sizeof(names));
+		generated = tlscert_ensure(cert, key, "Portcullis admin panel", names, err, errlen);
 		if (generated < 0)
 			return -1;
 	}

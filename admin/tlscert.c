@@ -17,11 +17,13 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cidr.h"
+
 #define CERT_DAYS  3650
 #define PEM_MAX    (64 * 1024)
 
-int tlscert_default_paths(const char *db_path, char *cert, size_t cert_len, char *key,
-			  size_t key_len)
+int tlscert_default_paths(const char *db_path, const char *name, char *cert, size_t cert_len,
+			  char *key, size_t key_len)
 {
 	const char *slash = strrchr(db_path, '/');
 	int dir_len = slash ? (int)(slash - db_path) : 1;
@@ -29,9 +31,9 @@ int tlscert_default_paths(const char *db_path, char *cert, size_t cert_len, char
 	int n, m;
 
 	if (slash == db_path)
-		dir_len = 0;      /* a database in "/": the files go to "/admin-tls.*" */
-	n = snprintf(cert, cert_len, "%.*s/admin-tls.crt", dir_len, dir);
-	m = snprintf(key, key_len, "%.*s/admin-tls.key", dir_len, dir);
+		dir_len = 0;      /* a database in "/": the files go to "/NAME-tls.*" */
+	n = snprintf(cert, cert_len, "%.*s/%s-tls.crt", dir_len, dir, name);
+	m = snprintf(key, key_len, "%.*s/%s-tls.key", dir_len, dir, name);
 	if (n < 0 || (size_t)n >= cert_len || m < 0 || (size_t)m >= key_len)
 		return -1;
 	return 0;
@@ -65,7 +67,7 @@ static int add_ext(X509 *x, int nid, const char *value)
 	return ok ? 0 : -1;
 }
 
-static X509 *make_cert(EVP_PKEY *pkey, const char *alt_names)
+static X509 *make_cert(EVP_PKEY *pkey, const char *common_name, const char *alt_names)
 {
 	X509 *x = X509_new();
 	X509_NAME *name;
@@ -85,7 +87,7 @@ static X509 *make_cert(EVP_PKEY *pkey, const char *alt_names)
 	if (!X509_NAME_add_entry_by_txt(name, "O", MBSTRING_ASC, (const unsigned char *)"Portcullis",
 					-1, -1, 0) ||
 	    !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
-					(const unsigned char *)"Portcullis admin panel", -1, -1, 0) ||
+					(const unsigned char *)common_name, -1, -1, 0) ||
 	    !X509_set_issuer_name(x, name) || !X509_set_pubkey(x, pkey))
 		goto fail;
 	if (add_ext(x, NID_basic_constraints, "critical,CA:FALSE") < 0 ||
@@ -125,8 +127,8 @@ static FILE *create_private(const char *path, mode_t mode, char *err, size_t err
 	return f;
 }
 
-int tlscert_ensure(const char *cert_path, const char *key_path, const char *alt_names,
-		   char *err, size_t errlen)
+int tlscert_ensure(const char *cert_path, const char *key_path, const char *common_name,
+		   const char *alt_names, char *err, size_t errlen)
 {
 	int have_cert = access(cert_path, F_OK) == 0, have_key = access(key_path, F_OK) == 0;
 	EVP_PKEY *pkey = NULL;
@@ -146,7 +148,7 @@ int tlscert_ensure(const char *cert_path, const char *key_path, const char *alt_
 		openssl_error(err, errlen, "cannot generate a key");
 		goto out;
 	}
-	x = make_cert(pkey, alt_names);
+	x = make_cert(pkey, common_name, alt_names);
 	if (!x) {
 		openssl_error(err, errlen, "cannot make the certificate");
 		goto out;
@@ -236,4 +238,23 @@ int tlscert_fingerprint(const char *cert_pem, char *out, size_t len)
 	X509_free(x);
 	BIO_free(bio);
 	return rc;
+}
+
+void tlscert_alt_names(const struct sockaddr *const *listen, size_t n_listen, char *out, size_t len)
+{
+	char addr[64], host[256] = "";
+	int n = snprintf(out, len, "DNS:localhost,IP:127.0.0.1,IP:::1");
+
+	for (size_t i = 0; i < n_listen; i++) {
+		cidr_addr_text(listen[i], addr, sizeof(addr));
+		if (addr[0] && strcmp(addr, "0.0.0.0") && strcmp(addr, "::") &&
+		    strcmp(addr, "127.0.0.1") && strcmp(addr, "::1") && n > 0 && (size_t)n < len &&
+		    !strstr(out, addr))
+			n += snprintf(out + n, len - (size_t)n, ",IP:%s", addr);
+	}
+	/* a host name is only usable as a DNS name if it is one */
+	if (gethostname(host, sizeof(host) - 1) == 0 && host[0] && strcmp(host, "localhost") &&
+	    strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") ==
+		    strlen(host) && n > 0 && (size_t)n < len)
+		snprintf(out + n, len - (size_t)n, ",DNS:%s", host);
 }

@@ -44,16 +44,16 @@ static void test_default_paths(void **state)
 	char c[64], k[64], small[8];
 
 	(void)state;
-	assert_int_equal(tlscert_default_paths("/var/lib/portcullis/portcullis.db", c, sizeof(c), k,
+	assert_int_equal(tlscert_default_paths("/var/lib/portcullis/portcullis.db", "admin", c, sizeof(c), k,
 					       sizeof(k)), 0);
 	assert_string_equal(c, "/var/lib/portcullis/admin-tls.crt");
 	assert_string_equal(k, "/var/lib/portcullis/admin-tls.key");
-	assert_int_equal(tlscert_default_paths("p.db", c, sizeof(c), k, sizeof(k)), 0);
+	assert_int_equal(tlscert_default_paths("p.db", "admin", c, sizeof(c), k, sizeof(k)), 0);
 	assert_string_equal(c, "./admin-tls.crt");
-	assert_int_equal(tlscert_default_paths("/p.db", c, sizeof(c), k, sizeof(k)), 0);
+	assert_int_equal(tlscert_default_paths("/p.db", "admin", c, sizeof(c), k, sizeof(k)), 0);
 	assert_string_equal(k, "/admin-tls.key");
 	/* too long is an error, never a shortened path */
-	assert_int_equal(tlscert_default_paths("/var/lib/p.db", small, sizeof(small), k, sizeof(k)), -1);
+	assert_int_equal(tlscert_default_paths("/var/lib/p.db", "admin", small, sizeof(small), k, sizeof(k)), -1);
 }
 
 static void fingerprint_of(const char *path, char *fp, size_t len)
@@ -72,7 +72,7 @@ static void test_generate_once_then_keep(void **state)
 	struct stat sb;
 
 	(void)state;
-	assert_int_equal(tlscert_ensure(cert, key, "DNS:localhost,IP:127.0.0.1", err, sizeof(err)), 1);
+	assert_int_equal(tlscert_ensure(cert, key, "Portcullis admin panel", "DNS:localhost,IP:127.0.0.1", err, sizeof(err)), 1);
 	assert_int_equal(stat(key, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(stat(cert, &sb), 0);
@@ -84,7 +84,7 @@ static void test_generate_once_then_keep(void **state)
 	free(pem);
 
 	/* the second start keeps the pair */
-	assert_int_equal(tlscert_ensure(cert, key, "DNS:localhost", err, sizeof(err)), 0);
+	assert_int_equal(tlscert_ensure(cert, key, "Portcullis admin panel", "DNS:localhost", err, sizeof(err)), 0);
 	fingerprint_of(cert, fp2, sizeof(fp2));
 	assert_string_equal(fp1, fp2);
 }
@@ -94,9 +94,9 @@ static void test_half_a_pair_is_an_error(void **state)
 	char err[256];
 
 	(void)state;
-	assert_int_equal(tlscert_ensure(cert, key, "DNS:localhost", err, sizeof(err)), 1);
+	assert_int_equal(tlscert_ensure(cert, key, "Portcullis admin panel", "DNS:localhost", err, sizeof(err)), 1);
 	assert_int_equal(unlink(cert), 0);
-	assert_int_equal(tlscert_ensure(cert, key, "DNS:localhost", err, sizeof(err)), -1);
+	assert_int_equal(tlscert_ensure(cert, key, "Portcullis admin panel", "DNS:localhost", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "admin-tls.key exists without"));
 	assert_int_equal(access(cert, F_OK), -1);      /* nothing new was written */
 }
@@ -109,7 +109,7 @@ static void test_key_never_written_through_a_symlink(void **state)
 	snprintf(target, sizeof(target), "%s/elsewhere", dir);
 	/* a dangling link planted where the key goes */
 	assert_int_equal(symlink(target, key), 0);
-	assert_int_equal(tlscert_ensure(cert, key, "DNS:localhost", err, sizeof(err)), -1);
+	assert_int_equal(tlscert_ensure(cert, key, "Portcullis admin panel", "DNS:localhost", err, sizeof(err)), -1);
 	assert_non_null(strstr(err, "cannot create"));
 	assert_int_equal(access(target, F_OK), -1);
 	assert_int_equal(access(cert, F_OK), -1);
@@ -131,7 +131,7 @@ static void test_bad_inputs(void **state)
 	assert_int_equal(tlscert_fingerprint("not a certificate", fp, sizeof(fp)), -1);
 	/* a subjectAltName OpenSSL cannot parse: no files left behind */
 	unlink(cert);
-	assert_int_equal(tlscert_ensure(cert, key, "IP:not-an-address", err, sizeof(err)), -1);
+	assert_int_equal(tlscert_ensure(cert, key, "Portcullis admin panel", "IP:not-an-address", err, sizeof(err)), -1);
 	assert_int_equal(access(key, F_OK), -1);
 	assert_int_equal(access(cert, F_OK), -1);
 }
