@@ -76,6 +76,9 @@ static const struct config_key keys[] = {
 	{ "proxy", "access_log", T_STRING, OFF(access_log), SZ(access_log), 0, 0, "", RELOAD },
 	{ "proxy", "dns_cache_size", T_UINT, OFF(dns_cache_size), 0, 0, 1000000, "4096", RESTART },
 	{ "proxy", "max_lookups_per_client", T_UINT, OFF(max_lookups_per_client), 0, 1, 100000, "32", RELOAD },
+	{ "proxy", "tls_listen", T_LISTEN_LIST, OFF(proxy_tls_listen), OFF(n_proxy_tls_listen), 0, 0, "", RESTART },
+	{ "proxy", "tls_cert", T_STRING, OFF(proxy_tls_cert), SZ(proxy_tls_cert), 0, 0, "", RESTART },
+	{ "proxy", "tls_key", T_STRING, OFF(proxy_tls_key), SZ(proxy_tls_key), 0, 0, "", RESTART },
 	{ "auth", "schemes", T_SCHEMES, OFF(schemes), 0, 0, 0, "digest,basic", RELOAD },
 	{ "auth", "realm", T_REALM, OFF(realm), SZ(realm), 0, 0, "Portcullis", RELOAD },
 	{ "auth", "cache_ttl", T_DURATION, OFF(cache_ttl), 0, 0, 86400, "300s", RELOAD },
@@ -83,6 +86,7 @@ static const struct config_key keys[] = {
 	{ "auth", "lockout_threshold", T_UINT, OFF(lockout_threshold), 0, 0, 1000000, "10", RELOAD },
 	{ "auth", "lockout_window", T_DURATION, OFF(lockout_window), 0, 1, 86400, "300s", RELOAD },
 	{ "auth", "lockout_duration", T_DURATION, OFF(lockout_duration), 0, 1, 604800, "300s", RELOAD },
+	{ "auth", "basic_over_tls_only", T_BOOL, OFF(basic_over_tls_only), 0, 0, 1, "no", RELOAD },
 	{ "auth", "sources", T_SOURCES, OFF(auth_sources), SZ(auth_sources), 0, 0, "local", RESTART },
 	{ "db", "path", T_STRING, OFF(db_path), SZ(db_path), 1, 0, "/var/lib/portcullis/portcullis.db", RESTART },
 	{ "db", "audit_retention_days", T_UINT, OFF(audit_retention_days), 0, 1, 36500, "90", RELOAD },
@@ -411,7 +415,8 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
 	case T_LISTEN_LIST: {
 		struct list_ctx l = { cfg, k, 0 };
 
-		if (!*v || each_item(v, listen_item, &l) < 0)
+		/* a list whose default is empty (proxy.tls_listen) may be empty */
+		if ((!*v && k->def[0]) || each_item(v, listen_item, &l) < 0)
 			goto expected_addr;
 		*(size_t *)((char *)cfg + k->aux) = l.n;
 		return 0;
@@ -823,6 +828,8 @@ static size_t listeners(const struct config *cfg, struct listener *out)
 
 	for (size_t i = 0; i < cfg->n_proxy_listen; i++)
 		out[n++] = (struct listener){ "proxy.listen", cfg->proxy_listen[i] };
+	for (size_t i = 0; i < cfg->n_proxy_tls_listen; i++)
+		out[n++] = (struct listener){ "proxy.tls_listen", cfg->proxy_tls_listen[i] };
 	if (cfg->admin_enabled)
 		out[n++] = (struct listener){ "admin.listen", cfg->admin_listen };
 	if (cfg->portal_enabled)
@@ -848,11 +855,15 @@ static size_t listeners(const struct config *cfg, struct listener *out)
 
 int config_validate(const struct config *cfg, char *err, size_t errlen)
 {
-	struct listener l[CONFIG_MAX_LISTEN + 4];
+	struct listener l[2 * CONFIG_MAX_LISTEN + 4];
 	size_t n;
 
 	if (cfg->admin_tls && (!cfg->admin_tls_cert[0]) != (!cfg->admin_tls_key[0])) {
 		snprintf(err, errlen, "admin.tls_cert and admin.tls_key go together");
+		return -1;
+	}
+	if ((!cfg->proxy_tls_cert[0]) != (!cfg->proxy_tls_key[0])) {
+		snprintf(err, errlen, "proxy.tls_cert and proxy.tls_key go together");
 		return -1;
 	}
 	if (cfg->portal_enabled && (!cfg->portal_tls_cert[0]) != (!cfg->portal_tls_key[0])) {

@@ -59,6 +59,10 @@ struct config {
 	char access_log[CONFIG_PATH_MAX];   /* "" or "-": none / stdout */
 	unsigned dns_cache_size;       /* names whose addresses are kept; 0 none */
 	unsigned max_lookups_per_client;    /* name lookups in flight per address */
+	struct config_addr proxy_tls_listen[CONFIG_MAX_LISTEN];   /* TLS to the proxy; none: off */
+	size_t n_proxy_tls_listen;
+	char proxy_tls_cert[CONFIG_PATH_MAX];   /* "": a self-signed pair made at first start */
+	char proxy_tls_key[CONFIG_PATH_MAX];
 
 	/* [auth] */
 	unsigned schemes;              /* enum config_scheme bits */
@@ -68,6 +72,7 @@ struct config {
 	unsigned lockout_threshold;    /* failures in window before lockout; 0 off */
 	unsigned lockout_window;       /* s */
 	unsigned lockout_duration;     /* s */
+	int basic_over_tls_only;       /* plain listeners offer and take Digest only */
 	char auth_sources[128];        /* identity source names (idsource.h),
 					* comma-separated, in the order asked */
 

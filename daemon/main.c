@@ -30,6 +30,8 @@
 #include "portal.h"
 #include "process.h"
 #include "proxy.h"
+#include "tls.h"
+#include "tlscert.h"
 
 #define DEFAULT_CONFIG "/etc/portcullis/portcullis.conf"
 #define DRAIN_SECONDS  10
@@ -63,6 +65,40 @@ static int check_start(const struct config *cfg, char *err, size_t errlen)
 	if (accesslog_check(cfg->access_log, err, errlen) < 0)
 		return -1;
 	return 0;
+}
+
+/* The TLS listeners' certificate: [proxy] tls_cert and tls_key, or a
+ * self-signed pair next to the database, made at the first start. */
+static struct tls_server *proxy_tls_setup(const struct config *cfg, char *err, size_t errlen)
+{
+	char cert[CONFIG_PATH_MAX + 32], key[CONFIG_PATH_MAX + 32], names[1024], fp[128];
+	const struct sockaddr *listen[CONFIG_MAX_LISTEN];
+	struct tls_server *tls;
+	int generated = 0;
+
+	if (cfg->proxy_tls_cert[0]) {
+		snprintf(cert, sizeof(cert), "%s", cfg->proxy_tls_cert);
+		snprintf(key, sizeof(key), "%s", cfg->proxy_tls_key);
+	} else {
+		if (tlscert_default_paths(cfg->db_path, "proxy", cert, sizeof(cert), key,
+					  sizeof(key)) < 0) {
+			snprintf(err, errlen, "proxy.tls_listen: the database path is too long");
+			return NULL;
+		}
+		for (size_t i = 0; i < cfg->n_proxy_tls_listen; i++)
+			listen[i] = (const struct sockaddr *)&cfg->proxy_tls_listen[i].sa;
+		tlscert_alt_names(listen, cfg->n_proxy_tls_listen, names, sizeof(names));
+		generated = tlscert_ensure(cert, key, "Portcullis proxy", names, err, errlen);
+		if (generated < 0)
+			return NULL;
+	}
+	tls = tls_server_new(cert, key, fp, sizeof(fp), err, errlen);
+	if (!tls)
+		return NULL;
+	if (generated)
+		log_notice("proxy: generated a self-signed certificate %s (key %s)", cert, key);
+	log_notice("proxy: TLS certificate %s, SHA-256 fingerprint %s", cert, fp);
+	return tls;
 }
 
 static int apply_log_level(const struct config *cfg)
@@ -168,6 +204,7 @@ int main(int argc, char **argv)
 	struct accesslog *alog = NULL;
 	struct gate *gate = NULL;
 	struct proxy *proxy = NULL;
+	struct tls_server *proxy_tls = NULL;
 	struct admin_server *admin = NULL;
 	struct portal_server *portal = NULL;
 	sigset_t sigs;
@@ -249,7 +286,14 @@ int main(int argc, char **argv)
 		log_error("cannot start: %s", err);
 		goto out;
 	}
-	proxy = proxy_new(&cfg, gate, alog, err, sizeof(err));
+	if (cfg.n_proxy_tls_listen) {
+		proxy_tls = proxy_tls_setup(&cfg, err, sizeof(err));
+		if (!proxy_tls) {
+			log_error("cannot start: %s", err);
+			goto out;
+		}
+	}
+	proxy = proxy_new(&cfg, gate, alog, proxy_tls, err, sizeof(err));
 	if (!proxy) {
 		log_error("cannot start: %s", err);
 		goto out;
@@ -277,6 +321,12 @@ int main(int argc, char **argv)
 			   cfg.intercept_interface, cfg.intercept_http_port, cfg.intercept_https_port);
 	for (size_t i = 0; i < cfg.n_proxy_listen; i++)
 		log_notice("explicit proxy listening on %s", cfg.proxy_listen[i].text);
+	for (size_t i = 0; i < cfg.n_proxy_tls_listen; i++)
+		log_notice("explicit proxy listening for TLS on %s", cfg.proxy_tls_listen[i].text);
+	if (cfg.basic_over_tls_only && cfg.n_proxy_listen &&
+	    !(cfg.schemes & ~(unsigned)CONFIG_SCHEME_BASIC))
+		log_warn("auth.basic_over_tls_only with Basic the only scheme: the plain listeners "
+			 "offer none (only whitelisted clients pass there)");
 	log_notice("portcullisd started: %u workers, database %s, %lu descriptors, no core dumps",
 		   proxy_workers(proxy), cfg.db_path, max_fds);
 	sd_notify(0, "READY=1");
@@ -312,6 +362,7 @@ out:
 	/* slow checks complete on the proxy's loops: their threads end first */
 	gate_stop_checks(gate);
 	proxy_free(proxy);
+	tls_server_free(proxy_tls);
 	if (gate)
 		gate_flush(gate);
 	gate_free(gate);

@@ -104,6 +104,22 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 		relay_pipe_init(&c->cl_pipe);
 		c->state = CS_IDLE;
 		c->kind = l->kind;
+		if (l->tls) {
+			/* the handshake runs on this loop like any other I/O; the
+			 * client half's bytes are ciphertext in the kernel, so
+			 * they go through the buffers, never a splice */
+			c->tls = tls_conn_new(p->tls, fd);
+			if (!c->tls) {
+				close(fd);
+				__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
+				connlimit_release(p->per_client, (struct sockaddr *)&ss);
+				free(c);
+				continue;
+			}
+			c->state = CS_HANDSHAKE;
+			c->tls_want = EPOLLIN;
+			c->no_splice = 1;
+		}
 		c->deadline = loop_now(loop) + w->cfg->header_timeout;
 		if (l->kind != CK_EXPLICIT) {
 			struct sockaddr_storage local;
@@ -129,6 +145,7 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 				memset(c->mac, 0, sizeof(c->mac));
 		}
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
+			tls_conn_free(c->tls);
 			close(fd);
 			__atomic_sub_fetch(&p->open_conns, 1, __ATOMIC_RELAXED);
 			connlimit_release(p->per_client, (struct sockaddr *)&ss);
@@ -199,6 +216,11 @@ static void conn_timeout(struct conn *c)
 		break;    /* bounded by the pool; the gate answers */
 	case CS_PEEK:
 		conn_close(c, "no ClientHello in time");
+		break;
+	case CS_HANDSHAKE:
+		log_info("conn %llu: no TLS handshake from %s in time", (unsigned long long)c->id,
+			 c->peer_text);
+		conn_close(c, "TLS handshake timed out");
 		break;
 	default:
 		conn_close(c, "timeout");
@@ -322,7 +344,7 @@ static void *worker_main(void *arg)
 }
 
 struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
-			char *err, size_t errlen)
+			struct tls_server *tls_server, char *err, size_t errlen)
 {
 	struct proxy *p = calloc(1, sizeof(*p));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -345,6 +367,11 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 		p->live_ready = 1;
 	}
 	p->log = log;
+	p->tls = tls_server;
+	if (cfg->n_proxy_tls_listen && !tls_server) {
+		snprintf(err, errlen, "proxy.tls_listen without a certificate");
+		goto fail;
+	}
 	p->n_workers = cfg->workers ? cfg->workers : (ncpu > 0 ? (unsigned)ncpu : 1);
 	p->workers = calloc(p->n_workers, sizeof(*p->workers));
 	{
@@ -395,18 +422,23 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 				goto fail;
 			nft_set_interface(w->neigh, cfg->intercept_interface);
 		}
-		for (size_t k = 0; k < cfg->n_proxy_listen + (cfg->intercept_interface[0] ? 2 : 0); k++) {
+		/* the plain listeners, then the TLS ones, then the intercept pair */
+		size_t n_explicit = cfg->n_proxy_listen + cfg->n_proxy_tls_listen;
+
+		for (size_t k = 0; k < n_explicit + (cfg->intercept_interface[0] ? 2 : 0); k++) {
 			struct config_addr ia;
-			const struct config_addr *a = &cfg->proxy_listen[k];
+			const struct config_addr *a = k < cfg->n_proxy_listen ? &cfg->proxy_listen[k]
+						      : &cfg->proxy_tls_listen[k - cfg->n_proxy_listen];
 			int fd;
 
-			if (k >= cfg->n_proxy_listen) {
+			w->listeners[k].tls = k >= cfg->n_proxy_listen && k < n_explicit;
+			if (k >= n_explicit) {
 				/* the intercept pair: any address, both families, but
 				 * only what came in through the LAN interface (the
 				 * nftables redirect brings LAN traffic here): from
 				 * the WAN side these ports are closed */
 				struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ia.sa;
-				int tls = k == cfg->n_proxy_listen + 1;
+				int tls = k == n_explicit + 1;
 
 				memset(&ia, 0, sizeof(ia));
 				s6->sin6_family = AF_INET6;
@@ -418,7 +450,7 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 				a = &ia;
 				w->listeners[k].kind = tls ? CK_TLS : CK_HTTP;
 			}
-			fd = listen_socket(a, k >= cfg->n_proxy_listen ? cfg->intercept_interface : NULL,
+			fd = listen_socket(a, k >= n_explicit ? cfg->intercept_interface : NULL,
 					   err, errlen);
 			if (fd < 0)
 				goto fail;

@@ -17,11 +17,13 @@ struct config;
 struct gate;
 struct accesslog;
 struct proxy;
+struct tls_server;
 
 /* Binds every listener now, so a bad address stops the start with a clear
- * message. cfg, gate and log are borrowed and must outlive the proxy. */
+ * message. cfg, gate, log and tls (the [proxy] tls_listen listeners'
+ * certificate, NULL without them) are borrowed and must outlive the proxy. */
 struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
-			char *err, size_t errlen);
+			struct tls_server *tls, char *err, size_t errlen);
 /* Start the worker threads. 0 or -1. */
 int proxy_start(struct proxy *p);
 /* Stop accepting, let in-flight exchanges finish for up to grace seconds,

@@ -309,6 +309,12 @@ void conn_close(struct conn *c, const char *why)
 		conn_log_exchange(c);
 	if (c->cw.added)
 		loop_watch_del(c->w->loop, &c->cw);
+	if (c->tls) {
+		if (c->state != CS_HANDSHAKE && !c->tls_write_closed)
+			tls_conn_shutdown(c->tls);
+		tls_conn_free(c->tls);
+		c->tls = NULL;
+	}
 	if (c->cw.fd >= 0)
 		close(c->cw.fd);
 	c->cw.fd = -1;
@@ -365,11 +371,13 @@ static void conn_finish_exchange(struct conn *c)
 static int conn_flush_client(struct conn *c)
 {
 	while (buf_len(&c->to_cl)) {
-		ssize_t n = send(c->cw.fd, c->to_cl.data + c->to_cl.start, buf_len(&c->to_cl),
-				 MSG_NOSIGNAL);
+		ssize_t n = c->tls ? tls_conn_write(c->tls, c->to_cl.data + c->to_cl.start,
+						    buf_len(&c->to_cl))
+				   : send(c->cw.fd, c->to_cl.data + c->to_cl.start, buf_len(&c->to_cl),
+					  MSG_NOSIGNAL);
 
 		if (n < 0) {
-			if (errno == EAGAIN || errno == EINTR)
+			if (c->tls ? n == -1 : (errno == EAGAIN || errno == EINTR))
 				return 0;
 			conn_close(c, "client write failed");
 			return -1;
@@ -432,6 +440,45 @@ ssize_t read_into(int fd, struct buf *b, size_t max)
 	return n;
 }
 
+/* The client's bytes into cbuf, in clear: read_into's answers. */
+static ssize_t conn_read_client(struct conn *c)
+{
+	size_t room;
+	ssize_t n;
+
+	if (!c->tls)
+		return read_into(c->cw.fd, &c->cbuf, HEAD_BUF_MAX);
+	room = buf_room(&c->cbuf, BUF_SIZE, HEAD_BUF_MAX);
+	if (room == 0)
+		return -1;
+	n = tls_conn_read(c->tls, c->cbuf.data + c->cbuf.end, room);
+	if (n > 0)
+		c->cbuf.end += (size_t)n;
+	return n;
+}
+
+/* The TLS listener's handshake, as far as the bytes at hand allow; then the
+ * connection waits for its first request like any other. */
+static void conn_tls_handshake(struct conn *c)
+{
+	char why[256];
+	int rc = tls_conn_handshake(c->tls, &c->tls_want, why, sizeof(why));
+
+	if (rc < 0) {
+		log_info("conn %llu: TLS handshake with %s failed: %s", (unsigned long long)c->id,
+			 c->peer_text, why);
+		conn_close(c, "TLS handshake failed");
+		return;
+	}
+	if (rc == 0)
+		return;
+	log_debug("conn %llu: %s%s%s", (unsigned long long)c->id, tls_conn_version(c->tls),
+		  tls_conn_resumed(c->tls) ? ", resumed" : "",
+		  tls_conn_ktls_send(c->tls) ? ", kernel TLS" : "");
+	c->state = CS_IDLE;
+	c->deadline = loop_now(c->w->loop) + c->w->cfg->header_timeout;
+}
+
 /* ------------------------------------------------------------ the state machine */
 
 /* Interest in events follows from the state; computed in one place. */
@@ -445,6 +492,9 @@ void conn_update(struct conn *c)
 	if (c->closed)
 		return;
 	switch (c->state) {
+	case CS_HANDSHAKE:
+		loop_watch_set(loop, &c->cw, c->tls_want);
+		return;
 	case CS_IDLE:
 	case CS_HEAD:
 		want_client_input = !c->close_after;
@@ -472,6 +522,11 @@ void conn_update(struct conn *c)
 	if (want_client_input && !c->client_eof && buf_len(&c->cbuf) < HEAD_BUF_MAX)
 		cev |= EPOLLIN;
 	if (buf_len(&c->to_cl) || c->cl_pipe.len)
+		cev |= EPOLLOUT;
+	/* bytes OpenSSL has already decrypted make the socket readable no
+	 * more: asking for EPOLLOUT, which a socket with room reports at once,
+	 * brings us back to read them */
+	if ((cev & EPOLLIN) && c->tls && tls_conn_pending(c->tls))
 		cev |= EPOLLOUT;
 	loop_watch_set(loop, &c->cw, cev);
 
@@ -577,8 +632,13 @@ void conn_process(struct conn *c)
 				return;
 			if (c->client_eof && !buf_len(&c->to_up) && !c->up_pipe.len)
 				shutdown(c->uw.fd, SHUT_WR);
-			if (c->upstream_eof && !buf_len(&c->to_cl) && !c->cl_pipe.len)
+			if (c->upstream_eof && !buf_len(&c->to_cl) && !c->cl_pipe.len) {
+				if (c->tls && !c->tls_write_closed) {
+					tls_conn_shutdown(c->tls);
+					c->tls_write_closed = 1;
+				}
 				shutdown(c->cw.fd, SHUT_WR);
+			}
 			if (c->client_eof && c->upstream_eof && !buf_len(&c->to_cl) && !buf_len(&c->to_up) &&
 			    !c->up_pipe.len && !c->cl_pipe.len) {
 				conn_close(c, "tunnel closed");
@@ -612,6 +672,9 @@ void conn_process(struct conn *c)
 			break;
 		case CS_PEEK:
 			conn_peek_hello(c);
+			break;
+		case CS_HANDSHAKE:
+			conn_tls_handshake(c);
 			break;
 		}
 		if (c->closed)
@@ -648,9 +711,14 @@ void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t events)
 		if (conn_flush_client(c) < 0)
 			return;
 	}
+	if (c->state == CS_HANDSHAKE) {
+		conn_process(c);
+		return;
+	}
 	/* a splicing tunnel reads in conn_tunnel_splice */
-	if ((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) && !tunnel_splices_up(c)) {
-		ssize_t n = read_into(w->fd, &c->cbuf, HEAD_BUF_MAX);
+	if (((events & (EPOLLIN | EPOLLHUP | EPOLLERR)) || (c->tls && tls_conn_pending(c->tls))) &&
+	    !tunnel_splices_up(c)) {
+		ssize_t n = conn_read_client(c);
 
 		if (n == -2 || (n == 0 && c->state != CS_TUNNEL && buf_len(&c->to_cl) == 0 &&
 				(c->state == CS_IDLE || c->state == CS_HEAD || c->state == CS_PEEK))) {

@@ -22,6 +22,7 @@
 #include "relay.h"
 #include "resolve.h"
 #include "snapshot.h"
+#include "tls.h"
 
 #define BUF_SIZE        (32 * 1024)
 #define HEAD_BUF_MAX    (HTTP_MAX_HEAD + 1024)
@@ -49,6 +50,7 @@ enum conn_state {
 	CS_RESPOND,     /* writing a response of our own */
 	CS_DISCARD,     /* reading past the body of a refused request */
 	CS_PEEK,        /* intercepted TLS: reading the ClientHello */
+	CS_HANDSHAKE,   /* the TLS listener: the client's TLS handshake is under way */
 };
 
 /* Which listener accepted the connection. */
@@ -131,12 +133,16 @@ struct conn {
 	enum conn_kind kind;
 	struct sockaddr_storage orig_dst;   /* intercepted: where the client was going */
 	uint8_t mac[6];                     /* intercepted: the client's MAC, 0 unknown */
+	struct tls_conn *tls;     /* from the TLS listener: the client half's TLS */
+	uint32_t tls_want;        /* the event the TLS handshake waits for */
+	int tls_write_closed;     /* our close_notify is sent */
 };
 
 struct listener {
 	struct loop_watch watch;
 	struct worker *w;
 	enum conn_kind kind;
+	int tls;                  /* a [proxy] tls_listen listener */
 };
 
 struct worker {
@@ -150,7 +156,7 @@ struct worker {
 	unsigned index;
 	struct loop *loop;
 	pthread_t thread;
-	struct listener listeners[CONFIG_MAX_LISTEN + 2];   /* + the intercept pair */
+	struct listener listeners[2 * CONFIG_MAX_LISTEN + 2];   /* plain, TLS, the intercept pair */
 	size_t n_listeners;
 	int accept_paused;
 	struct conn *conns;
@@ -177,6 +183,7 @@ struct proxy {
 	int live_ready;
 	struct gate *gate;
 	struct accesslog *log;
+	struct tls_server *tls;           /* borrowed: the TLS listeners' certificate */
 	struct resolver *resolver;        /* the lookups' cache and per-client counts */
 	struct worker *workers;
 	unsigned n_workers;

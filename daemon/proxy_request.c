@@ -126,7 +126,7 @@ static void conn_challenge(struct conn *c, int stale, int close_after)
 {
 	char headers[2048];
 	struct proxy *p = c->w->p;
-	int n = gate_challenge_headers(p->gate, headers, sizeof(headers), stale);
+	int n = gate_challenge_headers(p->gate, headers, sizeof(headers), stale, c->tls != NULL);
 
 	if (n < 0) {
 		conn_close(c, "challenge too large");
@@ -229,6 +229,7 @@ static struct gate_query gate_query_for(struct conn *c, const struct http_reques
 
 	q.mode = GATE_MODE_EXPLICIT;
 	q.client = (const struct sockaddr *)&c->peer;
+	q.tls = c->tls != NULL;
 	h = http_header_find(r->headers, r->n_headers, "proxy-authorization");
 	if (h) {
 		q.authorization = h->value.p;
