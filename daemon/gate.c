@@ -879,11 +879,16 @@ void gate_flush(struct gate *g)
 
 /* ------------------------------------------------------------ life */
 
-int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale)
+int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale, int tls)
 {
 	struct snapshot *s = snapshot_slot_get(&g->live);
-	int n = auth_challenge_headers(buf, len, "Proxy-Authenticate", gate_schemes(g, &s->cfg),
-				       s->cfg.realm, g->nonces, gate_mono_now(), stale);
+	unsigned schemes = gate_schemes(g, &s->cfg);
+	int n;
+
+	if (!tls && s->cfg.basic_over_tls_only)
+		schemes &= ~(unsigned)CONFIG_SCHEME_BASIC;
+	n = auth_challenge_headers(buf, len, "Proxy-Authenticate", schemes, s->cfg.realm, g->nonces,
+				   gate_mono_now(), stale);
 
 	snapshot_release(s);
 	return n;

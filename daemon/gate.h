@@ -59,6 +59,8 @@ struct gate_query {
 	size_t host_len;
 	const char *user_agent;
 	size_t user_agent_len;
+	int tls;                         /* came over TLS: Basic is taken even with
+					  * [auth] basic_over_tls_only */
 };
 
 struct gate_result {
@@ -169,8 +171,10 @@ int gate_client_mac(struct gate *g, const struct sockaddr *client, const struct 
 int gate_session_start(struct gate *g, const struct sockaddr *client, const uint8_t mac[6],
 		       const char *username, const struct gate_login *login);
 
-/* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers). */
-int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale);
+/* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers);
+ * tls says whether the client came over TLS: on a plain connection, with
+ * [auth] basic_over_tls_only, Basic is not offered. */
+int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale, int tls);
 
 /*
  * Apply a reloaded configuration (SIGHUP): schemes, realm, credential cache

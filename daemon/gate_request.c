@@ -430,6 +430,21 @@ static int gate_scheme_offered(struct gate *g, const struct auth_credentials *c)
 	return ok;
 }
 
+/* With [auth] basic_over_tls_only, Basic (the password in clear, RFC 7617
+ * §4) is neither offered nor taken on a plain connection to the proxy. */
+static int gate_basic_refused(struct gate *g, const struct gate_query *q)
+{
+	struct snapshot *s;
+	int refused;
+
+	if (q->tls || q->mode != GATE_MODE_EXPLICIT)
+		return 0;
+	s = snapshot_slot_get(&g->live);
+	refused = s->cfg.basic_over_tls_only;
+	snapshot_release(s);
+	return refused;
+}
+
 /* gate_check with the credentials parsed. */
 static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			    struct auth_credentials *c, struct gate_result *res,
@@ -446,6 +461,13 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 	http_text_copy(method, sizeof(method), q->method ? q->method : "", q->method_len);
 	http_text_copy(res->username, sizeof(res->username), c->username, strlen(c->username));
 
+	/* Basic that came in clear where it is refused is not looked at: the
+	 * client is challenged as if it had sent nothing, for Digest */
+	if (c->scheme == AUTH_SCHEME_BASIC && gate_basic_refused(g, q)) {
+		metrics_inc(challenges);
+		res->verdict = GATE_CHALLENGE;
+		return 0;
+	}
 	if (gate_locked(g, q->mode, q->client, c->username, &res->retry_after, &known)) {
 		metrics_inc(locked_refusals);
 		res->verdict = GATE_LOCKED;
