@@ -21,7 +21,7 @@ nftables ca-certificates python3 iproute2"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
 fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind
-freeradius freeradius-utils slapd ldap-utils"
+freeradius freeradius-utils slapd ldap-utils tcpdump"
 case "${1:-build}" in
 build) pkgs=$build_pkgs; want_node=no ;;
 test) pkgs="$build_pkgs $test_pkgs"; want_node=yes ;;
