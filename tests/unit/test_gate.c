@@ -180,6 +180,9 @@ static void done_cb(void *ud, const struct gate_result *res)
 
 /* The verdict for a request with this Proxy-Authorization value (NULL:
  * none) from ip, waiting for a slow check on a loop of its own. */
+/* whether check's requests come over TLS (the proxy's TLS listener) */
+static int query_tls;
+
 static struct gate_result check(const char *ip, const char *authorization, const char *target)
 {
 	struct sockaddr_in sa = client_addr(ip);
@@ -196,6 +199,7 @@ static struct gate_result check(const char *ip, const char *authorization, const
 		.host_len = 11,
 		.user_agent = "test_gate",
 		.user_agent_len = 9,
+		.tls = query_tls,
 	};
 	struct waiter w = { .loop = loop_new() };
 
@@ -341,6 +345,33 @@ static struct gate_result digest(const char *ip, const char *user, const char *p
 	return check(ip, header, "http://example.org/");
 }
 
+/* [auth] basic_over_tls_only: Basic neither offered nor taken in clear */
+static void test_basic_over_tls_only(void **state)
+{
+	char headers[2048];
+	struct gate_result r;
+
+	(void)state;
+	start("local");
+	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 0) > 0);
+	assert_non_null(strstr(headers, "Basic"));
+	cfg.basic_over_tls_only = 1;
+	assert_int_equal(gate_reconfigure(gate, &cfg), 0);
+	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 0) > 0);
+	assert_null(strstr(headers, "Basic"));
+	assert_non_null(strstr(headers, "Digest"));
+	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 1) > 0);
+	assert_non_null(strstr(headers, "Basic"));
+	r = basic("198.51.100.40", "alice", "right");
+	assert_int_equal(r.verdict, GATE_CHALLENGE);
+	query_tls = 1;
+	r = basic("198.51.100.40", "alice", "right");
+	query_tls = 0;
+	assert_int_equal(r.verdict, GATE_PASS);
+	cfg.basic_over_tls_only = 0;
+	stop();
+}
+
 static void test_digest(void **state)
 {
 	char headers[2048], nonce[128];
@@ -348,7 +379,7 @@ static void test_digest(void **state)
 
 	(void)state;
 	start("local");
-	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0) > 0);
+	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 0) > 0);
 	assert_non_null(strstr(headers, "Digest"));
 	param(headers, "nonce", nonce, sizeof(nonce));
 	r = digest("198.51.100.30", "alice", "right", nonce, 1);
@@ -543,6 +574,7 @@ int main(void)
 		cmocka_unit_test(test_lockout_after_threshold),
 		cmocka_unit_test(test_whitelist),
 		cmocka_unit_test(test_digest),
+		cmocka_unit_test(test_basic_over_tls_only),
 		cmocka_unit_test(test_cache_ends_with_password_change),
 		cmocka_unit_test(test_sources_in_order),
 	};
