@@ -46,7 +46,7 @@ print(r.status_code)" 2>&1 | tail -1)
 assert_eq 407 "$code" "python requests, wrong password: 407"
 
 # the same access log as the plain listener
-wait_until 5 logged "TCP_TUNNEL/200 .* CONNECT $ORIGIN:443 alice" "$ACCESS"
+wait_until 5 log_has "TCP_TUNNEL/200 .* CONNECT $ORIGIN:443 alice" "$ACCESS"
 assert_contains "$(grep 'TCP_MISS/200' "$ACCESS" | head -1)" " GET http://$ORIGIN/1k alice HIER_DIRECT/$ORIGIN " "access log line of a TLS client"
 assert_contains "$(cat "$ACCESS")" "TCP_TUNNEL/200" "the tunnel in the access log"
 

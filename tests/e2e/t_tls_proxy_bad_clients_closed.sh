@@ -33,7 +33,7 @@ print("HTTP" if data.startswith(b"HTTP/") else "no-HTTP", end, "fast" if time.mo
 assert_eq "no-HTTP CLOSED fast" "$(raw 'GET http://10.202.0.2/ HTTP/1.1\r\nHost: 10.202.0.2\r\n\r\n')" "plaintext request to the TLS port"
 assert_eq "no-HTTP CLOSED fast" "$(raw '\x00\x01garbage garbage garbage\r\n\r\n')" "garbage instead of a ClientHello"
 assert_eq "no-HTTP CLOSED fast" "$(raw '\x16\x03\x01\x00\x05\x01\x00\x00\x01\x00')" "a malformed ClientHello"
-wait_until 5 logged "TLS handshake with 10.201.0.2 failed"
+wait_until 5 log_has "TLS handshake with 10.201.0.2 failed"
 assert_contains "$(cat "$DLOG")" "TLS handshake with 10.201.0.2 failed" "the failure logged with the client"
 
 # four connections (the per-client limit) that start a handshake and stop:

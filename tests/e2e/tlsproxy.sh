@@ -21,7 +21,7 @@ start_capture() {
 		"tcp port 3128 or tcp port $TLS_PORT" 2> "$DIR/capture.err" &
 	CAPTURE_PID=$!
 	on_finish "kill $CAPTURE_PID 2>/dev/null"
-	wait_until 10 logged "listening on" "$DIR/capture.err" || fail "tcpdump did not start: $(cat "$DIR/capture.err")"
+	wait_until 10 log_has "listening on" "$DIR/capture.err" || fail "tcpdump did not start: $(cat "$DIR/capture.err")"
 }
 stop_capture() {
 	kill -INT "$CAPTURE_PID" 2>/dev/null
