@@ -4,12 +4,13 @@
  * Every face (explicit proxy, intercept, portal, admin) asks the gate:
  * is this address whitelisted, are these credentials valid, is this client
  * locked out; and it tells the gate about failures, which the gate counts,
- * logs (one line per failure, for fail2ban) and audits (queued, written in
- * batches by the gate's own thread so request handling never waits on the
- * database). Beneath it sit the identity sources (idsource.h: the local
- * store first, asked in the order of [auth] sources), the credential
- * cache, the lockout counters and the Digest nonces; callers see none of
- * them.
+ * logs (one line per failure, for fail2ban) and audits (audit.h: queued,
+ * written in batches by the gate's own thread so request handling never
+ * waits on the database). Beneath it sit the identity sources (idsource.h:
+ * asked in the order of [auth] sources), the credential cache
+ * (credcache.h), the lockout counters and the Digest nonces; callers see
+ * none of them, only what a source said of a user it let in (struct
+ * idsource_attrs in gate_result and gate_login).
  *
  * A slow check (scrypt, or a user record not in the cache) runs on the
  * gate's thread pool and completes on the caller's loop.
