@@ -714,7 +714,7 @@ static void build_pac(struct portal_server *p)
 	const struct config *cfg = p->cfg;
 	struct cidr direct[2 * CONFIG_MAX_RANGES];
 	struct ifaddrs *ifa;
-	char proxy[160], range[64];
+	char proxy[160], https_proxy[160] = "", range[64];
 	size_t n = 0;
 
 	if (cfg->pac_proxy[0]) {
@@ -726,6 +726,13 @@ static void build_pac(struct portal_server *p)
 		cidr_addr_text(sa, host, sizeof(host));
 		snprintf(proxy, sizeof(proxy), sa->sa_family == AF_INET6 ? "[%s]:%u" : "%s:%u", host,
 			 cidr_addr_port(sa));
+	}
+	/* the TLS listener: the same host, its own port */
+	if (cfg->n_proxy_tls_listen) {
+		const char *colon = strrchr(proxy, ':');
+
+		snprintf(https_proxy, sizeof(https_proxy), "%.*s:%u", (int)(colon ? colon - proxy : 0),
+			 proxy, cidr_addr_port((const struct sockaddr *)&cfg->proxy_tls_listen[0].sa));
 	}
 	/* DIRECT: [portal] pac_direct, or else the LAN's own prefixes (those
 	 * of the addresses the proxy and the portal listen on and of the
@@ -754,7 +761,7 @@ static void build_pac(struct portal_server *p)
 		if (direct[i].family == AF_INET)
 			log_info("portal: /proxy.pac sends %s direct",
 				 cidr_format(&direct[i], range, sizeof(range)));
-	p->pac_len = pac_build(p->pac, sizeof(p->pac), proxy, direct, n);
+	p->pac_len = pac_build(p->pac, sizeof(p->pac), proxy, https_proxy, direct, n);
 	if (p->pac_len < 0)
 		log_warn("portal: no /proxy.pac: '%s' is not a plain host:port", proxy);
 }

@@ -75,12 +75,12 @@ static void put_range(struct out *o, const struct cidr *c)
 	    mask >> 24, (mask >> 16) & 0xff, (mask >> 8) & 0xff, mask & 0xff);
 }
 
-long pac_build(char *outbuf, size_t outlen, const char *proxy, const struct cidr *direct,
-	       size_t n_direct)
+long pac_build(char *outbuf, size_t outlen, const char *proxy, const char *https_proxy,
+	       const struct cidr *direct, size_t n_direct)
 {
 	struct out o = { outbuf, outlen, 0, 0 };
 
-	if (!outlen || !proxy_ok(proxy))
+	if (!outlen || !proxy_ok(proxy) || (https_proxy && *https_proxy && !proxy_ok(https_proxy)))
 		return -1;
 	outbuf[0] = '\0';
 	put(&o, "// Proxy auto-config from Portcullis: web traffic goes through the\n"
@@ -103,7 +103,13 @@ long pac_build(char *outbuf, size_t outlen, const char *proxy, const struct cidr
 		put(&o, "\t");
 		put_range(&o, &direct[i]);
 	}
-	put(&o, "\t}\n\treturn \"PROXY %s\";\n}\n", proxy);
+	/* TLS to the proxy first, so that credentials never go in clear; the
+	 * plain proxy for a browser that cannot (a PAC result is a list tried
+	 * in order) */
+	if (https_proxy && *https_proxy)
+		put(&o, "\t}\n\treturn \"HTTPS %s; PROXY %s\";\n}\n", https_proxy, proxy);
+	else
+		put(&o, "\t}\n\treturn \"PROXY %s\";\n}\n", proxy);
 	return o.overflow ? -1 : (long)o.used;
 }
 

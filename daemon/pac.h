@@ -18,14 +18,16 @@
 
 /*
  * Write the PAC JavaScript into out (NUL-terminated). proxy is "host:port"
- * (a name, an IPv4 address or a bracketed IPv6 address); direct lists the
+ * (a name, an IPv4 address or a bracketed IPv6 address); https_proxy the
+ * same for the proxy's TLS listener (NULL or "": none), offered first as
+ * "HTTPS host:port" with the plain proxy after it; direct lists the
  * ranges to reach directly besides loopback and link-local (IPv6 ones are
  * skipped: PAC's isInNet is IPv4 only). Borrows everything. Returns the
- * length, or -1 when proxy is not a plain host:port (it would be pasted
+ * length, or -1 when a proxy is not a plain host:port (it would be pasted
  * into script) or out is too small.
  */
-long pac_build(char *out, size_t outlen, const char *proxy, const struct cidr *direct,
-	       size_t n_direct);
+long pac_build(char *out, size_t outlen, const char *proxy, const char *https_proxy,
+	       const struct cidr *direct, size_t n_direct);
 
 /*
  * The LAN's own prefixes, from an interface address list as getifaddrs(3)

@@ -10,6 +10,17 @@
 
 static char out[PAC_MAX];
 
+/* with the TLS listener: HTTPS first, the plain proxy after it */
+static void test_https_proxy_first(void **state)
+{
+	(void)state;
+	assert_true(pac_build(out, sizeof(out), "10.0.0.1:3128", "10.0.0.1:3129", NULL, 0) > 0);
+	assert_non_null(strstr(out, "return \"HTTPS 10.0.0.1:3129; PROXY 10.0.0.1:3128\";"));
+	assert_true(pac_build(out, sizeof(out), "10.0.0.1:3128", "", NULL, 0) > 0);
+	assert_null(strstr(out, "HTTPS"));
+	assert_int_equal(pac_build(out, sizeof(out), "10.0.0.1:3128", "x\"; y:3129", NULL, 0), -1);
+}
+
 static void test_proxy_and_direct_ranges(void **state)
 {
 	struct cidr extra[2];
@@ -18,7 +29,7 @@ static void test_proxy_and_direct_ranges(void **state)
 	(void)state;
 	assert_int_equal(cidr_parse("198.51.100.0/24", &extra[0]), 0);
 	assert_int_equal(cidr_parse("2001:db8::/32", &extra[1]), 0);
-	n = pac_build(out, sizeof(out), "10.0.0.1:3128", extra, 2);
+	n = pac_build(out, sizeof(out), "10.0.0.1:3128", NULL, extra, 2);
 	assert_true(n > 0);
 	assert_int_equal((size_t)n, strlen(out));
 	assert_non_null(strstr(out, "function FindProxyForURL(url, host)"));
@@ -42,26 +53,26 @@ static void test_proxy_and_direct_ranges(void **state)
 static void test_names_and_v6_proxies(void **state)
 {
 	(void)state;
-	assert_true(pac_build(out, sizeof(out), "proxy.lan:8080", NULL, 0) > 0);
+	assert_true(pac_build(out, sizeof(out), "proxy.lan:8080", NULL, NULL, 0) > 0);
 	assert_non_null(strstr(out, "PROXY proxy.lan:8080"));
-	assert_true(pac_build(out, sizeof(out), "[fd00::1]:3128", NULL, 0) > 0);
+	assert_true(pac_build(out, sizeof(out), "[fd00::1]:3128", NULL, NULL, 0) > 0);
 	assert_non_null(strstr(out, "PROXY [fd00::1]:3128"));
 }
 
 static void test_refuses_script_injection(void **state)
 {
 	(void)state;
-	assert_int_equal(pac_build(out, sizeof(out), "x\"; alert(1); \"y:3128", NULL, 0), -1);
-	assert_int_equal(pac_build(out, sizeof(out), "host:31x8", NULL, 0), -1);
-	assert_int_equal(pac_build(out, sizeof(out), "host", NULL, 0), -1);
-	assert_int_equal(pac_build(out, sizeof(out), ":3128", NULL, 0), -1);
-	assert_int_equal(pac_build(out, sizeof(out), "[fd00::1;]:3128", NULL, 0), -1);
+	assert_int_equal(pac_build(out, sizeof(out), "x\"; alert(1); \"y:3128", NULL, NULL, 0), -1);
+	assert_int_equal(pac_build(out, sizeof(out), "host:31x8", NULL, NULL, 0), -1);
+	assert_int_equal(pac_build(out, sizeof(out), "host", NULL, NULL, 0), -1);
+	assert_int_equal(pac_build(out, sizeof(out), ":3128", NULL, NULL, 0), -1);
+	assert_int_equal(pac_build(out, sizeof(out), "[fd00::1;]:3128", NULL, NULL, 0), -1);
 }
 
 static void test_small_buffer(void **state)
 {
 	(void)state;
-	assert_int_equal(pac_build(out, 64, "10.0.0.1:3128", NULL, 0), -1);
+	assert_int_equal(pac_build(out, 64, "10.0.0.1:3128", NULL, NULL, 0), -1);
 }
 
 /* a fake getifaddrs list: lo, the LAN (lan0: 192.168.10.1/24 and
@@ -142,7 +153,7 @@ static void test_lan_prefixes_of_the_listen_addresses(void **state)
 	assert_string_equal(cidr_format(&got[0], text, sizeof(text)), "192.168.10.0/24");
 	assert_string_equal(cidr_format(&got[1], text, sizeof(text)), "fd00:10::/64");
 	/* and so the PAC sends the LAN direct, the rest to the proxy */
-	assert_true(pac_build(out, sizeof(out), "192.168.10.1:3128", got, n) > 0);
+	assert_true(pac_build(out, sizeof(out), "192.168.10.1:3128", NULL, got, n) > 0);
 	assert_non_null(strstr(out, "isInNet(host, \"192.168.10.0\", \"255.255.255.0\")"));
 	assert_null(strstr(out, "203.0.113"));
 }
@@ -175,6 +186,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_proxy_and_direct_ranges),
+		cmocka_unit_test(test_https_proxy_first),
 		cmocka_unit_test(test_names_and_v6_proxies),
 		cmocka_unit_test(test_refuses_script_injection),
 		cmocka_unit_test(test_small_buffer),
