@@ -1,6 +1,5 @@
 #include "admin.h"
 
-#include <fcntl.h>
 #include <microhttpd.h>
 #include <openssl/crypto.h>
 #include <pthread.h>
