@@ -12,7 +12,7 @@ add_user alice pw-a; add_user bob pw-b; add_user carol pw-c; add_user dave pw-d
 "$CLI" -d "$DB" whitelist add 10.201.0.3 "kiosk" >/dev/null
 # the whitelisted client: another address of the client namespace
 in_client ip addr add 10.201.0.3/24 dev "$E2E_NS-cg"
-trap 'rc=$?; in_client ip addr del 10.201.0.3/24 dev "$E2E_NS-cg" 2>/dev/null; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+on_finish 'in_client ip addr del 10.201.0.3/24 dev "$E2E_NS-cg" 2>/dev/null'
 start_daemon || exit 1
 
 # Each tunnel (name:source:credentials) goes to the origin's port 8080 and

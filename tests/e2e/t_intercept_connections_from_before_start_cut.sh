@@ -21,7 +21,7 @@ table ip lan_nat {
 NFT
 lan_if=$(in_client ip -o -4 addr show | awk '$4 == "10.201.0.2/24" { print $2 }')
 in_client ip addr add 10.201.0.5/24 dev "$lan_if" || fail "second client address"
-trap 'in_client ip addr del 10.201.0.5/24 dev "$lan_if" 2>/dev/null' EXIT
+on_finish 'in_client ip addr del 10.201.0.5/24 dev "$lan_if" 2>/dev/null'
 mac=$(in_client ip -o link show | sed -n 's/.*link\/ether \([0-9a-f:]*\) .*/\1/p' | head -n 1)
 [ -n "$mac" ] || fail "the client's MAC"
 now=$(date +%s)
@@ -62,4 +62,3 @@ touch "$DIR/started"
 wait $cp
 assert_contains "$(cat "$DIR/before.out")" "10.201.0.2 HTTP/1.1 200" "the session's address keeps its connection"
 assert_contains "$(cat "$DIR/before.out")" "10.201.0.5 nothing" "the address without a session loses its own"
-finish

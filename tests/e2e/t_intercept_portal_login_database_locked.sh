@@ -18,7 +18,7 @@ setup_daemon
 add_user alice 'pw-a'
 add_user bob 'pw-b'
 start_daemon || exit 1
-trap 'rc=$?; [ -d "$DB" ] && rmdir "$DB" && mv "$DB.away" "$DB"; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+on_finish '[ -d "$DB" ] && rmdir "$DB" && mv "$DB.away" "$DB"'
 challenged() { [ "$(ccurl -o /dev/null -w '%{http_code}' http://10.202.0.2/1k)" = 302 ]; }
 listed() { "$CLI" -d "$DB" session list | grep -q "10.201.0.2 .* $1"; }
 

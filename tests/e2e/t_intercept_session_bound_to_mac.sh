@@ -14,7 +14,7 @@ start_daemon || exit 1
 CIF=$E2E_NS-cg
 orig=$(in_client cat /sys/class/net/"$CIF"/address)
 # the client namespace outlives the scenario: its MAC is put back whatever happens
-trap 'rc=$?; in_client ip link set dev "$CIF" address "$orig"; finish; r=$?; [ "$rc" -ne 0 ] && exit 1; exit $r' EXIT
+on_finish 'in_client ip link set dev "$CIF" address "$orig"'
 assert_eq 303 "$(portal_login frank pw)" "login"
 assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "HTTP passes from the logged-in device"
 assert_contains "$(ccurl "$PORTAL/api/captive")" '"captive":false' "the captive API says the device is not captive"
