@@ -143,6 +143,15 @@ static int render(char *out, size_t outlen, const char *tpl, const char *const *
 
 /* ------------------------------------------------------------ responses */
 
+/* The portal's headers: with HSTS on its HTTPS listener. */
+static void portal_headers(struct MHD_Response *r, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+		MHD_get_connection_info(conn, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+
+	web_headers_add(r, ci && ci->tls_session ? WEB_HEADERS_PORTAL_TLS : WEB_HEADERS_PORTAL);
+}
+
 static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const char *type,
 			     const char *body, size_t len, const char *extra_name,
 			     const char *extra_value)
@@ -155,7 +164,7 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	web_headers_add(r, WEB_HEADERS_PORTAL);
+	portal_headers(r, conn);
 	if (extra_name)
 		MHD_add_response_header(r, extra_name, extra_value);
 	rc = MHD_queue_response(conn, status, r);
@@ -345,7 +354,7 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 	}
 	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
-	web_headers_add(r, WEB_HEADERS_PORTAL);
+	portal_headers(r, conn);
 	MHD_add_response_header(r, "Set-Cookie", cookie);
 	if (retry_after)
 		MHD_add_response_header(r, "Retry-After", retry_after);

@@ -10,7 +10,11 @@ void web_headers_add(struct MHD_Response *r, enum web_headers_kind kind)
 	MHD_add_response_header(r, "X-Frame-Options", "DENY");
 	/* form-action 'self' also covers the redirects that follow a form's
 	 * submission: a form may only lead to a page of the same listener */
-	if (kind == WEB_HEADERS_PORTAL)
+	/* RFC 6797: a browser that has seen the HTTPS portal never posts a
+	 * password to it over plain HTTP again */
+	if (kind == WEB_HEADERS_PORTAL_TLS)
+		MHD_add_response_header(r, "Strict-Transport-Security", "max-age=31536000");
+	if (kind == WEB_HEADERS_PORTAL || kind == WEB_HEADERS_PORTAL_TLS)
 		MHD_add_response_header(r, "Content-Security-Policy",
 					"default-src 'none'; style-src 'self'; img-src 'self'; "
 					"form-action 'self'; base-uri 'none'; frame-ancestors 'none'");

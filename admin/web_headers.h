@@ -17,6 +17,8 @@ struct MHD_Connection;
 enum web_headers_kind {
 	WEB_HEADERS_PANEL,     /* the admin panel: its own scripts, styles and images */
 	WEB_HEADERS_PORTAL,    /* the login portal: no script, its own style and images */
+	WEB_HEADERS_PORTAL_TLS,   /* the same over HTTPS, where browsers are told to
+				   * come back over HTTPS only (HSTS) */
 };
 
 /* Add the headers for kind to r (borrowed). */

@@ -312,7 +312,11 @@ int main(int argc, char **argv)
 			log_error("cannot start: %s", err);
 			goto out;
 		}
-		log_notice("login portal on %s", cfg.portal_listen.text);
+		log_notice("login portal on %s%s", cfg.portal_listen.text,
+			   cfg.portal_tls_cert[0] ? " (HTTPS)" : "");
+		if (cfg.intercept_interface[0] && !cfg.portal_tls_cert[0])
+			log_warn("portal: the login form posts passwords over plain HTTP, readable on "
+				 "the LAN: set [portal] tls_cert and tls_key to serve it over HTTPS");
 	}
 	if (proxy_start(proxy) < 0)
 		goto out;

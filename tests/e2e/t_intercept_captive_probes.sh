@@ -23,6 +23,9 @@ while read -r host path body; do
 	chmod 644 "$E2E_WWW/$path"
 done <<< "$PROBES"
 start_daemon || exit 1
+# a portal without a certificate: the start says the passwords go in clear
+wait_until 10 log_has "portal: the login form posts passwords over plain HTTP"
+assert_contains "$(cat "$DLOG")" "portal: the login form posts passwords over plain HTTP" "plain-HTTP portal warned of"
 
 while read -r host path body; do
 	hdr=$(ccurl -D - -o "$DIR/body" -H "Host: $host" -A "probe" "http://10.202.0.2/$path")

@@ -35,6 +35,8 @@ assert_contains "$(cat "$DIR/captive.json")" '"user-portal-url":"https://10.201.
 # the login page: no script, a CSP, a CSRF field
 hdr=$(ccurl -D - -o "$DIR/login.html" "$PORTAL/")
 assert_contains "$hdr" "Content-Security-Policy: default-src 'none'" "portal CSP"
+assert_contains "$hdr" "Strict-Transport-Security: max-age=31536000" "HSTS on the HTTPS portal"
+assert_not_contains "$(cat "$DLOG")" "over plain HTTP" "no plain-HTTP warning for an HTTPS portal"
 assert_not_contains "$(cat "$DIR/login.html")" "<script" "no script on the portal"
 assert_contains "$(cat "$DIR/login.html")" 'name="csrf"' "CSRF token in the form"
 # what a client puts in url= comes back as text
