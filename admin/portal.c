@@ -19,6 +19,7 @@
 #include "config.h"
 #include "form.h"
 #include "gate.h"
+#include "intercept.h"
 #include "log.h"
 #include "loop.h"
 #include "pac.h"
@@ -40,6 +41,7 @@
 struct portal_server {
 	const struct config *cfg;
 	struct gate *gate;
+	struct intercept *ix;      /* NULL: intercept mode off */
 	struct MHD_Daemon *mhd;
 	uint8_t secret[32];            /* signs CSRF tokens; new at every start */
 	char url[300];                 /* the portal as clients reach it */
@@ -199,7 +201,7 @@ static void client_mac(struct portal_server *p, struct MHD_Connection *conn,
 	socklen_t len = sizeof(local);
 
 	if (!ci || getsockname(ci->connect_fd, (struct sockaddr *)&local, &len) < 0 ||
-	    gate_client_mac(p->gate, client, (const struct sockaddr *)&local, mac) != 0)
+	    intercept_client_mac(p->ix, client, (const struct sockaddr *)&local, mac) != 0)
 		memset(mac, 0, 6);
 }
 
@@ -385,8 +387,8 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	if (!return_url_ok(p, conn, client, next, sig))
 		next = NULL;
 	client_mac(p, conn, client, mac);
-	if (gate_session_user(p->gate, client, mac, user, sizeof(user)))
-		left = gate_session_remaining(p->gate, client, mac);
+	if (intercept_session_user(p->ix, client, mac, user, sizeof(user)))
+		left = intercept_session_remaining(p->ix, client, mac);
 	if (left >= 0)
 		snprintf(message, sizeof(message), "You are signed in as %s; the session lasts %ld more minutes "
 			 "(less if you stay idle).", user, (left + 59) / 60);
@@ -427,7 +429,7 @@ static enum MHD_Result api_captive(struct portal_server *p, struct MHD_Connectio
 
 	if (client) {
 		client_mac(p, conn, client, mac);
-		left = gate_session_remaining(p->gate, client, mac);
+		left = intercept_session_remaining(p->ix, client, mac);
 	}
 	j = json_pack("{s:b, s:s}", "captive", left < 0, "user-portal-url", p->url);
 
@@ -492,7 +494,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	switch (v) {
 	case GATE_PASS:
 		client_mac(p, conn, client, mac);
-		if (gate_session_start(p->gate, client, mac, f->username, &login) < 0) {
+		if (intercept_session_start(p->ix, client, mac, f->username, &login) < 0) {
 			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
 					f->url, f->sig, NULL);
 			break;
@@ -812,8 +814,8 @@ static int portal_listen_socket(const struct config *cfg, char *err, size_t errl
 	return fd;
 }
 
-struct portal_server *portal_server_new(const struct config *cfg, struct gate *gate, char *err,
-					size_t errlen)
+struct portal_server *portal_server_new(const struct config *cfg, struct gate *gate,
+					struct intercept *ix, char *err, size_t errlen)
 {
 	struct portal_server *p = calloc(1, sizeof(*p));
 	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ERROR_LOG;
@@ -825,6 +827,7 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 	}
 	p->cfg = cfg;
 	p->gate = gate;
+	p->ix = ix;
 	if (getrandom(p->secret, sizeof(p->secret), 0) != (ssize_t)sizeof(p->secret)) {
 		snprintf(err, errlen, "portal: no randomness for its CSRF secret");
 		goto fail;

@@ -36,12 +36,14 @@
 
 struct config;
 struct gate;
+struct intercept;
 struct portal_server;
 
 /* Start listening on [portal] listen; NULL with a message on failure.
- * cfg and gate are borrowed for the server's life. */
-struct portal_server *portal_server_new(const struct config *cfg, struct gate *gate, char *err,
-					size_t errlen);
+ * cfg, gate and ix (the sessions a login starts; NULL: intercept mode
+ * off, and a login starts none) are borrowed for the server's life. */
+struct portal_server *portal_server_new(const struct config *cfg, struct gate *gate,
+					struct intercept *ix, char *err, size_t errlen);
 void portal_server_free(struct portal_server *p);
 
 /* What portal_server_new would refuse short of opening the listener (the

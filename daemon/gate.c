@@ -42,11 +42,6 @@
 #define ADMIN_LOCKOUT_SLOTS 4096   /* admin names: few, and only from the admin listener */
 #define NONCE_TABLE        16384
 #define MAINT_PERIOD_MS    250
-/* the bounds of [intercept] session_lifetime and session_idle_timeout,
- * for the limits an identity source gives a session */
-#define GATE_SESSION_LIFETIME_MAX 31536000u
-#define GATE_SESSION_IDLE_MIN     5u
-#define GATE_SESSION_IDLE_MAX     604800u
 /* A store handle per pool thread: a struct store is single-threaded. The
  * gate remembers them to close them after the pool's threads are joined.
  * thread_store_gate: the serial of the gate that opened it: a thread that
@@ -492,60 +487,28 @@ static int gate_load_whitelist(struct gate *g, struct store *st)
 	return 0;
 }
 
-/* Intercept mode: whitelisted clients pass in the kernel too. */
-static void gate_whitelist_to_kernel(struct gate *g)
+/* The list before (old, n_old; NULL, 0 at the registration) and the one
+ * loaded now to whoever follows the whitelist. Maintenance thread (the
+ * whitelist's only writer) or the registration. */
+static void gate_whitelist_tell(struct gate *g, const struct cidr *old, size_t n_old)
 {
-	if (!g->sessions)
-		return;
-	pthread_rwlock_rdlock(&g->wl_lock);
-	if (sessions_set_whitelist(g->sessions, g->whitelist, g->n_whitelist) < 0)
-		log_warn("whitelist: the kernel set was not updated; whitelisted clients still pass "
-			 "through the daemon");
-	pthread_rwlock_unlock(&g->wl_lock);
+	pthread_mutex_lock(&g->wl_cb_lock);
+	if (g->wl_cb) {
+		pthread_rwlock_rdlock(&g->wl_lock);
+		g->wl_cb(g->wl_cb_ud, g->whitelist, g->n_whitelist, old, n_old);
+		pthread_rwlock_unlock(&g->wl_lock);
+	}
+	pthread_mutex_unlock(&g->wl_cb_lock);
 }
 
-/*
- * Whitelist entries were removed: in intercept mode the kernel forwards a
- * whitelisted client's traffic past the daemon, and the connections it
- * tracks would outlive the entry. They are cut as a session's end cuts its
- * own, except where the remaining whitelist or a session still lets the
- * address pass. old (n_old) is the list before the reload.
- */
-static void gate_cut_unlisted(struct gate *g, const struct cidr *old, size_t n_old)
+void gate_on_whitelist(struct gate *g, gate_whitelist_cb cb, void *ud)
 {
-	struct cidr *removed;
-	size_t n_removed = 0;
-	int cut;
-
-	if (!g->sessions || n_old == 0)
-		return;
-	removed = calloc(n_old, sizeof(*removed));
-	if (!removed) {
-		log_warn("whitelist: out of memory; connections of removed entries are not cut");
-		return;
-	}
-	/* the maint thread is the whitelist's only writer: no lock to read it */
-	for (size_t i = 0; i < n_old; i++) {
-		int kept = 0;
-
-		for (size_t k = 0; k < g->n_whitelist && !kept; k++)
-			kept = g->whitelist[k].family == old[i].family &&
-			       g->whitelist[k].prefix == old[i].prefix &&
-			       memcmp(g->whitelist[k].addr, old[i].addr, sizeof(old[i].addr)) == 0;
-		if (!kept)
-			removed[n_removed++] = old[i];
-	}
-	if (n_removed) {
-		cut = sessions_cut_unlisted(g->sessions, removed, n_removed, g->whitelist,
-					    g->n_whitelist);
-		if (cut < 0)
-			log_warn("whitelist: %zu entr%s removed, but their connections could not be cut",
-				 n_removed, n_removed == 1 ? "y" : "ies");
-		else
-			log_notice("whitelist: %zu entr%s removed: connections_cut=%d", n_removed,
-				   n_removed == 1 ? "y" : "ies", cut);
-	}
-	free(removed);
+	pthread_mutex_lock(&g->wl_cb_lock);
+	g->wl_cb = cb;
+	g->wl_cb_ud = ud;
+	pthread_mutex_unlock(&g->wl_cb_lock);
+	if (cb)
+		gate_whitelist_tell(g, NULL, 0);
 }
 
 /* ------------------------------------------------------------ accounts */
@@ -637,57 +600,6 @@ int gate_user_usable(struct gate *g, const char *username, uint64_t credential)
 		 (credential == 0 || credential == u->credential);
 	pthread_rwlock_unlock(&g->usable_lock);
 	return usable;
-}
-
-/* ------------------------------------------------------------ sessions */
-
-int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
-		      char *user, size_t len)
-{
-	return g->sessions ? sessions_lookup(g->sessions, client, mac, user, len) : 0;
-}
-
-int gate_session_alive(struct gate *g, const struct sockaddr *client)
-{
-	return g->sessions ? sessions_alive(g->sessions, client) : 0;
-}
-
-long gate_session_remaining(struct gate *g, const struct sockaddr *client, const uint8_t *mac)
-{
-	return g->sessions ? sessions_remaining(g->sessions, client, mac) : -1;
-}
-
-int gate_client_mac(struct gate *g, const struct sockaddr *client, const struct sockaddr *local,
-		    uint8_t mac[6])
-{
-	return g->sessions ? sessions_client_mac(g->sessions, client, local, mac) : 1;
-}
-
-int gate_session_start(struct gate *g, const struct sockaddr *client, const uint8_t mac[6],
-		       const char *username, const struct gate_login *login)
-{
-	unsigned lifetime = 0, idle = 0;
-	struct store *st;
-
-	if (!g->sessions)
-		return -1;
-	/* a login checked from memory found the database unreadable a moment
-	 * ago: the session starts in memory without waiting for it again */
-	st = login && login->from_memory ? NULL : gate_thread_store(g);
-	if (login) {
-		/* what the identity source said (RFC 2865 §5.27, §5.28), within
-		 * the bounds the configuration allows for its own values */
-		lifetime = login->attrs.session_timeout;
-		if (lifetime > GATE_SESSION_LIFETIME_MAX)
-			lifetime = GATE_SESSION_LIFETIME_MAX;
-		idle = login->attrs.idle_timeout;
-		if (idle && idle < GATE_SESSION_IDLE_MIN)
-			idle = GATE_SESSION_IDLE_MIN;
-		if (idle > GATE_SESSION_IDLE_MAX)
-			idle = GATE_SESSION_IDLE_MAX;
-	}
-	return sessions_start(g->sessions, st, client, mac, username,
-			      login ? login->credential : 0, lifetime, idle);
 }
 
 /*
@@ -821,14 +733,10 @@ static void maint_poll_generations(struct gate *g)
 			memcpy(old, g->whitelist, n_old * sizeof(*old));
 		if (gate_load_whitelist(g, g->store) == 0) {
 			log_info("whitelist reloaded: %zu entries", g->n_whitelist);
-			gate_whitelist_to_kernel(g);
-			gate_cut_unlisted(g, old, old ? n_old : 0);
+			gate_whitelist_tell(g, old, old ? n_old : 0);
 		}
 		free(old);
 	}
-	if (g->sessions)
-		sessions_maintain(g->sessions, g->store, now.sessions != g->gens.sessions,
-				  now.users != g->gens.users);
 	g->gens = now;
 }
 
@@ -986,6 +894,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 		g->live_ready = 1;
 	}
 	pthread_rwlock_init(&g->wl_lock, NULL);
+	pthread_mutex_init(&g->wl_cb_lock, NULL);
 	pthread_rwlock_init(&g->usable_lock, NULL);
 	pthread_mutex_init(&g->stores_lock, NULL);
 	pthread_mutex_init(&g->inflight_lock, NULL);
@@ -1045,12 +954,6 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	if (store_generations(g->store, &g->gens) < 0) {
 		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
 		goto fail;
-	}
-	if (cfg->intercept_interface[0]) {
-		g->sessions = sessions_new(cfg, g->store, err, errlen);
-		if (!g->sessions)
-			goto fail;
-		gate_whitelist_to_kernel(g);
 	}
 	/* scrypt is memory-hard: one thread per core is what the machine can
 	 * hash at once; more would only queue inside the kernel */
@@ -1123,7 +1026,6 @@ void gate_free(struct gate *g)
 		pthread_join(g->maint, NULL);
 	}
 	audit_free(g->audit);
-	sessions_free(g->sessions);
 	for (size_t i = 0; i < g->n_idsources; i++)
 		g->idsources[i]->free(g->idsources[i]);
 	for (size_t i = 0; i < g->n_thread_stores; i++)
@@ -1138,6 +1040,7 @@ void gate_free(struct gate *g)
 	free(g->whitelist);
 	free(g->usable);
 	pthread_rwlock_destroy(&g->wl_lock);
+	pthread_mutex_destroy(&g->wl_cb_lock);
 	pthread_rwlock_destroy(&g->usable_lock);
 	pthread_mutex_destroy(&g->stores_lock);
 	pthread_mutex_destroy(&g->inflight_lock);

@@ -26,6 +26,7 @@
 #include "idsource.h"
 #include "pool.h"
 
+struct cidr;
 struct config;
 struct loop;
 struct gate;
@@ -117,7 +118,7 @@ enum gate_verdict gate_check_admin(struct gate *g, const struct sockaddr *client
 				   const char *username, const char *password, size_t password_len,
 				   const char *user_agent, unsigned *retry_after);
 
-/* What a form login proved, for the session gate_session_start starts. */
+/* What a form login proved, for the session intercept_session_start starts. */
 struct gate_login {
 	int from_memory;      /* checked against the credential cache: the
 			       * database could not be read */
@@ -144,33 +145,18 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 					struct gate_login *login);
 
 /*
- * Intercept-mode sessions (enforced in the kernel as well; see sessions.h).
- * gate_session_user: 1 with the user's name if client has a live session
- * (this counts as activity), 0 otherwise or when intercept mode is off;
- * mac (6 bytes, NULL: unchecked) is the MAC the client's packets came
- * from, and must be the session's.
- * gate_session_alive: the same answer without counting as activity.
- * gate_session_remaining: seconds left, -1 without a session; mac as for
- * gate_session_user, and nothing counts as activity.
- * gate_client_mac: the MAC the first frame of client's TCP connection to
- * local (the address and port it connected to) came from, as the kernel
- * labelled the connection, for the two above: 0 with mac filled, 1 when
- * unknown (not from an Ethernet interface, intercept mode off), -1 on
- * error.
- * gate_session_start: after a successful portal login (login as it said,
- * or NULL), from the connection whose MAC gate_client_mac gave (all zeros:
- * unknown); may block briefly (database, netlink). A database that cannot
- * be written does not stop it: the session is held in memory and the
- * kernel until the database is back (sessions.h). 0 or -1.
+ * Whoever must follow the whitelist (in intercept mode, the kernel's sets:
+ * intercept_whitelist_cb): cb(ud, list, n, old, n_old) runs once at once
+ * with the list the gate holds (old NULL, n_old 0), then on the gate's
+ * maintenance thread after every reload, with the list before it. It
+ * borrows the lists for the call and must not call back into the gate's
+ * whitelist functions. One at a time: a later call replaces it, cb NULL
+ * removes it, and once that returns cb is not running and is not called
+ * again.
  */
-int gate_session_user(struct gate *g, const struct sockaddr *client, const uint8_t *mac,
-		      char *user, size_t len);
-int gate_session_alive(struct gate *g, const struct sockaddr *client);
-long gate_session_remaining(struct gate *g, const struct sockaddr *client, const uint8_t *mac);
-int gate_client_mac(struct gate *g, const struct sockaddr *client, const struct sockaddr *local,
-		    uint8_t mac[6]);
-int gate_session_start(struct gate *g, const struct sockaddr *client, const uint8_t mac[6],
-		       const char *username, const struct gate_login *login);
+typedef void (*gate_whitelist_cb)(void *ud, const struct cidr *list, size_t n,
+				  const struct cidr *old, size_t n_old);
+void gate_on_whitelist(struct gate *g, gate_whitelist_cb cb, void *ud);
 
 /* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers);
  * tls says whether the client came over TLS: on a plain connection, with

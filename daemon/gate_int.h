@@ -76,7 +76,9 @@ struct gate {
 	size_t n_thread_stores;
 	struct store_generations gens;
 	pthread_mutex_t stores_lock;      /* thread_stores */
-	struct sessions *sessions;        /* intercept mode only */
+	pthread_mutex_t wl_cb_lock;       /* wl_cb, wl_cb_ud; held while cb runs */
+	gate_whitelist_cb wl_cb;          /* who follows the whitelist (intercept) */
+	void *wl_cb_ud;
 	uint64_t serial;                  /* for thread_store_gate */
 
 	pthread_mutex_t inflight_lock;    /* inflight and the jobs' waiters */

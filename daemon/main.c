@@ -8,7 +8,8 @@
  * Signals are taken by the main thread alone (blocked everywhere else):
  * SIGHUP reloads the configuration (see reload() for what changes without
  * a restart) and re-opens the access log, SIGTERM and SIGINT drain and stop;
- * in intercept mode the daemon's nftables table goes with it (gate_free).
+ * in intercept mode the daemon's nftables table is left closed
+ * (intercept_free).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -25,6 +26,7 @@
 #include "admin.h"
 #include "config.h"
 #include "gate.h"
+#include "intercept.h"
 #include "log.h"
 #include "loop.h"
 #include "portal.h"
@@ -203,6 +205,7 @@ int main(int argc, char **argv)
 	char err[512];
 	struct accesslog *alog = NULL;
 	struct gate *gate = NULL;
+	struct intercept *ix = NULL;
 	struct proxy *proxy = NULL;
 	struct tls_server *proxy_tls = NULL;
 	struct admin_server *admin = NULL;
@@ -286,6 +289,16 @@ int main(int argc, char **argv)
 		log_error("cannot start: %s", err);
 		goto out;
 	}
+	/* intercept mode: the table, the sessions, and the whitelist the gate
+	 * loads followed into the kernel */
+	if (cfg.intercept_interface[0]) {
+		ix = intercept_new(&cfg, err, sizeof(err));
+		if (!ix) {
+			log_error("cannot start: %s", err);
+			goto out;
+		}
+		gate_on_whitelist(gate, intercept_whitelist_cb, ix);
+	}
 	if (cfg.n_proxy_tls_listen) {
 		proxy_tls = proxy_tls_setup(&cfg, err, sizeof(err));
 		if (!proxy_tls) {
@@ -293,7 +306,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 	}
-	proxy = proxy_new(&cfg, gate, alog, proxy_tls, err, sizeof(err));
+	proxy = proxy_new(&cfg, gate, ix, alog, proxy_tls, err, sizeof(err));
 	if (!proxy) {
 		log_error("cannot start: %s", err);
 		goto out;
@@ -307,7 +320,7 @@ int main(int argc, char **argv)
 		log_notice("admin listener (/api/, /metrics) on %s", cfg.admin_listen.text);
 	}
 	if (cfg.portal_enabled) {
-		portal = portal_server_new(&cfg, gate, err, sizeof(err));
+		portal = portal_server_new(&cfg, gate, ix, err, sizeof(err));
 		if (!portal) {
 			log_error("cannot start: %s", err);
 			goto out;
@@ -367,6 +380,10 @@ out:
 	gate_stop_checks(gate);
 	proxy_free(proxy);
 	tls_server_free(proxy_tls);
+	if (ix) {
+		gate_on_whitelist(gate, NULL, NULL);
+		intercept_free(ix);
+	}
 	if (gate)
 		gate_flush(gate);
 	gate_free(gate);

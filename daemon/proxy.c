@@ -13,7 +13,7 @@
 #include "gate.h"
 #include "log.h"
 #include "metrics.h"
-#include "nft.h"
+#include "intercept.h"
 
 /* ------------------------------------------------------------ accept and timers */
 
@@ -140,8 +140,9 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 			 * kernel labelled the connection: a session is bound to it.
 			 * Not the neighbour table, which any LAN host rewrites with
 			 * one forged ARP request for as long as a handshake takes */
-			if (w->neigh && nft_conn_mac(w->neigh, (struct sockaddr *)&ss,
-						     (struct sockaddr *)&c->orig_dst, c->mac) != 0)
+			if (w->macs && intercept_macs_client_mac(w->macs, (struct sockaddr *)&ss,
+								 (struct sockaddr *)&c->orig_dst,
+								 c->mac) != 0)
 				memset(c->mac, 0, sizeof(c->mac));
 		}
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
@@ -234,13 +235,14 @@ static void conn_timeout(struct conn *c)
 static int conn_authorisation_holds(struct conn *c)
 {
 	struct gate *g = c->w->p->gate;
+	struct intercept *ix = c->w->p->ix;
 	const struct sockaddr *peer = (const struct sockaddr *)&c->peer;
 
 	if (!c->x->user[0])
 		return gate_whitelisted(g, peer) ||
-		       (c->kind != CK_EXPLICIT && gate_session_alive(g, peer));
+		       (c->kind != CK_EXPLICIT && intercept_session_alive(ix, peer));
 	if (c->kind != CK_EXPLICIT)
-		return gate_session_alive(g, peer);
+		return intercept_session_alive(ix, peer);
 	return gate_user_usable(g, c->x->user, c->x->credential);
 }
 
@@ -343,8 +345,8 @@ static void *worker_main(void *arg)
 	return NULL;
 }
 
-struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
-			struct tls_server *tls_server, char *err, size_t errlen)
+struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct intercept *ix,
+			struct accesslog *log, struct tls_server *tls_server, char *err, size_t errlen)
 {
 	struct proxy *p = calloc(1, sizeof(*p));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -355,6 +357,7 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 	}
 	p->cfg = cfg;
 	p->gate = gate;
+	p->ix = ix;
 	{
 		struct snapshot *s = snapshot_new(cfg);
 
@@ -416,11 +419,10 @@ struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct acce
 		worker_load_self(w);
 		loop_set_tick(w->loop, worker_tick_cb, w);
 		loop_set_batch_end(w->loop, worker_batch_end_cb, w);
-		if (cfg->intercept_interface[0]) {
-			w->neigh = nft_open(err, errlen);
-			if (!w->neigh)
+		if (ix) {
+			w->macs = intercept_macs_open(ix, err, errlen);
+			if (!w->macs)
 				goto fail;
-			nft_set_interface(w->neigh, cfg->intercept_interface);
 		}
 		/* the plain listeners, then the TLS ones, then the intercept pair */
 		size_t n_explicit = cfg->n_proxy_listen + cfg->n_proxy_tls_listen;
@@ -541,7 +543,7 @@ void proxy_free(struct proxy *p)
 		loop_free(w->loop);
 		relay_cache_fini(&w->pipes);
 		snapshot_release(w->snap);
-		nft_close(w->neigh);
+		intercept_macs_close(w->macs);
 		free(w->self);
 	}
 	resolver_free(p->resolver);

@@ -15,15 +15,18 @@
 
 struct config;
 struct gate;
+struct intercept;
 struct accesslog;
 struct proxy;
 struct tls_server;
 
 /* Binds every listener now, so a bad address stops the start with a clear
- * message. cfg, gate, log and tls (the [proxy] tls_listen listeners'
- * certificate, NULL without them) are borrowed and must outlive the proxy. */
-struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct accesslog *log,
-			struct tls_server *tls, char *err, size_t errlen);
+ * message. cfg, gate, ix (intercept mode's sessions and connections'
+ * MACs, one reader per worker; NULL: intercept mode off), log and tls (the
+ * [proxy] tls_listen listeners' certificate, NULL without them) are
+ * borrowed and must outlive the proxy. */
+struct proxy *proxy_new(const struct config *cfg, struct gate *gate, struct intercept *ix,
+			struct accesslog *log, struct tls_server *tls, char *err, size_t errlen);
 /* Start the worker threads. 0 or -1. */
 int proxy_start(struct proxy *p);
 /* Stop accepting, let in-flight exchanges finish for up to grace seconds,

@@ -161,7 +161,7 @@ struct worker {
 	int accept_paused;
 	struct conn *conns;
 	int draining;
-	struct nft *neigh;        /* intercept mode: connections' MACs */
+	struct intercept_macs *macs;  /* intercept mode: connections' MACs */
 	struct resolve_channel *dns;        /* name lookups on this loop */
 	/* scratch for parsing: one conn at a time runs on a worker */
 	struct http_request req;
@@ -182,6 +182,7 @@ struct proxy {
 	struct snapshot_slot live;        /* reloadable settings */
 	int live_ready;
 	struct gate *gate;
+	struct intercept *ix;          /* intercept mode only */
 	struct accesslog *log;
 	struct tls_server *tls;           /* borrowed: the TLS listeners' certificate */
 	struct resolver *resolver;        /* the lookups' cache and per-client counts */

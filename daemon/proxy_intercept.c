@@ -12,6 +12,7 @@
 #include "clienthello.h"
 #include "form.h"
 #include "gate.h"
+#include "intercept.h"
 #include "log.h"
 #include "metrics.h"
 #include "returnto.h"
@@ -149,7 +150,7 @@ void conn_handle_intercepted(struct conn *c, const struct http_request *r, size_
 		}
 	}
 	pass = gate_whitelisted(p->gate, (const struct sockaddr *)&c->peer);
-	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
+	if (!pass && intercept_session_user(p->ix, (const struct sockaddr *)&c->peer, c->mac, user,
 						  sizeof(user))) {
 		pass = 1;
 		http_text_copy(x->user, sizeof(x->user), user, strlen(user));
@@ -210,7 +211,7 @@ void conn_peek_hello(struct conn *c)
 	snprintf(x->url, sizeof(x->url), "%s%s%s:%u", strchr(x->host, ':') ? "[" : "", x->host,
 		 strchr(x->host, ':') ? "]" : "", dport);
 	pass = gate_whitelisted(p->gate, (const struct sockaddr *)&c->peer);
-	if (!pass && gate_session_user(p->gate, (const struct sockaddr *)&c->peer, c->mac, user,
+	if (!pass && intercept_session_user(p->ix, (const struct sockaddr *)&c->peer, c->mac, user,
 						  sizeof(user))) {
 		pass = 1;
 		http_text_copy(x->user, sizeof(x->user), user, strlen(user));

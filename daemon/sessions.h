@@ -4,7 +4,8 @@
  * in the store as the source of truth, and in the kernel's nftables sets
  * where the forward chain enforces them.
  *
- * Used by the gate only (callers ask the gate). Thread-safe: lookups take
+ * Used by intercept only (intercept.h: the proxy and the portal ask it);
+ * sessions_credential_stamp is the gate's too. Thread-safe: lookups take
  * a read lock and touch nothing but the entry's activity time; changes to
  * the kernel are serialised behind one lock.
  *
@@ -99,7 +100,7 @@ uint64_t sessions_credential_stamp(const char *phc);
  * it. */
 #define SESSIONS_CREDENTIAL_REMOTE UINT64_MAX
 
-/* Periodic work on the gate's maintenance thread: with store_changed,
+/* Periodic work on intercept's maintenance thread: with store_changed,
  * follow the store (rows deleted elsewhere end their sessions, and their
  * devices' other addresses: kernel element removed, connections cut);
  * with users_changed, read every session's user again, and end the

@@ -1,0 +1,284 @@
+#include "intercept.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cidr.h"
+#include "config.h"
+#include "gate.h"
+#include "log.h"
+#include "nft.h"
+#include "sessions.h"
+#include "store.h"
+
+/* How often the maintenance thread looks at the database's generations
+ * and runs the sessions' round: expiry, idle, kicks and users' changes
+ * take effect within it. */
+#define ROUND_PERIOD_MS 500
+/* the bounds of [intercept] session_lifetime and session_idle_timeout,
+ * for the limits an identity source gives a session */
+#define SESSION_LIFETIME_MAX 31536000u
+#define SESSION_IDLE_MIN     5u
+#define SESSION_IDLE_MAX     604800u
+
+struct intercept {
+	const struct config *cfg;
+	struct sessions *sessions;
+	struct store *store;               /* the maintenance thread's */
+	struct store_generations gens;     /* as the last round saw them */
+	pthread_mutex_t login_lock;        /* login_store, one login at a time */
+	struct store *login_store;         /* opened on the first login */
+	pthread_mutex_t lock;              /* stopping, with cond */
+	pthread_cond_t cond;
+	int stopping;
+	pthread_t maint;
+	int maint_started;
+};
+
+struct intercept_macs {
+	struct nft *nft;
+};
+
+static void *maint_thread(void *arg)
+{
+	struct intercept *ix = arg;
+
+	for (;;) {
+		struct store_generations now;
+		struct timespec ts;
+		int stopping;
+
+		pthread_mutex_lock(&ix->lock);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += ROUND_PERIOD_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		if (!ix->stopping)
+			pthread_cond_timedwait(&ix->cond, &ix->lock, &ts);
+		stopping = ix->stopping;
+		pthread_mutex_unlock(&ix->lock);
+		if (stopping)
+			return NULL;
+		/* a database that does not answer: the round waits for it */
+		if (store_generations(ix->store, &now) < 0)
+			continue;
+		sessions_maintain(ix->sessions, ix->store, now.sessions != ix->gens.sessions,
+				  now.users != ix->gens.users);
+		ix->gens = now;
+	}
+}
+
+struct intercept *intercept_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct intercept *ix = calloc(1, sizeof(*ix));
+
+	if (!ix) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	ix->cfg = cfg;
+	pthread_mutex_init(&ix->login_lock, NULL);
+	pthread_mutex_init(&ix->lock, NULL);
+	pthread_cond_init(&ix->cond, NULL);
+	ix->store = store_open(cfg->db_path, err, errlen);
+	if (!ix->store)
+		goto fail;
+	/* read before the restore, so that the first round follows the rows
+	 * the restore deleted (expired, their users gone) */
+	if (store_generations(ix->store, &ix->gens) < 0) {
+		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
+		goto fail;
+	}
+	ix->sessions = sessions_new(cfg, ix->store, err, errlen);
+	if (!ix->sessions)
+		goto fail;
+	if (pthread_create(&ix->maint, NULL, maint_thread, ix) != 0) {
+		snprintf(err, errlen, "cannot start the sessions' maintenance thread");
+		goto fail;
+	}
+	ix->maint_started = 1;
+	return ix;
+fail:
+	intercept_free(ix);
+	return NULL;
+}
+
+void intercept_free(struct intercept *ix)
+{
+	if (!ix)
+		return;
+	if (ix->maint_started) {
+		pthread_mutex_lock(&ix->lock);
+		ix->stopping = 1;
+		pthread_cond_signal(&ix->cond);
+		pthread_mutex_unlock(&ix->lock);
+		pthread_join(ix->maint, NULL);
+	}
+	sessions_free(ix->sessions);
+	store_close(ix->login_store);
+	store_close(ix->store);
+	pthread_mutex_destroy(&ix->login_lock);
+	pthread_mutex_destroy(&ix->lock);
+	pthread_cond_destroy(&ix->cond);
+	free(ix);
+}
+
+int intercept_session_user(struct intercept *ix, const struct sockaddr *client,
+			   const uint8_t *mac, char *user, size_t len)
+{
+	return ix ? sessions_lookup(ix->sessions, client, mac, user, len) : 0;
+}
+
+int intercept_session_alive(struct intercept *ix, const struct sockaddr *client)
+{
+	return ix ? sessions_alive(ix->sessions, client) : 0;
+}
+
+long intercept_session_remaining(struct intercept *ix, const struct sockaddr *client,
+				 const uint8_t *mac)
+{
+	return ix ? sessions_remaining(ix->sessions, client, mac) : -1;
+}
+
+int intercept_client_mac(struct intercept *ix, const struct sockaddr *client,
+			 const struct sockaddr *local, uint8_t mac[6])
+{
+	return ix ? sessions_client_mac(ix->sessions, client, local, mac) : 1;
+}
+
+int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
+			    const uint8_t mac[6], const char *username,
+			    const struct gate_login *login)
+{
+	struct store *st = NULL;
+	unsigned lifetime = 0, idle = 0;
+	char err[256];
+	int rc;
+
+	if (!ix)
+		return -1;
+	if (login) {
+		/* what the identity source said (RFC 2865 §5.27, §5.28), within
+		 * the bounds the configuration allows for its own values */
+		lifetime = login->attrs.session_timeout;
+		if (lifetime > SESSION_LIFETIME_MAX)
+			lifetime = SESSION_LIFETIME_MAX;
+		idle = login->attrs.idle_timeout;
+		if (idle && idle < SESSION_IDLE_MIN)
+			idle = SESSION_IDLE_MIN;
+		if (idle > SESSION_IDLE_MAX)
+			idle = SESSION_IDLE_MAX;
+	}
+	pthread_mutex_lock(&ix->login_lock);
+	/* a login checked from memory found the database unreadable a moment
+	 * ago: the session starts in memory without waiting for it again */
+	if (!(login && login->from_memory)) {
+		if (!ix->login_store) {
+			ix->login_store = store_open(ix->cfg->db_path, err, sizeof(err));
+			if (!ix->login_store)
+				log_error("intercept: cannot open the database: %s", err);
+		}
+		st = ix->login_store;
+	}
+	rc = sessions_start(ix->sessions, st, client, mac, username, login ? login->credential : 0,
+			    lifetime, idle);
+	pthread_mutex_unlock(&ix->login_lock);
+	return rc;
+}
+
+/* ------------------------------------------------------------ the whitelist */
+
+/*
+ * Whitelist entries were removed: the kernel forwards a whitelisted
+ * client's traffic past the daemon, and the connections it tracks would
+ * outlive the entry. They are cut as a session's end cuts its own, except
+ * where the remaining whitelist or a session still lets the address pass.
+ */
+static void cut_unlisted(struct intercept *ix, const struct cidr *list, size_t n,
+			 const struct cidr *old, size_t n_old)
+{
+	struct cidr *removed;
+	size_t n_removed = 0;
+	int cut;
+
+	if (n_old == 0)
+		return;
+	removed = calloc(n_old, sizeof(*removed));
+	if (!removed) {
+		log_warn("whitelist: out of memory; connections of removed entries are not cut");
+		return;
+	}
+	for (size_t i = 0; i < n_old; i++) {
+		int kept = 0;
+
+		for (size_t k = 0; k < n && !kept; k++)
+			kept = list[k].family == old[i].family && list[k].prefix == old[i].prefix &&
+			       memcmp(list[k].addr, old[i].addr, sizeof(old[i].addr)) == 0;
+		if (!kept)
+			removed[n_removed++] = old[i];
+	}
+	if (n_removed) {
+		cut = sessions_cut_unlisted(ix->sessions, removed, n_removed, list, n);
+		if (cut < 0)
+			log_warn("whitelist: %zu entr%s removed, but their connections could not be cut",
+				 n_removed, n_removed == 1 ? "y" : "ies");
+		else
+			log_notice("whitelist: %zu entr%s removed: connections_cut=%d", n_removed,
+				   n_removed == 1 ? "y" : "ies", cut);
+	}
+	free(removed);
+}
+
+void intercept_whitelist_cb(void *ud, const struct cidr *list, size_t n, const struct cidr *old,
+			    size_t n_old)
+{
+	struct intercept *ix = ud;
+
+	/* whitelisted clients pass in the kernel too */
+	if (sessions_set_whitelist(ix->sessions, list, n) < 0)
+		log_warn("whitelist: the kernel set was not updated; whitelisted clients still pass "
+			 "through the daemon");
+	cut_unlisted(ix, list, n, old, n_old);
+}
+
+/* ------------------------------------------------------------ MAC readers */
+
+struct intercept_macs *intercept_macs_open(struct intercept *ix, char *err, size_t errlen)
+{
+	struct intercept_macs *m;
+
+	if (!ix)
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	m->nft = nft_open(err, errlen);
+	if (!m->nft) {
+		free(m);
+		return NULL;
+	}
+	nft_set_interface(m->nft, ix->cfg->intercept_interface);
+	return m;
+}
+
+void intercept_macs_close(struct intercept_macs *m)
+{
+	if (!m)
+		return;
+	nft_close(m->nft);
+	free(m);
+}
+
+int intercept_macs_client_mac(struct intercept_macs *m, const struct sockaddr *client,
+			      const struct sockaddr *local, uint8_t mac[6])
+{
+	return m ? nft_conn_mac(m->nft, client, local, mac) : 1;
+}
