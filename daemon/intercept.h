@@ -20,8 +20,9 @@
  * (fail_open = yes: none), and while it lives a watch puts the table back
  * when another process deletes or changes it (sessions.h, nft.h).
  *
- * Every function accepts NULL for ix (intercept mode off) and answers as
- * for a client without a session.
+ * The session functions, the MAC readers and intercept_free accept NULL
+ * for ix (intercept mode off) and answer as for a client without a
+ * session.
  */
 #ifndef PORTCULLIS_INTERCEPT_H
 #define PORTCULLIS_INTERCEPT_H
