@@ -750,6 +750,13 @@ struct directory *directory_new(const struct config *cfg, char *err, size_t errl
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->freed, NULL);
+	{
+		/* libldap's process-wide state is made on its first use: here,
+		 * on the starting thread, not by two checking threads at once */
+		int version;
+
+		ldap_get_option(NULL, LDAP_OPT_PROTOCOL_VERSION, &version);
+	}
 	if (parse_uris(d, cfg->ldap_uri, cfg->ldap_allow_plaintext, err, errlen) < 0)
 		goto fail;
 	if (!cfg->ldap_base[0]) {
@@ -805,6 +812,25 @@ struct directory *directory_new(const struct config *cfg, char *err, size_t errl
 fail:
 	directory_free(d);
 	return NULL;
+}
+
+int directory_config_check(const struct config *cfg, char *err, size_t errlen)
+{
+	const char *p = cfg->auth_sources;
+	struct directory *d;
+
+	while (*p) {
+		size_t len = strcspn(p, ", ");
+
+		if (len == 4 && !strncmp(p, "ldap", 4)) {
+			d = directory_new(cfg, err, errlen);
+			directory_free(d);
+			return d ? 0 : -1;
+		}
+		p += len;
+		p += strspn(p, ", ");
+	}
+	return 0;
 }
 
 void directory_free(struct directory *d)

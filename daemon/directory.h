@@ -63,6 +63,11 @@ struct directory_result {
  * message in err on a configuration error; [ldap] uri must be set.
  */
 struct directory *directory_new(const struct config *cfg, char *err, size_t errlen);
+/* When [auth] sources names ldap: what directory_new checks (the URIs,
+ * the filters, the password file), nothing opened; for portcullisd -t.
+ * 0, or -1 with the message in err. */
+int directory_config_check(const struct config *cfg, char *err, size_t errlen);
+
 /* Closes every connection; no check may be running. Accepts NULL. */
 void directory_free(struct directory *d);
 

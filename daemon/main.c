@@ -25,6 +25,7 @@
 #include "accesslog.h"
 #include "admin.h"
 #include "config.h"
+#include "directory.h"
 #include "gate.h"
 #include "intercept.h"
 #include "log.h"
@@ -65,6 +66,8 @@ static int check_start(const struct config *cfg, char *err, size_t errlen)
 	if (admin_check(cfg, err, errlen) < 0)
 		return -1;
 	if (accesslog_check(cfg->access_log, err, errlen) < 0)
+		return -1;
+	if (directory_config_check(cfg, err, errlen) < 0)
 		return -1;
 	return 0;
 }
