@@ -12,6 +12,8 @@ const PAC_URL = process.env.PAC_URL;      // http://10.201.0.1:8082/proxy.pac
 const PAGE_URL = process.env.PAGE_URL;    // a page on the origin
 const USER = process.env.PROXY_USER;
 const PASSWORD = process.env.PROXY_PASSWORD;
+// EXTRA_ARGS: more Chromium flags, space-separated (the TLS proxy's
+// certificate to trust)
 
 let failures = 0;
 function check(cond, what, detail) {
@@ -45,7 +47,7 @@ async function main() {
     args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage',
            '--disable-background-networking', '--disable-component-update', '--disable-sync',
            '--disable-domain-reliability', '--no-pings', '--disable-client-side-phishing-detection',
-           `--proxy-pac-url=${PAC_URL}`],
+           `--proxy-pac-url=${PAC_URL}`].concat((process.env.EXTRA_ARGS || '').split(' ').filter(Boolean)),
   });
   try {
     const without = await visit(browser, null);
