@@ -40,7 +40,7 @@ PY
 TRAFFIC=$!
 # once some records are written, note them and kill the daemon mid-traffic
 some_written() { [ "$(sqlite3 "$DB" 'SELECT count(*) FROM failures' 2>/dev/null || echo 0)" -ge 8 ]; }
-wait_until 15 some_written
+wait_until 60 some_written
 maxid=$(sqlite3 "$DB" 'SELECT max(id) FROM failures')
 written=$(snapshot "$maxid")
 [ "$(printf '%s\n' "$written" | wc -l)" -ge 8 ] && ok || fail "only $(printf '%s\n' "$written" | wc -l) records before the kill"
