@@ -25,8 +25,8 @@ cleanup() {
 	[ -f "$WORK/nginx.pid" ] && PIDS="$PIDS $(cat "$WORK/nginx.pid")"
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait_until 2 gone "$p"; done
-	# with the namespace of a second LAN host (second_lan_host.sh), should a
-	# scenario have left it behind
+	# and the namespaces a scenario may have left behind: a second LAN
+	# host's (second_lan_host.sh), a directory's
 	for n in c g o a l; do ip netns del "$ID-$n" 2>/dev/null; done
 	rm -rf "$WORK"
 }
