@@ -114,7 +114,18 @@ check "the unit lets the daemon reach netlink (nftables, rtnetlink, conntrack)" 
 # verify resolves ExecStart= on this machine: point it at the installed binary
 mkdir "$dest/verify"
 sed "s|/usr/sbin/portcullisd|$dest/usr/sbin/portcullisd|g" "$unit" > "$dest/verify/portcullisd.service"
-check "systemd-analyze verify: no errors or warnings" quiet systemd-analyze verify --man=no "$dest/verify/portcullisd.service"
+# verify loads the units the default target pulls in too: a warning about
+# another package's unit (FreeRADIUS's, installed for the RADIUS tests, uses
+# the deprecated MemoryLimit=) is shown but is not ours to fail on
+verify_ours() {
+	out=$(systemd-analyze verify --man=no "$dest/verify/portcullisd.service" 2>&1); rc=$?
+	theirs=$(printf '%s\n' "$out" | grep -E '^/(lib|usr/lib|etc)/systemd/system/' | grep -v portcullis)
+	ours=$(printf '%s\n' "$out" | grep -vxF -e "$theirs" | grep -v '^$')
+	[ -n "$theirs" ] && printf '%s\n' "$theirs" | sed 's/^/    (another unit) /'
+	[ -n "$ours" ] && printf '%s\n' "$ours" | sed 's/^/    /'
+	[ "$rc" -eq 0 ] || [ -n "$theirs" ] && [ -z "$ours" ]
+}
+check "systemd-analyze verify: no errors or warnings" verify_ours
 rating=$(systemd-analyze security --offline=yes --root="$dest" portcullisd.service 2>/dev/null |
 	sed -n 's/.*Overall exposure level for portcullisd.service: \([0-9.]*\).*/\1/p')
 echo "  systemd-analyze security: exposure $rating"
