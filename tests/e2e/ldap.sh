@@ -192,6 +192,7 @@ ldap_up() { # [servers]
 	LDAP_N=${1:-1}
 	LDAP_DIR=$(mktemp -d /tmp/portcullis-ldap.XXXXXX)
 	on_finish ldap_teardown
+	ip -n "$NS_G" link del "$E2E_NS-gl" 2>/dev/null   # a pair an interrupted run left
 	ip netns add "$NS_L" || return 1
 	ip -n "$NS_L" link set lo up
 	ip link add "$E2E_NS-lg" netns "$NS_L" type veth peer name "$E2E_NS-gl" netns "$NS_G"
@@ -242,7 +243,10 @@ ldap_down() { # server
 ldap_teardown() {
 	local i
 	for i in $(seq 1 "$LDAP_N"); do ldap_down "$i"; done
-	ip netns del "$NS_L" 2>/dev/null   # takes the veth pair with it
+	# the gateway's end first: a namespace goes away in the background,
+	# and the next scenario's pair of the same name met "File exists"
+	ip -n "$NS_G" link del "$E2E_NS-gl" 2>/dev/null
+	ip netns del "$NS_L" 2>/dev/null
 	[ -n "$LDAP_DIR" ] && rm -rf "$LDAP_DIR"
 }
 

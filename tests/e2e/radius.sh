@@ -25,6 +25,7 @@ radius_up() {
 	command -v freeradius >/dev/null || skip "freeradius is not installed (tests/install-deps.sh test)"
 	RDIR=$(mktemp -d /tmp/portcullis-radius.XXXXXX)
 	on_finish radius_down
+	ip -n "$NS_G" link del "$E2E_NS-gr" 2>/dev/null   # a pair an interrupted run left
 	ip netns add "$NS_R" || return 1
 	ip -n "$NS_R" link set lo up
 	ip link add "$E2E_NS-rg" netns "$NS_R" type veth peer name "$E2E_NS-gr" netns "$NS_G"
@@ -153,7 +154,10 @@ radius_stop() { # N
 radius_down() {
 	radius_stop 1
 	radius_stop 2
-	ip netns del "$NS_R" 2>/dev/null   # takes the veth pair with it
+	# the gateway's end first: a namespace goes away in the background,
+	# and the next scenario's pair of the same name met "File exists"
+	ip -n "$NS_G" link del "$E2E_NS-gr" 2>/dev/null
+	ip netns del "$NS_R" 2>/dev/null
 	[ -n "$RDIR" ] && rm -rf "$RDIR"
 }
 
