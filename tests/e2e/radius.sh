@@ -156,6 +156,9 @@ radius_down() {
 	radius_stop 2
 	# the gateway's end first: a namespace goes away in the background,
 	# and the next scenario's pair of the same name met "File exists"
+	# whatever else runs there (a scenario's responder) would keep the
+	# namespace, and the veth pair with it, alive into the next scenario
+	ip netns pids "$NS_R" 2>/dev/null | xargs -r kill 2>/dev/null
 	ip -n "$NS_G" link del "$E2E_NS-gr" 2>/dev/null
 	ip netns del "$NS_R" 2>/dev/null
 	[ -n "$RDIR" ] && rm -rf "$RDIR"
