@@ -52,6 +52,10 @@ assert_contains "$(cat "$ACCESS")" "TCP_TUNNEL/200" "the tunnel in the access lo
 
 # the capture's control: Basic over the plain listener is there in clear
 assert_eq 200 "$(status_of -U bob:plain-V1sible-pw http://$ORIGIN/1k)" "Basic over the plain listener"
+# the control's packets are in the file before the capture stops (tcpdump
+# is told to write each as it comes; without that, a block of packets could
+# still sit in the kernel's ring when it was stopped)
+wait_until 10 captured "$(printf 'bob:plain-V1sible-pw' | base64)"
 stop_capture
 if captured "$(printf 'bob:plain-V1sible-pw' | base64)"; then ok; else fail "the capture does not show plain Basic credentials: it proves nothing"; fi
 if captured "tls-S3cret-pw" || captured "$(printf 'alice:tls-S3cret-pw' | base64)"; then

@@ -17,7 +17,7 @@ tstatus_of() { tpcurl -o /dev/null -w '%{http_code}' "$@" 2>/dev/null; }
 CAPTURE_PID=""
 start_capture() {
 	rm -f "$DIR/capture.err"
-	ip netns exec "$NS_G" tcpdump -i "$E2E_NS-gc" -U -s 0 -w "$DIR/client-link.pcap" \
+	ip netns exec "$NS_G" tcpdump -i "$E2E_NS-gc" --immediate-mode -U -s 0 -w "$DIR/client-link.pcap" \
 		"tcp port 3128 or tcp port $TLS_PORT" 2> "$DIR/capture.err" &
 	CAPTURE_PID=$!
 	on_finish "kill $CAPTURE_PID 2>/dev/null"
