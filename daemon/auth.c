@@ -1,3 +1,8 @@
+/*
+ * Slightly over a thousand lines: the Authorization header parsers (Basic,
+ * Digest), their hashes and the nonce table, kept together because the
+ * Digest checks need all three; none of it does I/O.
+ */
 #include "auth.h"
 #include "hex.h"
 

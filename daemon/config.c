@@ -1,3 +1,8 @@
+/*
+ * Slightly over a thousand lines, on purpose: the key table (one line per
+ * key, the restart flag with it) and the rules between keys belong
+ * together, so a new key and its checks are read and reviewed in one file.
+ */
 #include "config.h"
 
 #include <arpa/inet.h>

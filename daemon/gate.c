@@ -1,3 +1,9 @@
+/*
+ * Slightly over a thousand lines: the gate's answers that share its locks
+ * and tables (lockouts, whitelist, accounts, admins) and its life. The
+ * proxy's request path is gate_request.c, the cache credcache.c, the audit
+ * queue audit.c; the identity sources are idsource_*.c.
+ */
 #include "gate_int.h"
 
 #include <errno.h>

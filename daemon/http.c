@@ -1,3 +1,8 @@
+/*
+ * Slightly over a thousand lines: one parser, kept whole so that it can be
+ * read and fuzzed as one piece (no I/O, no allocation); chunked framing is
+ * its last section.
+ */
 #include "http.h"
 #include "hex.h"
 
