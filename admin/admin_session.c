@@ -25,7 +25,8 @@ static int64_t now_s(void)
 	return (int64_t)time(NULL);
 }
 
-static int random_hex(char out[ADMIN_SESSION_TOKEN_HEX + 1])
+/* out: ADMIN_SESSION_TOKEN_HEX + 1 bytes */
+static int random_hex(char *out)
 {
 	static const char hex[] = "0123456789abcdef";
 	unsigned char raw[ADMIN_SESSION_TOKEN_HEX / 2];
@@ -117,7 +118,7 @@ int admin_session_account_current(struct store *st, const struct admin_session *
 int admin_session_new(struct admin_sessions *t, const char *admin, enum admin_role role,
 		      const unsigned char digest[32], struct admin_session *out)
 {
-	struct admin_session *slot = NULL;
+	struct admin_session *slot = &t->slots[0];
 	int rc = -1;
 
 	pthread_mutex_lock(&t->lock);
@@ -128,7 +129,7 @@ int admin_session_new(struct admin_sessions *t, const char *admin, enum admin_ro
 			slot = s;
 			break;
 		}
-		if (!slot || s->last_used < slot->last_used)
+		if (s->last_used < slot->last_used)
 			slot = s;     /* full: the least recently used goes */
 	}
 	memset(slot, 0, sizeof(*slot));
