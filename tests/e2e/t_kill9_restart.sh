@@ -15,7 +15,7 @@ snapshot() { sqlite3 "$DB" "SELECT id, time_ms, client_addr, username, reason FR
 
 # traffic: a bounded loop of right and wrong passwords on several connections
 in_client timeout 60 python3 - > "$DIR/traffic.out" 2>&1 <<'PY' &
-import base64, socket, threading
+import base64, socket, sys, threading
 def worker(n):
     done = 0
     for i in range(150):
@@ -32,7 +32,12 @@ def worker(n):
             done += 1
         except OSError:
             pass
-    print("worker", n, "completed", done)
+    # one write under a lock: print() from four threads at once wrote
+    # "workerworker 2 ..." (its parts are separate writes)
+    with out_lock:
+        sys.stdout.write("worker %d completed %d\n" % (n, done))
+        sys.stdout.flush()
+out_lock = threading.Lock()
 ts = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
 for t in ts: t.start()
 for t in ts: t.join()
