@@ -228,7 +228,7 @@ const char *radius_check_str(enum radius_check c)
 	switch (c) {
 	case RADIUS_OK: return "valid";
 	case RADIUS_MALFORMED: return "malformed packet";
-	case RADIUS_NOT_AN_ANSWER: return "not an answer to an Access-Request";
+	case RADIUS_NOT_AN_ANSWER: return "not an answer to the request";
 	case RADIUS_WRONG_ID: return "identifier of another request";
 	case RADIUS_BAD_AUTHENTICATOR: return "wrong Response Authenticator";
 	case RADIUS_NO_MESSAGE_AUTHENTICATOR: return "no Message-Authenticator";
@@ -257,54 +257,238 @@ static size_t framed_length(const uint8_t *pkt, size_t len)
 	return n;
 }
 
+/* Where the single Message-Authenticator's value starts in a framed packet
+ * of n bytes: 0 when there is none, -1 when there are two or one of the
+ * wrong size (RFC 3579 §3.2, §3.3). */
+static long find_message_authenticator(const uint8_t *pkt, size_t n)
+{
+	long ma = 0;
+
+	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
+		if (pkt[pos] != RADIUS_MESSAGE_AUTHENTICATOR)
+			continue;
+		if (ma || pkt[pos + 1] != 2 + MA_LEN)
+			return -1;
+		ma = (long)pos + 2;
+	}
+	return ma;
+}
+
+/*
+ * HMAC-MD5 of the n-byte packet with auth in place of its authenticator
+ * field and the Message-Authenticator's value (at ma) zeroed, into out.
+ */
+static int message_authenticator(const uint8_t *pkt, size_t n, size_t ma,
+				 const uint8_t auth[RADIUS_AUTH_LEN],
+				 const uint8_t *secret, size_t secret_len, uint8_t out[MA_LEN])
+{
+	static const uint8_t zero[MA_LEN];
+	struct span s[5] = { { pkt, 4 }, { auth, RADIUS_AUTH_LEN },
+			     { pkt + RADIUS_HEADER_LEN, ma - RADIUS_HEADER_LEN },
+			     { zero, MA_LEN }, { pkt + ma + MA_LEN, n - ma - MA_LEN } };
+
+	return hmac_md5_spans(secret, secret_len, s, 5, out);
+}
+
+/* MD5(Code + ID + Length + auth + Attributes + Secret) of the n-byte
+ * packet into out: a Response Authenticator (RFC 2865 §3) with the
+ * request's authenticator, a computed Request Authenticator (RFC 2866 §3)
+ * with zeros. */
+static int packet_digest(const uint8_t *pkt, size_t n, const uint8_t auth[RADIUS_AUTH_LEN],
+			 const uint8_t *secret, size_t secret_len, uint8_t out[16])
+{
+	struct span s[4] = { { pkt, 4 }, { auth, RADIUS_AUTH_LEN },
+			     { pkt + RADIUS_HEADER_LEN, n - RADIUS_HEADER_LEN },
+			     { secret, secret_len } };
+
+	return md5_spans(s, 4, out);
+}
+
+/* The checks of an answer once its code is known to be one expected. */
+static enum radius_check verify_response(const uint8_t *pkt, size_t n, uint8_t id,
+					 const uint8_t request_auth[RADIUS_AUTH_LEN],
+					 const uint8_t *secret, size_t secret_len, int require_ma)
+{
+	uint8_t expect[16];
+	long ma;
+
+	if (pkt[1] != id)
+		return RADIUS_WRONG_ID;
+	ma = find_message_authenticator(pkt, n);
+	if (ma < 0)
+		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
+	if (packet_digest(pkt, n, request_auth, secret, secret_len, expect) < 0 ||
+	    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
+		return RADIUS_BAD_AUTHENTICATOR;
+	if (!ma)
+		return require_ma ? RADIUS_NO_MESSAGE_AUTHENTICATOR : RADIUS_OK;
+	/* with the Request Authenticator in place of the answer's own
+	 * (RFC 3579 §3.2) */
+	if (message_authenticator(pkt, n, (size_t)ma, request_auth, secret, secret_len,
+				  expect) < 0 ||
+	    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
+		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
+	return RADIUS_OK;
+}
+
 enum radius_check radius_verify_answer(const uint8_t *pkt, size_t len, uint8_t id,
 				       const uint8_t request_auth[RADIUS_AUTH_LEN],
 				       const uint8_t *secret, size_t secret_len)
 {
-	static const uint8_t zero[MA_LEN];
-	uint8_t expect[16];
-	size_t n = framed_length(pkt, len), ma = 0;
+	size_t n = framed_length(pkt, len);
 
 	if (!n)
 		return RADIUS_MALFORMED;
 	if (pkt[0] != RADIUS_ACCESS_ACCEPT && pkt[0] != RADIUS_ACCESS_REJECT &&
 	    pkt[0] != RADIUS_ACCESS_CHALLENGE)
 		return RADIUS_NOT_AN_ANSWER;
-	if (pkt[1] != id)
-		return RADIUS_WRONG_ID;
-	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
-		if (pkt[pos] != RADIUS_MESSAGE_AUTHENTICATOR)
-			continue;
-		/* at most one, of exactly 16 bytes (RFC 3579 §3.2, §3.3) */
-		if (ma || pkt[pos + 1] != 2 + MA_LEN)
-			return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
-		ma = pos + 2;
-	}
-	/* Response Authenticator = MD5(Code + ID + Length + Request
-	 * Authenticator + Attributes + Secret) (RFC 2865 §3) */
-	{
-		struct span s[4] = { { pkt, 4 }, { request_auth, RADIUS_AUTH_LEN },
-				     { pkt + RADIUS_HEADER_LEN, n - RADIUS_HEADER_LEN },
-				     { secret, secret_len } };
+	return verify_response(pkt, n, id, request_auth, secret, secret_len, 1);
+}
 
-		if (md5_spans(s, 4, expect) < 0 ||
-		    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
-			return RADIUS_BAD_AUTHENTICATOR;
-	}
+enum radius_check radius_verify_accounting_response(const uint8_t *pkt, size_t len, uint8_t id,
+						    const uint8_t request_auth[RADIUS_AUTH_LEN],
+						    const uint8_t *secret, size_t secret_len)
+{
+	size_t n = framed_length(pkt, len);
+
+	if (!n)
+		return RADIUS_MALFORMED;
+	if (pkt[0] != RADIUS_ACCOUNTING_RESPONSE)
+		return RADIUS_NOT_AN_ANSWER;
+	return verify_response(pkt, n, id, request_auth, secret, secret_len, 0);
+}
+
+int radius_sign_request(uint8_t *pkt, size_t len, const uint8_t *secret, size_t secret_len)
+{
+	static const uint8_t zero[RADIUS_AUTH_LEN];
+	size_t n = framed_length(pkt, len);
+	long ma;
+
+	if (!n)
+		return -1;
+	ma = find_message_authenticator(pkt, n);
+	if (ma < 0)
+		return -1;
+	memset(pkt + 4, 0, RADIUS_AUTH_LEN);
+	if (ma && message_authenticator(pkt, n, (size_t)ma, zero, secret, secret_len,
+					pkt + ma) < 0)
+		return -1;
+	return packet_digest(pkt, n, zero, secret, secret_len, pkt + 4);
+}
+
+enum radius_check radius_verify_request(const uint8_t *pkt, size_t len,
+					const uint8_t *secret, size_t secret_len,
+					int require_ma)
+{
+	static const uint8_t zero[RADIUS_AUTH_LEN];
+	size_t n = framed_length(pkt, len);
+	uint8_t expect[16];
+	long ma;
+
+	if (!n)
+		return RADIUS_MALFORMED;
+	ma = find_message_authenticator(pkt, n);
+	if (ma < 0)
+		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
+	if (packet_digest(pkt, n, zero, secret, secret_len, expect) < 0 ||
+	    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
+		return RADIUS_BAD_AUTHENTICATOR;
 	if (!ma)
-		return RADIUS_NO_MESSAGE_AUTHENTICATOR;
-	/* HMAC-MD5 over the answer with the Request Authenticator in place of
-	 * its own and the Message-Authenticator's value zeroed (RFC 3579 §3.2) */
-	{
-		struct span s[5] = { { pkt, 4 }, { request_auth, RADIUS_AUTH_LEN },
-				     { pkt + RADIUS_HEADER_LEN, ma - RADIUS_HEADER_LEN },
-				     { zero, MA_LEN }, { pkt + ma + MA_LEN, n - ma - MA_LEN } };
-
-		if (hmac_md5_spans(secret, secret_len, s, 5, expect) < 0 ||
-		    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
-			return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
-	}
+		return require_ma ? RADIUS_NO_MESSAGE_AUTHENTICATOR : RADIUS_OK;
+	if (message_authenticator(pkt, n, (size_t)ma, zero, secret, secret_len, expect) < 0 ||
+	    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
+		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
 	return RADIUS_OK;
+}
+
+int radius_sign_response(uint8_t *pkt, size_t len, const uint8_t request_auth[RADIUS_AUTH_LEN],
+			 const uint8_t *secret, size_t secret_len)
+{
+	size_t n = framed_length(pkt, len);
+	long ma;
+
+	if (!n)
+		return -1;
+	ma = find_message_authenticator(pkt, n);
+	if (ma < 0)
+		return -1;
+	if (ma && message_authenticator(pkt, n, (size_t)ma, request_auth, secret, secret_len,
+					pkt + ma) < 0)
+		return -1;
+	return packet_digest(pkt, n, request_auth, secret, secret_len, pkt + 4);
+}
+
+/* Octets as RFC 2866 §5.3 / RFC 2869 §5.1 carry them: the low 32 bits, and
+ * how many times the counter wrapped 2^32 as Gigawords when it did. */
+static void put_octets(struct writer *w, uint8_t type, uint8_t gigawords_type, uint64_t n)
+{
+	put_u32(w, type, (uint32_t)n);
+	if (n >> 32)
+		put_u32(w, gigawords_type, (uint32_t)(n >> 32));
+}
+
+int radius_build_accounting_request(uint8_t *out, size_t outlen, uint8_t id,
+				    const struct radius_accounting *a,
+				    const uint8_t *secret, size_t secret_len)
+{
+	struct writer w = { out, outlen < RADIUS_PACKET_MAX ? outlen : RADIUS_PACKET_MAX,
+			    RADIUS_HEADER_LEN, 0 };
+	size_t user_len = a->user ? strlen(a->user) : 0;
+	size_t sid_len = a->session_id ? strlen(a->session_id) : 0;
+	uint8_t *ma;
+	char mac[18];
+
+	if (w.cap < RADIUS_HEADER_LEN || user_len == 0 || user_len > RADIUS_STRING_MAX ||
+	    sid_len == 0 || sid_len > RADIUS_STRING_MAX || a->class_len > RADIUS_STRING_MAX ||
+	    a->status_type < RADIUS_ACCT_START || a->status_type > RADIUS_ACCT_INTERIM)
+		return -1;
+	out[0] = RADIUS_ACCOUNTING_REQUEST;
+	out[1] = id;
+	ma = put_attr(&w, RADIUS_MESSAGE_AUTHENTICATOR, MA_LEN);
+	if (ma)
+		memset(ma, 0, MA_LEN);
+	put_u32(&w, RADIUS_ACCT_STATUS_TYPE, a->status_type);
+	put_bytes(&w, RADIUS_ACCT_SESSION_ID, a->session_id, sid_len);
+	put_bytes(&w, RADIUS_USER_NAME, a->user, user_len);
+	if (a->class_value && a->class_len)
+		put_bytes(&w, RADIUS_CLASS, a->class_value, a->class_len);
+	if (a->nas_identifier && a->nas_identifier[0])
+		put_bytes(&w, RADIUS_NAS_IDENTIFIER, a->nas_identifier, strlen(a->nas_identifier));
+	if (a->nas_address)
+		put_address(&w, a->nas_address, RADIUS_NAS_IP_ADDRESS, RADIUS_NAS_IPV6_ADDRESS);
+	if (a->client)
+		put_address(&w, a->client, RADIUS_FRAMED_IP_ADDRESS, RADIUS_FRAMED_IPV6_ADDRESS);
+	if (a->client_mac) {
+		radius_format_mac(mac, a->client_mac);
+		put_bytes(&w, RADIUS_CALLING_STATION_ID, mac, 17);
+	}
+	if (a->nas_port_type)
+		put_u32(&w, RADIUS_NAS_PORT_TYPE, a->nas_port_type);
+	if (a->authentic)
+		put_u32(&w, RADIUS_ACCT_AUTHENTIC, a->authentic);
+	if (a->event_timestamp)
+		put_u32(&w, RADIUS_EVENT_TIMESTAMP, a->event_timestamp);
+	put_u32(&w, RADIUS_ACCT_DELAY_TIME, a->delay_time);
+	if (a->status_type != RADIUS_ACCT_START) {
+		put_u32(&w, RADIUS_ACCT_SESSION_TIME, a->session_time);
+		if (a->has_counters) {
+			put_octets(&w, RADIUS_ACCT_INPUT_OCTETS, RADIUS_ACCT_INPUT_GIGAWORDS,
+				   a->input_octets);
+			put_octets(&w, RADIUS_ACCT_OUTPUT_OCTETS, RADIUS_ACCT_OUTPUT_GIGAWORDS,
+				   a->output_octets);
+			put_u32(&w, RADIUS_ACCT_INPUT_PACKETS, a->input_packets);
+			put_u32(&w, RADIUS_ACCT_OUTPUT_PACKETS, a->output_packets);
+		}
+	}
+	if (a->status_type == RADIUS_ACCT_STOP && a->terminate_cause)
+		put_u32(&w, RADIUS_ACCT_TERMINATE_CAUSE, a->terminate_cause);
+	if (w.fail)
+		return -1;
+	out[2] = (uint8_t)(w.pos >> 8);
+	out[3] = (uint8_t)w.pos;
+	if (radius_sign_request(out, w.pos, secret, secret_len) < 0)
+		return -1;
+	return (int)w.pos;
 }
 
 static long get_u32(const uint8_t *v, size_t len)

@@ -1,5 +1,7 @@
 /* libFuzzer target: the RADIUS codec, on answers from the network (framing,
- * authenticators, attributes) and on requests built from hostile fields. */
+ * authenticators, attributes), on requests a server sends (Disconnect,
+ * CoA: computed Request Authenticator), and on Access- and
+ * Accounting-Requests built from hostile fields. */
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
@@ -30,6 +32,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else if (c != RADIUS_MALFORMED) {
 		__builtin_trap();    /* verified framing the parser refuses */
 	}
+	c = radius_verify_accounting_response(data, size, 1, request_auth, secret,
+					      sizeof(secret) - 1);
+	if (c == RADIUS_OK && (size < RADIUS_HEADER_LEN || data[0] != RADIUS_ACCOUNTING_RESPONSE))
+		__builtin_trap();
+	(void)radius_verify_request(data, size, secret, sizeof(secret) - 1, 1);
 	/* the same bytes as a user name and password */
 	if (size) {
 		size_t split = data[0] % (size + 1);
@@ -43,6 +50,30 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		if (n > (int)sizeof(out) || (n >= 0 && (n < RADIUS_HEADER_LEN ||
 							((size_t)out[2] << 8 | out[3]) != (size_t)n)))
+			__builtin_trap();
+	}
+	/* and as an accounting record's user, session id and Class; what is
+	 * built must verify as a request signed with the secret */
+	if (size > 2 && size < 600) {
+		char user[300], sid[300];
+		size_t split = data[0] % size, ulen = split < sizeof(user) - 1 ? split : sizeof(user) - 1;
+		size_t slen = size - split < sizeof(sid) - 1 ? size - split : sizeof(sid) - 1;
+		struct radius_accounting a = {
+			.status_type = (uint32_t)data[1] % 5, .user = user, .session_id = sid,
+			.class_value = data, .class_len = size % 300, .nas_identifier = "fuzz",
+			.has_counters = data[2] & 1, .input_octets = (uint64_t)size << 33,
+			.output_octets = size, .terminate_cause = data[2],
+		};
+		int n;
+
+		memcpy(user, data, ulen);
+		user[ulen] = '\0';
+		memcpy(sid, data + split, slen);
+		sid[slen] = '\0';
+		n = radius_build_accounting_request(out, sizeof(out), data[0], &a, secret,
+						    sizeof(secret) - 1);
+		if (n >= 0 && radius_verify_request(out, (size_t)n, secret, sizeof(secret) - 1, 1) !=
+				      RADIUS_OK)
 			__builtin_trap();
 	}
 	return 0;

@@ -469,6 +469,260 @@ static void test_reply_message_bounded(void **state)
 	assert_int_equal(r.reply_message[253], '\n');
 }
 
+/* An attribute's 32-bit value, or -1 when absent or not 4 bytes. */
+static long attr_u32(const uint8_t *pkt, size_t len, uint8_t type)
+{
+	size_t vlen;
+	const uint8_t *v = find_attr(pkt, len, type, &vlen);
+
+	if (!v || vlen != 4)
+		return -1;
+	return (long)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
+}
+
+static void md5_two(const uint8_t *a, size_t alen, const uint8_t *b, size_t blen, uint8_t out[16])
+{
+	EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+	unsigned mdlen = 16;
+
+	assert_non_null(ctx);
+	assert_true(EVP_DigestInit_ex(ctx, EVP_md5(), NULL));
+	assert_true(EVP_DigestUpdate(ctx, a, alen));
+	assert_true(EVP_DigestUpdate(ctx, b, blen));
+	assert_true(EVP_DigestFinal_ex(ctx, out, &mdlen));
+	EVP_MD_CTX_free(ctx);
+}
+
+/*
+ * The authenticators of a computed-authenticator request, checked here
+ * independently of the codec: the Message-Authenticator is HMAC-MD5 over
+ * the packet with the authenticator and its own value zeroed, the Request
+ * Authenticator MD5 over the packet with the authenticator zeroed (and the
+ * Message-Authenticator in place) followed by the secret (RFC 2866 §3).
+ */
+static void assert_request_signed(const uint8_t *pkt, size_t n, const uint8_t *key, size_t keylen)
+{
+	uint8_t copy[4096], md[16];
+	size_t vlen;
+	const uint8_t *ma = find_attr(pkt, n, 80, &vlen);
+
+	assert_non_null(ma);
+	assert_int_equal(vlen, 16);
+	memcpy(copy, pkt, n);
+	memset(copy + 4, 0, 16);
+	md5_two(copy, n, key, keylen, md);
+	assert_memory_equal(md, pkt + 4, 16);
+	memset(copy + (ma - pkt), 0, 16);
+	hmac_md5(key, keylen, copy, n, md);
+	assert_memory_equal(md, ma, 16);
+}
+
+static void test_accounting_start_attributes_and_authenticators(void **state)
+{
+	struct sockaddr_in client = { .sin_family = AF_INET }, nas = { .sin_family = AF_INET };
+	static const uint8_t mac[6] = { 0x02, 0xab, 0xcd, 0x00, 0x01, 0xfe };
+	static const uint8_t cls[] = "billing-7";
+	struct radius_accounting a = {
+		.status_type = RADIUS_ACCT_START, .session_id = "gw1-0000002a-9f3c",
+		.user = "alice", .class_value = cls, .class_len = 9,
+		.nas_identifier = "gw1", .nas_address = (struct sockaddr *)&nas,
+		.client = (struct sockaddr *)&client, .client_mac = mac,
+		.nas_port_type = RADIUS_PORT_TYPE_ETHERNET, .authentic = RADIUS_AUTHENTIC_RADIUS,
+		.event_timestamp = 1764950400u,
+		/* counters are for Stop and Interim only */
+		.session_time = 99, .has_counters = 1, .input_octets = 5,
+		.terminate_cause = RADIUS_TERM_USER_REQUEST,
+	};
+	uint8_t pkt[4096];
+	const uint8_t *v;
+	size_t vlen;
+	int n;
+
+	(void)state;
+	inet_pton(AF_INET, "10.0.0.7", &client.sin_addr);
+	inet_pton(AF_INET, "192.0.2.1", &nas.sin_addr);
+	n = radius_build_accounting_request(pkt, sizeof(pkt), 42, &a, secret, SECRET_LEN);
+	assert_true(n > 20);
+	assert_int_equal(pkt[0], 4);
+	assert_int_equal(pkt[1], 42);
+	assert_int_equal((pkt[2] << 8 | pkt[3]), n);
+	/* the Message-Authenticator first */
+	assert_int_equal(pkt[20], 80);
+	assert_request_signed(pkt, (size_t)n, secret, SECRET_LEN);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 40), RADIUS_ACCT_START);
+	v = find_attr(pkt, (size_t)n, 44, &vlen);
+	assert_non_null(v);
+	assert_int_equal(vlen, 17);
+	assert_memory_equal(v, "gw1-0000002a-9f3c", 17);
+	v = find_attr(pkt, (size_t)n, 1, &vlen);
+	assert_non_null(v);
+	assert_int_equal(vlen, 5);
+	assert_memory_equal(v, "alice", 5);
+	v = find_attr(pkt, (size_t)n, 25, &vlen);
+	assert_non_null(v);
+	assert_int_equal(vlen, 9);
+	assert_memory_equal(v, "billing-7", 9);
+	v = find_attr(pkt, (size_t)n, 31, &vlen);
+	assert_non_null(v);
+	assert_int_equal(vlen, 17);
+	assert_memory_equal(v, "02-AB-CD-00-01-FE", 17);
+	v = find_attr(pkt, (size_t)n, 8, &vlen);
+	assert_non_null(v);
+	assert_memory_equal(v, "\x0a\x00\x00\x07", 4);
+	v = find_attr(pkt, (size_t)n, 4, &vlen);
+	assert_non_null(v);
+	assert_memory_equal(v, "\xc0\x00\x02\x01", 4);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 55), 1764950400L);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 41), 0);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 45), RADIUS_AUTHENTIC_RADIUS);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 61), RADIUS_PORT_TYPE_ETHERNET);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 46), -1);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 42), -1);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 49), -1);
+	assert_int_equal(radius_verify_request(pkt, (size_t)n, secret, SECRET_LEN, 1), RADIUS_OK);
+	assert_int_equal(radius_verify_request(pkt, (size_t)n, (const uint8_t *)"other", 5, 1),
+			 RADIUS_BAD_AUTHENTICATOR);
+	pkt[n - 1] ^= 1;
+	assert_int_equal(radius_verify_request(pkt, (size_t)n, secret, SECRET_LEN, 1),
+			 RADIUS_BAD_AUTHENTICATOR);
+}
+
+static void test_accounting_stop_counters_and_gigawords(void **state)
+{
+	struct radius_accounting a = {
+		.status_type = RADIUS_ACCT_STOP, .session_id = "s1", .user = "bob",
+		.delay_time = 30, .session_time = 3600, .has_counters = 1,
+		.input_octets = 1234, .output_octets = 5ull * 4294967296ull + 17,
+		.input_packets = 10, .output_packets = 4000000,
+		.terminate_cause = RADIUS_TERM_IDLE_TIMEOUT,
+	};
+	uint8_t pkt[4096];
+	int n;
+
+	(void)state;
+	n = radius_build_accounting_request(pkt, sizeof(pkt), 7, &a, secret, SECRET_LEN);
+	assert_true(n > 20);
+	assert_request_signed(pkt, (size_t)n, secret, SECRET_LEN);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 40), RADIUS_ACCT_STOP);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 41), 30);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 46), 3600);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 42), 1234);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 52), -1);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 43), 17);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 53), 5);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 47), 10);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 48), 4000000);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 49), RADIUS_TERM_IDLE_TIMEOUT);
+	/* an Interim-Update has no cause; without counters, no octets */
+	a.status_type = RADIUS_ACCT_INTERIM;
+	a.has_counters = 0;
+	n = radius_build_accounting_request(pkt, sizeof(pkt), 8, &a, secret, SECRET_LEN);
+	assert_true(n > 20);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 40), RADIUS_ACCT_INTERIM);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 46), 3600);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 49), -1);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 42), -1);
+	assert_int_equal(attr_u32(pkt, (size_t)n, 43), -1);
+}
+
+static void test_accounting_build_refuses_out_of_range(void **state)
+{
+	char long_name[300];
+	struct radius_accounting a = { .status_type = RADIUS_ACCT_START, .session_id = "s",
+				       .user = "u" };
+	uint8_t pkt[4096];
+
+	(void)state;
+	memset(long_name, 'x', sizeof(long_name) - 1);
+	long_name[sizeof(long_name) - 1] = '\0';
+	assert_true(radius_build_accounting_request(pkt, sizeof(pkt), 1, &a, secret, SECRET_LEN) > 0);
+	a.status_type = 4;
+	assert_int_equal(radius_build_accounting_request(pkt, sizeof(pkt), 1, &a, secret, SECRET_LEN), -1);
+	a.status_type = RADIUS_ACCT_START;
+	a.session_id = "";
+	assert_int_equal(radius_build_accounting_request(pkt, sizeof(pkt), 1, &a, secret, SECRET_LEN), -1);
+	a.session_id = long_name;
+	assert_int_equal(radius_build_accounting_request(pkt, sizeof(pkt), 1, &a, secret, SECRET_LEN), -1);
+	a.session_id = "s";
+	a.user = NULL;
+	assert_int_equal(radius_build_accounting_request(pkt, sizeof(pkt), 1, &a, secret, SECRET_LEN), -1);
+	a.user = long_name;
+	assert_int_equal(radius_build_accounting_request(pkt, sizeof(pkt), 1, &a, secret, SECRET_LEN), -1);
+	a.user = "u";
+	/* too small a buffer */
+	assert_int_equal(radius_build_accounting_request(pkt, 40, 1, &a, secret, SECRET_LEN), -1);
+}
+
+static void test_accounting_response_verified(void **state)
+{
+	uint8_t pkt[4096], copy[4096];
+	size_t n;
+
+	(void)state;
+	/* no attributes, no Message-Authenticator: RFC 2866 §4.2 allows it */
+	n = make_answer(pkt, 5, 3, (const uint8_t *)"", 0, 0, secret, SECRET_LEN);
+	assert_int_equal(radius_verify_accounting_response(pkt, n, 3, req_auth, secret, SECRET_LEN),
+			 RADIUS_OK);
+	assert_int_equal(radius_verify_accounting_response(pkt, n, 4, req_auth, secret, SECRET_LEN),
+			 RADIUS_WRONG_ID);
+	assert_int_equal(radius_verify_accounting_response(pkt, n, 3, rfc_request_auth, secret,
+							   SECRET_LEN),
+			 RADIUS_BAD_AUTHENTICATOR);
+	assert_int_equal(radius_verify_accounting_response(pkt, n, 3, req_auth,
+							   (const uint8_t *)"other", 5),
+			 RADIUS_BAD_AUTHENTICATOR);
+	/* with one: it must be right */
+	n = make_answer(pkt, 5, 3, (const uint8_t *)"", 0, 1, secret, SECRET_LEN);
+	assert_int_equal(radius_verify_accounting_response(pkt, n, 3, req_auth, secret, SECRET_LEN),
+			 RADIUS_OK);
+	memcpy(copy, pkt, n);
+	copy[22] ^= 1;
+	memcpy(copy + 4, req_auth, 16);
+	md5_two(copy, n, secret, SECRET_LEN, copy + 4);
+	assert_int_equal(radius_verify_accounting_response(copy, n, 3, req_auth, secret, SECRET_LEN),
+			 RADIUS_BAD_MESSAGE_AUTHENTICATOR);
+	/* an Access-Accept is not an Accounting-Response, nor the reverse */
+	n = make_answer(pkt, 2, 3, (const uint8_t *)"", 0, 1, secret, SECRET_LEN);
+	assert_int_equal(radius_verify_accounting_response(pkt, n, 3, req_auth, secret, SECRET_LEN),
+			 RADIUS_NOT_AN_ANSWER);
+	n = make_answer(pkt, 5, 3, (const uint8_t *)"", 0, 1, secret, SECRET_LEN);
+	assert_int_equal(radius_verify_answer(pkt, n, 3, req_auth, secret, SECRET_LEN),
+			 RADIUS_NOT_AN_ANSWER);
+	/* short */
+	assert_int_equal(radius_verify_accounting_response(pkt, 19, 3, req_auth, secret, SECRET_LEN),
+			 RADIUS_MALFORMED);
+}
+
+static void test_sign_response_matches_independent(void **state)
+{
+	uint8_t mine[4096], theirs[4096];
+	size_t n;
+
+	(void)state;
+	/* a Disconnect-ACK (41) with a Message-Authenticator, as a server
+	 * signs it, against the codec's signing of the same bytes */
+	n = make_answer(theirs, 41, 9, (const uint8_t *)"", 0, 1, secret, SECRET_LEN);
+	memcpy(mine, theirs, n);
+	memset(mine + 4, 0, 16);
+	memset(mine + 22, 0, 16);
+	assert_int_equal(radius_sign_response(mine, n, req_auth, secret, SECRET_LEN), 0);
+	assert_memory_equal(mine, theirs, n);
+	/* a request signed by radius_sign_request verifies; with the
+	 * Message-Authenticator required and absent it does not */
+	mine[0] = 40;
+	memset(mine + 4, 0, 16);
+	assert_int_equal(radius_sign_request(mine, n, secret, SECRET_LEN), 0);
+	assert_request_signed(mine, n, secret, SECRET_LEN);
+	assert_int_equal(radius_verify_request(mine, n, secret, SECRET_LEN, 1), RADIUS_OK);
+	mine[2] = 0;
+	mine[3] = 20;
+	assert_int_equal(radius_sign_request(mine, 20, secret, SECRET_LEN), 0);
+	assert_int_equal(radius_verify_request(mine, 20, secret, SECRET_LEN, 0), RADIUS_OK);
+	assert_int_equal(radius_verify_request(mine, 20, secret, SECRET_LEN, 1),
+			 RADIUS_NO_MESSAGE_AUTHENTICATOR);
+	assert_int_equal(radius_verify_request(mine, 19, secret, SECRET_LEN, 0), RADIUS_MALFORMED);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -483,6 +737,11 @@ int main(void)
 		cmocka_unit_test(test_framing_lies_refused),
 		cmocka_unit_test(test_parse_ignores_wrong_sized_integers),
 		cmocka_unit_test(test_reply_message_bounded),
+		cmocka_unit_test(test_accounting_start_attributes_and_authenticators),
+		cmocka_unit_test(test_accounting_stop_counters_and_gigawords),
+		cmocka_unit_test(test_accounting_build_refuses_out_of_range),
+		cmocka_unit_test(test_accounting_response_verified),
+		cmocka_unit_test(test_sign_response_matches_independent),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
