@@ -21,7 +21,7 @@ nftables ca-certificates python3 iproute2"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
 fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind
-freeradius freeradius-utils slapd ldap-utils tcpdump"
+freeradius freeradius-utils slapd ldap-utils tcpdump samba-ad-dc samba-ad-provision"
 case "${1:-build}" in
 build) pkgs=$build_pkgs; want_node=no ;;
 test) pkgs="$build_pkgs $test_pkgs"; want_node=yes ;;
@@ -59,6 +59,30 @@ export DEBIAN_FRONTEND=noninteractive
 case " $missing " in
 *" slapd "*) echo 'slapd slapd/no_configuration boolean true' | debconf-set-selections ;;
 esac
+# the AD scenarios start a Samba DC of their own in a namespace: the
+# package's file and name servers (smbd, nmbd, winbind; nmbd broadcasts on
+# every interface) must not start on the test machine. invoke-rc.d and
+# deb-systemd-invoke ask policy-rc.d; an existing one is left alone.
+samba_policy=""
+case " $missing " in
+*" samba-ad-dc "*)
+	if [ ! -e /usr/sbin/policy-rc.d ]; then
+		samba_policy=/usr/sbin/policy-rc.d
+		cat > "$samba_policy" <<'POLICY'
+#!/bin/sh
+case "$1" in smbd*|nmbd*|winbind*|samba*) exit 101 ;; esac
+exit 0
+POLICY
+		chmod 755 "$samba_policy"
+		trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+	fi ;;
+esac
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$samba_policy" ]; then
+	rm -f "$samba_policy"
+	if [ -d /run/systemd/system ]; then
+		systemctl disable --now smbd nmbd winbind samba-ad-dc >/dev/null 2>&1 || true
+	fi
+fi
