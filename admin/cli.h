@@ -177,5 +177,12 @@ int cmd_group_list(struct cli *c, int argc, char **argv);         /* cli_groups.
 int cmd_group_change(struct cli *c, const char *sub, int argc, char **argv);
 int cmd_group_member(struct cli *c, int argc, char **argv);
 int cmd_user_explain(struct cli *c, int argc, char **argv);
+int cmd_policy_set(struct cli *c, int argc, char **argv);         /* cli_policies.c */
+int cmd_policy_show(struct cli *c, int argc, char **argv);
+int cmd_policy_list(struct cli *c, int argc, char **argv);
+int cmd_policy_del(struct cli *c, int argc, char **argv);
+/* One line saying what a stored policy does, for show and explain. */
+struct store_policy;
+void policy_summary(const struct store_policy *sp, char *buf, size_t len);
 
 #endif

@@ -743,6 +743,9 @@ static void maint_poll_generations(struct gate *g)
 		}
 		free(old);
 	}
+	if ((now.policies != g->gens.policies || now.users != g->gens.users) &&
+	    gate_load_policies(g, g->store) < 0)
+		log_warn("policies changed but cannot be read: the ones read before apply");
 	g->gens = now;
 }
 
@@ -902,6 +905,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	pthread_rwlock_init(&g->wl_lock, NULL);
 	pthread_mutex_init(&g->wl_cb_lock, NULL);
 	pthread_rwlock_init(&g->usable_lock, NULL);
+	pthread_rwlock_init(&g->policy_lock, NULL);
 	pthread_mutex_init(&g->stores_lock, NULL);
 	pthread_mutex_init(&g->inflight_lock, NULL);
 
@@ -957,6 +961,10 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (gate_load_usable(g, g->store) < 0)
 		log_warn("cannot read the users: open tunnels are not checked until they change");
+	if (gate_load_policies(g, g->store) < 0) {
+		snprintf(err, errlen, "cannot read the group policies from %s", cfg->db_path);
+		goto fail;
+	}
 	if (store_generations(g->store, &g->gens) < 0) {
 		snprintf(err, errlen, "cannot read or write the database %s", cfg->db_path);
 		goto fail;
@@ -1045,6 +1053,8 @@ void gate_free(struct gate *g)
 	credcache_free(g->cache);
 	free(g->whitelist);
 	free(g->usable);
+	gate_free_policies(g);
+	pthread_rwlock_destroy(&g->policy_lock);
 	pthread_rwlock_destroy(&g->wl_lock);
 	pthread_mutex_destroy(&g->wl_cb_lock);
 	pthread_rwlock_destroy(&g->usable_lock);

@@ -24,6 +24,7 @@
 
 #include "auth.h"
 #include "idsource.h"
+#include "policy.h"
 #include "pool.h"
 
 struct cidr;
@@ -180,6 +181,35 @@ int gate_reconfigure(struct gate *g, const struct config *cfg);
  * Accepts NULL.
  */
 void gate_stop_checks(struct gate *g);
+
+/*
+ * Per-group policy (policy.h). The policy that applies to username, a
+ * user of the groups in attrs (what its identity source said; may be
+ * NULL) and of its local groups: 1 with out set, or 0 when none applies
+ * (out->pol NULL). Answered from memory (the policies and the local
+ * memberships as the database last said them): no database read; cheap
+ * enough for every request. out holds a reference on what out->pol
+ * points into until gate_policy_release.
+ */
+struct policy_book;
+struct gate_policy {
+	struct policy_book *book;
+	const struct policy *pol;
+};
+int gate_policy_find(struct gate *g, const char *username, const struct idsource_attrs *attrs,
+		     struct gate_policy *out);
+/* Accepts a gate_policy that found nothing, and one released already. */
+void gate_policy_release(struct gate_policy *gp);
+/* The bandwidth class name of username's policy into buf ("" none): 1 when
+ * it has one. For fair share; as gate_policy_find. */
+int gate_policy_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
+		      char *buf, size_t len);
+/* A stored policy as policy.h's, for the gate and the CLI alike: 0, or -1
+ * with a message in err when a text does not parse (p then refuses its
+ * users: a restriction that cannot be read is not lifted). */
+struct store_policy;
+int gate_policy_from_store(const struct store_policy *sp, struct policy *p, char *err,
+			   size_t errlen);
 
 /* Flush the audit queue now (at shutdown). */
 void gate_flush(struct gate *g);

@@ -81,6 +81,11 @@ struct gate {
 	void *wl_cb_ud;
 	uint64_t serial;                  /* for thread_store_gate */
 
+	/* the group policies and local memberships (gate_policy.c): read
+	 * by the maint thread when they change, replaced whole */
+	pthread_rwlock_t policy_lock;
+	struct policy_book *policy_book;
+
 	pthread_mutex_t inflight_lock;    /* inflight and the jobs' waiters */
 	struct gate_job *inflight[INFLIGHT_BUCKETS];
 };
@@ -140,5 +145,13 @@ enum gate_verdict gate_basic_from_cache(const struct credcache_entry *e,
 unsigned gate_schemes(struct gate *g, const struct config *cfg);
 /* The realm in force into buf (idsource_env.realm; ud is the gate). */
 void gate_realm_cb(void *ud, char *buf, size_t len);
+
+/* ---- the policy book (gate_policy.c) */
+
+/* Read the policies and memberships from st and publish them. 0 or -1
+ * (the book read before stays). */
+int gate_load_policies(struct gate *g, struct store *st);
+/* Drop the book at the gate's end. */
+void gate_free_policies(struct gate *g);
 
 #endif

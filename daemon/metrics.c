@@ -65,6 +65,7 @@ int metrics_format(char *buf, size_t len)
 		connections_refused_per_client);
 	COUNTER("bad_requests_total", "Requests answered 400.", bad_requests);
 	COUNTER("denied_total", "Requests answered 403.", denied);
+	COUNTER("policy_refusals_total", "Requests refused by a group policy (403).", policy_refusals);
 	COUNTER("upstream_errors_total", "Requests answered 502 or 504.", upstream_errors);
 	COUNTER("tunnels_total", "CONNECT tunnels and upgrades established.", tunnels);
 	COUNTER("bytes_to_clients_total", "Bytes sent to clients.", bytes_to_clients);

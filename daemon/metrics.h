@@ -40,6 +40,7 @@ struct metrics {
 	uint64_t connections_refused_per_client;   /* of which over max_connections_per_client */
 	uint64_t bad_requests;        /* 400 */
 	uint64_t denied;              /* 403 */
+	uint64_t policy_refusals;     /* 403 by a group policy (also in denied) */
 	uint64_t upstream_errors;     /* 502/504 */
 	uint64_t tunnels;
 	uint64_t bytes_to_clients;

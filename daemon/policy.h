@@ -39,7 +39,7 @@
 
 #include "cidr.h"
 
-#define POLICY_GROUP_MAX    255     /* bytes of a group name */
+#define POLICY_GROUP_MAX    256     /* bytes of a group name, as a user's */
 #define POLICY_WINDOWS_MAX  16
 #define POLICY_RULES_MAX    32      /* per list */
 #define POLICY_HOST_MAX     253

@@ -122,6 +122,7 @@ static void exchange_free(struct exchange *x)
 {
 	if (!x)
 		return;
+	gate_policy_release(&x->policy);
 	free(x->uhead);
 	free(x);
 }

@@ -17,6 +17,7 @@
 #include "auth.h"
 #include "cidr.h"
 #include "config.h"
+#include "gate.h"
 #include "http.h"
 #include "loop.h"
 #include "relay.h"
@@ -103,6 +104,11 @@ struct exchange {
 	struct sockaddr_storage addrs[MAX_ADDRS];
 	size_t n_addrs, next_addr;
 	char connect_error[160];
+	/* the user's group policy (gate_policy_find), held for the address
+	 * check at connect; policy_by_name: its allow list let the host
+	 * name through */
+	struct gate_policy policy;
+	int policy_by_name;
 };
 
 struct worker;
@@ -238,6 +244,15 @@ void conn_resolve(struct conn *c);
 
 /* proxy_request.c */
 void conn_forward(struct conn *c, const struct http_request *r, size_t head_len);
+/* The group policy of x->user (groups from attrs, may be NULL, and the
+ * local ones) on this request's host at this time: NULL to go on, else the
+ * 403's text in body (the refusal counted in policy_refusals). The policy
+ * is kept in x for policy_address_refused. */
+const char *conn_group_policy_refused(struct conn *c, const struct idsource_attrs *attrs,
+				      char *body, size_t len);
+/* Why x's group policy refuses the address ss (text in body), or NULL. */
+const char *policy_address_refused(struct exchange *x, const struct sockaddr_storage *ss,
+				   char *body, size_t len);
 int conn_refused_keep(struct conn *c, const struct http_request *r, size_t head_len);
 void conn_read_head(struct conn *c);
 int conn_relay_request_body(struct conn *c, int discard);

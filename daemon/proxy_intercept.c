@@ -159,6 +159,17 @@ void conn_handle_intercepted(struct conn *c, const struct http_request *r, size_
 		conn_intercept_challenge(c, r, head_len);
 		return;
 	}
+	if (x->user[0]) {
+		/* a portal session's user: its local groups' policy (what a
+		 * directory said of its groups is not kept with the session) */
+		char body[POLICY_GROUP_MAX + POLICY_HOST_MAX + 512];
+
+		if (conn_group_policy_refused(c, NULL, body, sizeof(body))) {
+			conn_refused_keep(c, r, head_len);
+			conn_error(c, 403, body);
+			return;
+		}
+	}
 	conn_forward(c, r, head_len);
 }
 
@@ -227,6 +238,23 @@ void conn_peek_hello(struct conn *c)
 		setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 		conn_close(c, "intercepted TLS without a session");
 		return;
+	}
+	if (x->user[0]) {
+		/* the server name the ClientHello gave (else the original
+		 * destination) against the user's group policy; refused as a
+		 * session-less client is, and logged 403 with the user */
+		char body[POLICY_GROUP_MAX + POLICY_HOST_MAX + 512];
+		struct linger lg = { 1, 0 };
+
+		if (conn_group_policy_refused(c, NULL, body, sizeof(body))) {
+			metrics_inc(denied);
+			x->status = 403;
+			x->tag = "TCP_DENIED";
+			body[strcspn(body, "\n")] = '\0';
+			setsockopt(c->cw.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+			conn_close(c, body);
+			return;
+		}
 	}
 	x->addrs[0] = c->orig_dst;
 	x->n_addrs = 1;

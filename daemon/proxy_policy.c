@@ -3,7 +3,11 @@
 #include "proxy_int.h"
 
 #include <ifaddrs.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
+
+#include "policy.h"
 
 /* ------------------------------------------------------------ policy */
 
@@ -109,4 +113,98 @@ void worker_load_self(struct worker *w)
 	free(w->self);
 	w->self = list;
 	w->n_self = n;
+}
+
+/* ------------------------------------------------------------ group policy */
+
+static const char *policy_name(const struct policy *p, char *buf, size_t len)
+{
+	if (!p->group[0])
+		snprintf(buf, len, "the default policy");
+	else
+		snprintf(buf, len, "the policy of group %s", p->group);
+	return buf;
+}
+
+const char *conn_group_policy_refused(struct conn *c, const struct idsource_attrs *attrs,
+				      char *body, size_t len)
+{
+	struct exchange *x = c->x;
+	const struct policy *p;
+	const struct policy_rule *rule = NULL;
+	char name[POLICY_GROUP_MAX + 32], rtext[POLICY_HOST_MAX + 8];
+
+	gate_policy_release(&x->policy);
+	x->policy_by_name = 0;
+	if (!gate_policy_find(c->w->p->gate, x->user, attrs, &x->policy))
+		return NULL;
+	p = x->policy.pol;
+	if (p->denied) {
+		snprintf(body, len, "Forbidden: this account may not go online (%s).\n",
+			 policy_name(p, name, sizeof(name)));
+		goto refused;
+	}
+	if (p->n_windows) {
+		time_t now = (time_t)(loop_wall_ms() / 1000);
+		struct tm tm;
+		struct policy_time t, opens;
+		char when[32];
+
+		/* the windows are in the gateway's local time zone */
+		localtime_r(&now, &tm);
+		t.wday = tm.tm_wday;
+		t.minute = tm.tm_hour * 60 + tm.tm_min;
+		if (!policy_time_allowed(p, t)) {
+			if (policy_next_opening(p, t, &opens) < 0)
+				snprintf(body, len, "Forbidden: this account may not go online at "
+					 "any time (%s).\n", policy_name(p, name, sizeof(name)));
+			else
+				snprintf(body, len, "Forbidden: this account may not go online now; "
+					 "access opens %s (gateway local time; %s).\n",
+					 policy_time_text(opens, when, sizeof(when)),
+					 policy_name(p, name, sizeof(name)));
+			goto refused;
+		}
+	}
+	switch (policy_check_host(p, x->host, &rule)) {
+	case POLICY_DEST_DENIED:
+		snprintf(body, len, "Forbidden: %s is refused by %s (rule %s).\n", x->host,
+			 policy_name(p, name, sizeof(name)), policy_rule_text(rule, rtext, sizeof(rtext)));
+		goto refused;
+	case POLICY_DEST_NOT_LISTED:
+		snprintf(body, len, "Forbidden: %s is not in the allow list of %s.\n", x->host,
+			 policy_name(p, name, sizeof(name)));
+		goto refused;
+	case POLICY_DEST_PASS:
+		x->policy_by_name = 1;
+		break;
+	case POLICY_DEST_BY_ADDRESS:
+		break;
+	}
+	return NULL;
+refused:
+	metrics_inc(policy_refusals);
+	return body;
+}
+
+const char *policy_address_refused(struct exchange *x, const struct sockaddr_storage *ss,
+				   char *body, size_t len)
+{
+	const struct policy *p = x->policy.pol;
+	const struct policy_rule *rule = NULL;
+	char name[POLICY_GROUP_MAX + 32], rtext[POLICY_HOST_MAX + 8];
+
+	if (!p)
+		return NULL;
+	switch (policy_check_address(p, (const struct sockaddr *)ss, x->policy_by_name, &rule)) {
+	case POLICY_DEST_DENIED:
+		snprintf(body, len, "refused by %s (rule %s)", policy_name(p, name, sizeof(name)),
+			 policy_rule_text(rule, rtext, sizeof(rtext)));
+		return body;
+	case POLICY_DEST_NOT_LISTED:
+		snprintf(body, len, "not in the allow list of %s", policy_name(p, name, sizeof(name)));
+		return body;
+	default:
+		return NULL;
+	}
 }

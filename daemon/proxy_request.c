@@ -166,11 +166,19 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 	int keep;
 
 	switch (res->verdict) {
-	case GATE_PASS:
+	case GATE_PASS: {
+		char body[POLICY_GROUP_MAX + POLICY_HOST_MAX + 512];
+
 		http_text_copy(x->user, sizeof(x->user), res->username, strlen(res->username));
 		x->credential = res->credential;
+		if (conn_group_policy_refused(c, &res->attrs, body, sizeof(body))) {
+			conn_refused_keep(c, r, head_len);
+			conn_error(c, 403, body);
+			return;
+		}
 		conn_forward(c, r, head_len);
 		return;
+	}
 	case GATE_CHALLENGE:
 	case GATE_FAIL:
 	case GATE_STALE:

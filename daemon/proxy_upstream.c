@@ -466,9 +466,14 @@ void conn_have_addresses(struct conn *c)
 	size_t kept = 0;
 	const char *why = NULL;
 
+	char pwhy[POLICY_GROUP_MAX + POLICY_HOST_MAX + 64];
+	int by_policy = 0;
+
 	for (size_t i = 0; i < x->n_addrs; i++) {
 		const char *r = dest_refused(c->w, &x->addrs[i], x->port);
 
+		if (!r && (r = policy_address_refused(x, &x->addrs[i], pwhy, sizeof(pwhy))))
+			by_policy = 1;
 		if (r) {
 			why = r;
 			continue;
@@ -477,6 +482,8 @@ void conn_have_addresses(struct conn *c)
 	}
 	x->n_addrs = kept;
 	if (kept == 0 && why) {
+		if (by_policy)
+			metrics_inc(policy_refusals);
 		conn_refuse_destination(c, why);
 		return;
 	}

@@ -15,6 +15,8 @@
 #define USER_COLS "id, name, phc, ha1_md5, ha1_sha256, enabled, expires_at, comment, " \
 		  "created_at, updated_at, last_login_at, ha1_realm"
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at"
+#define POLICY_COLS "group_name, priority, denied, windows, session_lifetime, idle_timeout, " \
+	"allow_destinations, deny_destinations, bandwidth_class, updated_at"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote"
 
 /*
@@ -80,6 +82,21 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_GROUP_MEMBERS] = "SELECT u.name FROM users u JOIN local_group_members m "
 		"ON m.user_id = u.id JOIN local_groups g ON g.id = m.group_id WHERE g.name = ?1 "
 		"ORDER BY u.name",
+	[S_POLICY_SET] = "INSERT INTO group_policies (group_name, priority, denied, windows, "
+		"session_lifetime, idle_timeout, allow_destinations, deny_destinations, "
+		"bandwidth_class, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+		"ON CONFLICT(group_name) DO UPDATE SET priority = excluded.priority, "
+		"denied = excluded.denied, windows = excluded.windows, "
+		"session_lifetime = excluded.session_lifetime, idle_timeout = excluded.idle_timeout, "
+		"allow_destinations = excluded.allow_destinations, "
+		"deny_destinations = excluded.deny_destinations, "
+		"bandwidth_class = excluded.bandwidth_class, updated_at = excluded.updated_at",
+	[S_POLICY_GET] = "SELECT " POLICY_COLS " FROM group_policies WHERE group_name = ?1",
+	[S_POLICY_DEL] = "DELETE FROM group_policies WHERE group_name = ?1",
+	[S_POLICY_LIST] = "SELECT " POLICY_COLS " FROM group_policies ORDER BY priority, group_name",
+	[S_MEMBERSHIPS] = "SELECT u.name, g.name FROM local_group_members m "
+		"JOIN users u ON u.id = m.user_id JOIN local_groups g ON g.id = m.group_id "
+		"ORDER BY u.name, g.name",
 	[S_SESS_UPSERT] = "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, "
 			  "expires_at, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(addr) DO UPDATE SET "
 			  "mac = excluded.mac, username = excluded.username, created_at = excluded.created_at, "
@@ -656,6 +673,8 @@ int store_generations(struct store *st, struct store_generations *out)
 			out->sessions = v;
 		else if (strcmp(name, "admins") == 0)
 			out->admins = v;
+		else if (strcmp(name, "policies") == 0)
+			out->policies = v;
 	}
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE) {

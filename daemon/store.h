@@ -144,6 +144,7 @@ struct store_admin_action {
  * session's last_seen_at do not count as changes; a session upsert does. */
 struct store_generations {
 	int64_t users, whitelist, sessions, admins;
+	int64_t policies;       /* group policies and local memberships */
 };
 
 struct store_options {
@@ -263,6 +264,35 @@ int store_user_groups(struct store *st, const char *user,
 /* The names of group's members, ordered. */
 int store_group_members(struct store *st, const char *group,
 			int (*cb)(const char *user, void *ud), void *ud);
+
+/* --- group policies (policy.h evaluates them); the texts are kept as
+ * given, checked by the caller with policy_parse_* before they are set */
+#define STORE_POLICY_TEXT_MAX 4096
+struct store_policy {
+	char group[STORE_NAME_MAX + 1];      /* "": the default policy */
+	int64_t priority;                    /* lower first */
+	int denied;
+	char windows[STORE_POLICY_TEXT_MAX + 1];
+	int64_t session_lifetime, idle_timeout;   /* s; 0: the configuration's */
+	char allow[STORE_POLICY_TEXT_MAX + 1];    /* destination rules */
+	char deny[STORE_POLICY_TEXT_MAX + 1];
+	char bandwidth_class[64];
+	int64_t updated_at;
+};
+
+/* Set (add or replace) the policy of p->group. 0 or negative (-EINVAL: a
+ * text too long). */
+int store_policy_set(struct store *st, const struct store_policy *p);
+/* 0 found, 1 none, negative. */
+int store_policy_get(struct store *st, const char *group, struct store_policy *out);
+/* 0, or 1 when group had no policy. */
+int store_policy_delete(struct store *st, const char *group);
+/* By priority, then group name; cb non-zero stops. */
+int store_policy_list(struct store *st, int (*cb)(const struct store_policy *p, void *ud),
+		      void *ud);
+/* Every local membership (user, group), ordered by user. */
+int store_memberships(struct store *st, int (*cb)(const char *user, const char *group, void *ud),
+		      void *ud);
 
 /* --- whitelist; cidr is the canonical text, the caller canonicalises */
 int store_whitelist_add(struct store *st, const char *cidr, const char *comment);

@@ -156,11 +156,96 @@ static void test_group_names_are_data(void **state)
 	assert_string_equal(l.v[0], "x'); DROP TABLE users; --");
 }
 
+static int policy_cb(const struct store_policy *p, void *ud)
+{
+	struct names *l = ud;
+
+	if (l->n < 8)
+		snprintf(l->v[l->n++], sizeof(l->v[0]), "%s:%lld", p->group[0] ? p->group : "*",
+			 (long long)p->priority);
+	return 0;
+}
+
+static int membership_cb(const char *user, const char *group, void *ud)
+{
+	struct names *l = ud;
+
+	if (l->n < 8)
+		snprintf(l->v[l->n++], sizeof(l->v[0]), "%s:%s", user, group);
+	return 0;
+}
+
+/* policies by priority then name, the default one ("") among them; a
+ * change of a policy or of a local membership moves the generation the
+ * daemon polls, and the texts are kept as given */
+static void test_policies(void **state)
+{
+	struct store *st = *state;
+	struct store_policy *p = calloc(1, sizeof(*p)), *got = calloc(1, sizeof(*got));
+	struct store_generations g0, g1;
+	struct names l;
+
+	assert_non_null(p);
+	assert_non_null(got);
+	add_user(st, "alice");
+	assert_int_equal(store_group_add(st, "staff"), 0);
+	assert_int_equal(store_generations(st, &g0), 0);
+	snprintf(p->group, sizeof(p->group), "staff");
+	p->priority = 20;
+	snprintf(p->windows, sizeof(p->windows), "mon-fri 08:00-18:00");
+	snprintf(p->deny, sizeof(p->deny), "'; DROP TABLE users; --");
+	assert_int_equal(store_policy_set(st, p), 0);
+	p->group[0] = '\0';
+	p->priority = 100;
+	assert_int_equal(store_policy_set(st, p), 0);
+	snprintf(p->group, sizeof(p->group), "guests");
+	p->priority = 20;
+	p->denied = 1;
+	assert_int_equal(store_policy_set(st, p), 0);
+	assert_int_equal(store_generations(st, &g1), 0);
+	assert_true(g1.policies > g0.policies);
+
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_policy_list(st, policy_cb, &l), 0);
+	assert_int_equal(l.n, 3);
+	assert_string_equal(l.v[0], "guests:20");
+	assert_string_equal(l.v[1], "staff:20");
+	assert_string_equal(l.v[2], "*:100");
+
+	assert_int_equal(store_policy_get(st, "staff", got), 0);
+	assert_string_equal(got->deny, "'; DROP TABLE users; --");
+	assert_string_equal(got->windows, "mon-fri 08:00-18:00");
+	assert_int_equal(store_policy_get(st, "", got), 0);
+	assert_int_equal(got->priority, 100);
+	assert_int_equal(store_policy_get(st, "nobody", got), 1);
+
+	/* set again: replaced, not added */
+	p->denied = 0;
+	assert_int_equal(store_policy_set(st, p), 0);
+	assert_int_equal(store_policy_get(st, "guests", got), 0);
+	assert_int_equal(got->denied, 0);
+
+	g0 = g1;
+	assert_int_equal(store_group_member_add(st, "staff", "alice"), 0);
+	assert_int_equal(store_generations(st, &g1), 0);
+	assert_true(g1.policies > g0.policies);
+	memset(&l, 0, sizeof(l));
+	assert_int_equal(store_memberships(st, membership_cb, &l), 0);
+	assert_int_equal(l.n, 1);
+	assert_string_equal(l.v[0], "alice:staff");
+
+	assert_int_equal(store_policy_delete(st, "guests"), 0);
+	assert_int_equal(store_policy_delete(st, "guests"), 1);
+	free(p);
+	free(got);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_groups_and_members, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_group_names_are_data, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("store_groups", tests, group_setup, group_teardown);

@@ -1,0 +1,289 @@
+/*
+ * The policy commands: a policy per group (a local group or a directory's,
+ * by name) and the default policy, for users in no group that has one.
+ * The texts are checked with the daemon's own parsers before they are
+ * stored (gate_policy_from_store), so what the CLI accepts the daemon
+ * reads.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "gate.h"
+
+/* A whole number of seconds, 0 to 10 years: 0 or -1 (printed). */
+static int parse_seconds(const char *opt, const char *text, int64_t *out)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	if (errno || end == text || *end || v < 0 || v > 10LL * 366 * 86400) {
+		errorf("%s: want a number of seconds (0: the configuration's)", opt);
+		return -1;
+	}
+	*out = v;
+	return 0;
+}
+
+void policy_summary(const struct store_policy *sp, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s; priority %lld; windows: %s; session lifetime: %llds; idle: %llds; "
+		 "allow: %s; deny: %s; bandwidth class: %s",
+		 sp->denied ? "may NOT go online" : "may go online", (long long)sp->priority,
+		 sp->windows[0] ? sp->windows : "any time", (long long)sp->session_lifetime,
+		 (long long)sp->idle_timeout, sp->allow[0] ? sp->allow : "(any)",
+		 sp->deny[0] ? sp->deny : "(none)",
+		 sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)");
+}
+
+static json_t *policy_json(const struct store_policy *sp)
+{
+	return json_pack("{s:s?, s:b, s:I, s:b, s:s, s:I, s:I, s:s, s:s, s:s, s:I}", "group",
+			 sp->group[0] ? sp->group : NULL, "default", !sp->group[0], "priority",
+			 (json_int_t)sp->priority, "denied", sp->denied, "windows", sp->windows,
+			 "session_lifetime", (json_int_t)sp->session_lifetime, "idle_timeout",
+			 (json_int_t)sp->idle_timeout, "allow_destinations", sp->allow,
+			 "deny_destinations", sp->deny, "bandwidth_class", sp->bandwidth_class,
+			 "updated_at", (json_int_t)sp->updated_at);
+}
+
+/* The group a command names: "" for --default. NULL printed. */
+static const char *policy_group(const struct args *a, int dflt)
+{
+	if (dflt == (a->npos == 1)) {
+		errorf("name a GROUP or --default, one of the two");
+		return NULL;
+	}
+	if (dflt)
+		return "";
+	return valid_name("group", a->pos[0]) ? a->pos[0] : NULL;
+}
+
+/* policy set GROUP|--default [options]: what is not given stays */
+int cmd_policy_set(struct cli *c, int argc, char **argv)
+{
+	const char *prio = NULL, *windows = NULL, *lifetime = NULL, *idle = NULL, *allow = NULL,
+		   *deny = NULL, *cls = NULL, *group;
+	int dflt = 0, denied = 0, allowed = 0, rc;
+	const struct opt spec[] = {
+		{ "--default", NULL, &dflt }, { "--priority", &prio, NULL },
+		{ "--deny", NULL, &denied }, { "--allow", NULL, &allowed },
+		{ "--windows", &windows, NULL }, { "--lifetime", &lifetime, NULL },
+		{ "--idle", &idle, NULL }, { "--allow-dest", &allow, NULL },
+		{ "--deny-dest", &deny, NULL }, { "--class", &cls, NULL }, { NULL, NULL, NULL },
+	};
+	struct store_policy *sp = NULL;
+	struct policy *p = NULL;
+	struct args a;
+	char err[512];
+	int ret = EXIT_USAGE;
+
+	if (parse_args(argc, argv, spec, 0, 1, &a) < 0 || !(group = policy_group(&a, dflt)))
+		return EXIT_USAGE;
+	if (denied && allowed) {
+		errorf("--deny and --allow: one of the two");
+		return EXIT_USAGE;
+	}
+	sp = calloc(1, sizeof(*sp));
+	p = malloc(sizeof(*p));
+	if (!sp || !p) {
+		errorf("out of memory");
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	if (cli_open(c, 1) < 0) {
+		ret = EXIT_FAILED;
+		goto out;
+	}
+	rc = store_policy_get(c->st, group, sp);
+	if (rc < 0) {
+		ret = db_failed(c, rc, "read the policy");
+		goto out;
+	}
+	if (rc == 1) {
+		memset(sp, 0, sizeof(*sp));
+		snprintf(sp->group, sizeof(sp->group), "%s", group);
+		sp->priority = 100;
+	}
+	if (prio) {
+		char *end;
+		long v;
+
+		errno = 0;
+		v = strtol(prio, &end, 10);
+		if (errno || end == prio || *end || v < -1000000 || v > 1000000) {
+			errorf("--priority: want a whole number from -1000000 to 1000000 (lower first)");
+			goto out;
+		}
+		sp->priority = v;
+	}
+	if (denied || allowed)
+		sp->denied = denied;
+	if ((lifetime && parse_seconds("--lifetime", lifetime, &sp->session_lifetime) < 0) ||
+	    (idle && parse_seconds("--idle", idle, &sp->idle_timeout) < 0))
+		goto out;
+	if ((windows && strlen(windows) > STORE_POLICY_TEXT_MAX) ||
+	    (allow && strlen(allow) > STORE_POLICY_TEXT_MAX) ||
+	    (deny && strlen(deny) > STORE_POLICY_TEXT_MAX)) {
+		errorf("a list longer than %d bytes", STORE_POLICY_TEXT_MAX);
+		goto out;
+	}
+	if (windows)
+		snprintf(sp->windows, sizeof(sp->windows), "%s", windows);
+	if (allow)
+		snprintf(sp->allow, sizeof(sp->allow), "%s", allow);
+	if (deny)
+		snprintf(sp->deny, sizeof(sp->deny), "%s", deny);
+	if (cls) {
+		if (!policy_valid_class(cls)) {
+			errorf("--class: 1 to %d letters, digits, '_', '.' or '-' (\"\" for none)",
+			       POLICY_CLASS_MAX);
+			goto out;
+		}
+		snprintf(sp->bandwidth_class, sizeof(sp->bandwidth_class), "%s", cls);
+	}
+	if (gate_policy_from_store(sp, p, err, sizeof(err)) < 0) {
+		errorf("%s", err);
+		goto out;
+	}
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		rc = store_policy_set(c->st, sp);
+		if (rc == 0)
+			rc = commit_with_action(c, "policy.set", group[0] ? group : "(default)", "");
+		else
+			store_rollback(c->st);
+	}
+	if (rc < 0) {
+		ret = db_failed(c, rc, "set the policy");
+		goto out;
+	}
+	if (group[0])
+		done_name("policy of group", group, "set");
+	else
+		printf("default policy set\n");
+	ret = EXIT_DONE;
+out:
+	free(sp);
+	free(p);
+	return ret;
+}
+
+int cmd_policy_show(struct cli *c, int argc, char **argv)
+{
+	int dflt = 0;
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { "--default", NULL, &dflt },
+				    { NULL, NULL, NULL } };
+	struct store_policy *sp;
+	const char *group;
+	struct args a;
+	char text[4 * STORE_POLICY_TEXT_MAX];
+	int rc, ret;
+
+	if (parse_args(argc, argv, spec, 0, 1, &a) < 0 || !(group = policy_group(&a, dflt)))
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	sp = calloc(1, sizeof(*sp));
+	if (!sp) {
+		errorf("out of memory");
+		return EXIT_FAILED;
+	}
+	rc = store_policy_get(c->st, group, sp);
+	if (rc == 1) {
+		if (group[0])
+			error_name("group ", group, " has no policy");
+		else
+			errorf("no default policy: users in no group with a policy may go online");
+		ret = EXIT_FAILED;
+	} else if (rc < 0) {
+		ret = db_failed(c, rc, "read the policy");
+	} else {
+		if (c->json) {
+			json_print(policy_json(sp));
+		} else {
+			policy_summary(sp, text, sizeof(text));
+			if (group[0])
+				done_name("group", group, text);
+			else
+				printf("default %s\n", text);
+		}
+		ret = EXIT_DONE;
+	}
+	free(sp);
+	return ret;
+}
+
+static int policy_row_cb(const struct store_policy *sp, void *ud)
+{
+	struct listing *l = ud;
+	char prio[24], life[48];
+
+	l->n++;
+	if (l->c->json) {
+		json_list_add(&l->j, policy_json(sp));
+		return 0;
+	}
+	snprintf(prio, sizeof(prio), "%lld", (long long)sp->priority);
+	snprintf(life, sizeof(life), "%lld/%lld", (long long)sp->session_lifetime,
+		 (long long)sp->idle_timeout);
+	return table_row(&l->t, (const char *const[]){
+		sp->group[0] ? sp->group : "(default)", prio, sp->denied ? "no" : "yes",
+		sp->windows[0] ? sp->windows : "any time", life, sp->allow[0] ? sp->allow : "-",
+		sp->deny[0] ? sp->deny : "-", sp->bandwidth_class[0] ? sp->bandwidth_class : "-" });
+}
+
+int cmd_policy_list(struct cli *c, int argc, char **argv)
+{
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
+	static const char *const head[] = { "GROUP", "PRIORITY", "ONLINE", "WINDOWS",
+					    "LIFETIME/IDLE", "ALLOW", "DENY", "CLASS" };
+	struct listing l;
+	struct args a;
+	int rc;
+
+	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(&l, c, 8, head);
+	rc = store_policy_list(c->st, policy_row_cb, &l);
+	return listing_end(&l, rc, "list the policies");
+}
+
+int cmd_policy_del(struct cli *c, int argc, char **argv)
+{
+	int dflt = 0;
+	const struct opt spec[] = { { "--default", NULL, &dflt }, { NULL, NULL, NULL } };
+	const char *group;
+	struct args a;
+	int rc;
+
+	if (parse_args(argc, argv, spec, 0, 1, &a) < 0 || !(group = policy_group(&a, dflt)))
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		rc = store_policy_delete(c->st, group);
+		if (rc == 0)
+			rc = commit_with_action(c, "policy.del", group[0] ? group : "(default)", "");
+		else
+			store_rollback(c->st);
+	}
+	if (rc == 1) {
+		errorf("no such policy");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "delete the policy");
+	if (group[0])
+		done_name("policy of group", group, "deleted");
+	else
+		printf("default policy deleted\n");
+	return EXIT_DONE;
+}

@@ -1,0 +1,227 @@
+/*
+ * The gate's policy book: the group policies and the local users'
+ * memberships, read from the store by the maintenance thread whenever
+ * they change (the 'policies' and 'users' generations) and kept in memory,
+ * so that a request's policy costs no database read. A book is never
+ * changed once published: readers hold a reference while they use a
+ * policy in it, and the last reference frees it.
+ */
+#include "gate_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+struct book_user {
+	char *name;
+	char *groups;                 /* NUL-separated, back to back */
+	size_t groups_len;
+	unsigned n_groups;
+};
+
+struct policy_book {
+	int refs;                     /* atomic */
+	struct policy *list;
+	size_t n;
+	struct book_user *users;      /* sorted by name */
+	size_t n_users;
+	size_t cap_users;
+};
+
+static void book_free(struct policy_book *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < b->n_users; i++) {
+		free(b->users[i].name);
+		free(b->users[i].groups);
+	}
+	free(b->users);
+	free(b->list);
+	free(b);
+}
+
+static void book_unref(struct policy_book *b)
+{
+	if (b && __atomic_sub_fetch(&b->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		book_free(b);
+}
+
+/* A stored policy as policy.h's. A text that no longer parses (written by
+ * another version, or by hand) makes the policy refuse its users: a
+ * restriction that cannot be read is not lifted. */
+int gate_policy_from_store(const struct store_policy *sp, struct policy *p, char *err,
+			   size_t errlen)
+{
+	memset(p, 0, sizeof(*p));
+	snprintf(p->group, sizeof(p->group), "%s", sp->group);
+	p->priority = sp->priority < -1000000 ? -1000000
+		    : sp->priority > 1000000 ? 1000000 : (int)sp->priority;
+	p->denied = sp->denied;
+	p->session_lifetime = sp->session_lifetime > 0 && sp->session_lifetime < 100000000
+				      ? (unsigned)sp->session_lifetime : 0;
+	p->idle_timeout = sp->idle_timeout > 0 && sp->idle_timeout < 100000000
+				  ? (unsigned)sp->idle_timeout : 0;
+	snprintf(p->bandwidth_class, sizeof(p->bandwidth_class), "%s",
+		 policy_valid_class(sp->bandwidth_class) ? sp->bandwidth_class : "");
+	if (policy_parse_windows(sp->windows, p->windows, &p->n_windows, err, errlen) < 0 ||
+	    policy_parse_rules(sp->allow, p->allow, &p->n_allow, err, errlen) < 0 ||
+	    policy_parse_rules(sp->deny, p->deny, &p->n_deny, err, errlen) < 0) {
+		p->denied = 1;
+		return -1;
+	}
+	return 0;
+}
+
+static int load_policy_cb(const struct store_policy *sp, void *ud)
+{
+	struct policy_book *b = ud;
+	struct policy *grown;
+	char err[256];
+
+	grown = realloc(b->list, (b->n + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	b->list = grown;
+	if (gate_policy_from_store(sp, &b->list[b->n], err, sizeof(err)) < 0) {
+		char egroup[3 * 64 + 8];
+
+		log_escape(egroup, sizeof(egroup), sp->group, strlen(sp->group));
+		log_warn("policy of group \"%s\" cannot be read (%s): its users are refused until "
+			 "it is set again", egroup, err);
+	}
+	b->n++;
+	return 0;
+}
+
+static int load_member_cb(const char *user, const char *group, void *ud)
+{
+	struct policy_book *b = ud;
+	struct book_user *u = b->n_users ? &b->users[b->n_users - 1] : NULL;
+	size_t glen = strlen(group) + 1;
+	char *grown;
+
+	/* rows come ordered by user: a new name starts a new entry */
+	if (!u || strcmp(u->name, user) != 0) {
+		if (b->n_users == b->cap_users) {
+			size_t cap = b->cap_users ? 2 * b->cap_users : 64;
+			struct book_user *more = realloc(b->users, cap * sizeof(*more));
+
+			if (!more)
+				return -1;
+			b->users = more;
+			b->cap_users = cap;
+		}
+		u = &b->users[b->n_users];
+		memset(u, 0, sizeof(*u));
+		u->name = strdup(user);
+		if (!u->name)
+			return -1;
+		b->n_users++;
+	}
+	if (u->groups_len + glen > IDSOURCE_GROUPS_MAX)
+		return 0;    /* as a directory's: what fits */
+	grown = realloc(u->groups, u->groups_len + glen);
+	if (!grown)
+		return -1;
+	u->groups = grown;
+	memcpy(u->groups + u->groups_len, group, glen);
+	u->groups_len += glen;
+	u->n_groups++;
+	return 0;
+}
+
+int gate_load_policies(struct gate *g, struct store *st)
+{
+	struct policy_book *b = calloc(1, sizeof(*b)), *old;
+
+	if (!b)
+		return -1;
+	b->refs = 1;
+	if (store_policy_list(st, load_policy_cb, b) < 0 ||
+	    (b->n && store_memberships(st, load_member_cb, b) < 0)) {
+		book_free(b);
+		return -1;
+	}
+	pthread_rwlock_wrlock(&g->policy_lock);
+	old = g->policy_book;
+	g->policy_book = b;
+	pthread_rwlock_unlock(&g->policy_lock);
+	book_unref(old);
+	return 0;
+}
+
+void gate_free_policies(struct gate *g)
+{
+	book_unref(g->policy_book);
+	g->policy_book = NULL;
+}
+
+static int user_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct book_user *)elem)->name);
+}
+
+int gate_policy_find(struct gate *g, const char *username, const struct idsource_attrs *attrs,
+		     struct gate_policy *out)
+{
+	char groups[2 * IDSOURCE_GROUPS_MAX];
+	size_t len = 0;
+	unsigned n = 0;
+	const struct book_user *u;
+	struct policy_book *b;
+
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&g->policy_lock);
+	b = g->policy_book;
+	if (b && b->n)
+		__atomic_add_fetch(&b->refs, 1, __ATOMIC_ACQ_REL);
+	else
+		b = NULL;
+	pthread_rwlock_unlock(&g->policy_lock);
+	if (!b)
+		return 0;    /* no policy at all: the common case costs a lock */
+	if (attrs && attrs->groups_len <= IDSOURCE_GROUPS_MAX) {
+		memcpy(groups, attrs->groups, attrs->groups_len);
+		len = attrs->groups_len;
+		n = attrs->n_groups;
+	}
+	u = username ? bsearch(username, b->users, b->n_users, sizeof(*u), user_cmp) : NULL;
+	if (u && len + u->groups_len <= sizeof(groups)) {
+		memcpy(groups + len, u->groups, u->groups_len);
+		len += u->groups_len;
+		n += u->n_groups;
+	}
+	out->pol = policy_select(b->list, b->n, groups, len, n);
+	if (!out->pol) {
+		book_unref(b);
+		return 0;
+	}
+	out->book = b;
+	return 1;
+}
+
+void gate_policy_release(struct gate_policy *gp)
+{
+	if (!gp)
+		return;
+	book_unref(gp->book);
+	gp->book = NULL;
+	gp->pol = NULL;
+}
+
+int gate_policy_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
+		      char *buf, size_t len)
+{
+	struct gate_policy gp;
+
+	if (len)
+		buf[0] = '\0';
+	if (!gate_policy_find(g, username, attrs, &gp))
+		return 0;
+	snprintf(buf, len, "%s", gp.pol->bandwidth_class);
+	gate_policy_release(&gp);
+	return buf[0] != '\0';
+}
