@@ -13,8 +13,10 @@
 #include "account.h"
 #include "auth.h"
 #include "cli.h"
+#include "config.h"
 #include "passwd.h"
 #include "rowjson.h"
+#include "shaper.h"
 
 /* ------------------------------------------------------------ users */
 
@@ -312,6 +314,61 @@ int cmd_user_change(struct cli *c, const char *sub, int argc, char **argv)
 		done_name("user", name, detail);
 		warn_past_expiry(when);
 	}
+	return EXIT_DONE;
+}
+
+/* user set NAME --class CLASS|none: a class the configuration names (when
+ * there is a configuration to ask), "none" for the default class. */
+int cmd_user_set(struct cli *c, int argc, char **argv)
+{
+	const char *cls = NULL;
+	const struct opt spec[] = { { "--class", &cls, NULL }, { NULL, NULL, NULL } };
+	struct shaper_classes classes;
+	char why[160], detail[64];
+	struct args a;
+	int rc;
+
+	if (parse_args(argc, argv, spec, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	if (!cls) {
+		errorf("user set: say what to set (--class CLASS|none)");
+		return EXIT_USAGE;
+	}
+	if (!strcmp(cls, "none"))
+		cls = "";
+	if (cls[0] && (strlen(cls) > SHAPER_NAME_MAX ||
+		       strspn(cls, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+			      "0123456789_-") != strlen(cls))) {
+		errorf("a class name is 1 to %d letters, digits, '_' or '-'", SHAPER_NAME_MAX);
+		return EXIT_USAGE;
+	}
+	rc = cls[0] ? cli_config(c, "the classes are in its [shaping] section") : 0;
+	if (rc < 0)
+		return EXIT_FAILED;
+	if (rc == 1 && cls[0] &&
+	    (shaper_classes_parse(c->cfg->shaping_classes, &classes, why, sizeof(why)) < 0 ||
+	     !shaper_class_find(&classes, cls))) {
+		error_name("no class ", cls, " in [shaping] classes");
+		return EXIT_FAILED;
+	}
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		rc = store_user_set_class(c->st, a.pos[0], cls);
+		snprintf(detail, sizeof(detail), "class %s", cls[0] ? cls : "none");
+		if (rc == 0)
+			rc = commit_with_action(c, "user.class", a.pos[0], detail);
+		else
+			store_rollback(c->st);
+	}
+	if (rc == 1) {
+		error_name("no user ", a.pos[0], "");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "change the user");
+	done_name("user", a.pos[0], cls[0] ? "has a new bandwidth class" : "has the default class");
 	return EXIT_DONE;
 }
 

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "idsource.h"
+#include "shaper.h"
 
 /* where make install puts the web assets: $(PREFIX)/share/portcullis/web,
  * given by the Makefile so that the default follows PREFIX */
@@ -112,6 +113,10 @@ static const struct config_key keys[] = {
 	{ "intercept", "bypass", T_BOOL, OFF(intercept_bypass), 0, 0, 1, "no", RESTART },
 	{ "intercept", "mark", T_UINT, OFF(intercept_mark), 0, 1, 4294967295UL, "1885536256", RESTART },
 	{ "intercept", "fail_open", T_BOOL, OFF(intercept_fail_open), 0, 0, 1, "no", RESTART },
+	{ "shaping", "enabled", T_BOOL, OFF(shaping_enabled), 0, 0, 1, "no", RESTART },
+	{ "shaping", "classes", T_STRING, OFF(shaping_classes), SZ(shaping_classes), 0, 0, "", RESTART },
+	{ "shaping", "default_class", T_STRING, OFF(shaping_default_class), SZ(shaping_default_class), 0, 0, "", RESTART },
+	{ "shaping", "upload_interface", T_IFNAME, OFF(shaping_upload_interface), SZ(shaping_upload_interface), 0, 0, "", RESTART },
 	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "", RESTART },
 	{ "portal", "url", T_STRING, OFF(portal_url), SZ(portal_url), 0, 0, "", RESTART },
 	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "", RESTART },
@@ -879,6 +884,33 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 	if (cfg->intercept_interface[0] && !cfg->portal_enabled && !cfg->portal_url[0]) {
 		snprintf(err, errlen, "intercept mode needs the login portal: set [portal] listen");
 		return -1;
+	}
+	/* [shaping]: the classes parse, the default names one of them, and
+	 * the devices it shapes are intercept mode's */
+	if (cfg->shaping_enabled) {
+		struct shaper_classes cl;
+		char why[160];
+
+		if (!cfg->intercept_interface[0]) {
+			snprintf(err, errlen, "[shaping] enabled needs intercept mode: set [intercept] "
+				 "interface");
+			return -1;
+		}
+		if (shaper_classes_parse(cfg->shaping_classes, &cl, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "shaping.classes: %s", why);
+			return -1;
+		}
+		if (cfg->shaping_default_class[0] &&
+		    !shaper_class_find(&cl, cfg->shaping_default_class)) {
+			snprintf(err, errlen, "shaping.default_class: no class named '%s' in "
+				 "shaping.classes", cfg->shaping_default_class);
+			return -1;
+		}
+		if (strcmp(cfg->shaping_upload_interface, cfg->intercept_interface) == 0) {
+			snprintf(err, errlen, "shaping.upload_interface is the LAN interface: name "
+				 "the WAN side's");
+			return -1;
+		}
 	}
 	/* the portal's URL is derived from its address unless given */
 	if (cfg->portal_enabled && !cfg->portal_url[0]) {

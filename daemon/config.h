@@ -103,6 +103,12 @@ struct config {
 	unsigned intercept_mark;       /* SO_MARK of the daemon's upstream sockets */
 	int intercept_fail_open;       /* stopped or dead daemon: LAN forwarding open */
 
+	/* [shaping] */
+	int shaping_enabled;           /* intercept mode's devices get bandwidth classes */
+	char shaping_classes[1024];    /* "NAME=RATE[/CEIL], ..." (shaper.h) */
+	char shaping_default_class[32];     /* "" none: unclassed users unshaped */
+	char shaping_upload_interface[64];  /* "" upload not shaped */
+
 	/* [portal] */
 	struct config_addr portal_listen;
 	int portal_enabled;

@@ -231,4 +231,27 @@ int nft_neigh_parse(const void *msg, size_t len, int ifindex, struct sockaddr_st
 void nft_mac_format(const uint8_t mac[6], char *buf, size_t len);
 int nft_mac_parse(const char *text, uint8_t mac[6]);
 
+/* ---- the shaping table (nft_shape.c; shaper.h says what it is for) ----
+ *
+ * table inet portcullis_shape, apart from the gate's table (which the
+ * watch guards): maps shape4/shape6 from a client address to an HTB class
+ * id, and chain postrouting setting the packet's priority from them,
+ * by destination address as packets leave on the LAN interface (download)
+ * and by source address as they leave on the upload interface (upload). */
+#define NFT_SHAPE_TABLE_NAME "portcullis_shape"
+
+/* The table's transaction into buf (replacing a table of the name); wan_if
+ * NULL or "": no upload rules. Pure; its length, or -1. */
+long nft_build_shape_batch(const char *lan_if, const char *wan_if, uint32_t seq, void *buf,
+			   size_t buflen);
+/* Install it (replacing leftovers); 0, or -1 with a message. */
+int nft_shape_table_replace(struct nft *n, const char *lan_if, const char *wan_if, char *err,
+			    size_t errlen);
+/* Remove it; 0 also when it was not there. */
+int nft_shape_table_delete(struct nft *n);
+/* addr's element: set to classid (replacing another), or removed (0 also
+ * when it was not there). 0 or -1. */
+int nft_shape_set(struct nft *n, const struct sockaddr *addr, uint32_t classid);
+int nft_shape_del(struct nft *n, const struct sockaddr *addr);
+
 #endif

@@ -223,6 +223,8 @@ void sessions_kernel_add(struct sessions *s, const struct entry *e, unsigned tim
 				 "blocked", e->addr);
 	}
 	pthread_mutex_unlock(&s->nft_lock);
+	/* a refresh finds the device in its class already: one lookup */
+	shaper_device_set(s->shaper, (const struct sockaddr *)&e->sa, e->bw_class);
 }
 
 int sessions_entry_from_row(const struct store_session *row, struct entry *e)
@@ -355,6 +357,8 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	if (nft_table_replace(s->nft, &spec, err, errlen) < 0)
 		goto fail;
 	s->table_installed = 1;
+	if (cfg->shaping_enabled && !(s->shaper = shaper_new(cfg, err, errlen)))
+		goto fail;
 	/* sessions survive a restart: back into memory and the kernel, each
 	 * with a whole idle period (the kernel's timers died with the table) */
 	if (store_session_list(st, sessions_collect_cb, &l) < 0) {
@@ -381,6 +385,8 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 			continue;
 		}
 		e.account_checked = acc == ACCOUNT_USABLE;
+		if (s->shaper && store_user_class_get(st, e.user, e.bw_class) != 0)
+			e.bw_class[0] = '\0';
 		e.last_seen = now;
 		e.refreshed_at = now;
 		e.kernel_added_ms = now * 1000;
@@ -406,6 +412,7 @@ void sessions_free(struct sessions *s)
 	if (!s)
 		return;
 	sessions_watch_stop(s);
+	shaper_free(s->shaper);
 	if (s->nft && s->table_installed && s->cfg->intercept_fail_open) {
 		if (nft_table_delete(s->nft) < 0)
 			log_error("nftables: cannot remove table inet %s", NFT_TABLE_NAME);
@@ -632,6 +639,10 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	e.kernel_timeout = e.idle;
 	e.login = __atomic_add_fetch(&s->logins, 1, __ATOMIC_RELAXED);
 	e.credential = credential;
+	/* the user's bandwidth class, read at login (a user without a row,
+	 * from another identity source, gets the default class) */
+	if (st && s->shaper && store_user_class_get(st, username, e.bw_class) != 0)
+		e.bw_class[0] = '\0';
 
 	/* the store first: it is the source of truth the CLI and panel see.
 	 * A database that is locked or full must not stop authenticated
@@ -686,6 +697,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 		pthread_mutex_lock(&s->nft_lock);
 		nft_session_del(s->nft, (const struct sockaddr *)&old.sa, old.mac);
 		pthread_mutex_unlock(&s->nft_lock);
+		shaper_device_clear(s->shaper, (const struct sockaddr *)&old.sa);
 	}
 	sessions_kernel_add(s, &e, e.idle);
 	log_notice("session started: client=%s user=\"%s\" lifetime=%llds idle=%us", e.addr, e.user,

@@ -19,6 +19,7 @@
 #include "config.h"
 #include "loop.h"
 #include "nft.h"
+#include "shaper.h"
 #include "store.h"
 
 /*
@@ -66,6 +67,8 @@ struct entry {
 	int unsaved;                       /* its row is still to be written */
 	int held;                          /* and writing it failed: the log said the
 					    * session is held in memory only */
+	char bw_class[32];                 /* the user's bandwidth class ("": the
+					    * default class, shaper.h) */
 };
 
 struct sessions {
@@ -93,6 +96,7 @@ struct sessions {
 	struct cidr *wl;                   /* under nft_lock: the whitelist the kernel has */
 	size_t n_wl;
 	int lan_checked;                   /* the LAN's connections were checked after start */
+	struct shaper *shaper;             /* bandwidth classes; NULL: shaping off */
 };
 
 /* Whether a session's user may still be logged in, as the store says now. */

@@ -20,6 +20,7 @@ static void kernel_end(struct sessions *s, const struct entry *e, const char *wh
 	nft_session_del(s->nft, (const struct sockaddr *)&e->sa, e->mac);
 	cut = nft_conntrack_cut(s->nft, (const struct sockaddr *)&e->sa);
 	pthread_mutex_unlock(&s->nft_lock);
+	shaper_device_clear(s->shaper, (const struct sockaddr *)&e->sa);
 	log_notice("session ended: client=%s user=\"%s\" reason=%s connections_cut=%d", e->addr,
 		   e->user, why, cut < 0 ? 0 : cut);
 }

@@ -205,6 +205,11 @@ int store_user_remake_digest(struct store *st, const char *name, const char *phc
 int store_user_set_enabled(struct store *st, const char *name, int enabled);
 int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at);
 int store_user_set_comment(struct store *st, const char *name, const char *comment);
+/* The user's bandwidth class (shaper.h), "" none: 0 with out filled, 1
+ * no such user, negative on error; set: 0, 1 no such user, negative. */
+#define STORE_CLASS_MAX 31
+int store_user_class_get(struct store *st, const char *name, char out[STORE_CLASS_MAX + 1]);
+int store_user_set_class(struct store *st, const char *name, const char *cls);
 int store_user_delete(struct store *st, const char *name);
 /* Records a login; does not bump the users generation. */
 int store_user_touch_login(struct store *st, const char *name, int64_t when);

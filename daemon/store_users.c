@@ -1,6 +1,7 @@
 #include "store_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 /* ------------------------------------------------------------ users */
@@ -143,6 +144,37 @@ int store_user_set_comment(struct store *st, const char *name, const char *comme
 		return 1;
 	if (rc == 0)
 		rc = bind_free(s, 2, comment, STORE_COMMENT_MAX);
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_int64(s, 3, now_s());
+	return exec_change(st, s);
+}
+
+static void read_class(sqlite3_stmt *s, void *out)
+{
+	const unsigned char *v = sqlite3_column_text(s, 0);
+
+	snprintf(out, STORE_CLASS_MAX + 1, "%s", v ? (const char *)v : "");
+}
+
+int store_user_class_get(struct store *st, const char *name, char out[STORE_CLASS_MAX + 1])
+{
+	out[0] = '\0';
+	return get_row(st, S_USER_CLASS_GET, name, STORE_NAME_MAX, read_class, out);
+}
+
+int store_user_set_class(struct store *st, const char *name, const char *cls)
+{
+	sqlite3_stmt *s = stmt(st, S_USER_CLASS_SET);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = bind_key(s, 1, name, STORE_NAME_MAX);
+	if (rc == -EINVAL)
+		return 1;
+	if (rc == 0)
+		rc = bind_free(s, 2, cls, STORE_CLASS_MAX);
 	if (rc < 0)
 		return rc;
 	sqlite3_bind_int64(s, 3, now_s());

@@ -17,6 +17,7 @@ set -eu
 # local page
 build_pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
 libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev libldap-dev
+libnl-3-dev libnl-route-3-dev
 nftables ca-certificates python3 iproute2"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
 fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium

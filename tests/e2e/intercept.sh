@@ -23,12 +23,15 @@ ccurl() { in_client timeout 20 curl -sS --max-time 10 "$@"; }
 
 # Log in on the portal as $1 with password $2; prints the HTTP status of
 # the form post. The page gives the CSRF token and sets its cookie.
-portal_login() {
-	local jar page csrf
+portal_login() { portal_login_via in_client "$@"; }
+# The same from another LAN host: $1 runs a command there (in_second).
+portal_login_via() { # runner user password
+	local run=$1 jar page csrf
+	shift
 	jar=$(mktemp /tmp/portcullis-e2e-jar.XXXXXX)
-	page=$(ccurl -c "$jar" "$PORTAL/?url=http%3A%2F%2F10.202.0.2%2F1k")
+	page=$("$run" timeout 20 curl -sS --max-time 10 -c "$jar" "$PORTAL/?url=http%3A%2F%2F10.202.0.2%2F1k")
 	csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p')
-	ccurl -b "$jar" -o /dev/null -w '%{http_code}' \
+	"$run" timeout 20 curl -sS --max-time 10 -b "$jar" -o /dev/null -w '%{http_code}' \
 		--data-urlencode "csrf=$csrf" --data-urlencode "username=$1" \
 		--data-urlencode "password=$2" --data-urlencode "url=http://10.202.0.2/1k" \
 		"$PORTAL/login"

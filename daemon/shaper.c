@@ -1,0 +1,481 @@
+#include "shaper.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <net/if.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <linux/pkt_sched.h>
+#include <netlink/netlink.h>
+#include <netlink/route/class.h>
+#include <netlink/route/qdisc.h>
+#include <netlink/route/qdisc/htb.h>
+#include <netlink/route/tc.h>
+
+#include "addrmap.h"
+#include "cidr.h"
+#include "config.h"
+#include "log.h"
+#include "nft.h"
+
+/* ------------------------------------------------------------ pure parts */
+
+int shaper_rate_parse(const char *text, uint64_t *bits_per_s)
+{
+	static const struct {
+		const char *unit;
+		uint64_t mult;
+	} units[] = { { "", 1 }, { "bit", 1 }, { "kbit", 1000 }, { "mbit", 1000000 },
+		      { "gbit", 1000000000 } };
+	uint64_t v = 0;
+	const char *p = text;
+
+	if (!p || !isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		if (v > (SHAPER_RATE_MAX) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p++ - '0');
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcasecmp(p, units[i].unit) != 0)
+			continue;
+		if (v > SHAPER_RATE_MAX / units[i].mult)
+			return -1;
+		v *= units[i].mult;
+		if (v < SHAPER_RATE_MIN || v > SHAPER_RATE_MAX)
+			return -1;
+		*bits_per_s = v;
+		return 0;
+	}
+	return -1;
+}
+
+static int name_valid(const char *s, size_t len)
+{
+	if (len == 0 || len > SHAPER_NAME_MAX)
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+			return 0;
+	return 1;
+}
+
+static const char *skip_space(const char *p)
+{
+	while (*p == ' ' || *p == '\t')
+		p++;
+	return p;
+}
+
+/* Copy [p, end) without surrounding blanks into buf (len); -1 if it does
+ * not fit. */
+static int trimmed(const char *p, const char *end, char *buf, size_t len)
+{
+	p = skip_space(p);
+	while (end > p && (end[-1] == ' ' || end[-1] == '\t'))
+		end--;
+	if ((size_t)(end - p) >= len)
+		return -1;
+	memcpy(buf, p, (size_t)(end - p));
+	buf[end - p] = '\0';
+	return 0;
+}
+
+int shaper_classes_parse(const char *text, struct shaper_classes *out, char *err, size_t errlen)
+{
+	const char *p = text ? text : "";
+
+	memset(out, 0, sizeof(*out));
+	while (*(p = skip_space(p))) {
+		const char *end = strchr(p, ','), *eq;
+		char item[128], rate[48], ceil[48];
+		struct shaper_class c = { 0 };
+		char *slash;
+
+		if (!end)
+			end = p + strlen(p);
+		if (trimmed(p, end, item, sizeof(item)) < 0 || !(eq = strchr(item, '='))) {
+			snprintf(err, errlen, "class \"%.*s\": expected NAME=RATE[/CEIL]",
+				 (int)(end - p > 40 ? 40 : end - p), p);
+			return -1;
+		}
+		if (trimmed(item, eq, c.name, sizeof(c.name)) < 0 ||
+		    !name_valid(c.name, strlen(c.name))) {
+			snprintf(err, errlen, "class \"%.40s\": a name is 1 to %d letters, digits, "
+				 "'_' or '-'", item, SHAPER_NAME_MAX);
+			return -1;
+		}
+		snprintf(rate, sizeof(rate), "%.47s", skip_space(eq + 1));
+		ceil[0] = '\0';
+		if ((slash = strchr(rate, '/'))) {
+			*slash = '\0';
+			snprintf(ceil, sizeof(ceil), "%s", skip_space(slash + 1));
+		}
+		if (trimmed(rate, rate + strlen(rate), rate, sizeof(rate)) < 0 ||
+		    shaper_rate_parse(rate, &c.rate) < 0 ||
+		    (slash && shaper_rate_parse(ceil, &c.ceil) < 0)) {
+			snprintf(err, errlen, "class %s: a rate is a number with bit, kbit, mbit or "
+				 "gbit, from 8kbit to 100gbit", c.name);
+			return -1;
+		}
+		if (!slash)
+			c.ceil = c.rate;
+		if (c.ceil < c.rate) {
+			snprintf(err, errlen, "class %s: its ceil is below its rate", c.name);
+			return -1;
+		}
+		if (shaper_class_find(out, c.name)) {
+			snprintf(err, errlen, "class %s is named twice", c.name);
+			return -1;
+		}
+		if (out->n == SHAPER_CLASSES_MAX) {
+			snprintf(err, errlen, "more than %d classes", SHAPER_CLASSES_MAX);
+			return -1;
+		}
+		out->list[out->n++] = c;
+		p = *end ? end + 1 : end;
+	}
+	return 0;
+}
+
+const struct shaper_class *shaper_class_find(const struct shaper_classes *c, const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++)
+		if (strcmp(c->list[i].name, name) == 0)
+			return &c->list[i];
+	return NULL;
+}
+
+int shaper_leaf_alloc(uint8_t *used, size_t count, size_t *cursor)
+{
+	for (size_t k = 0; k < count; k++) {
+		size_t i = (*cursor + k) % count;
+
+		if (!used[i]) {
+			used[i] = 1;
+			*cursor = (i + 1) % count;
+			return (int)(SHAPER_MINOR_FIRST + i);
+		}
+	}
+	return -1;
+}
+
+void shaper_class_effective(const struct config *cfg, const char *class_name, char *out,
+			    size_t len)
+{
+	struct shaper_classes cl;
+	char err[160];
+
+	out[0] = '\0';
+	if (!cfg->shaping_enabled || shaper_classes_parse(cfg->shaping_classes, &cl, err,
+							   sizeof(err)) < 0)
+		return;
+	if (class_name && shaper_class_find(&cl, class_name))
+		snprintf(out, len, "%s", class_name);
+	else if (shaper_class_find(&cl, cfg->shaping_default_class))
+		snprintf(out, len, "%s", cfg->shaping_default_class);
+}
+
+/* ------------------------------------------------------------ the kernel */
+
+struct leaf {
+	struct addrmap_addr addr;
+	int cls;                        /* index in classes */
+};
+
+struct shaper {
+	pthread_mutex_t lock;
+	const struct config *cfg;
+	struct shaper_classes classes;
+	int default_cls;                /* -1: none */
+	int ifindex[2];                 /* LAN, upload interface (0: none) */
+	struct nl_sock *sk;
+	struct nft *nft;
+	int have_table;
+	int no_fq_codel;                /* the kernel lacks it (logged once) */
+	struct addrmap *by_addr;        /* address -> leaf index */
+	struct leaf leaves[SHAPER_LEAVES_MAX];
+	uint8_t used[SHAPER_LEAVES_MAX];
+	size_t cursor;
+};
+
+static void qdisc_root_delete(struct shaper *sh, int ifindex)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+
+	if (!q)
+		return;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	/* a missing root qdisc (ENOENT, or EINVAL for the default one) is
+	 * what we want */
+	rtnl_qdisc_delete(sh->sk, q);
+	rtnl_qdisc_put(q);
+}
+
+static int qdisc_root_add(struct shaper *sh, int ifindex)
+{
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int rc;
+
+	if (!q)
+		return -NLE_NOMEM;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_H_ROOT);
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(1, 0));
+	rc = rtnl_tc_set_kind(TC_CAST(q), "htb");
+	/* no default class: what the map does not name is not shaped */
+	if (rc == 0)
+		rc = rtnl_htb_set_defcls(q, 0);
+	if (rc == 0)
+		rc = rtnl_qdisc_add(sh->sk, q, NLM_F_CREATE | NLM_F_EXCL);
+	rtnl_qdisc_put(q);
+	return rc;
+}
+
+static int leaf_add(struct shaper *sh, int ifindex, int minor, const struct shaper_class *c)
+{
+	struct rtnl_class *k = rtnl_class_alloc();
+	struct rtnl_qdisc *q = rtnl_qdisc_alloc();
+	int rc = -NLE_NOMEM;
+
+	if (!k || !q)
+		goto out;
+	rtnl_tc_set_ifindex(TC_CAST(k), ifindex);
+	rtnl_tc_set_parent(TC_CAST(k), TC_HANDLE(1, 0));
+	rtnl_tc_set_handle(TC_CAST(k), TC_HANDLE(1, minor));
+	rc = rtnl_tc_set_kind(TC_CAST(k), "htb");
+	if (rc == 0)
+		rc = rtnl_htb_set_rate64(k, c->rate / 8);
+	if (rc == 0)
+		rc = rtnl_htb_set_ceil64(k, c->ceil / 8);
+	/* NLM_F_REPLACE: a class moving to another rate keeps its queue */
+	if (rc == 0)
+		rc = rtnl_class_add(sh->sk, k, NLM_F_CREATE | NLM_F_REPLACE);
+	if (rc < 0)
+		goto out;
+	if (sh->no_fq_codel)
+		goto out;
+	rtnl_tc_set_ifindex(TC_CAST(q), ifindex);
+	rtnl_tc_set_parent(TC_CAST(q), TC_HANDLE(1, minor));
+	rtnl_tc_set_handle(TC_CAST(q), TC_HANDLE(minor, 0));
+	rc = rtnl_tc_set_kind(TC_CAST(q), "fq_codel");
+	if (rc == 0)
+		rc = rtnl_qdisc_add(sh->sk, q, NLM_F_CREATE | NLM_F_REPLACE);
+	/* a kernel built without sch_fq_codel answers ENOENT: the class keeps
+	 * HTB's own leaf queue (a FIFO), and the rate still holds */
+	if (rc == -NLE_OBJ_NOTFOUND) {
+		log_warn("shaping: the kernel has no fq_codel; each class queues first in, "
+			 "first out");
+		sh->no_fq_codel = 1;
+		rc = 0;
+	}
+out:
+	if (k)
+		rtnl_class_put(k);
+	if (q)
+		rtnl_qdisc_put(q);
+	return rc;
+}
+
+/* The class goes, and its fq_codel with it. */
+static void leaf_delete(struct shaper *sh, int ifindex, int minor)
+{
+	struct rtnl_class *k = rtnl_class_alloc();
+
+	if (!k)
+		return;
+	rtnl_tc_set_ifindex(TC_CAST(k), ifindex);
+	rtnl_tc_set_parent(TC_CAST(k), TC_HANDLE(1, 0));
+	rtnl_tc_set_handle(TC_CAST(k), TC_HANDLE(1, minor));
+	rtnl_class_delete(sh->sk, k);
+	rtnl_class_put(k);
+}
+
+static int iface_index(const char *name, const char *what, char *err, size_t errlen)
+{
+	unsigned idx = if_nametoindex(name);
+
+	if (!idx)
+		snprintf(err, errlen, "shaping: %s %s: %s", what, name, strerror(errno));
+	return (int)idx;
+}
+
+struct shaper *shaper_new(const struct config *cfg, char *err, size_t errlen)
+{
+	struct shaper *sh = calloc(1, sizeof(*sh));
+	uint8_t key[ADDRMAP_KEY_LEN];
+	const struct shaper_class *dc;
+	int rc;
+
+	if (!sh) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	pthread_mutex_init(&sh->lock, NULL);
+	sh->cfg = cfg;
+	if (shaper_classes_parse(cfg->shaping_classes, &sh->classes, err, errlen) < 0)
+		goto fail;
+	dc = shaper_class_find(&sh->classes, cfg->shaping_default_class);
+	sh->default_cls = dc ? (int)(dc - sh->classes.list) : -1;
+	/* the addresses are the LAN's own: the map is only a lookup table */
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (uint8_t)(rand() >> 3);
+	sh->by_addr = addrmap_new(key);
+	sh->sk = nl_socket_alloc();
+	if (!sh->by_addr || !sh->sk) {
+		snprintf(err, errlen, "out of memory");
+		goto fail;
+	}
+	if ((rc = nl_connect(sh->sk, NETLINK_ROUTE)) < 0) {
+		snprintf(err, errlen, "shaping: rtnetlink: %s", nl_geterror(rc));
+		goto fail;
+	}
+	if (!(sh->ifindex[0] = iface_index(cfg->intercept_interface, "interface", err, errlen)))
+		goto fail;
+	if (cfg->shaping_upload_interface[0] &&
+	    !(sh->ifindex[1] = iface_index(cfg->shaping_upload_interface, "upload_interface", err,
+					   errlen)))
+		goto fail;
+	/* a previous run's tree goes first: replacing an HTB qdisc by one
+	 * of the same kind would keep its classes */
+	for (int i = 0; i < 2; i++) {
+		if (!sh->ifindex[i])
+			continue;
+		qdisc_root_delete(sh, sh->ifindex[i]);
+		if ((rc = qdisc_root_add(sh, sh->ifindex[i])) < 0) {
+			snprintf(err, errlen, "shaping: cannot add the htb qdisc on %s: %s",
+				 i ? cfg->shaping_upload_interface : cfg->intercept_interface,
+				 nl_geterror(rc));
+			goto fail;
+		}
+	}
+	sh->nft = nft_open(err, errlen);
+	if (!sh->nft || nft_shape_table_replace(sh->nft, cfg->intercept_interface,
+						cfg->shaping_upload_interface, err, errlen) < 0)
+		goto fail;
+	sh->have_table = 1;
+	log_notice("shaping: htb on %s%s%s, %zu classes, default class %s", cfg->intercept_interface,
+		   sh->ifindex[1] ? " and " : "", sh->ifindex[1] ? cfg->shaping_upload_interface : "",
+		   sh->classes.n, dc ? dc->name : "none");
+	return sh;
+fail:
+	shaper_free(sh);
+	return NULL;
+}
+
+void shaper_free(struct shaper *sh)
+{
+	if (!sh)
+		return;
+	if (sh->nft && sh->have_table && nft_shape_table_delete(sh->nft) < 0)
+		log_error("shaping: cannot remove table inet %s", NFT_SHAPE_TABLE_NAME);
+	nft_close(sh->nft);
+	if (sh->sk) {
+		for (int i = 0; i < 2; i++)
+			if (sh->ifindex[i])
+				qdisc_root_delete(sh, sh->ifindex[i]);
+		nl_socket_free(sh->sk);
+	}
+	addrmap_free(sh->by_addr);
+	pthread_mutex_destroy(&sh->lock);
+	free(sh);
+}
+
+/* Under the lock: leaf i and its map element go. */
+static void leaf_release(struct shaper *sh, size_t i, const struct sockaddr *addr)
+{
+	nft_shape_del(sh->nft, addr);
+	for (int k = 0; k < 2; k++)
+		if (sh->ifindex[k])
+			leaf_delete(sh, sh->ifindex[k], (int)(SHAPER_MINOR_FIRST + i));
+	addrmap_del(sh->by_addr, &sh->leaves[i].addr);
+	sh->used[i] = 0;
+}
+
+int shaper_device_set(struct shaper *sh, const struct sockaddr *addr, const char *class_name)
+{
+	struct addrmap_addr key;
+	const struct shaper_class *c;
+	size_t i;
+	int have, minor, rc = 0, cls;
+
+	if (!sh || addrmap_addr_from_sockaddr(addr, &key) < 0)
+		return sh ? -1 : 0;
+	c = class_name && class_name[0] ? shaper_class_find(&sh->classes, class_name) : NULL;
+	if (!c && sh->default_cls >= 0)
+		c = &sh->classes.list[sh->default_cls];
+	cls = c ? (int)(c - sh->classes.list) : -1;
+	pthread_mutex_lock(&sh->lock);
+	have = addrmap_get(sh->by_addr, &key, &i);
+	if (have && sh->leaves[i].cls == cls)
+		goto out;
+	if (!c) {
+		if (have)
+			leaf_release(sh, i, addr);
+		goto out;
+	}
+	if (have) {
+		minor = (int)(SHAPER_MINOR_FIRST + i);
+	} else {
+		minor = shaper_leaf_alloc(sh->used, SHAPER_LEAVES_MAX, &sh->cursor);
+		if (minor < 0) {
+			log_warn("shaping: %d devices are shaped already; the next one is not",
+				 SHAPER_LEAVES_MAX);
+			rc = -1;
+			goto out;
+		}
+		i = (size_t)(minor - SHAPER_MINOR_FIRST);
+		sh->leaves[i].addr = key;
+		if (addrmap_put(sh->by_addr, &key, i) < 0) {
+			sh->used[i] = 0;
+			rc = -1;
+			goto out;
+		}
+	}
+	sh->leaves[i].cls = cls;
+	for (int k = 0; k < 2 && rc == 0; k++) {
+		int e = sh->ifindex[k] ? leaf_add(sh, sh->ifindex[k], minor, c) : 0;
+
+		if (e < 0) {
+			log_warn("shaping: cannot add class 1:%x (%s) on %s: %s", (unsigned)minor,
+				 c->name, k ? sh->cfg->shaping_upload_interface
+					    : sh->cfg->intercept_interface, nl_geterror(e));
+			rc = -1;
+		}
+	}
+	if (rc == 0 && nft_shape_set(sh->nft, addr, TC_HANDLE(1, (unsigned)minor)) < 0) {
+		log_warn("shaping: the kernel map refused a device's class");
+		rc = -1;
+	}
+	if (rc < 0) {
+		leaf_release(sh, i, addr);
+	} else {
+		char text[64];
+
+		cidr_addr_text(addr, text, sizeof(text));
+		log_info("shaping: %s in class %s (1:%x)", text, c->name, (unsigned)minor);
+	}
+out:
+	pthread_mutex_unlock(&sh->lock);
+	return rc;
+}
+
+void shaper_device_clear(struct shaper *sh, const struct sockaddr *addr)
+{
+	struct addrmap_addr key;
+	size_t i;
+
+	if (!sh || addrmap_addr_from_sockaddr(addr, &key) < 0)
+		return;
+	pthread_mutex_lock(&sh->lock);
+	if (addrmap_get(sh->by_addr, &key, &i))
+		leaf_release(sh, i, addr);
+	pthread_mutex_unlock(&sh->lock);
+}

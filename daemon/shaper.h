@@ -1,0 +1,104 @@
+/*
+ * shaper — bandwidth classes for intercept mode's logged-in devices,
+ * shaped in the kernel: HTB with fq_codel, programmed through rtnetlink
+ * (libnl-route-3; shaper.c is the only file that includes it), devices
+ * steered into their class by the shaping table's map (nft.h).
+ *
+ * The shape, per device (each device gets its class's rate, whoever else
+ * is in the class):
+ *
+ *   LAN interface (download)        root qdisc htb 1:, no default class
+ *     class 1:N  rate/ceil of the device's class    one per device
+ *       qdisc fq_codel N:                            fair queueing inside it
+ *   upload interface (upload; optional, the WAN side): the same tree
+ *
+ * A device is an address: its session's addresses each get a leaf
+ * (1:N, N from SHAPER_MINOR_FIRST, the same N on both interfaces), and the
+ * map sends packets to the address (LAN side) or from it (WAN side) to
+ * class 1:N. Traffic of addresses without a class (no session, or a user
+ * with none and no default class) is not in the map and goes out of HTB's
+ * direct queue, unshaped. Upload is shaped as it leaves on the upload
+ * interface, after routing, before source NAT; without one, upload is not
+ * shaped.
+ *
+ * shaper_new replaces the qdiscs and the table a previous run left
+ * behind; shaper_free removes both. Thread-safe: one lock inside.
+ *
+ * The pure parts (rates, the class list, leaf numbers) are unit-tested.
+ */
+#ifndef PORTCULLIS_SHAPER_H
+#define PORTCULLIS_SHAPER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define SHAPER_CLASSES_MAX  32
+#define SHAPER_NAME_MAX     31          /* a class's name: [A-Za-z0-9_-] */
+#define SHAPER_MINOR_FIRST  2           /* leaf 1:N, N = 2 .. */
+#define SHAPER_LEAVES_MAX   32000       /* .. 32001: devices shaped at once */
+#define SHAPER_RATE_MIN     8000ULL     /* bit/s */
+#define SHAPER_RATE_MAX     100000000000ULL
+
+struct config;
+
+struct shaper_class {
+	char name[SHAPER_NAME_MAX + 1];
+	uint64_t rate;                  /* bit/s guaranteed */
+	uint64_t ceil;                  /* bit/s at most (borrowing); >= rate */
+};
+
+struct shaper_classes {
+	struct shaper_class list[SHAPER_CLASSES_MAX];
+	size_t n;
+};
+
+/*
+ * "8mbit" -> 8000000 (bit/s). Units (SI, as tc(8) writes them): bit,
+ * kbit, mbit, gbit; a bare number is bit/s. 0, or -1 for anything else or
+ * a rate outside SHAPER_RATE_MIN .. SHAPER_RATE_MAX.
+ */
+int shaper_rate_parse(const char *text, uint64_t *bits_per_s);
+
+/*
+ * The [shaping] classes value: "NAME=RATE[/CEIL], ..." (CEIL defaults to
+ * RATE and may not be below it; names unique). 0, or -1 with a message
+ * naming the bad entry.
+ */
+int shaper_classes_parse(const char *text, struct shaper_classes *out, char *err, size_t errlen);
+/* The class of that name, or NULL. */
+const struct shaper_class *shaper_class_find(const struct shaper_classes *c, const char *name);
+
+/*
+ * Leaf numbers: used[i] says whether leaf SHAPER_MINOR_FIRST + i is taken.
+ * The free one at or after *cursor (wrapping), marked used, *cursor moved
+ * past it, so a number just given back is not reused at once (its
+ * qdiscs may still be going). Its minor, or -1 when all are taken. Pure.
+ */
+int shaper_leaf_alloc(uint8_t *used, size_t count, size_t *cursor);
+
+struct shaper;
+
+/* Install (replacing leftovers) the qdiscs on cfg's intercept interface
+ * and upload interface and the shaping table. cfg borrowed for the
+ * object's life. NULL with a message on failure. */
+struct shaper *shaper_new(const struct config *cfg, char *err, size_t errlen);
+/* Remove the qdiscs and the table. Accepts NULL. */
+void shaper_free(struct shaper *sh);
+
+/*
+ * Put addr into class_name (NULL or "": the default class; no default:
+ * no class). A device in another class moves; one already there costs a
+ * lookup. 0, or -1 (an unknown class name counts as none, logged once per
+ * call; a kernel refusal is logged). Accepts sh NULL.
+ */
+int shaper_device_set(struct shaper *sh, const struct sockaddr *addr, const char *class_name);
+/* addr leaves its class (its session ended). Accepts sh NULL. */
+void shaper_device_clear(struct shaper *sh, const struct sockaddr *addr);
+/* The name of the class a user with class_name set ("" or NULL: none)
+ * is shaped into under cfg: class_name when it names a class, else the
+ * default class, else "" (unshaped). Pure (parses cfg's classes). */
+void shaper_class_effective(const struct config *cfg, const char *class_name, char *out,
+			    size_t len);
+
+#endif
