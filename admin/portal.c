@@ -492,7 +492,14 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
 				  f->password_len, ua ? ua : "", &retry_after, &login);
 	switch (v) {
-	case GATE_PASS:
+	case GATE_PASS: {
+		char why[POLICY_GROUP_MAX + 200];
+
+		if (!gate_policy_login(p->gate, f->username, &login, why, sizeof(why))) {
+			why[0] = (char)(why[0] >= 'a' && why[0] <= 'z' ? why[0] - 'a' + 'A' : why[0]);
+			rc = page_login(p, conn, 403, why, f->url, f->sig, NULL);
+			break;
+		}
 		client_mac(p, conn, client, mac);
 		if (intercept_session_start(p->ix, client, mac, f->username, &login) < 0) {
 			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
@@ -525,6 +532,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				   "/status");
 		}
 		break;
+	}
 	case GATE_LOCKED:
 		snprintf(msg, sizeof(msg), "%u", retry_after);
 		rc = page_login(p, conn, 429, "Too many failed sign-ins: try again later.", f->url, f->sig,

@@ -204,6 +204,15 @@ void gate_policy_release(struct gate_policy *gp);
  * it has one. For fair share; as gate_policy_find. */
 int gate_policy_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
 		      char *buf, size_t len);
+/* A portal login's policy (the one of username and login->attrs' groups),
+ * after GATE_PASS: 1 admitted, with login->attrs' session and idle
+ * timeouts set to the shorter of the source's (or the configuration's)
+ * and the policy's, and the session cut to end when the policy's time
+ * window closes; 0 refused (a denied group, outside its windows) with the
+ * reason for the person in why, counted in policy_refusals. */
+struct gate_login;
+int gate_policy_login(struct gate *g, const char *username, struct gate_login *login, char *why,
+		      size_t len);
 /* A stored policy as policy.h's, for the gate and the CLI alike: 0, or -1
  * with a message in err when a text does not parse (p then refuses its
  * users: a restriction that cannot be read is not lifted). */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 
@@ -224,4 +225,57 @@ int gate_policy_class(struct gate *g, const char *username, const struct idsourc
 	snprintf(buf, len, "%s", gp.pol->bandwidth_class);
 	gate_policy_release(&gp);
 	return buf[0] != '\0';
+}
+
+/* Local time as the windows see it. */
+static struct policy_time local_now(int *second)
+{
+	time_t now = (time_t)(loop_wall_ms() / 1000);
+	struct policy_time t;
+	struct tm tm;
+
+	localtime_r(&now, &tm);
+	t.wday = tm.tm_wday;
+	t.minute = tm.tm_hour * 60 + tm.tm_min;
+	if (second)
+		*second = tm.tm_sec;
+	return t;
+}
+
+/* The smaller of two durations, 0 being "not given". */
+static unsigned shorter(unsigned a, unsigned b)
+{
+	return !a ? b : !b ? a : a < b ? a : b;
+}
+
+int gate_policy_login(struct gate *g, const char *username, struct gate_login *login, char *why,
+		      size_t len)
+{
+	struct gate_policy gp;
+	struct policy_time t;
+	struct snapshot *s;
+	int second, left;
+	unsigned lifetime;
+
+	if (!gate_policy_find(g, username, &login->attrs, &gp))
+		return 1;
+	t = local_now(&second);
+	if (!policy_admits(gp.pol, t, why, len)) {
+		metrics_inc(policy_refusals);
+		gate_policy_release(&gp);
+		return 0;
+	}
+	s = snapshot_slot_get(&g->live);
+	lifetime = login->attrs.session_timeout ? login->attrs.session_timeout
+						: s->cfg.session_lifetime;
+	snapshot_release(s);
+	lifetime = shorter(lifetime, gp.pol->session_lifetime);
+	/* the session ends when the policy's time window closes */
+	left = policy_minutes_left(gp.pol, t);
+	if (left > 0)
+		lifetime = shorter(lifetime, (unsigned)(left * 60 - second));
+	login->attrs.session_timeout = lifetime;
+	login->attrs.idle_timeout = shorter(login->attrs.idle_timeout, gp.pol->idle_timeout);
+	gate_policy_release(&gp);
+	return 1;
 }

@@ -357,6 +357,37 @@ const char *policy_time_text(struct policy_time t, char *buf, size_t len)
 	return buf;
 }
 
+const char *policy_name(const struct policy *p, char *buf, size_t len)
+{
+	if (!p->group[0])
+		snprintf(buf, len, "the default policy");
+	else
+		snprintf(buf, len, "the policy of group %s", p->group);
+	return buf;
+}
+
+int policy_admits(const struct policy *p, struct policy_time t, char *buf, size_t len)
+{
+	char name[POLICY_GROUP_MAX + 32], when[32];
+	struct policy_time opens;
+
+	if (p->denied) {
+		snprintf(buf, len, "this account may not go online (%s)",
+			 policy_name(p, name, sizeof(name)));
+		return 0;
+	}
+	if (policy_time_allowed(p, t))
+		return 1;
+	if (policy_next_opening(p, t, &opens) < 0)
+		snprintf(buf, len, "this account may not go online at any time (%s)",
+			 policy_name(p, name, sizeof(name)));
+	else
+		snprintf(buf, len, "this account may not go online now; access opens %s "
+			 "(gateway local time; %s)", policy_time_text(opens, when, sizeof(when)),
+			 policy_name(p, name, sizeof(name)));
+	return 0;
+}
+
 /* The host as rules see it: lower case, brackets and one trailing dot
  * gone. 0, or -1 when it does not fit. */
 static int normal_host(const char *host, char *out, size_t outlen)

@@ -116,6 +116,13 @@ int policy_minutes_left(const struct policy *p, struct policy_time t);
 /* "Mon 08:00" into buf. */
 const char *policy_time_text(struct policy_time t, char *buf, size_t len);
 
+/* Whether p lets its users online at t: 1 yes, 0 no with the reason for
+ * the person refused in buf ("this account may not go online now; access
+ * opens Mon 08:00 (gateway local time; the policy of group x)"). */
+int policy_admits(const struct policy *p, struct policy_time t, char *buf, size_t len);
+/* "the policy of group x" or "the default policy" into buf. */
+const char *policy_name(const struct policy *p, char *buf, size_t len);
+
 enum policy_dest {
 	POLICY_DEST_PASS,        /* let through (by the name: may still be
 				  * refused by a deny range at the address) */

@@ -117,15 +117,6 @@ void worker_load_self(struct worker *w)
 
 /* ------------------------------------------------------------ group policy */
 
-static const char *policy_name(const struct policy *p, char *buf, size_t len)
-{
-	if (!p->group[0])
-		snprintf(buf, len, "the default policy");
-	else
-		snprintf(buf, len, "the policy of group %s", p->group);
-	return buf;
-}
-
 const char *conn_group_policy_refused(struct conn *c, const struct idsource_attrs *attrs,
 				      char *body, size_t len)
 {
@@ -139,30 +130,18 @@ const char *conn_group_policy_refused(struct conn *c, const struct idsource_attr
 	if (!gate_policy_find(c->w->p->gate, x->user, attrs, &x->policy))
 		return NULL;
 	p = x->policy.pol;
-	if (p->denied) {
-		snprintf(body, len, "Forbidden: this account may not go online (%s).\n",
-			 policy_name(p, name, sizeof(name)));
-		goto refused;
-	}
-	if (p->n_windows) {
+	{
 		time_t now = (time_t)(loop_wall_ms() / 1000);
+		char why[POLICY_GROUP_MAX + 160];
 		struct tm tm;
-		struct policy_time t, opens;
-		char when[32];
+		struct policy_time t;
 
 		/* the windows are in the gateway's local time zone */
 		localtime_r(&now, &tm);
 		t.wday = tm.tm_wday;
 		t.minute = tm.tm_hour * 60 + tm.tm_min;
-		if (!policy_time_allowed(p, t)) {
-			if (policy_next_opening(p, t, &opens) < 0)
-				snprintf(body, len, "Forbidden: this account may not go online at "
-					 "any time (%s).\n", policy_name(p, name, sizeof(name)));
-			else
-				snprintf(body, len, "Forbidden: this account may not go online now; "
-					 "access opens %s (gateway local time; %s).\n",
-					 policy_time_text(opens, when, sizeof(when)),
-					 policy_name(p, name, sizeof(name)));
+		if (!policy_admits(p, t, why, sizeof(why))) {
+			snprintf(body, len, "Forbidden: %s.\n", why);
 			goto refused;
 		}
 	}
