@@ -142,6 +142,8 @@ static const struct config_key keys[] = {
 	{ "radius", "timeout", T_DURATION, OFF(radius_timeout), 0, 1, 60, "3s", RESTART },
 	{ "radius", "retries", T_UINT, OFF(radius_retries), 0, 0, 10, "2", RESTART },
 	{ "radius", "unreachable", T_UNREACHABLE, OFF(radius_unreachable_local), 0, 0, 0, "refuse", RESTART },
+	{ "radius", "dae_listen", T_ADDR_OPT, OFF(radius_dae_listen), OFF(radius_dae_enabled), 0, 0, "", RESTART },
+	{ "radius", "dae_clients", T_CIDRS, OFF(radius_dae_clients), OFF(n_radius_dae_clients), 0, 0, "", RESTART },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -920,6 +922,25 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		    addr_is_any(&c)) {
 			snprintf(err, errlen, "[portal] listen is a wildcard address: set [portal] url "
 				 "to the address clients reach it at");
+			return -1;
+		}
+	}
+	/* Disconnect and CoA act on portal sessions, are signed with the
+	 * shared secret, and come only from the servers named */
+	if (cfg->radius_dae_enabled) {
+		if (!cfg->intercept_interface[0]) {
+			snprintf(err, errlen, "[radius] dae_listen acts on portal sessions: it needs "
+				 "intercept mode ([intercept] interface)");
+			return -1;
+		}
+		if (!cfg->radius_secret_file[0]) {
+			snprintf(err, errlen, "[radius] dae_listen needs the shared secret: set [radius] "
+				 "secret_file");
+			return -1;
+		}
+		if (!cfg->n_radius_dae_clients) {
+			snprintf(err, errlen, "[radius] dae_listen needs dae_clients: the addresses "
+				 "Disconnect and CoA requests may come from");
 			return -1;
 		}
 	}

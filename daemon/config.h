@@ -145,6 +145,11 @@ struct config {
 	unsigned radius_retries;       /* sends after the first, per server */
 	int radius_unreachable_local;  /* no server answers: ask the local database
 					* (1) or refuse with 503 (0) */
+	/* RADIUS Dynamic Authorization (RFC 5176): Disconnect and CoA */
+	struct config_addr radius_dae_listen;          /* UDP */
+	int radius_dae_enabled;                        /* dae_listen not empty */
+	struct cidr radius_dae_clients[CONFIG_MAX_RANGES];   /* may send requests */
+	size_t n_radius_dae_clients;
 };
 
 /* Fill cfg with every default. */

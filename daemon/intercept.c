@@ -24,6 +24,9 @@
 #define SESSION_LIFETIME_MAX 31536000u
 #define SESSION_IDLE_MIN     5u
 #define SESSION_IDLE_MAX     604800u
+/* a Disconnect is answered once the round that ends its sessions is
+ * over, or after this long */
+#define DISCONNECT_WAIT_MS   2000u
 
 struct intercept {
 	const struct config *cfg;
@@ -37,6 +40,9 @@ struct intercept {
 	int stopping;
 	pthread_t maint;
 	int maint_started;
+	int round_now;                     /* with lock: run the next round at once */
+	int round_running;                 /* with lock: a round is under way */
+	uint64_t rounds;                   /* with lock: rounds completed */
 };
 
 struct intercept_macs {
@@ -59,18 +65,25 @@ static void *maint_thread(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		if (!ix->stopping)
+		if (!ix->stopping && !ix->round_now)
 			pthread_cond_timedwait(&ix->cond, &ix->lock, &ts);
+		ix->round_now = 0;
 		stopping = ix->stopping;
+		ix->round_running = !stopping;
 		pthread_mutex_unlock(&ix->lock);
 		if (stopping)
 			return NULL;
 		/* a database that does not answer: the round waits for it */
-		if (store_generations(ix->store, &now) < 0)
-			continue;
-		sessions_maintain(ix->sessions, ix->store, now.sessions != ix->gens.sessions,
-				  now.users != ix->gens.users);
-		ix->gens = now;
+		if (store_generations(ix->store, &now) == 0) {
+			sessions_maintain(ix->sessions, ix->store, now.sessions != ix->gens.sessions,
+					  now.users != ix->gens.users);
+			ix->gens = now;
+		}
+		pthread_mutex_lock(&ix->lock);
+		ix->round_running = 0;
+		ix->rounds++;
+		pthread_cond_broadcast(&ix->cond);
+		pthread_mutex_unlock(&ix->lock);
 	}
 }
 
@@ -116,7 +129,7 @@ void intercept_free(struct intercept *ix)
 	if (ix->maint_started) {
 		pthread_mutex_lock(&ix->lock);
 		ix->stopping = 1;
-		pthread_cond_signal(&ix->cond);
+		pthread_cond_broadcast(&ix->cond);
 		pthread_mutex_unlock(&ix->lock);
 		pthread_join(ix->maint, NULL);
 	}
@@ -190,6 +203,77 @@ int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
 			    lifetime, idle);
 	pthread_mutex_unlock(&ix->login_lock);
 	return rc;
+}
+
+/* ------------------------------------------------------------ RADIUS Dynamic Authorization */
+
+/* A maintenance round that starts after this call, run at once; waits
+ * for its end up to wait_ms (the thread may be stopping). */
+static void round_now_and_wait(struct intercept *ix, unsigned wait_ms)
+{
+	struct timespec ts;
+	uint64_t target;
+
+	pthread_mutex_lock(&ix->lock);
+	/* a round under way may have read the store before the change */
+	target = ix->rounds + (ix->round_running ? 2 : 1);
+	ix->round_now = 1;
+	pthread_cond_broadcast(&ix->cond);
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += wait_ms / 1000;
+	ts.tv_nsec += (long)(wait_ms % 1000) * 1000000L;
+	if (ts.tv_nsec >= 1000000000L) {
+		ts.tv_sec++;
+		ts.tv_nsec -= 1000000000L;
+	}
+	while (ix->rounds < target && !ix->stopping)
+		if (pthread_cond_timedwait(&ix->cond, &ix->lock, &ts) != 0)
+			break;
+	if (ix->round_now && ix->rounds < target)
+		pthread_cond_broadcast(&ix->cond);
+	pthread_mutex_unlock(&ix->lock);
+}
+
+int intercept_disconnect(struct intercept *ix, const struct sessions_match *m)
+{
+	char err[256];
+	int n = -1;
+
+	if (!ix)
+		return 0;
+	pthread_mutex_lock(&ix->login_lock);
+	if (!ix->login_store) {
+		ix->login_store = store_open(ix->cfg->db_path, err, sizeof(err));
+		if (!ix->login_store)
+			log_error("intercept: cannot open the database: %s", err);
+	}
+	if (ix->login_store)
+		n = sessions_disconnect(ix->sessions, ix->login_store, m);
+	pthread_mutex_unlock(&ix->login_lock);
+	if (n != 0)
+		round_now_and_wait(ix, DISCONNECT_WAIT_MS);
+	return n;
+}
+
+int intercept_change_limits(struct intercept *ix, const struct sessions_match *m,
+			    unsigned lifetime, unsigned idle)
+{
+	int n;
+
+	if (!ix)
+		return 0;
+	/* within the bounds of the configuration's own, as at login */
+	if (lifetime > SESSION_LIFETIME_MAX)
+		lifetime = SESSION_LIFETIME_MAX;
+	if (idle && idle < SESSION_IDLE_MIN)
+		idle = SESSION_IDLE_MIN;
+	if (idle > SESSION_IDLE_MAX)
+		idle = SESSION_IDLE_MAX;
+	n = sessions_set_limits(ix->sessions, m, lifetime, idle);
+	/* the rows are written by a round; run it now rather than in 500 ms */
+	if (n > 0)
+		round_now_and_wait(ix, 0);
+	return n;
 }
 
 /* ------------------------------------------------------------ the whitelist */

@@ -12,8 +12,9 @@
  * Threads. Its own maintenance thread runs the sessions' round
  * (sessions_maintain) every 500 ms with a database connection of its own,
  * following the store's changes to sessions and users. The session
- * functions below are thread-safe; a portal login's database write goes
- * through one more connection of its own, one login at a time.
+ * functions below are thread-safe; a portal login's database write (and
+ * a RADIUS Disconnect's row deletions) go through one more connection of
+ * its own, one at a time.
  *
  * Failing closed: intercept_new installs the running table (replacing
  * whatever a crash left); intercept_free leaves the closed table behind
@@ -35,6 +36,7 @@ struct cidr;
 struct config;
 struct gate_login;
 struct intercept;
+struct sessions_match;
 
 /* Install the table, restore the sessions kept in the database, start the
  * maintenance thread. cfg borrowed for the object's life. NULL with a
@@ -91,6 +93,22 @@ int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
  */
 void intercept_whitelist_cb(void *ud, const struct cidr *list, size_t n, const struct cidr *old,
 			    size_t n_old);
+
+/*
+ * RADIUS Dynamic Authorization (RFC 5176; the listener is dae.h), from a
+ * thread that may block. intercept_disconnect ends the live sessions m
+ * names as a kick does (sessions_disconnect: their rows deleted through
+ * the portal logins' database connection, then a maintenance round run at
+ * once ends them: kernel elements, connections, devices' other addresses)
+ * and returns once that round is over (at most 2 s): how many sessions, 0
+ * when none matched, -1 when the database failed. intercept_change_limits
+ * gives them a new lifetime from now and idle limit (0: unchanged; kept
+ * within the bounds of the configuration's own, as at login): how many
+ * addresses changed. Both answer 0 with ix NULL.
+ */
+int intercept_disconnect(struct intercept *ix, const struct sessions_match *m);
+int intercept_change_limits(struct intercept *ix, const struct sessions_match *m,
+			    unsigned lifetime, unsigned idle);
 
 /*
  * A reader of connections' MACs for one thread (a proxy worker), with a

@@ -25,6 +25,7 @@
 #include "accesslog.h"
 #include "admin.h"
 #include "config.h"
+#include "dae.h"
 #include "directory.h"
 #include "gate.h"
 #include "intercept.h"
@@ -209,6 +210,7 @@ int main(int argc, char **argv)
 	struct accesslog *alog = NULL;
 	struct gate *gate = NULL;
 	struct intercept *ix = NULL;
+	struct dae *dae = NULL;
 	struct proxy *proxy = NULL;
 	struct tls_server *proxy_tls = NULL;
 	struct admin_server *admin = NULL;
@@ -302,6 +304,14 @@ int main(int argc, char **argv)
 		}
 		gate_on_whitelist(gate, intercept_whitelist_cb, ix);
 	}
+	/* RADIUS Disconnect and CoA act on the intercept's sessions */
+	if (ix && cfg.radius_dae_enabled) {
+		dae = dae_new(&cfg, ix, err, sizeof(err));
+		if (!dae) {
+			log_error("cannot start: %s", err);
+			goto out;
+		}
+	}
 	if (cfg.n_proxy_tls_listen) {
 		proxy_tls = proxy_tls_setup(&cfg, err, sizeof(err));
 		if (!proxy_tls) {
@@ -383,6 +393,7 @@ out:
 	gate_stop_checks(gate);
 	proxy_free(proxy);
 	tls_server_free(proxy_tls);
+	dae_free(dae);
 	if (ix) {
 		gate_on_whitelist(gate, NULL, NULL);
 		intercept_free(ix);

@@ -722,3 +722,91 @@ uint64_t sessions_credential_stamp(const char *phc)
 	OPENSSL_cleanse(md, sizeof(md));
 	return v && v != SESSIONS_CREDENTIAL_REMOTE ? v : 1;
 }
+
+/* ------------------------------------------------------------ RADIUS Dynamic Authorization */
+
+static int entry_matches(const struct entry *e, const struct sessions_match *m)
+{
+	struct addrmap_addr key;
+
+	if (m->user && strcmp(m->user, e->user) != 0)
+		return 0;
+	if (m->mac && (!mac_known(e->mac) || memcmp(m->mac, e->mac, 6) != 0))
+		return 0;
+	if (m->client && (addrmap_addr_from_sockaddr(m->client, &key) < 0 ||
+			  key.family != e->key.family || memcmp(key.bytes, e->key.bytes, 16) != 0))
+		return 0;
+	return 1;
+}
+
+int sessions_disconnect(struct sessions *s, struct store *st, const struct sessions_match *m)
+{
+	char (*addrs)[STORE_ADDR_MAX + 1] = NULL;
+	size_t n = 0;
+	int64_t now = wall_now();
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&s->lock);
+	if (s->n)
+		addrs = calloc(s->n, sizeof(*addrs));
+	for (size_t i = 0; addrs && i < s->n; i++) {
+		const struct entry *e = &s->entries[i];
+
+		if (!e->unsaved && entry_live(e, now) && entry_matches(e, m))
+			memcpy(addrs[n++], e->addr, sizeof(addrs[0]));
+	}
+	pthread_rwlock_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++)
+		if (store_session_delete(st, addrs[i]) < 0)
+			rc = -1;
+	free(addrs);
+	return rc < 0 ? -1 : (int)n;
+}
+
+int sessions_set_limits(struct sessions *s, const struct sessions_match *m, unsigned lifetime,
+			unsigned idle)
+{
+	struct entry *changed = NULL;
+	size_t n = 0;
+	int64_t now = wall_now();
+
+	pthread_rwlock_wrlock(&s->lock);
+	if (s->n)
+		changed = calloc(s->n, sizeof(*changed));
+	/* a device's addresses share their login's limits: a match on one
+	 * changes the others of the same login */
+	for (size_t i = 0; changed && i < s->n; i++) {
+		const struct entry *e = &s->entries[i];
+
+		if (!entry_live(e, now) || !entry_matches(e, m))
+			continue;
+		for (size_t j = 0; j < s->n; j++) {
+			struct entry *d = &s->entries[j];
+
+			if (j != i && !(mac_known(e->mac) && memcmp(d->mac, e->mac, 6) == 0 &&
+					d->login == e->login))
+				continue;
+			if (d->seq == s->seq + 1)
+				continue;      /* changed already in this call */
+			if (lifetime)
+				d->expires_at = now + lifetime;
+			if (idle)
+				d->idle = idle;
+			d->unsaved = 1;
+			d->seq = s->seq + 1;
+			changed[n++] = *d;
+		}
+	}
+	if (n)
+		s->seq++;
+	pthread_rwlock_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		if (idle)
+			sessions_kernel_add(s, &changed[i], changed[i].idle);
+		log_notice("session limits changed: client=%s user=\"%s\" lifetime=%llds idle=%us",
+			   changed[i].addr, changed[i].user, (long long)(changed[i].expires_at - now),
+			   changed[i].idle);
+	}
+	free(changed);
+	return (int)n;
+}

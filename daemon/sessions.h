@@ -114,6 +114,30 @@ uint64_t sessions_credential_stamp(const char *phc);
 void sessions_maintain(struct sessions *s, struct store *st, int store_changed,
 		       int users_changed);
 
+/* The sessions a RADIUS Disconnect- or CoA-Request names (RFC 5176 §3):
+ * every field given must match; a field NULL matches any. All borrowed. */
+struct sessions_match {
+	const char *user;                /* the login's user name */
+	const struct sockaddr *client;   /* one of its addresses */
+	const uint8_t *mac;              /* 6 bytes: its device's MAC */
+};
+
+/* A Disconnect: the rows of the live sessions m names are deleted from st,
+ * which is what a kick from the CLI or the panel does; the next
+ * maintenance round ends them there (kernel element, connections, their
+ * devices' other addresses). A session whose row is not written yet
+ * (held in memory) cannot be named. How many rows went, or -1 (st
+ * failed; some may have gone). */
+int sessions_disconnect(struct sessions *s, struct store *st, const struct sessions_match *m);
+
+/* A CoA: the live sessions m names, and their devices' other addresses of
+ * the same login, get a new lifetime (s from now; 0: unchanged) and idle
+ * limit (s; 0: unchanged); the kernel elements take the new idle timeout
+ * at once, the rows are written by the next maintenance round. How many
+ * addresses changed. */
+int sessions_set_limits(struct sessions *s, const struct sessions_match *m, unsigned lifetime,
+			unsigned idle);
+
 /* Whitelist into the kernel set (only the difference is sent). 0 or -1. */
 int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n);
 

@@ -13,6 +13,11 @@
 # gives on stdin (FreeRADIUS "users" syntax). radius_start N starts server
 # N (1 or 2) on port 1812 of its address; radius_stop N stops it. Both,
 # the namespace and $RDIR are removed when the scenario exits.
+#
+# Dynamic Authorization (RFC 5176): radius_dae_conf gives the daemon's
+# dae_listen (10.204.0.1:3799) and dae_clients (the first server's
+# address); radius_dae sends a Disconnect- or CoA-Request with FreeRADIUS's
+# radclient from the servers' namespace, as a server's administrator does.
 NS_R=$E2E_NS-r
 RADIUS1=10.204.0.2
 RADIUS2=10.204.0.3
@@ -168,4 +173,20 @@ radius_down() {
 radius_conf() { # [ADDRESS:PORT,...]
 	printf '[radius]\nservers = %s\nsecret_file = %s\nnas_identifier = e2e-gateway\ntimeout = 1s\nretries = 1\n' \
 		"${1:-$RADIUS1:1812}" "$RDIR/secret"
+}
+
+# The daemon's Dynamic Authorization keys (append to radius_conf's section).
+RADIUS_DAE=10.204.0.1:3799
+radius_dae_conf() { # [TARGET-ADDRESS:PORT]
+	printf 'dae_listen = %s\ndae_clients = %s/32\n' "${1:-$RADIUS_DAE}" "$RADIUS1"
+}
+
+# radclient's disconnect or coa with the attributes on stdin (one per line,
+# FreeRADIUS syntax), signed with a Message-Authenticator; from SOURCE (the
+# first server's address by default), with SECRET (the shared one by
+# default), to TARGET (the daemon's dae_listen). Prints radclient's output
+# (the answer's code and attributes); one try, 2 s for the answer.
+radius_dae() { # disconnect|coa [SECRET] [SOURCE] [TARGET]
+	{ cat; printf 'Packet-Src-IP-Address = %s\nMessage-Authenticator = 0x00\n' "${3:-$RADIUS1}"; } |
+		in_radius timeout 10 radclient -x -r 1 -t 2 "${4:-$RADIUS_DAE}" "$1" "${2:-$RADIUS_SECRET}" 2>&1
 }

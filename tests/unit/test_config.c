@@ -199,6 +199,15 @@ static void test_cross_section_rules(void **state)
 		  "proxy.listen (127.0.0.1:3128) and intercept.http_port (*:3128) take the same port" },
 		{ "[intercept]\ninterface = lan0\nhttp_port = 3130\n[portal]\nlisten = 10.0.0.1:8000\n",
 		  "intercept.http_port (*:3130) and intercept.https_port (*:3130) take the same port" },
+		/* Disconnect and CoA: portal sessions, the secret, the senders */
+		{ "[radius]\nsecret_file = /s\ndae_listen = 10.0.0.1:3799\ndae_clients = 10.0.0.2\n",
+		  "[radius] dae_listen acts on portal sessions: it needs intercept mode" },
+		{ "[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
+		  "[radius]\ndae_listen = 10.0.0.1:3799\ndae_clients = 10.0.0.2\n",
+		  "[radius] dae_listen needs the shared secret: set [radius] secret_file" },
+		{ "[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
+		  "[radius]\nsecret_file = /s\ndae_listen = 10.0.0.1:3799\n",
+		  "[radius] dae_listen needs dae_clients" },
 	};
 
 	(void)state;
@@ -217,6 +226,14 @@ static void test_cross_section_rules(void **state)
 	/* the same port on two different addresses */
 	assert_int_equal(parse("[proxy]\nlisten = 127.0.0.1:8080, [::1]:3128\n"
 			       "[admin]\nlisten = 127.0.0.2:8080\n"), 0);
+	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
+			       "[radius]\nsecret_file = /s\ndae_listen = 10.0.0.1:3799\n"
+			       "dae_clients = 10.0.0.2/32, 10.0.0.3\n"), 0);
+	assert_true(cfg.radius_dae_enabled);
+	assert_int_equal(cfg.n_radius_dae_clients, 2);
+	/* off by default */
+	assert_int_equal(parse(""), 0);
+	assert_false(cfg.radius_dae_enabled);
 	/* the intercept ports are not listened on without an interface */
 	assert_int_equal(parse("[proxy]\nlisten = *:3129\n"), 0);
 	/* config_validate alone, as the loader runs it */

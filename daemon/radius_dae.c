@@ -1,0 +1,279 @@
+#include "radius_dae.h"
+
+#include <string.h>
+
+#include <openssl/crypto.h>
+
+#define MA_LEN 16        /* Message-Authenticator value: HMAC-MD5 */
+
+/* attributes of RFC 5176 requests beyond those radius.h names */
+enum {
+	ATTR_STATE                 = 24,
+	ATTR_PROXY_STATE           = 33,
+	ATTR_ACCT_SESSION_ID       = 44,
+	ATTR_ACCT_MULTI_SESSION_ID = 50,
+	ATTR_EVENT_TIMESTAMP       = 55,
+	ATTR_ERROR_CAUSE           = 101,
+};
+
+static const uint8_t zero16[16];
+
+const char *radius_dae_check_str(enum radius_dae_check c)
+{
+	switch (c) {
+	case RADIUS_DAE_OK: return "valid";
+	case RADIUS_DAE_MALFORMED: return "malformed packet";
+	case RADIUS_DAE_NOT_A_REQUEST: return "neither a Disconnect-Request nor a CoA-Request";
+	case RADIUS_DAE_BAD_AUTHENTICATOR: return "wrong Request Authenticator";
+	case RADIUS_DAE_NO_MESSAGE_AUTHENTICATOR: return "no Message-Authenticator";
+	case RADIUS_DAE_BAD_MESSAGE_AUTHENTICATOR: return "wrong Message-Authenticator";
+	}
+	return "unknown";
+}
+
+/* The packet's length from its header, once it is known to frame whole
+ * attributes (RFC 2865 §3, §5): 20..4096, no more than was received, every
+ * attribute at least 2 bytes and none running past the end. 0 if not. */
+static size_t framed_length(const uint8_t *pkt, size_t len)
+{
+	size_t n, pos;
+
+	if (len < RADIUS_HEADER_LEN)
+		return 0;
+	n = (size_t)pkt[2] << 8 | pkt[3];
+	if (n < RADIUS_HEADER_LEN || n > RADIUS_PACKET_MAX || n > len)
+		return 0;
+	for (pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1])
+		if (n - pos < 2 || pkt[pos + 1] < 2 || pkt[pos + 1] > n - pos)
+			return 0;
+	return n;
+}
+
+static int is_request(int code)
+{
+	return code == RADIUS_DISCONNECT_REQUEST || code == RADIUS_COA_REQUEST;
+}
+
+enum radius_dae_check radius_dae_verify_request(const uint8_t *pkt, size_t len,
+						const uint8_t *secret, size_t secret_len)
+{
+	uint8_t expect[16];
+	size_t n = framed_length(pkt, len), ma = 0;
+
+	if (!n)
+		return RADIUS_DAE_MALFORMED;
+	if (!is_request(pkt[0]))
+		return RADIUS_DAE_NOT_A_REQUEST;
+	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
+		if (pkt[pos] != RADIUS_MESSAGE_AUTHENTICATOR)
+			continue;
+		/* at most one, of exactly 16 bytes (RFC 3579 §3.2, §3.3) */
+		if (ma || pkt[pos + 1] != 2 + MA_LEN)
+			return RADIUS_DAE_BAD_MESSAGE_AUTHENTICATOR;
+		ma = pos + 2;
+	}
+	/* Request Authenticator = MD5(Code + Identifier + Length + 16 zero
+	 * octets + Attributes + secret) (RFC 5176 §2.3) */
+	{
+		struct radius_span s[4] = { { pkt, 4 }, { zero16, 16 },
+					    { pkt + RADIUS_HEADER_LEN, n - RADIUS_HEADER_LEN },
+					    { secret, secret_len } };
+
+		if (radius_md5(s, 4, expect) < 0 ||
+		    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
+			return RADIUS_DAE_BAD_AUTHENTICATOR;
+	}
+	if (!ma)
+		return RADIUS_DAE_NO_MESSAGE_AUTHENTICATOR;
+	/* HMAC-MD5 over the packet with the Request Authenticator and the
+	 * Message-Authenticator's value as zeros (RFC 5176 §3.2) */
+	{
+		struct radius_span s[5] = { { pkt, 4 }, { zero16, 16 },
+					    { pkt + RADIUS_HEADER_LEN, ma - RADIUS_HEADER_LEN },
+					    { zero16, MA_LEN }, { pkt + ma + MA_LEN, n - ma - MA_LEN } };
+
+		if (radius_hmac_md5(secret, secret_len, s, 5, expect) < 0 ||
+		    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
+			return RADIUS_DAE_BAD_MESSAGE_AUTHENTICATOR;
+	}
+	return RADIUS_DAE_OK;
+}
+
+static long get_u32(const uint8_t *v, size_t len)
+{
+	if (len != 4)
+		return -1;
+	return (long)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
+}
+
+/* A text attribute as a C string: 0, or -1 when it holds a NUL (it could
+ * not name what its bytes name). */
+static int get_text(char *out, const uint8_t *v, size_t len)
+{
+	if (memchr(v, '\0', len))
+		return -1;
+	memcpy(out, v, len);
+	out[len] = '\0';
+	return 0;
+}
+
+static int hex_digit(uint8_t c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Calling-Station-Id as a MAC: "AA-BB-CC-DD-EE-FF" (RFC 3580 §3.21) or
+ * with colons, either case. 0, or -1 for anything else. */
+static int get_mac(uint8_t mac[6], const uint8_t *v, size_t len)
+{
+	if (len != 17)
+		return -1;
+	for (size_t i = 0; i < 6; i++) {
+		int hi = hex_digit(v[i * 3]), lo = hex_digit(v[i * 3 + 1]);
+
+		if (hi < 0 || lo < 0)
+			return -1;
+		if (i < 5 && v[i * 3 + 2] != '-' && v[i * 3 + 2] != ':')
+			return -1;
+		mac[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+int radius_dae_parse_request(const uint8_t *pkt, size_t len, struct radius_dae_request *rq)
+{
+	size_t n = framed_length(pkt, len);
+
+	memset(rq, 0, sizeof(*rq));
+	rq->session_timeout = rq->idle_timeout = -1;
+	if (!n)
+		return -1;
+	rq->code = pkt[0];
+	rq->id = pkt[1];
+	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
+		const uint8_t *v = pkt + pos + 2;
+		size_t vlen = pkt[pos + 1] - 2u;
+		int bad = 0;
+
+		switch (pkt[pos]) {
+		case RADIUS_USER_NAME:
+			bad = vlen == 0 || get_text(rq->user, v, vlen) < 0;
+			rq->has_user = !bad;
+			break;
+		case ATTR_ACCT_SESSION_ID:
+			bad = vlen == 0 || get_text(rq->session_id, v, vlen) < 0;
+			rq->has_session_id = !bad;
+			break;
+		case RADIUS_NAS_IDENTIFIER:
+			bad = vlen == 0 || get_text(rq->nas_identifier, v, vlen) < 0;
+			rq->has_nas_identifier = !bad;
+			break;
+		case RADIUS_FRAMED_IP_ADDRESS:
+			bad = vlen != 4;
+			if (!bad)
+				memcpy(rq->framed_ip, v, 4);
+			rq->has_framed_ip = !bad;
+			break;
+		case RADIUS_FRAMED_IPV6_ADDRESS:
+			bad = vlen != 16;
+			if (!bad)
+				memcpy(rq->framed_ipv6, v, 16);
+			rq->has_framed_ipv6 = !bad;
+			break;
+		case RADIUS_CALLING_STATION_ID:
+			bad = get_mac(rq->calling_mac, v, vlen) < 0;
+			rq->has_calling_mac = !bad;
+			break;
+		case RADIUS_SESSION_TIMEOUT:
+			rq->session_timeout = get_u32(v, vlen);
+			bad = rq->session_timeout < 0;
+			break;
+		case RADIUS_IDLE_TIMEOUT:
+			rq->idle_timeout = get_u32(v, vlen);
+			bad = rq->idle_timeout < 0;
+			break;
+		case RADIUS_NAS_IP_ADDRESS:
+		case RADIUS_NAS_IPV6_ADDRESS:
+		case RADIUS_CALLED_STATION_ID:
+		case ATTR_EVENT_TIMESTAMP:
+		case ATTR_ACCT_MULTI_SESSION_ID:
+		case ATTR_PROXY_STATE:
+		case RADIUS_MESSAGE_AUTHENTICATOR:
+			break;
+		default:
+			if (!rq->unsupported)
+				rq->unsupported = pkt[pos];
+			break;
+		}
+		if (bad && !rq->invalid)
+			rq->invalid = pkt[pos];
+	}
+	return 0;
+}
+
+int radius_dae_build_answer(uint8_t *out, size_t outlen, const uint8_t *req, size_t req_len,
+			    int ack, uint32_t error_cause, const uint8_t *secret,
+			    size_t secret_len)
+{
+	size_t n = framed_length(req, req_len), pos = RADIUS_HEADER_LEN, ma, states = 0;
+	size_t cap = outlen < RADIUS_PACKET_MAX ? outlen : RADIUS_PACKET_MAX;
+
+	if (!n || !is_request(req[0]) || cap < RADIUS_HEADER_LEN + 2 + MA_LEN + 6)
+		return -1;
+	out[0] = (uint8_t)(req[0] + (ack ? 1 : 2));
+	out[1] = req[1];
+	/* Message-Authenticator first, zero while the HMAC runs over the
+	 * packet (RFC 3579 §3.2) */
+	out[pos] = RADIUS_MESSAGE_AUTHENTICATOR;
+	out[pos + 1] = 2 + MA_LEN;
+	ma = pos + 2;
+	memset(out + ma, 0, MA_LEN);
+	pos = ma + MA_LEN;
+	if (!ack && error_cause) {
+		out[pos] = ATTR_ERROR_CAUSE;
+		out[pos + 1] = 6;
+		out[pos + 2] = (uint8_t)(error_cause >> 24);
+		out[pos + 3] = (uint8_t)(error_cause >> 16);
+		out[pos + 4] = (uint8_t)(error_cause >> 8);
+		out[pos + 5] = (uint8_t)error_cause;
+		pos += 6;
+	}
+	/* Proxy-States go back unchanged and in order (RFC 5176 §3) */
+	for (size_t r = RADIUS_HEADER_LEN; r < n; r += req[r + 1]) {
+		if (req[r] != ATTR_PROXY_STATE || states == RADIUS_PROXY_STATE_MAX)
+			continue;
+		if (pos + req[r + 1] > cap)
+			return -1;
+		memcpy(out + pos, req + r, req[r + 1]);
+		pos += req[r + 1];
+		states++;
+	}
+	out[2] = (uint8_t)(pos >> 8);
+	out[3] = (uint8_t)pos;
+	/* the request's authenticator stands in the header while both digests
+	 * run (RFC 5176 §2.3, §3.2) */
+	memcpy(out + 4, req + 4, RADIUS_AUTH_LEN);
+	{
+		struct radius_span s = { out, pos };
+		uint8_t mac[MA_LEN];
+
+		if (radius_hmac_md5(secret, secret_len, &s, 1, mac) < 0)
+			return -1;
+		memcpy(out + ma, mac, MA_LEN);
+	}
+	{
+		struct radius_span s[2] = { { out, pos }, { secret, secret_len } };
+		uint8_t auth[RADIUS_AUTH_LEN];
+
+		if (radius_md5(s, 2, auth) < 0)
+			return -1;
+		memcpy(out + 4, auth, RADIUS_AUTH_LEN);
+	}
+	return (int)pos;
+}
