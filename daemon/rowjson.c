@@ -148,7 +148,8 @@ json_t *rowjson_admin(const struct store_admin *a)
 	bad = put(o, "name", rowjson_text(a->name)) |
 	      put(o, "created_at", json_integer(a->created_at)) |
 	      put(o, "updated_at", json_integer(a->updated_at)) |
-	      put(o, "last_login_at", json_integer(a->last_login_at));
+	      put(o, "last_login_at", json_integer(a->last_login_at)) |
+	      put(o, "role", rowjson_text(a->role));
 	return done(o, bad);
 }
 

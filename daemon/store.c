@@ -14,7 +14,7 @@
 
 #define USER_COLS "id, name, phc, ha1_md5, ha1_sha256, enabled, expires_at, comment, " \
 		  "created_at, updated_at, last_login_at, ha1_realm"
-#define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at"
+#define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at, role"
 #define POLICY_COLS "group_name, priority, denied, windows, session_lifetime, idle_timeout, " \
 	"allow_destinations, deny_destinations, bandwidth_class, updated_at"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote"
@@ -64,6 +64,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ADMIN_DEL] = "DELETE FROM admins WHERE name = ?1",
 	[S_ADMIN_LOGIN] = "UPDATE admins SET last_login_at = ?2 WHERE name = ?1",
 	[S_ADMIN_LIST] = "SELECT " ADMIN_COLS " FROM admins ORDER BY name",
+	[S_ADMIN_ROLE] = "UPDATE admins SET role = ?2, updated_at = ?3 WHERE name = ?1",
 	[S_WL_ADD] = "INSERT INTO whitelist (cidr, comment, created_at) VALUES (?1, ?2, ?3)",
 	[S_WL_DEL] = "DELETE FROM whitelist WHERE cidr = ?1",
 	[S_WL_LIST] = "SELECT id, cidr, comment, created_at FROM whitelist ORDER BY cidr",

@@ -73,6 +73,7 @@ struct store_admin {
 	char name[STORE_NAME_MAX + 1];
 	char phc[192];
 	int64_t created_at, updated_at, last_login_at;
+	char role[16];            /* "admin", "frontdesk" or "auditor" */
 };
 
 struct store_whitelist {
@@ -126,6 +127,7 @@ struct store_failure_add {
 struct store_failure_filter {
 	int64_t since_ms, until_ms;       /* since <= time_ms < until */
 	const char *username, *client_addr, *reason, *mode;   /* exact match */
+	int guests_only;                   /* only the rows of guests (store_user_is_guest) */
 	int64_t before_time_ms, before_id;
 	size_t limit;                      /* 0: 100 */
 };
@@ -235,12 +237,21 @@ int store_digest_secrets_kept(struct store *st);
  * way. Several statements: call it inside store_begin/store_commit. */
 int store_digest_secrets_keep(struct store *st, int keep);
 
+/* --- guests: the users a front desk looks after, named by their kind:
+ * "voucher:..." (a voucher's sessions) and "terms:..." (a device that
+ * accepted the portal's terms). 1 when user (borrowed) is one. */
+int store_user_is_guest(const char *user);
+
 /* --- admin accounts (the panel), separate from proxy users */
 int store_admin_get(struct store *st, const char *name, struct store_admin *out);
 int store_admin_add(struct store *st, const char *name, const char *phc);
 int store_admin_set_password(struct store *st, const char *name, const char *phc);
 int store_admin_delete(struct store *st, const char *name);
 int store_admin_touch_login(struct store *st, const char *name, int64_t when);
+/* An account's role, one of "admin", "frontdesk", "auditor" (an account is
+ * added as admin). 0, 1 when there is no such admin, -EINVAL for another
+ * role, or a store error. */
+int store_admin_set_role(struct store *st, const char *name, const char *role);
 /* Ordered by name. */
 int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud);
 

@@ -109,6 +109,19 @@ static void read_failure(sqlite3_stmt *s, void *out)
 							       : sqlite3_column_int64(s, 11);
 }
 
+/* The prefixes that make a username a guest's; GUESTS_SQL says the same to
+ * SQLite (substr, not LIKE: no wildcards or case folding). */
+#define GUEST_VOUCHER "voucher:"
+#define GUEST_TERMS   "terms:"
+#define GUESTS_SQL " AND (substr(username, 1, 8) = '" GUEST_VOUCHER "' OR " \
+		   "substr(username, 1, 6) = '" GUEST_TERMS "')"
+
+int store_user_is_guest(const char *user)
+{
+	return user && (!strncmp(user, GUEST_VOUCHER, strlen(GUEST_VOUCHER)) ||
+			!strncmp(user, GUEST_TERMS, strlen(GUEST_TERMS)));
+}
+
 /* The statement for a combination of filters: fixed text chosen by the
  * mask, values always bound. */
 static sqlite3_stmt *fail_list_stmt(struct store *st, unsigned mask)
@@ -120,6 +133,7 @@ static sqlite3_stmt *fail_list_stmt(struct store *st, unsigned mask)
 		{ FL_ADDR, " AND client_addr = :addr" },
 		{ FL_REASON, " AND reason = :reason" },
 		{ FL_MODE, " AND mode = :mode" },
+		{ FL_GUESTS, GUESTS_SQL },
 		/* a row value, so the (time_ms DESC, id DESC) order is one
 		 * range scan of the index wherever the last page ended */
 		{ FL_CURSOR, " AND (time_ms, id) < (:bt, :bid)" },
@@ -174,7 +188,7 @@ int store_failures_list(struct store *st, const struct store_failure_filter *fil
 	unsigned mask = (f->since_ms ? FL_SINCE : 0) | (f->until_ms ? FL_UNTIL : 0) |
 			(set(f->username) ? FL_USER : 0) | (set(f->client_addr) ? FL_ADDR : 0) |
 			(set(f->reason) ? FL_REASON : 0) | (set(f->mode) ? FL_MODE : 0) |
-			(f->before_time_ms ? FL_CURSOR : 0);
+			(f->before_time_ms ? FL_CURSOR : 0) | (f->guests_only ? FL_GUESTS : 0);
 	sqlite3_stmt *s = fail_list_stmt(st, mask);
 
 	if (!s)

@@ -29,6 +29,7 @@ enum stmt {
 	S_USER_DEL, S_USER_LOGIN, S_USER_LIST, S_USER_PAGE, S_USER_CLEAR_HA1, S_USER_BUMP,
 	S_USER_REMAKE_HA1,
 	S_ADMIN_GET, S_ADMIN_ADD, S_ADMIN_PASSWD, S_ADMIN_DEL, S_ADMIN_LOGIN, S_ADMIN_LIST,
+	S_ADMIN_ROLE,
 	S_WL_ADD, S_WL_DEL, S_WL_LIST,
 	S_GROUP_ADD, S_GROUP_DEL, S_GROUP_GET, S_GROUP_LIST, S_GROUP_MEMBER_ADD,
 	S_GROUP_MEMBER_DEL, S_USER_GROUPS, S_GROUP_MEMBERS,
@@ -47,7 +48,8 @@ enum stmt {
  * SQL text comes only from the fixed clauses in store_audit.c. */
 enum {
 	FL_SINCE = 1 << 0, FL_UNTIL = 1 << 1, FL_USER = 1 << 2, FL_ADDR = 1 << 3,
-	FL_REASON = 1 << 4, FL_MODE = 1 << 5, FL_CURSOR = 1 << 6, FL_COUNT = 1 << 7,
+	FL_REASON = 1 << 4, FL_MODE = 1 << 5, FL_CURSOR = 1 << 6, FL_GUESTS = 1 << 7,
+	FL_COUNT = 1 << 8,
 };
 
 struct store {

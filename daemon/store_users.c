@@ -272,6 +272,7 @@ static void read_admin(sqlite3_stmt *s, void *out)
 	a->created_at = sqlite3_column_int64(s, 3);
 	a->updated_at = sqlite3_column_int64(s, 4);
 	a->last_login_at = sqlite3_column_int64(s, 5);
+	col_text(s, 6, a->role, sizeof(a->role));
 }
 
 int store_admin_get(struct store *st, const char *name, struct store_admin *out)
@@ -327,6 +328,27 @@ int store_admin_delete(struct store *st, const char *name)
 int store_admin_touch_login(struct store *st, const char *name, int64_t when)
 {
 	return key_int(st, S_ADMIN_LOGIN, name, STORE_NAME_MAX, when, 0);
+}
+
+int store_admin_set_role(struct store *st, const char *name, const char *role)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	/* the schema's CHECK holds the same list */
+	if (!role || (strcmp(role, "admin") && strcmp(role, "frontdesk") && strcmp(role, "auditor")))
+		return -EINVAL;
+	s = stmt(st, S_ADMIN_ROLE);
+	if (!s)
+		return -1;
+	rc = bind_key(s, 1, name, STORE_NAME_MAX);
+	if (rc == -EINVAL)
+		return 1;
+	if (rc < 0)
+		return rc;
+	sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, now_s());
+	return exec_change(st, s);
 }
 
 int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud)

@@ -768,6 +768,28 @@ static void test_admins(void **state)
 	assert_int_equal(store_user_get(st, "root", &u), 1);
 }
 
+/* an account is added as admin; its role is one of three */
+static void test_admin_roles(void **state)
+{
+	struct store *st = *state;
+	struct store_admin a;
+
+	assert_int_equal(store_admin_add(st, "desk", "$scrypt$one"), 0);
+	assert_int_equal(store_admin_get(st, "desk", &a), 0);
+	assert_string_equal(a.role, "admin");
+	assert_int_equal(store_admin_set_role(st, "desk", "frontdesk"), 0);
+	assert_int_equal(store_admin_get(st, "desk", &a), 0);
+	assert_string_equal(a.role, "frontdesk");
+	assert_int_equal(store_admin_set_role(st, "desk", "auditor"), 0);
+	assert_int_equal(store_admin_get(st, "desk", &a), 0);
+	assert_string_equal(a.role, "auditor");
+	assert_int_equal(store_admin_set_role(st, "desk", "root"), -EINVAL);
+	assert_int_equal(store_admin_set_role(st, "desk", NULL), -EINVAL);
+	assert_int_equal(store_admin_set_role(st, "nobody", "admin"), 1);
+	assert_int_equal(store_admin_get(st, "desk", &a), 0);
+	assert_string_equal(a.role, "auditor");
+}
+
 /* ------------------------------------------------------------ whitelist */
 
 struct wl_list {
@@ -998,6 +1020,37 @@ static void test_failures_round_trip_and_filters(void **state)
 	f.username = "' OR 1=1 --";
 	assert_int_equal(count(st, &f), 0);
 	free(p);
+}
+
+/* a front desk's audit: the rows of guests' names only */
+static void test_failures_of_guests_only(void **state)
+{
+	struct store *st = *state;
+	struct store_failure rows[5];
+	struct store_failure_filter f;
+
+	rows[0] = failure(1000, "alice", "192.0.2.1", "wrong_password", "portal");
+	rows[1] = failure(2000, "voucher:ab12", "192.0.2.1", "unknown_user", "portal");
+	rows[2] = failure(3000, "terms:192.0.2.3", "192.0.2.3", "expired", "portal");
+	rows[3] = failure(4000, "vouchers", "192.0.2.2", "unknown_user", "portal");
+	rows[4] = failure(5000, "Voucher:x", "192.0.2.2", "unknown_user", "portal");
+	assert_int_equal(store_failures_insert(st, rows, 5), 0);
+	memset(&f, 0, sizeof(f));
+	assert_int_equal(count(st, &f), 5);
+	f.guests_only = 1;
+	assert_int_equal(count(st, &f), 2);
+	f.username = "alice";
+	assert_int_equal(count(st, &f), 0);
+	f.username = "voucher:ab12";
+	assert_int_equal(count(st, &f), 1);
+
+	assert_true(store_user_is_guest("voucher:ab12"));
+	assert_true(store_user_is_guest("terms:2001:db8::1"));
+	assert_false(store_user_is_guest("vouchers"));
+	assert_false(store_user_is_guest("Voucher:x"));
+	assert_false(store_user_is_guest("alice"));
+	assert_false(store_user_is_guest(""));
+	assert_false(store_user_is_guest(NULL));
 }
 
 /* Page through every row with the keyset cursor: each row exactly once,
@@ -1424,9 +1477,11 @@ int main(void)
 		T(test_user_list_pages),
 		T(test_free_text_is_cut_at_a_character),
 		T(test_admins),
+		T(test_admin_roles),
 		T(test_whitelist),
 		T(test_sessions),
 		T(test_failures_round_trip_and_filters),
+		T(test_failures_of_guests_only),
 		T(test_failures_keyset_paging),
 		T(test_failures_histogram_and_top),
 		T(test_failures_counts),
