@@ -131,8 +131,11 @@ static enum MHD_Result request_run(struct admin_server *a, struct MHD_Connection
 
 		logged_in = admin_session_find(a->sessions, cookie, &s);
 		/* an admin account deleted or given a new password (by the CLI)
-		 * ends its sessions at once */
-		if (logged_in && call.st && admin_session_account_current(call.st, &s) == 0) {
+		 * ends its sessions at once, and a new role applies at once;
+		 * when the database cannot say, the role of the login stands
+		 * (the handler then answers 503) */
+		if (logged_in && call.st &&
+		    admin_session_account_current(call.st, &s, &s.role) == 0) {
 			admin_session_end(a->sessions, s.token);
 			logged_in = 0;
 		}

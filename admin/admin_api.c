@@ -202,6 +202,7 @@ int admin_api_login(struct admin_call *c)
 	char cookie[256];
 	enum gate_verdict v;
 	enum MHD_Result rc;
+	enum admin_role role = ADMIN_ROLE_NONE;
 
 	/* A form on another site can POST text/plain that happens to be JSON,
 	 * but cannot send application/json without a CORS preflight, which
@@ -228,6 +229,7 @@ int admin_api_login(struct admin_call *c)
 	 * session opened with the old password that outlives the change) */
 	memset(digest, 0, sizeof(digest));
 	if (c->st && store_admin_get(c->st, user, &adm) == 0) {
+		role = admin_role_parse(adm.role);
 		admin_session_digest(adm.phc, digest);
 		OPENSSL_cleanse(adm.phc, sizeof(adm.phc));
 	}
@@ -252,14 +254,15 @@ int admin_api_login(struct admin_call *c)
 		json_decref(body);
 		return admin_reply_error(conn, 401, "wrong username or password");
 	}
-	/* every admin account has every right until accounts get roles */
-	if (admin_session_new(c->a->sessions, user, ADMIN_ROLE_ADMIN, digest, &s) < 0 ||
+	/* the role read with the hash; each request reads it again */
+	if (admin_session_new(c->a->sessions, user, role, digest, &s) < 0 ||
 	    admin_session_cookie(&s, c->a->cfg->admin_tls, cookie, sizeof(cookie)) < 0) {
 		json_decref(body);
 		return admin_reply_error(conn, 500, "cannot create a session");
 	}
 	admin_record(c, user, "admin.login", "", "");
-	rc = admin_reply_json(conn, 200, json_pack("{s:s, s:s}", "admin", s.admin, "csrf", s.csrf),
+	rc = admin_reply_json(conn, 200, json_pack("{s:s, s:s, s:s}", "admin", s.admin, "csrf",
+						   s.csrf, "role", admin_role_name(s.role)),
 			      cookie);
 	json_decref(body);
 	return rc;
@@ -274,8 +277,10 @@ int admin_api_logout(struct admin_call *c)
 
 int admin_api_me(struct admin_call *c)
 {
-	return admin_reply_json(c->conn, 200, json_pack("{s:s, s:s}", "admin", c->session->admin,
-							"csrf", c->session->csrf), NULL);
+	return admin_reply_json(c->conn, 200, json_pack("{s:s, s:s, s:s}", "admin",
+							c->session->admin, "csrf", c->session->csrf,
+							"role", admin_role_name(c->session->role)),
+				NULL);
 }
 
 int admin_api_no_route(struct admin_call *c)

@@ -110,6 +110,7 @@ int admin_api_audit(struct admin_call *c)
 		return admin_reply_unavailable(conn);
 	if (bad)
 		return admin_bad_param(conn, bad, what);
+	q.f.guests_only = admin_role_guests_only(c->session->role);
 	rows = json_array();
 	if (store_failures_list(st, &q.f, audit_cb, rows) < 0) {
 		json_decref(rows);
@@ -128,9 +129,17 @@ static int whitelist_cb(const struct store_whitelist *w, void *ud)
 	return 0;
 }
 
+struct sessions_listing {
+	json_t *rows;
+	int guests_only;
+};
+
 static int sessions_cb(const struct store_session *x, void *ud)
 {
-	json_array_append_new(ud, rowjson_session(x));
+	struct sessions_listing *l = ud;
+
+	if (!l->guests_only || store_user_is_guest(x->username))
+		json_array_append_new(l->rows, rowjson_session(x));
 	return 0;
 }
 
@@ -291,6 +300,17 @@ static enum MHD_Result session_kick(struct admin_call *c, json_t *body)
 
 	if (admin_input_session_addr(body, canon, sizeof(canon), &err) < 0)
 		return admin_bad_field(conn, err.field, err.rule);
+	if (admin_role_guests_only(s->role)) {
+		struct store_session x;
+
+		/* a front desk ends guests' sessions only; another's is as
+		 * unknown to it as it is invisible in its list */
+		rc = store_session_get(c->st, canon, &x);
+		if (rc < 0)
+			return admin_reply_error(conn, 503, "cannot read the session");
+		if (rc == 1 || !store_user_is_guest(x.username))
+			return admin_reply_error(conn, 404, "no session for that address");
+	}
 	rc = store_session_delete(c->st, canon);
 	if (rc == 1)
 		return admin_reply_error(conn, 404, "no session for that address");
@@ -363,16 +383,16 @@ int admin_api_whitelist(struct admin_call *c)
 
 int admin_api_sessions(struct admin_call *c)
 {
-	json_t *arr;
+	struct sessions_listing l = { .guests_only = admin_role_guests_only(c->session->role) };
 
 	if (!c->st)
 		return admin_reply_unavailable(c->conn);
-	arr = json_array();
-	if (store_session_list(c->st, sessions_cb, arr) < 0) {
-		json_decref(arr);
+	l.rows = json_array();
+	if (store_session_list(c->st, sessions_cb, &l) < 0) {
+		json_decref(l.rows);
 		return admin_reply_error(c->conn, 503, "cannot list sessions");
 	}
-	return admin_reply_json(c->conn, 200, json_pack("{s:o}", "sessions", arr), NULL);
+	return admin_reply_json(c->conn, 200, json_pack("{s:o}", "sessions", l.rows), NULL);
 }
 
 /* ------------------------------------------------------------ CSV export */
@@ -503,6 +523,7 @@ int admin_api_audit_csv(struct admin_call *call)
 		free(c);
 		return admin_bad_param(conn, bad, what);
 	}
+	c->q.f.guests_only = admin_role_guests_only(call->session->role);
 	/* the export starts from the newest row the filter allows, or from
 	 * the cursor the page showed */
 	r = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 64 * 1024, csv_reader_cb, c, csv_free_cb);

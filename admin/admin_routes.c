@@ -5,7 +5,9 @@
 
 #include "admin_api.h"
 
-/* The whole admin listener, one route a line. */
+/* The whole admin listener, one route a line. A route's role is chosen,
+ * never defaulted: tests/unit/test_admin_routes.c lists what every role
+ * gets from every route, and a route missing there fails it. */
 const struct admin_route admin_routes[] = {
 	{ "POST", "/api/login",            ADMIN_PATH_EXACT,  ADMIN_ROLE_PUBLIC, admin_api_login },
 	{ "POST", "/api/logout",           ADMIN_PATH_EXACT,  ADMIN_ROLE_ANY,    admin_api_logout },
@@ -15,13 +17,13 @@ const struct admin_route admin_routes[] = {
 	{ "POST", "/api/users",            ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_user_create },
 	{ "POST", "/api/users/update",     ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_user_update },
 	{ "POST", "/api/users/delete",     ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_user_delete },
-	{ "GET",  "/api/audit",            ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_audit },
-	{ "GET",  "/api/audit.csv",        ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_audit_csv },
+	{ "GET",  "/api/audit",            ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_audit },
+	{ "GET",  "/api/audit.csv",        ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_audit_csv },
 	{ "GET",  "/api/whitelist",        ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_whitelist },
 	{ "POST", "/api/whitelist",        ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_whitelist_add },
 	{ "POST", "/api/whitelist/delete", ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_whitelist_delete },
-	{ "GET",  "/api/sessions",         ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_sessions },
-	{ "POST", "/api/sessions/kick",    ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_session_kick },
+	{ "GET",  "/api/sessions",         ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_sessions },
+	{ "POST", "/api/sessions/kick",    ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_session_kick },
 	{ "GET",  "/api/actions",          ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_actions },
 	/* any other API path is unknown, whatever the method: never a page */
 	{ "*",    "/api/",                 ADMIN_PATH_PREFIX, ADMIN_ROLE_PUBLIC, admin_api_no_route },
@@ -93,19 +95,53 @@ const struct admin_route *admin_route_find(const struct admin_route *table, size
 	return NULL;
 }
 
-/* The roles an account can have (a route's PUBLIC and ANY are not). */
-static int account_role(enum admin_role r)
+static int is_read(const char *method)
 {
-	return r == ADMIN_ROLE_ADMIN;
+	return !strcmp(method, "GET") || !strcmp(method, "HEAD");
 }
 
-int admin_role_permits(enum admin_role have, enum admin_role need)
+int admin_role_permits(enum admin_role have, enum admin_role need, const char *method)
 {
 	if (need == ADMIN_ROLE_PUBLIC)
 		return 1;
-	if (!account_role(have))
+	/* the route-only values are no account's role */
+	if (have != ADMIN_ROLE_ADMIN && have != ADMIN_ROLE_FRONTDESK && have != ADMIN_ROLE_AUDITOR)
 		return 0;
-	return need == ADMIN_ROLE_ANY || have == ADMIN_ROLE_ADMIN || have == need;
+	if (need == ADMIN_ROLE_ANY || have == ADMIN_ROLE_ADMIN)
+		return 1;
+	if (have == ADMIN_ROLE_AUDITOR)
+		return (need == ADMIN_ROLE_ADMIN || need == ADMIN_ROLE_FRONTDESK) && is_read(method);
+	return need == ADMIN_ROLE_FRONTDESK;
+}
+
+int admin_role_guests_only(enum admin_role role)
+{
+	return role == ADMIN_ROLE_FRONTDESK;
+}
+
+static const struct {
+	enum admin_role role;
+	const char *name;
+} role_names[] = {
+	{ ADMIN_ROLE_ADMIN, "admin" },
+	{ ADMIN_ROLE_FRONTDESK, "frontdesk" },
+	{ ADMIN_ROLE_AUDITOR, "auditor" },
+};
+
+const char *admin_role_name(enum admin_role role)
+{
+	for (size_t i = 0; i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (role_names[i].role == role)
+			return role_names[i].name;
+	return "";
+}
+
+enum admin_role admin_role_parse(const char *name)
+{
+	for (size_t i = 0; name && i < sizeof(role_names) / sizeof(role_names[0]); i++)
+		if (!strcmp(role_names[i].name, name))
+			return role_names[i].role;
+	return ADMIN_ROLE_NONE;
 }
 
 enum admin_route_verdict admin_route_check(const struct admin_route *r, const char *method,
@@ -116,9 +152,9 @@ enum admin_route_verdict admin_route_check(const struct admin_route *r, const ch
 	if (!logged_in)
 		return ADMIN_ROUTE_LOGIN_REQUIRED;
 	/* a cross-site form can send the cookie, never the token */
-	if (strcmp(method, "GET") && strcmp(method, "HEAD") && !csrf_ok)
+	if (!is_read(method) && !csrf_ok)
 		return ADMIN_ROUTE_CSRF_REFUSED;
-	if (!admin_role_permits(role, r->role))
+	if (!admin_role_permits(role, r->role, method))
 		return ADMIN_ROUTE_ROLE_REFUSED;
 	return ADMIN_ROUTE_RUN;
 }

@@ -13,8 +13,10 @@
  * Allow (RFC 9110 §15.5.6).
  *
  * The role is checked against the logged-in account's role after the
- * session and the CSRF token (admin_route_check). Today every account is
- * an admin; the field is there for roles with less than all rights.
+ * session and the CSRF token (admin_route_check). An account is an admin
+ * (everything), a front desk (the routes marked FRONTDESK: vouchers and
+ * guests) or an auditor (every GET and HEAD, and the ANY routes: it reads
+ * everything and changes nothing).
  */
 #ifndef PORTCULLIS_ADMIN_ROUTES_H
 #define PORTCULLIS_ADMIN_ROUTES_H
@@ -30,7 +32,11 @@ enum admin_role {
 	ADMIN_ROLE_NONE = 0,
 	ADMIN_ROLE_PUBLIC,        /* route only: no login (the login itself, pages, /metrics) */
 	ADMIN_ROLE_ANY,           /* route only: any logged-in account (who am I, logout) */
-	ADMIN_ROLE_ADMIN,         /* everything */
+	ADMIN_ROLE_ADMIN,         /* everything; a route: admins only (auditors read it) */
+	ADMIN_ROLE_FRONTDESK,     /* a route: admins and front desks (auditors read it);
+				   * an account: those routes, and of the guests only
+				   * (store_user_is_guest) */
+	ADMIN_ROLE_AUDITOR,       /* account only: reads (GET, HEAD) every route, changes nothing */
 };
 
 enum admin_path_match {
@@ -82,8 +88,19 @@ enum admin_route_verdict {
 enum admin_route_verdict admin_route_check(const struct admin_route *r, const char *method,
 					   int logged_in, enum admin_role role, int csrf_ok);
 
-/* Whether an account of role have may use a route needing need. An admin
- * may use everything; ANY lets every role in; PUBLIC needs no account. */
-int admin_role_permits(enum admin_role have, enum admin_role need);
+/* Whether an account of role have may use a route needing need by method
+ * ("GET", "POST", ...; borrowed). PUBLIC needs no account; ANY lets every
+ * account in; an admin may use everything; a front desk the FRONTDESK
+ * routes; an auditor any route by GET or HEAD. */
+int admin_role_permits(enum admin_role have, enum admin_role need, const char *method);
+
+/* 1 when an account of role sees and acts on guests only (a front desk):
+ * the sessions, the kicks and the audit rows of store_user_is_guest names. */
+int admin_role_guests_only(enum admin_role role);
+
+/* An account role's name ("admin", "frontdesk", "auditor"; "" for no
+ * account role), and back: ADMIN_ROLE_NONE for anything else. */
+const char *admin_role_name(enum admin_role role);
+enum admin_role admin_role_parse(const char *name);
 
 #endif

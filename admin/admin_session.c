@@ -98,7 +98,8 @@ void admin_session_digest(const char *phc, unsigned char out[32])
 		memset(out, 0, 32);     /* matches no hash: the session ends at once */
 }
 
-int admin_session_account_current(struct store *st, const struct admin_session *s)
+int admin_session_account_current(struct store *st, const struct admin_session *s,
+				  enum admin_role *role)
 {
 	struct store_admin adm;
 	unsigned char now[32];
@@ -112,6 +113,7 @@ int admin_session_account_current(struct store *st, const struct admin_session *
 	OPENSSL_cleanse(adm.phc, sizeof(adm.phc));
 	rc = CRYPTO_memcmp(now, s->phc_digest, sizeof(now)) == 0;
 	OPENSSL_cleanse(now, sizeof(now));
+	*role = admin_role_parse(adm.role);
 	return rc;
 }
 

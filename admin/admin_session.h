@@ -61,8 +61,11 @@ void admin_session_end(struct admin_sessions *t, const char *token);
 void admin_session_digest(const char *phc, unsigned char out[32]);
 
 /* 1 when the session's account still exists with the hash it had at login,
- * 0 when it is gone or has a new password, -1 when st cannot say. */
-int admin_session_account_current(struct store *st, const struct admin_session *s);
+ * 0 when it is gone or has a new password, -1 when st cannot say. On 1,
+ * *role is the account's role now (a role changed since login applies at
+ * the session's next request; ADMIN_ROLE_NONE for one not known). */
+int admin_session_account_current(struct store *st, const struct admin_session *s,
+				  enum admin_role *role);
 
 /* 1 when token (an X-CSRF-Token value, borrowed, NULL for none) is the
  * session's, compared in constant time. */
