@@ -384,7 +384,7 @@ static int admin_row_cb(const struct store_admin *a, void *ud)
 		json_list_add(&l->j, rowjson_admin(a));
 		return 0;
 	}
-	return table_row(&l->t, (const char *const[]){ a->name,
+	return table_row(&l->t, (const char *const[]){ a->name, a->role,
 		fmt_time(a->created_at, 0, created, sizeof(created)),
 		fmt_time(a->last_login_at, 0, last, sizeof(last)) });
 }
@@ -392,7 +392,7 @@ static int admin_row_cb(const struct store_admin *a, void *ud)
 int cmd_admin_list(struct cli *c, int argc, char **argv)
 {
 	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
-	static const char *const head[] = { "NAME", "CREATED", "LAST LOGIN" };
+	static const char *const head[] = { "NAME", "ROLE", "CREATED", "LAST LOGIN" };
 	struct listing l;
 	struct args a;
 	int rc;
@@ -401,25 +401,44 @@ int cmd_admin_list(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open(c, 0) < 0)
 		return EXIT_FAILED;
-	listing_begin(&l, c, 3, head);
+	listing_begin(&l, c, 4, head);
 	rc = store_admin_list(c->st, admin_row_cb, &l);
 	return listing_end(&l, rc, "list the admins");
 }
 
-/* admin add, passwd, del */
+/* The roles of an admin account (store_admin_set_role). */
+static int valid_role(const char *role)
+{
+	if (!strcmp(role, "admin") || !strcmp(role, "frontdesk") || !strcmp(role, "auditor"))
+		return 1;
+	errorf("--role is admin, frontdesk or auditor");
+	return 0;
+}
+
+/* admin add, passwd, set, del */
 int cmd_admin_change(struct cli *c, const char *sub, int argc, char **argv)
 {
-	char pw[AUTH_PASS_MAX + 2], phc[PASSWD_HASH_MAX] = "", action[32];
-	const char *name;
+	char pw[AUTH_PASS_MAX + 2], phc[PASSWD_HASH_MAX] = "", action[32], detail[32] = "";
+	const char *name, *role = NULL;
+	const struct opt with_role[] = { { "--role", &role, NULL }, { NULL, NULL, NULL } };
+	int set = !strcmp(sub, "set"), add = !strcmp(sub, "add");
 	struct args a;
 	size_t n;
 	int rc;
 
-	if (parse_args(argc, argv, NULL, 1, 1, &a) < 0)
+	if (parse_args(argc, argv, add || set ? with_role : NULL, 1, 1, &a) < 0)
 		return EXIT_USAGE;
 	name = a.pos[0];
-	if (!strcmp(sub, "add") && !valid_name("admin", name))
+	if (add && !valid_name("admin", name))
 		return EXIT_USAGE;
+	if (set && !role) {
+		errorf("admin set needs --role ROLE");
+		return EXIT_USAGE;
+	}
+	if (role && !valid_role(role))
+		return EXIT_USAGE;
+	if (role)
+		snprintf(detail, sizeof(detail), "role %s", role);
 	if (cli_open(c, !strcmp(sub, "add")) < 0)
 		return EXIT_FAILED;
 	rc = store_admin_get(c->st, name, &(struct store_admin){ 0 });
@@ -433,7 +452,7 @@ int cmd_admin_change(struct cli *c, const char *sub, int argc, char **argv)
 		error_name("no admin ", name, "");
 		return EXIT_FAILED;
 	}
-	if (strcmp(sub, "del")) {
+	if (strcmp(sub, "del") && !set) {
 		rc = read_password(name, pw, sizeof(pw), &n);
 		if (rc == 0 && passwd_hash(pw, n, NULL, phc, sizeof(phc)) < 0) {
 			errorf("cannot hash the password");
@@ -445,15 +464,19 @@ int cmd_admin_change(struct cli *c, const char *sub, int argc, char **argv)
 	}
 	rc = store_begin(c->st);
 	if (rc == 0) {
-		if (!strcmp(sub, "add"))
+		if (add)
 			rc = store_admin_add(c->st, name, phc);
 		else if (!strcmp(sub, "passwd"))
 			rc = store_admin_set_password(c->st, name, phc);
-		else
+		else if (!set)
 			rc = store_admin_delete(c->st, name);
+		/* an account is added as admin: another role in the same
+		 * transaction, so it never has more rights than asked */
+		if ((rc == 0 || set) && role)
+			rc = store_admin_set_role(c->st, name, role);
 		snprintf(action, sizeof(action), "admin.%s", sub);
 		if (rc == 0)
-			rc = commit_with_action(c, action, name, "");
+			rc = commit_with_action(c, action, name, detail);
 		else
 			store_rollback(c->st);
 	}
@@ -468,7 +491,9 @@ int cmd_admin_change(struct cli *c, const char *sub, int argc, char **argv)
 	}
 	if (rc < 0)
 		return db_failed(c, rc, "change the admin");
-	done_name("admin", name, !strcmp(sub, "add") ? "added" :
-		  !strcmp(sub, "del") ? "deleted" : "has a new password");
+	if (role)
+		snprintf(detail, sizeof(detail), "%s with role %s", add ? "added" : "set", role);
+	done_name("admin", name, add ? (role ? detail : "added") :
+		  set ? detail : !strcmp(sub, "del") ? "deleted" : "has a new password");
 	return EXIT_DONE;
 }
