@@ -338,8 +338,8 @@ int cmd_user_set(struct cli *c, int argc, char **argv)
 		cls = "";
 	if (cls[0] && (strlen(cls) > SHAPER_NAME_MAX ||
 		       strspn(cls, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-			      "0123456789_-") != strlen(cls))) {
-		errorf("a class name is 1 to %d letters, digits, '_' or '-'", SHAPER_NAME_MAX);
+			      "0123456789_.-") != strlen(cls))) {
+		errorf("a class name is 1 to %d letters, digits, '_', '.' or '-'", SHAPER_NAME_MAX);
 		return EXIT_USAGE;
 	}
 	rc = cls[0] ? cli_config(c, "the classes are in its [shaping] section") : 0;

@@ -457,6 +457,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	const char *bad = NULL;
 	enum gate_verdict v;
 	struct gate_login login;
+	char group_class[64];
 	uint8_t mac[6];
 	unsigned retry_after = 0;
 	enum MHD_Result rc;
@@ -501,7 +502,10 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 			break;
 		}
 		client_mac(p, conn, client, mac);
-		if (intercept_session_start(p->ix, client, mac, f->username, &login) < 0) {
+		gate_policy_class(p->gate, f->username, &login.attrs, group_class,
+				  sizeof(group_class));
+		if (intercept_session_start(p->ix, client, mac, f->username, &login,
+					    group_class) < 0) {
 			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
 					f->url, f->sig, NULL);
 			break;

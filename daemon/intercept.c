@@ -167,7 +167,7 @@ int intercept_client_mac(struct intercept *ix, const struct sockaddr *client,
 
 int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
 			    const uint8_t mac[6], const char *username,
-			    const struct gate_login *login)
+			    const struct gate_login *login, const char *group_class)
 {
 	struct store *st = NULL;
 	unsigned lifetime = 0, idle = 0;
@@ -200,7 +200,7 @@ int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
 		st = ix->login_store;
 	}
 	rc = sessions_start(ix->sessions, st, client, mac, username, login ? login->credential : 0,
-			    lifetime, idle);
+			    lifetime, idle, group_class);
 	pthread_mutex_unlock(&ix->login_lock);
 	return rc;
 }

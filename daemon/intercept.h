@@ -77,12 +77,14 @@ int intercept_client_mac(struct intercept *ix, const struct sockaddr *client,
  * and the kernel until the database is back (sessions_start). The
  * session's lifetime and idle limit are the identity source's when it
  * gave them (RADIUS Session-Timeout, Idle-Timeout; kept within the bounds
- * of the configuration's own), else the configured ones. 0 or -1 (also
- * with ix NULL).
+ * of the configuration's own), else the configured ones. group_class
+ * (NULL: none) is the bandwidth class of the user's group policy
+ * (gate_policy_class), used when the user has no class of its own. 0 or -1
+ * (also with ix NULL).
  */
 int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
 			    const uint8_t mac[6], const char *username,
-			    const struct gate_login *login);
+			    const struct gate_login *login, const char *group_class);
 
 /*
  * The gate's whitelist changed (a gate_whitelist_cb; ud is the intercept):

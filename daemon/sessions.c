@@ -597,7 +597,7 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
 		   const uint8_t mac[6], const char *username, uint64_t credential,
-		   unsigned lifetime, unsigned idle)
+		   unsigned lifetime, unsigned idle, const char *group_class)
 {
 	struct store_session row;
 	struct entry e, old;
@@ -639,10 +639,14 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	e.kernel_timeout = e.idle;
 	e.login = __atomic_add_fetch(&s->logins, 1, __ATOMIC_RELAXED);
 	e.credential = credential;
-	/* the user's bandwidth class, read at login (a user without a row,
-	 * from another identity source, gets the default class) */
+	/* the bandwidth class, read at login: the user's own, else its
+	 * group policy's (a user without a row, from another identity
+	 * source, may have one), else the default class */
 	if (st && s->shaper && store_user_class_get(st, username, e.bw_class) != 0)
 		e.bw_class[0] = '\0';
+	/* a name too long for any class is no class (never cut into one) */
+	if (!e.bw_class[0] && group_class && strlen(group_class) < sizeof(e.bw_class))
+		snprintf(e.bw_class, sizeof(e.bw_class), "%s", group_class);
 
 	/* the store first: it is the source of truth the CLI and panel see.
 	 * A database that is locked or full must not stop authenticated

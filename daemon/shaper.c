@@ -59,7 +59,7 @@ static int name_valid(const char *s, size_t len)
 	if (len == 0 || len > SHAPER_NAME_MAX)
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-')
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
 			return 0;
 	return 1;
 }
@@ -106,7 +106,7 @@ int shaper_classes_parse(const char *text, struct shaper_classes *out, char *err
 		if (trimmed(item, eq, c.name, sizeof(c.name)) < 0 ||
 		    !name_valid(c.name, strlen(c.name))) {
 			snprintf(err, errlen, "class \"%.40s\": a name is 1 to %d letters, digits, "
-				 "'_' or '-'", item, SHAPER_NAME_MAX);
+				 "'_', '.' or '-'", item, SHAPER_NAME_MAX);
 			return -1;
 		}
 		snprintf(rate, sizeof(rate), "%.47s", skip_space(eq + 1));

@@ -34,7 +34,7 @@
 #include <sys/socket.h>
 
 #define SHAPER_CLASSES_MAX  32
-#define SHAPER_NAME_MAX     31          /* a class's name: [A-Za-z0-9_-] */
+#define SHAPER_NAME_MAX     31          /* a class's name */
 #define SHAPER_MINOR_FIRST  2           /* leaf 1:N, N = 2 .. */
 #define SHAPER_LEAVES_MAX   32000       /* .. 32001: devices shaped at once */
 #define SHAPER_RATE_MIN     8000ULL     /* bit/s */
@@ -43,7 +43,7 @@
 struct config;
 
 struct shaper_class {
-	char name[SHAPER_NAME_MAX + 1];
+	char name[SHAPER_NAME_MAX + 1];  /* [A-Za-z0-9_.-], as a group policy's */
 	uint64_t rate;                  /* bit/s guaranteed */
 	uint64_t ceil;                  /* bit/s at most (borrowing); >= rate */
 };

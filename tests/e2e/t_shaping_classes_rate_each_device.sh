@@ -3,8 +3,9 @@
 # kernel at its user's bandwidth class. Two devices downloading at once,
 # in classes of 8 and 2 Mbit/s, each get their class's rate within 15 %
 # (curl's average over 5 s); a device whose user has no class beside them
-# is not held to either; a device whose session ends leaves its class; the
-# stop removes the qdiscs and the shaping table.
+# is not held to either; a device whose session ends leaves its class; a
+# user with no class of her own gets her group policy's; the stop removes
+# the qdiscs and the shaping table.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 . "$(dirname "$0")/second_lan_host.sh"
@@ -18,6 +19,7 @@ setup_daemon
 add_user anna 'pw'
 add_user ben 'pw'
 add_user carl 'pw'
+add_user dora 'pw'
 # a crash of this scenario must not leave the LAN shaped for the next one
 on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
 head -c 20000000 /dev/zero > "$E2E_WWW/20m"
@@ -72,6 +74,15 @@ echo "  anna (fast): $anna B/s; carl (no class): $carl B/s"
 within "$anna" 8000000 && ok || fail "anna's download ran at $anna B/s beside carl's"
 awk -v r="$carl" 'BEGIN { exit !(r * 8 > 32000000) }' && ok ||
 	fail "carl's unshaped download ran at $carl B/s, no faster than 4 times the fast class"
+
+# dora has no class of her own; her group's policy names one
+"$CLI" -d "$DB" session kick 10.201.0.3 >/dev/null
+wait_until 10 log_has 'session ended: client=10.201.0.3 user="carl"' && ok || fail "carl's session ended"
+"$CLI" -d "$DB" group add guests >/dev/null && "$CLI" -d "$DB" group member add guests dora >/dev/null &&
+	"$CLI" -d "$DB" policy set guests --class slow >/dev/null || fail "the guests' policy"
+assert_eq 303 "$(portal_login_via in_second dora pw)" "dora logs in from the second host"
+wait_until 5 eval "[ \$(grep -c 'shaping: 10.201.0.3 in class slow' \"\$DLOG\") = 2 ]" && ok ||
+	fail "dora's device is in her group policy's class"
 
 stop_daemon
 assert_not_contains "$(in_gw tc qdisc show dev "$LAN_IF")" "htb" "the stop removes the htb qdisc"

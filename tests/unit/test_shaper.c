@@ -61,6 +61,9 @@ static void test_classes(void **state)
 	assert_non_null(k);
 	assert_true(k->rate == 2000000 && k->ceil == 2000000);
 	assert_null(shaper_class_find(&c, "Fast"));
+	/* a group policy's class names may hold a dot */
+	assert_int_equal(shaper_classes_parse("guest.v2=1mbit", &c, err, sizeof(err)), 0);
+	assert_non_null(shaper_class_find(&c, "guest.v2"));
 	assert_null(shaper_class_find(&c, NULL));
 	assert_int_equal(shaper_classes_parse("", &c, err, sizeof(err)), 0);
 	assert_int_equal(c.n, 0);
