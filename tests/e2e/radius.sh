@@ -8,9 +8,10 @@
 #                                 scenario's own responder: an attacker)
 #
 # radius_up writes a FreeRADIUS configuration (Debian's freeradius, the
-# real server) into $RDIR: this gateway as its one client, with
-# require_message_authenticator = yes, and the users file the scenario
-# gives on stdin (FreeRADIUS "users" syntax). radius_start N starts server
+# real server) into $RDIR: this gateway as its client (and
+# second_gateway.sh's, 10.205.0.1), with require_message_authenticator =
+# yes, and the users file the scenario gives on stdin (FreeRADIUS "users"
+# syntax). radius_start N starts server
 # N (1 or 2) on port 1812 of its address; radius_stop N stops it. Both,
 # the namespace and $RDIR are removed when the scenario exits.
 #
@@ -88,6 +89,12 @@ thread pool {
 }
 client gateway {
 	ipaddr = 10.204.0.1
+	secret = $RADIUS_SECRET
+	require_message_authenticator = yes
+}
+# the second site of second_gateway.sh
+client gateway2 {
+	ipaddr = 10.205.0.1
 	secret = $RADIUS_SECRET
 	require_message_authenticator = yes
 }
