@@ -79,7 +79,8 @@ static const char *audit_query_parse(struct MHD_Connection *conn, struct audit_q
 	if (arg_copy(conn, "addr", q->addr, sizeof(q->addr), &q->f.client_addr) < 0)
 		return "addr";
 	*what = "unknown_user, wrong_password, disabled, expired, malformed, stale_nonce, "
-		"replayed_nonce, locked_out, account_locked or forged_answer";
+		"replayed_nonce, locked_out, account_locked, forged_answer, kerberos_skew, "
+		"kerberos_expired or kerberos_bad_token";
 	if (arg_copy(conn, "reason", q->reason, sizeof(q->reason), &q->f.reason) < 0)
 		return "reason";
 	for (int r = 0; r < METRICS_REASON_COUNT; r++)

@@ -13,11 +13,13 @@
 #define AUTH_PASS_MAX     1024    /* bytes of a password */
 #define AUTH_HEX_MAX      65      /* SHA-256 hex + NUL */
 #define AUTH_NONCE_MAX    64
+#define AUTH_TOKEN_B64_MAX (32 * 1024)   /* a Negotiate token as sent (base64) */
 
 enum auth_scheme {
 	AUTH_SCHEME_NONE,
 	AUTH_SCHEME_BASIC,
 	AUTH_SCHEME_DIGEST,
+	AUTH_SCHEME_NEGOTIATE,   /* RFC 4559: a GSS-API token */
 	AUTH_SCHEME_OTHER,       /* a scheme we do not offer */
 };
 
@@ -45,6 +47,10 @@ struct auth_credentials {
 	char qop[16];             /* "auth" or "" */
 	uint32_t nc;              /* nonce count */
 	int userhash;             /* userhash=true (not supported: refused) */
+	/* Negotiate: the base64 token as sent, borrowed from the parsed
+	 * value (valid while it is); auth_negotiate_token decodes it */
+	const char *token;
+	size_t token_len;
 };
 
 enum auth_parse {
@@ -63,13 +69,20 @@ enum auth_parse {
  * MD5 (the default) or SHA-256, response of that many hex digits (stored
  * lower-cased). -sess and other algorithms, qop=auth-int, userhash=true
  * and a missing qop (RFC 2069) are UNSUPPORTED. Usernames are non-empty
- * and free of control characters.
+ * and free of control characters. Negotiate (RFC 4559 §4.2): one token68
+ * of standard base64, padded (its length a multiple of 4), at most
+ * AUTH_TOKEN_B64_MAX characters; creds->token points into value.
  * On return creds holds what was parsed (scheme set even when malformed;
  * the username too where it was reached, for the audit record; the
  * password only on AUTH_PARSE_OK).
  */
 enum auth_parse auth_parse_credentials(const char *value, size_t len,
 				       struct auth_credentials *creds);
+
+/* Decode creds' Negotiate token into out (outmax bytes; 3/4 of
+ * creds->token_len is enough). Its length, or -1 if it is not strict
+ * base64 or does not fit. */
+long auth_negotiate_token(const struct auth_credentials *creds, uint8_t *out, size_t outmax);
 
 /* Cleanse what creds holds of a secret (the Basic password, the Digest
  * response) once it is no longer needed. Only the bytes parsing wrote: the
@@ -137,7 +150,7 @@ enum auth_nonce_check auth_nonce_peek(struct auth_nonces *n, const char *nonce,
 
 /*
  * Build the Proxy-Authenticate header lines for a 407 into buf: one line
- * per enabled scheme, strongest first — Digest SHA-256, Digest MD5, Basic
+ * per enabled scheme, strongest first — Negotiate, Digest SHA-256, Digest MD5, Basic
  * (realm="...", charset="UTF-8"). Each line is
  * "Proxy-Authenticate: ...\r\n". stale adds stale=true to the Digest
  * challenges. schemes is a mask of config.h's CONFIG_SCHEME_* bits.

@@ -39,6 +39,7 @@ enum config_type {
 	T_SERVERS,       /* ADDRESS:PORT list of servers to send to; "" none */
 	T_UNREACHABLE,   /* refuse | local */
 	T_SOURCES,       /* identity source names, comma-separated, each once */
+	T_SCHEME_RANGES, /* RANGE:SCHEMES; RANGE:SCHEMES; ... */
 };
 
 /* When a changed value takes effect. RESTART: what the daemon reads once at
@@ -93,6 +94,7 @@ static const struct config_key keys[] = {
 	{ "auth", "lockout_window", T_DURATION, OFF(lockout_window), 0, 1, 86400, "300s", RELOAD },
 	{ "auth", "lockout_duration", T_DURATION, OFF(lockout_duration), 0, 1, 604800, "300s", RELOAD },
 	{ "auth", "basic_over_tls_only", T_BOOL, OFF(basic_over_tls_only), 0, 0, 1, "no", RELOAD },
+	{ "auth", "schemes_by_source", T_SCHEME_RANGES, OFF(schemes_by_source), OFF(n_schemes_by_source), 0, 0, "", RELOAD },
 	{ "auth", "sources", T_SOURCES, OFF(auth_sources), SZ(auth_sources), 0, 0, "local", RESTART },
 	{ "db", "path", T_STRING, OFF(db_path), SZ(db_path), 1, 0, "/var/lib/portcullis/portcullis.db", RESTART },
 	{ "db", "audit_retention_days", T_UINT, OFF(audit_retention_days), 0, 1, 36500, "90", RELOAD },
@@ -144,6 +146,9 @@ static const struct config_key keys[] = {
 	{ "radius", "unreachable", T_UNREACHABLE, OFF(radius_unreachable_local), 0, 0, 0, "refuse", RESTART },
 	{ "radius", "dae_listen", T_ADDR_OPT, OFF(radius_dae_listen), OFF(radius_dae_enabled), 0, 0, "", RESTART },
 	{ "radius", "dae_clients", T_CIDRS, OFF(radius_dae_clients), OFF(n_radius_dae_clients), 0, 0, "", RESTART },
+	{ "kerberos", "keytab", T_STRING, OFF(kerberos_keytab), SZ(kerberos_keytab), 0, 0, "", RESTART },
+	{ "kerberos", "principal", T_STRING, OFF(kerberos_principal), SZ(kerberos_principal), 0, 0, "", RESTART },
+	{ "kerberos", "strip_realm", T_BOOL, OFF(kerberos_strip_realm), 0, 0, 1, "yes", RESTART },
 };
 
 #define N_KEYS (sizeof(keys) / sizeof(keys[0]))
@@ -383,10 +388,51 @@ static int scheme_item(const char *item, void *ud)
 		*mask |= CONFIG_SCHEME_DIGEST_MD5;
 	else if (strcmp(item, "basic") == 0)
 		*mask |= CONFIG_SCHEME_BASIC;
+	else if (strcmp(item, "negotiate") == 0)
+		*mask |= CONFIG_SCHEME_NEGOTIATE;
 	else if (strcmp(item, "none") == 0)
 		*mask |= 0x80000000u;
 	else
 		return -1;
+	return 0;
+}
+
+/* schemes_by_source: entries separated by ';', each RANGE:SCHEMES split
+ * at its last ':' (an IPv6 range holds colons, a scheme list none). */
+static int scheme_ranges_parse(const char *v, struct config_scheme_range *out, size_t *n)
+{
+	const char *p = v;
+
+	*n = 0;
+	while (*p) {
+		const char *semi = strchr(p, ';');
+		size_t len = semi ? (size_t)(semi - p) : strlen(p);
+		char entry[256], *colon, *range;
+		unsigned mask = 0;
+
+		if (len >= sizeof(entry) || *n >= CONFIG_MAX_SCHEME_RANGES)
+			return -1;
+		memcpy(entry, p, len);
+		entry[len] = '\0';
+		range = entry;
+		while (*range == ' ' || *range == '\t')
+			range++;
+		colon = strrchr(range, ':');
+		if (!colon)
+			return -1;
+		*colon = '\0';
+		if (cidr_parse(range, &out[*n].range) < 0 || !colon[1] ||
+		    each_item(colon + 1, scheme_item, &mask) < 0 || (mask & 0x80000000u))
+			return -1;
+		out[(*n)++].schemes = mask;
+		if (!semi)
+			break;
+		p = semi + 1;
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (!*p)
+			return -1;     /* trailing ';' */
+	}
 	return 0;
 }
 
@@ -516,6 +562,16 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
 		*(size_t *)((char *)cfg + k->aux) = l.n;
 		return 0;
 	}
+	case T_SCHEME_RANGES:
+		if (scheme_ranges_parse(v, (struct config_scheme_range *)field,
+					(size_t *)((char *)cfg + k->aux)) < 0) {
+			*(size_t *)((char *)cfg + k->aux) = 0;
+			snprintf(err, errlen, "%s.%s: expected RANGE:SCHEMES entries separated by ';' "
+				 "(10.0.0.0/8:negotiate,basic; 0.0.0.0/0:digest,basic; at most %d), got '%s'",
+				 k->section, k->key, CONFIG_MAX_SCHEME_RANGES, v);
+			return -1;
+		}
+		return 0;
 	case T_CIDRS: {
 		struct list_ctx l = { cfg, k, 0 };
 
@@ -574,8 +630,8 @@ static int set_value(struct config *cfg, const struct config_key *k, const char 
 
 		if (!*v || each_item(v, scheme_item, &mask) < 0 ||
 		    ((mask & 0x80000000u) && mask != 0x80000000u)) {
-			snprintf(err, errlen, "%s.%s: expected digest, digest-sha256, digest-md5, basic "
-				 "(comma-separated) or none, got '%s'", k->section, k->key, v);
+			snprintf(err, errlen, "%s.%s: expected negotiate, digest, digest-sha256, digest-md5, "
+				 "basic (comma-separated) or none, got '%s'", k->section, k->key, v);
 			return -1;
 		}
 		*(unsigned *)field = mask & ~0x80000000u;
@@ -874,6 +930,18 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "admin.tls_cert and admin.tls_key go together");
 		return -1;
 	}
+	/* Negotiate needs the gateway's keys */
+	if (!cfg->kerberos_keytab[0]) {
+		int wants = (cfg->schemes & CONFIG_SCHEME_NEGOTIATE) != 0;
+
+		for (size_t i = 0; i < cfg->n_schemes_by_source; i++)
+			wants |= (cfg->schemes_by_source[i].schemes & CONFIG_SCHEME_NEGOTIATE) != 0;
+		if (wants) {
+			snprintf(err, errlen, "auth.schemes offers negotiate: set kerberos.keytab "
+				 "(and kerberos.principal)");
+			return -1;
+		}
+	}
 	if ((!cfg->proxy_tls_cert[0]) != (!cfg->proxy_tls_key[0])) {
 		snprintf(err, errlen, "proxy.tls_cert and proxy.tls_key go together");
 		return -1;
@@ -1019,6 +1087,10 @@ static int key_differs(const struct config_key *k, const struct config *a, const
 		nb = *(const size_t *)((const char *)b + k->aux);
 		return na != nb ||
 		       memcmp(fa, fb, na * (k->type == T_PORTS ? sizeof(uint16_t) : sizeof(struct cidr))) != 0;
+	case T_SCHEME_RANGES:
+		na = *(const size_t *)((const char *)a + k->aux);
+		nb = *(const size_t *)((const char *)b + k->aux);
+		return na != nb || memcmp(fa, fb, na * sizeof(struct config_scheme_range)) != 0;
 	}
 	abort();    /* a type without a comparison is a programming error */
 }
@@ -1048,10 +1120,11 @@ static void key_copy(const struct config_key *k, struct config *dst, const struc
 	case T_SOURCES:     size = k->aux; break;
 	case T_PORTS:       size = CONFIG_MAX_PORTS * sizeof(uint16_t); break;
 	case T_CIDRS:       size = CONFIG_MAX_RANGES * sizeof(struct cidr); break;
+	case T_SCHEME_RANGES: size = CONFIG_MAX_SCHEME_RANGES * sizeof(struct config_scheme_range); break;
 	}
 	memcpy((char *)dst + k->offset, (const char *)src + k->offset, size);
 	if (k->type == T_LISTEN_LIST || k->type == T_SERVERS || k->type == T_PORTS ||
-	    k->type == T_CIDRS)
+	    k->type == T_CIDRS || k->type == T_SCHEME_RANGES)
 		memcpy((char *)dst + k->aux, (const char *)src + k->aux, sizeof(size_t));
 	else if (k->type == T_ADDR_OPT)
 		memcpy((char *)dst + k->aux, (const char *)src + k->aux, sizeof(int));

@@ -29,6 +29,15 @@ enum config_scheme {
 	CONFIG_SCHEME_DIGEST_SHA256 = 1 << 0,
 	CONFIG_SCHEME_DIGEST_MD5    = 1 << 1,
 	CONFIG_SCHEME_BASIC         = 1 << 2,
+	CONFIG_SCHEME_NEGOTIATE     = 1 << 3,   /* offered before the others */
+};
+
+#define CONFIG_MAX_SCHEME_RANGES 16
+
+/* [auth] schemes_by_source: the schemes offered to clients in a range */
+struct config_scheme_range {
+	struct cidr range;
+	unsigned schemes;              /* enum config_scheme bits */
 };
 
 struct config_addr {
@@ -68,6 +77,9 @@ struct config {
 	unsigned schemes;              /* enum config_scheme bits */
 	char realm[128];
 	unsigned cache_ttl;            /* s: verified credentials kept in memory */
+	/* the first range holding the client decides its schemes; none: schemes */
+	struct config_scheme_range schemes_by_source[CONFIG_MAX_SCHEME_RANGES];
+	size_t n_schemes_by_source;
 	unsigned nonce_lifetime;       /* s: Digest nonce; older is stale */
 	unsigned lockout_threshold;    /* failures in window before lockout; 0 off */
 	unsigned lockout_window;       /* s */
@@ -150,6 +162,11 @@ struct config {
 	int radius_dae_enabled;                        /* dae_listen not empty */
 	struct cidr radius_dae_clients[CONFIG_MAX_RANGES];   /* may send requests */
 	size_t n_radius_dae_clients;
+
+	/* [kerberos] (Negotiate, RFC 4559) */
+	char kerberos_keytab[CONFIG_PATH_MAX];     /* "": Negotiate cannot be offered */
+	char kerberos_principal[256];  /* HTTP/NAME@REALM; "": any key of the keytab */
+	int kerberos_strip_realm;      /* alice@EX.ORG logs in as alice */
 };
 
 /* Fill cfg with every default. */

@@ -395,13 +395,21 @@ enum gate_verdict gate_basic_from_cache(const struct credcache_entry *e, enum me
  * database keeps no Digest secrets (no user could answer it). A 407
  * carries at least one challenge (RFC 9110 section 11.7.1): with Digest
  * the only scheme it stays offered, and every answer fails. */
-unsigned gate_schemes(struct gate *g, const struct config *cfg)
+unsigned gate_schemes(struct gate *g, const struct config *cfg, const struct sockaddr *client)
 {
-	unsigned schemes = cfg->schemes;
+	unsigned configured = cfg->schemes, schemes;
 
+	for (size_t i = 0; client && i < cfg->n_schemes_by_source; i++)
+		if (cidr_match(&cfg->schemes_by_source[i].range, client)) {
+			configured = cfg->schemes_by_source[i].schemes;
+			break;
+		}
+	schemes = configured;
 	if (!__atomic_load_n(&g->digest_kept, __ATOMIC_ACQUIRE) || !g->digest_source)
 		schemes &= ~(unsigned)(CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5);
-	return schemes ? schemes : cfg->schemes;
+	if (!g->negotiate)
+		schemes &= ~(unsigned)CONFIG_SCHEME_NEGOTIATE;
+	return schemes ? schemes : configured;
 }
 
 /* ------------------------------------------------------------ admins */
@@ -796,10 +804,11 @@ void gate_flush(struct gate *g)
 
 /* ------------------------------------------------------------ life */
 
-int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale, int tls)
+int gate_challenge_headers(struct gate *g, const struct sockaddr *client, char *buf, size_t len,
+			   int stale, int tls)
 {
 	struct snapshot *s = snapshot_slot_get(&g->live);
-	unsigned schemes = gate_schemes(g, &s->cfg);
+	unsigned schemes = gate_schemes(g, &s->cfg, client);
 	int n;
 
 	if (!tls && s->cfg.basic_over_tls_only)
@@ -945,6 +954,11 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (gate_open_sources(g, cfg, err, errlen) < 0)
 		goto fail;
+	if (cfg->kerberos_keytab[0]) {
+		g->negotiate = negotiate_new(cfg->kerberos_keytab, cfg->kerberos_principal, err, errlen);
+		if (!g->negotiate)
+			goto fail;
+	}
 
 	g->store = store_open(cfg->db_path, err, errlen);
 	if (!g->store)
@@ -1042,6 +1056,7 @@ void gate_free(struct gate *g)
 	audit_free(g->audit);
 	for (size_t i = 0; i < g->n_idsources; i++)
 		g->idsources[i]->free(g->idsources[i]);
+	negotiate_free(g->negotiate);
 	for (size_t i = 0; i < g->n_thread_stores; i++)
 		store_close(g->thread_stores[i]);
 	store_close(g->store);

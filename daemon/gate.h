@@ -74,6 +74,8 @@ struct gate_result {
 	uint64_t credential;                /* PASS: which stored password hash the
 					     * credentials were checked against (0:
 					     * unknown), for gate_user_usable */
+	int negotiated;                     /* PASS by Negotiate (RFC 4559): the
+					     * connection stays authenticated */
 	struct idsource_attrs attrs;        /* PASS: what the identity source said
 					     * beside "accept" (session and idle
 					     * timeouts, Reply-Message, Class,
@@ -159,10 +161,12 @@ typedef void (*gate_whitelist_cb)(void *ud, const struct cidr *list, size_t n,
 				  const struct cidr *old, size_t n_old);
 void gate_on_whitelist(struct gate *g, gate_whitelist_cb cb, void *ud);
 
-/* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers);
- * tls says whether the client came over TLS: on a plain connection, with
- * [auth] basic_over_tls_only, Basic is not offered. */
-int gate_challenge_headers(struct gate *g, char *buf, size_t len, int stale, int tls);
+/* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers)
+ * for client ([auth] schemes_by_source; NULL: [auth] schemes); tls says
+ * whether the client came over TLS: on a plain connection, with [auth]
+ * basic_over_tls_only, Basic is not offered. */
+int gate_challenge_headers(struct gate *g, const struct sockaddr *client, char *buf, size_t len,
+			   int stale, int tls);
 
 /*
  * Apply a reloaded configuration (SIGHUP): schemes, realm, credential cache

@@ -2,7 +2,7 @@
  * gate_int.h — private to the gate's files: gate.c (admission, the one
  * password check, form and admin logins, whitelist, accounts, the
  * maintenance thread, life) and gate_request.c (the verdict on a proxy
- * request's credentials, Basic or Digest, answered at once or on the
+ * request's credentials, Basic, Digest or Negotiate, answered at once or on the
  * verification threads). Nothing outside daemon/gate*.c includes it.
  */
 #ifndef PORTCULLIS_GATE_INT_H
@@ -17,6 +17,7 @@
 #include "idsource.h"
 #include "loop.h"
 #include "metrics.h"
+#include "negotiate.h"
 #include "snapshot.h"
 #include "store.h"
 
@@ -54,6 +55,8 @@ struct gate {
 	struct idsource *idsources[GATE_MAX_SOURCES];
 	size_t n_idsources;
 	struct idsource *digest_source;
+	/* [kerberos]: the Negotiate acceptor; NULL: Negotiate is not offered */
+	struct negotiate *negotiate;
 
 	pthread_rwlock_t wl_lock;
 	struct cidr *whitelist;
@@ -140,9 +143,11 @@ int gate_verify_password(struct gate *g, const char *username, const char *passw
  * expired since), with its reason in *why. */
 enum gate_verdict gate_basic_from_cache(const struct credcache_entry *e,
 					enum metrics_reason *why);
-/* The schemes offered under cfg (Digest only while the database keeps
- * its secrets and a source can answer it). */
-unsigned gate_schemes(struct gate *g, const struct config *cfg);
+/* The schemes offered under cfg to client (NULL: to anyone; else the
+ * first range of [auth] schemes_by_source holding it decides), Digest
+ * only while the database keeps its secrets and a source can answer it,
+ * Negotiate only with the keytab read. */
+unsigned gate_schemes(struct gate *g, const struct config *cfg, const struct sockaddr *client);
 /* The realm in force into buf (idsource_env.realm; ud is the gate). */
 void gate_realm_cb(void *ud, char *buf, size_t len);
 

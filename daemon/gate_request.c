@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "pool.h"
+#include "sessions.h"
 
 struct gate_job {
 	struct pool_job job;
@@ -27,6 +28,8 @@ struct gate_job {
 	char host[256];
 	char user_agent[257];
 	struct auth_credentials creds;
+	uint8_t *token;               /* Negotiate: the decoded token, owned */
+	size_t token_len;
 	int admitted;                 /* counted in flight by gate_admit */
 	enum metrics_reason why;      /* of a failure, decided on the pool thread */
 	struct gate_result res;
@@ -63,6 +66,7 @@ static const char *scheme_name(const struct auth_credentials *c)
 	switch (c->scheme) {
 	case AUTH_SCHEME_BASIC: return "basic";
 	case AUTH_SCHEME_DIGEST: return "digest";
+	case AUTH_SCHEME_NEGOTIATE: return "negotiate";
 	case AUTH_SCHEME_NONE: return "none";
 	default: return "other";
 	}
@@ -152,6 +156,48 @@ static void digest_entry(struct credcache_entry *e, const char *username,
 	snprintf(e->ha1_sha256, sizeof(e->ha1_sha256), "%s", d->ha1_sha256);
 }
 
+/* Negotiate (RFC 4559): the token checked by GSS-API, the principal
+ * mapped to a username. Runs on a verification thread. */
+static void job_negotiate(struct gate_job *j)
+{
+	struct gate *g = j->g;
+	char principal[NEGOTIATE_PRINCIPAL_MAX], detail[256], eprincipal[3 * 128 + 8];
+	enum negotiate_result r;
+
+	r = negotiate_accept(g->negotiate, j->token, j->token_len, principal, sizeof(principal),
+			     detail, sizeof(detail));
+	j->res.verdict = GATE_FAIL;
+	switch (r) {
+	case NEGOTIATE_OK:
+		if (negotiate_username(principal, g->cfg->kerberos_strip_realm, j->res.username,
+				       sizeof(j->res.username)) < 0) {
+			log_escape(eprincipal, sizeof(eprincipal), principal, strlen(principal));
+			log_notice("negotiate: principal \"%s\" makes no username", eprincipal);
+			j->why = METRICS_REASON_KERBEROS_BAD_TOKEN;
+			return;
+		}
+		j->res.verdict = GATE_PASS;
+		j->res.negotiated = 1;
+		/* the KDC's user, no local account to follow */
+		j->res.credential = SESSIONS_CREDENTIAL_REMOTE;
+		return;
+	case NEGOTIATE_SKEW:
+		j->why = METRICS_REASON_KERBEROS_SKEW;
+		break;
+	case NEGOTIATE_EXPIRED:
+		j->why = METRICS_REASON_KERBEROS_EXPIRED;
+		break;
+	case NEGOTIATE_BAD_TOKEN:
+		j->why = METRICS_REASON_KERBEROS_BAD_TOKEN;
+		break;
+	case NEGOTIATE_ERROR:
+		j->res.verdict = GATE_UNAVAILABLE;
+		log_warn("negotiate: cannot check tokens (%s); answering 503", detail);
+		return;
+	}
+	log_notice("negotiate: token refused (%s): %s", metrics_reason_name(j->why), detail);
+}
+
 static void job_work(struct pool_job *pj)
 {
 	struct gate_job *j = (struct gate_job *)pj;
@@ -162,7 +208,9 @@ static void job_work(struct pool_job *pj)
 
 	j->res.verdict = GATE_UNAVAILABLE;
 	snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
-	if (j->creds.scheme == AUTH_SCHEME_BASIC) {
+	if (j->creds.scheme == AUTH_SCHEME_NEGOTIATE) {
+		job_negotiate(j);
+	} else if (j->creds.scheme == AUTH_SCHEME_BASIC) {
 		/* a burst of new connections with the same credentials queues many
 		 * jobs at once: the first finished fills the cache for the rest */
 		credcache_key(g->cache, CREDCACHE_BASIC, j->creds.username, strlen(j->creds.username),
@@ -202,6 +250,7 @@ static void job_work(struct pool_job *pj)
 	OPENSSL_cleanse(&e, sizeof(e));
 	OPENSSL_cleanse(j->creds.password, sizeof(j->creds.password));
 }
+
 
 /* Apply a final verdict: count, audit, lockout bookkeeping. */
 static void gate_conclude(struct gate *g, enum gate_mode mode, const struct sockaddr *client,
@@ -332,20 +381,27 @@ static void job_done(struct pool_job *pj)
 	inflight_finish(j);
 	j->cb(j->ud, &j->res);
 	OPENSSL_cleanse(&j->creds, sizeof(j->creds));
+	free(j->token);
 	free(j);
 }
 
+/* token: a Negotiate token (token_len bytes) the job takes ownership of,
+ * or NULL */
 static int gate_submit(struct gate *g, const struct gate_query *q,
 		       const struct auth_credentials *c, const uint8_t *key,
+		       uint8_t *token, size_t token_len,
 		       struct gate_result *res, struct loop *loop, gate_done_cb cb, void *ud)
 {
 	struct gate_job *j = calloc(1, sizeof(*j));
 	unsigned pending = 0;
 
 	if (!j) {
+		free(token);
 		res->verdict = GATE_UNAVAILABLE;
 		return 0;
 	}
+	j->token = token;
+	j->token_len = token_len;
 	j->g = g;
 	j->mode = q->mode;
 	memcpy(&j->client, q->client,
@@ -355,6 +411,7 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 	http_text_copy(j->user_agent, sizeof(j->user_agent), q->user_agent ? q->user_agent : "",
 		     q->user_agent_len);
 	j->creds = *c;
+	j->creds.token = NULL;    /* borrowed from the request: the job has its own */
 	j->cb = cb;
 	j->ud = ud;
 	j->job.work = job_work;
@@ -362,6 +419,7 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 	j->job.loop = loop;
 	if (gate_admit(g, q->mode, q->client, c->username, &res->retry_after, &pending)) {
 		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
+		free(j->token);
 		free(j);
 		res->verdict = GATE_LOCKED;
 		return 0;
@@ -387,6 +445,7 @@ static int gate_submit(struct gate *g, const struct gate_query *q,
 		inflight_finish(j);
 		gate_release(g, q->mode, q->client, c->username);
 		OPENSSL_cleanse(&j->creds, sizeof(j->creds));
+		free(j->token);
 		free(j);
 		res->verdict = GATE_UNAVAILABLE;
 		return 0;
@@ -411,16 +470,19 @@ static int digest_uri_matches(const char *uri, const char *target, size_t target
 	return sep && !memchr(sep + 3, '/', (size_t)(target + target_len - ulen - sep - 3));
 }
 
-/* Whether the running configuration offers the scheme of c (and, for
- * Digest, in its realm). */
-static int gate_scheme_offered(struct gate *g, const struct auth_credentials *c)
+/* Whether the running configuration offers the scheme of c to client
+ * (and, for Digest, in its realm). */
+static int gate_scheme_offered(struct gate *g, const struct auth_credentials *c,
+			       const struct sockaddr *client)
 {
 	struct snapshot *s = snapshot_slot_get(&g->live);
 	const struct config *cfg = &s->cfg;
-	unsigned schemes = gate_schemes(g, cfg);
+	unsigned schemes = gate_schemes(g, cfg, client);
 	int ok;
 
-	if (c->scheme == AUTH_SCHEME_BASIC)
+	if (c->scheme == AUTH_SCHEME_NEGOTIATE)
+		ok = (schemes & CONFIG_SCHEME_NEGOTIATE) && g->negotiate;
+	else if (c->scheme == AUTH_SCHEME_BASIC)
 		ok = (schemes & CONFIG_SCHEME_BASIC) != 0;
 	else
 		ok = (schemes & (c->alg == AUTH_DIGEST_SHA256 ? CONFIG_SCHEME_DIGEST_SHA256
@@ -474,8 +536,26 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		return 0;
 	}
 
+	if (c->scheme == AUTH_SCHEME_NEGOTIATE) {
+		uint8_t *token;
+		long n;
+
+		if (!gate_scheme_offered(g, c, q->client))
+			goto malformed;
+		token = malloc(c->token_len / 4 * 3 + 1);
+		if (!token) {
+			res->verdict = GATE_UNAVAILABLE;
+			return 0;
+		}
+		n = auth_negotiate_token(c, token, c->token_len / 4 * 3 + 1);
+		if (n <= 0) {
+			free(token);
+			goto malformed;
+		}
+		return gate_submit(g, q, c, NULL, token, (size_t)n, res, loop, cb, ud);
+	}
 	if (c->scheme == AUTH_SCHEME_BASIC) {
-		if (!gate_scheme_offered(g, c))
+		if (!gate_scheme_offered(g, c, q->client))
 			goto malformed;
 		credcache_key(g->cache, CREDCACHE_BASIC, c->username, strlen(c->username), c->password,
 			  c->password_len, key);
@@ -488,11 +568,11 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		}
 		if (gate_join(g, q, key, known, loop, cb, ud))
 			return 1;
-		return gate_submit(g, q, c, key, res, loop, cb, ud);
+		return gate_submit(g, q, c, key, NULL, 0, res, loop, cb, ud);
 	}
 
 	/* Digest (RFC 7616) */
-	if (!gate_scheme_offered(g, c))
+	if (!gate_scheme_offered(g, c, q->client))
 		goto malformed;
 	/* the uri parameter must name this request (§3.4.6), so a captured
 	 * header cannot be replayed against another resource */
@@ -508,7 +588,7 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 		gate_conclude(g, q->mode, q->client, c, why, res, host, ua, known, 0);
 		return 0;
 	}
-	return gate_submit(g, q, c, NULL, res, loop, cb, ud);
+	return gate_submit(g, q, c, NULL, NULL, 0, res, loop, cb, ud);
 
 malformed:
 	res->verdict = GATE_FAIL;

@@ -15,6 +15,9 @@ static const char *const reason_names[METRICS_REASON_COUNT] = {
 	[METRICS_REASON_LOCKED_OUT] = "locked_out",
 	[METRICS_REASON_ACCOUNT_LOCKED] = "account_locked",
 	[METRICS_REASON_FORGED_ANSWER] = "forged_answer",
+	[METRICS_REASON_KERBEROS_SKEW] = "kerberos_skew",
+	[METRICS_REASON_KERBEROS_EXPIRED] = "kerberos_expired",
+	[METRICS_REASON_KERBEROS_BAD_TOKEN] = "kerberos_bad_token",
 };
 
 const char *metrics_reason_name(enum metrics_reason r)

@@ -19,6 +19,9 @@ enum metrics_reason {
 	METRICS_REASON_LOCKED_OUT,
 	METRICS_REASON_ACCOUNT_LOCKED,   /* by a directory (its password policy) */
 	METRICS_REASON_FORGED_ANSWER,   /* a RADIUS answer that was not the server's */
+	METRICS_REASON_KERBEROS_SKEW,      /* Negotiate: the client's clock is too far off */
+	METRICS_REASON_KERBEROS_EXPIRED,   /* Negotiate: the ticket has expired */
+	METRICS_REASON_KERBEROS_BAD_TOKEN, /* Negotiate: not for us, undecryptable, replayed */
 	METRICS_REASON_COUNT,
 };
 

@@ -142,6 +142,10 @@ struct conn {
 	struct tls_conn *tls;     /* from the TLS listener: the client half's TLS */
 	uint32_t tls_want;        /* the event the TLS handshake waits for */
 	int tls_write_closed;     /* our close_notify is sent */
+	/* Negotiate (RFC 4559 §4.1) authenticates the connection, not each
+	 * request: once a token passed, later requests on it pass as this
+	 * user; "": not authenticated by Negotiate */
+	char negotiated_user[AUTH_USER_MAX + 1];
 };
 
 struct listener {

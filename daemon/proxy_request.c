@@ -5,10 +5,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "gate.h"
 #include "log.h"
 #include "metrics.h"
+#include "sessions.h"
 
 /* ------------------------------------------------------------ requests */
 
@@ -126,7 +128,8 @@ static void conn_challenge(struct conn *c, int stale, int close_after)
 {
 	char headers[2048];
 	struct proxy *p = c->w->p;
-	int n = gate_challenge_headers(p->gate, headers, sizeof(headers), stale, c->tls != NULL);
+	int n = gate_challenge_headers(p->gate, (const struct sockaddr *)&c->peer, headers,
+				       sizeof(headers), stale, c->tls != NULL);
 
 	if (n < 0) {
 		conn_close(c, "challenge too large");
@@ -176,6 +179,9 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 			conn_error(c, 403, body);
 			return;
 		}
+		if (res->negotiated)
+			http_text_copy(c->negotiated_user, sizeof(c->negotiated_user), res->username,
+				       strlen(res->username));
 		conn_forward(c, r, head_len);
 		return;
 	}
@@ -228,6 +234,16 @@ static void conn_gate_done(void *ud, const struct gate_result *res)
 	}
 	conn_apply_verdict(c, &c->w->req, head_len, res);
 	conn_process(c);
+}
+
+/* Whether a Proxy-Authorization value is of the Negotiate scheme. */
+static int conn_is_negotiate(const char *value, size_t len)
+{
+	while (len && (*value == ' ' || *value == '\t')) {
+		value++;
+		len--;
+	}
+	return len >= 10 && strncasecmp(value, "Negotiate ", 10) == 0;
 }
 
 static struct gate_query gate_query_for(struct conn *c, const struct http_request *r)
@@ -308,6 +324,15 @@ static void conn_handle_request(struct conn *c, const struct http_request *r, si
 		return;
 	}
 	q = gate_query_for(c, r);
+	/* a connection Negotiate authenticated stays so for its life; a
+	 * request on it with other credentials is checked as sent */
+	if (c->negotiated_user[0] && (!q.authorization ||
+				      conn_is_negotiate(q.authorization, q.authorization_len))) {
+		http_text_copy(x->user, sizeof(x->user), c->negotiated_user, strlen(c->negotiated_user));
+		x->credential = SESSIONS_CREDENTIAL_REMOTE;
+		conn_forward(c, r, head_len);
+		return;
+	}
 	if (gate_check(p->gate, &q, &res, c->w->loop, conn_gate_done, c) == 1) {
 		c->pending = 1;
 		c->state = CS_AUTH;

@@ -16,13 +16,14 @@ set -eu
 # checks, nftables for intercept mode, python3 and iproute2 for `make run`'s
 # local page
 build_pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
-libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev libldap-dev
+libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev libldap-dev libkrb5-dev
 libnl-3-dev libnl-route-3-dev
 nftables ca-certificates python3 iproute2"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
 fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind
-freeradius freeradius-utils slapd ldap-utils tcpdump samba-ad-dc samba-ad-provision"
+freeradius freeradius-utils slapd ldap-utils tcpdump samba-ad-dc samba-ad-provision
+krb5-kdc krb5-admin-server krb5-user faketime"
 case "${1:-build}" in
 build) pkgs=$build_pkgs; want_node=no ;;
 test) pkgs="$build_pkgs $test_pkgs"; want_node=yes ;;

@@ -2,7 +2,8 @@
  * libFuzzer target for the Proxy-Authorization parser: any bytes go to
  * auth_parse_credentials; whatever it accepts must satisfy the contract in
  * auth.h, and an accepted Digest answer is carried through the response
- * computation and the nonce checks as the gate would. The same bytes are
+ * computation and the nonce checks as the gate would; an accepted
+ * Negotiate token is decoded as the gate decodes it. The same bytes are
  * also tried as a nonce, to reach the base64url decoder directly.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -std=gnu11 -D_GNU_SOURCE \
@@ -71,6 +72,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		check(c.password_len <= AUTH_PASS_MAX &&
 		      memchr(c.password, '\0', c.password_len) == NULL &&
 		      c.password[c.password_len] == '\0');
+	} else if (c.scheme == AUTH_SCHEME_NEGOTIATE) {
+		/* the token lies inside the input, in base64's four-character
+		 * groups, and decodes into 3/4 of its length or is refused */
+		static uint8_t token[AUTH_TOKEN_B64_MAX / 4 * 3 + 1];
+		long n;
+
+		check(c.token >= (const char *)data && c.token_len > 0 &&
+		      c.token_len <= AUTH_TOKEN_B64_MAX && c.token_len % 4 == 0 &&
+		      c.token + c.token_len <= (const char *)data + size);
+		n = auth_negotiate_token(&c, token, c.token_len / 4 * 3 + 1);
+		check(n == -1 || (n > 0 && (size_t)n <= c.token_len / 4 * 3));
 	} else {
 		size_t hexlen = c.alg == AUTH_DIGEST_SHA256 ? 64 : 32;
 

@@ -180,7 +180,7 @@ static void test_scheme(void **state)
 	(void)state;
 	assert_int_equal(parse("Bearer abc", &c), AUTH_PARSE_UNSUPPORTED);
 	assert_int_equal(c.scheme, AUTH_SCHEME_OTHER);
-	assert_int_equal(parse("Negotiate YIIG", &c), AUTH_PARSE_UNSUPPORTED);
+	assert_int_equal(parse("NTLM TlRMTVNTUAABAAAA", &c), AUTH_PARSE_UNSUPPORTED);
 	assert_int_equal(c.scheme, AUTH_SCHEME_OTHER);
 	/* a scheme that merely starts like ours */
 	assert_int_equal(parse("Basically YTpi", &c), AUTH_PARSE_UNSUPPORTED);
@@ -192,6 +192,58 @@ static void test_scheme(void **state)
 	/* the length is respected: nothing after len is read */
 	assert_int_equal(auth_parse_credentials("Basic YTpiYw==garbage", 14, &c),
 			 AUTH_PARSE_OK);
+}
+
+/* ------------------------------------------------------------ Negotiate */
+
+static void test_negotiate(void **state)
+{
+	struct auth_credentials c;
+	uint8_t out[16];
+
+	(void)state;
+	/* RFC 4559 §4.2: the token in padded base64, any case of the scheme */
+	assert_int_equal(parse("Negotiate YIIGAQ==", &c), AUTH_PARSE_OK);
+	assert_int_equal(c.scheme, AUTH_SCHEME_NEGOTIATE);
+	assert_int_equal(c.token_len, 8);
+	assert_memory_equal(c.token, "YIIGAQ==", 8);
+	assert_int_equal(auth_negotiate_token(&c, out, sizeof(out)), 4);
+	assert_memory_equal(out, "\x60\x82\x06\x01", 4);
+	assert_int_equal(parse("negotiate  YIIGAQ== ", &c), AUTH_PARSE_OK);
+	/* too small an output buffer */
+	assert_int_equal(auth_negotiate_token(&c, out, 3), -1);
+	/* no token, unpadded, bad characters, a token68 of base64url, a
+	 * second token, padding in the middle */
+	assert_int_equal(parse("Negotiate", &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(parse("Negotiate ", &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(parse("Negotiate YIIGA", &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(parse("Negotiate YII*AQ==", &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(parse("Negotiate YII_AQ==", &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(parse("Negotiate YIIGAQ== YIIG", &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(parse("Negotiate YI==AQ==", &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(parse("Negotiate ====", &c), AUTH_PARSE_MALFORMED);
+	/* strict: bits left over must be zero */
+	assert_int_equal(parse("Negotiate YIIGAR==", &c), AUTH_PARSE_OK);
+	assert_int_equal(auth_negotiate_token(&c, out, sizeof(out)), -1);
+	/* not a Negotiate credential */
+	assert_int_equal(parse("Basic YTpiYw==", &c), AUTH_PARSE_OK);
+	assert_int_equal(auth_negotiate_token(&c, out, sizeof(out)), -1);
+}
+
+static void test_negotiate_limit(void **state)
+{
+	size_t n = AUTH_TOKEN_B64_MAX + 4;
+	char *v = malloc(10 + n + 1);
+	struct auth_credentials c;
+
+	(void)state;
+	assert_non_null(v);
+	memcpy(v, "Negotiate ", 10);
+	memset(v + 10, 'A', n);
+	v[10 + n] = '\0';
+	assert_int_equal(auth_parse_credentials(v, 10 + n, &c), AUTH_PARSE_MALFORMED);
+	assert_int_equal(auth_parse_credentials(v, 10 + AUTH_TOKEN_B64_MAX, &c), AUTH_PARSE_OK);
+	free(v);
 }
 
 /* ------------------------------------------------------------ Digest */
@@ -795,6 +847,12 @@ static void test_challenge_subsets(void **state)
 	assert_string_equal(buf, "Proxy-Authenticate: Basic realm=\"a \\\"quoted\\\\\\\" "
 			    "realm\", charset=\"UTF-8\"\r\n");
 	assert_int_equal(len, (int)strlen(buf));
+	/* Negotiate before the others (RFC 4559 §4.1: no parameters) */
+	len = auth_challenge_headers(buf, sizeof(buf), "Proxy-Authenticate",
+				     CONFIG_SCHEME_NEGOTIATE | CONFIG_SCHEME_BASIC, "r", NULL, 1, 0);
+	assert_string_equal(buf, "Proxy-Authenticate: Negotiate\r\n"
+			    "Proxy-Authenticate: Basic realm=\"r\", charset=\"UTF-8\"\r\n");
+	assert_int_equal(len, (int)strlen(buf));
 	/* Basic needs no nonces */
 	len = auth_challenge_headers(buf, sizeof(buf), "Proxy-Authenticate",
 				     CONFIG_SCHEME_BASIC, "r", NULL, 1, 0);
@@ -908,6 +966,8 @@ int main(void)
 		cmocka_unit_test(test_basic_limits),
 		cmocka_unit_test(test_basic_bad_base64),
 		cmocka_unit_test(test_scheme),
+		cmocka_unit_test(test_negotiate),
+		cmocka_unit_test(test_negotiate_limit),
 		cmocka_unit_test(test_digest_rfc7616_sha256),
 		cmocka_unit_test(test_digest_rfc7616_md5),
 		cmocka_unit_test(test_digest_syntax_variants),

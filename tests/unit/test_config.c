@@ -88,6 +88,13 @@ static void test_errors(void **state)
 		{ "[proxy]\nconnect_ports = 443,\n", "proxy.connect_ports" },
 		{ "[proxy]\ndeny_ranges = 10.0.0.1/8\n", "proxy.deny_ranges" },
 		{ "[auth]\nschemes = ntlm\n", "auth.schemes" },
+		{ "[auth]\nschemes = negotiate,basic\n", "set kerberos.keytab" },
+		{ "[auth]\nschemes_by_source = 10.0.0.0/8:negotiate\n", "set kerberos.keytab" },
+		{ "[auth]\nschemes_by_source = 10.0.0.0/8\n", "auth.schemes_by_source: expected RANGE:SCHEMES" },
+		{ "[auth]\nschemes_by_source = 10.0.0.1/8:basic\n", "auth.schemes_by_source" },
+		{ "[auth]\nschemes_by_source = 10.0.0.0/8:ntlm\n", "auth.schemes_by_source" },
+		{ "[auth]\nschemes_by_source = 10.0.0.0/8:none\n", "auth.schemes_by_source" },
+		{ "[auth]\nschemes_by_source = 10.0.0.0/8:basic;\n", "auth.schemes_by_source" },
 		{ "[auth]\nschemes = none, basic\n", "auth.schemes" },
 		{ "[auth]\nschemes =\n", "auth.schemes" },
 		{ "[auth]\nrealm = a\"b\n", "auth.realm" },
@@ -336,6 +343,37 @@ static void test_manual_marks_restart_keys(void **state)
 	}
 }
 
+static void test_kerberos_keys(void **state)
+{
+	struct sockaddr_in in = { .sin_family = AF_INET };
+
+	(void)state;
+	assert_int_equal(parse(""), 0);
+	assert_string_equal(cfg.kerberos_keytab, "");
+	assert_true(cfg.kerberos_strip_realm);
+	assert_int_equal(cfg.n_schemes_by_source, 0);
+	assert_int_equal(parse("[auth]\nschemes = negotiate, digest, basic\n"
+			       "schemes_by_source = 10.0.0.0/8:negotiate,basic; fd00::/8:digest; "
+			       "0.0.0.0/0:basic\n"
+			       "[kerberos]\nkeytab = /etc/portcullis/http.keytab\n"
+			       "principal = HTTP/gw.example.org@EXAMPLE.ORG\nstrip_realm = no\n"), 0);
+	assert_int_equal(cfg.schemes, CONFIG_SCHEME_NEGOTIATE | CONFIG_SCHEME_DIGEST_SHA256 |
+			 CONFIG_SCHEME_DIGEST_MD5 | CONFIG_SCHEME_BASIC);
+	assert_int_equal(cfg.n_schemes_by_source, 3);
+	assert_int_equal(cfg.schemes_by_source[0].schemes, CONFIG_SCHEME_NEGOTIATE | CONFIG_SCHEME_BASIC);
+	assert_int_equal(cfg.schemes_by_source[1].schemes,
+			 CONFIG_SCHEME_DIGEST_SHA256 | CONFIG_SCHEME_DIGEST_MD5);
+	assert_int_equal(cfg.schemes_by_source[2].schemes, CONFIG_SCHEME_BASIC);
+	in.sin_addr.s_addr = htonl(0x0a010203);
+	assert_true(cidr_match(&cfg.schemes_by_source[0].range, (struct sockaddr *)&in));
+	in.sin_addr.s_addr = htonl(0xc0000201);
+	assert_false(cidr_match(&cfg.schemes_by_source[0].range, (struct sockaddr *)&in));
+	assert_true(cidr_match(&cfg.schemes_by_source[2].range, (struct sockaddr *)&in));
+	assert_string_equal(cfg.kerberos_keytab, "/etc/portcullis/http.keytab");
+	assert_string_equal(cfg.kerberos_principal, "HTTP/gw.example.org@EXAMPLE.ORG");
+	assert_false(cfg.kerberos_strip_realm);
+}
+
 static void test_radius_keys(void **state)
 {
 	(void)state;
@@ -376,6 +414,7 @@ int main(void)
 		cmocka_unit_test(test_missing_file),
 		cmocka_unit_test(test_example_documents_every_key),
 		cmocka_unit_test(test_manual_marks_restart_keys),
+		cmocka_unit_test(test_kerberos_keys),
 		cmocka_unit_test(test_radius_keys),
 	};
 

@@ -353,14 +353,14 @@ static void test_basic_over_tls_only(void **state)
 
 	(void)state;
 	start("local");
-	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 0) > 0);
+	assert_true(gate_challenge_headers(gate, NULL, headers, sizeof(headers), 0, 0) > 0);
 	assert_non_null(strstr(headers, "Basic"));
 	cfg.basic_over_tls_only = 1;
 	assert_int_equal(gate_reconfigure(gate, &cfg), 0);
-	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 0) > 0);
+	assert_true(gate_challenge_headers(gate, NULL, headers, sizeof(headers), 0, 0) > 0);
 	assert_null(strstr(headers, "Basic"));
 	assert_non_null(strstr(headers, "Digest"));
-	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 1) > 0);
+	assert_true(gate_challenge_headers(gate, NULL, headers, sizeof(headers), 0, 1) > 0);
 	assert_non_null(strstr(headers, "Basic"));
 	r = basic("198.51.100.40", "alice", "right");
 	assert_int_equal(r.verdict, GATE_CHALLENGE);
@@ -379,7 +379,7 @@ static void test_digest(void **state)
 
 	(void)state;
 	start("local");
-	assert_true(gate_challenge_headers(gate, headers, sizeof(headers), 0, 0) > 0);
+	assert_true(gate_challenge_headers(gate, NULL, headers, sizeof(headers), 0, 0) > 0);
 	assert_non_null(strstr(headers, "Digest"));
 	param(headers, "nonce", nonce, sizeof(nonce));
 	r = digest("198.51.100.30", "alice", "right", nonce, 1);
