@@ -10,6 +10,7 @@
 #include <gssapi/gssapi.h>
 #include <gssapi/gssapi_ext.h>
 #include <gssapi/gssapi_krb5.h>
+#include <com_err.h>
 #include <krb5.h>
 #include <openssl/sha.h>
 #include <pthread.h>
@@ -168,11 +169,20 @@ static int replay_seen(struct negotiate *n, const uint8_t *token, size_t len)
 	return seen;
 }
 
-static enum negotiate_result classify(OM_uint32 major, OM_uint32 minor)
+/* Whether the minor status is the Kerberos error code. MIT's mechanism
+ * glue renumbers a mechanism's minor codes when they collide with another
+ * mechanism's (and SPNEGO passes on the inner one's), so the text GSS gives
+ * for it is compared as well: it is the code's com_err message. */
+static int minor_is(OM_uint32 minor, const char *text, krb5_error_code code)
 {
-	if (minor == (OM_uint32)KRB5KRB_AP_ERR_SKEW)
+	return minor == (OM_uint32)code || (text && strcmp(text, error_message(code)) == 0);
+}
+
+static enum negotiate_result classify(OM_uint32 major, OM_uint32 minor, const char *text)
+{
+	if (minor_is(minor, text, KRB5KRB_AP_ERR_SKEW))
 		return NEGOTIATE_SKEW;
-	if (minor == (OM_uint32)KRB5KRB_AP_ERR_TKT_EXPIRED ||
+	if (minor_is(minor, text, KRB5KRB_AP_ERR_TKT_EXPIRED) ||
 	    GSS_ROUTINE_ERROR(major) == GSS_S_CREDENTIALS_EXPIRED ||
 	    GSS_ROUTINE_ERROR(major) == GSS_S_CONTEXT_EXPIRED)
 		return NEGOTIATE_EXPIRED;
@@ -214,8 +224,12 @@ enum negotiate_result negotiate_accept(struct negotiate *n, const uint8_t *token
 		goto out;
 	}
 	if (GSS_ERROR(major)) {
-		r = classify(major, minor);
-		status_text(major, minor, detail, detail_len);
+		char text[256];
+
+		status_text(major, minor, text, sizeof(text));
+		r = classify(major, minor, text);
+		if (detail && detail_len)
+			snprintf(detail, detail_len, "%s", text);
 		goto out;
 	}
 	if (GSS_ERROR(gss_display_name(&minor, src, &namebuf, NULL)) ||
