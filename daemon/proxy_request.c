@@ -328,9 +328,13 @@ static void conn_handle_request(struct conn *c, const struct http_request *r, si
 	 * request on it with other credentials is checked as sent */
 	if (c->negotiated_user[0] && (!q.authorization ||
 				      conn_is_negotiate(q.authorization, q.authorization_len))) {
-		http_text_copy(x->user, sizeof(x->user), c->negotiated_user, strlen(c->negotiated_user));
-		x->credential = SESSIONS_CREDENTIAL_REMOTE;
-		conn_forward(c, r, head_len);
+		memset(&res, 0, sizeof(res));
+		res.verdict = GATE_PASS;
+		res.negotiated = 1;
+		res.credential = SESSIONS_CREDENTIAL_REMOTE;
+		http_text_copy(res.username, sizeof(res.username), c->negotiated_user,
+			       strlen(c->negotiated_user));
+		conn_apply_verdict(c, r, head_len, &res);
 		return;
 	}
 	if (gate_check(p->gate, &q, &res, c->w->loop, conn_gate_done, c) == 1) {
