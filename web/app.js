@@ -7,6 +7,7 @@
 const state = {
   csrf: null,
   admin: null,
+  role: null,
   page: null,
   timer: null,
   users: { after: null, stack: [], search: '' },
@@ -28,6 +29,7 @@ function el(tag, opts, ...children) {
   return e;
 }
 
+// cls 'change' marks a control that changes something (hidden from auditors).
 function button(label, onclick, cls) {
   const b = el('button', { cls: cls || 'small', text: label });
   b.type = 'button';
@@ -269,20 +271,20 @@ async function loadUsers() {
       text: !x.enabled ? 'disabled' : expired ? 'expired' : 'enabled' });
     const actions = el('div', { cls: 'actions' },
       button(x.enabled ? 'Disable' : 'Enable', () => change('POST', '/api/users/update',
-        { name: x.name, enabled: !x.enabled }, `${x.enabled ? 'Disabled' : 'Enabled'} ${x.name}.`)),
+        { name: x.name, enabled: !x.enabled }, `${x.enabled ? 'Disabled' : 'Enabled'} ${x.name}.`), 'small change'),
       button('Reset password', async () => {
         const v = await ask('Reset password', `New password for ${x.name}.`, { password: true, ok: 'Set password' });
         if (v) change('POST', '/api/users/update', { name: x.name, password: v.password }, `Password of ${x.name} changed.`);
-      }),
+      }, 'small change'),
       button('Set expiry', async () => {
         const v = await ask('Set expiry', `When the account ${x.name} stops working.`, { date: true, dateMs: x.expires_at * 1000, ok: 'Set expiry' });
         if (v) change('POST', '/api/users/update', { name: x.name, expires_at: Math.floor(v.dateMs / 1000) },
           v.dateMs ? `${x.name} expires ${fmtTime(v.dateMs)}.` : `${x.name} never expires.`);
-      }),
+      }, 'small change'),
       button('Delete', async () => {
         const v = await ask('Delete user', `Delete the user ${x.name}? This cannot be undone.`, { ok: 'Delete' });
         if (v) change('POST', '/api/users/delete', { name: x.name }, `Deleted ${x.name}.`);
-      }, 'small danger'));
+      }, 'small danger change'));
     actions.dataset.user = x.name;
     return [el('span', { cls: 'name', text: x.name }), status, fmtTime(x.expires_at * 1000),
       fmtTime(x.last_login_at * 1000), x.comment, actions];
@@ -300,7 +302,7 @@ async function loadWhitelist() {
     button('Remove', async () => {
       const v = await ask('Remove from whitelist', `Remove ${w.cidr}? Clients there will need to log in.`, { ok: 'Remove' });
       if (v) change('POST', '/api/whitelist/delete', { cidr: w.cidr }, `Removed ${w.cidr}.`);
-    }, 'small danger')]), 4, 'The whitelist is empty.');
+    }, 'small danger change')]), 4, 'The whitelist is empty.');
 }
 
 // ------------------------------------------------------------ sessions
@@ -313,7 +315,7 @@ async function loadSessions() {
     button('Kick', async () => {
       const v = await ask('Kick session', `End the session of ${x.username} at ${x.addr}?`, { ok: 'Kick' });
       if (v) change('POST', '/api/sessions/kick', { addr: x.addr }, `Kicked ${x.addr}.`);
-    }, 'small danger')]), 7, 'No active sessions.');
+    }, 'small danger change')]), 7, 'No active sessions.');
 }
 
 // ------------------------------------------------------------ audit
@@ -371,6 +373,18 @@ const loaders = {
   sessions: loadSessions, audit: loadAudit, actions: loadActions,
 };
 
+// The pages each role may open, first the one it lands on. The server
+// refuses anything outside the role anyway (403); this only keeps the
+// panel from offering it. An auditor sees every page and no control that
+// changes something (the .change elements, hidden by style.css).
+const rolePages = {
+  admin: ['dashboard', 'users', 'whitelist', 'sessions', 'audit', 'actions'],
+  frontdesk: ['sessions', 'audit'],
+  auditor: ['dashboard', 'users', 'whitelist', 'sessions', 'audit', 'actions'],
+};
+
+function pagesOfRole() { return rolePages[state.role] || []; }
+
 async function loadPage() {
   const f = loaders[state.page];
   if (!f) return;
@@ -395,7 +409,8 @@ function showPage(name) {
 function route() {
   if (!state.csrf) { showPage('login'); $('login-user').focus(); return; }
   let name = location.hash.replace(/^#/, '');
-  if (!loaders[name]) name = 'dashboard';
+  if (!loaders[name] || !pagesOfRole().includes(name)) name = pagesOfRole()[0];
+  if (!name) { loggedOut('This account has no role the panel knows.'); return; }
   showStatus('', false);
   showPage(name);
   $('main').focus({ preventScroll: true });
@@ -405,7 +420,12 @@ function route() {
 function loggedIn(me) {
   state.csrf = me.csrf;
   state.admin = me.admin;
+  state.role = me.role;
+  document.body.dataset.role = me.role || '';
+  for (const a of document.querySelectorAll('nav a'))
+    a.parentElement.hidden = !pagesOfRole().includes(a.dataset.page);
   $('who').textContent = me.admin;
+  $('role').textContent = me.role || '';
   $('top').hidden = false;
   route();
 }
@@ -413,6 +433,8 @@ function loggedIn(me) {
 function loggedOut(message) {
   state.csrf = null;
   state.admin = null;
+  state.role = null;
+  delete document.body.dataset.role;
   clearInterval(state.timer);
   $('top').hidden = true;
   showStatus('', false);
