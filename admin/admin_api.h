@@ -122,6 +122,10 @@ int admin_api_whitelist_delete(struct admin_call *c);
 int admin_api_sessions(struct admin_call *c);
 int admin_api_session_kick(struct admin_call *c);
 int admin_api_actions(struct admin_call *c);
+/* admin_api_groups.c: the groups with their members, and the policies */
+int admin_api_groups(struct admin_call *c);
+int admin_api_policy_set(struct admin_call *c);
+int admin_api_policy_delete(struct admin_call *c);
 int admin_page_metrics(struct admin_call *c);     /* admin_pages.c */
 int admin_page_static(struct admin_call *c);
 

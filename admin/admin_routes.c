@@ -25,6 +25,9 @@ const struct admin_route admin_routes[] = {
 	{ "GET",  "/api/sessions",         ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_sessions },
 	{ "POST", "/api/sessions/kick",    ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_session_kick },
 	{ "GET",  "/api/actions",          ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_actions },
+	{ "GET",  "/api/groups",           ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_groups },
+	{ "POST", "/api/policies",         ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_policy_set },
+	{ "POST", "/api/policies/delete",  ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_policy_delete },
 	/* any other API path is unknown, whatever the method: never a page */
 	{ "*",    "/api/",                 ADMIN_PATH_PREFIX, ADMIN_ROLE_PUBLIC, admin_api_no_route },
 	/* /metrics decides itself who may read it (admin_pages.c) */

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "gate.h"
+#include "rowjson.h"
 
 /* A whole number of seconds, 0 to 10 years: 0 or -1 (printed). */
 static int parse_seconds(const char *opt, const char *text, int64_t *out)
@@ -38,17 +39,6 @@ void policy_summary(const struct store_policy *sp, char *buf, size_t len)
 		 (long long)sp->idle_timeout, sp->allow[0] ? sp->allow : "(any)",
 		 sp->deny[0] ? sp->deny : "(none)",
 		 sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)");
-}
-
-static json_t *policy_json(const struct store_policy *sp)
-{
-	return json_pack("{s:s?, s:b, s:I, s:b, s:s, s:I, s:I, s:s, s:s, s:s, s:I}", "group",
-			 sp->group[0] ? sp->group : NULL, "default", !sp->group[0], "priority",
-			 (json_int_t)sp->priority, "denied", sp->denied, "windows", sp->windows,
-			 "session_lifetime", (json_int_t)sp->session_lifetime, "idle_timeout",
-			 (json_int_t)sp->idle_timeout, "allow_destinations", sp->allow,
-			 "deny_destinations", sp->deny, "bandwidth_class", sp->bandwidth_class,
-			 "updated_at", (json_int_t)sp->updated_at);
 }
 
 /* The group a command names: "" for --default. NULL printed. */
@@ -204,7 +194,7 @@ int cmd_policy_show(struct cli *c, int argc, char **argv)
 		ret = db_failed(c, rc, "read the policy");
 	} else {
 		if (c->json) {
-			json_print(policy_json(sp));
+			json_print(rowjson_policy(sp));
 		} else {
 			policy_summary(sp, text, sizeof(text));
 			if (group[0])
@@ -225,7 +215,7 @@ static int policy_row_cb(const struct store_policy *sp, void *ud)
 
 	l->n++;
 	if (l->c->json) {
-		json_list_add(&l->j, policy_json(sp));
+		json_list_add(&l->j, rowjson_policy(sp));
 		return 0;
 	}
 	snprintf(prio, sizeof(prio), "%lld", (long long)sp->priority);

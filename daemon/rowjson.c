@@ -166,6 +166,27 @@ json_t *rowjson_whitelist(const struct store_whitelist *w)
 	return done(o, bad);
 }
 
+json_t *rowjson_policy(const struct store_policy *p)
+{
+	json_t *o = json_object();
+	int bad;
+
+	if (!o)
+		return NULL;
+	bad = put(o, "group", p->group[0] ? rowjson_text(p->group) : json_null()) |
+	      put(o, "default", json_boolean(!p->group[0])) |
+	      put(o, "priority", json_integer(p->priority)) |
+	      put(o, "denied", json_boolean(p->denied)) |
+	      put(o, "windows", rowjson_text(p->windows)) |
+	      put(o, "session_lifetime", json_integer(p->session_lifetime)) |
+	      put(o, "idle_timeout", json_integer(p->idle_timeout)) |
+	      put(o, "allow_destinations", rowjson_text(p->allow)) |
+	      put(o, "deny_destinations", rowjson_text(p->deny)) |
+	      put(o, "bandwidth_class", rowjson_text(p->bandwidth_class)) |
+	      put(o, "updated_at", json_integer(p->updated_at));
+	return done(o, bad);
+}
+
 json_t *rowjson_session(const struct store_session *s)
 {
 	json_t *o = json_object();

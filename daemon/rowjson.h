@@ -46,6 +46,8 @@ json_t *rowjson_whitelist(const struct store_whitelist *w);
 json_t *rowjson_session(const struct store_session *s);
 json_t *rowjson_failure(const struct store_failure *f);
 json_t *rowjson_action(const struct store_admin_action *a);
+/* A group policy; "group" is null and "default" true for the default one. */
+json_t *rowjson_policy(const struct store_policy *p);
 /* One entry of a "most failures" list: {"value": ..., "count": ...}. */
 json_t *rowjson_top(const char *value, uint64_t count);
 

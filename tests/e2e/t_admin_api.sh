@@ -20,10 +20,10 @@ sec_headers() { # response-headers what
 }
 
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' $A/api/users)" "users without login"
-for r in audit audit.csv me stats whitelist sessions actions; do
+for r in audit audit.csv me stats whitelist sessions actions groups; do
 	assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' $A/api/$r)" "GET /api/$r without login"
 done
-for r in users users/update users/delete whitelist whitelist/delete sessions/kick logout; do
+for r in users users/update users/delete whitelist whitelist/delete sessions/kick policies policies/delete logout; do
 	assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' -d '{}' $A/api/$r)" "POST /api/$r without login"
 done
 assert_eq 401 "$(acurl -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
@@ -89,6 +89,8 @@ users/delete {"name":"carol"}
 whitelist {"cidr":"198.51.100.0/24","comment":"csrf"}
 whitelist/delete {"cidr":"192.0.2.0/24"}
 sessions/kick {"addr":"10.201.0.8"}
+policies {"group":"csrf","denied":true}
+policies/delete {"group":"csrf"}
 logout {}
 ROUTES
 assert_contains "$(acurl -b "$jar" "$A/api/users?search=carol")" '"name":"carol","enabled":true' "refused update: carol still enabled"

@@ -234,6 +234,9 @@ static const struct {
 	{ "GET",  "/api/sessions",         "AFU" },
 	{ "POST", "/api/sessions/kick",    "AF " },
 	{ "GET",  "/api/actions",          "A U" },
+	{ "GET",  "/api/groups",           "A U" },
+	{ "POST", "/api/policies",         "A  " },
+	{ "POST", "/api/policies/delete",  "A  " },
 	{ "*",    "/api/",                 "AFU" },   /* the API's 404 */
 	{ "GET",  "/metrics",              "AFU" },   /* it checks the caller itself */
 	{ "GET",  "/",                     "AFU" },   /* the panel's pages */
