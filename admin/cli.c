@@ -260,6 +260,9 @@ static const struct command commands[] = {
 	{ "radius", "test", "USER", "check USER's password (one line from standard input) against\n"
 	  "        the [radius] servers; exit 0 on Access-Accept, print the attributes",
 	  cmd_radius_test, NULL },
+	{ "kerberos", "check", "", "read [kerberos] keytab: its principals and enctypes, whether the\n"
+	  "        daemon can use it, the host name and clock, what clients must set",
+	  cmd_kerberos_check, NULL },
 	{ "backup", NULL, "FILE", "consistent copy of the live database (SQLite online backup),\n"
 	  "        readable by its owner only", cmd_backup, NULL },
 	{ "migrate", NULL, "", "create or upgrade the database schema, print its version",

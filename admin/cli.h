@@ -3,7 +3,8 @@
  * run, what every command shares, and the commands the dispatcher (cli.c)
  * names. cli_output.c shows and reads things for the person at the
  * terminal; cli_users.c holds the user and admin commands, cli_groups.c
- * the group commands and user explain, cli_lists.c the others.
+ * the group commands and user explain, cli_kerberos.c kerberos check,
+ * cli_lists.c the others.
  */
 #ifndef PORTCULLIS_CLI_H
 #define PORTCULLIS_CLI_H
@@ -174,6 +175,8 @@ int cmd_digest(struct cli *c, int argc, char **argv);
 int cmd_backup(struct cli *c, int argc, char **argv);
 int cmd_migrate(struct cli *c, int argc, char **argv);
 int cmd_radius_test(struct cli *c, int argc, char **argv);
+/* cli_kerberos.c */
+int cmd_kerberos_check(struct cli *c, int argc, char **argv);
 int cmd_group_list(struct cli *c, int argc, char **argv);         /* cli_groups.c */
 int cmd_group_change(struct cli *c, const char *sub, int argc, char **argv);
 int cmd_group_member(struct cli *c, int argc, char **argv);

@@ -276,3 +276,60 @@ int negotiate_username(const char *principal, int strip_realm, char *out, size_t
 	out[end] = '\0';
 	return 0;
 }
+
+long negotiate_keytab_read(const char *keytab, void (*cb)(void *ud, const struct negotiate_key *k),
+			   void *ud, char *err, size_t errlen)
+{
+	krb5_context ctx = NULL;
+	krb5_keytab kt = NULL;
+	krb5_kt_cursor cursor;
+	krb5_keytab_entry entry;
+	krb5_error_code code;
+	char name[4096 + 8];
+	long n = -1;
+
+	if (snprintf(name, sizeof(name), "FILE:%s", keytab) >= (int)sizeof(name)) {
+		snprintf(err, errlen, "%s: path too long", keytab);
+		return -1;
+	}
+	code = krb5_init_context(&ctx);
+	if (code) {
+		snprintf(err, errlen, "cannot start Kerberos: %s", error_message(code));
+		return -1;
+	}
+	code = krb5_kt_resolve(ctx, name, &kt);
+	if (!code)
+		code = krb5_kt_start_seq_get(ctx, kt, &cursor);
+	if (code) {
+		snprintf(err, errlen, "%s: %s", keytab, krb5_get_error_message(ctx, code));
+		goto out;
+	}
+	n = 0;
+	while ((code = krb5_kt_next_entry(ctx, kt, &entry, &cursor)) == 0) {
+		struct negotiate_key k;
+		char *pname = NULL;
+
+		memset(&k, 0, sizeof(k));
+		if (krb5_unparse_name(ctx, entry.principal, &pname) == 0) {
+			snprintf(k.principal, sizeof(k.principal), "%s", pname);
+			krb5_free_unparsed_name(ctx, pname);
+		}
+		k.kvno = entry.vno;
+		if (krb5_enctype_to_name(entry.key.enctype, FALSE, k.enctype, sizeof(k.enctype)))
+			snprintf(k.enctype, sizeof(k.enctype), "enctype %d", (int)entry.key.enctype);
+		k.timestamp = entry.timestamp;
+		krb5_free_keytab_entry_contents(ctx, &entry);
+		cb(ud, &k);
+		n++;
+	}
+	krb5_kt_end_seq_get(ctx, kt, &cursor);
+	if (code != KRB5_KT_END) {
+		snprintf(err, errlen, "%s: %s", keytab, krb5_get_error_message(ctx, code));
+		n = -1;
+	}
+out:
+	if (kt)
+		krb5_kt_close(ctx, kt);
+	krb5_free_context(ctx);
+	return n;
+}

@@ -57,6 +57,19 @@ enum negotiate_result negotiate_accept(struct negotiate *n, const uint8_t *token
 				       char *principal, size_t principal_len,
 				       char *detail, size_t detail_len);
 
+/* One key of a keytab, for `portcullis kerberos check`. */
+struct negotiate_key {
+	char principal[NEGOTIATE_PRINCIPAL_MAX];
+	unsigned kvno;
+	char enctype[64];          /* e.g. aes256-cts-hmac-sha1-96 */
+	int64_t timestamp;         /* when it was written (Unix s) */
+};
+
+/* Read every key of keytab: cb(ud, key) for each, in file order. The
+ * number of keys, or -1 with a message in err. Blocks on the file. */
+long negotiate_keytab_read(const char *keytab, void (*cb)(void *ud, const struct negotiate_key *k),
+			   void *ud, char *err, size_t errlen);
+
 /* The username for principal: with strip_realm the part before the last
  * unescaped '@' ("alice@EX.ORG" -> "alice"), else the principal whole.
  * 0, or -1 if it does not fit out or would be empty. */
