@@ -283,7 +283,7 @@ int cmd_actions(struct cli *c, int argc, char **argv)
 static int session_row_cb(const struct store_session *s, void *ud)
 {
 	struct listing *l = ud;
-	char start[32], seen[32], exp[32], idle[32];
+	char start[32], seen[32], exp[32], idle[32], in[24], out[24];
 
 	l->n++;
 	if (l->c->json) {
@@ -291,17 +291,19 @@ static int session_row_cb(const struct store_session *s, void *ud)
 		return 0;
 	}
 	snprintf(idle, sizeof(idle), "%us", s->idle_timeout);
+	snprintf(in, sizeof(in), "%llu", (unsigned long long)s->counts.bytes_in);
+	snprintf(out, sizeof(out), "%llu", (unsigned long long)s->counts.bytes_out);
 	return table_row(&l->t, (const char *const[]){ s->addr, s->mac[0] ? s->mac : "-", s->username,
 		fmt_time(s->created_at, 0, start, sizeof(start)),
 		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),
-		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle });
+		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out });
 }
 
 int cmd_session_list(struct cli *c, int argc, char **argv)
 {
 	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN",
-					    "EXPIRES", "IDLE" };
+					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT" };
 	struct listing l;
 	struct args a;
 	int rc;
@@ -310,7 +312,7 @@ int cmd_session_list(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open(c, 0) < 0)
 		return EXIT_FAILED;
-	listing_begin(&l, c, 7, head);
+	listing_begin(&l, c, 9, head);
 	rc = store_session_list(c->st, session_row_cb, &l);
 	return listing_end(&l, rc, "list the sessions");
 }

@@ -133,6 +133,7 @@ void intercept_free(struct intercept *ix)
 		pthread_mutex_unlock(&ix->lock);
 		pthread_join(ix->maint, NULL);
 	}
+	sessions_save_counts(ix->sessions, ix->store);
 	sessions_free(ix->sessions);
 	store_close(ix->login_store);
 	store_close(ix->store);

@@ -318,6 +318,18 @@ static void batch_set_sized(struct batch *bt, const char *name, uint32_t id, uin
 	nftnl_udata_put_u32(ud, NFTNL_UDATA_SET_KEYBYTEORDER, 2 /* BYTEORDER_BIG_ENDIAN */);
 	nftnl_set_set_data(s, NFTNL_SET_USERDATA, nftnl_udata_buf_data(ud),
 			   nftnl_udata_buf_len(ud));
+	if (flags & NFT_SET_EXPR) {
+		/* every element carries a counter (nft: "counter" in the set) */
+		struct nftnl_expr *ctr = nftnl_expr_alloc("counter");
+
+		if (!ctr) {
+			nftnl_set_free(s);
+			nftnl_udata_buf_free(ud);
+			bt->failed = 1;
+			return;
+		}
+		nftnl_set_add_expr(s, ctr);
+	}
 	if (flags & NFT_SET_CONCAT) {
 		uint8_t fields[2] = { key_len == SESS4_KEY_LEN ? 4 : 16, 6 };
 
@@ -615,6 +627,33 @@ static void build_forward(struct batch *bt, const struct nft_spec *sp, int sessi
 	build_rejects(bt, ch);
 }
 
+/*
+ * "iifname LAN ip saddr @acct_in4" (count_in) and "oifname LAN ip daddr
+ * @acct_out4" (count_out), and the same for IPv6: a lookup that matches
+ * runs the element's counter (the kernel updates a matched element's
+ * stateful expressions). Counting is all these chains do; they accept
+ * (the policy), and the chains that decide come after or before them on
+ * their own hooks.
+ */
+static void build_count(struct batch *bt, const struct nft_spec *sp, int out)
+{
+	const char *ch = out ? "count_out" : "count_in";
+	struct nftnl_rule *r;
+	int rc;
+
+	r = rule_new(bt, ch);
+	rc = r ? (out ? rule_oifname(r, sp->interface, NFT_CMP_NEQ)
+		      : rule_iifname(r, sp->interface, NFT_CMP_NEQ)) : -1;
+	batch_rule(bt, r, rc < 0 ? rc : add_expr(r, expr_verdict(NFT_RETURN)));
+	for (int v6 = 0; v6 <= 1; v6++) {
+		const char *set = out ? (v6 ? "acct_out6" : "acct_out4") : (v6 ? "acct_in6" : "acct_in4");
+		uint32_t id = out ? (v6 ? SET_ACCT_OUT6 : SET_ACCT_OUT4) : (v6 ? SET_ACCT_IN6 : SET_ACCT_IN4);
+
+		r = rule_new(bt, ch);
+		batch_rule(bt, r, r ? rule_addr_in(r, v6, out, set, id) : -1);
+	}
+}
+
 /* The table, replacing whatever table of the name is there, with its
  * whitelist sets. Create (a no-op if it exists), delete, create again: all
  * in one transaction, so a table a crash left behind is replaced and no
@@ -647,12 +686,22 @@ static void build_running(struct batch *bt, const struct nft_spec *sp)
 	batch_set_sized(bt, "seen6", SET_SEEN6, CONCAT_TYPE(TYPE_IP6ADDR, TYPE_ETHERADDR),
 			SESS6_KEY_LEN, NFT_SET_TIMEOUT | NFT_SET_EVAL | NFT_SET_CONCAT,
 			SEEN_TIMEOUT_MS, SEEN_MAX);
+	batch_set(bt, "acct_in4", SET_ACCT_IN4, TYPE_IPADDR, 4, NFT_SET_EXPR, 0);
+	batch_set(bt, "acct_in6", SET_ACCT_IN6, TYPE_IP6ADDR, 16, NFT_SET_EXPR, 0);
+	batch_set(bt, "acct_out4", SET_ACCT_OUT4, TYPE_IPADDR, 4, NFT_SET_EXPR, 0);
+	batch_set(bt, "acct_out6", SET_ACCT_OUT6, TYPE_IP6ADDR, 16, NFT_SET_EXPR, 0);
 	batch_chain(bt, "prerouting", "nat", NF_INET_PRE_ROUTING, -100);   /* dstnat */
 	batch_chain(bt, "forward", "filter", NF_INET_FORWARD, 0);
 	batch_chain(bt, "to_lan", NULL, 0, 0);
+	/* what arrives is counted before the redirect (mangle), what leaves
+	 * after the source NAT: each sees the LAN client's own address */
+	batch_chain(bt, "count_in", "filter", NF_INET_PRE_ROUTING, -150);
+	batch_chain(bt, "count_out", "filter", NF_INET_POST_ROUTING, 300);
 	build_prerouting(bt, sp);
 	build_to_lan(bt, 1);
 	build_forward(bt, sp, 1);
+	build_count(bt, sp, 0);
+	build_count(bt, sp, 1);
 }
 
 /* The closed table's messages: no redirect, no sessions (see build_forward). */

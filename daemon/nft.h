@@ -15,6 +15,18 @@
  *   set sessaddr4/6  the same clients' addresses alone, for packets towards
  *                    them (the forward hook does not know a destination MAC)
  *   set devmac       the MACs of the logged-in devices
+ *   set acct_in4/6   the logged-in clients' addresses, each element with a
+ *                    counter of what the client sent: every IP packet
+ *                    arriving on the LAN interface from the address
+ *                    (forwarded, redirected to the daemon, or for the
+ *                    gateway itself), IP header included, link header not
+ *   set acct_out4/6  the same for what it received: every IP packet leaving
+ *                    by the LAN interface towards the address (forwarded,
+ *                    or the daemon's own answers)
+ *                    Neither refreshes the idle timer or admits anything;
+ *                    chains count_in (prerouting, before the redirect) and
+ *                    count_out (postrouting) update them, the daemon only
+ *                    reads them (nft_acct_list), in batches
  *   set seen4/seen6  address . MAC of new connections from a logged-in
  *                    device's MAC whose address has no session (yet), each
  *                    for 10 s: filled by the kernel from the frames, read
@@ -74,11 +86,22 @@ struct nft_spec {
 	int bypass;                  /* logged-in clients skip the daemon */
 };
 
+/* What the kernel counted for one address (sets acct_in4/6, acct_out4/6):
+ * in = sent by the client (RADIUS's Acct-Input-Octets), out = sent to it.
+ * Bytes are IP packet lengths (header included). With GRO a packet count
+ * may be lower than the packets on the wire; the bytes are the same. */
+struct nft_counters {
+	uint64_t bytes_in, packets_in;
+	uint64_t bytes_out, packets_out;
+};
+
 /* One logged-in client as the kernel holds it. */
 struct nft_session {
 	struct sockaddr_storage addr;    /* AF_INET or AF_INET6, port unused */
 	uint8_t mac[6];
 	uint64_t expires_ms;             /* time left before the element expires */
+	struct nft_counters counted;     /* nft_table_restore: where its counters
+					  * start again; nft_acct_list: what they hold */
 };
 
 /*
@@ -161,14 +184,22 @@ void nft_watch_parse(const void *buf, size_t len, const char *table, uint32_t ow
 		     struct nft_change *out);
 
 /* Add (or refresh: the element's timer restarts) a session element, and
- * its address's element in sessaddr4/6; timeout_s 0 means the spec's idle
- * timeout. 0 or -1. */
+ * its address's elements in sessaddr4/6 and acct_in/out4/6; timeout_s 0
+ * means the spec's idle timeout. The counters of an address already
+ * counted carry on; a new one's start at start (NULL: zero). 0 or -1. */
 int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6],
-		    unsigned timeout_s);
-/* Both elements; 0, also when they were already gone; -1 on error. */
+		    unsigned timeout_s, const struct nft_counters *start);
+/* Its elements, counters included; 0, also when they were already gone;
+ * -1 on error. */
 int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6]);
 /* Call cb for every session element in the kernel. 0 or -1. */
 int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud);
+/* Call cb for every counted address (acct_in/out4/6), with its counters
+ * in s->counted (mac and expires_ms zero): one dump of each set, never a
+ * question per address. 0 or -1. */
+int nft_acct_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud);
+/* The counters of one address (zeros when it is not counted). 0 or -1. */
+int nft_acct_get(struct nft *n, const struct sockaddr *addr, struct nft_counters *out);
 /* Remove mac from devmac (a device with no address logged in any more);
  * 0, also when it was not there; -1 on error. */
 int nft_devmac_del(struct nft *n, const uint8_t mac[6]);

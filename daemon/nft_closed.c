@@ -2,6 +2,8 @@
 
 /* ------------------------------------------------------------ failing closed */
 
+#define SESSION_OPS_MAX 5
+
 /* Send what bt holds (its begin written, its end not yet), after the
  * before bytes at start that belong to the same transaction; n->seq
  * follows. */
@@ -76,28 +78,29 @@ int nft_table_close(struct nft *n)
 }
 
 /* A session's elements (address . MAC with its timeout, the address
- * alone, its device's MAC when known) as additions; ops holds 3. Returns
- * how many. */
+ * alone, its counters from where they were, its device's MAC when known)
+ * as additions; ops holds SESSION_OPS_MAX. Returns how many. */
 static size_t session_ops(const struct nft_session *ks, unsigned default_idle,
 			  struct elem_op *ops)
 {
 	int v6;
 	uint64_t timeout_ms = ks->expires_ms ? ks->expires_ms : (uint64_t)default_idle * 1000;
 
-	memset(ops, 0, 3 * sizeof(*ops));
+	memset(ops, 0, SESSION_OPS_MAX * sizeof(*ops));
 	ops[0].key_len = nft_session_key((const struct sockaddr *)&ks->addr, ks->mac, ops[0].key, &v6);
 	ops[0].set = v6 ? "sess6" : "sess4";
 	ops[0].type = NFT_MSG_NEWSETELEM;
 	ops[0].timeout_ms = timeout_ms;
 	nft_session_addr_op((const struct sockaddr *)&ks->addr, NFT_MSG_NEWSETELEM, &ops[1]);
-	return 2 + (size_t)nft_devmac_op(ks->mac, NFT_MSG_NEWSETELEM, &ops[2]);
+	nft_acct_ops((const struct sockaddr *)&ks->addr, NFT_MSG_NEWSETELEM, &ks->counted, &ops[2]);
+	return 4 + (size_t)nft_devmac_op(ks->mac, NFT_MSG_NEWSETELEM, &ops[4]);
 }
 
 int nft_table_restore(struct nft *n, const struct nft_session *list, size_t count)
 {
 	struct batch bt = { 0 };
 	const struct nlmsghdr *nlh, *last = NULL;
-	struct elem_op ops[3], *all = NULL;
+	struct elem_op ops[SESSION_OPS_MAX], *all = NULL;
 	struct range *wl = NULL;
 	size_t left, off, n_wl, n_all = 0;
 	struct nft_spec sp;
@@ -148,7 +151,7 @@ int nft_table_restore(struct nft *n, const struct nft_session *list, size_t coun
 	 * the whitelist's clients meanwhile), then the elements in chunks */
 	n_wl = n->n_wl;
 	wl = n_wl ? malloc(n_wl * sizeof(*wl)) : NULL;
-	all = calloc(3 * (count + n_wl) + 1, sizeof(*all));
+	all = calloc(SESSION_OPS_MAX * count + 2 * n_wl + 1, sizeof(*all));
 	if ((n_wl && !wl) || !all)
 		goto fail;
 	if (n_wl)

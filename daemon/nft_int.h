@@ -59,7 +59,8 @@
 
 enum set_id {
 	SET_WL4 = 1, SET_WL6, SET_SESS4, SET_SESS6, SET_SESSADDR4, SET_SESSADDR6,
-	SET_DEVMAC, SET_SEEN4, SET_SEEN6,
+	SET_DEVMAC, SET_SEEN4, SET_SEEN6, SET_ACCT_IN4, SET_ACCT_IN6, SET_ACCT_OUT4,
+	SET_ACCT_OUT6,
 };
 
 /* How long the kernel remembers an address it saw from a logged-in
@@ -110,6 +111,8 @@ struct elem_op {
 	size_t key_len;
 	uint32_t flags;             /* NFT_SET_ELEM_INTERVAL_END */
 	uint64_t timeout_ms;
+	int counter;                /* the element carries a counter starting at: */
+	uint64_t bytes, packets;
 };
 
 /* Batches of elements: below the kernel's default socket send buffer
@@ -137,6 +140,8 @@ int nft_send_elems(struct nft *n, const struct elem_op *ops, size_t count);
 void nft_session_addr_op(const struct sockaddr *addr, uint16_t type, struct elem_op *op);
 int nft_devmac_op(const uint8_t mac[6], uint16_t type, struct elem_op *op);
 size_t nft_addr_bytes(int family);
+size_t nft_acct_ops(const struct sockaddr *addr, uint16_t type, const struct nft_counters *start,
+		    struct elem_op ops[2]);
 size_t nft_range_ops(const struct range *r, uint16_t type, struct elem_op *ops);
 void nft_addr_parts(const struct sockaddr *addr, int *family, uint8_t bytes[16], uint16_t *port);
 

@@ -237,6 +237,19 @@ void nft_batch_elem(struct batch *bt, const struct elem_op *op)
 		nftnl_set_elem_set_u32(e, NFTNL_SET_ELEM_FLAGS, op->flags);
 	if (op->timeout_ms)
 		nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, op->timeout_ms);
+	if (op->counter) {
+		struct nftnl_expr *ctr = nftnl_expr_alloc("counter");
+
+		if (!ctr) {
+			nftnl_set_free(s);
+			nftnl_set_elem_free(e);
+			bt->failed = 1;
+			return;
+		}
+		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_BYTES, op->bytes);
+		nftnl_expr_set_u64(ctr, NFTNL_EXPR_CTR_PACKETS, op->packets);
+		nftnl_set_elem_add_expr(e, ctr);
+	}
 	nftnl_set_elem_add(s, e);
 	nftnl_set_elems_nlmsg_build_payload(
 		nft_batch_hdr(bt, op->type, op->type == NFT_MSG_NEWSETELEM ? NLM_F_CREATE : 0), s);
@@ -306,6 +319,29 @@ void nft_session_addr_op(const struct sockaddr *addr, uint16_t type, struct elem
 	op->type = type;
 }
 
+/* The elements of addr in acct_in4/6 and acct_out4/6; with start, their
+ * counters start there (an addition only: the kernel keeps the counters
+ * of an element that is there already). Returns 2. */
+size_t nft_acct_ops(const struct sockaddr *addr, uint16_t type, const struct nft_counters *start,
+		    struct elem_op ops[2])
+{
+	int v6;
+
+	nft_session_addr_op(addr, type, &ops[0]);
+	v6 = ops[0].key_len == 16;
+	ops[1] = ops[0];
+	ops[0].set = v6 ? "acct_in6" : "acct_in4";
+	ops[1].set = v6 ? "acct_out6" : "acct_out4";
+	if (start && type == NFT_MSG_NEWSETELEM) {
+		ops[0].counter = ops[1].counter = 1;
+		ops[0].bytes = start->bytes_in;
+		ops[0].packets = start->packets_in;
+		ops[1].bytes = start->bytes_out;
+		ops[1].packets = start->packets_out;
+	}
+	return 2;
+}
+
 /* The element of mac in devmac (the logged-in devices' MACs); 0 when the
  * MAC is not known (a client that is not on-link: no device). */
 int nft_devmac_op(const uint8_t mac[6], uint16_t type, struct elem_op *op)
@@ -323,11 +359,11 @@ int nft_devmac_op(const uint8_t mac[6], uint16_t type, struct elem_op *op)
 }
 
 int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t mac[6],
-		    unsigned timeout_s)
+		    unsigned timeout_s, const struct nft_counters *start)
 {
-	struct elem_op ops[4];
+	struct elem_op ops[6];
 	int v6, rc;
-	size_t count = 3;
+	size_t count = 5;
 
 	if (!n->have_table)
 		return -1;
@@ -343,7 +379,8 @@ int nft_session_add(struct nft *n, const struct sockaddr *addr, const uint8_t ma
 	ops[1].type = NFT_MSG_NEWSETELEM;
 	ops[1].timeout_ms = (uint64_t)(timeout_s ? timeout_s : n->session_idle) * 1000;
 	nft_session_addr_op(addr, NFT_MSG_NEWSETELEM, &ops[2]);
-	count += (size_t)nft_devmac_op(mac, NFT_MSG_NEWSETELEM, &ops[3]);
+	nft_acct_ops(addr, NFT_MSG_NEWSETELEM, start, &ops[3]);
+	count += (size_t)nft_devmac_op(mac, NFT_MSG_NEWSETELEM, &ops[5]);
 	rc = nft_send_elems(n, ops, count);
 	if (rc == -ENOENT)
 		rc = nft_send_elems(n, &ops[1], count - 1);
@@ -370,6 +407,13 @@ int nft_session_del(struct nft *n, const struct sockaddr *addr, const uint8_t ma
 		nft_session_addr_op(addr, NFT_MSG_DELSETELEM, &op);
 		rc = nft_send_elems(n, &op, 1);
 	}
+	if (rc == 0 || rc == -ENOENT) {
+		struct elem_op acct[2];
+
+		nft_acct_ops(addr, NFT_MSG_DELSETELEM, NULL, acct);
+		for (int i = 0; i < 2 && (rc == 0 || rc == -ENOENT); i++)
+			rc = nft_send_elems(n, &acct[i], 1);
+	}
 	return rc == 0 || rc == -ENOENT ? 0 : -1;
 }
 
@@ -388,7 +432,52 @@ struct list_ctx {
 	void (*cb)(const struct nft_session *s, void *ud);
 	void *ud;
 	int v6;
+	int acct;               /* 0: address . MAC sets; 1 acct_in, 2 acct_out */
 };
+
+static int counter_expr_cb(struct nftnl_expr *x, void *data)
+{
+	uint64_t *bp = data;
+	const char *name = nftnl_expr_get_str(x, NFTNL_EXPR_NAME);
+
+	if (name && strcmp(name, "counter") == 0) {
+		bp[0] = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_BYTES);
+		bp[1] = nftnl_expr_get_u64(x, NFTNL_EXPR_CTR_PACKETS);
+	}
+	return 0;
+}
+
+/* An element of acct_in/out4/6: the address, and its counter into the
+ * direction's half of s->counted. */
+static int acct_elem(struct nftnl_set_elem *e, const struct list_ctx *lc, struct nft_session *s)
+{
+	uint32_t klen = 0;
+	const uint8_t *key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
+	uint64_t bp[2] = { 0, 0 };
+
+	if (!key || klen != (lc->v6 ? 16u : 4u))
+		return -1;
+	if (lc->v6) {
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&s->addr;
+
+		s6->sin6_family = AF_INET6;
+		memcpy(&s6->sin6_addr, key, 16);
+	} else {
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&s->addr;
+
+		s4->sin_family = AF_INET;
+		memcpy(&s4->sin_addr, key, 4);
+	}
+	nftnl_set_elem_expr_foreach(e, counter_expr_cb, bp);
+	if (lc->acct == 1) {
+		s->counted.bytes_in = bp[0];
+		s->counted.packets_in = bp[1];
+	} else {
+		s->counted.bytes_out = bp[0];
+		s->counted.packets_out = bp[1];
+	}
+	return 0;
+}
 
 static int list_elem_cb(struct nftnl_set_elem *e, void *data)
 {
@@ -400,6 +489,11 @@ static int list_elem_cb(struct nftnl_set_elem *e, void *data)
 	memset(&s, 0, sizeof(s));
 	if (!key)
 		return 0;
+	if (lc->acct) {
+		if (acct_elem(e, lc, &s) == 0)
+			lc->cb(&s, lc->ud);
+		return 0;
+	}
 	if (lc->v6 && klen >= SESS6_KEY_LEN) {
 		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&s.addr;
 
@@ -434,16 +528,17 @@ static int list_msg_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Every element of the address . MAC sets name4 and name6. */
-static int addr_mac_list(struct nft *n, const char *name4, const char *name6,
-			 void (*cb)(const struct nft_session *s, void *ud), void *ud)
+/* Every element of the sets name4 and name6: address . MAC sets (acct 0),
+ * or acct_in (1) or acct_out (2). */
+static int elem_list(struct nft *n, const char *name4, const char *name6, int acct,
+		     void (*cb)(const struct nft_session *s, void *ud), void *ud)
 {
 	char rbuf[MNL_SOCKET_BUFFER_SIZE];
 
 	if (!n->have_table)
 		return -1;
 	for (int v6 = 0; v6 <= 1; v6++) {
-		struct list_ctx lc = { cb, ud, v6 };
+		struct list_ctx lc = { cb, ud, v6, acct };
 		struct nftnl_set *s = nftnl_set_alloc();
 		struct nlmsghdr *nlh;
 		uint32_t seq = n->seq++;
@@ -474,12 +569,80 @@ static int addr_mac_list(struct nft *n, const char *name4, const char *name6,
 
 int nft_session_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud)
 {
-	return addr_mac_list(n, "sess4", "sess6", cb, ud);
+	return elem_list(n, "sess4", "sess6", 0, cb, ud);
 }
 
 int nft_seen_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud)
 {
-	return addr_mac_list(n, "seen4", "seen6", cb, ud);
+	return elem_list(n, "seen4", "seen6", 0, cb, ud);
+}
+
+/* Each direction's dump goes to cb as it is (the other half zero); the
+ * caller adds them up by address. */
+int nft_acct_list(struct nft *n, void (*cb)(const struct nft_session *s, void *ud), void *ud)
+{
+	if (elem_list(n, "acct_in4", "acct_in6", 1, cb, ud) < 0)
+		return -1;
+	return elem_list(n, "acct_out4", "acct_out6", 2, cb, ud);
+}
+
+static void acct_get_cb(const struct nft_session *ks, void *ud)
+{
+	struct nft_counters *out = ud;
+
+	out->bytes_in += ks->counted.bytes_in;
+	out->packets_in += ks->counted.packets_in;
+	out->bytes_out += ks->counted.bytes_out;
+	out->packets_out += ks->counted.packets_out;
+}
+
+/* One element of acct_in/out4/6 asked for by its key (no dump). */
+static int acct_get_one(struct nft *n, const struct elem_op *op, int acct, struct nft_counters *out)
+{
+	char rbuf[MNL_SOCKET_BUFFER_SIZE];
+	struct list_ctx lc = { acct_get_cb, out, op->key_len == 16, acct };
+	struct nftnl_set *s = nftnl_set_alloc();
+	struct nftnl_set_elem *e = nftnl_set_elem_alloc();
+	struct nlmsghdr *nlh;
+	uint32_t seq = n->seq++;
+	ssize_t got;
+	int rc;
+
+	if (!s || !e) {
+		nftnl_set_free(s);
+		nftnl_set_elem_free(e);
+		return -1;
+	}
+	nftnl_set_set_str(s, NFTNL_SET_TABLE, n->table);
+	nftnl_set_set_str(s, NFTNL_SET_NAME, op->set);
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, op->key, (uint32_t)op->key_len);
+	nftnl_set_elem_add(s, e);
+	nlh = nftnl_nlmsg_build_hdr(rbuf, NFT_MSG_GETSETELEM, NFPROTO_INET, NLM_F_ACK, seq);
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (mnl_socket_sendto(n->nl, nlh, nlh->nlmsg_len) < 0)
+		return -1;
+	do {
+		got = nft_recv_answer(n->nl, rbuf, sizeof(rbuf), seq);
+		if (got < 0)
+			return -1;
+		rc = mnl_cb_run(rbuf, (size_t)got, seq, n->portid, list_msg_cb, &lc);
+	} while (rc > MNL_CB_STOP);
+	/* not counted (any more): zeros */
+	return rc < 0 && errno != ENOENT ? -1 : 0;
+}
+
+int nft_acct_get(struct nft *n, const struct sockaddr *addr, struct nft_counters *out)
+{
+	struct elem_op ops[2];
+
+	memset(out, 0, sizeof(*out));
+	if (!n->have_table)
+		return -1;
+	nft_acct_ops(addr, NFT_MSG_GETSETELEM, NULL, ops);
+	if (acct_get_one(n, &ops[0], 1, out) < 0 || acct_get_one(n, &ops[1], 2, out) < 0)
+		return -1;
+	return 0;
 }
 
 /* ------------------------------------------------------------ whitelist intervals */

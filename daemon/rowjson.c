@@ -200,7 +200,11 @@ json_t *rowjson_session(const struct store_session *s)
 	      put(o, "created_at", json_integer(s->created_at)) |
 	      put(o, "last_seen_at", json_integer(s->last_seen_at)) |
 	      put(o, "expires_at", json_integer(s->expires_at)) |
-	      put(o, "idle_timeout", json_integer(s->idle_timeout));
+	      put(o, "idle_timeout", json_integer(s->idle_timeout)) |
+	      put(o, "bytes_in", json_integer((json_int_t)s->counts.bytes_in)) |
+	      put(o, "packets_in", json_integer((json_int_t)s->counts.packets_in)) |
+	      put(o, "bytes_out", json_integer((json_int_t)s->counts.bytes_out)) |
+	      put(o, "packets_out", json_integer((json_int_t)s->counts.packets_out));
 	return done(o, bad);
 }
 

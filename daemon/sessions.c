@@ -194,6 +194,10 @@ void sessions_entry_for_address(const struct entry *anchor, struct addrmap_addr 
 {
 	*e = *anchor;
 	e->key = key;
+	/* an address has counts of its own */
+	memset(&e->counted, 0, sizeof(e->counted));
+	memset(&e->saved, 0, sizeof(e->saved));
+	memset(e->rate_mark_at, 0, sizeof(e->rate_mark_at));
 	sa_from_key(&key, &e->sa);
 	cidr_addr_text((const struct sockaddr *)&e->sa, e->addr, sizeof(e->addr));
 	e->last_seen = now;
@@ -213,7 +217,7 @@ const char *sessions_store_error_text(int rc)
 void sessions_kernel_add(struct sessions *s, const struct entry *e, unsigned timeout)
 {
 	pthread_mutex_lock(&s->nft_lock);
-	if (nft_session_add(s->nft, (const struct sockaddr *)&e->sa, e->mac, timeout) < 0) {
+	if (nft_session_add(s->nft, (const struct sockaddr *)&e->sa, e->mac, timeout, &e->counted) < 0) {
 		/* with the table gone nothing is blocked: say what is true */
 		if (nft_table_present(s->nft) == 0)
 			log_warn("session %s: table inet %s is gone (removed by another process); "
@@ -241,6 +245,12 @@ int sessions_entry_from_row(const struct store_session *row, struct entry *e)
 	e->expires_at = row->expires_at;
 	e->idle = row->idle_timeout ? row->idle_timeout : 1;
 	e->last_seen = row->last_seen_at;
+	/* the counts go on from what the row kept (a restart) */
+	e->counted.bytes_in = row->counts.bytes_in;
+	e->counted.packets_in = row->counts.packets_in;
+	e->counted.bytes_out = row->counts.bytes_out;
+	e->counted.packets_out = row->counts.packets_out;
+	e->saved = e->counted;
 	/* a remote source's session has no local account to follow, after a
 	 * restart too */
 	if (row->remote)
@@ -593,6 +603,10 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 	row->expires_at = e->expires_at;
 	row->idle_timeout = e->idle;
 	row->remote = e->credential == SESSIONS_CREDENTIAL_REMOTE;
+	row->counts.bytes_in = e->counted.bytes_in;
+	row->counts.packets_in = e->counted.packets_in;
+	row->counts.bytes_out = e->counted.bytes_out;
+	row->counts.packets_out = e->counted.packets_out;
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,

@@ -151,4 +151,66 @@ int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n
 int sessions_cut_unlisted(struct sessions *s, const struct cidr *removed, size_t n_removed,
 			  const struct cidr *list, size_t n);
 
+/* ---- what the kernel counted ----
+ *
+ * Per address of a session, from the kernel's per-element counters (sets
+ * acct_in4/6, acct_out4/6 in nft.h): in = the IP bytes and packets the
+ * client sent on the LAN interface (forwarded, to the daemon's intercept
+ * listeners, to the gateway itself: DNS, the portal), out = those sent to
+ * it there (forwarded, and the daemon's own answers). IP headers count,
+ * link headers do not. Each maintenance round reads them all in one dump
+ * per set (every 500 ms), never per packet. A device with several
+ * addresses has a count per address (each packet counts once, under the
+ * address it carries): the device's use is their sum. The counts survive
+ * a reload (the table stays), the table being put back (they start again
+ * where the last round read them), and a restart (a stop writes them to
+ * the rows, the start carries on from there). A login on an address still
+ * logged in carries its counts on. */
+struct sessions_counts {
+	uint64_t bytes_in, packets_in, bytes_out, packets_out;
+};
+
+/* client's session's counts as of the last round, and (rate_in, rate_out
+ * not NULL) bytes/s over about the last minute: 0, or -1 without a
+ * session. */
+int sessions_counts_get(struct sessions *s, const struct sockaddr *client,
+			struct sessions_counts *out, uint64_t *rate_in, uint64_t *rate_out);
+
+/* One session as sessions_usage_each gives it; strings borrowed for the
+ * call. */
+struct sessions_usage {
+	const char *addr;
+	const char *user;
+	int64_t created_at;
+	struct sessions_counts counts;
+	uint64_t rate_in, rate_out;      /* bytes/s over about the last minute */
+};
+
+/* cb for every session, under the read lock: cb must not call into s. */
+void sessions_usage_each(struct sessions *s, void (*cb)(const struct sessions_usage *u, void *ud),
+			 void *ud);
+
+/* What the live sessions counted (live), and the sessions that ended since
+ * the start (ended), for /metrics. */
+void sessions_counts_total(struct sessions *s, struct sessions_counts *live,
+			   struct sessions_counts *ended);
+
+/* A session's end, as told to the callback of sessions_on_end. */
+struct sessions_end {
+	const char *addr, *user;
+	const char *reason;              /* "idle", "kicked", "quota_exceeded", ... */
+	int64_t created_at, ended_at;    /* wall s */
+	struct sessions_counts counts;   /* final: read after its last packet passed */
+};
+
+/* cb (NULL: none) is told of every session's end, on the maintenance
+ * thread, after its kernel elements went and before its row does. One
+ * callback; set it before sessions can end (right after sessions_new). */
+void sessions_on_end(struct sessions *s, void (*cb)(const struct sessions_end *end, void *ud),
+		     void *ud);
+
+/* At a stop, before sessions_free: every session's counts from the kernel
+ * to its row, so that the next start carries on from them. */
+void sessions_save_counts(struct sessions *s, struct store *st);
+
 #endif

@@ -40,6 +40,12 @@
 #define NEIGH_VIEW_MAX   65536    /* neighbour entries a round looks at */
 #define WRITES_PER_ROUND 256      /* rows a round writes */
 #define LOGIN_WRITE_BUSY_MS 1000  /* a login waits no longer for a locked database */
+/* The counters: the rate is over the last minute, from marks taken every
+ * RATE_MARK_MS (the oldest at most RATE_MARKS marks back); a session's
+ * counts go to its row every COUNTS_SAVE_S (and at its end and a stop). */
+#define RATE_MARKS      7
+#define RATE_MARK_MS    10000
+#define COUNTS_SAVE_S   10
 
 struct entry {
 	char addr[STORE_ADDR_MAX + 1];     /* canonical text (mapped v4 as v4) */
@@ -64,6 +70,13 @@ struct entry {
 	uint64_t login;                    /* the login the device's addresses share
 					    * (0: restored from the store) */
 	uint64_t seq;                      /* s->seq when it was put or changed */
+	struct nft_counters counted;       /* the kernel's counters as last read (a
+					    * round; where they start again after a
+					    * restart or a restore) */
+	struct nft_counters rate_mark[RATE_MARKS]; /* counted at rate_mark_at[] */
+	int64_t rate_mark_at[RATE_MARKS];  /* wall ms, oldest first; 0 none yet */
+	struct nft_counters saved;         /* what its row holds */
+	int64_t counts_saved_at;           /* wall s they went there */
 	int unsaved;                       /* its row is still to be written */
 	int held;                          /* and writing it failed: the log said the
 					    * session is held in memory only */
@@ -97,6 +110,10 @@ struct sessions {
 	size_t n_wl;
 	int lan_checked;                   /* the LAN's connections were checked after start */
 	struct shaper *shaper;             /* bandwidth classes; NULL: shaping off */
+	/* the counters (sessions_counts.c) */
+	void (*end_cb)(const struct sessions_end *end, void *ud);
+	void *end_ud;
+	struct sessions_counts ended_total; /* under lock: sessions ended since the start */
 };
 
 /* Whether a session's user may still be logged in, as the store says now. */
@@ -166,6 +183,7 @@ enum end_reason {
 	END_USER_EXPIRED,
 	END_ADDRESS_GONE,        /* one address of a device, unused and forgotten */
 	END_PASSWORD_CHANGED,
+	END_QUOTA,               /* its user's data quota is used up */
 };
 
 /* What a round knows of one device: the entries with one MAC. */
@@ -239,6 +257,12 @@ struct sessions_round {
 	uint8_t (*gone_macs)[6];           /* devices whose last address ended: out of devmac */
 	size_t n_gone_macs;
 	int cap_hit;                       /* a device was at DEVICE_ADDRS_MAX */
+	/* the counters (sessions_counts.c) */
+	struct kernel_view acct;           /* acct_in/out4/6, when have_acct; by_addr
+					    * gives the address's one element */
+	int have_acct;
+	struct store_session *saves;       /* rows whose counts are to be written */
+	size_t n_saves;
 };
 
 static inline int64_t wall_now(void)
@@ -331,6 +355,16 @@ int sessions_round_index(struct sessions *s, struct store *st, struct sessions_r
 int sessions_round_decide(struct sessions *s, struct sessions_round *r);
 void sessions_round_apply(struct sessions *s, struct store *st, struct sessions_round *r);
 void sessions_round_free(struct sessions_round *r);
+
+/* sessions_counts.c */
+void sessions_counts_read(struct sessions *s, struct sessions_round *r);
+int sessions_counts_index(struct sessions *s, struct sessions_round *r);
+int sessions_counts_take(struct sessions *s, struct sessions_round *r);
+void sessions_counts_final(struct sessions *s, struct entry *e);
+void sessions_counts_ended(struct sessions *s, struct store *st, const struct entry *e,
+			   const char *reason, int64_t now);
+void sessions_counts_write(struct store *st, struct sessions_round *r);
+void sessions_counts_free(struct sessions_round *r);
 
 /* sessions_kernel.c */
 void sessions_watch_start(struct sessions *s);

@@ -169,6 +169,8 @@ static int kernel_restore_locked(struct sessions *s, size_t *count)
 		memcpy(list[k].mac, e->mac, 6);
 		/* the kernel's timers went with the table: a whole idle period */
 		list[k].expires_ms = (uint64_t)e->idle * 1000;
+		/* its counters too: they start again where the last round read them */
+		list[k].counted = e->counted;
 		k++;
 	}
 	rc = nft_table_restore(s->nft, list, k);

@@ -11,12 +11,14 @@
 #include "store.h"
 
 /* The session's kernel element goes and its connections are cut, so the
- * client's next request meets the challenge again. */
-static void kernel_end(struct sessions *s, const struct entry *e, const char *why)
+ * client's next request meets the challenge again; e's counts are the
+ * final ones then. */
+static void kernel_end(struct sessions *s, struct entry *e, const char *why)
 {
 	int cut;
 
 	pthread_mutex_lock(&s->nft_lock);
+	sessions_counts_final(s, e);
 	nft_session_del(s->nft, (const struct sockaddr *)&e->sa, e->mac);
 	cut = nft_conntrack_cut(s->nft, (const struct sockaddr *)&e->sa);
 	pthread_mutex_unlock(&s->nft_lock);
@@ -236,7 +238,7 @@ static enum account_state account_apply(const struct account_view *av, struct en
 
 static const char *const reason_names[] = {
 	"", "kicked", "expired", "idle", "user_deleted", "user_disabled", "user_expired",
-	"address_gone", "password_changed",
+	"address_gone", "password_changed", "quota_exceeded",
 };
 
 /* The view of mac's device, made when add; NULL when there is none (or
@@ -347,6 +349,7 @@ void sessions_round_read_kernel(struct sessions *s, struct sessions_round *r)
 			r->seen.n = 0;
 	}
 	pthread_mutex_unlock(&s->nft_lock);
+	sessions_counts_read(s, r);
 	/* the addresses the kernel saw a logged-in device's frames come from,
 	 * not logged in yet, and on-link (a router's MAC is on every frame it
 	 * forwards: what it routes is no device of its) */
@@ -376,7 +379,8 @@ int sessions_round_index(struct sessions *s, struct store *st, struct sessions_r
 	}
 	r->devices.by_mac = addrmap_new(s->hash_key);
 	if (!r->devices.by_mac || (r->have_kernel && kernel_view_index(&r->kernel, s->hash_key) < 0) ||
-	    (r->have_neigh && neigh_view_index(&r->neigh, s->hash_key) < 0))
+	    (r->have_neigh && neigh_view_index(&r->neigh, s->hash_key) < 0) ||
+	    sessions_counts_index(s, r) < 0)
 		return -1;
 	return account_view_read(s, st, r->now, &r->accounts);
 }
@@ -580,6 +584,10 @@ int sessions_round_decide(struct sessions *s, struct sessions_round *r)
 		pthread_rwlock_unlock(&s->lock);
 		return -1;
 	}
+	if (sessions_counts_take(s, r) < 0) {
+		pthread_rwlock_unlock(&s->lock);
+		return -1;
+	}
 	round_judge(s, r);
 	round_end(s, r);
 	round_adopt(s, r);
@@ -596,6 +604,7 @@ void sessions_round_apply(struct sessions *s, struct store *st, struct sessions_
 	/* the same way out as a kick: element, connections, then the row */
 	for (size_t i = 0; i < r->n_ended; i++) {
 		kernel_end(s, &r->ended[i].e, reason_names[r->ended[i].why]);
+		sessions_counts_ended(s, st, &r->ended[i].e, reason_names[r->ended[i].why], r->now);
 		if (r->ended[i].delete_row)
 			store_session_delete(st, r->ended[i].e.addr);
 	}
@@ -621,6 +630,7 @@ void sessions_round_apply(struct sessions *s, struct store *st, struct sessions_
 			 "until some go unused", DEVICE_ADDRS_MAX);
 	}
 	write_rows(s, st, r->writes, r->n_writes);
+	sessions_counts_write(st, r);
 }
 
 void sessions_round_free(struct sessions_round *r)
@@ -644,6 +654,7 @@ void sessions_round_free(struct sessions_round *r)
 	addrmap_free(r->accounts.by_addr);
 	free(r->accounts.list);
 	free(r->rows.rows);
+	sessions_counts_free(r);
 }
 
 void sessions_maintain(struct sessions *s, struct store *st, int store_changed, int users_changed)

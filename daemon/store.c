@@ -17,7 +17,8 @@
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at, role"
 #define POLICY_COLS "group_name, priority, denied, windows, session_lifetime, idle_timeout, " \
 	"allow_destinations, deny_destinations, bandwidth_class, updated_at"
-#define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote"
+#define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote, " \
+	"bytes_in, packets_in, bytes_out, packets_out"
 
 /*
  * Whether the database keeps Digest secrets, evaluated inside the statement
@@ -101,14 +102,34 @@ static const char *const stmt_sql[S_COUNT] = {
 		"JOIN users u ON u.id = m.user_id JOIN local_groups g ON g.id = m.group_id "
 		"ORDER BY u.name, g.name",
 	[S_SESS_UPSERT] = "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, "
-			  "expires_at, remote) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) ON CONFLICT(addr) DO UPDATE SET "
+			  "expires_at, remote, bytes_in, packets_in, bytes_out, packets_out) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(addr) DO UPDATE SET "
 			  "mac = excluded.mac, username = excluded.username, created_at = excluded.created_at, "
 			  "last_seen_at = excluded.last_seen_at, idle_timeout = excluded.idle_timeout, "
-			  "expires_at = excluded.expires_at, remote = excluded.remote",
+			  "expires_at = excluded.expires_at, remote = excluded.remote, "
+			  "bytes_in = excluded.bytes_in, packets_in = excluded.packets_in, "
+			  "bytes_out = excluded.bytes_out, packets_out = excluded.packets_out",
 	[S_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE addr = ?1",
 	[S_SESS_DEL] = "DELETE FROM sessions WHERE addr = ?1",
 	[S_SESS_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE addr = ?1",
 	[S_SESS_LIST] = "SELECT " SESS_COLS " FROM sessions ORDER BY created_at, id",
+	[S_SESS_COUNTS] = "UPDATE sessions SET bytes_in = ?2, packets_in = ?3, bytes_out = ?4, "
+			  "packets_out = ?5 WHERE addr = ?1",
+	[S_HIST_ADD] = "INSERT INTO session_history (addr, mac, username, created_at, ended_at, reason, "
+		       "bytes_in, packets_in, bytes_out, packets_out) "
+		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+	[S_HIST_BYTES] = "SELECT coalesce(sum(bytes_in + bytes_out), 0) FROM session_history "
+			 "WHERE username = ?1 AND ended_at >= ?2",
+	[S_HIST_REASON] = "SELECT reason FROM session_history WHERE addr = ?1 AND ended_at >= ?2 "
+			  "ORDER BY ended_at DESC, id DESC LIMIT 1",
+	[S_HIST_PRUNE] = "DELETE FROM session_history WHERE ended_at < ?1",
+	[S_QUOTA_GET] = "SELECT q.session_bytes, q.day_bytes, q.month_bytes, u.id FROM users u "
+			"LEFT JOIN user_quotas q ON q.user_id = u.id WHERE u.name = ?1",
+	[S_QUOTA_SET] = "INSERT INTO user_quotas (user_id, session_bytes, day_bytes, month_bytes) "
+			"SELECT id, ?2, ?3, ?4 FROM users WHERE name = ?1 ON CONFLICT(user_id) DO UPDATE SET "
+			"session_bytes = excluded.session_bytes, day_bytes = excluded.day_bytes, "
+			"month_bytes = excluded.month_bytes",
+	[S_QUOTA_DEL] = "DELETE FROM user_quotas WHERE user_id = (SELECT id FROM users WHERE name = ?1)",
 	[S_FAIL_INSERT] = "INSERT INTO failures (time_ms, client_addr, client_port, mode, scheme, username, "
 			  "reason, host, user_agent, count, last_ms) "
 			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",

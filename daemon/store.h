@@ -84,6 +84,12 @@ struct store_whitelist {
 };
 
 /* A logged-in intercept-mode client, keyed by address. */
+/* What the kernel counted for a session (IP bytes and packets; in = sent
+ * by the client, out = sent to it). */
+struct store_counts {
+	uint64_t bytes_in, packets_in, bytes_out, packets_out;
+};
+
 struct store_session {
 	int64_t id;
 	char addr[STORE_ADDR_MAX + 1];
@@ -93,6 +99,12 @@ struct store_session {
 	unsigned idle_timeout;    /* seconds */
 	int remote;               /* the login was checked by a remote identity
 				   * source (a directory): no users row */
+	struct store_counts counts;   /* as last written (a round, an end, a stop) */
+};
+
+/* A user's data quotas in bytes (in + out), 0: none. */
+struct store_quota {
+	uint64_t session_bytes, day_bytes, month_bytes;
 };
 
 struct store_failure {
@@ -327,6 +339,29 @@ int store_session_touch(struct store *st, const char *addr, int64_t when);
 /* Oldest first. */
 int store_session_list(struct store *st, int (*cb)(const struct store_session *s, void *ud),
 		       void *ud);
+
+/* --- what sessions counted, their history, quotas */
+/* The counts of the n sessions (by addr; a row no longer there is
+ * skipped), in one transaction; does not bump the sessions generation.
+ * 0 or negative. */
+int store_session_counts_write(struct store *st, const struct store_session *rows, size_t n);
+/* A session that ended, with its counts and reason ("idle", "kicked",
+ * "quota_exceeded"...), into session_history. 0 or negative. */
+int store_session_history_add(struct store *st, const struct store_session *row,
+			      const char *reason, int64_t ended_at);
+/* Bytes (in + out) of user's sessions that ended at or after since. */
+int store_session_history_bytes(struct store *st, const char *username, int64_t since,
+				uint64_t *bytes);
+/* The last session of the client at addr that ended at or after since:
+ * 0 with reason filled (cut to len), 1 when none, negative. */
+int store_session_history_reason(struct store *st, const char *addr, int64_t since, char *reason,
+				 size_t len);
+/* Delete history rows that ended before older_than; how many, or negative. */
+int store_session_history_prune(struct store *st, int64_t older_than);
+/* A user's quotas: 0 (all zero when none are set), 1 no such user, negative. */
+int store_quota_get(struct store *st, const char *username, struct store_quota *out);
+/* Set them (all zero removes them). 0, 1 no such user, negative. */
+int store_quota_set(struct store *st, const char *username, const struct store_quota *q);
 
 /* --- audit trail of failed authentications */
 /* All n rows in one transaction: all or none (ids are assigned, rows[].id

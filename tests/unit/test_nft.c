@@ -30,11 +30,12 @@
 struct shape {
 	int begin, end;
 	int new_table, del_table;
-	char sets[12][32];
-	uint32_t set_flags[12];
+	char sets[16][32];
+	uint32_t set_flags[16];
 	int n_sets;
-	char chains[4][32];
-	uint32_t hooks[4];
+	char chains[8][32];
+	uint32_t hooks[8];
+	int32_t prios[8];
 	int n_chains;
 	int rules_pre, rules_fwd, rules_to_lan;
 	int redirects, rejects, dynsets, lookups_sess, ifname_cmps;
@@ -57,6 +58,10 @@ struct shape {
 	int lookups_sess_inv;         /* ip saddr . ether saddr != @sess4/6 */
 	int seen_adds;                /* add @seen4/6 { ... } */
 	char seen_chain[32];
+	/* the counters: acct_in4/6 by source in count_in, acct_out4/6 by
+	 * destination in count_out */
+	int acct_in_saddr, acct_out_daddr, acct_elsewhere;
+	int acct_dynsets;             /* an update as well would count twice */
 };
 
 static struct shape sh;
@@ -83,6 +88,8 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 		const char *set = nftnl_expr_get_str(e, NFTNL_EXPR_DYNSET_SET_NAME);
 
 		sh.dynsets++;
+		if (strncmp(set, "acct_", 5) == 0)
+			sh.acct_dynsets++;
 		if (nftnl_expr_get_u32(e, NFTNL_EXPR_DYNSET_OP) == NFT_DYNSET_OP_ADD &&
 		    strncmp(set, "seen", 4) == 0) {
 			sh.seen_adds++;
@@ -117,6 +124,16 @@ static int expr_cb(struct nftnl_expr *e, void *data)
 			sh.lookups_sess++;
 		if (strcmp(set, "devmac") == 0)
 			sh.lookups_devmac++;
+		if (strncmp(set, "acct_in", 7) == 0 && strcmp(rule.chain, "count_in") == 0 &&
+		    ((rule.payload_len == 4 && rule.payload_offset == 12) ||
+		     (rule.payload_len == 16 && rule.payload_offset == 8)))
+			sh.acct_in_saddr++;
+		else if (strncmp(set, "acct_out", 8) == 0 && strcmp(rule.chain, "count_out") == 0 &&
+			 ((rule.payload_len == 4 && rule.payload_offset == 16) ||
+			  (rule.payload_len == 16 && rule.payload_offset == 24)))
+			sh.acct_out_daddr++;
+		else if (strncmp(set, "acct_", 5) == 0)
+			sh.acct_elsewhere++;
 		if (strncmp(set, "sessaddr", 8) == 0) {
 			sh.lookups_sessaddr++;
 			snprintf(sh.sessaddr_chain, sizeof(sh.sessaddr_chain), "%s", rule.chain);
@@ -198,6 +215,8 @@ static void read_batch(const void *buf, long len)
 
 			assert_int_equal(nftnl_chain_nlmsg_parse(nlh, c), 0);
 			snprintf(sh.chains[sh.n_chains], 32, "%s", nftnl_chain_get_str(c, NFTNL_CHAIN_NAME));
+			sh.prios[sh.n_chains] = nftnl_chain_is_set(c, NFTNL_CHAIN_PRIO)
+						? nftnl_chain_get_s32(c, NFTNL_CHAIN_PRIO) : 0;
 			sh.hooks[sh.n_chains++] = nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM);
 			nftnl_chain_free(c);
 			break;
@@ -264,7 +283,7 @@ static void test_table_shape(void **state)
 	assert_int_equal(sh.new_table, 2);
 	assert_int_equal(sh.del_table, 1);
 	assert_string_equal(sh.table, NFT_TABLE_NAME);
-	assert_int_equal(sh.n_sets, 9);
+	assert_int_equal(sh.n_sets, 13);
 	assert_string_equal(sh.sets[0], "wl4");
 	assert_true(sh.set_flags[0] & NFT_SET_INTERVAL);
 	assert_string_equal(sh.sets[2], "sess4");
@@ -281,7 +300,7 @@ static void test_table_shape(void **state)
 	assert_string_equal(sh.sets[8], "seen6");
 	assert_true(sh.set_flags[7] & NFT_SET_EVAL);
 	assert_true(sh.set_flags[8] & NFT_SET_TIMEOUT);
-	assert_int_equal(sh.n_chains, 3);
+	assert_int_equal(sh.n_chains, 5);
 	assert_int_equal(sh.hooks[0], NF_INET_PRE_ROUTING);
 	assert_int_equal(sh.hooks[1], NF_INET_FORWARD);
 	assert_string_equal(sh.chains[2], "to_lan");
@@ -296,10 +315,43 @@ static void test_table_shape(void **state)
 	assert_int_equal(sh.dynsets, 4);
 	/* without bypass the sessions are looked up only in forward */
 	assert_int_equal(sh.lookups_sess, 2);
-	/* prerouting's iifname, forward's iifname+oifname and iifname */
-	assert_int_equal(sh.ifname_cmps, 4);
+	/* prerouting's iifname, forward's iifname+oifname and iifname,
+	 * count_in's iifname and count_out's oifname */
+	assert_int_equal(sh.ifname_cmps, 6);
 	/* no packet passes on a mark: another table's rule could set the same */
 	assert_int_equal(sh.mark_loads, 0);
+}
+
+/* Each session's bytes are counted by the kernel: sets acct_in4/6 and
+ * acct_out4/6 whose elements carry a counter, looked up (which runs the
+ * matched element's counter) by source address as packets arrive on the
+ * LAN interface, before the redirect, and by destination as they leave by
+ * it, after the source NAT. Nothing else looks them up, and no update
+ * expression runs the counter a second time. */
+static void test_counting_rules(void **state)
+{
+	struct nft_spec sp = default_spec();
+
+	(void)state;
+	build_and_read(&sp);
+	assert_string_equal(sh.sets[9], "acct_in4");
+	assert_string_equal(sh.sets[10], "acct_in6");
+	assert_string_equal(sh.sets[11], "acct_out4");
+	assert_string_equal(sh.sets[12], "acct_out6");
+	for (int i = 9; i <= 12; i++) {
+		assert_true(sh.set_flags[i] & NFT_SET_EXPR);
+		assert_false(sh.set_flags[i] & NFT_SET_TIMEOUT);
+	}
+	assert_string_equal(sh.chains[3], "count_in");
+	assert_int_equal(sh.hooks[3], NF_INET_PRE_ROUTING);
+	assert_true(sh.prios[3] < -100);      /* before the nat chain's redirect */
+	assert_string_equal(sh.chains[4], "count_out");
+	assert_int_equal(sh.hooks[4], NF_INET_POST_ROUTING);
+	assert_true(sh.prios[4] > 100);       /* after the source NAT */
+	assert_int_equal(sh.acct_in_saddr, 2);
+	assert_int_equal(sh.acct_out_daddr, 2);
+	assert_int_equal(sh.acct_elsewhere, 0);
+	assert_int_equal(sh.acct_dynsets, 0);
 }
 
 /* A connection opened from the WAN side towards a LAN host: the host's
@@ -629,6 +681,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_table_shape),
+		cmocka_unit_test(test_counting_rules),
 		cmocka_unit_test(test_direction_of_established_flows),
 		cmocka_unit_test(test_prerouting_records_frames),
 		cmocka_unit_test(test_bypass_skips_redirect_for_sessions),

@@ -908,6 +908,79 @@ static void test_sessions(void **state)
 	assert_int_equal(n, 1);
 }
 
+/* What the kernel counted goes to the rows (without telling the pollers:
+ * it changes every few seconds), an ended session keeps its counts in the
+ * history, and a user's quotas read back as set. */
+static void test_session_counts_history_quotas(void **state)
+{
+	struct store *st = *state;
+	struct store_session s, got;
+	struct store_generations g;
+	struct store_user u = user("carol");
+	struct store_quota q, qgot;
+	uint64_t bytes = 1;
+	char reason[32];
+
+	memset(&s, 0, sizeof(s));
+	snprintf(s.addr, sizeof(s.addr), "192.0.2.20");
+	snprintf(s.username, sizeof(s.username), "carol");
+	s.created_at = 1000;
+	s.last_seen_at = 1000;
+	s.expires_at = 9000;
+	s.idle_timeout = 900;
+	assert_int_equal(store_session_upsert(st, &s), 0);
+	s.counts.bytes_in = 1234;
+	s.counts.packets_in = 12;
+	s.counts.bytes_out = (uint64_t)5 << 32;   /* past 32 bits */
+	s.counts.packets_out = 99;
+	g = gens(st);
+	assert_int_equal(store_session_counts_write(st, &s, 1), 0);
+	assert_int_equal(gens(st).sessions, g.sessions);
+	assert_int_equal(store_session_get(st, "192.0.2.20", &got), 0);
+	assert_int_equal(got.counts.bytes_in, 1234);
+	assert_int_equal(got.counts.packets_in, 12);
+	assert_int_equal(got.counts.bytes_out, (uint64_t)5 << 32);
+	assert_int_equal(got.counts.packets_out, 99);
+
+	/* the end: history row, bytes by user and time, the reason by address */
+	assert_int_equal(store_session_history_add(st, &got, "quota_exceeded", 5000), 0);
+	assert_int_equal(store_session_history_bytes(st, "carol", 5000, &bytes), 0);
+	assert_int_equal(bytes, 1234 + ((uint64_t)5 << 32));
+	assert_int_equal(store_session_history_bytes(st, "carol", 5001, &bytes), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(store_session_history_bytes(st, "nobody", 0, &bytes), 0);
+	assert_int_equal(bytes, 0);
+	assert_int_equal(store_session_history_reason(st, "192.0.2.20", 4000, reason, sizeof(reason)), 0);
+	assert_string_equal(reason, "quota_exceeded");
+	assert_int_equal(store_session_history_reason(st, "192.0.2.20", 5001, reason, sizeof(reason)), 1);
+	assert_int_equal(store_session_history_prune(st, 5001), 1);
+	assert_int_equal(store_session_history_reason(st, "192.0.2.20", 0, reason, sizeof(reason)), 1);
+
+	/* quotas: none by default, set, changed (the users' pollers told), removed */
+	assert_int_equal(store_quota_get(st, "carol", &qgot), 1);
+	assert_int_equal(store_user_add(st, &u), 0);
+	assert_int_equal(store_quota_get(st, "carol", &qgot), 0);
+	assert_int_equal(qgot.session_bytes + qgot.day_bytes + qgot.month_bytes, 0);
+	memset(&q, 0, sizeof(q));
+	q.day_bytes = 5000000;
+	g = gens(st);
+	assert_int_equal(store_quota_set(st, "carol", &q), 0);
+	assert_true(gens(st).users > g.users);
+	assert_int_equal(store_quota_get(st, "carol", &qgot), 0);
+	assert_int_equal(qgot.day_bytes, 5000000);
+	assert_int_equal(qgot.session_bytes, 0);
+	q.month_bytes = 1ULL << 40;
+	assert_int_equal(store_quota_set(st, "carol", &q), 0);
+	assert_int_equal(store_quota_get(st, "carol", &qgot), 0);
+	assert_int_equal(qgot.month_bytes, 1ULL << 40);
+	assert_int_equal(qgot.day_bytes, 5000000);
+	memset(&q, 0, sizeof(q));
+	assert_int_equal(store_quota_set(st, "carol", &q), 0);
+	assert_int_equal(store_quota_get(st, "carol", &qgot), 0);
+	assert_int_equal(qgot.day_bytes, 0);
+	assert_int_equal(store_quota_set(st, "nobody", &q), 1);
+}
+
 /* ------------------------------------------------------------ audit */
 
 static struct store_failure failure(int64_t time_ms, const char *user, const char *addr,
@@ -1480,6 +1553,7 @@ int main(void)
 		T(test_admin_roles),
 		T(test_whitelist),
 		T(test_sessions),
+		T(test_session_counts_history_quotas),
 		T(test_failures_round_trip_and_filters),
 		T(test_failures_of_guests_only),
 		T(test_failures_keyset_paging),

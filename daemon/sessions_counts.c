@@ -1,0 +1,297 @@
+/*
+ * sessions_counts.c — what the kernel counted for each session (sessions.h,
+ * "what the kernel counted"): read in one dump per set by the maintenance
+ * round, kept in the entries, written to the rows, handed on at the end.
+ */
+#include "sessions_int.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "store.h"
+
+static void counts_from_nft(const struct nft_counters *c, struct sessions_counts *out)
+{
+	out->bytes_in = c->bytes_in;
+	out->packets_in = c->packets_in;
+	out->bytes_out = c->bytes_out;
+	out->packets_out = c->packets_out;
+}
+
+static void acct_view_cb(const struct nft_session *ks, void *ud)
+{
+	struct kernel_view *kv = ud;
+
+	if (kv->n == kv->cap) {
+		size_t cap = kv->cap ? kv->cap * 2 : 64;
+		struct nft_session *nl = realloc(kv->list, cap * sizeof(*nl));
+
+		if (!nl)
+			return;
+		kv->list = nl;
+		kv->cap = cap;
+	}
+	kv->list[kv->n++] = *ks;
+}
+
+/* Caller holds nothing. */
+void sessions_counts_read(struct sessions *s, struct sessions_round *r)
+{
+	pthread_mutex_lock(&s->nft_lock);
+	r->have_acct = nft_acct_list(s->nft, acct_view_cb, &r->acct) == 0;
+	pthread_mutex_unlock(&s->nft_lock);
+}
+
+/* The two directions came as elements of their own: one per address. */
+int sessions_counts_index(struct sessions *s, struct sessions_round *r)
+{
+	struct kernel_view *kv = &r->acct;
+	size_t out = 0;
+
+	if (!r->have_acct)
+		return 0;
+	kv->by_addr = addrmap_new(s->hash_key);
+	if (!kv->by_addr)
+		return -1;
+	for (size_t i = 0; i < kv->n; i++) {
+		struct addrmap_addr a;
+		size_t at;
+
+		if (addrmap_addr_from_sockaddr((const struct sockaddr *)&kv->list[i].addr, &a) < 0)
+			continue;
+		if (addrmap_get(kv->by_addr, &a, &at)) {
+			struct nft_counters *c = &kv->list[at].counted;
+
+			c->bytes_in += kv->list[i].counted.bytes_in;
+			c->packets_in += kv->list[i].counted.packets_in;
+			c->bytes_out += kv->list[i].counted.bytes_out;
+			c->packets_out += kv->list[i].counted.packets_out;
+			continue;
+		}
+		kv->list[out] = kv->list[i];
+		if (addrmap_put(kv->by_addr, &a, out) < 0)
+			return -1;
+		out++;
+	}
+	kv->n = out;
+	return 0;
+}
+
+/* Caller holds the write lock. The counts read into the entries (not
+ * those put or changed since the read began: a new login's count starts
+ * afresh), a rate mark every RATE_MARK_MS, and the rows whose counts
+ * changed and were last written COUNTS_SAVE_S ago to be written. */
+int sessions_counts_take(struct sessions *s, struct sessions_round *r)
+{
+	r->saves = calloc(s->n + 1, sizeof(*r->saves));
+	if (!r->saves)
+		return -1;
+	for (size_t i = 0; i < s->n; i++) {
+		struct entry *e = &s->entries[i];
+		size_t at;
+
+		if (r->have_acct && e->seq <= r->seq_read && addrmap_get(r->acct.by_addr, &e->key, &at))
+			e->counted = r->acct.list[at].counted;
+		if (r->now_ms - e->rate_mark_at[RATE_MARKS - 1] >= RATE_MARK_MS) {
+			memmove(e->rate_mark, e->rate_mark + 1, (RATE_MARKS - 1) * sizeof(e->rate_mark[0]));
+			memmove(e->rate_mark_at, e->rate_mark_at + 1,
+				(RATE_MARKS - 1) * sizeof(e->rate_mark_at[0]));
+			e->rate_mark[RATE_MARKS - 1] = e->counted;
+			e->rate_mark_at[RATE_MARKS - 1] = r->now_ms;
+		}
+		if (!e->unsaved && r->now - e->counts_saved_at >= COUNTS_SAVE_S &&
+		    memcmp(&e->saved, &e->counted, sizeof(e->saved)) != 0) {
+			sessions_row_from_entry(e, &r->saves[r->n_saves++]);
+			e->saved = e->counted;
+			e->counts_saved_at = r->now;
+		}
+	}
+	return 0;
+}
+
+void sessions_counts_write(struct store *st, struct sessions_round *r)
+{
+	if (r->n_saves && store_session_counts_write(st, r->saves, r->n_saves) < 0)
+		log_warn("sessions: cannot write %zu sessions' counts to the database; they are "
+			 "written again later", r->n_saves);
+}
+
+void sessions_counts_free(struct sessions_round *r)
+{
+	free(r->acct.list);
+	free(r->acct.next);
+	addrmap_free(r->acct.by_addr);
+	free(r->saves);
+}
+
+/* Caller holds nft_lock, the session's elements still there: its last
+ * counts, read after its last packet passed (the kernel's, unless the
+ * table was gone: then what the last round read). */
+void sessions_counts_final(struct sessions *s, struct entry *e)
+{
+	struct nft_counters c;
+
+	if (nft_acct_get(s->nft, (const struct sockaddr *)&e->sa, &c) < 0)
+		return;
+	if (c.bytes_in >= e->counted.bytes_in && c.bytes_out >= e->counted.bytes_out &&
+	    (c.bytes_in || c.bytes_out))
+		e->counted = c;
+}
+
+/* An ended session into the history, and to whoever wants to know. */
+void sessions_counts_ended(struct sessions *s, struct store *st, const struct entry *e,
+			   const char *reason, int64_t now)
+{
+	struct store_session row;
+	struct sessions_end end;
+
+	sessions_row_from_entry(e, &row);
+	if (st && store_session_history_add(st, &row, reason, now) < 0)
+		log_warn("session %s: cannot write its end to the history", e->addr);
+	memset(&end, 0, sizeof(end));
+	end.addr = e->addr;
+	end.user = e->user;
+	end.reason = reason;
+	end.created_at = e->created_at;
+	end.ended_at = now;
+	counts_from_nft(&e->counted, &end.counts);
+	pthread_rwlock_wrlock(&s->lock);
+	s->ended_total.bytes_in += end.counts.bytes_in;
+	s->ended_total.packets_in += end.counts.packets_in;
+	s->ended_total.bytes_out += end.counts.bytes_out;
+	s->ended_total.packets_out += end.counts.packets_out;
+	pthread_rwlock_unlock(&s->lock);
+	if (s->end_cb)
+		s->end_cb(&end, s->end_ud);
+}
+
+/* ------------------------------------------------------------ sessions.h */
+
+/* Bytes/s from e's oldest rate mark to its counts now. */
+static void entry_rate(const struct entry *e, int64_t now_ms, uint64_t *in, uint64_t *out)
+{
+	*in = *out = 0;
+	for (size_t k = 0; k < RATE_MARKS; k++) {
+		int64_t span = now_ms - e->rate_mark_at[k];
+
+		if (!e->rate_mark_at[k] || span <= 0)
+			continue;
+		if (e->counted.bytes_in >= e->rate_mark[k].bytes_in)
+			*in = (e->counted.bytes_in - e->rate_mark[k].bytes_in) * 1000 / (uint64_t)span;
+		if (e->counted.bytes_out >= e->rate_mark[k].bytes_out)
+			*out = (e->counted.bytes_out - e->rate_mark[k].bytes_out) * 1000 / (uint64_t)span;
+		return;
+	}
+}
+
+int sessions_counts_get(struct sessions *s, const struct sockaddr *client,
+			struct sessions_counts *out, uint64_t *rate_in, uint64_t *rate_out)
+{
+	struct entry *e;
+	uint64_t in = 0, outr = 0;
+	int rc = -1;
+
+	memset(out, 0, sizeof(*out));
+	pthread_rwlock_rdlock(&s->lock);
+	e = sessions_find_sockaddr(s, client);
+	if (e) {
+		counts_from_nft(&e->counted, out);
+		entry_rate(e, loop_wall_ms(), &in, &outr);
+		rc = 0;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	if (rate_in)
+		*rate_in = in;
+	if (rate_out)
+		*rate_out = outr;
+	return rc;
+}
+
+void sessions_usage_each(struct sessions *s, void (*cb)(const struct sessions_usage *u, void *ud),
+			 void *ud)
+{
+	int64_t now_ms = loop_wall_ms();
+
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct entry *e = &s->entries[i];
+		struct sessions_usage u;
+
+		memset(&u, 0, sizeof(u));
+		u.addr = e->addr;
+		u.user = e->user;
+		u.created_at = e->created_at;
+		counts_from_nft(&e->counted, &u.counts);
+		entry_rate(e, now_ms, &u.rate_in, &u.rate_out);
+		cb(&u, ud);
+	}
+	pthread_rwlock_unlock(&s->lock);
+}
+
+void sessions_counts_total(struct sessions *s, struct sessions_counts *live,
+			   struct sessions_counts *ended)
+{
+	memset(live, 0, sizeof(*live));
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < s->n; i++) {
+		const struct nft_counters *c = &s->entries[i].counted;
+
+		live->bytes_in += c->bytes_in;
+		live->packets_in += c->packets_in;
+		live->bytes_out += c->bytes_out;
+		live->packets_out += c->packets_out;
+	}
+	*ended = s->ended_total;
+	pthread_rwlock_unlock(&s->lock);
+}
+
+void sessions_on_end(struct sessions *s, void (*cb)(const struct sessions_end *end, void *ud),
+		     void *ud)
+{
+	pthread_rwlock_wrlock(&s->lock);
+	s->end_cb = cb;
+	s->end_ud = ud;
+	pthread_rwlock_unlock(&s->lock);
+}
+
+void sessions_save_counts(struct sessions *s, struct store *st)
+{
+	struct sessions_round r;
+	size_t n = 0;
+
+	if (!s || !s->nft || !st)
+		return;
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_lock(&s->nft_lock);
+	r.have_acct = nft_acct_list(s->nft, acct_view_cb, &r.acct) == 0;
+	pthread_mutex_unlock(&s->nft_lock);
+	r.now = wall_now();
+	r.now_ms = loop_wall_ms();
+	pthread_rwlock_wrlock(&s->lock);
+	r.seq_read = s->seq;
+	pthread_rwlock_unlock(&s->lock);
+	if (sessions_counts_index(s, &r) < 0) {
+		sessions_counts_free(&r);
+		return;
+	}
+	pthread_rwlock_wrlock(&s->lock);
+	r.saves = calloc(s->n + 1, sizeof(*r.saves));
+	for (size_t i = 0; r.saves && i < s->n; i++) {
+		struct entry *e = &s->entries[i];
+		size_t at;
+
+		if (r.have_acct && addrmap_get(r.acct.by_addr, &e->key, &at))
+			e->counted = r.acct.list[at].counted;
+		if (!e->unsaved)
+			sessions_row_from_entry(e, &r.saves[n++]);
+	}
+	r.n_saves = n;
+	pthread_rwlock_unlock(&s->lock);
+	if (n && store_session_counts_write(st, r.saves, n) == 0)
+		log_notice("sessions: the counts of %zu sessions written to the database", n);
+	else if (n)
+		log_warn("sessions: cannot write the sessions' counts to the database");
+	sessions_counts_free(&r);
+}
