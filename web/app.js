@@ -305,6 +305,39 @@ async function loadWhitelist() {
     }, 'small danger change')]), 4, 'The whitelist is empty.');
 }
 
+// ------------------------------------------------------------ groups
+
+function policyOf(p) { return p.default ? '(default)' : p.group; }
+
+function fillPolicyForm(p) {
+  $('pf-group').value = p.default ? '' : p.group;
+  $('pf-priority').value = p.priority;
+  $('pf-denied').checked = p.denied;
+  $('pf-windows').value = p.windows;
+  $('pf-lifetime').value = p.session_lifetime;
+  $('pf-idle').value = p.idle_timeout;
+  $('pf-allow').value = p.allow_destinations;
+  $('pf-deny').value = p.deny_destinations;
+  $('pf-class').value = p.bandwidth_class;
+  $('pf-group').focus();
+}
+
+async function loadGroups() {
+  const data = await api('GET', '/api/groups');
+  const byGroup = new Map(data.policies.filter((p) => !p.default).map((p) => [p.group, p]));
+  fillRows($('policy-rows'), data.policies.map((p) => [policyOf(p), p.priority, p.denied ? 'no' : 'yes',
+    p.windows || 'any time', `${p.session_lifetime || '-'} / ${p.idle_timeout || '-'}`,
+    p.allow_destinations || 'any', p.deny_destinations || 'none', p.bandwidth_class || '-',
+    el('span', null, button('Edit', () => fillPolicyForm(p), 'small change'), ' ',
+      button('Delete', async () => {
+        const v = await ask('Delete policy', `Delete the policy of ${policyOf(p)}?`, { ok: 'Delete' });
+        if (v) change('POST', '/api/policies/delete', { group: p.default ? null : p.group }, `Deleted the policy of ${policyOf(p)}.`);
+      }, 'small danger change'))]), 9, 'No policies: every user may go online at any time, anywhere.');
+  fillRows($('group-rows'), data.groups.map((g) => [g.name, g.members.join(', ') || '(none)',
+    byGroup.has(g.name) ? `priority ${byGroup.get(g.name).priority}` : '(the default policy applies)']),
+  3, 'No local groups.');
+}
+
 // ------------------------------------------------------------ sessions
 
 async function loadSessions() {
@@ -369,7 +402,7 @@ async function loadActions() {
 // ------------------------------------------------------------ navigation
 
 const loaders = {
-  dashboard: loadDashboard, users: loadUsers, whitelist: loadWhitelist,
+  dashboard: loadDashboard, users: loadUsers, groups: loadGroups, whitelist: loadWhitelist,
   sessions: loadSessions, audit: loadAudit, actions: loadActions,
 };
 
@@ -378,9 +411,9 @@ const loaders = {
 // panel from offering it. An auditor sees every page and no control that
 // changes something (the .change elements, hidden by style.css).
 const rolePages = {
-  admin: ['dashboard', 'users', 'whitelist', 'sessions', 'audit', 'actions'],
+  admin: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'audit', 'actions'],
   frontdesk: ['sessions', 'audit'],
-  auditor: ['dashboard', 'users', 'whitelist', 'sessions', 'audit', 'actions'],
+  auditor: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'audit', 'actions'],
 };
 
 function pagesOfRole() { return rolePages[state.role] || []; }
@@ -495,6 +528,18 @@ function wire() {
     const cidr = $('wl-cidr').value.trim();
     if (await change('POST', '/api/whitelist', { cidr, comment: $('wl-comment').value }, `Added ${cidr}.`))
       $('wl-add').reset();
+  });
+
+  $('policy-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const group = $('pf-group').value.trim();
+    const body = { group: group || null, priority: Number($('pf-priority').value),
+      denied: $('pf-denied').checked, windows: $('pf-windows').value,
+      session_lifetime: Number($('pf-lifetime').value), idle_timeout: Number($('pf-idle').value),
+      allow_destinations: $('pf-allow').value, deny_destinations: $('pf-deny').value,
+      bandwidth_class: $('pf-class').value.trim() };
+    if (await change('POST', '/api/policies', body, `Saved the policy of ${group || '(default)'}.`))
+      $('policy-form').reset();
   });
 
   $('audit-filter').addEventListener('submit', (ev) => {

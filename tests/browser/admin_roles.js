@@ -62,7 +62,7 @@ async function main() {
   ({ context, page } = await login(browser, 'audit'));
   check((await page.textContent('#role')) === 'auditor', 'auditor: the role is shown');
   const auditLinks = await navLinks(page);
-  check(auditLinks.length === 6, 'auditor: every page in the navigation', auditLinks.join(','));
+  check(auditLinks.length === 7, 'auditor: every page in the navigation', auditLinks.join(','));
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check((await page.locator('#users-rows').innerText()).includes('alice'), 'auditor: the users are listed');
