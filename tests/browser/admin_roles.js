@@ -81,7 +81,7 @@ async function main() {
 
   // an admin: everything, with its controls
   ({ context, page } = await login(browser, 'root'));
-  check((await navLinks(page)).length === 6, 'admin: every page in the navigation');
+  check((await navLinks(page)).length === 7, 'admin: every page in the navigation');
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check(await page.locator('#user-create').isVisible(), 'admin: the "Create user" form');
