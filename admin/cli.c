@@ -219,6 +219,9 @@ static const struct command commands[] = {
 	{ "user", "explain", "[--json] NAME", "where NAME's password is checked (the first of\n"
 	  "        [auth] sources that knows the name), the groups and the policy that apply",
 	  cmd_user_explain, NULL },
+	{ "user", "devices", "NAME N|none", "how many devices may be logged in at once under NAME\n"
+	  "        on the portal (at the limit the portal offers to sign out the oldest)",
+	  cmd_user_devices, NULL },
 	{ "group", "add", "NAME", "add a local group (of local users)", NULL, cmd_group_change },
 	{ "group", "del", "NAME", "delete a local group and its memberships", NULL,
 	  cmd_group_change },
@@ -252,6 +255,17 @@ static const struct command commands[] = {
 	  "failed authentications, newest first (100 unless --limit)", cmd_audit, NULL },
 	{ "actions", NULL, "[--json] [--limit N]", "the admin action log, newest first",
 	  cmd_actions, NULL },
+	{ "voucher", "create", "N --validity DURATION [--length N] [--alphabet numeric|safe]\n"
+	  "                  [--comment TEXT] [--expires TIME] [--devices N] [--quota BYTES]\n"
+	  "                  [--class NAME] [--csv|--json]",
+	  "make a roll of N guest codes and print them (the only time they can be)",
+	  cmd_voucher_create, NULL },
+	{ "voucher", "list", "[--json]", "the voucher rolls with their unused, used, expired and\n"
+	  "        revoked codes", cmd_voucher_list, NULL },
+	{ "voucher", "revoke", "ROLL|ROLL-NUMBER", "revoke a roll or one code; their sessions end",
+	  cmd_voucher_revoke, NULL },
+	{ "voucher", "export", "ROLL", "the roll's codes and their state as CSV", cmd_voucher_export,
+	  NULL },
 	{ "session", "list", "[--json]", "list intercept-mode sessions", cmd_session_list, NULL },
 	{ "session", "kick", "ADDRESS", "end a client's session", cmd_session_kick, NULL },
 	{ "digest", NULL, "[status|off|on]",

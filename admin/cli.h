@@ -4,7 +4,8 @@
  * names. cli_output.c shows and reads things for the person at the
  * terminal; cli_users.c holds the user and admin commands, cli_groups.c
  * the group commands and user explain, cli_kerberos.c kerberos check,
- * cli_lists.c the others.
+ * cli_vouchers.c the voucher commands and user devices, cli_lists.c the
+ * others.
  */
 #ifndef PORTCULLIS_CLI_H
 #define PORTCULLIS_CLI_H
@@ -188,5 +189,10 @@ int cmd_policy_del(struct cli *c, int argc, char **argv);
 /* One line saying what a stored policy does, for show and explain. */
 struct store_policy;
 void policy_summary(const struct store_policy *sp, char *buf, size_t len);
+int cmd_voucher_create(struct cli *c, int argc, char **argv);     /* cli_vouchers.c */
+int cmd_voucher_list(struct cli *c, int argc, char **argv);
+int cmd_voucher_revoke(struct cli *c, int argc, char **argv);
+int cmd_voucher_export(struct cli *c, int argc, char **argv);
+int cmd_user_devices(struct cli *c, int argc, char **argv);
 
 #endif

@@ -12,6 +12,7 @@
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "admin_input.h"
@@ -25,6 +26,7 @@
 #include "pac.h"
 #include "returnto.h"
 #include "upload.h"
+#include "voucher.h"
 #include "web_headers.h"
 
 #define PORTAL_MAX_CONNECTIONS 512
@@ -37,6 +39,10 @@
 #define FIELD_USER_MAX         256
 #define FIELD_PASS_MAX         1024
 #define FIELD_URL_MAX          2048
+#define FIELD_CODE_MAX         64
+#define FIELD_CLASS_MAX        64
+#define DEVICE_TICKET_S        120   /* the device choice stays open this long */
+#define DEVICES_SHOWN          8
 
 struct portal_server {
 	const struct config *cfg;
@@ -50,6 +56,7 @@ struct portal_server {
 					* localhost) the portal answers for */
 	char *favicon;                 /* web_root/favicon.svg, NULL when absent */
 	char *login_tpl, *status_tpl, *css;
+	char *devices_tpl;             /* the choice offered at a device limit */
 	char pac[PAC_MAX];
 	long pac_len;
 	char *tls_cert, *tls_key;
@@ -255,6 +262,10 @@ struct login_form {
 	char url[FIELD_URL_MAX + 1];
 	char sig[RETURNTO_SIG_MAX];
 	int have_user, have_pass, have_csrf;
+	char code[FIELD_CODE_MAX + 1];     /* a voucher code, instead of the two */
+	/* the device choice's ticket (device_ticket_make) */
+	char t_user[FIELD_USER_MAX + 1], t_life[24], t_cred[24], t_when[24], t_sig[40];
+	char t_class[FIELD_CLASS_MAX + 1];
 };
 
 /* 0, or -1 with the bad field's name in *bad (too long or malformed). */
@@ -272,6 +283,13 @@ static int form_parse(const char *body, size_t len, struct login_form *f, const 
 		{ "csrf", f->csrf, sizeof(f->csrf), &f->have_csrf, NULL },
 		{ "url", f->url, sizeof(f->url), NULL, NULL },
 		{ "sig", f->sig, sizeof(f->sig), NULL, NULL },
+		{ "code", f->code, sizeof(f->code), NULL, NULL },
+		{ "t_user", f->t_user, sizeof(f->t_user), NULL, NULL },
+		{ "t_life", f->t_life, sizeof(f->t_life), NULL, NULL },
+		{ "t_cred", f->t_cred, sizeof(f->t_cred), NULL, NULL },
+		{ "t_when", f->t_when, sizeof(f->t_when), NULL, NULL },
+		{ "t_sig", f->t_sig, sizeof(f->t_sig), NULL, NULL },
+		{ "t_class", f->t_class, sizeof(f->t_class), NULL, NULL },
 	};
 
 	memset(f, 0, sizeof(*f));
@@ -328,7 +346,10 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 	const struct sockaddr *client = client_of(conn);
 	char token[CSRF_TEXT_MAX], cookie[CSRF_TEXT_MAX + 96];
 	char *page = malloc(PORTAL_PAGE_MAX);
-	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message", message ? message : "" };
+	const char *typed = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
+	char code[VOUCHER_LEN_MAX + 1] = "";
+	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message", message ? message : "",
+			       "code", code };
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 	int n;
@@ -341,8 +362,11 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 		vars[3] = url;
 		vars[5] = sig;
 	}
+	/* a voucher card's QR code opens the portal with its code filled in */
+	if (!typed || voucher_normalize(typed, code, sizeof(code)) < 0)
+		code[0] = '\0';
 	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
-	n = render(page, PORTAL_PAGE_MAX, p->login_tpl, vars, 4);
+	n = render(page, PORTAL_PAGE_MAX, p->login_tpl, vars, 5);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The login page is too large.\n");
@@ -446,6 +470,214 @@ static enum MHD_Result api_captive(struct portal_server *p, struct MHD_Connectio
 	return rc;
 }
 
+/* ------------------------------------------------------------ devices per account */
+
+/*
+ * The device choice: a login at its account's (or voucher's) device limit
+ * gets a page that offers to end the oldest device's session. Its button
+ * posts back this ticket instead of the credentials (the password is never
+ * written into a page): what the login proved (user, the session's
+ * lifetime, the credential it was checked against), for this client's
+ * address, at when, signed with the portal's secret. It is good for
+ * DEVICE_TICKET_S and only with the form's CSRF token, like a login.
+ */
+static void device_ticket_make(const struct portal_server *p, const struct sockaddr *client,
+			       const char *user, unsigned life, uint64_t cred, const char *class,
+			       long when, char out[33])
+{
+	static const char hex[] = "0123456789abcdef";
+	char msg[FIELD_USER_MAX + FIELD_CLASS_MAX + 160], addr[64];
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	int n;
+
+	cidr_addr_text(client, addr, sizeof(addr));
+	n = snprintf(msg, sizeof(msg), "devices%c%s%c%s%c%u%c%llu%c%s%c%ld", 0, addr, 0, user, 0,
+		     life, 0, (unsigned long long)cred, 0, class, 0, when);
+	if (n < 0 || (size_t)n >= sizeof(msg))
+		n = 0;
+	HMAC(EVP_sha256(), p->secret, sizeof(p->secret), (const unsigned char *)msg, (size_t)n, md,
+	     &mdlen);
+	for (int i = 0; i < 16; i++) {
+		out[2 * i] = hex[md[i] >> 4];
+		out[2 * i + 1] = hex[md[i] & 15];
+	}
+	out[32] = '\0';
+}
+
+static enum MHD_Result page_devices(struct portal_server *p, struct MHD_Connection *conn,
+				    const struct sockaddr *client, const char *user,
+				    const struct gate_login *login, const char *class, unsigned limit,
+				    int n, const struct intercept_device *oldest,
+				    const struct login_form *f)
+{
+	char token[CSRF_TEXT_MAX], life[24], cred[24], when[24], sig[33], message[512], since[64];
+	char *page = malloc(PORTAL_PAGE_MAX);
+	long now = (long)(loop_wall_ms() / 1000);
+	time_t t = (time_t)oldest->since;
+	struct tm tm;
+	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message", message,
+			       "t_user", user, "t_life", life, "t_cred", cred, "t_when", when,
+			       "t_sig", sig, "t_class", class };
+	enum MHD_Result rc;
+	int len;
+
+	if (!page)
+		return MHD_NO;
+	if (return_url_ok(p, conn, client, f->url, f->sig)) {
+		vars[3] = f->url;
+		vars[5] = f->sig;
+	}
+	gmtime_r(&t, &tm);
+	strftime(since, sizeof(since), "%Y-%m-%d %H:%M UTC", &tm);
+	snprintf(message, sizeof(message), "%s is signed in on %d other device%s already, and "
+		 "%u at once is the limit. The oldest (%s%s, since %s) can be signed out to let "
+		 "this one in.", user, n, n == 1 ? "" : "s", limit,
+		 oldest->mac[0] ? "MAC " : "address ", oldest->mac[0] ? oldest->mac : oldest->addr,
+		 since);
+	snprintf(life, sizeof(life), "%u", login->attrs.session_timeout);
+	snprintf(cred, sizeof(cred), "%llu", (unsigned long long)login->credential);
+	snprintf(when, sizeof(when), "%ld", now);
+	device_ticket_make(p, client, user, login->attrs.session_timeout, login->credential, class,
+			   now, sig);
+	/* the token of the form just posted (checked): the cookie holds it */
+	snprintf(token, sizeof(token), "%s", f->csrf);
+	len = render(page, PORTAL_PAGE_MAX, p->devices_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+	if (len < 0) {
+		free(page);
+		return reply_text(conn, 500, "The page is too large.\n");
+	}
+	/* RFC 9110 §15.5.10: the login is good but conflicts with the
+	 * account's other sessions until the guest chooses */
+	rc = reply(conn, 409, "text/html; charset=utf-8", page, (size_t)len, NULL, NULL);
+	free(page);
+	return rc;
+}
+
+/* Start the session and send the client on (303 to the status page). */
+static enum MHD_Result start_session(struct portal_server *p, struct MHD_Connection *conn,
+				     const struct sockaddr *client, const uint8_t mac[6],
+				     const char *user, const struct gate_login *login,
+				     const char *class, const struct login_form *f)
+{
+	char group_class[64] = "";
+	enum MHD_Result rc;
+
+	/* a voucher's class is its roll's; a user's own class (the users
+	 * row) comes before its group policy's */
+	if (!class) {
+		gate_policy_class(p->gate, user, &login->attrs, group_class, sizeof(group_class));
+		class = group_class;
+	}
+	if (intercept_session_start(p->ix, client, mac, user, login, class) < 0)
+		return page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
+				  f->url, f->sig, NULL);
+	/* RFC 9110 §15.4.4: 303 turns the POST into a GET of the next
+	 * page. That page is the portal's own: a form's CSP form-action
+	 * 'self' covers the redirects that follow its submission, and
+	 * Chromium aborts one to another origin (the person would stay on
+	 * the form). The status page sends the client on to the page it
+	 * had asked for. */
+	if (return_url_ok(p, conn, client, f->url, f->sig)) {
+		char *location = malloc(3 * (FIELD_URL_MAX + RETURNTO_SIG_MAX) + 32), *o;
+
+		if (!location)
+			return MHD_NO;
+		o = location + sprintf(location, "/status?url=");
+		form_percent_encode(o, 3 * FIELD_URL_MAX + 1, f->url);
+		o += strlen(o);
+		o += sprintf(o, "&sig=");
+		form_percent_encode(o, 3 * RETURNTO_SIG_MAX + 1, f->sig);
+		rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
+			   location);
+		free(location);
+		return rc;
+	}
+	return reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location", "/status");
+}
+
+/* A login that passed: within its device limit (0: none) the session
+ * starts; at the limit the guest gets the choice. */
+static enum MHD_Result login_passed(struct portal_server *p, struct MHD_Connection *conn,
+				    const struct sockaddr *client, const char *user,
+				    const struct gate_login *login, unsigned limit,
+				    const char *class, const struct login_form *f)
+{
+	struct intercept_device devices[DEVICES_SHOWN];
+	uint8_t mac[6];
+	int n;
+
+	client_mac(p, conn, client, mac);
+	if (limit) {
+		n = intercept_user_devices(p->ix, user, client, mac, devices, DEVICES_SHOWN);
+		if (n < 0)
+			return page_login(p, conn, 503, "Signed in, but the devices of this account cannot "
+					  "be counted right now; try again.", f->url, f->sig, NULL);
+		if ((unsigned)n >= limit)
+			return page_devices(p, conn, client, user, login, class ? class : "", limit, n,
+					    &devices[0], f);
+	}
+	return start_session(p, conn, client, mac, user, login, class, f);
+}
+
+/* The device choice's button: the ticket checked, the oldest devices
+ * signed out until this one fits, the session started. */
+static enum MHD_Result device_choice(struct portal_server *p, struct MHD_Connection *conn,
+				     const struct sockaddr *client, const struct login_form *f)
+{
+	struct intercept_device devices[DEVICES_SHOWN];
+	struct gate_login login;
+	char expect[33], *end;
+	long now = (long)(loop_wall_ms() / 1000), when;
+	unsigned long long life, cred;
+	unsigned limit;
+	uint8_t mac[6];
+	int n;
+
+	memset(&login, 0, sizeof(login));
+	errno = 0;
+	when = strtol(f->t_when, &end, 10);
+	if (errno || *end || end == f->t_when || when > now + 60 || now - when > DEVICE_TICKET_S)
+		goto refused;
+	life = strtoull(f->t_life, &end, 10);
+	if (errno || *end || end == f->t_life || life > UINT32_MAX)
+		goto refused;
+	cred = strtoull(f->t_cred, &end, 10);
+	if (errno || *end || end == f->t_cred)
+		goto refused;
+	device_ticket_make(p, client, f->t_user, (unsigned)life, cred, f->t_class, when, expect);
+	if (strlen(f->t_sig) != 32 || CRYPTO_memcmp(expect, f->t_sig, 32) != 0)
+		goto refused;
+	/* the time since the choice was offered comes off the lifetime */
+	if (life && (unsigned long long)(now - when) >= life)
+		goto refused;
+	login.credential = cred;
+	login.attrs.session_timeout = life ? (unsigned)(life - (unsigned long long)(now - when)) : 0;
+	limit = strncmp(f->t_user, VOUCHER_USER_PREFIX, strlen(VOUCHER_USER_PREFIX)) == 0 ? 0 :
+		intercept_user_max_devices(p->ix, f->t_user);
+	client_mac(p, conn, client, mac);
+	n = intercept_user_devices(p->ix, f->t_user, client, mac, devices, DEVICES_SHOWN);
+	if (n < 0)
+		return page_login(p, conn, 503, "The devices of this account cannot be counted right "
+				  "now; try again.", f->url, f->sig, NULL);
+	/* a voucher's limit is not re-read: it was in the ticket's choice, so
+	 * one device is signed out, the oldest; a user's is read again */
+	if (limit == 0)
+		limit = n > 0 ? (unsigned)n : 1;
+	for (int i = 0; i < n && i < DEVICES_SHOWN && (unsigned)(n - i) >= limit; i++)
+		if (intercept_end_device(p->ix, f->t_user, &devices[i]) < 0)
+			return page_login(p, conn, 503, "The other device could not be signed out; "
+					  "try again.", f->url, f->sig, NULL);
+	/* a voucher's class came in the ticket; a user's is looked up again */
+	return start_session(p, conn, client, mac, f->t_user, &login,
+			     strncmp(f->t_user, VOUCHER_USER_PREFIX, strlen(VOUCHER_USER_PREFIX)) ? NULL :
+			     f->t_class, f);
+refused:
+	log_info("portal: a device choice with an expired or forged ticket refused");
+	return page_login(p, conn, 403, "The choice expired; please sign in again.", f->url, f->sig,
+			  NULL);
+}
+
 static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *conn,
 				struct upload *req)
 {
@@ -454,17 +686,18 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "pc_csrf");
 	const char *ua = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "User-Agent");
 	struct login_form *f = calloc(1, sizeof(*f));
+	struct gate_voucher *vch = calloc(1, sizeof(*vch));
+	enum gate_voucher_refusal why = GATE_VOUCHER_UNKNOWN;
 	const char *bad = NULL;
 	enum gate_verdict v;
 	struct gate_login login;
-	char group_class[64];
-	uint8_t mac[6];
 	unsigned retry_after = 0;
 	enum MHD_Result rc;
 	char msg[128];
 
-	if (!client || !f) {
+	if (!client || !f || !vch) {
 		free(f);
+		free(vch);
 		return MHD_NO;
 	}
 	if (req->too_large) {
@@ -486,57 +719,40 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				f->url, f->sig, NULL);
 		goto out;
 	}
-	if (!f->have_user || !f->have_pass || !f->username[0]) {
-		rc = page_login(p, conn, 400, "Enter your username and password.", f->url, f->sig, NULL);
+	if (f->t_sig[0]) {
+		rc = device_choice(p, conn, client, f);
 		goto out;
 	}
-	v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
-				  f->password_len, ua ? ua : "", &retry_after, &login);
-	switch (v) {
-	case GATE_PASS: {
-		char why[POLICY_GROUP_MAX + 200];
-
-		if (!gate_policy_login(p->gate, f->username, &login, why, sizeof(why))) {
-			why[0] = (char)(why[0] >= 'a' && why[0] <= 'z' ? why[0] - 'a' + 'A' : why[0]);
-			rc = page_login(p, conn, 403, why, f->url, f->sig, NULL);
-			break;
+	if (f->code[0]) {
+		v = gate_check_voucher(p->gate, client, f->code, ua ? ua : "", &retry_after, vch, &why);
+		if (v == GATE_PASS) {
+			rc = login_passed(p, conn, client, vch->username, &vch->login, vch->max_devices,
+					  vch->bandwidth_class, f);
+			goto out;
 		}
-		client_mac(p, conn, client, mac);
-		gate_policy_class(p->gate, f->username, &login.attrs, group_class,
-				  sizeof(group_class));
-		if (intercept_session_start(p->ix, client, mac, f->username, &login,
-					    group_class) < 0) {
-			rc = page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
-					f->url, f->sig, NULL);
-			break;
+	} else {
+		if (!f->have_user || !f->have_pass || !f->username[0]) {
+			rc = page_login(p, conn, 400, "Enter your username and password.", f->url, f->sig, NULL);
+			goto out;
 		}
-		/* RFC 9110 §15.4.4: 303 turns the POST into a GET of the next
-		 * page. That page is the portal's own: a form's CSP form-action
-		 * 'self' covers the redirects that follow its submission, and
-		 * Chromium aborts one to another origin (the person would stay on
-		 * the form). The status page sends the client on to the page it
-		 * had asked for. */
-		if (return_url_ok(p, conn, client, f->url, f->sig)) {
-			char *location = malloc(3 * (FIELD_URL_MAX + RETURNTO_SIG_MAX) + 32), *o;
+		v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
+					  f->password_len, ua ? ua : "", &retry_after, &login);
+		if (v == GATE_PASS) {
+			char why_policy[POLICY_GROUP_MAX + 200];
 
-			if (!location) {
-				rc = MHD_NO;
-				break;
+			if (!gate_policy_login(p->gate, f->username, &login, why_policy,
+					       sizeof(why_policy))) {
+				why_policy[0] = (char)(why_policy[0] >= 'a' && why_policy[0] <= 'z' ?
+						       why_policy[0] - 'a' + 'A' : why_policy[0]);
+				rc = page_login(p, conn, 403, why_policy, f->url, f->sig, NULL);
+				goto out;
 			}
-			o = location + sprintf(location, "/status?url=");
-			form_percent_encode(o, 3 * FIELD_URL_MAX + 1, f->url);
-			o += strlen(o);
-			o += sprintf(o, "&sig=");
-			form_percent_encode(o, 3 * RETURNTO_SIG_MAX + 1, f->sig);
-			rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
-				   location);
-			free(location);
-		} else {
-			rc = reply(conn, 303, "text/plain; charset=utf-8", "Signed in.\n", 11, "Location",
-				   "/status");
+			rc = login_passed(p, conn, client, f->username, &login,
+					  intercept_user_max_devices(p->ix, f->username), NULL, f);
+			goto out;
 		}
-		break;
 	}
+	switch (v) {
 	case GATE_LOCKED:
 		snprintf(msg, sizeof(msg), "%u", retry_after);
 		rc = page_login(p, conn, 429, "Too many failed sign-ins: try again later.", f->url, f->sig,
@@ -550,12 +766,22 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				"Try again in a few minutes.", f->url, f->sig, NULL);
 		break;
 	default:
-		rc = page_login(p, conn, 401, "Wrong username or password.", f->url, f->sig, NULL);
+		if (!f->code[0])
+			rc = page_login(p, conn, 401, "Wrong username or password.", f->url, f->sig, NULL);
+		else if (why == GATE_VOUCHER_EXPIRED)
+			rc = page_login(p, conn, 401, "This voucher code has expired.", f->url, f->sig, NULL);
+		else if (why == GATE_VOUCHER_REVOKED)
+			rc = page_login(p, conn, 401, "This voucher code has been withdrawn.", f->url, f->sig,
+					NULL);
+		else
+			rc = page_login(p, conn, 401, "Unknown voucher code: check it and type it again.",
+					f->url, f->sig, NULL);
 		break;
 	}
 out:
 	OPENSSL_cleanse(f, sizeof(*f));
 	free(f);
+	free(vch);
 	return rc;
 }
 
@@ -671,9 +897,11 @@ static int load_files(struct portal_server *p, char *err, size_t errlen)
 	p->login_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
 	snprintf(path, sizeof(path), "%s/portal/status.html", p->cfg->web_root);
 	p->status_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
+	snprintf(path, sizeof(path), "%s/portal/devices.html", p->cfg->web_root);
+	p->devices_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
 	snprintf(path, sizeof(path), "%s/portal/portal.css", p->cfg->web_root);
 	p->css = read_file(path, PORTAL_PAGE_MAX);
-	if (!p->login_tpl || !p->status_tpl || !p->css) {
+	if (!p->login_tpl || !p->status_tpl || !p->devices_tpl || !p->css) {
 		snprintf(err, errlen, "portal: cannot read its pages in %s/portal/ ([admin] web_root)",
 			 p->cfg->web_root);
 		return -1;
@@ -894,6 +1122,7 @@ void portal_server_free(struct portal_server *p)
 	OPENSSL_cleanse(p->secret, sizeof(p->secret));
 	free(p->login_tpl);
 	free(p->status_tpl);
+	free(p->devices_tpl);
 	free(p->css);
 	free(p->favicon);
 	free(p->tls_cert);

@@ -266,7 +266,7 @@ void gate_success(struct gate *g, enum gate_mode mode, const struct sockaddr *cl
 
 /* ------------------------------------------------------------ verdicts */
 
-static struct store *gate_thread_store(struct gate *g)
+struct store *gate_thread_store(struct gate *g)
 {
 	char err[256];
 

@@ -147,6 +147,41 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 					const char *user_agent, unsigned *retry_after,
 					struct gate_login *login);
 
+/* What a voucher code let in, for the session it starts. */
+struct gate_voucher {
+	char username[64];    /* "voucher:ROLL-NUMBER", the session's user */
+	int64_t roll_id, number;
+	unsigned lifetime;    /* s left of the code's validity (its roll's expiry
+			       * included) */
+	unsigned max_devices; /* devices logged in at once with the code */
+	char bandwidth_class[64];  /* the roll's, "" none */
+	struct gate_login login;   /* for intercept_session_start: no local
+				    * account behind it, the lifetime above */
+};
+
+/* Why a code was refused (GATE_FAIL). */
+enum gate_voucher_refusal {
+	GATE_VOUCHER_UNKNOWN,
+	GATE_VOUCHER_EXPIRED,
+	GATE_VOUCHER_REVOKED,
+};
+
+/*
+ * A voucher code a guest typed into the portal, checked at once: blocks
+ * for a scrypt (also when the code is unknown, so that the time says
+ * nothing), so call it from a thread that may block. Its first use starts
+ * its validity. Failures are audited with mode portal and user "voucher"
+ * (or the code's name once its lookup part matched one) and count towards
+ * the address's lockout like wrong passwords; never towards a username's,
+ * which every guest would share. GATE_PASS with *out filled; GATE_FAIL
+ * with *why; GATE_LOCKED with *retry_after; GATE_UNAVAILABLE when the
+ * database cannot be read.
+ */
+enum gate_verdict gate_check_voucher(struct gate *g, const struct sockaddr *client,
+				     const char *typed, const char *user_agent,
+				     unsigned *retry_after, struct gate_voucher *out,
+				     enum gate_voucher_refusal *why);
+
 /*
  * Whoever must follow the whitelist (in intercept mode, the kernel's sets:
  * intercept_whitelist_cb): cb(ud, list, n, old, n_old) runs once at once

@@ -3,7 +3,8 @@
  * password check, form and admin logins, whitelist, accounts, the
  * maintenance thread, life) and gate_request.c (the verdict on a proxy
  * request's credentials, Basic, Digest or Negotiate, answered at once or on the
- * verification threads). Nothing outside daemon/gate*.c includes it.
+ * verification threads) and gate_voucher.c (a guest's voucher code).
+ * Nothing outside daemon/gate*.c includes it.
  */
 #ifndef PORTCULLIS_GATE_INT_H
 #define PORTCULLIS_GATE_INT_H
@@ -148,6 +149,9 @@ enum gate_verdict gate_basic_from_cache(const struct credcache_entry *e,
  * only while the database keeps its secrets and a source can answer it,
  * Negotiate only with the keytab read. */
 unsigned gate_schemes(struct gate *g, const struct config *cfg, const struct sockaddr *client);
+/* The calling thread's own connection to the store (opened on first use,
+ * closed with the gate); NULL when the database cannot be opened. */
+struct store *gate_thread_store(struct gate *g);
 /* The realm in force into buf (idsource_env.realm; ud is the gate). */
 void gate_realm_cb(void *ud, char *buf, size_t len);
 

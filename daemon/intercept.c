@@ -277,6 +277,117 @@ int intercept_change_limits(struct intercept *ix, const struct sessions_match *m
 	return n;
 }
 
+/* ------------------------------------------------------------ devices per account */
+
+/* The login connection, opened on first use; caller holds login_lock. */
+static struct store *login_store(struct intercept *ix)
+{
+	char err[256];
+
+	if (!ix->login_store) {
+		ix->login_store = store_open(ix->cfg->db_path, err, sizeof(err));
+		if (!ix->login_store)
+			log_error("intercept: cannot open the database: %s", err);
+	}
+	return ix->login_store;
+}
+
+struct devices_walk {
+	char own_mac[18], own_addr[46];
+	struct intercept_device *list;
+	size_t n, max;
+	char seen[64][46];          /* devices counted (mac or address) */
+	size_t n_seen;
+	int overflow;
+};
+
+static int device_row_cb(const struct store_session *row, void *ud)
+{
+	struct devices_walk *w = ud;
+	const char *key = row->mac[0] ? row->mac : row->addr;
+
+	if (row->mac[0] ? !strcmp(row->mac, w->own_mac) : !strcmp(row->addr, w->own_addr))
+		return 0;
+	for (size_t i = 0; i < w->n_seen; i++)
+		if (!strcmp(w->seen[i], key))
+			return 0;
+	if (w->n_seen == sizeof(w->seen) / sizeof(w->seen[0])) {
+		w->overflow = 1;
+		return 1;
+	}
+	snprintf(w->seen[w->n_seen++], sizeof(w->seen[0]), "%s", key);
+	if (w->n < w->max) {
+		struct intercept_device *d = &w->list[w->n++];
+
+		snprintf(d->addr, sizeof(d->addr), "%s", row->addr);
+		snprintf(d->mac, sizeof(d->mac), "%s", row->mac);
+		d->since = row->created_at;
+	}
+	return 0;
+}
+
+int intercept_user_devices(struct intercept *ix, const char *username,
+			   const struct sockaddr *client, const uint8_t mac[6],
+			   struct intercept_device *list, size_t n)
+{
+	static const uint8_t zero[6];
+	struct devices_walk *w;
+	struct store *st;
+	int rc;
+
+	if (!ix)
+		return -1;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return -1;
+	w->list = list;
+	w->max = n;
+	if (mac && memcmp(mac, zero, 6))
+		nft_mac_format(mac, w->own_mac, sizeof(w->own_mac));
+	cidr_addr_text(client, w->own_addr, sizeof(w->own_addr));
+	pthread_mutex_lock(&ix->login_lock);
+	st = login_store(ix);
+	/* rows are ordered by login: the first of each device is its login */
+	rc = st ? store_session_list_user(st, username, device_row_cb, w) : -1;
+	pthread_mutex_unlock(&ix->login_lock);
+	rc = rc < 0 ? -1 : (int)w->n_seen;
+	free(w);
+	return rc;
+}
+
+int intercept_end_device(struct intercept *ix, const char *username,
+			 const struct intercept_device *d)
+{
+	struct store *st;
+	int rc;
+
+	if (!ix)
+		return -1;
+	pthread_mutex_lock(&ix->login_lock);
+	st = login_store(ix);
+	rc = st ? store_session_delete_device(st, username, d->mac, d->addr) : -1;
+	pthread_mutex_unlock(&ix->login_lock);
+	if (rc == 0)
+		log_info("intercept: %s's device %s (%s) signed out to make room for another",
+			 username, d->mac[0] ? d->mac : "without a MAC", d->addr);
+	return rc < 0 ? -1 : rc;
+}
+
+unsigned intercept_user_max_devices(struct intercept *ix, const char *username)
+{
+	struct store *st;
+	unsigned max = 0;
+
+	if (!ix)
+		return 0;
+	pthread_mutex_lock(&ix->login_lock);
+	st = login_store(ix);
+	if (!st || store_user_max_devices(st, username, &max) != 0)
+		max = 0;
+	pthread_mutex_unlock(&ix->login_lock);
+	return max;
+}
+
 /* ------------------------------------------------------------ the whitelist */
 
 /*

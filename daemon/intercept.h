@@ -87,6 +87,31 @@ int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
 			    const struct gate_login *login, const char *group_class);
 
 /*
+ * Devices per account. A device is what the sessions count as one: the
+ * addresses of one MAC, or an address without one.
+ *
+ * intercept_user_devices: the devices logged in under username other than
+ * the client's own (mac when known, else its address), oldest login
+ * first, as the database has them: up to n into list; how many there are,
+ * or -1. intercept_end_device: end one of them (its rows deleted; the
+ * next maintenance round ends it in memory and the kernel, and cuts its
+ * connections): 0, 1 not there (any more), -1.
+ * intercept_user_max_devices: a local user's limit (0: none, or no such
+ * user, or the database cannot be read).
+ */
+struct intercept_device {
+	char addr[46];        /* its first address */
+	char mac[18];         /* "aa:bb:cc:dd:ee:ff", "" when not on-link */
+	int64_t since;        /* the login, unix s */
+};
+int intercept_user_devices(struct intercept *ix, const char *username,
+			   const struct sockaddr *client, const uint8_t mac[6],
+			   struct intercept_device *list, size_t n);
+int intercept_end_device(struct intercept *ix, const char *username,
+			 const struct intercept_device *d);
+unsigned intercept_user_max_devices(struct intercept *ix, const char *username);
+
+/*
  * The gate's whitelist changed (a gate_whitelist_cb; ud is the intercept):
  * list (n) into the kernel sets, and when old (n_old, the list before) had
  * entries that list no longer has, the tracked connections of their

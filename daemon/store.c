@@ -17,6 +17,9 @@
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at, role"
 #define POLICY_COLS "group_name, priority, denied, windows, session_lifetime, idle_timeout, " \
 	"allow_destinations, deny_destinations, bandwidth_class, updated_at"
+#define VROLL_COLS "r.id, r.comment, r.alphabet, r.code_length, r.validity, r.expires_at, " \
+		   "r.quota_bytes, r.bandwidth_class, r.max_devices, r.revoked_at, r.created_at"
+#define VOUCHER_COLS "id, roll_id, number, prefix, phc, first_used_at, revoked_at"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote, " \
 	"bytes_in, packets_in, bytes_out, packets_out"
 
@@ -163,6 +166,36 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_COMMIT] = "COMMIT",
 	[S_ROLLBACK] = "ROLLBACK",
 	[S_USER_VERSION] = "PRAGMA user_version",
+	/* guest vouchers; a roll's counts as of ?1 (now) */
+	[S_VROLL_ADD] = "INSERT INTO voucher_rolls (comment, alphabet, code_length, validity, expires_at, "
+			"quota_bytes, bandwidth_class, max_devices, created_at) "
+			"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[S_VROLL_LIST] = "SELECT " VROLL_COLS ", "
+		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id), "
+		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id AND v.first_used_at > 0), "
+		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id AND v.revoked_at = 0 AND r.revoked_at = 0 "
+		"AND ((r.expires_at > 0 AND r.expires_at <= ?1) OR "
+		"(v.first_used_at > 0 AND v.first_used_at + r.validity <= ?1))), "
+		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id AND (v.revoked_at > 0 OR r.revoked_at > 0)) "
+		"FROM voucher_rolls r WHERE ?2 = 0 OR r.id = ?2 ORDER BY r.id",
+	[S_VROLL_GET] = "SELECT " VROLL_COLS " FROM voucher_rolls r WHERE r.id = ?1",
+	[S_VOUCHER_ADD] = "INSERT INTO vouchers (roll_id, number, prefix, phc) VALUES (?1, ?2, ?3, ?4)",
+	[S_VOUCHER_FIND] = "SELECT " VOUCHER_COLS " FROM vouchers WHERE prefix = ?1",
+	/* only the first use starts the clock */
+	[S_VOUCHER_FIRST_USE] = "UPDATE vouchers SET first_used_at = ?2 WHERE id = ?1 AND first_used_at = 0",
+	[S_VOUCHER_LIST] = "SELECT " VOUCHER_COLS " FROM vouchers WHERE roll_id = ?1 ORDER BY number",
+	[S_VOUCHER_REVOKE] = "UPDATE vouchers SET revoked_at = ?3 WHERE roll_id = ?1 "
+			     "AND (?2 = 0 OR number = ?2) AND revoked_at = 0",
+	[S_VROLL_REVOKE] = "UPDATE voucher_rolls SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
+	/* the sessions of the codes named: their user is "voucher:ROLL-NUMBER" */
+	[S_VOUCHER_END_SESSIONS] = "DELETE FROM sessions WHERE username IN (SELECT 'voucher:' || roll_id || '-' "
+				   "|| number FROM vouchers WHERE roll_id = ?1 AND (?2 = 0 OR number = ?2))",
+	[S_USER_MAX_DEVICES_GET] = "SELECT max_devices FROM users WHERE name = ?1",
+	[S_USER_MAX_DEVICES_SET] = "UPDATE users SET max_devices = ?2, updated_at = ?3 WHERE name = ?1",
+	[S_SESS_OF_USER] = "SELECT " SESS_COLS " FROM sessions WHERE username = ?1 ORDER BY created_at, id",
+	/* a device: its MAC, or its address when it has none */
+	[S_SESS_DEL_DEVICE] = "DELETE FROM sessions WHERE username = ?1 AND "
+			      "((?2 <> '' AND mac = ?2) OR (?2 = '' AND mac = '' AND addr = ?3))",
 };
 
 int64_t now_s(void)

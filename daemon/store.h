@@ -409,6 +409,72 @@ int store_meta_set(struct store *st, const char *key, const char *value);
 /* 0 (also when the key was missing) or negative. */
 int store_meta_del(struct store *st, const char *key);
 
+/* --- guest vouchers (voucher.h: the codes' rules). A roll is a batch of
+ * codes made together; a code is stored as its lookup part (prefix, in
+ * clear, unique) and the scrypt hash of the whole code (phc). */
+#define STORE_VOUCHER_PREFIX_MAX 24
+#define STORE_BANDWIDTH_CLASS_MAX 63
+
+struct store_voucher_roll {
+	int64_t id;
+	char comment[STORE_COMMENT_MAX + 1];
+	char alphabet[16];              /* voucher_alphabet_name() */
+	int code_length;
+	int64_t validity;               /* s, counted from a code's first use */
+	int64_t expires_at;             /* the roll's end, for every code; 0 never */
+	int64_t quota_bytes;            /* stored only; 0 none */
+	char bandwidth_class[STORE_BANDWIDTH_CLASS_MAX + 1];   /* stored only */
+	unsigned max_devices;           /* devices logged in at once with one code */
+	int64_t revoked_at, created_at;
+	/* store_voucher_roll_list only: codes, used once at least, expired
+	 * (and not revoked), revoked */
+	int64_t codes, used, expired, revoked;
+};
+
+struct store_voucher {
+	int64_t id, roll_id, number;
+	char prefix[STORE_VOUCHER_PREFIX_MAX + 1];
+	char phc[192];
+	int64_t first_used_at, revoked_at;   /* 0: not yet */
+};
+
+/* A new roll from r (id, revoked_at, created_at and the counts ignored);
+ * its id into *id. 0 or negative. */
+int store_voucher_roll_add(struct store *st, const struct store_voucher_roll *r, int64_t *id);
+/* One code of roll_id: -EEXIST when the prefix is taken (draw another). */
+int store_voucher_add(struct store *st, int64_t roll_id, int64_t number, const char *prefix,
+		      const char *phc);
+/* The code whose lookup part is prefix, and its roll: 0, 1 none, negative. */
+int store_voucher_find(struct store *st, const char *prefix, struct store_voucher *v,
+		       struct store_voucher_roll *r);
+/* Record the first use at when, unless the code was used before; 0 (either
+ * way) or negative. Read the code again for the time that counts. */
+int store_voucher_first_use(struct store *st, int64_t id, int64_t when);
+/* Rolls by id (roll_id 0: all, else that one) with their counts as of now. */
+int store_voucher_roll_list(struct store *st, int64_t roll_id, int64_t now,
+			    int (*cb)(const struct store_voucher_roll *r, void *ud), void *ud);
+/* The codes of a roll, by number. */
+int store_voucher_list(struct store *st, int64_t roll_id,
+		       int (*cb)(const struct store_voucher *v, void *ud), void *ud);
+/* Revoke code number of roll_id (number 0: the roll and all its codes) and
+ * delete the sessions of the codes named, which ends them. 0, 1 no such
+ * roll or code, negative. Several statements: call it inside
+ * store_begin/store_commit. */
+int store_voucher_revoke(struct store *st, int64_t roll_id, int64_t number);
+
+/* --- devices per account: how many devices may be logged in at once under
+ * one user's name (0: no limit) */
+/* 0 with *max, 1 no such user, negative. */
+int store_user_max_devices(struct store *st, const char *name, unsigned *max);
+int store_user_set_max_devices(struct store *st, const char *name, unsigned max);
+/* The sessions (one row per address) of username, oldest first. */
+int store_session_list_user(struct store *st, const char *username,
+			    int (*cb)(const struct store_session *s, void *ud), void *ud);
+/* Delete the rows of one device of username: those with MAC mac, or when
+ * mac is "" the row of address addr without a MAC. 0, 1 none, negative. */
+int store_session_delete_device(struct store *st, const char *username, const char *mac,
+				const char *addr);
+
 /* Consistent copy of the live database into dest_path (SQLite online
  * backup; writers are not blocked). dest_path is created with mode 0600 or
  * overwritten; it may not be the database itself. 0, or -1 with a message. */

@@ -9,6 +9,7 @@
  *   store_sessions.c  the whitelist and intercept sessions
  *   store_audit.c     failed authentications and admin actions
  *   store_groups.c    local groups and their members
+ *   store_vouchers.c  guest voucher rolls and codes, devices per account
  *
  * A new kind of row gets its statements in enum stmt and store.c's table,
  * and its functions in a store_KIND.c of its own.
@@ -42,6 +43,10 @@ enum stmt {
 	S_GENS, S_META_GET, S_META_SET, S_META_DEL,
 	S_BEGIN, S_COMMIT, S_ROLLBACK, S_USER_VERSION,
 	S_USER_CLASS_GET, S_USER_CLASS_SET,
+	/* guest vouchers (store_vouchers.c) and devices per account */
+	S_VROLL_ADD, S_VROLL_LIST, S_VROLL_GET, S_VOUCHER_ADD, S_VOUCHER_FIND, S_VOUCHER_FIRST_USE,
+	S_VOUCHER_LIST, S_VOUCHER_REVOKE, S_VROLL_REVOKE, S_VOUCHER_END_SESSIONS,
+	S_USER_MAX_DEVICES_GET, S_USER_MAX_DEVICES_SET, S_SESS_OF_USER, S_SESS_DEL_DEVICE,
 	S_COUNT,
 };
 
