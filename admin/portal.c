@@ -723,7 +723,8 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 		rc = device_choice(p, conn, client, f);
 		goto out;
 	}
-	if (f->code[0]) {
+	/* one form: the code is used when it is filled in and the username not */
+	if (f->code[0] && !f->username[0]) {
 		v = gate_check_voucher(p->gate, client, f->code, ua ? ua : "", &retry_after, vch, &why);
 		if (v == GATE_PASS) {
 			rc = login_passed(p, conn, client, vch->username, &vch->login, vch->max_devices,
@@ -732,7 +733,8 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 		}
 	} else {
 		if (!f->have_user || !f->have_pass || !f->username[0]) {
-			rc = page_login(p, conn, 400, "Enter your username and password.", f->url, f->sig, NULL);
+			rc = page_login(p, conn, 400, "Enter your username and password, or a voucher code.",
+					f->url, f->sig, NULL);
 			goto out;
 		}
 		v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
@@ -766,7 +768,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				"Try again in a few minutes.", f->url, f->sig, NULL);
 		break;
 	default:
-		if (!f->code[0])
+		if (!f->code[0] || f->username[0])
 			rc = page_login(p, conn, 401, "Wrong username or password.", f->url, f->sig, NULL);
 		else if (why == GATE_VOUCHER_EXPIRED)
 			rc = page_login(p, conn, 401, "This voucher code has expired.", f->url, f->sig, NULL);
