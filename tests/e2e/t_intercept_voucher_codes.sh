@@ -50,7 +50,8 @@ host_out() { ! host_in "$@"; }
 # an unknown code: refused, said so, audited
 assert_eq 401 "$(voucher_post in_client XXXX-XXXX-XX)" "an unknown code refused"
 assert_contains "$(page)" "Unknown voucher code" "the portal says the code is unknown"
-assert_contains "$("$CLI" -d "$DB" audit)" "voucher" "the unknown code audited"
+voucher_audited() { "$CLI" -d "$DB" audit --mode portal | grep -q 'voucher.*voucher'; }
+wait_until 10 voucher_audited && ok || fail "the unknown code audited (mode portal, scheme and user voucher)"
 assert_eq 000 "$(direct_status http://10.202.0.2:8080/1k)" "no passage with an unknown code"
 
 # a good code
