@@ -1,11 +1,11 @@
 #!/bin/bash
 # A Kerberos realm for the scenarios (sourced after lib.sh): Debian's MIT
 # KDC (krb5kdc) in a namespace of its own, joined to the CLIENT namespace by
-# a veth pair on 10.211.0.0/24 (the client asks it for tickets; the gateway
+# a veth pair on 10.216.0.0/24 (the client asks it for tickets; the gateway
 # never talks to it: it checks tickets with its keytab alone).
 #
 #   kdc_up          make the realm PORTCULLIS.TEST in a temporary directory
-#                   (kdb5_util), start krb5kdc on 10.211.0.2:88, write the
+#                   (kdb5_util), start krb5kdc on 10.216.0.2:88, write the
 #                   gateway's keytab; everything is removed when the
 #                   scenario finishes
 #   kdc_conf        the [kerberos] section for CONF_EXTRA
@@ -36,7 +36,7 @@ kdc_teardown() {
 	rm -rf "$KRB_DIR"
 }
 
-kdc_listening() { in_kdc ss -Hlun "sport = :88" | grep -qF "10.211.0.2:88"; }
+kdc_listening() { in_kdc ss -Hlun "sport = :88" | grep -qF "10.216.0.2:88"; }
 
 kdc_up() {
 	KRB_DIR=$(mktemp -d /tmp/portcullis-kdc.XXXXXX)
@@ -47,8 +47,8 @@ kdc_up() {
 	ip netns add "$NS_K" || return 1
 	ip -n "$NS_K" link set lo up
 	ip link add "$E2E_NS-kc" netns "$NS_K" type veth peer name "$E2E_NS-ck" netns "$NS_C"
-	ip -n "$NS_C" addr add 10.211.0.1/24 dev "$E2E_NS-ck"
-	ip -n "$NS_K" addr add 10.211.0.2/24 dev "$E2E_NS-kc"
+	ip -n "$NS_C" addr add 10.216.0.1/24 dev "$E2E_NS-ck"
+	ip -n "$NS_K" addr add 10.216.0.2/24 dev "$E2E_NS-kc"
 	ip -n "$NS_C" link set "$E2E_NS-ck" up
 	ip -n "$NS_K" link set "$E2E_NS-kc" up
 	# host names are taken as written (no DNS canonicalisation, no reverse
@@ -63,15 +63,15 @@ kdc_up() {
 	udp_preference_limit = 1
 [realms]
 	$KRB_REALM = {
-		kdc = 10.211.0.2:88
+		kdc = 10.216.0.2:88
 	}
 [domain_realm]
 	.portcullis.test = $KRB_REALM
 CONF
 	cat > "$KRB_DIR/kdc.conf" <<CONF
 [kdcdefaults]
-	kdc_listen = 10.211.0.2:88
-	kdc_tcp_listen = 10.211.0.2:88
+	kdc_listen = 10.216.0.2:88
+	kdc_tcp_listen = 10.216.0.2:88
 [realms]
 	$KRB_REALM = {
 		database_name = $KRB_DIR/principal
