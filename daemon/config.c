@@ -137,6 +137,7 @@ static const struct config_key keys[] = {
 	{ "ldap", "group_attribute", T_STRING, OFF(ldap_group_attribute), SZ(ldap_group_attribute), 0, 0, "", RESTART },
 	{ "ldap", "group_base", T_STRING, OFF(ldap_group_base), SZ(ldap_group_base), 0, 0, "", RESTART },
 	{ "ldap", "group_filter", T_STRING, OFF(ldap_group_filter), SZ(ldap_group_filter), 0, 0, "", RESTART },
+	{ "ldap", "group_cache_ttl", T_DURATION, OFF(ldap_group_cache_ttl), 0, 1, 86400, "5m", RESTART },
 	{ "log", "level", T_LEVEL, OFF(log_level), SZ(log_level), 0, 0, "info", RELOAD },
 	{ "radius", "servers", T_SERVERS, OFF(radius_servers), OFF(n_radius_servers), 0, 0, "", RESTART },
 	{ "radius", "secret_file", T_STRING, OFF(radius_secret_file), SZ(radius_secret_file), 0, 0, "", RESTART },

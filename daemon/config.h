@@ -144,6 +144,7 @@ struct config {
 	char ldap_group_attribute[64]; /* e.g. memberOf; "" none */
 	char ldap_group_base[512];     /* "": base */
 	char ldap_group_filter[512];   /* "": no group search; %s login, %d entry DN */
+	unsigned ldap_group_cache_ttl; /* s: a user's groups read again after this */
 
 	/* [log] */
 	char log_level[16];

@@ -169,6 +169,7 @@ int gate_policy_find(struct gate *g, const char *username, const struct idsource
 		     struct gate_policy *out)
 {
 	char groups[2 * IDSOURCE_GROUPS_MAX];
+	static __thread struct idsource_attrs fresh;
 	size_t len = 0;
 	unsigned n = 0;
 	const struct book_user *u;
@@ -184,6 +185,18 @@ int gate_policy_find(struct gate *g, const char *username, const struct idsource
 	pthread_rwlock_unlock(&g->policy_lock);
 	if (!b)
 		return 0;    /* no policy at all: the common case costs a lock */
+	/* a source that keeps its users' groups fresh (the directory's,
+	 * [ldap] group_cache_ttl) knows them better than the password check
+	 * that let this request in, which may be cache_ttl old; and it knows
+	 * them for a portal session's requests, which carry no attrs */
+	for (size_t i = 0; username && i < g->n_idsources; i++) {
+		struct idsource *src = g->idsources[i];
+
+		if (src->cached_groups && src->cached_groups(src, username, &fresh)) {
+			attrs = &fresh;
+			break;
+		}
+	}
 	if (attrs && attrs->groups_len <= IDSOURCE_GROUPS_MAX) {
 		memcpy(groups, attrs->groups, attrs->groups_len);
 		len = attrs->groups_len;

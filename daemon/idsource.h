@@ -112,6 +112,14 @@ struct idsource {
 	 */
 	int (*digest_record)(struct idsource *src, const char *username, const char *realm,
 			     struct idsource_digest *out);
+	/*
+	 * Optional (NULL: none): the groups this source last read for
+	 * username, into attrs' groups (the rest of attrs untouched). 1 when
+	 * it has them, 0 when not. From memory only: called on the request
+	 * path, on loops and on threads at once.
+	 */
+	int (*cached_groups)(struct idsource *src, const char *username,
+			     struct idsource_attrs *attrs);
 	void (*free)(struct idsource *src);   /* accepts NULL */
 };
 
