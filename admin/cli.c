@@ -213,6 +213,10 @@ static const struct command commands[] = {
 	{ "user", "set", "NAME --class CLASS|none",
 	  "the user's bandwidth class, one of [shaping] classes (none: the default class)",
 	  cmd_user_set, NULL },
+	{ "user", "quota", "NAME [--session BYTES] [--day BYTES] [--month BYTES]",
+	  "the user's data quotas (bytes in + out; 5M = 5 000 000; none or 0: no quota);\n"
+	  "        the day starts at local midnight, the month on the 1st; no option: show them",
+	  cmd_user_quota, NULL },
 	{ "user", "list", "[--json] [SEARCH]", "list users, or those whose name contains SEARCH",
 	  cmd_user_list, NULL },
 	{ "user", "show", "[--json] NAME", "show one user", cmd_user_show, NULL },

@@ -164,6 +164,7 @@ int cmd_user_show(struct cli *c, int argc, char **argv);
 int cmd_user_add(struct cli *c, int argc, char **argv);
 int cmd_user_change(struct cli *c, const char *sub, int argc, char **argv);
 int cmd_user_set(struct cli *c, int argc, char **argv);
+int cmd_user_quota(struct cli *c, int argc, char **argv);
 int cmd_admin_list(struct cli *c, int argc, char **argv);
 int cmd_admin_change(struct cli *c, const char *sub, int argc, char **argv);
 int cmd_whitelist_list(struct cli *c, int argc, char **argv);     /* cli_lists.c */

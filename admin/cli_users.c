@@ -372,6 +372,102 @@ int cmd_user_set(struct cli *c, int argc, char **argv)
 	return EXIT_DONE;
 }
 
+/* ------------------------------------------------------------ quotas */
+
+/* BYTES as the quota options take it: digits with an optional decimal
+ * suffix k, M, G or T (5M = 5 000 000), or "none" (0: no quota). 0 or -1. */
+static int parse_quota_bytes(const char *text, uint64_t *out)
+{
+	static const char units[] = "kMGT";
+	unsigned long long v;
+	char *end;
+
+	if (!strcmp(text, "none")) {
+		*out = 0;
+		return 0;
+	}
+	if (text[0] < '0' || text[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(text, &end, 10);
+	if (errno)
+		return -1;
+	if (*end) {
+		const char *u = strchr(units, *end);
+
+		if (!u || end[1])
+			return -1;
+		for (const char *k = units; k <= u; k++) {
+			if (v > (unsigned long long)INT64_MAX / 1000)
+				return -1;
+			v *= 1000;
+		}
+	}
+	if (v > (unsigned long long)INT64_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int cmd_user_quota(struct cli *c, int argc, char **argv)
+{
+	const char *session = NULL, *day = NULL, *month = NULL;
+	const struct opt spec[] = { { "--session", &session, NULL }, { "--day", &day, NULL },
+				    { "--month", &month, NULL }, { NULL, NULL, NULL } };
+	const char *given[3], *names[3] = { "--session", "--day", "--month" };
+	struct store_quota q;
+	uint64_t *slot[3] = { &q.session_bytes, &q.day_bytes, &q.month_bytes };
+	char detail[128];
+	struct args a;
+	int rc;
+
+	if (parse_args(argc, argv, spec, 1, 1, &a) < 0)
+		return EXIT_USAGE;
+	given[0] = session;
+	given[1] = day;
+	given[2] = month;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	rc = store_quota_get(c->st, a.pos[0], &q);
+	if (rc == 1) {
+		error_name("no user ", a.pos[0], "");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "read the user's quotas");
+	if (!session && !day && !month) {
+		printf("session %llu\nday %llu\nmonth %llu\n", (unsigned long long)q.session_bytes,
+		       (unsigned long long)q.day_bytes, (unsigned long long)q.month_bytes);
+		return EXIT_DONE;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (given[i] && parse_quota_bytes(given[i], slot[i]) < 0) {
+			errorf("%s takes bytes: digits with an optional k, M, G or T (decimal), or none",
+			       names[i]);
+			return EXIT_USAGE;
+		}
+	}
+	rc = store_begin(c->st);
+	if (rc == 0) {
+		rc = store_quota_set(c->st, a.pos[0], &q);
+		snprintf(detail, sizeof(detail), "session %llu day %llu month %llu",
+			 (unsigned long long)q.session_bytes, (unsigned long long)q.day_bytes,
+			 (unsigned long long)q.month_bytes);
+		if (rc == 0)
+			rc = commit_with_action(c, "user.quota", a.pos[0], detail);
+		else
+			store_rollback(c->st);
+	}
+	if (rc == 1) {
+		error_name("no user ", a.pos[0], "");
+		return EXIT_FAILED;
+	}
+	if (rc < 0)
+		return db_failed(c, rc, "change the user's quotas");
+	done_name("user", a.pos[0], "has new data quotas");
+	return EXIT_DONE;
+}
+
 /* ------------------------------------------------------------ admins */
 
 static int admin_row_cb(const struct store_admin *a, void *ud)

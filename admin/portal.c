@@ -848,6 +848,11 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 			next = NULL;
 		if (!strcmp(url, "/status"))
 			return page_status(p, conn, 200, next, sig);
+		/* a device whose session a data quota ended is told why */
+		if (client_of(conn) && intercept_quota_ended(p->ix, client_of(conn)))
+			return page_login(p, conn, 200, "Your session ended: your data quota is used up. "
+					  "It starts again at the next period (day or month).", next, sig,
+					  NULL);
 		return page_login(p, conn, 200, "", next, sig, NULL);
 	}
 	if (!strcmp(url, "/favicon.ico") || !strcmp(url, "/favicon.svg")) {

@@ -209,6 +209,24 @@ struct sessions_end {
 void sessions_on_end(struct sessions *s, void (*cb)(const struct sessions_end *end, void *ud),
 		     void *ud);
 
+/* ---- data quotas ----
+ *
+ * Per user (store_quota_set): bytes in + out per session (the login's
+ * addresses together; a login on an address still logged in carries its
+ * count on), per day (from local midnight) and per month (from the first,
+ * local midnight), the day and month counting every session that ended in
+ * them and every live one whole. The maintenance round checks them each
+ * time it reads the counts (every 500 ms): a session whose user has used
+ * one up ends with reason quota_exceeded, after at most one round's
+ * traffic past the quota (500 ms at line rate); its user's other sessions
+ * end too for a day or month quota, and a new login ends in the next
+ * round until the period starts again. */
+
+/* 1 when client's last session ended because a quota was used up (within
+ * the last day, and it has not had another end since), for the portal to
+ * say so; 0 otherwise. */
+int sessions_quota_ended(struct sessions *s, const struct sockaddr *client);
+
 /* At a stop, before sessions_free: every session's counts from the kernel
  * to its row, so that the next start carries on from them. */
 void sessions_save_counts(struct sessions *s, struct store *st);

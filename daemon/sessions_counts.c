@@ -6,8 +6,10 @@
 #include "sessions_int.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "store.h"
@@ -83,10 +85,13 @@ int sessions_counts_index(struct sessions *s, struct sessions_round *r)
  * those put or changed since the read began: a new login's count starts
  * afresh), a rate mark every RATE_MARK_MS, and the rows whose counts
  * changed and were last written COUNTS_SAVE_S ago to be written. */
+static void quota_judge(struct sessions *s, struct sessions_round *r);
+
 int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 {
 	r->saves = calloc(s->n + 1, sizeof(*r->saves));
-	if (!r->saves)
+	r->over_quota = calloc(s->n + 1, 1);
+	if (!r->saves || !r->over_quota)
 		return -1;
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = &s->entries[i];
@@ -108,6 +113,7 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 			e->counts_saved_at = r->now;
 		}
 	}
+	quota_judge(s, r);
 	return 0;
 }
 
@@ -124,6 +130,7 @@ void sessions_counts_free(struct sessions_round *r)
 	free(r->acct.next);
 	addrmap_free(r->acct.by_addr);
 	free(r->saves);
+	free(r->over_quota);
 }
 
 /* Caller holds nft_lock, the session's elements still there: its last
@@ -138,6 +145,242 @@ void sessions_counts_final(struct sessions *s, struct entry *e)
 	if (c.bytes_in >= e->counted.bytes_in && c.bytes_out >= e->counted.bytes_out &&
 	    (c.bytes_in || c.bytes_out))
 		e->counted = c;
+}
+
+/* ------------------------------------------------------------ quotas */
+
+static int quota_user_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct quota_user *)a)->user, ((const struct quota_user *)b)->user);
+}
+
+static struct quota_user *quota_of(struct sessions *s, const char *user)
+{
+	struct quota_user key;
+
+	if (!s->n_quotas)
+		return NULL;
+	snprintf(key.user, sizeof(key.user), "%s", user);
+	return bsearch(&key, s->quotas, s->n_quotas, sizeof(key), quota_user_cmp);
+}
+
+/* The wall time of the last local midnight before now, and of the start
+ * of its month (the day and month quotas start again there). */
+static void period_starts(int64_t now, int64_t *day, int64_t *month)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_isdst = -1;
+	*day = (int64_t)mktime(&tm);
+	tm.tm_mday = 1;
+	tm.tm_isdst = -1;
+	*month = (int64_t)mktime(&tm);
+}
+
+static int name_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+void sessions_quota_free(struct sessions *s)
+{
+	free(s->quotas);
+	s->quotas = NULL;
+	s->n_quotas = 0;
+}
+
+/* Maintenance thread, holding nothing. The quotas of the users with a
+ * session (all zero for those without), and what their sessions that
+ * ended this day and month used: all again after QUOTA_READ_S, a change to
+ * the users, or a new day; a user who is not in them yet (a new login) at
+ * once. A store that does not answer keeps what was read before. */
+void sessions_quota_read(struct sessions *s, struct store *st, struct sessions_round *r,
+			 int users_changed)
+{
+	typedef char name_t[STORE_NAME_MAX + 1];
+	int64_t day, month;
+	name_t *names = NULL;
+	struct quota_user *list = NULL;
+	size_t n = 0, k = 0, keep;
+	int full;
+
+	period_starts(r->now, &day, &month);
+	full = users_changed || !s->quotas_read_at || r->now - s->quotas_read_at >= QUOTA_READ_S ||
+	       day != s->day_start;
+	if (!full && r->seq_read == s->quotas_seq)
+		return;
+	pthread_rwlock_rdlock(&s->lock);
+	names = calloc(s->n + 1, sizeof(*names));
+	for (size_t i = 0; names && i < s->n; i++)
+		if (full || !quota_of(s, s->entries[i].user))
+			snprintf(names[n++], sizeof(names[0]), "%s", s->entries[i].user);
+	pthread_rwlock_unlock(&s->lock);
+	if (!names)
+		return;
+	qsort(names, n, sizeof(*names), name_cmp);
+	keep = full ? 0 : s->n_quotas;
+	list = calloc(keep + n + 1, sizeof(*list));
+	if (!list)
+		goto out;
+	if (keep)
+		memcpy(list, s->quotas, keep * sizeof(*list));
+	k = keep;
+	for (size_t i = 0; i < n; i++) {
+		struct quota_user *qu = &list[k];
+		int rc;
+
+		if (i && strcmp(names[i], names[i - 1]) == 0)
+			continue;
+		rc = store_quota_get(st, names[i], &qu->q);
+		if (rc < 0)
+			goto out;
+		snprintf(qu->user, sizeof(qu->user), "%s", names[i]);
+		if ((qu->q.day_bytes && store_session_history_bytes(st, names[i], day, &qu->ended_day) < 0) ||
+		    (qu->q.month_bytes &&
+		     store_session_history_bytes(st, names[i], month, &qu->ended_month) < 0))
+			goto out;
+		k++;
+	}
+	qsort(list, k, sizeof(*list), quota_user_cmp);
+	free(s->quotas);
+	s->quotas = list;
+	s->n_quotas = k;
+	list = NULL;
+	if (full)
+		s->quotas_read_at = r->now;
+	s->quotas_seq = r->seq_read;
+	s->day_start = day;
+	s->month_start = month;
+out:
+	free(list);
+	free(names);
+}
+
+/* The quota of user, when it has one. */
+static struct quota_user *quota_set_of(struct sessions *s, const char *user)
+{
+	struct quota_user *qu = quota_of(s, user);
+
+	return qu && (qu->q.session_bytes || qu->q.day_bytes || qu->q.month_bytes) ? qu : NULL;
+}
+
+struct login_sum {
+	uint64_t login;
+	size_t entry;
+};
+
+static int login_sum_cmp(const void *a, const void *b)
+{
+	const struct login_sum *x = a, *y = b;
+
+	return x->login < y->login ? -1 : x->login > y->login;
+}
+
+static uint64_t entry_bytes(const struct entry *e)
+{
+	return e->counted.bytes_in + e->counted.bytes_out;
+}
+
+/* Caller holds the write lock. Which entries' users have used up a quota:
+ * a session's (the bytes in and out of the login's addresses together),
+ * the day's or the month's (the sessions that ended in it and every live
+ * one, whole). */
+static void quota_judge(struct sessions *s, struct sessions_round *r)
+{
+	uint64_t *live;
+	struct login_sum *logins;
+	size_t n_logins = 0;
+
+	if (!s->n_quotas)
+		return;
+	live = calloc(s->n_quotas, sizeof(*live));
+	logins = calloc(s->n + 1, sizeof(*logins));
+	if (!live || !logins)
+		goto out;
+	for (size_t i = 0; i < s->n; i++) {
+		struct quota_user *qu = quota_set_of(s, s->entries[i].user);
+
+		if (!qu)
+			continue;
+		live[qu - s->quotas] += entry_bytes(&s->entries[i]);
+		if (qu->q.session_bytes && s->entries[i].login) {
+			logins[n_logins].login = s->entries[i].login;
+			logins[n_logins++].entry = i;
+		} else if (qu->q.session_bytes && entry_bytes(&s->entries[i]) >= qu->q.session_bytes) {
+			r->over_quota[i] = 1;
+		}
+	}
+	qsort(logins, n_logins, sizeof(*logins), login_sum_cmp);
+	for (size_t a = 0, b; a < n_logins; a = b) {
+		uint64_t sum = 0;
+		struct quota_user *qu = quota_set_of(s, s->entries[logins[a].entry].user);
+
+		for (b = a; b < n_logins && logins[b].login == logins[a].login; b++)
+			sum += entry_bytes(&s->entries[logins[b].entry]);
+		for (size_t j = a; qu && j < b; j++)
+			if (sum >= qu->q.session_bytes)
+				r->over_quota[logins[j].entry] = 1;
+	}
+	for (size_t i = 0; i < s->n; i++) {
+		struct quota_user *qu = quota_set_of(s, s->entries[i].user);
+		uint64_t used;
+
+		if (!qu)
+			continue;
+		used = live[qu - s->quotas];
+		if ((qu->q.day_bytes && qu->ended_day + used >= qu->q.day_bytes) ||
+		    (qu->q.month_bytes && qu->ended_month + used >= qu->q.month_bytes))
+			r->over_quota[i] = 1;
+	}
+out:
+	free(live);
+	free(logins);
+}
+
+/* Maintenance thread: an ended session's bytes count in its user's day
+ * and month until the next read finds them in the history. */
+static void quota_count_ended(struct sessions *s, const struct entry *e)
+{
+	struct quota_user *qu = quota_of(s, e->user);
+
+	if (qu) {
+		qu->ended_day += entry_bytes(e);
+		qu->ended_month += entry_bytes(e);
+	}
+}
+
+/* Caller holds the write lock. The portal's memory of the addresses a
+ * quota ended (at: when; 0: the address's session ended otherwise, and
+ * what was remembered of it goes). */
+static void quota_end_note(struct sessions *s, const struct entry *e, int64_t at)
+{
+	for (size_t i = 0; i < QUOTA_ENDS_MAX; i++)
+		if (s->quota_ends[i].at && memcmp(&s->quota_ends[i].key, &e->key, sizeof(e->key)) == 0)
+			s->quota_ends[i].at = 0;
+	if (!at)
+		return;
+	s->quota_ends[s->quota_ends_next].key = e->key;
+	s->quota_ends[s->quota_ends_next].at = at;
+	s->quota_ends_next = (s->quota_ends_next + 1) % QUOTA_ENDS_MAX;
+}
+
+int sessions_quota_ended(struct sessions *s, const struct sockaddr *client)
+{
+	struct addrmap_addr key;
+	int64_t now = wall_now();
+	int found = 0;
+
+	if (!s || addrmap_addr_from_sockaddr(client, &key) < 0)
+		return 0;
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < QUOTA_ENDS_MAX && !found; i++)
+		found = s->quota_ends[i].at && now - s->quota_ends[i].at < QUOTA_END_SHOWN_S &&
+			memcmp(&s->quota_ends[i].key, &key, sizeof(key)) == 0;
+	pthread_rwlock_unlock(&s->lock);
+	return found;
 }
 
 /* An ended session into the history, and to whoever wants to know. */
@@ -157,7 +400,9 @@ void sessions_counts_ended(struct sessions *s, struct store *st, const struct en
 	end.created_at = e->created_at;
 	end.ended_at = now;
 	counts_from_nft(&e->counted, &end.counts);
+	quota_count_ended(s, e);
 	pthread_rwlock_wrlock(&s->lock);
+	quota_end_note(s, e, strcmp(reason, "quota_exceeded") == 0 ? now : 0);
 	s->ended_total.bytes_in += end.counts.bytes_in;
 	s->ended_total.packets_in += end.counts.packets_in;
 	s->ended_total.bytes_out += end.counts.bytes_out;

@@ -46,6 +46,24 @@
 #define RATE_MARKS      7
 #define RATE_MARK_MS    10000
 #define COUNTS_SAVE_S   10
+/* Quotas are read from the store every QUOTA_READ_S, when the users
+ * change, and at most once a second when sessions start; the portal remembers the last QUOTA_ENDS_MAX addresses a quota
+ * ended, for QUOTA_END_SHOWN_S. */
+#define QUOTA_READ_S      5
+#define QUOTA_ENDS_MAX    256
+#define QUOTA_END_SHOWN_S 86400
+
+struct quota_user {
+	char user[STORE_NAME_MAX + 1];
+	struct store_quota q;
+	uint64_t ended_day, ended_month;   /* bytes of its sessions that ended today,
+					    * this month */
+};
+
+struct quota_end {
+	struct addrmap_addr key;
+	int64_t at;                        /* wall s; 0: empty */
+};
 
 struct entry {
 	char addr[STORE_ADDR_MAX + 1];     /* canonical text (mapped v4 as v4) */
@@ -114,6 +132,15 @@ struct sessions {
 	void (*end_cb)(const struct sessions_end *end, void *ud);
 	void *end_ud;
 	struct sessions_counts ended_total; /* under lock: sessions ended since the start */
+	/* quotas: the maintenance thread's own, read every QUOTA_READ_S */
+	struct quota_user *quotas;         /* users of sessions with a quota, by name */
+	size_t n_quotas;
+	int64_t quotas_read_at;            /* wall s; 0: read next round */
+	uint64_t quotas_seq;               /* s->seq they were read at */
+	int64_t day_start, month_start;    /* wall s of the local midnight, first of month */
+	/* under lock: addresses whose session the quota ended (the portal says so) */
+	struct quota_end quota_ends[QUOTA_ENDS_MAX];
+	size_t quota_ends_next;
 };
 
 /* Whether a session's user may still be logged in, as the store says now. */
@@ -263,6 +290,7 @@ struct sessions_round {
 	int have_acct;
 	struct store_session *saves;       /* rows whose counts are to be written */
 	size_t n_saves;
+	char *over_quota;                  /* per entry: its user's quota is used up */
 };
 
 static inline int64_t wall_now(void)
@@ -365,6 +393,9 @@ void sessions_counts_ended(struct sessions *s, struct store *st, const struct en
 			   const char *reason, int64_t now);
 void sessions_counts_write(struct store *st, struct sessions_round *r);
 void sessions_counts_free(struct sessions_round *r);
+void sessions_quota_read(struct sessions *s, struct store *st, struct sessions_round *r,
+			 int users_changed);
+void sessions_quota_free(struct sessions *s);
 
 /* sessions_kernel.c */
 void sessions_watch_start(struct sessions *s);

@@ -409,6 +409,8 @@ static void round_judge(struct sessions *s, struct sessions_round *r)
 		else if (acc == ACCOUNT_EXPIRED ||
 			 (e->account_expires && e->account_expires <= r->now))
 			why = END_USER_EXPIRED;
+		else if (r->over_quota && r->over_quota[i])
+			why = END_QUOTA;
 		else if (e->expires_at <= r->now)
 			why = END_EXPIRED;
 		r->verdict[i] = why;
@@ -663,6 +665,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 
 	sessions_round_begin(s, &r, users_changed);
 	sessions_round_read_store(s, st, &r, store_changed);
+	sessions_quota_read(s, st, &r, users_changed);
 	sessions_round_read_kernel(s, &r);
 	if (sessions_round_index(s, st, &r) < 0 || sessions_round_decide(s, &r) < 0)
 		log_warn("sessions: out of memory; maintenance skipped this round");
