@@ -147,6 +147,9 @@ static const struct config_key keys[] = {
 	{ "radius", "unreachable", T_UNREACHABLE, OFF(radius_unreachable_local), 0, 0, 0, "refuse", RESTART },
 	{ "radius", "dae_listen", T_ADDR_OPT, OFF(radius_dae_listen), OFF(radius_dae_enabled), 0, 0, "", RESTART },
 	{ "radius", "dae_clients", T_CIDRS, OFF(radius_dae_clients), OFF(n_radius_dae_clients), 0, 0, "", RESTART },
+	/* RADIUS accounting (RFC 2866), accounting.h */
+	{ "radius", "accounting_servers", T_SERVERS, OFF(radius_accounting_servers), OFF(n_radius_accounting_servers), 0, 0, "", RESTART },
+	{ "radius", "accounting_interval", T_DURATION, OFF(radius_accounting_interval), 0, 0, 86400, "5m", RESTART },
 	{ "kerberos", "keytab", T_STRING, OFF(kerberos_keytab), SZ(kerberos_keytab), 0, 0, "", RESTART },
 	{ "kerberos", "principal", T_STRING, OFF(kerberos_principal), SZ(kerberos_principal), 0, 0, "", RESTART },
 	{ "kerberos", "strip_realm", T_BOOL, OFF(kerberos_strip_realm), 0, 0, 1, "yes", RESTART },

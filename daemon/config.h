@@ -163,6 +163,11 @@ struct config {
 	int radius_dae_enabled;                        /* dae_listen not empty */
 	struct cidr radius_dae_clients[CONFIG_MAX_RANGES];   /* may send requests */
 	size_t n_radius_dae_clients;
+	/* RADIUS accounting: servers ("": the servers' addresses, port 1813),
+	 * the Interim-Update interval when the Access-Accept gives none (0: none) */
+	struct config_addr radius_accounting_servers[CONFIG_MAX_RADIUS];
+	size_t n_radius_accounting_servers;
+	unsigned radius_accounting_interval;   /* s */
 
 	/* [kerberos] (Negotiate, RFC 4559) */
 	char kerberos_keytab[CONFIG_PATH_MAX];     /* "": Negotiate cannot be offered */

@@ -64,6 +64,8 @@ struct idsource_attrs {
 	char reply_message[IDSOURCE_REPLY_MAX + 1];   /* text, NUL-terminated */
 	uint8_t class_blob[IDSOURCE_CLASS_MAX];       /* opaque, to be sent back */
 	size_t class_len;
+	char source[64];                   /* who checked it, when not the local
+					    * store: "ldap", "radius ADDRESS:PORT" */
 	char groups[IDSOURCE_GROUPS_MAX];  /* names, each NUL-terminated, back to back */
 	size_t groups_len;                 /* bytes used in groups */
 	unsigned n_groups;

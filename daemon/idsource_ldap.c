@@ -199,6 +199,7 @@ static void ldap_check(struct idsource *src, const char *username, const char *p
 		/* no local account whose changes end what this login lets
 		 * through: it lasts until the next check asks the directory */
 		ans->credential = SESSIONS_CREDENTIAL_REMOTE;
+		snprintf(ans->attrs.source, sizeof(ans->attrs.source), "ldap");
 		group_store(s, username, r);
 		for (size_t i = 0; i < r->n_groups; i++) {
 			if (idsource_attrs_add_group(&ans->attrs, r->groups[i]) < 0) {

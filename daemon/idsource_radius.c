@@ -50,6 +50,7 @@ static void radius_check(struct idsource *src, const char *username, const char 
 		ans->attrs.session_timeout = seconds(res.reply.session_timeout);
 		ans->attrs.idle_timeout = seconds(res.reply.idle_timeout);
 		ans->attrs.accounting_interval = seconds(res.reply.acct_interim_interval);
+		snprintf(ans->attrs.source, sizeof(ans->attrs.source), "radius %.56s", res.server);
 		/* the codec already made control characters spaces; cut at the
 		 * gate's bound */
 		snprintf(ans->attrs.reply_message, sizeof(ans->attrs.reply_message), "%.*s",

@@ -1,5 +1,6 @@
 #include "intercept.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -7,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "accounting.h"
 #include "cidr.h"
 #include "config.h"
 #include "gate.h"
@@ -31,6 +33,7 @@
 struct intercept {
 	const struct config *cfg;
 	struct sessions *sessions;
+	struct accounting *acct;           /* RADIUS accounting; NULL: off */
 	struct store *store;               /* the maintenance thread's */
 	struct store_generations gens;     /* as the last round saw them */
 	pthread_mutex_t login_lock;        /* login_store, one login at a time */
@@ -87,6 +90,77 @@ static void *maint_thread(void *arg)
 	}
 }
 
+/* ------------------------------------------------------------ accounting */
+
+/* A session's address (canonical text) as a sockaddr. 0 or -1. */
+static int acct_sockaddr(const char *addr, struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, addr, &((struct sockaddr_in *)ss)->sin_addr) == 1)
+		ss->ss_family = AF_INET;
+	else if (inet_pton(AF_INET6, addr, &((struct sockaddr_in6 *)ss)->sin6_addr) == 1)
+		ss->ss_family = AF_INET6;
+	else
+		return -1;
+	return 0;
+}
+
+/* What the accounting asks of the sessions (accounting_hooks). */
+static int acct_alive_cb(void *ud, const char *addr, const char *user)
+{
+	struct intercept *ix = ud;
+	struct sockaddr_storage ss;
+
+	(void)user;
+	if (acct_sockaddr(addr, &ss) < 0)
+		return 0;
+	return sessions_alive(ix->sessions, (const struct sockaddr *)&ss);
+}
+
+/* The kernel's counts of the session at addr, for an Interim-Update. */
+static void acct_counts_cb(void *ud, const char *addr, struct store_acct_counts *out)
+{
+	struct intercept *ix = ud;
+	struct sockaddr_storage ss;
+	struct sessions_counts c;
+
+	memset(out, 0, sizeof(*out));
+	if (acct_sockaddr(addr, &ss) < 0 ||
+	    sessions_counts_get(ix->sessions, (const struct sockaddr *)&ss, &c, NULL, NULL) < 0)
+		return;
+	out->known = 1;
+	out->in_octets = c.bytes_in;
+	out->in_packets = c.packets_in;
+	out->out_octets = c.bytes_out;
+	out->out_packets = c.packets_out;
+}
+
+/* A session's end, told on the maintenance thread (sessions_on_end), with
+ * its final counts: its Stop, written with that thread's connection. */
+static void acct_end_cb(const struct sessions_end *end, void *ud)
+{
+	struct intercept *ix = ud;
+	struct store_acct_counts c = {
+		.known = 1,
+		.in_octets = end->counts.bytes_in, .in_packets = end->counts.packets_in,
+		.out_octets = end->counts.bytes_out, .out_packets = end->counts.packets_out,
+	};
+
+	accounting_session_stop(ix->acct, ix->store, end->addr, end->reason, &c);
+}
+
+static int acct_start(struct intercept *ix, const struct config *cfg, char *err, size_t errlen)
+{
+	struct accounting_hooks hooks = { .alive = acct_alive_cb, .counts = acct_counts_cb,
+					  .ud = ix };
+
+	ix->acct = accounting_new(cfg, ix->store, &hooks, err, errlen);
+	if (!ix->acct)
+		return err[0] ? -1 : 0;
+	sessions_on_end(ix->sessions, acct_end_cb, ix);
+	return 0;
+}
+
 struct intercept *intercept_new(const struct config *cfg, char *err, size_t errlen)
 {
 	struct intercept *ix = calloc(1, sizeof(*ix));
@@ -111,6 +185,8 @@ struct intercept *intercept_new(const struct config *cfg, char *err, size_t errl
 	ix->sessions = sessions_new(cfg, ix->store, err, errlen);
 	if (!ix->sessions)
 		goto fail;
+	if (acct_start(ix, cfg, err, errlen) < 0)
+		goto fail;
 	if (pthread_create(&ix->maint, NULL, maint_thread, ix) != 0) {
 		snprintf(err, errlen, "cannot start the sessions' maintenance thread");
 		goto fail;
@@ -134,6 +210,7 @@ void intercept_free(struct intercept *ix)
 		pthread_join(ix->maint, NULL);
 	}
 	sessions_save_counts(ix->sessions, ix->store);
+	accounting_free(ix->acct);
 	sessions_free(ix->sessions);
 	store_close(ix->login_store);
 	store_close(ix->store);
@@ -207,6 +284,19 @@ int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
 	}
 	rc = sessions_start(ix->sessions, st, client, mac, username, login ? login->credential : 0,
 			    lifetime, idle, group_class);
+	if (rc == 0 && ix->acct) {
+		char addr[64];
+		struct accounting_login l = {
+			.addr = addr, .mac = mac, .user = username,
+			.class_value = login ? login->attrs.class_blob : NULL,
+			.class_len = login ? login->attrs.class_len : 0,
+			.interval = login ? login->attrs.accounting_interval : 0,
+			.source = login ? login->attrs.source : "",
+		};
+
+		cidr_addr_text(client, addr, sizeof(addr));
+		accounting_session_start(ix->acct, st, &l);
+	}
 	pthread_mutex_unlock(&ix->login_lock);
 	return rc;
 }

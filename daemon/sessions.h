@@ -139,7 +139,6 @@ int sessions_disconnect(struct sessions *s, struct store *st, const struct sessi
  * addresses changed. */
 int sessions_set_limits(struct sessions *s, const struct sessions_match *m, unsigned lifetime,
 			unsigned idle);
-
 /* Whitelist into the kernel set (only the difference is sent). 0 or -1. */
 int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n);
 

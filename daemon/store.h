@@ -480,4 +480,66 @@ int store_session_delete_device(struct store *st, const char *username, const ch
  * overwritten; it may not be the database itself. 0, or -1 with a message. */
 int store_backup(struct store *st, const char *dest_path, char *err, size_t errlen);
 
+/* --- RADIUS accounting (accounting.h): the records waiting for a
+ * server's answer, oldest first, and the sessions whose Start was queued */
+#define STORE_ACCT_SESSION_ID_MAX 64
+#define STORE_ACCT_CLASS_MAX      253
+
+struct store_acct_counts {
+	int known;                /* 0: no counters (the values are 0) */
+	uint64_t in_octets, out_octets, in_packets, out_packets;
+};
+
+struct store_acct_record {
+	int64_t id;               /* the order of sending; set by the insert */
+	int status_type;          /* 1 Start, 2 Stop, 3 Interim-Update (RFC 2866 §5.1) */
+	char session_id[STORE_ACCT_SESSION_ID_MAX + 1];
+	char username[STORE_NAME_MAX + 1];
+	uint8_t class_value[STORE_ACCT_CLASS_MAX];
+	size_t class_len;
+	char addr[STORE_ADDR_MAX + 1];
+	char mac[18];             /* "aa:bb:cc:dd:ee:ff", "" unknown */
+	int authentic;            /* Acct-Authentic, 0 none */
+	int64_t event_at;         /* wall s of the event */
+	int64_t session_time;     /* s */
+	struct store_acct_counts counts;
+	int terminate_cause;      /* Stop: RFC 2866 §5.10; 0 none */
+	unsigned attempts;        /* sends so far */
+};
+
+struct store_acct_session {
+	char addr[STORE_ADDR_MAX + 1];
+	char session_id[STORE_ACCT_SESSION_ID_MAX + 1];
+	char username[STORE_NAME_MAX + 1];
+	uint8_t class_value[STORE_ACCT_CLASS_MAX];
+	size_t class_len;
+	char mac[18];
+	int authentic;
+	char source[64];          /* who checked the login: "local", "radius 10.0.0.1:1812" */
+	int64_t started_at;       /* wall s */
+	unsigned interval;        /* s between Interim-Updates, 0 none */
+	int64_t updated_at;       /* wall s of the last record with counts */
+	struct store_acct_counts counts;   /* as of updated_at */
+};
+
+/* In one transaction: the row of del_addr deleted when it is not NULL,
+ * the n_sess session rows written (each replacing one of the same addr),
+ * and the n records queued (their ids assigned in order). 0 or negative. */
+int store_acct_write(struct store *st, const char *del_addr,
+		     const struct store_acct_session *sess, size_t n_sess,
+		     const struct store_acct_record *recs, size_t n);
+/* Up to max of the oldest queued records into out; how many, or negative. */
+int store_acct_queue_peek(struct store *st, struct store_acct_record *out, size_t max);
+/* The record is answered: deleted. 0, 1 not there, negative. */
+int store_acct_queue_done(struct store *st, int64_t id);
+/* Records queued, or negative. */
+int store_acct_queue_count(struct store *st);
+/* Count one more send of records first..last. 0 or negative. */
+int store_acct_queue_attempted(struct store *st, int64_t first, int64_t last);
+/* Every session row; cb non-zero stops. 0 or negative. */
+int store_acct_session_list(struct store *st,
+			    int (*cb)(const struct store_acct_session *s, void *ud), void *ud);
+/* One session row: 0 found, 1 not, negative. */
+int store_acct_session_get(struct store *st, const char *addr, struct store_acct_session *out);
+
 #endif

@@ -10,6 +10,7 @@
  *   store_audit.c     failed authentications and admin actions
  *   store_groups.c    local groups and their members
  *   store_vouchers.c  guest voucher rolls and codes, devices per account
+ *   store_accounting.c  the RADIUS accounting queue and accounted sessions
  *
  * A new kind of row gets its statements in enum stmt and store.c's table,
  * and its functions in a store_KIND.c of its own.

@@ -12,8 +12,10 @@
 # second_gateway.sh's, 10.205.0.1), with require_message_authenticator =
 # yes, and the users file the scenario gives on stdin (FreeRADIUS "users"
 # syntax). radius_start N starts server
-# N (1 or 2) on port 1812 of its address; radius_stop N stops it. Both,
-# the namespace and $RDIR are removed when the scenario exits.
+# N (1 or 2) on port 1812 of its address, and its accounting (RFC 2866)
+# on port 1813, which writes every Accounting-Request it accepts to its
+# detail file ($RDIR/sN/log/detail: radius_detail N); radius_stop N stops
+# it. Both, the namespace and $RDIR are removed when the scenario exits.
 #
 # Dynamic Authorization (RFC 5176): radius_dae_conf gives the daemon's
 # dae_listen (10.204.0.1:3799) and dae_clients (the first server's
@@ -105,12 +107,26 @@ modules {
 	files {
 		filename = $RDIR/users
 	}
+	detail {
+		filename = $d/log/detail
+		header = "%t"
+		permissions = 0600
+		locking = no
+	}
 }
 server default {
 	listen {
 		type = auth
 		ipaddr = $addr
 		port = 1812
+	}
+	listen {
+		type = acct
+		ipaddr = $addr
+		port = 1813
+	}
+	accounting {
+		detail
 	}
 	authorize {
 		files
@@ -174,6 +190,18 @@ radius_down() {
 	ip -n "$NS_G" link del "$E2E_NS-gr" 2>/dev/null
 	ip netns del "$NS_R" 2>/dev/null
 	[ -n "$RDIR" ] && rm -rf "$RDIR"
+}
+
+# The accounting records server N wrote, as FreeRADIUS's detail file has
+# them (a header line with the time, then "\tAttribute = value" lines).
+radius_detail() { # N
+	cat "$RDIR/s$1/log/detail" 2>/dev/null
+}
+
+# The values of attribute NAME in server N's detail file, one a line, in
+# the order the records arrived.
+radius_detail_values() { # N NAME
+	radius_detail "$1" | sed -n "s/^[[:space:]]*$2 = //p" | tr -d '"'
 }
 
 # The daemon's [radius] section for the servers given (default: the first).
