@@ -22,6 +22,7 @@
 
 #define SECRET_MAX       256
 #define WINDOW           32        /* records in flight at once */
+#define LOOKAHEAD        (4 * WINDOW)  /* queued records looked at to fill it */
 #define BACKOFF_MIN_MS   1000
 #define BACKOFF_MAX_MS   60000
 #define TICK_MS          1000      /* the sender looks at the interim clock */
@@ -429,8 +430,8 @@ static int exchange(struct accounting *a, struct store *st, const struct config_
 				close(fd);
 				return answered ? (int)answered : -1;
 			}
+			store_acct_queue_attempted(st, recs[i].id);
 		}
-		store_acct_queue_attempted(st, recs[0].id, recs[n - 1].id);
 		while (answered < n) {
 			struct pollfd pfd[2] = { { .fd = fd, .events = POLLIN },
 						 { .fd = a->stop_pipe[0], .events = POLLIN } };
@@ -485,13 +486,37 @@ static int exchange(struct accounting *a, struct store *st, const struct config_
 	return answered ? (int)answered : -1;
 }
 
+/*
+ * The oldest queued records, at most WINDOW, and at most one of each
+ * session: the next of a session goes out only once the one before is
+ * answered, so that a server sees every session's records in their order
+ * (its Start before its Stop) while different sessions' overlap. How many
+ * went into recs, or -1.
+ */
+static int next_window(struct store *st, struct store_acct_record *look,
+		       struct store_acct_record *recs)
+{
+	int n = store_acct_queue_peek(st, look, LOOKAHEAD), k = 0;
+
+	for (int i = 0; i < n && k < WINDOW; i++) {
+		int taken = 0;
+
+		for (int j = 0; j < i && !taken; j++)
+			taken = !strcmp(look[j].session_id, look[i].session_id);
+		if (!taken)
+			recs[k++] = look[i];
+	}
+	return n < 0 ? -1 : k;
+}
+
 /* Send what is queued, oldest first, while servers answer. */
 static void send_queued(struct accounting *a, struct store *st)
 {
 	struct store_acct_record *recs = malloc(WINDOW * sizeof(*recs));
+	struct store_acct_record *look = malloc(LOOKAHEAD * sizeof(*look));
 
-	if (!recs)
-		return;
+	if (!recs || !look)
+		goto out;
 	for (;;) {
 		int n, got = -1;
 
@@ -501,7 +526,7 @@ static void send_queued(struct accounting *a, struct store *st)
 			break;
 		}
 		pthread_mutex_unlock(&a->lock);
-		n = store_acct_queue_peek(st, recs, WINDOW);
+		n = next_window(st, look, recs);
 		if (n <= 0)
 			break;
 		for (size_t k = 0; k < a->n_servers && got < 0; k++) {
@@ -530,7 +555,9 @@ static void send_queued(struct accounting *a, struct store *st)
 			log_notice("accounting: %s answers again", a->servers[a->current].text);
 		a->backoff_ms = 0;
 	}
+out:
 	free(recs);
+	free(look);
 }
 
 static void *sender_thread(void *arg)

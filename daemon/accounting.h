@@ -8,9 +8,11 @@
  * acct_queue table) before it is sent, in the same transaction as the
  * change to the accounted session's row, and deleted only when a valid
  * Accounting-Response for it arrives. Records are sent oldest first, up to
- * a window at once; when no server answers they wait (the next attempt
- * after 1 s, doubling up to 60 s) and go out in their order when one does,
- * across a restart too. Acct-Delay-Time says how long each waited.
+ * a window at once with at most one of each session in it, so a server
+ * gets each session's records in their order (Start, Interim-Updates,
+ * Stop); when no server answers they wait (the next attempt after 1 s,
+ * doubling up to 60 s) and go out so when one does, across a restart too.
+ * Acct-Delay-Time says how long each waited.
  *
  * Sessions across a restart: a session the restart restores (sessions.h:
  * rows survive a stop or a crash) goes on with its Acct-Session-Id, and

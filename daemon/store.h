@@ -534,8 +534,8 @@ int store_acct_queue_peek(struct store *st, struct store_acct_record *out, size_
 int store_acct_queue_done(struct store *st, int64_t id);
 /* Records queued, or negative. */
 int store_acct_queue_count(struct store *st);
-/* Count one more send of records first..last. 0 or negative. */
-int store_acct_queue_attempted(struct store *st, int64_t first, int64_t last);
+/* Count one more send of record id. 0 or negative. */
+int store_acct_queue_attempted(struct store *st, int64_t id);
 /* Every session row; cb non-zero stops. 0 or negative. */
 int store_acct_session_list(struct store *st,
 			    int (*cb)(const struct store_acct_session *s, void *ud), void *ud);

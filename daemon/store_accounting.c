@@ -228,16 +228,14 @@ int store_acct_queue_count(struct store *st)
 	return n;
 }
 
-int store_acct_queue_attempted(struct store *st, int64_t first, int64_t last)
+int store_acct_queue_attempted(struct store *st, int64_t id)
 {
-	sqlite3_stmt *s = prepare(st, "UPDATE acct_queue SET attempts = attempts + 1 "
-				      "WHERE id BETWEEN ?1 AND ?2");
+	sqlite3_stmt *s = prepare(st, "UPDATE acct_queue SET attempts = attempts + 1 WHERE id = ?1");
 	int rc;
 
 	if (!s)
 		return -1;
-	sqlite3_bind_int64(s, 1, first);
-	sqlite3_bind_int64(s, 2, last);
+	sqlite3_bind_int64(s, 1, id);
 	rc = exec_change(st, s);
 	sqlite3_finalize(s);
 	return rc < 0 ? rc : 0;
