@@ -1,6 +1,7 @@
 #!/bin/bash
 # Per-group policy in intercept mode: the portal refuses a group that may
-# not go online with a 403 page saying so; a group's session lifetime ends
+# not go online, and one outside its time window, with a 403 page saying
+# why (and when access opens); a group's session lifetime ends
 # its portal session (the configuration's is an hour); destination rules
 # apply to the intercepted request's Host, to its original destination and
 # to the server name of intercepted TLS, each refusal TCP_DENIED/403 with
@@ -10,14 +11,19 @@
 
 intercept_conf "session_lifetime = 1h"
 setup_daemon
-add_user gus pw; add_user tina pw; add_user dana pw
+add_user gus pw; add_user tina pw; add_user dana pw; add_user nina pw
 pc() { "$CLI" -d "$DB" "$@"; }
-for g in guests short dest; do pc group add $g >/dev/null; done
+for g in guests short dest night; do pc group add $g >/dev/null; done
 pc group member add guests gus >/dev/null
 pc group member add short tina >/dev/null
 pc group member add dest dana >/dev/null
+pc group member add night nina >/dev/null
 pc policy set guests --deny >/dev/null
 pc policy set short --lifetime 8 >/dev/null
+# a window that excludes now: the whole of the day after tomorrow
+days=(Sun Mon Tue Wed Thu Fri Sat)
+later=${days[$(( ($(date +%w) + 2) % 7 ))]}
+pc policy set night --windows "${later,,} 00:00-24:00" >/dev/null
 pc policy set dest --deny-dest "blocked.example 10.202.0.99/32" >/dev/null
 start_daemon || exit 1
 
@@ -31,6 +37,11 @@ out=$(ccurl -b "$jar" -w ' %{http_code}' --data-urlencode "csrf=$csrf" \
 assert_eq 403 "${out##* }" "portal login of a denied group: 403"
 assert_contains "$out" "This account may not go online (the policy of group guests)" "the page says why"
 assert_eq 302 "$(direct_status http://10.202.0.2/1k)" "and no session started"
+out=$(ccurl -b "$jar" -w ' %{http_code}' --data-urlencode "csrf=$csrf" \
+	--data-urlencode "username=nina" --data-urlencode "password=pw" "$PORTAL/login")
+assert_eq 403 "${out##* }" "portal login outside the group's time window: 403"
+assert_contains "$out" "access opens $later 00:00 (gateway local time; the policy of group night)" \
+	"the page says when access opens"
 
 # dana: destination rules on what intercept mode sees
 assert_eq 303 "$(portal_login dana pw)" "dana signs in"
