@@ -20,7 +20,7 @@ MANDIR   ?= $(PREFIX)/share/man
 DESTDIR  ?=
 BUILD    ?= build
 CC       ?= cc
-PKGS     := sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd libcares ldap libnl-route-3.0 krb5-gssapi krb5
+PKGS     := sqlite3 openssl libmicrohttpd jansson libnftnl libmnl libsystemd libcares ldap libnl-route-3.0 krb5-gssapi krb5 libqrencode
 
 CFLAGS   ?= -O2 -g
 WARN     := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes \

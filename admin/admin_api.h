@@ -126,6 +126,10 @@ int admin_api_actions(struct admin_call *c);
 int admin_api_groups(struct admin_call *c);
 int admin_api_policy_set(struct admin_call *c);
 int admin_api_policy_delete(struct admin_call *c);
+/* admin_api_vouchers.c: guest voucher rolls */
+int admin_api_vouchers(struct admin_call *c);
+int admin_api_voucher_create(struct admin_call *c);
+int admin_api_voucher_revoke(struct admin_call *c);
 int admin_page_metrics(struct admin_call *c);     /* admin_pages.c */
 int admin_page_static(struct admin_call *c);
 

@@ -28,6 +28,9 @@ const struct admin_route admin_routes[] = {
 	{ "GET",  "/api/groups",           ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_groups },
 	{ "POST", "/api/policies",         ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_policy_set },
 	{ "POST", "/api/policies/delete",  ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_policy_delete },
+	{ "GET",  "/api/vouchers",         ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_vouchers },
+	{ "POST", "/api/vouchers",         ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_voucher_create },
+	{ "POST", "/api/vouchers/revoke",  ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_voucher_revoke },
 	/* any other API path is unknown, whatever the method: never a page */
 	{ "*",    "/api/",                 ADMIN_PATH_PREFIX, ADMIN_ROLE_PUBLIC, admin_api_no_route },
 	/* /metrics decides itself who may read it (admin_pages.c) */

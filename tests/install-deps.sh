@@ -17,10 +17,10 @@ set -eu
 # local page
 build_pkgs="build-essential pkg-config libsqlite3-dev sqlite3 libssl-dev openssl
 libmicrohttpd-dev libnftnl-dev libmnl-dev libjansson-dev libsystemd-dev libc-ares-dev libldap-dev libkrb5-dev
-libnl-3-dev libnl-route-3-dev
+libnl-3-dev libnl-route-3-dev libqrencode-dev
 nftables ca-certificates python3 iproute2"
 test_pkgs="libcmocka-dev clang libclang-rt-14-dev curl wget python3-requests
-fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium
+fail2ban python3-systemd nginx-light wrk procps psmisc bc chromium zbar-tools
 systemd man-db groff-base mandoc logrotate systemd-container debootstrap valgrind
 freeradius freeradius-utils slapd ldap-utils tcpdump samba-ad-dc samba-ad-provision
 krb5-kdc krb5-admin-server krb5-user faketime"

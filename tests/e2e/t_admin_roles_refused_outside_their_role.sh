@@ -69,6 +69,12 @@ POST /api/whitelist/delete A
 GET /api/sessions AFU
 POST /api/sessions/kick AF
 GET /api/actions AU
+GET /api/groups AU
+POST /api/policies A
+POST /api/policies/delete A
+GET /api/vouchers AFU
+POST /api/vouchers AF
+POST /api/vouchers/revoke AF
 ROUTES
 )
 # every API route of the table has a line here

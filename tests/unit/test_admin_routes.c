@@ -237,6 +237,9 @@ static const struct {
 	{ "GET",  "/api/groups",           "A U" },
 	{ "POST", "/api/policies",         "A  " },
 	{ "POST", "/api/policies/delete",  "A  " },
+	{ "GET",  "/api/vouchers",         "AFU" },
+	{ "POST", "/api/vouchers",         "AF " },
+	{ "POST", "/api/vouchers/revoke",  "AF " },
 	{ "*",    "/api/",                 "AFU" },   /* the API's 404 */
 	{ "GET",  "/metrics",              "AFU" },   /* it checks the caller itself */
 	{ "GET",  "/",                     "AFU" },   /* the panel's pages */
