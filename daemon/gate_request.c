@@ -176,6 +176,25 @@ static void job_negotiate(struct gate_job *j)
 			j->why = METRICS_REASON_KERBEROS_BAD_TOKEN;
 			return;
 		}
+		/* the groups of a directory that knows the name, for the
+		 * per-group policy (local groups follow the name anyway) */
+		for (size_t i = 0; i < g->n_idsources; i++) {
+			struct idsource *src = g->idsources[i];
+			int rc;
+
+			if (!src->lookup_groups)
+				continue;
+			rc = src->lookup_groups(src, j->res.username, &j->res.attrs);
+			if (rc < 0) {
+				/* a group policy could not be applied as it says */
+				log_warn("negotiate: the groups of a Kerberos user cannot be read "
+					 "from %s; answering 503 until it is back", src->name);
+				j->res.verdict = GATE_UNAVAILABLE;
+				return;
+			}
+			if (rc == 1)
+				break;
+		}
 		j->res.verdict = GATE_PASS;
 		j->res.negotiated = 1;
 		/* the KDC's user, no local account to follow */

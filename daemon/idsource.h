@@ -122,6 +122,14 @@ struct idsource {
 	 */
 	int (*cached_groups)(struct idsource *src, const char *username,
 			     struct idsource_attrs *attrs);
+	/*
+	 * Optional (NULL: none): read the groups of username, whom something
+	 * else proved (a Negotiate ticket), into attrs' groups, and keep them
+	 * as cached_groups does for a user this source let in. 1 found, 0 no
+	 * such user, -1 cannot answer now. Blocking, like check.
+	 */
+	int (*lookup_groups)(struct idsource *src, const char *username,
+			     struct idsource_attrs *attrs);
 	void (*free)(struct idsource *src);   /* accepts NULL */
 };
 

@@ -126,6 +126,29 @@ static int ldap_cached_groups(struct idsource *src, const char *username,
 	return found;
 }
 
+static int ldap_lookup_groups(struct idsource *src, const char *username,
+			      struct idsource_attrs *attrs)
+{
+	struct ldap_source *s = (struct ldap_source *)src;
+	struct directory_result *r = malloc(sizeof(*r));
+	enum directory_answer a;
+	int rc;
+
+	if (!r)
+		return -1;
+	a = directory_lookup(s->dir, username, r);
+	rc = a == DIRECTORY_ACCEPT ? 1 : a == DIRECTORY_NO_SUCH_USER ? 0 : -1;
+	if (rc == 1) {
+		group_store(s, username, r);
+		snprintf(attrs->source, sizeof(attrs->source), "ldap");
+		for (size_t i = 0; i < r->n_groups; i++)
+			if (idsource_attrs_add_group(attrs, r->groups[i]) < 0)
+				break;
+	}
+	free(r);
+	return rc;
+}
+
 /* The refresher: groups older than the TTL, of users seen since they were
  * read, read again, one user at a time, the lock not held meanwhile. */
 static void *group_refresher(void *arg)
@@ -281,6 +304,7 @@ struct idsource *idsource_ldap_new(const struct idsource_env *env, char *err, si
 	s->base.caps = 0;
 	s->base.check = ldap_check;
 	s->base.cached_groups = ldap_cached_groups;
+	s->base.lookup_groups = ldap_lookup_groups;
 	s->base.free = ldap_free;
 	s->dir = directory_new(env->cfg, err, errlen);
 	s->slots = calloc(GROUP_SLOTS, sizeof(*s->slots));
