@@ -550,35 +550,3 @@ int radius_parse_reply(const uint8_t *pkt, size_t len, struct radius_reply *repl
 	}
 	return 0;
 }
-
-/* The exported digests: the same code as the codec's own, over at most
- * RADIUS_SPANS_MAX pieces. */
-static size_t spans_from(const struct radius_span *in, size_t n, struct span *out)
-{
-	if (n > RADIUS_SPANS_MAX)
-		return 0;
-	for (size_t i = 0; i < n; i++) {
-		out[i].p = in[i].p;
-		out[i].len = in[i].len;
-	}
-	return n;
-}
-
-int radius_md5(const struct radius_span *s, size_t n, uint8_t out[16])
-{
-	struct span sp[RADIUS_SPANS_MAX];
-
-	if (n && !spans_from(s, n, sp))
-		return -1;
-	return md5_spans(sp, n, out);
-}
-
-int radius_hmac_md5(const uint8_t *secret, size_t secret_len, const struct radius_span *s,
-		    size_t n, uint8_t out[16])
-{
-	struct span sp[RADIUS_SPANS_MAX];
-
-	if (n && !spans_from(s, n, sp))
-		return -1;
-	return hmac_md5_spans(secret, secret_len, sp, n, out);
-}

@@ -247,17 +247,4 @@ int radius_parse_reply(const uint8_t *pkt, size_t len, struct radius_reply *repl
 /* The MAC as "AA-BB-CC-DD-EE-FF" (RFC 3580 §3.21) into out[18]. */
 void radius_format_mac(char out[18], const uint8_t mac[6]);
 
-/* The two digests RADIUS signs with, for the codecs of the other packet
- * kinds (radius_dae.h): MD5 and HMAC-MD5 keyed with the shared secret,
- * each over the pieces in order, into out[16]. 0, or -1 when the crypto
- * library fails. */
-struct radius_span {
-	const uint8_t *p;
-	size_t len;
-};
-#define RADIUS_SPANS_MAX 8
-int radius_md5(const struct radius_span *s, size_t n, uint8_t out[16]);
-int radius_hmac_md5(const uint8_t *secret, size_t secret_len, const struct radius_span *s,
-		    size_t n, uint8_t out[16]);
-
 #endif

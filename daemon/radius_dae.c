@@ -2,8 +2,6 @@
 
 #include <string.h>
 
-#include <openssl/crypto.h>
-
 #define MA_LEN 16        /* Message-Authenticator value: HMAC-MD5 */
 
 /* attributes of RFC 5176 requests beyond those radius.h names */
@@ -15,8 +13,6 @@ enum {
 	ATTR_EVENT_TIMESTAMP       = 55,
 	ATTR_ERROR_CAUSE           = 101,
 };
-
-static const uint8_t zero16[16];
 
 const char *radius_dae_check_str(enum radius_dae_check c)
 {
@@ -57,46 +53,24 @@ static int is_request(int code)
 enum radius_dae_check radius_dae_verify_request(const uint8_t *pkt, size_t len,
 						const uint8_t *secret, size_t secret_len)
 {
-	uint8_t expect[16];
-	size_t n = framed_length(pkt, len), ma = 0;
-
-	if (!n)
+	if (!framed_length(pkt, len))
 		return RADIUS_DAE_MALFORMED;
 	if (!is_request(pkt[0]))
 		return RADIUS_DAE_NOT_A_REQUEST;
-	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
-		if (pkt[pos] != RADIUS_MESSAGE_AUTHENTICATOR)
-			continue;
-		/* at most one, of exactly 16 bytes (RFC 3579 §3.2, §3.3) */
-		if (ma || pkt[pos + 1] != 2 + MA_LEN)
-			return RADIUS_DAE_BAD_MESSAGE_AUTHENTICATOR;
-		ma = pos + 2;
-	}
-	/* Request Authenticator = MD5(Code + Identifier + Length + 16 zero
-	 * octets + Attributes + secret) (RFC 5176 §2.3) */
-	{
-		struct radius_span s[4] = { { pkt, 4 }, { zero16, 16 },
-					    { pkt + RADIUS_HEADER_LEN, n - RADIUS_HEADER_LEN },
-					    { secret, secret_len } };
-
-		if (radius_md5(s, 4, expect) < 0 ||
-		    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
-			return RADIUS_DAE_BAD_AUTHENTICATOR;
-	}
-	if (!ma)
+	/* the Request Authenticator as an Accounting-Request's (RFC 5176
+	 * §2.3, RFC 2866 §3), the Message-Authenticator required */
+	switch (radius_verify_request(pkt, len, secret, secret_len, 1)) {
+	case RADIUS_OK:
+		return RADIUS_DAE_OK;
+	case RADIUS_BAD_AUTHENTICATOR:
+		return RADIUS_DAE_BAD_AUTHENTICATOR;
+	case RADIUS_NO_MESSAGE_AUTHENTICATOR:
 		return RADIUS_DAE_NO_MESSAGE_AUTHENTICATOR;
-	/* HMAC-MD5 over the packet with the Request Authenticator and the
-	 * Message-Authenticator's value as zeros (RFC 5176 §3.2) */
-	{
-		struct radius_span s[5] = { { pkt, 4 }, { zero16, 16 },
-					    { pkt + RADIUS_HEADER_LEN, ma - RADIUS_HEADER_LEN },
-					    { zero16, MA_LEN }, { pkt + ma + MA_LEN, n - ma - MA_LEN } };
-
-		if (radius_hmac_md5(secret, secret_len, s, 5, expect) < 0 ||
-		    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
-			return RADIUS_DAE_BAD_MESSAGE_AUTHENTICATOR;
+	case RADIUS_BAD_MESSAGE_AUTHENTICATOR:
+		return RADIUS_DAE_BAD_MESSAGE_AUTHENTICATOR;
+	default:
+		return RADIUS_DAE_MALFORMED;
 	}
-	return RADIUS_DAE_OK;
 }
 
 static long get_u32(const uint8_t *v, size_t len)
@@ -256,24 +230,8 @@ int radius_dae_build_answer(uint8_t *out, size_t outlen, const uint8_t *req, siz
 	}
 	out[2] = (uint8_t)(pos >> 8);
 	out[3] = (uint8_t)pos;
-	/* the request's authenticator stands in the header while both digests
-	 * run (RFC 5176 §2.3, §3.2) */
-	memcpy(out + 4, req + 4, RADIUS_AUTH_LEN);
-	{
-		struct radius_span s = { out, pos };
-		uint8_t mac[MA_LEN];
-
-		if (radius_hmac_md5(secret, secret_len, &s, 1, mac) < 0)
-			return -1;
-		memcpy(out + ma, mac, MA_LEN);
-	}
-	{
-		struct radius_span s[2] = { { out, pos }, { secret, secret_len } };
-		uint8_t auth[RADIUS_AUTH_LEN];
-
-		if (radius_md5(s, 2, auth) < 0)
-			return -1;
-		memcpy(out + 4, auth, RADIUS_AUTH_LEN);
-	}
+	/* both digests over the request's authenticator (RFC 5176 §2.3, §3.2) */
+	if (radius_sign_response(out, pos, req + 4, secret, secret_len) < 0)
+		return -1;
 	return (int)pos;
 }
