@@ -437,6 +437,76 @@ static void test_cache_ends_with_password_change(void **state)
 	stop();
 }
 
+/* ------------------------------------------------------------ policy */
+
+static void set_policy(const char *group, int priority, int denied)
+{
+	struct store_policy *sp = calloc(1, sizeof(*sp));
+	struct store *st;
+	char err[256];
+
+	assert_non_null(sp);
+	st = store_open(path, err, sizeof(err));
+	assert_non_null(st);
+	snprintf(sp->group, sizeof(sp->group), "%s", group);
+	sp->priority = priority;
+	sp->denied = denied;
+	assert_int_equal(store_policy_set(st, sp), 0);
+	store_close(st);
+	free(sp);
+}
+
+/* The policy of a user comes from memory: the local memberships and the
+ * groups a source gave (attrs), the first group by priority, else the
+ * default one; a change in the database is seen on the gate's next round. */
+static void test_policy_from_memory(void **state)
+{
+	struct idsource_attrs attrs;
+	struct gate_policy gp;
+	struct store *st;
+	char err[256], cls[64];
+	int found = 0;
+
+	(void)state;
+	start("local");
+	assert_int_equal(gate_policy_find(gate, "alice", NULL, &gp), 0);
+	assert_null(gp.pol);
+	gate_policy_release(&gp);
+
+	st = store_open(path, err, sizeof(err));
+	assert_non_null(st);
+	assert_int_equal(store_group_add(st, "staff"), 0);
+	assert_int_equal(store_group_member_add(st, "staff", "alice"), 0);
+	store_close(st);
+	set_policy("staff", 10, 0);
+	set_policy("directory-guests", 5, 1);
+	set_policy("", 100, 1);
+	for (int i = 0; i < 50 && !found; i++) {
+		gate_flush(gate);
+		usleep(100 * 1000);
+		found = gate_policy_find(gate, "alice", NULL, &gp);
+		if (found)
+			assert_string_equal(gp.pol->group, "staff");
+		gate_policy_release(&gp);
+	}
+	assert_true(found);
+	/* a directory's group of lower priority wins over the local one */
+	memset(&attrs, 0, sizeof(attrs));
+	assert_int_equal(idsource_attrs_add_group(&attrs, "directory-guests"), 0);
+	assert_int_equal(gate_policy_find(gate, "alice", &attrs, &gp), 1);
+	assert_string_equal(gp.pol->group, "directory-guests");
+	assert_true(gp.pol->denied);
+	gate_policy_release(&gp);
+	/* in no group with a policy: the default */
+	assert_int_equal(gate_policy_find(gate, "dave", NULL, &gp), 1);
+	assert_string_equal(gp.pol->group, "");
+	gate_policy_release(&gp);
+	gate_policy_release(&gp);   /* released twice: nothing happens */
+	assert_int_equal(gate_policy_class(gate, "dave", NULL, cls, sizeof(cls)), 0);
+	assert_string_equal(cls, "");
+	stop();
+}
+
 /* ------------------------------------------------------------ source order */
 
 static void table_says(const char *user, const char *password, enum idsource_verdict right,
@@ -577,6 +647,7 @@ int main(void)
 		cmocka_unit_test(test_basic_over_tls_only),
 		cmocka_unit_test(test_cache_ends_with_password_change),
 		cmocka_unit_test(test_sources_in_order),
+		cmocka_unit_test(test_policy_from_memory),
 	};
 
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
