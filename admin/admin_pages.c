@@ -84,7 +84,7 @@ static enum MHD_Result metrics_refuse(struct MHD_Connection *conn, int token_set
  * the database (the CLI and the portal change them too). */
 static enum MHD_Result serve_metrics(struct store *st, struct MHD_Connection *conn)
 {
-	char buf[16384];
+	char buf[32768];
 	json_int_t sessions;
 	int n = metrics_format(buf, sizeof(buf)), m = 0;
 

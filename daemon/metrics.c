@@ -75,6 +75,10 @@ int metrics_format(char *buf, size_t len)
 	COUNTER("bytes_from_clients_total", "Bytes received from clients.", bytes_from_clients);
 	GAUGE("database_ok", "1 while the database accepts writes.", db_ok);
 	COUNTER("nft_table_restored_total", "Times the nftables table was put back after another process deleted or changed it.", nft_restores);
+	COUNTER("session_bytes_in_total", "IP bytes intercept-mode sessions sent on the LAN interface, as the kernel counted them (sessions since the start).", session_bytes_in);
+	COUNTER("session_packets_in_total", "IP packets intercept-mode sessions sent on the LAN interface.", session_packets_in);
+	COUNTER("session_bytes_out_total", "IP bytes sent to intercept-mode sessions on the LAN interface, as the kernel counted them.", session_bytes_out);
+	COUNTER("session_packets_out_total", "IP packets sent to intercept-mode sessions on the LAN interface.", session_packets_out);
 #undef EMIT
 #undef COUNTER
 #undef GAUGE

@@ -51,6 +51,10 @@ struct metrics {
 	int64_t db_ok;                /* 1 while the last database write worked */
 	uint64_t nft_restores;        /* the nftables table put back after another process
 				       * deleted or changed it */
+	/* what the kernel counted for intercept sessions, live and ended, as
+	 * of the last maintenance round (sessions.h: in = sent by clients) */
+	uint64_t session_bytes_in, session_packets_in;
+	uint64_t session_bytes_out, session_packets_out;
 };
 
 extern struct metrics metrics;

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 
 static void counts_from_nft(const struct nft_counters *c, struct sessions_counts *out)
@@ -87,6 +88,25 @@ int sessions_counts_index(struct sessions *s, struct sessions_round *r)
  * changed and were last written COUNTS_SAVE_S ago to be written. */
 static void quota_judge(struct sessions *s, struct sessions_round *r);
 
+/* Caller holds the lock. /metrics: the sessions since the start, those
+ * that ended and the live ones (a session's count moves from one to the
+ * other when it ends: the sum only grows). */
+static void counts_to_metrics(struct sessions *s)
+{
+	struct sessions_counts t = s->ended_total;
+
+	for (size_t i = 0; i < s->n; i++) {
+		t.bytes_in += s->entries[i].counted.bytes_in;
+		t.packets_in += s->entries[i].counted.packets_in;
+		t.bytes_out += s->entries[i].counted.bytes_out;
+		t.packets_out += s->entries[i].counted.packets_out;
+	}
+	__atomic_store_n(&metrics.session_bytes_in, t.bytes_in, __ATOMIC_RELAXED);
+	__atomic_store_n(&metrics.session_packets_in, t.packets_in, __ATOMIC_RELAXED);
+	__atomic_store_n(&metrics.session_bytes_out, t.bytes_out, __ATOMIC_RELAXED);
+	__atomic_store_n(&metrics.session_packets_out, t.packets_out, __ATOMIC_RELAXED);
+}
+
 int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 {
 	r->saves = calloc(s->n + 1, sizeof(*r->saves));
@@ -114,6 +134,7 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 		}
 	}
 	quota_judge(s, r);
+	counts_to_metrics(s);
 	return 0;
 }
 

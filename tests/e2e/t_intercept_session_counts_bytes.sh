@@ -18,6 +18,7 @@ chmod 644 "$big"
 on_finish "rm -f '$big'"
 MIB=1048576
 
+ADMIN_LISTEN=127.0.0.1:8080
 intercept_conf
 setup_daemon
 add_user carol 'pw'
@@ -43,6 +44,12 @@ in=$(count bytes_in)
 [ "$out" -le $((body + body / 20 + 65536)) ] && ok || fail "bytes_out $out within the headers' margin of $body"
 [ "$in" -gt 0 ] && [ "$in" -lt $((body / 20)) ] && ok || fail "bytes_in $in: the requests and acks"
 [ "$(count packets_out)" -gt $((body / 65536)) ] && ok || fail "packets_out counted: $(count packets_out)"
+# /metrics: the totals, no series per session
+m=$(metric portcullis_session_bytes_out_total)
+[ "${m:-0}" -ge "$out" ] && ok || fail "/metrics has the sessions' bytes out: ${m:-none}"
+[ "$(metric portcullis_session_bytes_in_total)" -ge "$in" ] && ok || fail "/metrics has the bytes in"
+mtext=$(in_gw timeout 5 curl -s http://127.0.0.1:8080/metrics)
+assert_not_contains "$mtext" "carol" "no series per user"
 list=$("$CLI" -d "$DB" session list)
 assert_contains "$list" "BYTES OUT" "the table shows the counts"
 assert_contains "$list" "$out" "the table shows bytes_out"
