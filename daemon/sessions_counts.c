@@ -138,11 +138,14 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 	return 0;
 }
 
-void sessions_counts_write(struct store *st, struct sessions_round *r)
+void sessions_counts_write(struct sessions *s, struct store *st, struct sessions_round *r)
 {
 	if (r->n_saves && store_session_counts_write(st, r->saves, r->n_saves) < 0)
 		log_warn("sessions: cannot write %zu sessions' counts to the database; they are "
 			 "written again later", r->n_saves);
+	if (r->now - s->history_pruned_at >= 3600 &&
+	    store_session_history_prune(st, r->now - HISTORY_KEEP_S) >= 0)
+		s->history_pruned_at = r->now;
 }
 
 void sessions_counts_free(struct sessions_round *r)

@@ -52,6 +52,8 @@
 #define QUOTA_READ_S      5
 #define QUOTA_ENDS_MAX    256
 #define QUOTA_END_SHOWN_S 86400
+/* Ended sessions stay in session_history this long (pruned hourly). */
+#define HISTORY_KEEP_S    (400 * 86400)
 
 struct quota_user {
 	char user[STORE_NAME_MAX + 1];
@@ -137,6 +139,7 @@ struct sessions {
 	size_t n_quotas;
 	int64_t quotas_read_at;            /* wall s; 0: read next round */
 	uint64_t quotas_seq;               /* s->seq they were read at */
+	int64_t history_pruned_at;         /* wall s session_history was last pruned */
 	int64_t day_start, month_start;    /* wall s of the local midnight, first of month */
 	/* under lock: addresses whose session the quota ended (the portal says so) */
 	struct quota_end quota_ends[QUOTA_ENDS_MAX];
@@ -391,7 +394,7 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r);
 void sessions_counts_final(struct sessions *s, struct entry *e);
 void sessions_counts_ended(struct sessions *s, struct store *st, const struct entry *e,
 			   const char *reason, int64_t now);
-void sessions_counts_write(struct store *st, struct sessions_round *r);
+void sessions_counts_write(struct sessions *s, struct store *st, struct sessions_round *r);
 void sessions_counts_free(struct sessions_round *r);
 void sessions_quota_read(struct sessions *s, struct store *st, struct sessions_round *r,
 			 int users_changed);

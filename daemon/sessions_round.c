@@ -632,7 +632,7 @@ void sessions_round_apply(struct sessions *s, struct store *st, struct sessions_
 			 "until some go unused", DEVICE_ADDRS_MAX);
 	}
 	write_rows(s, st, r->writes, r->n_writes);
-	sessions_counts_write(st, r);
+	sessions_counts_write(s, st, r);
 }
 
 void sessions_round_free(struct sessions_round *r)

@@ -340,15 +340,51 @@ async function loadGroups() {
 
 // ------------------------------------------------------------ sessions
 
+// The kernel's counts of each session (bytes_out: to the client, bytes_in:
+// from it), as the daemon writes them to the rows every 10 s; the page,
+// reloaded every 5 s, keeps what it saw for a minute and shows the rate
+// over it.
+const countSamples = new Map();
+
+function fmtBytes(n) {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  while (n >= 1000 && i < units.length - 1) { n /= 1000; i++; }
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
+function countWithRate(x, dir, nowMs) {
+  const list = countSamples.get(x.addr) || [];
+  const first = list[0];
+  const last = list[list.length - 1];
+  const bytes = x[`bytes_${dir}`] || 0;
+  if (!first || last.t - first.t < 10000 || last[dir] < first[dir]) return fmtBytes(bytes);
+  return `${fmtBytes(bytes)} (${fmtBytes(Math.round((last[dir] - first[dir]) * 1000 / (last.t - first.t)))}/s)`;
+}
+
+function noteCounts(sessions, nowMs) {
+  const seen = new Set();
+  for (const x of sessions) {
+    const list = countSamples.get(x.addr) || [];
+    list.push({ t: nowMs, in: x.bytes_in || 0, out: x.bytes_out || 0 });
+    while (list.length > 1 && nowMs - list[0].t > 60000) list.shift();
+    countSamples.set(x.addr, list);
+    seen.add(x.addr);
+  }
+  for (const a of [...countSamples.keys()]) if (!seen.has(a)) countSamples.delete(a);
+}
+
 async function loadSessions() {
   const data = await api('GET', '/api/sessions');
   const now = Math.floor(Date.now() / 1000);
+  noteCounts(data.sessions, Date.now());
   fillRows($('sessions-rows'), data.sessions.map((x) => [x.username, x.addr, x.mac || '(not on-link)',
     fmtTime(x.created_at * 1000), fmtDuration(now - x.last_seen_at), fmtTime(x.expires_at * 1000),
+    countWithRate(x, 'out', Date.now()), countWithRate(x, 'in', Date.now()),
     button('Kick', async () => {
       const v = await ask('Kick session', `End the session of ${x.username} at ${x.addr}?`, { ok: 'Kick' });
       if (v) change('POST', '/api/sessions/kick', { addr: x.addr }, `Kicked ${x.addr}.`);
-    }, 'small danger change')]), 7, 'No active sessions.');
+    }, 'small danger change')]), 9, 'No active sessions.');
 }
 
 // ------------------------------------------------------------ audit
@@ -435,7 +471,7 @@ function showPage(name) {
   state.page = name;
   clearInterval(state.timer);
   state.timer = null;
-  if (name === 'dashboard') state.timer = setInterval(loadPage, 5000);
+  if (name === 'dashboard' || name === 'sessions') state.timer = setInterval(loadPage, 5000);
   document.title = name === 'login' ? 'Portcullis admin' : `${document.querySelector(`nav a[data-page="${name}"]`).textContent} – Portcullis admin`;
 }
 

@@ -226,6 +226,8 @@ async function main() {
   const sess = await rowTexts(page, '#sessions-rows');
   check(sess.length === 1 && sess[0].includes('dora') && sess[0].includes(SESSION_ADDR) && sess[0].includes('02:00:00:00:00:07'),
     'session listed with user, address and MAC', sess.join(' | '));
+  check(sess[0].includes('1.2 MB') && sess[0].includes('54.3 kB'), 'session shows the bytes counted down and up',
+    sess.join(' | '));
   await shot(page, '06-sessions');
   // Escape cancels the confirmation: nothing is kicked
   await page.click('#sessions-rows button');
