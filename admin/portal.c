@@ -391,16 +391,19 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 
 /* next and sig: the page the client asked for before it was sent to the
  * portal, and its signature; a signed-in client is sent on to it (a meta
- * refresh, with the link for a browser that does not follow one). */
+ * refresh, with the link for a browser that does not follow one). note
+ * (NULL: none): what the identity source said at the login (a RADIUS
+ * Reply-Message), shown as text, with 10 s to read it before the refresh. */
 static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connection *conn,
-				   unsigned status, const char *next, const char *sig)
+				   unsigned status, const char *next, const char *sig,
+				   const char *note)
 {
 	const struct sockaddr *client = client_of(conn);
 	char user[AUTH_USER_MAX + 1] = "", message[512], refresh[FIELD_URL_MAX + 16] = "";
 	char *page = malloc(PORTAL_PAGE_MAX);
 	uint8_t mac[6];
 	long left = -1;
-	const char *vars[10];
+	const char *vars[12];
 	enum MHD_Result rc;
 	int n;
 
@@ -410,6 +413,8 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	}
 	if (!return_url_ok(p, conn, client, next, sig))
 		next = NULL;
+	if (note && !note[0])
+		note = NULL;
 	client_mac(p, conn, client, mac);
 	if (intercept_session_user(p->ix, client, mac, user, sizeof(user)))
 		left = intercept_session_remaining(p->ix, client, mac);
@@ -428,10 +433,12 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	vars[7] = left >= 0 ? (next ? next : "Refresh") : "Sign in";
 	/* HTML's declarative refresh: an empty content attribute is ignored */
 	if (left >= 0 && next)
-		snprintf(refresh, sizeof(refresh), "0; url=%s", next);
+		snprintf(refresh, sizeof(refresh), "%d; url=%s", note ? 10 : 0, next);
 	vars[8] = "refresh";
 	vars[9] = refresh;
-	n = render(page, PORTAL_PAGE_MAX, p->status_tpl, vars, 5);
+	vars[10] = "note";
+	vars[11] = left >= 0 && note ? note : "";
+	n = render(page, PORTAL_PAGE_MAX, p->status_tpl, vars, 6);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The status page is too large.\n");
@@ -554,7 +561,8 @@ static enum MHD_Result page_devices(struct portal_server *p, struct MHD_Connecti
 	return rc;
 }
 
-/* Start the session and send the client on (303 to the status page). */
+/* Start the session and send the client on (303 to the status page; the
+ * status page at once when the login came with a Reply-Message). */
 static enum MHD_Result start_session(struct portal_server *p, struct MHD_Connection *conn,
 				     const struct sockaddr *client, const uint8_t mac[6],
 				     const char *user, const struct gate_login *login,
@@ -572,6 +580,11 @@ static enum MHD_Result start_session(struct portal_server *p, struct MHD_Connect
 	if (intercept_session_start(p->ix, client, mac, user, login, class) < 0)
 		return page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
 				  f->url, f->sig, NULL);
+	/* a Reply-Message (RFC 2865 §5.18) is for the person: the status page
+	 * is the answer itself, with the message, and sends them on after a
+	 * moment */
+	if (login && login->attrs.reply_message[0])
+		return page_status(p, conn, 200, f->url, f->sig, login->attrs.reply_message);
 	/* RFC 9110 §15.4.4: 303 turns the POST into a GET of the next
 	 * page. That page is the portal's own: a form's CSP form-action
 	 * 'self' covers the redirects that follow its submission, and
@@ -847,7 +860,7 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 		if (next && strlen(next) > FIELD_URL_MAX)
 			next = NULL;
 		if (!strcmp(url, "/status"))
-			return page_status(p, conn, 200, next, sig);
+			return page_status(p, conn, 200, next, sig, NULL);
 		/* a device whose session a data quota ended is told why */
 		if (client_of(conn) && intercept_quota_ended(p->ix, client_of(conn)))
 			return page_login(p, conn, 200, "Your session ended: your data quota is used up. "
