@@ -45,6 +45,10 @@ struct accounting {
 	int backoff_ms;                /* sender thread only: 0 when servers answer */
 	int64_t retry_at_ms;
 
+	/* one writer of records at a time: a session's Interim-Update is
+	 * never queued after its Stop, nor its row written back after the
+	 * Stop deleted it; taken before lock */
+	pthread_mutex_t write_lock;
 	pthread_mutex_t lock;          /* what follows */
 	pthread_cond_t cond;
 	struct store_acct_session *sessions;   /* accounted, for the interim round */
@@ -210,6 +214,7 @@ int accounting_session_start(struct accounting *a, struct store *st,
 	x.interval = l->interval ? l->interval : a->cfg->radius_accounting_interval;
 	if (x.interval && x.interval < INTERIM_MIN_S)
 		x.interval = INTERIM_MIN_S;
+	pthread_mutex_lock(&a->write_lock);
 	/* the address's earlier session, if its end was not seen: it ends now */
 	have_old = store_acct_session_get(st, x.addr, &old) == 0;
 	if (have_old) {
@@ -222,11 +227,14 @@ int accounting_session_start(struct accounting *a, struct store *st,
 	memset(&recs[n].counts, 0, sizeof(recs[n].counts));
 	n++;
 	rc = store_acct_write(st, NULL, &x, 1, recs, n);
-	if (rc < 0)
+	if (rc < 0) {
+		pthread_mutex_unlock(&a->write_lock);
 		goto fail;
+	}
 	pthread_mutex_lock(&a->lock);
 	rc = remember(a, &x, now);
 	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->write_lock);
 	if (rc < 0)
 		log_warn("accounting: out of memory; session %s gets no Interim-Update", x.session_id);
 	log_info("accounting: session %s of user=\"%s\" started (Acct-Session-Id %s)", x.addr,
@@ -250,13 +258,16 @@ int accounting_session_stop(struct accounting *a, struct store *st, const char *
 
 	if (!a)
 		return 0;
+	pthread_mutex_lock(&a->write_lock);
 	pthread_mutex_lock(&a->lock);
 	i = find(a, addr);
 	if (i >= 0)
 		x = a->sessions[i];
 	pthread_mutex_unlock(&a->lock);
-	if (i < 0)
+	if (i < 0) {
+		pthread_mutex_unlock(&a->write_lock);
 		return 0;
+	}
 	if (counts && counts->known)
 		x.counts = *counts;
 	else if (a->hooks.counts)
@@ -264,6 +275,7 @@ int accounting_session_stop(struct accounting *a, struct store *st, const char *
 	record_of(&x, RADIUS_ACCT_STOP, now, &r);
 	r.terminate_cause = (int)accounting_cause(reason);
 	if (!st || store_acct_write(st, addr, NULL, 0, &r, 1) < 0) {
+		pthread_mutex_unlock(&a->write_lock);
 		log_warn("accounting: the Stop of session %s could not be queued; it goes out at "
 			 "the next start", x.session_id);
 		return -1;
@@ -271,6 +283,7 @@ int accounting_session_stop(struct accounting *a, struct store *st, const char *
 	pthread_mutex_lock(&a->lock);
 	forget(a, find(a, addr));
 	pthread_mutex_unlock(&a->lock);
+	pthread_mutex_unlock(&a->write_lock);
 	log_info("accounting: session %s of user=\"%s\" ended (%s)", x.addr,
 		 user_text(euser, sizeof(euser), x.username), reason ? reason : "?");
 	wake_sender(a);
@@ -284,6 +297,7 @@ int accounting_interim_round(struct accounting *a, struct store *st, int64_t now
 	size_t n = 0, cap;
 	int rc = 0;
 
+	pthread_mutex_lock(&a->write_lock);
 	pthread_mutex_lock(&a->lock);
 	cap = a->n;
 	if (cap) {
@@ -325,6 +339,7 @@ int accounting_interim_round(struct accounting *a, struct store *st, int64_t now
 		pthread_mutex_unlock(&a->lock);
 	}
 out:
+	pthread_mutex_unlock(&a->write_lock);
 	free(due);
 	free(recs);
 	return rc;
@@ -682,6 +697,7 @@ struct accounting *accounting_new(const struct config *cfg, struct store *st,
 	}
 	a->cfg = cfg;
 	a->stop_pipe[0] = a->stop_pipe[1] = -1;
+	pthread_mutex_init(&a->write_lock, NULL);
 	pthread_mutex_init(&a->lock, NULL);
 	pthread_cond_init(&a->cond, NULL);
 	if (hooks)
@@ -763,6 +779,7 @@ void accounting_free(struct accounting *a)
 	OPENSSL_cleanse(a->secret, sizeof(a->secret));
 	free(a->sessions);
 	free(a->next_interim);
+	pthread_mutex_destroy(&a->write_lock);
 	pthread_mutex_destroy(&a->lock);
 	pthread_cond_destroy(&a->cond);
 	free(a);
