@@ -2,17 +2,25 @@
  * portal — the login portal for intercepted clients (libmicrohttpd), on its
  * own listener, separate from the admin panel: it never serves admin routes.
  *
- *   GET  /[?url=&sig=]     the login page (web_root/portal/login.html); url
+ *   GET  /[?url=&sig=&code=]  the login page (web_root/portal/login.html); url
  *                          and sig, the page the intercept sent the client
  *                          away from and its signature (returnto.h), go into
- *                          the form only when the signature is good
+ *                          the form only when the signature is good; code (a
+ *                          voucher card's QR code) fills in the voucher field
  *   POST /login            username, password, csrf, url, sig (form-encoded);
  *                          success starts the client's session and answers
  *                          303 to /status (carrying url and sig when they are
  *                          good: never to another origin, which the form's
  *                          CSP would abort); failures are audited with mode
  *                          portal and count towards the lockout (429
- *                          Retry-After)
+ *                          Retry-After). Or code (a guest voucher, used when
+ *                          username is empty: gate_check_voucher). At the
+ *                          account's or voucher's device limit the answer is
+ *                          409 with web_root/portal/devices.html, whose
+ *                          button posts csrf and a signed ticket (t_user,
+ *                          t_life, t_cred, t_class, t_when, t_sig; good for
+ *                          two minutes) to sign out the oldest device and
+ *                          start the session
  *   GET  /status[?url=&sig=]  signed in or not, and for how long; a signed-in
  *                          client with a good url and sig is sent on to it
  *   GET  /api/captive      RFC 8908 Captive Portal API (application/captive+json)
