@@ -435,11 +435,44 @@ async function loadActions() {
   $('actions-prev').disabled = !a.stack.length;
 }
 
+// ------------------------------------------------------------ vouchers
+
+async function loadVouchers() {
+  const data = await api('GET', '/api/vouchers');
+  fillRows($('voucher-rows'), data.rolls.map((r) => [r.id, r.comment, r.codes, r.unused, r.used, r.expired,
+    r.revoked, fmtDuration(r.validity), r.max_devices,
+    r.revoked === r.codes ? '' : button('Revoke roll', async () => {
+      const v = await ask('Revoke roll', `Revoke all ${r.codes} codes of roll ${r.id}? Guests using them are signed out.`, { ok: 'Revoke' });
+      if (v) change('POST', '/api/vouchers/revoke', { roll: r.id }, `Revoked roll ${r.id}.`);
+    }, 'small danger change')]), 10, 'No voucher rolls yet.');
+}
+
+// One card per code: the network's name, the code, and its QR code (drawn
+// from the path of modules the API gives: no markup from the network).
+function voucherSheet(roll, network) {
+  const cards = roll.codes.map((c) => {
+    const card = el('div', { cls: 'voucher-card' });
+    if (network) card.append(el('p', { cls: 'voucher-network', text: network }));
+    card.append(el('p', { cls: 'voucher-code', text: c.code }));
+    if (c.qr) {
+      const q = svg('svg', { viewBox: `0 0 ${c.qr.size} ${c.qr.size}`, class: 'voucher-qr', role: 'img',
+        'aria-label': `QR code opening the portal with code ${c.code}` });
+      q.append(svg('rect', { width: c.qr.size, height: c.qr.size, fill: '#fff' }),
+        svg('path', { d: c.qr.path, fill: '#000', 'shape-rendering': 'crispEdges' }));
+      card.append(q);
+    }
+    card.append(el('p', { cls: 'voucher-meta', text: `${roll.roll}-${c.number}` }));
+    return card;
+  });
+  $('voucher-sheet').replaceChildren(...cards);
+  $('voucher-sheet-wrap').hidden = false;
+}
+
 // ------------------------------------------------------------ navigation
 
 const loaders = {
   dashboard: loadDashboard, users: loadUsers, groups: loadGroups, whitelist: loadWhitelist,
-  sessions: loadSessions, audit: loadAudit, actions: loadActions,
+  sessions: loadSessions, audit: loadAudit, actions: loadActions, vouchers: loadVouchers,
 };
 
 // The pages each role may open, first the one it lands on. The server
@@ -447,9 +480,9 @@ const loaders = {
 // panel from offering it. An auditor sees every page and no control that
 // changes something (the .change elements, hidden by style.css).
 const rolePages = {
-  admin: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'audit', 'actions'],
-  frontdesk: ['sessions', 'audit'],
-  auditor: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'audit', 'actions'],
+  admin: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions'],
+  frontdesk: ['sessions', 'vouchers', 'audit'],
+  auditor: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions'],
 };
 
 function pagesOfRole() { return rolePages[state.role] || []; }
@@ -532,6 +565,34 @@ function wire() {
     loggedOut('You have logged out.');
   });
   window.addEventListener('hashchange', route);
+
+  $('voucher-create').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = {
+      count: Number($('v-count').value), validity: $('v-validity').value, alphabet: $('v-alphabet').value,
+      length: Number($('v-length').value), devices: Number($('v-devices').value), comment: $('v-comment').value,
+    };
+    try {
+      showStatus('Making the codes (a second or so per ten)…', false);
+      const roll = await api('POST', '/api/vouchers', body);
+      voucherSheet(roll, $('v-network').value);
+      await loadPage();
+      showStatus(`Roll ${roll.roll}: ${roll.codes.length} codes. Print them now: they cannot be shown again.`, false);
+    } catch (e) {
+      if (e.status !== 401) showStatus(e.message, true);
+    }
+  });
+  $('voucher-print').addEventListener('click', () => window.print());
+  $('voucher-sheet-close').addEventListener('click', () => {
+    $('voucher-sheet').replaceChildren();
+    $('voucher-sheet-wrap').hidden = true;
+  });
+  $('voucher-revoke-code').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const [roll, number] = $('v-revoke').value.split('-').map(Number);
+    if (await change('POST', '/api/vouchers/revoke', { roll, number }, `Revoked code ${roll}-${number}.`))
+      $('v-revoke').value = '';
+  });
 
   $('user-create').addEventListener('submit', async (ev) => {
     ev.preventDefault();

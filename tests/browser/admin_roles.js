@@ -43,7 +43,7 @@ async function main() {
   let { context, page } = await login(browser, 'desk');
   check((await page.textContent('#role')) === 'frontdesk', 'front desk: the role is shown');
   const deskLinks = await navLinks(page);
-  check(deskLinks.join(',') === 'Sessions,Audit', 'front desk: only Sessions and Audit in the navigation', deskLinks.join(','));
+  check(deskLinks.join(',') === 'Sessions,Vouchers,Audit', 'front desk: only Sessions, Vouchers and Audit in the navigation', deskLinks.join(','));
   check(page.url().endsWith('#sessions') || await page.locator('#page-sessions').isVisible(),
     'front desk lands on the sessions');
   await page.waitForSelector('#sessions-rows tr', { timeout: 10000 });
@@ -62,7 +62,7 @@ async function main() {
   ({ context, page } = await login(browser, 'audit'));
   check((await page.textContent('#role')) === 'auditor', 'auditor: the role is shown');
   const auditLinks = await navLinks(page);
-  check(auditLinks.length === 7, 'auditor: every page in the navigation', auditLinks.join(','));
+  check(auditLinks.length === 8, 'auditor: every page in the navigation', auditLinks.join(','));
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check((await page.locator('#users-rows').innerText()).includes('alice'), 'auditor: the users are listed');
@@ -81,7 +81,7 @@ async function main() {
 
   // an admin: everything, with its controls
   ({ context, page } = await login(browser, 'root'));
-  check((await navLinks(page)).length === 7, 'admin: every page in the navigation');
+  check((await navLinks(page)).length === 8, 'admin: every page in the navigation');
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check(await page.locator('#user-create').isVisible(), 'admin: the "Create user" form');
