@@ -26,8 +26,8 @@ cleanup() {
 	for p in $PIDS; do kill "$p" 2>/dev/null; done
 	for p in $PIDS; do wait_until 2 gone "$p"; done
 	# and the namespaces a scenario may have left behind: a second LAN
-	# host's (second_lan_host.sh), a directory's, a second gateway's
-	for n in c g o a l g2 c2; do ip netns del "$ID-$n" 2>/dev/null; done
+	# host's (second_lan_host.sh), a directory's, a second gateway's, a KDC's (kdc.sh)
+	for n in c g o a l g2 c2 k; do ip netns del "$ID-$n" 2>/dev/null; done
 	rm -rf "$WORK"
 }
 trap cleanup EXIT INT TERM
