@@ -296,14 +296,15 @@ static int session_row_cb(const struct store_session *s, void *ud)
 	return table_row(&l->t, (const char *const[]){ s->addr, s->mac[0] ? s->mac : "-", s->username,
 		fmt_time(s->created_at, 0, start, sizeof(start)),
 		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),
-		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out });
+		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out,
+		s->bandwidth_class[0] ? s->bandwidth_class : "-" });
 }
 
 int cmd_session_list(struct cli *c, int argc, char **argv)
 {
 	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN",
-					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT" };
+					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT", "CLASS" };
 	struct listing l;
 	struct args a;
 	int rc;
@@ -312,7 +313,7 @@ int cmd_session_list(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open(c, 0) < 0)
 		return EXIT_FAILED;
-	listing_begin(&l, c, 9, head);
+	listing_begin(&l, c, 10, head);
 	rc = store_session_list(c->st, session_row_cb, &l);
 	return listing_end(&l, rc, "list the sessions");
 }

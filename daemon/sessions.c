@@ -255,6 +255,7 @@ int sessions_entry_from_row(const struct store_session *row, struct entry *e)
 	 * restart too */
 	if (row->remote)
 		e->credential = SESSIONS_CREDENTIAL_REMOTE;
+	snprintf(e->bw_class, sizeof(e->bw_class), "%s", row->bandwidth_class);
 	return 0;
 }
 
@@ -395,7 +396,9 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 			continue;
 		}
 		e.account_checked = acc == ACCOUNT_USABLE;
-		if (s->shaper && store_user_class_get(st, e.user, e.bw_class) != 0)
+		/* the class the login chose (a group policy's too); a row from
+		 * before shaping was on takes the user's own */
+		if (s->shaper && !e.bw_class[0] && store_user_class_get(st, e.user, e.bw_class) != 0)
 			e.bw_class[0] = '\0';
 		e.last_seen = now;
 		e.refreshed_at = now;
@@ -608,6 +611,7 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 	row->counts.packets_in = e->counted.packets_in;
 	row->counts.bytes_out = e->counted.bytes_out;
 	row->counts.packets_out = e->counted.packets_out;
+	snprintf(row->bandwidth_class, sizeof(row->bandwidth_class), "%s", e->bw_class);
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
@@ -662,6 +666,13 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	/* a name too long for any class is no class (never cut into one) */
 	if (!e.bw_class[0] && group_class && strlen(group_class) < sizeof(e.bw_class))
 		snprintf(e.bw_class, sizeof(e.bw_class), "%s", group_class);
+	if (s->shaper) {
+		/* the class the device goes into, as the session's row shows it */
+		char chosen[sizeof(e.bw_class)];
+
+		memcpy(chosen, e.bw_class, sizeof(chosen));
+		shaper_class_effective(s->cfg, chosen, e.bw_class, sizeof(e.bw_class));
+	}
 
 	/* the store first: it is the source of truth the CLI and panel see.
 	 * A database that is locked or full must not stop authenticated

@@ -100,8 +100,8 @@ struct entry {
 	int unsaved;                       /* its row is still to be written */
 	int held;                          /* and writing it failed: the log said the
 					    * session is held in memory only */
-	char bw_class[32];                 /* the user's bandwidth class ("": the
-					    * default class, shaper.h) */
+	char bw_class[STORE_CLASS_MAX + 1];     /* the bandwidth class its login chose
+						 * (shaper.h; "": unshaped) */
 };
 
 struct sessions {

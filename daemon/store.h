@@ -90,6 +90,8 @@ struct store_counts {
 	uint64_t bytes_in, packets_in, bytes_out, packets_out;
 };
 
+#define STORE_CLASS_MAX 31        /* a bandwidth class's name (shaper.h) */
+
 struct store_session {
 	int64_t id;
 	char addr[STORE_ADDR_MAX + 1];
@@ -100,6 +102,7 @@ struct store_session {
 	int remote;               /* the login was checked by a remote identity
 				   * source (a directory): no users row */
 	struct store_counts counts;   /* as last written (a round, an end, a stop) */
+	char bandwidth_class[STORE_CLASS_MAX + 1];   /* the device's class, "" unshaped */
 };
 
 /* A user's data quotas in bytes (in + out), 0: none. */
@@ -221,7 +224,6 @@ int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at
 int store_user_set_comment(struct store *st, const char *name, const char *comment);
 /* The user's bandwidth class (shaper.h), "" none: 0 with out filled, 1
  * no such user, negative on error; set: 0, 1 no such user, negative. */
-#define STORE_CLASS_MAX 31
 int store_user_class_get(struct store *st, const char *name, char out[STORE_CLASS_MAX + 1]);
 int store_user_set_class(struct store *st, const char *name, const char *cls);
 int store_user_delete(struct store *st, const char *name);

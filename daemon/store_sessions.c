@@ -72,6 +72,7 @@ static void read_session(sqlite3_stmt *s, void *out)
 	x->counts.packets_in = (uint64_t)sqlite3_column_int64(s, 10);
 	x->counts.bytes_out = (uint64_t)sqlite3_column_int64(s, 11);
 	x->counts.packets_out = (uint64_t)sqlite3_column_int64(s, 12);
+	col_text(s, 13, x->bandwidth_class, sizeof(x->bandwidth_class));
 }
 
 /* SQLite integers are signed: a count past INT64_MAX (never, in practice)
@@ -98,7 +99,8 @@ int store_session_upsert(struct store *st, const struct store_session *x)
 		return -1;
 	if (!memchr(x->addr, '\0', sizeof(x->addr)) || !x->addr[0] ||
 	    !memchr(x->mac, '\0', sizeof(x->mac)) ||
-	    !memchr(x->username, '\0', sizeof(x->username)))
+	    !memchr(x->username, '\0', sizeof(x->username)) ||
+	    !memchr(x->bandwidth_class, '\0', sizeof(x->bandwidth_class)))
 		return -EINVAL;
 	rc = bind_key(s, 1, x->addr, FIELD_MAX(x->addr));
 	if (rc == 0)
@@ -113,6 +115,9 @@ int store_session_upsert(struct store *st, const struct store_session *x)
 	sqlite3_bind_int64(s, 7, x->expires_at);
 	sqlite3_bind_int(s, 8, x->remote ? 1 : 0);
 	bind_counts(s, 9, &x->counts);
+	rc = bind_free(s, 13, x->bandwidth_class, FIELD_MAX(x->bandwidth_class));
+	if (rc < 0)
+		return rc;
 	return exec_insert(st, s);
 }
 

@@ -37,6 +37,10 @@ start_daemon || exit 1
 assert_eq 303 "$(portal_login anna pw)" "anna logs in from the client"
 assert_eq 303 "$(portal_login_via in_second ben pw)" "ben logs in from the second host"
 wait_until 5 log_has "shaping: 10.201.0.3 in class slow" && ok || fail "ben's device is in class slow"
+list=$("$CLI" -d "$DB" session list)
+assert_contains "$(printf '%s\n' "$list" | grep 10.201.0.2)" " fast" "session list shows anna's class"
+assert_contains "$(printf '%s\n' "$list" | grep 10.201.0.3)" " slow" "and ben's"
+assert_contains "$("$CLI" -d "$DB" session list --json)" '"bandwidth_class": "slow"' "and the JSON names it"
 
 # The average rate (bytes/s) of a 5 s download of 20 MB, forwarded by the
 # kernel (port 8080 is not intercepted), into file $2; $1 runs curl.
@@ -66,6 +70,8 @@ assert_eq 1 "$(printf '%s\n' "$classes" | grep -c 'class htb')" "one class left 
 # carl, with no class and no default class, from the same host: unshaped
 # beside anna, who keeps her rate
 assert_eq 303 "$(portal_login_via in_second carl pw)" "carl logs in from the second host"
+wait_until 5 eval '"$CLI" -d "$DB" session list | grep -q "10.201.0.3 .*carl"' || fail "carl's session row"
+assert_contains "$("$CLI" -d "$DB" session list | grep 10.201.0.3)" " -" "carl's session has no class"
 download in_client "$DIR/anna" & a=$!
 download in_second "$DIR/carl" & b=$!
 wait $a $b

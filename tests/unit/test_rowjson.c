@@ -196,6 +196,11 @@ static void test_other_rows(void **state)
 	o = rowjson_session(&s);
 	assert_string_equal(json_string_value(json_object_get(o, "username")), "x\\xfe");
 	assert_int_equal(json_integer_value(json_object_get(o, "idle_timeout")), 600);
+	assert_string_equal(json_string_value(json_object_get(o, "bandwidth_class")), "");
+	json_decref(o);
+	snprintf(s.bandwidth_class, sizeof(s.bandwidth_class), "guest.v2");
+	o = rowjson_session(&s);
+	assert_string_equal(json_string_value(json_object_get(o, "bandwidth_class")), "guest.v2");
 	json_decref(o);
 
 	memset(&a, 0, sizeof(a));
