@@ -70,7 +70,7 @@ int commit_with_action(struct cli *c, const char *action, const char *target,
  * *width the columns it takes. NULL when out of memory. */
 char *display(const char *s, size_t *width);
 
-#define TABLE_COLS 9
+#define TABLE_COLS 12
 #define TABLE_CHUNK 500
 
 /* Rows collected and printed with every column as wide as its widest

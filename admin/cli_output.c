@@ -99,6 +99,10 @@ static void put_cell(FILE *f, const char *s, size_t width, size_t *pending)
 void table_init(struct table *t, size_t ncols, const char *const *head)
 {
 	memset(t, 0, sizeof(*t));
+	/* a listing wider than the table is a programming error: caught here,
+	 * not as writes past head[] and width[] */
+	if (ncols > TABLE_COLS)
+		abort();
 	t->ncols = ncols;
 	for (size_t i = 0; i < ncols; i++) {
 		t->head[i] = head[i];
