@@ -750,8 +750,15 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 					f->url, f->sig, NULL);
 			goto out;
 		}
-		v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client, f->username, f->password,
-					  f->password_len, ua ? ua : "", &retry_after, &login);
+		uint8_t mac[6];
+		static const uint8_t unknown[6];
+
+		/* read before the check: RADIUS is told it (Calling-Station-Id) */
+		client_mac(p, conn, client, mac);
+		v = gate_check_form_login(p->gate, GATE_MODE_PORTAL, client,
+					  memcmp(mac, unknown, 6) ? mac : NULL, f->username,
+					  f->password, f->password_len, ua ? ua : "", &retry_after,
+					  &login);
 		if (v == GATE_PASS) {
 			char why_policy[POLICY_GROUP_MAX + 200];
 

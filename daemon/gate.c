@@ -320,7 +320,8 @@ static struct store *gate_thread_store_cb(void *ud)
  * (nothing cached).
  */
 int gate_verify_password(struct gate *g, const char *username, const char *password,
-			 size_t password_len, struct credcache_entry *e,
+			 size_t password_len, const struct idsource_peer *peer,
+			 struct credcache_entry *e,
 			 struct idsource_attrs *attrs)
 {
 	uint64_t epoch = credcache_epoch(g->cache);
@@ -337,7 +338,8 @@ int gate_verify_password(struct gate *g, const char *username, const char *passw
 	if (attrs)
 		memset(attrs, 0, sizeof(*attrs));
 	for (size_t i = 0; i < g->n_idsources && !decided; i++) {
-		g->idsources[i]->check(g->idsources[i], username, password, password_len, &ans);
+		g->idsources[i]->check(g->idsources[i], username, password, password_len, peer,
+					  &ans);
 		switch (ans.verdict) {
 		case IDSOURCE_ACCEPT:
 			e->ok = 1;
@@ -660,11 +662,12 @@ static enum gate_verdict form_login_from_memory(struct gate *g, enum gate_mode m
 }
 
 enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
-					const struct sockaddr *client, const char *username,
-					const char *password, size_t password_len,
-					const char *user_agent, unsigned *retry_after,
-					struct gate_login *login)
+					const struct sockaddr *client, const uint8_t *client_mac,
+					const char *username, const char *password,
+					size_t password_len, const char *user_agent,
+					unsigned *retry_after, struct gate_login *login)
 {
+	struct idsource_peer peer = { .client = client, .mac = client_mac };
 	struct gate_login scratch;
 	struct credcache_entry e;
 	enum metrics_reason why = METRICS_REASON_MALFORMED;
@@ -680,7 +683,8 @@ enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
 		 * proxy request) with these credentials is answered from memory,
 		 * also when the database cannot be read then */
 		credcache_key(g->cache, CREDCACHE_BASIC, username, strlen(username), password, password_len, e.key);
-		if (gate_verify_password(g, username, password, password_len, &e, &login->attrs) < 0)
+		if (gate_verify_password(g, username, password, password_len, &peer, &e,
+					 &login->attrs) < 0)
 			return form_login_from_memory(g, mode, client, username, password, password_len,
 						      user_agent, login);
 		why = e.failure;

@@ -139,13 +139,15 @@ struct gate_login {
  * be read), credentials the gate verified before and still holds in its
  * cache (a proxy request, an earlier portal login, within [auth]
  * cache_ttl) are checked against the cache; others cannot be checked and
- * get GATE_UNAVAILABLE.
+ * get GATE_UNAVAILABLE. client_mac (6 bytes, NULL: unknown) is the MAC
+ * the client's connection came from, told to a source that sends it on
+ * (RADIUS Calling-Station-Id).
  */
 enum gate_verdict gate_check_form_login(struct gate *g, enum gate_mode mode,
-					const struct sockaddr *client, const char *username,
-					const char *password, size_t password_len,
-					const char *user_agent, unsigned *retry_after,
-					struct gate_login *login);
+					const struct sockaddr *client, const uint8_t *client_mac,
+					const char *username, const char *password,
+					size_t password_len, const char *user_agent,
+					unsigned *retry_after, struct gate_login *login);
 
 /* What a voucher code let in, for the session it starts. */
 struct gate_voucher {

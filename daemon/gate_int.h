@@ -135,10 +135,12 @@ void gate_failure(struct gate *g, enum gate_mode mode, const struct sockaddr *cl
 /* ---- verdicts (gate.c) */
 
 /* The one password check: the identity sources in order, the answer
- * cached. e->key set by the caller; *attrs filled. 0, or -1 when no
+ * cached. e->key set by the caller; *attrs filled; peer (NULL: unknown)
+ * told to the sources. 0, or -1 when no
  * answer can be had now (nothing cached). */
 int gate_verify_password(struct gate *g, const char *username, const char *password,
-			 size_t password_len, struct credcache_entry *e,
+			 size_t password_len, const struct idsource_peer *peer,
+			 struct credcache_entry *e,
 			 struct idsource_attrs *attrs);
 /* The verdict a cached Basic answer gives now (the account may have
  * expired since), with its reason in *why. */

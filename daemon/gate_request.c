@@ -224,6 +224,8 @@ static void job_work(struct pool_job *pj)
 	uint64_t epoch = credcache_epoch(g->cache);
 	struct credcache_entry e;
 	enum metrics_reason why = METRICS_REASON_MALFORMED;
+	/* an explicit proxy sees no MAC: the client may be routers away */
+	struct idsource_peer peer = { .client = (struct sockaddr *)&j->client };
 
 	j->res.verdict = GATE_UNAVAILABLE;
 	snprintf(j->res.username, sizeof(j->res.username), "%s", j->creds.username);
@@ -238,7 +240,8 @@ static void job_work(struct pool_job *pj)
 			j->res.from_cache = 1;
 			j->res.verdict = gate_basic_from_cache(&e, &j->why);
 		} else if (gate_verify_password(g, j->creds.username, j->creds.password,
-						j->creds.password_len, &e, &j->res.attrs) < 0) {
+						j->creds.password_len, &peer, &e,
+						&j->res.attrs) < 0) {
 			log_warn("gate: cannot check credentials (an identity source cannot "
 				 "answer); answering 503 until it is back");
 		} else {

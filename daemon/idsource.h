@@ -35,6 +35,7 @@
 #include "metrics.h"
 
 struct config;
+struct sockaddr;
 struct store;
 
 enum idsource_verdict {
@@ -87,6 +88,19 @@ struct idsource_answer {
 	struct idsource_attrs attrs;   /* ACCEPT */
 };
 
+/*
+ * Who sends the credentials, for a source that tells its server (RADIUS
+ * Framed-IP-Address, Calling-Station-Id); borrowed for the check. The
+ * gate's verified-login cache is keyed on the username and password only:
+ * a server whose answer depends on these (a users-file check item) sees
+ * the first client's; a later client with the same credentials within
+ * [auth] cache_ttl is answered from the cache.
+ */
+struct idsource_peer {
+	const struct sockaddr *client;   /* NULL: unknown */
+	const uint8_t *mac;              /* 6 bytes, NULL: unknown (not intercepted) */
+};
+
 /* A Digest record (RFC 7616): the secrets kept for the gate's realm. */
 struct idsource_digest {
 	int enabled;
@@ -104,10 +118,11 @@ struct idsource {
 	 * filling *ans. Blocking; called on the gate's verification threads,
 	 * several at once. Must take the same time for a name it does not
 	 * know as for one it knows, so that the answer's time tells nothing.
-	 * Never keeps the password.
+	 * Never keeps the password. peer may be NULL (nobody known).
 	 */
 	void (*check)(struct idsource *src, const char *username, const char *password,
-		      size_t password_len, struct idsource_answer *ans);
+		      size_t password_len, const struct idsource_peer *peer,
+		      struct idsource_answer *ans);
 	/*
 	 * IDSOURCE_CAN_DIGEST only: username's Digest record for realm. 0
 	 * found, 1 no such user, -1 cannot answer now. Blocking, like check.

@@ -202,13 +202,15 @@ static void *group_refresher(void *arg)
 }
 
 static void ldap_check(struct idsource *src, const char *username, const char *password,
-		       size_t password_len, struct idsource_answer *ans)
+		       size_t password_len, const struct idsource_peer *peer,
+		       struct idsource_answer *ans)
 {
 	struct ldap_source *s = (struct ldap_source *)src;
 	struct directory_result *r = malloc(sizeof(*r));
 	enum directory_answer a;
 	char euser[3 * 64 + 8];
 
+	(void)peer;    /* a bind is the same from every client */
 	memset(ans, 0, sizeof(*ans));
 	if (!r) {
 		ans->verdict = IDSOURCE_UNREACHABLE;

@@ -67,7 +67,8 @@ static void remake_unknown_realm_secrets(struct local_source *l, struct store *s
 /* A disabled or expired account is final: no later source lets it in,
  * whether or not this password was right. */
 static void local_check(struct idsource *src, const char *username, const char *password,
-			size_t password_len, struct idsource_answer *ans)
+			size_t password_len, const struct idsource_peer *peer,
+			struct idsource_answer *ans)
 {
 	struct local_source *l = (struct local_source *)src;
 	struct store *st = l->env.thread_store(l->env.ud);
@@ -75,6 +76,8 @@ static void local_check(struct idsource *src, const char *username, const char *
 	enum metrics_reason unusable = METRICS_REASON_DISABLED;
 	int64_t now = loop_wall_ms() / 1000;
 	int rc;
+
+	(void)peer;    /* the store's accounts are the same from every client */
 
 	memset(ans, 0, sizeof(*ans));
 	rc = st ? store_user_get(st, username, &u) : -1;

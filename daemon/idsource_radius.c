@@ -32,12 +32,14 @@ static unsigned seconds(long v)
 }
 
 static void radius_check(struct idsource *src, const char *username, const char *password,
-			 size_t password_len, struct idsource_answer *ans)
+			 size_t password_len, const struct idsource_peer *peer,
+			 struct idsource_answer *ans)
 {
 	struct radius_source *r = (struct radius_source *)src;
 	struct radius_client_query q = {
 		.user = username, .user_len = strlen(username),
 		.password = password, .password_len = password_len,
+		.client = peer ? peer->client : NULL, .client_mac = peer ? peer->mac : NULL,
 	};
 	struct radius_result res;
 	char euser[3 * 64 + 8];
@@ -77,7 +79,8 @@ static void radius_check(struct idsource *src, const char *username, const char 
 			ans->reason = METRICS_REASON_FORGED_ANSWER;
 			ans->final = 1;
 		} else if (r->fallback) {
-			r->fallback->check(r->fallback, username, password, password_len, ans);
+			r->fallback->check(r->fallback, username, password, password_len, peer,
+					   ans);
 			ans->final = 1;
 		} else {
 			ans->verdict = IDSOURCE_UNREACHABLE;

@@ -49,9 +49,11 @@ static struct {
 } table;
 
 static void table_check(struct idsource *src, const char *username, const char *password,
-			size_t password_len, struct idsource_answer *ans)
+			size_t password_len, const struct idsource_peer *peer,
+			struct idsource_answer *ans)
 {
 	(void)src;
+	(void)peer;
 	memset(ans, 0, sizeof(*ans));
 	table.asked++;
 	if (strcmp(username, table.user) != 0) {
@@ -228,7 +230,7 @@ static enum gate_verdict form(const char *ip, const char *user, const char *pass
 	struct sockaddr_in sa = client_addr(ip);
 	unsigned retry_after;
 
-	return gate_check_form_login(gate, GATE_MODE_PORTAL, (struct sockaddr *)&sa, user,
+	return gate_check_form_login(gate, GATE_MODE_PORTAL, (struct sockaddr *)&sa, NULL, user,
 				     password, strlen(password), "test_gate", &retry_after, login);
 }
 
