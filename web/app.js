@@ -281,6 +281,10 @@ async function loadUsers() {
         if (v) change('POST', '/api/users/update', { name: x.name, expires_at: Math.floor(v.dateMs / 1000) },
           v.dateMs ? `${x.name} expires ${fmtTime(v.dateMs)}.` : `${x.name} never expires.`);
       }, 'small change'),
+      button('Devices', () => {
+        state.sessionsUser = x.name;
+        location.hash = '#sessions';
+      }, 'small'),
       button('Delete', async () => {
         const v = await ask('Delete user', `Delete the user ${x.name}? This cannot be undone.`, { ok: 'Delete' });
         if (v) change('POST', '/api/users/delete', { name: x.name }, `Deleted ${x.name}.`);
@@ -378,7 +382,16 @@ async function loadSessions() {
   const data = await api('GET', '/api/sessions');
   const now = Math.floor(Date.now() / 1000);
   noteCounts(data.sessions, Date.now());
-  fillRows($('sessions-rows'), data.sessions.map((x) => [x.username, x.addr, x.mac || '(not on-link)',
+  // a user's devices (the Users page's "Devices"): a device is one MAC
+  // with all its addresses, or an address without one
+  const who = state.sessionsUser;
+  const rows = who ? data.sessions.filter((x) => x.username === who) : data.sessions;
+  $('sessions-filter').hidden = !who;
+  if (who) {
+    const n = new Set(rows.map((x) => x.mac || x.addr)).size;
+    $('sessions-filter-text').textContent = `Devices of ${who}: ${n} signed in.`;
+  }
+  fillRows($('sessions-rows'), rows.map((x) => [x.username, x.addr, x.mac || '(not on-link)',
     fmtTime(x.created_at * 1000), fmtDuration(now - x.last_seen_at), fmtTime(x.expires_at * 1000),
     countWithRate(x, 'out', Date.now()), countWithRate(x, 'in', Date.now()),
     x.bandwidth_class || '(unshaped)',
@@ -499,6 +512,7 @@ async function loadPage() {
 }
 
 function showPage(name) {
+  if (name !== 'sessions') state.sessionsUser = null;
   for (const s of document.querySelectorAll('.page')) s.hidden = s.id !== `page-${name}`;
   for (const a of document.querySelectorAll('nav a'))
     if (a.dataset.page === name) a.setAttribute('aria-current', 'page'); else a.removeAttribute('aria-current');
@@ -584,6 +598,10 @@ function wire() {
     }
   });
   $('voucher-print').addEventListener('click', () => window.print());
+  $('sessions-filter-clear').addEventListener('click', () => {
+    state.sessionsUser = null;
+    loadPage();
+  });
   $('voucher-sheet-close').addEventListener('click', () => {
     $('voucher-sheet').replaceChildren();
     $('voucher-sheet-wrap').hidden = true;

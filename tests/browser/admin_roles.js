@@ -85,6 +85,17 @@ async function main() {
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check(await page.locator('#user-create').isVisible(), 'admin: the "Create user" form');
+  // a user's devices: the sessions page narrowed to that user
+  await page.locator('#users-rows tr', { hasText: 'alice' }).getByRole('button', { name: 'Devices' }).click();
+  await page.waitForSelector('#sessions-filter:not([hidden])', { timeout: 10000 });
+  check((await page.textContent('#sessions-filter-text')) === 'Devices of alice: 1 signed in.',
+    "admin: alice's devices counted", await page.textContent('#sessions-filter-text'));
+  const devRows = await page.$$eval('#sessions-rows tr', (trs) => trs.map((tr) => tr.innerText));
+  check(devRows.length === 1 && devRows[0].includes('10.201.0.9') && !devRows.join().includes('voucher:'),
+    "admin: only alice's sessions listed", devRows.join(' | '));
+  await page.click('#sessions-filter-clear');
+  await page.waitForFunction(() => document.querySelectorAll('#sessions-rows tr').length === 2);
+  check(true, 'admin: every session listed again');
   await context.close();
   await browser.close();
 }
