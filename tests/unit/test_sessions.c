@@ -423,6 +423,53 @@ static void test_newer_entries_wait(void **state)
 	assert_non_null(entry_at(f, "192.0.2.110"));
 }
 
+/* quotas: a session's counts its login's addresses together, a day's the
+ * sessions that ended today too; either used up ends with quota_exceeded,
+ * and another login of the same user keeps its own session quota */
+static void test_quota_ends_sessions(void **state)
+{
+	struct fixture *f = *state;
+	struct store_quota q;
+	struct store_session gone;
+	const struct ended *x;
+
+	add_user(f->st, "bob", PHC_OLD, 1, 0);
+	memset(&q, 0, sizeof(q));
+	q.session_bytes = 1000;
+	assert_int_equal(store_quota_set(f->st, "alice", &q), 0);
+	memset(&q, 0, sizeof(q));
+	q.day_bytes = 5000;
+	assert_int_equal(store_quota_set(f->st, "bob", &q), 0);
+	memset(&gone, 0, sizeof(gone));
+	snprintf(gone.addr, sizeof(gone.addr), "192.0.2.99");
+	snprintf(gone.username, sizeof(gone.username), "bob");
+	gone.created_at = f->now - 100;
+	gone.counts.bytes_out = 3000;
+	assert_int_equal(store_session_history_add(f->st, &gone, "idle", f->now - 10), 0);
+
+	add_session(f, "192.0.2.10", MAC_A, "alice", 1, 1)->counted.bytes_out = 600;
+	add_session(f, "2001:db8::10", MAC_A, "alice", 1, 1)->counted.bytes_in = 500;
+	add_session(f, "192.0.2.11", MAC_B, "alice", 2, 1)->counted.bytes_out = 900;
+	add_session(f, "192.0.2.20", NULL, "bob", 3, 1)->counted.bytes_out = 2500;
+	kernel_has(f, "192.0.2.10", MAC_A);
+	kernel_has(f, "2001:db8::10", MAC_A);
+	kernel_has(f, "192.0.2.11", MAC_B);
+	kernel_has(f, "192.0.2.20", (const uint8_t[6]){ 0 });
+	sessions_round_begin(f->s, &f->r, 0);
+	sessions_quota_read(f->s, f->st, &f->r, 0);
+	decide(f);
+	x = ended_of(f, "192.0.2.10");
+	assert_non_null(x);
+	assert_int_equal(x->why, END_QUOTA);
+	x = ended_of(f, "2001:db8::10");
+	assert_non_null(x);
+	assert_int_equal(x->why, END_QUOTA);
+	assert_null(ended_of(f, "192.0.2.11"));
+	x = ended_of(f, "192.0.2.20");
+	assert_non_null(x);
+	assert_int_equal(x->why, END_QUOTA);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -437,6 +484,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_new_rows_join, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unsaved_rows_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_entries_wait, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quota_ends_sessions, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
