@@ -1,6 +1,7 @@
 /*
  * auth — Proxy-Authorization parsing and checking, Basic (RFC 7617) and
- * Digest (RFC 7616). Pure functions plus the Digest nonce state; no I/O,
+ * Digest (RFC 7616), and the parsing of Negotiate (RFC 4559; negotiate.h
+ * checks its token). Pure functions plus the Digest nonce state; no I/O,
  * no knowledge of users or storage (the gate brings those).
  */
 #ifndef PORTCULLIS_AUTH_H

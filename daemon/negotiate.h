@@ -11,11 +11,13 @@
  * Replays: MIT's own replay cache writes a file per accepted token, a disk
  * write (and an fsync) per new connection, so it is turned off ("none"
  * rcache in the acceptor's credential store). Instead the acceptor keeps in
- * memory a bounded table of the tokens it accepted within the clock-skew
- * window (RFC 4120 §3.2.3: a server must refuse an authenticator it has
- * seen; one older than the window is refused as skewed anyway): the same
- * token a second time is refused. Past NEGOTIATE_REPLAY_SLOTS tokens in
- * one window the oldest are forgotten (a bound, not a guarantee).
+ * memory a bounded table of the tokens it accepted within twice the clock
+ * skew (RFC 4120 §3.2.3: a server must refuse an authenticator it has
+ * seen; one older than the skew is refused as skewed anyway): the same
+ * token a second time is refused. The table holds NEGOTIATE_REPLAY_SLOTS
+ * tokens, 8 per bucket of their hash: a bucket that fills within the
+ * window forgets its oldest (a bound, not a guarantee), and a restart
+ * forgets them all.
  */
 #ifndef PORTCULLIS_NEGOTIATE_H
 #define PORTCULLIS_NEGOTIATE_H
