@@ -148,9 +148,7 @@ static int act(struct dae *d, const struct radius_dae_request *rq, const char *f
 		*cause = RADIUS_ERROR_INVALID_ATTRIBUTE_VALUE;
 		return 0;
 	}
-	/* sessions carry no Acct-Session-Id to match yet: a request naming
-	 * one cannot be answered truthfully */
-	if (rq->unsupported || rq->has_session_id) {
+	if (rq->unsupported) {
 		*cause = RADIUS_ERROR_UNSUPPORTED_ATTRIBUTE;
 		return 0;
 	}
@@ -158,7 +156,8 @@ static int act(struct dae *d, const struct radius_dae_request *rq, const char *f
 		*cause = RADIUS_ERROR_NAS_MISMATCH;
 		return 0;
 	}
-	if (!rq->has_user && !rq->has_framed_ip && !rq->has_framed_ipv6 && !rq->has_calling_mac) {
+	if (!rq->has_user && !rq->has_framed_ip && !rq->has_framed_ipv6 && !rq->has_calling_mac &&
+	    !rq->has_session_id) {
 		*cause = RADIUS_ERROR_MISSING_ATTRIBUTE;
 		return 0;
 	}
@@ -183,7 +182,7 @@ static int act(struct dae *d, const struct radius_dae_request *rq, const char *f
 	m.user = rq->has_user ? rq->user : NULL;
 	m.mac = rq->has_calling_mac ? rq->calling_mac : NULL;
 	if (rq->code == RADIUS_DISCONNECT_REQUEST) {
-		n = intercept_disconnect(d->ix, &m);
+		n = intercept_disconnect(d->ix, &m, rq->has_session_id ? rq->session_id : NULL);
 		log_notice("radius dae: Disconnect-Request from %s id=%u user=\"%s\": %d session(s) "
 			   "ended", from, rq->id, user, n < 0 ? 0 : n);
 	} else {
@@ -196,7 +195,7 @@ static int act(struct dae *d, const struct radius_dae_request *rq, const char *f
 			*cause = RADIUS_ERROR_MISSING_ATTRIBUTE;
 			return 0;
 		}
-		n = intercept_change_limits(d->ix, &m,
+		n = intercept_change_limits(d->ix, &m, rq->has_session_id ? rq->session_id : NULL,
 					    rq->session_timeout > 0 ? (unsigned)rq->session_timeout : 0,
 					    rq->idle_timeout > 0 ? (unsigned)rq->idle_timeout : 0);
 		log_notice("radius dae: CoA-Request from %s id=%u user=\"%s\" session_timeout=%ld "

@@ -16,14 +16,13 @@
  *
  * What a request names, every attribute given matching (RFC 5176 §3):
  * User-Name, Framed-IP-Address / Framed-IPv6-Address, Calling-Station-Id
- * (the device's MAC). Disconnect-Request ends the sessions as a kick does
+ * (the device's MAC), Acct-Session-Id (the accounting's, RFC 2866 §5.5). Disconnect-Request ends the sessions as a kick does
  * (intercept_disconnect) and is answered Disconnect-ACK once their
  * traffic is cut; CoA-Request gives them the Session-Timeout (s from now)
  * and Idle-Timeout it carries (intercept_change_limits) and is answered
  * CoA-ACK. NAK with Error-Cause (RFC 5176 §3.5): 503 no live session
  * matches; 402 nothing names a session, or a CoA changes nothing; 401
- * an attribute this gateway does not act on (Acct-Session-Id among
- * them: sessions carry none yet); 403 a NAS-Identifier not this
+ * an attribute this gateway does not act on; 403 a NAS-Identifier not this
  * gateway's; 407 an attribute whose value cannot be read; 506 the
  * database failed.
  */

@@ -330,34 +330,119 @@ static void round_now_and_wait(struct intercept *ix, unsigned wait_ms)
 	pthread_mutex_unlock(&ix->lock);
 }
 
-int intercept_disconnect(struct intercept *ix, const struct sessions_match *m)
+struct session_id_search {
+	const char *id;
+	char addr[STORE_ADDR_MAX + 1];
+};
+
+static int session_id_cb(const struct store_acct_session *x, void *ud)
+{
+	struct session_id_search *q = ud;
+
+	if (strcmp(x->session_id, q->id) != 0)
+		return 0;
+	snprintf(q->addr, sizeof(q->addr), "%s", x->addr);
+	return 1;
+}
+
+/* An address as the store writes it ("10.0.0.2", "2001:db8::2"). 0 or -1. */
+static int addr_from_text(const char *text, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, text, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		return 0;
+	}
+	if (inet_pton(AF_INET6, text, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		return 0;
+	}
+	return -1;
+}
+
+/* Caller holds login_lock. The portal logins' database connection,
+ * opened on first use; NULL when it cannot be. */
+static struct store *login_store_locked(struct intercept *ix)
 {
 	char err[256];
-	int n = -1;
 
-	if (!ix)
-		return 0;
-	pthread_mutex_lock(&ix->login_lock);
 	if (!ix->login_store) {
 		ix->login_store = store_open(ix->cfg->db_path, err, sizeof(err));
 		if (!ix->login_store)
 			log_error("intercept: cannot open the database: %s", err);
 	}
-	if (ix->login_store)
-		n = sessions_disconnect(ix->sessions, ix->login_store, m);
+	return ix->login_store;
+}
+
+/* Caller holds login_lock. m with the address of the accounted session
+ * acct_session_id names (the accounting's record of it) in *out: 1, or
+ * 0 when no session has that Acct-Session-Id or m names another address,
+ * -1 when the database fails. */
+static int with_session_id(struct intercept *ix, const struct sessions_match *m,
+			   const char *acct_session_id, struct sessions_match *out,
+			   struct sockaddr_storage *addr)
+{
+	struct session_id_search q = { acct_session_id, "" };
+	struct store *st = login_store_locked(ix);
+
+	*out = *m;
+	if (!acct_session_id)
+		return 1;
+	if (!st || store_acct_session_list(st, session_id_cb, &q) < 0)
+		return -1;
+	if (!q.addr[0] || addr_from_text(q.addr, addr) < 0)
+		return 0;
+	/* an address given as well must be the same one */
+	if (m->client) {
+		char given[STORE_ADDR_MAX + 1];
+
+		cidr_addr_text(m->client, given, sizeof(given));
+		if (strcmp(given, q.addr) != 0)
+			return 0;
+	}
+	out->client = (const struct sockaddr *)addr;
+	return 1;
+}
+
+int intercept_disconnect(struct intercept *ix, const struct sessions_match *m,
+			 const char *acct_session_id)
+{
+	struct sessions_match mm;
+	struct sockaddr_storage addr;
+	struct store *st;
+	int n;
+
+	if (!ix)
+		return 0;
+	pthread_mutex_lock(&ix->login_lock);
+	st = login_store_locked(ix);
+	n = with_session_id(ix, m, acct_session_id, &mm, &addr);
+	if (n > 0)
+		n = st ? sessions_disconnect(ix->sessions, st, &mm) : -1;
 	pthread_mutex_unlock(&ix->login_lock);
-	if (n != 0)
+	if (n > 0)
 		round_now_and_wait(ix, DISCONNECT_WAIT_MS);
 	return n;
 }
 
 int intercept_change_limits(struct intercept *ix, const struct sessions_match *m,
-			    unsigned lifetime, unsigned idle)
+			    const char *acct_session_id, unsigned lifetime, unsigned idle)
 {
+	struct sessions_match mm;
+	struct sockaddr_storage addr;
 	int n;
 
 	if (!ix)
 		return 0;
+	pthread_mutex_lock(&ix->login_lock);
+	n = with_session_id(ix, m, acct_session_id, &mm, &addr);
+	pthread_mutex_unlock(&ix->login_lock);
+	if (n <= 0)
+		return n;
+	m = &mm;
 	/* within the bounds of the configuration's own, as at login */
 	if (lifetime > SESSION_LIFETIME_MAX)
 		lifetime = SESSION_LIFETIME_MAX;

@@ -134,11 +134,14 @@ void intercept_whitelist_cb(void *ud, const struct cidr *list, size_t n, const s
  * when none matched, -1 when the database failed. intercept_change_limits
  * gives them a new lifetime from now and idle limit (0: unchanged; kept
  * within the bounds of the configuration's own, as at login): how many
- * addresses changed. Both answer 0 with ix NULL.
+ * addresses changed. acct_session_id (NULL: none) narrows m to the
+ * session the accounting gave that Acct-Session-Id (RFC 2866 §5.5);
+ * none has it: 0. Both answer 0 with ix NULL.
  */
-int intercept_disconnect(struct intercept *ix, const struct sessions_match *m);
+int intercept_disconnect(struct intercept *ix, const struct sessions_match *m,
+			 const char *acct_session_id);
 int intercept_change_limits(struct intercept *ix, const struct sessions_match *m,
-			    unsigned lifetime, unsigned idle);
+			    const char *acct_session_id, unsigned lifetime, unsigned idle);
 
 /*
  * A reader of connections' MACs for one thread (a proxy worker), with a

@@ -3,8 +3,9 @@
 # radclient, changes a live portal session's limits: the session the
 # Access-Accept gave an hour is given 6 s from now, answered CoA-ACK, and
 # ends as expired about then (the client is back at the portal). A CoA for
-# a user without a session gets CoA-NAK with Error-Cause 503, and one that
-# changes nothing CoA-NAK with 402.
+# a user without a session (or another Acct-Session-Id) gets CoA-NAK with
+# Error-Cause 503, and one that changes nothing CoA-NAK with 402. The
+# session is named by the Acct-Session-Id its accounting Start carried.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 . "$(dirname "$0")/radius.sh"
@@ -31,9 +32,15 @@ assert_contains "$out" "CoA-NAK" "a CoA that changes nothing is refused"
 assert_contains "$out" "Error-Cause = Missing-Attribute" "with Error-Cause 402"
 assert_eq 200 "$(direct_status http://10.202.0.2:8080/1k)" "the session still passes traffic"
 
+# named by the Acct-Session-Id the accounting gave the session
+has_start() { [ -n "$(radius_detail_values 1 Acct-Session-Id | head -n 1)" ]; }
+wait_until 10 has_start || fail "the session's accounting Start reached the server"
+sid=$(radius_detail_values 1 Acct-Session-Id | head -n 1)
+out=$(printf 'Acct-Session-Id = "%s-not"\nSession-Timeout = 6\n' "$sid" | radius_dae coa)
+assert_contains "$out" "Error-Cause = Session-Context-Not-Found" "another Acct-Session-Id names no session"
 start=$(date +%s)
-out=$(printf 'User-Name = "gina"\nFramed-IP-Address = 10.201.0.2\nSession-Timeout = 6\nIdle-Timeout = 600\n' |
-	radius_dae coa)
+out=$(printf 'Acct-Session-Id = "%s"\nFramed-IP-Address = 10.201.0.2\nSession-Timeout = 6\nIdle-Timeout = 600\n' \
+	"$sid" | radius_dae coa)
 assert_contains "$out" "CoA-ACK" "the CoA for gina's session is acknowledged"
 assert_contains "$(cat "$DLOG")" 'session limits changed: client=10.201.0.2 user="gina" lifetime=6s idle=600s' \
 	"the session takes the new limits"
