@@ -297,14 +297,15 @@ static int session_row_cb(const struct store_session *s, void *ud)
 		fmt_time(s->created_at, 0, start, sizeof(start)),
 		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),
 		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out,
-		s->bandwidth_class[0] ? s->bandwidth_class : "-" });
+		s->bandwidth_class[0] ? s->bandwidth_class : "-", s->source[0] ? s->source : "-" });
 }
 
 int cmd_session_list(struct cli *c, int argc, char **argv)
 {
 	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN",
-					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT", "CLASS" };
+					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT", "CLASS",
+					    "SOURCE" };
 	struct listing l;
 	struct args a;
 	int rc;
@@ -313,7 +314,7 @@ int cmd_session_list(struct cli *c, int argc, char **argv)
 		return EXIT_USAGE;
 	if (cli_open(c, 0) < 0)
 		return EXIT_FAILED;
-	listing_begin(&l, c, 10, head);
+	listing_begin(&l, c, 11, head);
 	rc = store_session_list(c->st, session_row_cb, &l);
 	return listing_end(&l, rc, "list the sessions");
 }

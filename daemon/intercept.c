@@ -283,7 +283,7 @@ int intercept_session_start(struct intercept *ix, const struct sockaddr *client,
 		st = ix->login_store;
 	}
 	rc = sessions_start(ix->sessions, st, client, mac, username, login ? login->credential : 0,
-			    lifetime, idle, group_class);
+			    lifetime, idle, group_class, login ? login->attrs.source : NULL);
 	if (rc == 0 && ix->acct) {
 		char addr[64];
 		struct accounting_login l = {

@@ -205,7 +205,8 @@ json_t *rowjson_session(const struct store_session *s)
 	      put(o, "packets_in", json_integer((json_int_t)s->counts.packets_in)) |
 	      put(o, "bytes_out", json_integer((json_int_t)s->counts.bytes_out)) |
 	      put(o, "packets_out", json_integer((json_int_t)s->counts.packets_out)) |
-	      put(o, "bandwidth_class", rowjson_text(s->bandwidth_class));
+	      put(o, "bandwidth_class", rowjson_text(s->bandwidth_class)) |
+	      put(o, "source", rowjson_text(s->source));
 	return done(o, bad);
 }
 

@@ -256,6 +256,7 @@ int sessions_entry_from_row(const struct store_session *row, struct entry *e)
 	if (row->remote)
 		e->credential = SESSIONS_CREDENTIAL_REMOTE;
 	snprintf(e->bw_class, sizeof(e->bw_class), "%s", row->bandwidth_class);
+	snprintf(e->source, sizeof(e->source), "%s", row->source);
 	return 0;
 }
 
@@ -612,11 +613,13 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 	row->counts.bytes_out = e->counted.bytes_out;
 	row->counts.packets_out = e->counted.packets_out;
 	snprintf(row->bandwidth_class, sizeof(row->bandwidth_class), "%s", e->bw_class);
+	snprintf(row->source, sizeof(row->source), "%s", e->source);
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
 		   const uint8_t mac[6], const char *username, uint64_t credential,
-		   unsigned lifetime, unsigned idle, const char *group_class)
+		   unsigned lifetime, unsigned idle, const char *group_class,
+		   const char *source)
 {
 	struct store_session row;
 	struct entry e, old;
@@ -658,6 +661,7 @@ int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *
 	e.kernel_timeout = e.idle;
 	e.login = __atomic_add_fetch(&s->logins, 1, __ATOMIC_RELAXED);
 	e.credential = credential;
+	snprintf(e.source, sizeof(e.source), "%s", source && source[0] ? source : "local");
 	/* the bandwidth class, read at login: the user's own, else its
 	 * group policy's (a user without a row, from another identity
 	 * source, may have one), else the default class */

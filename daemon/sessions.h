@@ -83,10 +83,13 @@ int sessions_client_mac(struct sessions *s, const struct sockaddr *client,
  * configured session_lifetime, session_idle_timeout. The device's
  * bandwidth class (shaping on) is the user's own (the store's), else
  * group_class (its group policy's; NULL none), else the default class.
+ * source is who checked the login (idsource_attrs.source; NULL or "":
+ * the local store), kept on the session for its lists.
  * 0, or -1 (nothing kept). st borrowed. */
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,
 		   const uint8_t mac[6], const char *username, uint64_t credential,
-		   unsigned lifetime, unsigned idle, const char *group_class);
+		   unsigned lifetime, unsigned idle, const char *group_class,
+		   const char *source);
 
 /* What a session remembers of the password its login was checked against:
  * a digest of the stored hash (phc), or SESSIONS_CREDENTIAL_REMOTE. When the user's stored hash no longer

@@ -102,6 +102,7 @@ struct entry {
 					    * session is held in memory only */
 	char bw_class[STORE_CLASS_MAX + 1];     /* the bandwidth class its login chose
 						 * (shaper.h; "": unshaped) */
+	char source[64];                   /* who checked its login (store_session) */
 };
 
 struct sessions {

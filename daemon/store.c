@@ -21,7 +21,7 @@
 		   "r.quota_bytes, r.bandwidth_class, r.max_devices, r.revoked_at, r.created_at"
 #define VOUCHER_COLS "id, roll_id, number, prefix, phc, first_used_at, revoked_at"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote, " \
-	"bytes_in, packets_in, bytes_out, packets_out, bandwidth_class"
+	"bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, source"
 
 /*
  * Whether the database keeps Digest secrets, evaluated inside the statement
@@ -105,14 +105,16 @@ static const char *const stmt_sql[S_COUNT] = {
 		"JOIN users u ON u.id = m.user_id JOIN local_groups g ON g.id = m.group_id "
 		"ORDER BY u.name, g.name",
 	[S_SESS_UPSERT] = "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, "
-			  "expires_at, remote, bytes_in, packets_in, bytes_out, packets_out, bandwidth_class) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) ON CONFLICT(addr) DO UPDATE SET "
+			  "expires_at, remote, bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, "
+			  "source) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+			  "ON CONFLICT(addr) DO UPDATE SET "
 			  "mac = excluded.mac, username = excluded.username, created_at = excluded.created_at, "
 			  "last_seen_at = excluded.last_seen_at, idle_timeout = excluded.idle_timeout, "
 			  "expires_at = excluded.expires_at, remote = excluded.remote, "
 			  "bytes_in = excluded.bytes_in, packets_in = excluded.packets_in, "
 			  "bytes_out = excluded.bytes_out, packets_out = excluded.packets_out, "
-			  "bandwidth_class = excluded.bandwidth_class",
+			  "bandwidth_class = excluded.bandwidth_class, source = excluded.source",
 	[S_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE addr = ?1",
 	[S_SESS_DEL] = "DELETE FROM sessions WHERE addr = ?1",
 	[S_SESS_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE addr = ?1",

@@ -103,6 +103,8 @@ struct store_session {
 				   * source (a directory): no users row */
 	struct store_counts counts;   /* as last written (a round, an end, a stop) */
 	char bandwidth_class[STORE_CLASS_MAX + 1];   /* the device's class, "" unshaped */
+	char source[64];          /* who checked the login: "local", "ldap",
+				   * "radius ADDRESS:PORT"; "" not recorded */
 };
 
 /* A user's data quotas in bytes (in + out), 0: none. */

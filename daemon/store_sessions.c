@@ -73,6 +73,7 @@ static void read_session(sqlite3_stmt *s, void *out)
 	x->counts.bytes_out = (uint64_t)sqlite3_column_int64(s, 11);
 	x->counts.packets_out = (uint64_t)sqlite3_column_int64(s, 12);
 	col_text(s, 13, x->bandwidth_class, sizeof(x->bandwidth_class));
+	col_text(s, 14, x->source, sizeof(x->source));
 }
 
 /* SQLite integers are signed: a count past INT64_MAX (never, in practice)
@@ -100,7 +101,8 @@ int store_session_upsert(struct store *st, const struct store_session *x)
 	if (!memchr(x->addr, '\0', sizeof(x->addr)) || !x->addr[0] ||
 	    !memchr(x->mac, '\0', sizeof(x->mac)) ||
 	    !memchr(x->username, '\0', sizeof(x->username)) ||
-	    !memchr(x->bandwidth_class, '\0', sizeof(x->bandwidth_class)))
+	    !memchr(x->bandwidth_class, '\0', sizeof(x->bandwidth_class)) ||
+	    !memchr(x->source, '\0', sizeof(x->source)))
 		return -EINVAL;
 	rc = bind_key(s, 1, x->addr, FIELD_MAX(x->addr));
 	if (rc == 0)
@@ -116,6 +118,8 @@ int store_session_upsert(struct store *st, const struct store_session *x)
 	sqlite3_bind_int(s, 8, x->remote ? 1 : 0);
 	bind_counts(s, 9, &x->counts);
 	rc = bind_free(s, 13, x->bandwidth_class, FIELD_MAX(x->bandwidth_class));
+	if (rc == 0)
+		rc = bind_free(s, 14, x->source, FIELD_MAX(x->source));
 	if (rc < 0)
 		return rc;
 	return exec_insert(st, s);

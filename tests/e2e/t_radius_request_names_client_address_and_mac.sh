@@ -44,4 +44,12 @@ assert_eq 200 "$(direct_status http://10.202.0.2/1k)" "the session lets the clie
 log=$(cat "$RDIR/s1/log/radius.log")
 assert_contains "$log" "Login OK: [alice" "FreeRADIUS let alice in"
 assert_contains "$log" "Login OK: [bob" "FreeRADIUS let bob in"
+
+# the session lists say where the login was checked: the server's address
+out=$(in_gw "$CLI" -d "$DB" session list)
+assert_contains "$(head -n 1 <<<"$out")" "SOURCE" "session list: a SOURCE column"
+assert_contains "$(grep ' alice ' <<<"$out")" "radius $RADIUS1:1812" \
+	"session list: alice's session checked by the first server"
+json=$(in_gw "$CLI" -d "$DB" session list --json)
+assert_contains "$json" "\"source\": \"radius $RADIUS1:1812\"" "session list --json: its source"
 finish

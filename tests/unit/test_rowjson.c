@@ -202,6 +202,10 @@ static void test_other_rows(void **state)
 	o = rowjson_session(&s);
 	assert_string_equal(json_string_value(json_object_get(o, "bandwidth_class")), "guest.v2");
 	json_decref(o);
+	snprintf(s.source, sizeof(s.source), "radius 10.0.0.9:1812");
+	o = rowjson_session(&s);
+	assert_string_equal(json_string_value(json_object_get(o, "source")), "radius 10.0.0.9:1812");
+	json_decref(o);
 
 	memset(&a, 0, sizeof(a));
 	snprintf(a.admin, sizeof(a.admin), "cli:root");
