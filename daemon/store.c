@@ -69,6 +69,15 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_ADMIN_LOGIN] = "UPDATE admins SET last_login_at = ?2 WHERE name = ?1",
 	[S_ADMIN_LIST] = "SELECT " ADMIN_COLS " FROM admins ORDER BY name",
 	[S_ADMIN_ROLE] = "UPDATE admins SET role = ?2, updated_at = ?3 WHERE name = ?1",
+	[S_TERMS_GET] = "SELECT version, text, created_at, created_by FROM terms "
+			"ORDER BY version DESC LIMIT 1",
+	[S_TERMS_SET] = "INSERT INTO terms (text, created_at, created_by) VALUES (?1, ?2, ?3)",
+	[S_TERMS_ACCEPT] = "INSERT INTO terms_acceptances (time_ms, client_addr, mac, version) "
+			   "VALUES (?1, ?2, ?3, ?4)",
+	[S_TERMS_ACCEPTED] = "SELECT 1 FROM terms_acceptances WHERE client_addr = ?1 AND mac = ?2 "
+			     "AND version = ?3 AND time_ms >= ?4 LIMIT 1",
+	[S_TERMS_ACCEPT_LIST] = "SELECT id, time_ms, client_addr, mac, version FROM terms_acceptances "
+				"WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
 	[S_WL_ADD] = "INSERT INTO whitelist (cidr, comment, created_at) VALUES (?1, ?2, ?3)",
 	[S_WL_DEL] = "DELETE FROM whitelist WHERE cidr = ?1",
 	[S_WL_LIST] = "SELECT id, cidr, comment, created_at FROM whitelist ORDER BY cidr",

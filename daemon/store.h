@@ -253,6 +253,40 @@ int store_digest_secrets_kept(struct store *st);
  * way. Several statements: call it inside store_begin/store_commit. */
 int store_digest_secrets_keep(struct store *st, int keep);
 
+/* --- the portal's click-through terms: every saved version, and each
+ * acceptance (when, which device, which version) */
+#define STORE_TERMS_MAX 16384     /* bytes of UTF-8 */
+
+struct store_terms {
+	int64_t version;          /* 1, 2, ...; a new one at every save */
+	char text[STORE_TERMS_MAX + 1];
+	int64_t created_at;
+	char created_by[STORE_NAME_MAX + 1];
+};
+
+struct store_terms_acceptance {
+	int64_t id, time_ms;
+	char client_addr[STORE_ADDR_MAX + 1];
+	char mac[18];             /* "" when not on-link */
+	int64_t version;
+};
+
+/* The latest version into *out: 0, 1 when none was ever saved, negative. */
+int store_terms_get(struct store *st, struct store_terms *out);
+/* Save text (borrowed, at most STORE_TERMS_MAX bytes: else -EINVAL) as a
+ * new version by admin; *version gets its number. 0 or negative. */
+int store_terms_set(struct store *st, const char *text, const char *admin, int64_t *version);
+/* Record an acceptance. 0 or negative. */
+int store_terms_accept(struct store *st, int64_t time_ms, const char *client_addr,
+		       const char *mac, int64_t version);
+/* 1 when the device (address and MAC, "" for none) accepted version at
+ * since_ms or later, 0 when not, negative on error. */
+int store_terms_accepted(struct store *st, const char *client_addr, const char *mac,
+			 int64_t version, int64_t since_ms);
+/* Newest first, ids below before_id (0: from the newest), at most limit. */
+int store_terms_acceptances(struct store *st, int64_t before_id, size_t limit,
+			    int (*cb)(const struct store_terms_acceptance *a, void *ud), void *ud);
+
 /* --- guests: the users a front desk looks after, named by their kind:
  * "voucher:..." (a voucher's sessions) and "terms:..." (a device that
  * accepted the portal's terms). 1 when user (borrowed) is one. */

@@ -1095,6 +1095,65 @@ static void test_failures_round_trip_and_filters(void **state)
 	free(p);
 }
 
+static int acceptance_cb(const struct store_terms_acceptance *a, void *ud)
+{
+	struct store_terms_acceptance *out = ud;
+	size_t i = 0;
+
+	while (out[i].id)
+		i++;
+	assert_true(i < 7);
+	out[i] = *a;
+	return 0;
+}
+
+/* the terms: versions counted up, the latest shown; acceptances by device */
+static void test_terms(void **state)
+{
+	struct store *st = *state;
+	struct store_terms *t = calloc(1, sizeof(*t));
+	struct store_terms_acceptance got[8];
+	char *big = malloc(STORE_TERMS_MAX + 2);
+	int64_t v1 = 0, v2 = 0;
+
+	assert_int_equal(store_terms_get(st, t), 1);
+	assert_int_equal(store_terms_set(st, "Be nice.\n<b>not markup</b>", "root", &v1), 0);
+	assert_int_equal(store_terms_set(st, "Be nicer.", "ops", &v2), 0);
+	assert_true(v2 > v1);
+	assert_int_equal(store_terms_get(st, t), 0);
+	assert_int_equal(t->version, v2);
+	assert_string_equal(t->text, "Be nicer.");
+	assert_string_equal(t->created_by, "ops");
+	memset(big, 'x', STORE_TERMS_MAX + 1);
+	big[STORE_TERMS_MAX + 1] = '\0';
+	assert_int_equal(store_terms_set(st, big, "root", &v1), -EINVAL);
+	big[STORE_TERMS_MAX] = '\0';
+	assert_int_equal(store_terms_set(st, big, "root", &v1), 0);
+
+	assert_int_equal(store_terms_accept(st, 5000, "10.0.0.7", "02:00:00:00:00:07", v2), 0);
+	assert_int_equal(store_terms_accepted(st, "10.0.0.7", "02:00:00:00:00:07", v2, 4000), 1);
+	assert_int_equal(store_terms_accepted(st, "10.0.0.7", "02:00:00:00:00:07", v2, 6000), 0);
+	assert_int_equal(store_terms_accepted(st, "10.0.0.7", "02:00:00:00:00:08", v2, 0), 0);
+	assert_int_equal(store_terms_accepted(st, "10.0.0.8", "02:00:00:00:00:07", v2, 0), 0);
+	assert_int_equal(store_terms_accepted(st, "10.0.0.7", "02:00:00:00:00:07", v1, 0), 0);
+	assert_int_equal(store_terms_accept(st, 6000, "2001:db8::7", "", v2), 0);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(store_terms_acceptances(st, 0, 10, acceptance_cb, got), 0);
+	assert_string_equal(got[0].client_addr, "2001:db8::7");
+	assert_int_equal(got[0].time_ms, 6000);
+	assert_string_equal(got[1].mac, "02:00:00:00:00:07");
+	assert_int_equal(got[1].version, v2);
+	assert_int_equal(got[2].id, 0);
+	memset(got, 0, sizeof(got));
+	assert_int_equal(store_terms_acceptances(st, 0, 1, acceptance_cb, got), 0);
+	assert_int_equal(got[1].id, 0);
+	memset(got + 1, 0, sizeof(got) - sizeof(got[0]));
+	assert_int_equal(store_terms_acceptances(st, got[0].id, 10, acceptance_cb, got + 1), 0);
+	assert_string_equal(got[1].client_addr, "10.0.0.7");
+	free(big);
+	free(t);
+}
+
 /* a front desk's audit: the rows of guests' names only */
 static void test_failures_of_guests_only(void **state)
 {
@@ -1556,6 +1615,7 @@ int main(void)
 		T(test_session_counts_history_quotas),
 		T(test_failures_round_trip_and_filters),
 		T(test_failures_of_guests_only),
+		T(test_terms),
 		T(test_failures_keyset_paging),
 		T(test_failures_histogram_and_top),
 		T(test_failures_counts),
