@@ -6,6 +6,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 #include "loop.h"
 #include "pac.h"
 #include "returnto.h"
+#include "sessions.h"
+#include "store.h"
 #include "upload.h"
 #include "voucher.h"
 #include "web_headers.h"
@@ -43,6 +46,10 @@
 #define FIELD_CLASS_MAX        64
 #define DEVICE_TICKET_S        120   /* the device choice stays open this long */
 #define DEVICES_SHOWN          8
+/* the longest a value becomes escaped: six bytes for one ("&quot;") */
+#define ESCAPED_MAX            (6 * STORE_TERMS_MAX + 1)
+/* a device that accepted the terms has this long to sign in (before_login) */
+#define TERMS_ACCEPTED_FOR_S   3600
 
 struct portal_server {
 	const struct config *cfg;
@@ -57,6 +64,9 @@ struct portal_server {
 	char *favicon;                 /* web_root/favicon.svg, NULL when absent */
 	char *login_tpl, *status_tpl, *css;
 	char *devices_tpl;             /* the choice offered at a device limit */
+	char *terms_tpl;               /* web_root/portal/terms.html; NULL with terms off */
+	pthread_mutex_t store_lock;    /* guards store */
+	struct store *store;           /* the terms and their acceptances; opened on first use */
 	char pac[PAC_MAX];
 	long pac_len;
 	char *tls_cert, *tls_key;
@@ -135,13 +145,18 @@ static int render(char *out, size_t outlen, const char *tpl, const char *const *
 		for (size_t i = 0; i + 1 < n_vars * 2; i += 2) {
 			if (strlen(vars[i]) == (size_t)(close - open - 2) &&
 			    !strncmp(vars[i], open + 2, (size_t)(close - open - 2))) {
-				char esc[3 * FIELD_URL_MAX * 2];
+				char *esc = malloc(ESCAPED_MAX);
 
-				html_escape(esc, sizeof(esc), vars[i + 1]);
-				if (o + strlen(esc) >= outlen)
+				if (!esc)
 					return -1;
+				html_escape(esc, ESCAPED_MAX, vars[i + 1]);
+				if (o + strlen(esc) >= outlen) {
+					free(esc);
+					return -1;
+				}
 				memcpy(out + o, esc, strlen(esc));
 				o += strlen(esc);
+				free(esc);
 			}
 		}
 		tpl = close + 2;
@@ -691,6 +706,248 @@ refused:
 			  NULL);
 }
 
+/* ------------------------------------------------------------ click-through terms */
+
+static int terms_on(const struct portal_server *p)
+{
+	return strcmp(p->cfg->portal_terms, "off") != 0;
+}
+
+static int terms_alone(const struct portal_server *p)
+{
+	return !strcmp(p->cfg->portal_terms, "alone");
+}
+
+/* The current terms into *t, under the store's lock: 0, 1 when none were
+ * ever saved, -1 when the database cannot be read. */
+static int terms_current(struct portal_server *p, struct store_terms *t)
+{
+	char err[256];
+	int rc = -1;
+
+	pthread_mutex_lock(&p->store_lock);
+	if (!p->store) {
+		p->store = store_open(p->cfg->db_path, err, sizeof(err));
+		if (!p->store)
+			log_error("portal: cannot open the database: %s", err);
+	}
+	if (p->store) {
+		rc = store_terms_get(p->store, t);
+		if (rc < 0)
+			rc = -1;
+	}
+	pthread_mutex_unlock(&p->store_lock);
+	return rc;
+}
+
+static void mac_text(const uint8_t mac[6], char out[18])
+{
+	static const uint8_t none[6];
+
+	if (!memcmp(mac, none, 6))
+		out[0] = '\0';
+	else
+		snprintf(out, 18, "%02x:%02x:%02x:%02x:%02x:%02x", mac[0], mac[1], mac[2], mac[3],
+			 mac[4], mac[5]);
+}
+
+/* 1 when this device (address and MAC) accepted the current terms within
+ * TERMS_ACCEPTED_FOR_S; 0 when not or when it cannot be told. */
+static int terms_accepted(struct portal_server *p, struct MHD_Connection *conn,
+			  const struct sockaddr *client)
+{
+	struct store_terms *t = malloc(sizeof(*t));
+	char addr[64], mac[18];
+	uint8_t m[6];
+	int rc = 0;
+
+	if (!t || terms_current(p, t) != 0) {
+		free(t);
+		return 0;
+	}
+	client_mac(p, conn, client, m);
+	mac_text(m, mac);
+	cidr_addr_text(client, addr, sizeof(addr));
+	pthread_mutex_lock(&p->store_lock);
+	rc = store_terms_accepted(p->store, addr, mac, t->version,
+				  loop_wall_ms() - TERMS_ACCEPTED_FOR_S * 1000LL) == 1;
+	pthread_mutex_unlock(&p->store_lock);
+	free(t);
+	return rc;
+}
+
+/* The terms page: the text (escaped like every value) and the accept form,
+ * with the same CSRF token and cookie as the login form. */
+static enum MHD_Result page_terms(struct portal_server *p, struct MHD_Connection *conn,
+				  unsigned status, const char *message, const char *url,
+				  const char *sig)
+{
+	const struct sockaddr *client = client_of(conn);
+	struct store_terms *t = malloc(sizeof(*t));
+	size_t page_max = PORTAL_PAGE_MAX + ESCAPED_MAX;
+	char *page = malloc(page_max);
+	char token[CSRF_TEXT_MAX], cookie[CSRF_TEXT_MAX + 96], version[24];
+	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message", message ? message : "",
+			       "terms", "", "version", version,
+			       "button", terms_alone(p) ? "Accept and connect" : "Accept and continue" };
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	int n;
+
+	if (!client || !page || !t) {
+		free(page);
+		free(t);
+		return MHD_NO;
+	}
+	switch (terms_current(p, t)) {
+	case 0:
+		vars[9] = t->text;
+		break;
+	case 1:
+		vars[9] = "The administrator has not written the terms of use yet.";
+		t->version = 0;
+		break;
+	default:
+		free(page);
+		free(t);
+		return reply_text(conn, 503, "The terms of use cannot be read right now; try again in a few minutes.\n");
+	}
+	snprintf(version, sizeof(version), "%lld", (long long)t->version);
+	if (return_url_ok(p, conn, client, url, sig)) {
+		vars[3] = url;
+		vars[5] = sig;
+	}
+	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
+	n = render(page, page_max, p->terms_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+	free(t);
+	if (n < 0) {
+		free(page);
+		return reply_text(conn, 500, "The terms page is too large.\n");
+	}
+	snprintf(cookie, sizeof(cookie), "pc_csrf=%s; Path=/; HttpOnly; SameSite=Strict%s", token,
+		 p->tls_cert ? "; Secure" : "");
+	r = MHD_create_response_from_buffer((size_t)n, page, MHD_RESPMEM_MUST_FREE);
+	if (!r) {
+		free(page);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	portal_headers(r, conn);
+	MHD_add_response_header(r, "Set-Cookie", cookie);
+	rc = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* 303 to path, carrying url and sig when they are good for this client. */
+static enum MHD_Result redirect_with_return(struct portal_server *p, struct MHD_Connection *conn,
+					    const struct sockaddr *client, const char *path,
+					    const char *url, const char *sig)
+{
+	char *location;
+	enum MHD_Result rc;
+	int o;
+
+	if (!return_url_ok(p, conn, client, url, sig))
+		return reply(conn, 303, "text/plain; charset=utf-8", "See the next page.\n", 19,
+			     "Location", path);
+	location = malloc(3 * (FIELD_URL_MAX + RETURNTO_SIG_MAX) + 64);
+	if (!location)
+		return MHD_NO;
+	o = sprintf(location, "%s?url=", path);
+	form_percent_encode(location + o, 3 * FIELD_URL_MAX + 1, url);
+	o += (int)strlen(location + o);
+	o += sprintf(location + o, "&sig=");
+	form_percent_encode(location + o, 3 * RETURNTO_SIG_MAX + 1, sig);
+	rc = reply(conn, 303, "text/plain; charset=utf-8", "See the next page.\n", 19, "Location",
+		   location);
+	free(location);
+	return rc;
+}
+
+/* POST /accept: the terms' form (csrf, version, url, sig). The acceptance
+ * is recorded (time, address, MAC, version); alone, it starts the device's
+ * session "terms:ADDRESS" for [portal] terms_lifetime; before a login, the
+ * login page follows. */
+static enum MHD_Result do_accept(struct portal_server *p, struct MHD_Connection *conn,
+				 struct upload *req)
+{
+	const struct sockaddr *client = client_of(conn);
+	const char *ctype = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Type");
+	const char *cookie = MHD_lookup_connection_value(conn, MHD_COOKIE_KIND, "pc_csrf");
+	const char *body = req->data ? req->data : "";
+	char csrf[CSRF_TEXT_MAX], version[24], url[FIELD_URL_MAX + 1], sig[RETURNTO_SIG_MAX];
+	char addr[64], mac[18], user[80];
+	struct store_terms *t = NULL;
+	struct gate_login login;
+	uint8_t m[6];
+	size_t n;
+	int rc;
+
+	if (!client)
+		return MHD_NO;
+	if (!terms_on(p))
+		return reply_text(conn, 404, "Not found.\n");
+	if (req->too_large)
+		return reply_text(conn, 413, "Request too large: the form is a few hundred bytes.\n");
+	if (!ctype || strncasecmp(ctype, "application/x-www-form-urlencoded", 33) != 0)
+		return reply_text(conn, 415, "Unsupported media type: send the form.\n");
+	if (form_field(body, req->len, "csrf", csrf, sizeof(csrf), &n) != FORM_FOUND ||
+	    form_field(body, req->len, "version", version, sizeof(version), &n) != FORM_FOUND)
+		return reply_text(conn, 400, "Bad request: the csrf and version fields are needed.\n");
+	if (form_field(body, req->len, "url", url, sizeof(url), &n) != FORM_FOUND)
+		url[0] = '\0';
+	if (form_field(body, req->len, "sig", sig, sizeof(sig), &n) != FORM_FOUND)
+		sig[0] = '\0';
+	if (!cookie || strcmp(cookie, csrf) != 0 || !csrf_ok(p, client, csrf)) {
+		log_info("portal: terms form with a missing or forged CSRF token refused");
+		return page_terms(p, conn, 403, "The form expired or did not come from this page; please accept again.",
+				  url, sig);
+	}
+	t = malloc(sizeof(*t));
+	if (!t)
+		return MHD_NO;
+	rc = terms_current(p, t);
+	if (rc != 0) {
+		free(t);
+		return rc == 1 ? page_terms(p, conn, 409, "There are no terms to accept yet.", url, sig)
+			       : reply_text(conn, 503, "The terms of use cannot be read right now; try again in a few minutes.\n");
+	}
+	/* the version the person read: a newer one saved meanwhile is shown */
+	if (strtoll(version, NULL, 10) != t->version) {
+		free(t);
+		return page_terms(p, conn, 409, "The terms have changed since this page was shown: please read them again.",
+				  url, sig);
+	}
+	client_mac(p, conn, client, m);
+	mac_text(m, mac);
+	cidr_addr_text(client, addr, sizeof(addr));
+	pthread_mutex_lock(&p->store_lock);
+	rc = store_terms_accept(p->store, loop_wall_ms(), addr, mac, t->version);
+	pthread_mutex_unlock(&p->store_lock);
+	if (rc < 0) {
+		free(t);
+		return reply_text(conn, 503, "The acceptance cannot be recorded right now; try again in a few minutes.\n");
+	}
+	log_info("portal: terms version %lld accepted by %s%s%s", (long long)t->version, addr,
+		 mac[0] ? " " : "", mac);
+	free(t);
+	if (!terms_alone(p))
+		return redirect_with_return(p, conn, client, "/login", url, sig);
+	/* a session of its own lifetime that no local account follows */
+	memset(&login, 0, sizeof(login));
+	login.credential = SESSIONS_CREDENTIAL_REMOTE;
+	login.attrs.session_timeout = p->cfg->portal_terms_lifetime;
+	snprintf(user, sizeof(user), "terms:%s", addr);
+	if (intercept_session_start(p->ix, client, m, user, &login, NULL) < 0)
+		return page_terms(p, conn, 503, "Accepted, but the session could not be started; try again.",
+				  url, sig);
+	return redirect_with_return(p, conn, client, "/status", url, sig);
+}
+
+/* ------------------------------------------------------------ logins */
+
 static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *conn,
 				struct upload *req)
 {
@@ -734,6 +991,12 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	}
 	if (f->t_sig[0]) {
 		rc = device_choice(p, conn, client, f);
+		goto out;
+	}
+	/* [portal] terms = before_login: the terms first, then the login */
+	if (terms_on(p) && !terms_alone(p) && !terms_accepted(p, conn, client)) {
+		rc = page_terms(p, conn, 403, "Please accept the terms of use before signing in.",
+				f->url, f->sig);
 		goto out;
 	}
 	/* one form: the code is used when it is filled in and the username not */
@@ -842,7 +1105,7 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 		/* unsupported methods and paths are refused before any body */
 		if (!get && strcmp(method, "POST"))
 			return reply_text(conn, 405, "Method not allowed.\n");
-		if (!strcmp(method, "POST") && strcmp(url, "/login"))
+		if (!strcmp(method, "POST") && strcmp(url, "/login") && strcmp(url, "/accept"))
 			return reply_text(conn, 405, "Method not allowed.\n");
 		req = calloc(1, sizeof(*req));
 		if (!req)
@@ -858,9 +1121,12 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 	}
 	if (!strcmp(url, "/login") && !get)
 		return do_login(p, conn, req);
+	if (!strcmp(url, "/accept") && !get)
+		return do_accept(p, conn, req);
 	if (!get)
 		return reply_text(conn, 405, "Method not allowed.\n");
-	if (!strcmp(url, "/") || !strcmp(url, "/login") || !strcmp(url, "/status")) {
+	if (!strcmp(url, "/") || !strcmp(url, "/login") || !strcmp(url, "/status") ||
+	    (!strcmp(url, "/terms") && terms_on(p))) {
 		const char *next = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "url");
 		const char *sig = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "sig");
 
@@ -873,6 +1139,11 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 			return page_login(p, conn, 200, "Your session ended: your data quota is used up. "
 					  "It starts again at the next period (day or month).", next, sig,
 					  NULL);
+		/* with terms, "/" shows them unless this device accepted them
+		 * for a login to follow; "/terms" always does */
+		if (terms_on(p) && (!strcmp(url, "/terms") || (!strcmp(url, "/") &&
+		    (terms_alone(p) || !terms_accepted(p, conn, client_of(conn))))))
+			return page_terms(p, conn, 200, "", next, sig);
 		return page_login(p, conn, 200, "", next, sig, NULL);
 	}
 	if (!strcmp(url, "/favicon.ico") || !strcmp(url, "/favicon.svg")) {
@@ -928,7 +1199,12 @@ static int load_files(struct portal_server *p, char *err, size_t errlen)
 	p->devices_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
 	snprintf(path, sizeof(path), "%s/portal/portal.css", p->cfg->web_root);
 	p->css = read_file(path, PORTAL_PAGE_MAX);
-	if (!p->login_tpl || !p->status_tpl || !p->devices_tpl || !p->css) {
+	if (terms_on(p)) {
+		snprintf(path, sizeof(path), "%s/portal/terms.html", p->cfg->web_root);
+		p->terms_tpl = read_file(path, PORTAL_PAGE_MAX / 2);
+	}
+	if (!p->login_tpl || !p->status_tpl || !p->devices_tpl || !p->css ||
+	    (terms_on(p) && !p->terms_tpl)) {
 		snprintf(err, errlen, "portal: cannot read its pages in %s/portal/ ([admin] web_root)",
 			 p->cfg->web_root);
 		return -1;
@@ -960,6 +1236,7 @@ int portal_check(const struct config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	p->cfg = cfg;
+	pthread_mutex_init(&p->store_lock, NULL);
 	rc = load_files(p, err, errlen);
 	portal_server_free(p);
 	return rc;
@@ -1095,6 +1372,7 @@ struct portal_server *portal_server_new(const struct config *cfg, struct gate *g
 	p->cfg = cfg;
 	p->gate = gate;
 	p->ix = ix;
+	pthread_mutex_init(&p->store_lock, NULL);
 	if (getrandom(p->secret, sizeof(p->secret), 0) != (ssize_t)sizeof(p->secret)) {
 		snprintf(err, errlen, "portal: no randomness for its CSRF secret");
 		goto fail;
@@ -1150,6 +1428,9 @@ void portal_server_free(struct portal_server *p)
 	free(p->login_tpl);
 	free(p->status_tpl);
 	free(p->devices_tpl);
+	free(p->terms_tpl);
+	store_close(p->store);
+	pthread_mutex_destroy(&p->store_lock);
 	free(p->css);
 	free(p->favicon);
 	free(p->tls_cert);

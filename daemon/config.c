@@ -125,6 +125,8 @@ static const struct config_key keys[] = {
 	{ "portal", "tls_key", T_STRING, OFF(portal_tls_key), SZ(portal_tls_key), 0, 0, "", RESTART },
 	{ "portal", "pac_proxy", T_STRING, OFF(pac_proxy), SZ(pac_proxy), 0, 0, "", RESTART },
 	{ "portal", "pac_direct", T_CIDRS, OFF(pac_direct), OFF(n_pac_direct), 0, 0, "", RESTART },
+	{ "portal", "terms", T_STRING, OFF(portal_terms), SZ(portal_terms), 0, 0, "off", RESTART },
+	{ "portal", "terms_lifetime", T_DURATION, OFF(portal_terms_lifetime), 0, 60, 31536000, "24h", RESTART },
 	{ "ldap", "uri", T_STRING, OFF(ldap_uri), SZ(ldap_uri), 0, 0, "", RESTART },
 	{ "ldap", "allow_plaintext", T_BOOL, OFF(ldap_allow_plaintext), 0, 0, 1, "no", RESTART },
 	{ "ldap", "ca_file", T_STRING, OFF(ldap_ca_file), SZ(ldap_ca_file), 0, 0, "", RESTART },
@@ -952,6 +954,11 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 	}
 	if (cfg->portal_enabled && (!cfg->portal_tls_cert[0]) != (!cfg->portal_tls_key[0])) {
 		snprintf(err, errlen, "portal.tls_cert and portal.tls_key go together");
+		return -1;
+	}
+	if (strcmp(cfg->portal_terms, "off") && strcmp(cfg->portal_terms, "alone") &&
+	    strcmp(cfg->portal_terms, "before_login")) {
+		snprintf(err, errlen, "portal.terms is off, alone or before_login");
 		return -1;
 	}
 	/* an intercepted client is sent to the portal to log in */

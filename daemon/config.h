@@ -130,6 +130,8 @@ struct config {
 	char pac_proxy[128];           /* host:port in /proxy.pac; "": first proxy listen */
 	struct cidr pac_direct[CONFIG_MAX_RANGES];   /* DIRECT in /proxy.pac; none: the LAN's */
 	size_t n_pac_direct;
+	char portal_terms[16];         /* click-through terms: "off", "alone", "before_login" */
+	unsigned portal_terms_lifetime;  /* s: a session that accepting the terms alone starts */
 
 	/* [ldap] */
 	char ldap_uri[1024];           /* URIs, comma- or space-separated; "": no directory */
