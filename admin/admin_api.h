@@ -130,6 +130,9 @@ int admin_api_policy_delete(struct admin_call *c);
 int admin_api_vouchers(struct admin_call *c);
 int admin_api_voucher_create(struct admin_call *c);
 int admin_api_voucher_revoke(struct admin_call *c);
+int admin_api_terms(struct admin_call *c);        /* admin_api_terms.c */
+int admin_api_terms_set(struct admin_call *c);
+int admin_api_terms_acceptances(struct admin_call *c);
 int admin_page_metrics(struct admin_call *c);     /* admin_pages.c */
 int admin_page_static(struct admin_call *c);
 

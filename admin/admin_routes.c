@@ -31,6 +31,10 @@ const struct admin_route admin_routes[] = {
 	{ "GET",  "/api/vouchers",         ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_vouchers },
 	{ "POST", "/api/vouchers",         ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_voucher_create },
 	{ "POST", "/api/vouchers/revoke",  ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_voucher_revoke },
+	/* the portal's click-through terms; a front desk reads the guests' acceptances */
+	{ "GET",  "/api/terms",            ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_terms },
+	{ "POST", "/api/terms",            ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_terms_set },
+	{ "GET",  "/api/terms/acceptances", ADMIN_PATH_EXACT, ADMIN_ROLE_FRONTDESK, admin_api_terms_acceptances },
 	/* any other API path is unknown, whatever the method: never a page */
 	{ "*",    "/api/",                 ADMIN_PATH_PREFIX, ADMIN_ROLE_PUBLIC, admin_api_no_route },
 	/* /metrics decides itself who may read it (admin_pages.c) */

@@ -8,6 +8,7 @@
 #include "account.h"
 #include "auth.h"
 #include "cidr.h"
+#include "store.h"
 
 json_t *admin_input_object(const char *body, size_t len)
 {
@@ -174,6 +175,27 @@ int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
 	    (unsigned)atoi(slash + 1) != (c.family == AF_INET ? 32u : 128u))
 		return refuse(err, "addr", "a client address");
 	*slash = '\0';
+	return 0;
+}
+
+static const char *const terms_fields[] = { "text", NULL };
+
+int admin_input_terms(json_t *body, const char **text, struct admin_input_error *err)
+{
+	size_t len;
+
+	if (refuse_unknown(body, terms_fields, "unknown; expected text", err) < 0)
+		return -1;
+	if (field_str(body, "text", text, &len) < 0 || !*text)
+		return refuse(err, "text", "required, a string");
+	if (len > STORE_TERMS_MAX)
+		return refuse(err, "text", "at most 16384 bytes");
+	/* strlen stops at an escaped NUL (\u0000): len counts it */
+	if (strlen(*text) != len)
+		return refuse(err, "text", "no NUL character");
+	for (const unsigned char *c = (const unsigned char *)*text; *c; c++)
+		if ((*c < 0x20 && *c != '\t' && *c != '\n' && *c != '\r') || *c == 0x7f)
+			return refuse(err, "text", "no control characters but tab and line breaks");
 	return 0;
 }
 

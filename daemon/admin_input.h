@@ -80,6 +80,11 @@ int admin_input_whitelist(json_t *body, char *canon, size_t canon_len, const cha
 int admin_input_session_addr(json_t *body, char *canon, size_t canon_len,
 			     struct admin_input_error *err);
 
+/* POST /api/terms: {"text": the portal's terms}. *text points into body:
+ * at most STORE_TERMS_MAX bytes, no control characters but tab, CR and LF
+ * (no NUL). The terms are shown as text, so markup in them is harmless. */
+int admin_input_terms(json_t *body, const char **text, struct admin_input_error *err);
+
 /* Which listener a request's Host header (RFC 9110 §7.2) names. The panel
  * answers only for its own names, so that a page on another site whose
  * name is made to resolve to the panel's address (DNS rebinding) cannot

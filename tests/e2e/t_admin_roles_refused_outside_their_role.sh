@@ -75,6 +75,9 @@ POST /api/policies/delete A
 GET /api/vouchers AFU
 POST /api/vouchers AF
 POST /api/vouchers/revoke AF
+GET /api/terms AU
+POST /api/terms A
+GET /api/terms/acceptances AFU
 ROUTES
 )
 # every API route of the table has a line here

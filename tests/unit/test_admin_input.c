@@ -4,9 +4,11 @@
 #include <stdint.h>
 #include <cmocka.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "admin_input.h"
+#include "store.h"
 
 static json_t *obj(const char *text)
 {
@@ -327,6 +329,48 @@ static void test_host(void **state)
 	assert_int_equal(admin_input_host(longname, ""), ADMIN_INPUT_HOST_INVALID);
 }
 
+/* The field a terms body is refused for, or "" when it is accepted. */
+static const char *terms_refusal(const char *text)
+{
+	static char field[32];
+	struct admin_input_error err;
+	const char *t;
+	json_t *j = obj(text);
+
+	assert_non_null(j);
+	field[0] = '\0';
+	if (admin_input_terms(j, &t, &err) < 0)
+		snprintf(field, sizeof(field), "%s", err.field);
+	json_decref(j);
+	return field;
+}
+
+static void test_terms(void **state)
+{
+	char *big = malloc(STORE_TERMS_MAX + 32);
+
+	(void)state;
+	assert_string_equal(terms_refusal("{\"text\":\"Be kind.\\nTabs\\tand CRLF\\r\\n ok\"}"), "");
+	/* markup is text the portal escapes, not refused */
+	assert_string_equal(terms_refusal("{\"text\":\"<script>x</script>\"}"), "");
+	assert_string_equal(terms_refusal("{\"text\":\"\"}"), "");
+	assert_string_equal(terms_refusal("{}"), "text");
+	assert_string_equal(terms_refusal("{\"text\":1}"), "text");
+	/* a NUL never gets this far: the body is not taken as JSON */
+	assert_null(obj("{\"text\":\"a\\u0000b\"}"));
+	assert_string_equal(terms_refusal("{\"text\":\"bell\\u0007\"}"), "text");
+	assert_string_equal(terms_refusal("{\"text\":\"del\\u007f\"}"), "text");
+	assert_string_equal(terms_refusal("{\"text\":\"x\",\"html\":true}"), "html");
+	/* the bound, in bytes */
+	strcpy(big, "{\"text\":\"");
+	memset(big + 9, 'x', STORE_TERMS_MAX);
+	strcpy(big + 9 + STORE_TERMS_MAX, "\"}");
+	assert_string_equal(terms_refusal(big), "");
+	strcpy(big + 9 + STORE_TERMS_MAX, "x\"}");
+	assert_string_equal(terms_refusal(big), "text");
+	free(big);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -337,6 +381,7 @@ int main(void)
 		cmocka_unit_test(test_unknown_fields),
 		cmocka_unit_test(test_whitelist_and_session),
 		cmocka_unit_test(test_host),
+		cmocka_unit_test(test_terms),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

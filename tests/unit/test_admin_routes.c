@@ -240,6 +240,9 @@ static const struct {
 	{ "GET",  "/api/vouchers",         "AFU" },
 	{ "POST", "/api/vouchers",         "AF " },
 	{ "POST", "/api/vouchers/revoke",  "AF " },
+	{ "GET",  "/api/terms",            "A U" },
+	{ "POST", "/api/terms",            "A  " },
+	{ "GET",  "/api/terms/acceptances", "AFU" },
 	{ "*",    "/api/",                 "AFU" },   /* the API's 404 */
 	{ "GET",  "/metrics",              "AFU" },   /* it checks the caller itself */
 	{ "GET",  "/",                     "AFU" },   /* the panel's pages */
