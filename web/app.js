@@ -482,21 +482,38 @@ function voucherSheet(roll, network) {
   $('voucher-sheet-wrap').hidden = false;
 }
 
+// ------------------------------------------------------------ terms
+
+async function loadTerms() {
+  // a front desk reads the acceptances (guests), not the terms' text
+  if (state.role !== 'frontdesk') {
+    const t = await api('GET', '/api/terms');
+    $('terms-mode').textContent = t.mode === 'off' ? 'off: [portal] terms is not set' : `mode ${t.mode}`;
+    $('terms-version').textContent = t.version ? String(t.version) : 'none';
+    if (document.activeElement !== $('terms-text')) $('terms-text').value = t.text;
+  }
+  const data = await api('GET', '/api/terms/acceptances?limit=100');
+  fillRows($('terms-rows'), data.acceptances.map((x) => [fmtTime(x.time_ms), x.client_addr,
+    x.mac || '(not on-link)', String(x.version)]), 4, 'No acceptances yet.');
+}
+
 // ------------------------------------------------------------ navigation
 
 const loaders = {
   dashboard: loadDashboard, users: loadUsers, groups: loadGroups, whitelist: loadWhitelist,
   sessions: loadSessions, audit: loadAudit, actions: loadActions, vouchers: loadVouchers,
+  terms: loadTerms,
 };
 
 // The pages each role may open, first the one it lands on. The server
 // refuses anything outside the role anyway (403); this only keeps the
 // panel from offering it. An auditor sees every page and no control that
-// changes something (the .change elements, hidden by style.css).
+// changes something (the .change elements, hidden by style.css); a front
+// desk none of the admins' own (.admin-only).
 const rolePages = {
-  admin: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions'],
-  frontdesk: ['sessions', 'vouchers', 'audit'],
-  auditor: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions'],
+  admin: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions', 'terms'],
+  frontdesk: ['sessions', 'vouchers', 'audit', 'terms'],
+  auditor: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions', 'terms'],
 };
 
 function pagesOfRole() { return rolePages[state.role] || []; }
@@ -656,6 +673,11 @@ function wire() {
       bandwidth_class: $('pf-class').value.trim() };
     if (await change('POST', '/api/policies', body, `Saved the policy of ${group || '(default)'}.`))
       $('policy-form').reset();
+  });
+
+  $('terms-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    await change('POST', '/api/terms', { text: $('terms-text').value }, 'Saved the terms as a new version.');
   });
 
   $('audit-filter').addEventListener('submit', (ev) => {

@@ -43,7 +43,7 @@ async function main() {
   let { context, page } = await login(browser, 'desk');
   check((await page.textContent('#role')) === 'frontdesk', 'front desk: the role is shown');
   const deskLinks = await navLinks(page);
-  check(deskLinks.join(',') === 'Sessions,Vouchers,Audit', 'front desk: only Sessions, Vouchers and Audit in the navigation', deskLinks.join(','));
+  check(deskLinks.join(',') === 'Sessions,Vouchers,Audit,Terms', 'front desk: only Sessions, Vouchers, Audit and Terms in the navigation', deskLinks.join(','));
   check(page.url().endsWith('#sessions') || await page.locator('#page-sessions').isVisible(),
     'front desk lands on the sessions');
   await page.waitForSelector('#sessions-rows tr', { timeout: 10000 });
