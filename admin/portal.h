@@ -21,6 +21,15 @@
  *                          t_life, t_cred, t_class, t_when, t_sig; good for
  *                          two minutes) to sign out the oldest device and
  *                          start the session
+ *   GET  /terms, and / with [portal] terms on (alone; before_login until
+ *                          this device accepted the current version within
+ *                          the hour): the click-through terms, as text, and
+ *                          the accept form (csrf, version, url, sig)
+ *   POST /accept           records the acceptance (time, address, MAC,
+ *                          version); alone, starts the device's session
+ *                          "terms:ADDRESS" for [portal] terms_lifetime and
+ *                          answers 303 to /status; before_login, 303 to
+ *                          /login. 409 for a version no longer current
  *   GET  /status[?url=&sig=]  signed in or not, and for how long; a signed-in
  *                          client with a good url and sig is sent on to it
  *   GET  /api/captive      RFC 8908 Captive Portal API (application/captive+json)
