@@ -62,7 +62,7 @@ async function main() {
   ({ context, page } = await login(browser, 'audit'));
   check((await page.textContent('#role')) === 'auditor', 'auditor: the role is shown');
   const auditLinks = await navLinks(page);
-  check(auditLinks.length === 8, 'auditor: every page in the navigation', auditLinks.join(','));
+  check(auditLinks.length === 9, 'auditor: every page in the navigation', auditLinks.join(','));
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check((await page.locator('#users-rows').innerText()).includes('alice'), 'auditor: the users are listed');
@@ -81,7 +81,7 @@ async function main() {
 
   // an admin: everything, with its controls
   ({ context, page } = await login(browser, 'root'));
-  check((await navLinks(page)).length === 8, 'admin: every page in the navigation');
+  check((await navLinks(page)).length === 9, 'admin: every page in the navigation');
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check(await page.locator('#user-create').isVisible(), 'admin: the "Create user" form');
