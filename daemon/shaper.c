@@ -268,11 +268,16 @@ static int leaf_add(struct shaper *sh, int ifindex, int minor, const struct shap
 	rc = rtnl_tc_set_kind(TC_CAST(q), "fq_codel");
 	if (rc == 0)
 		rc = rtnl_qdisc_add(sh->sk, q, NLM_F_CREATE | NLM_F_REPLACE);
-	/* a kernel built without sch_fq_codel answers ENOENT: the class keeps
-	 * HTB's own leaf queue (a FIFO), and the rate still holds */
-	if (rc == -NLE_OBJ_NOTFOUND) {
-		log_warn("shaping: the kernel has no fq_codel; each class queues first in, "
-			 "first out");
+	/* a kernel built without sch_fq_codel answers ENOENT; whatever the
+	 * reason the kernel refuses it, the class keeps HTB's own leaf queue
+	 * (a FIFO) and the rate still holds: the device is shaped, said once */
+	if (rc < 0) {
+		if (rc == -NLE_OBJ_NOTFOUND)
+			log_warn("shaping: the kernel has no fq_codel; each class queues "
+				 "first in, first out");
+		else
+			log_warn("shaping: the kernel refused fq_codel under a class (%s); "
+				 "each class queues first in, first out", nl_geterror(rc));
 		sh->no_fq_codel = 1;
 		rc = 0;
 	}
