@@ -80,6 +80,13 @@ http {
 		listen 10.202.0.2:443 ssl; listen [fd00:202::2]:443 ssl;
 		ssl_certificate $WORK/cert.pem; ssl_certificate_key $WORK/key.pem;
 		root $WORK/www;
+		# the same files sent at 2 MB/s a connection, for a scenario that
+		# needs a download to last (the pace set by the sender, not by the
+		# client's reads: the kernel buffers between them are not the test's)
+		location /paced/ {
+			alias $WORK/www/;
+			limit_rate 2000000;
+		}
 		location = /private {
 			add_header WWW-Authenticate 'Basic realm="origin"' always;
 			return 401 "origin says no\n";
