@@ -162,6 +162,8 @@ system-check: all
 # The unit tests, the end-to-end scenarios and the browser tests again, against a build with
 # AddressSanitizer, UndefinedBehaviorSanitizer and LeakSanitizer; any report
 # in a daemon log fails its scenario.
+# tests/lsan.supp: leaks inside Debian's libraries, each with its reason
+sanitize-check: export LSAN_OPTIONS = suppressions=$(CURDIR)/tests/lsan.supp
 sanitize-check:
 	$(MAKE) --no-print-directory BUILD=build-asan SANITIZE=1 all build-asan-unit
 	sh tests/run-unit.sh $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)

@@ -277,6 +277,17 @@ int negotiate_username(const char *principal, int strip_realm, char *out, size_t
 	return 0;
 }
 
+/* "KEYTAB: what Kerberos says of code" into err; the message krb5 made is
+ * its to free */
+static void keytab_error(krb5_context ctx, krb5_error_code code, const char *keytab, char *err,
+			 size_t errlen)
+{
+	const char *msg = krb5_get_error_message(ctx, code);
+
+	snprintf(err, errlen, "%s: %s", keytab, msg ? msg : "unknown Kerberos error");
+	krb5_free_error_message(ctx, msg);
+}
+
 long negotiate_keytab_read(const char *keytab, void (*cb)(void *ud, const struct negotiate_key *k),
 			   void *ud, char *err, size_t errlen)
 {
@@ -301,7 +312,7 @@ long negotiate_keytab_read(const char *keytab, void (*cb)(void *ud, const struct
 	if (!code)
 		code = krb5_kt_start_seq_get(ctx, kt, &cursor);
 	if (code) {
-		snprintf(err, errlen, "%s: %s", keytab, krb5_get_error_message(ctx, code));
+		keytab_error(ctx, code, keytab, err, errlen);
 		goto out;
 	}
 	n = 0;
@@ -324,7 +335,7 @@ long negotiate_keytab_read(const char *keytab, void (*cb)(void *ud, const struct
 	}
 	krb5_kt_end_seq_get(ctx, kt, &cursor);
 	if (code != KRB5_KT_END) {
-		snprintf(err, errlen, "%s: %s", keytab, krb5_get_error_message(ctx, code));
+		keytab_error(ctx, code, keytab, err, errlen);
 		n = -1;
 	}
 out:

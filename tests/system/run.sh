@@ -31,7 +31,7 @@ for tool in systemd-nspawn debootstrap; do
 	command -v "$tool" >/dev/null || { echo "system: $tool missing (tests/install-deps.sh installs it)"; exit 1; }
 done
 
-PACKAGES=systemd,systemd-sysv,dbus,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4,libnftnl11,libmnl0,libc-ares2,libldap-2.5-0,libsystemd0,iproute2,nftables
+PACKAGES=systemd,systemd-sysv,dbus,libsqlite3-0,libssl3,libmicrohttpd12,libjansson4,libnftnl11,libmnl0,libc-ares2,libldap-2.5-0,libsystemd0,libnl-3-200,libnl-route-3-200,libgssapi-krb5-2,libkrb5-3,libk5crypto3,libcom-err2,libqrencode4,iproute2,nftables
 # a tree made for another package list is made again
 if [ -d "$BASE" ] && [ "$(cat "$BASE/.portcullis-packages" 2>/dev/null)" != "$PACKAGES" ]; then
 	rm -rf "$BASE"

@@ -451,11 +451,11 @@ static void test_quota_ends_sessions(void **state)
 	add_session(f, "2001:db8::10", MAC_A, "alice", 1, 1)->counted.bytes_in = 500;
 	add_session(f, "192.0.2.11", MAC_B, "alice", 2, 1)->counted.bytes_out = 900;
 	add_session(f, "192.0.2.20", NULL, "bob", 3, 1)->counted.bytes_out = 2500;
+	sessions_round_begin(f->s, &f->r, 0);
 	kernel_has(f, "192.0.2.10", MAC_A);
 	kernel_has(f, "2001:db8::10", MAC_A);
 	kernel_has(f, "192.0.2.11", MAC_B);
 	kernel_has(f, "192.0.2.20", (const uint8_t[6]){ 0 });
-	sessions_round_begin(f->s, &f->r, 0);
 	sessions_quota_read(f->s, f->st, &f->r, 0);
 	decide(f);
 	x = ended_of(f, "192.0.2.10");
