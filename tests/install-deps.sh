@@ -72,7 +72,10 @@ case " $missing " in
 		samba_policy=/usr/sbin/policy-rc.d
 		cat > "$samba_policy" <<'POLICY'
 #!/bin/sh
-case "$1" in smbd*|nmbd*|winbind*|samba*) exit 101 ;; esac
+# invoke-rc.d may put --quiet before the service's name
+for a in "$@"; do
+	case "$a" in smbd*|nmbd*|winbind*|samba*) exit 101 ;; esac
+done
 exit 0
 POLICY
 		chmod 755 "$samba_policy"
