@@ -202,7 +202,9 @@ int gate_policy_find(struct gate *g, const char *username, const struct idsource
 		len = attrs->groups_len;
 		n = attrs->n_groups;
 	}
-	u = username ? bsearch(username, b->users, b->n_users, sizeof(*u), user_cmp) : NULL;
+	/* no local memberships: users is NULL, which bsearch must not get */
+	u = username && b->n_users ? bsearch(username, b->users, b->n_users, sizeof(*u), user_cmp)
+				   : NULL;
 	if (u && len + u->groups_len <= sizeof(groups)) {
 		memcpy(groups + len, u->groups, u->groups_len);
 		len += u->groups_len;
