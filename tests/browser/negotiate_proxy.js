@@ -4,7 +4,16 @@
 // --auth-server-allowlist (the command-line form
 // of the AuthServerAllowlist policy), the user's ticket cache in
 // KRB5CCNAME. The page must load with no credentials given to the browser:
-// it answers the 407 with a Negotiate token of its own. Run by
+// it answers the 407 with a Negotiate token of its own.
+//
+// Chromium hands its authentication policy (the allowlist, which schemes it
+// may use) to its network service shortly after it starts; a request made
+// in those first milliseconds meets Negotiate as an unsupported scheme,
+// falls back to Basic and fails with ERR_INVALID_AUTH_CREDENTIALS (seen in
+// its net log: AUTH_HANDLER_CREATE_RESULT negotiate, net_error -339). So a
+// first context loads WARM_URL until Negotiate works (bounded); the checked
+// navigation is made from a fresh context (its own connections: it meets
+// the 407 again) and must succeed on its first try. Run by
 // t_browser_negotiate_sso_without_prompt.sh in the client namespace. Prints
 // one line per check; exits 1 if any failed.
 'use strict';
@@ -13,6 +22,7 @@ const { chromium } = require('playwright-core');
 
 const PROXY_NAME = process.env.PROXY_NAME;   // gw.portcullis.test
 const PAGE_URL = process.env.PAGE_URL;       // a page on the origin
+const WARM_URL = process.env.WARM_URL;       // another page on the origin
 
 let failures = 0;
 function check(cond, what, detail) {
@@ -39,6 +49,16 @@ async function main() {
   });
   let prompted = false;
   try {
+    const warm = await browser.newContext();
+    const warmPage = await warm.newPage();
+    let warmed = false;
+    for (let i = 0; i < 20 && !warmed; i++) {
+      const r = await warmPage.goto(WARM_URL, { timeout: 5000 }).catch(() => null);
+      warmed = r !== null && r.status() === 200;
+      if (!warmed) await new Promise((res) => setTimeout(res, 250));
+    }
+    check(warmed, 'Chromium offers Negotiate once its policy is in force');
+    await warm.close();
     const context = await browser.newContext();
     const page = await context.newPage();
     // a credentials prompt would surface as a failed request for auth

@@ -22,7 +22,7 @@ printf '127.0.0.1 localhost\n10.201.0.1 %s\n' "$KRB_GW_NAME" > "$netns_dir/hosts
 on_finish "rm -f '$netns_dir/hosts'; rmdir '$netns_dir'; [ $had_netns = 1 ] || rmdir /etc/netns 2>/dev/null"
 
 out=$(cd "$REPO/tests/browser" && PROXY_NAME=$KRB_GW_NAME \
-	PAGE_URL=http://$ORIGIN:8081/browser-negotiate HOME=$DIR \
+	PAGE_URL=http://$ORIGIN:8081/browser-negotiate WARM_URL=http://$ORIGIN:8081/warm HOME=$DIR \
 	KRB5_CONFIG="$KRB_DIR/krb5.conf" KRB5CCNAME="FILE:$KRB_CC" \
 	timeout 120 ip netns exec "$NS_C" node negotiate_proxy.js 2>&1)
 rc=$?
