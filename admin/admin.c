@@ -16,6 +16,7 @@
 #include "config.h"
 #include "connguard.h"
 #include "log.h"
+#include "look.h"
 #include "store.h"
 #include "tlscert.h"
 #include "upload.h"
@@ -168,7 +169,9 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 	if (!req)
 		return request_start(a, conn, url, method, req_cls);
 	if (*upload_data_size) {
-		if (upload_append(req->body, upload_data, *upload_data_size, ADMIN_BODY_MAX) < 0)
+		/* a logo is the one body larger than JSON */
+		if (upload_append(req->body, upload_data, *upload_data_size,
+				  strcmp(url, "/api/portal/logo") ? ADMIN_BODY_MAX : LOOK_LOGO_MAX) < 0)
 			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
@@ -176,7 +179,8 @@ static enum MHD_Result admin_request_cb(void *cls, struct MHD_Connection *conn, 
 	/* the request is whole: its deadline no longer runs while it is answered */
 	connguard_request_received(a->guard, conn);
 	if (req->body->too_large)
-		return admin_reply_error(conn, 413, "request body too large");
+		return admin_reply_error(conn, 413, strcmp(url, "/api/portal/logo") ?
+					 "request body too large" : "the logo is larger than 256 KiB");
 	return request_run(a, conn, url, method, req);
 }
 

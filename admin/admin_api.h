@@ -133,6 +133,11 @@ int admin_api_voucher_revoke(struct admin_call *c);
 int admin_api_terms(struct admin_call *c);        /* admin_api_terms.c */
 int admin_api_terms_set(struct admin_call *c);
 int admin_api_terms_acceptances(struct admin_call *c);
+/* admin_api_look.c: the portal's title, colours and logo */
+int admin_api_look(struct admin_call *c);
+int admin_api_look_set(struct admin_call *c);
+int admin_api_look_logo(struct admin_call *c);
+int admin_api_look_logo_delete(struct admin_call *c);
 int admin_page_metrics(struct admin_call *c);     /* admin_pages.c */
 int admin_page_static(struct admin_call *c);
 

@@ -35,6 +35,11 @@ const struct admin_route admin_routes[] = {
 	{ "GET",  "/api/terms",            ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_terms },
 	{ "POST", "/api/terms",            ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_terms_set },
 	{ "GET",  "/api/terms/acceptances", ADMIN_PATH_EXACT, ADMIN_ROLE_FRONTDESK, admin_api_terms_acceptances },
+	/* the portal's look: title, colours, logo (the image as the body) */
+	{ "GET",  "/api/portal",           ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_look },
+	{ "POST", "/api/portal",           ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_look_set },
+	{ "POST", "/api/portal/logo",      ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_look_logo },
+	{ "POST", "/api/portal/logo/delete", ADMIN_PATH_EXACT, ADMIN_ROLE_ADMIN, admin_api_look_logo_delete },
 	/* any other API path is unknown, whatever the method: never a page */
 	{ "*",    "/api/",                 ADMIN_PATH_PREFIX, ADMIN_ROLE_PUBLIC, admin_api_no_route },
 	/* /metrics decides itself who may read it (admin_pages.c) */

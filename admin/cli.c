@@ -270,6 +270,11 @@ static const struct command commands[] = {
 	  cmd_voucher_revoke, NULL },
 	{ "voucher", "export", "ROLL", "the roll's codes and their state as CSV", cmd_voucher_export,
 	  NULL },
+	{ "portal", "show", "[--json]", "the portal's title, colours and logo", cmd_portal_show, NULL },
+	{ "portal", "set", "[--title TEXT] [--accent #rrggbb] [--background #rrggbb] [--text #rrggbb]",
+	  "set the portal's title and colours (\"\" for the default)", cmd_portal_set, NULL },
+	{ "portal", "logo", "FILE|--remove", "the portal's logo: a PNG, JPEG, GIF or WebP image of\n"
+	  "        at most 256 KiB", cmd_portal_logo, NULL },
 	{ "session", "list", "[--json]", "list intercept-mode sessions", cmd_session_list, NULL },
 	{ "session", "kick", "ADDRESS", "end a client's session", cmd_session_kick, NULL },
 	{ "digest", NULL, "[status|off|on]",

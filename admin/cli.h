@@ -4,8 +4,8 @@
  * names. cli_output.c shows and reads things for the person at the
  * terminal; cli_users.c holds the user and admin commands, cli_groups.c
  * the group commands and user explain, cli_kerberos.c kerberos check,
- * cli_vouchers.c the voucher commands and user devices, cli_lists.c the
- * others.
+ * cli_vouchers.c the voucher commands and user devices, cli_portal.c the
+ * portal's look, cli_lists.c the others.
  */
 #ifndef PORTCULLIS_CLI_H
 #define PORTCULLIS_CLI_H
@@ -195,5 +195,8 @@ int cmd_voucher_list(struct cli *c, int argc, char **argv);
 int cmd_voucher_revoke(struct cli *c, int argc, char **argv);
 int cmd_voucher_export(struct cli *c, int argc, char **argv);
 int cmd_user_devices(struct cli *c, int argc, char **argv);
+int cmd_portal_show(struct cli *c, int argc, char **argv);        /* cli_portal.c */
+int cmd_portal_set(struct cli *c, int argc, char **argv);
+int cmd_portal_logo(struct cli *c, int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@
 #include "gate.h"
 #include "intercept.h"
 #include "log.h"
+#include "look.h"
 #include "loop.h"
 #include "pac.h"
 #include "returnto.h"
@@ -123,15 +124,57 @@ static void html_escape(char *out, size_t outlen, const char *in)
 	out[o] = '\0';
 }
 
+/*
+ * What every page shows around its own content (its frame): the title,
+ * stylesheet version and logo the administrator set (store_look), read
+ * for each page so that a change shows at once.
+ */
+struct frame {
+	struct store_look look;
+	char version[24];
+	const char *vars[6];       /* name, value pairs */
+};
+
+static void frame_load(struct portal_server *p, struct frame *fr);
+static int render(char *out, size_t outlen, const char *tpl, const char *const *vars, size_t n_vars,
+		  const struct frame *fr);
+
+/* render within the page's frame */
+static int render_page(struct portal_server *p, char *out, size_t outlen, const char *tpl,
+		       const char *const *vars, size_t n_vars)
+{
+	struct frame fr;
+
+	frame_load(p, &fr);
+	return render(out, outlen, tpl, vars, n_vars, &fr);
+}
+
+/* The value a template's name stands for: the page's vars first, then
+ * the frame's; NULL when neither has it. */
+static const char *var_value(const char *name, size_t len, const char *const *vars,
+			     size_t n_vars, const struct frame *fr)
+{
+	for (size_t i = 0; i + 1 < n_vars * 2; i += 2)
+		if (strlen(vars[i]) == len && !strncmp(vars[i], name, len))
+			return vars[i + 1];
+	for (size_t i = 0; fr && i + 1 < sizeof(fr->vars) / sizeof(fr->vars[0]); i += 2)
+		if (fr->vars[i] && strlen(fr->vars[i]) == len && !strncmp(fr->vars[i], name, len))
+			return fr->vars[i + 1];
+	return NULL;
+}
+
 /* Fill a template: each {{name}} is replaced by the escaped value given
- * for it (names absent from vars become ""). */
-static int render(char *out, size_t outlen, const char *tpl, const char *const *vars, size_t n_vars)
+ * for it (names absent from vars and the frame become ""); the text
+ * between {{?name}} and {{/name}} is kept only when name's value is not
+ * empty. */
+static int render(char *out, size_t outlen, const char *tpl, const char *const *vars, size_t n_vars,
+		  const struct frame *fr)
 {
 	size_t o = 0;
 
 	while (*tpl) {
-		const char *open = strstr(tpl, "{{"), *close;
-		size_t lit = open ? (size_t)(open - tpl) : strlen(tpl);
+		const char *open = strstr(tpl, "{{"), *close, *value;
+		size_t lit = open ? (size_t)(open - tpl) : strlen(tpl), len;
 
 		if (o + lit >= outlen)
 			return -1;
@@ -142,24 +185,43 @@ static int render(char *out, size_t outlen, const char *tpl, const char *const *
 		close = strstr(open, "}}");
 		if (!close)
 			return -1;
-		for (size_t i = 0; i + 1 < n_vars * 2; i += 2) {
-			if (strlen(vars[i]) == (size_t)(close - open - 2) &&
-			    !strncmp(vars[i], open + 2, (size_t)(close - open - 2))) {
-				char *esc = malloc(ESCAPED_MAX);
-
-				if (!esc)
-					return -1;
-				html_escape(esc, ESCAPED_MAX, vars[i + 1]);
-				if (o + strlen(esc) >= outlen) {
-					free(esc);
-					return -1;
-				}
-				memcpy(out + o, esc, strlen(esc));
-				o += strlen(esc);
-				free(esc);
-			}
-		}
 		tpl = close + 2;
+		len = (size_t)(close - open - 2);
+		if (open[2] == '/')
+			continue;
+		if (open[2] == '?') {
+			char end[72];
+			const char *after;
+
+			value = var_value(open + 3, len - 1, vars, n_vars, fr);
+			if (value && value[0])
+				continue;
+			if (len - 1 + 6 > sizeof(end))
+				return -1;
+			snprintf(end, sizeof(end), "{{/%.*s}}", (int)(len - 1), open + 3);
+			after = strstr(tpl, end);
+			if (!after)
+				return -1;
+			tpl = after + strlen(end);
+			continue;
+		}
+		value = var_value(open + 2, len, vars, n_vars, fr);
+		if (value) {
+			char *esc = malloc(ESCAPED_MAX);
+			size_t n;
+
+			if (!esc)
+				return -1;
+			html_escape(esc, ESCAPED_MAX, value);
+			n = strlen(esc);
+			if (o + n >= outlen) {
+				free(esc);
+				return -1;
+			}
+			memcpy(out + o, esc, n);
+			o += n;
+			free(esc);
+		}
 	}
 	out[o] = '\0';
 	return (int)o;
@@ -381,7 +443,7 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 	if (!typed || voucher_normalize(typed, code, sizeof(code)) < 0)
 		code[0] = '\0';
 	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
-	n = render(page, PORTAL_PAGE_MAX, p->login_tpl, vars, 5);
+	n = render_page(p, page, PORTAL_PAGE_MAX, p->login_tpl, vars, 5);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The login page is too large.\n");
@@ -453,7 +515,7 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	vars[9] = refresh;
 	vars[10] = "note";
 	vars[11] = left >= 0 && note ? note : "";
-	n = render(page, PORTAL_PAGE_MAX, p->status_tpl, vars, 6);
+	n = render_page(p, page, PORTAL_PAGE_MAX, p->status_tpl, vars, 6);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The status page is too large.\n");
@@ -564,7 +626,7 @@ static enum MHD_Result page_devices(struct portal_server *p, struct MHD_Connecti
 			   now, sig);
 	/* the token of the form just posted (checked): the cookie holds it */
 	snprintf(token, sizeof(token), "%s", f->csrf);
-	len = render(page, PORTAL_PAGE_MAX, p->devices_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+	len = render_page(p, page, PORTAL_PAGE_MAX, p->devices_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
 	if (len < 0) {
 		free(page);
 		return reply_text(conn, 500, "The page is too large.\n");
@@ -718,20 +780,28 @@ static int terms_alone(const struct portal_server *p)
 	return !strcmp(p->cfg->portal_terms, "alone");
 }
 
-/* The current terms into *t, under the store's lock: 0, 1 when none were
- * ever saved, -1 when the database cannot be read. */
-static int terms_current(struct portal_server *p, struct store_terms *t)
+/* The portal's database connection, opened on first use; the caller holds
+ * store_lock. NULL when the database cannot be opened. */
+static struct store *portal_store(struct portal_server *p)
 {
 	char err[256];
-	int rc = -1;
 
-	pthread_mutex_lock(&p->store_lock);
 	if (!p->store) {
 		p->store = store_open(p->cfg->db_path, err, sizeof(err));
 		if (!p->store)
 			log_error("portal: cannot open the database: %s", err);
 	}
-	if (p->store) {
+	return p->store;
+}
+
+/* The current terms into *t, under the store's lock: 0, 1 when none were
+ * ever saved, -1 when the database cannot be read. */
+static int terms_current(struct portal_server *p, struct store_terms *t)
+{
+	int rc = -1;
+
+	pthread_mutex_lock(&p->store_lock);
+	if (portal_store(p)) {
 		rc = store_terms_get(p->store, t);
 		if (rc < 0)
 			rc = -1;
@@ -818,7 +888,7 @@ static enum MHD_Result page_terms(struct portal_server *p, struct MHD_Connection
 		vars[5] = sig;
 	}
 	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
-	n = render(page, page_max, p->terms_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+	n = render_page(p, page, page_max, p->terms_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
 	free(t);
 	if (n < 0) {
 		free(page);
@@ -1070,6 +1140,96 @@ out:
 	return rc;
 }
 
+/* ------------------------------------------------------------ the look */
+
+/* The frame of every page: the look as stored, or the defaults when the
+ * database cannot be read (the pages still work). */
+static void frame_load(struct portal_server *p, struct frame *fr)
+{
+	memset(fr, 0, sizeof(*fr));
+	pthread_mutex_lock(&p->store_lock);
+	if (!portal_store(p) || store_look_get(p->store, &fr->look) < 0)
+		memset(&fr->look, 0, sizeof(fr->look));
+	pthread_mutex_unlock(&p->store_lock);
+	snprintf(fr->version, sizeof(fr->version), "%lld", (long long)fr->look.version);
+	fr->vars[0] = "portal_title";
+	fr->vars[1] = fr->look.title[0] ? fr->look.title : "Sign in to the network";
+	fr->vars[2] = "look_version";
+	fr->vars[3] = fr->version;
+	fr->vars[4] = "logo";
+	fr->vars[5] = fr->look.logo_type;
+}
+
+/* A response a browser may keep and revalidate: the look's version is its
+ * entity tag (RFC 9110 §8.8.3), and an If-None-Match naming it gets 304
+ * (RFC 9110 §13.1.2) without the body. */
+static enum MHD_Result reply_versioned(struct MHD_Connection *conn, const char *type,
+				       const void *body, size_t len, int64_t version)
+{
+	const char *inm = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "If-None-Match");
+	char etag[40];
+	struct MHD_Response *r;
+	enum MHD_Result rc;
+	int same;
+
+	snprintf(etag, sizeof(etag), "\"look-%lld\"", (long long)version);
+	same = inm && (strstr(inm, etag) || !strcmp(inm, "*"));
+	r = MHD_create_response_from_buffer(same ? 0 : len, same ? NULL : (void *)body,
+					    MHD_RESPMEM_MUST_COPY);
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", type);
+	/* the pages name it with ?v=VERSION; no-cache still revalidates a
+	 * request without it */
+	MHD_add_response_header(r, "Cache-Control", "no-cache");
+	MHD_add_response_header(r, "ETag", etag);
+	portal_headers(r, conn);
+	rc = MHD_queue_response(conn, same ? 304 : 200, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* /look.css: the colours as CSS custom properties portal.css uses. Only
+ * colours look_colour_ok passed are written, so no stored value can be
+ * CSS of its own; the pages keep their CSP (style-src 'self'). */
+static enum MHD_Result serve_look_css(struct portal_server *p, struct MHD_Connection *conn)
+{
+	struct frame fr;
+	char css[LOOK_CSS_MAX];
+	int n;
+
+	frame_load(p, &fr);
+	n = look_css(css, sizeof(css), fr.look.accent, fr.look.background, fr.look.text);
+	if (n < 0)
+		return reply_text(conn, 500, "The stylesheet is too large.\n");
+	return reply_versioned(conn, "text/css; charset=utf-8", css, (size_t)n, fr.look.version);
+}
+
+/* /logo: the image stored, with the type its magic bytes gave when it was
+ * uploaded (and nosniff, as every answer) */
+static enum MHD_Result serve_logo(struct portal_server *p, struct MHD_Connection *conn)
+{
+	void *data = NULL;
+	size_t len = 0;
+	char type[17];
+	int64_t version = 0;
+	enum MHD_Result rc;
+	int got;
+
+	pthread_mutex_lock(&p->store_lock);
+	got = portal_store(p) ? store_look_logo_get(p->store, &data, &len, type, &version) : -1;
+	pthread_mutex_unlock(&p->store_lock);
+	if (got < 0)
+		return reply_text(conn, 503, "The logo cannot be read right now.\n");
+	if (!data || !look_image_type(data, len)) {
+		free(data);
+		return reply_text(conn, 404, "No logo.\n");
+	}
+	rc = reply_versioned(conn, look_image_type(data, len), data, len, version);
+	free(data);
+	return rc;
+}
+
 /* ------------------------------------------------------------ dispatch */
 
 
@@ -1153,6 +1313,10 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 	}
 	if (!strcmp(url, "/portal.css"))
 		return reply(conn, 200, "text/css; charset=utf-8", p->css, strlen(p->css), NULL, NULL);
+	if (!strcmp(url, "/look.css"))
+		return serve_look_css(p, conn);
+	if (!strcmp(url, "/logo"))
+		return serve_logo(p, conn);
 	if (!strcmp(url, "/api/captive"))
 		return api_captive(p, conn);
 	if (!strcmp(url, "/proxy.pac") || !strcmp(url, "/wpad.dat")) {

@@ -8,6 +8,7 @@
 #include "account.h"
 #include "auth.h"
 #include "cidr.h"
+#include "look.h"
 #include "store.h"
 
 json_t *admin_input_object(const char *body, size_t len)
@@ -266,4 +267,30 @@ enum admin_input_host admin_input_host(const char *host, const char *names)
 	if (!strcasecmp(buf, "localhost") || host_listed(buf, len, names))
 		return ADMIN_INPUT_HOST_OURS;
 	return ADMIN_INPUT_HOST_OTHER;
+}
+
+static const char *const look_fields[] = { "title", "accent", "background", "text", NULL };
+
+int admin_input_look(json_t *body, struct admin_input_look *out, struct admin_input_error *err)
+{
+	const char **colours[] = { &out->accent, &out->background, &out->text };
+	size_t len;
+
+	memset(out, 0, sizeof(*out));
+	if (refuse_unknown(body, look_fields, "unknown; expected title, accent, background, text",
+			   err) < 0)
+		return -1;
+	if (field_str(body, "title", &out->title, &len) < 0)
+		return refuse(err, "title", "a string");
+	/* strlen stops at an escaped NUL (\u0000): len counts it */
+	if (out->title && (strlen(out->title) != len || !look_title_ok(out->title)))
+		return refuse(err, "title", "at most 80 bytes, no control characters");
+	for (size_t i = 0; i < 3; i++) {
+		if (field_str(body, look_fields[i + 1], colours[i], &len) < 0 ||
+		    (*colours[i] && (strlen(*colours[i]) != len || !look_colour_ok(*colours[i]))))
+			return refuse(err, look_fields[i + 1], "a colour as #rrggbb, or \"\" for the default");
+	}
+	if (!out->title && !out->accent && !out->background && !out->text)
+		return refuse(err, "title", "at least one of title, accent, background, text");
+	return 0;
 }

@@ -102,4 +102,12 @@ enum admin_input_host {
  * separated by commas, "" for none. */
 enum admin_input_host admin_input_host(const char *host, const char *names);
 
+/* POST /api/portal: {"title"?, "accent"?, "background"?, "text"?}, each
+ * a string by look.h's rules (a colour "#rrggbb", "" for the default); at
+ * least one. The pointers go into body; an absent field is NULL. */
+struct admin_input_look {
+	const char *title, *accent, *background, *text;
+};
+int admin_input_look(json_t *body, struct admin_input_look *out, struct admin_input_error *err);
+
 #endif

@@ -78,6 +78,16 @@ static const char *const stmt_sql[S_COUNT] = {
 			     "AND version = ?3 AND time_ms >= ?4 LIMIT 1",
 	[S_TERMS_ACCEPT_LIST] = "SELECT id, time_ms, client_addr, mac, version FROM terms_acceptances "
 				"WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2",
+	[S_LOOK_GET] = "SELECT title, accent, background, text_colour, logo_type, version, "
+		       "updated_at, updated_by FROM portal_look WHERE id = 1",
+	/* a NULL parameter keeps the column as it is */
+	[S_LOOK_SET] = "UPDATE portal_look SET title = coalesce(?1, title), "
+		       "accent = coalesce(?2, accent), background = coalesce(?3, background), "
+		       "text_colour = coalesce(?4, text_colour), version = version + 1, "
+		       "updated_at = ?5, updated_by = ?6 WHERE id = 1",
+	[S_LOOK_LOGO_GET] = "SELECT logo, logo_type, version FROM portal_look WHERE id = 1",
+	[S_LOOK_LOGO_SET] = "UPDATE portal_look SET logo = ?1, logo_type = ?2, version = version + 1, "
+			    "updated_at = ?3, updated_by = ?4 WHERE id = 1",
 	[S_WL_ADD] = "INSERT INTO whitelist (cidr, comment, created_at) VALUES (?1, ?2, ?3)",
 	[S_WL_DEL] = "DELETE FROM whitelist WHERE cidr = ?1",
 	[S_WL_LIST] = "SELECT id, cidr, comment, created_at FROM whitelist ORDER BY cidr",

@@ -287,6 +287,34 @@ int store_terms_accepted(struct store *st, const char *client_addr, const char *
 int store_terms_acceptances(struct store *st, int64_t before_id, size_t limit,
 			    int (*cb)(const struct store_terms_acceptance *a, void *ud), void *ud);
 
+/* --- the portal's look: one row the panel and the CLI set (migration 014);
+ * the values are checked by look.h's rules before they come here */
+struct store_look {
+	char title[80 + 1];        /* "" the default */
+	char accent[8], background[8], text[8];   /* "#rrggbb" or "" */
+	char logo_type[16 + 1];    /* "" when there is no logo */
+	int64_t version;           /* grows at every change */
+	int64_t updated_at;
+	char updated_by[STORE_NAME_MAX + 1];
+};
+
+/* The look into *out: 0 or negative (a database before migration 014
+ * has none: negative). */
+int store_look_get(struct store *st, struct store_look *out);
+/* Change the given fields (borrowed; NULL keeps one) by admin; the
+ * version grows. 0 or negative (-EINVAL: a value longer than its field). */
+int store_look_set(struct store *st, const char *title, const char *accent,
+		   const char *background, const char *text, const char *admin);
+/* The logo: *data (malloc'd, the caller frees; NULL with *len 0 when there
+ * is none), its type into type (17 bytes) and the look's version. 0 or
+ * negative. */
+int store_look_logo_get(struct store *st, void **data, size_t *len, char type[17],
+			int64_t *version);
+/* Store len bytes (borrowed) of type as the logo; data NULL removes it.
+ * 0 or negative. */
+int store_look_logo_set(struct store *st, const void *data, size_t len, const char *type,
+			const char *admin);
+
 /* --- guests: the users a front desk looks after, named by their kind:
  * "voucher:..." (a voucher's sessions) and "terms:..." (a device that
  * accepted the portal's terms). 1 when user (borrowed) is one. */

@@ -11,6 +11,7 @@
  *   store_groups.c    local groups and their members
  *   store_vouchers.c  guest voucher rolls and codes, devices per account
  *   store_accounting.c  the RADIUS accounting queue and accounted sessions
+ *   store_look.c      the portal's look (title, colours, logo)
  *
  * A new kind of row gets its statements in enum stmt and store.c's table,
  * and its functions in a store_KIND.c of its own.
@@ -50,6 +51,8 @@ enum stmt {
 	S_USER_MAX_DEVICES_GET, S_USER_MAX_DEVICES_SET, S_SESS_OF_USER, S_SESS_DEL_DEVICE,
 	/* the portal's click-through terms (store_terms.c) */
 	S_TERMS_GET, S_TERMS_SET, S_TERMS_ACCEPT, S_TERMS_ACCEPTED, S_TERMS_ACCEPT_LIST,
+	/* the portal's look (store_look.c) */
+	S_LOOK_GET, S_LOOK_SET, S_LOOK_LOGO_GET, S_LOOK_LOGO_SET,
 	S_COUNT,
 };
 

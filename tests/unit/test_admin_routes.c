@@ -243,6 +243,10 @@ static const struct {
 	{ "GET",  "/api/terms",            "A U" },
 	{ "POST", "/api/terms",            "A  " },
 	{ "GET",  "/api/terms/acceptances", "AFU" },
+	{ "GET",  "/api/portal",           "A U" },
+	{ "POST", "/api/portal",           "A  " },
+	{ "POST", "/api/portal/logo",      "A  " },
+	{ "POST", "/api/portal/logo/delete", "A  " },
 	{ "*",    "/api/",                 "AFU" },   /* the API's 404 */
 	{ "GET",  "/metrics",              "AFU" },   /* it checks the caller itself */
 	{ "GET",  "/",                     "AFU" },   /* the panel's pages */
