@@ -101,9 +101,11 @@ class ApiError extends Error {
 async function api(method, path, body) {
   const opts = { method, headers: {}, credentials: 'same-origin' };
   if (method !== 'GET') {
+    // a file (the portal's logo) goes as its own bytes, the rest as JSON
+    const raw = body instanceof Blob;
     opts.headers['X-CSRF-Token'] = state.csrf || '';
-    opts.headers['Content-Type'] = 'application/json';
-    if (body !== undefined) opts.body = JSON.stringify(body);
+    opts.headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
+    if (body !== undefined) opts.body = raw ? body : JSON.stringify(body);
   }
   const r = await fetch(path, opts);
   let data = null;
@@ -497,12 +499,21 @@ async function loadTerms() {
     x.mac || '(not on-link)', String(x.version)]), 4, 'No acceptances yet.');
 }
 
+// ------------------------------------------------------------ portal look
+
+async function loadPortal() {
+  const l = await api('GET', '/api/portal');
+  for (const k of ['title', 'accent', 'background', 'text'])
+    if (document.activeElement !== $(`look-${k}`)) $(`look-${k}`).value = l[k];
+  $('look-logo').textContent = l.logo ? l.logo_type : 'none';
+}
+
 // ------------------------------------------------------------ navigation
 
 const loaders = {
   dashboard: loadDashboard, users: loadUsers, groups: loadGroups, whitelist: loadWhitelist,
   sessions: loadSessions, audit: loadAudit, actions: loadActions, vouchers: loadVouchers,
-  terms: loadTerms,
+  terms: loadTerms, portal: loadPortal,
 };
 
 // The pages each role may open, first the one it lands on. The server
@@ -511,9 +522,11 @@ const loaders = {
 // changes something (the .change elements, hidden by style.css); a front
 // desk none of the admins' own (.admin-only).
 const rolePages = {
-  admin: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions', 'terms'],
+  admin: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions', 'terms',
+    'portal'],
   frontdesk: ['sessions', 'vouchers', 'audit', 'terms'],
-  auditor: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions', 'terms'],
+  auditor: ['dashboard', 'users', 'groups', 'whitelist', 'sessions', 'vouchers', 'audit', 'actions', 'terms',
+    'portal'],
 };
 
 function pagesOfRole() { return rolePages[state.role] || []; }
@@ -679,6 +692,22 @@ function wire() {
     ev.preventDefault();
     await change('POST', '/api/terms', { text: $('terms-text').value }, 'Saved the terms as a new version.');
   });
+
+  $('look-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const body = {};
+    for (const k of ['title', 'accent', 'background', 'text']) body[k] = $(`look-${k}`).value.trim();
+    await change('POST', '/api/portal', body, 'Saved the portal\'s look.');
+  });
+  $('logo-form').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    const f = $('logo-file').files[0];
+    if (!f) { showStatus('Choose an image file first.', true); return; }
+    if (await change('POST', '/api/portal/logo', f, `Uploaded ${f.name} as the portal's logo.`))
+      $('logo-form').reset();
+  });
+  $('logo-remove').addEventListener('click', () =>
+    change('POST', '/api/portal/logo/delete', {}, 'Removed the portal\'s logo.'));
 
   $('audit-filter').addEventListener('submit', (ev) => {
     ev.preventDefault();
