@@ -710,6 +710,22 @@ static enum MHD_Result login_passed(struct portal_server *p, struct MHD_Connecti
 	return start_session(p, conn, client, mac, user, login, class, f);
 }
 
+/* A voucher code refused, and why. */
+static enum MHD_Result page_voucher_refused(struct portal_server *p, struct MHD_Connection *conn,
+					    enum gate_voucher_refusal why,
+					    const struct login_form *f)
+{
+	const char *text = "Unknown voucher code: check it and type it again.";
+
+	if (why == GATE_VOUCHER_EXPIRED)
+		text = "This voucher code has expired.";
+	else if (why == GATE_VOUCHER_REVOKED)
+		text = "This voucher code has been withdrawn.";
+	else if (why == GATE_VOUCHER_QUOTA)
+		text = "This voucher code's data quota is used up.";
+	return page_login(p, conn, 401, text, f->url, f->sig, NULL);
+}
+
 /* The device choice's button: the ticket checked, the oldest devices
  * signed out until this one fits, the session started. */
 static enum MHD_Result device_choice(struct portal_server *p, struct MHD_Connection *conn,
@@ -741,6 +757,21 @@ static enum MHD_Result device_choice(struct portal_server *p, struct MHD_Connect
 	/* the time since the choice was offered comes off the lifetime */
 	if (life && (unsigned long long)(now - when) >= life)
 		goto refused;
+	/* a code revoked, expired or at its quota since the choice was
+	 * offered starts no session with it */
+	if (strncmp(f->t_user, VOUCHER_USER_PREFIX, strlen(VOUCHER_USER_PREFIX)) == 0) {
+		enum gate_voucher_refusal why;
+		enum gate_verdict v = gate_voucher_usable(p->gate, f->t_user, &why);
+
+		if (v != GATE_PASS) {
+			log_info("portal: a device choice for %s refused: the code %s", f->t_user,
+				 v == GATE_UNAVAILABLE ? "cannot be read" : "is no longer usable");
+			return v == GATE_UNAVAILABLE ? page_login(p, conn, 503, "The code cannot be "
+								  "checked right now; try again.",
+								  f->url, f->sig, NULL)
+						     : page_voucher_refused(p, conn, why, f);
+		}
+	}
 	login.credential = cred;
 	login.attrs.session_timeout = life ? (unsigned)(life - (unsigned long long)(now - when)) : 0;
 	limit = strncmp(f->t_user, VOUCHER_USER_PREFIX, strlen(VOUCHER_USER_PREFIX)) == 0 ? 0 :
@@ -1123,14 +1154,8 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	default:
 		if (!f->code[0] || f->username[0])
 			rc = page_login(p, conn, 401, "Wrong username or password.", f->url, f->sig, NULL);
-		else if (why == GATE_VOUCHER_EXPIRED)
-			rc = page_login(p, conn, 401, "This voucher code has expired.", f->url, f->sig, NULL);
-		else if (why == GATE_VOUCHER_REVOKED)
-			rc = page_login(p, conn, 401, "This voucher code has been withdrawn.", f->url, f->sig,
-					NULL);
 		else
-			rc = page_login(p, conn, 401, "Unknown voucher code: check it and type it again.",
-					f->url, f->sig, NULL);
+			rc = page_voucher_refused(p, conn, why, f);
 		break;
 	}
 out:

@@ -166,6 +166,8 @@ enum gate_voucher_refusal {
 	GATE_VOUCHER_UNKNOWN,
 	GATE_VOUCHER_EXPIRED,
 	GATE_VOUCHER_REVOKED,
+	GATE_VOUCHER_QUOTA,     /* its roll's data quota: the bytes of every
+				 * session the code had, on all its devices */
 };
 
 /*
@@ -183,6 +185,18 @@ enum gate_verdict gate_check_voucher(struct gate *g, const struct sockaddr *clie
 				     const char *typed, const char *user_agent,
 				     unsigned *retry_after, struct gate_voucher *out,
 				     enum gate_voucher_refusal *why);
+
+/*
+ * Whether the code behind a voucher session's name ("voucher:ROLL-NUMBER")
+ * may still start a session now: not revoked (the code or its roll), not
+ * expired, its data quota not used up. For a choice made after the code
+ * was checked (the portal's device choice): the state may have changed
+ * since. GATE_PASS; GATE_FAIL with *why (GATE_VOUCHER_UNKNOWN: no such
+ * code, or not a voucher's name); GATE_UNAVAILABLE when the database
+ * cannot be read. Blocks on the store.
+ */
+enum gate_verdict gate_voucher_usable(struct gate *g, const char *username,
+				      enum gate_voucher_refusal *why);
 
 /*
  * Whoever must follow the whitelist (in intercept mode, the kernel's sets:

@@ -13,6 +13,37 @@
 #include "sessions.h"
 #include "voucher.h"
 
+/* Whether code v of roll r (named name) may start a session at now: 0
+ * with the seconds left of its validity in *left, 1 refused with *why,
+ * -1 the store did not answer. Its data quota counts every session the
+ * code's name had, all its devices, since the first use (the history
+ * keeps them longer than a code's longest validity). */
+static int code_refusal(struct store *st, const struct store_voucher *v,
+			const struct store_voucher_roll *r, const char *name, int64_t now,
+			int64_t *left, enum gate_voucher_refusal *why)
+{
+	uint64_t used;
+
+	if (v->revoked_at || r->revoked_at) {
+		*why = GATE_VOUCHER_REVOKED;
+		return 1;
+	}
+	voucher_ends_at(v->first_used_at, now, r->validity, r->expires_at, left);
+	if (*left <= 0) {
+		*why = GATE_VOUCHER_EXPIRED;
+		return 1;
+	}
+	if (r->quota_bytes > 0 && v->first_used_at) {
+		if (store_session_history_bytes(st, name, v->first_used_at, &used) < 0)
+			return -1;
+		if (used >= (uint64_t)r->quota_bytes) {
+			*why = GATE_VOUCHER_QUOTA;
+			return 1;
+		}
+	}
+	return 0;
+}
+
 enum gate_verdict gate_check_voucher(struct gate *g, const struct sockaddr *client,
 				     const char *typed, const char *user_agent,
 				     unsigned *retry_after, struct gate_voucher *out,
@@ -65,15 +96,14 @@ enum gate_verdict gate_check_voucher(struct gate *g, const struct sockaddr *clie
 		goto fail;
 	snprintf(name, sizeof(name), VOUCHER_USER_PREFIX "%lld-%lld", (long long)v.roll_id,
 		 (long long)v.number);
-	if (v.revoked_at || r.revoked_at) {
-		*why = GATE_VOUCHER_REVOKED;
-		reason = METRICS_REASON_DISABLED;
-		goto fail;
+	rc = code_refusal(st, &v, &r, name, now, &left, why);
+	if (rc < 0) {
+		gate_release(g, GATE_MODE_PORTAL, client, "");
+		OPENSSL_cleanse(code, sizeof(code));
+		return GATE_UNAVAILABLE;
 	}
-	voucher_ends_at(v.first_used_at, now, r.validity, r.expires_at, &left);
-	if (left <= 0) {
-		*why = GATE_VOUCHER_EXPIRED;
-		reason = METRICS_REASON_EXPIRED;
+	if (rc) {
+		reason = *why == GATE_VOUCHER_REVOKED ? METRICS_REASON_DISABLED : METRICS_REASON_EXPIRED;
 		goto fail;
 	}
 	if (!v.first_used_at) {
@@ -111,4 +141,28 @@ fail:
 	gate_failure(g, GATE_MODE_PORTAL, client, "voucher", name, reason, "", user_agent);
 	gate_count_failure(g, GATE_MODE_PORTAL, client, "voucher", "", reason, "", user_agent, 1);
 	return GATE_FAIL;
+}
+
+enum gate_verdict gate_voucher_usable(struct gate *g, const char *username,
+				      enum gate_voucher_refusal *why)
+{
+	struct store_voucher v;
+	struct store_voucher_roll r;
+	struct store *st;
+	int64_t roll, number, left;
+	int rc;
+
+	*why = GATE_VOUCHER_UNKNOWN;
+	if (voucher_user_parse(username, &roll, &number) < 0)
+		return GATE_FAIL;
+	st = gate_thread_store(g);
+	if (!st)
+		return GATE_UNAVAILABLE;
+	rc = store_voucher_get(st, roll, number, &v, &r);
+	if (rc < 0)
+		return GATE_UNAVAILABLE;
+	if (rc == 1)
+		return GATE_FAIL;
+	rc = code_refusal(st, &v, &r, username, loop_wall_ms() / 1000, &left, why);
+	return rc < 0 ? GATE_UNAVAILABLE : rc ? GATE_FAIL : GATE_PASS;
 }

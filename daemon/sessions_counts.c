@@ -14,6 +14,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+#include "voucher.h"
 
 static void counts_from_nft(const struct nft_counters *c, struct sessions_counts *out)
 {
@@ -216,6 +217,25 @@ void sessions_quota_free(struct sessions *s)
 	s->n_quotas = 0;
 }
 
+/* A voucher's quota (its roll's) and the bytes of the code's sessions that
+ * ended since its first use, when name is a voucher's; 0, or -1 the store
+ * did not answer. */
+static int voucher_quota_read(struct store *st, const char *name, struct quota_user *qu)
+{
+	struct store_voucher v;
+	struct store_voucher_roll r;
+	int64_t roll, number;
+	int rc;
+
+	if (voucher_user_parse(name, &roll, &number) < 0)
+		return 0;
+	rc = store_voucher_get(st, roll, number, &v, &r);
+	if (rc != 0 || r.quota_bytes <= 0)
+		return rc < 0 ? -1 : 0;
+	qu->code_bytes = (uint64_t)r.quota_bytes;
+	return store_session_history_bytes(st, name, v.first_used_at, &qu->ended_code) < 0 ? -1 : 0;
+}
+
 /* Maintenance thread, holding nothing. The quotas of the users with a
  * session (all zero for those without), and what their sessions that
  * ended this day and month used: all again after QUOTA_READ_S, a change to
@@ -266,6 +286,8 @@ void sessions_quota_read(struct sessions *s, struct store *st, struct sessions_r
 		    (qu->q.month_bytes &&
 		     store_session_history_bytes(st, names[i], month, &qu->ended_month) < 0))
 			goto out;
+		if (voucher_quota_read(st, names[i], qu) < 0)
+			goto out;
 		k++;
 	}
 	qsort(list, k, sizeof(*list), quota_user_cmp);
@@ -288,7 +310,8 @@ static struct quota_user *quota_set_of(struct sessions *s, const char *user)
 {
 	struct quota_user *qu = quota_of(s, user);
 
-	return qu && (qu->q.session_bytes || qu->q.day_bytes || qu->q.month_bytes) ? qu : NULL;
+	return qu && (qu->q.session_bytes || qu->q.day_bytes || qu->q.month_bytes || qu->code_bytes)
+		       ? qu : NULL;
 }
 
 struct login_sum {
@@ -311,7 +334,8 @@ static uint64_t entry_bytes(const struct entry *e)
 /* Caller holds the write lock. Which entries' users have used up a quota:
  * a session's (the bytes in and out of the login's addresses together),
  * the day's or the month's (the sessions that ended in it and every live
- * one, whole). */
+ * one, whole), a voucher code's (every session since its first use, on
+ * all its devices). */
 static void quota_judge(struct sessions *s, struct sessions_round *r)
 {
 	uint64_t *live;
@@ -356,7 +380,8 @@ static void quota_judge(struct sessions *s, struct sessions_round *r)
 			continue;
 		used = live[qu - s->quotas];
 		if ((qu->q.day_bytes && qu->ended_day + used >= qu->q.day_bytes) ||
-		    (qu->q.month_bytes && qu->ended_month + used >= qu->q.month_bytes))
+		    (qu->q.month_bytes && qu->ended_month + used >= qu->q.month_bytes) ||
+		    (qu->code_bytes && qu->ended_code + used >= qu->code_bytes))
 			r->over_quota[i] = 1;
 	}
 out:
@@ -373,6 +398,7 @@ static void quota_count_ended(struct sessions *s, const struct entry *e)
 	if (qu) {
 		qu->ended_day += entry_bytes(e);
 		qu->ended_month += entry_bytes(e);
+		qu->ended_code += entry_bytes(e);
 	}
 }
 

@@ -60,6 +60,9 @@ struct quota_user {
 	struct store_quota q;
 	uint64_t ended_day, ended_month;   /* bytes of its sessions that ended today,
 					    * this month */
+	uint64_t code_bytes;               /* a voucher's: its roll's quota over all the
+					    * code's sessions since its first use; 0 none */
+	uint64_t ended_code;               /* bytes of those that ended */
 };
 
 struct quota_end {

@@ -218,6 +218,7 @@ static const char *const stmt_sql[S_COUNT] = {
 	/* a device: its MAC, or its address when it has none */
 	[S_SESS_DEL_DEVICE] = "DELETE FROM sessions WHERE username = ?1 AND "
 			      "((?2 <> '' AND mac = ?2) OR (?2 = '' AND mac = '' AND addr = ?3))",
+	[S_VOUCHER_GET] = "SELECT " VOUCHER_COLS " FROM vouchers WHERE roll_id = ?1 AND number = ?2",
 };
 
 int64_t now_s(void)

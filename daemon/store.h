@@ -488,7 +488,8 @@ struct store_voucher_roll {
 	int code_length;
 	int64_t validity;               /* s, counted from a code's first use */
 	int64_t expires_at;             /* the roll's end, for every code; 0 never */
-	int64_t quota_bytes;            /* stored only; 0 none */
+	int64_t quota_bytes;            /* bytes (in + out) each code may use over all
+					 * its devices' sessions; 0 none */
 	char bandwidth_class[STORE_BANDWIDTH_CLASS_MAX + 1];   /* stored only */
 	unsigned max_devices;           /* devices logged in at once with one code */
 	int64_t revoked_at, created_at;
@@ -513,6 +514,9 @@ int store_voucher_add(struct store *st, int64_t roll_id, int64_t number, const c
 /* The code whose lookup part is prefix, and its roll: 0, 1 none, negative. */
 int store_voucher_find(struct store *st, const char *prefix, struct store_voucher *v,
 		       struct store_voucher_roll *r);
+/* Code number of roll_id, and its roll: 0, 1 none, negative. */
+int store_voucher_get(struct store *st, int64_t roll_id, int64_t number, struct store_voucher *v,
+		      struct store_voucher_roll *r);
 /* Record the first use at when, unless the code was used before; 0 (either
  * way) or negative. Read the code again for the time that counts. */
 int store_voucher_first_use(struct store *st, int64_t id, int64_t when);

@@ -99,14 +99,40 @@ static void read_roll_plain(sqlite3_stmt *s, void *out)
 	read_roll(s, out);
 }
 
+static int roll_of(struct store *st, const struct store_voucher *v, struct store_voucher_roll *r);
+
 int store_voucher_find(struct store *st, const char *prefix, struct store_voucher *v,
 		       struct store_voucher_roll *r)
 {
-	sqlite3_stmt *s;
 	int rc = get_row(st, S_VOUCHER_FIND, prefix, STORE_VOUCHER_PREFIX_MAX, read_voucher, v);
 
-	if (rc != 0)
-		return rc;
+	return rc != 0 ? rc : roll_of(st, v, r);
+}
+
+int store_voucher_get(struct store *st, int64_t roll_id, int64_t number, struct store_voucher *v,
+		      struct store_voucher_roll *r)
+{
+	sqlite3_stmt *s = stmt(st, S_VOUCHER_GET);
+	int rc;
+
+	if (!s)
+		return -1;
+	sqlite3_bind_int64(s, 1, roll_id);
+	sqlite3_bind_int64(s, 2, number);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_voucher(s, v);
+	if (iterate_end(st, s, rc == SQLITE_ROW ? SQLITE_DONE : rc) < 0)
+		return -1;
+	return rc == SQLITE_ROW ? roll_of(st, v, r) : 1;
+}
+
+/* The roll of code v: 0, 1 none, negative. */
+static int roll_of(struct store *st, const struct store_voucher *v, struct store_voucher_roll *r)
+{
+	sqlite3_stmt *s;
+	int rc;
+
 	s = stmt(st, S_VROLL_GET);
 	if (!s)
 		return -1;

@@ -111,3 +111,34 @@ int64_t voucher_ends_at(int64_t first_used, int64_t now, int64_t validity, int64
 	*left = end > now ? end - now : 0;
 	return end;
 }
+
+/* A positive decimal number of at most 18 digits, no leading zero. */
+static const char *read_positive(const char *p, int64_t *out)
+{
+	int64_t v = 0;
+	int digits = 0;
+
+	if (*p < '1' || *p > '9')
+		return NULL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (++digits > 18)
+			return NULL;
+		v = v * 10 + (*p - '0');
+	}
+	*out = v;
+	return p;
+}
+
+int voucher_user_parse(const char *name, int64_t *roll, int64_t *number)
+{
+	size_t plen = strlen(VOUCHER_USER_PREFIX);
+	const char *p;
+
+	if (!name || strncmp(name, VOUCHER_USER_PREFIX, plen) != 0)
+		return -1;
+	p = read_positive(name + plen, roll);
+	if (!p || *p != '-')
+		return -1;
+	p = read_positive(p + 1, number);
+	return p && *p == '\0' ? 0 : -1;
+}

@@ -72,4 +72,11 @@ int voucher_parse_duration(const char *text, int64_t *seconds);
 int64_t voucher_ends_at(int64_t first_used, int64_t now, int64_t validity, int64_t roll_expires,
 			int64_t *left);
 
+/*
+ * The roll and number of a voucher's session name ("voucher:ROLL-NUMBER",
+ * both positive decimal numbers without leading zeros or signs). 0, or -1
+ * when name is not one (a user's name, or anything else).
+ */
+int voucher_user_parse(const char *name, int64_t *roll, int64_t *number);
+
 #endif

@@ -10,6 +10,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 . "$(dirname "$0")/second_lan_host.sh"
+. "$(dirname "$0")/voucher.sh"
 
 intercept_conf "session_lifetime = 1h"
 AUTH_EXTRA="lockout_threshold = 4
@@ -19,33 +20,10 @@ setup_daemon
 second_lan_host_up same-link || fail "second LAN host"
 start_daemon || exit 1
 
-code_of() { "$CLI" -d "$DB" voucher create "$@" | awk 'NR == 2 { print $2 }'; }
 A=$(code_of 1 --validity 1h --devices 1 --comment "lobby")
 B=$(code_of 1 --validity 6s)
 C=$(code_of 2 --validity 1h --length 8 --alphabet numeric)
 [ ${#A} -eq 10 ] && [ ${#B} -eq 10 ] && [ ${#C} -eq 8 ] && ok || fail "codes printed at creation"
-
-# post the voucher form as the host whose in-namespace runner is $1;
-# prints the status, the page into $DIR/page
-voucher_post() { # runner code
-	local jar=$DIR/jar.$1 page
-	page=$($1 timeout 20 curl -sS --max-time 10 -c "$jar" "$PORTAL/")
-	csrf=$(printf '%s' "$page" | sed -n 's/.*name="csrf" value="\([^"]*\)".*/\1/p' | head -1)
-	$1 timeout 20 curl -sS --max-time 10 -b "$jar" -o "$DIR/page" -w '%{http_code}' \
-		--data-urlencode "csrf=$csrf" --data-urlencode "code=$2" "$PORTAL/login"
-}
-# the device choice's button on the page last posted
-choose_end_oldest() { # runner
-	local args=() f
-	for f in csrf t_user t_life t_cred t_when t_sig t_class; do
-		args+=(--data-urlencode "$f=$(sed -n "s/.*name=\"$f\" value=\"\([^\"]*\)\".*/\1/p" "$DIR/page" | head -1)")
-	done
-	$1 timeout 20 curl -sS --max-time 10 -b "$DIR/jar.$1" -o "$DIR/page" -w '%{http_code}' \
-		"${args[@]}" "$PORTAL/login"
-}
-page() { cat "$DIR/page"; }
-host_in() { [ "$($1 timeout 10 curl -s -o /dev/null -w '%{http_code}' --max-time 5 http://10.202.0.2:8080/1k)" = 200 ]; }
-host_out() { ! host_in "$@"; }
 
 # an unknown code: refused, said so, audited
 assert_eq 401 "$(voucher_post in_client XXXX-XXXX-XX)" "an unknown code refused"

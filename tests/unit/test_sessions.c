@@ -470,6 +470,54 @@ static void test_quota_ends_sessions(void **state)
 	assert_int_equal(x->why, END_QUOTA);
 }
 
+/* a voucher's quota (its roll's) counts every session the code had since
+ * its first use, on all its devices: two devices and an ended session
+ * together used it up, and both devices end; another code of the roll,
+ * under the quota, stays */
+static void test_voucher_quota_ends_all_devices(void **state)
+{
+	struct fixture *f = *state;
+	struct store_voucher_roll roll;
+	struct store_session gone;
+	const struct ended *x;
+	int64_t id = 0;
+
+	memset(&roll, 0, sizeof(roll));
+	snprintf(roll.alphabet, sizeof(roll.alphabet), "safe");
+	roll.code_length = 10;
+	roll.validity = 86400;
+	roll.quota_bytes = 5000;
+	roll.max_devices = 2;
+	assert_int_equal(store_voucher_roll_add(f->st, &roll, &id), 0);
+	assert_int_equal(store_voucher_add(f->st, id, 1, "AAAAA", PHC_OLD), 0);
+	assert_int_equal(store_voucher_add(f->st, id, 2, "CCCCC", PHC_OLD), 0);
+	assert_int_equal(store_voucher_first_use(f->st, 1, f->now - 200), 0);
+	assert_int_equal(store_voucher_first_use(f->st, 2, f->now - 200), 0);
+	memset(&gone, 0, sizeof(gone));
+	snprintf(gone.addr, sizeof(gone.addr), "192.0.2.98");
+	snprintf(gone.username, sizeof(gone.username), "voucher:%lld-1", (long long)id);
+	gone.created_at = f->now - 150;
+	gone.counts.bytes_out = 2000;
+	assert_int_equal(store_session_history_add(f->st, &gone, "idle", f->now - 100), 0);
+
+	add_session(f, "192.0.2.30", MAC_A, gone.username, 1, 1)->counted.bytes_out = 1500;
+	add_session(f, "192.0.2.31", MAC_B, gone.username, 2, 1)->counted.bytes_out = 1500;
+	add_session(f, "192.0.2.32", NULL, "voucher:1-2", 3, 1)->counted.bytes_out = 4900;
+	sessions_round_begin(f->s, &f->r, 0);
+	kernel_has(f, "192.0.2.30", MAC_A);
+	kernel_has(f, "192.0.2.31", MAC_B);
+	kernel_has(f, "192.0.2.32", (const uint8_t[6]){ 0 });
+	sessions_quota_read(f->s, f->st, &f->r, 0);
+	decide(f);
+	x = ended_of(f, "192.0.2.30");
+	assert_non_null(x);
+	assert_int_equal(x->why, END_QUOTA);
+	x = ended_of(f, "192.0.2.31");
+	assert_non_null(x);
+	assert_int_equal(x->why, END_QUOTA);
+	assert_null(ended_of(f, "192.0.2.32"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -485,6 +533,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_unsaved_rows_written, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_newer_entries_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota_ends_sessions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_voucher_quota_ends_all_devices, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -147,6 +147,29 @@ static void test_durations(void **state)
 	assert_int_equal(voucher_parse_duration("99999999999999999999d", &s), -1);
 }
 
+/* A voucher session's name gives its roll and number; anything else,
+ * a user's name among them, gives none. */
+static void test_user_parse(void **state)
+{
+	int64_t roll = 0, number = 0;
+
+	(void)state;
+	assert_int_equal(voucher_user_parse("voucher:12-345", &roll, &number), 0);
+	assert_int_equal(roll, 12);
+	assert_int_equal(number, 345);
+	assert_int_equal(voucher_user_parse("alice", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:1", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:1-", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:01-2", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:1-2x", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:-1-2", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:1-2-3", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("voucher:9999999999999999999-1", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse("Voucher:1-2", &roll, &number), -1);
+	assert_int_equal(voucher_user_parse(NULL, &roll, &number), -1);
+}
+
 /* A fixed clock: validity counted from the first use, cut by the roll's
  * expiry, nothing left after either. */
 static void test_validity(void **state)
@@ -288,6 +311,7 @@ int main(void)
 		cmocka_unit_test(test_normalize),
 		cmocka_unit_test(test_durations),
 		cmocka_unit_test(test_validity),
+		cmocka_unit_test(test_user_parse),
 		cmocka_unit_test_setup_teardown(test_roll_stored_hashed, setup, teardown),
 	};
 
