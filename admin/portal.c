@@ -1324,6 +1324,16 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 			return page_login(p, conn, 200, "Your session ended: your data quota is used up. "
 					  "It starts again at the next period (day or month).", next, sig,
 					  NULL);
+		/* and one whose session its group policy (or its directory)
+		 * ended: what the policy says now, as text */
+		if (client_of(conn)) {
+			char user[STORE_NAME_MAX + 1], told[640];
+
+			if (intercept_policy_ended(p->ix, client_of(conn), user, sizeof(user))) {
+				gate_policy_end_text(p->gate, user, told, sizeof(told));
+				return page_login(p, conn, 200, told, next, sig, NULL);
+			}
+		}
 		/* with terms, "/" shows them unless this device accepted them
 		 * for a login to follow; "/terms" always does */
 		if (terms_on(p) && (!strcmp(url, "/terms") || (!strcmp(url, "/") &&

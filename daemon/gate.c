@@ -602,8 +602,19 @@ int gate_user_usable(struct gate *g, const char *username, uint64_t credential)
 	const struct usable_user *u;
 	int usable;
 
-	if (credential == SESSIONS_CREDENTIAL_REMOTE)
-		return 1;    /* a remote source's user: no local account to follow */
+	if (credential == SESSIONS_CREDENTIAL_REMOTE) {
+		/* a remote source's user: no local account to follow, but the
+		 * source's own last look (a directory that disabled or removed
+		 * the account since) */
+		for (size_t i = 0; i < g->n_idsources; i++) {
+			struct idsource *src = g->idsources[i];
+			enum metrics_reason why;
+
+			if (src->refused && src->refused(src, username, &why))
+				return 0;
+		}
+		return 1;
+	}
 	pthread_rwlock_rdlock(&g->usable_lock);
 	if (!g->usable_loaded) {
 		pthread_rwlock_unlock(&g->usable_lock);
@@ -854,7 +865,8 @@ static unsigned pair_threshold(const struct config *cfg)
 static int gate_open_sources(struct gate *g, const struct config *cfg, char *err, size_t errlen)
 {
 	struct idsource_env env = {
-		.cfg = cfg, .thread_store = gate_thread_store_cb, .realm = gate_realm_cb, .ud = g,
+		.cfg = cfg, .thread_store = gate_thread_store_cb, .realm = gate_realm_cb,
+		.groups_changed = gate_groups_changed_cb, .ud = g,
 	};
 	const char *p = cfg->auth_sources;
 

@@ -268,6 +268,34 @@ int gate_policy_class(struct gate *g, const char *username, const struct idsourc
 struct gate_login;
 int gate_policy_login(struct gate *g, const char *username, struct gate_login *login, char *why,
 		      size_t len);
+/*
+ * What username's policy and identity source say now of a portal session
+ * checked by source ("" or NULL: the local store) that started at
+ * created_at (wall s), for the sessions' maintenance round. From memory:
+ * a directory user's groups as its source last read them (a user whose
+ * groups it has not read yet, a session restored after a restart, is
+ * GATE_STANDING_UNKNOWN, and the source is asked to read them off this
+ * thread). GATE_STANDING_KEEP fills *ends_by (wall s: the policy's
+ * lifetime from created_at, the close of its time window; 0 none) and
+ * *idle (s; 0 none).
+ */
+enum gate_standing {
+	GATE_STANDING_KEEP,
+	GATE_STANDING_UNKNOWN,
+	GATE_STANDING_DENIED,        /* the policy's group may not go online */
+	GATE_STANDING_HOURS,         /* outside the policy's time windows */
+	GATE_STANDING_DISABLED,      /* the source refuses the account now */
+	GATE_STANDING_GONE,          /* the source no longer knows the account */
+};
+enum gate_standing gate_policy_standing(struct gate *g, const char *username, const char *source,
+					int64_t created_at, int64_t *ends_by, unsigned *idle);
+/* Changes whenever what gate_policy_standing answers may have changed: the
+ * policies or the local memberships were read again, a source read a
+ * user's groups or account with a different answer. */
+uint64_t gate_policy_generation(struct gate *g);
+/* Why username's portal session was ended, for the person, into buf:
+ * what the policy says now when it refuses, else a general sentence. */
+void gate_policy_end_text(struct gate *g, const char *username, char *buf, size_t len);
 /* A stored policy as policy.h's, for the gate and the CLI alike: 0, or -1
  * with a message in err when a text does not parse (p then refuses its
  * users: a restriction that cannot be read is not lifted). */

@@ -89,6 +89,7 @@ struct gate {
 	 * by the maint thread when they change, replaced whole */
 	pthread_rwlock_t policy_lock;
 	struct policy_book *policy_book;
+	uint64_t policy_generation;       /* atomic: gate_policy_generation */
 
 	pthread_mutex_t inflight_lock;    /* inflight and the jobs' waiters */
 	struct gate_job *inflight[INFLIGHT_BUCKETS];
@@ -99,6 +100,9 @@ struct usable_user {
 	int64_t expires_at;               /* wall s; 0 never */
 	uint64_t credential;              /* sessions_credential_stamp of the hash */
 };
+
+/* What the sources keep of a user changed (idsource_env.groups_changed). */
+void gate_groups_changed_cb(void *ud);
 
 static inline int64_t gate_mono_now(void)
 {

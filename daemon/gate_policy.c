@@ -151,7 +151,20 @@ int gate_load_policies(struct gate *g, struct store *st)
 	g->policy_book = b;
 	pthread_rwlock_unlock(&g->policy_lock);
 	book_unref(old);
+	__atomic_add_fetch(&g->policy_generation, 1, __ATOMIC_ACQ_REL);
 	return 0;
+}
+
+void gate_groups_changed_cb(void *ud)
+{
+	struct gate *g = ud;
+
+	__atomic_add_fetch(&g->policy_generation, 1, __ATOMIC_ACQ_REL);
+}
+
+uint64_t gate_policy_generation(struct gate *g)
+{
+	return __atomic_load_n(&g->policy_generation, __ATOMIC_ACQUIRE);
 }
 
 void gate_free_policies(struct gate *g)
@@ -293,4 +306,74 @@ int gate_policy_login(struct gate *g, const char *username, struct gate_login *l
 	login->attrs.idle_timeout = shorter(login->attrs.idle_timeout, gp.pol->idle_timeout);
 	gate_policy_release(&gp);
 	return 1;
+}
+
+/* The source named name ("" or NULL: none, the local store). */
+static struct idsource *source_named(struct gate *g, const char *name)
+{
+	for (size_t i = 0; name && name[0] && i < g->n_idsources; i++)
+		if (!strcmp(g->idsources[i]->name, name))
+			return g->idsources[i];
+	return NULL;
+}
+
+enum gate_standing gate_policy_standing(struct gate *g, const char *username, const char *source,
+					int64_t created_at, int64_t *ends_by, unsigned *idle)
+{
+	struct idsource *src = source_named(g, source);
+	struct gate_policy gp;
+	struct policy_time t;
+	enum metrics_reason why;
+	char text[512];
+	int second, left;
+
+	*ends_by = 0;
+	*idle = 0;
+	if (src && src->refused && src->refused(src, username, &why))
+		return why == METRICS_REASON_UNKNOWN_USER ? GATE_STANDING_GONE : GATE_STANDING_DISABLED;
+	/* a directory user whose groups the source has not read since the
+	 * start: the default policy is not theirs to judge by */
+	if (src && src->cached_groups) {
+		static __thread struct idsource_attrs probe;
+
+		if (!src->cached_groups(src, username, &probe)) {
+			if (src->want_groups)
+				src->want_groups(src, username);
+			return GATE_STANDING_UNKNOWN;
+		}
+	}
+	if (!gate_policy_find(g, username, NULL, &gp))
+		return GATE_STANDING_KEEP;
+	t = local_now(&second);
+	if (!policy_admits(gp.pol, t, text, sizeof(text))) {
+		enum gate_standing st = gp.pol->denied ? GATE_STANDING_DENIED : GATE_STANDING_HOURS;
+
+		gate_policy_release(&gp);
+		return st;
+	}
+	if (gp.pol->session_lifetime)
+		*ends_by = created_at + (int64_t)gp.pol->session_lifetime;
+	left = policy_minutes_left(gp.pol, t);
+	if (left > 0) {
+		int64_t closes = loop_wall_ms() / 1000 + (int64_t)left * 60 - second;
+
+		if (!*ends_by || closes < *ends_by)
+			*ends_by = closes;
+	}
+	*idle = gp.pol->idle_timeout;
+	gate_policy_release(&gp);
+	return GATE_STANDING_KEEP;
+}
+
+void gate_policy_end_text(struct gate *g, const char *username, char *buf, size_t len)
+{
+	struct gate_policy gp;
+	char why[512];
+
+	snprintf(buf, len, "Your session was ended by the gateway's access policy.");
+	if (!gate_policy_find(g, username, NULL, &gp))
+		return;
+	if (!policy_admits(gp.pol, local_now(NULL), why, sizeof(why)))
+		snprintf(buf, len, "Your session ended: %s", why);
+	gate_policy_release(&gp);
 }

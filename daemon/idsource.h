@@ -145,6 +145,21 @@ struct idsource {
 	 */
 	int (*lookup_groups)(struct idsource *src, const char *username,
 			     struct idsource_attrs *attrs);
+	/*
+	 * Optional (NULL: none): 1 when this source's last look at username
+	 * (a password check, a refresh of its groups) found the account
+	 * refused (*why: METRICS_REASON_DISABLED, _ACCOUNT_LOCKED, _EXPIRED)
+	 * or gone (METRICS_REASON_UNKNOWN_USER); 0 otherwise. From memory
+	 * only, as cached_groups; counts as a use of what it keeps of the
+	 * user, so that it is refreshed.
+	 */
+	int (*refused)(struct idsource *src, const char *username, enum metrics_reason *why);
+	/*
+	 * Optional (NULL: none): have username's groups read soon, off the
+	 * calling thread, for a user this source let in before a restart
+	 * (cached_groups answers 0 until then). Never blocks.
+	 */
+	void (*want_groups)(struct idsource *src, const char *username);
 	void (*free)(struct idsource *src);   /* accepts NULL */
 };
 
@@ -156,6 +171,9 @@ struct idsource_env {
 	struct store *(*thread_store)(void *ud);
 	/* the realm now in force (it changes on a reload) into buf */
 	void (*realm)(void *ud, char *buf, size_t len);
+	/* what the source keeps of a user (groups, account refused) changed:
+	 * the policy of that user's sessions is to be judged again */
+	void (*groups_changed)(void *ud);
 	void *ud;
 };
 

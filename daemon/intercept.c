@@ -46,6 +46,8 @@ struct intercept {
 	int round_now;                     /* with lock: run the next round at once */
 	int round_running;                 /* with lock: a round is under way */
 	uint64_t rounds;                   /* with lock: rounds completed */
+	struct gate *gate;                 /* whose policies the sessions follow; NULL none */
+	uint64_t policy_generation;        /* as the last round saw it */
 };
 
 struct intercept_macs {
@@ -76,6 +78,13 @@ static void *maint_thread(void *arg)
 		pthread_mutex_unlock(&ix->lock);
 		if (stopping)
 			return NULL;
+		if (ix->gate) {
+			uint64_t pg = gate_policy_generation(ix->gate);
+
+			if (pg != ix->policy_generation)
+				sessions_policy_changed(ix->sessions);
+			ix->policy_generation = pg;
+		}
 		/* a database that does not answer: the round waits for it */
 		if (store_generations(ix->store, &now) == 0) {
 			sessions_maintain(ix->sessions, ix->store, now.sessions != ix->gens.sessions,
@@ -240,6 +249,45 @@ long intercept_session_remaining(struct intercept *ix, const struct sockaddr *cl
 int intercept_quota_ended(struct intercept *ix, const struct sockaddr *client)
 {
 	return ix ? sessions_quota_ended(ix->sessions, client) : 0;
+}
+
+int intercept_policy_ended(struct intercept *ix, const struct sockaddr *client, char *user,
+			   size_t len)
+{
+	return ix ? sessions_policy_ended(ix->sessions, client, user, len) : 0;
+}
+
+/* The sessions' policy judge (sessions_policy_cb): the gate's answer. */
+static enum sessions_policy_answer policy_judge_cb(void *ud, const char *user,
+						   const char *source, int64_t created_at,
+						   int64_t *ends_by, unsigned *idle)
+{
+	struct intercept *ix = ud;
+
+	switch (gate_policy_standing(ix->gate, user, source, created_at, ends_by, idle)) {
+	case GATE_STANDING_KEEP:
+		return SESSIONS_POLICY_KEEP;
+	case GATE_STANDING_UNKNOWN:
+		return SESSIONS_POLICY_UNKNOWN;
+	case GATE_STANDING_DENIED:
+		return SESSIONS_POLICY_DENIED;
+	case GATE_STANDING_HOURS:
+		return SESSIONS_POLICY_HOURS;
+	case GATE_STANDING_DISABLED:
+		return SESSIONS_POLICY_USER_DISABLED;
+	case GATE_STANDING_GONE:
+		return SESSIONS_POLICY_USER_DELETED;
+	}
+	return SESSIONS_POLICY_UNKNOWN;
+}
+
+void intercept_follow_policy(struct intercept *ix, struct gate *g)
+{
+	if (!ix)
+		return;
+	ix->gate = g;
+	ix->policy_generation = gate_policy_generation(g);
+	sessions_on_policy(ix->sessions, policy_judge_cb, ix);
 }
 
 int intercept_client_mac(struct intercept *ix, const struct sockaddr *client,

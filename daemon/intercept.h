@@ -71,6 +71,16 @@ int intercept_client_mac(struct intercept *ix, const struct sockaddr *client,
 /* 1 when client's last session ended because its user's data quota was
  * used up (sessions_quota_ended), for the portal to say so; 0 otherwise. */
 int intercept_quota_ended(struct intercept *ix, const struct sockaddr *client);
+/* 1 with the user's name when client's last session was ended by its
+ * group policy or its directory (sessions_policy_ended); 0 otherwise. */
+int intercept_policy_ended(struct intercept *ix, const struct sockaddr *client, char *user,
+			   size_t len);
+
+/* The sessions follow g's group policies (gate_policy_standing), judged
+ * again in the round after gate_policy_generation changes. g borrowed for
+ * ix's life (main frees ix first). Call once, after intercept_new. */
+struct gate;
+void intercept_follow_policy(struct intercept *ix, struct gate *g);
 
 /*
  * After a successful portal login (login as gate_check_form_login filled

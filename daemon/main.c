@@ -303,6 +303,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		gate_on_whitelist(gate, intercept_whitelist_cb, ix);
+		intercept_follow_policy(ix, gate);
 	}
 	/* RADIUS Disconnect and CoA act on the intercept's sessions */
 	if (ix && cfg.radius_dae_enabled) {

@@ -153,6 +153,53 @@ int sessions_set_whitelist(struct sessions *s, const struct cidr *list, size_t n
 int sessions_cut_unlisted(struct sessions *s, const struct cidr *removed, size_t n_removed,
 			  const struct cidr *list, size_t n);
 
+/* ---- group policy ----
+ *
+ * A session's user's group policy (or groups, or account in a directory)
+ * can change while the session is open. The maintenance round asks the
+ * judge (sessions_on_policy) about every session once after its login or
+ * restore, about all of them in the round after sessions_policy_changed,
+ * and about all of them every SESSIONS_POLICY_RECHECK_S (which also keeps
+ * a directory's cached groups of the sessions' users in use, so that they
+ * are refreshed). A session the judge refuses ends in that round, like a
+ * kick (kernel element, connections, row), with the judge's reason; one
+ * whose policy now gives a shorter lifetime or idle limit gets it (its
+ * row too), and ends with policy_changed when that lifetime is already
+ * over. A policy that got more generous does not lengthen a session. The
+ * judge runs under the write lock: it must answer from memory. */
+#define SESSIONS_POLICY_RECHECK_S 10
+
+enum sessions_policy_answer {
+	SESSIONS_POLICY_KEEP,          /* *ends_by and *idle say the limits */
+	SESSIONS_POLICY_UNKNOWN,       /* cannot tell yet (the user's groups not
+					* read yet): kept, asked again next round */
+	SESSIONS_POLICY_DENIED,        /* the policy forbids going online: ends with
+					* policy_denied */
+	SESSIONS_POLICY_HOURS,         /* outside its time windows: outside_hours */
+	SESSIONS_POLICY_USER_DISABLED, /* the identity source (a directory) now
+					* refuses the account: user_disabled */
+	SESSIONS_POLICY_USER_DELETED,  /* ... no longer knows it: user_deleted */
+};
+
+/* The judge: the policy of a session of user (checked by source, "" the
+ * local store) that started at created_at (wall s). For KEEP, *ends_by
+ * (wall s the session must end by; 0 no limit) and *idle (s; 0 no limit)
+ * are filled. */
+typedef enum sessions_policy_answer (*sessions_policy_cb)(void *ud, const char *user,
+							   const char *source, int64_t created_at,
+							   int64_t *ends_by, unsigned *idle);
+
+/* The judge (NULL: none, sessions follow no policy); set once, before
+ * sessions_maintain runs. */
+void sessions_on_policy(struct sessions *s, sessions_policy_cb cb, void *ud);
+/* Every session is judged again in the next round. Any thread. */
+void sessions_policy_changed(struct sessions *s);
+/* 1 with the user's name (cut to len) when client's last session was
+ * ended by its group policy or its directory (within the last day, and it
+ * has not had another end since), for the portal to say why; 0 if not. */
+int sessions_policy_ended(struct sessions *s, const struct sockaddr *client, char *user,
+			  size_t len);
+
 /* ---- what the kernel counted ----
  *
  * Per address of a session, from the kernel's per-element counters (sets

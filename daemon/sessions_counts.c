@@ -405,7 +405,8 @@ static void quota_count_ended(struct sessions *s, const struct entry *e)
 /* Caller holds the write lock. The portal's memory of the addresses a
  * quota ended (at: when; 0: the address's session ended otherwise, and
  * what was remembered of it goes). */
-static void quota_end_note(struct sessions *s, const struct entry *e, int64_t at)
+static void quota_end_note(struct sessions *s, const struct entry *e, int64_t at,
+			   int by_policy)
 {
 	for (size_t i = 0; i < QUOTA_ENDS_MAX; i++)
 		if (s->quota_ends[i].at && memcmp(&s->quota_ends[i].key, &e->key, sizeof(e->key)) == 0)
@@ -414,6 +415,9 @@ static void quota_end_note(struct sessions *s, const struct entry *e, int64_t at
 		return;
 	s->quota_ends[s->quota_ends_next].key = e->key;
 	s->quota_ends[s->quota_ends_next].at = at;
+	s->quota_ends[s->quota_ends_next].by_policy = by_policy;
+	snprintf(s->quota_ends[s->quota_ends_next].user, sizeof(s->quota_ends[0].user), "%s",
+		 by_policy ? e->user : "");
 	s->quota_ends_next = (s->quota_ends_next + 1) % QUOTA_ENDS_MAX;
 }
 
@@ -427,10 +431,45 @@ int sessions_quota_ended(struct sessions *s, const struct sockaddr *client)
 		return 0;
 	pthread_rwlock_rdlock(&s->lock);
 	for (size_t i = 0; i < QUOTA_ENDS_MAX && !found; i++)
-		found = s->quota_ends[i].at && now - s->quota_ends[i].at < QUOTA_END_SHOWN_S &&
+		found = s->quota_ends[i].at && !s->quota_ends[i].by_policy &&
+			now - s->quota_ends[i].at < QUOTA_END_SHOWN_S &&
 			memcmp(&s->quota_ends[i].key, &key, sizeof(key)) == 0;
 	pthread_rwlock_unlock(&s->lock);
 	return found;
+}
+
+int sessions_policy_ended(struct sessions *s, const struct sockaddr *client, char *user,
+			  size_t len)
+{
+	struct addrmap_addr key;
+	int64_t now = wall_now();
+	int found = 0;
+
+	if (!s || addrmap_addr_from_sockaddr(client, &key) < 0)
+		return 0;
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < QUOTA_ENDS_MAX && !found; i++) {
+		const struct quota_end *q = &s->quota_ends[i];
+
+		found = q->at && q->by_policy && now - q->at < QUOTA_END_SHOWN_S &&
+			memcmp(&q->key, &key, sizeof(key)) == 0;
+		if (found)
+			snprintf(user, len, "%s", q->user);
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return found;
+}
+
+/* The ends the portal explains to the device that comes back. */
+static int end_by_policy(const char *reason)
+{
+	static const char *const told[] = { "policy_denied", "outside_hours", "policy_changed",
+					    "user_disabled", "user_deleted" };
+
+	for (size_t i = 0; i < sizeof(told) / sizeof(told[0]); i++)
+		if (!strcmp(reason, told[i]))
+			return 1;
+	return 0;
 }
 
 /* An ended session into the history, and to whoever wants to know. */
@@ -452,7 +491,10 @@ void sessions_counts_ended(struct sessions *s, struct store *st, const struct en
 	counts_from_nft(&e->counted, &end.counts);
 	quota_count_ended(s, e);
 	pthread_rwlock_wrlock(&s->lock);
-	quota_end_note(s, e, strcmp(reason, "quota_exceeded") == 0 ? now : 0);
+	if (!strcmp(reason, "quota_exceeded"))
+		quota_end_note(s, e, now, 0);
+	else
+		quota_end_note(s, e, end_by_policy(reason) ? now : 0, 1);
 	s->ended_total.bytes_in += end.counts.bytes_in;
 	s->ended_total.packets_in += end.counts.packets_in;
 	s->ended_total.bytes_out += end.counts.bytes_out;

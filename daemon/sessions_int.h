@@ -68,6 +68,9 @@ struct quota_user {
 struct quota_end {
 	struct addrmap_addr key;
 	int64_t at;                        /* wall s; 0: empty */
+	int by_policy;                     /* a group policy or a directory ended it,
+					    * not a quota */
+	char user[STORE_NAME_MAX + 1];     /* by_policy: whose */
 };
 
 struct entry {
@@ -106,6 +109,7 @@ struct entry {
 	char bw_class[STORE_CLASS_MAX + 1];     /* the bandwidth class its login chose
 						 * (shaper.h; "": unshaped) */
 	char source[64];                   /* who checked its login (store_session) */
+	int policy_judged;                 /* the policy judge has answered for it */
 };
 
 struct sessions {
@@ -148,6 +152,11 @@ struct sessions {
 	/* under lock: addresses whose session the quota ended (the portal says so) */
 	struct quota_end quota_ends[QUOTA_ENDS_MAX];
 	size_t quota_ends_next;
+	/* the group policy's judge (sessions_on_policy) */
+	sessions_policy_cb policy_cb;
+	void *policy_ud;
+	int policy_stale;                  /* atomic: judge every session next round */
+	int64_t policy_judged_at;          /* wall s every session was last judged */
 };
 
 /* Whether a session's user may still be logged in, as the store says now. */
@@ -218,6 +227,11 @@ enum end_reason {
 	END_ADDRESS_GONE,        /* one address of a device, unused and forgotten */
 	END_PASSWORD_CHANGED,
 	END_QUOTA,               /* its user's data quota is used up */
+	END_POLICY_DENIED,       /* its group policy now forbids going online */
+	END_POLICY_HOURS,        /* ... or not at this hour */
+	END_POLICY_CHANGED,      /* ... or gives a lifetime that is over */
+	END_SOURCE_DISABLED,     /* its directory now refuses the account */
+	END_SOURCE_DELETED,      /* ... or no longer has it */
 };
 
 /* What a round knows of one device: the entries with one MAC. */
@@ -298,6 +312,7 @@ struct sessions_round {
 	struct store_session *saves;       /* rows whose counts are to be written */
 	size_t n_saves;
 	char *over_quota;                  /* per entry: its user's quota is used up */
+	int policy_all;                    /* judge every session's policy this round */
 };
 
 static inline int64_t wall_now(void)

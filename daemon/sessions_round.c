@@ -238,7 +238,8 @@ static enum account_state account_apply(const struct account_view *av, struct en
 
 static const char *const reason_names[] = {
 	"", "kicked", "expired", "idle", "user_deleted", "user_disabled", "user_expired",
-	"address_gone", "password_changed", "quota_exceeded",
+	"address_gone", "password_changed", "quota_exceeded", "policy_denied", "outside_hours",
+	"policy_changed", "user_disabled", "user_deleted",
 };
 
 /* The view of mac's device, made when add; NULL when there is none (or
@@ -277,6 +278,45 @@ static int entry_active(const struct entry *e, const struct nft_session *ks, int
 		return 1;
 	return (int64_t)ks->expires_ms >
 	       e->kernel_added_ms + (int64_t)e->kernel_timeout * 1000 - now_ms + 1500;
+}
+
+/* Caller holds the write lock. What e's group policy (or its directory)
+ * says now: END_KEEP with its limits applied to e (a shorter lifetime or
+ * idle limit; its row written again), or the reason it ends. */
+static enum end_reason policy_judge(struct sessions *s, struct sessions_round *r,
+				    struct entry *e)
+{
+	int64_t ends_by = 0;
+	unsigned idle = 0;
+
+	switch (s->policy_cb(s->policy_ud, e->user, e->source, e->created_at, &ends_by, &idle)) {
+	case SESSIONS_POLICY_UNKNOWN:
+		return END_KEEP;              /* asked again next round */
+	case SESSIONS_POLICY_DENIED:
+		return END_POLICY_DENIED;
+	case SESSIONS_POLICY_HOURS:
+		return END_POLICY_HOURS;
+	case SESSIONS_POLICY_USER_DISABLED:
+		return END_SOURCE_DISABLED;
+	case SESSIONS_POLICY_USER_DELETED:
+		return END_SOURCE_DELETED;
+	case SESSIONS_POLICY_KEEP:
+		break;
+	}
+	e->policy_judged = 1;
+	if (ends_by && ends_by < e->expires_at) {
+		if (ends_by <= r->now)
+			return END_POLICY_CHANGED;
+		e->expires_at = ends_by;
+		e->unsaved = 1;
+	}
+	if (idle && idle < e->idle) {
+		e->idle = idle;
+		e->unsaved = 1;
+		/* the kernel element takes the new timeout in this round's sync */
+		e->refreshed_at = -1;
+	}
+	return END_KEEP;
 }
 
 /* Write the rows of entries copied from memory (list, n), stopping at the
@@ -321,6 +361,11 @@ void sessions_round_begin(struct sessions *s, struct sessions_round *r, int user
 	r->now_ms = loop_wall_ms();
 	if (users_changed)
 		s->accounts_stale = 1;
+	if (__atomic_exchange_n(&s->policy_stale, 0, __ATOMIC_ACQ_REL) ||
+	    r->now - s->policy_judged_at >= SESSIONS_POLICY_RECHECK_S) {
+		r->policy_all = 1;
+		s->policy_judged_at = r->now;
+	}
 	/* entries put or changed after this point are newer than what the
 	 * round reads (rows, accounts): they are judged by it next round */
 	pthread_rwlock_rdlock(&s->lock);
@@ -413,6 +458,8 @@ static void round_judge(struct sessions *s, struct sessions_round *r)
 			why = END_QUOTA;
 		else if (e->expires_at <= r->now)
 			why = END_EXPIRED;
+		if (why == END_KEEP && s->policy_cb && !fresh && (r->policy_all || !e->policy_judged))
+			why = policy_judge(s, r, e);
 		r->verdict[i] = why;
 		r->active[i] = (char)entry_active(e, r->have_kernel ? kernel_find(&r->kernel, e) : NULL,
 						  r->have_kernel, r->now_ms);
@@ -672,4 +719,17 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 	else
 		sessions_round_apply(s, st, &r);
 	sessions_round_free(&r);
+}
+
+void sessions_on_policy(struct sessions *s, sessions_policy_cb cb, void *ud)
+{
+	pthread_rwlock_wrlock(&s->lock);
+	s->policy_cb = cb;
+	s->policy_ud = ud;
+	pthread_rwlock_unlock(&s->lock);
+}
+
+void sessions_policy_changed(struct sessions *s)
+{
+	__atomic_store_n(&s->policy_stale, 1, __ATOMIC_RELEASE);
 }
