@@ -114,6 +114,12 @@ struct listing {
 };
 
 void listing_begin(struct listing *l, struct cli *c, size_t ncols, const char *const *head);
+/* What every plain list command does first: --json its only option, no
+ * positional argument, the database opened, then listing_begin. EXIT_DONE
+ * (then listing_end must follow), or the exit code of a usage error or a
+ * database that would not open (printed). */
+int listing_open(struct listing *l, struct cli *c, int argc, char **argv, size_t ncols,
+		 const char *const *head);
 /* rc: what the store said; EXIT_DONE or what db_failed says. */
 int listing_end(struct listing *l, int rc, const char *what);
 

@@ -33,17 +33,13 @@ static int group_row_cb(const struct store_group *g, void *ud)
 
 int cmd_group_list(struct cli *c, int argc, char **argv)
 {
-	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "NAME", "MEMBERS", "CREATED" };
 	struct listing l;
-	struct args a;
 	int rc;
 
-	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
-		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
-		return EXIT_FAILED;
-	listing_begin(&l, c, 3, head);
+	rc = listing_open(&l, c, argc, argv, 3, head);
+	if (rc != EXIT_DONE)
+		return rc;
 	rc = store_group_list(c->st, group_row_cb, &l);
 	return listing_end(&l, rc, "list the groups");
 }

@@ -36,17 +36,13 @@ static int wl_row_cb(const struct store_whitelist *w, void *ud)
 
 int cmd_whitelist_list(struct cli *c, int argc, char **argv)
 {
-	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "CIDR", "ADDED", "COMMENT" };
 	struct listing l;
-	struct args a;
 	int rc;
 
-	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
-		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
-		return EXIT_FAILED;
-	listing_begin(&l, c, 3, head);
+	rc = listing_open(&l, c, argc, argv, 3, head);
+	if (rc != EXIT_DONE)
+		return rc;
 	rc = store_whitelist_list(c->st, wl_row_cb, &l);
 	return listing_end(&l, rc, "list the whitelist");
 }
@@ -302,19 +298,15 @@ static int session_row_cb(const struct store_session *s, void *ud)
 
 int cmd_session_list(struct cli *c, int argc, char **argv)
 {
-	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN",
 					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT", "CLASS",
 					    "SOURCE" };
 	struct listing l;
-	struct args a;
 	int rc;
 
-	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
-		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
-		return EXIT_FAILED;
-	listing_begin(&l, c, 11, head);
+	rc = listing_open(&l, c, argc, argv, 11, head);
+	if (rc != EXIT_DONE)
+		return rc;
 	rc = store_session_list(c->st, session_row_cb, &l);
 	return listing_end(&l, rc, "list the sessions");
 }

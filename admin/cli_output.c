@@ -503,6 +503,20 @@ void listing_begin(struct listing *l, struct cli *c, size_t ncols, const char *c
 		table_init(&l->t, ncols, head);
 }
 
+int listing_open(struct listing *l, struct cli *c, int argc, char **argv, size_t ncols,
+		 const char *const *head)
+{
+	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
+	struct args a;
+
+	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
+		return EXIT_USAGE;
+	if (cli_open(c, 0) < 0)
+		return EXIT_FAILED;
+	listing_begin(l, c, ncols, head);
+	return EXIT_DONE;
+}
+
 int listing_end(struct listing *l, int rc, const char *what)
 {
 	if (l->c->json) {

@@ -229,18 +229,14 @@ static int policy_row_cb(const struct store_policy *sp, void *ud)
 
 int cmd_policy_list(struct cli *c, int argc, char **argv)
 {
-	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "GROUP", "PRIORITY", "ONLINE", "WINDOWS",
 					    "LIFETIME/IDLE", "ALLOW", "DENY", "CLASS" };
 	struct listing l;
-	struct args a;
 	int rc;
 
-	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
-		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
-		return EXIT_FAILED;
-	listing_begin(&l, c, 8, head);
+	rc = listing_open(&l, c, argc, argv, 8, head);
+	if (rc != EXIT_DONE)
+		return rc;
 	rc = store_policy_list(c->st, policy_row_cb, &l);
 	return listing_end(&l, rc, "list the policies");
 }

@@ -487,17 +487,13 @@ static int admin_row_cb(const struct store_admin *a, void *ud)
 
 int cmd_admin_list(struct cli *c, int argc, char **argv)
 {
-	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "NAME", "ROLE", "CREATED", "LAST LOGIN" };
 	struct listing l;
-	struct args a;
 	int rc;
 
-	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
-		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
-		return EXIT_FAILED;
-	listing_begin(&l, c, 4, head);
+	rc = listing_open(&l, c, argc, argv, 4, head);
+	if (rc != EXIT_DONE)
+		return rc;
 	rc = store_admin_list(c->st, admin_row_cb, &l);
 	return listing_end(&l, rc, "list the admins");
 }

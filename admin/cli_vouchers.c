@@ -218,18 +218,14 @@ static int roll_row_cb(const struct store_voucher_roll *r, void *ud)
 
 int cmd_voucher_list(struct cli *c, int argc, char **argv)
 {
-	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
 	static const char *const head[] = { "ROLL", "CODES", "UNUSED", "USED", "EXPIRED", "REVOKED",
 					    "VALIDITY", "ROLL EXPIRES", "COMMENT" };
 	struct listing l;
-	struct args a;
 	int rc;
 
-	if (parse_args(argc, argv, spec, 0, 0, &a) < 0)
-		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
-		return EXIT_FAILED;
-	listing_begin(&l, c, 9, head);
+	rc = listing_open(&l, c, argc, argv, 9, head);
+	if (rc != EXIT_DONE)
+		return rc;
 	rc = store_voucher_roll_list(c->st, 0, (int64_t)time(NULL), roll_row_cb, &l);
 	return listing_end(&l, rc, "list the voucher rolls");
 }
