@@ -716,6 +716,31 @@ int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
 	return exec_change(st, s);
 }
 
+/* Set one text column (?2) of the row named by ?1, and ?3 to now with
+ * KEY_STAMP. KEY_TEXT_CUT: free text cut to text_max (bind_free); else
+ * text longer than text_max is -EINVAL. A key too long to name a row is
+ * "no such row": 1. */
+int key_text(struct store *st, enum stmt which, const char *key, size_t key_max,
+	     const char *text, size_t text_max, unsigned flags)
+{
+	sqlite3_stmt *s = stmt(st, which);
+	int rc;
+
+	if (!s)
+		return -1;
+	rc = bind_key(s, 1, key, key_max);
+	if (rc == -EINVAL)
+		return 1;
+	if (rc == 0)
+		rc = (flags & KEY_TEXT_CUT) ? bind_free(s, 2, text, text_max) :
+					       bind_key(s, 2, text, text_max);
+	if (rc < 0)
+		return rc;
+	if (flags & KEY_STAMP)
+		sqlite3_bind_int64(s, 3, now_s());
+	return exec_change(st, s);
+}
+
 /* After stepping through rows: reset at once (a statement left stepping
  * holds a read snapshot, and the WAL cannot be checkpointed past it) and
  * map the last step's result. */

@@ -100,11 +100,14 @@ int get_row(struct store *st, enum stmt which, const char *key, size_t key_max,
 /* A change addressed by a key alone (deletes). */
 int by_key(struct store *st, enum stmt which, const char *key, size_t key_max);
 
-/* Flags of key_int. */
-enum { KEY_ZERO_IS_NULL = 1, KEY_STAMP = 2 };
+/* Flags of key_int and key_text. */
+enum { KEY_ZERO_IS_NULL = 1, KEY_STAMP = 2, KEY_TEXT_CUT = 4 };
 /* Set one integer column of the row named by ?1 (see store.c). */
 int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
 	    int64_t v, unsigned flags);
+/* Set one text column of the row named by ?1 (see store.c). */
+int key_text(struct store *st, enum stmt which, const char *key, size_t key_max,
+	     const char *text, size_t text_max, unsigned flags);
 /* After stepping through rows: reset, and map the last step's result. */
 int iterate_end(struct store *st, sqlite3_stmt *s, int rc);
 

@@ -134,20 +134,8 @@ int store_user_set_expiry(struct store *st, const char *name, int64_t expires_at
 
 int store_user_set_comment(struct store *st, const char *name, const char *comment)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_COMMENT);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_free(s, 2, comment, STORE_COMMENT_MAX);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_change(st, s);
+	return key_text(st, S_USER_COMMENT, name, STORE_NAME_MAX, comment, STORE_COMMENT_MAX,
+			KEY_STAMP | KEY_TEXT_CUT);
 }
 
 static void read_class(sqlite3_stmt *s, void *out)
@@ -165,20 +153,8 @@ int store_user_class_get(struct store *st, const char *name, char out[STORE_CLAS
 
 int store_user_set_class(struct store *st, const char *name, const char *cls)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_CLASS_SET);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_free(s, 2, cls, STORE_CLASS_MAX);
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_change(st, s);
+	return key_text(st, S_USER_CLASS_SET, name, STORE_NAME_MAX, cls, STORE_CLASS_MAX,
+			KEY_STAMP | KEY_TEXT_CUT);
 }
 
 int store_user_delete(struct store *st, const char *name)
@@ -301,23 +277,11 @@ int store_admin_add(struct store *st, const char *name, const char *phc)
 
 int store_admin_set_password(struct store *st, const char *name, const char *phc)
 {
-	sqlite3_stmt *s = stmt(st, S_ADMIN_PASSWD);
 	struct store_admin a;
-	int rc;
 
-	if (!s)
-		return -1;
 	if (!phc || !phc[0])
 		return -EINVAL;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_key(s, 2, phc, FIELD_MAX(a.phc));
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_change(st, s);
+	return key_text(st, S_ADMIN_PASSWD, name, STORE_NAME_MAX, phc, FIELD_MAX(a.phc), KEY_STAMP);
 }
 
 int store_admin_delete(struct store *st, const char *name)
@@ -332,23 +296,12 @@ int store_admin_touch_login(struct store *st, const char *name, int64_t when)
 
 int store_admin_set_role(struct store *st, const char *name, const char *role)
 {
-	sqlite3_stmt *s;
-	int rc;
+	struct store_admin a;
 
 	/* the schema's CHECK holds the same list */
 	if (!role || (strcmp(role, "admin") && strcmp(role, "frontdesk") && strcmp(role, "auditor")))
 		return -EINVAL;
-	s = stmt(st, S_ADMIN_ROLE);
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc < 0)
-		return rc;
-	sqlite3_bind_text(s, 2, role, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 3, now_s());
-	return exec_change(st, s);
+	return key_text(st, S_ADMIN_ROLE, name, STORE_NAME_MAX, role, FIELD_MAX(a.role), KEY_STAMP);
 }
 
 int store_admin_list(struct store *st, int (*cb)(const struct store_admin *a, void *ud), void *ud)
