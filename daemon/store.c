@@ -677,25 +677,10 @@ int get_row(struct store *st, enum stmt which, const char *key, size_t key_max,
 	return rc == SQLITE_DONE ? 1 : rc_to_errno(rc);
 }
 
-/* A change addressed by a key alone (deletes). */
-int by_key(struct store *st, enum stmt which, const char *key, size_t key_max)
-{
-	sqlite3_stmt *s = stmt(st, which);
-	int rc;
-
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, key, key_max);
-	if (rc == -EINVAL)
-		return 1;    /* a key that long cannot exist */
-	return rc < 0 ? rc : exec_change(st, s);
-}
-
-/* The statements that set one integer column of the row named by ?1: the
- * value is ?2 (NULL for 0 with KEY_ZERO_IS_NULL), and with KEY_STAMP ?3 is
- * now (updated_at). A name too long to exist is simply not found. */
-int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
-	    int64_t v, unsigned flags)
+/* The statement which with ?1 bound to key, into *out: 0, 1 when the key
+ * is too long to name a row (a key that long cannot exist), negative. */
+static int keyed_stmt(struct store *st, enum stmt which, const char *key, size_t key_max,
+		      sqlite3_stmt **out)
 {
 	sqlite3_stmt *s = stmt(st, which);
 	int rc;
@@ -705,7 +690,29 @@ int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
 	rc = bind_key(s, 1, key, key_max);
 	if (rc == -EINVAL)
 		return 1;
-	if (rc < 0)
+	*out = s;
+	return rc;
+}
+
+/* A change addressed by a key alone (deletes). */
+int by_key(struct store *st, enum stmt which, const char *key, size_t key_max)
+{
+	sqlite3_stmt *s;
+	int rc = keyed_stmt(st, which, key, key_max, &s);
+
+	return rc ? rc : exec_change(st, s);
+}
+
+/* The statements that set one integer column of the row named by ?1: the
+ * value is ?2 (NULL for 0 with KEY_ZERO_IS_NULL), and with KEY_STAMP ?3 is
+ * now (updated_at). A name too long to exist is simply not found. */
+int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
+	    int64_t v, unsigned flags)
+{
+	sqlite3_stmt *s;
+	int rc = keyed_stmt(st, which, key, key_max, &s);
+
+	if (rc)
 		return rc;
 	if ((flags & KEY_ZERO_IS_NULL) && v == 0)
 		sqlite3_bind_null(s, 2);
@@ -723,17 +730,13 @@ int key_int(struct store *st, enum stmt which, const char *key, size_t key_max,
 int key_text(struct store *st, enum stmt which, const char *key, size_t key_max,
 	     const char *text, size_t text_max, unsigned flags)
 {
-	sqlite3_stmt *s = stmt(st, which);
-	int rc;
+	sqlite3_stmt *s;
+	int rc = keyed_stmt(st, which, key, key_max, &s);
 
-	if (!s)
-		return -1;
-	rc = bind_key(s, 1, key, key_max);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = (flags & KEY_TEXT_CUT) ? bind_free(s, 2, text, text_max) :
-					       bind_key(s, 2, text, text_max);
+	if (rc)
+		return rc;
+	rc = (flags & KEY_TEXT_CUT) ? bind_free(s, 2, text, text_max) :
+				      bind_key(s, 2, text, text_max);
 	if (rc < 0)
 		return rc;
 	if (flags & KEY_STAMP)
