@@ -119,6 +119,7 @@ static const struct config_key keys[] = {
 	{ "shaping", "classes", T_STRING, OFF(shaping_classes), SZ(shaping_classes), 0, 0, "", RESTART },
 	{ "shaping", "default_class", T_STRING, OFF(shaping_default_class), SZ(shaping_default_class), 0, 0, "", RESTART },
 	{ "shaping", "upload_interface", T_IFNAME, OFF(shaping_upload_interface), SZ(shaping_upload_interface), 0, 0, "", RESTART },
+	{ "shaping", "interface", T_IFNAME, OFF(shaping_interface), SZ(shaping_interface), 0, 0, "", RESTART },
 	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "", RESTART },
 	{ "portal", "url", T_STRING, OFF(portal_url), SZ(portal_url), 0, 0, "", RESTART },
 	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "", RESTART },
@@ -972,9 +973,18 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		struct shaper_classes cl;
 		char why[160];
 
-		if (!cfg->intercept_interface[0]) {
-			snprintf(err, errlen, "[shaping] enabled needs intercept mode: set [intercept] "
-				 "interface");
+		/* the LAN side is intercept mode's interface; an explicit
+		 * proxy alone names it */
+		if (!cfg->intercept_interface[0] && !cfg->shaping_interface[0]) {
+			snprintf(err, errlen, "[shaping] enabled needs the LAN interface: set "
+				 "[intercept] interface, or [shaping] interface for the explicit "
+				 "proxy alone");
+			return -1;
+		}
+		if (cfg->intercept_interface[0] && cfg->shaping_interface[0] &&
+		    strcmp(cfg->shaping_interface, cfg->intercept_interface) != 0) {
+			snprintf(err, errlen, "shaping.interface: intercept mode shapes on its own "
+				 "interface (%s); leave it out", cfg->intercept_interface);
 			return -1;
 		}
 		if (shaper_classes_parse(cfg->shaping_classes, &cl, why, sizeof(why)) < 0) {
@@ -987,7 +997,7 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 				 "shaping.classes", cfg->shaping_default_class);
 			return -1;
 		}
-		if (strcmp(cfg->shaping_upload_interface, cfg->intercept_interface) == 0) {
+		if (strcmp(cfg->shaping_upload_interface, shaper_lan_interface(cfg)) == 0) {
 			snprintf(err, errlen, "shaping.upload_interface is the LAN interface: name "
 				 "the WAN side's");
 			return -1;

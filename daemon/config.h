@@ -120,6 +120,8 @@ struct config {
 	char shaping_classes[1024];    /* "NAME=RATE[/CEIL], ..." (shaper.h) */
 	char shaping_default_class[32];     /* "" none: unclassed users unshaped */
 	char shaping_upload_interface[64];  /* "" upload not shaped */
+	char shaping_interface[64];    /* the LAN side, explicit proxy only; ""
+					* the intercept interface */
 
 	/* [portal] */
 	struct config_addr portal_listen;

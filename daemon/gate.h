@@ -259,6 +259,12 @@ void gate_policy_release(struct gate_policy *gp);
  * it has one. For fair share; as gate_policy_find. */
 int gate_policy_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
 		      char *buf, size_t len);
+/* The bandwidth class username is shaped into ("" none; the caller applies
+ * the default class): the user's own (user set --class), else its
+ * policy's. 1 when it has one. From memory, read again within half a
+ * second of a change to either. */
+int gate_user_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
+		    char *buf, size_t len);
 /* A portal login's policy (the one of username and login->attrs' groups),
  * after GATE_PASS: 1 admitted, with login->attrs' session and idle
  * timeouts set to the shorter of the source's (or the configuration's)

@@ -22,6 +22,12 @@ struct book_user {
 	unsigned n_groups;
 };
 
+/* a user's own bandwidth class (users.bandwidth_class), for fair share */
+struct book_class {
+	char *name;
+	char cls[POLICY_CLASS_MAX + 1];
+};
+
 struct policy_book {
 	int refs;                     /* atomic */
 	struct policy *list;
@@ -29,6 +35,8 @@ struct policy_book {
 	struct book_user *users;      /* sorted by name */
 	size_t n_users;
 	size_t cap_users;
+	struct book_class *classes;   /* sorted by name */
+	size_t n_classes, cap_classes;
 };
 
 static void book_free(struct policy_book *b)
@@ -40,6 +48,9 @@ static void book_free(struct policy_book *b)
 		free(b->users[i].groups);
 	}
 	free(b->users);
+	for (size_t i = 0; i < b->n_classes; i++)
+		free(b->classes[i].name);
+	free(b->classes);
 	free(b->list);
 	free(b);
 }
@@ -134,6 +145,31 @@ static int load_member_cb(const char *user, const char *group, void *ud)
 	return 0;
 }
 
+static int load_class_cb(const char *user, const char *cls, void *ud)
+{
+	struct policy_book *b = ud;
+	struct book_class *c;
+
+	/* a name no class can have is none (never cut into one) */
+	if (!policy_valid_class(cls) || strlen(cls) > POLICY_CLASS_MAX)
+		return 0;
+	if (b->n_classes == b->cap_classes) {
+		size_t cap = b->cap_classes ? 2 * b->cap_classes : 16;
+		struct book_class *more = realloc(b->classes, cap * sizeof(*more));
+
+		if (!more)
+			return -1;
+		b->classes = more;
+		b->cap_classes = cap;
+	}
+	c = &b->classes[b->n_classes];
+	if (!(c->name = strdup(user)))
+		return -1;
+	snprintf(c->cls, sizeof(c->cls), "%s", cls);
+	b->n_classes++;
+	return 0;
+}
+
 int gate_load_policies(struct gate *g, struct store *st)
 {
 	struct policy_book *b = calloc(1, sizeof(*b)), *old;
@@ -142,7 +178,8 @@ int gate_load_policies(struct gate *g, struct store *st)
 		return -1;
 	b->refs = 1;
 	if (store_policy_list(st, load_policy_cb, b) < 0 ||
-	    (b->n && store_memberships(st, load_member_cb, b) < 0)) {
+	    (b->n && store_memberships(st, load_member_cb, b) < 0) ||
+	    store_user_classes(st, load_class_cb, b) < 0) {
 		book_free(b);
 		return -1;
 	}
@@ -253,6 +290,31 @@ int gate_policy_class(struct gate *g, const char *username, const struct idsourc
 	snprintf(buf, len, "%s", gp.pol->bandwidth_class);
 	gate_policy_release(&gp);
 	return buf[0] != '\0';
+}
+
+static int class_cmp(const void *key, const void *elem)
+{
+	return strcmp(key, ((const struct book_class *)elem)->name);
+}
+
+int gate_user_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
+		    char *buf, size_t len)
+{
+	const struct book_class *c = NULL;
+	struct policy_book *b;
+
+	if (len)
+		buf[0] = '\0';
+	pthread_rwlock_rdlock(&g->policy_lock);
+	b = g->policy_book;
+	if (b && b->n_classes && username)
+		c = bsearch(username, b->classes, b->n_classes, sizeof(*c), class_cmp);
+	if (c)
+		snprintf(buf, len, "%s", c->cls);
+	pthread_rwlock_unlock(&g->policy_lock);
+	if (c)
+		return 1;
+	return gate_policy_class(g, username, attrs, buf, len);
 }
 
 /* Local time as the windows see it. */

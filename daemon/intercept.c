@@ -706,3 +706,8 @@ int intercept_macs_client_mac(struct intercept_macs *m, const struct sockaddr *c
 {
 	return m ? nft_conn_mac(m->nft, client, local, mac) : 1;
 }
+
+struct shaper *intercept_shaper(struct intercept *ix)
+{
+	return ix ? sessions_shaper(ix->sessions) : NULL;
+}

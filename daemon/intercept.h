@@ -169,4 +169,10 @@ void intercept_macs_close(struct intercept_macs *m);
 int intercept_macs_client_mac(struct intercept_macs *m, const struct sockaddr *client,
 			      const struct sockaddr *local, uint8_t mac[6]);
 
+struct shaper;
+/* The sessions' shaper (shaper.h), NULL when [shaping] is off: the
+ * explicit proxy shapes its users in the same tree. Borrowed; lives as
+ * long as ix. ix NULL gives NULL. */
+struct shaper *intercept_shaper(struct intercept *ix);
+
 #endif

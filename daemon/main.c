@@ -34,6 +34,7 @@
 #include "portal.h"
 #include "process.h"
 #include "proxy.h"
+#include "shaper.h"
 #include "tls.h"
 #include "tlscert.h"
 
@@ -211,6 +212,7 @@ int main(int argc, char **argv)
 	struct gate *gate = NULL;
 	struct intercept *ix = NULL;
 	struct dae *dae = NULL;
+	struct shaper *own_shaper = NULL;   /* [shaping] with the explicit proxy alone */
 	struct proxy *proxy = NULL;
 	struct tls_server *proxy_tls = NULL;
 	struct admin_server *admin = NULL;
@@ -259,7 +261,9 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	apply_log_level(&cfg);
-	if (!cfg.intercept_interface[0]) {
+	/* [shaping] programs HTB leaves and marks the explicit proxy's
+	 * sockets with priorities above 6: both need CAP_NET_ADMIN */
+	if (!cfg.intercept_interface[0] && !cfg.shaping_enabled) {
 		if (process_drop_net_admin(err, sizeof(err)) < 0) {
 			log_error("cannot start: %s", err);
 			return 1;
@@ -324,6 +328,15 @@ int main(int argc, char **argv)
 	if (!proxy) {
 		log_error("cannot start: %s", err);
 		goto out;
+	}
+	/* the explicit proxy's users are shaped in the intercept sessions'
+	 * tree, or, with the explicit proxy alone, in one of their own */
+	if (cfg.shaping_enabled) {
+		if (!ix && !(own_shaper = shaper_new(&cfg, err, sizeof(err)))) {
+			log_error("cannot start: %s", err);
+			goto out;
+		}
+		proxy_set_shaper(proxy, ix ? intercept_shaper(ix) : own_shaper);
 	}
 	if (cfg.admin_enabled) {
 		admin = admin_server_new(&cfg, gate, err, sizeof(err));
@@ -393,6 +406,7 @@ out:
 	/* slow checks complete on the proxy's loops: their threads end first */
 	gate_stop_checks(gate);
 	proxy_free(proxy);
+	shaper_free(own_shaper);
 	tls_server_free(proxy_tls);
 	dae_free(dae);
 	if (ix) {

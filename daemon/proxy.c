@@ -257,6 +257,7 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	if (now - w->self_loaded >= SELF_REFRESH_S)
 		worker_load_self(w);
 	resolve_channel_tick(w->dns, now);
+	worker_shape_sweep(w);
 
 	if (gen != w->snap_generation) {
 		/* connections already waiting keep their deadlines; new ones
@@ -572,6 +573,11 @@ int proxy_alive(struct proxy *p, int64_t max_age_ms)
 		if (now - __atomic_load_n(&p->workers[i].heartbeat_ms, __ATOMIC_RELAXED) > max_age_ms)
 			return 0;
 	return 1;
+}
+
+void proxy_set_shaper(struct proxy *p, struct shaper *sh)
+{
+	p->shaper = sh;
 }
 
 unsigned proxy_workers(const struct proxy *p)

@@ -44,6 +44,11 @@ int proxy_reconfigure(struct proxy *p, const struct config *cfg);
  * loop is stuck: the systemd watchdog should stop being fed). Thread-safe. */
 int proxy_alive(struct proxy *p, int64_t max_age_ms);
 
+/* [shaping]: the shaper the explicit proxy's users are shaped in
+ * (shaper.h); borrowed, must outlive the proxy. Before proxy_start. */
+struct shaper;
+void proxy_set_shaper(struct proxy *p, struct shaper *sh);
+
 /* Number of worker threads (after proxy_new). */
 unsigned proxy_workers(const struct proxy *p);
 

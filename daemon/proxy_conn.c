@@ -320,6 +320,7 @@ void conn_close(struct conn *c, const char *why)
 		close(c->cw.fd);
 	c->cw.fd = -1;
 	conn_close_upstream(c);
+	conn_unshape(c);
 	resolve_cancel(c->lookup);
 	c->lookup = NULL;
 	relay_pipe_release(&c->w->pipes, &c->up_pipe);

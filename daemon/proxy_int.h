@@ -146,6 +146,8 @@ struct conn {
 	 * request: once a token passed, later requests on it pass as this
 	 * user; "": not authenticated by Negotiate */
 	char negotiated_user[AUTH_USER_MAX + 1];
+	uint32_t shape_id;        /* explicit mode: the user's leaf the sockets are
+				   * marked with (shaper_user_hold), 0 none */
 };
 
 struct listener {
@@ -203,6 +205,7 @@ struct proxy {
 	struct connlimit *per_client;     /* connections open per address */
 	struct cidr builtin_deny[BUILTIN_DENY_COUNT];   /* parsed once */
 	char portal_url[300];             /* intercept: where the challenge sends clients */
+	struct shaper *shaper;            /* [shaping]: explicit users' leaves; borrowed */
 };
 
 /* the built-in deny ranges (proxy_policy.c), parsed into struct proxy at start */
@@ -245,6 +248,12 @@ void conn_upstream_eof(struct conn *c, int failed);
 void conn_connect_next(struct conn *c);
 void conn_have_addresses(struct conn *c);
 void conn_resolve(struct conn *c);
+
+/* proxy_shape.c */
+void conn_shape(struct conn *c, const struct idsource_attrs *attrs);
+void conn_shape_socket(struct conn *c, int fd);
+void conn_unshape(struct conn *c);
+void worker_shape_sweep(struct worker *w);
 
 /* proxy_request.c */
 void conn_forward(struct conn *c, const struct http_request *r, size_t head_len);

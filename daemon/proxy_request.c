@@ -182,6 +182,7 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 		if (res->negotiated)
 			http_text_copy(c->negotiated_user, sizeof(c->negotiated_user), res->username,
 				       strlen(res->username));
+		conn_shape(c, &res->attrs);
 		conn_forward(c, r, head_len);
 		return;
 	}

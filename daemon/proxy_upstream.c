@@ -391,6 +391,7 @@ void conn_connect_next(struct conn *c)
 			if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) < 0)
 				log_debug("conn %llu: SO_MARK: %s", (unsigned long long)c->id, strerror(errno));
 		}
+		conn_shape_socket(c, fd);
 		cidr_addr_text((struct sockaddr *)ss, x->peer, sizeof(x->peer));
 		if (connect(fd, (struct sockaddr *)ss, sa_len(ss)) < 0 && errno != EINPROGRESS) {
 			snprintf(x->connect_error, sizeof(x->connect_error), "%s", strerror(errno));

@@ -844,3 +844,8 @@ int sessions_set_limits(struct sessions *s, const struct sessions_match *m, unsi
 	free(changed);
 	return (int)n;
 }
+
+struct shaper *sessions_shaper(struct sessions *s)
+{
+	return s ? s->shaper : NULL;
+}

@@ -280,4 +280,9 @@ int sessions_quota_ended(struct sessions *s, const struct sockaddr *client);
  * to its row, so that the next start carries on from them. */
 void sessions_save_counts(struct sessions *s, struct store *st);
 
+struct shaper;
+/* The shaper of the sessions' devices (shaper.h), NULL when [shaping] is
+ * off. Borrowed: lives as long as s. */
+struct shaper *sessions_shaper(struct sessions *s);
+
 #endif

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <linux/pkt_sched.h>
 #include <netlink/netlink.h>
@@ -189,6 +190,8 @@ struct leaf {
 	int cls;                        /* index in classes */
 };
 
+struct user_leaf;
+
 struct shaper {
 	pthread_mutex_t lock;
 	const struct config *cfg;
@@ -203,6 +206,9 @@ struct shaper {
 	struct leaf leaves[SHAPER_LEAVES_MAX];
 	uint8_t used[SHAPER_LEAVES_MAX];
 	size_t cursor;
+	struct user_leaf **users;       /* explicit-proxy users, hashed by name */
+	struct user_leaf **user_of;     /* leaf index -> its user, NULL a device's */
+	size_t n_users;
 };
 
 static void qdisc_root_delete(struct shaper *sh, int ifindex)
@@ -303,6 +309,11 @@ static void leaf_delete(struct shaper *sh, int ifindex, int minor)
 	rtnl_class_put(k);
 }
 
+const char *shaper_lan_interface(const struct config *cfg)
+{
+	return cfg->intercept_interface[0] ? cfg->intercept_interface : cfg->shaping_interface;
+}
+
 static int iface_index(const char *name, const char *what, char *err, size_t errlen)
 {
 	unsigned idx = if_nametoindex(name);
@@ -311,6 +322,8 @@ static int iface_index(const char *name, const char *what, char *err, size_t err
 		snprintf(err, errlen, "shaping: %s %s: %s", what, name, strerror(errno));
 	return (int)idx;
 }
+
+static void users_free(struct shaper *sh);
 
 struct shaper *shaper_new(const struct config *cfg, char *err, size_t errlen)
 {
@@ -342,7 +355,7 @@ struct shaper *shaper_new(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "shaping: rtnetlink: %s", nl_geterror(rc));
 		goto fail;
 	}
-	if (!(sh->ifindex[0] = iface_index(cfg->intercept_interface, "interface", err, errlen)))
+	if (!(sh->ifindex[0] = iface_index(shaper_lan_interface(cfg), "interface", err, errlen)))
 		goto fail;
 	if (cfg->shaping_upload_interface[0] &&
 	    !(sh->ifindex[1] = iface_index(cfg->shaping_upload_interface, "upload_interface", err,
@@ -356,17 +369,17 @@ struct shaper *shaper_new(const struct config *cfg, char *err, size_t errlen)
 		qdisc_root_delete(sh, sh->ifindex[i]);
 		if ((rc = qdisc_root_add(sh, sh->ifindex[i])) < 0) {
 			snprintf(err, errlen, "shaping: cannot add the htb qdisc on %s: %s",
-				 i ? cfg->shaping_upload_interface : cfg->intercept_interface,
+				 i ? cfg->shaping_upload_interface : shaper_lan_interface(cfg),
 				 nl_geterror(rc));
 			goto fail;
 		}
 	}
 	sh->nft = nft_open(err, errlen);
-	if (!sh->nft || nft_shape_table_replace(sh->nft, cfg->intercept_interface,
+	if (!sh->nft || nft_shape_table_replace(sh->nft, shaper_lan_interface(cfg),
 						cfg->shaping_upload_interface, err, errlen) < 0)
 		goto fail;
 	sh->have_table = 1;
-	log_notice("shaping: htb on %s%s%s, %zu classes, default class %s", cfg->intercept_interface,
+	log_notice("shaping: htb on %s%s%s, %zu classes, default class %s", shaper_lan_interface(cfg),
 		   sh->ifindex[1] ? " and " : "", sh->ifindex[1] ? cfg->shaping_upload_interface : "",
 		   sh->classes.n, dc ? dc->name : "none");
 	return sh;
@@ -388,6 +401,7 @@ void shaper_free(struct shaper *sh)
 				qdisc_root_delete(sh, sh->ifindex[i]);
 		nl_socket_free(sh->sk);
 	}
+	users_free(sh);
 	addrmap_free(sh->by_addr);
 	pthread_mutex_destroy(&sh->lock);
 	free(sh);
@@ -451,7 +465,7 @@ int shaper_device_set(struct shaper *sh, const struct sockaddr *addr, const char
 		if (e < 0) {
 			log_warn("shaping: cannot add class 1:%x (%s) on %s: %s", (unsigned)minor,
 				 c->name, k ? sh->cfg->shaping_upload_interface
-					    : sh->cfg->intercept_interface, nl_geterror(e));
+					    : shaper_lan_interface(sh->cfg), nl_geterror(e));
 			rc = -1;
 		}
 	}
@@ -483,4 +497,222 @@ void shaper_device_clear(struct shaper *sh, const struct sockaddr *addr)
 	if (addrmap_get(sh->by_addr, &key, &i))
 		leaf_release(sh, i, addr);
 	pthread_mutex_unlock(&sh->lock);
+}
+
+/* ------------------------------------------------- explicit-proxy users */
+
+#define USER_BUCKETS 1024
+
+struct user_leaf {
+	struct user_leaf *next;
+	char *name;
+	unsigned holds;                 /* connections marked with the leaf */
+	int64_t idle_since;             /* monotonic s: holds fell to 0 */
+	size_t leaf;                    /* index in leaves[] and used[] */
+};
+
+static int64_t mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec;
+}
+
+static size_t user_bucket(const char *name)
+{
+	uint32_t h = 2166136261u;       /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h % USER_BUCKETS;
+}
+
+/* Under the lock: the link that points at name's record (*link NULL:
+ * none). */
+static struct user_leaf **user_link(struct shaper *sh, const char *name)
+{
+	struct user_leaf **link = &sh->users[user_bucket(name)];
+
+	while (*link && strcmp((*link)->name, name) != 0)
+		link = &(*link)->next;
+	return link;
+}
+
+/* The index of the class a user named class_name goes in, -1 none. */
+static int class_index(const struct shaper *sh, const char *class_name)
+{
+	const struct shaper_class *c =
+		class_name && class_name[0] ? shaper_class_find(&sh->classes, class_name) : NULL;
+
+	return c ? (int)(c - sh->classes.list) : sh->default_cls;
+}
+
+/* Under the lock: u's leaf in class cls (-1: no kernel class, the number
+ * kept). A kernel refusal leaves it in none, logged. */
+static void user_set_class(struct shaper *sh, struct user_leaf *u, int cls)
+{
+	int minor = (int)(SHAPER_MINOR_FIRST + u->leaf), was = sh->leaves[u->leaf].cls, rc = 0;
+	char name[3 * 64 + 8];
+
+	if (was == cls)
+		return;
+	log_escape(name, sizeof(name), u->name, strlen(u->name));
+	for (int k = 0; k < 2 && cls >= 0 && rc == 0; k++) {
+		if (sh->ifindex[k] && (rc = leaf_add(sh, sh->ifindex[k], minor,
+						     &sh->classes.list[cls])) < 0)
+			log_warn("shaping: cannot add class 1:%x (%s) for user \"%s\": %s",
+				 (unsigned)minor, sh->classes.list[cls].name, name, nl_geterror(rc));
+	}
+	if (cls < 0 || rc < 0) {
+		for (int k = 0; k < 2 && was >= 0; k++)
+			if (sh->ifindex[k])
+				leaf_delete(sh, sh->ifindex[k], minor);
+		cls = -1;
+	}
+	sh->leaves[u->leaf].cls = cls;
+	log_info("shaping: user \"%s\" in class %s (1:%x)", name,
+		 cls >= 0 ? sh->classes.list[cls].name : "none", (unsigned)minor);
+}
+
+uint32_t shaper_user_hold(struct shaper *sh, const char *username, const char *class_name)
+{
+	struct user_leaf **link, *u;
+	uint32_t id = 0;
+	int cls, minor;
+
+	if (!sh || !username || !username[0])
+		return 0;
+	cls = class_index(sh, class_name);
+	pthread_mutex_lock(&sh->lock);
+	if (!sh->users && (!(sh->users = calloc(USER_BUCKETS, sizeof(*sh->users))) ||
+			   !(sh->user_of = calloc(SHAPER_LEAVES_MAX, sizeof(*sh->user_of))))) {
+		free(sh->users);
+		sh->users = NULL;
+		goto out;
+	}
+	link = user_link(sh, username);
+	if (!(u = *link)) {
+		minor = shaper_leaf_alloc(sh->used, SHAPER_LEAVES_MAX, &sh->cursor);
+		if (minor < 0) {
+			log_warn("shaping: %d devices and users are shaped already; the next one "
+				 "is not", SHAPER_LEAVES_MAX);
+			goto out;
+		}
+		if (!(u = calloc(1, sizeof(*u))) || !(u->name = strdup(username))) {
+			free(u);
+			sh->used[minor - SHAPER_MINOR_FIRST] = 0;
+			goto out;
+		}
+		u->leaf = (size_t)(minor - SHAPER_MINOR_FIRST);
+		memset(&sh->leaves[u->leaf], 0, sizeof(sh->leaves[u->leaf]));
+		sh->leaves[u->leaf].cls = -1;
+		*link = u;
+		sh->user_of[u->leaf] = u;
+		sh->n_users++;
+	}
+	user_set_class(sh, u, cls);
+	u->holds++;
+	id = TC_HANDLE(1, (unsigned)(SHAPER_MINOR_FIRST + u->leaf));
+out:
+	pthread_mutex_unlock(&sh->lock);
+	return id;
+}
+
+void shaper_user_drop(struct shaper *sh, uint32_t id)
+{
+	unsigned minor = TC_H_MIN(id);
+	struct user_leaf *u;
+
+	if (!sh || !id || TC_H_MAJ(id) != TC_HANDLE(1, 0) || minor < SHAPER_MINOR_FIRST ||
+	    minor >= SHAPER_MINOR_FIRST + SHAPER_LEAVES_MAX)
+		return;
+	pthread_mutex_lock(&sh->lock);
+	if (sh->user_of && (u = sh->user_of[minor - SHAPER_MINOR_FIRST]) && u->holds &&
+	    --u->holds == 0)
+		u->idle_since = mono_s();
+	pthread_mutex_unlock(&sh->lock);
+}
+
+/* Under the lock: u's leaf goes, its number free again. */
+static void user_remove(struct shaper *sh, struct user_leaf **link)
+{
+	struct user_leaf *u = *link;
+
+	user_set_class(sh, u, -1);
+	sh->used[u->leaf] = 0;
+	sh->user_of[u->leaf] = NULL;
+	*link = u->next;
+	sh->n_users--;
+	free(u->name);
+	free(u);
+}
+
+void shaper_users_sweep(struct shaper *sh, unsigned idle_s, shaper_class_of_cb class_of,
+			void *ud)
+{
+	char **names = NULL;
+	size_t n = 0;
+	int64_t now = mono_s();
+
+	if (!sh)
+		return;
+	pthread_mutex_lock(&sh->lock);
+	if (sh->users && sh->n_users)
+		names = calloc(sh->n_users, sizeof(*names));
+	for (size_t b = 0; names && b < USER_BUCKETS; b++) {
+		struct user_leaf **link = &sh->users[b];
+
+		while (*link) {
+			if (!(*link)->holds && now - (*link)->idle_since >= (int64_t)idle_s) {
+				user_remove(sh, link);
+				continue;
+			}
+			if ((names[n] = strdup((*link)->name)))
+				n++;
+			link = &(*link)->next;
+		}
+	}
+	pthread_mutex_unlock(&sh->lock);
+	/* the classes are asked for without the lock: the answer may come
+	 * from another lock (the gate's policies) */
+	for (size_t i = 0; i < n; i++) {
+		char cls[SHAPER_NAME_MAX + 1] = "";
+		struct user_leaf *u;
+
+		class_of(ud, names[i], cls, sizeof(cls));
+		pthread_mutex_lock(&sh->lock);
+		if ((u = *user_link(sh, names[i])))
+			user_set_class(sh, u, class_index(sh, cls));
+		pthread_mutex_unlock(&sh->lock);
+		free(names[i]);
+	}
+	free(names);
+}
+
+size_t shaper_users_count(struct shaper *sh)
+{
+	size_t n;
+
+	if (!sh)
+		return 0;
+	pthread_mutex_lock(&sh->lock);
+	n = sh->n_users;
+	pthread_mutex_unlock(&sh->lock);
+	return n;
+}
+
+static void users_free(struct shaper *sh)
+{
+	for (size_t b = 0; sh->users && b < USER_BUCKETS; b++) {
+		while (sh->users[b]) {
+			struct user_leaf *u = sh->users[b];
+
+			sh->users[b] = u->next;
+			free(u->name);
+			free(u);
+		}
+	}
+	free(sh->users);
+	free(sh->user_of);
 }

@@ -1,8 +1,9 @@
 /*
- * shaper — bandwidth classes for intercept mode's logged-in devices,
- * shaped in the kernel: HTB with fq_codel, programmed through rtnetlink
- * (libnl-route-3; shaper.c is the only file that includes it), devices
- * steered into their class by the shaping table's map (nft.h).
+ * shaper — bandwidth classes for intercept mode's logged-in devices and
+ * the explicit proxy's users, shaped in the kernel: HTB with fq_codel,
+ * programmed through rtnetlink (libnl-route-3; shaper.c is the only file
+ * that includes it), devices steered into their class by the shaping
+ * table's map (nft.h), users by their sockets' priority (below).
  *
  * The shape, per device (each device gets its class's rate, whoever else
  * is in the class):
@@ -79,8 +80,12 @@ int shaper_leaf_alloc(uint8_t *used, size_t count, size_t *cursor);
 
 struct shaper;
 
-/* Install (replacing leftovers) the qdiscs on cfg's intercept interface
- * and upload interface and the shaping table. cfg borrowed for the
+/* The LAN interface downloads are shaped on: [intercept] interface, else
+ * [shaping] interface (the explicit proxy alone). */
+const char *shaper_lan_interface(const struct config *cfg);
+
+/* Install (replacing leftovers) the qdiscs on cfg's LAN interface
+ * (shaper_lan_interface) and upload interface and the shaping table. cfg borrowed for the
  * object's life. NULL with a message on failure. */
 struct shaper *shaper_new(const struct config *cfg, char *err, size_t errlen);
 /* Remove the qdiscs and the table. Accepts NULL. */
@@ -100,5 +105,44 @@ void shaper_device_clear(struct shaper *sh, const struct sockaddr *addr);
  * default class, else "" (unshaped). Pure (parses cfg's classes). */
 void shaper_class_effective(const struct config *cfg, const char *class_name, char *out,
 			    size_t len);
+
+/*
+ * Explicit-proxy users. The relayed traffic of a user of the explicit
+ * proxy is shaped per user, not per address: the user gets a leaf of the
+ * same tree (a leaf number from the devices' pool), and the proxy sets
+ * SO_PRIORITY on the user's client and upstream sockets to the leaf's
+ * class id. A socket's packets carry its priority (skb->priority), and HTB
+ * takes it as the class when it names a leaf (sch_htb.c htb_classify), so
+ * they go through the user's leaf on the LAN interface (download) and on
+ * the upload interface (upload), at no cost per byte. A priority naming
+ * no class (the user in no class) goes out of HTB's direct queue. A device
+ * that also has a portal session is shaped as that device (the shaping
+ * table's map sets the priority of what goes to its address).
+ *
+ * shaper_user_hold: the class id (major 1) to set on a socket of
+ * username, whose class is class_name (NULL or "": the default class; none
+ * either: a leaf number without a kernel class, so that a class given
+ * later applies to the sockets already marked). The leaf is made on the
+ * first hold; each hold is counted. 0 when no leaf number is left (the
+ * socket is not marked). Accepts sh NULL (0). The first hold of a user
+ * asks the kernel, a netlink round trip; later ones cost a lookup.
+ */
+uint32_t shaper_user_hold(struct shaper *sh, const char *username, const char *class_name);
+/* One hold given back (its connection closed): id as shaper_user_hold
+ * returned it; 0 is ignored. Accepts sh NULL. */
+void shaper_user_drop(struct shaper *sh, uint32_t id);
+/* The class name (NULL or "": the default) username is in now. */
+typedef void (*shaper_class_of_cb)(void *ud, const char *username, char *out, size_t len);
+/*
+ * Once a second or so: a user held by nobody for idle_s seconds leaves
+ * its leaf (the number is free again); every other user's leaf is put in
+ * the class class_of says, so a class change reaches the open
+ * connections (their sockets keep the leaf; the leaf's rate changes).
+ * class_of is called without the shaper's lock. Accepts sh NULL.
+ */
+void shaper_users_sweep(struct shaper *sh, unsigned idle_s, shaper_class_of_cb class_of,
+			void *ud);
+/* Users with a leaf now (held or idle). */
+size_t shaper_users_count(struct shaper *sh);
 
 #endif

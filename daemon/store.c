@@ -46,6 +46,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_COMMENT] = "UPDATE users SET comment = ?2, updated_at = ?3 WHERE name = ?1",
 	[S_USER_CLASS_GET] = "SELECT bandwidth_class FROM users WHERE name = ?1",
 	[S_USER_CLASS_SET] = "UPDATE users SET bandwidth_class = ?2, updated_at = ?3 WHERE name = ?1",
+	[S_USER_CLASSES] = "SELECT name, bandwidth_class FROM users WHERE bandwidth_class != '' "
+			   "ORDER BY name",
 	[S_USER_DEL] = "DELETE FROM users WHERE name = ?1",
 	[S_USER_LOGIN] = "UPDATE users SET last_login_at = ?2 WHERE name = ?1",
 	/* instr, not LIKE: no wildcards or case folding to escape */

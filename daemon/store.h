@@ -228,6 +228,10 @@ int store_user_set_comment(struct store *st, const char *name, const char *comme
  * no such user, negative on error; set: 0, 1 no such user, negative. */
 int store_user_class_get(struct store *st, const char *name, char out[STORE_CLASS_MAX + 1]);
 int store_user_set_class(struct store *st, const char *name, const char *cls);
+/* Every user with a class of its own (name, class), ordered by name; cb
+ * non-zero stops. 0 or negative. */
+int store_user_classes(struct store *st, int (*cb)(const char *user, const char *cls, void *ud),
+		       void *ud);
 int store_user_delete(struct store *st, const char *name);
 /* Records a login; does not bump the users generation. */
 int store_user_touch_login(struct store *st, const char *name, int64_t when);

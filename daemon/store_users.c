@@ -157,6 +157,42 @@ int store_user_set_class(struct store *st, const char *name, const char *cls)
 			KEY_STAMP | KEY_TEXT_CUT);
 }
 
+struct user_class {
+	char user[STORE_NAME_MAX + 1];
+	char cls[STORE_CLASS_MAX + 1];
+};
+
+static void read_user_class(sqlite3_stmt *s, void *out)
+{
+	struct user_class *u = out;
+
+	col_text(s, 0, u->user, sizeof(u->user));
+	col_text(s, 1, u->cls, sizeof(u->cls));
+}
+
+struct user_class_cb {
+	int (*cb)(const char *user, const char *cls, void *ud);
+	void *ud;
+};
+
+static int user_class_row(const struct user_class *u, void *ud)
+{
+	struct user_class_cb *c = ud;
+
+	return c->cb(u->user, u->cls, c->ud);
+}
+
+int store_user_classes(struct store *st, int (*cb)(const char *user, const char *cls, void *ud),
+		       void *ud)
+{
+	sqlite3_stmt *s = stmt(st, S_USER_CLASSES);
+	struct user_class_cb c = { cb, ud };
+
+	if (!s)
+		return -1;
+	return ITERATE(st, s, struct user_class, read_user_class, user_class_row, &c);
+}
+
 int store_user_delete(struct store *st, const char *name)
 {
 	return by_key(st, S_USER_DEL, name, STORE_NAME_MAX);
