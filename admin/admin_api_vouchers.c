@@ -23,7 +23,7 @@
 static int roll_cb(const struct store_voucher_roll *r, void *ud)
 {
 	json_array_append_new(ud, json_pack("{s:I, s:s, s:s, s:i, s:I, s:I, s:I, s:s, s:i, s:I, s:I, "
-					    "s:I, s:I, s:I, s:I, s:I}",
+					    "s:I, s:I, s:I, s:I, s:I, s:I, s:I}",
 		"id", (json_int_t)r->id, "comment", r->comment, "alphabet", r->alphabet,
 		"length", r->code_length, "validity", (json_int_t)r->validity,
 		"expires_at", (json_int_t)r->expires_at, "quota_bytes", (json_int_t)r->quota_bytes,
@@ -31,7 +31,8 @@ static int roll_cb(const struct store_voucher_roll *r, void *ud)
 		"revoked_at", (json_int_t)r->revoked_at, "created_at", (json_int_t)r->created_at,
 		"codes", (json_int_t)r->codes, "unused", (json_int_t)(r->codes - r->used),
 		"used", (json_int_t)r->used, "expired", (json_int_t)r->expired,
-		"revoked", (json_int_t)r->revoked));
+		"revoked", (json_int_t)r->revoked, "bytes_max", (json_int_t)r->bytes_max,
+		"quota_reached", (json_int_t)r->quota_reached));
 	return 0;
 }
 

@@ -20,6 +20,13 @@
 #define VROLL_COLS "r.id, r.comment, r.alphabet, r.code_length, r.validity, r.expires_at, " \
 		   "r.quota_bytes, r.bandwidth_class, r.max_devices, r.revoked_at, r.created_at"
 #define VOUCHER_COLS "id, roll_id, number, prefix, phc, first_used_at, revoked_at"
+/* The bytes code v used since its first use: its sessions that ended, and
+ * its live ones as last written (the quota's count, sessions.h) */
+#define VOUCHER_NAME "('voucher:' || v.roll_id || '-' || v.number)"
+#define VOUCHER_BYTES "((SELECT coalesce(sum(h.bytes_in + h.bytes_out), 0) FROM session_history h " \
+	"WHERE h.username = " VOUCHER_NAME " AND h.ended_at >= v.first_used_at) + " \
+	"(SELECT coalesce(sum(x.bytes_in + x.bytes_out), 0) FROM sessions x " \
+	"WHERE x.username = " VOUCHER_NAME "))"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote, " \
 	"bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, source"
 
@@ -200,7 +207,11 @@ static const char *const stmt_sql[S_COUNT] = {
 		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id AND v.revoked_at = 0 AND r.revoked_at = 0 "
 		"AND ((r.expires_at > 0 AND r.expires_at <= ?1) OR "
 		"(v.first_used_at > 0 AND v.first_used_at + r.validity <= ?1))), "
-		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id AND (v.revoked_at > 0 OR r.revoked_at > 0)) "
+		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id AND (v.revoked_at > 0 OR r.revoked_at > 0)), "
+		"(SELECT coalesce(max(" VOUCHER_BYTES "), 0) FROM vouchers v WHERE v.roll_id = r.id "
+		"AND v.first_used_at > 0), "
+		"(SELECT count(*) FROM vouchers v WHERE v.roll_id = r.id AND r.quota_bytes > 0 "
+		"AND v.first_used_at > 0 AND " VOUCHER_BYTES " >= r.quota_bytes) "
 		"FROM voucher_rolls r WHERE ?2 = 0 OR r.id = ?2 ORDER BY r.id",
 	[S_VROLL_GET] = "SELECT " VROLL_COLS " FROM voucher_rolls r WHERE r.id = ?1",
 	[S_VOUCHER_ADD] = "INSERT INTO vouchers (roll_id, number, prefix, phc) VALUES (?1, ?2, ?3, ?4)",

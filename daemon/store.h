@@ -500,6 +500,10 @@ struct store_voucher_roll {
 	/* store_voucher_roll_list only: codes, used once at least, expired
 	 * (and not revoked), revoked */
 	int64_t codes, used, expired, revoked;
+	/* and the most bytes one code used since its first use (its ended
+	 * sessions, its live ones as last written), and the codes that
+	 * reached the quota */
+	int64_t bytes_max, quota_reached;
 };
 
 struct store_voucher {

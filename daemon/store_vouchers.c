@@ -30,6 +30,8 @@ static void read_roll_counted(sqlite3_stmt *s, void *out)
 	r->used = sqlite3_column_int64(s, 12);
 	r->expired = sqlite3_column_int64(s, 13);
 	r->revoked = sqlite3_column_int64(s, 14);
+	r->bytes_max = sqlite3_column_int64(s, 15);
+	r->quota_reached = sqlite3_column_int64(s, 16);
 }
 
 static void read_voucher(sqlite3_stmt *s, void *out)

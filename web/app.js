@@ -456,11 +456,18 @@ async function loadActions() {
 async function loadVouchers() {
   const data = await api('GET', '/api/vouchers');
   fillRows($('voucher-rows'), data.rolls.map((r) => [r.id, r.comment, r.codes, r.unused, r.used, r.expired,
-    r.revoked, fmtDuration(r.validity), r.max_devices,
+    r.revoked, fmtDuration(r.validity), r.max_devices, voucherData(r),
     r.revoked === r.codes ? '' : button('Revoke roll', async () => {
       const v = await ask('Revoke roll', `Revoke all ${r.codes} codes of roll ${r.id}? Guests using them are signed out.`, { ok: 'Revoke' });
       if (v) change('POST', '/api/vouchers/revoke', { roll: r.id }, `Revoked roll ${r.id}.`);
-    }, 'small danger change')]), 10, 'No voucher rolls yet.');
+    }, 'small danger change')]), 11, 'No voucher rolls yet.');
+}
+
+// The data one code used against the roll's quota: the most any code used.
+function voucherData(r) {
+  if (!r.quota_bytes) return r.bytes_max ? `${fmtBytes(r.bytes_max)} (no quota)` : 'no quota';
+  const text = `${fmtBytes(r.bytes_max)} of ${fmtBytes(r.quota_bytes)}`;
+  return r.quota_reached ? `${text}; ${r.quota_reached} used up` : text;
 }
 
 // One card per code: the network's name, the code, and its QR code (drawn
@@ -617,6 +624,7 @@ function wire() {
       count: Number($('v-count').value), validity: $('v-validity').value, alphabet: $('v-alphabet').value,
       length: Number($('v-length').value), devices: Number($('v-devices').value), comment: $('v-comment').value,
     };
+    if (Number($('v-quota').value) > 0) body.quota_bytes = Math.round(Number($('v-quota').value) * 1000000);
     try {
       showStatus('Making the codes (a second or so per ten)…', false);
       const roll = await api('POST', '/api/vouchers', body);

@@ -45,6 +45,7 @@ async function main() {
   await page.fill('#v-count', '10');
   await page.selectOption('#v-validity', '1d');
   await page.fill('#v-comment', 'browser roll');
+  await page.fill('#v-quota', '500');
   await page.fill('#v-network', 'Hotel <b>Guest</b>');
   await page.click('#voucher-create button[type=submit]');
   await page.waitForFunction(() => document.querySelectorAll('#voucher-sheet .voucher-card').length === 10);
@@ -55,6 +56,7 @@ async function main() {
   check(true, 'the roll listed with its counts');
   const rowText = await page.$$eval('#voucher-rows tr', (trs) => trs.map((t) => t.innerText).join('\n'));
   check(/browser roll\s+10\s+10\s+0/.test(rowText), 'ten unused codes counted', rowText);
+  check(rowText.includes('0 B of 500.0 MB'), 'the roll shows the data used against its quota', rowText);
 
   const cards = await page.$$eval('#voucher-sheet .voucher-card', (cs) =>
     cs.map((c) => [c.querySelector('.voucher-meta').textContent, c.querySelector('.voucher-code').textContent]));

@@ -6,7 +6,8 @@
 # second) ends both devices' sessions with reason quota_exceeded: the
 # download is cut under 8 MB. The client's next request goes to the
 # portal, whose page says the quota is used up; the code, typed again on
-# either device, is refused with that reason and starts no session.
+# either device, is refused with that reason and starts no session. The
+# admin API's voucher list shows the code's use at the quota.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 . "$(dirname "$0")/second_lan_host.sh"
@@ -18,7 +19,9 @@ chmod 644 "$big"
 on_finish "rm -f '$big'"
 
 intercept_conf "session_lifetime = 1h"
+ADMIN_LISTEN=127.0.0.1:8080
 setup_daemon
+printf 'desk-pw\n' | "$CLI" -d "$DB" admin add desk --role frontdesk >/dev/null
 second_lan_host_up same-link || fail "second LAN host"
 start_daemon || exit 1
 
@@ -49,4 +52,12 @@ assert_contains "$(page)" "data quota is used up" "the portal says the code's qu
 assert_eq 401 "$(voucher_post in_second "$Q")" "the code is refused on the second device"
 host_out in_client && host_out in_second && ok || fail "the code started no new session"
 assert_eq 0 "$(sqlite3 "$DB" "SELECT count(*) FROM sessions WHERE username = 'voucher:1-1'")" "no session row"
+
+# the panel's voucher list shows the code's use against the roll's quota
+admin_api_login desk desk-pw
+use=$(acurl -b "$ADMIN_JAR" "$A/api/vouchers" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)["rolls"][0]
+print(r["quota_bytes"], r["bytes_max"] >= r["quota_bytes"], r["quota_reached"])')
+assert_eq "5242880 True 1" "$use" "the API lists the code's bytes at the quota, one code used up"
 finish
