@@ -153,6 +153,22 @@ const struct shaper_class *shaper_class_find(const struct shaper_classes *c, con
 	return NULL;
 }
 
+uint32_t shaper_burst_bytes(uint64_t bits_per_s)
+{
+	uint64_t b = bits_per_s / 8 * SHAPER_BURST_MS / 1000;
+
+	return (uint32_t)(b < SHAPER_BURST_MIN ? SHAPER_BURST_MIN : b);
+}
+
+uint32_t shaper_quantum_bytes(uint64_t bits_per_s)
+{
+	uint64_t q = bits_per_s / 8 / 10;
+
+	if (q < SHAPER_QUANTUM_MIN)
+		return SHAPER_QUANTUM_MIN;
+	return (uint32_t)(q > SHAPER_QUANTUM_MAX ? SHAPER_QUANTUM_MAX : q);
+}
+
 int shaper_leaf_alloc(uint8_t *used, size_t count, size_t *cursor)
 {
 	for (size_t k = 0; k < count; k++) {
@@ -261,6 +277,15 @@ static int leaf_add(struct shaper *sh, int ifindex, int minor, const struct shap
 		rc = rtnl_htb_set_rate64(k, c->rate / 8);
 	if (rc == 0)
 		rc = rtnl_htb_set_ceil64(k, c->ceil / 8);
+	/* the bursts and quantum said, not left to libnl: its default burst
+	 * (rate / psched hz + mtu, in whole microseconds) is 0 at a gigabit
+	 * and more, and such a class is throttled after every packet */
+	if (rc == 0)
+		rc = rtnl_htb_set_rbuffer(k, shaper_burst_bytes(c->rate));
+	if (rc == 0)
+		rc = rtnl_htb_set_cbuffer(k, shaper_burst_bytes(c->ceil));
+	if (rc == 0)
+		rc = rtnl_htb_set_quantum(k, shaper_quantum_bytes(c->rate));
 	/* NLM_F_REPLACE: a class moving to another rate keeps its queue */
 	if (rc == 0)
 		rc = rtnl_class_add(sh->sk, k, NLM_F_CREATE | NLM_F_REPLACE);

@@ -78,6 +78,23 @@ const struct shaper_class *shaper_class_find(const struct shaper_classes *c, con
  */
 int shaper_leaf_alloc(uint8_t *used, size_t count, size_t *cursor);
 
+/*
+ * A class's burst (HTB's buffer and cbuffer, bytes): what its rate (or
+ * ceil) sends in SHAPER_BURST_MS, at least two full frames. Big enough
+ * that a fast class is not throttled after each (GSO) packet, small
+ * beside what a rate is measured over (the 5 ms are 0.1 % of 5 s). Pure.
+ */
+#define SHAPER_BURST_MS     5
+#define SHAPER_BURST_MIN    3028u
+uint32_t shaper_burst_bytes(uint64_t bits_per_s);
+/* Its quantum (bytes a class sends in its turn when it borrows): a tenth
+ * of its rate's bytes per second, as HTB's r2q 10 gives, kept within
+ * SHAPER_QUANTUM_MIN .. SHAPER_QUANTUM_MAX (the bounds outside which the
+ * kernel warns). Pure. */
+#define SHAPER_QUANTUM_MIN  1600u
+#define SHAPER_QUANTUM_MAX  200000u
+uint32_t shaper_quantum_bytes(uint64_t bits_per_s);
+
 struct shaper;
 
 /* The LAN interface downloads are shaped on: [intercept] interface, else

@@ -132,6 +132,22 @@ static void test_leaf_numbers(void **state)
 	assert_true(SHAPER_MINOR_FIRST > 1);
 }
 
+static void test_burst_and_quantum(void **state)
+{
+	(void)state;
+	/* 5 ms of the rate: 6.25 MB at 10 gbit (libnl's own default was 0) */
+	assert_int_equal(shaper_burst_bytes(10000000000ULL), 6250000);
+	assert_int_equal(shaper_burst_bytes(100000000ULL), 62500);
+	/* never below two full frames, and 100 gbit still fits */
+	assert_int_equal(shaper_burst_bytes(2000000ULL), SHAPER_BURST_MIN);
+	assert_int_equal(shaper_burst_bytes(SHAPER_RATE_MIN), SHAPER_BURST_MIN);
+	assert_int_equal(shaper_burst_bytes(SHAPER_RATE_MAX), 62500000);
+	/* a tenth of the bytes per second, within the kernel's bounds */
+	assert_int_equal(shaper_quantum_bytes(8000000ULL), 100000);
+	assert_int_equal(shaper_quantum_bytes(10000000000ULL), SHAPER_QUANTUM_MAX);
+	assert_int_equal(shaper_quantum_bytes(SHAPER_RATE_MIN), SHAPER_QUANTUM_MIN);
+}
+
 static void test_table_batch(void **state)
 {
 	char *buf = malloc(NFT_BATCH_MAX);
@@ -158,6 +174,7 @@ int main(void)
 		cmocka_unit_test(test_rate_refused),
 		cmocka_unit_test(test_classes),
 		cmocka_unit_test(test_classes_refused),
+		cmocka_unit_test(test_burst_and_quantum),
 		cmocka_unit_test(test_classes_bounded),
 		cmocka_unit_test(test_leaf_numbers),
 		cmocka_unit_test(test_table_batch),
