@@ -207,8 +207,9 @@ int sessions_policy_ended(struct sessions *s, const struct sockaddr *client, cha
  * client sent on the LAN interface (forwarded, to the daemon's intercept
  * listeners, to the gateway itself: DNS, the portal), out = those sent to
  * it there (forwarded, and the daemon's own answers). IP headers count,
- * link headers do not. Each maintenance round reads them all in one dump
- * per set (every 500 ms), never per packet. A device with several
+ * link headers do not. The maintenance round reads them all in one dump
+ * per set every 2 s (those of users with a quota every round, 500 ms),
+ * never per packet: a count and a rate are at most 2 s old. A device with several
  * addresses has a count per address (each packet counts once, under the
  * address it carries): the device's use is their sum. The counts survive
  * a reload (the table stays), the table being put back (they start again

@@ -1,7 +1,8 @@
 /*
  * sessions_counts.c — what the kernel counted for each session (sessions.h,
- * "what the kernel counted"): read in one dump per set by the maintenance
- * round, kept in the entries, written to the rows, handed on at the end.
+ * "what the kernel counted"): read in one dump per set every
+ * COUNTS_READ_MS (those with a quota every maintenance round), kept in the
+ * entries, written to the rows, handed on at the end.
  */
 #include "sessions_int.h"
 
@@ -40,12 +41,56 @@ static void acct_view_cb(const struct nft_session *ks, void *ud)
 	kv->list[kv->n++] = *ks;
 }
 
-/* Caller holds nothing. */
+static struct quota_user *quota_set_of(struct sessions *s, const char *user);
+
+/* Under nft_lock: the counters of the n addresses in list, one by one
+ * (an address the kernel has no counter for is left out). */
+static int counts_read_some(struct sessions *s, const struct sockaddr_storage *list, size_t n,
+			    struct kernel_view *kv)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct nft_session ks;
+
+		memset(&ks, 0, sizeof(ks));
+		if (nft_acct_get(s->nft, (const struct sockaddr *)&list[i], &ks.counted) < 0)
+			return -1;
+		if (!ks.counted.packets_in && !ks.counted.packets_out)
+			continue;
+		ks.addr = list[i];
+		acct_view_cb(&ks, kv);
+	}
+	return 0;
+}
+
+/* Maintenance thread, holding nothing: every counter when the last dump
+ * is COUNTS_READ_MS old, else those of the sessions with a quota (after
+ * sessions_quota_read: the quotas are this round's). */
 void sessions_counts_read(struct sessions *s, struct sessions_round *r)
 {
+	struct sockaddr_storage *some = NULL;
+	size_t n_some = 0, n_all = 0;
+	int full = !s->counts_read_ms || r->now_ms < s->counts_read_ms ||
+		   r->now_ms - s->counts_read_ms >= COUNTS_READ_MS;
+
+	if (!full) {
+		pthread_rwlock_rdlock(&s->lock);
+		n_all = s->n;
+		some = s->n_quotas ? calloc(s->n + 1, sizeof(*some)) : NULL;
+		for (size_t i = 0; some && i < s->n; i++)
+			if (quota_set_of(s, s->entries[i].user))
+				some[n_some++] = s->entries[i].sa;
+		pthread_rwlock_unlock(&s->lock);
+		full = (s->n_quotas && !some) || n_some * COUNTS_ONE_BY_ONE > n_all;
+	}
 	pthread_mutex_lock(&s->nft_lock);
-	r->have_acct = nft_acct_list(s->nft, acct_view_cb, &r->acct) == 0;
+	if (full)
+		r->have_acct = r->acct_full = nft_acct_list(s->nft, acct_view_cb, &r->acct) == 0;
+	else
+		r->have_acct = counts_read_some(s, some, n_some, &r->acct) == 0;
 	pthread_mutex_unlock(&s->nft_lock);
+	if (r->acct_full)
+		s->counts_read_ms = r->now_ms;
+	free(some);
 }
 
 /* The two directions came as elements of their own: one per address. */
@@ -120,7 +165,8 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 
 		if (r->have_acct && e->seq <= r->seq_read && addrmap_get(r->acct.by_addr, &e->key, &at))
 			e->counted = r->acct.list[at].counted;
-		if (r->now_ms - e->rate_mark_at[RATE_MARKS - 1] >= RATE_MARK_MS) {
+		/* marks from dumps only: every session's count is as of the mark */
+		if (r->acct_full && r->now_ms - e->rate_mark_at[RATE_MARKS - 1] >= RATE_MARK_MS) {
 			memmove(e->rate_mark, e->rate_mark + 1, (RATE_MARKS - 1) * sizeof(e->rate_mark[0]));
 			memmove(e->rate_mark_at, e->rate_mark_at + 1,
 				(RATE_MARKS - 1) * sizeof(e->rate_mark_at[0]));

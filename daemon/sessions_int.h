@@ -46,6 +46,13 @@
 #define RATE_MARKS      7
 #define RATE_MARK_MS    10000
 #define COUNTS_SAVE_S   10
+/* Every session's counters are read in one dump per set every
+ * COUNTS_READ_MS (not every round: at 10 000 sessions a dump is most of a
+ * round's CPU); the sessions of users with a quota are read every round,
+ * one by one while they are at most 1 in COUNTS_ONE_BY_ONE of the
+ * sessions, else by the dump every round. */
+#define COUNTS_READ_MS     2000
+#define COUNTS_ONE_BY_ONE  8
 /* Quotas are read from the store every QUOTA_READ_S, when the users
  * change, and at most once a second when sessions start; the portal remembers the last QUOTA_ENDS_MAX addresses a quota
  * ended, for QUOTA_END_SHOWN_S. */
@@ -142,6 +149,8 @@ struct sessions {
 	void (*end_cb)(const struct sessions_end *end, void *ud);
 	void *end_ud;
 	struct sessions_counts ended_total; /* under lock: sessions ended since the start */
+	int64_t counts_read_ms;            /* wall ms of the last dump of every counter
+					    * (maintenance thread only) */
 	/* quotas: the maintenance thread's own, read every QUOTA_READ_S */
 	struct quota_user *quotas;         /* users of sessions with a quota, by name */
 	size_t n_quotas;
@@ -309,6 +318,8 @@ struct sessions_round {
 	struct kernel_view acct;           /* acct_in/out4/6, when have_acct; by_addr
 					    * gives the address's one element */
 	int have_acct;
+	int acct_full;                     /* acct holds every session's (a dump), not
+					    * only those with a quota */
 	struct store_session *saves;       /* rows whose counts are to be written */
 	size_t n_saves;
 	char *over_quota;                  /* per entry: its user's quota is used up */
