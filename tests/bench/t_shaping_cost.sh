@@ -9,15 +9,18 @@
 # its own. Figures only; bounded by BENCH_SECONDS per wrk run.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/intercept.sh"
+. "$(dirname "$0")/sessions_rows.sh"
 secs=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNECTIONS:-50}
 big=${BENCH_SHAPED_MAX:-1000}
+# thousands of sessions restored (a class each) take longer to start
+DAEMON_START_WAIT=${DAEMON_START_WAIT:-300}
 head -c $((100 * 1024 * 1024)) /dev/zero > "$E2E_WWW/100m"
 chmod 644 "$E2E_WWW/100m"
 on_finish "rm -f '$E2E_WWW/100m'; in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
 
 run() { # label sessions (0: shaping off)
-	local label=$1 n=$2 rps dl80 dl8080 now
+	local label=$1 n=$2 rps dl80 dl8080
 	intercept_conf
 	if [ "$n" -gt 0 ]; then
 		CONF_EXTRA="$CONF_EXTRA
@@ -28,17 +31,7 @@ classes = bench=10gbit"
 	setup_daemon
 	add_user bench 'bench-pass'
 	[ "$n" -gt 0 ] && "$CLI" -d "$DB" user set bench --class bench >/dev/null
-	now=$(date +%s)
-	if [ "$n" -gt 1 ]; then
-		{
-			echo "BEGIN;"
-			for i in $(seq 1 $((n - 1))); do
-				printf "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, expires_at) VALUES ('fd00:201::1:%x','02:00:00:00:%02x:%02x','bench',%d,%d,3600,%d);\n" \
-					"$i" $((i / 256)) $((i % 256)) "$now" "$now" $((now + 3600))
-			done
-			echo "COMMIT;"
-		} | sqlite3 "$DB"
-	fi
+	insert_session_rows $((n - 1)) bench
 	start_daemon || return 1
 	[ "$(portal_login bench bench-pass)" = 303 ] && ok || fail "portal login ($label)"
 	[ "$n" -gt 0 ] && { wait_until 60 log_has "shaping: 10.201.0.2 in class" || fail "client not shaped ($label)"; }

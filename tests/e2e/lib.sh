@@ -93,8 +93,10 @@ start_daemon() {
 	# not through in_gw: $! must be the daemon itself (ip netns exec execs it)
 	ip netns exec "$NS_G" "$DAEMON" -c "$DIR/portcullis.conf" > "$DLOG" 2>&1 &
 	DPID=$!
-	# up once a client can connect, or given up on once it has exited
-	wait_until 30 daemon_up_or_gone
+	# up once a client can connect (within DAEMON_START_WAIT s, default 30:
+	# a bench restoring thousands of sessions takes longer), or given up on
+	# once it has exited
+	wait_until "${DAEMON_START_WAIT:-30}" daemon_up_or_gone
 	daemon_up && return 0
 	echo "  daemon did not start:"; sed 's/^/    /' "$DLOG"
 	fail "daemon start"
