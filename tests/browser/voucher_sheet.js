@@ -46,6 +46,7 @@ async function main() {
   await page.selectOption('#v-validity', '1d');
   await page.fill('#v-comment', 'browser roll');
   await page.fill('#v-quota', '500');
+  await page.fill('#v-devices', '2');
   await page.fill('#v-network', 'Hotel <b>Guest</b>');
   await page.click('#voucher-create button[type=submit]');
   await page.waitForFunction(() => document.querySelectorAll('#voucher-sheet .voucher-card').length === 10);

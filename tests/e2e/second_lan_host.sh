@@ -43,3 +43,21 @@ second_lan_host_up() { # [same-link]
 second_lan_host_down() {
 	ip netns del "$NS_A" 2>/dev/null   # takes its veth pair or macvlan with it
 }
+
+# A third host beside the client (after second_lan_host_up same-link, for a
+# scenario that needs three devices on the intercepted LAN): $NS_B, a
+# macvlan of its own on the client's link, 10.201.0.4; in_third runs a
+# command in it.
+NS_B=$E2E_NS-b
+in_third() { ip netns exec "$NS_B" "$@"; }
+
+third_lan_host_up() {
+	ip netns add "$NS_B" || return 1
+	on_finish "ip netns del '$NS_B' 2>/dev/null"
+	ip -n "$NS_B" link set lo up
+	in_client ip link add link "$E2E_NS-cg" name "$E2E_NS-cb" type macvlan mode bridge || return 1
+	in_client ip link set "$E2E_NS-cb" netns "$NS_B" || return 1
+	ip -n "$NS_B" addr add 10.201.0.4/24 dev "$E2E_NS-cb"
+	ip -n "$NS_B" link set "$E2E_NS-cb" up
+	ip -n "$NS_B" route add default via 10.201.0.1
+}
