@@ -48,11 +48,20 @@ struct intercept {
 	uint64_t rounds;                   /* with lock: rounds completed */
 	struct gate *gate;                 /* whose policies the sessions follow; NULL none */
 	uint64_t policy_generation;        /* as the last round saw it */
+	int classes_followed;              /* the sessions' classes were read once */
 };
 
 struct intercept_macs {
 	struct nft *nft;
 };
+
+/* A session's user's class now (sessions_class_cb): the gate's answer. */
+static void class_of_cb(void *ud, const char *user, char *out, size_t len)
+{
+	struct intercept *ix = ud;
+
+	gate_user_class(ix->gate, user, NULL, out, len);
+}
 
 static void *maint_thread(void *arg)
 {
@@ -83,6 +92,12 @@ static void *maint_thread(void *arg)
 
 			if (pg != ix->policy_generation)
 				sessions_policy_changed(ix->sessions);
+			/* and at the first round: sessions restored after a
+			 * restart get their group policy's class back */
+			if (pg != ix->policy_generation || !ix->classes_followed) {
+				sessions_follow_classes(ix->sessions, class_of_cb, ix);
+				ix->classes_followed = 1;
+			}
 			ix->policy_generation = pg;
 		}
 		/* a database that does not answer: the round waits for it */

@@ -849,3 +849,51 @@ struct shaper *sessions_shaper(struct sessions *s)
 {
 	return s ? s->shaper : NULL;
 }
+
+void sessions_follow_classes(struct sessions *s, sessions_class_cb class_of, void *ud)
+{
+	struct device_class {
+		struct sockaddr_storage sa;
+		char addr[STORE_ADDR_MAX + 1];
+		char user[STORE_NAME_MAX + 1];
+		char cls[STORE_CLASS_MAX + 1];
+	} *list = NULL;
+	size_t n = 0;
+
+	if (!s || !s->shaper)
+		return;
+	/* copied out: the kernel is asked, and the classes read, without
+	 * the sessions' lock */
+	pthread_rwlock_rdlock(&s->lock);
+	if (s->n && (list = calloc(s->n, sizeof(*list)))) {
+		for (size_t i = 0; i < s->n; i++) {
+			list[i].sa = s->entries[i].sa;
+			memcpy(list[i].addr, s->entries[i].addr, sizeof(list[i].addr));
+			memcpy(list[i].user, s->entries[i].user, sizeof(list[i].user));
+			memcpy(list[i].cls, s->entries[i].bw_class, sizeof(list[i].cls));
+		}
+		n = s->n;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	for (size_t i = 0; i < n; i++) {
+		char want[STORE_CLASS_MAX + 1] = "", now[STORE_CLASS_MAX + 1];
+		struct entry *e;
+
+		class_of(ud, list[i].user, want, sizeof(want));
+		shaper_class_effective(s->cfg, want, now, sizeof(now));
+		if (strcmp(now, list[i].cls) == 0)
+			continue;
+		shaper_device_set(s->shaper, (const struct sockaddr *)&list[i].sa, now);
+		log_info("session %s: class %s, was %s", list[i].addr, now[0] ? now : "none",
+			 list[i].cls[0] ? list[i].cls : "none");
+		pthread_rwlock_wrlock(&s->lock);
+		e = sessions_find_sockaddr(s, (const struct sockaddr *)&list[i].sa);
+		/* the same session still: its row gets the class in the round */
+		if (e && strcmp(e->user, list[i].user) == 0) {
+			memcpy(e->bw_class, now, sizeof(e->bw_class));
+			e->unsaved = 1;
+		}
+		pthread_rwlock_unlock(&s->lock);
+	}
+	free(list);
+}

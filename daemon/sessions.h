@@ -281,6 +281,16 @@ int sessions_quota_ended(struct sessions *s, const struct sockaddr *client);
  * to its row, so that the next start carries on from them. */
 void sessions_save_counts(struct sessions *s, struct store *st);
 
+/* A user's bandwidth class as it is now (the user's own, else its
+ * policy's; "" none), into out. */
+typedef void (*sessions_class_cb)(void *ud, const char *user, char *out, size_t len);
+/* Every session's device is put into the class class_of gives its user
+ * now (with the default class as at login), and its row says so: a class
+ * change reaches the open sessions, not only the next login. For the
+ * maintenance thread, when the classes may have changed; asks the kernel
+ * only for devices that move. No-op without [shaping]. */
+void sessions_follow_classes(struct sessions *s, sessions_class_cb class_of, void *ud);
+
 struct shaper;
 /* The shaper of the sessions' devices (shaper.h), NULL when [shaping] is
  * off. Borrowed: lives as long as s. */

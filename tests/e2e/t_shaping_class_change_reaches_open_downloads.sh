@@ -3,8 +3,11 @@
 # connection: a user of the explicit proxy downloading in a 2 Mbit/s class
 # is moved to an 8 Mbit/s one (portcullis user set --class) and the rate
 # the client measures on the same download follows within 15 %; so does a
-# move of her group policy's class.
+# move of her group policy's class. The same in intercept mode: a
+# logged-in device's forwarded download follows its user's new class, and
+# the session list shows it.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/intercept.sh"
 
 LAN_IF=$E2E_NS-gc
 CONF_EXTRA="[shaping]
@@ -68,5 +71,36 @@ within "$before" 2000000 && ok || fail "dora's download in slow ran at $before b
 within "$after" 8000000 && ok || fail "dora's download after the policy's change ran at $after bit/s"
 kill "$DL" 2>/dev/null; wait "$DL" 2>/dev/null
 
+stop_daemon
+rm -rf "$DIR"
+
+# intercept mode: a device's session moves with its user's class
+intercept_conf
+CONF_EXTRA="$CONF_EXTRA
+[shaping]
+enabled = yes
+classes = fast=8mbit, slow=2mbit"
+setup_daemon
+add_user erik 'pw'
+"$CLI" -d "$DB" user set erik --class slow >/dev/null || fail "user set erik --class slow"
+start_daemon || exit 1
+assert_eq 303 "$(portal_login erik pw)" "erik logs in from the client"
+wait_until 5 log_has "shaping: 10.201.0.2 in class slow" && ok || fail "erik's device is in class slow"
+rm -f "$DIR/erik.out"
+# port 8080 is not intercepted: the kernel forwards it, shaped by the map
+in_client timeout 40 curl -sS --max-time 30 -o "$DIR/erik.out" http://10.202.0.2:8080/40m 2>/dev/null &
+DL=$!
+on_finish "kill $DL 2>/dev/null"
+wait_until 10 eval "[ \$(size_of '$DIR/erik.out') -gt 100000 ]" || fail "erik's download started"
+before=$(rate_over "$DIR/erik.out" 4)
+"$CLI" -d "$DB" user set erik --class fast >/dev/null || fail "user set erik --class fast"
+wait_until 5 log_has "shaping: 10.201.0.2 in class fast" && ok || fail "erik's device moved to fast"
+after=$(rate_over "$DIR/erik.out" 4)
+echo "  erik's device: $before bit/s in slow, then $after bit/s in fast on the same download"
+within "$before" 2000000 && ok || fail "erik's download in slow ran at $before bit/s"
+within "$after" 8000000 && ok || fail "erik's download after the change ran at $after bit/s"
+kill "$DL" 2>/dev/null; wait "$DL" 2>/dev/null
+wait_until 15 eval '"$CLI" -d "$DB" session list | grep 10.201.0.2 | grep -q " fast"' && ok ||
+	fail "the session list shows the new class: $("$CLI" -d "$DB" session list)"
 stop_daemon
 finish
