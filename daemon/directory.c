@@ -594,6 +594,8 @@ static enum exchange check_on(struct directory *d, struct directory_conn *c, con
 	state = entry_state(c->search, entry);
 	if (!password) {
 		res->answer = DIRECTORY_ACCEPT;
+		res->standing = state == 2 ? DIRECTORY_DISABLED
+			      : state == 1 ? DIRECTORY_LOCKED : DIRECTORY_ACCEPT;
 		ex = read_groups(d, c, entry, login, res);
 		goto out;
 	}

@@ -54,6 +54,10 @@ struct directory_result {
 	char detail[320];          /* why, for the log (printable ASCII) */
 	char groups[DIRECTORY_GROUPS_MAX][DIRECTORY_GROUP_LEN];
 	size_t n_groups;           /* ACCEPT (and directory_lookup) only */
+	enum directory_answer standing;   /* directory_lookup's ACCEPT: what the
+					   * entry's attributes say of the account
+					   * (DIRECTORY_ACCEPT usable, _LOCKED,
+					   * _DISABLED) */
 };
 
 /*
@@ -78,8 +82,9 @@ enum directory_answer directory_check(struct directory *d, const char *username,
 				      struct directory_result *res);
 
 /* Find username's entry and groups without a password (as the service
- * account), for `portcullis user explain`: DIRECTORY_ACCEPT when found,
- * DIRECTORY_NO_SUCH_USER or DIRECTORY_UNREACHABLE. */
+ * account), for `portcullis user explain` and the refresh of a user's
+ * groups: DIRECTORY_ACCEPT when found (res->standing says whether the
+ * account is usable), DIRECTORY_NO_SUCH_USER or DIRECTORY_UNREACHABLE. */
 enum directory_answer directory_lookup(struct directory *d, const char *username,
 				       struct directory_result *res);
 

@@ -158,6 +158,16 @@ static void digest_entry(struct credcache_entry *e, const char *username,
 
 /* Negotiate (RFC 4559): the token checked by GSS-API, the principal
  * mapped to a username. Runs on a verification thread. */
+/* Whether a remembered success of a remote source's user still stands:
+ * not when that source has since found the account disabled or gone (a
+ * directory's refresh), which then answers the password check itself. */
+static int cached_still_usable(struct gate *g, const char *username,
+			       const struct credcache_entry *e)
+{
+	return !e->ok || e->credential != SESSIONS_CREDENTIAL_REMOTE ||
+	       gate_user_usable(g, username, e->credential);
+}
+
 static void job_negotiate(struct gate_job *j)
 {
 	struct gate *g = j->g;
@@ -236,7 +246,8 @@ static void job_work(struct pool_job *pj)
 		 * jobs at once: the first finished fills the cache for the rest */
 		credcache_key(g->cache, CREDCACHE_BASIC, j->creds.username, strlen(j->creds.username),
 			  j->creds.password, j->creds.password_len, e.key);
-		if (credcache_get(g->cache, e.key, &e, &j->res.attrs)) {
+		if (credcache_get(g->cache, e.key, &e, &j->res.attrs) &&
+		    cached_still_usable(g, j->creds.username, &e)) {
 			j->res.from_cache = 1;
 			j->res.verdict = gate_basic_from_cache(&e, &j->why);
 		} else if (gate_verify_password(g, j->creds.username, j->creds.password,
@@ -581,7 +592,8 @@ static int gate_check_creds(struct gate *g, const struct gate_query *q,
 			goto malformed;
 		credcache_key(g->cache, CREDCACHE_BASIC, c->username, strlen(c->username), c->password,
 			  c->password_len, key);
-		if (credcache_get(g->cache, key, &e, &res->attrs)) {
+		if (credcache_get(g->cache, key, &e, &res->attrs) &&
+		    cached_still_usable(g, c->username, &e)) {
 			res->from_cache = 1;
 			res->verdict = gate_basic_from_cache(&e, &why);
 			res->credential = e.credential;

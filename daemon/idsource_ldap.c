@@ -9,7 +9,14 @@
  * account, once they are [ldap] group_cache_ttl old and the user has made
  * a request since, so that a group change in the directory reaches the
  * policy without waiting for a new password check and without a request
- * ever waiting for the directory.
+ * ever waiting for the directory. The same read says whether the account
+ * is still usable: an entry the directory disabled (userAccountControl),
+ * locked (pwdAccountLockedTime) or removed is remembered as refused, which
+ * ends the user's portal sessions and explicit connections (refused)
+ * within [ldap] group_cache_ttl, without waiting for a password check.
+ * After a restart, a restored portal session's user is unknown here until
+ * the sessions ask for the groups (want_groups), read at once by the same
+ * thread.
  */
 #include "idsource.h"
 
@@ -27,6 +34,8 @@
 /* users whose groups are kept; a full table keeps what it has (the rest
  * get the groups of their last password check) */
 #define GROUP_SLOTS 1024
+/* group_store's why for an account that is not refused */
+#define NOT_REFUSED METRICS_REASON_COUNT
 /* an entry unused this long may be taken by another user */
 #define GROUP_IDLE_MS (3600 * 1000)
 
@@ -36,12 +45,17 @@ struct group_entry {
 	size_t groups_len;
 	unsigned n_groups;
 	int64_t fetched_ms, used_ms;       /* monotonic */
+	int fetched;                       /* groups read at least once */
+	int refused;                       /* the last look found the account refused */
+	enum metrics_reason refused_why;   /* ... why (METRICS_REASON_UNKNOWN_USER: gone) */
 };
 
 struct ldap_source {
 	struct idsource base;
 	struct directory *dir;
 	unsigned ttl_ms;
+	void (*groups_changed)(void *ud);  /* idsource_env's */
+	void *env_ud;
 	pthread_mutex_t lock;              /* slots, stopping */
 	pthread_cond_t wake;
 	struct group_entry *slots;         /* GROUP_SLOTS */
@@ -82,28 +96,40 @@ static struct group_entry *group_find(struct ldap_source *s, const char *name, i
 	return free_slot;
 }
 
-/* Keep r's groups as name's. */
-static void group_store(struct ldap_source *s, const char *name, const struct directory_result *r)
+/* Keep r's groups as name's (r NULL: the account is refused, why says
+ * how); whoever follows the groups is told when they changed. */
+static void group_store(struct ldap_source *s, const char *name, const struct directory_result *r,
+			enum metrics_reason why)
 {
 	struct idsource_attrs *a = malloc(sizeof(*a));
 	struct group_entry *e;
+	int changed = 0;
 
 	if (!a)
 		return;
 	memset(a, 0, sizeof(*a));
-	for (size_t i = 0; i < r->n_groups; i++)
+	for (size_t i = 0; r && i < r->n_groups; i++)
 		if (idsource_attrs_add_group(a, r->groups[i]) < 0)
 			break;
 	pthread_mutex_lock(&s->lock);
 	e = group_find(s, name, 1);
 	if (e) {
+		changed = !e->fetched || e->refused != !r || (!r && e->refused_why != why) ||
+			  e->groups_len != a->groups_len ||
+			  memcmp(e->groups, a->groups, a->groups_len) != 0;
 		memcpy(e->groups, a->groups, a->groups_len);
 		e->groups_len = a->groups_len;
 		e->n_groups = a->n_groups;
 		e->fetched_ms = loop_mono_ms();
+		e->fetched = 1;
+		e->refused = !r;
+		if (!r)
+			e->refused_why = why;
 	}
 	pthread_mutex_unlock(&s->lock);
 	free(a);
+	if (changed && s->groups_changed)
+		s->groups_changed(s->env_ud);
 }
 
 static int ldap_cached_groups(struct idsource *src, const char *username,
@@ -115,7 +141,7 @@ static int ldap_cached_groups(struct idsource *src, const char *username,
 
 	pthread_mutex_lock(&s->lock);
 	e = group_find(s, username, 0);
-	if (e) {
+	if (e && e->fetched && !e->refused) {
 		memcpy(attrs->groups, e->groups, e->groups_len);
 		attrs->groups_len = e->groups_len;
 		attrs->n_groups = e->n_groups;
@@ -124,6 +150,42 @@ static int ldap_cached_groups(struct idsource *src, const char *username,
 	}
 	pthread_mutex_unlock(&s->lock);
 	return found;
+}
+
+static int ldap_refused(struct idsource *src, const char *username, enum metrics_reason *why)
+{
+	struct ldap_source *s = (struct ldap_source *)src;
+	struct group_entry *e;
+	int refused = 0;
+
+	pthread_mutex_lock(&s->lock);
+	e = group_find(s, username, 0);
+	if (e) {
+		e->used_ms = loop_mono_ms();
+		refused = e->refused;
+		*why = e->refused_why;
+	}
+	pthread_mutex_unlock(&s->lock);
+	return refused;
+}
+
+static void ldap_want_groups(struct idsource *src, const char *username)
+{
+	struct ldap_source *s = (struct ldap_source *)src;
+	struct group_entry *e;
+
+	pthread_mutex_lock(&s->lock);
+	e = group_find(s, username, 0);
+	if (!e) {
+		/* read by the refresher at once: never fetched, used now */
+		e = group_find(s, username, 1);
+		if (e) {
+			e->fetched_ms = loop_mono_ms() - s->ttl_ms;
+			e->used_ms = loop_mono_ms();
+			pthread_cond_signal(&s->wake);
+		}
+	}
+	pthread_mutex_unlock(&s->lock);
 }
 
 static int ldap_lookup_groups(struct idsource *src, const char *username,
@@ -139,7 +201,7 @@ static int ldap_lookup_groups(struct idsource *src, const char *username,
 	a = directory_lookup(s->dir, username, r);
 	rc = a == DIRECTORY_ACCEPT ? 1 : a == DIRECTORY_NO_SUCH_USER ? 0 : -1;
 	if (rc == 1) {
-		group_store(s, username, r);
+		group_store(s, username, r, NOT_REFUSED);
 		snprintf(attrs->source, sizeof(attrs->source), "ldap");
 		for (size_t i = 0; i < r->n_groups; i++)
 			if (idsource_attrs_add_group(attrs, r->groups[i]) < 0)
@@ -184,8 +246,20 @@ static void *group_refresher(void *arg)
 			continue;
 		}
 		pthread_mutex_unlock(&s->lock);
-		if (directory_lookup(s->dir, name, r) == DIRECTORY_ACCEPT) {
-			group_store(s, name, r);
+		if (directory_lookup(s->dir, name, r) == DIRECTORY_ACCEPT &&
+		    r->standing == DIRECTORY_ACCEPT) {
+			group_store(s, name, r, NOT_REFUSED);
+		} else if (r->answer == DIRECTORY_ACCEPT || r->answer == DIRECTORY_NO_SUCH_USER) {
+			char euser[3 * 64 + 8];
+			enum directory_answer a = r->answer == DIRECTORY_ACCEPT ? r->standing
+									 : r->answer;
+
+			log_escape(euser, sizeof(euser), name, strlen(name));
+			log_notice("ldap: user \"%s\" refused by the directory since the last look: %s",
+				   euser, directory_answer_name(a));
+			group_store(s, name, NULL, a == DIRECTORY_NO_SUCH_USER
+				    ? METRICS_REASON_UNKNOWN_USER : a == DIRECTORY_LOCKED
+				    ? METRICS_REASON_ACCOUNT_LOCKED : METRICS_REASON_DISABLED);
 		} else {
 			char euser[3 * 64 + 8];
 
@@ -225,7 +299,7 @@ static void ldap_check(struct idsource *src, const char *username, const char *p
 		 * through: it lasts until the next check asks the directory */
 		ans->credential = SESSIONS_CREDENTIAL_REMOTE;
 		snprintf(ans->attrs.source, sizeof(ans->attrs.source), "ldap");
-		group_store(s, username, r);
+		group_store(s, username, r, NOT_REFUSED);
 		for (size_t i = 0; i < r->n_groups; i++) {
 			if (idsource_attrs_add_group(&ans->attrs, r->groups[i]) < 0) {
 				log_warn("ldap: user \"%s\": more groups than fit; the first %zu kept",
@@ -252,6 +326,8 @@ static void ldap_check(struct idsource *src, const char *username, const char *p
 		ans->reason = a == DIRECTORY_LOCKED ? METRICS_REASON_ACCOUNT_LOCKED
 			      : a == DIRECTORY_DISABLED ? METRICS_REASON_DISABLED
 			      : METRICS_REASON_EXPIRED;
+		/* what this user's sessions follow, if any are open */
+		group_store(s, username, NULL, ans->reason);
 		break;
 	case DIRECTORY_UNREACHABLE:
 		/* the gate answers 503 unless another source decides */
@@ -307,6 +383,10 @@ struct idsource *idsource_ldap_new(const struct idsource_env *env, char *err, si
 	s->base.check = ldap_check;
 	s->base.cached_groups = ldap_cached_groups;
 	s->base.lookup_groups = ldap_lookup_groups;
+	s->base.refused = ldap_refused;
+	s->base.want_groups = ldap_want_groups;
+	s->groups_changed = env->groups_changed;
+	s->env_ud = env->ud;
 	s->base.free = ldap_free;
 	s->dir = directory_new(env->cfg, err, errlen);
 	s->slots = calloc(GROUP_SLOTS, sizeof(*s->slots));
