@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "admin_api.h"
+#include "admin_input.h"
 #include "gate.h"
 #include "rowjson.h"
 
@@ -113,6 +114,25 @@ static int body_int(json_t *body, const char *name, int64_t min, int64_t max, in
 	return 0;
 }
 
+/* A data quota: a whole number of bytes, or a text with a unit
+ * (admin_input_bytes: "5MB", "1GiB", "none"); absent or null is none. */
+#define ADMIN_BYTES_RULE "bytes: a whole number, or a text like \"5MB\", \"1GiB\", \"none\""
+static int body_bytes(json_t *body, const char *name, uint64_t *out)
+{
+	json_t *v = json_object_get(body, name);
+
+	*out = 0;
+	if (!v || json_is_null(v))
+		return 0;
+	if (json_is_integer(v) && json_integer_value(v) >= 0) {
+		*out = (uint64_t)json_integer_value(v);
+		return 0;
+	}
+	if (json_is_string(v) && strlen(json_string_value(v)) == json_string_length(v))
+		return admin_input_bytes(json_string_value(v), out);
+	return -1;
+}
+
 static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct store_policy *sp,
 				  struct policy *p)
 {
@@ -127,6 +147,7 @@ static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct sto
 	static const char *const known[] = {
 		"group", "priority", "denied", "windows", "session_lifetime", "idle_timeout",
 		"allow_destinations", "deny_destinations", "bandwidth_class",
+		"quota_session", "quota_day", "quota_month",
 	};
 	const char *key;
 	json_t *value;
@@ -167,6 +188,12 @@ static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct sto
 	if (body_text(body, "bandwidth_class", sp->bandwidth_class, sizeof(sp->bandwidth_class)) < 0 ||
 	    !policy_valid_class(sp->bandwidth_class))
 		return admin_bad_field(conn, "bandwidth_class", "letters, digits, '_', '.', '-'");
+	if (body_bytes(body, "quota_session", &sp->quota.session_bytes) < 0)
+		return admin_bad_field(conn, "quota_session", ADMIN_BYTES_RULE);
+	if (body_bytes(body, "quota_day", &sp->quota.day_bytes) < 0)
+		return admin_bad_field(conn, "quota_day", ADMIN_BYTES_RULE);
+	if (body_bytes(body, "quota_month", &sp->quota.month_bytes) < 0)
+		return admin_bad_field(conn, "quota_month", ADMIN_BYTES_RULE);
 	if (gate_policy_from_store(sp, p, err, sizeof(err)) < 0)
 		return admin_reply_error(conn, 400, err);
 	rc = store_policy_set(c->st, sp);

@@ -214,8 +214,9 @@ static const struct command commands[] = {
 	  "the user's bandwidth class, one of [shaping] classes (none: the default class)",
 	  cmd_user_set, NULL },
 	{ "user", "quota", "NAME [--session BYTES] [--day BYTES] [--month BYTES]",
-	  "the user's data quotas (bytes in + out; 5M = 5 000 000; none or 0: no quota);\n"
-	  "        the day starts at local midnight, the month on the 1st; no option: show them",
+	  "the user's data quotas (bytes in + out; 5MB = 5 000 000, 1GiB = 2^30; none or 0:\n"
+	  "        no quota; they win over a group policy's); the day starts at local midnight,\n"
+	  "        the month on the 1st; no option: show them",
 	  cmd_user_quota, NULL },
 	{ "user", "list", "[--json] [SEARCH]", "list users, or those whose name contains SEARCH",
 	  cmd_user_list, NULL },
@@ -233,8 +234,10 @@ static const struct command commands[] = {
 	{ "group", "member", "add|del GROUP USER", "put a local user in a group, or take it out",
 	  cmd_group_member, NULL },
 	{ "policy", "set", "GROUP|--default [--priority N] [--deny|--allow] [--windows TEXT]\n"
-	  "        [--lifetime S] [--idle S] [--allow-dest LIST] [--deny-dest LIST] [--class NAME]",
-	  "set a group's policy (or the default one); what is not given stays", cmd_policy_set,
+	  "        [--lifetime S] [--idle S] [--allow-dest LIST] [--deny-dest LIST] [--class NAME]\n"
+	  "        [--quota-session BYTES] [--quota-day BYTES] [--quota-month BYTES]",
+	  "set a group's policy (or the default one); what is not given stays; the quotas\n"
+	  "        hold the group's users who have none of their own", cmd_policy_set,
 	  NULL },
 	{ "policy", "show", "[--json] GROUP|--default", "show one policy", cmd_policy_show, NULL },
 	{ "policy", "list", "[--json]", "list the policies, first applied first", cmd_policy_list,

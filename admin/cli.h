@@ -205,4 +205,8 @@ int cmd_portal_show(struct cli *c, int argc, char **argv);        /* cli_portal.
 int cmd_portal_set(struct cli *c, int argc, char **argv);
 int cmd_portal_logo(struct cli *c, int argc, char **argv);
 
+/* What a quota option takes, for its error message (admin_input_bytes). */
+#define CLI_BYTES_RULE "takes bytes: digits with an optional unit (5MB, 1GB decimal; 1GiB, " \
+	"500MiB binary), or none"
+
 #endif

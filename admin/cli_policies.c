@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "admin_input.h"
 #include "cli.h"
 #include "gate.h"
 #include "rowjson.h"
@@ -33,12 +34,15 @@ static int parse_seconds(const char *opt, const char *text, int64_t *out)
 void policy_summary(const struct store_policy *sp, char *buf, size_t len)
 {
 	snprintf(buf, len, "%s; priority %lld; windows: %s; session lifetime: %llds; idle: %llds; "
-		 "allow: %s; deny: %s; bandwidth class: %s",
+		 "allow: %s; deny: %s; bandwidth class: %s; quota bytes per session/day/month: "
+		 "%llu/%llu/%llu",
 		 sp->denied ? "may NOT go online" : "may go online", (long long)sp->priority,
 		 sp->windows[0] ? sp->windows : "any time", (long long)sp->session_lifetime,
 		 (long long)sp->idle_timeout, sp->allow[0] ? sp->allow : "(any)",
 		 sp->deny[0] ? sp->deny : "(none)",
-		 sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)");
+		 sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)",
+		 (unsigned long long)sp->quota.session_bytes, (unsigned long long)sp->quota.day_bytes,
+		 (unsigned long long)sp->quota.month_bytes);
 }
 
 /* The group a command names: "" for --default. NULL printed. */
@@ -58,13 +62,18 @@ int cmd_policy_set(struct cli *c, int argc, char **argv)
 {
 	const char *prio = NULL, *windows = NULL, *lifetime = NULL, *idle = NULL, *allow = NULL,
 		   *deny = NULL, *cls = NULL, *group;
+	const char *quota[3] = { NULL, NULL, NULL };
+	static const char *const quota_opt[3] = { "--quota-session", "--quota-day",
+						   "--quota-month" };
 	int dflt = 0, denied = 0, allowed = 0, rc;
 	const struct opt spec[] = {
 		{ "--default", NULL, &dflt }, { "--priority", &prio, NULL },
 		{ "--deny", NULL, &denied }, { "--allow", NULL, &allowed },
 		{ "--windows", &windows, NULL }, { "--lifetime", &lifetime, NULL },
 		{ "--idle", &idle, NULL }, { "--allow-dest", &allow, NULL },
-		{ "--deny-dest", &deny, NULL }, { "--class", &cls, NULL }, { NULL, NULL, NULL },
+		{ "--deny-dest", &deny, NULL }, { "--class", &cls, NULL },
+		{ "--quota-session", &quota[0], NULL }, { "--quota-day", &quota[1], NULL },
+		{ "--quota-month", &quota[2], NULL }, { NULL, NULL, NULL },
 	};
 	struct store_policy *sp = NULL;
 	struct policy *p = NULL;
@@ -135,6 +144,15 @@ int cmd_policy_set(struct cli *c, int argc, char **argv)
 			goto out;
 		}
 		snprintf(sp->bandwidth_class, sizeof(sp->bandwidth_class), "%s", cls);
+	}
+	for (int i = 0; i < 3; i++) {
+		uint64_t *slot[3] = { &sp->quota.session_bytes, &sp->quota.day_bytes,
+				      &sp->quota.month_bytes };
+
+		if (quota[i] && admin_input_bytes(quota[i], slot[i]) < 0) {
+			errorf("%s %s", quota_opt[i], CLI_BYTES_RULE);
+			goto out;
+		}
 	}
 	if (gate_policy_from_store(sp, p, err, sizeof(err)) < 0) {
 		errorf("%s", err);
@@ -211,7 +229,7 @@ int cmd_policy_show(struct cli *c, int argc, char **argv)
 static int policy_row_cb(const struct store_policy *sp, void *ud)
 {
 	struct listing *l = ud;
-	char prio[24], life[48];
+	char prio[24], life[48], quota[72];
 
 	l->n++;
 	if (l->c->json) {
@@ -221,20 +239,24 @@ static int policy_row_cb(const struct store_policy *sp, void *ud)
 	snprintf(prio, sizeof(prio), "%lld", (long long)sp->priority);
 	snprintf(life, sizeof(life), "%lld/%lld", (long long)sp->session_lifetime,
 		 (long long)sp->idle_timeout);
+	snprintf(quota, sizeof(quota), "%llu/%llu/%llu", (unsigned long long)sp->quota.session_bytes,
+		 (unsigned long long)sp->quota.day_bytes, (unsigned long long)sp->quota.month_bytes);
 	return table_row(&l->t, (const char *const[]){
 		sp->group[0] ? sp->group : "(default)", prio, sp->denied ? "no" : "yes",
 		sp->windows[0] ? sp->windows : "any time", life, sp->allow[0] ? sp->allow : "-",
-		sp->deny[0] ? sp->deny : "-", sp->bandwidth_class[0] ? sp->bandwidth_class : "-" });
+		sp->deny[0] ? sp->deny : "-", sp->bandwidth_class[0] ? sp->bandwidth_class : "-",
+		quota });
 }
 
 int cmd_policy_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const head[] = { "GROUP", "PRIORITY", "ONLINE", "WINDOWS",
-					    "LIFETIME/IDLE", "ALLOW", "DENY", "CLASS" };
+					    "LIFETIME/IDLE", "ALLOW", "DENY", "CLASS",
+					    "QUOTA SESSION/DAY/MONTH" };
 	struct listing l;
 	int rc;
 
-	rc = listing_open(&l, c, argc, argv, 8, head);
+	rc = listing_open(&l, c, argc, argv, 9, head);
 	if (rc != EXIT_DONE)
 		return rc;
 	rc = store_policy_list(c->st, policy_row_cb, &l);

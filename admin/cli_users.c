@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "account.h"
+#include "admin_input.h"
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
@@ -374,41 +375,6 @@ int cmd_user_set(struct cli *c, int argc, char **argv)
 
 /* ------------------------------------------------------------ quotas */
 
-/* BYTES as the quota options take it: digits with an optional decimal
- * suffix k, M, G or T (5M = 5 000 000), or "none" (0: no quota). 0 or -1. */
-static int parse_quota_bytes(const char *text, uint64_t *out)
-{
-	static const char units[] = "kMGT";
-	unsigned long long v;
-	char *end;
-
-	if (!strcmp(text, "none")) {
-		*out = 0;
-		return 0;
-	}
-	if (text[0] < '0' || text[0] > '9')
-		return -1;
-	errno = 0;
-	v = strtoull(text, &end, 10);
-	if (errno)
-		return -1;
-	if (*end) {
-		const char *u = strchr(units, *end);
-
-		if (!u || end[1])
-			return -1;
-		for (const char *k = units; k <= u; k++) {
-			if (v > (unsigned long long)INT64_MAX / 1000)
-				return -1;
-			v *= 1000;
-		}
-	}
-	if (v > (unsigned long long)INT64_MAX)
-		return -1;
-	*out = v;
-	return 0;
-}
-
 int cmd_user_quota(struct cli *c, int argc, char **argv)
 {
 	const char *session = NULL, *day = NULL, *month = NULL;
@@ -441,9 +407,8 @@ int cmd_user_quota(struct cli *c, int argc, char **argv)
 		return EXIT_DONE;
 	}
 	for (int i = 0; i < 3; i++) {
-		if (given[i] && parse_quota_bytes(given[i], slot[i]) < 0) {
-			errorf("%s takes bytes: digits with an optional k, M, G or T (decimal), or none",
-			       names[i]);
+		if (given[i] && admin_input_bytes(given[i], slot[i]) < 0) {
+			errorf("%s %s", names[i], CLI_BYTES_RULE);
 			return EXIT_USAGE;
 		}
 	}

@@ -294,3 +294,42 @@ int admin_input_look(json_t *body, struct admin_input_look *out, struct admin_in
 		return refuse(err, "title", "at least one of title, accent, background, text");
 	return 0;
 }
+
+int admin_input_bytes(const char *text, uint64_t *out)
+{
+	static const struct {
+		const char *name;
+		uint64_t factor;
+	} units[] = {
+		{ "", 1 }, { "B", 1 },
+		{ "k", 1000 }, { "K", 1000 }, { "kB", 1000 }, { "KB", 1000 },
+		{ "M", 1000000 }, { "MB", 1000000 },
+		{ "G", 1000000000 }, { "GB", 1000000000 },
+		{ "T", 1000000000000 }, { "TB", 1000000000000 },
+		{ "KiB", 1ull << 10 }, { "MiB", 1ull << 20 }, { "GiB", 1ull << 30 },
+		{ "TiB", 1ull << 40 },
+	};
+	uint64_t v = 0;
+	const char *p = text;
+
+	if (strcmp(text, "none") == 0) {
+		*out = 0;
+		return 0;
+	}
+	if (*p < '0' || *p > '9')
+		return -1;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		if (v > ((uint64_t)INT64_MAX - (uint64_t)(*p - '0')) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+	}
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+		if (strcmp(p, units[i].name) != 0)
+			continue;
+		if (v > (uint64_t)INT64_MAX / units[i].factor)
+			return -1;
+		*out = v * units[i].factor;
+		return 0;
+	}
+	return -1;
+}

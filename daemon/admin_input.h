@@ -100,6 +100,13 @@ enum admin_input_host {
  * optional port; names compare without case and without a trailing dot.
  * names is [admin] hostnames as config.c stores it: lower-case DNS names
  * separated by commas, "" for none. */
+/* A data quota's size as the CLI and the API take it: digits with an
+ * optional unit, decimal k, M, G, T (kB, MB, GB, TB; 1 MB = 1 000 000
+ * bytes) or binary KiB, MiB, GiB, TiB (1 MiB = 1 048 576 bytes), "B"
+ * for bytes; "none" or 0 is no quota. Units are case-sensitive except
+ * k/K. 0 with *out set, or -1 (not a size, or past 2^63 - 1 bytes). */
+int admin_input_bytes(const char *text, uint64_t *out);
+
 enum admin_input_host admin_input_host(const char *host, const char *names);
 
 /* POST /api/portal: {"title"?, "accent"?, "background"?, "text"?}, each

@@ -265,6 +265,13 @@ int gate_policy_class(struct gate *g, const char *username, const struct idsourc
  * second of a change to either. */
 int gate_user_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
 		    char *buf, size_t len);
+/* The data quotas (bytes in + out per session, local day, local month; 0
+ * none) of username's policy, the groups as the gate knows them without a
+ * login (its local groups, a directory's cached ones): 1 when one is set.
+ * For the sessions' quota check (sessions_quota_policy); as
+ * gate_policy_find. */
+int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, uint64_t *day,
+		      uint64_t *month);
 /* A portal login's policy (the one of username and login->attrs' groups),
  * after GATE_PASS: 1 admitted, with login->attrs' session and idle
  * timeouts set to the shorter of the source's (or the configuration's)

@@ -78,6 +78,9 @@ int gate_policy_from_store(const struct store_policy *sp, struct policy *p, char
 				  ? (unsigned)sp->idle_timeout : 0;
 	snprintf(p->bandwidth_class, sizeof(p->bandwidth_class), "%s",
 		 policy_valid_class(sp->bandwidth_class) ? sp->bandwidth_class : "");
+	p->quota_session = sp->quota.session_bytes;
+	p->quota_day = sp->quota.day_bytes;
+	p->quota_month = sp->quota.month_bytes;
 	if (policy_parse_windows(sp->windows, p->windows, &p->n_windows, err, errlen) < 0 ||
 	    policy_parse_rules(sp->allow, p->allow, &p->n_allow, err, errlen) < 0 ||
 	    policy_parse_rules(sp->deny, p->deny, &p->n_deny, err, errlen) < 0) {
@@ -315,6 +318,21 @@ int gate_user_class(struct gate *g, const char *username, const struct idsource_
 	if (c)
 		return 1;
 	return gate_policy_class(g, username, attrs, buf, len);
+}
+
+int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, uint64_t *day,
+		      uint64_t *month)
+{
+	struct gate_policy gp;
+
+	*session = *day = *month = 0;
+	if (!gate_policy_find(g, username, NULL, &gp))
+		return 0;
+	*session = gp.pol->quota_session;
+	*day = gp.pol->quota_day;
+	*month = gp.pol->quota_month;
+	gate_policy_release(&gp);
+	return *session || *day || *month;
 }
 
 /* Local time as the windows see it. */

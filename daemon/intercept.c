@@ -296,6 +296,13 @@ static enum sessions_policy_answer policy_judge_cb(void *ud, const char *user,
 	return SESSIONS_POLICY_UNKNOWN;
 }
 
+/* The sessions' quotas for users without their own: their policy's. */
+static int policy_quota_cb(const char *user, uint64_t *session, uint64_t *day, uint64_t *month,
+			   void *ud)
+{
+	return gate_policy_quota(ud, user, session, day, month);
+}
+
 void intercept_follow_policy(struct intercept *ix, struct gate *g)
 {
 	if (!ix)
@@ -303,6 +310,7 @@ void intercept_follow_policy(struct intercept *ix, struct gate *g)
 	ix->gate = g;
 	ix->policy_generation = gate_policy_generation(g);
 	sessions_on_policy(ix->sessions, policy_judge_cb, ix);
+	sessions_quota_policy(ix->sessions, g ? policy_quota_cb : NULL, g);
 }
 
 int intercept_client_mac(struct intercept *ix, const struct sockaddr *client,

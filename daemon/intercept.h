@@ -77,7 +77,9 @@ int intercept_policy_ended(struct intercept *ix, const struct sockaddr *client, 
 			   size_t len);
 
 /* The sessions follow g's group policies (gate_policy_standing), judged
- * again in the round after gate_policy_generation changes. g borrowed for
+ * again in the round after gate_policy_generation changes, and the users
+ * without a quota of their own are held to their policy's
+ * (gate_policy_quota). g borrowed for
  * ix's life (main frees ix first). Call once, after intercept_new. */
 struct gate;
 void intercept_follow_policy(struct intercept *ix, struct gate *g);

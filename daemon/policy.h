@@ -78,6 +78,9 @@ struct policy {
 	struct policy_rule deny[POLICY_RULES_MAX];
 	size_t n_deny;
 	char bandwidth_class[POLICY_CLASS_MAX + 1];   /* stored only; "": none */
+	uint64_t quota_session, quota_day, quota_month; /* data quotas in bytes (in +
+							 * out) for users without
+							 * their own; 0: none */
 };
 
 /* Parse a windows text into out (up to POLICY_WINDOWS_MAX); *n set. 0, or

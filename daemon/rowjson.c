@@ -183,6 +183,9 @@ json_t *rowjson_policy(const struct store_policy *p)
 	      put(o, "allow_destinations", rowjson_text(p->allow)) |
 	      put(o, "deny_destinations", rowjson_text(p->deny)) |
 	      put(o, "bandwidth_class", rowjson_text(p->bandwidth_class)) |
+	      put(o, "quota_session", json_integer((json_int_t)p->quota.session_bytes)) |
+	      put(o, "quota_day", json_integer((json_int_t)p->quota.day_bytes)) |
+	      put(o, "quota_month", json_integer((json_int_t)p->quota.month_bytes)) |
 	      put(o, "updated_at", json_integer(p->updated_at));
 	return done(o, bad);
 }

@@ -329,6 +329,7 @@ struct sessions *sessions_alloc(const struct config *cfg, char *err, size_t errl
 	s->watch_stop[0] = s->watch_stop[1] = -1;
 	pthread_rwlock_init(&s->lock, NULL);
 	pthread_mutex_init(&s->nft_lock, NULL);
+	pthread_mutex_init(&s->policy.lock, NULL);
 	/* a secret hash key: clients choose their addresses (IPv6 hosts pick
 	 * from 2^64 per prefix) and must not be able to pile them into one
 	 * probe chain and slow every lookup down */
@@ -452,6 +453,7 @@ void sessions_free(struct sessions *s)
 	addrmap_free(s->by_mac);
 	pthread_rwlock_destroy(&s->lock);
 	pthread_mutex_destroy(&s->nft_lock);
+	pthread_mutex_destroy(&s->policy.lock);
 	free(s);
 }
 

@@ -270,7 +270,22 @@ void sessions_on_end(struct sessions *s, void (*cb)(const struct sessions_end *e
  * one up ends with reason quota_exceeded, after at most one round's
  * traffic past the quota (500 ms at line rate); its user's other sessions
  * end too for a day or month quota, and a new login ends in the next
- * round until the period starts again. */
+ * round until the period starts again.
+ *
+ * Which quotas hold a user (sessions_counts.c, quota_resolve, the one
+ * place that decides it): the user's own when any of its three is set
+ * (they win whole), else its group policy's (the policy_fn below), else
+ * none. */
+
+/* A user's group policy's quotas (bytes per session, day, month; 0 none)
+ * for a user without its own: 1 with them set, 0 none. Called on the
+ * maintenance thread, holding nothing. */
+typedef int (*sessions_quota_policy_fn)(const char *user, uint64_t *session, uint64_t *day,
+					uint64_t *month, void *ud);
+/* Where the round finds a policy's quotas (fn NULL: nowhere); fn and ud
+ * borrowed until sessions_free or the next call. May be called while the
+ * maintenance thread runs. */
+void sessions_quota_policy(struct sessions *s, sessions_quota_policy_fn fn, void *ud);
 
 /* 1 when client's last session ended because a quota was used up (within
  * the last day, and it has not had another end since), for the portal to

@@ -282,6 +282,49 @@ static int voucher_quota_read(struct store *st, const char *name, struct quota_u
 	return store_session_history_bytes(st, name, v.first_used_at, &qu->ended_code) < 0 ? -1 : 0;
 }
 
+void sessions_quota_policy(struct sessions *s, sessions_quota_policy_fn fn, void *ud)
+{
+	pthread_mutex_lock(&s->policy.lock);
+	s->policy.fn = fn;
+	s->policy.ud = ud;
+	pthread_mutex_unlock(&s->policy.lock);
+}
+
+/* Maintenance thread, holding nothing. The one place that decides which
+ * quotas hold user: a voucher's code its roll's alone; a user its own when
+ * any is set (they win whole), else its group policy's, else none (qu->q
+ * all zero). 0, or negative when the store did not answer. */
+static int quota_resolve(struct sessions *s, struct store *st, const char *user,
+			 struct quota_user *qu)
+{
+	struct store_quota *q = &qu->q;
+	int64_t roll, number;
+	int rc;
+
+	if (voucher_user_parse(user, &roll, &number) == 0) {
+		memset(q, 0, sizeof(*q));
+		qu->from = QUOTA_FROM_NONE;
+		return voucher_quota_read(st, user, qu);
+	}
+	rc = store_quota_get(st, user, q);
+	if (rc < 0)
+		return rc;
+	if (q->session_bytes || q->day_bytes || q->month_bytes) {
+		qu->from = QUOTA_FROM_USER;
+		return 0;
+	}
+	memset(q, 0, sizeof(*q));
+	qu->from = QUOTA_FROM_NONE;
+	pthread_mutex_lock(&s->policy.lock);
+	if (s->policy.fn &&
+	    s->policy.fn(user, &q->session_bytes, &q->day_bytes, &q->month_bytes, s->policy.ud) == 1)
+		qu->from = QUOTA_FROM_POLICY;
+	pthread_mutex_unlock(&s->policy.lock);
+	if (qu->from == QUOTA_FROM_NONE)
+		memset(q, 0, sizeof(*q));
+	return 0;
+}
+
 /* Maintenance thread, holding nothing. The quotas of the users with a
  * session (all zero for those without), and what their sessions that
  * ended this day and month used: all again after QUOTA_READ_S, a change to
@@ -324,15 +367,13 @@ void sessions_quota_read(struct sessions *s, struct store *st, struct sessions_r
 
 		if (i && strcmp(names[i], names[i - 1]) == 0)
 			continue;
-		rc = store_quota_get(st, names[i], &qu->q);
+		rc = quota_resolve(s, st, names[i], qu);
 		if (rc < 0)
 			goto out;
 		snprintf(qu->user, sizeof(qu->user), "%s", names[i]);
 		if ((qu->q.day_bytes && store_session_history_bytes(st, names[i], day, &qu->ended_day) < 0) ||
 		    (qu->q.month_bytes &&
 		     store_session_history_bytes(st, names[i], month, &qu->ended_month) < 0))
-			goto out;
-		if (voucher_quota_read(st, names[i], qu) < 0)
 			goto out;
 		k++;
 	}

@@ -62,9 +62,16 @@
 /* Ended sessions stay in session_history this long (pruned hourly). */
 #define HISTORY_KEEP_S    (400 * 86400)
 
+enum quota_from {
+	QUOTA_FROM_NONE,
+	QUOTA_FROM_USER,                   /* its own (user_quotas) */
+	QUOTA_FROM_POLICY,                 /* its group policy's */
+};
+
 struct quota_user {
 	char user[STORE_NAME_MAX + 1];
-	struct store_quota q;
+	struct store_quota q;              /* the quotas that hold it (quota_resolve) */
+	enum quota_from from;
 	uint64_t ended_day, ended_month;   /* bytes of its sessions that ended today,
 					    * this month */
 	uint64_t code_bytes;               /* a voucher's: its roll's quota over all the
@@ -158,6 +165,11 @@ struct sessions {
 	uint64_t quotas_seq;               /* s->seq they were read at */
 	int64_t history_pruned_at;         /* wall s session_history was last pruned */
 	int64_t day_start, month_start;    /* wall s of the local midnight, first of month */
+	struct {                           /* sessions_quota_policy, under its lock */
+		pthread_mutex_t lock;
+		sessions_quota_policy_fn fn;
+		void *ud;
+	} policy;
 	/* under lock: addresses whose session the quota ended (the portal says so) */
 	struct quota_end quota_ends[QUOTA_ENDS_MAX];
 	size_t quota_ends_next;

@@ -376,6 +376,8 @@ struct store_policy {
 	char deny[STORE_POLICY_TEXT_MAX + 1];
 	char bandwidth_class[64];
 	int64_t updated_at;
+	struct store_quota quota;            /* bytes in + out; for the users who
+					      * have none of their own */
 };
 
 /* Set (add or replace) the policy of p->group. 0 or negative (-EINVAL: a

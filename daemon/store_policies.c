@@ -5,6 +5,20 @@
 #include <errno.h>
 #include <string.h>
 
+/* A stored byte count; a negative one (written by hand) is none. */
+static uint64_t col_bytes(sqlite3_stmt *s, int col)
+{
+	int64_t v = sqlite3_column_int64(s, col);
+
+	return v > 0 ? (uint64_t)v : 0;
+}
+
+/* A byte count as SQLite stores it (a signed 64-bit integer). */
+static sqlite3_int64 bytes_value(uint64_t v)
+{
+	return v > INT64_MAX ? INT64_MAX : (sqlite3_int64)v;
+}
+
 static void read_policy(sqlite3_stmt *s, void *out)
 {
 	struct store_policy *p = out;
@@ -20,6 +34,9 @@ static void read_policy(sqlite3_stmt *s, void *out)
 	col_text(s, 7, p->deny, sizeof(p->deny));
 	col_text(s, 8, p->bandwidth_class, sizeof(p->bandwidth_class));
 	p->updated_at = sqlite3_column_int64(s, 9);
+	p->quota.session_bytes = col_bytes(s, 10);
+	p->quota.day_bytes = col_bytes(s, 11);
+	p->quota.month_bytes = col_bytes(s, 12);
 }
 
 int store_policy_set(struct store *st, const struct store_policy *p)
@@ -42,6 +59,9 @@ int store_policy_set(struct store *st, const struct store_policy *p)
 	sqlite3_bind_int64(s, 5, p->session_lifetime);
 	sqlite3_bind_int64(s, 6, p->idle_timeout);
 	sqlite3_bind_int64(s, 10, now_s());
+	sqlite3_bind_int64(s, 11, bytes_value(p->quota.session_bytes));
+	sqlite3_bind_int64(s, 12, bytes_value(p->quota.day_bytes));
+	sqlite3_bind_int64(s, 13, bytes_value(p->quota.month_bytes));
 	return exec_insert(st, s);
 }
 

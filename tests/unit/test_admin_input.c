@@ -371,9 +371,41 @@ static void test_terms(void **state)
 	free(big);
 }
 
+/* quota sizes: decimal and binary units, none; garbage and overflow refused */
+static void test_bytes(void **state)
+{
+	uint64_t v = 99;
+
+	(void)state;
+	assert_int_equal(admin_input_bytes("5MB", &v), 0);
+	assert_true(v == 5000000);
+	assert_int_equal(admin_input_bytes("5M", &v), 0);
+	assert_true(v == 5000000);
+	assert_int_equal(admin_input_bytes("1GiB", &v), 0);
+	assert_true(v == 1073741824);
+	assert_int_equal(admin_input_bytes("500k", &v), 0);
+	assert_true(v == 500000);
+	assert_int_equal(admin_input_bytes("12345", &v), 0);
+	assert_true(v == 12345);
+	assert_int_equal(admin_input_bytes("none", &v), 0);
+	assert_true(v == 0);
+	assert_int_equal(admin_input_bytes("0", &v), 0);
+	assert_true(v == 0);
+	v = 7;
+	assert_int_equal(admin_input_bytes("", &v), -1);
+	assert_int_equal(admin_input_bytes("-5MB", &v), -1);
+	assert_int_equal(admin_input_bytes("5 MB", &v), -1);
+	assert_int_equal(admin_input_bytes("5mb", &v), -1);
+	assert_int_equal(admin_input_bytes("5XB", &v), -1);
+	assert_int_equal(admin_input_bytes("9223372036854775807", &v), 0);
+	assert_int_equal(admin_input_bytes("9223372036854775808", &v), -1);
+	assert_int_equal(admin_input_bytes("10000000TiB", &v), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bytes),
 		cmocka_unit_test(test_object),
 		cmocka_unit_test(test_user_fields),
 		cmocka_unit_test(test_embedded_nul_refused),

@@ -518,6 +518,52 @@ static void test_voucher_quota_ends_all_devices(void **state)
 	assert_null(ended_of(f, "192.0.2.32"));
 }
 
+/* The group policy of the users in "staff" (alice, bob): 1000 bytes per
+ * session. */
+static int staff_policy(const char *user, uint64_t *session, uint64_t *day, uint64_t *month,
+			void *ud)
+{
+	(void)ud;
+	*session = *day = *month = 0;
+	if (strcmp(user, "alice") != 0 && strcmp(user, "bob") != 0)
+		return 0;
+	*session = 1000;
+	return 1;
+}
+
+/* which quota holds a user: its own wins whole (alice's day quota, not
+ * used up, though her policy's session quota is), else its group
+ * policy's (bob), else none (carol, in no group with one) */
+static void test_quota_user_wins_then_policy(void **state)
+{
+	struct fixture *f = *state;
+	struct store_quota q;
+	const struct ended *x;
+
+	add_user(f->st, "bob", PHC_OLD, 1, 0);
+	add_user(f->st, "carol", PHC_OLD, 1, 0);
+	memset(&q, 0, sizeof(q));
+	q.day_bytes = 5000;
+	assert_int_equal(store_quota_set(f->st, "alice", &q), 0);
+	sessions_quota_policy(f->s, staff_policy, NULL);
+
+	add_session(f, "192.0.2.10", NULL, "alice", 1, 1)->counted.bytes_out = 1500;
+	add_session(f, "192.0.2.20", NULL, "bob", 2, 1)->counted.bytes_out = 1500;
+	add_session(f, "192.0.2.30", NULL, "carol", 3, 1)->counted.bytes_out = 1500;
+	sessions_round_begin(f->s, &f->r, 0);
+	kernel_has(f, "192.0.2.10", (const uint8_t[6]){ 0 });
+	kernel_has(f, "192.0.2.20", (const uint8_t[6]){ 0 });
+	kernel_has(f, "192.0.2.30", (const uint8_t[6]){ 0 });
+	sessions_quota_read(f->s, f->st, &f->r, 0);
+	decide(f);
+	assert_null(ended_of(f, "192.0.2.10"));
+	x = ended_of(f, "192.0.2.20");
+	assert_non_null(x);
+	assert_int_equal(x->why, END_QUOTA);
+	assert_null(ended_of(f, "192.0.2.30"));
+	assert_int_equal(f->r.n_ended, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -534,6 +580,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_newer_entries_wait, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota_ends_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voucher_quota_ends_all_devices, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_quota_user_wins_then_policy, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

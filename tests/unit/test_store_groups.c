@@ -194,7 +194,9 @@ static void test_policies(void **state)
 	p->priority = 20;
 	snprintf(p->windows, sizeof(p->windows), "mon-fri 08:00-18:00");
 	snprintf(p->deny, sizeof(p->deny), "'; DROP TABLE users; --");
+	p->quota.day_bytes = 5000000000ull;
 	assert_int_equal(store_policy_set(st, p), 0);
+	memset(&p->quota, 0, sizeof(p->quota));
 	p->group[0] = '\0';
 	p->priority = 100;
 	assert_int_equal(store_policy_set(st, p), 0);
@@ -215,6 +217,8 @@ static void test_policies(void **state)
 	assert_int_equal(store_policy_get(st, "staff", got), 0);
 	assert_string_equal(got->deny, "'; DROP TABLE users; --");
 	assert_string_equal(got->windows, "mon-fri 08:00-18:00");
+	assert_true(got->quota.day_bytes == 5000000000ull);
+	assert_true(got->quota.session_bytes == 0 && got->quota.month_bytes == 0);
 	assert_int_equal(store_policy_get(st, "", got), 0);
 	assert_int_equal(got->priority, 100);
 	assert_int_equal(store_policy_get(st, "nobody", got), 1);
