@@ -37,9 +37,17 @@ assert_contains "$(answer /api/policies '{"group":"staff","deny_destinations":"*
 	"field 'deny_destinations'" "a bad rule refused by field"
 assert_contains "$(answer /api/policies '{"group":"staff","bandwidth_class":"<script>"}')" \
 	"field 'bandwidth_class'" "a bad class refused by field"
+assert_contains "$(answer /api/policies '{"group":"staff","quota_day":"5 parsecs"}')" \
+	"field 'quota_day'" "a bad quota size refused by field"
 assert_contains "$(answer /api/policies '{"group":"staff","denyed":true}')" "field 'denyed': unknown" \
 	"an unknown field refused by name"
 assert_contains "$(acurl -b "$ADMIN_JAR" $A/api/groups)" '"denied":true' "refused bodies changed nothing"
+
+# data quotas: a number of bytes, or a size with its unit
+assert_eq 200 "$(admin_api_post /api/policies '{"group":"quota-group","quota_session":"5MB","quota_month":1073741824}')" \
+	"a policy with quotas set"
+assert_contains "$(acurl -b "$ADMIN_JAR" $A/api/groups)" \
+	'"quota_session":5000000,"quota_day":0,"quota_month":1073741824' "the quotas listed in bytes"
 
 # the default policy: group null
 assert_eq 200 "$(admin_api_post /api/policies '{"group":null,"deny_destinations":"10.202.0.0/24"}')" \
