@@ -257,19 +257,49 @@ static size_t framed_length(const uint8_t *pkt, size_t len)
 	return n;
 }
 
+int radius_attr_begin(struct radius_attr_iter *it, const uint8_t *pkt, size_t len)
+{
+	it->pkt = pkt;
+	it->n = framed_length(pkt, len);
+	it->pos = RADIUS_HEADER_LEN;
+	return it->n ? 0 : -1;
+}
+
+int radius_attr_next(struct radius_attr_iter *it, struct radius_attr *a)
+{
+	if (it->pos >= it->n)
+		return 0;
+	a->type = it->pkt[it->pos];
+	a->len = it->pkt[it->pos + 1] - 2u;
+	a->value = it->pkt + it->pos + 2;
+	it->pos += it->pkt[it->pos + 1];
+	return 1;
+}
+
+long radius_attr_u32(const struct radius_attr *a)
+{
+	const uint8_t *v = a->value;
+
+	if (a->len != 4)
+		return -1;
+	return (long)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
+}
+
 /* Where the single Message-Authenticator's value starts in a framed packet
  * of n bytes: 0 when there is none, -1 when there are two or one of the
  * wrong size (RFC 3579 §3.2, §3.3). */
 static long find_message_authenticator(const uint8_t *pkt, size_t n)
 {
+	struct radius_attr_iter it = { pkt, n, RADIUS_HEADER_LEN };
+	struct radius_attr a;
 	long ma = 0;
 
-	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
-		if (pkt[pos] != RADIUS_MESSAGE_AUTHENTICATOR)
+	while (radius_attr_next(&it, &a)) {
+		if (a.type != RADIUS_MESSAGE_AUTHENTICATOR)
 			continue;
-		if (ma || pkt[pos + 1] != 2 + MA_LEN)
+		if (ma || a.len != MA_LEN)
 			return -1;
-		ma = (long)pos + 2;
+		ma = (long)(a.value - pkt);
 	}
 	return ma;
 }
@@ -491,13 +521,6 @@ int radius_build_accounting_request(uint8_t *out, size_t outlen, uint8_t id,
 	return (int)w.pos;
 }
 
-static long get_u32(const uint8_t *v, size_t len)
-{
-	if (len != 4)
-		return -1;
-	return (long)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
-}
-
 /* Append a Reply-Message to what is kept: '\n' between messages (RFC 2865
  * §5.18: several are displayed in order), control characters as spaces so
  * the text cannot break a log line or a terminal. */
@@ -514,35 +537,33 @@ static void add_reply_message(struct radius_reply *r, const uint8_t *v, size_t l
 
 int radius_parse_reply(const uint8_t *pkt, size_t len, struct radius_reply *reply)
 {
-	size_t n = framed_length(pkt, len);
+	struct radius_attr_iter it;
+	struct radius_attr a;
 
 	memset(reply, 0, sizeof(*reply));
 	reply->session_timeout = reply->idle_timeout = reply->acct_interim_interval = -1;
-	if (!n)
+	if (radius_attr_begin(&it, pkt, len) < 0)
 		return -1;
 	reply->code = pkt[0];
-	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
-		const uint8_t *v = pkt + pos + 2;
-		size_t vlen = pkt[pos + 1] - 2u;
-
-		switch (pkt[pos]) {
+	while (radius_attr_next(&it, &a)) {
+		switch (a.type) {
 		case RADIUS_SESSION_TIMEOUT:
-			reply->session_timeout = get_u32(v, vlen);
+			reply->session_timeout = radius_attr_u32(&a);
 			break;
 		case RADIUS_IDLE_TIMEOUT:
-			reply->idle_timeout = get_u32(v, vlen);
+			reply->idle_timeout = radius_attr_u32(&a);
 			break;
 		case RADIUS_ACCT_INTERIM_INTERVAL:
-			reply->acct_interim_interval = get_u32(v, vlen);
+			reply->acct_interim_interval = radius_attr_u32(&a);
 			break;
 		case RADIUS_CLASS:
-			if (!reply->class_len && vlen) {
-				memcpy(reply->class_value, v, vlen);
-				reply->class_len = vlen;
+			if (!reply->class_len && a.len) {
+				memcpy(reply->class_value, a.value, a.len);
+				reply->class_len = a.len;
 			}
 			break;
 		case RADIUS_REPLY_MESSAGE:
-			add_reply_message(reply, v, vlen);
+			add_reply_message(reply, a.value, a.len);
 			break;
 		default:
 			break;

@@ -244,6 +244,35 @@ struct radius_reply {
  */
 int radius_parse_reply(const uint8_t *pkt, size_t len, struct radius_reply *reply);
 
+/* One attribute of a packet (RFC 2865 §5): its type and value, borrowed
+ * from the packet. */
+struct radius_attr {
+	uint8_t type;
+	const uint8_t *value;
+	size_t len;                      /* of the value: 0..253 */
+};
+
+/* A walk over the attributes of a packet whose framing was checked. */
+struct radius_attr_iter {
+	const uint8_t *pkt;
+	size_t n;                        /* the packet's Length */
+	size_t pos;                      /* the next attribute */
+};
+
+/*
+ * Start a walk over the attributes of pkt[0..len): 0, or -1 when the
+ * framing is wrong (RFC 2865 §3, §5: Length 20..4096 and no more than was
+ * received, every attribute at least 2 bytes and none running past the
+ * Length; octets past it are padding). Only the framing is checked: verify
+ * a packet before believing what it says. Borrows pkt for the walk.
+ */
+int radius_attr_begin(struct radius_attr_iter *it, const uint8_t *pkt, size_t len);
+/* The next attribute into *a: 1, or 0 when there are no more. */
+int radius_attr_next(struct radius_attr_iter *it, struct radius_attr *a);
+/* An Integer attribute's value (RFC 2865 §5: 4 octets, network order), or
+ * -1 when its length is not 4. */
+long radius_attr_u32(const struct radius_attr *a);
+
 /* The MAC as "AA-BB-CC-DD-EE-FF" (RFC 3580 §3.21) into out[18]. */
 void radius_format_mac(char out[18], const uint8_t mac[6]);
 

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "hex.h"
+
 #define MA_LEN 16        /* Message-Authenticator value: HMAC-MD5 */
 
 /* attributes of RFC 5176 requests beyond those radius.h names */
@@ -27,24 +29,6 @@ const char *radius_dae_check_str(enum radius_dae_check c)
 	return "unknown";
 }
 
-/* The packet's length from its header, once it is known to frame whole
- * attributes (RFC 2865 §3, §5): 20..4096, no more than was received, every
- * attribute at least 2 bytes and none running past the end. 0 if not. */
-static size_t framed_length(const uint8_t *pkt, size_t len)
-{
-	size_t n, pos;
-
-	if (len < RADIUS_HEADER_LEN)
-		return 0;
-	n = (size_t)pkt[2] << 8 | pkt[3];
-	if (n < RADIUS_HEADER_LEN || n > RADIUS_PACKET_MAX || n > len)
-		return 0;
-	for (pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1])
-		if (n - pos < 2 || pkt[pos + 1] < 2 || pkt[pos + 1] > n - pos)
-			return 0;
-	return n;
-}
-
 static int is_request(int code)
 {
 	return code == RADIUS_DISCONNECT_REQUEST || code == RADIUS_COA_REQUEST;
@@ -53,7 +37,9 @@ static int is_request(int code)
 enum radius_dae_check radius_dae_verify_request(const uint8_t *pkt, size_t len,
 						const uint8_t *secret, size_t secret_len)
 {
-	if (!framed_length(pkt, len))
+	struct radius_attr_iter it;
+
+	if (radius_attr_begin(&it, pkt, len) < 0)
 		return RADIUS_DAE_MALFORMED;
 	if (!is_request(pkt[0]))
 		return RADIUS_DAE_NOT_A_REQUEST;
@@ -73,13 +59,6 @@ enum radius_dae_check radius_dae_verify_request(const uint8_t *pkt, size_t len,
 	}
 }
 
-static long get_u32(const uint8_t *v, size_t len)
-{
-	if (len != 4)
-		return -1;
-	return (long)((uint32_t)v[0] << 24 | (uint32_t)v[1] << 16 | (uint32_t)v[2] << 8 | v[3]);
-}
-
 /* A text attribute as a C string: 0, or -1 when it holds a NUL (it could
  * not name what its bytes name). */
 static int get_text(char *out, const uint8_t *v, size_t len)
@@ -91,17 +70,6 @@ static int get_text(char *out, const uint8_t *v, size_t len)
 	return 0;
 }
 
-static int hex_digit(uint8_t c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Calling-Station-Id as a MAC: "AA-BB-CC-DD-EE-FF" (RFC 3580 §3.21) or
  * with colons, either case. 0, or -1 for anything else. */
 static int get_mac(uint8_t mac[6], const uint8_t *v, size_t len)
@@ -109,7 +77,7 @@ static int get_mac(uint8_t mac[6], const uint8_t *v, size_t len)
 	if (len != 17)
 		return -1;
 	for (size_t i = 0; i < 6; i++) {
-		int hi = hex_digit(v[i * 3]), lo = hex_digit(v[i * 3 + 1]);
+		int hi = hex_value(v[i * 3]), lo = hex_value(v[i * 3 + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;
@@ -122,20 +90,21 @@ static int get_mac(uint8_t mac[6], const uint8_t *v, size_t len)
 
 int radius_dae_parse_request(const uint8_t *pkt, size_t len, struct radius_dae_request *rq)
 {
-	size_t n = framed_length(pkt, len);
+	struct radius_attr_iter it;
+	struct radius_attr a;
 
 	memset(rq, 0, sizeof(*rq));
 	rq->session_timeout = rq->idle_timeout = -1;
-	if (!n)
+	if (radius_attr_begin(&it, pkt, len) < 0)
 		return -1;
 	rq->code = pkt[0];
 	rq->id = pkt[1];
-	for (size_t pos = RADIUS_HEADER_LEN; pos < n; pos += pkt[pos + 1]) {
-		const uint8_t *v = pkt + pos + 2;
-		size_t vlen = pkt[pos + 1] - 2u;
+	while (radius_attr_next(&it, &a)) {
+		const uint8_t *v = a.value;
+		size_t vlen = a.len;
 		int bad = 0;
 
-		switch (pkt[pos]) {
+		switch (a.type) {
 		case RADIUS_USER_NAME:
 			bad = vlen == 0 || get_text(rq->user, v, vlen) < 0;
 			rq->has_user = !bad;
@@ -165,11 +134,11 @@ int radius_dae_parse_request(const uint8_t *pkt, size_t len, struct radius_dae_r
 			rq->has_calling_mac = !bad;
 			break;
 		case RADIUS_SESSION_TIMEOUT:
-			rq->session_timeout = get_u32(v, vlen);
+			rq->session_timeout = radius_attr_u32(&a);
 			bad = rq->session_timeout < 0;
 			break;
 		case RADIUS_IDLE_TIMEOUT:
-			rq->idle_timeout = get_u32(v, vlen);
+			rq->idle_timeout = radius_attr_u32(&a);
 			bad = rq->idle_timeout < 0;
 			break;
 		case RADIUS_NAS_IP_ADDRESS:
@@ -182,11 +151,11 @@ int radius_dae_parse_request(const uint8_t *pkt, size_t len, struct radius_dae_r
 			break;
 		default:
 			if (!rq->unsupported)
-				rq->unsupported = pkt[pos];
+				rq->unsupported = a.type;
 			break;
 		}
 		if (bad && !rq->invalid)
-			rq->invalid = pkt[pos];
+			rq->invalid = a.type;
 	}
 	return 0;
 }
@@ -195,10 +164,13 @@ int radius_dae_build_answer(uint8_t *out, size_t outlen, const uint8_t *req, siz
 			    int ack, uint32_t error_cause, const uint8_t *secret,
 			    size_t secret_len)
 {
-	size_t n = framed_length(req, req_len), pos = RADIUS_HEADER_LEN, ma, states = 0;
+	size_t pos = RADIUS_HEADER_LEN, ma, states = 0;
 	size_t cap = outlen < RADIUS_PACKET_MAX ? outlen : RADIUS_PACKET_MAX;
+	struct radius_attr_iter it;
+	struct radius_attr a;
 
-	if (!n || !is_request(req[0]) || cap < RADIUS_HEADER_LEN + 2 + MA_LEN + 6)
+	if (radius_attr_begin(&it, req, req_len) < 0 || !is_request(req[0]) ||
+	    cap < RADIUS_HEADER_LEN + 2 + MA_LEN + 6)
 		return -1;
 	out[0] = (uint8_t)(req[0] + (ack ? 1 : 2));
 	out[1] = req[1];
@@ -219,13 +191,14 @@ int radius_dae_build_answer(uint8_t *out, size_t outlen, const uint8_t *req, siz
 		pos += 6;
 	}
 	/* Proxy-States go back unchanged and in order (RFC 5176 §3) */
-	for (size_t r = RADIUS_HEADER_LEN; r < n; r += req[r + 1]) {
-		if (req[r] != ATTR_PROXY_STATE || states == RADIUS_PROXY_STATE_MAX)
+	while (radius_attr_next(&it, &a)) {
+		if (a.type != ATTR_PROXY_STATE || states == RADIUS_PROXY_STATE_MAX)
 			continue;
-		if (pos + req[r + 1] > cap)
+		if (pos + 2 + a.len > cap)
 			return -1;
-		memcpy(out + pos, req + r, req[r + 1]);
-		pos += req[r + 1];
+		/* the whole attribute: type, length and value */
+		memcpy(out + pos, a.value - 2, 2 + a.len);
+		pos += 2 + a.len;
 		states++;
 	}
 	out[2] = (uint8_t)(pos >> 8);

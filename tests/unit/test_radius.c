@@ -434,6 +434,43 @@ static void test_framing_lies_refused(void **state)
 	}
 }
 
+/* The attribute walk both codecs share: every attribute in order, with
+ * its value and length; the padding past Length never read; a packet whose
+ * framing lies never walked. */
+static void test_attribute_walk(void **state)
+{
+	static const uint8_t attrs[] = { 27, 6, 0, 0, 0x0e, 0x10, 18, 2, 25, 5, 'a', 'b', 'c',
+					 28, 5, 0, 0, 1 };
+	static const uint8_t types[] = { 80, 27, 18, 25, 28 };
+	static const size_t lens[] = { 16, 4, 0, 3, 3 };
+	static const long u32s[] = { -1, 3600, -1, -1, -1 };
+	struct radius_attr_iter it;
+	struct radius_attr a;
+	uint8_t pkt[256];
+	size_t n, i = 0;
+
+	(void)state;
+	n = make_answer(pkt, 2, 1, attrs, sizeof(attrs), 1, secret, SECRET_LEN);
+	/* padding past Length that looks like one more attribute */
+	pkt[n] = 27;
+	pkt[n + 1] = 6;
+	assert_int_equal(radius_attr_begin(&it, pkt, n + 6), 0);
+	while (radius_attr_next(&it, &a)) {
+		assert_true(i < sizeof(types));
+		assert_int_equal(a.type, types[i]);
+		assert_int_equal(a.len, lens[i]);
+		assert_int_equal(radius_attr_u32(&a), u32s[i]);
+		i++;
+	}
+	assert_int_equal(i, sizeof(types));
+	assert_memory_equal(a.value, "\0\0\1", 3);
+	assert_int_equal(radius_attr_next(&it, &a), 0);
+	/* an attribute running past Length */
+	pkt[3] = (uint8_t)(n - 1);
+	assert_int_equal(radius_attr_begin(&it, pkt, n), -1);
+	assert_int_equal(radius_attr_next(&it, &a), 0);
+}
+
 static void test_parse_ignores_wrong_sized_integers(void **state)
 {
 	static const uint8_t attrs[] = { 27, 5, 0, 0, 1, 28, 7, 0, 0, 0, 1, 2, 18, 2 };
@@ -735,6 +772,7 @@ int main(void)
 		cmocka_unit_test(test_forged_answers_refused),
 		cmocka_unit_test(test_two_or_short_message_authenticators_refused),
 		cmocka_unit_test(test_framing_lies_refused),
+		cmocka_unit_test(test_attribute_walk),
 		cmocka_unit_test(test_parse_ignores_wrong_sized_integers),
 		cmocka_unit_test(test_reply_message_bounded),
 		cmocka_unit_test(test_accounting_start_attributes_and_authenticators),
