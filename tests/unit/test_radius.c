@@ -49,6 +49,19 @@ static const uint8_t *find_attr(const uint8_t *pkt, size_t len, uint8_t type, si
 	return NULL;
 }
 
+/* The first attribute of type in pkt is there and its value is the len
+ * bytes of expect. */
+static void assert_attr(const uint8_t *pkt, size_t n, uint8_t type, const void *expect, size_t len)
+{
+	size_t vlen;
+	const uint8_t *v = find_attr(pkt, n, type, &vlen);
+
+	if (!v)
+		fail_msg("no attribute %u", type);
+	assert_int_equal(vlen, len);
+	assert_memory_equal(v, expect, len);
+}
+
 static void hmac_md5(const uint8_t *key, size_t keylen, const uint8_t *p, size_t len, uint8_t out[16])
 {
 	unsigned n = 16;
@@ -108,8 +121,6 @@ static void test_rfc2865_password_hiding(void **state)
 		.nas_address = (struct sockaddr *)&nas,
 	};
 	uint8_t pkt[4096];
-	const uint8_t *v;
-	size_t vlen;
 	int n;
 
 	(void)state;
@@ -121,18 +132,9 @@ static void test_rfc2865_password_hiding(void **state)
 	assert_int_equal(pkt[1], 0);
 	assert_int_equal((pkt[2] << 8 | pkt[3]), n);
 	assert_memory_equal(pkt + 4, rfc_request_auth, 16);
-	v = find_attr(pkt, (size_t)n, 2, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 16);
-	assert_memory_equal(v, rfc_hidden_password, 16);
-	v = find_attr(pkt, (size_t)n, 1, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 4);
-	assert_memory_equal(v, "nemo", 4);
-	v = find_attr(pkt, (size_t)n, 4, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 4);
-	assert_memory_equal(v, "\xc0\xa8\x01\x10", 4);
+	assert_attr(pkt, (size_t)n, 2, rfc_hidden_password, 16);
+	assert_attr(pkt, (size_t)n, 1, "nemo", 4);
+	assert_attr(pkt, (size_t)n, 4, "\xc0\xa8\x01\x10", 4);
 }
 
 static void test_rfc2865_response_authenticator(void **state)
@@ -220,33 +222,15 @@ static void test_request_attributes_and_message_authenticator(void **state)
 	v = find_attr(pkt, (size_t)n, 2, &vlen);
 	assert_non_null(v);
 	assert_int_equal(vlen, 16);
-	v = find_attr(pkt, (size_t)n, 32, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 7);
-	assert_memory_equal(v, "gw-east", 7);
-	v = find_attr(pkt, (size_t)n, 95, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 16);
-	assert_memory_equal(v, nas.sin6_addr.s6_addr, 16);
+	assert_attr(pkt, (size_t)n, 32, "gw-east", 7);
+	assert_attr(pkt, (size_t)n, 95, nas.sin6_addr.s6_addr, 16);
 	assert_null(find_attr(pkt, (size_t)n, 4, &vlen));
 	/* a mapped client address is an IPv4 Framed-IP-Address */
-	v = find_attr(pkt, (size_t)n, 8, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 4);
-	assert_memory_equal(v, "\x0a\x00\x00\x09", 4);
-	v = find_attr(pkt, (size_t)n, 31, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 17);
-	assert_memory_equal(v, "02-AB-CD-00-01-FE", 17);
-	v = find_attr(pkt, (size_t)n, 30, &vlen);
-	assert_non_null(v);
-	assert_memory_equal(v, "0A-0B-0C-0D-0E-0F", 17);
-	v = find_attr(pkt, (size_t)n, 61, &vlen);
-	assert_non_null(v);
-	assert_memory_equal(v, "\x00\x00\x00\x0f", 4);
-	v = find_attr(pkt, (size_t)n, 6, &vlen);
-	assert_non_null(v);
-	assert_memory_equal(v, "\x00\x00\x00\x01", 4);
+	assert_attr(pkt, (size_t)n, 8, "\x0a\x00\x00\x09", 4);
+	assert_attr(pkt, (size_t)n, 31, "02-AB-CD-00-01-FE", 17);
+	assert_attr(pkt, (size_t)n, 30, "0A-0B-0C-0D-0E-0F", 17);
+	assert_attr(pkt, (size_t)n, 61, "\x00\x00\x00\x0f", 4);
+	assert_attr(pkt, (size_t)n, 6, "\x00\x00\x00\x01", 4);
 }
 
 static void test_build_refuses_out_of_range(void **state)
@@ -571,8 +555,6 @@ static void test_accounting_start_attributes_and_authenticators(void **state)
 		.terminate_cause = RADIUS_TERM_USER_REQUEST,
 	};
 	uint8_t pkt[4096];
-	const uint8_t *v;
-	size_t vlen;
 	int n;
 
 	(void)state;
@@ -587,28 +569,12 @@ static void test_accounting_start_attributes_and_authenticators(void **state)
 	assert_int_equal(pkt[20], 80);
 	assert_request_signed(pkt, (size_t)n, secret, SECRET_LEN);
 	assert_int_equal(attr_u32(pkt, (size_t)n, 40), RADIUS_ACCT_START);
-	v = find_attr(pkt, (size_t)n, 44, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 17);
-	assert_memory_equal(v, "gw1-0000002a-9f3c", 17);
-	v = find_attr(pkt, (size_t)n, 1, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 5);
-	assert_memory_equal(v, "alice", 5);
-	v = find_attr(pkt, (size_t)n, 25, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 9);
-	assert_memory_equal(v, "billing-7", 9);
-	v = find_attr(pkt, (size_t)n, 31, &vlen);
-	assert_non_null(v);
-	assert_int_equal(vlen, 17);
-	assert_memory_equal(v, "02-AB-CD-00-01-FE", 17);
-	v = find_attr(pkt, (size_t)n, 8, &vlen);
-	assert_non_null(v);
-	assert_memory_equal(v, "\x0a\x00\x00\x07", 4);
-	v = find_attr(pkt, (size_t)n, 4, &vlen);
-	assert_non_null(v);
-	assert_memory_equal(v, "\xc0\x00\x02\x01", 4);
+	assert_attr(pkt, (size_t)n, 44, "gw1-0000002a-9f3c", 17);
+	assert_attr(pkt, (size_t)n, 1, "alice", 5);
+	assert_attr(pkt, (size_t)n, 25, "billing-7", 9);
+	assert_attr(pkt, (size_t)n, 31, "02-AB-CD-00-01-FE", 17);
+	assert_attr(pkt, (size_t)n, 8, "\x0a\x00\x00\x07", 4);
+	assert_attr(pkt, (size_t)n, 4, "\xc0\x00\x02\x01", 4);
 	assert_int_equal(attr_u32(pkt, (size_t)n, 55), 1764950400L);
 	assert_int_equal(attr_u32(pkt, (size_t)n, 41), 0);
 	assert_int_equal(attr_u32(pkt, (size_t)n, 45), RADIUS_AUTHENTIC_RADIUS);
