@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lang.h"
+
 static int hex_digit(char c)
 {
 	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
@@ -22,48 +24,9 @@ int look_colour_ok(const char *s)
 	return 1;
 }
 
-/* Length of the UTF-8 sequence at p (RFC 3629 §4: no overlong forms, no
- * surrogates, nothing above U+10FFFF), 0 when it is not one. */
-static size_t utf8_sequence(const unsigned char *p)
-{
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		return (p[1] & 0xc0) == 0x80 ? 2 : 0;
-	if (p[0] >= 0xe0 && p[0] <= 0xef) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80)
-			return 0;
-		if ((p[0] == 0xe0 && p[1] < 0xa0) || (p[0] == 0xed && p[1] >= 0xa0))
-			return 0;
-		return 3;
-	}
-	if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-		if ((p[1] & 0xc0) != 0x80 || (p[2] & 0xc0) != 0x80 || (p[3] & 0xc0) != 0x80)
-			return 0;
-		if ((p[0] == 0xf0 && p[1] < 0x90) || (p[0] == 0xf4 && p[1] >= 0x90))
-			return 0;
-		return 4;
-	}
-	return 0;
-}
-
 int look_title_ok(const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-
-	if (!s || strlen(s) > LOOK_TITLE_MAX)
-		return 0;
-	while (*p) {
-		size_t n = utf8_sequence(p);
-
-		if (n == 0 || *p < 0x20 || *p == 0x7f)
-			return 0;
-		/* C1 controls, U+0080..U+009F */
-		if (n == 2 && p[0] == 0xc2 && p[1] < 0xa0)
-			return 0;
-		p += n;
-	}
-	return 1;
+	return s && strlen(s) <= LOOK_TITLE_MAX && lang_text_ok(s, strlen(s));
 }
 
 const char *look_image_type(const void *data, size_t len)
