@@ -191,6 +191,9 @@ install: all
 	install -m 0755 $(BUILD)/portcullis $(DESTDIR)$(PREFIX)/bin/portcullis
 	install -d $(DESTDIR)$(PREFIX)/share/portcullis/web
 	if [ -d web ]; then cp -R web/. $(DESTDIR)$(PREFIX)/share/portcullis/web/; fi
+	# the portal's message catalogues, beside web (the default [portal] lang_dir)
+	install -d $(DESTDIR)$(PREFIX)/share/portcullis/lang
+	install -m 0644 lang/*.txt $(DESTDIR)$(PREFIX)/share/portcullis/lang/
 	install -d $(DESTDIR)/etc/portcullis
 	[ -e $(DESTDIR)/etc/portcullis/portcullis.conf ] || \
 	  install -m 0640 etc/portcullis.conf $(DESTDIR)/etc/portcullis/portcullis.conf

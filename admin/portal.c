@@ -1,5 +1,6 @@
 #include "portal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <jansson.h>
 #include <microhttpd.h>
@@ -10,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <netinet/in.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -22,6 +24,7 @@
 #include "form.h"
 #include "gate.h"
 #include "intercept.h"
+#include "lang.h"
 #include "log.h"
 #include "look.h"
 #include "loop.h"
@@ -68,6 +71,10 @@ struct portal_server {
 	char *terms_tpl;               /* web_root/portal/terms.html; NULL with terms off */
 	pthread_mutex_t store_lock;    /* guards store */
 	struct store *store;           /* the terms and their acceptances; opened on first use */
+	/* the message catalogues (lang_dir/TAG.txt), en among them */
+	struct lang_catalogue langs[LANG_MAX];
+	const char *lang_tags[LANG_MAX];
+	size_t n_langs, lang_default, lang_en;
 	char pac[PAC_MAX];
 	long pac_len;
 	char *tls_cert, *tls_key;
@@ -130,22 +137,58 @@ static void html_escape(char *out, size_t outlen, const char *in)
  * for each page so that a change shows at once.
  */
 struct frame {
+	const struct portal_server *p;
+	const struct lang_catalogue *lang;   /* {{@key}} is its text for key */
 	struct store_look look;
 	char version[24];
-	const char *vars[6];       /* name, value pairs */
+	const char *vars[8];       /* name, value pairs */
 };
 
-static void frame_load(struct portal_server *p, struct frame *fr);
+/* The text of key in lang, else in English, else key itself (a text that
+ * is no key, such as a policy's reason, shows as it is). */
+static const char *msg(const struct portal_server *p, const struct lang_catalogue *lang,
+		       const char *key)
+{
+	const char *t = lang_lookup(lang, key);
+
+	if (!t && p->n_langs)
+		t = lang_lookup(&p->langs[p->lang_en], key);
+	return t ? t : key;
+}
+
+/* The catalogue the request's Accept-Language asks for (RFC 9110 §12.5.4),
+ * else [portal] language's; NULL when the portal has none loaded. */
+static const struct lang_catalogue *lang_of(const struct portal_server *p,
+					    struct MHD_Connection *conn)
+{
+	if (!p->n_langs)
+		return NULL;
+	return &p->langs[lang_negotiate(MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								     "Accept-Language"),
+					p->lang_tags, p->n_langs, p->lang_default)];
+}
+
+/* A page's answer says its language, and that it depends on the request's
+ * Accept-Language (RFC 9110 §8.5, §12.5.5). */
+static void lang_headers(const struct lang_catalogue *lang, struct MHD_Response *r)
+{
+	if (lang)
+		MHD_add_response_header(r, "Content-Language", lang->tag);
+	MHD_add_response_header(r, "Vary", "Accept-Language");
+}
+
+static void frame_load(struct portal_server *p, const struct lang_catalogue *lang,
+		       struct frame *fr);
 static int render(char *out, size_t outlen, const char *tpl, const char *const *vars, size_t n_vars,
 		  const struct frame *fr);
 
-/* render within the page's frame */
-static int render_page(struct portal_server *p, char *out, size_t outlen, const char *tpl,
-		       const char *const *vars, size_t n_vars)
+/* render within the page's frame, in lang */
+static int render_page(struct portal_server *p, const struct lang_catalogue *lang, char *out,
+		       size_t outlen, const char *tpl, const char *const *vars, size_t n_vars)
 {
 	struct frame fr;
 
-	frame_load(p, &fr);
+	frame_load(p, lang, &fr);
 	return render(out, outlen, tpl, vars, n_vars, &fr);
 }
 
@@ -154,6 +197,18 @@ static int render_page(struct portal_server *p, char *out, size_t outlen, const 
 static const char *var_value(const char *name, size_t len, const char *const *vars,
 			     size_t n_vars, const struct frame *fr)
 {
+	if (name[0] == '@' && fr && len > 1 && len <= LANG_KEY_MAX + 1) {
+		char key[LANG_KEY_MAX + 1];
+
+		const char *t;
+
+		memcpy(key, name + 1, len - 1);
+		key[len - 1] = '\0';
+		t = lang_lookup(fr->lang, key);
+		if (!t && fr->p->n_langs)
+			t = lang_lookup(&fr->p->langs[fr->p->lang_en], key);
+		return t ? t : "";
+	}
 	for (size_t i = 0; i + 1 < n_vars * 2; i += 2)
 		if (strlen(vars[i]) == len && !strncmp(vars[i], name, len))
 			return vars[i + 1];
@@ -164,7 +219,8 @@ static const char *var_value(const char *name, size_t len, const char *const *va
 }
 
 /* Fill a template: each {{name}} is replaced by the escaped value given
- * for it (names absent from vars and the frame become ""); the text
+ * for it (names absent from vars and the frame become ""; {{@key}} is
+ * the text of key in the page's language); the text
  * between {{?name}} and {{/name}} is kept only when name's value is not
  * empty. */
 static int render(char *out, size_t outlen, const char *tpl, const char *const *vars, size_t n_vars,
@@ -253,6 +309,25 @@ static enum MHD_Result reply(struct MHD_Connection *conn, unsigned status, const
 	portal_headers(r, conn);
 	if (extra_name)
 		MHD_add_response_header(r, extra_name, extra_value);
+	rc = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	return rc;
+}
+
+/* A page in lang (reply with the language headers). */
+static enum MHD_Result reply_html(struct MHD_Connection *conn, const struct lang_catalogue *lang,
+				  unsigned status, const char *body, size_t len)
+{
+	struct MHD_Response *r = MHD_create_response_from_buffer(len, (void *)body,
+								 MHD_RESPMEM_MUST_COPY);
+	enum MHD_Result rc;
+
+	if (!r)
+		return MHD_NO;
+	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
+	MHD_add_response_header(r, "Cache-Control", "no-store");
+	portal_headers(r, conn);
+	lang_headers(lang, r);
 	rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	return rc;
@@ -414,19 +489,22 @@ static int return_url_ok(struct portal_server *p, struct MHD_Connection *conn,
 
 /* ------------------------------------------------------------ pages */
 
-/* url and sig: the page to return to after the login and its signature,
- * carried in the form only when they are good for this client. */
+/* message: the key of its text in the catalogues (or a text that is
+ * none, shown as it is); url and sig: the page to return to after the
+ * login and its signature, carried in the form only when they are good
+ * for this client. */
 static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection *conn,
 				  unsigned status, const char *message, const char *url,
 				  const char *sig, const char *retry_after)
 {
 	const struct sockaddr *client = client_of(conn);
+	const struct lang_catalogue *lang = lang_of(p, conn);
 	char token[CSRF_TEXT_MAX], cookie[CSRF_TEXT_MAX + 96];
 	char *page = malloc(PORTAL_PAGE_MAX);
 	const char *typed = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "code");
 	char code[VOUCHER_LEN_MAX + 1] = "";
-	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message", message ? message : "",
-			       "code", code };
+	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message",
+			       message && message[0] ? msg(p, lang, message) : "", "code", code };
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 	int n;
@@ -443,7 +521,7 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 	if (!typed || voucher_normalize(typed, code, sizeof(code)) < 0)
 		code[0] = '\0';
 	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
-	n = render_page(p, page, PORTAL_PAGE_MAX, p->login_tpl, vars, 5);
+	n = render_page(p, lang, page, PORTAL_PAGE_MAX, p->login_tpl, vars, 5);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The login page is too large.\n");
@@ -458,6 +536,7 @@ static enum MHD_Result page_login(struct portal_server *p, struct MHD_Connection
 	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	portal_headers(r, conn);
+	lang_headers(lang, r);
 	MHD_add_response_header(r, "Set-Cookie", cookie);
 	if (retry_after)
 		MHD_add_response_header(r, "Retry-After", retry_after);
@@ -476,7 +555,9 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 				   const char *note)
 {
 	const struct sockaddr *client = client_of(conn);
+	const struct lang_catalogue *lang = lang_of(p, conn);
 	char user[AUTH_USER_MAX + 1] = "", message[512], refresh[FIELD_URL_MAX + 16] = "";
+	char minutes[24];
 	char *page = malloc(PORTAL_PAGE_MAX);
 	uint8_t mac[6];
 	long left = -1;
@@ -495,19 +576,19 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	client_mac(p, conn, client, mac);
 	if (intercept_session_user(p->ix, client, mac, user, sizeof(user)))
 		left = intercept_session_remaining(p->ix, client, mac);
-	if (left >= 0)
-		snprintf(message, sizeof(message), "You are signed in as %s; the session lasts %ld more minutes "
-			 "(less if you stay idle).", user, (left + 59) / 60);
-	else
-		snprintf(message, sizeof(message), "You are not signed in.");
+	snprintf(minutes, sizeof(minutes), "%ld", (left + 59) / 60);
+	lang_format(message, sizeof(message), msg(p, lang, left >= 0 ? "status.signed_in" :
+						  "status.not_signed_in"),
+		    (const char *const[]){ "user", user, "minutes", minutes }, 2);
 	vars[0] = "title";
-	vars[1] = left >= 0 ? "Signed in" : "Not signed in";
+	vars[1] = msg(p, lang, left >= 0 ? "status.title_in" : "status.title_out");
 	vars[2] = "message";
 	vars[3] = message;
 	vars[4] = "href";
 	vars[5] = left >= 0 ? (next ? next : "/status") : "/";
 	vars[6] = "href_text";
-	vars[7] = left >= 0 ? (next ? next : "Refresh") : "Sign in";
+	vars[7] = left >= 0 ? (next ? next : msg(p, lang, "status.refresh")) :
+		  msg(p, lang, "status.sign_in");
 	/* HTML's declarative refresh: an empty content attribute is ignored */
 	if (left >= 0 && next)
 		snprintf(refresh, sizeof(refresh), "%d; url=%s", note ? 10 : 0, next);
@@ -515,12 +596,12 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	vars[9] = refresh;
 	vars[10] = "note";
 	vars[11] = left >= 0 && note ? note : "";
-	n = render_page(p, page, PORTAL_PAGE_MAX, p->status_tpl, vars, 6);
+	n = render_page(p, lang, page, PORTAL_PAGE_MAX, p->status_tpl, vars, 6);
 	if (n < 0) {
 		free(page);
 		return reply_text(conn, 500, "The status page is too large.\n");
 	}
-	rc = reply(conn, status, "text/html; charset=utf-8", page, (size_t)n, NULL, NULL);
+	rc = reply_html(conn, lang, status, page, (size_t)n);
 	free(page);
 	return rc;
 }
@@ -596,6 +677,8 @@ static enum MHD_Result page_devices(struct portal_server *p, struct MHD_Connecti
 				    const struct login_form *f)
 {
 	char token[CSRF_TEXT_MAX], life[24], cred[24], when[24], sig[33], message[512], since[64];
+	char others[24], most[24], device[64];
+	const struct lang_catalogue *lang = lang_of(p, conn);
 	char *page = malloc(PORTAL_PAGE_MAX);
 	long now = (long)(loop_wall_ms() / 1000);
 	time_t t = (time_t)oldest->since;
@@ -614,11 +697,14 @@ static enum MHD_Result page_devices(struct portal_server *p, struct MHD_Connecti
 	}
 	gmtime_r(&t, &tm);
 	strftime(since, sizeof(since), "%Y-%m-%d %H:%M UTC", &tm);
-	snprintf(message, sizeof(message), "%s is signed in on %d other device%s already, and "
-		 "%u at once is the limit. The oldest (%s%s, since %s) can be signed out to let "
-		 "this one in.", user, n, n == 1 ? "" : "s", limit,
-		 oldest->mac[0] ? "MAC " : "address ", oldest->mac[0] ? oldest->mac : oldest->addr,
-		 since);
+	snprintf(others, sizeof(others), "%d", n);
+	snprintf(most, sizeof(most), "%u", limit);
+	snprintf(device, sizeof(device), "%s%s", oldest->mac[0] ? "MAC " : "address ",
+		 oldest->mac[0] ? oldest->mac : oldest->addr);
+	lang_format(message, sizeof(message), msg(p, lang, n == 1 ? "devices.message_one" :
+						  "devices.message_many"),
+		    (const char *const[]){ "user", user, "n", others, "limit", most, "device", device,
+					   "since", since }, 5);
 	snprintf(life, sizeof(life), "%u", login->attrs.session_timeout);
 	snprintf(cred, sizeof(cred), "%llu", (unsigned long long)login->credential);
 	snprintf(when, sizeof(when), "%ld", now);
@@ -626,14 +712,14 @@ static enum MHD_Result page_devices(struct portal_server *p, struct MHD_Connecti
 			   now, sig);
 	/* the token of the form just posted (checked): the cookie holds it */
 	snprintf(token, sizeof(token), "%s", f->csrf);
-	len = render_page(p, page, PORTAL_PAGE_MAX, p->devices_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+	len = render_page(p, lang, page, PORTAL_PAGE_MAX, p->devices_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
 	if (len < 0) {
 		free(page);
 		return reply_text(conn, 500, "The page is too large.\n");
 	}
 	/* RFC 9110 §15.5.10: the login is good but conflicts with the
 	 * account's other sessions until the guest chooses */
-	rc = reply(conn, 409, "text/html; charset=utf-8", page, (size_t)len, NULL, NULL);
+	rc = reply_html(conn, lang, 409, page, (size_t)len);
 	free(page);
 	return rc;
 }
@@ -655,7 +741,7 @@ static enum MHD_Result start_session(struct portal_server *p, struct MHD_Connect
 		class = group_class;
 	}
 	if (intercept_session_start(p->ix, client, mac, user, login, class) < 0)
-		return page_login(p, conn, 503, "Signed in, but the session could not be started; try again.",
+		return page_login(p, conn, 503, "error.session_not_started",
 				  f->url, f->sig, NULL);
 	/* a Reply-Message (RFC 2865 §5.18) is for the person: the status page
 	 * is the answer itself, with the message, and sends them on after a
@@ -701,8 +787,7 @@ static enum MHD_Result login_passed(struct portal_server *p, struct MHD_Connecti
 	if (limit) {
 		n = intercept_user_devices(p->ix, user, client, mac, devices, DEVICES_SHOWN);
 		if (n < 0)
-			return page_login(p, conn, 503, "Signed in, but the devices of this account cannot "
-					  "be counted right now; try again.", f->url, f->sig, NULL);
+			return page_login(p, conn, 503, "error.devices_not_counted", f->url, f->sig, NULL);
 		if ((unsigned)n >= limit)
 			return page_devices(p, conn, client, user, login, class ? class : "", limit, n,
 					    &devices[0], f);
@@ -715,14 +800,14 @@ static enum MHD_Result page_voucher_refused(struct portal_server *p, struct MHD_
 					    enum gate_voucher_refusal why,
 					    const struct login_form *f)
 {
-	const char *text = "Unknown voucher code: check it and type it again.";
+	const char *text = "error.voucher_unknown";
 
 	if (why == GATE_VOUCHER_EXPIRED)
-		text = "This voucher code has expired.";
+		text = "error.voucher_expired";
 	else if (why == GATE_VOUCHER_REVOKED)
-		text = "This voucher code has been withdrawn.";
+		text = "error.voucher_revoked";
 	else if (why == GATE_VOUCHER_QUOTA)
-		text = "This voucher code's data quota is used up.";
+		text = "error.voucher_quota";
 	return page_login(p, conn, 401, text, f->url, f->sig, NULL);
 }
 
@@ -766,8 +851,7 @@ static enum MHD_Result device_choice(struct portal_server *p, struct MHD_Connect
 		if (v != GATE_PASS) {
 			log_info("portal: a device choice for %s refused: the code %s", f->t_user,
 				 v == GATE_UNAVAILABLE ? "cannot be read" : "is no longer usable");
-			return v == GATE_UNAVAILABLE ? page_login(p, conn, 503, "The code cannot be "
-								  "checked right now; try again.",
+			return v == GATE_UNAVAILABLE ? page_login(p, conn, 503, "error.voucher_unavailable",
 								  f->url, f->sig, NULL)
 						     : page_voucher_refused(p, conn, why, f);
 		}
@@ -779,23 +863,21 @@ static enum MHD_Result device_choice(struct portal_server *p, struct MHD_Connect
 	client_mac(p, conn, client, mac);
 	n = intercept_user_devices(p->ix, f->t_user, client, mac, devices, DEVICES_SHOWN);
 	if (n < 0)
-		return page_login(p, conn, 503, "The devices of this account cannot be counted right "
-				  "now; try again.", f->url, f->sig, NULL);
+		return page_login(p, conn, 503, "error.devices_not_counted_again", f->url, f->sig, NULL);
 	/* a voucher's limit is not re-read: it was in the ticket's choice, so
 	 * one device is signed out, the oldest; a user's is read again */
 	if (limit == 0)
 		limit = n > 0 ? (unsigned)n : 1;
 	for (int i = 0; i < n && i < DEVICES_SHOWN && (unsigned)(n - i) >= limit; i++)
 		if (intercept_end_device(p->ix, f->t_user, &devices[i]) < 0)
-			return page_login(p, conn, 503, "The other device could not be signed out; "
-					  "try again.", f->url, f->sig, NULL);
+			return page_login(p, conn, 503, "error.device_not_signed_out", f->url, f->sig, NULL);
 	/* a voucher's class came in the ticket; a user's is looked up again */
 	return start_session(p, conn, client, mac, f->t_user, &login,
 			     strncmp(f->t_user, VOUCHER_USER_PREFIX, strlen(VOUCHER_USER_PREFIX)) ? NULL :
 			     f->t_class, f);
 refused:
 	log_info("portal: a device choice with an expired or forged ticket refused");
-	return page_login(p, conn, 403, "The choice expired; please sign in again.", f->url, f->sig,
+	return page_login(p, conn, 403, "error.choice_expired", f->url, f->sig,
 			  NULL);
 }
 
@@ -884,13 +966,16 @@ static enum MHD_Result page_terms(struct portal_server *p, struct MHD_Connection
 				  const char *sig)
 {
 	const struct sockaddr *client = client_of(conn);
+	const struct lang_catalogue *lang = lang_of(p, conn);
 	struct store_terms *t = malloc(sizeof(*t));
 	size_t page_max = PORTAL_PAGE_MAX + ESCAPED_MAX;
 	char *page = malloc(page_max);
 	char token[CSRF_TEXT_MAX], cookie[CSRF_TEXT_MAX + 96], version[24];
-	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message", message ? message : "",
+	const char *vars[] = { "csrf", token, "url", "", "sig", "", "message",
+			       message && message[0] ? msg(p, lang, message) : "",
 			       "terms", "", "version", version,
-			       "button", terms_alone(p) ? "Accept and connect" : "Accept and continue" };
+			       "button", msg(p, lang, terms_alone(p) ? "terms.accept_connect" :
+						     "terms.accept_continue") };
 	struct MHD_Response *r;
 	enum MHD_Result rc;
 	int n;
@@ -905,7 +990,7 @@ static enum MHD_Result page_terms(struct portal_server *p, struct MHD_Connection
 		vars[9] = t->text;
 		break;
 	case 1:
-		vars[9] = "The administrator has not written the terms of use yet.";
+		vars[9] = msg(p, lang, "terms.not_written");
 		t->version = 0;
 		break;
 	default:
@@ -919,7 +1004,7 @@ static enum MHD_Result page_terms(struct portal_server *p, struct MHD_Connection
 		vars[5] = sig;
 	}
 	csrf_make(p, client, (long)(loop_wall_ms() / 1000), token, sizeof(token));
-	n = render_page(p, page, page_max, p->terms_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
+	n = render_page(p, lang, page, page_max, p->terms_tpl, vars, sizeof(vars) / sizeof(vars[0]) / 2);
 	free(t);
 	if (n < 0) {
 		free(page);
@@ -935,6 +1020,7 @@ static enum MHD_Result page_terms(struct portal_server *p, struct MHD_Connection
 	MHD_add_response_header(r, "Content-Type", "text/html; charset=utf-8");
 	MHD_add_response_header(r, "Cache-Control", "no-store");
 	portal_headers(r, conn);
+	lang_headers(lang, r);
 	MHD_add_response_header(r, "Set-Cookie", cookie);
 	rc = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
@@ -1003,7 +1089,7 @@ static enum MHD_Result do_accept(struct portal_server *p, struct MHD_Connection 
 		sig[0] = '\0';
 	if (!cookie || strcmp(cookie, csrf) != 0 || !csrf_ok(p, client, csrf)) {
 		log_info("portal: terms form with a missing or forged CSRF token refused");
-		return page_terms(p, conn, 403, "The form expired or did not come from this page; please accept again.",
+		return page_terms(p, conn, 403, "error.terms_form_expired",
 				  url, sig);
 	}
 	t = malloc(sizeof(*t));
@@ -1012,13 +1098,13 @@ static enum MHD_Result do_accept(struct portal_server *p, struct MHD_Connection 
 	rc = terms_current(p, t);
 	if (rc != 0) {
 		free(t);
-		return rc == 1 ? page_terms(p, conn, 409, "There are no terms to accept yet.", url, sig)
+		return rc == 1 ? page_terms(p, conn, 409, "terms.none_yet", url, sig)
 			       : reply_text(conn, 503, "The terms of use cannot be read right now; try again in a few minutes.\n");
 	}
 	/* the version the person read: a newer one saved meanwhile is shown */
 	if (strtoll(version, NULL, 10) != t->version) {
 		free(t);
-		return page_terms(p, conn, 409, "The terms have changed since this page was shown: please read them again.",
+		return page_terms(p, conn, 409, "terms.changed",
 				  url, sig);
 	}
 	client_mac(p, conn, client, m);
@@ -1042,7 +1128,7 @@ static enum MHD_Result do_accept(struct portal_server *p, struct MHD_Connection 
 	login.attrs.session_timeout = p->cfg->portal_terms_lifetime;
 	snprintf(user, sizeof(user), "terms:%s", addr);
 	if (intercept_session_start(p->ix, client, m, user, &login, NULL) < 0)
-		return page_terms(p, conn, 503, "Accepted, but the session could not be started; try again.",
+		return page_terms(p, conn, 503, "error.accepted_not_started",
 				  url, sig);
 	return redirect_with_return(p, conn, client, "/status", url, sig);
 }
@@ -1086,7 +1172,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	}
 	if (!f->have_csrf || !cookie || strcmp(cookie, f->csrf) != 0 || !csrf_ok(p, client, f->csrf)) {
 		log_info("portal: login form with a missing or forged CSRF token refused");
-		rc = page_login(p, conn, 403, "The form expired or did not come from this page; please sign in again.",
+		rc = page_login(p, conn, 403, "error.form_expired",
 				f->url, f->sig, NULL);
 		goto out;
 	}
@@ -1096,7 +1182,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	}
 	/* [portal] terms = before_login: the terms first, then the login */
 	if (terms_on(p) && !terms_alone(p) && !terms_accepted(p, conn, client)) {
-		rc = page_terms(p, conn, 403, "Please accept the terms of use before signing in.",
+		rc = page_terms(p, conn, 403, "terms.accept_first",
 				f->url, f->sig);
 		goto out;
 	}
@@ -1110,7 +1196,7 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 		}
 	} else {
 		if (!f->have_user || !f->have_pass || !f->username[0]) {
-			rc = page_login(p, conn, 400, "Enter your username and password, or a voucher code.",
+			rc = page_login(p, conn, 400, "error.fields_missing",
 					f->url, f->sig, NULL);
 			goto out;
 		}
@@ -1141,19 +1227,17 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 	switch (v) {
 	case GATE_LOCKED:
 		snprintf(msg, sizeof(msg), "%u", retry_after);
-		rc = page_login(p, conn, 429, "Too many failed sign-ins: try again later.", f->url, f->sig,
+		rc = page_login(p, conn, 429, "error.locked_out", f->url, f->sig,
 				msg);
 		break;
 	case GATE_UNAVAILABLE:
 		/* the gateway's database cannot be read (it keeps serving the
 		 * users it knows from memory) or no RADIUS server answers */
-		rc = page_login(p, conn, 503, "Sign-in cannot be checked right now: the gateway's user "
-				"database cannot be read or its authentication server does not answer. "
-				"Try again in a few minutes.", f->url, f->sig, NULL);
+		rc = page_login(p, conn, 503, "error.unavailable", f->url, f->sig, NULL);
 		break;
 	default:
 		if (!f->code[0] || f->username[0])
-			rc = page_login(p, conn, 401, "Wrong username or password.", f->url, f->sig, NULL);
+			rc = page_login(p, conn, 401, "error.wrong_password", f->url, f->sig, NULL);
 		else
 			rc = page_voucher_refused(p, conn, why, f);
 		break;
@@ -1169,20 +1253,25 @@ out:
 
 /* The frame of every page: the look as stored, or the defaults when the
  * database cannot be read (the pages still work). */
-static void frame_load(struct portal_server *p, struct frame *fr)
+static void frame_load(struct portal_server *p, const struct lang_catalogue *lang,
+		       struct frame *fr)
 {
 	memset(fr, 0, sizeof(*fr));
+	fr->p = p;
+	fr->lang = lang;
 	pthread_mutex_lock(&p->store_lock);
 	if (!portal_store(p) || store_look_get(p->store, &fr->look) < 0)
 		memset(&fr->look, 0, sizeof(fr->look));
 	pthread_mutex_unlock(&p->store_lock);
 	snprintf(fr->version, sizeof(fr->version), "%lld", (long long)fr->look.version);
 	fr->vars[0] = "portal_title";
-	fr->vars[1] = fr->look.title[0] ? fr->look.title : "Sign in to the network";
+	fr->vars[1] = fr->look.title[0] ? fr->look.title : msg(p, lang, "title.default");
 	fr->vars[2] = "look_version";
 	fr->vars[3] = fr->version;
 	fr->vars[4] = "logo";
 	fr->vars[5] = fr->look.logo_type;
+	fr->vars[6] = "lang";
+	fr->vars[7] = lang ? lang->tag : "en";
 }
 
 /* A response a browser may keep and revalidate: the look's version is its
@@ -1223,7 +1312,7 @@ static enum MHD_Result serve_look_css(struct portal_server *p, struct MHD_Connec
 	char css[LOOK_CSS_MAX];
 	int n;
 
-	frame_load(p, &fr);
+	frame_load(p, NULL, &fr);
 	n = look_css(css, sizeof(css), fr.look.accent, fr.look.background, fr.look.text);
 	if (n < 0)
 		return reply_text(conn, 500, "The stylesheet is too large.\n");
@@ -1321,8 +1410,7 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 			return page_status(p, conn, 200, next, sig, NULL);
 		/* a device whose session a data quota ended is told why */
 		if (client_of(conn) && intercept_quota_ended(p->ix, client_of(conn)))
-			return page_login(p, conn, 200, "Your session ended: your data quota is used up. "
-					  "It starts again at the next period (day or month).", next, sig,
+			return page_login(p, conn, 200, "error.quota_used_up", next, sig,
 					  NULL);
 		/* and one whose session its group policy (or its directory)
 		 * ended: what the policy says now, as text */
@@ -1379,6 +1467,88 @@ static void portal_completed_cb(void *cls, struct MHD_Connection *conn, void **r
 
 /* ------------------------------------------------------------ life */
 
+/* A catalogue's file name: TAG.txt with TAG a language tag; 1 with the
+ * tag in tag. */
+static int lang_file(const char *name, char tag[LANG_TAG_MAX + 1])
+{
+	size_t len = strlen(name);
+
+	if (len < 5 || len - 4 > LANG_TAG_MAX || strcmp(name + len - 4, ".txt"))
+		return 0;
+	memcpy(tag, name, len - 4);
+	tag[len - 4] = '\0';
+	return lang_tag_ok(tag);
+}
+
+/* The message catalogues: every TAG.txt of [portal] lang_dir (else the
+ * lang directory beside [admin] web_root). One that does not parse stops
+ * the start with its file and line; English must be there (every missing
+ * key falls back to it), and so must [portal] language. */
+static int load_langs(struct portal_server *p, char *err, size_t errlen)
+{
+	const struct config *cfg = p->cfg;
+	char dir[CONFIG_PATH_MAX + 16], path[CONFIG_PATH_MAX + 64], tag[LANG_TAG_MAX + 1], why[160];
+	struct dirent *e;
+	DIR *d;
+	int found_default = 0, found_en = 0;
+
+	if (cfg->portal_lang_dir[0])
+		snprintf(dir, sizeof(dir), "%s", cfg->portal_lang_dir);
+	else
+		snprintf(dir, sizeof(dir), "%s/../lang", cfg->web_root);
+	d = opendir(dir);
+	if (!d) {
+		snprintf(err, errlen, "portal: cannot read the message catalogues in %s: %s "
+			 "([portal] lang_dir)", dir, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(d))) {
+		struct lang_catalogue *c = &p->langs[p->n_langs];
+		char *text;
+
+		if (!lang_file(e->d_name, tag))
+			continue;
+		if (p->n_langs == LANG_MAX) {
+			snprintf(err, errlen, "portal: more than %d catalogues in %s", LANG_MAX, dir);
+			goto fail;
+		}
+		snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+		text = read_file(path, LANG_FILE_MAX);
+		if (!text) {
+			snprintf(err, errlen, "portal: cannot read %s (at most %d bytes)", path,
+				 LANG_FILE_MAX);
+			goto fail;
+		}
+		if (lang_parse(tag, text, strlen(text), c, why, sizeof(why)) < 0) {
+			snprintf(err, errlen, "portal: %s: %s", path, why);
+			free(text);
+			goto fail;
+		}
+		free(text);
+		p->lang_tags[p->n_langs] = c->tag;
+		if (!strcmp(c->tag, "en")) {
+			p->lang_en = p->n_langs;
+			found_en = 1;
+		}
+		if (!strcasecmp(c->tag, cfg->portal_language)) {
+			p->lang_default = p->n_langs;
+			found_default = 1;
+		}
+		p->n_langs++;
+	}
+	closedir(d);
+	if (!found_en || !found_default) {
+		snprintf(err, errlen, "portal: no catalogue %s/%s.txt (%s)", dir,
+			 found_en ? cfg->portal_language : "en",
+			 found_en ? "[portal] language" : "English, which every missing text falls back to");
+		return -1;
+	}
+	return 0;
+fail:
+	closedir(d);
+	return -1;
+}
+
 /* Everything the portal reads from disk and the configuration: its URL, its
  * pages, its TLS pair. portal_check and portal_server_new both come here, so
  * that `portcullisd -t` refuses exactly what a start would. */
@@ -1408,6 +1578,8 @@ static int load_files(struct portal_server *p, char *err, size_t errlen)
 			 p->cfg->web_root);
 		return -1;
 	}
+	if (load_langs(p, err, errlen) < 0)
+		return -1;
 	/* the panel's icon: browsers ask every site for /favicon.ico */
 	snprintf(path, sizeof(path), "%s/favicon.svg", p->cfg->web_root);
 	p->favicon = read_file(path, PORTAL_PAGE_MAX);
@@ -1632,6 +1804,8 @@ void portal_server_free(struct portal_server *p)
 	pthread_mutex_destroy(&p->store_lock);
 	free(p->css);
 	free(p->favicon);
+	for (size_t i = 0; i < p->n_langs; i++)
+		lang_catalogue_fini(&p->langs[i]);
 	free(p->tls_cert);
 	if (p->tls_key) {
 		OPENSSL_cleanse(p->tls_key, strlen(p->tls_key));

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "idsource.h"
+#include "lang.h"
 #include "shaper.h"
 
 /* where make install puts the web assets: $(PREFIX)/share/portcullis/web,
@@ -128,6 +129,8 @@ static const struct config_key keys[] = {
 	{ "portal", "pac_direct", T_CIDRS, OFF(pac_direct), OFF(n_pac_direct), 0, 0, "", RESTART },
 	{ "portal", "terms", T_STRING, OFF(portal_terms), SZ(portal_terms), 0, 0, "off", RESTART },
 	{ "portal", "terms_lifetime", T_DURATION, OFF(portal_terms_lifetime), 0, 60, 31536000, "24h", RESTART },
+	{ "portal", "language", T_STRING, OFF(portal_language), SZ(portal_language), 0, 0, "en", RESTART },
+	{ "portal", "lang_dir", T_STRING, OFF(portal_lang_dir), SZ(portal_lang_dir), 0, 0, "", RESTART },
 	{ "ldap", "uri", T_STRING, OFF(ldap_uri), SZ(ldap_uri), 0, 0, "", RESTART },
 	{ "ldap", "allow_plaintext", T_BOOL, OFF(ldap_allow_plaintext), 0, 0, 1, "no", RESTART },
 	{ "ldap", "ca_file", T_STRING, OFF(ldap_ca_file), SZ(ldap_ca_file), 0, 0, "", RESTART },
@@ -960,6 +963,10 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 	if (strcmp(cfg->portal_terms, "off") && strcmp(cfg->portal_terms, "alone") &&
 	    strcmp(cfg->portal_terms, "before_login")) {
 		snprintf(err, errlen, "portal.terms is off, alone or before_login");
+		return -1;
+	}
+	if (!lang_tag_ok(cfg->portal_language)) {
+		snprintf(err, errlen, "portal.language is a language tag, such as en, de or pt-br");
 		return -1;
 	}
 	/* an intercepted client is sent to the portal to log in */

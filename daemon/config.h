@@ -134,6 +134,8 @@ struct config {
 	size_t n_pac_direct;
 	char portal_terms[16];         /* click-through terms: "off", "alone", "before_login" */
 	unsigned portal_terms_lifetime;  /* s: a session that accepting the terms alone starts */
+	char portal_language[17];      /* the portal's language when the browser asks for none shipped */
+	char portal_lang_dir[CONFIG_PATH_MAX];   /* the catalogues; "": web_root/../lang */
 
 	/* [ldap] */
 	char ldap_uri[1024];           /* URIs, comma- or space-separated; "": no directory */

@@ -37,7 +37,8 @@ for f in usr/sbin/portcullisd usr/bin/portcullis etc/portcullis/portcullis.conf 
 	usr/share/doc/portcullis/fail2ban-jail.conf etc/logrotate.d/portcullis \
 	usr/share/man/man8/portcullisd.8 usr/share/man/man8/portcullis.8 \
 	usr/share/man/man5/portcullis.conf.5 usr/share/portcullis/web/index.html \
-	usr/share/portcullis/web/app.js usr/share/portcullis/web/style.css; do
+	usr/share/portcullis/web/app.js usr/share/portcullis/web/style.css \
+	usr/share/portcullis/lang/en.txt usr/share/portcullis/lang/de.txt; do
 	check "$f installed" test -f "$dest/$f"
 done
 check "installed daemon checks the installed configuration" \
