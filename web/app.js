@@ -325,6 +325,9 @@ function fillPolicyForm(p) {
   $('pf-allow').value = p.allow_destinations;
   $('pf-deny').value = p.deny_destinations;
   $('pf-class').value = p.bandwidth_class;
+  $('pf-quota-session').value = p.quota_session ? String(p.quota_session) : '';
+  $('pf-quota-day').value = p.quota_day ? String(p.quota_day) : '';
+  $('pf-quota-month').value = p.quota_month ? String(p.quota_month) : '';
   $('pf-group').focus();
 }
 
@@ -334,11 +337,12 @@ async function loadGroups() {
   fillRows($('policy-rows'), data.policies.map((p) => [policyOf(p), p.priority, p.denied ? 'no' : 'yes',
     p.windows || 'any time', `${p.session_lifetime || '-'} / ${p.idle_timeout || '-'}`,
     p.allow_destinations || 'any', p.deny_destinations || 'none', p.bandwidth_class || '-',
+    [p.quota_session, p.quota_day, p.quota_month].map((q) => (q ? fmtBytes(q) : '-')).join(' / '),
     el('span', null, button('Edit', () => fillPolicyForm(p), 'small change'), ' ',
       button('Delete', async () => {
         const v = await ask('Delete policy', `Delete the policy of ${policyOf(p)}?`, { ok: 'Delete' });
         if (v) change('POST', '/api/policies/delete', { group: p.default ? null : p.group }, `Deleted the policy of ${policyOf(p)}.`);
-      }, 'small danger change'))]), 9, 'No policies: every user may go online at any time, anywhere.');
+      }, 'small danger change'))]), 10, 'No policies: every user may go online at any time, anywhere.');
   fillRows($('group-rows'), data.groups.map((g) => [g.name, g.members.join(', ') || '(none)',
     byGroup.has(g.name) ? `priority ${byGroup.get(g.name).priority}` : '(the default policy applies)']),
   3, 'No local groups.');
@@ -691,7 +695,10 @@ function wire() {
       denied: $('pf-denied').checked, windows: $('pf-windows').value,
       session_lifetime: Number($('pf-lifetime').value), idle_timeout: Number($('pf-idle').value),
       allow_destinations: $('pf-allow').value, deny_destinations: $('pf-deny').value,
-      bandwidth_class: $('pf-class').value.trim() };
+      bandwidth_class: $('pf-class').value.trim(),
+      quota_session: $('pf-quota-session').value.trim() || null,
+      quota_day: $('pf-quota-day').value.trim() || null,
+      quota_month: $('pf-quota-month').value.trim() || null };
     if (await change('POST', '/api/policies', body, `Saved the policy of ${group || '(default)'}.`))
       $('policy-form').reset();
   });
