@@ -807,6 +807,7 @@ static void *maint_thread(void *arg)
 			audit_prune(g->audit, g->store);
 			last_prune = now;
 		}
+		gate_usage_round(g, stopping);
 		if (stopping)
 			return NULL;
 	}
@@ -930,6 +931,7 @@ struct gate *gate_new(const struct config *cfg, char *err, size_t errlen)
 	pthread_rwlock_init(&g->wl_lock, NULL);
 	pthread_mutex_init(&g->wl_cb_lock, NULL);
 	pthread_rwlock_init(&g->usable_lock, NULL);
+	pthread_mutex_init(&g->usage_lock, NULL);
 	pthread_rwlock_init(&g->policy_lock, NULL);
 	pthread_mutex_init(&g->stores_lock, NULL);
 	pthread_mutex_init(&g->inflight_lock, NULL);
@@ -1089,6 +1091,8 @@ void gate_free(struct gate *g)
 	pthread_rwlock_destroy(&g->wl_lock);
 	pthread_mutex_destroy(&g->wl_cb_lock);
 	pthread_rwlock_destroy(&g->usable_lock);
+	gate_usage_free(g);
+	pthread_mutex_destroy(&g->usage_lock);
 	pthread_mutex_destroy(&g->stores_lock);
 	pthread_mutex_destroy(&g->inflight_lock);
 	if (g->live_ready)

@@ -259,6 +259,25 @@ void gate_policy_release(struct gate_policy *gp);
  * it has one. For fair share; as gate_policy_find. */
 int gate_policy_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
 		      char *buf, size_t len);
+/*
+ * Explicit-proxy users' data use. The proxy adds what it relayed for a
+ * user (in: from the client, out: to it; HTTP heads and bodies, tunnel
+ * bytes) as it goes, at least once a second; the maintenance thread
+ * writes it to session_history every minute and at a stop (rows with
+ * reason "explicit", one per user and minute), where the user's day and month
+ * quotas (store_quota_set) count it as they count ended portal sessions,
+ * and checks it against them every 250 ms with what is not written yet:
+ * a user who has used up the day's or month's quota is over it until the
+ * period starts again (local midnight; the first of the month). A
+ * session quota is a portal session's: the explicit proxy has none.
+ * Any thread.
+ */
+void gate_usage_add(struct gate *g, const char *username, const struct sockaddr *client,
+		    uint64_t bytes_in, uint64_t bytes_out);
+/* 1 when username has used up a quota, with *until (wall s; may be NULL)
+ * when the period starts again; 0 otherwise. From memory. */
+int gate_usage_over(struct gate *g, const char *username, int64_t *until);
+
 /* The bandwidth class username is shaped into ("" none; the caller applies
  * the default class): the user's own (user set --class), else its
  * policy's. 1 when it has one. From memory, read again within half a

@@ -71,6 +71,12 @@ struct gate {
 	int usable_loaded;
 	uint8_t usable_key[16];           /* SipHash of the names */
 
+	/* explicit-proxy users' relayed bytes and data quotas (gate_usage.c) */
+	pthread_mutex_t usage_lock;
+	struct usage_user **usage;        /* hashed by name; NULL until the first */
+	int64_t usage_flushed_at;         /* wall s: to session_history */
+	int64_t usage_users_gen;          /* the users generation its quotas are of */
+
 	struct audit *audit;              /* written by the maint thread */
 	pthread_t maint;
 	int maint_started;
@@ -168,5 +174,9 @@ void gate_realm_cb(void *ud, char *buf, size_t len);
 int gate_load_policies(struct gate *g, struct store *st);
 /* Drop the book at the gate's end. */
 void gate_free_policies(struct gate *g);
+
+/* gate_usage.c: maint thread, each period; final: the last one, at a stop */
+void gate_usage_round(struct gate *g, int final);
+void gate_usage_free(struct gate *g);
 
 #endif

@@ -243,7 +243,8 @@ static int conn_authorisation_holds(struct conn *c)
 		       (c->kind != CK_EXPLICIT && intercept_session_alive(ix, peer));
 	if (c->kind != CK_EXPLICIT)
 		return intercept_session_alive(ix, peer);
-	return gate_user_usable(g, c->x->user, c->x->credential);
+	return gate_user_usable(g, c->x->user, c->x->credential) &&
+	       !gate_usage_over(g, c->x->user, NULL);
 }
 
 static void worker_tick_cb(struct loop *loop, void *ud)
@@ -274,6 +275,7 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 	}
 	for (c = w->conns; c; c = next) {
 		next = c->next;
+		conn_usage_report(c);
 		/* an end of authorisation ends what it let through: a kicked
 		 * or expired session its intercepted connections (the kernel
 		 * cuts the forwarded ones), a disabled, deleted or expired user
@@ -281,8 +283,19 @@ static void worker_tick_cb(struct loop *loop, void *ud)
 		 * what it passed without credentials */
 		if (c->x && (c->state == CS_TUNNEL || c->state == CS_EXCHANGE) &&
 		    !conn_authorisation_holds(c)) {
-			conn_close(c, c->x->user[0] && c->kind != CK_EXPLICIT ? "session ended" :
-				   c->x->user[0] ? "user no longer allowed" : "no longer whitelisted");
+			const char *why = c->x->user[0] && c->kind != CK_EXPLICIT ? "session ended"
+					  : !c->x->user[0] ? "no longer whitelisted"
+					  : gate_usage_over(w->p->gate, c->x->user, NULL)
+						  ? "data quota used up" : "user no longer allowed";
+
+			if (strcmp(why, "data quota used up") == 0) {
+				char user[3 * 64 + 8];
+
+				log_escape(user, sizeof(user), c->x->user, strlen(c->x->user));
+				log_notice("conn %llu: closed: user \"%s\" has used up a data quota",
+					   (unsigned long long)c->id, user);
+			}
+			conn_close(c, why);
 			continue;
 		}
 		if (c->deadline && c->deadline <= now && c->state != CS_AUTH)

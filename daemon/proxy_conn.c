@@ -304,6 +304,7 @@ void conn_close(struct conn *c, const char *why)
 	c->closed = 1;
 	log_debug("conn %llu: closed (%s)", (unsigned long long)c->id,
 		  why ? why : "done");
+	conn_usage_report(c);
 	if (conn_cuts_response(c))
 		conn_cut_response(c, "TCP_MISS_ABORTED");
 	if (c->x && c->x->tag)
@@ -349,6 +350,7 @@ static void conn_finish_exchange(struct conn *c)
 	int keep = x && x->client_keepalive && !c->close_after && !c->w->draining;
 
 	conn_log_exchange(c);
+	conn_usage_report(c);
 	if (x && x->response_started && !x->upstream_keep && c->uw.fd >= 0)
 		conn_close_upstream(c);
 	exchange_free(x);
@@ -386,6 +388,7 @@ static int conn_flush_client(struct conn *c)
 		}
 		c->to_cl.start += (size_t)n;
 		metrics_add(bytes_to_clients, (uint64_t)n);
+		c->usage_out += (uint64_t)n;
 		/* the access log's bytes are what the client was sent, head
 		 * and body, as Squid counts them */
 		if (c->x)
@@ -731,6 +734,7 @@ void conn_client_cb(struct loop *loop, struct loop_watch *w, uint32_t events)
 			c->client_eof = 1;
 		if (n > 0) {
 			metrics_add(bytes_from_clients, (uint64_t)n);
+			c->usage_in += (uint64_t)n;
 			if (c->state == CS_TUNNEL)
 				c->deadline = loop_now(c->w->loop) + c->w->cfg->tunnel_idle_timeout;
 			else if (c->state == CS_EXCHANGE && c->x && !c->x->req_done)

@@ -148,6 +148,9 @@ struct conn {
 	char negotiated_user[AUTH_USER_MAX + 1];
 	uint32_t shape_id;        /* explicit mode: the user's leaf the sockets are
 				   * marked with (shaper_user_hold), 0 none */
+	/* relayed bytes not yet added to the user's data use (in: from the
+	 * client, out: to it); conn_usage_report */
+	uint64_t usage_in, usage_out;
 };
 
 struct listener {
@@ -249,7 +252,9 @@ void conn_connect_next(struct conn *c);
 void conn_have_addresses(struct conn *c);
 void conn_resolve(struct conn *c);
 
-/* proxy_shape.c */
+/* proxy_shape.c: also the explicit users' data use */
+void conn_usage_report(struct conn *c);
+int conn_quota_refused(struct conn *c);
 void conn_shape(struct conn *c, const struct idsource_attrs *attrs);
 void conn_shape_socket(struct conn *c, int fd);
 void conn_unshape(struct conn *c);

@@ -179,6 +179,10 @@ static void conn_apply_verdict(struct conn *c, const struct http_request *r, siz
 			conn_error(c, 403, body);
 			return;
 		}
+		if (conn_quota_refused(c)) {
+			conn_refused_keep(c, r, head_len);
+			return;
+		}
 		if (res->negotiated)
 			http_text_copy(c->negotiated_user, sizeof(c->negotiated_user), res->username,
 				       strlen(res->username));

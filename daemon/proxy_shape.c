@@ -7,8 +7,10 @@
 #include "proxy_int.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 
 #include "log.h"
 #include "shaper.h"
@@ -81,4 +83,40 @@ void worker_shape_sweep(struct worker *w)
 {
 	if (w->index == 0 && w->p->shaper)
 		shaper_users_sweep(w->p->shaper, SHAPE_USER_IDLE_S, class_of_cb, w->p);
+}
+
+/* ------------------------------------------------------------ data use */
+
+/* What c relayed since the last report, added to its user's data use
+ * (gate_usage_add). Bytes of a connection before it has a user (a 407,
+ * the whitelist) wait for one, and are dropped with it. */
+void conn_usage_report(struct conn *c)
+{
+	if (!c->usage_in && !c->usage_out)
+		return;
+	if (c->kind != CK_EXPLICIT || !c->x || !c->x->user[0])
+		return;
+	gate_usage_add(c->w->p->gate, c->x->user, (const struct sockaddr *)&c->peer, c->usage_in,
+		       c->usage_out);
+	c->usage_in = c->usage_out = 0;
+}
+
+/* An explicit user who has used up a data quota: a 403 saying so and
+ * until when (local time), 1; else 0. */
+int conn_quota_refused(struct conn *c)
+{
+	int64_t until = 0;
+	char when[64] = "", body[256];
+	time_t t;
+	struct tm tm;
+
+	if (c->kind != CK_EXPLICIT || !gate_usage_over(c->w->p->gate, c->x->user, &until))
+		return 0;
+	t = (time_t)until;
+	if (until && localtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%d %H:%M %Z", &tm);
+	snprintf(body, sizeof(body), "Forbidden: your data quota is used up until %s, when it "
+		 "starts again.\n", when[0] ? when : "its next period");
+	conn_error(c, 403, body);
+	return 1;
 }

@@ -42,8 +42,10 @@ static int tunnel_pump(struct conn *c, struct relay_pipe *p, int from, int to, i
 				if (to_client) {
 					c->x->bytes_to_client += (uint64_t)n;
 					metrics_add(bytes_to_clients, (uint64_t)n);
+					c->usage_out += (uint64_t)n;
 				} else {
 					metrics_add(bytes_from_clients, (uint64_t)n);
+					c->usage_in += (uint64_t)n;
 				}
 			}
 			if (p->len)
@@ -127,6 +129,7 @@ int conn_body_splice(struct conn *c)
 				/* counted at once: a close below logs the exchange */
 				x->bytes_to_client += (uint64_t)n;
 				metrics_add(bytes_to_clients, (uint64_t)n);
+				c->usage_out += (uint64_t)n;
 			}
 			if (c->cl_pipe.len)
 				break;          /* the client is full: EPOLLOUT brings us back */
