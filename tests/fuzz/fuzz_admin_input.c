@@ -13,6 +13,7 @@
 #include "admin_input.h"
 #include "auth.h"
 #include "cidr.h"
+#include "look.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -28,6 +29,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct admin_input_login login;
 	struct admin_input_user user;
 	struct admin_input_error err;
+	struct admin_input_look look;
 	const char *comment;
 	struct cidr c;
 	char canon[64], again[64], host[300];
@@ -83,6 +85,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (admin_input_session_addr(body, canon, sizeof(canon), &err) == 0)
 		check(strchr(canon, '/') == NULL && cidr_parse(canon, &c) == 0 &&
 		      json_object_size(body) == 1);
+	/* the portal's look: what passes can be neither markup's trouble nor CSS */
+	if (admin_input_look(body, &look, &err) == 0) {
+		check(!look.title || look_title_ok(look.title));
+		check(!look.accent || look_colour_ok(look.accent));
+		check(!look.background || look_colour_ok(look.background));
+		check(!look.text || look_colour_ok(look.text));
+	} else {
+		check(err.field && err.rule);
+	}
 	json_decref(body);
 	return 0;
 }
