@@ -13,6 +13,7 @@
 
 #include "admin_input.h"
 #include "csv.h"
+#include "gate.h"
 #include "metrics.h"
 #include "rowjson.h"
 #include "web_headers.h"
@@ -133,14 +134,26 @@ static int whitelist_cb(const struct store_whitelist *w, void *ud)
 struct sessions_listing {
 	json_t *rows;
 	int guests_only;
+	struct gate *gate;
 };
 
 static int sessions_cb(const struct store_session *x, void *ud)
 {
 	struct sessions_listing *l = ud;
+	uint64_t in = 0, out = 0;
+	json_t *o;
 
-	if (!l->guests_only || store_user_is_guest(x->username))
-		json_array_append_new(l->rows, rowjson_session(x));
+	if (l->guests_only && !store_user_is_guest(x->username))
+		return 0;
+	o = rowjson_session(x);
+	/* the daemon's own rate (bytes/s over about the last minute, from
+	 * its counter reads); 0 for a session it does not hold (yet) */
+	gate_session_rate(l->gate, x->addr, &in, &out);
+	if (o) {
+		json_object_set_new(o, "rate_in", json_integer((json_int_t)in));
+		json_object_set_new(o, "rate_out", json_integer((json_int_t)out));
+	}
+	json_array_append_new(l->rows, o);
 	return 0;
 }
 
@@ -384,7 +397,8 @@ int admin_api_whitelist(struct admin_call *c)
 
 int admin_api_sessions(struct admin_call *c)
 {
-	struct sessions_listing l = { .guests_only = admin_role_guests_only(c->session->role) };
+	struct sessions_listing l = { .guests_only = admin_role_guests_only(c->session->role),
+				      .gate = c->a->gate };
 
 	if (!c->st)
 		return admin_reply_unavailable(c->conn);

@@ -527,6 +527,19 @@ void gate_on_whitelist(struct gate *g, gate_whitelist_cb cb, void *ud)
 		gate_whitelist_tell(g, NULL, 0);
 }
 
+void gate_on_session_rate(struct gate *g, gate_rate_cb cb, void *ud)
+{
+	g->rate_cb = cb;
+	g->rate_cb_ud = ud;
+}
+
+int gate_session_rate(struct gate *g, const char *addr, uint64_t *rate_in, uint64_t *rate_out)
+{
+	if (!g || !g->rate_cb)
+		return -1;
+	return g->rate_cb(g->rate_cb_ud, addr, rate_in, rate_out);
+}
+
 /* ------------------------------------------------------------ accounts */
 
 static uint64_t usable_hash(const struct gate *g, const char *name)

@@ -212,6 +212,18 @@ typedef void (*gate_whitelist_cb)(void *ud, const struct cidr *list, size_t n,
 				  const struct cidr *old, size_t n_old);
 void gate_on_whitelist(struct gate *g, gate_whitelist_cb cb, void *ud);
 
+/*
+ * Who knows each session's current rate (in intercept mode, the sessions'
+ * counter reads: intercept_session_rate_cb), for the admin API:
+ * cb(ud, addr, &in, &out) gives the bytes/s over about the last minute of
+ * the session on addr (canonical text), 0, or -1 without one. Not locked:
+ * set before the admin listener starts, removed (cb NULL) after it stopped.
+ * gate_session_rate asks it: -1 when none is set.
+ */
+typedef int (*gate_rate_cb)(void *ud, const char *addr, uint64_t *rate_in, uint64_t *rate_out);
+void gate_on_session_rate(struct gate *g, gate_rate_cb cb, void *ud);
+int gate_session_rate(struct gate *g, const char *addr, uint64_t *rate_in, uint64_t *rate_out);
+
 /* Build the Proxy-Authenticate lines for a 407 (see auth_challenge_headers)
  * for client ([auth] schemes_by_source; NULL: [auth] schemes); tls says
  * whether the client came over TLS: on a plain connection, with [auth]

@@ -89,6 +89,8 @@ struct gate {
 	pthread_mutex_t wl_cb_lock;       /* wl_cb, wl_cb_ud; held while cb runs */
 	gate_whitelist_cb wl_cb;          /* who follows the whitelist (intercept) */
 	void *wl_cb_ud;
+	gate_rate_cb rate_cb;             /* who knows the sessions' rates (intercept) */
+	void *rate_cb_ud;
 	uint64_t serial;                  /* for thread_store_gate */
 
 	/* the group policies and local memberships (gate_policy.c): read

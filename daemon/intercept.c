@@ -682,6 +682,17 @@ static void cut_unlisted(struct intercept *ix, const struct cidr *list, size_t n
 	free(removed);
 }
 
+int intercept_session_rate_cb(void *ud, const char *addr, uint64_t *rate_in, uint64_t *rate_out)
+{
+	struct intercept *ix = ud;
+	struct sockaddr_storage ss;
+	struct sessions_counts c;
+
+	if (acct_sockaddr(addr, &ss) < 0)
+		return -1;
+	return sessions_counts_get(ix->sessions, (const struct sockaddr *)&ss, &c, rate_in, rate_out);
+}
+
 void intercept_whitelist_cb(void *ud, const struct cidr *list, size_t n, const struct cidr *old,
 			    size_t n_old)
 {

@@ -133,6 +133,8 @@ unsigned intercept_user_max_devices(struct intercept *ix, const char *username);
  * addresses are cut unless list or a live session still lets them pass.
  * Called on the gate's maintenance thread; borrows the lists for the call.
  */
+/* gate_rate_cb: the rate of the session on addr (sessions_counts_get). */
+int intercept_session_rate_cb(void *ud, const char *addr, uint64_t *rate_in, uint64_t *rate_out);
 void intercept_whitelist_cb(void *ud, const struct cidr *list, size_t n, const struct cidr *old,
 			    size_t n_old);
 

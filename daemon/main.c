@@ -307,6 +307,7 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		gate_on_whitelist(gate, intercept_whitelist_cb, ix);
+		gate_on_session_rate(gate, intercept_session_rate_cb, ix);
 		intercept_follow_policy(ix, gate);
 	}
 	/* RADIUS Disconnect and CoA act on the intercept's sessions */
@@ -411,6 +412,7 @@ out:
 	dae_free(dae);
 	if (ix) {
 		gate_on_whitelist(gate, NULL, NULL);
+		gate_on_session_rate(gate, NULL, NULL);
 		intercept_free(ix);
 	}
 	if (gate)

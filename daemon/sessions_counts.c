@@ -163,8 +163,10 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 		struct entry *e = &s->entries[i];
 		size_t at;
 
-		if (r->have_acct && e->seq <= r->seq_read && addrmap_get(r->acct.by_addr, &e->key, &at))
+		if (r->have_acct && e->seq <= r->seq_read && addrmap_get(r->acct.by_addr, &e->key, &at)) {
 			e->counted = r->acct.list[at].counted;
+			e->counted_ms = r->now_ms;
+		}
 		/* marks from dumps only: every session's count is as of the mark */
 		if (r->acct_full && r->now_ms - e->rate_mark_at[RATE_MARKS - 1] >= RATE_MARK_MS) {
 			memmove(e->rate_mark, e->rate_mark + 1, (RATE_MARKS - 1) * sizeof(e->rate_mark[0]));
@@ -593,12 +595,17 @@ void sessions_counts_ended(struct sessions *s, struct store *st, const struct en
 
 /* ------------------------------------------------------------ sessions.h */
 
-/* Bytes/s from e's oldest rate mark to its counts now. */
+/* Bytes/s from e's oldest rate mark to its last read counts (over the
+ * time between them: a count read 2 s ago is not divided by 2 s more),
+ * 0 when the session had no reads since now_ms - RATE_STALE_MS (its
+ * counter went: nothing is being counted). */
 static void entry_rate(const struct entry *e, int64_t now_ms, uint64_t *in, uint64_t *out)
 {
 	*in = *out = 0;
+	if (!e->counted_ms || now_ms - e->counted_ms > RATE_STALE_MS)
+		return;
 	for (size_t k = 0; k < RATE_MARKS; k++) {
-		int64_t span = now_ms - e->rate_mark_at[k];
+		int64_t span = e->counted_ms - e->rate_mark_at[k];
 
 		if (!e->rate_mark_at[k] || span <= 0)
 			continue;

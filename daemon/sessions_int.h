@@ -52,6 +52,7 @@
  * one by one while they are at most 1 in COUNTS_ONE_BY_ONE of the
  * sessions, else by the dump every round. */
 #define COUNTS_READ_MS     2000
+#define RATE_STALE_MS      (3 * COUNTS_READ_MS)
 #define COUNTS_ONE_BY_ONE  8
 /* Quotas are read from the store every QUOTA_READ_S, when the users
  * change, and at most once a second when sessions start; the portal remembers the last QUOTA_ENDS_MAX addresses a quota
@@ -113,6 +114,7 @@ struct entry {
 	struct nft_counters counted;       /* the kernel's counters as last read (a
 					    * round; where they start again after a
 					    * restart or a restore) */
+	int64_t counted_ms;                /* wall ms of that read (0: none yet) */
 	struct nft_counters rate_mark[RATE_MARKS]; /* counted at rate_mark_at[] */
 	int64_t rate_mark_at[RATE_MARKS];  /* wall ms, oldest first; 0 none yet */
 	struct nft_counters saved;         /* what its row holds */

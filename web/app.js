@@ -351,9 +351,10 @@ async function loadGroups() {
 // ------------------------------------------------------------ sessions
 
 // The kernel's counts of each session (bytes_out: to the client, bytes_in:
-// from it), as the daemon writes them to the rows every 10 s; the page,
-// reloaded every 5 s, keeps what it saw for a minute and shows the rate
-// over it.
+// from it), as the daemon writes them to the rows every 10 s, and the rate
+// over the last minute the daemon computes (rate_out, rate_in); without
+// those (an older daemon) the page, reloaded every 5 s, keeps what it saw
+// for a minute and shows the rate over it.
 const countSamples = new Map();
 
 function fmtBytes(n) {
@@ -368,6 +369,8 @@ function countWithRate(x, dir, nowMs) {
   const first = list[0];
   const last = list[list.length - 1];
   const bytes = x[`bytes_${dir}`] || 0;
+  const rate = x[`rate_${dir}`];
+  if (typeof rate === 'number') return `${fmtBytes(bytes)} (${fmtBytes(rate)}/s)`;
   if (!first || last.t - first.t < 10000 || last[dir] < first[dir]) return fmtBytes(bytes);
   return `${fmtBytes(bytes)} (${fmtBytes(Math.round((last[dir] - first[dir]) * 1000 / (last.t - first.t)))}/s)`;
 }
