@@ -334,31 +334,43 @@ static int packet_digest(const uint8_t *pkt, size_t n, const uint8_t auth[RADIUS
 	return md5_spans(s, 4, out);
 }
 
+/*
+ * The authenticators of a framed packet of n bytes, both computed with
+ * auth in place of its authenticator field: the request's authenticator
+ * for an answer (RFC 2865 §3, RFC 3579 §3.2), zeros for a request whose
+ * authenticator is computed (RFC 2866 §3, RFC 5176 §3.5). The
+ * Message-Authenticator, when present, must be there once and valid;
+ * require_ma: it must be present.
+ */
+static enum radius_check verify_authenticators(const uint8_t *pkt, size_t n,
+					       const uint8_t auth[RADIUS_AUTH_LEN],
+					       const uint8_t *secret, size_t secret_len,
+					       int require_ma)
+{
+	uint8_t expect[16];
+	long ma = find_message_authenticator(pkt, n);
+
+	if (ma < 0)
+		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
+	if (packet_digest(pkt, n, auth, secret, secret_len, expect) < 0 ||
+	    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
+		return RADIUS_BAD_AUTHENTICATOR;
+	if (!ma)
+		return require_ma ? RADIUS_NO_MESSAGE_AUTHENTICATOR : RADIUS_OK;
+	if (message_authenticator(pkt, n, (size_t)ma, auth, secret, secret_len, expect) < 0 ||
+	    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
+		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
+	return RADIUS_OK;
+}
+
 /* The checks of an answer once its code is known to be one expected. */
 static enum radius_check verify_response(const uint8_t *pkt, size_t n, uint8_t id,
 					 const uint8_t request_auth[RADIUS_AUTH_LEN],
 					 const uint8_t *secret, size_t secret_len, int require_ma)
 {
-	uint8_t expect[16];
-	long ma;
-
 	if (pkt[1] != id)
 		return RADIUS_WRONG_ID;
-	ma = find_message_authenticator(pkt, n);
-	if (ma < 0)
-		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
-	if (packet_digest(pkt, n, request_auth, secret, secret_len, expect) < 0 ||
-	    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
-		return RADIUS_BAD_AUTHENTICATOR;
-	if (!ma)
-		return require_ma ? RADIUS_NO_MESSAGE_AUTHENTICATOR : RADIUS_OK;
-	/* with the Request Authenticator in place of the answer's own
-	 * (RFC 3579 §3.2) */
-	if (message_authenticator(pkt, n, (size_t)ma, request_auth, secret, secret_len,
-				  expect) < 0 ||
-	    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
-		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
-	return RADIUS_OK;
+	return verify_authenticators(pkt, n, request_auth, secret, secret_len, require_ma);
 }
 
 enum radius_check radius_verify_answer(const uint8_t *pkt, size_t len, uint8_t id,
@@ -412,23 +424,10 @@ enum radius_check radius_verify_request(const uint8_t *pkt, size_t len,
 {
 	static const uint8_t zero[RADIUS_AUTH_LEN];
 	size_t n = framed_length(pkt, len);
-	uint8_t expect[16];
-	long ma;
 
 	if (!n)
 		return RADIUS_MALFORMED;
-	ma = find_message_authenticator(pkt, n);
-	if (ma < 0)
-		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
-	if (packet_digest(pkt, n, zero, secret, secret_len, expect) < 0 ||
-	    CRYPTO_memcmp(expect, pkt + 4, RADIUS_AUTH_LEN) != 0)
-		return RADIUS_BAD_AUTHENTICATOR;
-	if (!ma)
-		return require_ma ? RADIUS_NO_MESSAGE_AUTHENTICATOR : RADIUS_OK;
-	if (message_authenticator(pkt, n, (size_t)ma, zero, secret, secret_len, expect) < 0 ||
-	    CRYPTO_memcmp(expect, pkt + ma, MA_LEN) != 0)
-		return RADIUS_BAD_MESSAGE_AUTHENTICATOR;
-	return RADIUS_OK;
+	return verify_authenticators(pkt, n, zero, secret, secret_len, require_ma);
 }
 
 int radius_sign_response(uint8_t *pkt, size_t len, const uint8_t request_auth[RADIUS_AUTH_LEN],
