@@ -82,10 +82,13 @@ int store_user_add(struct store *st, const struct store_user *u)
 	return exec_insert(st, s);
 }
 
-int store_user_set_password(struct store *st, const char *name, const char *phc,
-			    const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm)
+/* The secrets (?2..?5) of the user named by ?1, and with stamp ?6 now:
+ * 0, 1 no such user, negative. */
+static int set_secret(struct store *st, enum stmt which, const char *name, const char *phc,
+		      const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm,
+		      int stamp)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_PASSWD);
+	sqlite3_stmt *s = stmt(st, which);
 	int rc;
 
 	if (!s)
@@ -97,28 +100,23 @@ int store_user_set_password(struct store *st, const char *name, const char *phc,
 		rc = bind_secret(s, 2, phc, ha1_md5, ha1_sha256, ha1_realm);
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 6, now_s());
+	if (stamp)
+		sqlite3_bind_int64(s, 6, now_s());
 	return exec_change(st, s);
+}
+
+int store_user_set_password(struct store *st, const char *name, const char *phc,
+			    const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm)
+{
+	return set_secret(st, S_USER_PASSWD, name, phc, ha1_md5, ha1_sha256, ha1_realm, 1);
 }
 
 int store_user_remake_digest(struct store *st, const char *name, const char *phc,
 			     const char *ha1_md5, const char *ha1_sha256, const char *ha1_realm)
 {
-	sqlite3_stmt *s = stmt(st, S_USER_REMAKE_HA1);
-	int rc;
-
-	if (!s)
-		return -1;
 	if (!ha1_md5 || !ha1_md5[0] || !ha1_sha256 || !ha1_sha256[0])
 		return -EINVAL;
-	rc = bind_key(s, 1, name, STORE_NAME_MAX);
-	if (rc == -EINVAL)
-		return 1;
-	if (rc == 0)
-		rc = bind_secret(s, 2, phc, ha1_md5, ha1_sha256, ha1_realm);
-	if (rc < 0)
-		return rc;
-	return exec_change(st, s);
+	return set_secret(st, S_USER_REMAKE_HA1, name, phc, ha1_md5, ha1_sha256, ha1_realm, 0);
 }
 
 int store_user_set_enabled(struct store *st, const char *name, int enabled)
