@@ -277,7 +277,8 @@ int gate_policy_class(struct gate *g, const char *username, const struct idsourc
  * bytes) as it goes, at least once a second; the maintenance thread
  * writes it to session_history every minute and at a stop (rows with
  * reason "explicit", one per user and minute), where the user's day and month
- * quotas (store_quota_set) count it as they count ended portal sessions,
+ * quotas (the user's own, else its group policy's, as for a portal
+ * session) count it as they count ended portal sessions,
  * and checks it against them every 250 ms with what is not written yet:
  * a user who has used up the day's or month's quota is over it until the
  * period starts again (local midnight; the first of the month). A

@@ -76,6 +76,7 @@ struct gate {
 	struct usage_user **usage;        /* hashed by name; NULL until the first */
 	int64_t usage_flushed_at;         /* wall s: to session_history */
 	int64_t usage_users_gen;          /* the users generation its quotas are of */
+	uint64_t usage_policy_gen;        /* and the policies' (gate_policy_generation) */
 
 	struct audit *audit;              /* written by the maint thread */
 	pthread_t maint;

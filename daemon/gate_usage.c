@@ -188,6 +188,10 @@ void gate_usage_round(struct gate *g, int final)
 	reread = store_generations(g->store, &gens) == 0 && gens.users != g->usage_users_gen;
 	if (reread)
 		g->usage_users_gen = gens.users;
+	if (gate_policy_generation(g) != g->usage_policy_gen) {
+		g->usage_policy_gen = gate_policy_generation(g);
+		reread = 1;
+	}
 	/* records are never removed while the daemon runs (one per user
 	 * who used the proxy), so the pointers taken here stay good
 	 * without the lock */
@@ -216,8 +220,15 @@ void gate_usage_round(struct gate *g, int final)
 			struct store_quota q;
 			uint64_t wd = 0, wm = 0;
 
+			uint64_t session_bytes;
+
+			/* as the portal sessions' check: the user's own quotas
+			 * when any is set, else its group policy's */
 			if (store_quota_get(g->store, u->name, &q) < 0)
 				continue;
+			if (!q.session_bytes && !q.day_bytes && !q.month_bytes)
+				gate_policy_quota(g, u->name, &session_bytes, &q.day_bytes,
+						  &q.month_bytes);
 			if ((q.day_bytes && store_session_history_bytes(g->store, u->name, day, &wd) < 0) ||
 			    (q.month_bytes &&
 			     store_session_history_bytes(g->store, u->name, month, &wm) < 0))
