@@ -113,6 +113,7 @@ int admin_api_users(struct admin_call *c);        /* admin_api_users.c */
 int admin_api_user_create(struct admin_call *c);
 int admin_api_user_update(struct admin_call *c);
 int admin_api_user_delete(struct admin_call *c);
+int admin_api_user_explain(struct admin_call *c);
 int admin_api_stats(struct admin_call *c);        /* admin_api_lists.c */
 int admin_api_audit(struct admin_call *c);
 int admin_api_audit_csv(struct admin_call *c);

@@ -13,6 +13,9 @@
 
 #include "account.h"
 #include "admin_input.h"
+#include "explain.h"
+#include "gate.h"
+#include "idsource.h"
 #include "rowjson.h"
 
 /* Rows become JSON in rowjson, as for the CLI: a row whose text is not
@@ -214,3 +217,90 @@ int admin_api_users(struct admin_call *c)
 		last ? json_object_get(last, "name") : json_null()), NULL);
 }
 
+
+/* ------------------------------------------------------------ explain */
+
+struct explain_groups {
+	json_t *arr;
+	struct idsource_attrs *all;      /* every group, for the policy's choice */
+};
+
+static int explain_group_cb(const char *name, void *ud)
+{
+	struct explain_groups *eg = ud;
+
+	json_array_append_new(eg->arr, json_pack("{s:o, s:s}", "name", rowjson_text(name),
+						 "from", "local"));
+	idsource_attrs_add_group(eg->all, name);
+	return 0;
+}
+
+/* GET /api/users/explain?name=NAME: what `portcullis user explain` says,
+ * from what the daemon holds: the local account (if any) and its groups, a
+ * directory's groups as the daemon last read them (a directory user who
+ * has logged in since the start), and the policy that applies and why
+ * (explain.h: the same text). The directory is not asked here. */
+int admin_api_user_explain(struct admin_call *c)
+{
+	const char *arg = admin_arg_str(c->conn, "name");
+	char name[STORE_NAME_MAX + 1], detail[128], *policy = NULL;
+	struct explain_groups eg = { 0 };
+	struct idsource_attrs *dir = NULL;
+	struct store_user u;
+	const char *source = NULL;
+	int rc, answer;
+
+	if (!arg || admin_arg_name(arg, name, sizeof(name)) < 0)
+		return admin_bad_param(c->conn, "name", "a user name");
+	if (!c->st)
+		return admin_reply_unavailable(c->conn);
+	eg.arr = json_array();
+	eg.all = calloc(1, sizeof(*eg.all));
+	dir = calloc(1, sizeof(*dir));
+	policy = malloc(EXPLAIN_POLICY_MAX);
+	if (!eg.arr || !eg.all || !dir || !policy) {
+		answer = admin_reply_error(c->conn, 500, "out of memory");
+		goto out;
+	}
+	detail[0] = '\0';
+	rc = store_user_get(c->st, name, &u);
+	if (rc == 0) {
+		source = "local";
+		snprintf(detail, sizeof(detail), "%s", !u.enabled ? "disabled"
+			 : u.expires_at && u.expires_at <= time(NULL) ? "expired" : "enabled");
+		memset(&u, 0, sizeof(u));
+		rc = store_user_groups(c->st, name, explain_group_cb, &eg);
+	}
+	if (rc < 0) {
+		answer = admin_reply_error(c->conn, 503, "cannot read the user");
+		goto out;
+	}
+	if (gate_source_groups(c->a->gate, name, dir)) {
+		const char *g = dir->groups;
+
+		if (!source) {
+			source = dir->source;
+			snprintf(detail, sizeof(detail), "groups as last read from the directory");
+		}
+		for (unsigned i = 0; i < dir->n_groups; i++, g += strlen(g) + 1) {
+			json_array_append_new(eg.arr, json_pack("{s:o, s:s}", "name", rowjson_text(g),
+								 "from", dir->source));
+			idsource_attrs_add_group(eg.all, g);
+		}
+	}
+	if (explain_policy(c->st, eg.all->groups, eg.all->groups_len, eg.all->n_groups, policy,
+			   EXPLAIN_POLICY_MAX) < 0) {
+		answer = admin_reply_error(c->conn, 503, "cannot read the policies");
+		goto out;
+	}
+	answer = admin_reply_json(c->conn, 200,
+				  json_pack("{s:o, s:s?, s:s, s:O, s:o}", "name", rowjson_text(name),
+					    "source", source, "detail", detail, "groups", eg.arr,
+					    "policy", rowjson_text(policy)), NULL);
+out:
+	json_decref(eg.arr);
+	free(eg.all);
+	free(dir);
+	free(policy);
+	return answer;
+}

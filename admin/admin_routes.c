@@ -17,6 +17,7 @@ const struct admin_route admin_routes[] = {
 	{ "POST", "/api/users",            ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_user_create },
 	{ "POST", "/api/users/update",     ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_user_update },
 	{ "POST", "/api/users/delete",     ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_user_delete },
+	{ "GET",  "/api/users/explain",    ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_user_explain },
 	{ "GET",  "/api/audit",            ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_audit },
 	{ "GET",  "/api/audit.csv",        ADMIN_PATH_EXACT,  ADMIN_ROLE_FRONTDESK, admin_api_audit_csv },
 	{ "GET",  "/api/whitelist",        ADMIN_PATH_EXACT,  ADMIN_ROLE_ADMIN,  admin_api_whitelist },

@@ -193,9 +193,6 @@ int cmd_policy_set(struct cli *c, int argc, char **argv);         /* cli_policie
 int cmd_policy_show(struct cli *c, int argc, char **argv);
 int cmd_policy_list(struct cli *c, int argc, char **argv);
 int cmd_policy_del(struct cli *c, int argc, char **argv);
-/* One line saying what a stored policy does, for show and explain. */
-struct store_policy;
-void policy_summary(const struct store_policy *sp, char *buf, size_t len);
 int cmd_voucher_create(struct cli *c, int argc, char **argv);     /* cli_vouchers.c */
 int cmd_voucher_list(struct cli *c, int argc, char **argv);
 int cmd_voucher_revoke(struct cli *c, int argc, char **argv);

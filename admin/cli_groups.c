@@ -12,7 +12,7 @@
 #include "cli.h"
 #include "config.h"
 #include "directory.h"
-#include "gate.h"
+#include "explain.h"
 
 static int group_row_cb(const struct store_group *g, void *ud)
 {
@@ -229,72 +229,25 @@ static int explain_ldap(struct cli *c, const char *name, struct explain *e)
 	return found;
 }
 
-struct explain_policies {
-	struct policy *list;
-	struct store_policy *rows;
-	size_t n;
-	int failed;
-};
-
-static int explain_policy_cb(const struct store_policy *sp, void *ud)
-{
-	struct explain_policies *ep = ud;
-	struct policy *pl = realloc(ep->list, (ep->n + 1) * sizeof(*pl));
-	struct store_policy *rows;
-	char err[256];
-
-	if (!pl)
-		return ep->failed = 1;
-	ep->list = pl;
-	rows = realloc(ep->rows, (ep->n + 1) * sizeof(*rows));
-	if (!rows)
-		return ep->failed = 1;
-	ep->rows = rows;
-	ep->rows[ep->n] = *sp;
-	gate_policy_from_store(sp, &ep->list[ep->n], err, sizeof(err));
-	ep->n++;
-	return 0;
-}
-
 /* The policy that applies to e's groups, and why, as the daemon chooses it
- * (policy_select over the stored policies): 0, or -1 printed. */
-static int explain_policy(struct cli *c, const struct explain *e, char *out, size_t len)
+ * (explain.h, the panel's text too): 0, or -1 printed. */
+static int explain_policy_of(struct cli *c, const struct explain *e, char *out, size_t len)
 {
-	struct explain_policies ep = { 0 };
-	char groups[DIRECTORY_GROUPS_MAX * DIRECTORY_GROUP_LEN], text[4 * STORE_POLICY_TEXT_MAX];
-	const struct policy *p;
+	char groups[DIRECTORY_GROUPS_MAX * DIRECTORY_GROUP_LEN];
 	size_t glen = 0;
 	int rc;
 
 	if (!c->st && cli_open(c, 0) < 0)
 		return -1;
-	rc = store_policy_list(c->st, explain_policy_cb, &ep);
-	if (rc < 0 || ep.failed) {
-		free(ep.list);
-		free(ep.rows);
-		return rc < 0 ? (db_failed(c, rc, "read the policies"), -1) : (errorf("out of memory"), -1);
-	}
 	for (size_t i = 0; i < e->n_groups; i++) {
 		size_t l = strlen(e->groups[i]) + 1;
 
 		memcpy(groups + glen, e->groups[i], l);
 		glen += l;
 	}
-	p = policy_select(ep.list, ep.n, groups, glen, (unsigned)e->n_groups);
-	if (!p) {
-		snprintf(out, len, "none: no group of this user has a policy and there is no "
-			 "default policy; the user may go online at any time, anywhere");
-	} else {
-		policy_summary(&ep.rows[p - ep.list], text, sizeof(text));
-		if (p->group[0])
-			snprintf(out, len, "group %s (its first group with a policy, by priority): %s",
-				 p->group, text);
-		else
-			snprintf(out, len, "the default policy (no group of this user has one): %s",
-				 text);
-	}
-	free(ep.list);
-	free(ep.rows);
+	rc = explain_policy(c->st, groups, glen, (unsigned)e->n_groups, out, len);
+	if (rc < 0)
+		return db_failed(c, rc, "read the policies"), -1;
 	return 0;
 }
 
@@ -302,7 +255,7 @@ static int explain_policy(struct cli *c, const struct explain *e, char *out, siz
 int cmd_user_explain(struct cli *c, int argc, char **argv)
 {
 	const struct opt spec[] = { { "--json", NULL, &c->json }, { NULL, NULL, NULL } };
-	char policy[4 * STORE_POLICY_TEXT_MAX + 600];
+	char policy[EXPLAIN_POLICY_MAX];
 	struct explain *e;
 	const char *p;
 	struct args a;
@@ -332,7 +285,7 @@ int cmd_user_explain(struct cli *c, int argc, char **argv)
 	}
 	if (rc < 0)
 		goto out;
-	if (explain_policy(c, e, policy, sizeof(policy)) < 0) {
+	if (explain_policy_of(c, e, policy, sizeof(policy)) < 0) {
 		rc = -1;
 		goto out;
 	}

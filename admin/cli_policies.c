@@ -12,6 +12,7 @@
 
 #include "admin_input.h"
 #include "cli.h"
+#include "explain.h"
 #include "gate.h"
 #include "rowjson.h"
 
@@ -29,20 +30,6 @@ static int parse_seconds(const char *opt, const char *text, int64_t *out)
 	}
 	*out = v;
 	return 0;
-}
-
-void policy_summary(const struct store_policy *sp, char *buf, size_t len)
-{
-	snprintf(buf, len, "%s; priority %lld; windows: %s; session lifetime: %llds; idle: %llds; "
-		 "allow: %s; deny: %s; bandwidth class: %s; quota bytes per session/day/month: "
-		 "%llu/%llu/%llu",
-		 sp->denied ? "may NOT go online" : "may go online", (long long)sp->priority,
-		 sp->windows[0] ? sp->windows : "any time", (long long)sp->session_lifetime,
-		 (long long)sp->idle_timeout, sp->allow[0] ? sp->allow : "(any)",
-		 sp->deny[0] ? sp->deny : "(none)",
-		 sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)",
-		 (unsigned long long)sp->quota.session_bytes, (unsigned long long)sp->quota.day_bytes,
-		 (unsigned long long)sp->quota.month_bytes);
 }
 
 /* The group a command names: "" for --default. NULL printed. */
@@ -214,7 +201,7 @@ int cmd_policy_show(struct cli *c, int argc, char **argv)
 		if (c->json) {
 			json_print(rowjson_policy(sp));
 		} else {
-			policy_summary(sp, text, sizeof(text));
+			explain_policy_summary(sp, text, sizeof(text));
 			if (group[0])
 				done_name("group", group, text);
 			else

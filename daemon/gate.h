@@ -334,6 +334,11 @@ enum gate_standing {
 };
 enum gate_standing gate_policy_standing(struct gate *g, const char *username, const char *source,
 					int64_t created_at, int64_t *ends_by, unsigned *idle);
+/* The groups an identity source keeps for username (a directory's, as it
+ * last read them at a login or a refresh) into attrs' groups, with the
+ * source's name in attrs->source: 1, or 0 when no source keeps any. From
+ * memory; for the admin panel's user page. */
+int gate_source_groups(struct gate *g, const char *username, struct idsource_attrs *attrs);
 /* Changes whenever what gate_policy_standing answers may have changed: the
  * policies or the local memberships were read again, a source read a
  * user's groups or account with a different answer. */

@@ -457,3 +457,17 @@ void gate_policy_end_text(struct gate *g, const char *username, char *buf, size_
 		snprintf(buf, len, "Your session ended: %s", why);
 	gate_policy_release(&gp);
 }
+
+int gate_source_groups(struct gate *g, const char *username, struct idsource_attrs *attrs)
+{
+	memset(attrs, 0, sizeof(*attrs));
+	for (size_t i = 0; i < g->n_idsources; i++) {
+		struct idsource *src = g->idsources[i];
+
+		if (src->cached_groups && src->cached_groups(src, username, attrs) > 0) {
+			snprintf(attrs->source, sizeof(attrs->source), "%s", src->name);
+			return 1;
+		}
+	}
+	return 0;
+}

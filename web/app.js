@@ -283,6 +283,7 @@ async function loadUsers() {
         if (v) change('POST', '/api/users/update', { name: x.name, expires_at: Math.floor(v.dateMs / 1000) },
           v.dateMs ? `${x.name} expires ${fmtTime(v.dateMs)}.` : `${x.name} never expires.`);
       }, 'small change'),
+      button('Groups', () => explainUser(x.name).catch((e) => showStatus(e.message, true)), 'small'),
       button('Devices', () => {
         state.sessionsUser = x.name;
         location.hash = '#sessions';
@@ -298,6 +299,21 @@ async function loadUsers() {
   $('users-next').disabled = !data.next;
   $('users-prev').disabled = !u.stack.length;
   u.next = data.next;
+}
+
+// A user's groups and the policy that applies, and why (GET
+// /api/users/explain: the text `portcullis user explain` prints).
+async function explainUser(name) {
+  $('ue-name').value = name;
+  const x = await api('GET', '/api/users/explain' + query({ name }));
+  $('ue-out-name').textContent = x.name;
+  $('ue-out-source').textContent = x.source ? `${x.source} (${x.detail})`
+    : 'not a local user; no directory groups known (a directory user\'s show once they have logged in)';
+  $('ue-out-groups').textContent = x.groups.length
+    ? x.groups.map((g) => `${g.name} (${g.from})`).join(', ') : '(none)';
+  $('ue-out-policy').textContent = x.policy;
+  $('ue-result').hidden = false;
+  $('ue-result').scrollIntoView({ block: 'nearest' });
 }
 
 // ------------------------------------------------------------ whitelist
@@ -664,6 +680,14 @@ function wire() {
     const body = { name, password: $('nu-password').value, comment: $('nu-comment').value,
       expires_at: Math.floor(inputToMs($('nu-expires').value) / 1000) };
     if (await change('POST', '/api/users', body, `Created ${name}.`)) $('user-create').reset();
+  });
+  $('user-explain').addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    try {
+      await explainUser($('ue-name').value.trim());
+    } catch (e) {
+      showStatus(e.message, true);
+    }
   });
   $('user-search').addEventListener('submit', (ev) => {
     ev.preventDefault();

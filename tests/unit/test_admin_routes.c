@@ -224,6 +224,7 @@ static const struct {
 	{ "POST", "/api/users",            "A  " },
 	{ "POST", "/api/users/update",     "A  " },
 	{ "POST", "/api/users/delete",     "A  " },
+	{ "GET",  "/api/users/explain",    "A U" },
 	/* a front desk's audit and sessions hold guests only (test_store,
 	 * t_admin_roles_refused_outside_their_role) */
 	{ "GET",  "/api/audit",            "AFU" },

@@ -1,0 +1,30 @@
+/*
+ * explain — which group policy applies to a user, and why, in words: the
+ * one text that `portcullis user explain` prints and the admin panel's
+ * user page shows. The choice is policy_select's over the stored
+ * policies, as the gate makes it (gate_policy_from_store reads them).
+ */
+#ifndef PORTCULLIS_EXPLAIN_H
+#define PORTCULLIS_EXPLAIN_H
+
+#include <stddef.h>
+
+struct store;
+struct store_policy;
+
+/* Room for explain_policy's text. */
+#define EXPLAIN_POLICY_MAX 20000
+
+/* The policy of a user in groups (n_groups names, each NUL-terminated,
+ * back to back in groups_len bytes, as idsource_attrs keeps them) and why
+ * it is that one, into out: "group staff (its first group with a policy,
+ * by priority): ...", the default policy's, or none. 0; -1 out of memory;
+ * or what store_policy_list returned (st borrowed). */
+int explain_policy(struct store *st, const char *groups, size_t groups_len, unsigned n_groups,
+		   char *out, size_t len);
+
+/* One line saying what a stored policy does ("may go online; priority 10;
+ * windows: ...") into buf. */
+void explain_policy_summary(const struct store_policy *sp, char *buf, size_t len);
+
+#endif
