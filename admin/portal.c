@@ -795,6 +795,25 @@ static enum MHD_Result login_passed(struct portal_server *p, struct MHD_Connecti
 	return start_session(p, conn, client, mac, user, login, class, f);
 }
 
+/* A group policy's refusal in lang: who refused, and when access opens
+ * ("Mon 08:00", the day's name from the catalogue). */
+static void policy_refusal_text(const struct portal_server *p, const struct lang_catalogue *lang,
+				const struct gate_policy_refusal *r, char *out, size_t outlen)
+{
+	static const char *const days[7] = { "day.sun", "day.mon", "day.tue", "day.wed", "day.thu",
+					     "day.fri", "day.sat" };
+	char name[POLICY_GROUP_MAX + 128], when[64];
+	const char *key = r->kind == POLICY_NEVER ? "policy.never" :
+			  r->kind == POLICY_OPENS ? "policy.opens" : "policy.denied";
+
+	lang_format(name, sizeof(name), msg(p, lang, r->group[0] ? "policy.group" : "policy.default"),
+		    (const char *const[]){ "group", r->group }, 1);
+	snprintf(when, sizeof(when), "%s %02d:%02d", msg(p, lang, days[(r->opens.wday % 7 + 7) % 7]),
+		 r->opens.minute / 60, r->opens.minute % 60);
+	lang_format(out, outlen, msg(p, lang, key),
+		    (const char *const[]){ "policy", name, "when", when }, 2);
+}
+
 /* A voucher code refused, and why. */
 static enum MHD_Result page_voucher_refused(struct portal_server *p, struct MHD_Connection *conn,
 					    enum gate_voucher_refusal why,
@@ -1211,11 +1230,12 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 					  &login);
 		if (v == GATE_PASS) {
 			char why_policy[POLICY_GROUP_MAX + 200];
+			struct gate_policy_refusal refusal;
 
-			if (!gate_policy_login(p->gate, f->username, &login, why_policy,
-					       sizeof(why_policy))) {
-				why_policy[0] = (char)(why_policy[0] >= 'a' && why_policy[0] <= 'z' ?
-						       why_policy[0] - 'a' + 'A' : why_policy[0]);
+			if (!gate_policy_login_why(p->gate, f->username, &login, why_policy,
+						   sizeof(why_policy), &refusal)) {
+				policy_refusal_text(p, lang_of(p, conn), &refusal, why_policy,
+						    sizeof(why_policy));
 				rc = page_login(p, conn, 403, why_policy, f->url, f->sig, NULL);
 				goto out;
 			}

@@ -313,6 +313,18 @@ int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, u
 struct gate_login;
 int gate_policy_login(struct gate *g, const char *username, struct gate_login *login, char *why,
 		      size_t len);
+/* A refusal of gate_policy_login in parts, for a face that words it in
+ * the person's language: what refused (kind), when access opens (with
+ * POLICY_OPENS) and whose policy it is. */
+struct gate_policy_refusal {
+	enum policy_refusal kind;
+	struct policy_time opens;
+	char group[POLICY_GROUP_MAX + 1];   /* "": the default policy */
+};
+/* As gate_policy_login; refusal (NULL: not wanted) gets the parts when it
+ * refuses. */
+int gate_policy_login_why(struct gate *g, const char *username, struct gate_login *login,
+			  char *why, size_t len, struct gate_policy_refusal *refusal);
 /*
  * What username's policy and identity source say now of a portal session
  * checked by source ("" or NULL: the local store) that started at

@@ -359,6 +359,12 @@ static unsigned shorter(unsigned a, unsigned b)
 int gate_policy_login(struct gate *g, const char *username, struct gate_login *login, char *why,
 		      size_t len)
 {
+	return gate_policy_login_why(g, username, login, why, len, NULL);
+}
+
+int gate_policy_login_why(struct gate *g, const char *username, struct gate_login *login,
+			  char *why, size_t len, struct gate_policy_refusal *refusal)
+{
 	struct gate_policy gp;
 	struct policy_time t;
 	struct snapshot *s;
@@ -369,6 +375,11 @@ int gate_policy_login(struct gate *g, const char *username, struct gate_login *l
 		return 1;
 	t = local_now(&second);
 	if (!policy_admits(gp.pol, t, why, len)) {
+		if (refusal) {
+			memset(refusal, 0, sizeof(*refusal));
+			refusal->kind = policy_refusal_at(gp.pol, t, &refusal->opens);
+			snprintf(refusal->group, sizeof(refusal->group), "%s", gp.pol->group);
+		}
 		metrics_inc(policy_refusals);
 		gate_policy_release(&gp);
 		return 0;

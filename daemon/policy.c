@@ -366,19 +366,30 @@ const char *policy_name(const struct policy *p, char *buf, size_t len)
 	return buf;
 }
 
+enum policy_refusal policy_refusal_at(const struct policy *p, struct policy_time t,
+				      struct policy_time *opens)
+{
+	if (p->denied)
+		return POLICY_DENIED;
+	if (policy_time_allowed(p, t))
+		return POLICY_ADMITS;
+	return policy_next_opening(p, t, opens) < 0 ? POLICY_NEVER : POLICY_OPENS;
+}
+
 int policy_admits(const struct policy *p, struct policy_time t, char *buf, size_t len)
 {
 	char name[POLICY_GROUP_MAX + 32], when[32];
 	struct policy_time opens;
+	enum policy_refusal r = policy_refusal_at(p, t, &opens);
 
-	if (p->denied) {
+	if (r == POLICY_DENIED) {
 		snprintf(buf, len, "this account may not go online (%s)",
 			 policy_name(p, name, sizeof(name)));
 		return 0;
 	}
-	if (policy_time_allowed(p, t))
+	if (r == POLICY_ADMITS)
 		return 1;
-	if (policy_next_opening(p, t, &opens) < 0)
+	if (r == POLICY_NEVER)
 		snprintf(buf, len, "this account may not go online at any time (%s)",
 			 policy_name(p, name, sizeof(name)));
 	else

@@ -119,6 +119,12 @@ int policy_minutes_left(const struct policy *p, struct policy_time t);
 /* "Mon 08:00" into buf. */
 const char *policy_time_text(struct policy_time t, char *buf, size_t len);
 
+/* Whether p lets its users online at t, for a caller that words the
+ * reason itself (the portal, in the person's language): POLICY_ADMITS, or
+ * why not; with POLICY_OPENS, *opens is when it next does. */
+enum policy_refusal { POLICY_ADMITS, POLICY_DENIED, POLICY_NEVER, POLICY_OPENS };
+enum policy_refusal policy_refusal_at(const struct policy *p, struct policy_time t,
+				      struct policy_time *opens);
 /* Whether p lets its users online at t: 1 yes, 0 no with the reason for
  * the person refused in buf ("this account may not go online now; access
  * opens Mon 08:00 (gateway local time; the policy of group x)"). */

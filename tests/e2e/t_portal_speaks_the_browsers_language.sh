@@ -6,7 +6,8 @@
 # on Accept-Language (Vary). Errors are translated (a wrong password). A
 # catalogue that does not parse stops `portcullisd -t` with its file and
 # line; an administrator's new catalogue is used, a text it lacks falls
-# back to English, and markup in it is shown as text.
+# back to English, and markup in it is shown as text. A group policy's
+# refusal says in German when access opens, with the German day's name.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 LANGS=$(mktemp -d /tmp/portcullis-e2e-lang.XXXXXX)
@@ -18,6 +19,14 @@ PORTAL_EXTRA="lang_dir = $LANGS"
 intercept_conf
 setup_daemon
 add_user lena 'lena-pw'
+add_user nina 'nina-pw'
+# a window that excludes now: the whole of the day after tomorrow
+days=(Sun Mon Tue Wed Thu Fri Sat)
+tage=(So Mo Di Mi Do Fr Sa)
+d=$(( ($(date +%w) + 2) % 7 ))
+"$CLI" -d "$DB" group add night >/dev/null
+"$CLI" -d "$DB" group member add night nina >/dev/null
+"$CLI" -d "$DB" policy set night --windows "${days[$d],,} 00:00-24:00" >/dev/null
 start_daemon || exit 1
 
 page_in() { ccurl -D "$DIR/hdr" -H "Accept-Language: $1" "$PORTAL/"; }
@@ -48,6 +57,16 @@ answer=$(ccurl -b "$jar" -H 'Accept-Language: de' --data-urlencode "csrf=$csrf" 
 	-d username=lena -d password=wrong "$PORTAL/login")
 assert_contains "$answer" "Falscher Benutzername oder falsches Passwort." "a wrong password said in German"
 assert_contains "$(ccurl -H 'Accept-Language: de' "$PORTAL/status")" "Sie sind nicht angemeldet." "the status page in German"
+login_as() { # language user password
+	ccurl -b "$jar" -H "Accept-Language: $1" --data-urlencode "csrf=$csrf" \
+		--data-urlencode "username=$2" --data-urlencode "password=$3" "$PORTAL/login"
+}
+assert_contains "$(login_as de nina nina-pw)" \
+	"Zugang ab ${tage[$d]} 00:00 (Ortszeit des Gateways; Richtlinie der Gruppe night)" \
+	"a policy's refusal says in German when access opens"
+assert_contains "$(login_as en nina nina-pw)" \
+	"access opens ${days[$d]} 00:00 (gateway local time; the policy of group night)" \
+	"and in English as before"
 
 # a catalogue that does not parse is refused at the start with file and line
 printf 'login.button = Anmelden\nthis line has no equals sign\n' > "$LANGS/de.txt"

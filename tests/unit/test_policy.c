@@ -94,6 +94,26 @@ static void test_next_opening_and_minutes_left(void **state)
 	assert_int_equal(policy_minutes_left(&p, at(MON, 11, 0)), 120);
 }
 
+/* the refusal in parts (the portal words it in the person's language) */
+static void test_refusal_parts(void **state)
+{
+	struct policy p;
+	struct policy_time o;
+	char buf[128];
+
+	(void)state;
+	windows(&p, "mon-fri 08:00-18:00");
+	assert_int_equal(policy_refusal_at(&p, at(MON, 9, 0), &o), POLICY_ADMITS);
+	assert_int_equal(policy_refusal_at(&p, at(FRI, 18, 0), &o), POLICY_OPENS);
+	assert_int_equal(o.wday, MON);
+	assert_int_equal(o.minute, 8 * 60);
+	/* the English text is made from the same parts */
+	assert_int_equal(policy_admits(&p, at(FRI, 18, 0), buf, sizeof(buf)), 0);
+	assert_non_null(strstr(buf, "access opens Mon 08:00"));
+	p.denied = 1;
+	assert_int_equal(policy_refusal_at(&p, at(MON, 9, 0), &o), POLICY_DENIED);
+}
+
 static void test_bad_windows(void **state)
 {
 	static const char *const bad[] = {
@@ -253,6 +273,7 @@ int main(void)
 		cmocka_unit_test(test_window_across_midnight),
 		cmocka_unit_test(test_window_wrapping_days_and_whole_day),
 		cmocka_unit_test(test_next_opening_and_minutes_left),
+		cmocka_unit_test(test_refusal_parts),
 		cmocka_unit_test(test_bad_windows),
 		cmocka_unit_test(test_rules_hostile),
 		cmocka_unit_test(test_destinations_deny_list),
