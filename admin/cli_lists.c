@@ -279,7 +279,7 @@ int cmd_actions(struct cli *c, int argc, char **argv)
 static int session_row_cb(const struct store_session *s, void *ud)
 {
 	struct listing *l = ud;
-	char start[32], seen[32], exp[32], idle[32], in[24], out[24];
+	char start[32], seen[32], exp[32], idle[32], in[24], out[24], quota[96], resets[32];
 
 	l->n++;
 	if (l->c->json) {
@@ -289,22 +289,33 @@ static int session_row_cb(const struct store_session *s, void *ud)
 	snprintf(idle, sizeof(idle), "%us", s->idle_timeout);
 	snprintf(in, sizeof(in), "%llu", (unsigned long long)s->counts.bytes_in);
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)s->counts.bytes_out);
+	/* used/quota, its period, and when it starts again */
+	if (s->quota.bytes && s->quota.resets_at)
+		snprintf(quota, sizeof(quota), "%llu/%llu %s, resets %s",
+			 (unsigned long long)s->quota.used, (unsigned long long)s->quota.bytes,
+			 s->quota.period, fmt_time(s->quota.resets_at, 0, resets, sizeof(resets)));
+	else if (s->quota.bytes)
+		snprintf(quota, sizeof(quota), "%llu/%llu %s", (unsigned long long)s->quota.used,
+			 (unsigned long long)s->quota.bytes, s->quota.period);
+	else
+		snprintf(quota, sizeof(quota), "-");
 	return table_row(&l->t, (const char *const[]){ s->addr, s->mac[0] ? s->mac : "-", s->username,
 		fmt_time(s->created_at, 0, start, sizeof(start)),
 		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),
 		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out,
-		s->bandwidth_class[0] ? s->bandwidth_class : "-", s->source[0] ? s->source : "-" });
+		s->bandwidth_class[0] ? s->bandwidth_class : "-", s->source[0] ? s->source : "-",
+		quota });
 }
 
 int cmd_session_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const head[] = { "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN",
 					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT", "CLASS",
-					    "SOURCE" };
+					    "SOURCE", "QUOTA USED/BYTES" };
 	struct listing l;
 	int rc;
 
-	rc = listing_open(&l, c, argc, argv, 11, head);
+	rc = listing_open(&l, c, argc, argv, 12, head);
 	if (rc != EXIT_DONE)
 		return rc;
 	rc = store_session_list(c->st, session_row_cb, &l);

@@ -209,7 +209,11 @@ json_t *rowjson_session(const struct store_session *s)
 	      put(o, "bytes_out", json_integer((json_int_t)s->counts.bytes_out)) |
 	      put(o, "packets_out", json_integer((json_int_t)s->counts.packets_out)) |
 	      put(o, "bandwidth_class", rowjson_text(s->bandwidth_class)) |
-	      put(o, "source", rowjson_text(s->source));
+	      put(o, "source", rowjson_text(s->source)) |
+	      put(o, "quota_used", json_integer((json_int_t)s->quota.used)) |
+	      put(o, "quota_bytes", json_integer((json_int_t)s->quota.bytes)) |
+	      put(o, "quota_period", rowjson_text(s->quota.period)) |
+	      put(o, "quota_resets_at", json_integer(s->quota.resets_at));
 	return done(o, bad);
 }
 

@@ -616,6 +616,7 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 	row->counts.packets_out = e->counted.packets_out;
 	snprintf(row->bandwidth_class, sizeof(row->bandwidth_class), "%s", e->bw_class);
 	snprintf(row->source, sizeof(row->source), "%s", e->source);
+	row->quota = e->quota;
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,

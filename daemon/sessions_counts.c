@@ -175,14 +175,20 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 			e->rate_mark[RATE_MARKS - 1] = e->counted;
 			e->rate_mark_at[RATE_MARKS - 1] = r->now_ms;
 		}
+	}
+	quota_judge(s, r);
+	for (size_t i = 0; i < s->n; i++) {
+		struct entry *e = &s->entries[i];
+
 		if (!e->unsaved && r->now - e->counts_saved_at >= COUNTS_SAVE_S &&
-		    memcmp(&e->saved, &e->counted, sizeof(e->saved)) != 0) {
+		    (memcmp(&e->saved, &e->counted, sizeof(e->saved)) != 0 ||
+		     memcmp(&e->quota_saved, &e->quota, sizeof(e->quota)) != 0)) {
 			sessions_row_from_entry(e, &r->saves[r->n_saves++]);
 			e->saved = e->counted;
+			e->quota_saved = e->quota;
 			e->counts_saved_at = r->now;
 		}
 	}
-	quota_judge(s, r);
 	counts_to_metrics(s);
 	return 0;
 }
@@ -420,6 +426,42 @@ static uint64_t entry_bytes(const struct entry *e)
 	return e->counted.bytes_in + e->counted.bytes_out;
 }
 
+/* The wall time the local day and month after now's start (where the day
+ * and month quotas start again). */
+static void period_ends(int64_t now, int64_t *day, int64_t *month)
+{
+	time_t t = (time_t)now;
+	struct tm tm;
+
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday++;
+	tm.tm_isdst = -1;
+	*day = (int64_t)mktime(&tm);
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
+	tm.tm_mday = 1;
+	tm.tm_mon++;
+	tm.tm_isdst = -1;
+	*month = (int64_t)mktime(&tm);
+}
+
+/* u becomes (used, limit, period) when that quota is nearer used up (a
+ * larger share of it used) than the one u holds: the panel shows the
+ * quota that will end the session first. */
+static void quota_use_pick(struct store_quota_use *u, uint64_t used, uint64_t limit,
+			   const char *period, int64_t resets_at)
+{
+	if (!limit ||
+	    (u->bytes && (long double)used / (long double)limit <=
+				 (long double)u->used / (long double)u->bytes))
+		return;
+	u->used = used;
+	u->bytes = limit;
+	snprintf(u->period, sizeof(u->period), "%s", period);
+	u->resets_at = resets_at;
+}
+
 /* Caller holds the write lock. Which entries' users have used up a quota:
  * a session's (the bytes in and out of the login's addresses together),
  * the day's or the month's (the sessions that ended in it and every live
@@ -427,15 +469,20 @@ static uint64_t entry_bytes(const struct entry *e)
  * all its devices). */
 static void quota_judge(struct sessions *s, struct sessions_round *r)
 {
-	uint64_t *live;
+	uint64_t *live, *session_sum;
 	struct login_sum *logins;
 	size_t n_logins = 0;
+	int64_t next_day, next_month;
 
+	for (size_t i = 0; i < s->n; i++)
+		memset(&s->entries[i].quota, 0, sizeof(s->entries[i].quota));
 	if (!s->n_quotas)
 		return;
+	period_ends(r->now, &next_day, &next_month);
 	live = calloc(s->n_quotas, sizeof(*live));
 	logins = calloc(s->n + 1, sizeof(*logins));
-	if (!live || !logins)
+	session_sum = calloc(s->n + 1, sizeof(*session_sum));
+	if (!live || !logins || !session_sum)
 		goto out;
 	for (size_t i = 0; i < s->n; i++) {
 		struct quota_user *qu = quota_set_of(s, s->entries[i].user);
@@ -443,6 +490,7 @@ static void quota_judge(struct sessions *s, struct sessions_round *r)
 		if (!qu)
 			continue;
 		live[qu - s->quotas] += entry_bytes(&s->entries[i]);
+		session_sum[i] = entry_bytes(&s->entries[i]);
 		if (qu->q.session_bytes && s->entries[i].login) {
 			logins[n_logins].login = s->entries[i].login;
 			logins[n_logins++].entry = i;
@@ -457,9 +505,11 @@ static void quota_judge(struct sessions *s, struct sessions_round *r)
 
 		for (b = a; b < n_logins && logins[b].login == logins[a].login; b++)
 			sum += entry_bytes(&s->entries[logins[b].entry]);
-		for (size_t j = a; qu && j < b; j++)
+		for (size_t j = a; qu && j < b; j++) {
+			session_sum[logins[j].entry] = sum;
 			if (sum >= qu->q.session_bytes)
 				r->over_quota[logins[j].entry] = 1;
+		}
 	}
 	for (size_t i = 0; i < s->n; i++) {
 		struct quota_user *qu = quota_set_of(s, s->entries[i].user);
@@ -472,10 +522,17 @@ static void quota_judge(struct sessions *s, struct sessions_round *r)
 		    (qu->q.month_bytes && qu->ended_month + used >= qu->q.month_bytes) ||
 		    (qu->code_bytes && qu->ended_code + used >= qu->code_bytes))
 			r->over_quota[i] = 1;
+		quota_use_pick(&s->entries[i].quota, session_sum[i], qu->q.session_bytes, "session", 0);
+		quota_use_pick(&s->entries[i].quota, qu->ended_day + used, qu->q.day_bytes, "day",
+			       next_day);
+		quota_use_pick(&s->entries[i].quota, qu->ended_month + used, qu->q.month_bytes, "month",
+			       next_month);
+		quota_use_pick(&s->entries[i].quota, qu->ended_code + used, qu->code_bytes, "voucher", 0);
 	}
 out:
 	free(live);
 	free(logins);
+	free(session_sum);
 }
 
 /* Maintenance thread: an ended session's bytes count in its user's day

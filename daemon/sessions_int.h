@@ -126,6 +126,9 @@ struct entry {
 						 * (shaper.h; "": unshaped) */
 	char source[64];                   /* who checked its login (store_session) */
 	int policy_judged;                 /* the policy judge has answered for it */
+	struct store_quota_use quota;      /* its use against the quota closest to used
+					    * up, as the last round judged it */
+	struct store_quota_use quota_saved; /* what its row holds */
 };
 
 struct sessions {

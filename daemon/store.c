@@ -29,7 +29,8 @@
 	"(SELECT coalesce(sum(x.bytes_in + x.bytes_out), 0) FROM sessions x " \
 	"WHERE x.username = " VOUCHER_NAME "))"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote, " \
-	"bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, source"
+	"bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, source, " \
+	"quota_used, quota_bytes, quota_period, quota_resets_at"
 
 /*
  * Whether the database keeps Digest secrets, evaluated inside the statement
@@ -152,7 +153,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SESS_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE addr = ?1",
 	[S_SESS_LIST] = "SELECT " SESS_COLS " FROM sessions ORDER BY created_at, id",
 	[S_SESS_COUNTS] = "UPDATE sessions SET bytes_in = ?2, packets_in = ?3, bytes_out = ?4, "
-			  "packets_out = ?5 WHERE addr = ?1",
+			  "packets_out = ?5, quota_used = ?6, quota_bytes = ?7, quota_period = ?8, "
+			  "quota_resets_at = ?9 WHERE addr = ?1",
 	[S_HIST_ADD] = "INSERT INTO session_history (addr, mac, username, created_at, ended_at, reason, "
 		       "bytes_in, packets_in, bytes_out, packets_out) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

@@ -105,6 +105,13 @@ struct store_session {
 	char bandwidth_class[STORE_CLASS_MAX + 1];   /* the device's class, "" unshaped */
 	char source[64];          /* who checked the login: "local", "ldap",
 				   * "radius ADDRESS:PORT"; "" not recorded */
+	struct store_quota_use {  /* its use against the quota that holds it, as
+				   * written with its counts */
+		uint64_t used, bytes;   /* bytes; bytes 0: no quota holds it */
+		char period[16];        /* "session", "day", "month", "voucher" */
+		int64_t resets_at;      /* wall s the period starts again; 0 not
+					 * by the clock (session, voucher) */
+	} quota;
 };
 
 /* A user's data quotas in bytes (in + out), 0: none. */

@@ -74,6 +74,10 @@ static void read_session(sqlite3_stmt *s, void *out)
 	x->counts.packets_out = (uint64_t)sqlite3_column_int64(s, 12);
 	col_text(s, 13, x->bandwidth_class, sizeof(x->bandwidth_class));
 	col_text(s, 14, x->source, sizeof(x->source));
+	x->quota.used = (uint64_t)sqlite3_column_int64(s, 15);
+	x->quota.bytes = (uint64_t)sqlite3_column_int64(s, 16);
+	col_text(s, 17, x->quota.period, sizeof(x->quota.period));
+	x->quota.resets_at = sqlite3_column_int64(s, 18);
 }
 
 /* SQLite integers are signed: a count past INT64_MAX (never, in practice)
@@ -173,6 +177,10 @@ int store_session_counts_write(struct store *st, const struct store_session *row
 		if (rc < 0)
 			break;
 		bind_counts(s, 2, &rows[i].counts);
+		sqlite3_bind_int64(s, 6, count_value(rows[i].quota.used));
+		sqlite3_bind_int64(s, 7, count_value(rows[i].quota.bytes));
+		sqlite3_bind_text(s, 8, rows[i].quota.period, -1, SQLITE_TRANSIENT);
+		sqlite3_bind_int64(s, 9, rows[i].quota.resets_at);
 		rc = exec_change(st, s);
 		if (rc > 0)
 			rc = 0;

@@ -403,6 +403,14 @@ function noteCounts(sessions, nowMs) {
   for (const a of [...countSamples.keys()]) if (!seen.has(a)) countSamples.delete(a);
 }
 
+// A session's use against the quota nearest used up (the daemon's last
+// check, written with its counts): "1.2 MB of 5.0 MB (day, resets ...)".
+function quotaUse(x) {
+  if (!x.quota_bytes) return 'none';
+  const resets = x.quota_resets_at ? `, resets ${fmtTime(x.quota_resets_at * 1000)}` : '';
+  return `${fmtBytes(x.quota_used)} of ${fmtBytes(x.quota_bytes)} (${x.quota_period}${resets})`;
+}
+
 async function loadSessions() {
   const data = await api('GET', '/api/sessions');
   const now = Math.floor(Date.now() / 1000);
@@ -419,11 +427,11 @@ async function loadSessions() {
   fillRows($('sessions-rows'), rows.map((x) => [x.username, x.addr, x.mac || '(not on-link)',
     fmtTime(x.created_at * 1000), fmtDuration(now - x.last_seen_at), fmtTime(x.expires_at * 1000),
     countWithRate(x, 'out', Date.now()), countWithRate(x, 'in', Date.now()),
-    x.bandwidth_class || '(unshaped)', x.source || '(not recorded)',
+    x.bandwidth_class || '(unshaped)', x.source || '(not recorded)', quotaUse(x),
     button('Kick', async () => {
       const v = await ask('Kick session', `End the session of ${x.username} at ${x.addr}?`, { ok: 'Kick' });
       if (v) change('POST', '/api/sessions/kick', { addr: x.addr }, `Kicked ${x.addr}.`);
-    }, 'small danger change')]), 10, 'No active sessions.');
+    }, 'small danger change')]), 12, 'No active sessions.');
 }
 
 // ------------------------------------------------------------ audit

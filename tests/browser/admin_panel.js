@@ -228,6 +228,8 @@ async function main() {
     'session listed with user, address and MAC', sess.join(' | '));
   check(sess[0].includes('1.2 MB') && sess[0].includes('54.3 kB'), 'session shows the bytes counted down and up',
     sess.join(' | '));
+  check(sess[0].includes('1.3 MB of 5.0 MB (day, resets '), 'session shows its use against its quota, the period and its reset',
+    sess.join(' | '));
   await shot(page, '06-sessions');
   // Escape cancels the confirmation: nothing is kicked
   await page.click('#sessions-rows button');

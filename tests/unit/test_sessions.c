@@ -539,6 +539,7 @@ static void test_quota_user_wins_then_policy(void **state)
 	struct fixture *f = *state;
 	struct store_quota q;
 	const struct ended *x;
+	struct entry *e;
 
 	add_user(f->st, "bob", PHC_OLD, 1, 0);
 	add_user(f->st, "carol", PHC_OLD, 1, 0);
@@ -562,6 +563,15 @@ static void test_quota_user_wins_then_policy(void **state)
 	assert_int_equal(x->why, END_QUOTA);
 	assert_null(ended_of(f, "192.0.2.30"));
 	assert_int_equal(f->r.n_ended, 1);
+	/* the use against the quota that holds each, for the lists */
+	e = entry_at(f, "192.0.2.10");
+	assert_non_null(e);
+	assert_true(e->quota.used == 1500 && e->quota.bytes == 5000);
+	assert_string_equal(e->quota.period, "day");
+	assert_true(e->quota.resets_at > f->now && e->quota.resets_at <= f->now + 25 * 3600);
+	e = entry_at(f, "192.0.2.30");
+	assert_non_null(e);
+	assert_true(e->quota.bytes == 0);
 }
 
 int main(void)
