@@ -35,6 +35,16 @@
  *   GET  /api/captive      RFC 8908 Captive Portal API (application/captive+json)
  *   GET  /proxy.pac, /wpad.dat   proxy auto-config for the explicit proxy
  *   GET  /portal.css, /favicon.ico (web_root/favicon.svg)
+ *   GET  /look.css[?v=]    the administrator's colours (store_look) as CSS
+ *                          custom properties; ETag "look-VERSION", 304 on a
+ *                          matching If-None-Match
+ *   GET  /logo[?v=]        the uploaded logo with its recorded image type
+ *                          (404 without one), the same ETag
+ *
+ * Pages carry the administrator's title and logo, and are in the language
+ * the request's Accept-Language asks for among the catalogues of [portal]
+ * lang_dir (lang.h), else [portal] language, with Content-Language and
+ * Vary: Accept-Language; a start refuses a catalogue that does not parse.
  *
  * Every page but the proxy auto-config (which WPAD asks for under any name)
  * answers only for the portal's own names, with the admin panel's rules:
