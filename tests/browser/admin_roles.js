@@ -62,7 +62,7 @@ async function main() {
   ({ context, page } = await login(browser, 'audit'));
   check((await page.textContent('#role')) === 'auditor', 'auditor: the role is shown');
   const auditLinks = await navLinks(page);
-  check(auditLinks.length === 9, 'auditor: every page in the navigation', auditLinks.join(','));
+  check(auditLinks.length === 10, 'auditor: every page in the navigation', auditLinks.join(','));
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check((await page.locator('#users-rows').innerText()).includes('alice'), 'auditor: the users are listed');
@@ -77,11 +77,15 @@ async function main() {
   check((await page.locator('#sessions-rows').innerText()).includes('alice'), 'auditor: every session is listed');
   const kick = page.locator('#sessions-rows button.danger');
   check(await kick.count() === 2 && !(await kick.first().isVisible()), 'auditor: no Kick button shown');
+  await page.goto(`${ADMIN}/#portal`);
+  await page.waitForSelector('#page-portal:not([hidden])', { timeout: 10000 });
+  check(!(await page.locator('#look-form').isVisible()) && !(await page.locator('#logo-form').isVisible()),
+    'auditor: the portal\'s look shown, no form to change it');
   await context.close();
 
   // an admin: everything, with its controls
   ({ context, page } = await login(browser, 'root'));
-  check((await navLinks(page)).length === 9, 'admin: every page in the navigation');
+  check((await navLinks(page)).length === 10, 'admin: every page in the navigation');
   await page.goto(`${ADMIN}/#users`);
   await page.waitForSelector('#users-rows tr', { timeout: 10000 });
   check(await page.locator('#user-create').isVisible(), 'admin: the "Create user" form');
