@@ -140,6 +140,7 @@ static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct sto
 	json_t *denied = json_object_get(body, "denied");
 	struct policy_window w[POLICY_WINDOWS_MAX];
 	struct policy_rule *r = p->allow;
+	int64_t devices = 0;
 	char err[512];
 	size_t n;
 	int rc;
@@ -147,7 +148,7 @@ static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct sto
 	static const char *const known[] = {
 		"group", "priority", "denied", "windows", "session_lifetime", "idle_timeout",
 		"allow_destinations", "deny_destinations", "bandwidth_class",
-		"quota_session", "quota_day", "quota_month",
+		"quota_session", "quota_day", "quota_month", "max_devices",
 	};
 	const char *key;
 	json_t *value;
@@ -194,6 +195,9 @@ static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct sto
 		return admin_bad_field(conn, "quota_day", ADMIN_BYTES_RULE);
 	if (body_bytes(body, "quota_month", &sp->quota.month_bytes) < 0)
 		return admin_bad_field(conn, "quota_month", ADMIN_BYTES_RULE);
+	if (body_int(body, "max_devices", 0, POLICY_DEVICES_MAX, &devices) < 0)
+		return admin_bad_field(conn, "max_devices", "devices at once, 1 to 64; 0 for no limit");
+	sp->max_devices = (unsigned)devices;
 	if (gate_policy_from_store(sp, p, err, sizeof(err)) < 0)
 		return admin_reply_error(conn, 400, err);
 	rc = store_policy_set(c->st, sp);

@@ -48,7 +48,7 @@ static const char *policy_group(const struct args *a, int dflt)
 int cmd_policy_set(struct cli *c, int argc, char **argv)
 {
 	const char *prio = NULL, *windows = NULL, *lifetime = NULL, *idle = NULL, *allow = NULL,
-		   *deny = NULL, *cls = NULL, *group;
+		   *deny = NULL, *cls = NULL, *devices = NULL, *group;
 	const char *quota[3] = { NULL, NULL, NULL };
 	static const char *const quota_opt[3] = { "--quota-session", "--quota-day",
 						   "--quota-month" };
@@ -60,7 +60,8 @@ int cmd_policy_set(struct cli *c, int argc, char **argv)
 		{ "--idle", &idle, NULL }, { "--allow-dest", &allow, NULL },
 		{ "--deny-dest", &deny, NULL }, { "--class", &cls, NULL },
 		{ "--quota-session", &quota[0], NULL }, { "--quota-day", &quota[1], NULL },
-		{ "--quota-month", &quota[2], NULL }, { NULL, NULL, NULL },
+		{ "--quota-month", &quota[2], NULL }, { "--devices", &devices, NULL },
+		{ NULL, NULL, NULL },
 	};
 	struct store_policy *sp = NULL;
 	struct policy *p = NULL;
@@ -140,6 +141,20 @@ int cmd_policy_set(struct cli *c, int argc, char **argv)
 			errorf("%s %s", quota_opt[i], CLI_BYTES_RULE);
 			goto out;
 		}
+	}
+	if (devices) {
+		char *end;
+		long v = 0;
+
+		errno = 0;
+		if (strcmp(devices, "none") != 0)
+			v = strtol(devices, &end, 10);
+		if (strcmp(devices, "none") != 0 &&
+		    (errno || end == devices || *end || v < 1 || v > POLICY_DEVICES_MAX)) {
+			errorf("--devices: want 1 to %d devices at once, or none", POLICY_DEVICES_MAX);
+			goto out;
+		}
+		sp->max_devices = (unsigned)v;
 	}
 	if (gate_policy_from_store(sp, p, err, sizeof(err)) < 0) {
 		errorf("%s", err);

@@ -878,7 +878,8 @@ static enum MHD_Result device_choice(struct portal_server *p, struct MHD_Connect
 	login.credential = cred;
 	login.attrs.session_timeout = life ? (unsigned)(life - (unsigned long long)(now - when)) : 0;
 	limit = strncmp(f->t_user, VOUCHER_USER_PREFIX, strlen(VOUCHER_USER_PREFIX)) == 0 ? 0 :
-		intercept_user_max_devices(p->ix, f->t_user);
+		gate_device_limit(p->gate, f->t_user, intercept_user_max_devices(p->ix, f->t_user),
+				  NULL);
 	client_mac(p, conn, client, mac);
 	n = intercept_user_devices(p->ix, f->t_user, client, mac, devices, DEVICES_SHOWN);
 	if (n < 0)
@@ -1240,7 +1241,9 @@ static enum MHD_Result do_login(struct portal_server *p, struct MHD_Connection *
 				goto out;
 			}
 			rc = login_passed(p, conn, client, f->username, &login,
-					  intercept_user_max_devices(p->ix, f->username), NULL, f);
+					  gate_device_limit(p->gate, f->username,
+							    intercept_user_max_devices(p->ix, f->username),
+							    &login.attrs), NULL, f);
 			goto out;
 		}
 	}

@@ -9,16 +9,23 @@
 
 void explain_policy_summary(const struct store_policy *sp, char *buf, size_t len)
 {
-	snprintf(buf, len, "%s; priority %lld; windows: %s; session lifetime: %llds; idle: %llds; "
-		 "allow: %s; deny: %s; bandwidth class: %s; quota bytes per session/day/month: "
-		 "%llu/%llu/%llu",
-		 sp->denied ? "may NOT go online" : "may go online", (long long)sp->priority,
-		 sp->windows[0] ? sp->windows : "any time", (long long)sp->session_lifetime,
-		 (long long)sp->idle_timeout, sp->allow[0] ? sp->allow : "(any)",
-		 sp->deny[0] ? sp->deny : "(none)",
-		 sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)",
-		 (unsigned long long)sp->quota.session_bytes, (unsigned long long)sp->quota.day_bytes,
-		 (unsigned long long)sp->quota.month_bytes);
+	char devices[24] = "no limit";
+	int n;
+
+	if (sp->max_devices)
+		snprintf(devices, sizeof(devices), "%u at once", sp->max_devices);
+	n = snprintf(buf, len, "%s; priority %lld; windows: %s; session lifetime: %llds; idle: %llds; "
+		     "allow: %s; deny: %s; bandwidth class: %s; quota bytes per session/day/month: "
+		     "%llu/%llu/%llu",
+		     sp->denied ? "may NOT go online" : "may go online", (long long)sp->priority,
+		     sp->windows[0] ? sp->windows : "any time", (long long)sp->session_lifetime,
+		     (long long)sp->idle_timeout, sp->allow[0] ? sp->allow : "(any)",
+		     sp->deny[0] ? sp->deny : "(none)",
+		     sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)",
+		     (unsigned long long)sp->quota.session_bytes, (unsigned long long)sp->quota.day_bytes,
+		     (unsigned long long)sp->quota.month_bytes);
+	if (n >= 0 && (size_t)n < len)
+		snprintf(buf + n, len - (size_t)n, "; devices: %s", devices);
 }
 
 struct explain_policies {

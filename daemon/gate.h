@@ -325,6 +325,12 @@ struct gate_policy_refusal {
  * refuses. */
 int gate_policy_login_why(struct gate *g, const char *username, struct gate_login *login,
 			  char *why, size_t len, struct gate_policy_refusal *refusal);
+/* The devices username may have logged in at once (0: no limit): its own
+ * limit own (user devices; 0 none set) when it has one, else its policy's
+ * (policy set --devices; as gate_policy_find, attrs NULL: the groups the
+ * sources and the local memberships know), else none. */
+unsigned gate_device_limit(struct gate *g, const char *username, unsigned own,
+			   const struct idsource_attrs *attrs);
 /*
  * What username's policy and identity source say now of a portal session
  * checked by source ("" or NULL: the local store) that started at

@@ -81,6 +81,7 @@ int gate_policy_from_store(const struct store_policy *sp, struct policy *p, char
 	p->quota_session = sp->quota.session_bytes;
 	p->quota_day = sp->quota.day_bytes;
 	p->quota_month = sp->quota.month_bytes;
+	p->max_devices = sp->max_devices <= POLICY_DEVICES_MAX ? sp->max_devices : 0;
 	if (policy_parse_windows(sp->windows, p->windows, &p->n_windows, err, errlen) < 0 ||
 	    policy_parse_rules(sp->allow, p->allow, &p->n_allow, err, errlen) < 0 ||
 	    policy_parse_rules(sp->deny, p->deny, &p->n_deny, err, errlen) < 0) {
@@ -481,4 +482,17 @@ int gate_source_groups(struct gate *g, const char *username, struct idsource_att
 		}
 	}
 	return 0;
+}
+
+unsigned gate_device_limit(struct gate *g, const char *username, unsigned own,
+			   const struct idsource_attrs *attrs)
+{
+	struct gate_policy gp;
+	unsigned limit;
+
+	if (own || !gate_policy_find(g, username, attrs, &gp))
+		return policy_device_limit(own, NULL);
+	limit = policy_device_limit(own, gp.pol);
+	gate_policy_release(&gp);
+	return limit;
 }

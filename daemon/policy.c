@@ -481,3 +481,10 @@ const char *policy_rule_text(const struct policy_rule *r, char *buf, size_t len)
 		snprintf(buf, len, "%s", r->host);
 	return buf;
 }
+
+unsigned policy_device_limit(unsigned own, const struct policy *p)
+{
+	if (own)
+		return own;
+	return p ? p->max_devices : 0;
+}

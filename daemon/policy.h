@@ -44,6 +44,7 @@
 #define POLICY_RULES_MAX    32      /* per list */
 #define POLICY_HOST_MAX     253
 #define POLICY_CLASS_MAX    63
+#define POLICY_DEVICES_MAX  64      /* a device limit, as a user's */
 #define POLICY_TEXT_MAX     4096    /* a windows or rules text, stored */
 
 struct policy_window {
@@ -81,6 +82,7 @@ struct policy {
 	uint64_t quota_session, quota_day, quota_month; /* data quotas in bytes (in +
 							 * out) for users without
 							 * their own; 0: none */
+	unsigned max_devices;               /* devices logged in at once; 0: no limit */
 };
 
 /* Parse a windows text into out (up to POLICY_WINDOWS_MAX); *n set. 0, or
@@ -101,6 +103,11 @@ int policy_valid_class(const char *name);
  * none applies. */
 const struct policy *policy_select(const struct policy *list, size_t n, const char *groups,
 				   size_t groups_len, unsigned n_groups);
+
+/* The device limit of a user whose own limit is own (0: none set) and to
+ * whom p applies (NULL: no policy): the user's own wins, else the
+ * policy's; 0: no limit. */
+unsigned policy_device_limit(unsigned own, const struct policy *p);
 
 /* Local time as the windows see it. */
 struct policy_time {

@@ -385,6 +385,8 @@ struct store_policy {
 	int64_t updated_at;
 	struct store_quota quota;            /* bytes in + out; for the users who
 					      * have none of their own */
+	unsigned max_devices;                /* devices its users may have logged in
+					      * at once; 0: no limit */
 };
 
 /* Set (add or replace) the policy of p->group. 0 or negative (-EINVAL: a

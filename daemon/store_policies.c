@@ -22,6 +22,7 @@ static sqlite3_int64 bytes_value(uint64_t v)
 static void read_policy(sqlite3_stmt *s, void *out)
 {
 	struct store_policy *p = out;
+	int64_t v;
 
 	memset(p, 0, sizeof(*p));
 	col_text(s, 0, p->group, sizeof(p->group));
@@ -37,6 +38,8 @@ static void read_policy(sqlite3_stmt *s, void *out)
 	p->quota.session_bytes = col_bytes(s, 10);
 	p->quota.day_bytes = col_bytes(s, 11);
 	p->quota.month_bytes = col_bytes(s, 12);
+	v = sqlite3_column_int64(s, 13);
+	p->max_devices = v > 0 && v <= UINT32_MAX ? (unsigned)v : 0;
 }
 
 int store_policy_set(struct store *st, const struct store_policy *p)
@@ -62,6 +65,7 @@ int store_policy_set(struct store *st, const struct store_policy *p)
 	sqlite3_bind_int64(s, 11, bytes_value(p->quota.session_bytes));
 	sqlite3_bind_int64(s, 12, bytes_value(p->quota.day_bytes));
 	sqlite3_bind_int64(s, 13, bytes_value(p->quota.month_bytes));
+	sqlite3_bind_int64(s, 14, p->max_devices);
 	return exec_insert(st, s);
 }
 

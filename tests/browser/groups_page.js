@@ -90,12 +90,14 @@ async function main() {
   await page.fill('#pf-deny', '*.games.example 203.0.113.0/24');
   await page.fill('#pf-class', 'slow');
   await page.fill('#pf-quota-day', '1GiB');
+  await page.fill('#pf-devices', '2');
   await page.click('#policy-form button[type=submit]');
   await page.waitForFunction(() => document.getElementById('status').textContent.includes('Saved the policy of staff'));
   policies = await rowTexts(page, '#policy-rows');
   check(policies.some((t) => t.includes('staff') && t.includes('10') && t.includes('no') &&
     t.includes('*.games.example 203.0.113.0/24') && t.includes('slow')), 'the policy is listed', policies.join(' | '));
   check(policies.some((t) => t.includes('- / 1.1 GB / -')), 'the policy lists its day quota (1 GiB)', policies.join(' | '));
+  check(policies.some((t) => /1\.1 GB \/ -\s+2\s/.test(t)), 'the policy lists its device limit', policies.join(' | '));
   groups = await rowTexts(page, '#group-rows');
   check(groups.some((t) => t.includes('staff') && t.includes('priority 10')), 'the group shows its policy', groups.join(' | '));
   await page.screenshot({ path: path.join(SHOTS, 'groups-page.png'), fullPage: true });
@@ -105,7 +107,8 @@ async function main() {
   await page.click('#policy-rows button:has-text("Edit")');
   check(await page.inputValue('#pf-group') === 'staff' && await page.isChecked('#pf-denied') &&
     await page.inputValue('#pf-class') === 'slow' &&
-    await page.inputValue('#pf-quota-day') === '1073741824', 'Edit fills the form');
+    await page.inputValue('#pf-quota-day') === '1073741824' && await page.inputValue('#pf-devices') === '2',
+    'Edit fills the form');
   await page.uncheck('#pf-denied');
   await page.click('#policy-form button[type=submit]');
   await page.waitForFunction(() => document.getElementById('status').textContent.includes('Saved the policy of staff'));

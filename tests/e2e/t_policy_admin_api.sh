@@ -39,6 +39,11 @@ assert_contains "$(answer /api/policies '{"group":"staff","bandwidth_class":"<sc
 	"field 'bandwidth_class'" "a bad class refused by field"
 assert_contains "$(answer /api/policies '{"group":"staff","quota_day":"5 parsecs"}')" \
 	"field 'quota_day'" "a bad quota size refused by field"
+assert_contains "$(answer /api/policies '{"group":"staff","max_devices":65}')" \
+	"field 'max_devices'" "a device limit over 64 refused by field"
+assert_eq 200 "$(admin_api_post /api/policies '{"group":"lobby","max_devices":2}')" "a device limit set"
+assert_contains "$(acurl -b "$ADMIN_JAR" $A/api/groups)" '"max_devices":2,' \
+	"the device limit listed with the policy"
 assert_contains "$(answer /api/policies '{"group":"staff","denyed":true}')" "field 'denyed': unknown" \
 	"an unknown field refused by name"
 assert_contains "$(acurl -b "$ADMIN_JAR" $A/api/groups)" '"denied":true' "refused bodies changed nothing"

@@ -257,6 +257,41 @@ static void test_select_first_matching_group(void **state)
 	assert_null(policy_select(list, 2, "staff", 5, 1));
 }
 
+/* The device limit: the user's own wins; else the first matching group's
+ * policy's (by priority), even when a later group's is stricter, and a
+ * first policy without a limit means none; else the default policy's;
+ * with no policy at all, none. */
+static void test_device_limit_precedence(void **state)
+{
+	static struct policy list[3];
+	const char groups[] = "students\0staff";
+
+	(void)state;
+	memset(list, 0, sizeof(list));
+	strcpy(list[0].group, "students");
+	list[0].priority = 20;
+	list[0].max_devices = 1;
+	strcpy(list[1].group, "staff");
+	list[1].priority = 10;
+	list[1].max_devices = 3;
+	list[2].group[0] = '\0';
+	list[2].max_devices = 2;
+	/* staff comes first by priority: its 3, not students' 1 */
+	assert_int_equal(policy_device_limit(0, policy_select(list, 3, groups, sizeof(groups), 2)), 3);
+	assert_int_equal(policy_device_limit(0, policy_select(list, 3, groups, 9, 1)), 1);
+	/* the user's own limit wins, looser or stricter */
+	assert_int_equal(policy_device_limit(5, policy_select(list, 3, groups, 9, 1)), 5);
+	assert_int_equal(policy_device_limit(1, policy_select(list, 3, groups, sizeof(groups), 2)), 1);
+	/* in no group with a policy: the default policy's */
+	assert_int_equal(policy_device_limit(0, policy_select(list, 3, "guests", 7, 1)), 2);
+	/* no default policy, no group: no limit, unless the user's own */
+	assert_int_equal(policy_device_limit(0, policy_select(list, 2, "guests", 7, 1)), 0);
+	assert_int_equal(policy_device_limit(4, policy_select(list, 2, "guests", 7, 1)), 4);
+	/* the first matching policy sets no limit: none, the later group's not taken */
+	list[1].max_devices = 0;
+	assert_int_equal(policy_device_limit(0, policy_select(list, 3, groups, sizeof(groups), 2)), 0);
+}
+
 static void test_valid_class(void **state)
 {
 	(void)state;
@@ -280,6 +315,7 @@ int main(void)
 		cmocka_unit_test(test_destinations_allow_list),
 		cmocka_unit_test(test_select_first_matching_group),
 		cmocka_unit_test(test_valid_class),
+		cmocka_unit_test(test_device_limit_precedence),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
