@@ -574,6 +574,93 @@ static void test_quota_user_wins_then_policy(void **state)
 	assert_true(e->quota.bytes == 0);
 }
 
+/* The judge of the policy test: what each user's policy says. */
+static int judged;
+static enum sessions_policy_answer fake_judge(void *ud, const char *user, const char *source,
+					      int64_t created_at, int64_t *ends_by, unsigned *idle)
+{
+	int64_t now = *(const int64_t *)ud;
+
+	(void)source;
+	(void)created_at;
+	judged++;
+	if (!strcmp(user, "denied"))
+		return SESSIONS_POLICY_DENIED;
+	if (!strcmp(user, "night"))
+		return SESSIONS_POLICY_HOURS;
+	if (!strcmp(user, "gone"))
+		return SESSIONS_POLICY_USER_DELETED;
+	if (!strcmp(user, "unread"))
+		return SESSIONS_POLICY_UNKNOWN;
+	if (!strcmp(user, "short")) {
+		*ends_by = now + 100;
+		*idle = 60;
+	} else if (!strcmp(user, "over")) {
+		*ends_by = now - 1;
+	}
+	return SESSIONS_POLICY_KEEP;
+}
+
+/* judge, from the group policy: a denied group, a closed window, a user
+ * the directory no longer has and a lifetime already over end their
+ * sessions with their reasons; a shorter lifetime and idle limit are
+ * applied (the row to be written again); a user whose groups are not read
+ * yet is kept and asked again; a judged session is not asked again until
+ * the policy changes */
+static void test_policy_judges_open_sessions(void **state)
+{
+	struct fixture *f = *state;
+	static const struct { const char *addr, *user; enum end_reason why; } want[] = {
+		{ "192.0.2.80", "denied", END_POLICY_DENIED },
+		{ "192.0.2.81", "night", END_POLICY_HOURS },
+		{ "192.0.2.82", "gone", END_SOURCE_DELETED },
+		{ "192.0.2.83", "over", END_POLICY_CHANGED },
+	};
+	struct entry *e;
+
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		add_session(f, want[i].addr, NULL, want[i].user, i + 1, 1);
+	add_session(f, "192.0.2.84", NULL, "short", 10, 1);
+	add_session(f, "192.0.2.85", NULL, "unread", 11, 1);
+	add_session(f, "192.0.2.86", NULL, "alice", 12, 1);
+	sessions_on_policy(f->s, fake_judge, &f->now);
+	judged = 0;
+	sessions_round_begin(f->s, &f->r, 0);
+	decide(f);
+	assert_int_equal(judged, 7);
+	assert_int_equal(f->r.n_ended, 4);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		assert_non_null(ended_of(f, want[i].addr));
+		assert_int_equal(ended_of(f, want[i].addr)->why, want[i].why);
+	}
+	e = entry_at(f, "192.0.2.84");
+	assert_non_null(e);
+	assert_true(e->expires_at <= f->now + 100 && e->expires_at >= f->now + 99);
+	assert_int_equal(e->idle, 60);
+	assert_true(e->unsaved);
+	assert_non_null(refreshed(f, "192.0.2.84"));
+	assert_int_equal(refreshed(f, "192.0.2.84")->kernel_timeout, 60);
+	e = entry_at(f, "192.0.2.86");
+	assert_non_null(e);
+	assert_int_equal(e->expires_at, f->now + 3000);
+	assert_false(e->unsaved);
+	assert_non_null(entry_at(f, "192.0.2.85"));
+
+	/* the next round asks about the unread one only; a change, all again */
+	sessions_round_free(&f->r);
+	judged = 0;
+	sessions_round_begin(f->s, &f->r, 0);
+	decide(f);
+	assert_int_equal(judged, 1);
+	sessions_round_free(&f->r);
+	judged = 0;
+	sessions_policy_changed(f->s);
+	sessions_round_begin(f->s, &f->r, 0);
+	decide(f);
+	assert_int_equal(judged, 3);
+	assert_int_equal(f->r.n_ended, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -591,6 +678,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_quota_ends_sessions, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_voucher_quota_ends_all_devices, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_quota_user_wins_then_policy, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_policy_judges_open_sessions, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
