@@ -61,6 +61,7 @@ GET /api/users AU
 POST /api/users A
 POST /api/users/update A
 POST /api/users/delete A
+GET /api/users/explain AU
 GET /api/audit AFU
 GET /api/audit.csv AFU
 GET /api/whitelist AU
@@ -78,6 +79,10 @@ POST /api/vouchers/revoke AF
 GET /api/terms AU
 POST /api/terms A
 GET /api/terms/acceptances AFU
+GET /api/portal AU
+POST /api/portal A
+POST /api/portal/logo A
+POST /api/portal/logo/delete A
 ROUTES
 )
 # every API route of the table has a line here
