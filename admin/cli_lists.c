@@ -299,6 +299,10 @@ static int session_row_cb(const struct store_session *s, void *ud)
 			 (unsigned long long)s->quota.bytes, s->quota.period);
 	else
 		snprintf(quota, sizeof(quota), "-");
+	/* a session listed with its quota used up is throttled: a used-up
+	 * quota ends a session otherwise */
+	if (s->quota.bytes && s->quota.used >= s->quota.bytes)
+		snprintf(quota + strlen(quota), sizeof(quota) - strlen(quota), " (throttled: quota used)");
 	return table_row(&l->t, (const char *const[]){ s->addr, s->mac[0] ? s->mac : "-", s->username,
 		fmt_time(s->created_at, 0, start, sizeof(start)),
 		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),

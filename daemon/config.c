@@ -121,6 +121,8 @@ static const struct config_key keys[] = {
 	{ "shaping", "default_class", T_STRING, OFF(shaping_default_class), SZ(shaping_default_class), 0, 0, "", RESTART },
 	{ "shaping", "upload_interface", T_IFNAME, OFF(shaping_upload_interface), SZ(shaping_upload_interface), 0, 0, "", RESTART },
 	{ "shaping", "interface", T_IFNAME, OFF(shaping_interface), SZ(shaping_interface), 0, 0, "", RESTART },
+	{ "shaping", "quota_action", T_STRING, OFF(shaping_quota_action), SZ(shaping_quota_action), 0, 0, "end", RESTART },
+	{ "shaping", "quota_class", T_STRING, OFF(shaping_quota_class), SZ(shaping_quota_class), 0, 0, "", RESTART },
 	{ "portal", "listen", T_ADDR_OPT, OFF(portal_listen), OFF(portal_enabled), 0, 0, "", RESTART },
 	{ "portal", "url", T_STRING, OFF(portal_url), SZ(portal_url), 0, 0, "", RESTART },
 	{ "portal", "tls_cert", T_STRING, OFF(portal_tls_cert), SZ(portal_tls_cert), 0, 0, "", RESTART },
@@ -974,6 +976,20 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "intercept mode needs the login portal: set [portal] listen");
 		return -1;
 	}
+	/* a used-up quota ends the session, or throttles it: the shaper moves
+	 * the device into quota_class, so throttling needs shaping on */
+	if (strcmp(cfg->shaping_quota_action, "end") != 0 &&
+	    strcmp(cfg->shaping_quota_action, "throttle") != 0) {
+		snprintf(err, errlen, "shaping.quota_action: end or throttle");
+		return -1;
+	}
+	if (strcmp(cfg->shaping_quota_action, "throttle") == 0 &&
+	    (!cfg->shaping_enabled || !cfg->intercept_interface[0])) {
+		snprintf(err, errlen, "shaping.quota_action = throttle needs [shaping] enabled = yes "
+			 "in intercept mode: a throttled device is moved into quota_class by the "
+			 "shaper; without it, use quota_action = end");
+		return -1;
+	}
 	/* [shaping]: the classes parse, the default names one of them, and
 	 * the devices it shapes are intercept mode's */
 	if (cfg->shaping_enabled) {
@@ -1002,6 +1018,12 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		    !shaper_class_find(&cl, cfg->shaping_default_class)) {
 			snprintf(err, errlen, "shaping.default_class: no class named '%s' in "
 				 "shaping.classes", cfg->shaping_default_class);
+			return -1;
+		}
+		if (strcmp(cfg->shaping_quota_action, "throttle") == 0 &&
+		    !shaper_class_find(&cl, cfg->shaping_quota_class)) {
+			snprintf(err, errlen, "shaping.quota_class: quota_action = throttle needs a "
+				 "class named in shaping.classes ('%s' is not)", cfg->shaping_quota_class);
 			return -1;
 		}
 		if (strcmp(cfg->shaping_upload_interface, shaper_lan_interface(cfg)) == 0) {

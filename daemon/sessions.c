@@ -228,7 +228,7 @@ void sessions_kernel_add(struct sessions *s, const struct entry *e, unsigned tim
 	}
 	pthread_mutex_unlock(&s->nft_lock);
 	/* a refresh finds the device in its class already: one lookup */
-	shaper_device_set(s->shaper, (const struct sockaddr *)&e->sa, e->bw_class);
+	shaper_device_set(s->shaper, (const struct sockaddr *)&e->sa, entry_class(s, e));
 }
 
 int sessions_entry_from_row(const struct store_session *row, struct entry *e)
@@ -860,6 +860,7 @@ void sessions_follow_classes(struct sessions *s, sessions_class_cb class_of, voi
 		char addr[STORE_ADDR_MAX + 1];
 		char user[STORE_NAME_MAX + 1];
 		char cls[STORE_CLASS_MAX + 1];
+		int throttled;
 	} *list = NULL;
 	size_t n = 0;
 
@@ -874,6 +875,7 @@ void sessions_follow_classes(struct sessions *s, sessions_class_cb class_of, voi
 			memcpy(list[i].addr, s->entries[i].addr, sizeof(list[i].addr));
 			memcpy(list[i].user, s->entries[i].user, sizeof(list[i].user));
 			memcpy(list[i].cls, s->entries[i].bw_class, sizeof(list[i].cls));
+			list[i].throttled = s->entries[i].throttled;
 		}
 		n = s->n;
 	}
@@ -886,7 +888,10 @@ void sessions_follow_classes(struct sessions *s, sessions_class_cb class_of, voi
 		shaper_class_effective(s->cfg, want, now, sizeof(now));
 		if (strcmp(now, list[i].cls) == 0)
 			continue;
-		shaper_device_set(s->shaper, (const struct sockaddr *)&list[i].sa, now);
+		/* a throttled device stays in quota_class; the new class is
+		 * its own again when the quota lets it go */
+		if (!list[i].throttled)
+			shaper_device_set(s->shaper, (const struct sockaddr *)&list[i].sa, now);
 		log_info("session %s: class %s, was %s", list[i].addr, now[0] ? now : "none",
 			 list[i].cls[0] ? list[i].cls : "none");
 		pthread_rwlock_wrlock(&s->lock);

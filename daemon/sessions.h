@@ -270,7 +270,10 @@ void sessions_on_end(struct sessions *s, void (*cb)(const struct sessions_end *e
  * one up ends with reason quota_exceeded, after at most one round's
  * traffic past the quota (500 ms at line rate); its user's other sessions
  * end too for a day or month quota, and a new login ends in the next
- * round until the period starts again.
+ * round until the period starts again. With [shaping] quota_action =
+ * throttle the session stays instead: its device moves into quota_class
+ * (logged "session throttled"), and back to its own class once the quota
+ * no longer holds it used up (a new period, the quota raised or removed).
  *
  * Which quotas hold a user (sessions_counts.c, quota_resolve, the one
  * place that decides it): the user's own when any of its three is set

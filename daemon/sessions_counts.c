@@ -153,11 +153,33 @@ static void counts_to_metrics(struct sessions *s)
 	__atomic_store_n(&metrics.session_packets_out, t.packets_out, __ATOMIC_RELAXED);
 }
 
+/* Caller holds the write lock. With [shaping] quota_action = throttle a
+ * used-up quota does not end the session: its device moves to
+ * quota_class (the changes applied by sessions_counts_apply, outside the
+ * lock), and back to its own class when the quota no longer holds it
+ * used up (a new day or month, the quota raised or removed). */
+static void quota_throttle(struct sessions *s, struct sessions_round *r)
+{
+	if (strcmp(s->cfg->shaping_quota_action, "throttle") != 0 || !s->shaper)
+		return;
+	for (size_t i = 0; i < s->n; i++) {
+		struct entry *e = &s->entries[i];
+		int over = r->over_quota[i] != 0;
+
+		r->over_quota[i] = 0;
+		if (over == e->throttled)
+			continue;
+		e->throttled = over;
+		r->throttle_changes[r->n_throttle_changes++] = *e;
+	}
+}
+
 int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 {
 	r->saves = calloc(s->n + 1, sizeof(*r->saves));
 	r->over_quota = calloc(s->n + 1, 1);
-	if (!r->saves || !r->over_quota)
+	r->throttle_changes = calloc(s->n + 1, sizeof(*r->throttle_changes));
+	if (!r->saves || !r->over_quota || !r->throttle_changes)
 		return -1;
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = &s->entries[i];
@@ -177,6 +199,7 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 		}
 	}
 	quota_judge(s, r);
+	quota_throttle(s, r);
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = &s->entries[i];
 
@@ -195,6 +218,17 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 
 void sessions_counts_write(struct sessions *s, struct store *st, struct sessions_round *r)
 {
+	for (size_t i = 0; i < r->n_throttle_changes; i++) {
+		const struct entry *e = &r->throttle_changes[i];
+
+		shaper_device_set(s->shaper, (const struct sockaddr *)&e->sa, entry_class(s, e));
+		if (e->throttled)
+			log_notice("session throttled: client=%s user=\"%s\" reason=quota_exceeded "
+				   "class=%s", e->addr, e->user, s->cfg->shaping_quota_class);
+		else
+			log_notice("session no longer throttled: client=%s user=\"%s\" class=%s",
+				   e->addr, e->user, e->bw_class[0] ? e->bw_class : "none");
+	}
 	if (r->n_saves && store_session_counts_write(st, r->saves, r->n_saves) < 0)
 		log_warn("sessions: cannot write %zu sessions' counts to the database; they are "
 			 "written again later", r->n_saves);
@@ -210,6 +244,7 @@ void sessions_counts_free(struct sessions_round *r)
 	addrmap_free(r->acct.by_addr);
 	free(r->saves);
 	free(r->over_quota);
+	free(r->throttle_changes);
 }
 
 /* Caller holds nft_lock, the session's elements still there: its last

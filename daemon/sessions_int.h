@@ -129,6 +129,9 @@ struct entry {
 	struct store_quota_use quota;      /* its use against the quota closest to used
 					    * up, as the last round judged it */
 	struct store_quota_use quota_saved; /* what its row holds */
+	int throttled;                     /* its quota is used up and [shaping]
+					    * quota_action = throttle: its device is in
+					    * quota_class instead of bw_class */
 };
 
 struct sessions {
@@ -340,6 +343,8 @@ struct sessions_round {
 	struct store_session *saves;       /* rows whose counts are to be written */
 	size_t n_saves;
 	char *over_quota;                  /* per entry: its user's quota is used up */
+	struct entry *throttle_changes;    /* entries throttled or let go this round */
+	size_t n_throttle_changes;
 	int policy_all;                    /* judge every session's policy this round */
 };
 
@@ -378,6 +383,12 @@ static inline int64_t entry_ends_at(const struct entry *e)
 static inline int entry_live(const struct entry *e, int64_t now)
 {
 	return entry_ends_at(e) > now;
+}
+
+/* The class e's device is shaped into: quota_class while throttled. */
+static inline const char *entry_class(const struct sessions *s, const struct entry *e)
+{
+	return e->throttled ? s->cfg->shaping_quota_class : e->bw_class;
 }
 
 /* Link-local addresses (fe80::/10) are never forwarded: no session. */

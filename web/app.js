@@ -409,6 +409,7 @@ function noteCounts(sessions, nowMs) {
 // check, written with its counts): "1.2 MB of 5.0 MB (day, resets ...)".
 function quotaUse(x) {
   if (!x.quota_bytes) return 'none';
+  if (x.quota_throttled) return `throttled: quota used (${fmtBytes(x.quota_used)} of ${fmtBytes(x.quota_bytes)}, ${x.quota_period})`;
   const resets = x.quota_resets_at ? `, resets ${fmtTime(x.quota_resets_at * 1000)}` : '';
   return `${fmtBytes(x.quota_used)} of ${fmtBytes(x.quota_bytes)} (${x.quota_period}${resets})`;
 }

@@ -243,6 +243,18 @@ static void test_cross_section_rules(void **state)
 	assert_false(cfg.radius_dae_enabled);
 	/* the intercept ports are not listened on without an interface */
 	assert_int_equal(parse("[proxy]\nlisten = *:3129\n"), 0);
+	/* a quota that throttles needs the shaper, and a class to throttle to */
+	assert_int_equal(parse("[shaping]\nquota_action = slow\n"), -1);
+	assert_non_null(strstr(err, "shaping.quota_action: end or throttle"));
+	assert_int_equal(parse("[shaping]\nquota_action = throttle\nquota_class = slow\n"), -1);
+	assert_non_null(strstr(err, "needs [shaping] enabled = yes"));
+	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
+			       "[shaping]\nenabled = yes\nclasses = slow=1mbit\n"
+			       "quota_action = throttle\nquota_class = nope\n"), -1);
+	assert_non_null(strstr(err, "shaping.quota_class"));
+	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
+			       "[shaping]\nenabled = yes\nclasses = slow=1mbit\n"
+			       "quota_action = throttle\nquota_class = slow\n"), 0);
 	/* config_validate alone, as the loader runs it */
 	config_defaults(&cfg);
 	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);

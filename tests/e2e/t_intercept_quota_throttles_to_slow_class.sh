@@ -1,0 +1,63 @@
+#!/bin/bash
+# Intercept mode with [shaping] quota_action = throttle: a user whose 3 MB
+# session quota is used up during a download keeps her session, and her
+# device moves into quota_class (slow, 2 Mbit/s): the rate the client
+# measures over 3 s drops to the class's within 15 % (payload: IP and TCP
+# headers are about 4 % of what HTB counts), the session list says she is
+# throttled, and when the quota no longer holds (here: removed, as a new
+# day would) her device leaves the slow class and the download speeds up
+# again. The origin paces the download at 2 MB/s (nginx /paced/).
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/intercept.sh"
+
+intercept_conf
+CONF_EXTRA="$CONF_EXTRA
+[shaping]
+enabled = yes
+classes = slow=2mbit
+quota_action = throttle
+quota_class = slow"
+setup_daemon
+add_user tess 'pw'
+"$CLI" -d "$DB" user quota tess --session 3MB >/dev/null || fail "user quota"
+on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
+big=$E2E_WWW/throttle-40m
+head -c 40000000 /dev/zero > "$big"
+chmod 644 "$big"
+on_finish "rm -f '$big' '$DIR/dl'"
+start_daemon || exit 1
+assert_eq 303 "$(portal_login tess pw)" "login"
+
+in_client timeout 60 curl -sS --max-time 50 -o "$DIR/dl" \
+	http://10.202.0.2:8080/paced/throttle-40m 2>/dev/null & dl=$!
+on_finish "kill $dl 2>/dev/null"
+wait_until 10 log_has 'session throttled: client=10.201.0.2 user="tess" reason=quota_exceeded class=slow' \
+	|| fail "the log says tess's session is throttled"
+assert_eq 0 "$(grep -c 'session ended: client=10.201.0.2' "$DLOG")" "the session did not end"
+# the rate the client sees over 3 s, once the queue of the class settled
+size() { stat -c %s "$DIR/dl" 2>/dev/null || echo 0; }
+rate_over_3s() {
+	local a b
+	a=$(size); sleep 3; b=$(size)
+	echo $(( (b - a) / 3 ))
+}
+sleep 1
+slow=$(rate_over_3s)
+echo "  throttled: $slow B/s (slow = 2 Mbit/s = 250000 B/s)"
+awk -v r="$slow" 'BEGIN { exit !(r * 8 >= 2000000 * 0.85 && r * 8 <= 2000000 * 1.15) }' && ok \
+	|| fail "the throttled download ran at $slow B/s, not 2 Mbit/s within 15 %"
+wait_until 15 eval '"$CLI" -d "$DB" session list | grep 10.201.0.2 | grep -q "throttled: quota used"' \
+	|| fail "session list shows the session as throttled"
+assert_contains "$("$CLI" -d "$DB" session list --json)" '"quota_throttled": true' \
+	"the JSON (as the API gives it) says throttled"
+
+# the quota lets go (removed here; a new day or month does the same)
+"$CLI" -d "$DB" user quota tess --session none >/dev/null || fail "quota removed"
+wait_until 10 log_has 'session no longer throttled: client=10.201.0.2' \
+	|| fail "the log says the device left the slow class"
+sleep 1
+fast=$(rate_over_3s)
+echo "  let go: $fast B/s"
+[ "$fast" -gt $(( slow * 3 )) ] && ok || fail "the download sped up again: $fast B/s after $slow B/s"
+kill $dl 2>/dev/null
+finish
