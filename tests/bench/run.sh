@@ -3,8 +3,10 @@
 #  - intercept session lookups: the address index against a text scan;
 #  - the comparison (t_compare.sh): direct routing, Squid, tinyproxy and
 #    Portcullis in the three-namespace topology, one table at the end;
-#  - audit paging through the admin API with a million rows (loopback).
-# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (10) rounds; about 11 minutes in all.
+#  - audit paging through the admin API with a million rows (loopback);
+#  - the cost of shaping (t_shaping_cost.sh) and the daemon's idle CPU with
+#    10 000 sessions (t_counters_idle_cpu.sh), about 5 minutes of the total.
+# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (10) rounds; about 16 minutes in all.
 cd "$(dirname "$0")/../.." || exit 1
 sh tests/bench/install-deps.sh || exit 1
 "${BUILD:-build}/bench/sessions_lookup"
