@@ -1436,12 +1436,20 @@ static enum MHD_Result portal_request_cb(void *cls, struct MHD_Connection *conn,
 			return page_login(p, conn, 200, "error.quota_used_up", next, sig,
 					  NULL);
 		/* and one whose session its group policy (or its directory)
-		 * ended: what the policy says now, as text */
-		if (client_of(conn)) {
-			char user[STORE_NAME_MAX + 1], told[640];
+		 * ended: what the policy says now, as text (not once it has
+		 * logged in again) */
+		if (client_of(conn) && !intercept_session_alive(p->ix, client_of(conn))) {
+			char user[STORE_NAME_MAX + 1], why[POLICY_GROUP_MAX + 400], told[sizeof(why) + 200];
+			struct gate_policy_refusal refusal;
+			const struct lang_catalogue *lang = lang_of(p, conn);
 
 			if (intercept_policy_ended(p->ix, client_of(conn), user, sizeof(user))) {
-				gate_policy_end_text(p->gate, user, told, sizeof(told));
+				if (!gate_policy_end_why(p->gate, user, &refusal))
+					return page_login(p, conn, 200, "error.session_ended", next, sig,
+							  NULL);
+				policy_refusal_text(p, lang, &refusal, why, sizeof(why));
+				lang_format(told, sizeof(told), msg(p, lang, "error.session_ended_by_policy"),
+					    (const char *const[]){ "why", why }, 1);
 				return page_login(p, conn, 200, told, next, sig, NULL);
 			}
 		}

@@ -361,9 +361,12 @@ int gate_source_groups(struct gate *g, const char *username, struct idsource_att
  * policies or the local memberships were read again, a source read a
  * user's groups or account with a different answer. */
 uint64_t gate_policy_generation(struct gate *g);
-/* Why username's portal session was ended, for the person, into buf:
- * what the policy says now when it refuses, else a general sentence. */
-void gate_policy_end_text(struct gate *g, const char *username, char *buf, size_t len);
+/* Why username's portal session was ended, for the person: 1 when its
+ * policy refuses it now (refusal filled, as gate_policy_login_why's), 0
+ * when it does not (the policy changed again since, or a directory ended
+ * the session). */
+struct gate_policy_refusal;
+int gate_policy_end_why(struct gate *g, const char *username, struct gate_policy_refusal *refusal);
 /* A stored policy as policy.h's, for the gate and the CLI alike: 0, or -1
  * with a message in err when a text does not parse (p then refuses its
  * users: a restriction that cannot be read is not lifted). */

@@ -457,17 +457,23 @@ enum gate_standing gate_policy_standing(struct gate *g, const char *username, co
 	return GATE_STANDING_KEEP;
 }
 
-void gate_policy_end_text(struct gate *g, const char *username, char *buf, size_t len)
+int gate_policy_end_why(struct gate *g, const char *username, struct gate_policy_refusal *refusal)
 {
 	struct gate_policy gp;
+	struct policy_time t = local_now(NULL);
 	char why[512];
+	int refused = 0;
 
-	snprintf(buf, len, "Your session was ended by the gateway's access policy.");
 	if (!gate_policy_find(g, username, NULL, &gp))
-		return;
-	if (!policy_admits(gp.pol, local_now(NULL), why, sizeof(why)))
-		snprintf(buf, len, "Your session ended: %s", why);
+		return 0;
+	if (!policy_admits(gp.pol, t, why, sizeof(why))) {
+		memset(refusal, 0, sizeof(*refusal));
+		refusal->kind = policy_refusal_at(gp.pol, t, &refusal->opens);
+		snprintf(refusal->group, sizeof(refusal->group), "%s", gp.pol->group);
+		refused = 1;
+	}
 	gate_policy_release(&gp);
+	return refused;
 }
 
 int gate_source_groups(struct gate *g, const char *username, struct idsource_attrs *attrs)

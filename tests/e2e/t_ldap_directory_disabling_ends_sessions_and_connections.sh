@@ -46,7 +46,7 @@ took=$(awk -v a="$changed" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }
 echo "# alice's session ended ${took} s after the directory locked her"
 assert_eq 302 "$(direct_status http://10.202.0.2/1k)" "her device is sent to the portal"
 assert_eq "" "$("$CLI" -d "$DB" session list --json | grep '"alice"')" "her session is gone from the list"
-assert_contains "$(ccurl "$PORTAL/")" "Your session" "the portal tells the device its session was ended"
+assert_contains "$(ccurl "$PORTAL/")" "Your session was ended by the gateway" "the portal tells the device its session was ended"
 assert_eq 401 "$(portal_login alice alice-pw)" "her password no longer logs in"
 
 # bob, explicit proxy: cached credentials, a download in progress

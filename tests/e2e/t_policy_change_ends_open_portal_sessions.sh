@@ -61,7 +61,7 @@ reason=$(sqlite3 "$DB" "SELECT reason FROM session_history WHERE username = 'dor
 assert_eq "policy_denied" "$reason" "the history keeps the reason"
 assert_eq 302 "$(direct_status http://10.202.0.2/1k)" "the device is sent to the portal again"
 page=$(ccurl "$PORTAL/")
-assert_contains "$page" "this account may not go online (the policy of group staff)" \
+assert_contains "$page" "Your session ended: This account may not go online (the policy of group staff)" \
 	"the portal says why"
 
 # a lifetime shorter than what the session has lasted: it ends at once
