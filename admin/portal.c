@@ -580,6 +580,11 @@ static enum MHD_Result page_status(struct portal_server *p, struct MHD_Connectio
 	lang_format(message, sizeof(message), msg(p, lang, left >= 0 ? "status.signed_in" :
 						  "status.not_signed_in"),
 		    (const char *const[]){ "user", user, "minutes", minutes }, 2);
+	/* a device whose used-up quota throttles it is told so */
+	if (left >= 0 && intercept_throttled(p->ix, client) &&
+	    strlen(message) + 1 < sizeof(message))
+		snprintf(message + strlen(message), sizeof(message) - strlen(message), " %s",
+			 msg(p, lang, "status.throttled"));
 	vars[0] = "title";
 	vars[1] = msg(p, lang, left >= 0 ? "status.title_in" : "status.title_out");
 	vars[2] = "message";

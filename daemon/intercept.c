@@ -261,6 +261,11 @@ long intercept_session_remaining(struct intercept *ix, const struct sockaddr *cl
 	return ix ? sessions_remaining(ix->sessions, client, mac) : -1;
 }
 
+int intercept_throttled(struct intercept *ix, const struct sockaddr *client)
+{
+	return ix ? sessions_throttled(ix->sessions, client) : 0;
+}
+
 int intercept_quota_ended(struct intercept *ix, const struct sockaddr *client)
 {
 	return ix ? sessions_quota_ended(ix->sessions, client) : 0;

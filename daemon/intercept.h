@@ -68,6 +68,9 @@ long intercept_session_remaining(struct intercept *ix, const struct sockaddr *cl
 				 const uint8_t *mac);
 int intercept_client_mac(struct intercept *ix, const struct sockaddr *client,
 			 const struct sockaddr *local, uint8_t mac[6]);
+/* 1 when client's session is throttled by a used-up quota
+ * (sessions_throttled), for the portal to say so; 0 otherwise. */
+int intercept_throttled(struct intercept *ix, const struct sockaddr *client);
 /* 1 when client's last session ended because its user's data quota was
  * used up (sessions_quota_ended), for the portal to say so; 0 otherwise. */
 int intercept_quota_ended(struct intercept *ix, const struct sockaddr *client);

@@ -295,6 +295,10 @@ void sessions_quota_policy(struct sessions *s, sessions_quota_policy_fn fn, void
  * say so; 0 otherwise. */
 int sessions_quota_ended(struct sessions *s, const struct sockaddr *client);
 
+/* 1 when client has a session that a used-up quota throttles ([shaping]
+ * quota_action = throttle), for the portal to say so; 0 otherwise. */
+int sessions_throttled(struct sessions *s, const struct sockaddr *client);
+
 /* At a stop, before sessions_free: every session's counts from the kernel
  * to its row, so that the next start carries on from them. */
 void sessions_save_counts(struct sessions *s, struct store *st);

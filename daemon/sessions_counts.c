@@ -653,6 +653,20 @@ static int end_by_policy(const char *reason)
 	return 0;
 }
 
+int sessions_throttled(struct sessions *s, const struct sockaddr *client)
+{
+	struct entry *e;
+	int throttled = 0;
+
+	if (!s)
+		return 0;
+	pthread_rwlock_rdlock(&s->lock);
+	e = sessions_find_sockaddr(s, client);
+	throttled = e && e->throttled;
+	pthread_rwlock_unlock(&s->lock);
+	return throttled;
+}
+
 /* An ended session into the history, and to whoever wants to know. */
 void sessions_counts_ended(struct sessions *s, struct store *st, const struct entry *e,
 			   const char *reason, int64_t now)

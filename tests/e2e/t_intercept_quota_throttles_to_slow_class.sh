@@ -6,7 +6,7 @@
 # headers are about 4 % of what HTB counts), the session list says she is
 # throttled, and when the quota no longer holds (here: removed, as a new
 # day would) her device leaves the slow class and the download speeds up
-# again. The origin paces the download at 2 MB/s (nginx /paced/).
+# again. The portal's status page tells the device it is throttled. The origin paces the download at 2 MB/s (nginx /paced/).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 
@@ -50,6 +50,8 @@ wait_until 15 eval '"$CLI" -d "$DB" session list | grep 10.201.0.2 | grep -q "th
 	|| fail "session list shows the session as throttled"
 assert_contains "$("$CLI" -d "$DB" session list --json)" '"quota_throttled": true' \
 	"the JSON (as the API gives it) says throttled"
+assert_contains "$(ccurl "$PORTAL/status")" "Throttled: your data quota is used" \
+	"the portal's status page tells the device"
 
 # the quota lets go (removed here; a new day or month does the same)
 "$CLI" -d "$DB" user quota tess --session none >/dev/null || fail "quota removed"
