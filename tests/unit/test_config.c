@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 
 #include "config.h"
+#include "shaper.h"
 
 static struct config cfg;
 static char err[512];
@@ -215,6 +216,16 @@ static void test_cross_section_rules(void **state)
 		{ "[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
 		  "[radius]\nsecret_file = /s\ndae_listen = 10.0.0.1:3799\n",
 		  "[radius] dae_listen needs dae_clients" },
+		/* [shaping]: a LAN side to shape on, intercept mode's own */
+		{ "[shaping]\nenabled = yes\nclasses = a=2mbit\n",
+		  "[shaping] enabled needs the LAN interface: set [intercept] interface, or "
+		  "[shaping] interface for the explicit proxy alone" },
+		{ "[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
+		  "[shaping]\nenabled = yes\nclasses = a=2mbit\ninterface = lan1\n",
+		  "shaping.interface: intercept mode shapes on its own interface (lan0)" },
+		{ "[shaping]\nenabled = yes\nclasses = a=2mbit\ninterface = lan0\n"
+		  "upload_interface = lan0\n",
+		  "shaping.upload_interface is the LAN interface" },
 	};
 
 	(void)state;
@@ -224,7 +235,13 @@ static void test_cross_section_rules(void **state)
 		if (!strstr(err, cases[i].msg))
 			fail_msg("case %zu: '%s' does not contain '%s'", i, err, cases[i].msg);
 	}
-	/* and what does go together passes */
+	/* and what does go together passes: the explicit proxy alone shapes
+	 * on [shaping] interface */
+	assert_int_equal(parse("[shaping]\nenabled = yes\nclasses = a=2mbit\ninterface = lan0\n"), 0);
+	assert_string_equal(shaper_lan_interface(&cfg), "lan0");
+	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
+			       "[shaping]\nenabled = yes\nclasses = a=2mbit\n"), 0);
+	assert_string_equal(shaper_lan_interface(&cfg), "lan0");
 	assert_int_equal(parse("[admin]\ntls = yes\n"), 0);
 	assert_int_equal(parse("[admin]\ntls = yes\ntls_cert = /c.pem\ntls_key = /k.pem\n"), 0);
 	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"), 0);
