@@ -336,14 +336,20 @@ int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, u
 	return *session || *day || *month;
 }
 
-/* Local time as the windows see it. */
+/* Local time as the windows see it. localtime_r looks at the time zone
+ * file on every call (tens of microseconds): the thread keeps its answer
+ * for the second, which the sessions' round asks for every session. */
 static struct policy_time local_now(int *second)
 {
+	static __thread time_t cached_at = -1;
+	static __thread struct tm tm;
 	time_t now = (time_t)(loop_wall_ms() / 1000);
 	struct policy_time t;
-	struct tm tm;
 
-	localtime_r(&now, &tm);
+	if (now != cached_at) {
+		localtime_r(&now, &tm);
+		cached_at = now;
+	}
 	t.wday = tm.tm_wday;
 	t.minute = tm.tm_hour * 60 + tm.tm_min;
 	if (second)
@@ -416,7 +422,6 @@ enum gate_standing gate_policy_standing(struct gate *g, const char *username, co
 	struct gate_policy gp;
 	struct policy_time t;
 	enum metrics_reason why;
-	char text[512];
 	int second, left;
 
 	*ends_by = 0;
@@ -437,7 +442,7 @@ enum gate_standing gate_policy_standing(struct gate *g, const char *username, co
 	if (!gate_policy_find(g, username, NULL, &gp))
 		return GATE_STANDING_KEEP;
 	t = local_now(&second);
-	if (!policy_admits(gp.pol, t, text, sizeof(text))) {
+	if (gp.pol->denied || !policy_time_allowed(gp.pol, t)) {
 		enum gate_standing st = gp.pol->denied ? GATE_STANDING_DENIED : GATE_STANDING_HOURS;
 
 		gate_policy_release(&gp);
