@@ -55,6 +55,10 @@ wait_until 5 host_in in_client && wait_until 5 host_in in_second && ok || fail "
 # bob's own limit wins over his group's
 pc session kick 10.201.0.2 >/dev/null
 pc session kick "$A_ADDR" >/dev/null
+# a login made while the daemon is still cutting that address's
+# connections gets 503 "try again" (the MAC of its connection is gone with
+# them): wait until both devices are out, as a person would
+wait_until 5 host_out in_client && wait_until 5 host_out in_second && ok || fail "carol's devices kicked"
 assert_contains "$(pc user devices bob 2)" "bob" "bob's own limit set"
 assert_eq 303 "$(portal_login bob 'bob pw')" "bob signs in on the client"
 assert_eq 303 "$(portal_login_via in_second bob 'bob pw')" "his second device fits his own limit of 2"
