@@ -14,43 +14,8 @@
 
 #include "store.h"
 
-static char dir[] = "/tmp/portcullis-test-groups-XXXXXX";
-static char path[128];
-
-static int group_setup(void **state)
-{
-	(void)state;
-	return mkdtemp(dir) ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-	(void)state;
-	return rmdir(dir);
-}
-
-static int setup(void **state)
-{
-	static int n;
-	char err[256];
-
-	snprintf(path, sizeof(path), "%s/t%d.db", dir, n++);
-	*state = store_open(path, err, sizeof(err));
-	return *state ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-	char p[160];
-
-	store_close(*state);
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-	return 0;
-}
+#define STORE_FIXTURE_DIR "/tmp/portcullis-test-groups-XXXXXX"
+#include "store_fixture.h"
 
 static void add_user(struct store *st, const char *name)
 {
