@@ -6,7 +6,7 @@
 // Prints one line per check; exits 1 if any failed.
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { openPanel } = require('./panel');
 const { execFileSync } = require('child_process');
 const path = require('path');
 
@@ -49,21 +49,8 @@ async function rowTexts(page, tbody) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage'],
-    timeout: 30000,
-  });
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 900 } })).newPage();
-  page.setDefaultTimeout(10000);
-  const dialogs = [];
-  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-
-  await page.goto(`${ADMIN}/`);
-  await page.fill('#login-user', 'root');
-  await page.fill('#login-password', 'panel admin pw');
-  await page.click('#login-form button[type=submit]');
-  await page.waitForSelector('#top:not([hidden])');
+  const { browser, page, dialogs } = await openPanel(ADMIN, 'root', 'panel admin pw',
+    { width: 1280, height: 900 });
   await page.click('nav a[data-page=groups]');
   await page.waitForSelector('#page-groups:not([hidden])');
   await page.waitForFunction(() => document.querySelectorAll('#group-rows tr').length > 0);

@@ -6,7 +6,7 @@
 // namespace. Prints one line per check; exits 1 if any failed.
 'use strict';
 
-const { chromium } = require('playwright-core');
+const { openPanel } = require('./panel');
 const path = require('path');
 
 const ADMIN = process.env.ADMIN_URL;
@@ -44,21 +44,8 @@ async function explainByName(page, name) {
 }
 
 async function main() {
-  const browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage'],
-    timeout: 30000,
-  });
-  const page = await (await browser.newContext({ viewport: { width: 1280, height: 1100 } })).newPage();
-  page.setDefaultTimeout(10000);
-  const dialogs = [];
-  page.on('dialog', (d) => { dialogs.push(d.message()); d.dismiss().catch(() => {}); });
-
-  await page.goto(`${ADMIN}/`);
-  await page.fill('#login-user', 'root');
-  await page.fill('#login-password', 'panel admin pw');
-  await page.click('#login-form button[type=submit]');
-  await page.waitForSelector('#top:not([hidden])');
+  const { browser, page, dialogs } = await openPanel(ADMIN, 'root', 'panel admin pw',
+    { width: 1280, height: 1100 });
   await page.click('nav a[data-page=users]');
   await page.waitForSelector('#page-users:not([hidden])');
   await page.waitForFunction(() => document.querySelectorAll('#users-rows tr').length > 1);
