@@ -140,10 +140,22 @@ static void worker_accept_cb(struct loop *loop, struct loop_watch *lw, uint32_t 
 			 * kernel labelled the connection: a session is bound to it.
 			 * Not the neighbour table, which any LAN host rewrites with
 			 * one forged ARP request for as long as a handshake takes */
-			if (w->macs && intercept_macs_client_mac(w->macs, (struct sockaddr *)&ss,
-								 (struct sockaddr *)&c->orig_dst,
-								 c->mac) != 0)
-				memset(c->mac, 0, sizeof(c->mac));
+			if (w->macs) {
+				int mrc = intercept_macs_client_mac(w->macs, (struct sockaddr *)&ss,
+								    (struct sockaddr *)&c->orig_dst,
+								    c->mac);
+
+				/* no MAC: no session passes on this connection
+				 * (the portal's challenge); said, so a logged-in
+				 * client sent to the portal can be explained */
+				if (mrc != 0) {
+					memset(c->mac, 0, sizeof(c->mac));
+					log_info("conn %llu: intercepted from %s: %s", (unsigned long long)c->id,
+						 c->peer_text, mrc < 0 ? "the kernel's connection table "
+						 "did not answer for its MAC" : "the kernel has no MAC for "
+						 "the connection");
+				}
+			}
 		}
 		if (loop_watch_add(loop, &c->cw, fd, EPOLLIN, conn_client_cb) < 0) {
 			tls_conn_free(c->tls);

@@ -164,6 +164,10 @@ finish() {
 	fi
 	if [ "$FAILS" -ne 0 ] && [ -n "$DIR" ]; then
 		echo "  daemon log:"; tail -n 30 "$DLOG" | sed 's/^/    /'
+		# what the clients were answered, for a failure seen only in CI
+		if [ -s "${ACCESS:-}" ]; then
+			echo "  access log:"; tail -n 15 "$ACCESS" | sed 's/^/    /'
+		fi
 	fi
 	[ -n "$DIR" ] && rm -rf "$DIR"
 	# a scenario that checked nothing proved nothing
