@@ -102,7 +102,7 @@ in_origin() { ip netns exec "$ID-o" "$@"; }
 wait_until 30 listening in_origin 10.202.0.2:8081 || echo "$LABEL: the recording origin did not start"
 set +e
 
-passed=0; failed=0; skipped=0; failed_names=""; ran=0
+passed=0; failed=0; skipped=0; failed_names=""; flaky_names=""; ran=0
 only=${E2E_ONLY:-}
 for t in "$SCENARIOS"/t_*.sh; do
 	name=$(basename "$t" .sh)
@@ -115,7 +115,19 @@ for t in "$SCENARIOS"/t_*.sh; do
 	# exit status 77: the scenario skipped itself (lib.sh's skip), which is
 	# neither a pass nor a failure
 	timeout "${E2E_TIMEOUT:-180}" bash "$t"
-	case $? in
+	rc=$?
+	# A failure is run once more (E2E_RETRY=0: never): on two shared cores
+	# a scenario can lose a race with the machine rather than with the
+	# daemon. One that passes then still counts as passed, but is named
+	# at the end with its first run's output above, so a race of the
+	# daemon's own does not go unseen; one that fails twice fails.
+	if [ "$rc" -ne 0 ] && [ "$rc" -ne 77 ] && [ "${E2E_RETRY:-1}" != 0 ]; then
+		echo "== $name (once more: the run above failed)"
+		timeout "${E2E_TIMEOUT:-180}" bash "$t"
+		rc=$?
+		[ "$rc" -eq 0 ] && flaky_names="$flaky_names $name"
+	fi
+	case $rc in
 	0) passed=$((passed + 1)) ;;
 	77) skipped=$((skipped + 1)) ;;
 	*) failed=$((failed + 1)); failed_names="$failed_names $name" ;;
@@ -125,6 +137,7 @@ if [ -n "$only" ] && [ "$ran" -eq 0 ]; then
 	echo "$LABEL: no scenario in $SCENARIOS matches E2E_ONLY='$only'"
 	failed=1
 fi
+[ -n "$flaky_names" ] && echo "$LABEL failed once, passed when run again:$flaky_names"
 [ -n "$failed_names" ] && echo "$LABEL failed:$failed_names"
 echo "$LABEL: $passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]
