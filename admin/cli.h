@@ -70,7 +70,7 @@ int commit_with_action(struct cli *c, const char *action, const char *target,
  * *width the columns it takes. NULL when out of memory. */
 char *display(const char *s, size_t *width);
 
-#define TABLE_COLS 12
+#define TABLE_COLS 16
 #define TABLE_CHUNK 500
 
 /* Rows collected and printed with every column as wide as its widest
@@ -125,6 +125,7 @@ int listing_end(struct listing *l, int rc, const char *what);
 
 /* "YYYY-MM-DD HH:MM[:SS]" local time, or "never" for 0; returns buf. */
 const char *fmt_time(int64_t t, int seconds, char *buf, size_t len);
+const char *fmt_rate(uint64_t bytes_per_s, char *buf, size_t len);
 /* A point in time (see the usage text); direction -1 for a duration ago,
  * +1 from now. 0, or -1 printed. */
 int parse_time(const char *s, int direction, int64_t *out);

@@ -280,12 +280,29 @@ static int session_row_cb(const struct store_session *s, void *ud)
 {
 	struct listing *l = ud;
 	char start[32], seen[32], exp[32], idle[32], in[24], out[24], quota[96], resets[32];
+	char rate[48], rin[20], rout[20];
+	/* the rate as the daemon last wrote it, if that is current (null,
+	 * "-": a daemon that went away left it) */
+	int current = store_session_rate_current(s, (int64_t)time(NULL));
 
 	l->n++;
 	if (l->c->json) {
-		json_list_add(&l->j, rowjson_session(s));
+		json_t *o = rowjson_session(s);
+
+		if (o) {
+			json_object_set_new(o, "rate_in", current ? json_integer((json_int_t)s->rate_in)
+								  : json_null());
+			json_object_set_new(o, "rate_out", current ? json_integer((json_int_t)s->rate_out)
+								   : json_null());
+		}
+		json_list_add(&l->j, o);
 		return 0;
 	}
+	if (current)
+		snprintf(rate, sizeof(rate), "%s / %s", fmt_rate(s->rate_in, rin, sizeof(rin)),
+			 fmt_rate(s->rate_out, rout, sizeof(rout)));
+	else
+		snprintf(rate, sizeof(rate), "-");
 	snprintf(idle, sizeof(idle), "%us", s->idle_timeout);
 	snprintf(in, sizeof(in), "%llu", (unsigned long long)s->counts.bytes_in);
 	snprintf(out, sizeof(out), "%llu", (unsigned long long)s->counts.bytes_out);
@@ -306,7 +323,7 @@ static int session_row_cb(const struct store_session *s, void *ud)
 	return table_row(&l->t, (const char *const[]){ s->addr, s->mac[0] ? s->mac : "-", s->username,
 		fmt_time(s->created_at, 0, start, sizeof(start)),
 		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),
-		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out,
+		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out, rate,
 		s->bandwidth_class[0] ? s->bandwidth_class : "-", s->source[0] ? s->source : "-",
 		quota });
 }
@@ -314,12 +331,12 @@ static int session_row_cb(const struct store_session *s, void *ud)
 int cmd_session_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const head[] = { "ADDRESS", "MAC", "USER", "STARTED", "LAST SEEN",
-					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT", "CLASS",
-					    "SOURCE", "QUOTA USED/BYTES" };
+					    "EXPIRES", "IDLE", "BYTES IN", "BYTES OUT",
+					    "RATE IN / OUT", "CLASS", "SOURCE", "QUOTA USED/BYTES" };
 	struct listing l;
 	int rc;
 
-	rc = listing_open(&l, c, argc, argv, 12, head);
+	rc = listing_open(&l, c, argc, argv, 13, head);
 	if (rc != EXIT_DONE)
 		return rc;
 	rc = store_session_list(c->st, session_row_cb, &l);

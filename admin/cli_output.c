@@ -221,6 +221,26 @@ const char *fmt_time(int64_t t, int seconds, char *buf, size_t len)
 	return buf;
 }
 
+/* Bytes/s in decimal units: "512 B/s", "1.5 kB/s", "2.0 MB/s", "1.2 GB/s". */
+const char *fmt_rate(uint64_t v, char *buf, size_t len)
+{
+	static const char *const unit[] = { "kB/s", "MB/s", "GB/s" };
+	double d = (double)v;
+	size_t u = 0;
+
+	if (v < 1000) {
+		snprintf(buf, len, "%llu B/s", (unsigned long long)v);
+		return buf;
+	}
+	d /= 1000;
+	while (d >= 999.95 && u + 1 < sizeof(unit) / sizeof(unit[0])) {
+		d /= 1000;
+		u++;
+	}
+	snprintf(buf, len, "%.1f %s", d, unit[u]);
+	return buf;
+}
+
 /*
  * A point in time: "YYYY-MM-DD[THH:MM[:SS]]" (or a space for the T) in
  * local time, "@UNIXSECONDS", "now", or a duration "30s", "15m", "2h",

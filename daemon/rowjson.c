@@ -215,6 +215,7 @@ json_t *rowjson_session(const struct store_session *s)
 	      put(o, "quota_bytes", json_integer((json_int_t)s->quota.bytes)) |
 	      put(o, "quota_period", rowjson_text(s->quota.period)) |
 	      put(o, "quota_resets_at", json_integer(s->quota.resets_at)) |
+	      put(o, "counts_at", json_integer(s->counts_at)) |
 	      put(o, "quota_throttled", json_boolean(s->quota.bytes && s->quota.used >= s->quota.bytes));
 	return done(o, bad);
 }

@@ -617,6 +617,8 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 	snprintf(row->bandwidth_class, sizeof(row->bandwidth_class), "%s", e->bw_class);
 	snprintf(row->source, sizeof(row->source), "%s", e->source);
 	row->quota = e->quota;
+	sessions_entry_rate(e, loop_wall_ms(), &row->rate_in, &row->rate_out);
+	row->counts_at = wall_now();
 }
 
 int sessions_start(struct sessions *s, struct store *st, const struct sockaddr *client,

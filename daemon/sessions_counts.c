@@ -202,13 +202,25 @@ int sessions_counts_take(struct sessions *s, struct sessions_round *r)
 	quota_throttle(s, r);
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = &s->entries[i];
+		uint64_t in, out;
 
-		if (!e->unsaved && r->now - e->counts_saved_at >= COUNTS_SAVE_S &&
-		    (memcmp(&e->saved, &e->counted, sizeof(e->saved)) != 0 ||
-		     memcmp(&e->quota_saved, &e->quota, sizeof(e->quota)) != 0)) {
-			sessions_row_from_entry(e, &r->saves[r->n_saves++]);
+		if (e->unsaved || r->now - e->counts_saved_at < COUNTS_SAVE_S)
+			continue;
+		/* a rate that changed is written too: after a download the
+		 * counts stand still while the rate falls to 0 */
+		sessions_entry_rate(e, r->now_ms, &in, &out);
+		if (memcmp(&e->saved, &e->counted, sizeof(e->saved)) != 0 ||
+		    memcmp(&e->quota_saved, &e->quota, sizeof(e->quota)) != 0 ||
+		    in != e->rate_saved_in || out != e->rate_saved_out) {
+			struct store_session *row = &r->saves[r->n_saves++];
+
+			sessions_row_from_entry(e, row);
+			row->rate_in = in;
+			row->rate_out = out;
 			e->saved = e->counted;
 			e->quota_saved = e->quota;
+			e->rate_saved_in = in;
+			e->rate_saved_out = out;
 			e->counts_saved_at = r->now;
 		}
 	}
@@ -705,7 +717,7 @@ void sessions_counts_ended(struct sessions *s, struct store *st, const struct en
  * time between them: a count read 2 s ago is not divided by 2 s more),
  * 0 when the session had no reads since now_ms - RATE_STALE_MS (its
  * counter went: nothing is being counted). */
-static void entry_rate(const struct entry *e, int64_t now_ms, uint64_t *in, uint64_t *out)
+void sessions_entry_rate(const struct entry *e, int64_t now_ms, uint64_t *in, uint64_t *out)
 {
 	*in = *out = 0;
 	if (!e->counted_ms || now_ms - e->counted_ms > RATE_STALE_MS)
@@ -735,7 +747,7 @@ int sessions_counts_get(struct sessions *s, const struct sockaddr *client,
 	e = sessions_find_sockaddr(s, client);
 	if (e) {
 		counts_from_nft(&e->counted, out);
-		entry_rate(e, loop_wall_ms(), &in, &outr);
+		sessions_entry_rate(e, loop_wall_ms(), &in, &outr);
 		rc = 0;
 	}
 	pthread_rwlock_unlock(&s->lock);
@@ -761,7 +773,7 @@ void sessions_usage_each(struct sessions *s, void (*cb)(const struct sessions_us
 		u.user = e->user;
 		u.created_at = e->created_at;
 		counts_from_nft(&e->counted, &u.counts);
-		entry_rate(e, now_ms, &u.rate_in, &u.rate_out);
+		sessions_entry_rate(e, now_ms, &u.rate_in, &u.rate_out);
 		cb(&u, ud);
 	}
 	pthread_rwlock_unlock(&s->lock);
@@ -821,8 +833,14 @@ void sessions_save_counts(struct sessions *s, struct store *st)
 
 		if (r.have_acct && addrmap_get(r.acct.by_addr, &e->key, &at))
 			e->counted = r.acct.list[at].counted;
-		if (!e->unsaved)
-			sessions_row_from_entry(e, &r.saves[n++]);
+		if (e->unsaved)
+			continue;
+		/* the daemon stops: nothing is counted from now on, and a
+		 * rate left in the row would read as current */
+		sessions_row_from_entry(e, &r.saves[n]);
+		r.saves[n].rate_in = r.saves[n].rate_out = 0;
+		e->rate_saved_in = e->rate_saved_out = 0;
+		n++;
 	}
 	r.n_saves = n;
 	pthread_rwlock_unlock(&s->lock);

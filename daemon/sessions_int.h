@@ -118,6 +118,7 @@ struct entry {
 	struct nft_counters rate_mark[RATE_MARKS]; /* counted at rate_mark_at[] */
 	int64_t rate_mark_at[RATE_MARKS];  /* wall ms, oldest first; 0 none yet */
 	struct nft_counters saved;         /* what its row holds */
+	uint64_t rate_saved_in, rate_saved_out; /* the rate its row holds */
 	int64_t counts_saved_at;           /* wall s they went there */
 	int unsaved;                       /* its row is still to be written */
 	int held;                          /* and writing it failed: the log said the
@@ -428,6 +429,9 @@ int sessions_on_link(struct sessions *s, const struct sockaddr *addr);
 void sessions_kernel_add(struct sessions *s, const struct entry *e, unsigned timeout);
 int sessions_entry_from_row(const struct store_session *row, struct entry *e);
 void sessions_row_from_entry(const struct entry *e, struct store_session *row);
+/* e's rate in bytes/s (in, out) from its oldest rate mark to its last read
+ * counts; 0 when it had no reads since now_ms - RATE_STALE_MS. */
+void sessions_entry_rate(const struct entry *e, int64_t now_ms, uint64_t *in, uint64_t *out);
 enum account_state sessions_account_read(struct store *st, const char *name, int64_t now, int64_t *expires, uint64_t *credential);
 int sessions_collect_cb(const struct store_session *row, void *ud);
 const char *sessions_store_error_text(int rc);

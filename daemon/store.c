@@ -30,7 +30,7 @@
 	"WHERE x.username = " VOUCHER_NAME "))"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote, " \
 	"bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, source, " \
-	"quota_used, quota_bytes, quota_period, quota_resets_at"
+	"quota_used, quota_bytes, quota_period, quota_resets_at, rate_in, rate_out, counts_at"
 
 /*
  * Whether the database keeps Digest secrets, evaluated inside the statement
@@ -154,7 +154,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_SESS_LIST] = "SELECT " SESS_COLS " FROM sessions ORDER BY created_at, id",
 	[S_SESS_COUNTS] = "UPDATE sessions SET bytes_in = ?2, packets_in = ?3, bytes_out = ?4, "
 			  "packets_out = ?5, quota_used = ?6, quota_bytes = ?7, quota_period = ?8, "
-			  "quota_resets_at = ?9 WHERE addr = ?1",
+			  "quota_resets_at = ?9, rate_in = ?10, rate_out = ?11, counts_at = ?12 "
+			  "WHERE addr = ?1",
 	[S_HIST_ADD] = "INSERT INTO session_history (addr, mac, username, created_at, ended_at, reason, "
 		       "bytes_in, packets_in, bytes_out, packets_out) "
 		       "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",

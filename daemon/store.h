@@ -112,7 +112,17 @@ struct store_session {
 		int64_t resets_at;      /* wall s the period starts again; 0 not
 					 * by the clock (session, voucher) */
 	} quota;
+	uint64_t rate_in, rate_out;   /* bytes/s over about the last minute, as
+				       * computed when the counts were written;
+				       * 0 written at the daemon's stop */
+	int64_t counts_at;        /* wall s the counts were last written, 0 never */
 };
+
+/* A session row's rate is current when it is 0 or was written within
+ * STORE_RATE_FRESH_S of now: the daemon rewrites it every 10 s while it
+ * changes, so an older non-zero rate is one a daemon that went away left. */
+#define STORE_RATE_FRESH_S 30
+int store_session_rate_current(const struct store_session *s, int64_t now);
 
 /* A user's data quotas in bytes (in + out), 0: none. */
 struct store_quota {

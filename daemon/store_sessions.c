@@ -78,6 +78,9 @@ static void read_session(sqlite3_stmt *s, void *out)
 	x->quota.bytes = (uint64_t)sqlite3_column_int64(s, 16);
 	col_text(s, 17, x->quota.period, sizeof(x->quota.period));
 	x->quota.resets_at = sqlite3_column_int64(s, 18);
+	x->rate_in = (uint64_t)sqlite3_column_int64(s, 19);
+	x->rate_out = (uint64_t)sqlite3_column_int64(s, 20);
+	x->counts_at = sqlite3_column_int64(s, 21);
 }
 
 /* SQLite integers are signed: a count past INT64_MAX (never, in practice)
@@ -156,6 +159,11 @@ int store_session_list(struct store *st, int (*cb)(const struct store_session *s
 
 /* ------------------------------------------------------------ counts, history, quotas */
 
+int store_session_rate_current(const struct store_session *s, int64_t now)
+{
+	return (s->rate_in == 0 && s->rate_out == 0) || now - s->counts_at <= STORE_RATE_FRESH_S;
+}
+
 int store_session_counts_write(struct store *st, const struct store_session *rows, size_t n)
 {
 	sqlite3_stmt *s = stmt(st, S_SESS_COUNTS);
@@ -181,6 +189,9 @@ int store_session_counts_write(struct store *st, const struct store_session *row
 		sqlite3_bind_int64(s, 7, count_value(rows[i].quota.bytes));
 		sqlite3_bind_text(s, 8, rows[i].quota.period, -1, SQLITE_TRANSIENT);
 		sqlite3_bind_int64(s, 9, rows[i].quota.resets_at);
+		sqlite3_bind_int64(s, 10, count_value(rows[i].rate_in));
+		sqlite3_bind_int64(s, 11, count_value(rows[i].rate_out));
+		sqlite3_bind_int64(s, 12, rows[i].counts_at);
 		rc = exec_change(st, s);
 		if (rc > 0)
 			rc = 0;

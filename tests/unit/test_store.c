@@ -941,6 +941,32 @@ static void test_session_counts_history_quotas(void **state)
 	assert_int_equal(got.counts.packets_in, 12);
 	assert_int_equal(got.counts.bytes_out, (uint64_t)5 << 32);
 	assert_int_equal(got.counts.packets_out, 99);
+	/* never written: no rate, and none shown as current */
+	assert_int_equal(got.rate_in + got.rate_out, 0);
+	assert_int_equal(got.counts_at, 0);
+
+	/* the rate and when it was written go with the counts; a non-zero
+	 * rate is current for 30 s after that, a 0 always */
+	s.rate_in = 40000;
+	s.rate_out = (uint64_t)3 << 32;
+	s.counts_at = 2000;
+	assert_int_equal(store_session_counts_write(st, &s, 1), 0);
+	assert_int_equal(store_session_get(st, "192.0.2.20", &got), 0);
+	assert_int_equal(got.rate_in, 40000);
+	assert_int_equal(got.rate_out, (uint64_t)3 << 32);
+	assert_int_equal(got.counts_at, 2000);
+	assert_true(store_session_rate_current(&got, 2000 + STORE_RATE_FRESH_S));
+	assert_false(store_session_rate_current(&got, 2000 + STORE_RATE_FRESH_S + 1));
+	/* a login's upsert leaves the written rate alone */
+	assert_int_equal(store_session_upsert(st, &s), 0);
+	assert_int_equal(store_session_get(st, "192.0.2.20", &got), 0);
+	assert_int_equal(got.rate_in, 40000);
+	s.rate_in = s.rate_out = 0;
+	s.counts_at = 2010;
+	assert_int_equal(store_session_counts_write(st, &s, 1), 0);
+	assert_int_equal(store_session_get(st, "192.0.2.20", &got), 0);
+	assert_int_equal(got.rate_in + got.rate_out, 0);
+	assert_true(store_session_rate_current(&got, 99999));
 
 	/* the end: history row, bytes by user and time, the reason by address */
 	assert_int_equal(store_session_history_add(st, &got, "quota_exceeded", 5000), 0);
