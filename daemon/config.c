@@ -976,18 +976,18 @@ int config_validate(const struct config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "intercept mode needs the login portal: set [portal] listen");
 		return -1;
 	}
-	/* a used-up quota ends the session, or throttles it: the shaper moves
-	 * the device into quota_class, so throttling needs shaping on */
+	/* a used-up quota ends the session (refuses the explicit user), or
+	 * throttles it: the shaper moves the device (the user's leaf) into
+	 * quota_class, so throttling needs shaping on */
 	if (strcmp(cfg->shaping_quota_action, "end") != 0 &&
 	    strcmp(cfg->shaping_quota_action, "throttle") != 0) {
 		snprintf(err, errlen, "shaping.quota_action: end or throttle");
 		return -1;
 	}
-	if (strcmp(cfg->shaping_quota_action, "throttle") == 0 &&
-	    (!cfg->shaping_enabled || !cfg->intercept_interface[0])) {
-		snprintf(err, errlen, "shaping.quota_action = throttle needs [shaping] enabled = yes "
-			 "in intercept mode: a throttled device is moved into quota_class by the "
-			 "shaper; without it, use quota_action = end");
+	if (strcmp(cfg->shaping_quota_action, "throttle") == 0 && !cfg->shaping_enabled) {
+		snprintf(err, errlen, "shaping.quota_action = throttle needs [shaping] enabled = yes: "
+			 "a throttled device or explicit-proxy user is moved into quota_class by "
+			 "the shaper; without it, use quota_action = end");
 		return -1;
 	}
 	/* [shaping]: the classes parse, the default names one of them, and

@@ -287,9 +287,14 @@ int gate_policy_class(struct gate *g, const char *username, const struct idsourc
  */
 void gate_usage_add(struct gate *g, const char *username, const struct sockaddr *client,
 		    uint64_t bytes_in, uint64_t bytes_out);
-/* 1 when username has used up a quota, with *until (wall s; may be NULL)
- * when the period starts again; 0 otherwise. From memory. */
+/* 1 when username has used up a quota and is refused for it ([shaping]
+ * quota_action = end), with *until (wall s; may be NULL) when the period
+ * starts again; 0 otherwise. From memory. */
 int gate_usage_over(struct gate *g, const char *username, int64_t *until);
+/* With quota_action = throttle a user who has used up a quota is not
+ * refused: 1 while username is (its connections are shaped into the
+ * quota class, gate_user_shape_class), 0 otherwise. From memory. */
+int gate_usage_throttled(struct gate *g, const char *username);
 
 /* The bandwidth class username is shaped into ("" none; the caller applies
  * the default class): the user's own (user set --class), else its
@@ -297,6 +302,11 @@ int gate_usage_over(struct gate *g, const char *username, int64_t *until);
  * second of a change to either. */
 int gate_user_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
 		    char *buf, size_t len);
+/* The class username's explicit-proxy connections are shaped into now:
+ * the quota class while a used-up quota throttles the user
+ * (gate_usage_throttled), else gate_user_class's. */
+void gate_user_shape_class(struct gate *g, const char *username,
+			   const struct idsource_attrs *attrs, char *buf, size_t len);
 /* The data quotas (bytes in + out per session, local day, local month; 0
  * none) of username's policy, the groups as the gate knows them without a
  * login (its local groups, a directory's cached ones): 1 when one is set.

@@ -321,6 +321,15 @@ int gate_user_class(struct gate *g, const char *username, const struct idsource_
 	return gate_policy_class(g, username, attrs, buf, len);
 }
 
+void gate_user_shape_class(struct gate *g, const char *username,
+			   const struct idsource_attrs *attrs, char *buf, size_t len)
+{
+	if (gate_usage_throttled(g, username))
+		snprintf(buf, len, "%s", g->cfg->shaping_quota_class);
+	else
+		gate_user_class(g, username, attrs, buf, len);
+}
+
 int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, uint64_t *day,
 		      uint64_t *month)
 {

@@ -13,6 +13,7 @@
 
 #include "cidr.h"
 #include "log.h"
+#include "shaper.h"
 
 #define USAGE_BUCKETS   256
 #define USAGE_FLUSH_S   60      /* added bytes written to session_history:
@@ -101,12 +102,31 @@ void gate_usage_add(struct gate *g, const char *username, const struct sockaddr 
 	pthread_mutex_unlock(&g->usage_lock);
 }
 
+static int usage_throttles(const struct gate *g)
+{
+	return strcmp(g->cfg->shaping_quota_action, "throttle") == 0;
+}
+
+int gate_usage_throttled(struct gate *g, const char *username)
+{
+	struct usage_user *u;
+	int over = 0;
+
+	if (!username || !username[0] || !usage_throttles(g))
+		return 0;
+	pthread_mutex_lock(&g->usage_lock);
+	if ((u = usage_find(g, username, 0)))
+		over = u->over;
+	pthread_mutex_unlock(&g->usage_lock);
+	return over;
+}
+
 int gate_usage_over(struct gate *g, const char *username, int64_t *until)
 {
 	struct usage_user *u;
 	int over = 0;
 
-	if (!username || !username[0])
+	if (!username || !username[0] || usage_throttles(g))
 		return 0;
 	pthread_mutex_lock(&g->usage_lock);
 	if ((u = usage_find(g, username, 0)) && u->over) {
@@ -275,11 +295,26 @@ void gate_usage_round(struct gate *g, int final)
 			if (localtime_r(&t, &tm))
 				strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
 			log_escape(name, sizeof(name), u->name, strlen(u->name));
-			log_notice("explicit proxy: user \"%s\" has used up a data quota; refused "
-				   "until %s", name, when);
+			if (usage_throttles(g)) {
+				char cls[SHAPER_NAME_MAX + 1];
+
+				gate_user_shape_class(g, u->name, NULL, cls, sizeof(cls));
+				log_notice("explicit proxy: user \"%s\" throttled: reason=quota_exceeded "
+					   "class=%s until %s", name, cls, when);
+			} else {
+				log_notice("explicit proxy: user \"%s\" has used up a data quota; "
+					   "refused until %s", name, when);
+			}
 			if (usage_write(g, u, now, "quota_exceeded") < 0)
 				log_warn("explicit proxy: cannot record the quota's end in the "
 					 "database");
+		} else if (!over && told && usage_throttles(g)) {
+			char name[3 * 64 + 8], cls[SHAPER_NAME_MAX + 1];
+
+			log_escape(name, sizeof(name), u->name, strlen(u->name));
+			gate_user_shape_class(g, u->name, NULL, cls, sizeof(cls));
+			log_notice("explicit proxy: user \"%s\" no longer throttled: class=%s", name,
+				   cls[0] ? cls : "none");
 		}
 	}
 	if (flush) {

@@ -43,8 +43,9 @@ void conn_shape(struct conn *c, const struct idsource_attrs *attrs)
 	if (!p->shaper || c->kind != CK_EXPLICIT)
 		return;
 	/* each request: a connection may carry another user's next request,
-	 * and the user's class may have changed */
-	gate_user_class(p->gate, c->x->user, attrs, cls, sizeof(cls));
+	 * and the user's class may have changed (or a used-up quota
+	 * throttles the user) */
+	gate_user_shape_class(p->gate, c->x->user, attrs, cls, sizeof(cls));
 	id = shaper_user_hold(p->shaper, c->x->user, cls);
 	shaper_user_drop(p->shaper, c->shape_id);
 	if (id == c->shape_id)
@@ -74,7 +75,7 @@ static void class_of_cb(void *ud, const char *username, char *out, size_t len)
 {
 	struct proxy *p = ud;
 
-	gate_user_class(p->gate, username, NULL, out, len);
+	gate_user_shape_class(p->gate, username, NULL, out, len);
 }
 
 /* On the first worker's tick (once a second): idle users leave their

@@ -272,6 +272,9 @@ static void test_cross_section_rules(void **state)
 	assert_int_equal(parse("[intercept]\ninterface = lan0\n[portal]\nlisten = 10.0.0.1:8000\n"
 			       "[shaping]\nenabled = yes\nclasses = slow=1mbit\n"
 			       "quota_action = throttle\nquota_class = slow\n"), 0);
+	/* the explicit proxy alone throttles its users with the shaper too */
+	assert_int_equal(parse("[shaping]\nenabled = yes\ninterface = lan0\nclasses = slow=1mbit\n"
+			       "quota_action = throttle\nquota_class = slow\n"), 0);
 	/* config_validate alone, as the loader runs it */
 	config_defaults(&cfg);
 	assert_int_equal(config_validate(&cfg, err, sizeof(err)), 0);

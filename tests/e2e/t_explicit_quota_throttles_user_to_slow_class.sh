@@ -1,0 +1,67 @@
+#!/bin/bash
+# The explicit proxy with [shaping] quota_action = throttle: a user whose
+# 5 MB day quota is used up during a download is not refused and his
+# connection is not closed; his leaf takes quota_class's rate (slow,
+# 2 Mbit/s), and the rate the client measures over 3 s drops to the
+# class's within 15 % (payload: IP and TCP headers are about 4 % of what
+# HTB counts). The log says so once, new requests pass (throttled too), the
+# access log still names him, and when the quota no longer holds (here:
+# removed, as a new day would) his leaf goes back to his own class (none:
+# unshaped) and the download speeds up again. The origin paces at 2 MB/s.
+. "$(dirname "$0")/lib.sh"
+
+LAN_IF=$E2E_NS-gc
+CONF_EXTRA="[shaping]
+enabled = yes
+interface = $LAN_IF
+classes = slow=2mbit
+quota_action = throttle
+quota_class = slow"
+setup_daemon
+add_user dave 'pw'
+"$CLI" -d "$DB" user quota dave --day 5M >/dev/null || fail "the CLI sets the quota"
+on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
+big=$E2E_WWW/xthrottle-40m
+head -c 40000000 /dev/zero > "$big"
+chmod 644 "$big"
+on_finish "rm -f '$big' '$DIR/dl'"
+start_daemon || exit 1
+# the password check (scrypt, then cached) is not part of the download
+assert_eq 200 "$(status_of -U dave:pw http://10.202.0.2/1k)" "dave passes"
+
+in_client timeout 60 curl -sS --max-time 50 -x "$PROXY" -U dave:pw -o "$DIR/dl" \
+	http://10.202.0.2:8080/paced/xthrottle-40m 2>/dev/null & dl=$!
+on_finish "kill $dl 2>/dev/null"
+wait_until 15 log_has 'explicit proxy: user "dave" throttled: reason=quota_exceeded class=slow' \
+	|| fail "the log says dave is throttled"
+size() { stat -c %s "$DIR/dl" 2>/dev/null || echo 0; }
+rate_over_3s() {
+	local a b
+	a=$(size); sleep 3; b=$(size)
+	echo $(( (b - a) / 3 ))
+}
+# the leaf's class follows within the shaper's sweep (1 s), then the queue
+# settles
+sleep 2
+slow=$(rate_over_3s)
+echo "  throttled: $slow B/s (slow = 2 Mbit/s = 250000 B/s)"
+awk -v r="$slow" 'BEGIN { exit !(r * 8 >= 2000000 * 0.85 && r * 8 <= 2000000 * 1.15) }' && ok \
+	|| fail "the throttled download ran at $slow B/s, not 2 Mbit/s within 15 %"
+kill -0 $dl 2>/dev/null && ok || fail "the download goes on past the quota"
+assert_eq 0 "$(grep -c 'has used up a data quota' "$DLOG")" "nothing was refused or closed"
+assert_eq 1 "$(grep -c 'user "dave" throttled' "$DLOG")" "the log says it once"
+assert_eq 200 "$(status_of -U dave:pw http://10.202.0.2/1k)" "a new request passes"
+dave_1k() { [ "$(awk '$7 == "http://10.202.0.2/1k" && $8 == "dave"' "$ACCESS" | wc -l)" -ge 2 ]; }
+wait_until 5 dave_1k && ok ||
+	fail "the access log names dave for the request made while throttled"
+
+# the quota lets go (removed here; a new day or month does the same)
+"$CLI" -d "$DB" user quota dave --day none >/dev/null || fail "quota removed"
+wait_until 15 log_has 'explicit proxy: user "dave" no longer throttled' \
+	|| fail "the log says dave is no longer throttled"
+sleep 2
+fast=$(rate_over_3s)
+echo "  let go: $fast B/s"
+[ "$fast" -gt $(( slow * 3 )) ] && ok || fail "the download sped up again: $fast B/s after $slow B/s"
+kill $dl 2>/dev/null
+finish
