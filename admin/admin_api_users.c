@@ -25,13 +25,49 @@ struct user_rows {
 	json_t *arr;
 	const char *realm;        /* the daemon's, for "digest" */
 	int64_t now;
+	struct gate *gate;        /* for the quotas' use */
+	struct store *st;
 };
+
+/* {"used", "bytes", "resets_at"}, or null for a quota that is not set. */
+static json_t *quota_period_json(uint64_t used, uint64_t bytes, int64_t resets_at)
+{
+	if (!bytes)
+		return json_null();
+	return json_pack("{s:I, s:I, s:I}", "used", (json_int_t)used, "bytes", (json_int_t)bytes,
+			 "resets_at", (json_int_t)resets_at);
+}
+
+/* A user's use against the quotas that hold it (null: none), or -1 the
+ * store did not answer. */
+static json_t *user_quota_json(struct user_rows *r, const char *name)
+{
+	struct gate_quota_use q;
+
+	if (gate_user_quota_use(r->gate, r->st, name, r->now, &q) < 0)
+		return NULL;
+	if (q.from == GATE_QUOTA_NONE)
+		return json_null();
+	return json_pack("{s:s, s:I, s:o, s:o}", "from", q.from == GATE_QUOTA_OWN ? "user" : "policy",
+			 "session_bytes", (json_int_t)q.session_bytes,
+			 "day", quota_period_json(q.day_used, q.day_bytes, q.day_resets_at),
+			 "month", quota_period_json(q.month_used, q.month_bytes, q.month_resets_at));
+}
 
 static int users_cb(const struct store_user *u, void *ud)
 {
 	struct user_rows *r = ud;
+	json_t *o = rowjson_user(u, r->realm, r->now), *quota;
 
-	json_array_append_new(r->arr, rowjson_user(u, r->realm, r->now));
+	if (o && r->gate) {
+		quota = user_quota_json(r, u->name);
+		if (!quota) {
+			json_decref(o);
+			return -1;
+		}
+		json_object_set_new(o, "quota", quota);
+	}
+	json_array_append_new(r->arr, o);
 	return 0;
 }
 
@@ -191,7 +227,8 @@ int admin_api_users(struct admin_call *c)
 	struct store *st = c->st;
 	const char *search = admin_arg_str(conn, "search"), *after = admin_arg_str(conn, "after");
 	char after_name[STORE_NAME_MAX + 1], realm[STORE_REALM_MAX + 1];
-	struct user_rows rows = { .realm = realm, .now = (int64_t)time(NULL) };
+	struct user_rows rows = { .realm = realm, .now = (int64_t)time(NULL), .gate = c->a->gate,
+				  .st = st };
 	int64_t limit = 100;
 	json_t *arr, *last;
 

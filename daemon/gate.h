@@ -296,6 +296,29 @@ int gate_usage_over(struct gate *g, const char *username, int64_t *until);
  * quota class, gate_user_shape_class), 0 otherwise. From memory. */
 int gate_usage_throttled(struct gate *g, const char *username);
 
+/* A user's data use against the quotas that hold it, for the panel. */
+enum gate_quota_from {
+	GATE_QUOTA_NONE,
+	GATE_QUOTA_OWN,         /* the user's own (any of the three set) */
+	GATE_QUOTA_POLICY,      /* else its group policy's */
+};
+struct gate_quota_use {
+	enum gate_quota_from from;
+	uint64_t session_bytes, day_bytes, month_bytes;   /* the quotas; 0 none */
+	uint64_t day_used, month_used;      /* bytes in + out in the local day and
+					     * month so far (of a quota that is set):
+					     * what session_history holds of it, the
+					     * open sessions as their rows hold them
+					     * (up to 10 s old), and the explicit
+					     * proxy's bytes not written yet */
+	int64_t day_resets_at, month_resets_at;  /* wall s the next local day and
+						  * month start */
+};
+/* username's use (st the caller's own connection; now wall s): 0, or -1
+ * the store did not answer. Any thread. */
+int gate_user_quota_use(struct gate *g, struct store *st, const char *username, int64_t now,
+			struct gate_quota_use *out);
+
 /* The bandwidth class username is shaped into ("" none; the caller applies
  * the default class): the user's own (user set --class), else its
  * policy's. 1 when it has one. From memory, read again within half a

@@ -152,12 +152,74 @@ static void usage_periods(int64_t now, int64_t *day, int64_t *month, int64_t *ne
 	tm.tm_mday += 1;
 	tm.tm_isdst = -1;
 	*next_day = (int64_t)mktime(&tm);
+	/* from now's date again: mktime moved tm to the next day, which on
+	 * the month's last day is in the next month */
+	localtime_r(&t, &tm);
+	tm.tm_hour = tm.tm_min = tm.tm_sec = 0;
 	tm.tm_mday = 1;
 	tm.tm_isdst = -1;
 	*month = (int64_t)mktime(&tm);
 	tm.tm_mon += 1;
 	tm.tm_isdst = -1;
 	*next_month = (int64_t)mktime(&tm);
+}
+
+/* The quotas that hold name, as the portal sessions' check decides
+ * (quota_resolve): its own when any is set, else its group policy's; a
+ * gate_quota_from, or -1 the store did not answer. */
+static int usage_quota_of(struct gate *g, struct store *st, const char *name,
+			  struct store_quota *q)
+{
+	uint64_t session;
+
+	if (store_quota_get(st, name, q) < 0)
+		return -1;
+	if (q->session_bytes || q->day_bytes || q->month_bytes)
+		return GATE_QUOTA_OWN;
+	memset(q, 0, sizeof(*q));
+	if (gate_policy_quota(g, name, &session, &q->day_bytes, &q->month_bytes) == 1) {
+		/* the explicit proxy has no session quota; the panel shows it */
+		q->session_bytes = session;
+		return GATE_QUOTA_POLICY;
+	}
+	return GATE_QUOTA_NONE;
+}
+
+int gate_user_quota_use(struct gate *g, struct store *st, const char *username, int64_t now,
+			struct gate_quota_use *out)
+{
+	int64_t day, month;
+	uint64_t live = 0, pending = 0;
+	struct usage_user *u;
+	struct store_quota q;
+	int from;
+
+	memset(out, 0, sizeof(*out));
+	from = usage_quota_of(g, st, username, &q);
+	if (from < 0)
+		return -1;
+	out->from = (enum gate_quota_from)from;
+	out->session_bytes = q.session_bytes;
+	out->day_bytes = q.day_bytes;
+	out->month_bytes = q.month_bytes;
+	if (out->from == GATE_QUOTA_NONE || (!q.day_bytes && !q.month_bytes))
+		return 0;
+	usage_periods(now, &day, &month, &out->day_resets_at, &out->month_resets_at);
+	if (store_session_user_bytes(st, username, &live) < 0 ||
+	    (q.day_bytes && store_session_history_bytes(st, username, day, &out->day_used) < 0) ||
+	    (q.month_bytes &&
+	     store_session_history_bytes(st, username, month, &out->month_used) < 0))
+		return -1;
+	pthread_mutex_lock(&g->usage_lock);
+	u = usage_find(g, username, 0);
+	if (u)
+		pending = u->add_in + u->add_out;
+	pthread_mutex_unlock(&g->usage_lock);
+	if (q.day_bytes)
+		out->day_used += live + pending;
+	if (q.month_bytes)
+		out->month_used += live + pending;
+	return 0;
 }
 
 /* Maint thread: u's added bytes into session_history. 0, or -1 (kept for
@@ -240,15 +302,8 @@ void gate_usage_round(struct gate *g, int final)
 			struct store_quota q;
 			uint64_t wd = 0, wm = 0;
 
-			uint64_t session_bytes;
-
-			/* as the portal sessions' check: the user's own quotas
-			 * when any is set, else its group policy's */
-			if (store_quota_get(g->store, u->name, &q) < 0)
+			if (usage_quota_of(g, g->store, u->name, &q) < 0)
 				continue;
-			if (!q.session_bytes && !q.day_bytes && !q.month_bytes)
-				gate_policy_quota(g, u->name, &session_bytes, &q.day_bytes,
-						  &q.month_bytes);
 			if ((q.day_bytes && store_session_history_bytes(g->store, u->name, day, &wd) < 0) ||
 			    (q.month_bytes &&
 			     store_session_history_bytes(g->store, u->name, month, &wm) < 0))

@@ -235,6 +235,8 @@ static const char *const stmt_sql[S_COUNT] = {
 	[S_USER_MAX_DEVICES_GET] = "SELECT max_devices FROM users WHERE name = ?1",
 	[S_USER_MAX_DEVICES_SET] = "UPDATE users SET max_devices = ?2, updated_at = ?3 WHERE name = ?1",
 	[S_SESS_OF_USER] = "SELECT " SESS_COLS " FROM sessions WHERE username = ?1 ORDER BY created_at, id",
+	[S_SESS_USER_BYTES] = "SELECT coalesce(sum(bytes_in + bytes_out), 0) FROM sessions "
+			      "WHERE username = ?1",
 	/* a device: its MAC, or its address when it has none */
 	[S_SESS_DEL_DEVICE] = "DELETE FROM sessions WHERE username = ?1 AND "
 			      "((?2 <> '' AND mac = ?2) OR (?2 = '' AND mac = '' AND addr = ?3))",

@@ -443,6 +443,9 @@ int store_session_history_add(struct store *st, const struct store_session *row,
 /* Bytes (in + out) of user's sessions that ended at or after since. */
 int store_session_history_bytes(struct store *st, const char *username, int64_t since,
 				uint64_t *bytes);
+/* Bytes (in + out) of user's open sessions, as their rows last hold them
+ * (written every 10 s while they change). */
+int store_session_user_bytes(struct store *st, const char *username, uint64_t *bytes);
 /* The last session of the client at addr that ended at or after since:
  * 0 with reason filled (cut to len), 1 when none, negative. */
 int store_session_history_reason(struct store *st, const char *addr, int64_t since, char *reason,

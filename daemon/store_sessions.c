@@ -226,10 +226,12 @@ int store_session_history_add(struct store *st, const struct store_session *x,
 	return exec_insert(st, s);
 }
 
-int store_session_history_bytes(struct store *st, const char *username, int64_t since,
-				uint64_t *bytes)
+/* The byte sum statement which answers for username (and since, for the
+ * history's), into *bytes. */
+static int user_bytes(struct store *st, enum stmt which, const char *username, int64_t since,
+		      uint64_t *bytes)
 {
-	sqlite3_stmt *s = stmt(st, S_HIST_BYTES);
+	sqlite3_stmt *s = stmt(st, which);
 	int rc;
 
 	*bytes = 0;
@@ -240,7 +242,8 @@ int store_session_history_bytes(struct store *st, const char *username, int64_t 
 		return 0;
 	if (rc < 0)
 		return rc;
-	sqlite3_bind_int64(s, 2, since);
+	if (which == S_HIST_BYTES)
+		sqlite3_bind_int64(s, 2, since);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		sqlite3_int64 v = sqlite3_column_int64(s, 0);
@@ -248,6 +251,17 @@ int store_session_history_bytes(struct store *st, const char *username, int64_t 
 		*bytes = v > 0 ? (uint64_t)v : 0;
 	}
 	return iterate_end(st, s, rc == SQLITE_ROW ? SQLITE_DONE : rc);
+}
+
+int store_session_history_bytes(struct store *st, const char *username, int64_t since,
+				uint64_t *bytes)
+{
+	return user_bytes(st, S_HIST_BYTES, username, since, bytes);
+}
+
+int store_session_user_bytes(struct store *st, const char *username, uint64_t *bytes)
+{
+	return user_bytes(st, S_SESS_USER_BYTES, username, 0, bytes);
 }
 
 int store_session_history_reason(struct store *st, const char *addr, int64_t since, char *reason,
