@@ -263,6 +263,19 @@ function auditLink(field, value) {
 
 const USERS_PAGE = 25;
 
+// A user's data use against the quotas that hold her (GET /api/users
+// "quota": her own, else her group policy's): the day's and the month's
+// used of the size, and when each starts again; "none" without a quota.
+function userQuotaUse(q) {
+  if (!q) return 'none';
+  const parts = [];
+  for (const [name, p] of [['day', q.day], ['month', q.month]]) {
+    if (p) parts.push(`${name}: ${fmtBytes(p.used)} of ${fmtBytes(p.bytes)}, resets ${fmtTime(p.resets_at * 1000)}`);
+  }
+  if (q.session_bytes) parts.push(`${fmtBytes(q.session_bytes)} a session`);
+  return `${parts.join('; ')} (${q.from === 'policy' ? 'group policy' : 'own quota'})`;
+}
+
 async function loadUsers() {
   const u = state.users;
   const data = await api('GET', '/api/users' + query({ search: u.search, after: u.after, limit: USERS_PAGE }));
@@ -294,8 +307,8 @@ async function loadUsers() {
       }, 'small danger change'));
     actions.dataset.user = x.name;
     return [el('span', { cls: 'name', text: x.name }), status, fmtTime(x.expires_at * 1000),
-      fmtTime(x.last_login_at * 1000), x.comment, actions];
-  }), 6, u.search ? 'No user matches.' : 'No users yet.');
+      fmtTime(x.last_login_at * 1000), x.comment, userQuotaUse(x.quota), actions];
+  }), 7, u.search ? 'No user matches.' : 'No users yet.');
   $('users-next').disabled = !data.next;
   $('users-prev').disabled = !u.stack.length;
   u.next = data.next;

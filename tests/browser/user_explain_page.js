@@ -1,7 +1,9 @@
 // The Users page's "Groups and policy" in headless Chromium (as
 // groups_page.js): a local user's groups and policy from the row's Groups
 // button, a directory user's by name (the same policy text as the CLI's,
-// BOB_POLICY), a markup name as text, an unknown name said so. Run by
+// BOB_POLICY), a markup name as text, an unknown name said so; the rows'
+// data use against the quotas (lena's own day quota with her request's
+// bytes, resetting at MIDNIGHT; the staff policy's month quota). Run by
 // t_browser_user_page_explains_groups_and_policy.sh inside the gateway
 // namespace. Prints one line per check; exits 1 if any failed.
 'use strict';
@@ -12,6 +14,7 @@ const path = require('path');
 const ADMIN = process.env.ADMIN_URL;
 const SHOTS = process.env.SHOTS;
 const BOB_POLICY = process.env.BOB_POLICY;
+const MIDNIGHT = process.env.MIDNIGHT;
 
 let checks = 0;
 let failures = 0;
@@ -49,6 +52,22 @@ async function main() {
   await page.click('nav a[data-page=users]');
   await page.waitForSelector('#page-users:not([hidden])');
   await page.waitForFunction(() => document.querySelectorAll('#users-rows tr').length > 1);
+
+  // the data use column: lena's own day quota with her request's bytes
+  // (a 1 kB body and headers), the markup user's from the staff policy
+  const use = await page.evaluate(() => {
+    const col = [...document.querySelectorAll('#users-rows tr')].map((tr) =>
+      [...tr.cells].find((td) => td.dataset.label === 'Data use'));
+    const rows = [...document.querySelectorAll('#users-rows tr')];
+    const of = (t) => col[rows.findIndex((tr) => tr.textContent.includes(t))].textContent;
+    return { lena: of('lena'), markup: of('onerror') };
+  });
+  const m = /^day: ([0-9.]+) (B|kB) of 5\.0 MB, resets (.*) \(own quota\)$/.exec(use.lena);
+  check(m && Number(m[1]) * (m[2] === 'kB' ? 1000 : 1) >= 1024 && Number(m[1]) * (m[2] === 'kB' ? 1000 : 1) < 20000,
+    "lena's day use: her request's bytes of her 5 MB", use.lena);
+  check(m && m[3] === MIDNIGHT, 'which resets at the next local midnight', `${use.lena} / ${MIDNIGHT}`);
+  check(/^month: 0 B of 1\.0 GB, resets \S+ 00:00:00 \(group policy\)$/.test(use.markup),
+    "the markup user's month quota from the staff policy", use.markup);
 
   // lena: the row's Groups button
   await page.click('#users-rows tr:has-text("lena") button:has-text("Groups")');
