@@ -67,7 +67,7 @@ assert_contains "$row" " MB/s" "the RATE column of session list, in MB/s"
 assert_contains "$("$CLI" -d "$DB" session list | head -n 1)" "RATE IN / OUT" "the RATE column's heading"
 wait_until 30 gone "$DL" && ok || fail "the download did not end"
 fallen() { CLI_RATE=$(cli_field rate_out); [ "$CLI_RATE" -ge 0 ] 2>/dev/null && [ "$CLI_RATE" -lt $((during * 8 / 10)) ]; }
-wait_until 25 fallen && ok || fail "the CLI's rate_out after the download: $CLI_RATE (during it: $during)"
+wait_until 40 fallen && ok || fail "the CLI's rate_out after the download: $CLI_RATE (during it: $during)"
 stop_daemon
 assert_eq 0 "$(cli_field rate_out)" "the CLI's rate_out once the daemon has stopped"
 finish
