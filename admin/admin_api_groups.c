@@ -12,8 +12,10 @@
 
 #include "admin_api.h"
 #include "admin_input.h"
+#include "config.h"
 #include "gate.h"
 #include "rowjson.h"
+#include "shaper.h"
 
 struct groups_listing {
 	struct store *st;
@@ -148,7 +150,7 @@ static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct sto
 	static const char *const known[] = {
 		"group", "priority", "denied", "windows", "session_lifetime", "idle_timeout",
 		"allow_destinations", "deny_destinations", "bandwidth_class",
-		"quota_session", "quota_day", "quota_month", "max_devices",
+		"quota_session", "quota_day", "quota_month", "max_devices", "quota_class",
 	};
 	const char *key;
 	json_t *value;
@@ -198,6 +200,18 @@ static enum MHD_Result policy_set(struct admin_call *c, json_t *body, struct sto
 	if (body_int(body, "max_devices", 0, POLICY_DEVICES_MAX, &devices) < 0)
 		return admin_bad_field(conn, "max_devices", "devices at once, 1 to 64; 0 for no limit");
 	sp->max_devices = (unsigned)devices;
+	/* one of [shaping] classes, or "" for [shaping] quota_class */
+	if (body_text(body, "quota_class", sp->quota_class, sizeof(sp->quota_class)) < 0 ||
+	    strlen(sp->quota_class) > SHAPER_NAME_MAX || !policy_valid_class(sp->quota_class))
+		return admin_bad_field(conn, "quota_class", "letters, digits, '_', '.', '-'");
+	if (sp->quota_class[0]) {
+		struct shaper_classes classes;
+		char why[160];
+
+		if (shaper_classes_parse(c->a->cfg->shaping_classes, &classes, why, sizeof(why)) < 0 ||
+		    !shaper_class_find(&classes, sp->quota_class))
+			return admin_bad_field(conn, "quota_class", "a class of [shaping] classes");
+	}
 	if (gate_policy_from_store(sp, p, err, sizeof(err)) < 0)
 		return admin_reply_error(conn, 400, err);
 	rc = store_policy_set(c->st, sp);

@@ -235,7 +235,8 @@ static const struct command commands[] = {
 	  cmd_group_member, NULL },
 	{ "policy", "set", "GROUP|--default [--priority N] [--deny|--allow] [--windows TEXT]\n"
 	  "        [--lifetime S] [--idle S] [--allow-dest LIST] [--deny-dest LIST] [--class NAME]\n"
-	  "        [--quota-session BYTES] [--quota-day BYTES] [--quota-month BYTES]",
+	  "        [--quota-session BYTES] [--quota-day BYTES] [--quota-month BYTES]\n"
+	  "        [--quota-class NAME|none]",
 	  "set a group's policy (or the default one); what is not given stays; the quotas\n"
 	  "        hold the group's users who have none of their own", cmd_policy_set,
 	  NULL },

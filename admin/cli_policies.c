@@ -12,9 +12,11 @@
 
 #include "admin_input.h"
 #include "cli.h"
+#include "config.h"
 #include "explain.h"
 #include "gate.h"
 #include "rowjson.h"
+#include "shaper.h"
 
 /* A whole number of seconds, 0 to 10 years: 0 or -1 (printed). */
 static int parse_seconds(const char *opt, const char *text, int64_t *out)
@@ -48,7 +50,7 @@ static const char *policy_group(const struct args *a, int dflt)
 int cmd_policy_set(struct cli *c, int argc, char **argv)
 {
 	const char *prio = NULL, *windows = NULL, *lifetime = NULL, *idle = NULL, *allow = NULL,
-		   *deny = NULL, *cls = NULL, *devices = NULL, *group;
+		   *deny = NULL, *cls = NULL, *devices = NULL, *qcls = NULL, *group;
 	const char *quota[3] = { NULL, NULL, NULL };
 	static const char *const quota_opt[3] = { "--quota-session", "--quota-day",
 						   "--quota-month" };
@@ -61,6 +63,7 @@ int cmd_policy_set(struct cli *c, int argc, char **argv)
 		{ "--deny-dest", &deny, NULL }, { "--class", &cls, NULL },
 		{ "--quota-session", &quota[0], NULL }, { "--quota-day", &quota[1], NULL },
 		{ "--quota-month", &quota[2], NULL }, { "--devices", &devices, NULL },
+		{ "--quota-class", &qcls, NULL },
 		{ NULL, NULL, NULL },
 	};
 	struct store_policy *sp = NULL;
@@ -156,6 +159,33 @@ int cmd_policy_set(struct cli *c, int argc, char **argv)
 		}
 		sp->max_devices = (unsigned)v;
 	}
+	/* the class its users are throttled into at a used-up quota: one of
+	 * [shaping] classes, as a user's own class */
+	if (qcls) {
+		struct shaper_classes classes;
+		char why[160];
+
+		if (!strcmp(qcls, "none"))
+			qcls = "";
+		if (qcls[0] && (strlen(qcls) > SHAPER_NAME_MAX || !policy_valid_class(qcls))) {
+			errorf("--quota-class: 1 to %d letters, digits, '_', '.' or '-' (none for "
+			       "[shaping] quota_class)", SHAPER_NAME_MAX);
+			goto out;
+		}
+		rc = qcls[0] ? cli_config(c, "the classes are in its [shaping] section") : 0;
+		if (rc < 0) {
+			ret = EXIT_FAILED;
+			goto out;
+		}
+		if (rc == 1 && qcls[0] &&
+		    (shaper_classes_parse(c->cfg->shaping_classes, &classes, why, sizeof(why)) < 0 ||
+		     !shaper_class_find(&classes, qcls))) {
+			error_name("no class ", qcls, " in [shaping] classes");
+			ret = EXIT_FAILED;
+			goto out;
+		}
+		snprintf(sp->quota_class, sizeof(sp->quota_class), "%s", qcls);
+	}
 	if (gate_policy_from_store(sp, p, err, sizeof(err)) < 0) {
 		errorf("%s", err);
 		goto out;
@@ -247,14 +277,14 @@ static int policy_row_cb(const struct store_policy *sp, void *ud)
 		sp->group[0] ? sp->group : "(default)", prio, sp->denied ? "no" : "yes",
 		sp->windows[0] ? sp->windows : "any time", life, sp->allow[0] ? sp->allow : "-",
 		sp->deny[0] ? sp->deny : "-", sp->bandwidth_class[0] ? sp->bandwidth_class : "-",
-		quota });
+		quota, sp->quota_class[0] ? sp->quota_class : "-" });
 }
 
 int cmd_policy_list(struct cli *c, int argc, char **argv)
 {
 	static const char *const head[] = { "GROUP", "PRIORITY", "ONLINE", "WINDOWS",
 					    "LIFETIME/IDLE", "ALLOW", "DENY", "CLASS",
-					    "QUOTA SESSION/DAY/MONTH" };
+					    "QUOTA SESSION/DAY/MONTH", "QUOTA CLASS" };
 	struct listing l;
 	int rc;
 

@@ -326,17 +326,19 @@ int gate_user_quota_use(struct gate *g, struct store *st, const char *username, 
 int gate_user_class(struct gate *g, const char *username, const struct idsource_attrs *attrs,
 		    char *buf, size_t len);
 /* The class username's explicit-proxy connections are shaped into now:
- * the quota class while a used-up quota throttles the user
- * (gate_usage_throttled), else gate_user_class's. */
+ * while a used-up quota throttles the user (gate_usage_throttled), its
+ * policy's quota class or else [shaping] quota_class
+ * (shaper_throttle_class); otherwise gate_user_class's. */
 void gate_user_shape_class(struct gate *g, const char *username,
 			   const struct idsource_attrs *attrs, char *buf, size_t len);
 /* The data quotas (bytes in + out per session, local day, local month; 0
  * none) of username's policy, the groups as the gate knows them without a
  * login (its local groups, a directory's cached ones): 1 when one is set.
- * For the sessions' quota check (sessions_quota_policy); as
- * gate_policy_find. */
+ * quota_class (may be NULL) gets the policy's quota class ("" none; see
+ * shaper_throttle_class), whether or not a quota is set. For the
+ * sessions' quota check (sessions_quota_policy); as gate_policy_find. */
 int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, uint64_t *day,
-		      uint64_t *month);
+		      uint64_t *month, char *quota_class, size_t len);
 /* A portal login's policy (the one of username and login->attrs' groups),
  * after GATE_PASS: 1 admitted, with login->attrs' session and idle
  * timeouts set to the shorter of the source's (or the configuration's)

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "log.h"
+#include "shaper.h"
 
 struct book_user {
 	char *name;
@@ -82,6 +83,8 @@ int gate_policy_from_store(const struct store_policy *sp, struct policy *p, char
 	p->quota_day = sp->quota.day_bytes;
 	p->quota_month = sp->quota.month_bytes;
 	p->max_devices = sp->max_devices <= POLICY_DEVICES_MAX ? sp->max_devices : 0;
+	snprintf(p->quota_class, sizeof(p->quota_class), "%s",
+		 policy_valid_class(sp->quota_class) ? sp->quota_class : "");
 	if (policy_parse_windows(sp->windows, p->windows, &p->n_windows, err, errlen) < 0 ||
 	    policy_parse_rules(sp->allow, p->allow, &p->n_allow, err, errlen) < 0 ||
 	    policy_parse_rules(sp->deny, p->deny, &p->n_deny, err, errlen) < 0) {
@@ -324,23 +327,31 @@ int gate_user_class(struct gate *g, const char *username, const struct idsource_
 void gate_user_shape_class(struct gate *g, const char *username,
 			   const struct idsource_attrs *attrs, char *buf, size_t len)
 {
-	if (gate_usage_throttled(g, username))
-		snprintf(buf, len, "%s", g->cfg->shaping_quota_class);
-	else
+	if (gate_usage_throttled(g, username)) {
+		char pc[POLICY_CLASS_MAX + 1];
+		uint64_t q[3];
+
+		gate_policy_quota(g, username, &q[0], &q[1], &q[2], pc, sizeof(pc));
+		snprintf(buf, len, "%s", shaper_throttle_class(pc, g->cfg->shaping_quota_class));
+	} else
 		gate_user_class(g, username, attrs, buf, len);
 }
 
 int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, uint64_t *day,
-		      uint64_t *month)
+		      uint64_t *month, char *quota_class, size_t len)
 {
 	struct gate_policy gp;
 
 	*session = *day = *month = 0;
+	if (quota_class && len)
+		quota_class[0] = '\0';
 	if (!gate_policy_find(g, username, NULL, &gp))
 		return 0;
 	*session = gp.pol->quota_session;
 	*day = gp.pol->quota_day;
 	*month = gp.pol->quota_month;
+	if (quota_class && len)
+		snprintf(quota_class, len, "%s", gp.pol->quota_class);
 	gate_policy_release(&gp);
 	return *session || *day || *month;
 }

@@ -177,7 +177,7 @@ static int usage_quota_of(struct gate *g, struct store *st, const char *name,
 	if (q->session_bytes || q->day_bytes || q->month_bytes)
 		return GATE_QUOTA_OWN;
 	memset(q, 0, sizeof(*q));
-	if (gate_policy_quota(g, name, &session, &q->day_bytes, &q->month_bytes) == 1) {
+	if (gate_policy_quota(g, name, &session, &q->day_bytes, &q->month_bytes, NULL, 0) == 1) {
 		/* the explicit proxy has no session quota; the panel shows it */
 		q->session_bytes = session;
 		return GATE_QUOTA_POLICY;

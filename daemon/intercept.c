@@ -303,9 +303,9 @@ static enum sessions_policy_answer policy_judge_cb(void *ud, const char *user,
 
 /* The sessions' quotas for users without their own: their policy's. */
 static int policy_quota_cb(const char *user, uint64_t *session, uint64_t *day, uint64_t *month,
-			   void *ud)
+			   char *quota_class, size_t len, void *ud)
 {
-	return gate_policy_quota(ud, user, session, day, month);
+	return gate_policy_quota(ud, user, session, day, month, quota_class, len);
 }
 
 void intercept_follow_policy(struct intercept *ix, struct gate *g)

@@ -83,6 +83,8 @@ struct policy {
 							 * out) for users without
 							 * their own; 0: none */
 	unsigned max_devices;               /* devices logged in at once; 0: no limit */
+	char quota_class[POLICY_CLASS_MAX + 1];   /* throttled into at a used-up quota;
+						   * "": [shaping] quota_class */
 };
 
 /* Parse a windows text into out (up to POLICY_WINDOWS_MAX); *n set. 0, or

@@ -187,6 +187,7 @@ json_t *rowjson_policy(const struct store_policy *p)
 	      put(o, "quota_day", json_integer((json_int_t)p->quota.day_bytes)) |
 	      put(o, "quota_month", json_integer((json_int_t)p->quota.month_bytes)) |
 	      put(o, "max_devices", json_integer(p->max_devices)) |
+	      put(o, "quota_class", rowjson_text(p->quota_class)) |
 	      put(o, "updated_at", json_integer(p->updated_at));
 	return done(o, bad);
 }

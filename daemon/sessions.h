@@ -271,8 +271,8 @@ void sessions_on_end(struct sessions *s, void (*cb)(const struct sessions_end *e
  * traffic past the quota (500 ms at line rate); its user's other sessions
  * end too for a day or month quota, and a new login ends in the next
  * round until the period starts again. With [shaping] quota_action =
- * throttle the session stays instead: its device moves into quota_class
- * (logged "session throttled"), and back to its own class once the quota
+ * throttle the session stays instead: its device moves into its policy's
+ * quota class, else quota_class (logged "session throttled"), and back to its own class once the quota
  * no longer holds it used up (a new period, the quota raised or removed).
  *
  * Which quotas hold a user (sessions_counts.c, quota_resolve, the one
@@ -281,10 +281,12 @@ void sessions_on_end(struct sessions *s, void (*cb)(const struct sessions_end *e
  * none. */
 
 /* A user's group policy's quotas (bytes per session, day, month; 0 none)
- * for a user without its own: 1 with them set, 0 none. Called on the
- * maintenance thread, holding nothing. */
+ * for a user without its own: 1 with them set, 0 none; and its quota
+ * class ("" none) into quota_class, which a throttled device goes into
+ * (shaper_throttle_class). Called on the maintenance thread, holding
+ * nothing. */
 typedef int (*sessions_quota_policy_fn)(const char *user, uint64_t *session, uint64_t *day,
-					uint64_t *month, void *ud);
+					uint64_t *month, char *quota_class, size_t len, void *ud);
 /* Where the round finds a policy's quotas (fn NULL: nowhere); fn and ud
  * borrowed until sessions_free or the next call. May be called while the
  * maintenance thread runs. */

@@ -42,6 +42,7 @@ static void acct_view_cb(const struct nft_session *ks, void *ud)
 }
 
 static struct quota_user *quota_set_of(struct sessions *s, const char *user);
+static struct quota_user *quota_of(struct sessions *s, const char *user);
 
 /* Under nft_lock: the counters of the n addresses in list, one by one
  * (an address the kernel has no counter for is left out). */
@@ -154,8 +155,8 @@ static void counts_to_metrics(struct sessions *s)
 }
 
 /* Caller holds the write lock. With [shaping] quota_action = throttle a
- * used-up quota does not end the session: its device moves to
- * quota_class (the changes applied by sessions_counts_apply, outside the
+ * used-up quota does not end the session: its device moves to its
+ * policy's quota class, else quota_class (shaper_throttle_class) (the changes applied by sessions_counts_apply, outside the
  * lock), and back to its own class when the quota no longer holds it
  * used up (a new day or month, the quota raised or removed). */
 static void quota_throttle(struct sessions *s, struct sessions_round *r)
@@ -165,11 +166,16 @@ static void quota_throttle(struct sessions *s, struct sessions_round *r)
 	for (size_t i = 0; i < s->n; i++) {
 		struct entry *e = &s->entries[i];
 		int over = r->over_quota[i] != 0;
+		const struct quota_user *qu = over ? quota_of(s, e->user) : NULL;
+		const char *cls = shaper_throttle_class(qu ? qu->quota_class : NULL,
+							s->cfg->shaping_quota_class);
 
 		r->over_quota[i] = 0;
-		if (over == e->throttled)
+		/* a throttled device follows its policy's quota class too */
+		if (over == e->throttled && (!over || strcmp(cls, e->throttle_class) == 0))
 			continue;
 		e->throttled = over;
+		snprintf(e->throttle_class, sizeof(e->throttle_class), "%s", over ? cls : "");
 		r->throttle_changes[r->n_throttle_changes++] = *e;
 	}
 }
@@ -236,7 +242,7 @@ void sessions_counts_write(struct sessions *s, struct store *st, struct sessions
 		shaper_device_set(s->shaper, (const struct sockaddr *)&e->sa, entry_class(s, e));
 		if (e->throttled)
 			log_notice("session throttled: client=%s user=\"%s\" reason=quota_exceeded "
-				   "class=%s", e->addr, e->user, s->cfg->shaping_quota_class);
+				   "class=%s", e->addr, e->user, e->throttle_class);
 		else
 			log_notice("session no longer throttled: client=%s user=\"%s\" class=%s",
 				   e->addr, e->user, e->bw_class[0] ? e->bw_class : "none");
@@ -352,9 +358,9 @@ void sessions_quota_policy(struct sessions *s, sessions_quota_policy_fn fn, void
 static int quota_resolve(struct sessions *s, struct store *st, const char *user,
 			 struct quota_user *qu)
 {
-	struct store_quota *q = &qu->q;
+	struct store_quota *q = &qu->q, pq;
 	int64_t roll, number;
-	int rc;
+	int rc, pol;
 
 	if (voucher_user_parse(user, &roll, &number) == 0) {
 		memset(q, 0, sizeof(*q));
@@ -364,19 +370,23 @@ static int quota_resolve(struct sessions *s, struct store *st, const char *user,
 	rc = store_quota_get(st, user, q);
 	if (rc < 0)
 		return rc;
+	/* the policy's quota class holds whoever's quota it is */
+	memset(&pq, 0, sizeof(pq));
+	pthread_mutex_lock(&s->policy.lock);
+	pol = s->policy.fn &&
+	      s->policy.fn(user, &pq.session_bytes, &pq.day_bytes, &pq.month_bytes,
+			   qu->quota_class, sizeof(qu->quota_class), s->policy.ud) == 1;
+	pthread_mutex_unlock(&s->policy.lock);
 	if (q->session_bytes || q->day_bytes || q->month_bytes) {
 		qu->from = QUOTA_FROM_USER;
 		return 0;
 	}
 	memset(q, 0, sizeof(*q));
 	qu->from = QUOTA_FROM_NONE;
-	pthread_mutex_lock(&s->policy.lock);
-	if (s->policy.fn &&
-	    s->policy.fn(user, &q->session_bytes, &q->day_bytes, &q->month_bytes, s->policy.ud) == 1)
+	if (pol) {
+		*q = pq;
 		qu->from = QUOTA_FROM_POLICY;
-	pthread_mutex_unlock(&s->policy.lock);
-	if (qu->from == QUOTA_FROM_NONE)
-		memset(q, 0, sizeof(*q));
+	}
 	return 0;
 }
 

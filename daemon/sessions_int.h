@@ -78,6 +78,7 @@ struct quota_user {
 	uint64_t code_bytes;               /* a voucher's: its roll's quota over all the
 					    * code's sessions since its first use; 0 none */
 	uint64_t ended_code;               /* bytes of those that ended */
+	char quota_class[STORE_CLASS_MAX + 1];  /* its policy's, "" none */
 };
 
 struct quota_end {
@@ -132,7 +133,9 @@ struct entry {
 	struct store_quota_use quota_saved; /* what its row holds */
 	int throttled;                     /* its quota is used up and [shaping]
 					    * quota_action = throttle: its device is in
-					    * quota_class instead of bw_class */
+					    * throttle_class instead of bw_class */
+	char throttle_class[STORE_CLASS_MAX + 1];  /* while throttled: its policy's
+						    * quota class or quota_class */
 };
 
 struct sessions {
@@ -386,10 +389,11 @@ static inline int entry_live(const struct entry *e, int64_t now)
 	return entry_ends_at(e) > now;
 }
 
-/* The class e's device is shaped into: quota_class while throttled. */
+/* The class e's device is shaped into: throttle_class while throttled. */
 static inline const char *entry_class(const struct sessions *s, const struct entry *e)
 {
-	return e->throttled ? s->cfg->shaping_quota_class : e->bw_class;
+	(void)s;
+	return e->throttled ? e->throttle_class : e->bw_class;
 }
 
 /* Link-local addresses (fe80::/10) are never forwarded: no session. */

@@ -143,6 +143,11 @@ int shaper_classes_parse(const char *text, struct shaper_classes *out, char *err
 	return 0;
 }
 
+const char *shaper_throttle_class(const char *policy_class, const char *config_class)
+{
+	return policy_class && policy_class[0] ? policy_class : config_class;
+}
+
 const struct shaper_class *shaper_class_find(const struct shaper_classes *c, const char *name)
 {
 	if (!name)

@@ -69,6 +69,11 @@ int shaper_rate_parse(const char *text, uint64_t *bits_per_s);
 int shaper_classes_parse(const char *text, struct shaper_classes *out, char *err, size_t errlen);
 /* The class of that name, or NULL. */
 const struct shaper_class *shaper_class_find(const struct shaper_classes *c, const char *name);
+/* The class a device or explicit-proxy user throttled at a used-up data
+ * quota ([shaping] quota_action = throttle) goes into: its group policy's
+ * quota class when it has one (policy_class not NULL or ""), else
+ * [shaping] quota_class (config_class). The one place both modes ask. Pure. */
+const char *shaper_throttle_class(const char *policy_class, const char *config_class);
 
 /*
  * Leaf numbers: used[i] says whether leaf SHAPER_MINOR_FIRST + i is taken.

@@ -17,7 +17,7 @@
 #define ADMIN_COLS "id, name, phc, created_at, updated_at, last_login_at, role"
 #define POLICY_COLS "group_name, priority, denied, windows, session_lifetime, idle_timeout, " \
 	"allow_destinations, deny_destinations, bandwidth_class, updated_at, " \
-	"quota_session, quota_day, quota_month, max_devices"
+	"quota_session, quota_day, quota_month, max_devices, quota_class"
 #define VROLL_COLS "r.id, r.comment, r.alphabet, r.code_length, r.validity, r.expires_at, " \
 		   "r.quota_bytes, r.bandwidth_class, r.max_devices, r.revoked_at, r.created_at"
 #define VOUCHER_COLS "id, roll_id, number, prefix, phc, first_used_at, revoked_at"
@@ -121,8 +121,9 @@ static const char *const stmt_sql[S_COUNT] = {
 		"ORDER BY u.name",
 	[S_POLICY_SET] = "INSERT INTO group_policies (group_name, priority, denied, windows, "
 		"session_lifetime, idle_timeout, allow_destinations, deny_destinations, "
-		"bandwidth_class, updated_at, quota_session, quota_day, quota_month, max_devices) "
-		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+		"bandwidth_class, updated_at, quota_session, quota_day, quota_month, max_devices, "
+		"quota_class) "
+		"VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
 		"ON CONFLICT(group_name) DO UPDATE SET priority = excluded.priority, "
 		"denied = excluded.denied, windows = excluded.windows, "
 		"session_lifetime = excluded.session_lifetime, idle_timeout = excluded.idle_timeout, "
@@ -130,7 +131,8 @@ static const char *const stmt_sql[S_COUNT] = {
 		"deny_destinations = excluded.deny_destinations, "
 		"bandwidth_class = excluded.bandwidth_class, updated_at = excluded.updated_at, "
 		"quota_session = excluded.quota_session, quota_day = excluded.quota_day, "
-		"quota_month = excluded.quota_month, max_devices = excluded.max_devices",
+		"quota_month = excluded.quota_month, max_devices = excluded.max_devices, "
+		"quota_class = excluded.quota_class",
 	[S_POLICY_GET] = "SELECT " POLICY_COLS " FROM group_policies WHERE group_name = ?1",
 	[S_POLICY_DEL] = "DELETE FROM group_policies WHERE group_name = ?1",
 	[S_POLICY_LIST] = "SELECT " POLICY_COLS " FROM group_policies ORDER BY priority, group_name",

@@ -397,6 +397,8 @@ struct store_policy {
 					      * have none of their own */
 	unsigned max_devices;                /* devices its users may have logged in
 					      * at once; 0: no limit */
+	char quota_class[64];                /* the class its users are throttled into
+					      * at a used-up quota; "": [shaping]'s */
 };
 
 /* Set (add or replace) the policy of p->group. 0 or negative (-EINVAL: a

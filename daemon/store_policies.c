@@ -40,6 +40,7 @@ static void read_policy(sqlite3_stmt *s, void *out)
 	p->quota.month_bytes = col_bytes(s, 12);
 	v = sqlite3_column_int64(s, 13);
 	p->max_devices = v > 0 && v <= UINT32_MAX ? (unsigned)v : 0;
+	col_text(s, 14, p->quota_class, sizeof(p->quota_class));
 }
 
 int store_policy_set(struct store *st, const struct store_policy *p)
@@ -53,7 +54,8 @@ int store_policy_set(struct store *st, const struct store_policy *p)
 	    (rc = bind_key(s, 4, p->windows, STORE_POLICY_TEXT_MAX)) < 0 ||
 	    (rc = bind_key(s, 7, p->allow, STORE_POLICY_TEXT_MAX)) < 0 ||
 	    (rc = bind_key(s, 8, p->deny, STORE_POLICY_TEXT_MAX)) < 0 ||
-	    (rc = bind_key(s, 9, p->bandwidth_class, FIELD_MAX(p->bandwidth_class))) < 0) {
+	    (rc = bind_key(s, 9, p->bandwidth_class, FIELD_MAX(p->bandwidth_class))) < 0 ||
+	    (rc = bind_key(s, 15, p->quota_class, FIELD_MAX(p->quota_class))) < 0) {
 		sqlite3_reset(s);
 		return rc;
 	}

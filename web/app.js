@@ -358,6 +358,7 @@ function fillPolicyForm(p) {
   $('pf-quota-day').value = p.quota_day ? String(p.quota_day) : '';
   $('pf-quota-month').value = p.quota_month ? String(p.quota_month) : '';
   $('pf-devices').value = p.max_devices;
+  $('pf-quota-class').value = p.quota_class;
   $('pf-group').focus();
 }
 
@@ -368,12 +369,12 @@ async function loadGroups() {
     p.windows || 'any time', `${p.session_lifetime || '-'} / ${p.idle_timeout || '-'}`,
     p.allow_destinations || 'any', p.deny_destinations || 'none', p.bandwidth_class || '-',
     [p.quota_session, p.quota_day, p.quota_month].map((q) => (q ? fmtBytes(q) : '-')).join(' / '),
-    p.max_devices || 'no limit',
+    p.max_devices || 'no limit', p.quota_class || '-',
     el('span', null, button('Edit', () => fillPolicyForm(p), 'small change'), ' ',
       button('Delete', async () => {
         const v = await ask('Delete policy', `Delete the policy of ${policyOf(p)}?`, { ok: 'Delete' });
         if (v) change('POST', '/api/policies/delete', { group: p.default ? null : p.group }, `Deleted the policy of ${policyOf(p)}.`);
-      }, 'small danger change'))]), 11, 'No policies: every user may go online at any time, anywhere.');
+      }, 'small danger change'))]), 12, 'No policies: every user may go online at any time, anywhere.');
   fillRows($('group-rows'), data.groups.map((g) => [g.name, g.members.join(', ') || '(none)',
     byGroup.has(g.name) ? `priority ${byGroup.get(g.name).priority}` : '(the default policy applies)']),
   3, 'No local groups.');
@@ -750,7 +751,8 @@ function wire() {
       quota_session: $('pf-quota-session').value.trim() || null,
       quota_day: $('pf-quota-day').value.trim() || null,
       quota_month: $('pf-quota-month').value.trim() || null,
-      max_devices: Number($('pf-devices').value) };
+      max_devices: Number($('pf-devices').value),
+      quota_class: $('pf-quota-class').value.trim() };
     if (await change('POST', '/api/policies', body, `Saved the policy of ${group || '(default)'}.`))
       $('policy-form').reset();
   });

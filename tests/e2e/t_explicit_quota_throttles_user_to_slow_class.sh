@@ -7,19 +7,30 @@
 # HTB counts). The log says so once, new requests pass (throttled too), the
 # access log still names him, and when the quota no longer holds (here:
 # removed, as a new day would) his leaf goes back to his own class (none:
-# unshaped) and the download speeds up again. The origin paces at 2 MB/s.
+# unshaped) and the download speeds up again. A user whose group policy
+# names its own quota class (mid, 4 Mbit/s) is throttled into that one
+# instead, and a quota class that is not among the classes is refused. The
+# origin paces at 2 MB/s.
 . "$(dirname "$0")/lib.sh"
 
 LAN_IF=$E2E_NS-gc
 CONF_EXTRA="[shaping]
 enabled = yes
 interface = $LAN_IF
-classes = slow=2mbit
+classes = slow=2mbit, mid=4mbit
 quota_action = throttle
 quota_class = slow"
 setup_daemon
 add_user dave 'pw'
 "$CLI" -d "$DB" user quota dave --day 5M >/dev/null || fail "the CLI sets the quota"
+add_user erin 'pw'
+"$CLI" -d "$DB" group add metered >/dev/null && "$CLI" -d "$DB" group member add metered erin >/dev/null &&
+	"$CLI" -d "$DB" policy set metered --quota-day 5M --quota-class mid >/dev/null ||
+	fail "the metered group's policy with its quota class"
+out=$("$CLI" -d "$DB" policy set metered --quota-class nope 2>&1) && fail "an unknown quota class is taken"
+assert_contains "$out" "no class 'nope' in [shaping] classes" "an unknown quota class is refused, saying why"
+assert_contains "$("$CLI" -d "$DB" policy show --json metered)" '"quota_class": "mid"' \
+	"the policy keeps its quota class"
 on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
 big=$E2E_WWW/xthrottle-40m
 head -c 40000000 /dev/zero > "$big"
@@ -63,5 +74,21 @@ sleep 2
 fast=$(rate_over_3s)
 echo "  let go: $fast B/s"
 [ "$fast" -gt $(( slow * 3 )) ] && ok || fail "the download sped up again: $fast B/s after $slow B/s"
+kill $dl 2>/dev/null
+wait $dl 2>/dev/null
+
+# erin, over her policy's quota: into its class, mid (4 Mbit/s = 500000 B/s)
+assert_eq 200 "$(status_of -U erin:pw http://10.202.0.2/1k)" "erin passes"
+rm -f "$DIR/dl"
+in_client timeout 60 curl -sS --max-time 50 -x "$PROXY" -U erin:pw -o "$DIR/dl" \
+	http://10.202.0.2:8080/paced/xthrottle-40m 2>/dev/null & dl=$!
+on_finish "kill $dl 2>/dev/null"
+wait_until 15 log_has 'explicit proxy: user "erin" throttled: reason=quota_exceeded class=mid' \
+	|| fail "the log says erin is throttled into her policy's class"
+sleep 2
+mid=$(rate_over_3s)
+echo "  erin throttled: $mid B/s (mid = 4 Mbit/s = 500000 B/s)"
+awk -v r="$mid" 'BEGIN { exit !(r * 8 >= 4000000 * 0.85 && r * 8 <= 4000000 * 1.15) }' && ok \
+	|| fail "erin's throttled download ran at $mid B/s, not 4 Mbit/s within 15 %"
 kill $dl 2>/dev/null
 finish

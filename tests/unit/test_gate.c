@@ -441,7 +441,8 @@ static void test_cache_ends_with_password_change(void **state)
 
 /* ------------------------------------------------------------ policy */
 
-static void set_policy(const char *group, int priority, int denied, uint64_t quota_month)
+static void set_policy(const char *group, int priority, int denied, uint64_t quota_month,
+		       const char *quota_class)
 {
 	struct store_policy *sp = calloc(1, sizeof(*sp));
 	struct store *st;
@@ -454,6 +455,7 @@ static void set_policy(const char *group, int priority, int denied, uint64_t quo
 	sp->priority = priority;
 	sp->denied = denied;
 	sp->quota.month_bytes = quota_month;
+	snprintf(sp->quota_class, sizeof(sp->quota_class), "%s", quota_class);
 	assert_int_equal(store_policy_set(st, sp), 0);
 	store_close(st);
 	free(sp);
@@ -482,9 +484,9 @@ static void test_policy_from_memory(void **state)
 	assert_int_equal(store_group_add(st, "staff"), 0);
 	assert_int_equal(store_group_member_add(st, "staff", "alice"), 0);
 	store_close(st);
-	set_policy("staff", 10, 0, 7000000);
-	set_policy("directory-guests", 5, 1, 0);
-	set_policy("", 100, 1, 0);
+	set_policy("staff", 10, 0, 7000000, "crawl");
+	set_policy("directory-guests", 5, 1, 0, "");
+	set_policy("", 100, 1, 0, "");
 	for (int i = 0; i < 50 && !found; i++) {
 		gate_flush(gate);
 		usleep(100 * 1000);
@@ -509,10 +511,14 @@ static void test_policy_from_memory(void **state)
 	assert_int_equal(gate_policy_class(gate, "dave", NULL, cls, sizeof(cls)), 0);
 	assert_string_equal(cls, "");
 	/* a policy's quotas, for the sessions of users without their own */
-	assert_int_equal(gate_policy_quota(gate, "alice", &q[0], &q[1], &q[2]), 1);
+	assert_int_equal(gate_policy_quota(gate, "alice", &q[0], &q[1], &q[2], cls, sizeof(cls)), 1);
 	assert_true(q[0] == 0 && q[1] == 0 && q[2] == 7000000);
-	assert_int_equal(gate_policy_quota(gate, "dave", &q[0], &q[1], &q[2]), 0);
+	/* and its quota class, for those a used-up quota throttles */
+	assert_string_equal(cls, "crawl");
+	assert_int_equal(gate_policy_quota(gate, "dave", &q[0], &q[1], &q[2], cls, sizeof(cls)), 0);
 	assert_true(q[2] == 0);
+	assert_string_equal(cls, "");
+	assert_int_equal(gate_policy_quota(gate, "dave", &q[0], &q[1], &q[2], NULL, 0), 0);
 	stop();
 }
 

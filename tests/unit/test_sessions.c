@@ -519,16 +519,27 @@ static void test_voucher_quota_ends_all_devices(void **state)
 }
 
 /* The group policy of the users in "staff" (alice, bob): 1000 bytes per
- * session. */
+ * session, throttled into "crawl". */
 static int staff_policy(const char *user, uint64_t *session, uint64_t *day, uint64_t *month,
-			void *ud)
+			char *quota_class, size_t len, void *ud)
 {
 	(void)ud;
 	*session = *day = *month = 0;
+	snprintf(quota_class, len, "%s", "");
 	if (strcmp(user, "alice") != 0 && strcmp(user, "bob") != 0)
 		return 0;
 	*session = 1000;
+	snprintf(quota_class, len, "%s", "crawl");
 	return 1;
+}
+
+/* The quota_user record the round read for user, or NULL. */
+static const struct quota_user *quota_read_of(struct fixture *f, const char *user)
+{
+	for (size_t i = 0; i < f->s->n_quotas; i++)
+		if (strcmp(f->s->quotas[i].user, user) == 0)
+			return &f->s->quotas[i];
+	return NULL;
 }
 
 /* which quota holds a user: its own wins whole (alice's day quota, not
@@ -572,6 +583,16 @@ static void test_quota_user_wins_then_policy(void **state)
 	e = entry_at(f, "192.0.2.30");
 	assert_non_null(e);
 	assert_true(e->quota.bytes == 0);
+	/* the policy's quota class holds its users whichever quota holds
+	 * them (alice's own); a user in no policy has none, and goes into
+	 * [shaping] quota_class */
+	assert_string_equal(quota_read_of(f, "alice")->quota_class, "crawl");
+	assert_string_equal(quota_read_of(f, "bob")->quota_class, "crawl");
+	assert_string_equal(quota_read_of(f, "carol")->quota_class, "");
+	assert_string_equal(shaper_throttle_class(quota_read_of(f, "bob")->quota_class, "slow"),
+			    "crawl");
+	assert_string_equal(shaper_throttle_class(quota_read_of(f, "carol")->quota_class, "slow"),
+			    "slow");
 }
 
 /* The judge of the policy test: what each user's policy says. */

@@ -70,6 +70,16 @@ static void test_classes(void **state)
 	assert_int_equal(shaper_classes_parse(NULL, &c, err, sizeof(err)), 0);
 }
 
+/* a throttled device or explicit user: its policy's quota class, else
+ * [shaping] quota_class */
+static void test_throttle_class(void **state)
+{
+	(void)state;
+	assert_string_equal(shaper_throttle_class("crawl", "slow"), "crawl");
+	assert_string_equal(shaper_throttle_class("", "slow"), "slow");
+	assert_string_equal(shaper_throttle_class(NULL, "slow"), "slow");
+}
+
 static void test_classes_refused(void **state)
 {
 	struct {
@@ -173,6 +183,7 @@ int main(void)
 		cmocka_unit_test(test_rate_units),
 		cmocka_unit_test(test_rate_refused),
 		cmocka_unit_test(test_classes),
+		cmocka_unit_test(test_throttle_class),
 		cmocka_unit_test(test_classes_refused),
 		cmocka_unit_test(test_burst_and_quantum),
 		cmocka_unit_test(test_classes_bounded),
