@@ -12,6 +12,7 @@
 # instead, and a quota class that is not among the classes is refused. The
 # origin paces at 2 MB/s.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rate.sh"
 
 LAN_IF=$E2E_NS-gc
 CONF_EXTRA="[shaping]
@@ -35,28 +36,24 @@ on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete tab
 big=$E2E_WWW/xthrottle-40m
 head -c 40000000 /dev/zero > "$big"
 chmod 644 "$big"
-on_finish "rm -f '$big' '$DIR/dl'"
+on_finish "rm -f '$big'"
 start_daemon || exit 1
 # the password check (scrypt, then cached) is not part of the download
 assert_eq 200 "$(status_of -U dave:pw http://10.202.0.2/1k)" "dave passes"
 
-in_client timeout 60 curl -sS --max-time 50 -x "$PROXY" -U dave:pw -o "$DIR/dl" \
-	http://10.202.0.2:8080/paced/xthrottle-40m 2>/dev/null & dl=$!
-on_finish "kill $dl 2>/dev/null"
+download() { # user
+	in_client timeout 60 curl -sS --max-time 50 -x "$PROXY" -U "$1:pw" -o "$DIR/dl" \
+		http://10.202.0.2:8080/paced/xthrottle-40m 2>/dev/null
+}
+bg_download "$DIR/dl" download dave
 wait_until 15 log_has 'explicit proxy: user "dave" throttled: reason=quota_exceeded class=slow' \
 	|| fail "the log says dave is throttled"
-size() { stat -c %s "$DIR/dl" 2>/dev/null || echo 0; }
-rate_over_3s() {
-	local a b
-	a=$(size); sleep 3; b=$(size)
-	echo $(( (b - a) / 3 ))
-}
 # the leaf's class follows within the shaper's sweep (1 s), then the queue
 # settles
 sleep 2
 slow=$(rate_over_3s)
 echo "  throttled: $slow B/s (slow = 2 Mbit/s = 250000 B/s)"
-awk -v r="$slow" 'BEGIN { exit !(r * 8 >= 2000000 * 0.85 && r * 8 <= 2000000 * 1.15) }' && ok \
+within_15pct "$slow" 2000000 && ok \
 	|| fail "the throttled download ran at $slow B/s, not 2 Mbit/s within 15 %"
 kill -0 $dl 2>/dev/null && ok || fail "the download goes on past the quota"
 assert_eq 0 "$(grep -c 'has used up a data quota' "$DLOG")" "nothing was refused or closed"
@@ -74,21 +71,17 @@ sleep 2
 fast=$(rate_over_3s)
 echo "  let go: $fast B/s"
 [ "$fast" -gt $(( slow * 3 )) ] && ok || fail "the download sped up again: $fast B/s after $slow B/s"
-kill $dl 2>/dev/null
-wait $dl 2>/dev/null
+stop_download
 
 # erin, over her policy's quota: into its class, mid (4 Mbit/s = 500000 B/s)
 assert_eq 200 "$(status_of -U erin:pw http://10.202.0.2/1k)" "erin passes"
-rm -f "$DIR/dl"
-in_client timeout 60 curl -sS --max-time 50 -x "$PROXY" -U erin:pw -o "$DIR/dl" \
-	http://10.202.0.2:8080/paced/xthrottle-40m 2>/dev/null & dl=$!
-on_finish "kill $dl 2>/dev/null"
+bg_download "$DIR/dl" download erin
 wait_until 15 log_has 'explicit proxy: user "erin" throttled: reason=quota_exceeded class=mid' \
 	|| fail "the log says erin is throttled into her policy's class"
 sleep 2
 mid=$(rate_over_3s)
 echo "  erin throttled: $mid B/s (mid = 4 Mbit/s = 500000 B/s)"
-awk -v r="$mid" 'BEGIN { exit !(r * 8 >= 4000000 * 0.85 && r * 8 <= 4000000 * 1.15) }' && ok \
+within_15pct "$mid" 4000000 && ok \
 	|| fail "erin's throttled download ran at $mid B/s, not 4 Mbit/s within 15 %"
-kill $dl 2>/dev/null
+stop_download
 finish
