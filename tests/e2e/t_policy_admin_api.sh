@@ -4,9 +4,12 @@
 # (checked with the daemon's own parsers: a bad field is refused by name,
 # an unknown one too) and the proxy applies it; names a client could send
 # come back as JSON text, never markup; POST /api/policies/delete removes
-# one. Each change is in the admin action log.
+# one. Each change is in the admin action log. A policy's quota class is
+# one of [shaping] classes (here named, shaping off).
 . "$(dirname "$0")/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
+CONF_EXTRA="[shaping]
+classes = slow=2mbit"
 setup_daemon; add_user alice secret; add_user '<b>bo</b>' secret
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 "$CLI" -d "$DB" group add staff >/dev/null
@@ -53,6 +56,16 @@ assert_eq 200 "$(admin_api_post /api/policies '{"group":"quota-group","quota_ses
 	"a policy with quotas set"
 assert_contains "$(acurl -b "$ADMIN_JAR" $A/api/groups)" \
 	'"quota_session":5000000,"quota_day":0,"quota_month":1073741824' "the quotas listed in bytes"
+
+# the class a used-up quota throttles into: one of the configured classes
+assert_contains "$(answer /api/policies '{"group":"quota-group","quota_class":"<b>x</b>"}')" \
+	"field 'quota_class'" "a quota class that is no class name refused by field"
+assert_contains "$(answer /api/policies '{"group":"quota-group","quota_class":"nope"}')" \
+	"field 'quota_class'" "a quota class not among the classes refused by field"
+assert_eq 200 "$(admin_api_post /api/policies '{"group":"quota-group","quota_class":"slow"}')" \
+	"a policy with a quota class set"
+assert_contains "$(acurl -b "$ADMIN_JAR" $A/api/groups)" '"quota_class":"slow"' \
+	"the quota class listed with the policy"
 
 # the default policy: group null
 assert_eq 200 "$(admin_api_post /api/policies '{"group":null,"deny_destinations":"10.202.0.0/24"}')" \
