@@ -78,6 +78,7 @@ async function main() {
   await page.fill('#pf-class', 'slow');
   await page.fill('#pf-quota-day', '1GiB');
   await page.fill('#pf-devices', '2');
+  await page.fill('#pf-quota-class', 'crawl');
   await page.click('#policy-form button[type=submit]');
   await page.waitForFunction(() => document.getElementById('status').textContent.includes('Saved the policy of staff'));
   policies = await rowTexts(page, '#policy-rows');
@@ -85,6 +86,7 @@ async function main() {
     t.includes('*.games.example 203.0.113.0/24') && t.includes('slow')), 'the policy is listed', policies.join(' | '));
   check(policies.some((t) => t.includes('- / 1.1 GB / -')), 'the policy lists its day quota (1 GiB)', policies.join(' | '));
   check(policies.some((t) => /1\.1 GB \/ -\s+2\s/.test(t)), 'the policy lists its device limit', policies.join(' | '));
+  check(policies.some((t) => /\s2\s+crawl\s/.test(t)), 'the policy lists its quota class', policies.join(' | '));
   groups = await rowTexts(page, '#group-rows');
   check(groups.some((t) => t.includes('staff') && t.includes('priority 10')), 'the group shows its policy', groups.join(' | '));
   await page.screenshot({ path: path.join(SHOTS, 'groups-page.png'), fullPage: true });
@@ -94,7 +96,8 @@ async function main() {
   await page.click('#policy-rows button:has-text("Edit")');
   check(await page.inputValue('#pf-group') === 'staff' && await page.isChecked('#pf-denied') &&
     await page.inputValue('#pf-class') === 'slow' &&
-    await page.inputValue('#pf-quota-day') === '1073741824' && await page.inputValue('#pf-devices') === '2',
+    await page.inputValue('#pf-quota-day') === '1073741824' && await page.inputValue('#pf-devices') === '2' &&
+    await page.inputValue('#pf-quota-class') === 'crawl',
     'Edit fills the form');
   await page.uncheck('#pf-denied');
   await page.click('#policy-form button[type=submit]');

@@ -1,9 +1,12 @@
 #!/bin/bash
 # The admin panel's Groups page in headless Chromium: groups with their
 # members, a policy set, edited and deleted with the form and applied by the
-# proxy (groups_page.js); what the browser did is in the database.
+# proxy (groups_page.js); what the browser did is in the database. The
+# policy's quota class is one of [shaping] classes (named, shaping off).
 . "$(dirname "$0")/../e2e/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
+CONF_EXTRA="[shaping]
+classes = crawl=1mbit"
 setup_daemon
 printf 'panel admin pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 add_user alice secret; add_user '<img src=x onerror=alert(1)>' secret
