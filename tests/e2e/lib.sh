@@ -51,6 +51,9 @@ DIR=""
 DPID=""
 setup_daemon() {
 	DIR=$(mktemp -d /tmp/portcullis-e2e.XXXXXX)
+	# a scenario that sets up several daemons in turn: finish removes
+	# every one's directory, not only the last
+	DIRS="${DIRS:-} $DIR"
 	# the namespaces outlive a scenario: forget the client addresses the
 	# gateway learnt in the last one (forged entries an attacker left)
 	in_gw ip neigh flush dev "$E2E_NS-gc" 2>/dev/null
@@ -169,7 +172,7 @@ finish() {
 			echo "  access log:"; tail -n 15 "$ACCESS" | sed 's/^/    /'
 		fi
 	fi
-	[ -n "$DIR" ] && rm -rf "$DIR"
+	for d in ${DIRS:-} $DIR; do rm -rf "$d"; done
 	# a scenario that checked nothing proved nothing
 	if [ "$CHECKS" -eq 0 ] && [ -z "$SKIPPED" ]; then
 		echo "  FAIL: the scenario made no check"; FAILS=1
