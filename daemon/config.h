@@ -120,9 +120,13 @@ struct config {
 	char shaping_classes[1024];    /* "NAME=RATE[/CEIL], ..." (shaper.h) */
 	char shaping_default_class[32];     /* "" none: unclassed users unshaped */
 	char shaping_upload_interface[64];  /* "" upload not shaped */
-	char shaping_quota_action[16]; /* "end": a used-up data quota ends the session;
-					* "throttle": it moves the device to quota_class */
-	char shaping_quota_class[32];  /* the class a throttled device is in */
+	char shaping_quota_action[16]; /* "end": a used-up data quota ends the session
+					* (refuses the explicit user);
+					* "throttle": it moves the device (the explicit
+					* user's leaf) to quota_class */
+	char shaping_quota_class[32];  /* the class a throttled device or explicit
+					* user is in, unless its group policy
+					* names one (shaper_throttle_class) */
 	char shaping_interface[64];    /* the LAN side, explicit proxy only; ""
 					* the intercept interface */
 

@@ -890,7 +890,7 @@ void sessions_follow_classes(struct sessions *s, sessions_class_cb class_of, voi
 		shaper_class_effective(s->cfg, want, now, sizeof(now));
 		if (strcmp(now, list[i].cls) == 0)
 			continue;
-		/* a throttled device stays in quota_class; the new class is
+		/* a throttled device stays in its throttle class; the new class is
 		 * its own again when the quota lets it go */
 		if (!list[i].throttled)
 			shaper_device_set(s->shaper, (const struct sockaddr *)&list[i].sa, now);
