@@ -278,7 +278,8 @@ struct device_view {
 struct device_views {
 	struct addrmap *by_mac;
 	struct device_view *list;
-	size_t n;                /* list has room for as many devices as entries */
+	size_t n;                /* list has room for those prepared before the
+				  * write lock and one per entry */
 };
 
 struct ended {

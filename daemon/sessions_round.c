@@ -415,6 +415,35 @@ void sessions_round_read_kernel(struct sessions *s, struct sessions_round *r)
 	}
 }
 
+/*
+ * The devices' MACs as they are now go into the devices' map here, under
+ * the read lock only: built while judging, under the write lock, the map's
+ * growth to thousands of devices held every intercepted request up for
+ * most of that lock's time. Their views start empty (round_judge fills
+ * them); a device that comes meanwhile is added by round_judge, and one
+ * that went keeps an empty view no entry looks up.
+ */
+static int device_views_prepare(struct sessions *s, struct device_views *dv)
+{
+	int rc = 0;
+
+	pthread_rwlock_rdlock(&s->lock);
+	for (size_t i = 0; i < s->n && rc == 0; i++) {
+		struct addrmap_addr key;
+
+		if (!mac_known(s->entries[i].mac))
+			continue;
+		mac_key(s->entries[i].mac, &key);
+		if (addrmap_get(dv->by_mac, &key, NULL))
+			continue;
+		rc = addrmap_put(dv->by_mac, &key, dv->n);
+		if (rc == 0)
+			dv->n++;
+	}
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
+}
+
 int sessions_round_index(struct sessions *s, struct store *st, struct sessions_round *r)
 {
 	if (r->have_rows) {
@@ -423,7 +452,7 @@ int sessions_round_index(struct sessions *s, struct store *st, struct sessions_r
 			return -1;
 	}
 	r->devices.by_mac = addrmap_new(s->hash_key);
-	if (!r->devices.by_mac || (r->have_kernel && kernel_view_index(&r->kernel, s->hash_key) < 0) ||
+	if (!r->devices.by_mac || device_views_prepare(s, &r->devices) < 0 || (r->have_kernel && kernel_view_index(&r->kernel, s->hash_key) < 0) ||
 	    (r->have_neigh && neigh_view_index(&r->neigh, s->hash_key) < 0) ||
 	    sessions_counts_index(s, r) < 0)
 		return -1;
@@ -622,7 +651,8 @@ int sessions_round_decide(struct sessions *s, struct sessions_round *r)
 	pthread_rwlock_wrlock(&s->lock);
 	r->verdict = calloc(s->n + 1, sizeof(*r->verdict));
 	r->active = calloc(s->n + 1, 1);
-	r->devices.list = calloc(s->n + 1, sizeof(*r->devices.list));
+	/* the devices prepared, and room for one per entry that came since */
+	r->devices.list = calloc(r->devices.n + s->n + 1, sizeof(*r->devices.list));
 	r->ended = calloc(s->n + 1, sizeof(*r->ended));
 	r->refresh = calloc(s->n + r->rows.n + ADOPT_PER_ROUND + 1, sizeof(*r->refresh));
 	r->joined = calloc(ADOPT_PER_ROUND, sizeof(*r->joined));
