@@ -103,9 +103,10 @@ void addrmap_free(struct addrmap *m)
 	free(m);
 }
 
-static int grow(struct addrmap *m)
+/* The table, rehashed into n slots (a power of two above twice count). */
+static int resize(struct addrmap *m, size_t n)
 {
-	size_t old_n = m->mask + 1, n = old_n * 2;
+	size_t old_n = m->mask + 1;
 	struct slot *old = m->slots, *ns;
 
 	if (n > SIZE_MAX / sizeof(*ns))
@@ -127,6 +128,24 @@ static int grow(struct addrmap *m)
 	}
 	free(old);
 	return 0;
+}
+
+static int grow(struct addrmap *m)
+{
+	return resize(m, (m->mask + 1) * 2);
+}
+
+int addrmap_reserve(struct addrmap *m, size_t n)
+{
+	size_t slots = m->mask + 1;
+
+	/* the same bound as addrmap_put's: at most half full */
+	while (n * 2 > slots) {
+		if (slots > SIZE_MAX / 2)
+			return -1;
+		slots *= 2;
+	}
+	return slots == m->mask + 1 ? 0 : resize(m, slots);
 }
 
 int addrmap_put(struct addrmap *m, const struct addrmap_addr *addr, size_t value)

@@ -38,6 +38,10 @@ struct addrmap *addrmap_new(const uint8_t key[ADDRMAP_KEY_LEN]);
 /* Accepts NULL. */
 void addrmap_free(struct addrmap *m);
 
+/* Room for n addresses in all without growing (one allocation instead
+ * of a doubling at every power of two, for a map filled from a list of
+ * known length). 0, or -1 out of memory; the map is then unchanged. */
+int addrmap_reserve(struct addrmap *m, size_t n);
 /* Map addr to value, replacing the value of an address already there
  * (which never allocates, so cannot fail). 0, or -1 when growing the
  * table ran out of memory; the map is then unchanged. */

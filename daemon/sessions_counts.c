@@ -103,7 +103,8 @@ int sessions_counts_index(struct sessions *s, struct sessions_round *r)
 	if (!r->have_acct)
 		return 0;
 	kv->by_addr = addrmap_new(s->hash_key);
-	if (!kv->by_addr)
+	/* in a dump each address comes twice, once per direction */
+	if (!kv->by_addr || addrmap_reserve(kv->by_addr, kv->n / 2 + 1) < 0)
 		return -1;
 	for (size_t i = 0; i < kv->n; i++) {
 		struct addrmap_addr a;

@@ -57,7 +57,7 @@ static int kernel_view_index(struct kernel_view *kv, const uint8_t key[ADDRMAP_K
 {
 	kv->by_addr = addrmap_new(key);
 	kv->next = calloc(kv->n + 1, sizeof(*kv->next));
-	if (!kv->by_addr || !kv->next)
+	if (!kv->by_addr || !kv->next || addrmap_reserve(kv->by_addr, kv->n) < 0)
 		return -1;
 	for (size_t i = 0; i < kv->n; i++) {
 		struct addrmap_addr a;
@@ -140,6 +140,10 @@ static struct addrmap *row_index(const struct row_list *l, const uint8_t key[ADD
 {
 	struct addrmap *m = addrmap_new(key);
 
+	if (m && addrmap_reserve(m, l->n) < 0) {
+		addrmap_free(m);
+		return NULL;
+	}
 	for (size_t i = 0; m && i < l->n; i++) {
 		struct addrmap_addr a;
 
@@ -202,7 +206,7 @@ static int account_view_read(struct sessions *s, struct store *st, int64_t now,
 			av->complete = 0;
 	}
 	av->by_addr = addrmap_new(s->hash_key);
-	if (!av->by_addr)
+	if (!av->by_addr || addrmap_reserve(av->by_addr, av->n) < 0)
 		return -1;
 	for (size_t i = 0; i < av->n; i++)
 		if (addrmap_put(av->by_addr, &av->list[i].key, i) < 0)
@@ -428,6 +432,7 @@ static int device_views_prepare(struct sessions *s, struct device_views *dv)
 	int rc = 0;
 
 	pthread_rwlock_rdlock(&s->lock);
+	rc = addrmap_reserve(dv->by_mac, s->n);
 	for (size_t i = 0; i < s->n && rc == 0; i++) {
 		struct addrmap_addr key;
 

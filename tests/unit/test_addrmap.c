@@ -152,6 +152,39 @@ static void test_growth(void **state)
 	addrmap_free(m);
 }
 
+/* Reserved room is allocated at once: filling it does not grow the map,
+ * and what was there before is still found. */
+static void test_reserve(void **state)
+{
+	struct addrmap *m = addrmap_new(key_a);
+	uint32_t i;
+
+	(void)state;
+	assert_non_null(m);
+	for (i = 0; i < 5; i++) {
+		struct addrmap_addr a = nth(i);
+
+		assert_int_equal(addrmap_put(m, &a, i), 0);
+	}
+	assert_int_equal(addrmap_reserve(m, 3), 0);
+	assert_int_equal(addrmap_slots(m), ADDRMAP_MIN_SLOTS);
+	assert_int_equal(addrmap_reserve(m, 10000), 0);
+	assert_int_equal(addrmap_slots(m), 32768);
+	for (; i < 10000; i++) {
+		struct addrmap_addr a = nth(i);
+
+		assert_int_equal(addrmap_put(m, &a, i), 0);
+	}
+	assert_int_equal(addrmap_slots(m), 32768);
+	assert_int_equal(addrmap_count(m), 10000);
+	for (uint32_t k = 0; k < i; k++) {
+		struct addrmap_addr a = nth(k);
+
+		assert_int_equal(get(m, &a), k);
+	}
+	addrmap_free(m);
+}
+
 /* Addresses whose chains start at slot `home` of a fresh map, from the
  * test sequence (the map's key decides which those are). */
 static size_t find_homed(const struct addrmap *m, size_t home, uint32_t *from,
@@ -346,6 +379,7 @@ int main(void)
 		cmocka_unit_test(test_family_distinguishes),
 		cmocka_unit_test(test_put_replaces),
 		cmocka_unit_test(test_growth),
+		cmocka_unit_test(test_reserve),
 		cmocka_unit_test(test_delete_shifts_chain),
 		cmocka_unit_test(test_swap_on_delete_model),
 		cmocka_unit_test(test_hundred_thousand),
