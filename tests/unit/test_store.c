@@ -884,6 +884,23 @@ static void test_sessions(void **state)
 	assert_string_equal(got.username, "bob");
 	assert_int_equal(got.created_at, 2000);
 
+	/* written again whole with only its class, counts and last sight
+	 * changed (the daemon's own writes): the pollers are not told;
+	 * a shorter lifetime is news to them */
+	g = gens(st);
+	snprintf(s.bandwidth_class, sizeof(s.bandwidth_class), "slow");
+	s.counts.bytes_in = 4096;
+	s.last_seen_at = 2100;
+	assert_int_equal(store_session_upsert(st, &s), 0);
+	assert_int_equal(gens(st).sessions, g.sessions);
+	assert_int_equal(store_session_get(st, "192.0.2.10", &got), 0);
+	assert_string_equal(got.bandwidth_class, "slow");
+	s.expires_at = 2000 + 3600;
+	assert_int_equal(store_session_upsert(st, &s), 0);
+	assert_true(gens(st).sessions > g.sessions);
+	assert_int_equal(store_session_get(st, "192.0.2.10", &got), 0);
+	assert_int_equal(got.expires_at, 2000 + 3600);
+
 	/* traffic refreshes last_seen_at without telling the pollers */
 	g = gens(st);
 	assert_int_equal(store_session_touch(st, "192.0.2.10", 2500), 0);
