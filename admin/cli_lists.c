@@ -280,7 +280,7 @@ static int session_row_cb(const struct store_session *s, void *ud)
 {
 	struct listing *l = ud;
 	char start[32], seen[32], exp[32], idle[32], in[24], out[24], quota[96], resets[32];
-	char rate[48], rin[20], rout[20];
+	char rate[48], rin[20], rout[20], cls[STORE_CLASS_MAX + 12];
 	/* the rate as the daemon last wrote it, if that is current (null,
 	 * "-": a daemon that went away left it) */
 	int current = store_session_rate_current(s, (int64_t)time(NULL));
@@ -320,12 +320,17 @@ static int session_row_cb(const struct store_session *s, void *ud)
 	 * quota ends a session otherwise */
 	if (s->quota.bytes && s->quota.used >= s->quota.bytes)
 		snprintf(quota + strlen(quota), sizeof(quota) - strlen(quota), " (throttled: quota used)");
+	/* the class the device is shaped in now: a used-up quota's instead of
+	 * its own while it throttles the device */
+	if (s->throttle_class[0])
+		snprintf(cls, sizeof(cls), "%s (quota)", s->throttle_class);
+	else
+		snprintf(cls, sizeof(cls), "%s", s->bandwidth_class[0] ? s->bandwidth_class : "-");
 	return table_row(&l->t, (const char *const[]){ s->addr, s->mac[0] ? s->mac : "-", s->username,
 		fmt_time(s->created_at, 0, start, sizeof(start)),
 		fmt_time(s->last_seen_at, 0, seen, sizeof(seen)),
 		fmt_time(s->expires_at, 0, exp, sizeof(exp)), idle, in, out, rate,
-		s->bandwidth_class[0] ? s->bandwidth_class : "-", s->source[0] ? s->source : "-",
-		quota });
+		cls, s->source[0] ? s->source : "-", quota });
 }
 
 int cmd_session_list(struct cli *c, int argc, char **argv)

@@ -211,6 +211,9 @@ json_t *rowjson_session(const struct store_session *s)
 	      put(o, "bytes_out", json_integer((json_int_t)s->counts.bytes_out)) |
 	      put(o, "packets_out", json_integer((json_int_t)s->counts.packets_out)) |
 	      put(o, "bandwidth_class", rowjson_text(s->bandwidth_class)) |
+	      /* the class a used-up quota holds the device in instead, or null */
+	      put(o, "throttled_class", s->throttle_class[0] ? rowjson_text(s->throttle_class)
+							      : json_null()) |
 	      put(o, "source", rowjson_text(s->source)) |
 	      put(o, "quota_used", json_integer((json_int_t)s->quota.used)) |
 	      put(o, "quota_bytes", json_integer((json_int_t)s->quota.bytes)) |

@@ -257,6 +257,10 @@ int sessions_entry_from_row(const struct store_session *row, struct entry *e)
 		e->credential = SESSIONS_CREDENTIAL_REMOTE;
 	snprintf(e->bw_class, sizeof(e->bw_class), "%s", row->bandwidth_class);
 	snprintf(e->source, sizeof(e->source), "%s", row->source);
+	/* a device a used-up quota throttled stays throttled over a restart
+	 * until the round judges its quota again */
+	e->throttled = row->throttle_class[0] != '\0';
+	snprintf(e->throttle_class, sizeof(e->throttle_class), "%s", row->throttle_class);
 	return 0;
 }
 
@@ -398,6 +402,12 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 			continue;
 		}
 		e.account_checked = acc == ACCOUNT_USABLE;
+		/* throttling ended with quota_action = throttle or shaping */
+		if (e.throttled && (!s->shaper || strcmp(cfg->shaping_quota_action, "throttle") != 0)) {
+			e.throttled = 0;
+			e.throttle_class[0] = '\0';
+			store_session_throttle_set(st, e.addr, "");
+		}
 		/* the class the login chose (a group policy's too); a row from
 		 * before shaping was on takes the user's own */
 		if (s->shaper && !e.bw_class[0] && store_user_class_get(st, e.user, e.bw_class) != 0)
@@ -616,6 +626,8 @@ void sessions_row_from_entry(const struct entry *e, struct store_session *row)
 	row->counts.packets_out = e->counted.packets_out;
 	snprintf(row->bandwidth_class, sizeof(row->bandwidth_class), "%s", e->bw_class);
 	snprintf(row->source, sizeof(row->source), "%s", e->source);
+	if (e->throttled)
+		snprintf(row->throttle_class, sizeof(row->throttle_class), "%s", e->throttle_class);
 	row->quota = e->quota;
 	sessions_entry_rate(e, loop_wall_ms(), &row->rate_in, &row->rate_out);
 	row->counts_at = wall_now();

@@ -241,6 +241,10 @@ void sessions_counts_write(struct sessions *s, struct store *st, struct sessions
 		const struct entry *e = &r->throttle_changes[i];
 
 		shaper_device_set(s->shaper, (const struct sockaddr *)&e->sa, entry_class(s, e));
+		/* the row says so, for the CLI and the panel */
+		if (store_session_throttle_set(st, e->addr, e->throttled ? e->throttle_class : "") < 0)
+			log_warn("sessions: cannot write session %s's throttle class to the "
+				 "database", e->addr);
 		if (e->throttled)
 			log_notice("session throttled: client=%s user=\"%s\" reason=quota_exceeded "
 				   "class=%s", e->addr, e->user, e->throttle_class);

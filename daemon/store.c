@@ -30,7 +30,8 @@
 	"WHERE x.username = " VOUCHER_NAME "))"
 #define SESS_COLS "id, addr, mac, username, created_at, last_seen_at, expires_at, idle_timeout, remote, " \
 	"bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, source, " \
-	"quota_used, quota_bytes, quota_period, quota_resets_at, rate_in, rate_out, counts_at"
+	"quota_used, quota_bytes, quota_period, quota_resets_at, rate_in, rate_out, counts_at, " \
+	"throttle_class"
 
 /*
  * Whether the database keeps Digest secrets, evaluated inside the statement
@@ -141,18 +142,20 @@ static const char *const stmt_sql[S_COUNT] = {
 		"ORDER BY u.name, g.name",
 	[S_SESS_UPSERT] = "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, "
 			  "expires_at, remote, bytes_in, packets_in, bytes_out, packets_out, bandwidth_class, "
-			  "source) "
-			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+			  "source, throttle_class) "
+			  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) "
 			  "ON CONFLICT(addr) DO UPDATE SET "
 			  "mac = excluded.mac, username = excluded.username, created_at = excluded.created_at, "
 			  "last_seen_at = excluded.last_seen_at, idle_timeout = excluded.idle_timeout, "
 			  "expires_at = excluded.expires_at, remote = excluded.remote, "
 			  "bytes_in = excluded.bytes_in, packets_in = excluded.packets_in, "
 			  "bytes_out = excluded.bytes_out, packets_out = excluded.packets_out, "
-			  "bandwidth_class = excluded.bandwidth_class, source = excluded.source",
+			  "bandwidth_class = excluded.bandwidth_class, source = excluded.source, "
+			  "throttle_class = excluded.throttle_class",
 	[S_SESS_GET] = "SELECT " SESS_COLS " FROM sessions WHERE addr = ?1",
 	[S_SESS_DEL] = "DELETE FROM sessions WHERE addr = ?1",
 	[S_SESS_TOUCH] = "UPDATE sessions SET last_seen_at = ?2 WHERE addr = ?1",
+	[S_SESS_THROTTLE] = "UPDATE sessions SET throttle_class = ?2 WHERE addr = ?1",
 	[S_SESS_LIST] = "SELECT " SESS_COLS " FROM sessions ORDER BY created_at, id",
 	[S_SESS_COUNTS] = "UPDATE sessions SET bytes_in = ?2, packets_in = ?3, bytes_out = ?4, "
 			  "packets_out = ?5, quota_used = ?6, quota_bytes = ?7, quota_period = ?8, "

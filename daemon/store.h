@@ -116,6 +116,10 @@ struct store_session {
 				       * computed when the counts were written;
 				       * 0 written at the daemon's stop */
 	int64_t counts_at;        /* wall s the counts were last written, 0 never */
+	char throttle_class[STORE_CLASS_MAX + 1];   /* while a used-up quota throttles
+						     * it ([shaping] quota_action =
+						     * throttle): the class its device
+						     * is in instead; "" otherwise */
 };
 
 /* A session row's rate is current when it is 0 or was written within
@@ -429,6 +433,9 @@ int store_session_get(struct store *st, const char *addr, struct store_session *
 int store_session_delete(struct store *st, const char *addr);
 /* Sets last_seen_at; does not bump the sessions generation. */
 int store_session_touch(struct store *st, const char *addr, int64_t when);
+/* Sets throttle_class (NULL or "": not throttled); does not bump the
+ * sessions generation. 0, 1 no such session, or negative. */
+int store_session_throttle_set(struct store *st, const char *addr, const char *cls);
 /* Oldest first. */
 int store_session_list(struct store *st, int (*cb)(const struct store_session *s, void *ud),
 		       void *ud);

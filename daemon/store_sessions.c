@@ -81,6 +81,7 @@ static void read_session(sqlite3_stmt *s, void *out)
 	x->rate_in = (uint64_t)sqlite3_column_int64(s, 19);
 	x->rate_out = (uint64_t)sqlite3_column_int64(s, 20);
 	x->counts_at = sqlite3_column_int64(s, 21);
+	col_text(s, 22, x->throttle_class, sizeof(x->throttle_class));
 }
 
 /* SQLite integers are signed: a count past INT64_MAX (never, in practice)
@@ -109,6 +110,7 @@ int store_session_upsert(struct store *st, const struct store_session *x)
 	    !memchr(x->mac, '\0', sizeof(x->mac)) ||
 	    !memchr(x->username, '\0', sizeof(x->username)) ||
 	    !memchr(x->bandwidth_class, '\0', sizeof(x->bandwidth_class)) ||
+	    !memchr(x->throttle_class, '\0', sizeof(x->throttle_class)) ||
 	    !memchr(x->source, '\0', sizeof(x->source)))
 		return -EINVAL;
 	rc = bind_key(s, 1, x->addr, FIELD_MAX(x->addr));
@@ -127,6 +129,8 @@ int store_session_upsert(struct store *st, const struct store_session *x)
 	rc = bind_free(s, 13, x->bandwidth_class, FIELD_MAX(x->bandwidth_class));
 	if (rc == 0)
 		rc = bind_free(s, 14, x->source, FIELD_MAX(x->source));
+	if (rc == 0)
+		rc = bind_free(s, 15, x->throttle_class, FIELD_MAX(x->throttle_class));
 	if (rc < 0)
 		return rc;
 	return exec_insert(st, s);
@@ -145,6 +149,12 @@ int store_session_delete(struct store *st, const char *addr)
 int store_session_touch(struct store *st, const char *addr, int64_t when)
 {
 	return key_int(st, S_SESS_TOUCH, addr, STORE_ADDR_MAX, when, 0);
+}
+
+int store_session_throttle_set(struct store *st, const char *addr, const char *cls)
+{
+	return key_text(st, S_SESS_THROTTLE, addr, STORE_ADDR_MAX, cls ? cls : "",
+			STORE_CLASS_MAX, 0);
 }
 
 int store_session_list(struct store *st, int (*cb)(const struct store_session *s, void *ud),

@@ -444,7 +444,7 @@ async function loadSessions() {
   fillRows($('sessions-rows'), rows.map((x) => [x.username, x.addr, x.mac || '(not on-link)',
     fmtTime(x.created_at * 1000), fmtDuration(now - x.last_seen_at), fmtTime(x.expires_at * 1000),
     countWithRate(x, 'out', Date.now()), countWithRate(x, 'in', Date.now()),
-    x.bandwidth_class || '(unshaped)', x.source || '(not recorded)', quotaUse(x),
+    x.throttled_class ? `${x.throttled_class} (quota)` : (x.bandwidth_class || '(unshaped)'), x.source || '(not recorded)', quotaUse(x),
     button('Kick', async () => {
       const v = await ask('Kick session', `End the session of ${x.username} at ${x.addr}?`, { ok: 'Kick' });
       if (v) change('POST', '/api/sessions/kick', { addr: x.addr }, `Kicked ${x.addr}.`);

@@ -230,6 +230,10 @@ async function main() {
     sess.join(' | '));
   check(sess[0].includes('1.3 MB of 5.0 MB (day, resets '), 'session shows its use against its quota, the period and its reset',
     sess.join(' | '));
+  // the fixture's device is throttled (a used-up quota holds it in slow,
+  // not its own class fast): the class it is shaped in now, and why
+  check(sess[0].includes('slow (quota)') && !sess[0].includes('fast'),
+    'session shows the class a quota throttles it into', sess.join(' | '));
   await shot(page, '06-sessions');
   // Escape cancels the confirmation: nothing is kicked
   await page.click('#sessions-rows button');

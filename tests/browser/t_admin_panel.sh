@@ -15,9 +15,10 @@ printf 'panel admin pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
 # one is inserted as a fixture straight into the store's sessions table.
 now=$(date +%s)
 sqlite3 "$DB" "INSERT INTO sessions (addr, mac, username, created_at, last_seen_at, idle_timeout, expires_at,
-	bytes_in, bytes_out, quota_used, quota_bytes, quota_period, quota_resets_at)
+	bytes_in, bytes_out, quota_used, quota_bytes, quota_period, quota_resets_at, bandwidth_class,
+	throttle_class)
 	VALUES ('10.201.0.7', '02:00:00:00:00:07', 'dora', $((now - 600)), $((now - 42)), 900, $((now + 3000)),
-	54321, 1234567, 1288888, 5000000, 'day', $((now + 3600)));"
+	54321, 1234567, 1288888, 5000000, 'day', $((now + 3600)), 'fast', 'slow');"
 start_daemon || exit 1
 # a username that is not UTF-8 (ISO-8859-1 "müller", as some clients send
 # Basic credentials) fails twice: the panel shows it escaped, never drops it

@@ -909,6 +909,19 @@ static void test_sessions(void **state)
 	assert_int_equal(got.last_seen_at, 2500);
 	assert_int_equal(store_session_touch(st, "192.0.2.99", 2500), 1);
 
+	/* a used-up quota throttles the device into another class: the row
+	 * says which (without telling the pollers), and a new login at the
+	 * address starts unthrottled */
+	g = gens(st);
+	assert_int_equal(store_session_throttle_set(st, "192.0.2.10", "slow"), 0);
+	assert_int_equal(gens(st).sessions, g.sessions);
+	assert_int_equal(store_session_get(st, "192.0.2.10", &got), 0);
+	assert_string_equal(got.throttle_class, "slow");
+	assert_int_equal(store_session_throttle_set(st, "192.0.2.99", "slow"), 1);
+	assert_int_equal(store_session_upsert(st, &s), 0);
+	assert_int_equal(store_session_get(st, "192.0.2.10", &got), 0);
+	assert_string_equal(got.throttle_class, "");
+
 	snprintf(s.addr, sizeof(s.addr), "2001:db8::1");
 	s.mac[0] = '\0';
 	assert_int_equal(store_session_upsert(st, &s), 0);
