@@ -13,6 +13,7 @@
 #include "admin_api.h"
 #include "admin_input.h"
 #include "config.h"
+#include "explain.h"
 #include "gate.h"
 #include "rowjson.h"
 #include "shaper.h"
@@ -48,9 +49,22 @@ static int group_cb(const struct store_group *g, void *ud)
 	return 0;
 }
 
+struct policies_listing {
+	json_t *rows;
+	const struct config *cfg;
+};
+
+/* A policy, and whether its quota class is one of [shaping] classes
+ * (false: the configuration lost it, its users get quota_class) */
 static int policy_cb(const struct store_policy *p, void *ud)
 {
-	return json_array_append_new(ud, rowjson_policy(p)) < 0;
+	const struct policies_listing *l = ud;
+	json_t *o = rowjson_policy(p);
+
+	if (o)
+		json_object_set_new(o, "quota_class_configured",
+				    json_boolean(!explain_quota_class_missing(p, l->cfg)));
+	return json_array_append_new(l->rows, o) < 0;
 }
 
 int admin_api_groups(struct admin_call *c)
@@ -63,7 +77,8 @@ int admin_api_groups(struct admin_call *c)
 	l.rows = json_array();
 	policies = json_array();
 	if (!l.rows || !policies || store_group_list(c->st, group_cb, &l) < 0 || l.failed ||
-	    store_policy_list(c->st, policy_cb, policies) < 0) {
+	    store_policy_list(c->st, policy_cb,
+			      &(struct policies_listing){ policies, c->a->cfg }) < 0) {
 		json_decref(l.rows);
 		json_decref(policies);
 		return admin_reply_error(c->conn, 503, "cannot list the groups");

@@ -325,7 +325,7 @@ int admin_api_user_explain(struct admin_call *c)
 			idsource_attrs_add_group(eg.all, g);
 		}
 	}
-	if (explain_policy(c->st, eg.all->groups, eg.all->groups_len, eg.all->n_groups, policy,
+	if (explain_policy(c->st, c->a->cfg, eg.all->groups, eg.all->groups_len, eg.all->n_groups, policy,
 			   EXPLAIN_POLICY_MAX) < 0) {
 		answer = admin_reply_error(c->conn, 503, "cannot read the policies");
 		goto out;

@@ -245,7 +245,7 @@ static int explain_policy_of(struct cli *c, const struct explain *e, char *out, 
 		memcpy(groups + glen, e->groups[i], l);
 		glen += l;
 	}
-	rc = explain_policy(c->st, groups, glen, (unsigned)e->n_groups, out, len);
+	rc = explain_policy(c->st, c->cfg, groups, glen, (unsigned)e->n_groups, out, len);
 	if (rc < 0)
 		return db_failed(c, rc, "read the policies"), -1;
 	return 0;

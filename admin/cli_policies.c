@@ -213,6 +213,18 @@ out:
 	return ret;
 }
 
+/* The policy's row as JSON, and whether its quota class is one of the
+ * configuration's classes (false: its users get [shaping] quota_class). */
+static json_t *policy_json(const struct store_policy *sp, const struct config *cfg)
+{
+	json_t *o = rowjson_policy(sp);
+
+	if (o)
+		json_object_set_new(o, "quota_class_configured",
+				    json_boolean(!explain_quota_class_missing(sp, cfg)));
+	return o;
+}
+
 int cmd_policy_show(struct cli *c, int argc, char **argv)
 {
 	int dflt = 0;
@@ -226,7 +238,8 @@ int cmd_policy_show(struct cli *c, int argc, char **argv)
 
 	if (parse_args(argc, argv, spec, 0, 1, &a) < 0 || !(group = policy_group(&a, dflt)))
 		return EXIT_USAGE;
-	if (cli_open(c, 0) < 0)
+	if (cli_open(c, 0) < 0 ||
+	    cli_config(c, "its [shaping] classes say whether a quota class is there") < 0)
 		return EXIT_FAILED;
 	sp = calloc(1, sizeof(*sp));
 	if (!sp) {
@@ -244,9 +257,9 @@ int cmd_policy_show(struct cli *c, int argc, char **argv)
 		ret = db_failed(c, rc, "read the policy");
 	} else {
 		if (c->json) {
-			json_print(rowjson_policy(sp));
+			json_print(policy_json(sp, c->cfg));
 		} else {
-			explain_policy_summary(sp, text, sizeof(text));
+			explain_policy_summary(sp, c->cfg, text, sizeof(text));
 			if (group[0])
 				done_name("group", group, text);
 			else
@@ -261,13 +274,18 @@ int cmd_policy_show(struct cli *c, int argc, char **argv)
 static int policy_row_cb(const struct store_policy *sp, void *ud)
 {
 	struct listing *l = ud;
-	char prio[24], life[48], quota[72];
+	char prio[24], life[48], quota[72], qcls[sizeof(sp->quota_class) + 24];
 
 	l->n++;
 	if (l->c->json) {
-		json_list_add(&l->j, rowjson_policy(sp));
+		json_list_add(&l->j, policy_json(sp, l->c->cfg));
 		return 0;
 	}
+	/* a quota class the configuration no longer has is not used */
+	if (explain_quota_class_missing(sp, l->c->cfg))
+		snprintf(qcls, sizeof(qcls), "%s (not configured)", sp->quota_class);
+	else
+		snprintf(qcls, sizeof(qcls), "%s", sp->quota_class[0] ? sp->quota_class : "-");
 	snprintf(prio, sizeof(prio), "%lld", (long long)sp->priority);
 	snprintf(life, sizeof(life), "%lld/%lld", (long long)sp->session_lifetime,
 		 (long long)sp->idle_timeout);
@@ -277,7 +295,7 @@ static int policy_row_cb(const struct store_policy *sp, void *ud)
 		sp->group[0] ? sp->group : "(default)", prio, sp->denied ? "no" : "yes",
 		sp->windows[0] ? sp->windows : "any time", life, sp->allow[0] ? sp->allow : "-",
 		sp->deny[0] ? sp->deny : "-", sp->bandwidth_class[0] ? sp->bandwidth_class : "-",
-		quota, sp->quota_class[0] ? sp->quota_class : "-" });
+		quota, qcls });
 }
 
 int cmd_policy_list(struct cli *c, int argc, char **argv)
@@ -288,9 +306,11 @@ int cmd_policy_list(struct cli *c, int argc, char **argv)
 	struct listing l;
 	int rc;
 
-	rc = listing_open(&l, c, argc, argv, 9, head);
+	rc = listing_open(&l, c, argc, argv, sizeof(head) / sizeof(head[0]), head);
 	if (rc != EXIT_DONE)
 		return rc;
+	if (cli_config(c, "its [shaping] classes say whether a quota class is there") < 0)
+		return EXIT_FAILED;
 	rc = store_policy_list(c->st, policy_row_cb, &l);
 	return listing_end(&l, rc, "list the policies");
 }

@@ -3,13 +3,40 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "config.h"
 #include "gate.h"
 #include "policy.h"
+#include "shaper.h"
 #include "store.h"
 
-void explain_policy_summary(const struct store_policy *sp, char *buf, size_t len)
+int explain_quota_class_missing(const struct store_policy *sp, const struct config *cfg)
 {
-	char devices[24] = "no limit";
+	struct shaper_classes classes;
+	char why[160];
+
+	if (!cfg || !sp->quota_class[0])
+		return 0;
+	return shaper_classes_parse(cfg->shaping_classes, &classes, why, sizeof(why)) < 0 ||
+	       !shaper_class_find(&classes, sp->quota_class);
+}
+
+void explain_quota_class(const struct store_policy *sp, const struct config *cfg, char *buf,
+			 size_t len)
+{
+	if (!sp->quota_class[0])
+		snprintf(buf, len, "(none: [shaping] quota_class)");
+	else if (explain_quota_class_missing(sp, cfg))
+		snprintf(buf, len, "%s (not configured: [shaping] quota_class %s instead)",
+			 sp->quota_class, cfg->shaping_quota_class[0] ? cfg->shaping_quota_class
+								      : "(none)");
+	else
+		snprintf(buf, len, "%s", sp->quota_class);
+}
+
+void explain_policy_summary(const struct store_policy *sp, const struct config *cfg, char *buf,
+			    size_t len)
+{
+	char devices[24] = "no limit", qcls[2 * SHAPER_NAME_MAX + 64];
 	int n;
 
 	if (sp->max_devices)
@@ -24,8 +51,9 @@ void explain_policy_summary(const struct store_policy *sp, char *buf, size_t len
 		     sp->bandwidth_class[0] ? sp->bandwidth_class : "(none)",
 		     (unsigned long long)sp->quota.session_bytes, (unsigned long long)sp->quota.day_bytes,
 		     (unsigned long long)sp->quota.month_bytes);
+	explain_quota_class(sp, cfg, qcls, sizeof(qcls));
 	if (n >= 0 && (size_t)n < len)
-		snprintf(buf + n, len - (size_t)n, "; devices: %s", devices);
+		snprintf(buf + n, len - (size_t)n, "; devices: %s; quota class: %s", devices, qcls);
 }
 
 struct explain_policies {
@@ -56,8 +84,8 @@ static int policy_cb(const struct store_policy *sp, void *ud)
 	return 0;
 }
 
-int explain_policy(struct store *st, const char *groups, size_t groups_len, unsigned n_groups,
-		   char *out, size_t len)
+int explain_policy(struct store *st, const struct config *cfg, const char *groups,
+		   size_t groups_len, unsigned n_groups, char *out, size_t len)
 {
 	struct explain_policies ep = { 0 };
 	const struct policy *p;
@@ -77,7 +105,7 @@ int explain_policy(struct store *st, const char *groups, size_t groups_len, unsi
 	} else if (!(text = malloc(4 * STORE_POLICY_TEXT_MAX))) {
 		rc = -1;
 	} else {
-		explain_policy_summary(&ep.rows[p - ep.list], text, 4 * STORE_POLICY_TEXT_MAX);
+		explain_policy_summary(&ep.rows[p - ep.list], cfg, text, 4 * STORE_POLICY_TEXT_MAX);
 		if (p->group[0])
 			snprintf(out, len, "group %s (its first group with a policy, by priority): %s",
 				 p->group, text);

@@ -334,8 +334,10 @@ void gate_user_shape_class(struct gate *g, const char *username,
 /* The data quotas (bytes in + out per session, local day, local month; 0
  * none) of username's policy, the groups as the gate knows them without a
  * login (its local groups, a directory's cached ones): 1 when one is set.
- * quota_class (may be NULL) gets the policy's quota class ("" none; see
- * shaper_throttle_class), whether or not a quota is set. For the
+ * quota_class (may be NULL) gets the policy's quota class ("" none, and
+ * "" when [shaping] classes has no class of that name, logged once per
+ * policy: shaper_throttle_class then gives quota_class), whether or not a
+ * quota is set. For the
  * sessions' quota check (sessions_quota_policy); as gate_policy_find. */
 int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, uint64_t *day,
 		      uint64_t *month, char *quota_class, size_t len);

@@ -38,6 +38,8 @@ struct policy_book {
 	size_t cap_users;
 	struct book_class *classes;   /* sorted by name */
 	size_t n_classes, cap_classes;
+	struct shaper_classes configured;   /* [shaping] classes, for the
+					     * policies' quota classes */
 };
 
 static void book_free(struct policy_book *b)
@@ -177,9 +179,45 @@ static int load_class_cb(const char *user, const char *cls, void *ud)
 	return 0;
 }
 
+/* Whether b's policy pol names a quota class [shaping] classes no longer
+ * has (policy set checks it, but the configuration may change after):
+ * such a policy's users are throttled into [shaping] quota_class instead
+ * (gate_policy_quota), never left unshaped. */
+static int quota_class_missing(const struct policy_book *b, const struct policy *pol)
+{
+	return pol->quota_class[0] && !shaper_class_find(&b->configured, pol->quota_class);
+}
+
+/* Once per policy and missing class (not again at each reload while it
+ * stays so): a warning naming both, when throttling would use it. */
+static void warn_missing_quota_classes(const struct gate *g, const struct policy_book *b,
+				       const struct policy_book *old)
+{
+	if (strcmp(g->cfg->shaping_quota_action, "throttle") != 0)
+		return;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct policy *pol = &b->list[i];
+		char egroup[3 * 64 + 8];
+		int told = 0;
+
+		if (!quota_class_missing(b, pol))
+			continue;
+		for (size_t j = 0; old && j < old->n && !told; j++)
+			told = strcmp(old->list[j].group, pol->group) == 0 &&
+			       strcmp(old->list[j].quota_class, pol->quota_class) == 0;
+		if (told)
+			continue;
+		log_escape(egroup, sizeof(egroup), pol->group, strlen(pol->group));
+		log_warn("policy of group \"%s\": quota class \"%s\" is not one of [shaping] "
+			 "classes; its users are throttled into quota_class %s instead", egroup,
+			 pol->quota_class, g->cfg->shaping_quota_class);
+	}
+}
+
 int gate_load_policies(struct gate *g, struct store *st)
 {
 	struct policy_book *b = calloc(1, sizeof(*b)), *old;
+	char why[128];
 
 	if (!b)
 		return -1;
@@ -190,10 +228,15 @@ int gate_load_policies(struct gate *g, struct store *st)
 		book_free(b);
 		return -1;
 	}
+	/* the configuration was checked at start: a failure is no classes */
+	if (shaper_classes_parse(g->cfg->shaping_classes, &b->configured, why, sizeof(why)) < 0)
+		b->configured.n = 0;
 	pthread_rwlock_wrlock(&g->policy_lock);
 	old = g->policy_book;
 	g->policy_book = b;
 	pthread_rwlock_unlock(&g->policy_lock);
+	/* old is ours now (the gate's reference) until it is let go */
+	warn_missing_quota_classes(g, b, old);
 	book_unref(old);
 	__atomic_add_fetch(&g->policy_generation, 1, __ATOMIC_ACQ_REL);
 	return 0;
@@ -350,7 +393,8 @@ int gate_policy_quota(struct gate *g, const char *username, uint64_t *session, u
 	*session = gp.pol->quota_session;
 	*day = gp.pol->quota_day;
 	*month = gp.pol->quota_month;
-	if (quota_class && len)
+	/* a class the configuration no longer has: quota_class instead */
+	if (quota_class && len && !quota_class_missing(gp.book, gp.pol))
 		snprintf(quota_class, len, "%s", gp.pol->quota_class);
 	gate_policy_release(&gp);
 	return *session || *day || *month;

@@ -369,7 +369,9 @@ async function loadGroups() {
     p.windows || 'any time', `${p.session_lifetime || '-'} / ${p.idle_timeout || '-'}`,
     p.allow_destinations || 'any', p.deny_destinations || 'none', p.bandwidth_class || '-',
     [p.quota_session, p.quota_day, p.quota_month].map((q) => (q ? fmtBytes(q) : '-')).join(' / '),
-    p.max_devices || 'no limit', p.quota_class || '-',
+    p.max_devices || 'no limit',
+    // a class the configuration no longer has: [shaping] quota_class is used
+    p.quota_class && p.quota_class_configured === false ? `${p.quota_class} (not configured)` : (p.quota_class || '-'),
     el('span', null, button('Edit', () => fillPolicyForm(p), 'small change'), ' ',
       button('Delete', async () => {
         const v = await ask('Delete policy', `Delete the policy of ${policyOf(p)}?`, { ok: 'Delete' });

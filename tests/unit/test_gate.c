@@ -475,6 +475,8 @@ static void test_policy_from_memory(void **state)
 
 	(void)state;
 	start("local");
+	/* read with the policies: the quota classes the configuration has */
+	snprintf(cfg.shaping_classes, sizeof(cfg.shaping_classes), "crawl=1mbit");
 	assert_int_equal(gate_policy_find(gate, "alice", NULL, &gp), 0);
 	assert_null(gp.pol);
 	gate_policy_release(&gp);
@@ -519,6 +521,20 @@ static void test_policy_from_memory(void **state)
 	assert_true(q[2] == 0);
 	assert_string_equal(cls, "");
 	assert_int_equal(gate_policy_quota(gate, "dave", &q[0], &q[1], &q[2], NULL, 0), 0);
+	/* a quota class the configuration does not have is none: the
+	 * throttled go into [shaping] quota_class, not into no class */
+	set_policy("staff", 10, 0, 7000000, "gone");
+	found = 0;
+	for (int i = 0; i < 50 && !found; i++) {
+		gate_flush(gate);
+		usleep(100 * 1000);
+		if (gate_policy_find(gate, "alice", NULL, &gp) == 1)
+			found = strcmp(gp.pol->quota_class, "gone") == 0;
+		gate_policy_release(&gp);
+	}
+	assert_true(found);
+	assert_int_equal(gate_policy_quota(gate, "alice", &q[0], &q[1], &q[2], cls, sizeof(cls)), 1);
+	assert_string_equal(cls, "");
 	stop();
 }
 
