@@ -15,6 +15,7 @@ const SHOTS = process.env.SHOTS;
 const NS_CLIENT = process.env.NS_CLIENT;
 const PROXY = process.env.PROXY;
 const ORIGIN = process.env.ORIGIN;
+const DB = process.env.DB;
 
 let checks = 0;
 let failures = 0;
@@ -86,7 +87,8 @@ async function main() {
     t.includes('*.games.example 203.0.113.0/24') && t.includes('slow')), 'the policy is listed', policies.join(' | '));
   check(policies.some((t) => t.includes('- / 1.1 GB / -')), 'the policy lists its day quota (1 GiB)', policies.join(' | '));
   check(policies.some((t) => /1\.1 GB \/ -\s+2\s/.test(t)), 'the policy lists its device limit', policies.join(' | '));
-  check(policies.some((t) => /\s2\s+crawl\s/.test(t)), 'the policy lists its quota class', policies.join(' | '));
+  check(policies.some((t) => /\s2\s+crawl\s/.test(t) && !t.includes('not configured')), 'the policy lists its quota class',
+    policies.join(' | '));
   groups = await rowTexts(page, '#group-rows');
   check(groups.some((t) => t.includes('staff') && t.includes('priority 10')), 'the group shows its policy', groups.join(' | '));
   await page.screenshot({ path: path.join(SHOTS, 'groups-page.png'), fullPage: true });
@@ -111,6 +113,17 @@ async function main() {
   await page.waitForFunction(() => document.getElementById('status').textContent.includes('Deleted the policy of staff'));
   policies = await rowTexts(page, '#policy-rows');
   check(policies.length === 1 && policies[0].includes('No policies'), 'the policy is deleted', policies.join(' | '));
+
+  // a policy naming a quota class [shaping] classes no longer has (set
+  // while it had it): the page says it is not configured
+  execFileSync('sqlite3', [DB, "INSERT INTO group_policies (group_name, quota_class, updated_at) VALUES ('lab', 'gone', 0)"]);
+  await page.click('nav a[data-page=users]');
+  await page.waitForSelector('#page-users:not([hidden])');
+  await page.click('nav a[data-page=groups]');
+  await page.waitForFunction(() => document.getElementById('policy-rows').innerText.includes('lab'));
+  policies = await rowTexts(page, '#policy-rows');
+  check(policies.length === 1 && policies[0].includes('gone (not configured)'),
+    'a quota class the configuration does not have is shown as not configured', policies.join(' | '));
   check(dialogs.length === 0, 'no script ran from the data (no alert)', dialogs.join(' | '));
 
   await browser.close();

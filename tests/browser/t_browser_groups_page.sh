@@ -2,7 +2,9 @@
 # The admin panel's Groups page in headless Chromium: groups with their
 # members, a policy set, edited and deleted with the form and applied by the
 # proxy (groups_page.js); what the browser did is in the database. The
-# policy's quota class is one of [shaping] classes (named, shaping off).
+# policy's quota class is one of [shaping] classes (named, shaping off); a
+# policy put in the database naming one that is not is shown as not
+# configured.
 . "$(dirname "$0")/../e2e/lib.sh"
 ADMIN_LISTEN=127.0.0.1:8080
 CONF_EXTRA="[shaping]
@@ -19,7 +21,7 @@ SHOTS=$REPO/build/browser
 mkdir -p "$SHOTS"
 rm -f "$SHOTS"/groups-page.png
 out=$(cd "$REPO/tests/browser" && ADMIN_URL=http://127.0.0.1:8080 SHOTS=$SHOTS NS_CLIENT=$NS_C \
-	PROXY=$PROXY ORIGIN=$ORIGIN HOME=$DIR timeout 150 ip netns exec "$NS_G" node groups_page.js 2>&1)
+	PROXY=$PROXY ORIGIN=$ORIGIN DB=$DB HOME=$DIR timeout 150 ip netns exec "$NS_G" node groups_page.js 2>&1)
 rc=$?
 printf '%s\n' "$out" | grep -v '^  ok ' | sed 's/^/  /'
 CHECKS=$((CHECKS + $(printf '%s\n' "$out" | grep -c '^  ok ')))
