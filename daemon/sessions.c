@@ -358,8 +358,10 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	struct sessions *s = sessions_alloc(cfg, err, errlen);
 	struct nft_spec spec = { 0 };
 	struct row_list l = { 0 };
+	struct shaper_classes classes = { .n = 0 };
 	int64_t now = wall_now();
 	size_t restored = 0;
+	char why[160];
 
 	if (!s)
 		return NULL;
@@ -376,6 +378,9 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 	s->table_installed = 1;
 	if (cfg->shaping_enabled && !(s->shaper = shaper_new(cfg, err, errlen)))
 		goto fail;
+	/* checked at start already: a failure is no classes */
+	if (s->shaper && shaper_classes_parse(cfg->shaping_classes, &classes, why, sizeof(why)) < 0)
+		classes.n = 0;
 	/* sessions survive a restart: back into memory and the kernel, each
 	 * with a whole idle period (the kernel's timers died with the table) */
 	if (store_session_list(st, sessions_collect_cb, &l) < 0) {
@@ -407,6 +412,13 @@ struct sessions *sessions_new(const struct config *cfg, struct store *st, char *
 			e.throttled = 0;
 			e.throttle_class[0] = '\0';
 			store_session_throttle_set(st, e.addr, "");
+		}
+		/* a throttle class the configuration no longer has: quota_class
+		 * (as the round would choose), not unshaped until the round */
+		if (e.throttled && !shaper_class_find(&classes, e.throttle_class)) {
+			snprintf(e.throttle_class, sizeof(e.throttle_class), "%s",
+				 cfg->shaping_quota_class);
+			store_session_throttle_set(st, e.addr, e.throttle_class);
 		}
 		/* the class the login chose (a group policy's too); a row from
 		 * before shaping was on takes the user's own */

@@ -8,7 +8,8 @@
 # throttle) is throttled into [shaping] quota_class (slow, 2 Mbit/s): the
 # rate the client measures over 3 s is the class's within 15 % (the
 # throttle scenarios' tolerance), not the full speed of a device in no
-# class. The origin paces the download at 2 MB/s (nginx /paced/).
+# class; so is a device whose row a previous run left throttled into mid,
+# after a restart. The origin paces the download at 2 MB/s (nginx /paced/).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 . "$(dirname "$0")/rate.sh"
@@ -66,4 +67,20 @@ stop_download
 assert_eq 1 "$(grep -cF "$warning" "$DLOG")" "the warning is logged once"
 assert_contains "$(grep 'shaping: 10.201.0.2 in class' "$DLOG" | tail -n 1)" "in class slow" \
 	"the device's leaf is in slow"
+
+# a device a previous run throttled into mid (its row says so) comes back
+# after a restart in quota_class, not unshaped
+stop_daemon
+sqlite3 "$DB" "UPDATE sessions SET throttle_class = 'mid' WHERE addr = '10.201.0.2'"
+start_daemon || exit 1
+assert_contains "$("$CLI" -d "$DB" session list | grep '^10.201.0.2 ')" "slow (quota)" \
+	"the restored session's row says slow"
+bg_download "$DIR/dl" download
+wait_until 10 eval '[ "$(stat -c %s "$DIR/dl" 2>/dev/null || echo 0)" -gt 300000 ]' \
+	|| fail "a download after the restart"
+slow=$(rate_over_3s)
+echo "  after the restart: $slow B/s"
+within_15pct "$slow" 2000000 && ok \
+	|| fail "after the restart the download ran at $slow B/s, not 2 Mbit/s within 15 %"
+stop_download
 finish
