@@ -9,8 +9,9 @@
 # removed, as a new day would) his leaf goes back to his own class (none:
 # unshaped) and the download speeds up again. A user whose group policy
 # names its own quota class (mid, 4 Mbit/s) is throttled into that one
-# instead, and a quota class that is not among the classes is refused. The
-# origin paces at 2 MB/s.
+# instead, and a quota class that is not among the classes is refused;
+# restarted with that class gone from the configuration, she is throttled
+# into quota_class (slow) and the log says why. The origin paces at 2 MB/s.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/rate.sh"
 
@@ -83,5 +84,22 @@ mid=$(rate_over_3s)
 echo "  erin throttled: $mid B/s (mid = 4 Mbit/s = 500000 B/s)"
 within_15pct "$mid" 4000000 && ok \
 	|| fail "erin's throttled download ran at $mid B/s, not 4 Mbit/s within 15 %"
+stop_download
+
+# restarted with mid gone from the classes: erin, still over her quota, is
+# throttled into quota_class (slow), not left unshaped; the daemon says why
+stop_daemon
+sed -i 's/^classes = slow=2mbit, mid=4mbit$/classes = slow=2mbit/' "$DIR/portcullis.conf"
+start_daemon || exit 1
+assert_eq 1 "$(grep -cF 'policy of group "metered": quota class "mid" is not one of [shaping] classes' "$DLOG")" \
+	"the daemon warns once about the policy's missing class"
+bg_download "$DIR/dl" download erin
+wait_until 15 log_has 'explicit proxy: user "erin" throttled: reason=quota_exceeded class=slow' \
+	|| fail "the log says erin is throttled into quota_class"
+sleep 2
+slow=$(rate_over_3s)
+echo "  erin, mid gone: $slow B/s (slow = 2 Mbit/s = 250000 B/s)"
+within_15pct "$slow" 2000000 && ok \
+	|| fail "with mid gone erin's download ran at $slow B/s, not 2 Mbit/s within 15 %"
 stop_download
 finish
