@@ -116,8 +116,10 @@ void shaper_free(struct shaper *sh);
 /*
  * Put addr into class_name (NULL or "": the default class; no default:
  * no class). A device in another class moves; one already there costs a
- * lookup. 0, or -1 (an unknown class name counts as none, logged once per
- * call; a kernel refusal is logged). Accepts sh NULL.
+ * lookup. An unknown class name counts as none (the default class, else
+ * no class: unshaped), silently: callers pass a configured name
+ * (shaper_class_effective, shaper_throttle_class over checked policies).
+ * 0, or -1 (a kernel refusal, logged). Accepts sh NULL.
  */
 int shaper_device_set(struct shaper *sh, const struct sockaddr *addr, const char *class_name);
 /* addr leaves its class (its session ended). Accepts sh NULL. */
