@@ -103,6 +103,12 @@ void addrmap_free(struct addrmap *m)
 	free(m);
 }
 
+void addrmap_clear(struct addrmap *m)
+{
+	memset(m->slots, 0, (m->mask + 1) * sizeof(*m->slots));
+	m->count = 0;
+}
+
 /* The table, rehashed into n slots (a power of two above twice count). */
 static int resize(struct addrmap *m, size_t n)
 {

@@ -37,6 +37,9 @@ int addrmap_addr_from_sockaddr(const struct sockaddr *sa, struct addrmap_addr *o
 struct addrmap *addrmap_new(const uint8_t key[ADDRMAP_KEY_LEN]);
 /* Accepts NULL. */
 void addrmap_free(struct addrmap *m);
+/* Empty the map and keep its table (no allocation, so a map refilled
+ * with about as many addresses does not fault its pages in again). */
+void addrmap_clear(struct addrmap *m);
 
 /* Room for n addresses in all without growing (one allocation instead
  * of a doubling at every power of two, for a map filled from a list of

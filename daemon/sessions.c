@@ -450,6 +450,7 @@ void sessions_free(struct sessions *s)
 		return;
 	sessions_watch_stop(s);
 	sessions_quota_free(s);
+	sessions_round_maps_free(s);
 	shaper_free(s->shaper);
 	if (s->nft && s->table_installed && s->cfg->intercept_fail_open) {
 		if (nft_table_delete(s->nft) < 0)

@@ -102,7 +102,7 @@ int sessions_counts_index(struct sessions *s, struct sessions_round *r)
 
 	if (!r->have_acct)
 		return 0;
-	kv->by_addr = addrmap_new(s->hash_key);
+	kv->by_addr = round_map(s, ROUND_MAP_ACCT);
 	/* in a dump each address comes twice, once per direction */
 	if (!kv->by_addr || addrmap_reserve(kv->by_addr, kv->n / 2 + 1) < 0)
 		return -1;

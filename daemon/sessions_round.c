@@ -29,6 +29,33 @@ static void kernel_end(struct sessions *s, struct entry *e, const char *why)
 
 /* --- maintenance */
 
+struct addrmap *round_map(struct sessions *s, int which)
+{
+	struct addrmap *m = __atomic_exchange_n(&s->round_maps[which], NULL, __ATOMIC_ACQ_REL);
+
+	if (!m)
+		return addrmap_new(s->hash_key);
+	addrmap_clear(m);
+	return m;
+}
+
+static void round_map_keep(struct sessions *s, int which, struct addrmap *m)
+{
+	struct addrmap *none = NULL;
+
+	if (m && (!s || !__atomic_compare_exchange_n(&s->round_maps[which], &none, m, 0, __ATOMIC_ACQ_REL,
+					      __ATOMIC_ACQUIRE)))
+		addrmap_free(m);
+}
+
+void sessions_round_maps_free(struct sessions *s)
+{
+	for (int i = 0; i < ROUND_MAPS; i++) {
+		addrmap_free(s->round_maps[i]);
+		s->round_maps[i] = NULL;
+	}
+}
+
 static void kernel_view_cb(const struct nft_session *ks, void *ud)
 {
 	struct kernel_view *kv = ud;
@@ -53,9 +80,9 @@ static void kernel_view_cb(const struct nft_session *ks, void *ud)
  * lock. An address can have more than one element (one per MAC), chained
  * through next.
  */
-static int kernel_view_index(struct kernel_view *kv, const uint8_t key[ADDRMAP_KEY_LEN])
+static int kernel_view_index(struct sessions *s, struct kernel_view *kv)
 {
-	kv->by_addr = addrmap_new(key);
+	kv->by_addr = round_map(s, ROUND_MAP_KERNEL);
 	kv->next = calloc(kv->n + 1, sizeof(*kv->next));
 	if (!kv->by_addr || !kv->next || addrmap_reserve(kv->by_addr, kv->n) < 0)
 		return -1;
@@ -117,9 +144,9 @@ static void seen_view_cb(const struct nft_session *ks, void *ud)
 	neigh_view_cb((const struct sockaddr *)&ks->addr, ks->mac, ud);
 }
 
-static int neigh_view_index(struct neigh_view *nv, const uint8_t key[ADDRMAP_KEY_LEN])
+static int neigh_view_index(struct sessions *s, struct neigh_view *nv)
 {
-	nv->by_addr = addrmap_new(key);
+	nv->by_addr = round_map(s, ROUND_MAP_NEIGH);
 	if (!nv->by_addr)
 		return -1;
 	for (size_t i = 0; i < nv->n; i++)
@@ -136,9 +163,9 @@ static int neigh_has(const struct neigh_view *nv, const struct entry *e)
 	return addrmap_get(nv->by_addr, &e->key, &i) && memcmp(nv->list[i].mac, e->mac, 6) == 0;
 }
 
-static struct addrmap *row_index(const struct row_list *l, const uint8_t key[ADDRMAP_KEY_LEN])
+static struct addrmap *row_index(struct sessions *s, const struct row_list *l)
 {
-	struct addrmap *m = addrmap_new(key);
+	struct addrmap *m = round_map(s, ROUND_MAP_ROWS);
 
 	if (m && addrmap_reserve(m, l->n) < 0) {
 		addrmap_free(m);
@@ -205,7 +232,7 @@ static int account_view_read(struct sessions *s, struct store *st, int64_t now,
 		if (c->state == ACCOUNT_UNREAD)
 			av->complete = 0;
 	}
-	av->by_addr = addrmap_new(s->hash_key);
+	av->by_addr = round_map(s, ROUND_MAP_ACCOUNTS);
 	if (!av->by_addr || addrmap_reserve(av->by_addr, av->n) < 0)
 		return -1;
 	for (size_t i = 0; i < av->n; i++)
@@ -452,13 +479,14 @@ static int device_views_prepare(struct sessions *s, struct device_views *dv)
 int sessions_round_index(struct sessions *s, struct store *st, struct sessions_round *r)
 {
 	if (r->have_rows) {
-		r->rows_by_addr = row_index(&r->rows, s->hash_key);
+		r->rows_by_addr = row_index(s, &r->rows);
 		if (!r->rows_by_addr)
 			return -1;
 	}
-	r->devices.by_mac = addrmap_new(s->hash_key);
-	if (!r->devices.by_mac || device_views_prepare(s, &r->devices) < 0 || (r->have_kernel && kernel_view_index(&r->kernel, s->hash_key) < 0) ||
-	    (r->have_neigh && neigh_view_index(&r->neigh, s->hash_key) < 0) ||
+	r->devices.by_mac = round_map(s, ROUND_MAP_DEVICES);
+	if (!r->devices.by_mac || device_views_prepare(s, &r->devices) < 0 ||
+	    (r->have_kernel && kernel_view_index(s, &r->kernel) < 0) ||
+	    (r->have_neigh && neigh_view_index(s, &r->neigh) < 0) ||
 	    sessions_counts_index(s, r) < 0)
 		return -1;
 	return account_view_read(s, st, r->now, &r->accounts);
@@ -717,8 +745,16 @@ void sessions_round_apply(struct sessions *s, struct store *st, struct sessions_
 	sessions_counts_write(s, st, r);
 }
 
-void sessions_round_free(struct sessions_round *r)
+void sessions_round_free(struct sessions *s, struct sessions_round *r)
 {
+	round_map_keep(s, ROUND_MAP_DEVICES, r->devices.by_mac);
+	round_map_keep(s, ROUND_MAP_KERNEL, r->kernel.by_addr);
+	round_map_keep(s, ROUND_MAP_NEIGH, r->neigh.by_addr);
+	round_map_keep(s, ROUND_MAP_ROWS, r->rows_by_addr);
+	round_map_keep(s, ROUND_MAP_ACCOUNTS, r->accounts.by_addr);
+	round_map_keep(s, ROUND_MAP_ACCT, r->acct.by_addr);
+	r->devices.by_mac = r->kernel.by_addr = r->neigh.by_addr = NULL;
+	r->rows_by_addr = r->accounts.by_addr = r->acct.by_addr = NULL;
 	free(r->verdict);
 	free(r->active);
 	free(r->devices.list);
@@ -753,7 +789,7 @@ void sessions_maintain(struct sessions *s, struct store *st, int store_changed, 
 		log_warn("sessions: out of memory; maintenance skipped this round");
 	else
 		sessions_round_apply(s, st, &r);
-	sessions_round_free(&r);
+	sessions_round_free(s, &r);
 }
 
 void sessions_on_policy(struct sessions *s, sessions_policy_cb cb, void *ud)

@@ -185,6 +185,47 @@ static void test_reserve(void **state)
 	addrmap_free(m);
 }
 
+/* Cleared, the map is empty but keeps its table, and fills again (the
+ * maintenance round keeps its maps this way from one round to the next). */
+static void test_clear_keeps_table(void **state)
+{
+	struct addrmap *m = addrmap_new(key_a);
+	size_t v;
+
+	(void)state;
+	assert_non_null(m);
+	assert_int_equal(addrmap_reserve(m, 10000), 0);
+	for (uint32_t i = 0; i < 10000; i++) {
+		struct addrmap_addr a = nth(i);
+
+		assert_int_equal(addrmap_put(m, &a, i), 0);
+	}
+	addrmap_clear(m);
+	assert_int_equal(addrmap_count(m), 0);
+	assert_int_equal(addrmap_slots(m), 32768);
+	for (uint32_t i = 0; i < 10000; i++) {
+		struct addrmap_addr a = nth(i);
+
+		assert_int_equal(addrmap_get(m, &a, &v), 0);
+	}
+	for (uint32_t i = 5000; i < 15000; i++) {
+		struct addrmap_addr a = nth(i);
+
+		assert_int_equal(addrmap_put(m, &a, i + 1), 0);
+	}
+	assert_int_equal(addrmap_count(m), 10000);
+	assert_int_equal(addrmap_slots(m), 32768);
+	for (uint32_t i = 0; i < 15000; i++) {
+		struct addrmap_addr a = nth(i);
+
+		if (i < 5000)
+			assert_int_equal(addrmap_get(m, &a, &v), 0);
+		else
+			assert_int_equal(get(m, &a), i + 1);
+	}
+	addrmap_free(m);
+}
+
 /* Addresses whose chains start at slot `home` of a fresh map, from the
  * test sequence (the map's key decides which those are). */
 static size_t find_homed(const struct addrmap *m, size_t home, uint32_t *from,
@@ -380,6 +421,7 @@ int main(void)
 		cmocka_unit_test(test_put_replaces),
 		cmocka_unit_test(test_growth),
 		cmocka_unit_test(test_reserve),
+		cmocka_unit_test(test_clear_keeps_table),
 		cmocka_unit_test(test_delete_shifts_chain),
 		cmocka_unit_test(test_swap_on_delete_model),
 		cmocka_unit_test(test_hundred_thousand),

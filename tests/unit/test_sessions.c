@@ -79,7 +79,7 @@ static int teardown(void **state)
 	struct fixture *f = *state;
 	char p[160];
 
-	sessions_round_free(&f->r);
+	sessions_round_free(f->s, &f->r);
 	sessions_free(f->s);
 	store_close(f->st);
 	snprintf(p, sizeof(p), "%s-wal", f->path);
@@ -668,12 +668,12 @@ static void test_policy_judges_open_sessions(void **state)
 	assert_non_null(entry_at(f, "192.0.2.85"));
 
 	/* the next round asks about the unread one only; a change, all again */
-	sessions_round_free(&f->r);
+	sessions_round_free(f->s, &f->r);
 	judged = 0;
 	sessions_round_begin(f->s, &f->r, 0);
 	decide(f);
 	assert_int_equal(judged, 1);
-	sessions_round_free(&f->r);
+	sessions_round_free(f->s, &f->r);
 	judged = 0;
 	sessions_policy_changed(f->s);
 	sessions_round_begin(f->s, &f->r, 0);
