@@ -4,9 +4,11 @@
 #  - the comparison (t_compare.sh): direct routing, Squid, tinyproxy and
 #    Portcullis in the three-namespace topology, one table at the end;
 #  - audit paging through the admin API with a million rows (loopback);
-#  - the cost of shaping (t_shaping_cost.sh) and the daemon's idle CPU with
-#    10 000 sessions (t_counters_idle_cpu.sh), about 5 minutes of the total.
-# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (10) rounds; about 16 minutes in all.
+#  - the cost of shaping, daemons alternated (t_shaping_cost.sh) and in one
+#    daemon (t_shaping_cost_in_one_daemon.sh), and the daemon's idle CPU
+#    with 10 000 sessions (t_counters_idle_cpu.sh), about 7 minutes of the
+#    total.
+# BENCH_SECONDS (4) per wrk run, BENCH_RUNS (10) rounds; about 18 minutes in all.
 cd "$(dirname "$0")/../.." || exit 1
 sh tests/bench/install-deps.sh || exit 1
 "${BUILD:-build}/bench/sessions_lookup"
