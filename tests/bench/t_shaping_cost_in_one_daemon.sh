@@ -11,9 +11,16 @@
 # BENCH_DOWNLOADS). Daemons started one after the other differ by more than
 # shaping does on this machine (t_shaping_cost.sh alternates them for
 # that); this is the same comparison with that difference taken out.
-# Figures only; bounded by BENCH_SECONDS per wrk run, 60 s per download.
+# BENCH_SESSIONS (default 1): with more, the others are restored rows with
+# a leaf each, as in t_shaping_cost.sh; removing the qdisc removes their
+# leaves too, so only the first round has them (the next rounds put back
+# the client's leaf alone). Figures only; bounded by
+# BENCH_SECONDS per wrk run, 60 s per download.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/intercept.sh"
+. "$(dirname "$0")/sessions_rows.sh"
+n=${BENCH_SESSIONS:-1}
+DAEMON_START_WAIT=${DAEMON_START_WAIT:-300}
 secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 downloads=${BENCH_DOWNLOADS:-5}
@@ -47,6 +54,7 @@ classes = bench=100gbit"
 setup_daemon
 add_user bench 'bench-pass'
 "$CLI" -d "$DB" user set bench --class bench >/dev/null
+insert_session_rows $((n - 1)) bench
 start_daemon || exit 1
 [ "$(portal_login bench bench-pass)" = 303 ] && ok || fail "portal login"
 wait_until 60 log_has "shaping: 10.201.0.2 in class bench" || fail "client not shaped"
@@ -65,6 +73,6 @@ for r in $(seq "$rounds"); do
 		burst 62500000 cburst 62500000 quantum 200000
 	in_gw nft add element inet portcullis_shape shape4 "{ 10.201.0.2 : $leaf }"
 done
-echo "  (the client's leaf as the daemon made it: $class_line)"
+echo "  ($n sessions; the client's leaf as the daemon made it: $class_line)"
 stop_daemon
 finish
