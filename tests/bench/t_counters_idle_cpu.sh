@@ -7,12 +7,13 @@
 # sessions are rows the daemon restores at its start. Figures only.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/intercept.sh"
+. "$(dirname "$0")/../e2e/rate.sh"
 . "$(dirname "$0")/sessions_rows.sh"
 n=${BENCH_IDLE_SESSIONS:-10000}
 secs=${BENCH_IDLE_SECONDS:-30}
 tick=$(getconf CLK_TCK)
 DAEMON_START_WAIT=${DAEMON_START_WAIT:-300}
-on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
+shaping_cleanup
 
 cpu_ticks() { awk '{ print $14 + $15 }' /proc/"$DPID"/stat; }
 sessions_in_kernel() { # at least $1 elements in sess6

@@ -16,25 +16,17 @@
 # 60 s per download.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/intercept.sh"
+. "$(dirname "$0")/../e2e/rate.sh"
 . "$(dirname "$0")/sessions_rows.sh"
 secs=${BENCH_SECONDS:-5}
 conns=${BENCH_CONNECTIONS:-50}
-big=${BENCH_SHAPED_MAX:-1000}
+many=${BENCH_SHAPED_MAX:-1000}
 pairs=${BENCH_PAIRS:-2}
 downloads=${BENCH_DOWNLOADS:-5}
 # thousands of sessions restored (a class each) take longer to start
 DAEMON_START_WAIT=${DAEMON_START_WAIT:-300}
-head -c $((100 * 1024 * 1024)) /dev/zero > "$E2E_WWW/100m"
-chmod 644 "$E2E_WWW/100m"
-on_finish "rm -f '$E2E_WWW/100m'; in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
-
-# median Mbit/s of $downloads downloads of URL
-download() {
-	local i
-	for i in $(seq "$downloads"); do
-		in_client timeout 60 curl -sS -o /dev/null -w '%{speed_download}\n' "$1"
-	done | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] * 8 / 1e6 }'
-}
+served_zeros 100m $((100 * 1024 * 1024))
+shaping_cleanup
 
 # run LABEL SESSIONS SHAPED(0|1): one daemon, one line; adds its figures
 # to SUM_<metric>_<shaped>
@@ -57,8 +49,8 @@ classes = bench=100gbit"
 	classes=$(in_gw tc class show dev "$LAN_IF" | grep -c 'class htb')
 	rps=$(in_client timeout $((secs + 30)) wrk -t2 -c"$conns" -d"${secs}s" http://10.202.0.2/1k 2>&1 |
 		awk '/Requests\/sec/ {printf "%.0f", $2}')
-	dl8080=$(download http://10.202.0.2:8080/100m)
-	dl80=$(download http://10.202.0.2/100m)
+	dl8080=$(median_mbit "$downloads" http://10.202.0.2:8080/100m)
+	dl80=$(median_mbit "$downloads" http://10.202.0.2/100m)
 	printf '  %-24s %6s htb classes %7s req/s   100 MiB forwarded %6s Mbit/s   relayed %6s Mbit/s\n' \
 		"$label" "$classes" "$rps" "$dl8080" "$dl80"
 	[ -n "$rps" ] && [ -n "$dl8080" ] && [ -n "$dl80" ] && ok || fail "a figure is missing ($label)"
@@ -67,7 +59,7 @@ classes = bench=100gbit"
 	stop_daemon
 }
 
-for n in 1 100 "$big"; do
+for n in 1 100 "$many"; do
 	for p in $(seq "$pairs"); do
 		if [ $((p % 2)) = 1 ]; then order="0 1"; else order="1 0"; fi
 		for s in $order; do

@@ -18,22 +18,16 @@
 # BENCH_SECONDS per wrk run, 60 s per download.
 . "$(dirname "$0")/../e2e/lib.sh"
 . "$(dirname "$0")/../e2e/intercept.sh"
+. "$(dirname "$0")/../e2e/rate.sh"
 . "$(dirname "$0")/sessions_rows.sh"
 n=${BENCH_SESSIONS:-1}
 DAEMON_START_WAIT=${DAEMON_START_WAIT:-300}
 secs=${BENCH_SECONDS:-5}
 rounds=${BENCH_ROUNDS:-3}
 downloads=${BENCH_DOWNLOADS:-5}
-head -c $((100 * 1024 * 1024)) /dev/zero > "$E2E_WWW/100m"
-chmod 644 "$E2E_WWW/100m"
-on_finish "rm -f '$E2E_WWW/100m'; in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
+served_zeros 100m $((100 * 1024 * 1024))
+shaping_cleanup
 
-download() {
-	local i
-	for i in $(seq "$downloads"); do
-		in_client timeout 60 curl -sS -o /dev/null -w '%{speed_download}\n' http://10.202.0.2:8080/100m
-	done | sort -n | awk '{ v[NR] = $1 } END { if (NR) printf "%.0f", v[int((NR + 1) / 2)] * 8 / 1e6 }'
-}
 requests() {
 	in_client timeout $((secs + 30)) wrk -t2 -c50 -d"${secs}s" http://10.202.0.2/1k 2>&1 |
 		awk '/Requests\/sec/ {printf "%.0f", $2}'
@@ -41,7 +35,7 @@ requests() {
 measure() { # label
 	local rps dl
 	rps=$(requests)
-	dl=$(download)
+	dl=$(median_mbit "$downloads" http://10.202.0.2:8080/100m)
 	printf '  %-12s %7s req/s   100 MiB forwarded %6s Mbit/s\n' "$1" "$rps" "$dl"
 	[ -n "$rps" ] && [ -n "$dl" ] && ok || fail "a figure is missing ($1)"
 }

@@ -33,11 +33,8 @@ out=$("$CLI" -d "$DB" policy set metered --quota-class nope 2>&1) && fail "an un
 assert_contains "$out" "no class 'nope' in [shaping] classes" "an unknown quota class is refused, saying why"
 assert_contains "$("$CLI" -d "$DB" policy show --json metered)" '"quota_class": "mid"' \
 	"the policy keeps its quota class"
-on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
-big=$E2E_WWW/xthrottle-40m
-head -c 40000000 /dev/zero > "$big"
-chmod 644 "$big"
-on_finish "rm -f '$big'"
+shaping_cleanup
+served_zeros xthrottle-40m 40000000
 start_daemon || exit 1
 # the password check (scrypt, then cached) is not part of the download
 assert_eq 200 "$(status_of -U dave:pw http://10.202.0.2/1k)" "dave passes"

@@ -16,11 +16,9 @@
 # the row's rate is 0, not a rate left over.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
+. "$(dirname "$0")/rate.sh"
 
-big=$E2E_WWW/rate-40m
-head -c 40000000 /dev/zero > "$big"
-chmod 644 "$big"
-on_finish "rm -f '$big'"
+served_zeros rate-40m 40000000
 
 ADMIN_LISTEN=127.0.0.1:8080
 intercept_conf

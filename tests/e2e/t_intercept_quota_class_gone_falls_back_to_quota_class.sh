@@ -28,11 +28,8 @@ add_user tess 'pw'
 	"$CLI" -d "$DB" policy set metered --quota-session 3MB --quota-class mid >/dev/null ||
 	fail "the policy with its quota class, while the class is configured"
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
-on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
-big=$E2E_WWW/gone-40m
-head -c 40000000 /dev/zero > "$big"
-chmod 644 "$big"
-on_finish "rm -f '$big'"
+shaping_cleanup
+served_zeros gone-40m 40000000
 # the configuration loses the class; the daemon starts with it gone
 sed -i 's/^classes = slow=2mbit, mid=4mbit$/classes = slow=2mbit/' "$DIR/portcullis.conf"
 grep -q '^classes = slow=2mbit$' "$DIR/portcullis.conf" && ok || fail "mid removed from the classes"

@@ -29,11 +29,8 @@ add_user tess 'pw'
 "$CLI" -d "$DB" user quota tess --day 3MB >/dev/null || fail "user quota"
 "$CLI" -d "$DB" user set tess --class fast >/dev/null || fail "tess's own class"
 printf 'admin-pw\n' | "$CLI" -d "$DB" admin add root >/dev/null
-on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
-big=$E2E_WWW/throttle-40m
-head -c 40000000 /dev/zero > "$big"
-chmod 644 "$big"
-on_finish "rm -f '$big'"
+shaping_cleanup
+served_zeros throttle-40m 40000000
 start_daemon || exit 1
 assert_eq 303 "$(portal_login tess pw)" "login"
 

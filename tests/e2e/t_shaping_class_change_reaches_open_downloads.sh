@@ -8,6 +8,7 @@
 # the session list shows it.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
+. "$(dirname "$0")/rate.sh"
 
 LAN_IF=$E2E_NS-gc
 CONF_EXTRA="[shaping]
@@ -20,10 +21,8 @@ add_user dora 'pw'
 "$CLI" -d "$DB" user set anna --class slow >/dev/null || fail "user set anna --class slow"
 "$CLI" -d "$DB" group add guests >/dev/null && "$CLI" -d "$DB" group member add guests dora >/dev/null &&
 	"$CLI" -d "$DB" policy set guests --class slow >/dev/null || fail "the guests' policy"
-on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
-head -c 40000000 /dev/zero > "$E2E_WWW/40m"
-chmod 644 "$E2E_WWW/40m"
-on_finish "rm -f '$E2E_WWW/40m'"
+shaping_cleanup
+served_zeros 40m 40000000
 start_daemon || exit 1
 
 now_ns() { date +%s%N; }

@@ -9,6 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/intercept.sh"
 . "$(dirname "$0")/second_lan_host.sh"
+. "$(dirname "$0")/rate.sh"
 
 intercept_conf
 CONF_EXTRA="$CONF_EXTRA
@@ -26,7 +27,7 @@ add_user dora 'pw'
 "$CLI" -d "$DB" group add guests >/dev/null && "$CLI" -d "$DB" group member add guests dora >/dev/null &&
 	"$CLI" -d "$DB" policy set guests --class slow >/dev/null || fail "the guests' policy"
 # a crash of this scenario must not leave the LAN shaped for the next one
-on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
+shaping_cleanup
 head -c 20000000 /dev/zero > "$E2E_WWW/20m"
 chmod 644 "$E2E_WWW/20m"
 on_finish "rm -f '$E2E_WWW/20m'"

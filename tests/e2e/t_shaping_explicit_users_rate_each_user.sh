@@ -8,6 +8,7 @@
 # leaf goes a while after the user's last connection closes; the stop
 # removes the qdiscs. The daemon keeps CAP_NET_ADMIN for this.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/rate.sh"
 
 LAN_IF=$E2E_NS-gc
 CONF_EXTRA="[shaping]
@@ -21,7 +22,7 @@ add_user carl 'pw'
 "$CLI" -d "$DB" user set anna --class fast >/dev/null || fail "user set anna --class fast"
 "$CLI" -d "$DB" user set ben --class slow >/dev/null || fail "user set ben --class slow"
 # a crash of this scenario must not leave the LAN shaped for the next one
-on_finish "in_gw tc qdisc del dev $LAN_IF root 2>/dev/null; in_gw nft delete table inet portcullis_shape 2>/dev/null"
+shaping_cleanup
 head -c 20000000 /dev/zero > "$E2E_WWW/20m"
 chmod 644 "$E2E_WWW/20m"
 on_finish "rm -f '$E2E_WWW/20m'"
